@@ -1,0 +1,20 @@
+import { readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+import { defineConfig } from 'vitest/config';
+
+// Tests import workspace packages from their sources, so `npm test` needs no build step in between.
+const alias = Object.fromEntries(
+  readdirSync(resolve(import.meta.dirname, 'packages')).map((name) => [
+    `@openmyna/${name}`,
+    resolve(import.meta.dirname, 'packages', name, 'src/index.ts'),
+  ]),
+);
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+    testTimeout: 30_000,
+  },
+});
