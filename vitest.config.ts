@@ -16,5 +16,6 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
     testTimeout: 30_000,
+    reporters: ['default', './test-support/summary-reporter.ts'],
   },
 });

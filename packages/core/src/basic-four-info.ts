@@ -76,7 +76,10 @@ export function validateName(name: string): string {
   if (name.length === 0) throw new CoreError('ERR_NAME_EMPTY', '氏名 must not be empty');
   const characters = [...name];
   if (characters.length > MAX_NAME_LENGTH) {
-    throw new CoreError('ERR_NAME_TOO_LONG', `氏名 has ${characters.length} characters, at most ${MAX_NAME_LENGTH} fit the card`);
+    throw new CoreError(
+      'ERR_NAME_TOO_LONG',
+      `氏名 has ${characters.length} characters, at most ${MAX_NAME_LENGTH} fit the card`,
+    );
   }
   const parts = name.split(IDEOGRAPHIC_SPACE);
   if (parts.length < 2 || parts.some((part) => part.length === 0)) {

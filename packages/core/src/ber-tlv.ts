@@ -74,7 +74,10 @@ export function decodeTlvRecord(bytes: Uint8Array): { object: TlvObject; fillerL
   const object = readObject(cursor);
   const filler = bytes.subarray(cursor.position);
   const fillerByte = filler[0];
-  if (fillerByte !== undefined && ((fillerByte !== 0xff && fillerByte !== 0x00) || filler.some((b) => b !== fillerByte))) {
+  if (
+    fillerByte !== undefined &&
+    ((fillerByte !== 0xff && fillerByte !== 0x00) || filler.some((b) => b !== fillerByte))
+  ) {
     throw new CoreError('ERR_TLV_FILLER', 'the bytes after the record are not uniform FF or 00 filler');
   }
   return { object, fillerLength: filler.length };
@@ -110,11 +113,13 @@ export function encodeTag(tag: number): Uint8Array {
   if (!Number.isInteger(tag) || tag < 0 || tag > 0xffffff) {
     throw new CoreError('ERR_TLV_TAG', 'a tag is 1 to 3 bytes');
   }
-  const bytes = tag > 0xffff ? [tag >>> 16, (tag >>> 8) & 0xff, tag & 0xff] : tag > 0xff ? [tag >>> 8, tag & 0xff] : [tag];
+  const bytes =
+    tag > 0xffff ? [tag >>> 16, (tag >>> 8) & 0xff, tag & 0xff] : tag > 0xff ? [tag >>> 8, tag & 0xff] : [tag];
   const encoded = Uint8Array.from(bytes);
   const cursor: Cursor = { bytes: encoded, base: 0, position: 0 };
   readTag(cursor);
-  if (cursor.position !== encoded.length) throw new CoreError('ERR_TLV_TAG', `${formatTag(tag)} is not one well-formed tag`);
+  if (cursor.position !== encoded.length)
+    throw new CoreError('ERR_TLV_TAG', `${formatTag(tag)} is not one well-formed tag`);
   return encoded;
 }
 

@@ -148,5 +148,10 @@ export function parseWarekiYymmdd(text: string, era: Era | string): CalendarDate
   if (text.length !== 6 || !isAsciiDigits(text)) {
     throw new CoreError('ERR_DATE_FORMAT', 'expected a 和暦 date as 6 digits YYMMDD');
   }
-  return fromWareki({ era, year: Number(text.slice(0, 2)), month: Number(text.slice(2, 4)), day: Number(text.slice(4)) });
+  return fromWareki({
+    era,
+    year: Number(text.slice(0, 2)),
+    month: Number(text.slice(2, 4)),
+    day: Number(text.slice(4)),
+  });
 }

@@ -34,7 +34,10 @@ export function parseMunicipalityCode(text: string): MunicipalityCode {
     const code = text.slice(0, 5);
     assertFiveDigits(code);
     if (computeMunicipalityCheckDigit(code) !== digitAt(text, 5)) {
-      throw new CoreError('ERR_MUNICIPALITY_CODE_CHECK_DIGIT', 'the 6th digit of the municipality code is not its check digit');
+      throw new CoreError(
+        'ERR_MUNICIPALITY_CODE_CHECK_DIGIT',
+        'the 6th digit of the municipality code is not its check digit',
+      );
     }
     return code as MunicipalityCode;
   }
@@ -58,6 +61,9 @@ function assertFiveDigits(code: string): void {
   }
   const prefecture = Number(code.slice(0, 2));
   if (prefecture < 1 || prefecture > 47) {
-    throw new CoreError('ERR_MUNICIPALITY_CODE_PREFECTURE', 'the first two digits of a municipality code are a prefecture, 01 to 47');
+    throw new CoreError(
+      'ERR_MUNICIPALITY_CODE_PREFECTURE',
+      'the first two digits of a municipality code are a prefecture, 01 to 47',
+    );
   }
 }

@@ -83,7 +83,8 @@ export class WeightedChoice<T> {
   readonly #cumulative: Float64Array;
 
   constructor(entries: readonly (readonly [T, number])[]) {
-    if (entries.length === 0) throw new CoreError('ERR_POPULATION_OPTIONS', 'a weighted choice needs at least one entry');
+    if (entries.length === 0)
+      throw new CoreError('ERR_POPULATION_OPTIONS', 'a weighted choice needs at least one entry');
     this.#items = entries.map(([item]) => item);
     this.#cumulative = new Float64Array(entries.length);
     let total = 0;

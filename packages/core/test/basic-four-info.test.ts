@@ -70,13 +70,14 @@ describe('基本4情報', () => {
   it('knows the ISO 5218 sex codes', () => {
     expect(Object.keys(SEX_CODES).sort()).toEqual(['0', '1', '2', '9']);
     expect(parseSexCode(9)).toBe('9');
-    for (const bad of ['3', 'M', '', '01']) expect(() => parseSexCode(bad)).toThrow(expect.objectContaining({ code: 'ERR_SEX_CODE' }));
+    for (const bad of ['3', 'M', '', '01'])
+      expect(() => parseSexCode(bad)).toThrow(expect.objectContaining({ code: 'ERR_SEX_CODE' }));
   });
 
   it('rejects a birth date in the future or before 明治', () => {
-    expect(() => validateBasicFourInfo({ ...TEST_CARD, birthDate: calendarDate(2030, 1, 1) }, calendarDate(2025, 1, 1))).toThrow(
-      expect.objectContaining({ code: 'ERR_BIRTH_DATE_FUTURE' }),
-    );
+    expect(() =>
+      validateBasicFourInfo({ ...TEST_CARD, birthDate: calendarDate(2030, 1, 1) }, calendarDate(2025, 1, 1)),
+    ).toThrow(expect.objectContaining({ code: 'ERR_BIRTH_DATE_FUTURE' }));
     expect(() => validateBasicFourInfo({ ...TEST_CARD, birthDate: calendarDate(1860, 1, 1) })).toThrow(
       expect.objectContaining({ code: 'ERR_ERA_OUT_OF_RANGE' }),
     );

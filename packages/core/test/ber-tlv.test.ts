@@ -22,7 +22,10 @@ const ef0002 = hexToBytes(readVectorText('card-format/text-ap-ef0002.hex').trim(
 const ef0001 = hexToBytes(readVectorText('card-format/text-ap-ef0001-physical.hex').trim());
 
 interface TextApRecords {
-  attributesEF: { offsetTable: { values: number[] }; fields: { tag: string; offset: number; valueHex: string; decoded: string }[] };
+  attributesEF: {
+    offsetTable: { values: number[] };
+    fields: { tag: string; offset: number; valueHex: string; decoded: string }[];
+  };
 }
 
 describe('BER-TLV on the real card-format bytes (vectors/card-format)', () => {
@@ -113,8 +116,12 @@ describe('BER-TLV strictness', () => {
 
   it('checks record filler', () => {
     expect(decodeTlvRecord(hexToBytes('df210100' + '0000')).fillerLength).toBe(2);
-    expect(() => decodeTlvRecord(hexToBytes('df210100' + 'ff00'))).toThrow(expect.objectContaining({ code: 'ERR_TLV_FILLER' }));
-    expect(() => decodeTlvRecord(hexToBytes('df210100' + '12'))).toThrow(expect.objectContaining({ code: 'ERR_TLV_FILLER' }));
+    expect(() => decodeTlvRecord(hexToBytes('df210100' + 'ff00'))).toThrow(
+      expect.objectContaining({ code: 'ERR_TLV_FILLER' }),
+    );
+    expect(() => decodeTlvRecord(hexToBytes('df210100' + '12'))).toThrow(
+      expect.objectContaining({ code: 'ERR_TLV_FILLER' }),
+    );
   });
 
   it('encodes minimal lengths and checks tags', () => {
@@ -138,7 +145,9 @@ const primitiveTag = fc.oneof(
   fc.constantFrom(0x04, 0x90, 0x91, 0x86),
   fc.integer({ min: 0x01, max: 0x7f }).map((n) => 0xdf00 | n),
   fc.integer({ min: 0x01, max: 0x7f }).map((n) => 0x5f00 | n),
-  fc.tuple(fc.integer({ min: 0x81, max: 0xff }), fc.integer({ min: 0, max: 0x7f })).map(([a, b]) => 0x9f0000 | (a << 8) | b),
+  fc
+    .tuple(fc.integer({ min: 0x81, max: 0xff }), fc.integer({ min: 0, max: 0x7f }))
+    .map(([a, b]) => 0x9f0000 | (a << 8) | b),
 );
 const constructedTag = fc.oneof(
   fc.integer({ min: 0x01, max: 0x7f }).map((n) => 0xff00 | n),

@@ -20,7 +20,14 @@ describe('calendar dates', () => {
   });
 
   it('rejects days that do not exist', () => {
-    for (const [y, m, d] of [[2023, 2, 29], [2024, 4, 31], [2024, 13, 1], [2024, 0, 10], [2024, 1, 0], [999, 1, 1]]) {
+    for (const [y, m, d] of [
+      [2023, 2, 29],
+      [2024, 4, 31],
+      [2024, 13, 1],
+      [2024, 0, 10],
+      [2024, 1, 0],
+      [999, 1, 1],
+    ]) {
       expect(() => calendarDate(y!, m!, d!)).toThrow(expect.objectContaining({ code: 'ERR_DATE_INVALID' }));
     }
     expect(calendarDate(2024, 2, 29)).toEqual({ year: 2024, month: 2, day: 29 });
@@ -35,11 +42,14 @@ describe('calendar dates', () => {
 
   it('round-trips both forms (property)', () => {
     fc.assert(
-      fc.property(fc.date({ min: new Date('1000-01-01T00:00:00Z'), max: new Date('9999-12-31T00:00:00Z'), noInvalidDate: true }), (instant) => {
-        const date = calendarDate(instant.getUTCFullYear(), instant.getUTCMonth() + 1, instant.getUTCDate());
-        expect(parseCardDate(formatCardDate(date))).toEqual(date);
-        expect(parseIsoDate(formatIsoDate(date))).toEqual(date);
-      }),
+      fc.property(
+        fc.date({ min: new Date('1000-01-01T00:00:00Z'), max: new Date('9999-12-31T00:00:00Z'), noInvalidDate: true }),
+        (instant) => {
+          const date = calendarDate(instant.getUTCFullYear(), instant.getUTCMonth() + 1, instant.getUTCDate());
+          expect(parseCardDate(formatCardDate(date))).toEqual(date);
+          expect(parseIsoDate(formatIsoDate(date))).toEqual(date);
+        },
+      ),
     );
   });
 

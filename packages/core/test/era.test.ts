@@ -35,7 +35,9 @@ describe('和暦 era boundaries', () => {
 
   it('begins 明治 on 1868-01-25 and has no era before it', () => {
     expect(formatWareki(parseIsoDate('1868-01-25'))).toBe('明治元年1月25日');
-    expect(() => toWareki(parseIsoDate('1868-01-24'))).toThrow(expect.objectContaining({ code: 'ERR_ERA_OUT_OF_RANGE' }));
+    expect(() => toWareki(parseIsoDate('1868-01-24'))).toThrow(
+      expect.objectContaining({ code: 'ERR_ERA_OUT_OF_RANGE' }),
+    );
   });
 
   it('follows the vectors in card-format/README.md', () => {
@@ -52,13 +54,17 @@ describe('和暦 era boundaries', () => {
     ['明治', 45, 7, 30],
     ['令和', 0, 5, 1],
   ])('rejects %s%i年%i月%i日, which lies outside the era', (era, year, month, day) => {
-    expect(() => fromWareki({ era, year, month, day })).toThrow(expect.objectContaining({ code: 'ERR_ERA_OUT_OF_RANGE' }));
+    expect(() => fromWareki({ era, year, month, day })).toThrow(
+      expect.objectContaining({ code: 'ERR_ERA_OUT_OF_RANGE' }),
+    );
   });
 
   it('converts 和暦 back to Gregorian', () => {
     expect(formatIsoDate(fromWareki({ era: '昭和', year: 55, month: 2, day: 17 }))).toBe('1980-02-17');
     expect(formatIsoDate(fromWareki({ era: 'reiwa', year: 1, month: 5, day: 1 }))).toBe('2019-05-01');
-    expect(() => fromWareki({ era: '慶応', year: 1, month: 1, day: 1 })).toThrow(expect.objectContaining({ code: 'ERR_ERA_UNKNOWN' }));
+    expect(() => fromWareki({ era: '慶応', year: 1, month: 1, day: 1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_ERA_UNKNOWN' }),
+    );
   });
 
   it('round-trips every date from 明治 on (property)', () => {
@@ -101,7 +107,9 @@ describe('和暦 YYMMDD (照合番号B, birth-date key)', () => {
 
   it('writes 元年 as 01 and rejects days outside the era', () => {
     expect(formatWarekiYymmdd(parseIsoDate('2019-05-01'))).toBe('010501');
-    expect(() => parseWarekiYymmdd('310501', '平成')).toThrow(expect.objectContaining({ code: 'ERR_ERA_OUT_OF_RANGE' }));
+    expect(() => parseWarekiYymmdd('310501', '平成')).toThrow(
+      expect.objectContaining({ code: 'ERR_ERA_OUT_OF_RANGE' }),
+    );
     expect(() => parseWarekiYymmdd('5502', '昭和')).toThrow(expect.objectContaining({ code: 'ERR_DATE_FORMAT' }));
   });
 });

@@ -46,7 +46,9 @@ describe('個人番号 check digit (総務省令第八十五号 第5条)', () =>
   });
 
   it('refuses to compute a check digit for a malformed body', () => {
-    expect(() => computeMyNumberCheckDigit('1234567890')).toThrow(expect.objectContaining({ code: 'ERR_MY_NUMBER_FORMAT' }));
+    expect(() => computeMyNumberCheckDigit('1234567890')).toThrow(
+      expect.objectContaining({ code: 'ERR_MY_NUMBER_FORMAT' }),
+    );
     expect(() => computeMyNumberCheckDigit('1234567890x')).toThrow(CoreError);
   });
 

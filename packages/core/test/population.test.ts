@@ -33,7 +33,9 @@ describe('synthetic population', () => {
 
   it('is pinned: generator changes that alter the output show up here', () => {
     // Regenerate with care: a changed population invalidates every seeded demo and fixture.
-    expect(digest(populationText('openmyna', 1000))).toMatchInlineSnapshot(`"0bc6babd34b53216c38d3f78a03411f70792c268bc01a1eafe9589185a698777"`);
+    expect(digest(populationText('openmyna', 1000))).toMatchInlineSnapshot(
+      `"0bc6babd34b53216c38d3f78a03411f70792c268bc01a1eafe9589185a698777"`,
+    );
   });
 
   it('gives the same person by index as in the stream', () => {
@@ -91,7 +93,9 @@ describe('synthetic population', () => {
   });
 
   it('rejects impossible options', () => {
-    expect(() => [...generatePopulation({ seed: 'x' }, -1)]).toThrow(expect.objectContaining({ code: 'ERR_POPULATION_OPTIONS' }));
+    expect(() => [...generatePopulation({ seed: 'x' }, -1)]).toThrow(
+      expect.objectContaining({ code: 'ERR_POPULATION_OPTIONS' }),
+    );
     expect(() => [...generatePopulation({ seed: 1.5 }, 1)]).toThrow(expect.objectContaining({ code: 'ERR_SEED' }));
   });
 });

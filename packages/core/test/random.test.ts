@@ -53,7 +53,9 @@ describe('WeightedChoice', () => {
     expect(() => new WeightedChoice([])).toThrow(expect.objectContaining({ code: 'ERR_POPULATION_OPTIONS' }));
     expect(() => new WeightedChoice([['a', -1]])).toThrow(expect.objectContaining({ code: 'ERR_POPULATION_OPTIONS' }));
     expect(() => new WeightedChoice([['a', 0]])).toThrow(expect.objectContaining({ code: 'ERR_POPULATION_OPTIONS' }));
-    expect(() => new WeightedChoice([['a', Number.NaN]])).toThrow(expect.objectContaining({ code: 'ERR_POPULATION_OPTIONS' }));
+    expect(() => new WeightedChoice([['a', Number.NaN]])).toThrow(
+      expect.objectContaining({ code: 'ERR_POPULATION_OPTIONS' }),
+    );
   });
 });
 

@@ -17,12 +17,36 @@ export interface FaceFeatures {
 type Rgb = readonly [number, number, number];
 
 const SKIN_TONES: readonly Rgb[] = [
-  [241, 204, 178], [233, 190, 160], [222, 176, 142], [205, 156, 120], [188, 140, 104],
+  [241, 204, 178],
+  [233, 190, 160],
+  [222, 176, 142],
+  [205, 156, 120],
+  [188, 140, 104],
 ];
-const HAIR_COLOURS: readonly Rgb[] = [[24, 20, 18], [40, 30, 24], [62, 44, 30], [88, 62, 40]];
-const GREY_HAIR: readonly Rgb[] = [[150, 148, 146], [190, 188, 186], [215, 213, 210]];
-const BACKGROUNDS: readonly Rgb[] = [[200, 214, 228], [222, 226, 230], [190, 204, 190], [230, 224, 214]];
-const CLOTHES: readonly Rgb[] = [[30, 34, 48], [60, 62, 70], [240, 240, 240], [90, 40, 40], [40, 70, 100]];
+const HAIR_COLOURS: readonly Rgb[] = [
+  [24, 20, 18],
+  [40, 30, 24],
+  [62, 44, 30],
+  [88, 62, 40],
+];
+const GREY_HAIR: readonly Rgb[] = [
+  [150, 148, 146],
+  [190, 188, 186],
+  [215, 213, 210],
+];
+const BACKGROUNDS: readonly Rgb[] = [
+  [200, 214, 228],
+  [222, 226, 230],
+  [190, 204, 190],
+  [230, 224, 214],
+];
+const CLOTHES: readonly Rgb[] = [
+  [30, 34, 48],
+  [60, 62, 70],
+  [240, 240, 240],
+  [90, 40, 40],
+  [40, 70, 100],
+];
 
 interface Ellipse {
   readonly cx: number;
@@ -99,8 +123,9 @@ export function renderFacePhoto(features: FaceFeatures, quality = 80): Uint8Arra
       pixels[offset + 3] = 255;
     }
   }
-  const encoded = jpeg.encode({ data: pixels, width: w, height: h }, quality);
-  return new Uint8Array(encoded.data.buffer, encoded.data.byteOffset, encoded.data.byteLength);
+  // jpeg-js returns a Node Buffer where one exists and a Uint8Array elsewhere; both are Uint8Arrays.
+  const { data } = jpeg.encode({ data: pixels, width: w, height: h }, quality) as { data: Uint8Array };
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function darken(colour: Rgb, factor: number): Rgb {

@@ -1,5 +1,13 @@
 import { padDigits } from '../ascii.js';
-import { ageOn, calendarDate, type CalendarDate, epochDay, formatIsoDate, fromEpochDay, parseIsoDate } from '../calendar-date.js';
+import {
+  ageOn,
+  calendarDate,
+  type CalendarDate,
+  epochDay,
+  formatIsoDate,
+  fromEpochDay,
+  parseIsoDate,
+} from '../calendar-date.js';
 import { CoreError } from '../errors.js';
 import { completeMyNumber, type MyNumber } from '../my-number.js';
 import type { MunicipalityCode } from '../municipality-code.js';
@@ -53,9 +61,29 @@ export const DEFAULT_POPULATION_DATE: CalendarDate = calendarDate(2025, 4, 1);
 
 /** Ages in 5-year bands and their share of Japan's population (millions, 2020 census, rounded). */
 const AGE_BANDS: readonly (readonly [fromAge: number, weight: number])[] = [
-  [0, 4.5], [5, 5.0], [10, 5.3], [15, 5.6], [20, 6.3], [25, 6.3], [30, 6.8], [35, 7.6], [40, 8.5],
-  [45, 9.8], [50, 8.7], [55, 7.9], [60, 7.4], [65, 8.3], [70, 9.1], [75, 7.0], [80, 5.4], [85, 3.7],
-  [90, 1.8], [95, 0.5], [100, 0.08], [105, 0.01], [110, 0.01],
+  [0, 4.5],
+  [5, 5.0],
+  [10, 5.3],
+  [15, 5.6],
+  [20, 6.3],
+  [25, 6.3],
+  [30, 6.8],
+  [35, 7.6],
+  [40, 8.5],
+  [45, 9.8],
+  [50, 8.7],
+  [55, 7.9],
+  [60, 7.4],
+  [65, 8.3],
+  [70, 9.1],
+  [75, 7.0],
+  [80, 5.4],
+  [85, 3.7],
+  [90, 1.8],
+  [95, 0.5],
+  [100, 0.08],
+  [105, 0.01],
+  [110, 0.01],
 ];
 const OLDEST_AGE = 114;
 
@@ -78,7 +106,9 @@ class PopulationContext {
 }
 
 const familyNames = new WeightedChoice(FAMILY_NAMES.map(([kanji, kana, weight]) => [[kanji, kana] as const, weight]));
-const municipalities = new WeightedChoice(MUNICIPALITIES.map(([code, name, weight]) => [[code, name] as const, weight]));
+const municipalities = new WeightedChoice(
+  MUNICIPALITIES.map(([code, name, weight]) => [[code, name] as const, weight]),
+);
 const ageBands = new WeightedChoice(AGE_BANDS.map(([from, weight]) => [from, weight]));
 
 /**
@@ -159,7 +189,8 @@ function drawStreetAddress(random: SeededRandom): string {
   const town = random.pick(TOWN_NAMES);
   const block = `${random.integer(1, 5)}－${random.integer(1, 30)}－${random.integer(1, 25)}`;
   let address = town + block;
-  if (random.chance(0.35)) address += `　${random.pick(BUILDING_NAMES)}${random.integer(1, 9)}${padDigits(random.integer(1, 12), 2)}`;
+  if (random.chance(0.35))
+    address += `　${random.pick(BUILDING_NAMES)}${random.integer(1, 9)}${padDigits(random.integer(1, 12), 2)}`;
   return toFullWidthDigits(address);
 }
 

@@ -1,0 +1,57 @@
+import type { Readable, Writable } from 'node:stream';
+
+/** The streams and environment a command runs with; tests pass their own. */
+export interface CliIo {
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly stdin: Readable;
+  readonly cwd: string;
+  /** Whether stderr is a terminal (progress bars are drawn only there). */
+  readonly interactive: boolean;
+}
+
+/** Exit codes of the `openmyna` command. */
+export const EXIT = {
+  ok: 0,
+  /** The input was checked and found wrong (an invalid My Number, a failed verification). */
+  invalid: 1,
+  /** The command line itself was wrong. */
+  usage: 2,
+  /** Something failed while running (I/O, a broken pipe that was not the reader's choice). */
+  failure: 3,
+} as const;
+
+/** Writes `text`, waiting for the stream to drain when its buffer is full. */
+export async function writeText(stream: Writable, text: string): Promise<void> {
+  if (stream.write(text)) return;
+  await new Promise<void>((resolve, reject) => {
+    const cleanup = () => {
+      stream.off('drain', onDrain);
+      stream.off('error', onError);
+      stream.off('close', onDrain);
+    };
+    const onDrain = () => {
+      cleanup();
+      resolve();
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    stream.once('drain', onDrain);
+    stream.once('close', onDrain);
+    stream.once('error', onError);
+  });
+}
+
+/** Reads all of a stream as UTF-8. */
+export async function readAll(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Shows a My Number as the last four digits only, for anything a person may paste into a log. */
+export function maskMyNumber(myNumber: string): string {
+  return `********${myNumber.slice(-4)}`;
+}

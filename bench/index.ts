@@ -1,0 +1,16 @@
+// `npm run bench [-- filter]`: runs the benchmarks whose name contains the filter (all by default).
+// Every figure is printed with a baseline measured in the same run; compare ratios, not raw rates.
+import { benchMyNumber, benchPopulation, benchPopulationMemory, benchTlv } from './core.bench.js';
+
+const BENCHMARKS: Record<string, () => unknown> = {
+  'core/population': benchPopulation,
+  'core/population-memory': benchPopulationMemory,
+  'core/my-number': benchMyNumber,
+  'core/tlv': benchTlv,
+};
+
+const filter = process.argv[2] ?? '';
+console.log(`openmyna benchmarks on Node ${process.version} (${filter ? `filter "${filter}"` : 'all'})`);
+for (const [name, run] of Object.entries(BENCHMARKS)) {
+  if (name.includes(filter)) await run();
+}

@@ -1,0 +1,88 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Packages that must run in browsers as well as in Node (DESIGN.md: portable core). */
+const PORTABLE = ['core', 'card', 'mdoc', 'wallet', 'verifier'].map((name) => `packages/${name}/src/**/*.ts`);
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '.openmyna/**', 'artifacts/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        project: ['./tsconfig.tests.json', './packages/*/tsconfig.json', './apps/*/tsconfig.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      eqeqeq: ['error', 'always'],
+      // U+3000 (ideographic space) is part of the card's data: 氏名 separates family and given name with it.
+      'no-irregular-whitespace': [
+        'error',
+        { skipStrings: true, skipComments: true, skipTemplates: true, skipRegExps: true },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@openmyna/*/*'],
+              message: 'Import a package through its public entry (STYLE.md 2), e.g. "@openmyna/core".',
+            },
+            {
+              regex: '^(\\.\\./)+(packages|apps)/[^/]+/(src|dist)/',
+              message: 'Import another package through its public entry, not its files (STYLE.md 2).',
+            },
+            {
+              regex: '^\\.\\./\\.\\./[^/]+/(src|dist)/',
+              message: 'Import another package through its public entry, not its files (STYLE.md 2).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: PORTABLE,
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'Portable packages must not use Node globals; pass configuration in.' },
+        { name: 'Buffer', message: 'Use Uint8Array in portable packages.' },
+        { name: 'require', message: 'ESM only.' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'Inject a clock (STYLE.md 9).',
+        },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'Inject a clock (STYLE.md 9).',
+        },
+        {
+          selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']",
+          message: 'Use Web Crypto for secrets or SeededRandom for synthetic data (STYLE.md 9).',
+        },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^node:', message: 'Portable packages use Web APIs; Node-only code lives in adapters or apps.' },
+            { group: ['@openmyna/*/*'], message: 'Import a package through its public entry (STYLE.md 2).' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);
