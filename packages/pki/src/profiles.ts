@@ -1,0 +1,252 @@
+import {
+  certificateNotAfter,
+  encodeTlv,
+  formatJpkiBirthDate,
+  type BasicFourInfo,
+  type CalendarDate,
+  type MunicipalityCode,
+} from '@openmyna/core';
+import { sha1 } from '@noble/hashes/legacy.js';
+import { OctetString } from '@peculiar/asn1-schema';
+import type { Name } from '@peculiar/asn1-x509';
+import {
+  AlgorithmIdentifier,
+  AuthorityInfoAccessSyntax,
+  AccessDescription,
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  CertificatePolicies,
+  CRLDistributionPoints,
+  DistributionPoint,
+  DistributionPointName,
+  ExtendedKeyUsage,
+  Extension,
+  Extensions,
+  GeneralName,
+  KeyIdentifier,
+  KeyUsage,
+  KeyUsageFlags,
+  OtherName,
+  PolicyInformation,
+  PolicyQualifierInfo,
+  SubjectAlternativeName,
+  SubjectKeyIdentifier,
+  SubjectPublicKeyInfo,
+  TBSCertificate,
+  Validity,
+  Version,
+} from '@peculiar/asn1-x509';
+
+import { encodeDer, parseDer } from './der.js';
+import { OID } from './oids.js';
+
+/** The two JPKI hierarchies (card-spec §4). */
+export type Hierarchy = 'signing' | 'authentication';
+
+/** The certificate profiles a JPKI CA issues. */
+export type ProfileName = 'jpki-signing' | 'jpki-authentication' | 'ca-root' | 'ocsp-responder';
+
+/** Where a hierarchy publishes things, and under which policy it issues: configuration, not code. */
+export interface HierarchyConfig {
+  readonly hierarchy: Hierarchy;
+  /** certificatePolicies OID of end-entity certificates; our own arc, never J-LIS's. */
+  readonly policyOid: string;
+  readonly cpsUri: string;
+  /** AIA id-ad-ocsp URL. */
+  readonly ocspUrl: string;
+  /** CRL partitions are published at `${crlBaseUrl}/${municipalityCode}.crl`. */
+  readonly crlBaseUrl: string;
+}
+
+/**
+ * Default policy OIDs under `2.25` (UUID-derived, ITU-T X.667), owned by openmyna. J-LIS's
+ * `1.2.392.200149.8.5.1.*` are never used for our certificates.
+ */
+export const DEFAULT_POLICY_OIDS: Readonly<Record<Hierarchy, string>> = {
+  signing: '2.25.106684807915576052810572184230110786394',
+  authentication: '2.25.76741064014115612344144957818915693460',
+};
+
+/** The registry data a JPKI end-entity certificate is built from (never from the request). */
+export interface JpkiHolder {
+  readonly basicFourInfo: BasicFourInfo;
+  readonly municipalityCode: MunicipalityCode;
+  readonly prefecture: string;
+  readonly municipality: string;
+  /** Expiry of the card (or phone) the key lives on; caps the certificate. */
+  readonly cardExpiry: CalendarDate;
+}
+
+const SHA256_WITH_RSA = () => new AlgorithmIdentifier({ algorithm: OID.sha256WithRSAEncryption, parameters: null });
+
+/** `sha256WithRSAEncryption` with NULL parameters (RFC 4055 §5). */
+export function signatureAlgorithm(): AlgorithmIdentifier {
+  return SHA256_WITH_RSA();
+}
+
+/** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING's value. */
+export function keyIdentifierOf(publicKeyInfo: Uint8Array): Uint8Array {
+  const spki = parseDer(publicKeyInfo, SubjectPublicKeyInfo, 'SubjectPublicKeyInfo');
+  return sha1(new Uint8Array(spki.subjectPublicKey));
+}
+
+/** The URL of the CRL partition that covers `municipalityCode`. */
+export function crlPartitionUrl(config: HierarchyConfig, municipalityCode: string): string {
+  return `${config.crlBaseUrl}/${municipalityCode}.crl`;
+}
+
+function extension(oid: string, critical: boolean, value: object): Extension {
+  return new Extension({ extnID: oid, critical, extnValue: new OctetString(encodeDer(value)) });
+}
+
+function policies(config: HierarchyConfig): CertificatePolicies {
+  const qualifier = new PolicyQualifierInfo({
+    policyQualifierId: '1.3.6.1.5.5.7.2.1',
+    qualifier: toArrayBuffer(encodeTlv(0x16, new TextEncoder().encode(config.cpsUri))),
+  });
+  return new CertificatePolicies([
+    new PolicyInformation({ policyIdentifier: config.policyOid, policyQualifiers: [qualifier] }),
+  ]);
+}
+
+/** Inputs common to every profile. */
+export interface TbsInput {
+  readonly serialNumber: Uint8Array;
+  readonly issuer: Name;
+  readonly subject: Name;
+  readonly subjectPublicKeyInfo: Uint8Array;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly extensions: readonly Extension[];
+}
+
+/** Assembles a v3 TBSCertificate. */
+export function buildTbsCertificate(input: TbsInput): TBSCertificate {
+  return new TBSCertificate({
+    version: Version.v3,
+    serialNumber: toArrayBuffer(input.serialNumber),
+    signature: SHA256_WITH_RSA(),
+    issuer: input.issuer,
+    validity: new Validity({ notBefore: input.notBefore, notAfter: input.notAfter }),
+    subject: input.subject,
+    subjectPublicKeyInfo: parseDer(input.subjectPublicKeyInfo, SubjectPublicKeyInfo, 'SubjectPublicKeyInfo'),
+    extensions: new Extensions([...input.extensions]),
+  });
+}
+
+/** The six JPKI otherName entries of a signing certificate, in the card's order .1, .4, .3, .5, .2, .6. */
+export function jpkiSubjectAltName(info: BasicFourInfo): SubjectAlternativeName {
+  const entry = (typeId: string, value: string) =>
+    new GeneralName({ otherName: new OtherName({ typeId, value: utf8StringDer(value) }) });
+  const zeros = (text: string) => '0'.repeat([...text].length);
+  return new SubjectAlternativeName([
+    entry(OID.jpkiName, info.name),
+    entry(OID.jpkiBirthDate, formatJpkiBirthDate(info.birthDate)),
+    entry(OID.jpkiSex, info.sex),
+    entry(OID.jpkiAddress, info.address),
+    entry(OID.jpkiNameSubstitutePositions, zeros(info.name)),
+    entry(OID.jpkiAddressSubstitutePositions, zeros(info.address)),
+  ]);
+}
+
+/** DER UTF8String (X.690 §8.23). */
+export function utf8StringDer(value: string): ArrayBuffer {
+  return toArrayBuffer(encodeTlv(0x0c, new TextEncoder().encode(value)));
+}
+
+/** Extensions of a JPKI end-entity certificate, in the order real JPKI certificates carry them. */
+export function endEntityExtensions(options: {
+  readonly profile: 'jpki-signing' | 'jpki-authentication';
+  readonly config: HierarchyConfig;
+  readonly holder: JpkiHolder;
+  readonly subjectPublicKeyInfo: Uint8Array;
+  readonly issuerKeyIdentifier: Uint8Array;
+}): Extension[] {
+  const { profile, config, holder } = options;
+  const signing = profile === 'jpki-signing';
+  const keyUsage = signing
+    ? KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation
+    : KeyUsageFlags.digitalSignature;
+  const list = [extension(OID.keyUsage, true, new KeyUsage(keyUsage))];
+  if (!signing) list.push(extension(OID.extKeyUsage, false, new ExtendedKeyUsage([OID.idKpClientAuth])));
+  list.push(extension(OID.certificatePolicies, true, policies(config)));
+  if (signing) list.push(extension(OID.subjectAltName, false, jpkiSubjectAltName(holder.basicFourInfo)));
+  list.push(
+    extension(
+      OID.cRLDistributionPoints,
+      false,
+      new CRLDistributionPoints([
+        new DistributionPoint({
+          distributionPoint: new DistributionPointName({
+            fullName: [
+              new GeneralName({ uniformResourceIdentifier: crlPartitionUrl(config, holder.municipalityCode) }),
+            ],
+          }),
+        }),
+      ]),
+    ),
+    extension(
+      OID.authorityInfoAccess,
+      false,
+      new AuthorityInfoAccessSyntax([
+        new AccessDescription({
+          accessMethod: OID.idAdOcsp,
+          accessLocation: new GeneralName({ uniformResourceIdentifier: config.ocspUrl }),
+        }),
+      ]),
+    ),
+    extension(
+      OID.authorityKeyIdentifier,
+      false,
+      new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(options.issuerKeyIdentifier) }),
+    ),
+    extension(OID.subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifierOf(options.subjectPublicKeyInfo))),
+  );
+  return list;
+}
+
+/** Extensions of a self-signed hierarchy root. */
+export function rootExtensions(subjectPublicKeyInfo: Uint8Array): Extension[] {
+  return [
+    extension(OID.basicConstraints, true, new BasicConstraints({ cA: true, pathLenConstraint: 0 })),
+    extension(OID.keyUsage, true, new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)),
+    extension(OID.subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifierOf(subjectPublicKeyInfo))),
+  ];
+}
+
+/** Extensions of a delegated OCSP responder (RFC 6960 §4.2.2.2, §4.2.2.2.1). */
+export function ocspResponderExtensions(
+  subjectPublicKeyInfo: Uint8Array,
+  issuerKeyIdentifier: Uint8Array,
+): Extension[] {
+  return [
+    extension(OID.keyUsage, true, new KeyUsage(KeyUsageFlags.digitalSignature)),
+    extension(OID.extKeyUsage, false, new ExtendedKeyUsage([OID.idKpOcspSigning])),
+    new Extension({
+      extnID: OID.idPkixOcspNocheck,
+      critical: false,
+      extnValue: new OctetString(new Uint8Array([0x05, 0x00])),
+    }),
+    extension(
+      OID.authorityKeyIdentifier,
+      false,
+      new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(issuerKeyIdentifier) }),
+    ),
+    extension(OID.subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifierOf(subjectPublicKeyInfo))),
+  ];
+}
+
+/** The notAfter a JPKI end-entity certificate must have (card-spec §4.1). */
+export function expectedNotAfter(holder: JpkiHolder, issuedAt: CalendarDate, notLaterThan?: Date): Date {
+  return certificateNotAfter({
+    birthDate: holder.basicFourInfo.birthDate,
+    issueDate: issuedAt,
+    cardExpiry: holder.cardExpiry,
+    ...(notLaterThan ? { notLaterThan } : {}),
+  });
+}
+
+/** A copy of `bytes` as an ArrayBuffer of exactly its length. */
+export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.slice().buffer;
+}
