@@ -41,3 +41,38 @@ export {
   type RandomBytes,
   type RootOptions,
 } from './certificate-authority.js';
+export {
+  CRL_REASON,
+  hasUnsupportedCriticalExtension,
+  parseCrl,
+  type CrlReasonName,
+  type RevokedEntry,
+  type X509Crl,
+} from './x509-crl.js';
+export {
+  findExtension,
+  KEY_USAGE_BIT,
+  parseCertificate,
+  readAuthorityKeyIdentifier,
+  readBasicConstraints,
+  readCrlDistributionPoints,
+  readExtendedKeyUsage,
+  readKeyUsage,
+  readOcspUrls,
+  readSubjectKeyIdentifier,
+  type X509Certificate,
+  type X509Extension,
+} from './x509-certificate.js';
+export { namesMatch } from './x509-name.js';
+export { verifySignature, type SignatureCheck } from './verify-signature.js';
+export { assertValid, summarize, type CheckResult, type VerificationSummary } from './check-result.js';
+export { crlStatus, isCaCertificate, type CrlContext, type RevocationStatus } from './crl-status.js';
+export {
+  buildPath,
+  trustAnchor,
+  validatePath,
+  type PathValidationOptions,
+  type PathValidationResult,
+  type RevocationChecker,
+  type TrustAnchor,
+} from './path-validation.js';

@@ -1,0 +1,340 @@
+import { equalBytes } from './bytes.js';
+import { fail, pass, skip, summarize, unknown, type CheckResult, type VerificationSummary } from './check-result.js';
+import { crlStatus, type RevocationStatus } from './crl-status.js';
+import { certificatePolicyOids } from './object-identifier.js';
+import { OID } from './oids.js';
+import { verifySignature } from './verify-signature.js';
+import {
+  findExtension,
+  KEY_USAGE_BIT,
+  parseCertificate,
+  readAuthorityKeyIdentifier,
+  readBasicConstraints,
+  readExtendedKeyUsage,
+  readKeyUsage,
+  readSubjectKeyIdentifier,
+  type X509Certificate,
+} from './x509-certificate.js';
+import type { X509Crl } from './x509-crl.js';
+import { namesMatch } from './x509-name.js';
+
+/** Extensions this validator understands; any other critical extension fails the path (RFC 5280 §4.2). */
+const RECOGNIZED_EXTENSIONS = new Set<string>([
+  OID.authorityKeyIdentifier,
+  OID.subjectKeyIdentifier,
+  OID.keyUsage,
+  OID.certificatePolicies,
+  OID.subjectAltName,
+  OID.issuerAltName,
+  OID.basicConstraints,
+  OID.extKeyUsage,
+  OID.cRLDistributionPoints,
+  OID.authorityInfoAccess,
+  OID.idPkixOcspNocheck,
+]);
+
+/**
+ * Extensions that constrain policies or names. openmyna does not run RFC 5280's policy tree or name
+ * constraints (JPKI uses neither), so a path that carries one, critical or not, is refused rather
+ * than accepted unchecked.
+ */
+const UNPROCESSED_CONSTRAINTS = new Set<string>([
+  OID.policyConstraints,
+  OID.policyMappings,
+  OID.inhibitAnyPolicy,
+  OID.nameConstraints,
+]);
+
+const MAX_PATH_LENGTH = 8;
+
+/** A trust anchor: a certificate whose name and key we trust as given (RFC 5280 §6.1.1 (d)). */
+export interface TrustAnchor {
+  readonly certificate: X509Certificate;
+}
+
+/** Makes a trust anchor from a DER certificate. */
+export function trustAnchor(der: Uint8Array): TrustAnchor {
+  return { certificate: parseCertificate(der) };
+}
+
+/** Answers revocation questions for one certificate in a path; OCSP clients plug in here. */
+export type RevocationChecker = (certificate: X509Certificate, issuer: X509Certificate) => Promise<RevocationStatus>;
+
+/** Inputs of {@link validatePath}. */
+export interface PathValidationOptions {
+  /** The end-entity certificate. */
+  readonly certificate: X509Certificate;
+  /** Certificates that may complete the path, in any order. */
+  readonly intermediates?: readonly X509Certificate[];
+  readonly trustAnchors: readonly TrustAnchor[];
+  /** The time of validation (RFC 5280 §6.1.1 (b)). */
+  readonly time: Date;
+  /** CRLs to check revocation with. */
+  readonly crls?: readonly X509Crl[];
+  /** A revocation checker (OCSP, or OCSP falling back to CRL); when given it is asked before the CRLs. */
+  readonly revocation?: RevocationChecker;
+  /** `false` skips revocation checking altogether (the checks say so). Default `true`. */
+  readonly checkRevocation?: boolean;
+  /** Key usage bits the end-entity certificate must have. */
+  readonly requiredKeyUsage?: readonly (keyof typeof KEY_USAGE_BIT)[];
+  /** An extended key usage the end-entity certificate must have. */
+  readonly requiredExtendedKeyUsage?: string;
+  /** A policy OID the end-entity certificate must carry. */
+  readonly requiredPolicy?: string;
+}
+
+/** How deep CRL-signer paths may nest inside a validation (a CRL signer's own CRL signer, …). */
+const MAX_CRL_SIGNER_DEPTH = 2;
+
+/** The result of {@link validatePath}: the summary, the named checks, and the path found. */
+export interface PathValidationResult extends VerificationSummary {
+  /** End entity first, trust anchor last; empty when no path was built. */
+  readonly path: readonly X509Certificate[];
+  readonly revocation: readonly RevocationStatus[];
+}
+
+/**
+ * RFC 5280 §6.1 path validation to configured trust anchors at a given time, with revocation
+ * (§6.3) from CRLs or a checker, returning every named check in order. Fails closed: a check that
+ * cannot be made is `unknown` or `fail`, never `pass`.
+ *
+ * @example
+ * ```ts
+ * const result = await validatePath({ certificate: parseCertificate(der), trustAnchors: [trustAnchor(rootDer)], time, crls });
+ * if (result.status !== 'valid') console.log(result.decidedBy);
+ * ```
+ */
+export async function validatePath(options: PathValidationOptions): Promise<PathValidationResult> {
+  return validate(options, 0);
+}
+
+async function validate(options: PathValidationOptions, depth: number): Promise<PathValidationResult> {
+  const checks: CheckResult[] = [];
+  const chain = buildPath(options.certificate, options.intermediates ?? [], options.trustAnchors);
+  if (!chain) {
+    checks.push(fail('path.build', 'no chain of issuers leads to a trust anchor'));
+    return { ...summarize(checks), path: [], revocation: [] };
+  }
+  checks.push(pass('path.build'));
+  const anchor = chain[chain.length - 1]!;
+  const time = options.time.getTime();
+  checks.push(
+    anchor.notBefore.getTime() <= time && time <= anchor.notAfter.getTime()
+      ? pass('anchor.validity')
+      : fail('anchor.validity', 'the trust anchor is not valid at the validation time'),
+  );
+  const statuses: RevocationStatus[] = [];
+  const candidates = [...chain, ...(options.intermediates ?? []), ...options.trustAnchors.map((a) => a.certificate)];
+  let maxPathLength = chain.length - 1;
+  for (let index = chain.length - 2; index >= 0; index--) {
+    const certificate = chain[index]!;
+    const issuer = chain[index + 1]!;
+    const label = `certificate[${index}]`;
+    const isEndEntity = index === 0;
+    checks.push(...(await checkSignature(certificate, issuer, label)));
+    checks.push(
+      certificate.notBefore.getTime() <= time && time <= certificate.notAfter.getTime()
+        ? pass(`${label}.validity`)
+        : fail(`${label}.validity`, time < certificate.notBefore.getTime() ? 'not yet valid' : 'expired'),
+    );
+    checks.push(
+      namesMatch(certificate.issuer, issuer.subject)
+        ? pass(`${label}.name-chaining`)
+        : fail(`${label}.name-chaining`, 'issuer name differs'),
+    );
+    const critical = certificate.extensions.find(
+      (extension) => extension.critical && !RECOGNIZED_EXTENSIONS.has(extension.oid),
+    );
+    checks.push(
+      critical
+        ? fail(`${label}.critical-extensions`, `unrecognized critical extension ${critical.oid}`)
+        : pass(`${label}.critical-extensions`),
+    );
+    const constraint = certificate.extensions.find((extension) => UNPROCESSED_CONSTRAINTS.has(extension.oid));
+    checks.push(
+      constraint
+        ? fail(`${label}.policy-and-name-constraints`, `${constraint.oid} is not processed, so the path is refused`)
+        : pass(`${label}.policy-and-name-constraints`),
+    );
+    if (options.checkRevocation === false) {
+      checks.push(skip(`${label}.revocation`, 'revocation checking was turned off'));
+    } else {
+      const status = await revocationStatus(certificate, issuer, candidates, options, depth);
+      statuses.push(status);
+      checks.push(revocationCheck(`${label}.revocation`, status));
+    }
+    if (!isEndEntity) {
+      const result = checkCaCertificate(certificate, label, maxPathLength);
+      checks.push(...result.checks);
+      maxPathLength = result.maxPathLength;
+    } else {
+      checks.push(...checkEndEntity(certificate, options));
+    }
+  }
+  return { ...summarize(checks), path: chain, revocation: statuses };
+}
+
+async function checkSignature(
+  certificate: X509Certificate,
+  issuer: X509Certificate,
+  label: string,
+): Promise<CheckResult[]> {
+  // RFC 5280 §4.1.1.2: signatureAlgorithm must equal the signature field of the TBSCertificate.
+  if (!equalBytes(certificate.signature.raw, certificate.signatureAlgorithm.raw)) {
+    return [fail(`${label}.signature`, 'signatureAlgorithm differs from tbsCertificate.signature')];
+  }
+  const result = await verifySignature({
+    data: certificate.tbsCertificate,
+    signature: certificate.signatureValue,
+    algorithm: certificate.signatureAlgorithm,
+    publicKeyInfo: issuer.subjectPublicKeyInfo,
+  });
+  return [result === 'valid' ? pass(`${label}.signature`) : fail(`${label}.signature`, result)];
+}
+
+function checkCaCertificate(
+  certificate: X509Certificate,
+  label: string,
+  maxPathLength: number,
+): { checks: CheckResult[]; maxPathLength: number } {
+  const checks: CheckResult[] = [];
+  const constraintsExtension = findExtension(certificate, OID.basicConstraints);
+  const constraints = constraintsExtension ? readBasicConstraints(constraintsExtension.value) : undefined;
+  // RFC 5280 §6.1.4 (k): an intermediate must assert cA; we also refuse v1/v2 intermediates.
+  checks.push(
+    certificate.version === 3 && constraints?.cA
+      ? pass(`${label}.basic-constraints`)
+      : fail(`${label}.basic-constraints`, 'an issuing certificate must be v3 with basicConstraints cA TRUE'),
+  );
+  const selfIssued = namesMatch(certificate.issuer, certificate.subject);
+  let remaining = maxPathLength;
+  // RFC 5280 §6.1.4 (l): self-issued certificates do not count towards the path length.
+  if (!selfIssued) {
+    checks.push(
+      remaining > 0 ? pass(`${label}.path-length`) : fail(`${label}.path-length`, 'pathLenConstraint exceeded'),
+    );
+    remaining--;
+  }
+  // RFC 5280 §6.1.4 (m): pathLenConstraint only applies when cA is TRUE.
+  if (constraints?.cA && constraints.pathLenConstraint !== undefined)
+    remaining = Math.min(remaining, constraints.pathLenConstraint);
+  const usage = findExtension(certificate, OID.keyUsage);
+  // RFC 5280 §6.1.4 (n): if keyUsage is present, keyCertSign must be set.
+  checks.push(
+    !usage || readKeyUsage(usage.value).has(KEY_USAGE_BIT.keyCertSign)
+      ? pass(`${label}.key-usage`)
+      : fail(`${label}.key-usage`, 'keyCertSign is not set'),
+  );
+  return { checks, maxPathLength: remaining };
+}
+
+function checkEndEntity(certificate: X509Certificate, options: PathValidationOptions): CheckResult[] {
+  const checks: CheckResult[] = [];
+  if (options.requiredKeyUsage) {
+    const usage = findExtension(certificate, OID.keyUsage);
+    const bits = usage ? readKeyUsage(usage.value) : undefined;
+    const missing = options.requiredKeyUsage.filter((name) => !bits?.has(KEY_USAGE_BIT[name]));
+    checks.push(
+      missing.length === 0
+        ? pass('certificate[0].key-usage')
+        : fail('certificate[0].key-usage', `missing ${missing.join(', ')}`),
+    );
+  }
+  if (options.requiredExtendedKeyUsage) {
+    const usage = findExtension(certificate, OID.extKeyUsage);
+    checks.push(
+      usage && readExtendedKeyUsage(usage.value).includes(options.requiredExtendedKeyUsage)
+        ? pass('certificate[0].extended-key-usage')
+        : fail('certificate[0].extended-key-usage', `missing ${options.requiredExtendedKeyUsage}`),
+    );
+  }
+  if (options.requiredPolicy) {
+    const policies = findExtension(certificate, OID.certificatePolicies);
+    checks.push(
+      policies && certificatePolicyOids(policies.value).includes(options.requiredPolicy)
+        ? pass('certificate[0].policy')
+        : fail('certificate[0].policy', `missing policy ${options.requiredPolicy}`),
+    );
+  }
+  return checks;
+}
+
+async function revocationStatus(
+  certificate: X509Certificate,
+  issuer: X509Certificate,
+  candidates: readonly X509Certificate[],
+  options: PathValidationOptions,
+  depth: number,
+): Promise<RevocationStatus> {
+  if (options.revocation) {
+    const answer = await options.revocation(certificate, issuer);
+    if (answer.status !== 'unknown' || !options.crls?.length) return answer;
+  }
+  const validateCrlSigner = async (signer: X509Certificate) => {
+    if (depth >= MAX_CRL_SIGNER_DEPTH) return false;
+    const result = await validate(
+      { ...options, certificate: signer, intermediates: candidates, requiredKeyUsage: ['cRLSign'] },
+      depth + 1,
+    );
+    return result.status === 'valid';
+  };
+  return crlStatus({
+    certificate,
+    issuer,
+    candidates,
+    crls: options.crls ?? [],
+    time: options.time,
+    validateCrlSigner,
+  });
+}
+
+function revocationCheck(check: string, status: RevocationStatus): CheckResult {
+  switch (status.status) {
+    case 'good':
+      return pass(check);
+    case 'revoked':
+      return fail(check, `revoked${status.reason === undefined ? '' : ` (reason ${status.reason})`}`);
+    case 'on-hold':
+      return fail(check, 'suspended (certificateHold)');
+    case 'unknown':
+      return unknown(check, status.reason);
+  }
+}
+
+/**
+ * Builds a path from `certificate` up to a trust anchor: issuers are found by name (RFC 5280
+ * §7.1), preferring those whose subjectKeyIdentifier matches the authorityKeyIdentifier.
+ */
+export function buildPath(
+  certificate: X509Certificate,
+  intermediates: readonly X509Certificate[],
+  anchors: readonly TrustAnchor[],
+): X509Certificate[] | undefined {
+  const search = (current: X509Certificate, used: readonly X509Certificate[]): X509Certificate[] | undefined => {
+    if (used.length > MAX_PATH_LENGTH) return undefined;
+    for (const anchor of rank(
+      current,
+      anchors.map((a) => a.certificate),
+    )) {
+      if (namesMatch(current.issuer, anchor.subject)) return [current, anchor];
+    }
+    for (const candidate of rank(current, intermediates)) {
+      if (used.includes(candidate) || candidate === current || !namesMatch(current.issuer, candidate.subject)) continue;
+      const rest = search(candidate, [...used, candidate]);
+      if (rest) return [current, ...rest];
+    }
+    return undefined;
+  };
+  return search(certificate, [certificate]);
+}
+
+function rank(certificate: X509Certificate, issuers: readonly X509Certificate[]): X509Certificate[] {
+  const aki = findExtension(certificate, OID.authorityKeyIdentifier);
+  const keyId = aki ? readAuthorityKeyIdentifier(aki.value) : undefined;
+  if (!keyId) return [...issuers];
+  const matches = (issuer: X509Certificate) => {
+    const ski = findExtension(issuer, OID.subjectKeyIdentifier);
+    return ski ? equalBytes(readSubjectKeyIdentifier(ski.value), keyId) : false;
+  };
+  return [...issuers.filter(matches), ...issuers.filter((issuer) => !matches(issuer))];
+}

@@ -1,0 +1,91 @@
+import { encodeTlv } from '@openmyna/core';
+
+import { equalBytes } from './bytes.js';
+import { children, readDer, readOid, TAG } from './der-reader.js';
+
+interface AttributeValueAssertion {
+  readonly type: string;
+  readonly tag: number;
+  readonly value: Uint8Array;
+}
+
+const STRING_TAGS = new Set([TAG.UTF8String, TAG.PrintableString, 0x14, 0x1e, 0x1c]);
+
+/**
+ * Compares two DER names by RFC 5280 §7.1: attribute types must match and, for directory strings,
+ * values match after RFC 4518 preparation (case folding, insignificant space handling), so a
+ * PrintableString and a UTF8String of the same text are the same name. Other values compare as bytes.
+ */
+export function namesMatch(a: Uint8Array, b: Uint8Array): boolean {
+  if (equalBytes(a, b)) return true;
+  const left = readRdns(a);
+  const right = readRdns(b);
+  if (left.length !== right.length) return false;
+  return left.every((rdn, index) => rdnsMatch(rdn, right[index]!));
+}
+
+/** The name formed by appending one RDN (the DER of a SET) to `name` (RFC 5280 §4.2.1.13). */
+export function appendRdn(name: Uint8Array, rdn: Uint8Array): Uint8Array {
+  const rdns = children(readDer(name, 'name'), TAG.SEQUENCE, 'name').map((item) => item.raw);
+  // nameRelativeToCRLIssuer is [1] IMPLICIT: re-tag it as a SET.
+  const set = encodeTlv(TAG.SET, readDer(rdn, 'relative name').value);
+  return encodeTlv(TAG.SEQUENCE, [...rdns, set]);
+}
+
+/** `true` for the empty name (a SEQUENCE with no RDNs). */
+export function isEmptyName(name: Uint8Array): boolean {
+  return name.length === 2 && name[0] === 0x30 && name[1] === 0;
+}
+
+function readRdns(name: Uint8Array): AttributeValueAssertion[][] {
+  return children(readDer(name, 'name'), TAG.SEQUENCE, 'name').map((rdn) =>
+    children(rdn, TAG.SET, 'RelativeDistinguishedName').map((assertion) => {
+      const [type, value] = children(assertion, TAG.SEQUENCE, 'AttributeTypeAndValue');
+      return { type: readOid(type, 'attribute type'), tag: value?.tag ?? 0, value: value?.value ?? new Uint8Array() };
+    }),
+  );
+}
+
+function rdnsMatch(a: readonly AttributeValueAssertion[], b: readonly AttributeValueAssertion[]): boolean {
+  if (a.length !== b.length) return false;
+  const unmatched = [...b];
+  for (const assertion of a) {
+    const index = unmatched.findIndex((other) => assertionsMatch(assertion, other));
+    if (index < 0) return false;
+    unmatched.splice(index, 1);
+  }
+  return true;
+}
+
+function assertionsMatch(a: AttributeValueAssertion, b: AttributeValueAssertion): boolean {
+  if (a.type !== b.type) return false;
+  if (STRING_TAGS.has(a.tag) && STRING_TAGS.has(b.tag)) {
+    const left = prepareString(a);
+    const right = prepareString(b);
+    return left !== undefined && left === right;
+  }
+  return a.tag === b.tag && equalBytes(a.value, b.value);
+}
+
+/** RFC 4518 §2, the parts that matter for certificate names: fold case, trim and collapse spaces. */
+function prepareString(assertion: AttributeValueAssertion): string | undefined {
+  let text: string;
+  try {
+    if (assertion.tag === 0x1e) text = new TextDecoder('utf-16be', { fatal: true }).decode(assertion.value);
+    else if (assertion.tag === 0x1c) text = decodeUniversal(assertion.value);
+    else text = new TextDecoder('utf-8', { fatal: true }).decode(assertion.value);
+  } catch {
+    return undefined;
+  }
+  return text.normalize('NFKC').toLowerCase().trim().replace(/\s+/g, ' ');
+}
+
+function decodeUniversal(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i + 3 < bytes.length; i += 4) {
+    text += String.fromCodePoint(
+      ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0,
+    );
+  }
+  return text;
+}
