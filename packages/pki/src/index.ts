@@ -7,6 +7,9 @@ export {
   encodeDigestInfo,
   recoverPkcs1SignedData,
   rsaPublicNumbers,
+  rsaPublicNumbersOf,
+  verifyPkcs1DigestInfo,
+  verifyPkcs1Signature,
   type DigestAlgorithm,
   type RsaPublicNumbers,
 } from './pkcs1.js';

@@ -328,13 +328,22 @@ export function buildPath(
   return search(certificate, [certificate]);
 }
 
+/**
+ * Candidate issuers, best first: those whose subjectKeyIdentifier equals the certificate's
+ * authorityKeyIdentifier, then those without one. A candidate whose key identifier differs is not
+ * the issuer (RFC 5280 §4.2.1.1) and is left out.
+ */
 function rank(certificate: X509Certificate, issuers: readonly X509Certificate[]): X509Certificate[] {
   const aki = findExtension(certificate, OID.authorityKeyIdentifier);
   const keyId = aki ? readAuthorityKeyIdentifier(aki.value) : undefined;
   if (!keyId) return [...issuers];
-  const matches = (issuer: X509Certificate) => {
+  const keyIdOf = (issuer: X509Certificate) => {
     const ski = findExtension(issuer, OID.subjectKeyIdentifier);
-    return ski ? equalBytes(readSubjectKeyIdentifier(ski.value), keyId) : false;
+    return ski ? readSubjectKeyIdentifier(ski.value) : undefined;
   };
-  return [...issuers.filter(matches), ...issuers.filter((issuer) => !matches(issuer))];
+  const matching = issuers.filter((issuer) => {
+    const id = keyIdOf(issuer);
+    return id !== undefined && equalBytes(id, keyId);
+  });
+  return [...matching, ...issuers.filter((issuer) => keyIdOf(issuer) === undefined)];
 }

@@ -1,6 +1,9 @@
 import { bytesToHex, concatBytes, hexToBytes } from '@noble/hashes/utils.js';
 
 import { equalBytes } from './bytes.js';
+import { children, readAlgorithmIdentifier, readBitStringBytes, readDer, readInteger, TAG } from './der-reader.js';
+import { OID } from './oids.js';
+import { verifySignature } from './verify-signature.js';
 
 import { PkiError } from './errors.js';
 
@@ -94,4 +97,61 @@ function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
     b = (b * b) % modulus;
   }
   return result;
+}
+
+/** The RSA public numbers of a SubjectPublicKeyInfo (RFC 8017 §A.1.1 inside RFC 5280 §4.1.2.7). */
+export function rsaPublicNumbersOf(subjectPublicKeyInfo: Uint8Array): RsaPublicNumbers {
+  const [algorithm, key] = children(
+    readDer(subjectPublicKeyInfo, 'SubjectPublicKeyInfo'),
+    TAG.SEQUENCE,
+    'SubjectPublicKeyInfo',
+  );
+  if (readAlgorithmIdentifier(algorithm, 'SubjectPublicKeyInfo algorithm').oid !== OID.rsaEncryption) {
+    throw new PkiError('ERR_RSA_KEY', 'the key is not an RSA key');
+  }
+  const [modulus, exponent, extra] = children(
+    readDer(readBitStringBytes(key, 'subjectPublicKey'), 'RSAPublicKey'),
+    TAG.SEQUENCE,
+    'RSAPublicKey',
+  );
+  if (extra) throw new PkiError('ERR_RSA_KEY', 'RSAPublicKey has extra fields');
+  return rsaPublicNumbers(readInteger(modulus, 'modulus'), readInteger(exponent, 'publicExponent'));
+}
+
+/**
+ * Verifies an RSASSA-PKCS1-v1_5 signature over a document, as the card makes it with `80 2A` over
+ * the DigestInfo of the document's hash (card-spec §2.1, P1 = 00 or 03).
+ *
+ * @example
+ * ```ts
+ * await verifyPkcs1Signature({ subjectPublicKeyInfo, data: message, signature, hash: 'SHA-256' }); // true
+ * ```
+ */
+export async function verifyPkcs1Signature(options: {
+  readonly subjectPublicKeyInfo: Uint8Array;
+  readonly data: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly hash: DigestAlgorithm;
+}): Promise<boolean> {
+  const algorithm = options.hash === 'SHA-256' ? OID.sha256WithRSAEncryption : OID.sha1WithRSAEncryption;
+  const result = await verifySignature({
+    data: options.data,
+    signature: options.signature,
+    algorithm: { oid: algorithm, parameters: undefined, raw: new Uint8Array() },
+    publicKeyInfo: options.subjectPublicKeyInfo,
+  });
+  return result === 'valid';
+}
+
+/**
+ * Verifies a signature over a given DigestInfo (the card's `80 2A 00 80` over data the caller
+ * hashed): the recovered block must equal `digestInfo` exactly, compared in constant time.
+ */
+export function verifyPkcs1DigestInfo(options: {
+  readonly subjectPublicKeyInfo: Uint8Array;
+  readonly digestInfo: Uint8Array;
+  readonly signature: Uint8Array;
+}): boolean {
+  const recovered = recoverPkcs1SignedData(rsaPublicNumbersOf(options.subjectPublicKeyInfo), options.signature);
+  return recovered !== undefined && equalBytes(recovered, options.digestInfo);
 }
