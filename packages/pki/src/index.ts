@@ -79,3 +79,5 @@ export {
   type RevocationChecker,
   type TrustAnchor,
 } from './path-validation.js';
+export { lintCrl, prepareCrl, signCrl, type CrlInput, type PreparedCrl, type RevocationRecord } from './crl-builder.js';
+export { derExtension, derGeneralizedTime, derInteger, derTime } from './der-writer.js';

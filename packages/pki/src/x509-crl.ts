@@ -90,6 +90,21 @@ const KNOWN_CRL_EXTENSIONS = new Set<string>([
 export function parseCrl(der: Uint8Array): X509Crl {
   const [tbs, signatureAlgorithm, signatureValue, extra] = children(readDer(der, 'CRL'), TAG.SEQUENCE, 'CRL');
   if (extra) throw new PkiError('ERR_DER_MALFORMED', 'CRL has fields after the signature');
+  return {
+    ...readTbsCertList(tbs),
+    der,
+    signatureAlgorithm: readAlgorithmIdentifier(signatureAlgorithm, 'signatureAlgorithm'),
+    signatureValue: readBitStringBytes(signatureValue, 'signatureValue'),
+  };
+}
+
+/** The fields of a TBSCertList, plus how many entries it listed (duplicates collapse in `revoked`). */
+export type TbsCertListValue = Omit<X509Crl, 'der' | 'signatureAlgorithm' | 'signatureValue'> & {
+  readonly entryCount: number;
+};
+
+/** Reads a TBSCertList (RFC 5280 §5.1.2). */
+export function readTbsCertList(tbs: TlvObject | undefined): TbsCertListValue {
   const fields = children(tbs, TAG.SEQUENCE, 'TBSCertList');
   let index = 0;
   let version: 1 | 2 = 1;
@@ -106,8 +121,10 @@ export function parseCrl(der: Uint8Array): X509Crl {
   if (fields[index]?.tag === TAG.UTCTime || fields[index]?.tag === TAG.GeneralizedTime)
     nextUpdate = readTime(fields[index++], 'nextUpdate');
   const revoked = new Map<string, RevokedEntry>();
+  let entryCount = 0;
   if (fields[index]?.tag === TAG.SEQUENCE) {
     for (const entry of children(fields[index++], TAG.SEQUENCE, 'revokedCertificates')) {
+      entryCount++;
       const [serial, date, entryExtensions] = children(entry, TAG.SEQUENCE, 'revoked certificate');
       revoked.set(bytesToHex(readInteger(serial, 'userCertificate')), readEntry(date, entryExtensions));
     }
@@ -118,9 +135,9 @@ export function parseCrl(der: Uint8Array): X509Crl {
   const number = extensions.find((extension) => extension.oid === OID.cRLNumber);
   const idp = extensions.find((extension) => extension.oid === OID.issuingDistributionPoint);
   return {
-    der,
     tbsCertList: tbs!.raw,
     version,
+    entryCount,
     signature,
     issuer: issuer!.raw,
     thisUpdate,
@@ -132,8 +149,6 @@ export function parseCrl(der: Uint8Array): X509Crl {
       : undefined,
     issuingDistributionPoint: idp ? readIssuingDistributionPoint(idp.value) : undefined,
     isDelta: extensions.some((extension) => extension.oid === OID.deltaCRLIndicator),
-    signatureAlgorithm: readAlgorithmIdentifier(signatureAlgorithm, 'signatureAlgorithm'),
-    signatureValue: readBitStringBytes(signatureValue, 'signatureValue'),
   };
 }
 
