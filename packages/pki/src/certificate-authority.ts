@@ -241,11 +241,12 @@ export async function signTbs(
  * linted and signed (RFC 5280 §4.1; the same shape serves TBSCertList, RFC 5280 §5.1).
  */
 export function assembleSigned(tbs: Uint8Array, signature: Uint8Array): Uint8Array {
-  return encodeTlv(0x30, [
-    tbs,
-    encodeDer(signatureAlgorithm()),
-    encodeTlv(0x03, concatBytes(new Uint8Array([0]), signature)),
-  ]);
+  return encodeTlv(0x30, signedFields(tbs, signature));
+}
+
+/** The three fields of a signed structure: the signed bytes, sha256WithRSAEncryption, the BIT STRING. */
+export function signedFields(tbs: Uint8Array, signature: Uint8Array): Uint8Array[] {
+  return [tbs, encodeDer(signatureAlgorithm()), encodeTlv(0x03, concatBytes(new Uint8Array([0]), signature))];
 }
 
 /** 16 random bytes, positive and without a leading zero byte: 121–127 bits (RFC 5280 §4.1.2.2). */

@@ -81,3 +81,30 @@ export {
 } from './path-validation.js';
 export { lintCrl, prepareCrl, signCrl, type CrlInput, type PreparedCrl, type RevocationRecord } from './crl-builder.js';
 export { derExtension, derGeneralizedTime, derInteger, derTime } from './der-writer.js';
+export {
+  certIdFor,
+  encodeOcspRequest,
+  OCSP_RESPONSE_STATUS,
+  parseOcspRequest,
+  parseOcspResponse,
+  type BasicOcspResponse,
+  type CertId,
+  type CertIdHash,
+  type OcspCertStatus,
+  type OcspRequest,
+  type OcspResponse,
+  type SingleResponse,
+} from './ocsp.js';
+export {
+  OcspResponder,
+  type CertificateState,
+  type OcspResponderOptions,
+  type StatusSource,
+} from './ocsp-responder.js';
+export {
+  ocspRevocationChecker,
+  verifyOcspResponse,
+  type OcspCheckerOptions,
+  type OcspVerification,
+  type OcspVerificationOptions,
+} from './ocsp-verify.js';
