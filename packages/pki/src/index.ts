@@ -108,3 +108,4 @@ export {
   type OcspVerification,
   type OcspVerificationOptions,
 } from './ocsp-verify.js';
+export { signCms, verifyCmsSignature, type CmsSignOptions, type CmsVerification } from './cms.js';
