@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 
 import { registerMyNumberCommands } from './commands/my-number.js';
 import { registerPersonCommands } from './commands/person.js';
+import { registerPkiCommands } from './commands/pki.js';
 import { registerSandboxCommands } from './commands/sandbox.js';
 import { type CliIo, EXIT } from './io.js';
 
@@ -39,6 +40,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerMyNumberCommands(program, io, (code) => (exitCode = code));
   registerPersonCommands(program, io);
   registerSandboxCommands(program, io);
+  registerPkiCommands(program, io, (code) => (exitCode = code));
   program.addHelpText(
     'after',
     '\nExit codes: 0 success, 1 checked and invalid, 2 usage error, 3 failure while running.\nRun `openmyna <command> --help` for each command.',

@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import {
+  CertificateAuthority,
+  DEFAULT_POLICY_OIDS,
+  derFromPemOrDer,
+  SoftwareSigner,
+  toPem,
+  type CrlReasonName,
+  type EncryptedKeyFile,
+  type Hierarchy,
+  type HierarchyConfig,
+} from '@openmyna/pki';
+
+/**
+ * The CLI's file layout for a certificate authority under `<data>/pki`:
+ *
+ * ```
+ * pki/passphrase                 sandbox only: the key passphrase (mode 0600) unless OPENMYNA_CA_PASSPHRASE is set
+ * pki/<hierarchy>/config.json    HierarchyConfig
+ * pki/<hierarchy>/ca.pem         root certificate
+ * pki/<hierarchy>/ca-key.json    root key, encrypted (openmyna-key/1)
+ * pki/<hierarchy>/ocsp.pem       delegated OCSP responder certificate
+ * pki/<hierarchy>/ocsp-key.json  responder key, encrypted
+ * pki/registry.json              issued certificates, revocations, CRL numbers
+ * ```
+ */
+export const HIERARCHIES: readonly Hierarchy[] = ['signing', 'authentication'];
+
+/** One certificate the CLI issued. */
+export interface IssuedCertificate {
+  readonly serialNumber: string;
+  readonly hierarchy: Hierarchy;
+  readonly personId: string;
+  readonly municipalityCode: string;
+  readonly notAfter: string;
+  status: 'good' | 'revoked' | 'suspended';
+  revocationDate?: string;
+  reason?: CrlReasonName;
+}
+
+/** The CLI's registry file. */
+export interface Registry {
+  readonly certificates: IssuedCertificate[];
+  /** Last CRL number per `<hierarchy>/<municipality>`. */
+  readonly crlNumbers: Record<string, string>;
+}
+
+export function pkiDir(dataDir: string): string {
+  return join(dataDir, 'pki');
+}
+
+/** The key passphrase: OPENMYNA_CA_PASSPHRASE, else the sandbox passphrase file (created on init). */
+export async function passphrase(dataDir: string, create: boolean): Promise<string> {
+  const fromEnvironment = process.env['OPENMYNA_CA_PASSPHRASE'];
+  if (fromEnvironment) return fromEnvironment;
+  const path = join(pkiDir(dataDir), 'passphrase');
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch {
+    if (!create)
+      throw new Error(`no CA passphrase: set OPENMYNA_CA_PASSPHRASE or run \`openmyna pki init\` (looked for ${path})`);
+    const generated = randomBytes(24).toString('base64url');
+    await mkdir(pkiDir(dataDir), { recursive: true });
+    await writeAtomically(path, generated + '\n');
+    await chmod(path, 0o600);
+    return generated;
+  }
+}
+
+export function defaultConfig(hierarchy: Hierarchy, baseUrl: string): HierarchyConfig {
+  return {
+    hierarchy,
+    policyOid: DEFAULT_POLICY_OIDS[hierarchy],
+    cpsUri: `${baseUrl}/cps`,
+    ocspUrl: `${baseUrl}/ocsp/${hierarchy}`,
+    crlBaseUrl: `${baseUrl}/crl/${hierarchy}`,
+  };
+}
+
+/** Loads a hierarchy's CA with its decrypted key. */
+export async function loadAuthority(dataDir: string, hierarchy: Hierarchy): Promise<CertificateAuthority> {
+  const dir = join(pkiDir(dataDir), hierarchy);
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as HierarchyConfig;
+  const certificate = derFromPemOrDer(new Uint8Array(await readFile(join(dir, 'ca.pem'))), 'CERTIFICATE');
+  const signer = await loadKey(join(dir, 'ca-key.json'), await passphrase(dataDir, false));
+  return new CertificateAuthority({ config, certificate, signer });
+}
+
+/** Loads a hierarchy's OCSP responder certificate and key. */
+export async function loadResponder(
+  dataDir: string,
+  hierarchy: Hierarchy,
+): Promise<{ certificate: Uint8Array; signer: SoftwareSigner }> {
+  const dir = join(pkiDir(dataDir), hierarchy);
+  return {
+    certificate: derFromPemOrDer(new Uint8Array(await readFile(join(dir, 'ocsp.pem'))), 'CERTIFICATE'),
+    signer: await loadKey(join(dir, 'ocsp-key.json'), await passphrase(dataDir, false)),
+  };
+}
+
+async function loadKey(path: string, secret: string): Promise<SoftwareSigner> {
+  return SoftwareSigner.importEncrypted(JSON.parse(await readFile(path, 'utf8')) as EncryptedKeyFile, secret);
+}
+
+/** Writes a hierarchy's files. */
+export async function saveHierarchy(
+  dataDir: string,
+  files: {
+    config: HierarchyConfig;
+    ca: Uint8Array;
+    caKey: EncryptedKeyFile;
+    ocsp: Uint8Array;
+    ocspKey: EncryptedKeyFile;
+  },
+): Promise<void> {
+  const dir = join(pkiDir(dataDir), files.config.hierarchy);
+  await mkdir(dir, { recursive: true });
+  await writeAtomically(join(dir, 'config.json'), JSON.stringify(files.config, null, 2) + '\n');
+  await writeAtomically(join(dir, 'ca-key.json'), JSON.stringify(files.caKey, null, 2) + '\n');
+  await writeAtomically(join(dir, 'ocsp-key.json'), JSON.stringify(files.ocspKey, null, 2) + '\n');
+  await writeAtomically(join(dir, 'ocsp.pem'), toPem(files.ocsp, 'CERTIFICATE'));
+  await writeAtomically(join(dir, 'ca.pem'), toPem(files.ca, 'CERTIFICATE'));
+}
+
+export async function readRegistry(dataDir: string): Promise<Registry> {
+  try {
+    return JSON.parse(await readFile(join(pkiDir(dataDir), 'registry.json'), 'utf8')) as Registry;
+  } catch {
+    return { certificates: [], crlNumbers: {} };
+  }
+}
+
+export async function writeRegistry(dataDir: string, registry: Registry): Promise<void> {
+  await writeAtomically(join(pkiDir(dataDir), 'registry.json'), JSON.stringify(registry, null, 2) + '\n');
+}
+
+/** Write-new, then rename: readers see the old file or the new one, never half of one. */
+export async function writeAtomically(path: string, data: string | Uint8Array): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, data, { flush: true });
+  await rename(temporary, path);
+}

@@ -1,0 +1,184 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { REPO_ROOT } from '../../../test-support/shared-vectors.js';
+import { run } from './cli-harness.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'openmyna-pki-cli-'));
+const at = (name: string) => join(dir, name);
+const openssl = (args: string[]) => spawnSync('openssl', args, { encoding: 'utf8', cwd: dir });
+let serial = '';
+
+beforeAll(async () => {
+  expect((await run(['pki', 'init', '--data', 'data'], { cwd: dir })).code).toBe(0);
+  execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', at('key.pem')]);
+  execFileSync('openssl', ['pkey', '-in', at('key.pem'), '-pubout', '-out', at('pub.pem')]);
+  const issue = await run(
+    [
+      'pki',
+      'issue',
+      '--data',
+      'data',
+      '--person',
+      'P0000003',
+      '--public-key',
+      'pub.pem',
+      '--hierarchy',
+      'signing',
+      '--out',
+      'ee.pem',
+    ],
+    { cwd: dir },
+  );
+  expect(issue.code).toBe(0);
+  serial = /certificate ([0-9a-f]+) to P0000003/.exec(issue.stderr)![1]!;
+}, 60_000);
+
+describe('openmyna pki', () => {
+  it('refuses to overwrite an existing CA without --force', async () => {
+    const again = await run(['pki', 'init', '--data', 'data'], { cwd: dir });
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain('already exists');
+  });
+
+  it('keeps CA keys encrypted at rest', () => {
+    const keyFile = readFileSync(at('data/pki/signing/ca-key.json'), 'utf8');
+    expect(keyFile).toContain('openmyna-key/1');
+    expect(keyFile).not.toContain('PRIVATE KEY');
+  });
+
+  it('issues certificates that openssl verify accepts', () => {
+    const result = openssl(['verify', '-CAfile', 'data/pki/signing/ca.pem', 'ee.pem']);
+    expect(result.stdout).toContain('ee.pem: OK');
+  });
+
+  it('verifies CMS signatures made by OpenSSL, printing the checks (exit 0), and fails a changed document (exit 1)', async () => {
+    writeFileSync(at('doc.txt'), 'hello');
+    execFileSync('openssl', [
+      'cms',
+      '-sign',
+      '-binary',
+      '-md',
+      'sha256',
+      '-in',
+      at('doc.txt'),
+      '-signer',
+      at('ee.pem'),
+      '-inkey',
+      at('key.pem'),
+      '-outform',
+      'DER',
+      '-out',
+      at('doc.p7s'),
+    ]);
+    const good = await run(['pki', 'verify-cms', '--data', 'data', '--sig', 'doc.p7s', '--in', 'doc.txt'], {
+      cwd: dir,
+    });
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/pass\s+cms\.signature/);
+    expect(good.stdout.trim().endsWith('valid')).toBe(true);
+    writeFileSync(at('other.txt'), 'hellO');
+    const bad = await run(['pki', 'verify-cms', '--data', 'data', '--sig', 'doc.p7s', '--in', 'other.txt'], {
+      cwd: dir,
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/fail\s+cms\.message-digest/);
+  });
+
+  it('revokes, writes the partition CRL that openssl uses, and refuses to revoke twice', async () => {
+    expect(
+      (await run(['pki', 'revoke', '--data', 'data', '--serial', serial, '--reason', 'keyCompromise'], { cwd: dir }))
+        .code,
+    ).toBe(0);
+    expect((await run(['pki', 'revoke', '--data', 'data', '--serial', serial], { cwd: dir })).code).toBe(3);
+    expect((await run(['pki', 'revoke', '--data', 'data', '--serial', 'abcd'], { cwd: dir })).stderr).toContain(
+      'no certificate',
+    );
+    const municipality = /CRL signing\/(\d{5})/.exec(
+      (
+        await run(
+          [
+            'pki',
+            'crl',
+            '--data',
+            'data',
+            '--hierarchy',
+            'signing',
+            '--municipality',
+            '28204',
+            '--out',
+            'c.crl',
+            '--pem',
+          ],
+          { cwd: dir },
+        )
+      ).stderr,
+    )?.[1];
+    expect(municipality).toBe('28204');
+    const verify = openssl([
+      'verify',
+      '-crl_check',
+      '-CAfile',
+      'data/pki/signing/ca.pem',
+      '-CRLfile',
+      'c.crl',
+      'ee.pem',
+    ]);
+    expect(verify.stdout + verify.stderr).toContain('certificate revoked');
+    expect(openssl(['crl', '-in', 'c.crl', '-noout', '-text']).stdout).toContain('Key Compromise');
+  });
+
+  it('rejects bad options as usage errors', async () => {
+    expect(
+      (
+        await run(
+          ['pki', 'issue', '--data', 'data', '--person', 'P3', '--public-key', 'pub.pem', '--hierarchy', 'signing'],
+          { cwd: dir },
+        )
+      ).code,
+    ).toBe(2);
+    expect(
+      (
+        await run(['pki', 'crl', '--data', 'data', '--hierarchy', 'nope', '--municipality', '1', '--out', 'x'], {
+          cwd: dir,
+        })
+      ).code,
+    ).toBe(2);
+    expect(
+      (await run(['pki', 'revoke', '--data', 'data', '--serial', serial, '--reason', 'because'], { cwd: dir })).code,
+    ).toBe(2);
+  });
+
+  it('serves OCSP over HTTP to openssl ocsp (ocsp-serve)', async () => {
+    const main = resolve(REPO_ROOT, 'apps/cli/dist/main.js');
+    const child = spawn(process.execPath, [main, 'pki', 'ocsp-serve', '--data', 'data', '--port', '0'], { cwd: dir });
+    const url = await new Promise<string>((ready, failed) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        const match = /(http:\/\/127\.0\.0\.1:\d+)\/ocsp/.exec(chunk.toString());
+        if (match) ready(match[1]!);
+      });
+      child.on('exit', (code) => failed(new Error(`ocsp-serve exited with ${code}`)));
+    });
+    try {
+      const answer = openssl([
+        'ocsp',
+        '-issuer',
+        'data/pki/signing/ca.pem',
+        '-cert',
+        'ee.pem',
+        '-url',
+        `${url}/ocsp/signing`,
+        '-CAfile',
+        'data/pki/signing/ca.pem',
+      ]);
+      expect(answer.stdout + answer.stderr).toContain('Response verify OK');
+      expect(answer.stdout).toContain('ee.pem: revoked');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
