@@ -30,8 +30,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['@openmyna/*/*'],
-              message: 'Import a package through its public entry (STYLE.md 2), e.g. "@openmyna/core".',
+              group: ['@openmyna/*/*', '!@openmyna/*/node'],
+              message: 'Import a package through its public entry (STYLE.md 2), e.g. "@openmyna/core" or "@openmyna/pki/node".',
             },
             {
               regex: '^(\\.\\./)+(packages|apps)/[^/]+/(src|dist)/',
@@ -48,6 +48,8 @@ export default tseslint.config(
   },
   {
     files: PORTABLE,
+    // `src/node/` holds each portable package's Node adapters (published as `<package>/node`).
+    ignores: ['packages/*/src/node/**'],
     rules: {
       'no-restricted-globals': [
         'error',

@@ -4,12 +4,18 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 // Tests import workspace packages from their sources, so `npm test` needs no build step in between.
-const alias = Object.fromEntries(
-  readdirSync(resolve(import.meta.dirname, 'packages')).map((name) => [
-    `@openmyna/${name}`,
-    resolve(import.meta.dirname, 'packages', name, 'src/index.ts'),
-  ]),
-);
+const packages = readdirSync(resolve(import.meta.dirname, 'packages'));
+const alias = [
+  // `<package>/node`: the Node adapters of a portable package.
+  ...packages.map((name) => ({
+    find: `@openmyna/${name}/node`,
+    replacement: resolve(import.meta.dirname, 'packages', name, 'src/node/index.ts'),
+  })),
+  ...packages.map((name) => ({
+    find: new RegExp(`^@openmyna/${name}$`),
+    replacement: resolve(import.meta.dirname, 'packages', name, 'src/index.ts'),
+  })),
+];
 
 export default defineConfig({
   resolve: { alias },

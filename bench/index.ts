@@ -1,12 +1,14 @@
 // `npm run bench [-- filter]`: runs the benchmarks whose name contains the filter (all by default).
 // Every figure is printed with a baseline measured in the same run; compare ratios, not raw rates.
 import { benchMyNumber, benchPopulation, benchPopulationMemory, benchTlv } from './core.bench.js';
+import { benchJpkiVerification } from './pki.bench.js';
 
 const BENCHMARKS: Record<string, () => unknown> = {
   'core/population': benchPopulation,
   'core/population-memory': benchPopulationMemory,
   'core/my-number': benchMyNumber,
   'core/tlv': benchTlv,
+  'pki/jpki-verification': benchJpkiVerification,
 };
 
 const filter = process.argv[2] ?? '';

@@ -20,7 +20,7 @@ import { encodeObjectIdentifier } from './object-identifier.js';
 import { OID } from './oids.js';
 import { signatureAlgorithm } from './profiles.js';
 import type { Signer } from './signer.js';
-import { verifySignature } from './verify-signature.js';
+import { verifySignature, type SignatureBackend } from './verify-signature.js';
 import { findExtension, parseCertificate, readSubjectKeyIdentifier, type X509Certificate } from './x509-certificate.js';
 import { namesMatch } from './x509-name.js';
 
@@ -111,6 +111,7 @@ export interface CmsVerification extends VerificationSummary {
 export async function verifyCmsSignature(options: {
   signedData: Uint8Array;
   detachedContent?: Uint8Array;
+  backend?: SignatureBackend;
 }): Promise<CmsVerification> {
   const checks: CheckResult[] = [];
   let parsed: ParsedSignedData;
@@ -186,6 +187,8 @@ export async function verifyCmsSignature(options: {
         ? { ...info.signatureAlgorithm, oid: OID.sha256WithRSAEncryption }
         : info.signatureAlgorithm,
     publicKeyInfo: signer.subjectPublicKeyInfo,
+    cacheKey: false,
+    ...(options.backend ? { backend: options.backend } : {}),
   });
   checks.push(verdict === 'valid' ? pass('cms.signature') : fail('cms.signature', verdict));
   return result(signer, signingTime);

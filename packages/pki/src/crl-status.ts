@@ -1,6 +1,6 @@
 import { equalBytes } from './bytes.js';
 import { OID } from './oids.js';
-import { verifySignature } from './verify-signature.js';
+import { verifySignature, type SignatureBackend } from './verify-signature.js';
 import {
   findExtension,
   KEY_USAGE_BIT,
@@ -38,6 +38,7 @@ export interface CrlContext {
    * path must validate). Without it, only CRLs signed by the issuing key are used.
    */
   readonly validateCrlSigner?: (signer: X509Certificate) => Promise<boolean>;
+  readonly backend?: SignatureBackend;
 }
 
 /**
@@ -125,6 +126,7 @@ async function crlIsUsable(crl: X509Crl, context: CrlContext): Promise<boolean> 
       signature: crl.signatureValue,
       algorithm: crl.signatureAlgorithm,
       publicKeyInfo: signer.subjectPublicKeyInfo,
+      ...(context.backend ? { backend: context.backend } : {}),
     });
     if (result === 'valid') return true;
   }

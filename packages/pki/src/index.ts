@@ -67,7 +67,14 @@ export {
   type X509Extension,
 } from './x509-certificate.js';
 export { namesMatch } from './x509-name.js';
-export { verifySignature, type SignatureCheck } from './verify-signature.js';
+export {
+  verifySignature,
+  webCryptoBackend,
+  type HashName,
+  type SignatureBackend,
+  type SignatureCheck,
+} from './verify-signature.js';
+export { readRsaPublicKey, type RsaPublicKeyBytes } from './rsa-key.js';
 export { assertValid, summarize, type CheckResult, type VerificationSummary } from './check-result.js';
 export { crlStatus, isCaCertificate, type CrlContext, type RevocationStatus } from './crl-status.js';
 export {

@@ -15,7 +15,7 @@ import {
   type CertIdHash,
 } from './ocsp.js';
 import { OID } from './oids.js';
-import { verifySignature } from './verify-signature.js';
+import { verifySignature, type SignatureBackend } from './verify-signature.js';
 import {
   findExtension,
   parseCertificate,
@@ -40,6 +40,7 @@ export interface OcspVerificationOptions {
   readonly maxAgeSeconds?: number;
   /** Tolerated clock difference with the responder. Default five minutes. */
   readonly clockSkewSeconds?: number;
+  readonly backend?: SignatureBackend;
 }
 
 /** The named checks of one OCSP response and what it says about the certificate. */
@@ -77,6 +78,7 @@ export async function verifyOcspResponse(options: OcspVerificationOptions): Prom
     signature: basic.signature,
     algorithm: basic.signatureAlgorithm,
     publicKeyInfo: signer.subjectPublicKeyInfo,
+    ...(options.backend ? { backend: options.backend } : {}),
   });
   checks.push(signature === 'valid' ? pass('ocsp.signature') : fail('ocsp.signature', signature));
   const wanted = certIdFor(options.certificate, options.issuer, options.hashAlgorithm ?? 'SHA-1');
@@ -151,6 +153,7 @@ async function authorizedSigner(
         signature: candidate.signatureValue,
         algorithm: candidate.signatureAlgorithm,
         publicKeyInfo: options.issuer.subjectPublicKeyInfo,
+        ...(options.backend ? { backend: options.backend } : {}),
       })) === 'valid';
     const time = options.time.getTime();
     if (
@@ -175,6 +178,7 @@ export interface OcspCheckerOptions {
   readonly randomBytes?: RandomBytes;
   /** Overrides the AIA URL (e.g. a local mirror of the responder). */
   readonly url?: string;
+  readonly backend?: SignatureBackend;
 }
 
 /**
@@ -201,7 +205,14 @@ export function ocspRevocationChecker(
     } catch {
       return { status: 'unknown', reason: 'the OCSP responder is unreachable' };
     }
-    const result = await verifyOcspResponse({ response: body, certificate, issuer, time: options.time(), nonce });
+    const result = await verifyOcspResponse({
+      response: body,
+      certificate,
+      issuer,
+      time: options.time(),
+      nonce,
+      ...(options.backend ? { backend: options.backend } : {}),
+    });
     return result.revocation;
   };
 }

@@ -3,7 +3,7 @@ import { fail, pass, skip, summarize, unknown, type CheckResult, type Verificati
 import { crlStatus, type RevocationStatus } from './crl-status.js';
 import { certificatePolicyOids } from './object-identifier.js';
 import { OID } from './oids.js';
-import { verifySignature } from './verify-signature.js';
+import { verifySignature, type SignatureBackend } from './verify-signature.js';
 import {
   findExtension,
   KEY_USAGE_BIT,
@@ -81,6 +81,8 @@ export interface PathValidationOptions {
   readonly requiredExtendedKeyUsage?: string;
   /** A policy OID the end-entity certificate must carry. */
   readonly requiredPolicy?: string;
+  /** Where signatures are verified (default Web Crypto; `nodeCryptoBackend` in Node services). */
+  readonly backend?: SignatureBackend;
 }
 
 /** How deep CRL-signer paths may nest inside a validation (a CRL signer's own CRL signer, …). */
@@ -131,7 +133,7 @@ async function validate(options: PathValidationOptions, depth: number): Promise<
     const issuer = chain[index + 1]!;
     const label = `certificate[${index}]`;
     const isEndEntity = index === 0;
-    checks.push(...(await checkSignature(certificate, issuer, label)));
+    checks.push(...(await checkSignature(certificate, issuer, label, options.backend)));
     checks.push(
       certificate.notBefore.getTime() <= time && time <= certificate.notAfter.getTime()
         ? pass(`${label}.validity`)
@@ -178,6 +180,7 @@ async function checkSignature(
   certificate: X509Certificate,
   issuer: X509Certificate,
   label: string,
+  backend: SignatureBackend | undefined,
 ): Promise<CheckResult[]> {
   // RFC 5280 §4.1.1.2: signatureAlgorithm must equal the signature field of the TBSCertificate.
   if (!equalBytes(certificate.signature.raw, certificate.signatureAlgorithm.raw)) {
@@ -188,6 +191,7 @@ async function checkSignature(
     signature: certificate.signatureValue,
     algorithm: certificate.signatureAlgorithm,
     publicKeyInfo: issuer.subjectPublicKeyInfo,
+    ...(backend ? { backend } : {}),
   });
   return [result === 'valid' ? pass(`${label}.signature`) : fail(`${label}.signature`, result)];
 }
@@ -285,6 +289,7 @@ async function revocationStatus(
     crls: options.crls ?? [],
     time: options.time,
     validateCrlSigner,
+    ...(options.backend ? { backend: options.backend } : {}),
   });
 }
 

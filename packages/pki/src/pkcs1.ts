@@ -1,9 +1,9 @@
 import { bytesToHex, concatBytes, hexToBytes } from '@noble/hashes/utils.js';
 
 import { equalBytes } from './bytes.js';
-import { children, readAlgorithmIdentifier, readBitStringBytes, readDer, readInteger, TAG } from './der-reader.js';
 import { OID } from './oids.js';
-import { verifySignature } from './verify-signature.js';
+import { readRsaPublicKey } from './rsa-key.js';
+import { verifySignature, type SignatureBackend } from './verify-signature.js';
 
 import { PkiError } from './errors.js';
 
@@ -101,21 +101,8 @@ function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
 
 /** The RSA public numbers of a SubjectPublicKeyInfo (RFC 8017 §A.1.1 inside RFC 5280 §4.1.2.7). */
 export function rsaPublicNumbersOf(subjectPublicKeyInfo: Uint8Array): RsaPublicNumbers {
-  const [algorithm, key] = children(
-    readDer(subjectPublicKeyInfo, 'SubjectPublicKeyInfo'),
-    TAG.SEQUENCE,
-    'SubjectPublicKeyInfo',
-  );
-  if (readAlgorithmIdentifier(algorithm, 'SubjectPublicKeyInfo algorithm').oid !== OID.rsaEncryption) {
-    throw new PkiError('ERR_RSA_KEY', 'the key is not an RSA key');
-  }
-  const [modulus, exponent, extra] = children(
-    readDer(readBitStringBytes(key, 'subjectPublicKey'), 'RSAPublicKey'),
-    TAG.SEQUENCE,
-    'RSAPublicKey',
-  );
-  if (extra) throw new PkiError('ERR_RSA_KEY', 'RSAPublicKey has extra fields');
-  return rsaPublicNumbers(readInteger(modulus, 'modulus'), readInteger(exponent, 'publicExponent'));
+  const key = readRsaPublicKey(subjectPublicKeyInfo);
+  return rsaPublicNumbers(key.modulus, key.publicExponent);
 }
 
 /**
@@ -132,6 +119,7 @@ export async function verifyPkcs1Signature(options: {
   readonly data: Uint8Array;
   readonly signature: Uint8Array;
   readonly hash: DigestAlgorithm;
+  readonly backend?: SignatureBackend;
 }): Promise<boolean> {
   const algorithm = options.hash === 'SHA-256' ? OID.sha256WithRSAEncryption : OID.sha1WithRSAEncryption;
   const result = await verifySignature({
@@ -139,6 +127,9 @@ export async function verifyPkcs1Signature(options: {
     signature: options.signature,
     algorithm: { oid: algorithm, parameters: undefined, raw: new Uint8Array() },
     publicKeyInfo: options.subjectPublicKeyInfo,
+    // End-entity keys change from call to call; only CA and responder keys are worth caching.
+    cacheKey: false,
+    ...(options.backend ? { backend: options.backend } : {}),
   });
   return result === 'valid';
 }

@@ -2,56 +2,110 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 
 import { bufferSource } from './bytes.js';
 import type { AlgorithmIdentifierValue } from './der-reader.js';
+import { readRsaPublicKey, type RsaPublicKeyBytes } from './rsa-key.js';
 
-const RSA_PKCS1_HASHES: Readonly<Record<string, string>> = {
+/** The hashes of the RSASSA-PKCS1-v1_5 signatures we verify. */
+export type HashName = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
+
+const RSA_PKCS1_HASHES: Readonly<Record<string, HashName>> = {
   '1.2.840.113549.1.1.11': 'SHA-256',
   '1.2.840.113549.1.1.12': 'SHA-384',
   '1.2.840.113549.1.1.13': 'SHA-512',
   '1.2.840.113549.1.1.5': 'SHA-1',
 };
 
+/**
+ * Where RSA signature verification happens. The default is Web Crypto, which runs everywhere;
+ * Node services pass `nodeCryptoBackend` from `@openmyna/pki/node`, which verifies synchronously
+ * in OpenSSL and is several times faster.
+ */
+export interface SignatureBackend {
+  readonly name: string;
+  /** Prepares an RSA public key for `hash`; resolves to `undefined` for a key it cannot use. */
+  importRsaPublicKey(key: RsaPublicKeyBytes, hash: HashName): Promise<unknown>;
+  /** RSASSA-PKCS1-v1_5 verification (RFC 8017 §8.2.2). */
+  verifyRsaPkcs1(key: unknown, hash: HashName, data: Uint8Array, signature: Uint8Array): Promise<boolean>;
+}
+
+/** Web Crypto (`crypto.subtle`). Keys are imported as JWK, which is far cheaper than SPKI. */
+export const webCryptoBackend: SignatureBackend = {
+  name: 'web-crypto',
+  importRsaPublicKey: (key, hash) =>
+    crypto.subtle
+      .importKey(
+        'jwk',
+        { kty: 'RSA', n: base64Url(key.modulus), e: base64Url(key.publicExponent) },
+        { name: 'RSASSA-PKCS1-v1_5', hash },
+        false,
+        ['verify'],
+      )
+      .catch(() => undefined),
+  verifyRsaPkcs1: (key, _hash, data, signature) =>
+    crypto.subtle.verify('RSASSA-PKCS1-v1_5', key as CryptoKey, bufferSource(signature), bufferSource(data)),
+};
+
 const MAX_CACHED_KEYS = 1024;
-const keyCache = new Map<string, Promise<CryptoKey | undefined>>();
+const keyCaches = new WeakMap<SignatureBackend, Map<string, Promise<unknown>>>();
 
 /** The outcome of checking one signature. */
 export type SignatureCheck = 'valid' | 'invalid' | 'unsupported-algorithm' | 'bad-key';
 
 /**
  * Verifies an RSASSA-PKCS1-v1_5 signature (RFC 8017 §8.2) made with the algorithm of `algorithm`
- * under the key of `publicKeyInfo`. Imported keys are cached by their bytes, since CA and responder
- * keys are used again and again.
+ * under the key of `publicKeyInfo`. Imported CA and responder keys are cached per backend.
  */
 export async function verifySignature(options: {
   readonly data: Uint8Array;
   readonly signature: Uint8Array;
   readonly algorithm: AlgorithmIdentifierValue;
   readonly publicKeyInfo: Uint8Array;
+  /** Keep the imported key for next time (CA and responder keys). Default `true`. */
+  readonly cacheKey?: boolean;
+  readonly backend?: SignatureBackend;
 }): Promise<SignatureCheck> {
   const hash = RSA_PKCS1_HASHES[options.algorithm.oid];
   // RFC 4055 §5: the parameters of these identifiers are NULL (absence tolerated, as RFC 5754 notes for readers).
   if (!hash || !(options.algorithm.parameters === undefined || bytesToHex(options.algorithm.parameters) === '0500')) {
     return 'unsupported-algorithm';
   }
-  const key = await importRsaKey(options.publicKeyInfo, hash);
+  const backend = options.backend ?? webCryptoBackend;
+  const key = await importKey(backend, options.publicKeyInfo, hash, options.cacheKey ?? true);
   if (!key) return 'bad-key';
-  const valid = await crypto.subtle.verify(
-    'RSASSA-PKCS1-v1_5',
-    key,
-    bufferSource(options.signature),
-    bufferSource(options.data),
-  );
-  return valid ? 'valid' : 'invalid';
+  try {
+    return (await backend.verifyRsaPkcs1(key, hash, options.data, options.signature)) ? 'valid' : 'invalid';
+  } catch {
+    return 'invalid';
+  }
 }
 
-function importRsaKey(publicKeyInfo: Uint8Array, hash: string): Promise<CryptoKey | undefined> {
+function importKey(
+  backend: SignatureBackend,
+  publicKeyInfo: Uint8Array,
+  hash: HashName,
+  cache: boolean,
+): Promise<unknown> {
+  const load = async () => {
+    try {
+      return await backend.importRsaPublicKey(readRsaPublicKey(publicKeyInfo), hash);
+    } catch {
+      return undefined;
+    }
+  };
+  if (!cache) return load();
+  let keys = keyCaches.get(backend);
+  if (!keys) keyCaches.set(backend, (keys = new Map()));
   const cacheKey = `${hash}:${bytesToHex(publicKeyInfo)}`;
-  let key = keyCache.get(cacheKey);
+  let key = keys.get(cacheKey);
   if (!key) {
-    if (keyCache.size >= MAX_CACHED_KEYS) keyCache.delete(keyCache.keys().next().value as string);
-    key = crypto.subtle
-      .importKey('spki', bufferSource(publicKeyInfo), { name: 'RSASSA-PKCS1-v1_5', hash }, false, ['verify'])
-      .catch(() => undefined);
-    keyCache.set(cacheKey, key);
+    if (keys.size >= MAX_CACHED_KEYS) keys.delete(keys.keys().next().value as string);
+    key = load();
+    keys.set(cacheKey, key);
   }
   return key;
+}
+
+function base64Url(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }

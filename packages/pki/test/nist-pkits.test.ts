@@ -1,4 +1,13 @@
-import { parseCertificate, parseCrl, trustAnchor, validatePath, type X509Certificate } from '@openmyna/pki';
+import {
+  parseCertificate,
+  parseCrl,
+  trustAnchor,
+  validatePath,
+  webCryptoBackend,
+  type SignatureBackend,
+  type X509Certificate,
+} from '@openmyna/pki';
+import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { describe, expect, it } from 'vitest';
 
 import { readVector, readVectorJson } from '../../../test-support/shared-vectors.js';
@@ -54,7 +63,10 @@ const certificate = (name: string) => {
   return parsed;
 };
 
-async function run(test: PkitsCase): Promise<{ valid: boolean; decidedBy: string | undefined }> {
+async function run(
+  test: PkitsCase,
+  backend: SignatureBackend,
+): Promise<{ valid: boolean; decidedBy: string | undefined }> {
   const [anchorName, ...rest] = test.certs;
   let crls;
   let path;
@@ -71,11 +83,12 @@ async function run(test: PkitsCase): Promise<{ valid: boolean; decidedBy: string
     trustAnchors: [trustAnchor(readVector(`pkits/certs/${anchorName}.crt`))],
     time,
     crls,
+    backend,
   });
   return { valid: result.status === 'valid', decidedBy: result.decidedBy?.check };
 }
 
-describe('NIST PKITS 1.0.1 (vectors/pkits)', () => {
+describe.each([webCryptoBackend, nodeCryptoBackend])('NIST PKITS 1.0.1 (vectors/pkits), $name backend', (backend) => {
   const required = suite.tests.filter((test) =>
     REQUIRED_SECTIONS.some((section) => test.test_number.startsWith(`${section}.`)),
   );
@@ -83,7 +96,7 @@ describe('NIST PKITS 1.0.1 (vectors/pkits)', () => {
   it.each(required.map((test) => [test.test_number, test.title, test] as const))(
     '%s %s',
     async (number, _title, test) => {
-      const { valid, decidedBy } = await run(test);
+      const { valid, decidedBy } = await run(test, backend);
       if (UNSUPPORTED[number]) {
         expect(test.should_validate, 'only valid paths may be listed as unsupported').toBe(true);
         expect(valid).toBe(false);
@@ -99,7 +112,7 @@ describe('NIST PKITS 1.0.1 (vectors/pkits)', () => {
     for (const test of suite.tests) {
       if (!defaultInputs(test) || test.should_validate) continue;
       checked++;
-      if ((await run(test)).valid) falseAccepts.push(test.test_number);
+      if ((await run(test, backend)).valid) falseAccepts.push(test.test_number);
     }
     expect(checked).toBeGreaterThan(100);
     expect(falseAccepts).toEqual([]);
