@@ -93,7 +93,7 @@ function importKey(
   };
   if (!cache) return load();
   let keys = keyCaches.get(backend);
-  if (!keys) keyCaches.set(backend, (keys = new Map()));
+  if (!keys) keyCaches.set(backend, (keys = new Map<string, Promise<unknown>>()));
   const cacheKey = `${hash}:${bytesToHex(publicKeyInfo)}`;
   let key = keys.get(cacheKey);
   if (!key) {

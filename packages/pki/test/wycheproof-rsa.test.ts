@@ -48,6 +48,7 @@ describe('Wycheproof RSASSA-PKCS1-v1_5 2048/SHA-256 verification (vectors/wychep
       });
       for (const [path, verdict] of [
         ['webcrypto', viaWebCrypto],
+        ['node', viaNode],
         ['digestinfo', viaDigestInfo],
       ] as const) {
         if (test.result === 'valid' && !verdict) mismatches.push(`${test.tcId} ${path}: valid rejected`);
