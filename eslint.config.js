@@ -31,7 +31,8 @@ export default tseslint.config(
           patterns: [
             {
               group: ['@openmyna/*/*', '!@openmyna/*/node'],
-              message: 'Import a package through its public entry (STYLE.md 2), e.g. "@openmyna/core" or "@openmyna/pki/node".',
+              message:
+                'Import a package through its public entry (STYLE.md 2), e.g. "@openmyna/core" or "@openmyna/pki/node".',
             },
             {
               regex: '^(\\.\\./)+(packages|apps)/[^/]+/(src|dist)/',

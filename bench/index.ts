@@ -1,7 +1,7 @@
 // `npm run bench [-- filter]`: runs the benchmarks whose name contains the filter (all by default).
 // Every figure is printed with a baseline measured in the same run; compare ratios, not raw rates.
 import { benchMyNumber, benchPopulation, benchPopulationMemory, benchTlv } from './core.bench.js';
-import { benchJpkiVerification } from './pki.bench.js';
+import { benchJpkiVerification, benchLargeCrl, benchOcspHttp, benchOcspSigning } from './pki.bench.js';
 
 const BENCHMARKS: Record<string, () => unknown> = {
   'core/population': benchPopulation,
@@ -9,6 +9,9 @@ const BENCHMARKS: Record<string, () => unknown> = {
   'core/my-number': benchMyNumber,
   'core/tlv': benchTlv,
   'pki/jpki-verification': benchJpkiVerification,
+  'pki/ocsp-signing': benchOcspSigning,
+  'pki/ocsp-http': benchOcspHttp,
+  'pki/crl-1m': benchLargeCrl,
 };
 
 const filter = process.argv[2] ?? '';

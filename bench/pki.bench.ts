@@ -116,3 +116,186 @@ export async function benchJpkiVerification(): Promise<void> {
     ],
   );
 }
+
+/** OCSP over HTTP on loopback: pre-produced responses vs a static route returning the same bytes. */
+export async function benchOcspHttp(): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  const autocannon = (await import('autocannon')).default;
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'bench/ocsp-server.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const { port, request } = await new Promise<{ port: number; request: string }>((ready) => {
+    child.stdout.once('data', (chunk: Buffer) =>
+      ready(JSON.parse(chunk.toString()) as { port: number; request: string }),
+    );
+  });
+  const seconds = Number(process.env['OPENMYNA_BENCH_HTTP_SECONDS'] ?? 10);
+  const body = Buffer.from(request, 'base64');
+  const load = async (path: string) => {
+    const result = await autocannon({
+      url: `http://127.0.0.1:${port}${path}`,
+      method: 'POST',
+      headers: { 'content-type': 'application/ocsp-request' },
+      body,
+      connections: 32,
+      duration: seconds,
+    });
+    return {
+      rate: result.requests.average,
+      errors: result.errors + result.non2xx,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+    };
+  };
+  try {
+    const baseline = await load('/static');
+    const ocsp = await load('/ocsp');
+    console.log(
+      `\nOCSP over HTTP on loopback (server: one process; load: autocannon, 32 connections, ${seconds} s each)`,
+    );
+    console.log(
+      `  static route, same bytes (baseline)   ${baseline.rate.toFixed(0).padStart(7)} req/s  p50 ${baseline.p50} ms  p99 ${baseline.p99} ms  errors ${baseline.errors}`,
+    );
+    console.log(
+      `  pre-produced OCSP responses           ${ocsp.rate.toFixed(0).padStart(7)} req/s  p50 ${ocsp.p50} ms  p99 ${ocsp.p99} ms  errors ${ocsp.errors}  ${(ocsp.rate / baseline.rate).toFixed(2)}× baseline`,
+    );
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+/** OCSP responses signed on demand (a nonce forces a fresh signature) against bare RSA-2048 signing. */
+export async function benchOcspSigning(): Promise<void> {
+  const { CertificateAuthority, DEFAULT_POLICY_OIDS, OcspResponder, SoftwareSigner, certIdFor, encodeOcspRequest } =
+    await import('@openmyna/pki');
+  const now = new Date();
+  const caKey = await SoftwareSigner.generate();
+  const config = {
+    hierarchy: 'authentication' as const,
+    policyOid: DEFAULT_POLICY_OIDS.authentication,
+    cpsUri: 'http://x/cps',
+    ocspUrl: 'http://x/ocsp',
+    crlBaseUrl: 'http://x/crl',
+  };
+  const ca = await CertificateAuthority.createRoot({
+    config,
+    signer: caKey,
+    name: [
+      ['C', 'JP'],
+      ['O', 'bench'],
+    ],
+    notBefore: now,
+    notAfter: new Date(now.getTime() + 86_400_000 * 365),
+  });
+  const responderKey = await SoftwareSigner.generate();
+  const responder = new OcspResponder({
+    issuerCertificate: ca.certificate,
+    responderCertificate: await ca.issueOcspResponder({
+      subjectPublicKeyInfo: responderKey.publicKeyInfo,
+      commonName: 'r',
+      notBefore: now,
+      notAfter: new Date(now.getTime() + 86_400_000),
+    }),
+    responderSigner: responderKey,
+    statusSource: () => Promise.resolve({ status: 'good' }),
+  });
+  const issuer = parseCertificate(ca.certificate);
+  const request = encodeOcspRequest([certIdFor(issuer, issuer)], new Uint8Array(32).fill(7));
+  const data = new Uint8Array(180).fill(1);
+  await compare(
+    'OCSP responses signed on demand (nonce), one core',
+    {
+      name: 'SoftwareSigner.sign of 180 bytes (raw RSA-2048 signing)',
+      unit: 'signature',
+      run: () => responderKey.sign(data),
+    },
+    [{ name: 'OcspResponder.respond with a nonce', unit: 'response', run: () => responder.respond(request) }],
+  );
+}
+
+/** A CRL partition with 1,000,000 revoked serials: build and sign, size, parse, lookup. */
+export async function benchLargeCrl(): Promise<void> {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { CertificateAuthority, DEFAULT_POLICY_OIDS, SoftwareSigner, prepareCrl, signCrl, parseCrl } =
+    await import('@openmyna/pki');
+  const COUNT = Number(process.env['OPENMYNA_BENCH_CRL_ENTRIES'] ?? 1_000_000);
+  const now = new Date();
+  const key = await SoftwareSigner.generate();
+  const config = {
+    hierarchy: 'signing' as const,
+    policyOid: DEFAULT_POLICY_OIDS.signing,
+    cpsUri: 'http://x/cps',
+    ocspUrl: 'http://x/ocsp',
+    crlBaseUrl: 'http://x/crl',
+  };
+  const ca = await CertificateAuthority.createRoot({
+    config,
+    signer: key,
+    name: [
+      ['C', 'JP'],
+      ['O', 'bench'],
+    ],
+    notBefore: now,
+    notAfter: new Date(now.getTime() + 86_400_000 * 365),
+  });
+  const serials: string[] = [];
+  for (let i = 0; i < COUNT; i++)
+    serials.push(
+      (0x4000_0000_0000_0000n + BigInt(i) * 7919n).toString(16).padStart(32, '0').replace(/^0+/, '').padStart(16, '4'),
+    );
+  const entries = serials.map((serialNumber) => ({
+    serialNumber,
+    revocationDate: now,
+    reason: 'keyCompromise' as const,
+  }));
+
+  let started = performance.now();
+  const prepared = prepareCrl({
+    ca,
+    municipalityCode: '13101',
+    entries,
+    thisUpdate: now,
+    nextUpdate: new Date(now.getTime() + 86_400_000),
+    crlNumber: 1n,
+  });
+  const encodeSeconds = (performance.now() - started) / 1000;
+  started = performance.now();
+  const crl = await signCrl(prepared, ca);
+  const lintAndSignSeconds = (performance.now() - started) / 1000;
+  started = performance.now();
+  const parsed = parseCrl(crl);
+  const parseSeconds = (performance.now() - started) / 1000;
+
+  const dir = mkdtempSync(join(tmpdir(), 'openmyna-crl-bench-'));
+  writeFileSync(join(dir, 'big.crl'), crl);
+  started = performance.now();
+  execFileSync('openssl', ['crl', '-inform', 'DER', '-in', join(dir, 'big.crl'), '-noout']);
+  const opensslSeconds = (performance.now() - started) / 1000;
+
+  const probes = Array.from({ length: 100_000 }, (_, i) => serials[(i * 7) % COUNT]!);
+  const plain = new Set(serials);
+  let hits = 0;
+  started = performance.now();
+  for (const probe of probes) if (plain.has(probe)) hits++;
+  const setNs = ((performance.now() - started) * 1e6) / probes.length;
+  started = performance.now();
+  for (const probe of probes) if (parsed.revoked.get(probe)) hits++;
+  const crlNs = ((performance.now() - started) * 1e6) / probes.length;
+
+  console.log(`\nCRL partition with ${COUNT.toLocaleString('en')} revoked serials`);
+  console.log(
+    `  size                                   ${(crl.length / 1024 / 1024).toFixed(1)} MB (${(crl.length / COUNT).toFixed(1)} bytes per entry)`,
+  );
+  console.log(`  build (encode TBSCertList)             ${encodeSeconds.toFixed(2)} s`);
+  console.log(`  lint (re-reads every entry) + sign     ${lintAndSignSeconds.toFixed(2)} s`);
+  console.log(`  openssl crl -noout parse (baseline)    ${opensslSeconds.toFixed(2)} s (process start included)`);
+  console.log(
+    `  openmyna parseCrl                      ${parseSeconds.toFixed(2)} s  ${(parseSeconds / opensslSeconds).toFixed(2)}× baseline time`,
+  );
+  console.log(
+    `  lookup per serial: Set.has (baseline)  ${setNs.toFixed(0)} ns; parsed CRL ${crlNs.toFixed(0)} ns (${(crlNs / setNs).toFixed(2)}×), ${hits} hits`,
+  );
+}

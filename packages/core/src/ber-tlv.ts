@@ -1,5 +1,3 @@
-import { concatBytes } from '@noble/hashes/utils.js';
-
 import { CoreError } from './errors.js';
 
 /**
@@ -99,7 +97,7 @@ export function findTlv(objects: readonly TlvObject[], tag: number): TlvObject |
  */
 export function encodeTlv(tag: number, value: Uint8Array | readonly Uint8Array[]): Uint8Array {
   const tagBytes = encodeTag(tag);
-  const content = Array.isArray(value) ? concatBytes(...(value as readonly Uint8Array[])) : (value as Uint8Array);
+  const content = Array.isArray(value) ? concatParts(value as readonly Uint8Array[]) : (value as Uint8Array);
   const lengthBytes = encodeLength(content.length);
   const out = new Uint8Array(tagBytes.length + lengthBytes.length + content.length);
   out.set(tagBytes);
@@ -207,4 +205,17 @@ function nextByte(cursor: Cursor, field: 'tag' | 'length'): number {
   if (byte === undefined) throw new CoreError('ERR_TLV_TRUNCATED', `the input ends inside a ${field} field`);
   cursor.position++;
   return byte;
+}
+
+/** Concatenates without spreading arguments, so a CRL's million entries do not overflow the stack. */
+function concatParts(parts: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const part of parts) total += part.length;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
 }

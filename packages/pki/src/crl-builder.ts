@@ -41,13 +41,22 @@ export interface PreparedCrl {
 /** Builds a v2 CRL partition (RFC 5280 §5.1) without signing it; entries are written as given. */
 export function prepareCrl(input: CrlInput): PreparedCrl {
   const partitionUrl = crlPartitionUrl(input.ca.config, input.municipalityCode);
+  // Entry extensions repeat: encode each reasonCode once.
+  const reasonExtensions = new Map<CrlReasonName, Uint8Array>();
+  const reasonExtension = (reason: CrlReasonName) => {
+    let encoded = reasonExtensions.get(reason);
+    if (!encoded) {
+      encoded = encodeTlv(0x30, [
+        derExtension(OID.cRLReason, false, encodeTlv(0x0a, Uint8Array.of(CRL_REASON[reason]))),
+      ]);
+      reasonExtensions.set(reason, encoded);
+    }
+    return encoded;
+  };
   const entries = input.entries.map((entry) => {
     const fields = [derInteger(hexToBytes(entry.serialNumber)), derTime(entry.revocationDate)];
-    const reason = CRL_REASON[entry.reason];
     // RFC 5280 §5.3.1: the reasonCode "unspecified" SHOULD be absent.
-    if (entry.reason !== 'unspecified') {
-      fields.push(encodeTlv(0x30, [derExtension(OID.cRLReason, false, encodeTlv(0x0a, Uint8Array.of(reason)))]));
-    }
+    if (entry.reason !== 'unspecified') fields.push(reasonExtension(entry.reason));
     return encodeTlv(0x30, fields);
   });
   const extensions = encodeTlv(0x30, [

@@ -113,7 +113,7 @@ export function readNamedBits(object: TlvObject | undefined, what: string): Set<
 
 /** UTCTime or GeneralizedTime in the RFC 5280 §4.1.2.5 forms (seconds, `Z`). */
 export function readTime(object: TlvObject | undefined, what: string): Date {
-  const text = object ? new TextDecoder().decode(object.value) : '';
+  const text = object && object.value.length <= 32 ? String.fromCharCode(...object.value) : '';
   let match: RegExpExecArray | null = null;
   let year = 0;
   if (object?.tag === TAG.UTCTime) {

@@ -8,6 +8,20 @@ import { PkiError } from './errors.js';
  * of `2.25`, which our default policy OIDs use.)
  */
 export function decodeObjectIdentifier(contents: Uint8Array): string {
+  // The same few dozen OIDs recur in every certificate and CRL entry: remember their text.
+  const key = String.fromCharCode(...contents);
+  const known = decoded.get(key);
+  if (known !== undefined) return known;
+  const text = decodeArcs(contents);
+  if (decoded.size >= MAX_REMEMBERED) decoded.clear();
+  decoded.set(key, text);
+  return text;
+}
+
+const MAX_REMEMBERED = 4096;
+const decoded = new Map<string, string>();
+
+function decodeArcs(contents: Uint8Array): string {
   if (contents.length === 0) throw new PkiError('ERR_DER_MALFORMED', 'an OBJECT IDENTIFIER is empty');
   const arcs: bigint[] = [];
   let value = 0n;
