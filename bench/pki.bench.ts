@@ -1,11 +1,22 @@
 import 'reflect-metadata';
+import { execFileSync, spawn } from 'node:child_process';
 import { X509Certificate as NodeX509Certificate, verify as nodeVerify } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import {
+  CertificateAuthority,
+  certIdFor,
+  DEFAULT_POLICY_OIDS,
+  encodeOcspRequest,
+  OcspResponder,
   parseCertificate,
+  parseCrl,
+  prepareCrl,
+  signCrl,
+  SoftwareSigner,
   trustAnchor,
   validatePath,
   verifyPkcs1Signature,
@@ -13,6 +24,7 @@ import {
 } from '@openmyna/pki';
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import * as x509 from '@peculiar/x509';
+import autocannon from 'autocannon';
 import * as pkijs from 'pkijs';
 
 import { compare } from './harness.js';
@@ -119,8 +131,6 @@ export async function benchJpkiVerification(): Promise<void> {
 
 /** OCSP over HTTP on loopback: pre-produced responses vs a static route returning the same bytes. */
 export async function benchOcspHttp(): Promise<void> {
-  const { spawn } = await import('node:child_process');
-  const autocannon = (await import('autocannon')).default;
   const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'bench/ocsp-server.ts')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -166,8 +176,6 @@ export async function benchOcspHttp(): Promise<void> {
 
 /** OCSP responses signed on demand (a nonce forces a fresh signature) against bare RSA-2048 signing. */
 export async function benchOcspSigning(): Promise<void> {
-  const { CertificateAuthority, DEFAULT_POLICY_OIDS, OcspResponder, SoftwareSigner, certIdFor, encodeOcspRequest } =
-    await import('@openmyna/pki');
   const now = new Date();
   const caKey = await SoftwareSigner.generate();
   const config = {
@@ -215,12 +223,6 @@ export async function benchOcspSigning(): Promise<void> {
 
 /** A CRL partition with 1,000,000 revoked serials: build and sign, size, parse, lookup. */
 export async function benchLargeCrl(): Promise<void> {
-  const { execFileSync } = await import('node:child_process');
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { CertificateAuthority, DEFAULT_POLICY_OIDS, SoftwareSigner, prepareCrl, signCrl, parseCrl } =
-    await import('@openmyna/pki');
   const COUNT = Number(process.env['OPENMYNA_BENCH_CRL_ENTRIES'] ?? 1_000_000);
   const now = new Date();
   const key = await SoftwareSigner.generate();
