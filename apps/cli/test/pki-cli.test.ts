@@ -16,7 +16,9 @@ let serial = '';
 beforeAll(async () => {
   expect((await run(['pki', 'init', '--data', 'data'], { cwd: dir })).code).toBe(0);
   execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', at('key.pem')]);
-  execFileSync('openssl', ['pkey', '-in', at('key.pem'), '-pubout', '-out', at('pub.pem')]);
+  // The CSR's subject is ignored: the certificate is built from the registry's data.
+  const subject = '/C=US/CN=Not From The Registry';
+  execFileSync('openssl', ['req', '-new', '-key', at('key.pem'), '-subj', subject, '-out', at('request.csr')]);
   const issue = await run(
     [
       'pki',
@@ -25,8 +27,8 @@ beforeAll(async () => {
       'data',
       '--person',
       'P0000003',
-      '--public-key',
-      'pub.pem',
+      '--csr',
+      'request.csr',
       '--hierarchy',
       'signing',
       '--out',
@@ -51,9 +53,24 @@ describe('openmyna pki', () => {
     expect(keyFile).not.toContain('PRIVATE KEY');
   });
 
-  it('issues certificates that openssl verify accepts', () => {
+  it('issues certificates that openssl verify accepts, built from the registry and not from the CSR', () => {
     const result = openssl(['verify', '-CAfile', 'data/pki/signing/ca.pem', 'ee.pem']);
     expect(result.stdout).toContain('ee.pem: OK');
+    const subject = openssl(['x509', '-in', 'ee.pem', '-noout', '-subject']).stdout;
+    expect(subject).not.toContain('Not From The Registry');
+    expect(subject).toMatch(/C = JP, L = /);
+  });
+
+  it('refuses a CSR whose signature does not match its key', async () => {
+    const der = execFileSync('openssl', ['req', '-in', at('request.csr'), '-outform', 'DER']);
+    der[der.length - 3]! ^= 0x01;
+    writeFileSync(at('bad.csr'), der);
+    const result = await run(
+      ['pki', 'issue', '--data', 'data', '--person', 'P0000004', '--csr', 'bad.csr', '--hierarchy', 'signing'],
+      { cwd: dir },
+    );
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('ERR_PROOF_OF_POSSESSION');
   });
 
   it('verifies CMS signatures made by OpenSSL, printing the checks (exit 0), and fails a changed document (exit 1)', async () => {
@@ -136,7 +153,7 @@ describe('openmyna pki', () => {
     expect(
       (
         await run(
-          ['pki', 'issue', '--data', 'data', '--person', 'P3', '--public-key', 'pub.pem', '--hierarchy', 'signing'],
+          ['pki', 'issue', '--data', 'data', '--person', 'P3', '--csr', 'request.csr', '--hierarchy', 'signing'],
           { cwd: dir },
         )
       ).code,

@@ -17,6 +17,7 @@ import {
   type HierarchyConfig,
   type JpkiHolder,
 } from './profiles.js';
+import { verifyCertificationRequest } from './certification-request.js';
 import type { Signer } from './signer.js';
 
 /** Random bytes; the CA draws serial numbers from it. Defaults to Web Crypto. */
@@ -170,6 +171,18 @@ export class CertificateAuthority {
   /** `prepareEndEntity` and `signCertificate` in one step. */
   async issueEndEntity(request: EndEntityRequest): Promise<Uint8Array> {
     return this.signCertificate(this.prepareEndEntity(request));
+  }
+
+  /**
+   * Checks a PKCS#10 request's proof of possession, then issues from registry data alone: nothing
+   * but the public key is taken from the request.
+   */
+  async issueFromRequest(
+    request: Omit<EndEntityRequest, 'subjectPublicKeyInfo'> & { certificationRequest: Uint8Array },
+  ): Promise<Uint8Array> {
+    const { subjectPublicKeyInfo } = await verifyCertificationRequest(request.certificationRequest);
+    const { certificationRequest: _request, ...rest } = request;
+    return this.issueEndEntity({ ...rest, subjectPublicKeyInfo });
   }
 
   /** A delegated OCSP responder certificate for this hierarchy (RFC 6960 §4.2.2.2). */

@@ -116,3 +116,8 @@ export {
   type OcspVerificationOptions,
 } from './ocsp-verify.js';
 export { signCms, verifyCmsSignature, type CmsSignOptions, type CmsVerification } from './cms.js';
+export {
+  createCertificationRequest,
+  verifyCertificationRequest,
+  type VerifiedCertificationRequest,
+} from './certification-request.js';

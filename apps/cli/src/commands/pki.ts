@@ -119,10 +119,12 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
 
   pki
     .command('issue')
-    .description('issue a JPKI certificate to a person of the demo population for a given public key')
+    .description(
+      'issue a JPKI certificate to a person of the demo population; the key comes from a CSR, everything else from the registry',
+    )
     .option('--data <dir>', 'data directory', './.openmyna')
     .requiredOption('--person <id>', 'person id from the population (e.g. P0000003)')
-    .requiredOption('--public-key <file>', 'the subject public key (PEM "PUBLIC KEY" or DER SubjectPublicKeyInfo)')
+    .requiredOption('--csr <file>', 'PKCS#10 request signed by the subject key (proof of possession), PEM or DER')
     .requiredOption('--hierarchy <name>', 'signing or authentication', hierarchyOption)
     .option('--seed <seed>', 'population seed (default: the sandbox seed)', 'openmyna-sandbox')
     .option('--out <file>', 'write the PEM certificate here instead of standard output')
@@ -130,7 +132,7 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
       async (flags: {
         data: string;
         person: string;
-        publicKey: string;
+        csr: string;
         hierarchy: Hierarchy;
         seed: string;
         out?: string;
@@ -138,14 +140,15 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
         const dir = data(flags);
         const person = findPerson(flags.person, flags.seed);
         const ca = await loadAuthority(dir, flags.hierarchy);
-        const publicKey = derFromPemOrDer(
-          new Uint8Array(await readFile(resolve(io.cwd, flags.publicKey))),
-          'PUBLIC KEY',
+        const certificationRequest = derFromPemOrDer(
+          new Uint8Array(await readFile(resolve(io.cwd, flags.csr))),
+          'CERTIFICATE REQUEST',
         );
         const issuedAt = new Date();
-        const der = await ca.issueEndEntity({
+        // Proof of possession first; then only the key is taken from the request.
+        const der = await ca.issueFromRequest({
           profile: flags.hierarchy === 'signing' ? 'jpki-signing' : 'jpki-authentication',
-          subjectPublicKeyInfo: publicKey,
+          certificationRequest,
           holder: {
             basicFourInfo: basicFourInfoOf(person),
             municipalityCode: person.municipalityCode,
