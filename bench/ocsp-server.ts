@@ -3,43 +3,13 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import {
-  certIdFor,
-  encodeOcspRequest,
-  OcspResponder,
-  parseCertificate,
-  SoftwareSigner,
-  CertificateAuthority,
-  DEFAULT_POLICY_OIDS,
-} from '@openmyna/pki';
+import { certIdFor, encodeOcspRequest, OcspResponder, parseCertificate, SoftwareSigner } from '@openmyna/pki';
 import { parseIsoDate, type MunicipalityCode } from '@openmyna/core';
 
+import { benchAuthority } from './fixtures.js';
+
 const now = new Date();
-const caKey = await SoftwareSigner.generate();
-const config = {
-  hierarchy: 'authentication' as const,
-  policyOid: DEFAULT_POLICY_OIDS.authentication,
-  cpsUri: 'http://127.0.0.1/cps',
-  ocspUrl: 'http://127.0.0.1/ocsp',
-  crlBaseUrl: 'http://127.0.0.1/crl',
-};
-const ca = await CertificateAuthority.createRoot({
-  config,
-  signer: caKey,
-  name: [
-    ['C', 'JP'],
-    ['O', 'openmyna bench'],
-  ],
-  notBefore: new Date(now.getTime() - 86_400_000),
-  notAfter: new Date(now.getTime() + 3650 * 86_400_000),
-});
-const responderKey = await SoftwareSigner.generate();
-const responderCertificate = await ca.issueOcspResponder({
-  subjectPublicKeyInfo: responderKey.publicKeyInfo,
-  commonName: 'bench responder',
-  notBefore: new Date(now.getTime() - 86_400_000),
-  notAfter: new Date(now.getTime() + 365 * 86_400_000),
-});
+const { ca, responderKey, responderCertificate } = await benchAuthority('authentication');
 const leafKey = await SoftwareSigner.generate();
 const leaf = parseCertificate(
   await ca.issueEndEntity({

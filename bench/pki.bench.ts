@@ -7,16 +7,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import {
-  CertificateAuthority,
   certIdFor,
-  DEFAULT_POLICY_OIDS,
   encodeOcspRequest,
   OcspResponder,
   parseCertificate,
   parseCrl,
   prepareCrl,
   signCrl,
-  SoftwareSigner,
   trustAnchor,
   validatePath,
   verifyPkcs1Signature,
@@ -27,6 +24,7 @@ import * as x509 from '@peculiar/x509';
 import autocannon from 'autocannon';
 import * as pkijs from 'pkijs';
 
+import { benchAuthority } from './fixtures.js';
 import { compare } from './harness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -176,34 +174,10 @@ export async function benchOcspHttp(): Promise<void> {
 
 /** OCSP responses signed on demand (a nonce forces a fresh signature) against bare RSA-2048 signing. */
 export async function benchOcspSigning(): Promise<void> {
-  const now = new Date();
-  const caKey = await SoftwareSigner.generate();
-  const config = {
-    hierarchy: 'authentication' as const,
-    policyOid: DEFAULT_POLICY_OIDS.authentication,
-    cpsUri: 'http://x/cps',
-    ocspUrl: 'http://x/ocsp',
-    crlBaseUrl: 'http://x/crl',
-  };
-  const ca = await CertificateAuthority.createRoot({
-    config,
-    signer: caKey,
-    name: [
-      ['C', 'JP'],
-      ['O', 'bench'],
-    ],
-    notBefore: now,
-    notAfter: new Date(now.getTime() + 86_400_000 * 365),
-  });
-  const responderKey = await SoftwareSigner.generate();
+  const { ca, responderKey, responderCertificate } = await benchAuthority('authentication');
   const responder = new OcspResponder({
     issuerCertificate: ca.certificate,
-    responderCertificate: await ca.issueOcspResponder({
-      subjectPublicKeyInfo: responderKey.publicKeyInfo,
-      commonName: 'r',
-      notBefore: now,
-      notAfter: new Date(now.getTime() + 86_400_000),
-    }),
+    responderCertificate,
     responderSigner: responderKey,
     statusSource: () => Promise.resolve({ status: 'good' }),
   });
@@ -225,24 +199,7 @@ export async function benchOcspSigning(): Promise<void> {
 export async function benchLargeCrl(): Promise<void> {
   const COUNT = Number(process.env['OPENMYNA_BENCH_CRL_ENTRIES'] ?? 1_000_000);
   const now = new Date();
-  const key = await SoftwareSigner.generate();
-  const config = {
-    hierarchy: 'signing' as const,
-    policyOid: DEFAULT_POLICY_OIDS.signing,
-    cpsUri: 'http://x/cps',
-    ocspUrl: 'http://x/ocsp',
-    crlBaseUrl: 'http://x/crl',
-  };
-  const ca = await CertificateAuthority.createRoot({
-    config,
-    signer: key,
-    name: [
-      ['C', 'JP'],
-      ['O', 'bench'],
-    ],
-    notBefore: now,
-    notAfter: new Date(now.getTime() + 86_400_000 * 365),
-  });
+  const { ca } = await benchAuthority('signing');
   const serials: string[] = [];
   for (let i = 0; i < COUNT; i++)
     serials.push(
