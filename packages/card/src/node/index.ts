@@ -1,0 +1,1 @@
+export { FileRetryCounterStore, type PersistencePoint } from './file-retry-counter-store.js';
