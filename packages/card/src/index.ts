@@ -10,3 +10,30 @@ export {
   type StoredPin,
   type VerifyOutcome,
 } from './retry-counter.js';
+export {
+  Applet,
+  ALWAYS,
+  NEVER,
+  verifiedAnyOf,
+  getChallenge,
+  type AccessRule,
+  type AppletDefinition,
+  type AppletKey,
+  type ElementaryFile,
+  type KeyReference,
+} from './applet.js';
+export { SoftwareCardKey, type CardPrivateKey } from './card-private-key.js';
+export { ISD_AID, SmartCard, type MfDataObjects, type SmartCardOptions } from './smart-card.js';
+export {
+  CERTIFICATE_EF_SIZE,
+  createJpkiApplet,
+  isValidFourDigitPin,
+  isValidSigningPassword,
+  JPKI_AID,
+  JPKI_EF,
+  TOKEN_LABEL,
+  tokenInfo,
+  type JpkiAppletOptions,
+} from './jpki-applet.js';
+export { JpkiReader, type JpkiCertificateName, type JpkiSecret, type PinResult } from './jpki-reader.js';
+export { inProcessTransport, type CardTransport } from './transport.js';
