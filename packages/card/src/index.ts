@@ -37,3 +37,24 @@ export {
 } from './jpki-applet.js';
 export { JpkiReader, type JpkiCertificateName, type JpkiSecret, type PinResult } from './jpki-reader.js';
 export { inProcessTransport, type CardTransport } from './transport.js';
+export {
+  decodeCardPublicKey,
+  decodeCvCertificate,
+  decodeKeyId,
+  encodeCardPublicKey,
+  encodeKeyId,
+  issueCvCertificate,
+  verifyCardSignature,
+  type CardRsaPublicKey,
+  type CvCertificate,
+} from './cv-certificate.js';
+export {
+  decodeBasicFourInfoFile,
+  decodeMyNumberFile,
+  encodeBasicFourInfoFile,
+  encodeIntegrityRecord,
+  encodeMyNumberFile,
+  verifyKenhojoRecords,
+  type BasicFourInfoFile,
+  type KenhojoRecords,
+} from './kenhojo-records.js';

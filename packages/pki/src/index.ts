@@ -75,7 +75,16 @@ export {
   type SignatureCheck,
 } from './verify-signature.js';
 export { readRsaPublicKey, type RsaPublicKeyBytes } from './rsa-key.js';
-export { assertValid, summarize, type CheckResult, type VerificationSummary } from './check-result.js';
+export {
+  assertValid,
+  fail,
+  pass,
+  skip,
+  summarize,
+  unknown,
+  type CheckResult,
+  type VerificationSummary,
+} from './check-result.js';
 export { crlStatus, isCaCertificate, type CrlContext, type RevocationStatus } from './crl-status.js';
 export {
   buildPath,
