@@ -36,9 +36,9 @@ export function encodeKeyId(printed: string, mfLevel = false): Uint8Array {
   const match = KEY_ID.exec(printed);
   if (!match) throw new CardError('ERR_CARD_RECORD', 'a key ID is written like 9000033/001');
   const bytes = new Uint8Array(16);
-  bytes.set(new TextEncoder().encode(match[1]!), 0);
+  bytes.set(new TextEncoder().encode(match[1]), 0);
   bytes.set([0x08, 0x05], 7);
-  bytes.set(new TextEncoder().encode(match[2]!), 9);
+  bytes.set(new TextEncoder().encode(match[2]), 9);
   if (mfLevel) bytes[15] = 0xa8;
   return bytes;
 }
