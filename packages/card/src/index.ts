@@ -35,7 +35,8 @@ export {
   tokenInfo,
   type JpkiAppletOptions,
 } from './jpki-applet.js';
-export { JpkiReader, type JpkiCertificateName, type JpkiSecret, type PinResult } from './jpki-reader.js';
+export { JpkiReader, type JpkiCertificateName, type JpkiSecret } from './jpki-reader.js';
+export { ApduChannel, type PinResult } from './apdu-channel.js';
 export { inProcessTransport, type CardTransport } from './transport.js';
 export {
   decodeCardPublicKey,
@@ -58,3 +59,5 @@ export {
   type BasicFourInfoFile,
   type KenhojoRecords,
 } from './kenhojo-records.js';
+export { createKenhojoApplet, KENHOJO_AID, KENHOJO_EF, type KenhojoAppletOptions } from './kenhojo-applet.js';
+export { KenhojoReader, type KenhojoCredential } from './kenhojo-reader.js';

@@ -1,0 +1,82 @@
+import { encodeTlv } from '@openmyna/core';
+
+import { Applet, ALWAYS, verifiedAnyOf } from './applet.js';
+import { encodeKeyId } from './cv-certificate.js';
+import { isValidFourDigitPin } from './jpki-applet.js';
+import type { RetryCounter } from './retry-counter.js';
+
+/** 券面事項入力補助AP (card-spec §1.1). */
+export const KENHOJO_AID = Uint8Array.of(0xd3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08);
+
+/** Its EFs and key references (card-spec §1.3). */
+export const KENHOJO_EF = {
+  myNumber: 0x0001,
+  basicFourInfo: 0x0002,
+  integrityRecord: 0x0003,
+  cvCertificate: 0x0004,
+  basicData: 0x0005,
+  pin: 0x0011,
+  codeA: 0x0014,
+  codeB: 0x0015,
+} as const;
+
+/** Options of {@link createKenhojoApplet}. */
+export interface KenhojoAppletOptions {
+  /** EF 0001, 17 bytes (`encodeMyNumberFile`). */
+  readonly myNumberFile: Uint8Array;
+  /** EF 0002 (`encodeBasicFourInfoFile`). */
+  readonly basicFourInfoFile: Uint8Array;
+  /** EF 0003 (`encodeIntegrityRecord`). */
+  readonly integrityRecord: Uint8Array;
+  /** EF 0004: the CV certificate of the key that signed EF 0003. */
+  readonly cvCertificate: Uint8Array;
+  /** The printed ID of that key, for EF 0005. */
+  readonly signerKeyId: string;
+  /** 券面事項入力補助用暗証番号: 4 digits, 3 tries. */
+  readonly pin: RetryCounter;
+  /** 照合番号A: the 12-digit 個人番号. */
+  readonly codeA: RetryCounter;
+  /** 照合番号B: 和暦 birth date YYMMDD + expiry year + security code, 14 digits. */
+  readonly codeB: RetryCounter;
+  readonly onReferenceChanged?: () => Promise<void>;
+}
+
+/**
+ * The 券面事項入力補助AP with the three access paths of DESIGN.md: the 4-digit PIN opens EF 0001,
+ * 0002 and 0003; 照合番号A opens 0001 and 0003; 照合番号B opens 0002 and 0003. EF 0004 and 0005 are
+ * free. Secure messaging (EF 0006/0007, `SET SESSION KEY`) is not offered.
+ */
+export function createKenhojoApplet(options: KenhojoAppletOptions): Applet {
+  const { pin, codeA, codeB } = KENHOJO_EF;
+  return new Applet({
+    name: '券面事項入力補助AP',
+    aid: KENHOJO_AID,
+    files: [
+      { fid: KENHOJO_EF.myNumber, content: options.myNumberFile, read: verifiedAnyOf(pin, codeA) },
+      { fid: KENHOJO_EF.basicFourInfo, content: options.basicFourInfoFile, read: verifiedAnyOf(pin, codeB) },
+      { fid: KENHOJO_EF.integrityRecord, content: options.integrityRecord, read: verifiedAnyOf(pin, codeA, codeB) },
+      { fid: KENHOJO_EF.cvCertificate, content: options.cvCertificate, read: ALWAYS },
+      { fid: KENHOJO_EF.basicData, content: basicData(options.signerKeyId), read: ALWAYS },
+    ],
+    references: [
+      { fid: pin, counter: options.pin, acceptsNewValue: isValidFourDigitPin },
+      { fid: codeA, counter: options.codeA },
+      { fid: codeB, counter: options.codeB },
+    ],
+    ...(options.onReferenceChanged ? { onReferenceChanged: options.onReferenceChanged } : {}),
+  });
+}
+
+/**
+ * EF 0005 `FF40 { DF41 AP info, DF42 key ID, DF43 128 bytes }` (card-spec §3.4). DF43's meaning is
+ * unknown; we write 32 zero bytes and 96 × FF, the shape seen on cards.
+ */
+function basicData(signerKeyId: string): Uint8Array {
+  const unknown = new Uint8Array(128).fill(0xff);
+  unknown.fill(0, 0, 32);
+  return encodeTlv(0xff40, [
+    encodeTlv(0xdf41, Uint8Array.of(0x01, 0x03, 0x0e, 0x01)),
+    encodeTlv(0xdf42, encodeKeyId(signerKeyId)),
+    encodeTlv(0xdf43, unknown),
+  ]);
+}

@@ -1,0 +1,72 @@
+import { ApduChannel, type PinResult } from './apdu-channel.js';
+import { CardError } from './errors.js';
+import { KENHOJO_AID, KENHOJO_EF } from './kenhojo-applet.js';
+import type { CardTransport } from './transport.js';
+
+/** The three ways into the 入力補助AP. */
+export type KenhojoCredential = 'pin' | 'codeA' | 'codeB';
+
+const CREDENTIAL_EF: Record<KenhojoCredential, number> = {
+  pin: KENHOJO_EF.pin,
+  codeA: KENHOJO_EF.codeA,
+  codeB: KENHOJO_EF.codeB,
+};
+
+/**
+ * The reader side of the 券面事項入力補助AP: verify one credential, then read the records it opens
+ * as raw bytes, which is what `verifyKenhojoRecords` checks.
+ */
+export class KenhojoReader {
+  readonly #channel: ApduChannel;
+
+  constructor(transport: CardTransport) {
+    this.#channel = new ApduChannel(transport);
+  }
+
+  select(): Promise<void> {
+    return this.#channel.selectApplication(KENHOJO_AID, '入力補助AP');
+  }
+
+  /** VERIFY by short EF identifier (`00 20 00 80|SFI`). */
+  verify(credential: KenhojoCredential, value: string): Promise<PinResult> {
+    if (!/^\d{1,16}$/.test(value)) throw new CardError('ERR_PIN_FORMAT', 'these credentials are digits only');
+    return this.#channel.verify(0x80 | CREDENTIAL_EF[credential], new TextEncoder().encode(value));
+  }
+
+  /** EF 0001 as stored: 17 bytes, filler included (its digest covers all of them). */
+  async readMyNumberFile(): Promise<Uint8Array> {
+    await this.#channel.selectFile(KENHOJO_EF.myNumber);
+    return this.#channel.readFully(0, 17);
+  }
+
+  readBasicFourInfoFile(): Promise<Uint8Array> {
+    return this.#readObject(KENHOJO_EF.basicFourInfo);
+  }
+
+  readIntegrityRecord(): Promise<Uint8Array> {
+    return this.#readObject(KENHOJO_EF.integrityRecord);
+  }
+
+  readCvCertificate(): Promise<Uint8Array> {
+    return this.#readObject(KENHOJO_EF.cvCertificate);
+  }
+
+  /** Reads one BER-TLV object from an EF: the header first, then exactly its length. */
+  async #readObject(fid: number): Promise<Uint8Array> {
+    await this.#channel.selectFile(fid);
+    const head = await this.#channel.readBinary(0, 6);
+    const lengthAt = (head[0]! & 0x1f) === 0x1f ? 2 : 1;
+    const first = head[lengthAt] ?? 0;
+    let headerLength = lengthAt + 1;
+    let length = first;
+    if (first & 0x80) {
+      const count = first & 0x7f;
+      if (count < 1 || count > 3)
+        throw new CardError('ERR_CARD_STATUS', 'the EF does not start with a readable length');
+      length = 0;
+      for (let i = 1; i <= count; i++) length = length * 256 + head[lengthAt + i]!;
+      headerLength += count;
+    }
+    return this.#channel.readFully(0, headerLength + length);
+  }
+}
