@@ -1,1 +1,2 @@
 export { FileRetryCounterStore, type PersistencePoint } from './file-retry-counter-store.js';
+export { VpcdBridge, type BridgedCard, type VpcdBridgeOptions } from './vpcd-bridge.js';

@@ -1,0 +1,137 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { VpcdBridge } from '@openmyna/card/node';
+import { derFromPemOrDer, verifyPkcs1Signature } from '@openmyna/pki';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { makeJpkiCard } from './jpki-card.js';
+
+/**
+ * The virtual JPKI card behind pcscd + vsmartcard's vpcd, used by OpenSC from Debian exactly as it
+ * uses a physical card (reference/pcsc-notes.md). `.ci/run` installs pcscd, vsmartcard-vpcd and opensc.
+ */
+const PKCS11 = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
+const work = mkdtempSync(join(tmpdir(), 'openmyna-vpcd-'));
+let pcscd: ChildProcess | undefined;
+let bridge: VpcdBridge;
+let card: Awaited<ReturnType<typeof makeJpkiCard>>;
+
+/** Runs a tool without blocking: the bridge answers its APDUs from this same event loop. */
+function run(command: string, args: string[]): Promise<{ status: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { timeout: 30_000 });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('close', (status) => resolve({ status, out }));
+  });
+}
+
+beforeAll(async () => {
+  for (const binary of [
+    '/usr/sbin/pcscd',
+    '/usr/bin/opensc-tool',
+    '/usr/bin/pkcs15-tool',
+    '/usr/bin/pkcs11-tool',
+    PKCS11,
+  ]) {
+    if (!existsSync(binary))
+      throw new Error(`${binary} is missing: install pcscd, vsmartcard-vpcd and opensc (.ci/run does)`);
+  }
+  if (spawnSync('pgrep', ['-x', 'pcscd']).status !== 0) {
+    pcscd = spawn('/usr/sbin/pcscd', ['--foreground'], { stdio: 'ignore' });
+  }
+  card = await makeJpkiCard('card');
+  bridge = await VpcdBridge.connect({ card: card.card, connectTimeoutMs: 15_000 });
+  // Give pcscd a moment to see the card inserted.
+  for (let i = 0; i < 50 && !(await run('opensc-tool', ['-a'])).out.includes('3b:e0:00:ff:81:31:fe:45:14'); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await bridge?.close();
+  pcscd?.kill('SIGTERM');
+});
+
+describe('the virtual card through pcscd + vpcd, read by OpenSC', () => {
+  it('answers with the JPKI ATR and OpenSC picks its jpki driver', async () => {
+    expect((await run('opensc-tool', ['-a'])).out).toContain('3b:e0:00:ff:81:31:fe:45:14');
+    expect((await run('opensc-tool', ['-n'])).out).toContain('jpki');
+  });
+
+  it('lists the four certificates with pkcs15-tool and reads the authentication certificate', async () => {
+    const listed = (await run('pkcs15-tool', ['--list-certificates'])).out;
+    for (const label of [
+      'User Authentication Certificate',
+      'Digital Signature Certificate',
+      'User Authentication Certificate CA',
+      'Digital Signature Certificate CA',
+    ]) {
+      expect(listed).toContain(label);
+    }
+    const pem = (await run('pkcs15-tool', ['--read-certificate', '01'])).out;
+    expect(derFromPemOrDer(new TextEncoder().encode(pem.slice(pem.indexOf('-----BEGIN'))), 'CERTIFICATE')).toEqual(
+      card.authenticationCertificate,
+    );
+  });
+
+  it('signs with the authentication key after the PIN through PKCS#11, and the signature verifies', async () => {
+    const data = join(work, 'data.txt');
+    const signature = join(work, 'data.sig');
+    writeFileSync(data, 'login challenge from an RP');
+    const signed = await run('pkcs11-tool', [
+      '--module',
+      PKCS11,
+      '--slot-index',
+      '0',
+      '--login',
+      '--pin',
+      '1234',
+      '--sign',
+      '--id',
+      '01',
+      '--mechanism',
+      'SHA256-RSA-PKCS',
+      '-i',
+      data,
+      '-o',
+      signature,
+    ]);
+    expect(signed.status, signed.out).toBe(0);
+    expect(
+      await verifyPkcs1Signature({
+        subjectPublicKeyInfo: card.authenticationPublicKey,
+        data: new Uint8Array(readFileSync(data)),
+        signature: new Uint8Array(readFileSync(signature)),
+        hash: 'SHA-256',
+      }),
+    ).toBe(true);
+  });
+
+  it('refuses a wrong PIN through PKCS#11', async () => {
+    const result = await run('pkcs11-tool', [
+      '--module',
+      PKCS11,
+      '--slot-index',
+      '0',
+      '--login',
+      '--pin',
+      '0000',
+      '--sign',
+      '--id',
+      '01',
+      '--mechanism',
+      'SHA256-RSA-PKCS',
+      '-i',
+      join(work, 'data.txt'),
+      '-o',
+      join(work, 'bad.sig'),
+    ]);
+    expect(result.status).not.toBe(0);
+    expect(result.out).toMatch(/CKR_PIN_INCORRECT|PIN/);
+  });
+});
