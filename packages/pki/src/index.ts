@@ -16,11 +16,11 @@ export {
 export {
   base64ToBytes,
   DEFAULT_KEY_ITERATIONS,
-  SoftwareSigner,
-  type EncryptedKeyFile,
-  type SignatureAlgorithmName,
-  type Signer,
-} from './signer.js';
+  openWithPassphrase,
+  sealWithPassphrase,
+  type PassphraseBox,
+} from './passphrase-box.js';
+export { SoftwareSigner, type EncryptedKeyFile, type SignatureAlgorithmName, type Signer } from './signer.js';
 export { buildName, encodeName, formatName, type NameAttribute } from './name.js';
 export {
   crlPartitionUrl,

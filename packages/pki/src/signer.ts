@@ -1,6 +1,7 @@
 import { PkiError } from './errors.js';
 import { bufferSource } from './bytes.js';
 import { bytesToBase64 } from './der.js';
+import { base64ToBytes, DEFAULT_KEY_ITERATIONS, openWithPassphrase, sealWithPassphrase } from './passphrase-box.js';
 
 /** The signature algorithm every openmyna JPKI key uses (card-spec §3.6). */
 export type SignatureAlgorithmName = 'sha256WithRSAEncryption';
@@ -40,10 +41,6 @@ export interface EncryptedKeyFile {
   /** The PKCS#8 private key encrypted with AES-256-GCM under the PBKDF2-derived key, base64. */
   readonly encryptedPrivateKey: string;
 }
-
-/** Default PBKDF2 work (OWASP 2023 for PBKDF2-HMAC-SHA256). */
-export const DEFAULT_KEY_ITERATIONS = 600_000;
-const MIN_KEY_ITERATIONS = 10_000;
 
 /**
  * An RSA-2048 key held by Web Crypto. Its private half can leave only encrypted under a passphrase.
@@ -101,28 +98,9 @@ export class SoftwareSigner implements Signer {
     passphrase: string,
     extractable = false,
   ): Promise<SoftwareSigner> {
-    if (file.format !== 'openmyna-key/1' || file.kdf.name !== 'PBKDF2' || file.cipher.name !== 'AES-GCM') {
-      throw new PkiError('ERR_KEY_ENCRYPTION', 'not an openmyna-key/1 file');
-    }
-    const wrappingKey = await deriveWrappingKey(passphrase, base64ToBytes(file.kdf.salt), file.kdf.iterations);
-    let pkcs8: Uint8Array;
-    try {
-      pkcs8 = new Uint8Array(
-        await crypto.subtle.decrypt(
-          {
-            name: 'AES-GCM',
-            iv: bufferSource(base64ToBytes(file.cipher.iv)),
-            additionalData: bufferSource(base64ToBytes(file.publicKeyInfo)),
-          },
-          wrappingKey,
-          bufferSource(base64ToBytes(file.encryptedPrivateKey)),
-        ),
-      );
-    } catch (error) {
-      throw new PkiError('ERR_KEY_PASSPHRASE', 'the passphrase does not open this key (or the file was altered)', {
-        cause: error,
-      });
-    }
+    if (file.format !== 'openmyna-key/1') throw new PkiError('ERR_KEY_ENCRYPTION', 'not an openmyna-key/1 file');
+    const box = { kdf: file.kdf, cipher: file.cipher, ciphertext: file.encryptedPrivateKey };
+    const pkcs8 = await openWithPassphrase(box, passphrase, base64ToBytes(file.publicKeyInfo));
     const signer = await SoftwareSigner.fromPkcs8(pkcs8, extractable);
     pkcs8.fill(0);
     return signer;
@@ -137,47 +115,16 @@ export class SoftwareSigner implements Signer {
     if (!this.#privateKey.extractable) {
       throw new PkiError('ERR_KEY_ENCRYPTION', 'this key was imported as non-extractable and cannot be exported');
     }
-    if (!Number.isInteger(iterations) || iterations < MIN_KEY_ITERATIONS) {
-      throw new PkiError('ERR_KEY_ENCRYPTION', `PBKDF2 needs at least ${MIN_KEY_ITERATIONS} iterations`);
-    }
-    const salt = crypto.getRandomValues(new Uint8Array(16));
-    const iv = crypto.getRandomValues(new Uint8Array(12));
-    const wrappingKey = await deriveWrappingKey(passphrase, salt, iterations);
     const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', this.#privateKey));
-    const encrypted = new Uint8Array(
-      await crypto.subtle.encrypt(
-        { name: 'AES-GCM', iv, additionalData: bufferSource(this.publicKeyInfo) },
-        wrappingKey,
-        pkcs8,
-      ),
-    );
+    const box = await sealWithPassphrase(pkcs8, passphrase, { iterations, associatedData: this.publicKeyInfo });
     pkcs8.fill(0);
     return {
       format: 'openmyna-key/1',
       algorithm: this.algorithm,
       publicKeyInfo: bytesToBase64(this.publicKeyInfo),
-      kdf: { name: 'PBKDF2', hash: 'SHA-256', iterations, salt: bytesToBase64(salt) },
-      cipher: { name: 'AES-GCM', iv: bytesToBase64(iv) },
-      encryptedPrivateKey: bytesToBase64(encrypted),
+      kdf: box.kdf,
+      cipher: box.cipher,
+      encryptedPrivateKey: box.ciphertext,
     };
   }
-}
-
-async function deriveWrappingKey(passphrase: string, salt: Uint8Array, iterations: number): Promise<CryptoKey> {
-  if (passphrase.length === 0) throw new PkiError('ERR_KEY_PASSPHRASE', 'an empty passphrase protects nothing');
-  const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(passphrase), 'PBKDF2', false, [
-    'deriveKey',
-  ]);
-  return crypto.subtle.deriveKey(
-    { name: 'PBKDF2', hash: 'SHA-256', salt: bufferSource(salt), iterations },
-    material,
-    { name: 'AES-GCM', length: 256 },
-    false,
-    ['encrypt', 'decrypt'],
-  );
-}
-
-/** Bytes of standard base64 text. */
-export function base64ToBytes(text: string): Uint8Array {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
