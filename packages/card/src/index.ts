@@ -61,3 +61,13 @@ export {
 } from './kenhojo-records.js';
 export { createKenhojoApplet, KENHOJO_AID, KENHOJO_EF, type KenhojoAppletOptions } from './kenhojo-applet.js';
 export { KenhojoReader, type KenhojoCredential } from './kenhojo-reader.js';
+export {
+  CARD_ATR,
+  issueVirtualCard,
+  openVirtualCard,
+  type CardPins,
+  type CardSecrets,
+  type OpenVirtualCardOptions,
+  type VirtualCardDocument,
+  type VirtualCardIssue,
+} from './virtual-card.js';

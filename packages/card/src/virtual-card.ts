@@ -1,0 +1,300 @@
+import {
+  ageOn,
+  calendarDateInJapan,
+  formatIsoDate,
+  formatWarekiYymmdd,
+  type BasicFourInfo,
+  type CalendarDate,
+  type MunicipalityCode,
+} from '@openmyna/core';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import {
+  base64ToBytes,
+  bytesToBase64,
+  openWithPassphrase,
+  parseCertificate,
+  sealWithPassphrase,
+  type CertificateAuthority,
+  type PassphraseBox,
+  type Signer,
+} from '@openmyna/pki';
+
+import { SoftwareCardKey } from './card-private-key.js';
+import { CardError } from './errors.js';
+import { createJpkiApplet } from './jpki-applet.js';
+import { createKenhojoApplet } from './kenhojo-applet.js';
+import { encodeBasicFourInfoFile, encodeIntegrityRecord, encodeMyNumberFile } from './kenhojo-records.js';
+import { protectPin, RetryCounter, type RetryCounterStore, type StoredPin } from './retry-counter.js';
+import { SmartCard } from './smart-card.js';
+
+/** The physical card's ATR (card-spec §0), which OpenSC's jpki driver recognises. */
+export const CARD_ATR = Uint8Array.of(0x3b, 0xe0, 0x00, 0xff, 0x81, 0x31, 0xfe, 0x45, 0x14);
+
+/**
+ * A virtual card as a file (`format: openmyna-card/1`). Everything a reader may see is stored as is
+ * (base64 DER and record bytes); private keys and PIN reference data are sealed in `secrets` under a
+ * passphrase. Retry counters live apart, in a store the host provides (a file beside the card).
+ */
+export interface VirtualCardDocument {
+  readonly format: 'openmyna-card/1';
+  readonly variant: 'card' | 'phone';
+  readonly personId: string;
+  readonly municipalityCode: string;
+  /** 有効期限, `YYYY-MM-DD`. */
+  readonly expiry: string;
+  readonly tokenSerial: string;
+  readonly jpki: {
+    readonly signingCertificate?: string;
+    readonly signingCaCertificate: string;
+    readonly authenticationCertificate: string;
+    readonly authenticationCaCertificate: string;
+  };
+  readonly kenhojo: {
+    readonly myNumberFile: string;
+    readonly basicFourInfoFile: string;
+    readonly integrityRecord: string;
+    readonly cvCertificate: string;
+    readonly signerKeyId: string;
+  };
+  readonly secrets: PassphraseBox;
+}
+
+/** What `secrets` holds once opened. Never logged, never returned by an API. */
+export interface CardSecrets {
+  /** HMAC key of the retry-counter store. */
+  readonly stateKey: string;
+  readonly keys: { readonly authentication: JsonWebKey; readonly signing?: JsonWebKey };
+  /** Reference data by key reference (`jpki/0018`, `kenhojo/0015` …): salted SHA-256. */
+  readonly pins: Record<string, { readonly salt: string; readonly digest: string }>;
+}
+
+/** The values a person chooses (or is given) at the counter. */
+export interface CardPins {
+  /** 利用者証明用暗証番号, 4 digits. */
+  readonly authentication: string;
+  /** 署名用パスワード, 6–16 upper-case letters and digits. */
+  readonly signing: string;
+  /** 券面事項入力補助用暗証番号, 4 digits. */
+  readonly kenhojo: string;
+}
+
+/** Inputs of {@link issueVirtualCard}: the registry's data and the issuer's keys. */
+export interface VirtualCardIssue {
+  readonly variant?: 'card' | 'phone';
+  readonly person: {
+    readonly id: string;
+    readonly basicFourInfo: BasicFourInfo;
+    readonly myNumber: string;
+    readonly municipalityCode: MunicipalityCode;
+    readonly prefecture: string;
+    readonly municipality: string;
+  };
+  readonly issuedAt: Date;
+  readonly cardExpiry: CalendarDate;
+  /** The 4-digit security code printed on the card face (照合番号B). */
+  readonly securityCode: string;
+  readonly signingCa: CertificateAuthority;
+  readonly authenticationCa: CertificateAuthority;
+  /** The key that signs 入力補助 records, and its CV certificate. */
+  readonly kenhojoIssuer: { readonly signer: Signer; readonly keyId: string; readonly cvCertificate: Uint8Array };
+  readonly pins: CardPins;
+  readonly passphrase: string;
+  /** PBKDF2 work for the sealed secrets (tests lower it). */
+  readonly iterations?: number;
+}
+
+/** 署名用電子証明書 are not issued to holders under 15 (card-spec §4.1). */
+const SIGNING_MINIMUM_AGE = 15;
+
+/**
+ * Issues a virtual card: new RSA-2048 keys for both JPKI applications, their certificates from the
+ * two CAs (signing capped by the authentication certificate), and 入力補助 records signed by the
+ * card-face issuer key.
+ */
+export async function issueVirtualCard(input: VirtualCardIssue): Promise<VirtualCardDocument> {
+  const { person } = input;
+  const issuedOn = calendarDateInJapan(input.issuedAt);
+  const holder = {
+    basicFourInfo: person.basicFourInfo,
+    municipalityCode: person.municipalityCode,
+    prefecture: person.prefecture,
+    municipality: person.municipality,
+    cardExpiry: input.cardExpiry,
+  };
+  const authentication = await SoftwareCardKey.generate();
+  const authenticationCertificate = await input.authenticationCa.issueEndEntity({
+    profile: 'jpki-authentication',
+    subjectPublicKeyInfo: authentication.publicKeyInfo,
+    holder,
+    issuedAt: input.issuedAt,
+  });
+  const signing =
+    ageOn(person.basicFourInfo.birthDate, issuedOn) >= SIGNING_MINIMUM_AGE
+      ? await SoftwareCardKey.generate()
+      : undefined;
+  const signingCertificate = signing
+    ? await input.signingCa.issueEndEntity({
+        profile: 'jpki-signing',
+        subjectPublicKeyInfo: signing.publicKeyInfo,
+        holder,
+        issuedAt: input.issuedAt,
+        notLaterThan: parseCertificate(authenticationCertificate).notAfter,
+      })
+    : undefined;
+  const myNumberFile = encodeMyNumberFile(person.myNumber);
+  const basicFourInfoFile = encodeBasicFourInfoFile(person.basicFourInfo);
+  if (!/^\d{4}$/.test(input.securityCode)) throw new CardError('ERR_PIN_FORMAT', 'the security code has 4 digits');
+  // 照合番号B: 和暦 birth date YYMMDD + the expiry's Gregorian year + the security code (card-spec §3.5).
+  const codeB = formatWarekiYymmdd(person.basicFourInfo.birthDate) + String(input.cardExpiry.year) + input.securityCode;
+  const random = (length: number) => crypto.getRandomValues(new Uint8Array(length));
+  const stored = (value: string) => {
+    const pin = protectPin(new TextEncoder().encode(value), random(16));
+    return { salt: bytesToBase64(pin.salt), digest: bytesToBase64(pin.digest) };
+  };
+  const secrets: CardSecrets = {
+    stateKey: bytesToBase64(random(32)),
+    keys: { authentication: authentication.jwk, ...(signing ? { signing: signing.jwk } : {}) },
+    pins: {
+      'jpki/0018': stored(input.pins.authentication),
+      ...(signing ? { 'jpki/001B': stored(input.pins.signing) } : {}),
+      'kenhojo/0011': stored(input.pins.kenhojo),
+      'kenhojo/0014': stored(person.myNumber),
+      'kenhojo/0015': stored(codeB),
+    },
+  };
+  const identity = { personId: person.id, tokenSerial: bytesToHex(random(8)) };
+  return {
+    format: 'openmyna-card/1',
+    variant: input.variant ?? 'card',
+    personId: identity.personId,
+    municipalityCode: person.municipalityCode,
+    expiry: formatIsoDate(input.cardExpiry),
+    tokenSerial: identity.tokenSerial,
+    jpki: {
+      ...(signingCertificate ? { signingCertificate: bytesToBase64(signingCertificate) } : {}),
+      signingCaCertificate: bytesToBase64(input.signingCa.certificate),
+      authenticationCertificate: bytesToBase64(authenticationCertificate),
+      authenticationCaCertificate: bytesToBase64(input.authenticationCa.certificate),
+    },
+    kenhojo: {
+      myNumberFile: bytesToBase64(myNumberFile),
+      basicFourInfoFile: bytesToBase64(basicFourInfoFile),
+      integrityRecord: bytesToBase64(
+        await encodeIntegrityRecord(myNumberFile, basicFourInfoFile, input.kenhojoIssuer.signer),
+      ),
+      cvCertificate: bytesToBase64(input.kenhojoIssuer.cvCertificate),
+      signerKeyId: input.kenhojoIssuer.keyId,
+    },
+    secrets: await sealSecrets(secrets, input.passphrase, identity, input.iterations),
+  };
+}
+
+/** Options of {@link openVirtualCard}. */
+export interface OpenVirtualCardOptions {
+  readonly document: VirtualCardDocument;
+  readonly passphrase: string;
+  /** The retry-counter store, given the card's state key (e.g. a `FileRetryCounterStore` beside the card file). */
+  readonly store: (stateKey: Uint8Array) => RetryCounterStore;
+  /** Called with the re-sealed secrets after CHANGE REFERENCE DATA, to save the card. */
+  readonly onSecretsChanged?: (secrets: PassphraseBox) => Promise<void>;
+  readonly iterations?: number;
+}
+
+/** Opens a card file into a {@link SmartCard} that answers APDUs. */
+export async function openVirtualCard(options: OpenVirtualCardOptions): Promise<SmartCard> {
+  const { document } = options;
+  if (document.format !== 'openmyna-card/1') throw new CardError('ERR_CARD_RECORD', 'not an openmyna-card/1 file');
+  const identity = { personId: document.personId, tokenSerial: document.tokenSerial };
+  const secrets = JSON.parse(
+    new TextDecoder().decode(await openWithPassphrase(document.secrets, options.passphrase, associatedData(identity))),
+  ) as CardSecrets;
+  const store = options.store(base64ToBytes(secrets.stateKey));
+  const counters = new Map<string, RetryCounter>();
+  const counter = (reference: string, maxTries: number) => {
+    const pin = secrets.pins[reference];
+    if (!pin) throw new CardError('ERR_CARD_RECORD', `the card has no reference data for ${reference}`);
+    const made = new RetryCounter({
+      reference,
+      maxTries,
+      pin: { salt: base64ToBytes(pin.salt), digest: base64ToBytes(pin.digest) },
+      store,
+    });
+    counters.set(reference, made);
+    return made;
+  };
+  const onReferenceChanged = async () => {
+    const pins: CardSecrets['pins'] = {};
+    for (const [reference, made] of counters) pins[reference] = encodeStoredPin(made.storedPin);
+    await options.onSecretsChanged?.(
+      await sealSecrets({ ...secrets, pins }, options.passphrase, identity, options.iterations),
+    );
+  };
+  const bytes = (text: string) => base64ToBytes(text);
+  const jpki = createJpkiApplet({
+    variant: document.variant,
+    ...(document.jpki.signingCertificate && secrets.keys.signing
+      ? {
+          signing: {
+            certificate: bytes(document.jpki.signingCertificate),
+            key: new SoftwareCardKey(secrets.keys.signing),
+            password: counter('jpki/001B', 5),
+          },
+        }
+      : {}),
+    signingCaCertificate: bytes(document.jpki.signingCaCertificate),
+    authentication: {
+      certificate: bytes(document.jpki.authenticationCertificate),
+      key: new SoftwareCardKey(secrets.keys.authentication),
+      pin: counter('jpki/0018', 3),
+    },
+    authenticationCaCertificate: bytes(document.jpki.authenticationCaCertificate),
+    tokenSerial: document.tokenSerial,
+    onReferenceChanged,
+  });
+  const applets = [jpki];
+  if (document.variant === 'card') {
+    applets.push(
+      createKenhojoApplet({
+        myNumberFile: bytes(document.kenhojo.myNumberFile),
+        basicFourInfoFile: bytes(document.kenhojo.basicFourInfoFile),
+        integrityRecord: bytes(document.kenhojo.integrityRecord),
+        cvCertificate: bytes(document.kenhojo.cvCertificate),
+        signerKeyId: document.kenhojo.signerKeyId,
+        pin: counter('kenhojo/0011', 3),
+        codeA: counter('kenhojo/0014', 3),
+        codeB: counter('kenhojo/0015', 3),
+        onReferenceChanged,
+      }),
+    );
+  }
+  const encoder = new TextEncoder();
+  return new SmartCard({
+    applets,
+    atr: CARD_ATR,
+    mfData: new Map([
+      [0x00f0, encoder.encode(document.municipalityCode)],
+      [0x00f2, encoder.encode(document.expiry.replace(/-/g, ''))],
+      [0x5f51, CARD_ATR.subarray(1)],
+    ]),
+  });
+}
+
+function encodeStoredPin(pin: StoredPin): { salt: string; digest: string } {
+  return { salt: bytesToBase64(pin.salt), digest: bytesToBase64(pin.digest) };
+}
+
+function associatedData(identity: { personId: string; tokenSerial: string }): Uint8Array {
+  return new TextEncoder().encode(`openmyna-card/1:${identity.personId}:${identity.tokenSerial}`);
+}
+
+function sealSecrets(
+  secrets: CardSecrets,
+  passphrase: string,
+  identity: { personId: string; tokenSerial: string },
+  iterations?: number,
+): Promise<PassphraseBox> {
+  return sealWithPassphrase(new TextEncoder().encode(JSON.stringify(secrets)), passphrase, {
+    associatedData: associatedData(identity),
+    ...(iterations ? { iterations } : {}),
+  });
+}

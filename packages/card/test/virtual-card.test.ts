@@ -1,0 +1,199 @@
+import { parseIsoDate, type MunicipalityCode } from '@openmyna/core';
+import {
+  decodeMyNumberFile,
+  encodeKeyId,
+  inProcessTransport,
+  issueCvCertificate,
+  issueVirtualCard,
+  JpkiReader,
+  KenhojoReader,
+  MemoryRetryCounterStore,
+  openVirtualCard,
+  verifyKenhojoRecords,
+  type CardRsaPublicKey,
+  type VirtualCardDocument,
+} from '@openmyna/card';
+import {
+  CertificateAuthority,
+  DEFAULT_POLICY_OIDS,
+  parseCertificate,
+  readRsaPublicKey,
+  SoftwareSigner,
+  trustAnchor,
+  validatePath,
+  type Hierarchy,
+} from '@openmyna/pki';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const NOW = new Date('2026-04-01T03:00:00Z');
+const ITERATIONS = 10_000;
+const person = {
+  id: 'P0000042',
+  basicFourInfo: {
+    name: '番号　花子',
+    address: '東京都千代田区永田町１－７－１',
+    birthDate: parseIsoDate('1971-09-01'),
+    sex: '2' as const,
+  },
+  myNumber: '123456789018',
+  municipalityCode: '13101' as MunicipalityCode,
+  prefecture: '東京都',
+  municipality: '千代田区',
+};
+
+let document: VirtualCardDocument;
+let caKeys: Map<string, CardRsaPublicKey>;
+let anchors: { signing: Uint8Array; authentication: Uint8Array };
+
+async function authority(hierarchy: Hierarchy) {
+  return CertificateAuthority.createRoot({
+    config: {
+      hierarchy,
+      policyOid: DEFAULT_POLICY_OIDS[hierarchy],
+      cpsUri: 'http://x/cps',
+      ocspUrl: 'http://x/ocsp',
+      crlBaseUrl: 'http://x/crl',
+    },
+    signer: await SoftwareSigner.generate(),
+    name: [
+      ['C', 'JP'],
+      ['O', `virtual card ${hierarchy}`],
+    ],
+    notBefore: new Date('2025-01-01T00:00:00Z'),
+    notAfter: new Date('2045-01-01T00:00:00Z'),
+  });
+}
+
+beforeAll(async () => {
+  const [signingCa, authenticationCa] = await Promise.all([authority('signing'), authority('authentication')]);
+  const faceCa = await SoftwareSigner.generate();
+  const issuer = await SoftwareSigner.generate();
+  const issuerKey = readRsaPublicKey(issuer.publicKeyInfo);
+  const caKey = readRsaPublicKey(faceCa.publicKeyInfo);
+  caKeys = new Map([['9000033/001', { modulus: caKey.modulus, exponent: caKey.publicExponent }]]);
+  const cvCertificate = await issueCvCertificate({
+    issuerKeyId: encodeKeyId('9000033/001'),
+    subjectKeyId: encodeKeyId('1310121/000'),
+    subjectKey: { modulus: issuerKey.modulus, exponent: issuerKey.publicExponent },
+    issuer: faceCa,
+  });
+  anchors = { signing: signingCa.certificate, authentication: authenticationCa.certificate };
+  document = await issueVirtualCard({
+    person,
+    issuedAt: NOW,
+    cardExpiry: parseIsoDate('2036-09-01'),
+    securityCode: '4821',
+    signingCa,
+    authenticationCa,
+    kenhojoIssuer: { signer: issuer, keyId: '1310121/000', cvCertificate },
+    pins: { authentication: '1234', signing: 'HANAKO71', kenhojo: '5678' },
+    passphrase: 'card passphrase',
+    iterations: ITERATIONS,
+  });
+}, 60_000);
+
+const open = (
+  target: VirtualCardDocument,
+  store = new MemoryRetryCounterStore(),
+  onSecretsChanged?: (box: VirtualCardDocument['secrets']) => Promise<void>,
+) =>
+  openVirtualCard({
+    document: target,
+    passphrase: 'card passphrase',
+    store: () => store,
+    iterations: ITERATIONS,
+    ...(onSecretsChanged ? { onSecretsChanged } : {}),
+  });
+
+describe('virtual cards (openmyna-card/1)', () => {
+  it('carries JPKI certificates that chain and keeps every secret sealed', async () => {
+    const text = JSON.stringify(document);
+    for (const secret of ['1234', 'HANAKO71', '5678', '"d":']) expect(text).not.toContain(secret);
+    const jpki = new JpkiReader(inProcessTransport(await open(document)));
+    await jpki.select();
+    const authentication = parseCertificate(await jpki.readCertificate('authentication'));
+    expect(
+      (
+        await validatePath({
+          certificate: authentication,
+          trustAnchors: [trustAnchor(anchors.authentication)],
+          time: NOW,
+          checkRevocation: false,
+        })
+      ).status,
+    ).toBe('valid');
+    expect(await jpki.verifyPin('signing', 'HANAKO71')).toEqual({ result: 'verified' });
+    const signing = parseCertificate(await jpki.readCertificate('signing'));
+    expect(signing.notAfter.getTime()).toBeLessThanOrEqual(authentication.notAfter.getTime());
+  });
+
+  it('opens the 入力補助AP with 照合番号B built from the 和暦 birth date, the expiry year and the security code', async () => {
+    const kenhojo = new KenhojoReader(inProcessTransport(await open(document)));
+    await kenhojo.select();
+    // 1971-09-01 is 昭和46年9月1日 → 460901; expiry 2036; security code 4821.
+    expect(await kenhojo.verify('codeB', '46090120364821')).toEqual({ result: 'verified' });
+    const result = verifyKenhojoRecords(
+      {
+        integrityRecord: await kenhojo.readIntegrityRecord(),
+        cvCertificate: await kenhojo.readCvCertificate(),
+        basicFourInfoFile: await kenhojo.readBasicFourInfoFile(),
+      },
+      caKeys,
+    );
+    expect(result.status).toBe('valid');
+    expect(await kenhojo.verify('pin', '5678')).toEqual({ result: 'verified' });
+    expect(decodeMyNumberFile(await kenhojo.readMyNumberFile()).myNumber).toBe('123456789018');
+  });
+
+  it('persists a changed PIN in re-sealed secrets', async () => {
+    let sealed: VirtualCardDocument['secrets'] | undefined;
+    const jpki = new JpkiReader(
+      inProcessTransport(await open(document, new MemoryRetryCounterStore(), async (box) => void (sealed = box))),
+    );
+    await jpki.select();
+    await jpki.verifyPin('authentication', '1234');
+    await jpki.changePin('authentication', '4321');
+    expect(sealed).toBeDefined();
+    const reopened = new JpkiReader(inProcessTransport(await open({ ...document, secrets: sealed! })));
+    await reopened.select();
+    expect(await reopened.verifyPin('authentication', '4321')).toEqual({ result: 'verified' });
+  });
+
+  it('refuses a wrong passphrase and secrets moved to another card', async () => {
+    await expect(
+      openVirtualCard({ document, passphrase: 'wrong', store: () => new MemoryRetryCounterStore() }),
+    ).rejects.toMatchObject({ code: 'ERR_KEY_PASSPHRASE' });
+    await expect(open({ ...document, personId: 'P0000043' })).rejects.toMatchObject({ code: 'ERR_KEY_PASSPHRASE' });
+  });
+
+  it('issues no signing certificate to a holder under 15', async () => {
+    const child = await issueVirtualCard({
+      person: {
+        ...person,
+        id: 'P0000050',
+        basicFourInfo: { ...person.basicFourInfo, birthDate: parseIsoDate('2015-05-05') },
+      },
+      issuedAt: NOW,
+      cardExpiry: parseIsoDate('2031-05-05'),
+      securityCode: '1111',
+      signingCa: await authority('signing'),
+      authenticationCa: await authority('authentication'),
+      kenhojoIssuer: {
+        signer: await SoftwareSigner.generate(),
+        keyId: '1310121/000',
+        cvCertificate: Uint8Array.from(Buffer.from(document.kenhojo.cvCertificate, 'base64')),
+      },
+      pins: { authentication: '1234', signing: 'UNUSED1', kenhojo: '5678' },
+      passphrase: 'card passphrase',
+      iterations: ITERATIONS,
+    });
+    expect(child.jpki.signingCertificate).toBeUndefined();
+    const card = await open(child);
+    const response = await card.transmit(
+      Uint8Array.from(Buffer.from('00a4040c0ad392f00026010000000100b0880003'.slice(0, 30), 'hex')),
+    );
+    expect(response.subarray(-2)).toEqual(Uint8Array.of(0x90, 0x00));
+    const availability = await card.transmit(Uint8Array.from(Buffer.from('00b0880003', 'hex')));
+    expect(Array.from(availability.subarray(0, 3))).toEqual([0x00, 0x8f, 0x00]);
+  }, 30_000);
+});
