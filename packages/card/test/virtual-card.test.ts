@@ -148,7 +148,12 @@ describe('virtual cards (openmyna-card/1)', () => {
   it('persists a changed PIN in re-sealed secrets', async () => {
     let sealed: VirtualCardDocument['secrets'] | undefined;
     const jpki = new JpkiReader(
-      inProcessTransport(await open(document, new MemoryRetryCounterStore(), async (box) => void (sealed = box))),
+      inProcessTransport(
+        await open(document, new MemoryRetryCounterStore(), (box) => {
+          sealed = box;
+          return Promise.resolve();
+        }),
+      ),
     );
     await jpki.select();
     await jpki.verifyPin('authentication', '1234');
