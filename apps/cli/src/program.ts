@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { OpenMynaError } from '@openmyna/core';
 import { Command, CommanderError } from 'commander';
 
+import { registerCardCommands } from './commands/card.js';
 import { registerMyNumberCommands } from './commands/my-number.js';
 import { registerPersonCommands } from './commands/person.js';
 import { registerPkiCommands } from './commands/pki.js';
@@ -41,6 +42,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerPersonCommands(program, io);
   registerSandboxCommands(program, io);
   registerPkiCommands(program, io, (code) => (exitCode = code));
+  registerCardCommands(program, io, (code) => (exitCode = code));
   program.addHelpText(
     'after',
     '\nExit codes: 0 success, 1 checked and invalid, 2 usage error, 3 failure while running.\nRun `openmyna <command> --help` for each command.',

@@ -1,0 +1,257 @@
+import { randomInt } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
+import {
+  basicFourInfoOf,
+  calendarDateInJapan,
+  cardExpiryDate,
+  formatIsoDate,
+  generatePerson,
+  parseIsoDate,
+} from '@openmyna/core';
+import {
+  decodeBasicFourInfoFile,
+  decodeMyNumberFile,
+  inProcessTransport,
+  issueVirtualCard,
+  JpkiReader,
+  KenhojoReader,
+  openVirtualCard,
+  verifyKenhojoRecords,
+  type CardPins,
+  type KenhojoCredential,
+  type PinResult,
+  type SmartCard,
+  type VirtualCardDocument,
+} from '@openmyna/card';
+import { FileRetryCounterStore, VpcdBridge } from '@openmyna/card/node';
+import { parseCertificate, trustAnchor, validatePath, type CheckResult } from '@openmyna/pki';
+import { InvalidArgumentError, type Command } from 'commander';
+
+import { cardFaceCaKeys, kenhojoIssuer } from '../card-face-store.js';
+import { EXIT, maskMyNumber, type CliIo } from '../io.js';
+import { integerOption } from '../options.js';
+import { loadAuthority, passphrase, writeAtomically } from '../pki-store.js';
+
+/** Demo defaults for a sandbox card; real PINs are chosen by the holder (`--auth-pin` …). */
+const DEMO_PINS: CardPins = { authentication: '1234', signing: 'OPENMYNA1', kenhojo: '1234' };
+
+function personOption(value: string): number {
+  const match = /^P(\d{7})$/.exec(value);
+  if (!match) throw new InvalidArgumentError('a person id looks like P0000003');
+  return Number(match[1]);
+}
+
+/** `openmyna card …` */
+export function registerCardCommands(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
+  const card = program.command('card').description('virtual My Number Cards: issue, read, and offer to PC/SC software');
+
+  card
+    .command('issue')
+    .description('issue a virtual card to a person of the demo population (JPKI certificates and 入力補助 records)')
+    .option('--data <dir>', 'data directory with the CAs (openmyna pki init)', './.openmyna')
+    .requiredOption('--person <id>', 'person id (e.g. P0000003)', personOption)
+    .requiredOption('--out <file>', 'the card file to write')
+    .option('--seed <seed>', 'population seed', 'openmyna-sandbox')
+    .option('--auth-pin <digits>', '利用者証明用暗証番号 (4 digits)', DEMO_PINS.authentication)
+    .option('--signing-password <text>', '署名用パスワード (6–16 upper-case letters and digits)', DEMO_PINS.signing)
+    .option('--kenhojo-pin <digits>', '券面事項入力補助用暗証番号 (4 digits)', DEMO_PINS.kenhojo)
+    .addHelpText(
+      'after',
+      `\nWithout PIN options the demo values apply: ${DEMO_PINS.authentication} / ${DEMO_PINS.signing} / ${DEMO_PINS.kenhojo}.`,
+    )
+    .action(
+      async (flags: {
+        data: string;
+        person: number;
+        out: string;
+        seed: string;
+        authPin: string;
+        signingPassword: string;
+        kenhojoPin: string;
+      }) => {
+        if (!/^\d{4}$/.test(flags.authPin) || !/^\d{4}$/.test(flags.kenhojoPin))
+          throw new InvalidArgumentError('PINs have 4 digits');
+        if (!/^(?=.*[A-Z])(?=.*\d)[A-Z\d]{6,16}$/.test(flags.signingPassword)) {
+          throw new InvalidArgumentError(
+            'the signing password has 6–16 upper-case letters and digits, at least one of each',
+          );
+        }
+        const dataDir = resolve(io.cwd, flags.data);
+        const person = generatePerson({ seed: flags.seed }, flags.person);
+        const issuedAt = new Date();
+        const cardExpiry = cardExpiryDate(parseIsoDate(person.birthDate), calendarDateInJapan(issuedAt));
+        const securityCode = String(randomInt(0, 10_000)).padStart(4, '0');
+        const document = await issueVirtualCard({
+          person: { ...person, basicFourInfo: basicFourInfoOf(person) },
+          issuedAt,
+          cardExpiry,
+          securityCode,
+          signingCa: await loadAuthority(dataDir, 'signing'),
+          authenticationCa: await loadAuthority(dataDir, 'authentication'),
+          kenhojoIssuer: await kenhojoIssuer(dataDir, person.municipalityCode),
+          pins: { authentication: flags.authPin, signing: flags.signingPassword, kenhojo: flags.kenhojoPin },
+          passphrase: await passphrase(dataDir, false),
+        });
+        await writeAtomically(resolve(io.cwd, flags.out), JSON.stringify(document, null, 2) + '\n');
+        io.stdout.write(
+          [
+            `Issued a card to ${person.id} ${person.name} → ${flags.out}`,
+            `  有効期限 (expiry)     ${formatIsoDate(cardExpiry)}`,
+            `  セキュリティコード   ${securityCode} (printed on the card face; part of 照合番号B)`,
+            `  署名用電子証明書     ${document.jpki.signingCertificate ? 'issued' : 'not issued (holder under 15)'}`,
+            '',
+          ].join('\n'),
+        );
+      },
+    );
+
+  card
+    .command('dump')
+    .description(
+      'read every application as a reader would, verifying what can be verified (PINs are tried on the card)',
+    )
+    .requiredOption('--card <file>', 'card file')
+    .option('--data <dir>', 'data directory (passphrase, card-face CA keys)', './.openmyna')
+    .option('--auth-pin <digits>', 'verify the JPKI authentication PIN')
+    .option('--signing-password <text>', 'verify the JPKI signing password and read the signing certificate')
+    .option('--pin <digits>', '入力補助 PIN: read 個人番号, 4 info and the integrity record')
+    .option('--mynumber <digits>', '照合番号A (個人番号): read 個人番号 and the integrity record')
+    .option('--code-b <digits>', '照合番号B (14 digits): read the 4 info and the integrity record')
+    .action(
+      async (flags: {
+        card: string;
+        data: string;
+        authPin?: string;
+        signingPassword?: string;
+        pin?: string;
+        mynumber?: string;
+        codeB?: string;
+      }) => {
+        const dataDir = resolve(io.cwd, flags.data);
+        const smartCard = await openCardFile(resolve(io.cwd, flags.card), dataDir);
+        const lines: string[] = [];
+        const checks: CheckResult[] = [];
+        await dumpJpki(smartCard, flags, lines, checks);
+        await dumpKenhojo(smartCard, dataDir, flags, lines, checks);
+        for (const check of checks)
+          lines.push(`  ${check.status.padEnd(7)} ${check.check}${check.reason ? `  (${check.reason})` : ''}`);
+        io.stdout.write(lines.join('\n') + '\n');
+        setExitCode(checks.some((check) => check.status === 'fail') ? EXIT.invalid : EXIT.ok);
+      },
+    );
+
+  card
+    .command('serve')
+    .description('offer the card to PC/SC software through vsmartcard vpcd (pcscd must run); Ctrl-C stops')
+    .requiredOption('--card <file>', 'card file')
+    .option('--data <dir>', 'data directory (passphrase)', './.openmyna')
+    .option('--vpcd-port <port>', 'vpcd port', integerOption('--vpcd-port', 1, 65535), 35963)
+    .action(async (flags: { card: string; data: string; vpcdPort: number }) => {
+      const smartCard = await openCardFile(resolve(io.cwd, flags.card), resolve(io.cwd, flags.data));
+      const bridge = await VpcdBridge.connect({ card: smartCard, port: flags.vpcdPort });
+      io.stdout.write(`The card is in the vpcd reader on 127.0.0.1:${flags.vpcdPort} (Ctrl-C stops)\n`);
+      const stop = () => void bridge.close();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await bridge.closed;
+    });
+}
+
+/** Opens a card file with its retry counters in `<file>.counters.json`; PIN changes are written back. */
+async function openCardFile(path: string, dataDir: string): Promise<SmartCard> {
+  const document = JSON.parse(await readFile(path, 'utf8')) as VirtualCardDocument;
+  const secret = await passphrase(dataDir, false);
+  return openVirtualCard({
+    document,
+    passphrase: secret,
+    store: (key) => new FileRetryCounterStore({ path: `${path}.counters.json`, key }),
+    onSecretsChanged: (secrets) => writeAtomically(path, JSON.stringify({ ...document, secrets }, null, 2) + '\n'),
+  });
+}
+
+async function dumpJpki(
+  card: SmartCard,
+  flags: { authPin?: string; signingPassword?: string },
+  lines: string[],
+  checks: CheckResult[],
+): Promise<void> {
+  const jpki = new JpkiReader(inProcessTransport(card));
+  await jpki.select();
+  lines.push('JPKI-AP', `  token label          ${await jpki.tokenLabel()}`);
+  lines.push(
+    `  tries left           authentication PIN ${await jpki.triesLeft('authentication')}, signing password ${await jpki.triesLeft('signing').catch(() => 0)}`,
+  );
+  if (flags.authPin)
+    lines.push(`  authentication PIN   ${describe(await jpki.verifyPin('authentication', flags.authPin))}`);
+  const time = new Date();
+  const chain = async (name: 'authentication' | 'signing', anchorName: 'authentication-ca' | 'signing-ca') => {
+    const certificate = parseCertificate(await jpki.readCertificate(name));
+    const anchor = trustAnchor(await jpki.readCertificate(anchorName));
+    const result = await validatePath({ certificate, trustAnchors: [anchor], time, checkRevocation: false });
+    lines.push(
+      `  ${name} certificate  notAfter ${certificate.notAfter.toISOString()}, chains to the card's CA certificate: ${result.status}`,
+    );
+    checks.push({ check: `jpki.${name}-certificate-chain`, status: result.status === 'valid' ? 'pass' : 'fail' });
+  };
+  await chain('authentication', 'authentication-ca');
+  if (flags.signingPassword) {
+    lines.push(`  signing password     ${describe(await jpki.verifyPin('signing', flags.signingPassword))}`);
+    await chain('signing', 'signing-ca').catch(() => lines.push('  signing certificate  not readable'));
+  }
+}
+
+async function dumpKenhojo(
+  card: SmartCard,
+  dataDir: string,
+  flags: { pin?: string; mynumber?: string; codeB?: string },
+  lines: string[],
+  checks: CheckResult[],
+): Promise<void> {
+  const kenhojo = new KenhojoReader(inProcessTransport(card));
+  try {
+    await kenhojo.select();
+  } catch {
+    lines.push('入力補助AP not present (a phone carries only the JPKI-AP)');
+    return;
+  }
+  lines.push('券面事項入力補助AP');
+  const credential: [KenhojoCredential, string] | undefined = flags.pin
+    ? ['pin', flags.pin]
+    : flags.mynumber
+      ? ['codeA', flags.mynumber]
+      : flags.codeB
+        ? ['codeB', flags.codeB]
+        : undefined;
+  if (!credential) {
+    lines.push('  (give --pin, --mynumber or --code-b to read its records)');
+    return;
+  }
+  const outcome = await kenhojo.verify(...credential);
+  lines.push(`  ${credential[0].padEnd(20)} ${describe(outcome)}`);
+  if (outcome.result !== 'verified') return;
+  const myNumberFile = credential[0] === 'codeB' ? undefined : await kenhojo.readMyNumberFile();
+  const basicFourInfoFile = credential[0] === 'codeA' ? undefined : await kenhojo.readBasicFourInfoFile();
+  if (myNumberFile) lines.push(`  個人番号             ${maskMyNumber(decodeMyNumberFile(myNumberFile).myNumber)}`);
+  if (basicFourInfoFile) {
+    const { info } = decodeBasicFourInfoFile(basicFourInfoFile);
+    lines.push(
+      `  氏名 ${info.name}  住所 ${info.address}  生年月日 ${formatIsoDate(info.birthDate)}  性別 ${info.sex}`,
+    );
+  }
+  const result = verifyKenhojoRecords(
+    {
+      integrityRecord: await kenhojo.readIntegrityRecord(),
+      cvCertificate: await kenhojo.readCvCertificate(),
+      ...(myNumberFile ? { myNumberFile } : {}),
+      ...(basicFourInfoFile ? { basicFourInfoFile } : {}),
+    },
+    await cardFaceCaKeys(dataDir),
+  );
+  checks.push(...result.checks);
+}
+
+function describe(outcome: PinResult): string {
+  return outcome.result === 'wrong' ? `wrong (${outcome.triesLeft} tries left)` : outcome.result;
+}
