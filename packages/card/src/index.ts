@@ -71,3 +71,4 @@ export {
   type VirtualCardDocument,
   type VirtualCardIssue,
 } from './virtual-card.js';
+export { PIN_RESET_POLICY, resetPinInPerson, resetPinWithStrongerFactor, type PinResetOutcome } from './pin-reset.js';
