@@ -17,10 +17,11 @@ export const ALWAYS: AccessRule = { kind: 'always' };
 export const NEVER: AccessRule = { kind: 'never' };
 export const verifiedAnyOf = (...anyOf: number[]): AccessRule => ({ kind: 'verified', anyOf });
 
-/** A transparent elementary file. */
+/** An elementary file: transparent (`content`) or record-structured (`records`, numbered from 1). */
 export interface ElementaryFile {
   readonly fid: number;
   readonly content: Uint8Array;
+  readonly records?: readonly Uint8Array[];
   readonly read: AccessRule;
 }
 
@@ -48,6 +49,8 @@ export interface AppletDefinition {
   readonly keys?: readonly AppletKey[];
   /** Persists changed reference data (CHANGE REFERENCE DATA) with the rest of the card. */
   readonly onReferenceChanged?: () => Promise<void>;
+  /** Whether PINs are changed with JICSAP's CHANGE KEY `80 32 00 80` instead of `00 24 01 80` (card-spec §2.1). */
+  readonly changeWithChangeKey?: boolean;
 }
 
 const MAX_VERIFY_DATA = 16;
@@ -64,6 +67,7 @@ export class Applet {
   readonly #references: Map<number, KeyReference>;
   readonly #keys: Map<number, AppletKey>;
   readonly #onReferenceChanged: (() => Promise<void>) | undefined;
+  readonly #changeWithChangeKey: boolean;
   readonly #verified = new Set<number>();
   #current: number | undefined;
 
@@ -74,6 +78,7 @@ export class Applet {
     this.#references = new Map((definition.references ?? []).map((reference) => [reference.fid, reference]));
     this.#keys = new Map((definition.keys ?? []).map((key) => [key.fid, key]));
     this.#onReferenceChanged = definition.onReferenceChanged;
+    this.#changeWithChangeKey = definition.changeWithChangeKey ?? false;
   }
 
   /** Clears the security state and the current EF. */
@@ -94,7 +99,17 @@ export class Applet {
       case 0x20:
         return proprietary ? status(SW.CLA_NOT_SUPPORTED) : this.#verify(command);
       case 0x24:
-        return proprietary ? status(SW.CLA_NOT_SUPPORTED) : this.#changeReferenceData(command, random);
+        if (proprietary || this.#changeWithChangeKey)
+          return status(proprietary ? SW.CLA_NOT_SUPPORTED : SW.INS_NOT_SUPPORTED);
+        return this.#changeReferenceData(command, random);
+      case 0x32:
+        if (!this.#changeWithChangeKey) return status(SW.INS_NOT_SUPPORTED);
+        // CHANGE KEY (JICSAP): 80 32 00 80 Lc new-value after VERIFY.
+        if (!proprietary) return status(SW.CLA_NOT_SUPPORTED);
+        if (command.p1 !== 0x00) return status(SW.WRONG_P1P2);
+        return this.#changeReferenceData({ ...command, p1: 0x01 }, random);
+      case 0xb2:
+        return proprietary ? status(SW.CLA_NOT_SUPPORTED) : this.#readRecord(command);
       case 0x84:
         return proprietary ? status(SW.CLA_NOT_SUPPORTED) : getChallenge(command, random);
       case 0x2a:
@@ -137,11 +152,29 @@ export class Applet {
     }
     if (fid === undefined) return status(SW.CONDITIONS_NOT_SATISFIED);
     const file = this.#files.get(fid);
-    if (!file) return status(SW.INCOMPATIBLE_FILE);
+    if (!file || file.records) return status(SW.INCOMPATIBLE_FILE);
     if (!this.allows(file.read)) return status(SW.SECURITY_STATUS_NOT_SATISFIED);
     if (offset >= file.content.length) return status(SW.WRONG_OFFSET);
     const data = file.content.subarray(offset, offset + command.le);
     return { data, sw: data.length < command.le ? SW.END_OF_FILE : SW.OK };
+  }
+
+  #readRecord(command: CommandApdu): ResponseApdu {
+    // READ RECORD, P2 = 04 (P1 is the record number) for the current EF or (SFI << 3) | 04.
+    if ((command.p2 & 0x07) !== 0x04 || command.p1 === 0) return status(SW.WRONG_P1P2);
+    if (command.data.length > 0 || command.le === undefined) return status(SW.WRONG_LENGTH);
+    const sfi = command.p2 >> 3;
+    const fid = sfi === 0 ? this.#current : sfi;
+    if (fid === undefined) return status(SW.CONDITIONS_NOT_SATISFIED);
+    const file = this.#files.get(fid);
+    if (!file) return status(sfi === 0 ? SW.INCOMPATIBLE_FILE : SW.FILE_NOT_FOUND);
+    if (!file.records) return status(SW.INCOMPATIBLE_FILE);
+    if (!this.allows(file.read)) return status(SW.SECURITY_STATUS_NOT_SATISFIED);
+    const record = file.records[command.p1 - 1];
+    if (!record) return status(SW.RECORD_NOT_FOUND);
+    if (sfi !== 0) this.#current = fid;
+    const data = record.subarray(0, command.le);
+    return { data, sw: data.length < record.length ? SW.WRONG_LENGTH : SW.OK };
   }
 
   #reference(command: CommandApdu): KeyReference | undefined {

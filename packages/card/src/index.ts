@@ -72,3 +72,12 @@ export {
   type VirtualCardIssue,
 } from './virtual-card.js';
 export { PIN_RESET_POLICY, resetPinInPerson, resetPinWithStrongerFactor, type PinResetOutcome } from './pin-reset.js';
+export {
+  COMMON_CARD_AID,
+  COMMON_CARD_EF,
+  createCommonCardApplet,
+  createJukiApplet,
+  decodeCommonCardRecord,
+  JUKI_AID,
+  JUKI_EF,
+} from './juki-applets.js';

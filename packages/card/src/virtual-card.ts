@@ -22,6 +22,7 @@ import {
 import { SoftwareCardKey } from './card-private-key.js';
 import { CardError } from './errors.js';
 import { createJpkiApplet } from './jpki-applet.js';
+import { createCommonCardApplet, createJukiApplet } from './juki-applets.js';
 import { createKenhojoApplet } from './kenhojo-applet.js';
 import { encodeBasicFourInfoFile, encodeIntegrityRecord, encodeMyNumberFile } from './kenhojo-records.js';
 import { protectPin, RetryCounter, type RetryCounterStore, type StoredPin } from './retry-counter.js';
@@ -56,6 +57,10 @@ export interface VirtualCardDocument {
     readonly cvCertificate: string;
     readonly signerKeyId: string;
   };
+  /** 住基AP: the 住民票コード (11 digits). */
+  readonly juki: { readonly residentCode: string };
+  /** 共通カードAP: the 15-digit card serial. */
+  readonly common: { readonly serial: string };
   readonly secrets: PassphraseBox;
 }
 
@@ -76,6 +81,8 @@ export interface CardPins {
   readonly signing: string;
   /** 券面事項入力補助用暗証番号, 4 digits. */
   readonly kenhojo: string;
+  /** 住民基本台帳用暗証番号 (住基AP and 共通カードAP), 4 digits; the same as `kenhojo` when absent. */
+  readonly juki?: string;
 }
 
 /** Inputs of {@link issueVirtualCard}: the registry's data and the issuer's keys. */
@@ -85,6 +92,7 @@ export interface VirtualCardIssue {
     readonly id: string;
     readonly basicFourInfo: BasicFourInfo;
     readonly myNumber: string;
+    readonly residentCode: string;
     readonly municipalityCode: MunicipalityCode;
     readonly prefecture: string;
     readonly municipality: string;
@@ -160,6 +168,8 @@ export async function issueVirtualCard(input: VirtualCardIssue): Promise<Virtual
       'kenhojo/0011': stored(input.pins.kenhojo),
       'kenhojo/0014': stored(person.myNumber),
       'kenhojo/0015': stored(codeB),
+      'juki/001C': stored(input.pins.juki ?? input.pins.kenhojo),
+      'common/001C': stored(input.pins.juki ?? input.pins.kenhojo),
     },
   };
   const identity = { personId: person.id, tokenSerial: bytesToHex(random(8)) };
@@ -185,6 +195,8 @@ export async function issueVirtualCard(input: VirtualCardIssue): Promise<Virtual
       cvCertificate: bytesToBase64(input.kenhojoIssuer.cvCertificate),
       signerKeyId: input.kenhojoIssuer.keyId,
     },
+    juki: { residentCode: person.residentCode },
+    common: { serial: Array.from(random(15), (byte) => String(byte % 10)).join('') },
     secrets: await sealSecrets(secrets, input.passphrase, identity, input.iterations),
   };
 }
@@ -263,6 +275,14 @@ export async function openVirtualCard(options: OpenVirtualCardOptions): Promise<
         pin: counter('kenhojo/0011', 3),
         codeA: counter('kenhojo/0014', 3),
         codeB: counter('kenhojo/0015', 3),
+        onReferenceChanged,
+      }),
+      createJukiApplet({ residentCode: document.juki.residentCode, pin: counter('juki/001C', 3), onReferenceChanged }),
+      createCommonCardApplet({
+        serial: document.common.serial,
+        municipalityCode: document.municipalityCode,
+        expiry: document.expiry.replace(/-/g, ''),
+        pin: counter('common/001C', 3),
         onReferenceChanged,
       }),
     );

@@ -1,5 +1,6 @@
 import { parseIsoDate, type MunicipalityCode } from '@openmyna/core';
 import {
+  decodeCommonCardRecord,
   decodeMyNumberFile,
   encodeKeyId,
   inProcessTransport,
@@ -36,6 +37,7 @@ const person = {
     sex: '2' as const,
   },
   myNumber: '123456789018',
+  residentCode: '98765432109',
   municipalityCode: '13101' as MunicipalityCode,
   prefecture: '東京都',
   municipality: '千代田区',
@@ -201,4 +203,39 @@ describe('virtual cards (openmyna-card/1)', () => {
     const availability = await card.transmit(Uint8Array.from(Buffer.from('00b0880003', 'hex')));
     expect(Array.from(availability.subarray(0, 3))).toEqual([0x00, 0x8f, 0x00]);
   }, 30_000);
+});
+
+describe('住基AP and 共通カードAP on a virtual card', () => {
+  const hex = (text: string) => Uint8Array.from(Buffer.from(text.replace(/\s/g, ''), 'hex'));
+  const send = async (card: Awaited<ReturnType<typeof open>>, command: string) => {
+    const response = await card.transmit(hex(command));
+    return { sw: Buffer.from(response.subarray(-2)).toString('hex'), data: response.subarray(0, -2) };
+  };
+
+  it('reads the 共通カードAP record with READ RECORD: serial, municipality code, expiry', async () => {
+    const card = await open(document);
+    expect((await send(card, '00a4040c0ad3921000310001010100')).sw).toBe('9000');
+    expect((await send(card, '00b2010400')).sw).toBe('6985');
+    const record = await send(card, '00b2010c00');
+    expect(record.sw).toBe('9000');
+    expect(decodeCommonCardRecord(record.data)).toEqual({
+      serial: document.common.serial,
+      municipalityCode: '13101',
+      expiry: '20360901',
+    });
+    expect((await send(card, '00b2020c00')).sw).toBe('6a83');
+    expect((await send(card, '00b0810000')).sw).toBe('6981');
+  });
+
+  it('keeps the 住民票コード behind the 住基 PIN, changed with CHANGE KEY', async () => {
+    const card = await open(document);
+    await send(card, '00a4040c0ad3921000310001010401');
+    expect((await send(card, '00b0810000')).sw).toBe('6982');
+    expect((await send(card, '0020009c 04 35363738')).sw).toBe('9000');
+    const code = await send(card, '00b0810000');
+    expect(new TextDecoder().decode(code.data.subarray(3))).toBe('98765432109');
+    await send(card, '00a4020c02001c');
+    expect((await send(card, '00240180 04 31313131')).sw).toBe('6d00');
+    expect((await send(card, '80320080 04 31313131')).sw).toBe('9000');
+  });
 });
