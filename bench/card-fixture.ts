@@ -1,0 +1,63 @@
+import { parseIsoDate, type MunicipalityCode } from '@openmyna/core';
+import {
+  encodeKeyId,
+  issueCvCertificate,
+  issueVirtualCard,
+  MemoryRetryCounterStore,
+  openVirtualCard,
+  type CardRsaPublicKey,
+  type SmartCard,
+} from '@openmyna/card';
+import { readRsaPublicKey, SoftwareSigner } from '@openmyna/pki';
+
+import { benchAuthority } from './fixtures.js';
+
+/** A virtual card for benchmarks, with the CA key its 入力補助 records verify under. */
+export async function benchCard(): Promise<{ card: SmartCard; caKeys: Map<string, CardRsaPublicKey> }> {
+  const [{ ca: signingCa }, { ca: authenticationCa }] = await Promise.all([
+    benchAuthority('signing'),
+    benchAuthority('authentication'),
+  ]);
+  const faceCa = await SoftwareSigner.generate();
+  const issuer = await SoftwareSigner.generate();
+  const faceKey = readRsaPublicKey(faceCa.publicKeyInfo);
+  const issuerKey = readRsaPublicKey(issuer.publicKeyInfo);
+  const cvCertificate = await issueCvCertificate({
+    issuerKeyId: encodeKeyId('9000033/001'),
+    subjectKeyId: encodeKeyId('1310121/000'),
+    subjectKey: { modulus: issuerKey.modulus, exponent: issuerKey.publicExponent },
+    issuer: faceCa,
+  });
+  const document = await issueVirtualCard({
+    person: {
+      id: 'P0000001',
+      basicFourInfo: {
+        name: '番号　花子',
+        address: '東京都千代田区永田町１－７－１',
+        birthDate: parseIsoDate('1971-09-01'),
+        sex: '2',
+      },
+      myNumber: '123456789018',
+      residentCode: '98765432109',
+      municipalityCode: '13101' as MunicipalityCode,
+      prefecture: '東京都',
+      municipality: '千代田区',
+    },
+    issuedAt: new Date(),
+    cardExpiry: parseIsoDate('2036-09-01'),
+    securityCode: '4821',
+    signingCa,
+    authenticationCa,
+    kenhojoIssuer: { signer: issuer, keyId: '1310121/000', cvCertificate },
+    pins: { authentication: '1234', signing: 'HANAKO71', kenhojo: '1234' },
+    passphrase: 'bench',
+    iterations: 10_000,
+  });
+  const card = await openVirtualCard({
+    document,
+    passphrase: 'bench',
+    store: () => new MemoryRetryCounterStore(),
+    iterations: 10_000,
+  });
+  return { card, caKeys: new Map([['9000033/001', { modulus: faceKey.modulus, exponent: faceKey.publicExponent }]]) };
+}
