@@ -3,8 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { VpcdBridge } from '@openmyna/card/node';
-import { derFromPemOrDer, verifyPkcs1Signature } from '@openmyna/pki';
+import { JpkiReader } from '@openmyna/card';
+import { openPcscCard, VpcdBridge } from '@openmyna/card/node';
+import { derFromPemOrDer, encodeDigestInfo, verifyPkcs1Signature } from '@openmyna/pki';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { makeJpkiCard } from './jpki-card.js';
@@ -133,5 +135,29 @@ describe('the virtual card through pcscd + vpcd, read by OpenSC', () => {
     ]);
     expect(result.status).not.toBe(0);
     expect(result.out).toMatch(/CKR_PIN_INCORRECT|PIN/);
+  });
+
+  it('is read by our own reader client through the PC/SC transport (@pokusew/pcsclite)', async () => {
+    const pcsc = await openPcscCard({ readerName: 'Virtual PCD 00 00' });
+    try {
+      expect(Array.from(pcsc.atr)).toEqual([0x3b, 0xe0, 0x00, 0xff, 0x81, 0x31, 0xfe, 0x45, 0x14]);
+      const jpki = new JpkiReader(pcsc);
+      await jpki.select();
+      expect(await jpki.tokenLabel()).toBe('JPKIAPICCTOKEN2');
+      expect(await jpki.readCertificate('authentication')).toEqual(card.authenticationCertificate);
+      expect(await jpki.verifyPin('authentication', '1234')).toEqual({ result: 'verified' });
+      const message = new TextEncoder().encode('via PC/SC');
+      const signature = await jpki.sign('authentication', encodeDigestInfo('SHA-256', sha256(message)));
+      expect(
+        await verifyPkcs1Signature({
+          subjectPublicKeyInfo: card.authenticationPublicKey,
+          data: message,
+          signature,
+          hash: 'SHA-256',
+        }),
+      ).toBe(true);
+    } finally {
+      await pcsc.close();
+    }
   });
 });
