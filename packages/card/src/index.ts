@@ -81,3 +81,4 @@ export {
   JUKI_AID,
   JUKI_EF,
 } from './juki-applets.js';
+export { listApplications, MY_NUMBER_CARD_APPLICATIONS } from './applications.js';

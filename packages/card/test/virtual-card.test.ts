@@ -1,5 +1,6 @@
 import { parseIsoDate, type MunicipalityCode } from '@openmyna/core';
 import {
+  listApplications,
   decodeCommonCardRecord,
   decodeMyNumberFile,
   encodeKeyId,
@@ -237,5 +238,31 @@ describe('住基AP and 共通カードAP on a virtual card', () => {
     await send(card, '00a4020c02001c');
     expect((await send(card, '00240180 04 31313131')).sw).toBe('6d00');
     expect((await send(card, '80320080 04 31313131')).sw).toBe('9000');
+  });
+
+  it('lists the applications a card and a phone carry', async () => {
+    expect(await listApplications(inProcessTransport(await open(document)))).toEqual([
+      'JPKI-AP',
+      '券面事項入力補助AP',
+      '住基AP',
+      '共通カードAP',
+    ]);
+    expect(await listApplications(inProcessTransport(await open({ ...document, variant: 'phone' })))).toEqual([
+      'JPKI-AP',
+    ]);
+  });
+
+  it.each([
+    ['READ RECORD with record number 0', '00b2000c00', '6a86'],
+    ['READ RECORD with P2 = 05 (ranges are not offered)', '00b2010500', '6a86'],
+    ['READ RECORD of an absent SFI', '00b2013c00', '6a82'],
+    ['READ RECORD without Le', '00b2010c', '6700'],
+    ['CHANGE REFERENCE DATA where CHANGE KEY is used', '00240180 04 31313131', '6d00'],
+    ['CHANGE KEY before VERIFY', '80320080 04 31313131', '6a88'],
+    ['CHANGE KEY with an ISO CLA', '00320080 04 31313131', '6e00'],
+  ])('共通カードAP answers %s with %s', async (_label, command, sw) => {
+    const card = await open(document);
+    await send(card, '00a4040c0ad3921000310001010100');
+    expect((await send(card, command)).sw).toBe(sw);
   });
 });
