@@ -1,33 +1,21 @@
 import { parseIsoDate, type MunicipalityCode } from '@openmyna/core';
 import {
-  encodeKeyId,
-  issueCvCertificate,
   issueVirtualCard,
   MemoryRetryCounterStore,
   openVirtualCard,
   type CardRsaPublicKey,
   type SmartCard,
 } from '@openmyna/card';
-import { readRsaPublicKey, SoftwareSigner } from '@openmyna/pki';
-
-import { benchAuthority } from './fixtures.js';
+import { makeAuthority, makeKenhojoIssuer } from '../test-support/authorities.js';
 
 /** A virtual card for benchmarks, with the CA key its 入力補助 records verify under. */
 export async function benchCard(): Promise<{ card: SmartCard; caKeys: Map<string, CardRsaPublicKey> }> {
-  const [{ ca: signingCa }, { ca: authenticationCa }] = await Promise.all([
-    benchAuthority('signing'),
-    benchAuthority('authentication'),
+  const now = new Date();
+  const [signingCa, authenticationCa] = await Promise.all([
+    makeAuthority('signing', 'bench', now),
+    makeAuthority('authentication', 'bench', now),
   ]);
-  const faceCa = await SoftwareSigner.generate();
-  const issuer = await SoftwareSigner.generate();
-  const faceKey = readRsaPublicKey(faceCa.publicKeyInfo);
-  const issuerKey = readRsaPublicKey(issuer.publicKeyInfo);
-  const cvCertificate = await issueCvCertificate({
-    issuerKeyId: encodeKeyId('9000033/001'),
-    subjectKeyId: encodeKeyId('1310121/000'),
-    subjectKey: { modulus: issuerKey.modulus, exponent: issuerKey.publicExponent },
-    issuer: faceCa,
-  });
+  const { issuer, cvCertificate, caKeys } = await makeKenhojoIssuer();
   const document = await issueVirtualCard({
     person: {
       id: 'P0000001',
@@ -59,5 +47,5 @@ export async function benchCard(): Promise<{ card: SmartCard; caKeys: Map<string
     store: () => new MemoryRetryCounterStore(),
     iterations: 10_000,
   });
-  return { card, caKeys: new Map([['9000033/001', { modulus: faceKey.modulus, exponent: faceKey.publicExponent }]]) };
+  return { card, caKeys };
 }

@@ -1,5 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { modPow } from '@openmyna/pki';
 
 import { CardError } from './errors.js';
 
@@ -135,16 +136,6 @@ function mgf1(seed: Uint8Array, length: number): Uint8Array {
     out.set(sha256(input).subarray(0, Math.min(32, length - offset)), offset);
   }
   return out;
-}
-
-function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
-  let result = 1n;
-  let b = base % modulus;
-  for (let e = exponent; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * b) % modulus;
-    b = (b * b) % modulus;
-  }
-  return result;
 }
 
 function modInverse(value: bigint, modulus: bigint): bigint {

@@ -1,5 +1,5 @@
 import { parseIsoDate, type MunicipalityCode } from '@openmyna/core';
-import { CertificateAuthority, DEFAULT_POLICY_OIDS, SoftwareSigner, type Hierarchy } from '@openmyna/pki';
+import type { Hierarchy } from '@openmyna/pki';
 import {
   createJpkiApplet,
   inProcessTransport,
@@ -9,6 +9,8 @@ import {
   SmartCard,
   SoftwareCardKey,
 } from '@openmyna/card';
+
+import { makeAuthority } from '../../../test-support/authorities.js';
 
 export const NOW = new Date('2026-04-01T03:00:00Z');
 const HOLDER = {
@@ -27,24 +29,7 @@ const HOLDER = {
 /** The physical card's ATR as OpenSC matches it (card-spec §0). */
 export const JPKI_ATR = Uint8Array.of(0x3b, 0xe0, 0x00, 0xff, 0x81, 0x31, 0xfe, 0x45, 0x14);
 
-async function authority(hierarchy: Hierarchy) {
-  return CertificateAuthority.createRoot({
-    config: {
-      hierarchy,
-      policyOid: DEFAULT_POLICY_OIDS[hierarchy],
-      cpsUri: 'http://127.0.0.1/cps',
-      ocspUrl: `http://127.0.0.1/ocsp/${hierarchy}`,
-      crlBaseUrl: `http://127.0.0.1/crl/${hierarchy}`,
-    },
-    signer: await SoftwareSigner.generate(),
-    name: [
-      ['C', 'JP'],
-      ['O', `openmyna card tests ${hierarchy}`],
-    ],
-    notBefore: new Date('2025-01-01T00:00:00Z'),
-    notAfter: new Date('2045-01-01T00:00:00Z'),
-  });
-}
+const authority = (hierarchy: Hierarchy) => makeAuthority(hierarchy, 'openmyna card tests');
 
 /** Builds a JPKI virtual card (or phone) with fresh keys and certificates from throw-away CAs. */
 export async function makeJpkiCard(variant: 'card' | 'phone' = 'card') {

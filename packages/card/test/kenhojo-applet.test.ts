@@ -4,21 +4,18 @@ import {
   decodeBasicFourInfoFile,
   decodeMyNumberFile,
   encodeIntegrityRecord,
-  encodeKeyId,
   inProcessTransport,
-  issueCvCertificate,
   KenhojoReader,
   MemoryRetryCounterStore,
   protectPin,
   RetryCounter,
   SmartCard,
   verifyKenhojoRecords,
-  type CardRsaPublicKey,
 } from '@openmyna/card';
-import { readRsaPublicKey, SoftwareSigner } from '@openmyna/pki';
 import { beforeEach, describe, expect, it } from 'vitest';
 
 import { readVectorText } from '../../../test-support/shared-vectors.js';
+import { makeKenhojoIssuer } from '../../../test-support/authorities.js';
 import { JPKI_ATR } from './jpki-card.js';
 
 const ef0001 = hexToBytes(readVectorText('card-format/text-ap-ef0001-physical.hex').trim());
@@ -26,19 +23,7 @@ const ef0002 = hexToBytes(readVectorText('card-format/text-ap-ef0002.hex').trim(
 const encode = (text: string) => new TextEncoder().encode(text);
 
 const setup = (async () => {
-  const ca = await SoftwareSigner.generate();
-  const issuer = await SoftwareSigner.generate();
-  const caKey = readRsaPublicKey(ca.publicKeyInfo);
-  const issuerKey = readRsaPublicKey(issuer.publicKeyInfo);
-  const cvCertificate = await issueCvCertificate({
-    issuerKeyId: encodeKeyId('9000033/001'),
-    subjectKeyId: encodeKeyId('1322121/000'),
-    subjectKey: { modulus: issuerKey.modulus, exponent: issuerKey.publicExponent },
-    issuer: ca,
-  });
-  const caKeys = new Map<string, CardRsaPublicKey>([
-    ['9000033/001', { modulus: caKey.modulus, exponent: caKey.publicExponent }],
-  ]);
+  const { issuer, cvCertificate, caKeys } = await makeKenhojoIssuer('1322121/000');
   return { cvCertificate, caKeys, integrityRecord: await encodeIntegrityRecord(ef0001, ef0002, issuer) };
 })();
 

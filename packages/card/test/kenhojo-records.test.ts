@@ -19,6 +19,7 @@ import {
 import { readRsaPublicKey, SoftwareSigner } from '@openmyna/pki';
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { makeKenhojoIssuer } from '../../../test-support/authorities.js';
 import { readVectorJson, readVectorText } from '../../../test-support/shared-vectors.js';
 
 const ef0001 = hexToBytes(readVectorText('card-format/text-ap-ef0001-physical.hex').trim());
@@ -111,20 +112,11 @@ describe('verifyKenhojoRecords', () => {
   };
 
   beforeAll(async () => {
-    const ca = await SoftwareSigner.generate();
-    const issuer = await SoftwareSigner.generate();
-    const caKey = readRsaPublicKey(ca.publicKeyInfo);
-    const issuerKey = readRsaPublicKey(issuer.publicKeyInfo);
-    caKeys = new Map([['9000033/001', { modulus: caKey.modulus, exponent: caKey.publicExponent }]]);
-    const cvCertificate = await issueCvCertificate({
-      issuerKeyId: encodeKeyId('9000033/001'),
-      subjectKeyId: encodeKeyId('1322121/000'),
-      subjectKey: { modulus: issuerKey.modulus, exponent: issuerKey.publicExponent },
-      issuer: ca,
-    });
+    const face = await makeKenhojoIssuer('1322121/000');
+    caKeys = face.caKeys;
     records = {
-      integrityRecord: await encodeIntegrityRecord(ef0001, ef0002, issuer),
-      cvCertificate,
+      integrityRecord: await encodeIntegrityRecord(ef0001, ef0002, face.issuer),
+      cvCertificate: face.cvCertificate,
       myNumberFile: ef0001,
       basicFourInfoFile: ef0002,
     };

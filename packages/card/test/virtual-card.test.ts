@@ -3,9 +3,7 @@ import {
   listApplications,
   decodeCommonCardRecord,
   decodeMyNumberFile,
-  encodeKeyId,
   inProcessTransport,
-  issueCvCertificate,
   issueVirtualCard,
   JpkiReader,
   KenhojoReader,
@@ -15,17 +13,10 @@ import {
   type CardRsaPublicKey,
   type VirtualCardDocument,
 } from '@openmyna/card';
-import {
-  CertificateAuthority,
-  DEFAULT_POLICY_OIDS,
-  parseCertificate,
-  readRsaPublicKey,
-  SoftwareSigner,
-  trustAnchor,
-  validatePath,
-  type Hierarchy,
-} from '@openmyna/pki';
+import { parseCertificate, SoftwareSigner, trustAnchor, validatePath, type Hierarchy } from '@openmyna/pki';
 import { beforeAll, describe, expect, it } from 'vitest';
+
+import { makeAuthority, makeKenhojoIssuer } from '../../../test-support/authorities.js';
 
 const NOW = new Date('2026-04-01T03:00:00Z');
 const ITERATIONS = 10_000;
@@ -48,38 +39,13 @@ let document: VirtualCardDocument;
 let caKeys: Map<string, CardRsaPublicKey>;
 let anchors: { signing: Uint8Array; authentication: Uint8Array };
 
-async function authority(hierarchy: Hierarchy) {
-  return CertificateAuthority.createRoot({
-    config: {
-      hierarchy,
-      policyOid: DEFAULT_POLICY_OIDS[hierarchy],
-      cpsUri: 'http://x/cps',
-      ocspUrl: 'http://x/ocsp',
-      crlBaseUrl: 'http://x/crl',
-    },
-    signer: await SoftwareSigner.generate(),
-    name: [
-      ['C', 'JP'],
-      ['O', `virtual card ${hierarchy}`],
-    ],
-    notBefore: new Date('2025-01-01T00:00:00Z'),
-    notAfter: new Date('2045-01-01T00:00:00Z'),
-  });
-}
+const authority = (hierarchy: Hierarchy) => makeAuthority(hierarchy, 'virtual card');
 
 beforeAll(async () => {
   const [signingCa, authenticationCa] = await Promise.all([authority('signing'), authority('authentication')]);
-  const faceCa = await SoftwareSigner.generate();
-  const issuer = await SoftwareSigner.generate();
-  const issuerKey = readRsaPublicKey(issuer.publicKeyInfo);
-  const caKey = readRsaPublicKey(faceCa.publicKeyInfo);
-  caKeys = new Map([['9000033/001', { modulus: caKey.modulus, exponent: caKey.publicExponent }]]);
-  const cvCertificate = await issueCvCertificate({
-    issuerKeyId: encodeKeyId('9000033/001'),
-    subjectKeyId: encodeKeyId('1310121/000'),
-    subjectKey: { modulus: issuerKey.modulus, exponent: issuerKey.publicExponent },
-    issuer: faceCa,
-  });
+  const face = await makeKenhojoIssuer();
+  caKeys = face.caKeys;
+  const { issuer, cvCertificate } = face;
   anchors = { signing: signingCa.certificate, authentication: authenticationCa.certificate };
   document = await issueVirtualCard({
     person,

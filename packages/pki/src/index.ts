@@ -5,6 +5,7 @@ export { assertDer, bytesToBase64, derFromPemOrDer, encodeDer, fromPem, parseDer
 export {
   decodeDigestInfo,
   encodeDigestInfo,
+  modPow,
   recoverPkcs1SignedData,
   rsaPublicNumbers,
   rsaPublicNumbersOf,

@@ -89,7 +89,8 @@ function byteLength(value: bigint): number {
   return Math.ceil(value.toString(16).length / 2);
 }
 
-function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
+/** `base^exponent mod modulus` by square-and-multiply (not constant-time: for public operations, or behind blinding). */
+export function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
   let result = 1n;
   let b = base % modulus;
   for (let e = exponent; e > 0n; e >>= 1n) {

@@ -1,7 +1,7 @@
 import { PkiError } from './errors.js';
 import { bufferSource } from './bytes.js';
 import { bytesToBase64 } from './der.js';
-import { base64ToBytes, DEFAULT_KEY_ITERATIONS, openWithPassphrase, sealWithPassphrase } from './passphrase-box.js';
+import { base64ToBytes, DEFAULT_KEY_ITERATIONS, openWithPassphrase, sealWithPassphrase, type PassphraseBox } from './passphrase-box.js';
 
 /** The signature algorithm every openmyna JPKI key uses (card-spec §3.6). */
 export type SignatureAlgorithmName = 'sha256WithRSAEncryption';
@@ -31,13 +31,8 @@ export interface EncryptedKeyFile {
   readonly algorithm: SignatureAlgorithmName;
   /** SubjectPublicKeyInfo, base64. */
   readonly publicKeyInfo: string;
-  readonly kdf: {
-    readonly name: 'PBKDF2';
-    readonly hash: 'SHA-256';
-    readonly iterations: number;
-    readonly salt: string;
-  };
-  readonly cipher: { readonly name: 'AES-GCM'; readonly iv: string };
+  readonly kdf: PassphraseBox['kdf'];
+  readonly cipher: PassphraseBox['cipher'];
   /** The PKCS#8 private key encrypted with AES-256-GCM under the PBKDF2-derived key, base64. */
   readonly encryptedPrivateKey: string;
 }
