@@ -1,4 +1,6 @@
-import { CertificateAuthority, DEFAULT_POLICY_OIDS, SoftwareSigner, type Hierarchy } from '@openmyna/pki';
+import { SoftwareSigner, type CertificateAuthority, type Hierarchy } from '@openmyna/pki';
+
+import { makeAuthority } from '../test-support/authorities.js';
 
 const DAY = 86_400_000;
 
@@ -9,22 +11,7 @@ export async function benchAuthority(hierarchy: Hierarchy): Promise<{
   responderCertificate: Uint8Array;
 }> {
   const now = Date.now();
-  const ca = await CertificateAuthority.createRoot({
-    config: {
-      hierarchy,
-      policyOid: DEFAULT_POLICY_OIDS[hierarchy],
-      cpsUri: 'http://127.0.0.1/cps',
-      ocspUrl: `http://127.0.0.1/ocsp/${hierarchy}`,
-      crlBaseUrl: `http://127.0.0.1/crl/${hierarchy}`,
-    },
-    signer: await SoftwareSigner.generate(),
-    name: [
-      ['C', 'JP'],
-      ['O', 'openmyna bench'],
-    ],
-    notBefore: new Date(now - DAY),
-    notAfter: new Date(now + 3650 * DAY),
-  });
+  const ca = await makeAuthority(hierarchy, 'openmyna bench', new Date(now));
   const responderKey = await SoftwareSigner.generate();
   const responderCertificate = await ca.issueOcspResponder({
     subjectPublicKeyInfo: responderKey.publicKeyInfo,
