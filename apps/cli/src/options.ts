@@ -21,3 +21,10 @@ export function dateOption(value: string): CalendarDate {
     throw new InvalidArgumentError((error as Error).message);
   }
 }
+
+/** Parses a person id (`P0000003`) to its index, for commander options. */
+export function personOption(value: string): number {
+  const match = /^P(\d{7})$/.exec(value);
+  if (!match) throw new InvalidArgumentError('a person id looks like P0000003');
+  return Number(match[1]);
+}

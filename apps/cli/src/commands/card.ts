@@ -31,17 +31,11 @@ import { InvalidArgumentError, type Command } from 'commander';
 
 import { cardFaceCaKeys, kenhojoIssuer } from '../card-face-store.js';
 import { EXIT, maskMyNumber, type CliIo } from '../io.js';
-import { integerOption } from '../options.js';
+import { integerOption, personOption } from '../options.js';
 import { loadAuthority, passphrase, writeAtomically } from '../pki-store.js';
 
 /** Demo defaults for a sandbox card; real PINs are chosen by the holder (`--auth-pin` …). */
 const DEMO_PINS: CardPins = { authentication: '1234', signing: 'OPENMYNA1', kenhojo: '1234' };
-
-function personOption(value: string): number {
-  const match = /^P(\d{7})$/.exec(value);
-  if (!match) throw new InvalidArgumentError('a person id looks like P0000003');
-  return Number(match[1]);
-}
 
 /** `openmyna card …` */
 export function registerCardCommands(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
@@ -71,12 +65,17 @@ export function registerCardCommands(program: Command, io: CliIo, setExitCode: (
         signingPassword: string;
         kenhojoPin: string;
       }) => {
-        if (!/^\d{4}$/.test(flags.authPin) || !/^\d{4}$/.test(flags.kenhojoPin))
-          throw new InvalidArgumentError('PINs have 4 digits');
-        if (!/^(?=.*[A-Z])(?=.*\d)[A-Z\d]{6,16}$/.test(flags.signingPassword)) {
-          throw new InvalidArgumentError(
-            'the signing password has 6–16 upper-case letters and digits, at least one of each',
-          );
+        // Checked here rather than by option parsers, whose errors would echo the value.
+        const problem =
+          !/^\d{4}$/.test(flags.authPin) || !/^\d{4}$/.test(flags.kenhojoPin)
+            ? 'PINs have 4 digits'
+            : !/^(?=.*[A-Z])(?=.*\d)[A-Z\d]{6,16}$/.test(flags.signingPassword)
+              ? 'the signing password has 6–16 upper-case letters and digits, at least one of each'
+              : undefined;
+        if (problem) {
+          io.stderr.write(`openmyna: ${problem}\n`);
+          setExitCode(EXIT.usage);
+          return;
         }
         const dataDir = resolve(io.cwd, flags.data);
         const person = generatePerson({ seed: flags.seed }, flags.person);

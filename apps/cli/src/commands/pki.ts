@@ -2,14 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 
-import {
-  basicFourInfoOf,
-  calendarDateInJapan,
-  cardExpiryDate,
-  generatePerson,
-  parseIsoDate,
-  type SyntheticPerson,
-} from '@openmyna/core';
+import { basicFourInfoOf, calendarDateInJapan, cardExpiryDate, generatePerson, parseIsoDate } from '@openmyna/core';
 import {
   CRL_REASON,
   CertificateAuthority,
@@ -33,7 +26,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { bytesToHex } from '@noble/hashes/utils.js';
 
 import { EXIT, type CliIo } from '../io.js';
-import { integerOption } from '../options.js';
+import { integerOption, personOption } from '../options.js';
 import {
   defaultConfig,
   HIERARCHIES,
@@ -123,7 +116,7 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
       'issue a JPKI certificate to a person of the demo population; the key comes from a CSR, everything else from the registry',
     )
     .option('--data <dir>', 'data directory', './.openmyna')
-    .requiredOption('--person <id>', 'person id from the population (e.g. P0000003)')
+    .requiredOption('--person <id>', 'person id from the population (e.g. P0000003)', personOption)
     .requiredOption('--csr <file>', 'PKCS#10 request signed by the subject key (proof of possession), PEM or DER')
     .requiredOption('--hierarchy <name>', 'signing or authentication', hierarchyOption)
     .option('--seed <seed>', 'population seed (default: the sandbox seed)', 'openmyna-sandbox')
@@ -131,14 +124,14 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
     .action(
       async (flags: {
         data: string;
-        person: string;
+        person: number;
         csr: string;
         hierarchy: Hierarchy;
         seed: string;
         out?: string;
       }) => {
         const dir = data(flags);
-        const person = findPerson(flags.person, flags.seed);
+        const person = generatePerson({ seed: flags.seed }, flags.person);
         const ca = await loadAuthority(dir, flags.hierarchy);
         const certificationRequest = derFromPemOrDer(
           new Uint8Array(await readFile(resolve(io.cwd, flags.csr))),
@@ -403,12 +396,6 @@ async function serveOcsp(
     'cache-control': 'max-age=60, public',
   });
   response.end(body);
-}
-
-function findPerson(id: string, seed: string): SyntheticPerson {
-  const match = /^P(\d{7})$/.exec(id);
-  if (!match) throw new InvalidArgumentError('a person id looks like P0000003');
-  return generatePerson({ seed }, Number(match[1]));
 }
 
 function fail(io: CliIo, setExitCode: (code: number) => void, message: string, code: number = EXIT.failure): void {
