@@ -27,7 +27,7 @@ import {
 } from '@openmyna/card';
 import { FileRetryCounterStore, VpcdBridge } from '@openmyna/card/node';
 import { parseCertificate, trustAnchor, validatePath, type CheckResult } from '@openmyna/pki';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 
 import { cardFaceCaKeys, kenhojoIssuer } from '../card-face-store.js';
 import { EXIT, maskMyNumber, type CliIo } from '../io.js';
