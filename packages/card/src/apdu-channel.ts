@@ -55,6 +55,25 @@ export class ApduChannel {
     return into;
   }
 
+  /** Selects an EF and reads the one BER-TLV object at its start: the header first, then exactly its length. */
+  async readObjectFile(fid: number): Promise<Uint8Array> {
+    await this.selectFile(fid);
+    const head = await this.readBinary(0, 6);
+    const lengthAt = (head[0]! & 0x1f) === 0x1f ? 2 : 1;
+    const first = head[lengthAt] ?? 0;
+    let headerLength = lengthAt + 1;
+    let length = first;
+    if (first & 0x80) {
+      const count = first & 0x7f;
+      if (count < 1 || count > 3)
+        throw new CardError('ERR_CARD_STATUS', 'the EF does not start with a readable length');
+      length = 0;
+      for (let i = 1; i <= count; i++) length = length * 256 + (head[lengthAt + i] ?? 0);
+      headerLength += count;
+    }
+    return this.readFully(0, headerLength + length);
+  }
+
   /** VERIFY with data for the key reference `p2` (80 = current EF, 80|SFI). */
   async verify(p2: number, value: Uint8Array): Promise<PinResult> {
     const response = await this.send({ cla: 0, ins: 0x20, p1: 0x00, p2, data: value });

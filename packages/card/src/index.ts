@@ -82,3 +82,15 @@ export {
   JUKI_EF,
 } from './juki-applets.js';
 export { listApplications, MY_NUMBER_CARD_APPLICATIONS } from './applications.js';
+export {
+  decodeCardFaceFile,
+  encodeAgeRecord,
+  encodeCardFaceFile,
+  encodeMyNumberImageRecord,
+  verifyKenkakuRecords,
+  type CardFace,
+  type CardFaceFile,
+  type KenkakuRecords,
+} from './kenkaku-records.js';
+export { createKenkakuApplet, KENKAKU_AID, KENKAKU_EF, type KenkakuAppletOptions } from './kenkaku-applet.js';
+export { KenkakuReader, type KenkakuCredential } from './kenkaku-reader.js';

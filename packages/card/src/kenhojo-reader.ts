@@ -40,33 +40,14 @@ export class KenhojoReader {
   }
 
   readBasicFourInfoFile(): Promise<Uint8Array> {
-    return this.#readObject(KENHOJO_EF.basicFourInfo);
+    return this.#channel.readObjectFile(KENHOJO_EF.basicFourInfo);
   }
 
   readIntegrityRecord(): Promise<Uint8Array> {
-    return this.#readObject(KENHOJO_EF.integrityRecord);
+    return this.#channel.readObjectFile(KENHOJO_EF.integrityRecord);
   }
 
   readCvCertificate(): Promise<Uint8Array> {
-    return this.#readObject(KENHOJO_EF.cvCertificate);
-  }
-
-  /** Reads one BER-TLV object from an EF: the header first, then exactly its length. */
-  async #readObject(fid: number): Promise<Uint8Array> {
-    await this.#channel.selectFile(fid);
-    const head = await this.#channel.readBinary(0, 6);
-    const lengthAt = (head[0]! & 0x1f) === 0x1f ? 2 : 1;
-    const first = head[lengthAt] ?? 0;
-    let headerLength = lengthAt + 1;
-    let length = first;
-    if (first & 0x80) {
-      const count = first & 0x7f;
-      if (count < 1 || count > 3)
-        throw new CardError('ERR_CARD_STATUS', 'the EF does not start with a readable length');
-      length = 0;
-      for (let i = 1; i <= count; i++) length = length * 256 + head[lengthAt + i]!;
-      headerLength += count;
-    }
-    return this.#channel.readFully(0, headerLength + length);
+    return this.#channel.readObjectFile(KENHOJO_EF.cvCertificate);
   }
 }

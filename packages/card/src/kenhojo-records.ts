@@ -1,7 +1,4 @@
 import {
-  CoreError,
-  decodeTlvChildren,
-  decodeTlvRecord,
   encodeLength,
   encodeTag,
   encodeTlv,
@@ -17,6 +14,7 @@ import { fail, pass, skip, summarize, type CheckResult, type Signer, type Verifi
 
 import { decodeCvCertificate, verifyCardSignature, type CardRsaPublicKey } from './cv-certificate.js';
 import { CardError } from './errors.js';
+import { readRecordChildren, readRecordObject } from './record-reading.js';
 import { constantTimeEqual } from './retry-counter.js';
 
 const utf8 = new TextEncoder();
@@ -33,7 +31,7 @@ export function encodeMyNumberFile(myNumber: string): Uint8Array {
 
 /** Reads EF 0001; the check digit's validity is reported, not assumed. */
 export function decodeMyNumberFile(bytes: Uint8Array): { myNumber: string; checkDigitValid: boolean } {
-  const { object } = readRecord(bytes, 0xff10, 'the 個人番号 EF');
+  const object = readRecordObject(bytes, 0xff10, 'the 個人番号 EF');
   const text = String.fromCharCode(...object.value);
   if (!/^\d{12}$/.test(text)) throw new CardError('ERR_CARD_RECORD', 'the 個人番号 EF does not hold 12 digits');
   return { myNumber: text, checkDigitValid: validateMyNumber(text).valid };
@@ -72,8 +70,8 @@ export interface BasicFourInfoFile {
 
 /** Reads EF 0002, checking the offset table against where each field really is. */
 export function decodeBasicFourInfoFile(bytes: Uint8Array): BasicFourInfoFile {
-  const { object } = readRecord(bytes, 0xff20, 'the 基本4情報 EF');
-  const children = readChildren(object, 'the 基本4情報 EF');
+  const object = readRecordObject(bytes, 0xff20, 'the 基本4情報 EF');
+  const children = readRecordChildren(object, 'the 基本4情報 EF');
   const tags = children.map((child) => child.tag);
   if (tags.join() !== [0xdf21, 0xdf22, 0xdf23, 0xdf24, 0xdf25].join()) {
     throw new CardError('ERR_CARD_RECORD', 'the 基本4情報 EF holds DF21 to DF25 in order');
@@ -155,8 +153,8 @@ export function verifyKenhojoRecords(
   let myNumberDigest: Uint8Array | undefined;
   let fourInfoDigest: Uint8Array | undefined;
   try {
-    const { object } = readRecord(records.integrityRecord, 0xff30, 'the integrity record');
-    const [df31, df32, df33, extra] = readChildren(object, 'the integrity record');
+    const object = readRecordObject(records.integrityRecord, 0xff30, 'the integrity record');
+    const [df31, df32, df33, extra] = readRecordChildren(object, 'the integrity record');
     if (df31?.tag !== 0xdf31 || df32?.tag !== 0xdf32 || df33?.tag !== 0xdf33 || extra)
       throw new CardError('ERR_CARD_RECORD', 'DF31, DF32, DF33');
     const signed = new Uint8Array([...df31.raw, ...df32.raw]);
@@ -204,28 +202,4 @@ export function verifyKenhojoRecords(
     checks.push(skip('kenhojo.basic-four-info-digest', 'the 基本4情報 EF was not read'));
   }
   return summarize(checks);
-}
-
-function readRecord(bytes: Uint8Array, tag: number, what: string) {
-  let record;
-  try {
-    record = decodeTlvRecord(bytes);
-  } catch (error) {
-    throw new CardError('ERR_CARD_RECORD', `${what} is not a BER-TLV record`, {
-      cause: error instanceof CoreError ? error : undefined,
-    });
-  }
-  if (record.object.tag !== tag)
-    throw new CardError('ERR_CARD_RECORD', `${what} does not start with tag ${tag.toString(16).toUpperCase()}`);
-  return record;
-}
-
-function readChildren(object: TlvObject, what: string): TlvObject[] {
-  try {
-    return decodeTlvChildren(object);
-  } catch (error) {
-    throw new CardError('ERR_CARD_RECORD', `${what} holds malformed objects`, {
-      cause: error instanceof CoreError ? error : undefined,
-    });
-  }
 }
