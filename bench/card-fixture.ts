@@ -6,7 +6,8 @@ import {
   type CardRsaPublicKey,
   type SmartCard,
 } from '@openmyna/card';
-import { makeAuthority, makeKenhojoIssuer } from '../test-support/authorities.js';
+import { makeAuthority, makeKenhojoIssuer, makeKenkakuIssuer } from '../test-support/authorities.js';
+import { cardFaceImages } from '../test-support/card-face.js';
 
 /** A virtual card for benchmarks, with the CA key its 入力補助 records verify under. */
 export async function benchCard(): Promise<{ card: SmartCard; caKeys: Map<string, CardRsaPublicKey> }> {
@@ -16,6 +17,7 @@ export async function benchCard(): Promise<{ card: SmartCard; caKeys: Map<string
     makeAuthority('authentication', 'bench', now),
   ]);
   const { issuer, cvCertificate, caKeys } = await makeKenhojoIssuer();
+  const kenkaku = await makeKenkakuIssuer();
   const document = await issueVirtualCard({
     person: {
       id: 'P0000001',
@@ -37,6 +39,11 @@ export async function benchCard(): Promise<{ card: SmartCard; caKeys: Map<string
     signingCa,
     authenticationCa,
     kenhojoIssuer: { signer: issuer, keyId: '1310121/000', cvCertificate },
+    kenkakuIssuer: kenkaku,
+    cardFaceImages: cardFaceImages(
+      { name: '番号　花子', address: '東京都千代田区永田町１－７－１', myNumber: '123456789018', securityCode: '4821' },
+      '2',
+    ),
     pins: { authentication: '1234', signing: 'HANAKO71', kenhojo: '1234' },
     passphrase: 'bench',
     iterations: 10_000,
@@ -47,5 +54,5 @@ export async function benchCard(): Promise<{ card: SmartCard; caKeys: Map<string
     store: () => new MemoryRetryCounterStore(),
     iterations: 10_000,
   });
-  return { card, caKeys };
+  return { card, caKeys: new Map([...caKeys, ...kenkaku.caKeys]) };
 }

@@ -1,4 +1,4 @@
-import { encodeKeyId, issueCvCertificate, type CardRsaPublicKey } from '@openmyna/card';
+import { encodeKeyId, issueCvCertificate, SoftwareCardKey, type CardRsaPublicKey } from '@openmyna/card';
 import {
   CertificateAuthority,
   DEFAULT_POLICY_OIDS,
@@ -55,5 +55,30 @@ export async function makeKenhojoIssuer(keyId = '1310121/000'): Promise<{
     keyId,
     cvCertificate,
     caKeys: new Map([['9000033/001', { modulus: caKey.modulus, exponent: caKey.publicExponent }]]),
+  };
+}
+
+/** A 券面AP CA (`9000023/001`) and one issuer card key it certified, which signs 券面 records raw. */
+export async function makeKenkakuIssuer(keyId = '1310122/000'): Promise<{
+  key: SoftwareCardKey;
+  keyId: string;
+  cvCertificate: Uint8Array;
+  caKeys: Map<string, CardRsaPublicKey>;
+}> {
+  const ca = await SoftwareSigner.generate();
+  const issuer = await SoftwareCardKey.generate();
+  const caKey = readRsaPublicKey(ca.publicKeyInfo);
+  const issuerKey = readRsaPublicKey(issuer.publicKeyInfo);
+  const cvCertificate = await issueCvCertificate({
+    issuerKeyId: encodeKeyId('9000023/001'),
+    subjectKeyId: encodeKeyId(keyId),
+    subjectKey: { modulus: issuerKey.modulus, exponent: issuerKey.publicExponent },
+    issuer: ca,
+  });
+  return {
+    key: issuer.key,
+    keyId,
+    cvCertificate,
+    caKeys: new Map([['9000023/001', { modulus: caKey.modulus, exponent: caKey.publicExponent }]]),
   };
 }

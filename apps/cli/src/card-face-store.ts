@@ -1,34 +1,56 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { encodeKeyId, issueCvCertificate, type CardRsaPublicKey } from '@openmyna/card';
-import { base64ToBytes, bytesToBase64, readRsaPublicKey, SoftwareSigner, type EncryptedKeyFile } from '@openmyna/pki';
+import { encodeKeyId, issueCvCertificate, SoftwareCardKey, type CardRsaPublicKey } from '@openmyna/card';
+import {
+  base64ToBytes,
+  bytesToBase64,
+  openWithPassphrase,
+  readRsaPublicKey,
+  sealWithPassphrase,
+  SoftwareSigner,
+  type EncryptedKeyFile,
+  type PassphraseBox,
+} from '@openmyna/pki';
 
 import { passphrase, pkiDir, writeAtomically } from './pki-store.js';
 
 /**
  * The card-face signing keys under `<data>/pki/card-face`: the 入力補助 CA key (`9000033/001`, the
- * role of J-LIS's `5000033`) and, per municipality, the issuer key that signs records with its CV
- * certificate. openmyna's key IDs start with 9, never J-LIS's 5 or 6.
+ * role of J-LIS's `5000033`), the 券面 CA key (`9000023/001`, the role of `5000023`) and, per
+ * municipality, the issuer keys that sign records, each with its CV certificate. openmyna's key IDs
+ * start with 9, never J-LIS's 5 or 6.
  */
 export const KENHOJO_CA_KEY_ID = '9000033/001';
+export const KENKAKU_CA_KEY_ID = '9000023/001';
 
-interface IssuerFile {
+/** Per CA: the files of its private and public key. */
+const CA_FILES = {
+  [KENHOJO_CA_KEY_ID]: { key: 'ca-key.json', public: 'ca.json' },
+  [KENKAKU_CA_KEY_ID]: { key: 'kenkaku-ca-key.json', public: 'kenkaku-ca.json' },
+} as const;
+type CaKeyId = keyof typeof CA_FILES;
+
+interface IssuerFile<Key> {
   readonly keyId: string;
-  readonly key: EncryptedKeyFile;
+  readonly key: Key;
   readonly cvCertificate: string;
 }
 
-/** The CA public keys a verifier of 入力補助 records trusts, by key ID. */
+const cardFaceDir = (dataDir: string) => join(pkiDir(dataDir), 'card-face');
+
+/** The CA public keys a verifier of 入力補助 and 券面 records trusts, by key ID (those created so far). */
 export async function cardFaceCaKeys(dataDir: string): Promise<Map<string, CardRsaPublicKey>> {
-  const stored = JSON.parse(await readFile(join(pkiDir(dataDir), 'card-face', 'ca.json'), 'utf8')) as {
-    keyId: string;
-    modulus: string;
-    exponent: string;
-  };
-  return new Map([
-    [stored.keyId, { modulus: base64ToBytes(stored.modulus), exponent: base64ToBytes(stored.exponent) }],
-  ]);
+  const keys = new Map<string, CardRsaPublicKey>();
+  for (const files of Object.values(CA_FILES)) {
+    const stored = await readJson<{ keyId: string; modulus: string; exponent: string }>(
+      join(cardFaceDir(dataDir), files.public),
+    );
+    if (stored)
+      keys.set(stored.keyId, { modulus: base64ToBytes(stored.modulus), exponent: base64ToBytes(stored.exponent) });
+  }
+  if (keys.size === 0) throw Object.assign(new Error('no card-face CA yet'), { code: 'ENOENT' });
+  return keys;
 }
 
 /** The municipality's 入力補助 issuer (created with its CV certificate on first use). */
@@ -36,32 +58,21 @@ export async function kenhojoIssuer(
   dataDir: string,
   municipalityCode: string,
 ): Promise<{ signer: SoftwareSigner; keyId: string; cvCertificate: Uint8Array }> {
-  const dir = join(pkiDir(dataDir), 'card-face');
   const secret = await passphrase(dataDir, false);
-  await mkdir(join(dir, 'issuers'), { recursive: true });
-  const issuerPath = join(dir, 'issuers', `${municipalityCode}.json`);
-  try {
-    const stored = JSON.parse(await readFile(issuerPath, 'utf8')) as IssuerFile;
+  const issuerPath = join(cardFaceDir(dataDir), 'issuers', `${municipalityCode}.json`);
+  const stored = await readJson<IssuerFile<EncryptedKeyFile>>(issuerPath);
+  if (stored) {
     return {
       signer: await SoftwareSigner.importEncrypted(stored.key, secret),
       keyId: stored.keyId,
       cvCertificate: base64ToBytes(stored.cvCertificate),
     };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const ca = await caSigner(dataDir, secret);
   const signer = await SoftwareSigner.generate();
-  const key = readRsaPublicKey(signer.publicKeyInfo);
   // Subject key IDs are municipality-specific on real cards (card-spec §3.7: e.g. 1322121/000).
   const keyId = `${municipalityCode}21/000`;
-  const cvCertificate = await issueCvCertificate({
-    issuerKeyId: encodeKeyId(KENHOJO_CA_KEY_ID),
-    subjectKeyId: encodeKeyId(keyId),
-    subjectKey: { modulus: key.modulus, exponent: key.publicExponent },
-    issuer: ca,
-  });
-  const file: IssuerFile = {
+  const cvCertificate = await certify(dataDir, secret, KENHOJO_CA_KEY_ID, keyId, signer.publicKeyInfo);
+  const file: IssuerFile<EncryptedKeyFile> = {
     keyId,
     key: await signer.exportEncrypted(secret),
     cvCertificate: bytesToBase64(cvCertificate),
@@ -70,26 +81,81 @@ export async function kenhojoIssuer(
   return { signer, keyId, cvCertificate };
 }
 
-async function caSigner(dataDir: string, secret: string): Promise<SoftwareSigner> {
-  const dir = join(pkiDir(dataDir), 'card-face');
-  try {
-    return await SoftwareSigner.importEncrypted(
-      JSON.parse(await readFile(join(dir, 'ca-key.json'), 'utf8')) as EncryptedKeyFile,
-      secret,
-    );
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+/**
+ * The municipality's 券面 issuer (created with its CV certificate on first use). The 券面 records
+ * are signed with raw PKCS#1 over a 96-byte digest list, so the key is a card key, sealed as a JWK.
+ */
+export async function kenkakuIssuer(
+  dataDir: string,
+  municipalityCode: string,
+): Promise<{ key: SoftwareCardKey; keyId: string; cvCertificate: Uint8Array }> {
+  const secret = await passphrase(dataDir, false);
+  const issuerPath = join(cardFaceDir(dataDir), 'issuers', `kenkaku-${municipalityCode}.json`);
+  const associatedData = new TextEncoder().encode(`openmyna kenkaku issuer ${municipalityCode}`);
+  const stored = await readJson<IssuerFile<PassphraseBox>>(issuerPath);
+  if (stored) {
+    const jwk = JSON.parse(
+      new TextDecoder().decode(await openWithPassphrase(stored.key, secret, associatedData)),
+    ) as ConstructorParameters<typeof SoftwareCardKey>[0];
+    return { key: new SoftwareCardKey(jwk), keyId: stored.keyId, cvCertificate: base64ToBytes(stored.cvCertificate) };
   }
+  const generated = await SoftwareCardKey.generate();
+  // openmyna's convention for 券面 issuers: the municipality code and 22 (入力補助 issuers use 21).
+  const keyId = `${municipalityCode}22/000`;
+  const cvCertificate = await certify(dataDir, secret, KENKAKU_CA_KEY_ID, keyId, generated.publicKeyInfo);
+  const file: IssuerFile<PassphraseBox> = {
+    keyId,
+    key: await sealWithPassphrase(new TextEncoder().encode(JSON.stringify(generated.jwk)), secret, { associatedData }),
+    cvCertificate: bytesToBase64(cvCertificate),
+  };
+  await writeAtomically(issuerPath, JSON.stringify(file, null, 2) + '\n');
+  return { key: generated.key, keyId, cvCertificate };
+}
+
+async function certify(
+  dataDir: string,
+  secret: string,
+  caKeyId: CaKeyId,
+  subjectKeyId: string,
+  subjectKeyInfo: Uint8Array,
+): Promise<Uint8Array> {
+  const ca = await caSigner(dataDir, secret, caKeyId);
+  const key = readRsaPublicKey(subjectKeyInfo);
+  return issueCvCertificate({
+    issuerKeyId: encodeKeyId(caKeyId),
+    subjectKeyId: encodeKeyId(subjectKeyId),
+    subjectKey: { modulus: key.modulus, exponent: key.publicExponent },
+    issuer: ca,
+  });
+}
+
+async function caSigner(dataDir: string, secret: string, keyId: CaKeyId): Promise<SoftwareSigner> {
+  const dir = cardFaceDir(dataDir);
+  await mkdir(join(dir, 'issuers'), { recursive: true });
+  const stored = await readJson<EncryptedKeyFile>(join(dir, CA_FILES[keyId].key));
+  if (stored) return SoftwareSigner.importEncrypted(stored, secret);
   const signer = await SoftwareSigner.generate();
   const key = readRsaPublicKey(signer.publicKeyInfo);
-  await writeAtomically(join(dir, 'ca-key.json'), JSON.stringify(await signer.exportEncrypted(secret), null, 2) + '\n');
   await writeAtomically(
-    join(dir, 'ca.json'),
+    join(dir, CA_FILES[keyId].key),
+    JSON.stringify(await signer.exportEncrypted(secret), null, 2) + '\n',
+  );
+  await writeAtomically(
+    join(dir, CA_FILES[keyId].public),
     JSON.stringify(
-      { keyId: KENHOJO_CA_KEY_ID, modulus: bytesToBase64(key.modulus), exponent: bytesToBase64(key.publicExponent) },
+      { keyId, modulus: bytesToBase64(key.modulus), exponent: bytesToBase64(key.publicExponent) },
       null,
       2,
     ) + '\n',
   );
   return signer;
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }

@@ -4,6 +4,7 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import { decodeMyNumberFile } from '@openmyna/card';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { REPO_ROOT } from '../../../test-support/shared-vectors.js';
@@ -51,6 +52,24 @@ describe('openmyna card', () => {
     expect(dump.stdout).toMatch(/pass\s+jpki\.signing-certificate-chain/);
     expect(dump.stdout).toMatch(/個人番号\s+\*{8}\d{4}/);
     expect(dump.stdout).not.toMatch(/\d{12}/);
+  });
+
+  it('reads the 券面AP card face with 照合番号A, verifies it and writes its images', async () => {
+    const document = JSON.parse(readFileSync(join(dir, 'card.json'), 'utf8')) as { kenhojo: { myNumberFile: string } };
+    const myNumber = decodeMyNumberFile(Uint8Array.from(Buffer.from(document.kenhojo.myNumberFile, 'base64'))).myNumber;
+    const dump = await run(
+      ['card', 'dump', '--data', 'data', '--card', 'card.json', '--mynumber', myNumber, '--images', 'face'],
+      { cwd: dir },
+    );
+    expect(dump.code, dump.stdout).toBe(0);
+    expect(dump.stdout).toMatch(/pass\s+kenkaku\.card-face-signature/);
+    expect(dump.stdout).toMatch(/pass\s+kenkaku\.my-number-image-signature/);
+    expect(dump.stdout).not.toContain(myNumber);
+    const name = readFileSync(join(dir, 'face', 'name.png'));
+    // PNG, 1-bit greyscale (IHDR bit depth 1, colour type 0).
+    expect([...name.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect([name[24], name[25]]).toEqual([1, 0]);
+    expect([...readFileSync(join(dir, 'face', 'photo.jpg')).subarray(0, 2)]).toEqual([0xff, 0xd8]);
   });
 
   it('spends a try for a wrong PIN, durably', async () => {

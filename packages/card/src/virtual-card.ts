@@ -13,18 +13,21 @@ import {
   bytesToBase64,
   openWithPassphrase,
   parseCertificate,
+  readRsaPublicKey,
   sealWithPassphrase,
   type CertificateAuthority,
   type PassphraseBox,
   type Signer,
 } from '@openmyna/pki';
 
-import { SoftwareCardKey } from './card-private-key.js';
+import { SoftwareCardKey, type CardPrivateKey } from './card-private-key.js';
 import { CardError } from './errors.js';
 import { createJpkiApplet } from './jpki-applet.js';
 import { createCommonCardApplet, createJukiApplet } from './juki-applets.js';
 import { createKenhojoApplet } from './kenhojo-applet.js';
 import { encodeBasicFourInfoFile, encodeIntegrityRecord, encodeMyNumberFile } from './kenhojo-records.js';
+import { createKenkakuApplet } from './kenkaku-applet.js';
+import { encodeAgeRecord, encodeCardFaceFile, encodeMyNumberImageRecord } from './kenkaku-records.js';
 import { protectPin, RetryCounter, type RetryCounterStore, type StoredPin } from './retry-counter.js';
 import { SmartCard } from './smart-card.js';
 
@@ -57,6 +60,14 @@ export interface VirtualCardDocument {
     readonly cvCertificate: string;
     readonly signerKeyId: string;
   };
+  /** 券面事項確認AP records. */
+  readonly kenkaku: {
+    readonly cardFaceFile: string;
+    readonly ageRecord: string;
+    readonly myNumberImageRecord: string;
+    readonly cvCertificate: string;
+    readonly signerKeyId: string;
+  };
   /** 住基AP: the 住民票コード (11 digits). */
   readonly juki: { readonly residentCode: string };
   /** 共通カードAP: the 15-digit card serial. */
@@ -68,7 +79,7 @@ export interface VirtualCardDocument {
 export interface CardSecrets {
   /** HMAC key of the retry-counter store. */
   readonly stateKey: string;
-  readonly keys: { readonly authentication: JsonWebKey; readonly signing?: JsonWebKey };
+  readonly keys: { readonly authentication: JsonWebKey; readonly signing?: JsonWebKey; readonly cardFace: JsonWebKey };
   /** Reference data by key reference (`jpki/0018`, `kenhojo/0015` …): salted SHA-256. */
   readonly pins: Record<string, { readonly salt: string; readonly digest: string }>;
 }
@@ -105,6 +116,16 @@ export interface VirtualCardIssue {
   readonly authenticationCa: CertificateAuthority;
   /** The key that signs 入力補助 records, and its CV certificate. */
   readonly kenhojoIssuer: { readonly signer: Signer; readonly keyId: string; readonly cvCertificate: Uint8Array };
+  /** The key that signs 券面 records (raw PKCS#1: the card face signs a 96-byte digest list), and its CV certificate. */
+  readonly kenkakuIssuer: { readonly key: CardPrivateKey; readonly keyId: string; readonly cvCertificate: Uint8Array };
+  /** The card face as printed, rendered by the issuer (1-bit PNGs; the photo). */
+  readonly cardFaceImages: {
+    readonly name: Uint8Array;
+    readonly address: Uint8Array;
+    readonly myNumber: Uint8Array;
+    readonly securityCode: Uint8Array;
+    readonly photo: Uint8Array;
+  };
   readonly pins: CardPins;
   readonly passphrase: string;
   /** PBKDF2 work for the sealed secrets (tests lower it). */
@@ -149,6 +170,23 @@ export async function issueVirtualCard(input: VirtualCardIssue): Promise<Virtual
         notLaterThan: parseCertificate(authenticationCertificate).notAfter,
       })
     : undefined;
+  const cardFaceKey = await SoftwareCardKey.generate();
+  const cardFacePublic = readRsaPublicKey(cardFaceKey.publicKeyInfo);
+  const cardKey = { modulus: cardFacePublic.modulus, exponent: cardFacePublic.publicExponent };
+  const issuerKey = input.kenkakuIssuer.key;
+  const cardFaceFile = await encodeCardFaceFile(
+    {
+      birthDate: person.basicFourInfo.birthDate,
+      sex: person.basicFourInfo.sex,
+      cardKey,
+      nameImage: input.cardFaceImages.name,
+      addressImage: input.cardFaceImages.address,
+      photo: input.cardFaceImages.photo,
+      expiry: input.cardExpiry,
+      securityCodeImage: input.cardFaceImages.securityCode,
+    },
+    issuerKey,
+  );
   const myNumberFile = encodeMyNumberFile(person.myNumber);
   const basicFourInfoFile = encodeBasicFourInfoFile(person.basicFourInfo);
   if (!/^\d{4}$/.test(input.securityCode)) throw new CardError('ERR_PIN_FORMAT', 'the security code has 4 digits');
@@ -161,13 +199,20 @@ export async function issueVirtualCard(input: VirtualCardIssue): Promise<Virtual
   };
   const secrets: CardSecrets = {
     stateKey: bytesToBase64(random(32)),
-    keys: { authentication: authentication.jwk, ...(signing ? { signing: signing.jwk } : {}) },
+    keys: {
+      authentication: authentication.jwk,
+      ...(signing ? { signing: signing.jwk } : {}),
+      cardFace: cardFaceKey.jwk,
+    },
     pins: {
       'jpki/0018': stored(input.pins.authentication),
       ...(signing ? { 'jpki/001B': stored(input.pins.signing) } : {}),
       'kenhojo/0011': stored(input.pins.kenhojo),
       'kenhojo/0014': stored(person.myNumber),
       'kenhojo/0015': stored(codeB),
+      'kenkaku/0011': stored(formatWarekiYymmdd(person.basicFourInfo.birthDate)),
+      'kenkaku/0012': stored(codeB),
+      'kenkaku/0013': stored(person.myNumber),
       'juki/001C': stored(input.pins.juki ?? input.pins.kenhojo),
       'common/001C': stored(input.pins.juki ?? input.pins.kenhojo),
     },
@@ -194,6 +239,15 @@ export async function issueVirtualCard(input: VirtualCardIssue): Promise<Virtual
       ),
       cvCertificate: bytesToBase64(input.kenhojoIssuer.cvCertificate),
       signerKeyId: input.kenhojoIssuer.keyId,
+    },
+    kenkaku: {
+      cardFaceFile: bytesToBase64(cardFaceFile),
+      ageRecord: bytesToBase64(await encodeAgeRecord(person.basicFourInfo.birthDate, cardKey, issuerKey)),
+      myNumberImageRecord: bytesToBase64(
+        await encodeMyNumberImageRecord(input.cardFaceImages.myNumber, cardKey, issuerKey),
+      ),
+      cvCertificate: bytesToBase64(input.kenkakuIssuer.cvCertificate),
+      signerKeyId: input.kenkakuIssuer.keyId,
     },
     juki: { residentCode: person.residentCode },
     common: { serial: Array.from(random(15), (byte) => String(byte % 10)).join('') },
@@ -276,6 +330,18 @@ export async function openVirtualCard(options: OpenVirtualCardOptions): Promise<
         codeA: counter('kenhojo/0014', 3),
         codeB: counter('kenhojo/0015', 3),
         onReferenceChanged,
+      }),
+      createKenkakuApplet({
+        cardFaceFile: bytes(document.kenkaku.cardFaceFile),
+        ageRecord: bytes(document.kenkaku.ageRecord),
+        myNumberImageRecord: bytes(document.kenkaku.myNumberImageRecord),
+        cvCertificate: bytes(document.kenkaku.cvCertificate),
+        signerKeyId: document.kenkaku.signerKeyId,
+        municipalityCode: document.municipalityCode,
+        cardKey: new SoftwareCardKey(secrets.keys.cardFace),
+        birthDateKey: counter('kenkaku/0011', 3),
+        codeB: counter('kenkaku/0012', 3),
+        codeA: counter('kenkaku/0013', 3),
       }),
       createJukiApplet({ residentCode: document.juki.residentCode, pin: counter('juki/001C', 3), onReferenceChanged }),
       createCommonCardApplet({

@@ -7,6 +7,9 @@ import {
   issueVirtualCard,
   JpkiReader,
   KenhojoReader,
+  KenkakuReader,
+  decodeCardFaceFile,
+  verifyKenkakuRecords,
   MemoryRetryCounterStore,
   openVirtualCard,
   verifyKenhojoRecords,
@@ -16,7 +19,8 @@ import {
 import { parseCertificate, SoftwareSigner, trustAnchor, validatePath, type Hierarchy } from '@openmyna/pki';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { makeAuthority, makeKenhojoIssuer } from '../../../test-support/authorities.js';
+import { makeAuthority, makeKenhojoIssuer, makeKenkakuIssuer } from '../../../test-support/authorities.js';
+import { cardFaceImages } from '../../../test-support/card-face.js';
 
 const NOW = new Date('2026-04-01T03:00:00Z');
 const ITERATIONS = 10_000;
@@ -37,6 +41,12 @@ const person = {
 
 let document: VirtualCardDocument;
 let caKeys: Map<string, CardRsaPublicKey>;
+let kenkakuCaKeys: Map<string, CardRsaPublicKey>;
+let kenkakuIssuer: Awaited<ReturnType<typeof makeKenkakuIssuer>>;
+const images = cardFaceImages(
+  { name: '番号　花子', address: '東京都千代田区永田町１－７－１', myNumber: '123456789018', securityCode: '4821' },
+  '2',
+);
 let anchors: { signing: Uint8Array; authentication: Uint8Array };
 
 const authority = (hierarchy: Hierarchy) => makeAuthority(hierarchy, 'virtual card');
@@ -45,6 +55,8 @@ beforeAll(async () => {
   const [signingCa, authenticationCa] = await Promise.all([authority('signing'), authority('authentication')]);
   const face = await makeKenhojoIssuer();
   caKeys = face.caKeys;
+  kenkakuIssuer = await makeKenkakuIssuer();
+  kenkakuCaKeys = kenkakuIssuer.caKeys;
   const { issuer, cvCertificate } = face;
   anchors = { signing: signingCa.certificate, authentication: authenticationCa.certificate };
   document = await issueVirtualCard({
@@ -55,6 +67,8 @@ beforeAll(async () => {
     signingCa,
     authenticationCa,
     kenhojoIssuer: { signer: issuer, keyId: '1310121/000', cvCertificate },
+    kenkakuIssuer,
+    cardFaceImages: images,
     pins: { authentication: '1234', signing: 'HANAKO71', kenhojo: '5678' },
     passphrase: 'card passphrase',
     iterations: ITERATIONS,
@@ -114,6 +128,39 @@ describe('virtual cards (openmyna-card/1)', () => {
     expect(decodeMyNumberFile(await kenhojo.readMyNumberFile()).myNumber).toBe('123456789018');
   });
 
+  it('opens the 券面AP with 照合番号B and shows a card face whose signature chains to the 券面 CA', async () => {
+    const kenkaku = new KenkakuReader(inProcessTransport(await open(document)));
+    await kenkaku.select();
+    expect(await kenkaku.verify('codeB', '46090120364821')).toEqual({ result: 'verified' });
+    const cardFaceFile = await kenkaku.readCardFace();
+    const result = verifyKenkakuRecords(
+      { cvCertificate: await kenkaku.readCvCertificate(), cardFaceFile },
+      kenkakuCaKeys,
+    );
+    expect(result.status).toBe('valid');
+    const face = decodeCardFaceFile(cardFaceFile).face;
+    expect(face.nameImage).toEqual(images.name);
+    expect(face.photo).toEqual(images.photo);
+    expect(face.expiry).toEqual(parseIsoDate('2036-09-01'));
+    // The 個人番号 image needs 照合番号A; the age record needs the birth-date key.
+    await expect(kenkaku.readMyNumberImage()).rejects.toThrow(/6982/);
+    expect(await kenkaku.verify('codeA', '123456789018')).toEqual({ result: 'verified' });
+    const myNumberImageRecord = await kenkaku.readMyNumberImage();
+    expect(
+      verifyKenkakuRecords({ cvCertificate: await kenkaku.readCvCertificate(), myNumberImageRecord }, kenkakuCaKeys)
+        .status,
+    ).toBe('valid');
+    const fresh = new KenkakuReader(inProcessTransport(await open(document)));
+    await fresh.select();
+    expect(await fresh.verify('birthDate', '460901')).toEqual({ result: 'verified' });
+    expect(
+      verifyKenkakuRecords(
+        { cvCertificate: await fresh.readCvCertificate(), ageRecord: await fresh.readAgeRecord() },
+        kenkakuCaKeys,
+      ).status,
+    ).toBe('valid');
+  });
+
   it('persists a changed PIN in re-sealed secrets', async () => {
     let sealed: VirtualCardDocument['secrets'] | undefined;
     const jpki = new JpkiReader(
@@ -157,6 +204,8 @@ describe('virtual cards (openmyna-card/1)', () => {
         keyId: '1310121/000',
         cvCertificate: Uint8Array.from(Buffer.from(document.kenhojo.cvCertificate, 'base64')),
       },
+      kenkakuIssuer,
+      cardFaceImages: images,
       pins: { authentication: '1234', signing: 'UNUSED1', kenhojo: '5678' },
       passphrase: 'card passphrase',
       iterations: ITERATIONS,
@@ -209,6 +258,7 @@ describe('住基AP and 共通カードAP on a virtual card', () => {
   it('lists the applications a card and a phone carry', async () => {
     expect(await listApplications(inProcessTransport(await open(document)))).toEqual([
       'JPKI-AP',
+      '券面AP',
       '券面事項入力補助AP',
       '住基AP',
       '共通カードAP',

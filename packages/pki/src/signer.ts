@@ -1,7 +1,13 @@
 import { PkiError } from './errors.js';
 import { bufferSource } from './bytes.js';
 import { bytesToBase64 } from './der.js';
-import { base64ToBytes, DEFAULT_KEY_ITERATIONS, openWithPassphrase, sealWithPassphrase, type PassphraseBox } from './passphrase-box.js';
+import {
+  base64ToBytes,
+  DEFAULT_KEY_ITERATIONS,
+  openWithPassphrase,
+  sealWithPassphrase,
+  type PassphraseBox,
+} from './passphrase-box.js';
 
 /** The signature algorithm every openmyna JPKI key uses (card-spec §3.6). */
 export type SignatureAlgorithmName = 'sha256WithRSAEncryption';

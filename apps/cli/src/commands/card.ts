@@ -1,35 +1,40 @@
 import { randomInt } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 
 import {
+  ageOn,
   basicFourInfoOf,
   calendarDateInJapan,
   cardExpiryDate,
   formatIsoDate,
   generatePerson,
   parseIsoDate,
+  renderFacePhoto,
 } from '@openmyna/core';
 import {
   decodeBasicFourInfoFile,
+  decodeCardFaceFile,
   decodeMyNumberFile,
   inProcessTransport,
   issueVirtualCard,
   JpkiReader,
   KenhojoReader,
+  KenkakuReader,
   openVirtualCard,
   verifyKenhojoRecords,
+  verifyKenkakuRecords,
   type CardPins,
   type KenhojoCredential,
   type PinResult,
   type SmartCard,
   type VirtualCardDocument,
 } from '@openmyna/card';
-import { FileRetryCounterStore, VpcdBridge } from '@openmyna/card/node';
+import { FileRetryCounterStore, renderCardFaceText, VpcdBridge } from '@openmyna/card/node';
 import { parseCertificate, trustAnchor, validatePath, type CheckResult } from '@openmyna/pki';
 import type { Command } from 'commander';
 
-import { cardFaceCaKeys, kenhojoIssuer } from '../card-face-store.js';
+import { cardFaceCaKeys, kenhojoIssuer, kenkakuIssuer } from '../card-face-store.js';
 import { EXIT, maskMyNumber, type CliIo } from '../io.js';
 import { integerOption, personOption } from '../options.js';
 import { loadAuthority, passphrase, writeAtomically } from '../pki-store.js';
@@ -90,6 +95,20 @@ export function registerCardCommands(program: Command, io: CliIo, setExitCode: (
           signingCa: await loadAuthority(dataDir, 'signing'),
           authenticationCa: await loadAuthority(dataDir, 'authentication'),
           kenhojoIssuer: await kenhojoIssuer(dataDir, person.municipalityCode),
+          kenkakuIssuer: await kenkakuIssuer(dataDir, person.municipalityCode),
+          cardFaceImages: {
+            ...renderCardFaceText({
+              name: person.name,
+              address: person.address,
+              myNumber: person.myNumber,
+              securityCode,
+            }),
+            photo: renderFacePhoto({
+              faceSeed: person.faceSeed,
+              sex: person.sex,
+              age: ageOn(parseIsoDate(person.birthDate), calendarDateInJapan(issuedAt)),
+            }),
+          },
           pins: { authentication: flags.authPin, signing: flags.signingPassword, kenhojo: flags.kenhojoPin },
           passphrase: await passphrase(dataDir, false),
         });
@@ -118,6 +137,7 @@ export function registerCardCommands(program: Command, io: CliIo, setExitCode: (
     .option('--pin <digits>', '入力補助 PIN: read 個人番号, 4 info and the integrity record')
     .option('--mynumber <digits>', '照合番号A (個人番号): read 個人番号 and the integrity record')
     .option('--code-b <digits>', '照合番号B (14 digits): read the 4 info and the integrity record')
+    .option('--images <dir>', 'write the card-face images read from the 券面AP into this directory')
     .action(
       async (flags: {
         card: string;
@@ -127,6 +147,7 @@ export function registerCardCommands(program: Command, io: CliIo, setExitCode: (
         pin?: string;
         mynumber?: string;
         codeB?: string;
+        images?: string;
       }) => {
         const dataDir = resolve(io.cwd, flags.data);
         const smartCard = await openCardFile(resolve(io.cwd, flags.card), dataDir);
@@ -134,6 +155,13 @@ export function registerCardCommands(program: Command, io: CliIo, setExitCode: (
         const checks: CheckResult[] = [];
         await dumpJpki(smartCard, flags, lines, checks);
         await dumpKenhojo(smartCard, dataDir, flags, lines, checks);
+        await dumpKenkaku(
+          smartCard,
+          dataDir,
+          { ...flags, images: flags.images && resolve(io.cwd, flags.images) },
+          lines,
+          checks,
+        );
         for (const check of checks)
           lines.push(`  ${check.status.padEnd(7)} ${check.check}${check.reason ? `  (${check.reason})` : ''}`);
         io.stdout.write(lines.join('\n') + '\n');
@@ -245,6 +273,62 @@ async function dumpKenhojo(
       cvCertificate: await kenhojo.readCvCertificate(),
       ...(myNumberFile ? { myNumberFile } : {}),
       ...(basicFourInfoFile ? { basicFourInfoFile } : {}),
+    },
+    await cardFaceCaKeys(dataDir),
+  );
+  checks.push(...result.checks);
+}
+
+async function dumpKenkaku(
+  card: SmartCard,
+  dataDir: string,
+  flags: { mynumber?: string; codeB?: string; images?: string | undefined },
+  lines: string[],
+  checks: CheckResult[],
+): Promise<void> {
+  const kenkaku = new KenkakuReader(inProcessTransport(card));
+  try {
+    await kenkaku.select();
+  } catch {
+    lines.push('券面AP not present (a phone carries only the JPKI-AP)');
+    return;
+  }
+  lines.push('券面AP');
+  const credential: ['codeA' | 'codeB', string] | undefined = flags.mynumber
+    ? ['codeA', flags.mynumber]
+    : flags.codeB
+      ? ['codeB', flags.codeB]
+      : undefined;
+  if (!credential) {
+    lines.push('  (give --mynumber or --code-b to read the card face)');
+    return;
+  }
+  const outcome = await kenkaku.verify(...credential);
+  lines.push(`  ${credential[0].padEnd(20)} ${describe(outcome)}`);
+  if (outcome.result !== 'verified') return;
+  const cardFaceFile = await kenkaku.readCardFace();
+  const myNumberImageRecord = credential[0] === 'codeA' ? await kenkaku.readMyNumberImage() : undefined;
+  const { face } = decodeCardFaceFile(cardFaceFile);
+  lines.push(
+    `  生年月日 ${formatIsoDate(face.birthDate)}  性別 ${face.sex}  有効期限 ${formatIsoDate(face.expiry)}`,
+    `  images               name ${face.nameImage.length} B, address ${face.addressImage.length} B, photo ${face.photo.length} B${myNumberImageRecord ? ', 個人番号 image' : ''}`,
+  );
+  if (flags.images) {
+    await mkdir(flags.images, { recursive: true });
+    const files: [string, Uint8Array][] = [
+      ['name.png', face.nameImage],
+      ['address.png', face.addressImage],
+      [face.photo[0] === 0xff ? 'photo.jpg' : 'photo.jp2', face.photo],
+      ['security-code.png', face.securityCodeImage],
+    ];
+    for (const [name, bytes] of files) await writeFile(join(flags.images, name), bytes);
+    lines.push(`  written to           ${flags.images}`);
+  }
+  const result = verifyKenkakuRecords(
+    {
+      cvCertificate: await kenkaku.readCvCertificate(),
+      cardFaceFile,
+      ...(myNumberImageRecord ? { myNumberImageRecord } : {}),
     },
     await cardFaceCaKeys(dataDir),
   );

@@ -1,3 +1,11 @@
 export { FileRetryCounterStore, type PersistencePoint } from './file-retry-counter-store.js';
 export { VpcdBridge, type BridgedCard, type VpcdBridgeOptions } from './vpcd-bridge.js';
 export { openPcscCard, type PcscCard } from './pcsc-transport.js';
+export {
+  DEFAULT_CARD_FONT,
+  encodeBilevelPng,
+  renderCardFaceText,
+  renderTextImage,
+  type CardFaceText,
+  type TextImageOptions,
+} from './card-face-images.js';
