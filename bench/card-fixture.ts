@@ -40,7 +40,7 @@ export async function benchCard(): Promise<{ card: SmartCard; caKeys: Map<string
     authenticationCa,
     kenhojoIssuer: { signer: issuer, keyId: '1310121/000', cvCertificate },
     kenkakuIssuer: kenkaku,
-    cardFaceImages: cardFaceImages(
+    cardFaceImages: await cardFaceImages(
       { name: '番号　花子', address: '東京都千代田区永田町１－７－１', myNumber: '123456789018', securityCode: '4821' },
       '2',
     ),

@@ -43,7 +43,8 @@ let document: VirtualCardDocument;
 let caKeys: Map<string, CardRsaPublicKey>;
 let kenkakuCaKeys: Map<string, CardRsaPublicKey>;
 let kenkakuIssuer: Awaited<ReturnType<typeof makeKenkakuIssuer>>;
-const images = cardFaceImages(
+let images: Awaited<ReturnType<typeof cardFaceImages>>;
+const imagesReady = cardFaceImages(
   { name: '番号　花子', address: '東京都千代田区永田町１－７－１', myNumber: '123456789018', securityCode: '4821' },
   '2',
 );
@@ -56,6 +57,7 @@ beforeAll(async () => {
   const face = await makeKenhojoIssuer();
   caKeys = face.caKeys;
   kenkakuIssuer = await makeKenkakuIssuer();
+  images = await imagesReady;
   kenkakuCaKeys = kenkakuIssuer.caKeys;
   const { issuer, cvCertificate } = face;
   anchors = { signing: signingCa.certificate, authentication: authenticationCa.certificate };

@@ -30,7 +30,7 @@ import {
   type SmartCard,
   type VirtualCardDocument,
 } from '@openmyna/card';
-import { FileRetryCounterStore, renderCardFaceText, VpcdBridge } from '@openmyna/card/node';
+import { encodeFacePhotoJp2, FileRetryCounterStore, renderCardFaceText, VpcdBridge } from '@openmyna/card/node';
 import { parseCertificate, trustAnchor, validatePath, type CheckResult } from '@openmyna/pki';
 import type { Command } from 'commander';
 
@@ -103,11 +103,13 @@ export function registerCardCommands(program: Command, io: CliIo, setExitCode: (
               myNumber: person.myNumber,
               securityCode,
             }),
-            photo: renderFacePhoto({
-              faceSeed: person.faceSeed,
-              sex: person.sex,
-              age: ageOn(parseIsoDate(person.birthDate), calendarDateInJapan(issuedAt)),
-            }),
+            photo: await encodeFacePhotoJp2(
+              renderFacePhoto({
+                faceSeed: person.faceSeed,
+                sex: person.sex,
+                age: ageOn(parseIsoDate(person.birthDate), calendarDateInJapan(issuedAt)),
+              }),
+            ),
           },
           pins: { authentication: flags.authPin, signing: flags.signingPassword, kenhojo: flags.kenhojoPin },
           passphrase: await passphrase(dataDir, false),

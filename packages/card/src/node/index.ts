@@ -9,3 +9,4 @@ export {
   type CardFaceText,
   type TextImageOptions,
 } from './card-face-images.js';
+export { encodeFacePhotoJp2, wrapJp2, type FacePhotoJp2Options } from './face-photo-jp2.js';
