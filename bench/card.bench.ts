@@ -6,7 +6,9 @@ import {
   inProcessTransport,
   JpkiReader,
   KenhojoReader,
+  KenkakuReader,
   verifyKenhojoRecords,
+  verifyKenkakuRecords,
   type SmartCard,
 } from '@openmyna/card';
 import { VpcdBridge } from '@openmyna/card/node';
@@ -18,7 +20,8 @@ import { compare, formatRate } from './harness.js';
 
 /**
  * A full read of a card as a verifier does it (JPKI: label, certificates, PIN; 入力補助: PIN, records;
- * then the chain and record checks), against the same verification work on bytes already in hand.
+ * 券面: 照合番号A, card face, 個人番号 image, a signed challenge; then the chain and record checks),
+ * against the same verification work on bytes already in hand.
  */
 export async function benchCardRead(): Promise<void> {
   const { card, caKeys } = await benchCard();
@@ -41,7 +44,16 @@ export async function benchCardRead(): Promise<void> {
       integrityRecord: await kenhojo.readIntegrityRecord(),
       cvCertificate: await kenhojo.readCvCertificate(),
     };
-    return { authentication, authenticationCa, records };
+    const kenkaku = new KenkakuReader(transport);
+    await kenkaku.select();
+    await kenkaku.verify('codeA', '123456789018');
+    const face = {
+      cardFaceFile: await kenkaku.readCardFace(),
+      myNumberImageRecord: await kenkaku.readMyNumberImage(),
+      cvCertificate: await kenkaku.readCvCertificate(),
+      presence: await kenkaku.proveCardPresence(crypto.getRandomValues(new Uint8Array(32))),
+    };
+    return { authentication, authenticationCa, records, face };
   };
   const bytes = await read();
   const verify = async (input: typeof bytes) => {
@@ -53,11 +65,17 @@ export async function benchCardRead(): Promise<void> {
       backend: nodeCryptoBackend,
     });
     const records = verifyKenhojoRecords(input.records, caKeys);
-    if (path.status !== 'valid' || records.status !== 'valid') throw new Error('the bench card does not verify');
+    const face = verifyKenkakuRecords(input.face, caKeys);
+    if (path.status !== 'valid' || records.status !== 'valid' || face.status !== 'valid')
+      throw new Error('the bench card does not verify');
   };
   await compare(
-    'Full card read (JPKI-AP + 入力補助AP) with verification, in-process transport, one core',
-    { name: 'verification of bytes already read (chain + 入力補助 records)', unit: 'read', run: () => verify(bytes) },
+    'Full card read (JPKI-AP + 入力補助AP + 券面AP) with verification, in-process transport, one core',
+    {
+      name: 'verification of bytes already read (chain + 入力補助 and 券面 records)',
+      unit: 'read',
+      run: () => verify(bytes),
+    },
     [
       {
         name: 'select, PINs, every record over APDUs, then the same verification',

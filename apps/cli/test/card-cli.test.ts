@@ -64,6 +64,7 @@ describe('openmyna card', () => {
     expect(dump.code, dump.stdout).toBe(0);
     expect(dump.stdout).toMatch(/pass\s+kenkaku\.card-face-signature/);
     expect(dump.stdout).toMatch(/pass\s+kenkaku\.my-number-image-signature/);
+    expect(dump.stdout).toMatch(/pass\s+kenkaku\.card-presence/);
     expect(dump.stdout).not.toContain(myNumber);
     const name = readFileSync(join(dir, 'face', 'name.png'));
     // PNG, 1-bit greyscale (IHDR bit depth 1, colour type 0).

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
@@ -326,10 +326,13 @@ async function dumpKenkaku(
     for (const [name, bytes] of files) await writeFile(join(flags.images, name), bytes);
     lines.push(`  written to           ${flags.images}`);
   }
+  // The card signs a challenge only we chose: the records belong to the card in the reader.
+  const presence = await kenkaku.proveCardPresence(randomBytes(32));
   const result = verifyKenkakuRecords(
     {
       cvCertificate: await kenkaku.readCvCertificate(),
       cardFaceFile,
+      presence,
       ...(myNumberImageRecord ? { myNumberImageRecord } : {}),
     },
     await cardFaceCaKeys(dataDir),
