@@ -1,6 +1,14 @@
 import { decodeTlv, decodeTlvChildren, decodeTlvSequence, encodeTlv, findTlv } from '@openmyna/core';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { encodeDigestInfo, recoverPkcs1SignedData, rsaPublicNumbers, type Signer } from '@openmyna/pki';
+import {
+  encodeDigestInfo,
+  fail,
+  pass,
+  recoverPkcs1SignedData,
+  rsaPublicNumbers,
+  type CheckResult,
+  type Signer,
+} from '@openmyna/pki';
 
 import { CardError } from './errors.js';
 import { constantTimeEqual } from './retry-counter.js';
@@ -115,6 +123,28 @@ export function decodeCvCertificate(bytes: Uint8Array): CvCertificate {
 export function verifyCardSignature(key: CardRsaPublicKey, data: Uint8Array, signature: Uint8Array): boolean {
   const recovered = recoverPkcs1SignedData(rsaPublicNumbers(key.modulus, key.exponent), signature);
   return recovered !== undefined && constantTimeEqual(recovered, encodeDigestInfo('SHA-256', sha256(data)));
+}
+
+/**
+ * The named check of a record set's CV certificate: signed by a CA key the verifier trusts. The
+ * certified key is returned only when the check passes, so nothing is verified under an uncertified key.
+ */
+export function checkCvCertificate(
+  check: string,
+  bytes: Uint8Array,
+  caKeys: ReadonlyMap<string, CardRsaPublicKey>,
+): { result: CheckResult; subjectKey?: CardRsaPublicKey } {
+  let certificate: CvCertificate;
+  try {
+    certificate = decodeCvCertificate(bytes);
+  } catch {
+    return { result: fail(check, 'the CV certificate cannot be read') };
+  }
+  const caKey = caKeys.get(certificate.issuerKeyId);
+  if (!caKey) return { result: fail(check, `CA key ${certificate.issuerKeyId} is not trusted`) };
+  if (!verifyCardSignature(caKey, certificate.body, certificate.signature))
+    return { result: fail(check, 'the CV certificate signature does not verify') };
+  return { result: pass(check), subjectKey: certificate.subjectKey };
 }
 
 function sequence(bytes: Uint8Array, what: string) {

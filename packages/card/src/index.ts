@@ -39,6 +39,7 @@ export { JpkiReader, type JpkiCertificateName, type JpkiSecret } from './jpki-re
 export { ApduChannel, type PinResult } from './apdu-channel.js';
 export { inProcessTransport, type CardTransport } from './transport.js';
 export {
+  checkCvCertificate,
   decodeCardPublicKey,
   decodeCvCertificate,
   decodeKeyId,

@@ -12,7 +12,7 @@ import {
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fail, pass, skip, summarize, type CheckResult, type Signer, type VerificationSummary } from '@openmyna/pki';
 
-import { decodeCvCertificate, verifyCardSignature, type CardRsaPublicKey } from './cv-certificate.js';
+import { checkCvCertificate, verifyCardSignature, type CardRsaPublicKey } from './cv-certificate.js';
 import { CardError } from './errors.js';
 import { readRecordChildren, readRecordObject } from './record-reading.js';
 import { constantTimeEqual } from './retry-counter.js';
@@ -134,22 +134,9 @@ export function verifyKenhojoRecords(
   caKeys: ReadonlyMap<string, CardRsaPublicKey>,
 ): VerificationSummary {
   const checks: CheckResult[] = [];
-  let signerKey: CardRsaPublicKey | undefined;
-  try {
-    const certificate = decodeCvCertificate(records.cvCertificate);
-    const caKey = caKeys.get(certificate.issuerKeyId);
-    checks.push(
-      caKey && verifyCardSignature(caKey, certificate.body, certificate.signature)
-        ? pass('kenhojo.cv-certificate')
-        : fail(
-            'kenhojo.cv-certificate',
-            caKey ? 'the CV certificate signature does not verify' : `CA key ${certificate.issuerKeyId} is not trusted`,
-          ),
-    );
-    signerKey = certificate.subjectKey;
-  } catch {
-    checks.push(fail('kenhojo.cv-certificate', 'the CV certificate cannot be read'));
-  }
+  const certificate = checkCvCertificate('kenhojo.cv-certificate', records.cvCertificate, caKeys);
+  checks.push(certificate.result);
+  const signerKey = certificate.subjectKey;
   let myNumberDigest: Uint8Array | undefined;
   let fourInfoDigest: Uint8Array | undefined;
   try {

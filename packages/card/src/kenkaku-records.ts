@@ -25,7 +25,7 @@ import {
 import type { CardPrivateKey } from './card-private-key.js';
 import {
   decodeCardPublicKey,
-  decodeCvCertificate,
+  checkCvCertificate,
   encodeCardPublicKey,
   verifyCardSignature,
   type CardRsaPublicKey,
@@ -228,23 +228,9 @@ export function verifyKenkakuRecords(
   caKeys: ReadonlyMap<string, CardRsaPublicKey>,
 ): VerificationSummary {
   const checks: CheckResult[] = [];
-  let issuerKey: CardRsaPublicKey | undefined;
-  try {
-    const certificate = decodeCvCertificate(records.cvCertificate);
-    const caKey = caKeys.get(certificate.issuerKeyId);
-    const valid = caKey !== undefined && verifyCardSignature(caKey, certificate.body, certificate.signature);
-    checks.push(
-      valid
-        ? pass('kenkaku.cv-certificate')
-        : fail(
-            'kenkaku.cv-certificate',
-            caKey ? 'the signature does not verify' : `CA key ${certificate.issuerKeyId} is not trusted`,
-          ),
-    );
-    if (valid) issuerKey = certificate.subjectKey;
-  } catch {
-    checks.push(fail('kenkaku.cv-certificate', 'the CV certificate cannot be read'));
-  }
+  const certificate = checkCvCertificate('kenkaku.cv-certificate', records.cvCertificate, caKeys);
+  checks.push(certificate.result);
+  const issuerKey = certificate.subjectKey;
   const cardKeys: CardRsaPublicKey[] = [];
   if (records.cardFaceFile) {
     try {
