@@ -6,6 +6,7 @@ import {
   type CardRsaPublicKey,
   type SmartCard,
 } from '@openmyna/card';
+import { nodeCardKey } from '@openmyna/card/node';
 import { makeAuthority, makeKenhojoIssuer, makeKenkakuIssuer } from '../test-support/authorities.js';
 import { cardFaceImages } from '../test-support/card-face.js';
 
@@ -53,6 +54,7 @@ export async function benchCard(): Promise<{ card: SmartCard; caKeys: Map<string
     passphrase: 'bench',
     store: () => new MemoryRetryCounterStore(),
     iterations: 10_000,
+    cardKey: nodeCardKey,
   });
   return { card, caKeys: new Map([...caKeys, ...kenkaku.caKeys]) };
 }

@@ -1,4 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createPrivateKey, sign, type JsonWebKey as NodeJsonWebKey } from 'node:crypto';
+
+import { sha256 } from '@noble/hashes/sha2.js';
 import { hexToBytes } from '@noble/hashes/utils.js';
 
 import {
@@ -7,12 +10,13 @@ import {
   JpkiReader,
   KenhojoReader,
   KenkakuReader,
+  SoftwareCardKey,
   verifyKenhojoRecords,
   verifyKenkakuRecords,
   type SmartCard,
 } from '@openmyna/card';
-import { VpcdBridge } from '@openmyna/card/node';
-import { parseCertificate, trustAnchor, validatePath } from '@openmyna/pki';
+import { nodeCardKey, VpcdBridge } from '@openmyna/card/node';
+import { encodeDigestInfo, parseCertificate, trustAnchor, validatePath } from '@openmyna/pki';
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 
 import { benchCard } from './card-fixture.js';
@@ -135,4 +139,29 @@ async function inProcessRate(card: SmartCard): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < count; i++) await card.transmit(command);
   return (count * 1000) / (performance.now() - started);
+}
+
+/** The card's own signature (`80 2A`, PKCS#1 v1.5 over a DigestInfo) by each card-key implementation. */
+export async function benchCardKeySignature(): Promise<void> {
+  const generated = await SoftwareCardKey.generate();
+  const node = nodeCardKey(generated.jwk);
+  const privateKey = createPrivateKey({ key: { ...generated.jwk } as NodeJsonWebKey, format: 'jwk' });
+  const message = new TextEncoder().encode('openmyna card-key benchmark');
+  const digestInfo = encodeDigestInfo('SHA-256', sha256(message));
+  await compare(
+    'Card-key signature, RSA-2048 PKCS#1 v1.5 over a host-built DigestInfo, one core',
+    {
+      name: 'node:crypto sign (OpenSSL, hashes itself)',
+      unit: 'sig',
+      run: () => void sign('sha256', message, privateKey),
+    },
+    [
+      { name: 'nodeCardKey (card padding + OpenSSL RSASP1)', unit: 'sig', run: () => node.signPkcs1(digestInfo) },
+      {
+        name: 'SoftwareCardKey (portable BigInt CRT + blinding)',
+        unit: 'sig',
+        run: () => generated.key.signPkcs1(digestInfo),
+      },
+    ],
+  );
 }

@@ -1,6 +1,6 @@
 // `npm run bench [-- filter]`: runs the benchmarks whose name contains the filter (all by default).
 // Every figure is printed with a baseline measured in the same run; compare ratios, not raw rates.
-import { benchCardRead, benchVpcdRoundTrips } from './card.bench.js';
+import { benchCardKeySignature, benchCardRead, benchVpcdRoundTrips } from './card.bench.js';
 import { benchMyNumber, benchPopulation, benchPopulationMemory, benchTlv } from './core.bench.js';
 import { benchJpkiVerification, benchLargeCrl, benchOcspHttp, benchOcspSigning } from './pki.bench.js';
 
@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, () => unknown> = {
   'pki/ocsp-signing': benchOcspSigning,
   'pki/ocsp-http': benchOcspHttp,
   'pki/crl-1m': benchLargeCrl,
+  'card/key-signature': benchCardKeySignature,
   'card/full-read': benchCardRead,
   'card/vpcd-round-trips': benchVpcdRoundTrips,
 };

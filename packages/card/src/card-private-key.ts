@@ -28,18 +28,25 @@ interface RsaPrivateNumbers {
   readonly qi: bigint;
 }
 
+/** RSASP1 (RFC 8017 §5.2.1) on a block as long as the modulus: the private operation alone. */
+export type RsaPrivateOperation = (block: Uint8Array) => Uint8Array;
+
 /**
- * An RSA private key held in software (BigInt RSA with CRT and blinding), built from a private JWK.
- * The software stand-in for a card chip or a phone's secure element.
+ * An RSA private key held in software, built from a private JWK: the card's padding (PKCS#1 v1.5
+ * type 01 around what the host sends, or EMSA-PSS) and RSASP1 — BigInt RSA with CRT and blinding
+ * unless a faster private operation over the same key is given (`nodeCardKey` in
+ * `@openmyna/card/node` uses OpenSSL's). The software stand-in for a card chip or a phone's secure element.
  */
 export class SoftwareCardKey implements CardPrivateKey {
   readonly size: number;
   readonly #key: RsaPrivateNumbers;
   readonly #random: (length: number) => Uint8Array;
+  readonly #privateOperationOverride: RsaPrivateOperation | undefined;
 
   constructor(
     jwk: JsonWebKey,
     random: (length: number) => Uint8Array = (n) => crypto.getRandomValues(new Uint8Array(n)),
+    privateOperation?: RsaPrivateOperation,
   ) {
     const fields = ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'] as const;
     if (jwk.kty !== 'RSA' || fields.some((field) => typeof jwk[field] !== 'string')) {
@@ -58,6 +65,7 @@ export class SoftwareCardKey implements CardPrivateKey {
     };
     this.size = Math.ceil(this.#key.n.toString(16).length / 2);
     this.#random = random;
+    this.#privateOperationOverride = privateOperation;
   }
 
   /** A new RSA-2048 key (e = 65537) made by Web Crypto; returns the key and its private JWK for storage. */
@@ -112,6 +120,7 @@ export class SoftwareCardKey implements CardPrivateKey {
 
   /** RSASP1 with CRT (RFC 8017 §5.2.1) and multiplicative blinding against timing. */
   #privateOperation(block: Uint8Array): Uint8Array {
+    if (this.#privateOperationOverride) return this.#privateOperationOverride(block);
     const { n, e, p, q, dp, dq, qi } = this.#key;
     const m = BigInt(`0x${bytesToHex(block)}`);
     if (m >= n) throw new CardError('ERR_CARD_KEY', 'the block is not smaller than the modulus');

@@ -22,7 +22,7 @@ export {
   type ElementaryFile,
   type KeyReference,
 } from './applet.js';
-export { SoftwareCardKey, type CardPrivateKey } from './card-private-key.js';
+export { SoftwareCardKey, type CardPrivateKey, type RsaPrivateOperation } from './card-private-key.js';
 export { ISD_AID, SmartCard, type MfDataObjects, type SmartCardOptions } from './smart-card.js';
 export {
   CERTIFICATE_EF_SIZE,

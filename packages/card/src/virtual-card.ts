@@ -264,6 +264,8 @@ export interface OpenVirtualCardOptions {
   /** Called with the re-sealed secrets after CHANGE REFERENCE DATA, to save the card. */
   readonly onSecretsChanged?: (secrets: PassphraseBox) => Promise<void>;
   readonly iterations?: number;
+  /** Makes the card's private keys from their JWKs (default `SoftwareCardKey`; on Node, `nodeCardKey` is faster). */
+  readonly cardKey?: (jwk: JsonWebKey) => CardPrivateKey;
 }
 
 /** Opens a card file into a {@link SmartCard} that answers APDUs. */
@@ -275,6 +277,7 @@ export async function openVirtualCard(options: OpenVirtualCardOptions): Promise<
     new TextDecoder().decode(await openWithPassphrase(document.secrets, options.passphrase, associatedData(identity))),
   ) as CardSecrets;
   const store = options.store(base64ToBytes(secrets.stateKey));
+  const cardKey = options.cardKey ?? ((jwk: JsonWebKey) => new SoftwareCardKey(jwk));
   const counters = new Map<string, RetryCounter>();
   const counter = (reference: string, maxTries: number) => {
     const pin = secrets.pins[reference];
@@ -302,7 +305,7 @@ export async function openVirtualCard(options: OpenVirtualCardOptions): Promise<
       ? {
           signing: {
             certificate: bytes(document.jpki.signingCertificate),
-            key: new SoftwareCardKey(secrets.keys.signing),
+            key: cardKey(secrets.keys.signing),
             password: counter('jpki/001B', 5),
           },
         }
@@ -310,7 +313,7 @@ export async function openVirtualCard(options: OpenVirtualCardOptions): Promise<
     signingCaCertificate: bytes(document.jpki.signingCaCertificate),
     authentication: {
       certificate: bytes(document.jpki.authenticationCertificate),
-      key: new SoftwareCardKey(secrets.keys.authentication),
+      key: cardKey(secrets.keys.authentication),
       pin: counter('jpki/0018', 3),
     },
     authenticationCaCertificate: bytes(document.jpki.authenticationCaCertificate),
@@ -338,7 +341,7 @@ export async function openVirtualCard(options: OpenVirtualCardOptions): Promise<
         cvCertificate: bytes(document.kenkaku.cvCertificate),
         signerKeyId: document.kenkaku.signerKeyId,
         municipalityCode: document.municipalityCode,
-        cardKey: new SoftwareCardKey(secrets.keys.cardFace),
+        cardKey: cardKey(secrets.keys.cardFace),
         birthDateKey: counter('kenkaku/0011', 3),
         codeB: counter('kenkaku/0012', 3),
         codeA: counter('kenkaku/0013', 3),

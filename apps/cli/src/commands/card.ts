@@ -30,7 +30,13 @@ import {
   type SmartCard,
   type VirtualCardDocument,
 } from '@openmyna/card';
-import { encodeFacePhotoJp2, FileRetryCounterStore, renderCardFaceText, VpcdBridge } from '@openmyna/card/node';
+import {
+  encodeFacePhotoJp2,
+  FileRetryCounterStore,
+  nodeCardKey,
+  renderCardFaceText,
+  VpcdBridge,
+} from '@openmyna/card/node';
 import { parseCertificate, trustAnchor, validatePath, type CheckResult } from '@openmyna/pki';
 import type { Command } from 'commander';
 
@@ -197,6 +203,7 @@ async function openCardFile(path: string, dataDir: string): Promise<SmartCard> {
     passphrase: secret,
     store: (key) => new FileRetryCounterStore({ path: `${path}.counters.json`, key }),
     onSecretsChanged: (secrets) => writeAtomically(path, JSON.stringify({ ...document, secrets }, null, 2) + '\n'),
+    cardKey: nodeCardKey,
   });
 }
 
