@@ -42,6 +42,11 @@ describe('card-face images', () => {
     expect(black).toBeLessThan(200 * 24 - 50);
   });
 
+  it('shrinks the font before giving up on a line', () => {
+    const [ihdr] = chunks(renderTextImage('東京都千代田区永田町', { width: 150, lineHeight: 20 }));
+    expect(ihdr!.data.readUInt32BE(4)).toBe(20);
+  });
+
   it('wraps long text onto more lines and refuses text that does not fit', () => {
     const [ihdr] = chunks(
       renderTextImage('東京都千代田区永田町一丁目七番一号', { width: 120, lineHeight: 16, maxLines: 3 }),

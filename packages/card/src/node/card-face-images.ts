@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { crc32, deflateSync } from 'node:zlib';
 
-import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
+import { createCanvas, GlobalFonts, type SKRSContext2D } from '@napi-rs/canvas';
 
 import { CardError } from '../errors.js';
 
@@ -24,7 +24,7 @@ export interface TextImageOptions {
   readonly width: number;
   /** Height of one line. */
   readonly lineHeight: number;
-  /** At most this many lines; text wraps by characters. */
+  /** At most this many lines; text wraps by characters, and the font shrinks (to half) before it fails. */
   readonly maxLines?: number;
   readonly font?: string;
 }
@@ -35,20 +35,14 @@ export interface TextImageOptions {
  */
 export function renderTextImage(text: string, options: TextImageOptions): Uint8Array {
   ensureFont(options.font ?? DEFAULT_CARD_FONT);
-  const fontSize = Math.round(options.lineHeight * 0.8);
   const measure = createCanvas(1, 1).getContext('2d');
-  measure.font = `${fontSize}px ${FAMILY}`;
-  const lines: string[] = [];
-  let line = '';
-  for (const character of text) {
-    if (measure.measureText(line + character).width > options.width - 4 && line) {
-      lines.push(line);
-      line = '';
-    }
-    line += character;
+  let fontSize = Math.round(options.lineHeight * 0.8);
+  let lines = wrap(text, measure, fontSize, options.width - 4);
+  while (lines.length > (options.maxLines ?? 1)) {
+    fontSize--;
+    if (fontSize < options.lineHeight * 0.4) throw new CardError('ERR_CARD_RECORD', 'the text does not fit the image');
+    lines = wrap(text, measure, fontSize, options.width - 4);
   }
-  if (line) lines.push(line);
-  if (lines.length > (options.maxLines ?? 1)) throw new CardError('ERR_CARD_RECORD', 'the text does not fit the image');
   const height = options.lineHeight * lines.length;
   const canvas = createCanvas(options.width, height);
   const context = canvas.getContext('2d');
@@ -67,6 +61,22 @@ export function renderTextImage(text: string, options: TextImageOptions): Uint8A
     }
   }
   return encodeBilevelPng(bits, options.width, height);
+}
+
+/** Breaks text into lines no wider than `width` at `fontSize`, by characters. */
+function wrap(text: string, measure: SKRSContext2D, fontSize: number, width: number): string[] {
+  measure.font = `${fontSize}px ${FAMILY}`;
+  const lines: string[] = [];
+  let line = '';
+  for (const character of text) {
+    if (measure.measureText(line + character).width > width && line) {
+      lines.push(line);
+      line = '';
+    }
+    line += character;
+  }
+  if (line) lines.push(line);
+  return lines;
 }
 
 /**
