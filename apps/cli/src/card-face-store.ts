@@ -49,7 +49,8 @@ export async function cardFaceCaKeys(dataDir: string): Promise<Map<string, CardR
     if (stored)
       keys.set(stored.keyId, { modulus: base64ToBytes(stored.modulus), exponent: base64ToBytes(stored.exponent) });
   }
-  if (keys.size === 0) throw Object.assign(new Error('no card-face CA yet'), { code: 'ENOENT' });
+  if (keys.size === 0)
+    throw new Error(`no card-face CA yet: \`openmyna card issue\` creates it (looked in ${cardFaceDir(dataDir)})`);
   return keys;
 }
 
