@@ -33,29 +33,33 @@ export async function makeAuthority(
   });
 }
 
-/** A card-face CA (`9000033/001`) and one 入力補助 issuer key it certified with a CV certificate. */
+/** A card-face CA under `caKeyId` and the CV certificate it gives a subject key (`publicKeyInfo`, SPKI DER). */
+async function certifyUnderNewCa(
+  caKeyId: string,
+  subjectKeyId: string,
+  publicKeyInfo: Uint8Array,
+): Promise<{ cvCertificate: Uint8Array; caKeys: Map<string, CardRsaPublicKey> }> {
+  const ca = await SoftwareSigner.generate();
+  const caKey = readRsaPublicKey(ca.publicKeyInfo);
+  const subjectKey = readRsaPublicKey(publicKeyInfo);
+  const cvCertificate = await issueCvCertificate({
+    issuerKeyId: encodeKeyId(caKeyId),
+    subjectKeyId: encodeKeyId(subjectKeyId),
+    subjectKey: { modulus: subjectKey.modulus, exponent: subjectKey.publicExponent },
+    issuer: ca,
+  });
+  return { cvCertificate, caKeys: new Map([[caKeyId, { modulus: caKey.modulus, exponent: caKey.publicExponent }]]) };
+}
+
+/** A 入力補助 CA (`9000033/001`) and one issuer key it certified with a CV certificate. */
 export async function makeKenhojoIssuer(keyId = '1310121/000'): Promise<{
   issuer: SoftwareSigner;
   keyId: string;
   cvCertificate: Uint8Array;
   caKeys: Map<string, CardRsaPublicKey>;
 }> {
-  const ca = await SoftwareSigner.generate();
   const issuer = await SoftwareSigner.generate();
-  const caKey = readRsaPublicKey(ca.publicKeyInfo);
-  const issuerKey = readRsaPublicKey(issuer.publicKeyInfo);
-  const cvCertificate = await issueCvCertificate({
-    issuerKeyId: encodeKeyId('9000033/001'),
-    subjectKeyId: encodeKeyId(keyId),
-    subjectKey: { modulus: issuerKey.modulus, exponent: issuerKey.publicExponent },
-    issuer: ca,
-  });
-  return {
-    issuer,
-    keyId,
-    cvCertificate,
-    caKeys: new Map([['9000033/001', { modulus: caKey.modulus, exponent: caKey.publicExponent }]]),
-  };
+  return { issuer, keyId, ...(await certifyUnderNewCa('9000033/001', keyId, issuer.publicKeyInfo)) };
 }
 
 /** A 券面AP CA (`9000023/001`) and one issuer card key it certified, which signs 券面 records raw. */
@@ -65,20 +69,6 @@ export async function makeKenkakuIssuer(keyId = '1310122/000'): Promise<{
   cvCertificate: Uint8Array;
   caKeys: Map<string, CardRsaPublicKey>;
 }> {
-  const ca = await SoftwareSigner.generate();
   const issuer = await SoftwareCardKey.generate();
-  const caKey = readRsaPublicKey(ca.publicKeyInfo);
-  const issuerKey = readRsaPublicKey(issuer.publicKeyInfo);
-  const cvCertificate = await issueCvCertificate({
-    issuerKeyId: encodeKeyId('9000023/001'),
-    subjectKeyId: encodeKeyId(keyId),
-    subjectKey: { modulus: issuerKey.modulus, exponent: issuerKey.publicExponent },
-    issuer: ca,
-  });
-  return {
-    key: issuer.key,
-    keyId,
-    cvCertificate,
-    caKeys: new Map([['9000023/001', { modulus: caKey.modulus, exponent: caKey.publicExponent }]]),
-  };
+  return { key: issuer.key, keyId, ...(await certifyUnderNewCa('9000023/001', keyId, issuer.publicKeyInfo)) };
 }

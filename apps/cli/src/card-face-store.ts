@@ -1,7 +1,14 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { encodeKeyId, issueCvCertificate, SoftwareCardKey, type CardRsaPublicKey } from '@openmyna/card';
+import {
+  encodeKeyId,
+  issueCvCertificate,
+  SoftwareCardKey,
+  type CardPrivateKey,
+  type CardRsaPublicKey,
+} from '@openmyna/card';
+import { nodeCardKey } from '@openmyna/card/node';
 import {
   base64ToBytes,
   bytesToBase64,
@@ -84,12 +91,13 @@ export async function kenhojoIssuer(
 
 /**
  * The municipality's 券面 issuer (created with its CV certificate on first use). The 券面 records
- * are signed with raw PKCS#1 over a 96-byte digest list, so the key is a card key, sealed as a JWK.
+ * are signed with raw PKCS#1 over a 96-byte digest list, so the key is a card key, sealed as a JWK
+ * and used through OpenSSL (`nodeCardKey`).
  */
 export async function kenkakuIssuer(
   dataDir: string,
   municipalityCode: string,
-): Promise<{ key: SoftwareCardKey; keyId: string; cvCertificate: Uint8Array }> {
+): Promise<{ key: CardPrivateKey; keyId: string; cvCertificate: Uint8Array }> {
   const secret = await passphrase(dataDir, false);
   const issuerPath = join(cardFaceDir(dataDir), 'issuers', `kenkaku-${municipalityCode}.json`);
   const associatedData = new TextEncoder().encode(`openmyna kenkaku issuer ${municipalityCode}`);
@@ -97,8 +105,8 @@ export async function kenkakuIssuer(
   if (stored) {
     const jwk = JSON.parse(
       new TextDecoder().decode(await openWithPassphrase(stored.key, secret, associatedData)),
-    ) as ConstructorParameters<typeof SoftwareCardKey>[0];
-    return { key: new SoftwareCardKey(jwk), keyId: stored.keyId, cvCertificate: base64ToBytes(stored.cvCertificate) };
+    ) as Parameters<typeof nodeCardKey>[0];
+    return { key: nodeCardKey(jwk), keyId: stored.keyId, cvCertificate: base64ToBytes(stored.cvCertificate) };
   }
   const generated = await SoftwareCardKey.generate();
   // openmyna's convention for 券面 issuers: the municipality code and 22 (入力補助 issuers use 21).
@@ -110,7 +118,7 @@ export async function kenkakuIssuer(
     cvCertificate: bytesToBase64(cvCertificate),
   };
   await writeAtomically(issuerPath, JSON.stringify(file, null, 2) + '\n');
-  return { key: generated.key, keyId, cvCertificate };
+  return { key: nodeCardKey(generated.jwk), keyId, cvCertificate };
 }
 
 async function certify(

@@ -21,10 +21,12 @@ import {
   JpkiReader,
   KenhojoReader,
   KenkakuReader,
+  listApplications,
   openVirtualCard,
   verifyKenhojoRecords,
   verifyKenkakuRecords,
   type CardPins,
+  type CardRsaPublicKey,
   type KenhojoCredential,
   type PinResult,
   type SmartCard,
@@ -161,15 +163,17 @@ export function registerCardCommands(program: Command, io: CliIo, setExitCode: (
         const smartCard = await openCardFile(resolve(io.cwd, flags.card), dataDir);
         const lines: string[] = [];
         const checks: CheckResult[] = [];
+        const present = await listApplications(inProcessTransport(smartCard));
+        // Read lazily: a phone (JPKI-AP only) or a dump without record credentials needs no CA keys.
+        let caKeys: Promise<Map<string, CardRsaPublicKey>> | undefined;
+        const trusted = () => (caKeys ??= cardFaceCaKeys(dataDir));
         await dumpJpki(smartCard, flags, lines, checks);
-        await dumpKenhojo(smartCard, dataDir, flags, lines, checks);
-        await dumpKenkaku(
-          smartCard,
-          dataDir,
-          { ...flags, images: flags.images && resolve(io.cwd, flags.images) },
-          lines,
-          checks,
-        );
+        if (present.includes('券面事項入力補助AP')) await dumpKenhojo(smartCard, trusted, flags, lines, checks);
+        else lines.push('入力補助AP not present (a phone carries only the JPKI-AP)');
+        if (present.includes('券面AP')) {
+          const images = flags.images && resolve(io.cwd, flags.images);
+          await dumpKenkaku(smartCard, trusted, { ...flags, images }, lines, checks);
+        } else lines.push('券面AP not present (a phone carries only the JPKI-AP)');
         for (const check of checks)
           lines.push(`  ${check.status.padEnd(7)} ${check.check}${check.reason ? `  (${check.reason})` : ''}`);
         io.stdout.write(lines.join('\n') + '\n');
@@ -240,18 +244,13 @@ async function dumpJpki(
 
 async function dumpKenhojo(
   card: SmartCard,
-  dataDir: string,
+  trusted: () => Promise<Map<string, CardRsaPublicKey>>,
   flags: { pin?: string; mynumber?: string; codeB?: string },
   lines: string[],
   checks: CheckResult[],
 ): Promise<void> {
   const kenhojo = new KenhojoReader(inProcessTransport(card));
-  try {
-    await kenhojo.select();
-  } catch {
-    lines.push('入力補助AP not present (a phone carries only the JPKI-AP)');
-    return;
-  }
+  await kenhojo.select();
   lines.push('券面事項入力補助AP');
   const credential: [KenhojoCredential, string] | undefined = flags.pin
     ? ['pin', flags.pin]
@@ -283,25 +282,20 @@ async function dumpKenhojo(
       ...(myNumberFile ? { myNumberFile } : {}),
       ...(basicFourInfoFile ? { basicFourInfoFile } : {}),
     },
-    await cardFaceCaKeys(dataDir),
+    await trusted(),
   );
   checks.push(...result.checks);
 }
 
 async function dumpKenkaku(
   card: SmartCard,
-  dataDir: string,
+  trusted: () => Promise<Map<string, CardRsaPublicKey>>,
   flags: { mynumber?: string; codeB?: string; images?: string | undefined },
   lines: string[],
   checks: CheckResult[],
 ): Promise<void> {
   const kenkaku = new KenkakuReader(inProcessTransport(card));
-  try {
-    await kenkaku.select();
-  } catch {
-    lines.push('券面AP not present (a phone carries only the JPKI-AP)');
-    return;
-  }
+  await kenkaku.select();
   lines.push('券面AP');
   const credential: ['codeA' | 'codeB', string] | undefined = flags.mynumber
     ? ['codeA', flags.mynumber]
@@ -342,7 +336,7 @@ async function dumpKenkaku(
       presence,
       ...(myNumberImageRecord ? { myNumberImageRecord } : {}),
     },
-    await cardFaceCaKeys(dataDir),
+    await trusted(),
   );
   checks.push(...result.checks);
 }

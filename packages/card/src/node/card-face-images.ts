@@ -7,16 +7,18 @@ import { CardError } from '../errors.js';
 
 /** Debian's IPA Gothic (`fonts-ipafont-gothic`), which covers JIS X 0208 and 0213 kanji. */
 export const DEFAULT_CARD_FONT = '/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf';
-const FAMILY = 'openmyna-card-face';
+/** The family name each font file was registered under: one per file, so fonts never shadow each other. */
+const families = new Map<string, string>();
 
-let registered: string | undefined;
-
-function ensureFont(path: string): void {
-  if (registered === path) return;
+function fontFamily(path: string): string {
+  const known = families.get(path);
+  if (known) return known;
   if (!existsSync(path))
     throw new CardError('ERR_CARD_RECORD', `the card-face font ${path} is missing (install fonts-ipafont-gothic)`);
-  GlobalFonts.registerFromPath(path, FAMILY);
-  registered = path;
+  const family = `openmyna-card-face-${families.size}`;
+  GlobalFonts.registerFromPath(path, family);
+  families.set(path, family);
+  return family;
 }
 
 /** Options of {@link renderTextImage}. */
@@ -34,14 +36,14 @@ export interface TextImageOptions {
  * greyscale PNG (card-spec §3.5: name, address and 個人番号 images are 1-bit PNGs).
  */
 export function renderTextImage(text: string, options: TextImageOptions): Uint8Array {
-  ensureFont(options.font ?? DEFAULT_CARD_FONT);
+  const family = fontFamily(options.font ?? DEFAULT_CARD_FONT);
   const measure = createCanvas(1, 1).getContext('2d');
   let fontSize = Math.round(options.lineHeight * 0.8);
-  let lines = wrap(text, measure, fontSize, options.width - 4);
+  let lines = wrap(text, measure, `${fontSize}px ${family}`, options.width - 4);
   while (lines.length > (options.maxLines ?? 1)) {
     fontSize--;
     if (fontSize < options.lineHeight * 0.4) throw new CardError('ERR_CARD_RECORD', 'the text does not fit the image');
-    lines = wrap(text, measure, fontSize, options.width - 4);
+    lines = wrap(text, measure, `${fontSize}px ${family}`, options.width - 4);
   }
   const height = options.lineHeight * lines.length;
   const canvas = createCanvas(options.width, height);
@@ -49,7 +51,7 @@ export function renderTextImage(text: string, options: TextImageOptions): Uint8A
   context.fillStyle = '#ffffff';
   context.fillRect(0, 0, options.width, height);
   context.fillStyle = '#000000';
-  context.font = `${fontSize}px ${FAMILY}`;
+  context.font = `${fontSize}px ${family}`;
   context.textBaseline = 'middle';
   lines.forEach((text, index) => context.fillText(text, 2, options.lineHeight * index + options.lineHeight / 2));
   const pixels = context.getImageData(0, 0, options.width, height).data;
@@ -63,9 +65,9 @@ export function renderTextImage(text: string, options: TextImageOptions): Uint8A
   return encodeBilevelPng(bits, options.width, height);
 }
 
-/** Breaks text into lines no wider than `width` at `fontSize`, by characters. */
-function wrap(text: string, measure: SKRSContext2D, fontSize: number, width: number): string[] {
-  measure.font = `${fontSize}px ${FAMILY}`;
+/** Breaks text into lines no wider than `width` in `font`, by characters. */
+function wrap(text: string, measure: SKRSContext2D, font: string, width: number): string[] {
+  measure.font = font;
   const lines: string[] = [];
   let line = '';
   for (const character of text) {

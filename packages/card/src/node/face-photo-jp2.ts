@@ -22,7 +22,13 @@ export async function encodeFacePhotoJp2(photo: Uint8Array, options: FacePhotoJp
   } catch {
     throw new CardError('ERR_CARD_RECORD', 'the face photo is not a JPEG image');
   }
-  codec ??= openJpeg({ print: () => undefined, printErr: () => undefined });
+  // Loaded once; a failed load is forgotten so that the next call tries again.
+  codec ??= openJpeg({ print: () => undefined, printErr: () => undefined }).catch((error: unknown) => {
+    codec = undefined;
+    throw new CardError('ERR_CARD_RECORD', 'the JPEG 2000 encoder (OpenJPEG WebAssembly) did not load', {
+      cause: error,
+    });
+  });
   const encoder = new (await codec).J2KEncoder();
   try {
     const grey = encoder.getDecodedBuffer({
