@@ -59,7 +59,9 @@ export async function passphrase(dataDir: string, create: boolean): Promise<stri
   const path = join(pkiDir(dataDir), 'passphrase');
   try {
     return (await readFile(path, 'utf8')).trim();
-  } catch {
+  } catch (error) {
+    // Only a missing file may be replaced: a new passphrase would lock away every existing key.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     if (!create)
       throw new Error(`no CA passphrase: set OPENMYNA_CA_PASSPHRASE or run \`openmyna pki init\` (looked for ${path})`);
     const generated = randomBytes(24).toString('base64url');
@@ -125,11 +127,25 @@ export async function saveHierarchy(
   await writeAtomically(join(dir, 'ca.pem'), toPem(files.ca, 'CERTIFICATE'));
 }
 
+/**
+ * The issued-certificate registry. Only a missing file reads as empty; an unreadable one is an error,
+ * never an empty registry that the next write would save over every issued certificate's record.
+ */
 export async function readRegistry(dataDir: string): Promise<Registry> {
+  const path = join(pkiDir(dataDir), 'registry.json');
+  let text: string;
   try {
-    return JSON.parse(await readFile(join(pkiDir(dataDir), 'registry.json'), 'utf8')) as Registry;
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { certificates: [], crlNumbers: {} };
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as Registry;
   } catch {
-    return { certificates: [], crlNumbers: {} };
+    throw new Error(
+      `the certificate registry ${path} is not valid JSON; restore it from a backup (nothing was changed)`,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -147,6 +147,37 @@ describe('openmyna pki', () => {
     ]);
     expect(verify.stdout + verify.stderr).toContain('certificate revoked');
     expect(openssl(['crl', '-in', 'c.crl', '-noout', '-text']).stdout).toContain('Key Compromise');
+  });
+
+  it('refuses to work on an unreadable registry rather than start an empty one over it', async () => {
+    const path = at('data/pki/registry.json');
+    const saved = readFileSync(path);
+    writeFileSync(path, '{"certificates": [');
+    try {
+      const issue = await run(
+        [
+          'pki',
+          'issue',
+          '--data',
+          'data',
+          '--person',
+          'P0000004',
+          '--csr',
+          'request.csr',
+          '--hierarchy',
+          'authentication',
+          '--out',
+          'other.pem',
+        ],
+        { cwd: dir },
+      );
+      expect(issue.code).not.toBe(0);
+      expect(issue.stderr).toContain('not valid JSON');
+      expect(readFileSync(path, 'utf8')).toBe('{"certificates": [');
+      expect(existsSync(at('other.pem'))).toBe(false);
+    } finally {
+      writeFileSync(path, saved);
+    }
   });
 
   it('rejects bad options as usage errors', async () => {

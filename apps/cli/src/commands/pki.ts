@@ -137,6 +137,8 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
           new Uint8Array(await readFile(resolve(io.cwd, flags.csr))),
           'CERTIFICATE REQUEST',
         );
+        // Read first: a certificate is signed only when its record can be kept (it could not be revoked otherwise).
+        const registry = await readRegistry(dir);
         const issuedAt = new Date();
         // Proof of possession first; then only the key is taken from the request.
         const der = await ca.issueFromRequest({
@@ -152,7 +154,6 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
           issuedAt,
         });
         const certificate = parseCertificate(der);
-        const registry = await readRegistry(dir);
         registry.certificates.push({
           serialNumber: bytesToHex(certificate.serialNumber),
           hierarchy: flags.hierarchy,
