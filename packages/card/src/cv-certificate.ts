@@ -11,7 +11,7 @@ import {
 } from '@openmyna/pki';
 
 import { CardError } from './errors.js';
-import { constantTimeEqual } from './retry-counter.js';
+import { constantTimeEqual } from '@openmyna/core';
 
 /** An RSA public key in the card's form: `90 03 010001 91 82 0100 <modulus>` (card-spec §3.5). */
 export interface CardRsaPublicKey {

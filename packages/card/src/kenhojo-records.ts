@@ -15,7 +15,7 @@ import { fail, pass, skip, summarize, type CheckResult, type Signer, type Verifi
 import { checkCvCertificate, verifyCardSignature, type CardRsaPublicKey } from './cv-certificate.js';
 import { CardError } from './errors.js';
 import { readRecordChildren, readRecordObject } from './record-reading.js';
-import { constantTimeEqual } from './retry-counter.js';
+import { constantTimeEqual } from '@openmyna/core';
 
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });

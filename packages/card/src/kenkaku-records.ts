@@ -32,7 +32,7 @@ import {
 } from './cv-certificate.js';
 import { CardError } from './errors.js';
 import { readRecordChildren, readRecordObject } from './record-reading.js';
-import { constantTimeEqual } from './retry-counter.js';
+import { constantTimeEqual } from '@openmyna/core';
 
 /** The card face's contents (券面事項確認AP EF 0002, card-spec §3.5). */
 export interface CardFace {

@@ -1,3 +1,4 @@
+import { constantTimeEqual } from '@openmyna/core';
 import { sha256 } from '@noble/hashes/sha2.js';
 
 import { CardError } from './errors.js';
@@ -120,12 +121,4 @@ export class RetryCounter {
   get storedPin(): StoredPin {
     return this.#pin;
   }
-}
-
-/** Compares two byte strings in time independent of where they differ. */
-export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
-  return difference === 0;
 }

@@ -3,7 +3,7 @@ import { getChallenge } from './applet.js';
 import { decodeCommandApdu } from './command-apdu.js';
 import { CardError } from './errors.js';
 import { encodeResponseApdu, status, SW, type ResponseApdu } from './response-apdu.js';
-import { constantTimeEqual } from './retry-counter.js';
+import { constantTimeEqual } from '@openmyna/core';
 
 /** The GlobalPlatform ISD: selecting it returns the card to the MF level (card-spec §0). */
 export const ISD_AID = Uint8Array.of(0xa0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00);

@@ -1,4 +1,5 @@
 export { OpenMynaError, CoreError, type CoreErrorCode } from './errors.js';
+export { constantTimeEqual } from './bytes.js';
 export {
   computeMyNumberCheckDigit,
   completeMyNumber,

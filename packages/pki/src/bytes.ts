@@ -4,12 +4,7 @@ export function bufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
 }
 
 /** Compares two byte strings in time that depends only on their lengths. */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
-  return difference === 0;
-}
+export { constantTimeEqual as equalBytes } from '@openmyna/core';
 
 /** Lexicographic order of byte strings (X.690 §11.6 sorts SET OF components this way). */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {

@@ -6,7 +6,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 
 import { CardError } from '../errors.js';
-import { constantTimeEqual, type RetryCounterStore } from '../retry-counter.js';
+import { constantTimeEqual } from '@openmyna/core';
+import type { RetryCounterStore } from '../retry-counter.js';
 
 /** The points of a write where a crash test may stop the process. */
 export type PersistencePoint = 'temporary-written' | 'temporary-synced' | 'renamed' | 'directory-synced';

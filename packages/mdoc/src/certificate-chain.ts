@@ -1,0 +1,256 @@
+import { decodeTlv, decodeTlvChildren } from '@openmyna/core';
+import {
+  fail,
+  findExtension,
+  KEY_USAGE_BIT,
+  namesMatch,
+  parseCertificate,
+  pass,
+  readAuthorityKeyIdentifier,
+  skip,
+  readBasicConstraints,
+  readExtendedKeyUsage,
+  readKeyUsage,
+  readSubjectKeyIdentifier,
+  type CheckResult,
+  type X509Certificate,
+} from '@openmyna/pki';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+
+import { equalBytes } from './bytes.js';
+import { MDOC_OID, type AuthorizedElement } from './certificate-profiles.js';
+import { ecdsaDerToRaw, ecPublicKey, type EcPublicKey, type MdocCrypto } from './crypto.js';
+import { MdocError } from './errors.js';
+
+// RFC 5480 §2: the whole SubjectPublicKeyInfo of an uncompressed P-256 key up to the point.
+const P256_SPKI_PREFIX = hexToBytes('3059301306072a8648ce3d020106082a8648ce3d030107034200');
+const HANDLED_CRITICAL = new Set(['2.5.29.15', '2.5.29.19', '2.5.29.37']);
+
+/** A configured root (IACA or reader CA) with its key read once. */
+export interface MdocTrustAnchor {
+  readonly certificate: X509Certificate;
+  readonly publicKey: EcPublicKey;
+  readonly keyIdentifier?: Uint8Array;
+}
+
+/** The P-256 key of a certificate; throws `ERR_MDOC_CERTIFICATE` for any other key. */
+export function ecPublicKeyOfCertificate(certificate: X509Certificate): EcPublicKey {
+  const spki = certificate.subjectPublicKeyInfo;
+  if (
+    spki.length !== P256_SPKI_PREFIX.length + 65 ||
+    !equalBytes(spki.subarray(0, 26), P256_SPKI_PREFIX) ||
+    spki[26] !== 4
+  ) {
+    throw new MdocError('ERR_MDOC_CERTIFICATE', 'the certificate key is not an uncompressed P-256 key');
+  }
+  return ecPublicKey(spki.slice(27, 59), spki.slice(59, 91));
+}
+
+/**
+ * Reads a trust anchor (an IACA or reader-CA certificate, DER). Throws `ERR_MDOC_CERTIFICATE`.
+ *
+ * @example
+ * ```ts
+ * const anchors = [mdocTrustAnchor(iacaDer)];
+ * ```
+ */
+export function mdocTrustAnchor(der: Uint8Array): MdocTrustAnchor {
+  let certificate: X509Certificate;
+  try {
+    certificate = parseCertificate(der);
+  } catch (error) {
+    throw new MdocError('ERR_MDOC_CERTIFICATE', 'the trust anchor is not a DER certificate', { cause: error });
+  }
+  const ski = findExtension(certificate, '2.5.29.14');
+  return {
+    certificate,
+    publicKey: ecPublicKeyOfCertificate(certificate),
+    ...(ski ? { keyIdentifier: readSubjectKeyIdentifier(ski.value) } : {}),
+  };
+}
+
+/** Decodes the {@link MDOC_OID.readerAuthorization} extension. */
+export function readReaderAuthorization(value: Uint8Array): AuthorizedElement[] {
+  const text = new TextDecoder('utf-8', { fatal: true });
+  return decodeTlvChildren(decodeTlv(value)).map((entry) => {
+    const fields = decodeTlvChildren(entry);
+    if (entry.tag !== 0x30 || fields.length !== 3 || fields.some((field) => field.tag !== 0x0c)) {
+      throw new MdocError('ERR_MDOC_CERTIFICATE', 'readerAuthorization entries are three UTF8Strings');
+    }
+    const [docType, nameSpace, elementIdentifier] = fields.map((field) => text.decode(field.value)) as [
+      string,
+      string,
+      string,
+    ];
+    return { docType, nameSpace, elementIdentifier };
+  });
+}
+
+/** What a validated chain yields besides its checks. */
+export interface ValidatedLeaf {
+  readonly certificate: X509Certificate;
+  readonly publicKey: EcPublicKey;
+  readonly anchor: MdocTrustAnchor;
+  /** Readers: the elements the certificate authorizes, or undefined when it has no such extension. */
+  readonly authorizedElements?: readonly AuthorizedElement[];
+}
+
+/** Chain results that do not depend on the time, keyed by the leaf's DER (see `chainCache`). */
+export type MdocChainCache = Map<string, { readonly checks: CheckResult[]; readonly leaf?: ValidatedLeaf }>;
+
+export interface MdocChainOptions {
+  readonly chain: readonly Uint8Array[];
+  readonly anchors: readonly MdocTrustAnchor[];
+  readonly role: 'document-signer' | 'reader';
+  readonly time: Date;
+  readonly crypto: MdocCrypto;
+  /** Check names start with this (`issuer` or `reader`). */
+  readonly prefix: string;
+  readonly cache?: MdocChainCache;
+}
+
+/**
+ * Validates a document-signer or reader-authentication chain (ISO/IEC 18013-5 §9.3.3 and Annex B)
+ * as ordered named checks: `<prefix>.certificate.parse`, `.chain.anchor`, `.chain.signature`,
+ * `.certificate.profile`, `.certificate.validity`. Fails closed: after a failure nothing is returned.
+ */
+export async function validateMdocChain(
+  options: MdocChainOptions,
+): Promise<{ checks: CheckResult[]; leaf?: ValidatedLeaf }> {
+  const { prefix } = options;
+  const key = options.cache && options.chain[0] ? bytesToHex(options.chain[0]) + options.role : undefined;
+  let cached = key ? options.cache!.get(key) : undefined;
+  if (!cached) {
+    cached = await validateTimeless(options);
+    if (key) {
+      if (options.cache!.size >= 256) options.cache!.clear();
+      options.cache!.set(key, cached);
+    }
+  }
+  const checks = [...cached.checks];
+  if (!cached.leaf) return { checks };
+  const { certificate, anchor } = cached.leaf;
+  const time = options.time.getTime();
+  // ISO/IEC 18013-5 §9.3.3 / RFC 5280 §6.1.3 (a)(2): every certificate in the path is valid at the time.
+  for (const [name, cert] of [
+    ['leaf', certificate],
+    ['anchor', anchor.certificate],
+  ] as const) {
+    if (time < cert.notBefore.getTime() || time > cert.notAfter.getTime()) {
+      checks.push(
+        fail(
+          `${prefix}.certificate.validity`,
+          `the ${name} certificate is valid ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}`,
+        ),
+      );
+      return { checks };
+    }
+  }
+  checks.push(pass(`${prefix}.certificate.validity`));
+  return { checks, leaf: cached.leaf };
+}
+
+async function validateTimeless(options: MdocChainOptions): Promise<{ checks: CheckResult[]; leaf?: ValidatedLeaf }> {
+  const { prefix } = options;
+  const checks: CheckResult[] = [];
+  let certificate: X509Certificate;
+  let publicKey: EcPublicKey;
+  try {
+    if (!options.chain[0]) throw new Error('the chain is empty');
+    certificate = parseCertificate(options.chain[0]);
+    publicKey = ecPublicKeyOfCertificate(certificate);
+  } catch (error) {
+    checks.push(fail(`${prefix}.certificate.parse`, (error as Error).message));
+    return { checks };
+  }
+  checks.push(pass(`${prefix}.certificate.parse`));
+
+  // A configured certificate that is the leaf itself is trusted directly (pinned); there is no issuer
+  // signature to check then. ISO/IEC 18013-5 Annex D publishes such a document signer without its IACA.
+  const pinned = options.anchors.find((candidate) => equalBytes(candidate.certificate.der, certificate.der));
+  if (pinned && options.chain.length === 1) {
+    checks.push(pass(`${prefix}.chain.anchor`), skip(`${prefix}.chain.signature`, 'the certificate itself is pinned'));
+    return finishProfile(checks, certificate, publicKey, pinned, options);
+  }
+  const anchor = findAnchor(certificate, options.anchors);
+  // ISO/IEC 18013-5 §9.1.2.4: x5chain holds the DS certificate, optionally followed by the IACA itself.
+  const extra = options.chain.slice(1);
+  if (!anchor || extra.some((der) => !equalBytes(der, anchor.certificate.der)) || extra.length > 1) {
+    checks.push(fail(`${prefix}.chain.anchor`, 'the certificate was not issued by a configured trust anchor'));
+    return { checks };
+  }
+  checks.push(pass(`${prefix}.chain.anchor`));
+
+  const signature = ecdsaDerToRaw(certificate.signatureValue);
+  const signed =
+    certificate.signatureAlgorithm.oid === MDOC_OID.ecdsaWithSha256 &&
+    certificate.signatureAlgorithm.parameters === undefined &&
+    certificate.signature.oid === MDOC_OID.ecdsaWithSha256 &&
+    signature !== undefined &&
+    (await options.crypto.verifyEs256(anchor.publicKey, certificate.tbsCertificate, signature));
+  if (!signed) {
+    checks.push(fail(`${prefix}.chain.signature`, 'the certificate signature does not verify under the anchor key'));
+    return { checks };
+  }
+  checks.push(pass(`${prefix}.chain.signature`));
+  return finishProfile(checks, certificate, publicKey, anchor, options);
+}
+
+function finishProfile(
+  checks: CheckResult[],
+  certificate: X509Certificate,
+  publicKey: EcPublicKey,
+  anchor: MdocTrustAnchor,
+  options: MdocChainOptions,
+): { checks: CheckResult[]; leaf?: ValidatedLeaf } {
+  const { prefix } = options;
+  const profile = profileProblem(certificate, options.role);
+  if (profile) {
+    checks.push(fail(`${prefix}.certificate.profile`, profile));
+    return { checks };
+  }
+  checks.push(pass(`${prefix}.certificate.profile`));
+  const authorization = findExtension(certificate, MDOC_OID.readerAuthorization);
+  return {
+    checks,
+    leaf: {
+      certificate,
+      publicKey,
+      anchor,
+      ...(authorization ? { authorizedElements: readReaderAuthorization(authorization.value) } : {}),
+    },
+  };
+}
+
+function findAnchor(certificate: X509Certificate, anchors: readonly MdocTrustAnchor[]): MdocTrustAnchor | undefined {
+  const akiExtension = findExtension(certificate, '2.5.29.35');
+  const aki = akiExtension ? readAuthorityKeyIdentifier(akiExtension.value) : undefined;
+  return anchors.find(
+    (anchor) =>
+      namesMatch(anchor.certificate.subject, certificate.issuer) &&
+      (!aki || !anchor.keyIdentifier || equalBytes(aki, anchor.keyIdentifier)),
+  );
+}
+
+/** ISO/IEC 18013-5 Tables B.3 (document signer) and B.7 (reader authentication), the parts that matter. */
+function profileProblem(certificate: X509Certificate, role: 'document-signer' | 'reader'): string | undefined {
+  try {
+    if (certificate.version !== 3) return 'not an X.509 v3 certificate';
+    const unknownCritical = certificate.extensions.find((ext) => ext.critical && !HANDLED_CRITICAL.has(ext.oid));
+    if (unknownCritical) return `unsupported critical extension ${unknownCritical.oid}`;
+    const basicConstraints = findExtension(certificate, '2.5.29.19');
+    if (basicConstraints && readBasicConstraints(basicConstraints.value).cA) return 'a CA certificate cannot sign';
+    const keyUsage = findExtension(certificate, '2.5.29.15');
+    if (!keyUsage?.critical || !readKeyUsage(keyUsage.value).has(KEY_USAGE_BIT.digitalSignature)) {
+      return 'keyUsage must be critical with digitalSignature';
+    }
+    const purpose = role === 'document-signer' ? MDOC_OID.mdlDs : MDOC_OID.mdlReaderAuth;
+    const eku = findExtension(certificate, '2.5.29.37');
+    if (!eku || !readExtendedKeyUsage(eku.value).includes(purpose)) return `extKeyUsage must include ${purpose}`;
+    const authorization = findExtension(certificate, MDOC_OID.readerAuthorization);
+    if (authorization) readReaderAuthorization(authorization.value);
+    return undefined;
+  } catch (error) {
+    return `malformed extension: ${(error as Error).message}`;
+  }
+}

@@ -1,0 +1,204 @@
+import { p256 } from '@noble/curves/nist.js';
+
+import { MdocError } from './errors.js';
+
+/** A P-256 public key as its affine coordinates (each 32 bytes, big-endian). */
+export interface EcPublicKey {
+  readonly crv: 'P-256';
+  readonly x: Uint8Array;
+  readonly y: Uint8Array;
+}
+
+/**
+ * A P-256 private key that never leaves its holder: it signs (ES256, IEEE P1363 `r‖s`) and agrees
+ * keys (ECDH, the x coordinate of the shared point), and nothing returns its private part.
+ */
+export interface EcPrivateKey {
+  readonly publicKey: EcPublicKey;
+  signEs256(data: Uint8Array): Promise<Uint8Array>;
+  deriveSharedSecret(peer: EcPublicKey): Promise<Uint8Array>;
+}
+
+export type DigestAlgorithm = 'SHA-256' | 'SHA-384' | 'SHA-512';
+
+/**
+ * The primitives of ISO/IEC 18013-5 §9 behind one interface. {@link webMdocCrypto} runs everywhere;
+ * Node services pass `nodeMdocCrypto` from `@openmyna/mdoc/node`, which calls OpenSSL synchronously.
+ */
+export interface MdocCrypto {
+  readonly name: string;
+  digest(algorithm: DigestAlgorithm, data: Uint8Array): Promise<Uint8Array>;
+  /** ECDSA P-256 with SHA-256; `signature` is `r‖s` (64 bytes). False for any malformed input. */
+  verifyEs256(key: EcPublicKey, data: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  hmacSha256(key: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
+  /** HKDF-SHA-256 (RFC 5869). */
+  hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array>;
+  /** AES-GCM with a 128-bit tag appended to the ciphertext. */
+  aesGcmEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
+  /** Throws `ERR_SESSION_DECRYPT` when the tag does not verify. */
+  aesGcmDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
+  generateEcKey(): Promise<EcPrivateKey>;
+  /** A key from its JWK (`kty` EC, `crv` P-256, `d`). */
+  importEcPrivateKey(jwk: JsonWebKey): Promise<EcPrivateKey>;
+  randomBytes(length: number): Uint8Array;
+}
+
+const view = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => bytes as Uint8Array<ArrayBuffer>;
+
+export function base64UrlEncode(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function base64UrlDecode(text: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new MdocError('ERR_COSE_KEY', 'not base64url');
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+}
+
+/** The public JWK of a P-256 key. */
+export function ecPublicJwk(key: EcPublicKey): JsonWebKey {
+  return { kty: 'EC', crv: 'P-256', x: base64UrlEncode(key.x), y: base64UrlEncode(key.y) };
+}
+
+/** A P-256 public key from its JWK; throws `ERR_COSE_KEY` unless the point is on the curve. */
+export function ecPublicKeyFromJwk(jwk: JsonWebKey): EcPublicKey {
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.x !== 'string' || typeof jwk.y !== 'string') {
+    throw new MdocError('ERR_COSE_KEY', 'expected an EC P-256 JWK');
+  }
+  return ecPublicKey(base64UrlDecode(jwk.x), base64UrlDecode(jwk.y));
+}
+
+/** Checks lengths and that (x, y) is a point of P-256 (SEC 1 §3.2.2.1), so no invalid-curve point gets in. */
+export function ecPublicKey(x: Uint8Array, y: Uint8Array): EcPublicKey {
+  if (x.length !== 32 || y.length !== 32) throw new MdocError('ERR_COSE_KEY', 'P-256 coordinates are 32 bytes');
+  try {
+    p256.Point.fromBytes(uncompressedPoint({ crv: 'P-256', x, y })).assertValidity();
+  } catch (error) {
+    throw new MdocError('ERR_COSE_KEY', 'the public key is not a point of P-256', { cause: error });
+  }
+  return { crv: 'P-256', x, y };
+}
+
+/** SEC 1 uncompressed point `04‖x‖y`. */
+export function uncompressedPoint(key: EcPublicKey): Uint8Array {
+  const point = new Uint8Array(65);
+  point[0] = 4;
+  point.set(key.x, 1);
+  point.set(key.y, 33);
+  return point;
+}
+
+/** X9.62 DER `ECDSA-Sig-Value` to `r‖s`, strictly (Wycheproof's malleability cases are refused). */
+export function ecdsaDerToRaw(der: Uint8Array): Uint8Array | undefined {
+  try {
+    return p256.Signature.fromBytes(der, 'der').toBytes('compact');
+  } catch {
+    return undefined;
+  }
+}
+
+export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
+  return p256.Signature.fromBytes(raw, 'compact').toBytes('der');
+}
+
+class WebEcPrivateKey implements EcPrivateKey {
+  constructor(
+    readonly publicKey: EcPublicKey,
+    private readonly signingKey: CryptoKey,
+    private readonly agreementKey: CryptoKey,
+  ) {}
+
+  async signEs256(data: Uint8Array): Promise<Uint8Array> {
+    return new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, this.signingKey, view(data)));
+  }
+
+  async deriveSharedSecret(peer: EcPublicKey): Promise<Uint8Array> {
+    const peerKey = await crypto.subtle.importKey(
+      'jwk',
+      ecPublicJwk(peer),
+      { name: 'ECDH', namedCurve: 'P-256' },
+      false,
+      [],
+    );
+    return new Uint8Array(await crypto.subtle.deriveBits({ name: 'ECDH', public: peerKey }, this.agreementKey, 256));
+  }
+}
+
+async function importWebPrivateKey(jwk: JsonWebKey): Promise<EcPrivateKey> {
+  const publicKey = ecPublicKeyFromJwk(jwk);
+  if (typeof jwk.d !== 'string') throw new MdocError('ERR_COSE_KEY', 'the JWK has no private part');
+  const bare: JsonWebKey = { kty: 'EC', crv: 'P-256', x: jwk.x!, y: jwk.y!, d: jwk.d };
+  const signingKey = await crypto.subtle.importKey('jwk', bare, { name: 'ECDSA', namedCurve: 'P-256' }, false, [
+    'sign',
+  ]);
+  const agreementKey = await crypto.subtle.importKey('jwk', bare, { name: 'ECDH', namedCurve: 'P-256' }, false, [
+    'deriveBits',
+  ]);
+  return new WebEcPrivateKey(publicKey, signingKey, agreementKey);
+}
+
+/**
+ * Web Crypto (`crypto.subtle`): browsers, Deno, Node. Private keys are imported non-extractable.
+ *
+ * @example
+ * ```ts
+ * const deviceKey = await webMdocCrypto.generateEcKey();
+ * ```
+ */
+export const webMdocCrypto: MdocCrypto = {
+  name: 'web-crypto',
+  digest: async (algorithm, data) => new Uint8Array(await crypto.subtle.digest(algorithm, view(data))),
+  async verifyEs256(key, data, signature) {
+    if (signature.length !== 64) return false;
+    try {
+      const publicKey = await crypto.subtle.importKey(
+        'jwk',
+        ecPublicJwk(key),
+        { name: 'ECDSA', namedCurve: 'P-256' },
+        false,
+        ['verify'],
+      );
+      return await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, publicKey, view(signature), view(data));
+    } catch {
+      return false;
+    }
+  },
+  async hmacSha256(key, data) {
+    const hmacKey = await crypto.subtle.importKey('raw', view(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    return new Uint8Array(await crypto.subtle.sign('HMAC', hmacKey, view(data)));
+  },
+  async hkdfSha256(ikm, salt, info, length) {
+    const key = await crypto.subtle.importKey('raw', view(ikm), 'HKDF', false, ['deriveBits']);
+    const bits = await crypto.subtle.deriveBits(
+      { name: 'HKDF', hash: 'SHA-256', salt: view(salt), info: view(info) },
+      key,
+      length * 8,
+    );
+    return new Uint8Array(bits);
+  },
+  async aesGcmEncrypt(key, iv, plaintext, aad) {
+    const aesKey = await crypto.subtle.importKey('raw', view(key), 'AES-GCM', false, ['encrypt']);
+    const params: AesGcmParams = { name: 'AES-GCM', iv: view(iv), tagLength: 128 };
+    if (aad) params.additionalData = view(aad);
+    return new Uint8Array(await crypto.subtle.encrypt(params, aesKey, view(plaintext)));
+  },
+  async aesGcmDecrypt(key, iv, ciphertext, aad) {
+    const aesKey = await crypto.subtle.importKey('raw', view(key), 'AES-GCM', false, ['decrypt']);
+    const params: AesGcmParams = { name: 'AES-GCM', iv: view(iv), tagLength: 128 };
+    if (aad) params.additionalData = view(aad);
+    try {
+      return new Uint8Array(await crypto.subtle.decrypt(params, aesKey, view(ciphertext)));
+    } catch (error) {
+      throw new MdocError('ERR_SESSION_DECRYPT', 'AES-GCM authentication failed', { cause: error });
+    }
+  },
+  async generateEcKey() {
+    const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+    const jwk = await crypto.subtle.exportKey('jwk', pair.privateKey);
+    return importWebPrivateKey(jwk);
+  },
+  importEcPrivateKey: importWebPrivateKey,
+  randomBytes: (length) => crypto.getRandomValues(new Uint8Array(length)),
+};

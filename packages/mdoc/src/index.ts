@@ -1,0 +1,151 @@
+export { MdocError, type MdocErrorCode } from './errors.js';
+export {
+  decodeCbor,
+  embedCbor,
+  encodeCbor,
+  encodedCbor,
+  encodedCborBytes,
+  fullDate,
+  Tagged,
+  tdate,
+  TAG_ENCODED_CBOR,
+  TAG_FULL_DATE,
+  TAG_TDATE,
+  type CborValue,
+} from './cbor.js';
+export {
+  base64UrlDecode,
+  base64UrlEncode,
+  ecdsaDerToRaw,
+  ecdsaRawToDer,
+  ecPublicJwk,
+  ecPublicKey,
+  ecPublicKeyFromJwk,
+  uncompressedPoint,
+  webMdocCrypto,
+  type DigestAlgorithm,
+  type EcPrivateKey,
+  type EcPublicKey,
+  type MdocCrypto,
+} from './crypto.js';
+export { decodeCoseKey, encodeCoseKey } from './cose-key.js';
+export {
+  COSE_ALG,
+  COSE_HEADER,
+  createCoseMac0,
+  decodeCoseMessage,
+  signCoseSign1,
+  verifyCoseMac0,
+  verifyCoseSign1,
+  x5chainOf,
+  type CoseMessage,
+} from './cose.js';
+export {
+  ecKeyIdentifier,
+  ecSubjectPublicKeyInfo,
+  encodeReaderAuthorization,
+  issueMdocCertificate,
+  MAX_VALIDITY_DAYS,
+  MDOC_OID,
+  type AuthorizedElement,
+  type MdocCertificateRequest,
+  type MdocCertificateRole,
+} from './certificate-profiles.js';
+export {
+  ecPublicKeyOfCertificate,
+  mdocTrustAnchor,
+  readReaderAuthorization,
+  validateMdocChain,
+  type MdocChainCache,
+  type MdocChainOptions,
+  type MdocTrustAnchor,
+  type ValidatedLeaf,
+} from './certificate-chain.js';
+export {
+  AGE_OVER_THRESHOLDS,
+  cardFaceElements,
+  ISO_23220_NAMESPACE,
+  JP_NAMESPACE,
+  MNC_DOCTYPE,
+  MNC_ELEMENTS,
+  MY_NUMBER_ELEMENT,
+  type CardFaceAttributes,
+} from './card-face-document.js';
+export {
+  decodeMobileSecurityObject,
+  type MobileSecurityObject,
+  type StatusListReference,
+  type ValidityInfo,
+} from './mobile-security-object.js';
+export {
+  decodeIssuedMdoc,
+  decodeIssuerSigned,
+  issueMdoc,
+  issuerSignedItemDigest,
+  type IssuedMdoc,
+  type IssueMdocOptions,
+  type IssuerSigned,
+  type IssuerSignedItem,
+} from './issuer-signed.js';
+export {
+  authenticationBytes,
+  openId4VpDcApiSessionTranscript,
+  openId4VpSessionTranscript,
+  proximitySessionTranscript,
+  sessionTranscriptFromBytes,
+  sessionTranscriptFromTaggedBytes,
+  type SessionTranscript,
+} from './session-transcript.js';
+export {
+  createDeviceRequest,
+  decodeDeviceRequest,
+  verifyReaderAuthentication,
+  type DeviceRequest,
+  type DocRequest,
+  type ItemsRequest,
+  type ReaderKey,
+} from './device-request.js';
+export {
+  commonNameOf,
+  evaluateItemsRequest,
+  type RefusalReason,
+  type RefusedElement,
+  type RequestedElement,
+  type RequestEvaluation,
+} from './request-policy.js';
+export {
+  createDeviceResponse,
+  decodeDeviceResponse,
+  deriveEMacKey,
+  DEVICE_RESPONSE_STATUS,
+  type DeviceAuthenticationMode,
+  type DeviceResponse,
+  type ResponseDocument,
+} from './device-response.js';
+export {
+  verifyDeviceResponse,
+  type CredentialStatus,
+  type DeviceResponseVerification,
+  type StatusChecker,
+  type VerifiedDocument,
+  type VerifyDeviceResponseOptions,
+} from './verify-device-response.js';
+export {
+  decodeDeviceEngagement,
+  deviceEngagementUri,
+  encodeDeviceEngagement,
+  parseDeviceEngagementUri,
+  RELAY_ENGAGEMENT_KEY,
+  type DeviceEngagement,
+  type RelayRetrieval,
+} from './device-engagement.js';
+export {
+  decodeSessionData,
+  decodeSessionEstablishment,
+  deriveSessionKeys,
+  encodeSessionData,
+  encodeSessionEstablishment,
+  SESSION_STATUS,
+  SessionEncryption,
+  type SessionRole,
+} from './session-encryption.js';

@@ -1,0 +1,1 @@
+export { nodeMdocCrypto } from './node-mdoc-crypto.js';
