@@ -35,7 +35,14 @@ export interface MdocTrustAnchor {
 
 /** The P-256 key of a certificate; throws `ERR_MDOC_CERTIFICATE` for any other key. */
 export function ecPublicKeyOfCertificate(certificate: X509Certificate): EcPublicKey {
-  const spki = certificate.subjectPublicKeyInfo;
+  return ecPublicKeyFromSpki(certificate.subjectPublicKeyInfo);
+}
+
+/**
+ * A P-256 key from its SubjectPublicKeyInfo, accepting only the one DER form of an uncompressed named-curve
+ * key (RFC 5480 §2); throws `ERR_MDOC_CERTIFICATE` for anything else.
+ */
+export function ecPublicKeyFromSpki(spki: Uint8Array): EcPublicKey {
   if (
     spki.length !== P256_SPKI_PREFIX.length + 65 ||
     !equalBytes(spki.subarray(0, 26), P256_SPKI_PREFIX) ||

@@ -103,6 +103,11 @@ export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
   return p256.Signature.fromBytes(raw, 'compact').toBytes('der');
 }
 
+/** NIST SP 800-38D §8.2: the IVs we use are 96-bit (ISO/IEC 18013-5 §9.1.1.5); other lengths are refused. */
+export function assertGcmIv(iv: Uint8Array): void {
+  if (iv.length !== 12) throw new MdocError('ERR_SESSION_DECRYPT', 'AES-GCM IVs are 12 bytes');
+}
+
 class WebEcPrivateKey implements EcPrivateKey {
   constructor(
     readonly publicKey: EcPublicKey,
@@ -179,16 +184,18 @@ export const webMdocCrypto: MdocCrypto = {
     return new Uint8Array(bits);
   },
   async aesGcmEncrypt(key, iv, plaintext, aad) {
+    assertGcmIv(iv);
     const aesKey = await crypto.subtle.importKey('raw', view(key), 'AES-GCM', false, ['encrypt']);
     const params: AesGcmParams = { name: 'AES-GCM', iv: view(iv), tagLength: 128 };
     if (aad) params.additionalData = view(aad);
     return new Uint8Array(await crypto.subtle.encrypt(params, aesKey, view(plaintext)));
   },
   async aesGcmDecrypt(key, iv, ciphertext, aad) {
-    const aesKey = await crypto.subtle.importKey('raw', view(key), 'AES-GCM', false, ['decrypt']);
-    const params: AesGcmParams = { name: 'AES-GCM', iv: view(iv), tagLength: 128 };
-    if (aad) params.additionalData = view(aad);
     try {
+      assertGcmIv(iv);
+      const aesKey = await crypto.subtle.importKey('raw', view(key), 'AES-GCM', false, ['decrypt']);
+      const params: AesGcmParams = { name: 'AES-GCM', iv: view(iv), tagLength: 128 };
+      if (aad) params.additionalData = view(aad);
       return new Uint8Array(await crypto.subtle.decrypt(params, aesKey, view(ciphertext)));
     } catch (error) {
       throw new MdocError('ERR_SESSION_DECRYPT', 'AES-GCM authentication failed', { cause: error });

@@ -52,6 +52,7 @@ export {
   type MdocCertificateRole,
 } from './certificate-profiles.js';
 export {
+  ecPublicKeyFromSpki,
   ecPublicKeyOfCertificate,
   mdocTrustAnchor,
   readReaderAuthorization,

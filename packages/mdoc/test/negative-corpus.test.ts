@@ -542,7 +542,14 @@ describe('negative corpus: each mutation of a valid DeviceResponse fails its own
     const result = await verify(valid, { status: () => Promise.reject(new Error('connection refused')) });
     expect(result.summary.status).toBe('status-unknown');
     expect(result.summary.decidedBy?.check).toBe('status.revocation');
-    const unconfigured = await verify(valid, { status: undefined });
+    const unconfigured = await verifyDeviceResponse({
+      response: valid,
+      sessionTranscript: transcript,
+      issuerAnchors: [hierarchy.iaca.anchor],
+      time: NOW,
+      crypto,
+      docType: MNC_DOCTYPE,
+    });
     expect(unconfigured.summary.status).toBe('status-unknown');
   });
 

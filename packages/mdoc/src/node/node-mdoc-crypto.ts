@@ -16,7 +16,14 @@ import {
 } from 'node:crypto';
 
 import { MdocError } from '../errors.js';
-import { ecPublicJwk, ecPublicKeyFromJwk, type EcPrivateKey, type EcPublicKey, type MdocCrypto } from '../crypto.js';
+import {
+  assertGcmIv,
+  ecPublicJwk,
+  ecPublicKeyFromJwk,
+  type EcPrivateKey,
+  type EcPublicKey,
+  type MdocCrypto,
+} from '../crypto.js';
 
 const NODE_HASH = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' } as const;
 const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
@@ -80,6 +87,7 @@ export const nodeMdocCrypto: MdocCrypto = {
   hmacSha256: (key, data) => Promise.resolve(bytes(createHmac('sha256', key).update(data).digest())),
   hkdfSha256: (ikm, salt, info, length) => Promise.resolve(new Uint8Array(hkdfSync('sha256', ikm, salt, info, length))),
   aesGcmEncrypt(key, iv, plaintext, aad) {
+    assertGcmIv(iv);
     const cipher = createCipheriv(gcm(key), key, iv, { authTagLength: 16 });
     if (aad) cipher.setAAD(aad);
     const head = cipher.update(plaintext);
@@ -88,6 +96,7 @@ export const nodeMdocCrypto: MdocCrypto = {
   },
   aesGcmDecrypt(key, iv, ciphertext, aad) {
     try {
+      assertGcmIv(iv);
       if (ciphertext.length < 16) throw new Error('shorter than the tag');
       const decipher = createDecipheriv(gcm(key), key, iv, { authTagLength: 16 });
       decipher.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
