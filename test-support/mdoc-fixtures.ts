@@ -1,3 +1,5 @@
+import { generateKeyPairSync } from 'node:crypto';
+
 import {
   ageOn,
   basicFourInfoOf,
@@ -30,9 +32,15 @@ export const NOW = new Date('2026-11-27T03:00:00Z');
 const DAY = 86_400_000;
 export const days = (n: number): Date => new Date(NOW.getTime() + n * DAY);
 
+/** A new P-256 key, with its private JWK kept so that peer libraries in tests can use the same key. */
+export async function newKey(crypto: MdocCrypto): Promise<{ key: EcPrivateKey; jwk: JsonWebKey }> {
+  const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }) as JsonWebKey;
+  return { key: await crypto.importEcPrivateKey(jwk), jwk };
+}
+
 export interface MdocHierarchy {
   readonly iaca: { readonly key: EcPrivateKey; readonly der: Uint8Array; readonly anchor: MdocTrustAnchor };
-  readonly documentSigner: { readonly key: EcPrivateKey; readonly certificate: Uint8Array };
+  readonly documentSigner: { readonly key: EcPrivateKey; readonly certificate: Uint8Array; readonly jwk: JsonWebKey };
   readonly readerCa: { readonly key: EcPrivateKey; readonly der: Uint8Array; readonly anchor: MdocTrustAnchor };
   readonly crypto: MdocCrypto;
 }
@@ -61,7 +69,7 @@ export async function makeMdocHierarchy(
     randomBytes,
   });
   const iacaAnchor = mdocTrustAnchor(iacaDer);
-  const dsKey = await crypto.generateEcKey();
+  const { key: dsKey, jwk: dsJwk } = await newKey(crypto);
   const dsDer = await issueMdocCertificate({
     role: 'document-signer',
     subject: [
@@ -92,7 +100,7 @@ export async function makeMdocHierarchy(
   });
   return {
     iaca: { key: iacaKey, der: iacaDer, anchor: iacaAnchor },
-    documentSigner: { key: dsKey, certificate: dsDer },
+    documentSigner: { key: dsKey, certificate: dsDer, jwk: dsJwk },
     readerCa: { key: readerCaKey, der: readerCaDer, anchor: mdocTrustAnchor(readerCaDer) },
     crypto,
   };
@@ -156,8 +164,8 @@ export async function issueCardFaceMdoc(
     status?: StatusListReference;
     attributes?: CardFaceAttributes;
   } = {},
-): Promise<{ issued: IssuedMdoc; deviceKey: EcPrivateKey; decoded: ReturnType<typeof decodeIssuedMdoc> }> {
-  const deviceKey = await hierarchy.crypto.generateEcKey();
+): Promise<{ issued: IssuedMdoc; deviceKey: EcPrivateKey; deviceJwk: JsonWebKey; decoded: ReturnType<typeof decodeIssuedMdoc> }> {
+  const { key: deviceKey, jwk: deviceJwk } = await newKey(hierarchy.crypto);
   const issued = await issueMdoc({
     docType: MNC_DOCTYPE,
     elements: cardFaceElements(options.attributes ?? cardFaceAttributesOf(), { year: 2026, month: 11, day: 27 }),
@@ -171,5 +179,5 @@ export async function issueCardFaceMdoc(
     ...(options.status ? { status: options.status } : {}),
     crypto: hierarchy.crypto,
   });
-  return { issued, deviceKey, decoded: decodeIssuedMdoc(issued.bytes) };
+  return { issued, deviceKey, deviceJwk, decoded: decodeIssuedMdoc(issued.bytes) };
 }

@@ -17,8 +17,12 @@ export const TAG_FULL_DATE = 1004;
 const tags: TagDecoder[] = [];
 for (const tag of [TAG_TDATE, TAG_ENCODED_CBOR, TAG_FULL_DATE]) tags[tag] = Tagged.decoder(tag);
 
+// Preferred (shortest) integer and length encodings are not required of what we receive: ISO/IEC 18013-5
+// does not demand them and cbor-x-based peers write 16-bit map headers. Nothing we verify is re-encoded —
+// signatures and digests cover the received bytes — except the tag-24 wrapper of an item, whose header a
+// peer writes in shortest form like everyone else (a longer one fails the digest, closed).
 const STRICT = {
-  strict: true,
+  strict: false,
   useMaps: true,
   rejectDuplicateMapKeys: true,
   allowIndefinite: false,
@@ -30,8 +34,16 @@ const STRICT = {
 } as const;
 
 /**
- * Decodes one CBOR data item strictly: preferred (shortest) integer and length encodings, definite
- * lengths only, no duplicate map keys, no `undefined`, no unknown tags, and no bytes after the item.
+ * The DeviceResponse envelope admits `undefined` as well: @auth0/mdl writes `kid: undefined` into
+ * unprotected COSE headers. Everything signed, digested or MACed (MSO, items, protected headers,
+ * DeviceNameSpaces) lives in byte strings that are decoded again with {@link STRICT}, and every
+ * envelope reader treats `undefined` as absent or invalid.
+ */
+const ENVELOPE = { ...STRICT, allowUndefined: true } as const;
+
+/**
+ * Decodes one CBOR data item strictly: definite lengths only, no duplicate map keys, no `undefined`,
+ * NaN or infinities, no integers beyond 2^53, no unknown tags, and no bytes after the item.
  * Throws `ERR_CBOR_MALFORMED` naming `what`.
  *
  * @example
@@ -39,9 +51,9 @@ const STRICT = {
  * const response = decodeCbor(bytes, 'DeviceResponse');
  * ```
  */
-export function decodeCbor(bytes: Uint8Array, what: string): CborValue {
+export function decodeCbor(bytes: Uint8Array, what: string, options: { allowUndefined?: boolean } = {}): CborValue {
   try {
-    return decode(bytes, STRICT) as CborValue;
+    return decode(bytes, options.allowUndefined ? ENVELOPE : STRICT) as CborValue;
   } catch (error) {
     // cborg's messages describe structure only (offsets, kinds, repeated keys), never values.
     throw new MdocError('ERR_CBOR_MALFORMED', `${what} is not strict CBOR: ${(error as Error).message}`, {
@@ -76,8 +88,8 @@ export function tdate(date: Date): Tagged {
 }
 
 /**
- * The exact bytes `#6.24(bstr)` occupies on the wire, rebuilt from the received bstr. The strict
- * decoder admits only the shortest length form, so this equals the received encoding byte for byte.
+ * The bytes of `#6.24(bstr)` around a received bstr, with the tag and length in shortest form as every
+ * implementation we know writes them; a peer that wrote a longer header fails its digest (closed).
  */
 export function encodedCborBytes(embedded: Uint8Array): Uint8Array {
   return encodeCbor(encodedCbor(embedded));

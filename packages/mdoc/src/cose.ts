@@ -32,7 +32,10 @@ export function decodeCoseMessage(value: CborValue | undefined, field: string): 
   const protectedBytes = asBytes(protectedValue, `${field}.protected`);
   const protectedHeader = protectedBytes.length === 0 ? new Map() : decodeCbor(protectedBytes, `${field}.protected`);
   if (!isMap(protectedHeader)) throw new MdocError('ERR_COSE_HEADER', `"${field}.protected" must be a map`);
-  const unprotectedHeader = asMap(unprotectedValue, `${field}.unprotected`);
+  // An undefined header value (see ENVELOPE in cbor.ts) carries nothing; it is dropped, never interpreted.
+  const unprotectedHeader = new Map(
+    [...asMap(unprotectedValue, `${field}.unprotected`)].filter(([, value]) => value !== undefined),
+  );
   const alg = protectedHeader.get(COSE_HEADER.alg);
   if (typeof alg !== 'number') throw new MdocError('ERR_COSE_HEADER', `"${field}" has no alg in its protected header`);
   // RFC 9052 §3: a label must not appear in both buckets; alg is trusted only when integrity-protected.

@@ -126,7 +126,7 @@ export async function createDeviceResponse(options: {
 
 /** Decodes a DeviceResponse strictly, keeping every signed byte string as received. */
 export function decodeDeviceResponse(bytes: Uint8Array): DeviceResponse {
-  const map = asMap(decodeCbor(bytes, 'DeviceResponse'), 'DeviceResponse');
+  const map = asMap(decodeCbor(bytes, 'DeviceResponse', { allowUndefined: true }), 'DeviceResponse');
   const version = asText(required(map, 'version', 'version'), 'version');
   if (!/^1\.\d+$/.test(version))
     throw new MdocError('ERR_CBOR_STRUCTURE', `unsupported DeviceResponse version "${version}"`);

@@ -145,9 +145,17 @@ const CASES: Case[] = [
   ['truncated response', () => valid.subarray(0, valid.length - 1), 'response.decode'],
   ['duplicate map key', () => Uint8Array.of(0xa2, 0x61, 0x61, 0x01, 0x61, 0x61, 0x02), 'response.decode'],
   ['indefinite-length map', () => Uint8Array.of(0xbf, 0x61, 0x61, 0x01, 0xff), 'response.decode'],
-  ['non-shortest integer', () => Uint8Array.of(0xa1, 0x66, ...Buffer.from('status'), 0x18, 0x00), 'response.decode'],
+  [
+    'undefined element value',
+    () => mutate(valid, (r) => editItem(r, 0, (item) => item.set('elementValue', undefined))),
+    'response.decode',
+  ],
   ['unknown tag', () => mutate(valid, (r) => r.set('version', new Tagged(99, '1.0'))), 'response.decode'],
-  ['undefined value', () => Uint8Array.of(0xa1, 0x61, 0x61, 0xf7), 'response.decode'],
+  [
+    'undefined where the version belongs',
+    () => Uint8Array.of(0xa1, 0x67, ...Buffer.from('version'), 0xf7),
+    'response.decode',
+  ],
   ['unsupported version', () => mutate(valid, (r) => r.set('version', '2.0')), 'response.decode'],
   [
     'item not wrapped in tag 24',
