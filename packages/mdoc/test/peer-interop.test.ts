@@ -61,7 +61,6 @@ const pem = (der: Uint8Array): string =>
 const b64u = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
 
 // @peculiar/x509 wants ArrayBuffer-backed views; ours are (we never use shared memory).
-// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
 const certificateOf = (der: Uint8Array): x509.X509Certificate =>
   new x509.X509Certificate(der as Uint8Array<ArrayBuffer>);
 
