@@ -164,7 +164,12 @@ export async function issueCardFaceMdoc(
     status?: StatusListReference;
     attributes?: CardFaceAttributes;
   } = {},
-): Promise<{ issued: IssuedMdoc; deviceKey: EcPrivateKey; deviceJwk: JsonWebKey; decoded: ReturnType<typeof decodeIssuedMdoc> }> {
+): Promise<{
+  issued: IssuedMdoc;
+  deviceKey: EcPrivateKey;
+  deviceJwk: JsonWebKey;
+  decoded: ReturnType<typeof decodeIssuedMdoc>;
+}> {
   const { key: deviceKey, jwk: deviceJwk } = await newKey(hierarchy.crypto);
   const issued = await issueMdoc({
     docType: MNC_DOCTYPE,

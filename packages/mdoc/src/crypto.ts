@@ -1,4 +1,5 @@
 import { p256 } from '@noble/curves/nist.js';
+import { bytesToNumberBE } from '@noble/curves/utils.js';
 
 import { MdocError } from './errors.js';
 
@@ -74,7 +75,8 @@ export function ecPublicKeyFromJwk(jwk: JsonWebKey): EcPublicKey {
 export function ecPublicKey(x: Uint8Array, y: Uint8Array): EcPublicKey {
   if (x.length !== 32 || y.length !== 32) throw new MdocError('ERR_COSE_KEY', 'P-256 coordinates are 32 bytes');
   try {
-    p256.Point.fromBytes(uncompressedPoint({ crv: 'P-256', x, y })).assertValidity();
+    // fromAffine skips the decoding and inversion fromBytes does; assertValidity checks range and curve equation.
+    p256.Point.fromAffine({ x: bytesToNumberBE(x), y: bytesToNumberBE(y) }).assertValidity();
   } catch (error) {
     throw new MdocError('ERR_COSE_KEY', 'the public key is not a point of P-256', { cause: error });
   }
