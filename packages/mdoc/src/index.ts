@@ -150,3 +150,11 @@ export {
   SessionEncryption,
   type SessionRole,
 } from './session-encryption.js';
+export {
+  inProcessTransportPair,
+  MessageQueue,
+  webSocketTransport,
+  type MessageTransport,
+  type WebSocketLike,
+} from './transport.js';
+export { MdocHolderSession, MdocReaderSession } from './proximity-session.js';

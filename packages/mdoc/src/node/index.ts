@@ -1,1 +1,2 @@
 export { nodeMdocCrypto } from './node-mdoc-crypto.js';
+export { MdocRelay, newRelaySessionId, type MdocRelayOptions } from './mdoc-relay.js';
