@@ -98,9 +98,13 @@ export async function signCoseSign1(options: {
   readonly payload: Uint8Array;
   readonly key: EcPrivateKey;
   readonly unprotected?: Map<number, unknown>;
+  /** Protected headers besides alg (e.g. `typ`). */
+  readonly protectedExtra?: Map<number, unknown>;
   readonly detached?: boolean;
 }): Promise<[Uint8Array, Map<number, unknown>, Uint8Array | null, Uint8Array]> {
-  const protectedBytes = encodeCbor(new Map([[COSE_HEADER.alg, COSE_ALG.ES256]]));
+  const protectedBytes = encodeCbor(
+    new Map<number, unknown>([[COSE_HEADER.alg, COSE_ALG.ES256], ...(options.protectedExtra ?? [])]),
+  );
   const signature = await options.key.signEs256(toBeSigned('Signature1', protectedBytes, options.payload));
   return [protectedBytes, options.unprotected ?? new Map(), options.detached ? null : options.payload, signature];
 }

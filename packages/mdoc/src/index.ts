@@ -158,3 +158,11 @@ export {
   type WebSocketLike,
 } from './transport.js';
 export { MdocHolderSession, MdocReaderSession } from './proximity-session.js';
+export {
+  signStatusListToken,
+  StatusList,
+  statusListChecker,
+  TOKEN_STATUS,
+  verifyStatusListToken,
+  type VerifiedStatusList,
+} from './status-list.js';
