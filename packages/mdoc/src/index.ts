@@ -166,3 +166,24 @@ export {
   verifyStatusListToken,
   type VerifiedStatusList,
 } from './status-list.js';
+export {
+  dcqlItemsRequest,
+  dcqlQueryFor,
+  parseDcqlQuery,
+  type DcqlClaimQuery,
+  type DcqlCredentialQuery,
+  type DcqlQuery,
+} from './dcql.js';
+export {
+  authorizationRequestUri,
+  createAuthorizationResponse,
+  createRequestObject,
+  parseAuthorizationRequestUri,
+  readAuthorizationResponse,
+  sessionTranscriptForRequest,
+  verifyRequestObject,
+  x509HashClientId,
+  type AuthorizationRequest,
+  type ResponseMode,
+  type VerifiedAuthorizationRequest,
+} from './openid4vp.js';
