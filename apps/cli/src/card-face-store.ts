@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import {
@@ -20,7 +20,7 @@ import {
   type PassphraseBox,
 } from '@openmyna/pki';
 
-import { passphrase, pkiDir, writeAtomically } from './pki-store.js';
+import { passphrase, pkiDir, readJson, writeAtomically } from './pki-store.js';
 
 /**
  * The card-face signing keys under `<data>/pki/card-face`: the 入力補助 CA key (`9000033/001`, the
@@ -158,13 +158,4 @@ async function caSigner(dataDir: string, secret: string, keyId: CaKeyId): Promis
     ) + '\n',
   );
   return signer;
-}
-
-async function readJson<T>(path: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
 }

@@ -19,6 +19,8 @@ export const EXIT = {
   usage: 2,
   /** Something failed while running (I/O, a broken pipe that was not the reader's choice). */
   failure: 3,
+  /** Verified, except that revocation status could not be established (status list or OCSP unreachable). */
+  statusUnknown: 4,
 } as const;
 
 /** Writes `text`, waiting for the stream to drain when its buffer is full. */

@@ -159,3 +159,13 @@ export async function writeAtomically(path: string, data: string | Uint8Array): 
   await writeFile(temporary, data, { flush: true });
   await rename(temporary, path);
 }
+
+/** A JSON file, or undefined when it does not exist (any other error, or bad JSON, throws). */
+export async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
