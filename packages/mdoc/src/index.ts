@@ -74,6 +74,7 @@ export {
 } from './card-face-document.js';
 export {
   decodeMobileSecurityObject,
+  isRenewalDue,
   type MobileSecurityObject,
   type StatusListReference,
   type ValidityInfo,

@@ -93,3 +93,19 @@ function decodeStatus(value: CborValue): StatusListReference {
   if (idx < 0) throw new MdocError('ERR_CBOR_STRUCTURE', '"status_list.idx" must be non-negative');
   return { idx, uri: asText(required(list, 'uri', 'status_list.uri'), 'status_list.uri') };
 }
+
+/**
+ * Whether the holder should fetch a fresh MSO: from `expectedUpdate` on, or — without one — once
+ * two thirds of the validity have passed. Short-lived MSOs re-issued this way keep ages and
+ * revocations current without the verifier ever seeing a long-lived credential.
+ *
+ * @example
+ * ```ts
+ * if (isRenewalDue(mso.validityInfo, new Date())) await wallet.renewMdoc();
+ * ```
+ */
+export function isRenewalDue(validity: ValidityInfo, now: Date): boolean {
+  const from = validity.validFrom.getTime();
+  const due = validity.expectedUpdate?.getTime() ?? from + ((validity.validUntil.getTime() - from) * 2) / 3;
+  return now.getTime() >= due;
+}

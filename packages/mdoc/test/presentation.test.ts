@@ -191,3 +191,29 @@ describe('card-face mdoc presentation', () => {
     ).toBe('a40102200121');
   });
 });
+
+describe('short-lived MSOs', () => {
+  it('are due for renewal at expectedUpdate, or after two thirds of their validity', async () => {
+    const { isRenewalDue } = await import('@openmyna/mdoc');
+    const validity = { signed: NOW, validFrom: NOW, validUntil: new Date(NOW.getTime() + 30 * 86_400_000) };
+    expect(isRenewalDue(validity, new Date(NOW.getTime() + 19 * 86_400_000))).toBe(false);
+    expect(isRenewalDue(validity, new Date(NOW.getTime() + 21 * 86_400_000))).toBe(true);
+    expect(
+      isRenewalDue(
+        { ...validity, expectedUpdate: new Date(NOW.getTime() + 86_400_000) },
+        new Date(NOW.getTime() + 2 * 86_400_000),
+      ),
+    ).toBe(true);
+  });
+
+  it('re-issuing gives fresh salts and digests for the same values', async () => {
+    const first = await issueCardFaceMdoc(hierarchy);
+    const second = await issueCardFaceMdoc(hierarchy);
+    const name = (issued: typeof first) =>
+      issued.decoded.issuerSigned.nameSpaces
+        .get(JP_NAMESPACE)!
+        .find((item) => item.elementIdentifier === 'full_name_unicode')!;
+    expect(name(second).elementValue).toBe(name(first).elementValue);
+    expect(name(second).random).not.toEqual(name(first).random);
+  });
+});
