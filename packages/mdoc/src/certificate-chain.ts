@@ -43,6 +43,20 @@ export function ecPublicKeyOfCertificate(certificate: X509Certificate): EcPublic
  * key (RFC 5480 §2); throws `ERR_MDOC_CERTIFICATE` for anything else.
  */
 export function ecPublicKeyFromSpki(spki: Uint8Array): EcPublicKey {
+  // Certificate keys recur on every verification (document signers, readers); one object per key lets
+  // crypto backends keep the imported key (e.g. nodeMdocCrypto's KeyObject), as pki does for CA keys.
+  const cacheKey = bytesToHex(spki);
+  const cached = certificateKeys.get(cacheKey);
+  if (cached) return cached;
+  const key = readSpki(spki);
+  if (certificateKeys.size >= 1024) certificateKeys.clear();
+  certificateKeys.set(cacheKey, key);
+  return key;
+}
+
+const certificateKeys = new Map<string, EcPublicKey>();
+
+function readSpki(spki: Uint8Array): EcPublicKey {
   if (
     spki.length !== P256_SPKI_PREFIX.length + 65 ||
     !equalBytes(spki.subarray(0, 26), P256_SPKI_PREFIX) ||

@@ -12,6 +12,7 @@ import {
 import { sha1 } from '@noble/hashes/legacy.js';
 
 import { utf8 } from './bytes.js';
+import { MdocError } from './errors.js';
 import { ecdsaRawToDer, uncompressedPoint, type EcPrivateKey, type EcPublicKey } from './crypto.js';
 
 /** Object identifiers of ISO/IEC 18013-5 Annex B and of our own reader-authorization extension. */
@@ -139,6 +140,17 @@ function extensionsFor(request: MdocCertificateRequest): Uint8Array[] {
  * ```
  */
 export async function issueMdocCertificate(request: MdocCertificateRequest): Promise<Uint8Array> {
+  const days = (request.notAfter.getTime() - request.notBefore.getTime()) / 86_400_000;
+  // ISO/IEC 18013-5 Annex B: each role has a maximum validity; a longer one is refused, not trimmed.
+  if (!(days > 0) || days > MAX_VALIDITY_DAYS[request.role]) {
+    throw new MdocError(
+      'ERR_MDOC_CERTIFICATE',
+      `a ${request.role} certificate is valid for at most ${MAX_VALIDITY_DAYS[request.role]} days`,
+    );
+  }
+  if ((request.role === 'iaca' || request.role === 'reader-ca') !== (request.issuer === undefined)) {
+    throw new MdocError('ERR_MDOC_CERTIFICATE', 'roots are self-signed and only roots are');
+  }
   const subject = encodeName(buildName(request.subject));
   const signatureAlgorithm = seq([oid(MDOC_OID.ecdsaWithSha256)]);
   const tbs = seq([

@@ -1,3 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import {
@@ -7,6 +12,8 @@ import {
   encodeCoseKey,
   encodeCbor,
   evaluateItemsRequest,
+  isRenewalDue,
+  issueMdocCertificate,
   ISO_23220_NAMESPACE,
   JP_NAMESPACE,
   MNC_DOCTYPE,
@@ -193,8 +200,7 @@ describe('card-face mdoc presentation', () => {
 });
 
 describe('short-lived MSOs', () => {
-  it('are due for renewal at expectedUpdate, or after two thirds of their validity', async () => {
-    const { isRenewalDue } = await import('@openmyna/mdoc');
+  it('are due for renewal at expectedUpdate, or after two thirds of their validity', () => {
     const validity = { signed: NOW, validFrom: NOW, validUntil: new Date(NOW.getTime() + 30 * 86_400_000) };
     expect(isRenewalDue(validity, new Date(NOW.getTime() + 19 * 86_400_000))).toBe(false);
     expect(isRenewalDue(validity, new Date(NOW.getTime() + 21 * 86_400_000))).toBe(true);
@@ -215,5 +221,79 @@ describe('short-lived MSOs', () => {
         .find((item) => item.elementIdentifier === 'full_name_unicode')!;
     expect(name(second).elementValue).toBe(name(first).elementValue);
     expect(name(second).random).not.toEqual(name(first).random);
+  });
+});
+
+describe('Annex B certificate issuance', () => {
+  it('refuses validities beyond the role maximum and non-root self-signing', async () => {
+    const key = await crypto.generateEcKey();
+    const base = {
+      subject: [
+        ['C', 'JP'],
+        ['CN', 'x'],
+      ] as const,
+      publicKey: key.publicKey,
+      issuerKey: key,
+      issuerAltNameUri: 'https://x',
+      randomBytes: (n: number) => crypto.randomBytes(n),
+    };
+    await expect(
+      issueMdocCertificate({
+        ...base,
+        role: 'iaca',
+        notBefore: NOW,
+        notAfter: new Date(NOW.getTime() + 21 * 366 * 86_400_000),
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_MDOC_CERTIFICATE' });
+    await expect(
+      issueMdocCertificate({
+        ...base,
+        role: 'document-signer',
+        notBefore: NOW,
+        notAfter: new Date(NOW.getTime() + 458 * 86_400_000),
+        issuer: { subject: hierarchy.iaca.anchor.certificate.subject, publicKey: key.publicKey },
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_MDOC_CERTIFICATE' });
+    await expect(
+      issueMdocCertificate({
+        ...base,
+        role: 'document-signer',
+        notBefore: NOW,
+        notAfter: new Date(NOW.getTime() + 86_400_000),
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_MDOC_CERTIFICATE' });
+    await expect(issueMdocCertificate({ ...base, role: 'iaca', notBefore: NOW, notAfter: NOW })).rejects.toMatchObject({
+      code: 'ERR_MDOC_CERTIFICATE',
+    });
+  });
+
+  it('makes an IACA that OpenSSL reads with the Annex B extensions', () => {
+    const text = execFileSync('openssl', ['x509', '-inform', 'DER', '-noout', '-text'], {
+      input: hierarchy.iaca.der,
+    }).toString();
+    expect(text).toMatch(/Certificate Sign, CRL Sign/);
+    expect(text).toMatch(/CA:TRUE, pathlen:0/);
+    expect(text).toMatch(/ecdsa-with-SHA256/);
+    const ds = execFileSync('openssl', ['x509', '-inform', 'DER', '-noout', '-text'], {
+      input: hierarchy.documentSigner.certificate,
+    }).toString();
+    expect(ds).toMatch(/1\.0\.18013\.5\.1\.2/);
+    expect(ds).toMatch(/Digital Signature/);
+    // OpenSSL as an independent peer builds and checks the chain, strictly.
+    const dir = mkdtempSync(join(tmpdir(), 'openmyna-mdoc-x509-'));
+    const pem = (der: Uint8Array) =>
+      `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64')}\n-----END CERTIFICATE-----\n`;
+    writeFileSync(join(dir, 'iaca.pem'), pem(hierarchy.iaca.der));
+    writeFileSync(join(dir, 'ds.pem'), pem(hierarchy.documentSigner.certificate));
+    const verified = execFileSync('openssl', [
+      'verify',
+      '-x509_strict',
+      '-attime',
+      String(Math.floor(NOW.getTime() / 1000)),
+      '-CAfile',
+      join(dir, 'iaca.pem'),
+      join(dir, 'ds.pem'),
+    ]).toString();
+    expect(verified).toMatch(/ds\.pem: OK/);
   });
 });
