@@ -127,7 +127,7 @@ export interface MdocChainOptions {
   readonly crypto: MdocCrypto;
   /** Check names start with this (`issuer` or `reader`). */
   readonly prefix: string;
-  readonly cache?: MdocChainCache;
+  readonly cache?: MdocChainCache | undefined;
 }
 
 /**

@@ -152,7 +152,7 @@ export async function verifyReaderAuthentication(options: {
     time: options.time,
     crypto: options.crypto,
     prefix: 'reader',
-    ...(options.cache ? { cache: options.cache } : {}),
+    cache: options.cache,
   });
   if (!validated.leaf) return { checks: validated.checks };
   const payload = authenticationBytes('ReaderAuthentication', options.sessionTranscript, [

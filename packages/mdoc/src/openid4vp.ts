@@ -137,7 +137,7 @@ export async function verifyRequestObject(options: {
     time: options.time,
     crypto: options.crypto,
     prefix: 'request',
-    ...(options.chainCache ? { cache: options.chainCache } : {}),
+    cache: options.chainCache,
   });
   checks.push(...validated.checks);
   if (!validated.leaf) return { checks };

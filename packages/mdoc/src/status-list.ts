@@ -1,5 +1,6 @@
 import { fail, pass, type CheckResult } from '@openmyna/pki';
 
+import { concatBytes } from './bytes.js';
 import { decodeCbor, encodeCbor } from './cbor.js';
 import { asBytes, asInteger, asMap, asText, required } from './cbor-structure.js';
 import { validateMdocChain, type MdocChainCache, type MdocTrustAnchor } from './certificate-chain.js';
@@ -87,13 +88,7 @@ async function transform(
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  return concatBytes(...chunks);
 }
 
 /**
@@ -185,7 +180,7 @@ export async function verifyStatusListToken(options: {
     time: options.time,
     crypto: options.crypto,
     prefix: 'status-list',
-    ...(options.chainCache ? { cache: options.chainCache } : {}),
+    cache: options.chainCache,
   });
   checks.push(...validated.checks);
   if (!validated.leaf) return { checks };

@@ -129,7 +129,7 @@ async function verifyDocument(
     time: options.time,
     crypto: options.crypto,
     prefix: 'issuer',
-    ...(options.chainCache ? { cache: options.chainCache } : {}),
+    cache: options.chainCache,
   });
   checks.push(...validated.checks);
   if (!validated.leaf) return undefined;
