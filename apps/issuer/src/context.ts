@@ -1,0 +1,29 @@
+import type { Kysely } from 'kysely';
+
+import type { IssuerSchema } from './storage/schema.js';
+
+/** A boundary of a state change where a crash test may stop the process (see test/crash-child.ts). */
+export type CrashPoint =
+  | 'certificate-prepared'
+  | 'certificate-signed'
+  | 'certificate-recorded'
+  | 'revocation-pending'
+  | 'revocation-committed';
+
+/** What every issuer operation runs with: the database and the injected world (STYLE.md 9). */
+export interface IssuerContext {
+  readonly db: Kysely<IssuerSchema>;
+  readonly clock: () => Date;
+  readonly randomBytes: (length: number) => Uint8Array;
+  /** Called at each crash point; tests kill the process there. */
+  readonly onBoundary?: (point: CrashPoint) => void;
+}
+
+/** A random identifier: `prefix` + 128 bits in base64url. */
+export function newId(context: IssuerContext, prefix: string): string {
+  let text = '';
+  for (const byte of context.randomBytes(16)) text += String.fromCharCode(byte);
+  return prefix + btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export const isoTime = (date: Date): string => date.toISOString();

@@ -1,0 +1,23 @@
+export { IssuerError, type IssuerErrorCode } from './errors.js';
+export { newId, type CrashPoint, type IssuerContext } from './context.js';
+export { appendAudit, type AuditEntry } from './audit.js';
+export {
+  abandonUnfinished,
+  certificateState,
+  issueCertificateDurably,
+  resumeInTransaction,
+  revokeInTransaction,
+  type CertificateHolderRef,
+} from './certificates.js';
+export {
+  createPerson,
+  endCard,
+  getPerson,
+  recordCard,
+  updatePerson,
+  type Person,
+  type PersonChanges,
+  type PersonInput,
+} from './registry.js';
+export { ISSUER_MIGRATIONS } from './storage/migrations.js';
+export type { IssuerSchema } from './storage/schema.js';

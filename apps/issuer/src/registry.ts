@@ -1,0 +1,286 @@
+import {
+  formatIsoDate,
+  parseIsoDate,
+  parseMunicipalityCode,
+  parseMyNumber,
+  validateBasicFourInfo,
+  validateResidentCodeFormat,
+  type BasicFourInfo,
+} from '@openmyna/core';
+import { inTransaction, isUniqueViolation } from '@openmyna/storage';
+
+import { appendAudit } from './audit.js';
+import { revokeInTransaction } from './certificates.js';
+import { isoTime, newId, type IssuerContext } from './context.js';
+import { IssuerError } from './errors.js';
+import type { CardStatus } from './storage/schema.js';
+
+/** A resident as the registry holds them. */
+export interface PersonInput {
+  readonly id?: string;
+  readonly basicFourInfo: BasicFourInfo;
+  readonly nameKana: string;
+  readonly myNumber: string;
+  readonly residentCode: string;
+  readonly municipalityCode: string;
+  readonly photo: Uint8Array;
+}
+
+export interface Person extends Required<PersonInput> {
+  readonly version: number;
+}
+
+function validated(input: PersonInput): PersonInput {
+  try {
+    return {
+      ...input,
+      basicFourInfo: validateBasicFourInfo(input.basicFourInfo),
+      myNumber: parseMyNumber(input.myNumber),
+      residentCode: validateResidentCodeFormat(input.residentCode),
+      municipalityCode: parseMunicipalityCode(input.municipalityCode),
+    };
+  } catch (error) {
+    // core's messages name the field and never echo the value.
+    throw new IssuerError('ERR_PERSON_INVALID', (error as Error).message, { cause: error });
+  }
+}
+
+/** Registers a resident. Throws `ERR_PERSON_INVALID`, or `ERR_PERSON_EXISTS` for a taken id, My Number or 住民票コード. */
+export async function createPerson(context: IssuerContext, input: PersonInput, actor: string): Promise<string> {
+  const person = validated(input);
+  const id = person.id ?? newId(context, 'P');
+  const now = isoTime(context.clock());
+  try {
+    await inTransaction(context.db, async (trx) => {
+      await trx
+        .insertInto('persons')
+        .values({
+          id,
+          name: person.basicFourInfo.name,
+          name_kana: person.nameKana,
+          address: person.basicFourInfo.address,
+          birth_date: formatIsoDate(person.basicFourInfo.birthDate),
+          sex: person.basicFourInfo.sex,
+          my_number: person.myNumber,
+          resident_code: person.residentCode,
+          municipality_code: person.municipalityCode,
+          photo: person.photo,
+          version: 1,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      await appendAudit(trx, context, {
+        actor,
+        action: 'person.create',
+        subjectType: 'person',
+        subjectId: id,
+        details: { municipalityCode: person.municipalityCode },
+      });
+    });
+  } catch (error) {
+    if (isUniqueViolation(error))
+      throw new IssuerError(
+        'ERR_PERSON_EXISTS',
+        'a person with this id, My Number or 住民票コード is already registered',
+        { cause: error },
+      );
+    throw error;
+  }
+  return id;
+}
+
+/** Reads a resident, or throws `ERR_PERSON_NOT_FOUND`. */
+export async function getPerson(context: IssuerContext, id: string): Promise<Person> {
+  const row = await context.db.selectFrom('persons').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new IssuerError('ERR_PERSON_NOT_FOUND', `no person ${id}`);
+  return {
+    id: row.id,
+    basicFourInfo: {
+      name: row.name,
+      address: row.address,
+      birthDate: parseIsoDate(row.birth_date),
+      sex: row.sex as BasicFourInfo['sex'],
+    },
+    nameKana: row.name_kana,
+    myNumber: row.my_number,
+    residentCode: row.resident_code,
+    municipalityCode: row.municipality_code,
+    photo: new Uint8Array(row.photo),
+    version: row.version,
+  };
+}
+
+export interface PersonChanges {
+  readonly name?: string;
+  readonly address?: string;
+  readonly birthDate?: string;
+  readonly sex?: string;
+  readonly nameKana?: string;
+  readonly photo?: Uint8Array;
+  readonly municipalityCode?: string;
+}
+
+/**
+ * Updates a resident. A change to any of the 4 info revokes every signing certificate of the person —
+ * card's and phones' — in the same transaction (card-spec §4.1; reason affiliationChanged); the
+ * authentication certificates stay, as JPKI's do. Returns the revoked serials.
+ */
+export async function updatePerson(
+  context: IssuerContext,
+  id: string,
+  changes: PersonChanges,
+  actor: string,
+  why: string,
+): Promise<{ revoked: string[] }> {
+  return inTransaction(context.db, async (trx) => {
+    const current = await trx.selectFrom('persons').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!current) throw new IssuerError('ERR_PERSON_NOT_FOUND', `no person ${id}`);
+    const next = {
+      name: changes.name ?? current.name,
+      address: changes.address ?? current.address,
+      birth_date: changes.birthDate ?? current.birth_date,
+      sex: changes.sex ?? current.sex,
+    };
+    let info: BasicFourInfo;
+    try {
+      info = validateBasicFourInfo({
+        name: next.name,
+        address: next.address,
+        birthDate: parseIsoDate(next.birth_date),
+        sex: next.sex,
+      });
+      if (changes.municipalityCode) parseMunicipalityCode(changes.municipalityCode);
+    } catch (error) {
+      throw new IssuerError('ERR_PERSON_INVALID', (error as Error).message, { cause: error });
+    }
+    const fourInfoChanged = (['name', 'address', 'birth_date', 'sex'] as const).filter(
+      (field) => next[field] !== current[field],
+    );
+    await trx
+      .updateTable('persons')
+      .set({
+        name: info.name,
+        address: info.address,
+        birth_date: formatIsoDate(info.birthDate),
+        sex: info.sex,
+        name_kana: changes.nameKana ?? current.name_kana,
+        photo: changes.photo ?? current.photo,
+        municipality_code: changes.municipalityCode ?? current.municipality_code,
+        version: current.version + (fourInfoChanged.length > 0 ? 1 : 0),
+        updated_at: isoTime(context.clock()),
+      })
+      .where('id', '=', id)
+      .execute();
+    await appendAudit(trx, context, {
+      actor,
+      action: 'person.update',
+      subjectType: 'person',
+      subjectId: id,
+      reason: why,
+      details: {
+        changed: [
+          ...fourInfoChanged,
+          ...Object.keys(changes).filter((key) => !['name', 'address', 'birthDate', 'sex'].includes(key)),
+        ],
+      },
+    });
+    if (fourInfoChanged.length === 0) return { revoked: [] };
+    const signing = await trx
+      .selectFrom('certificates')
+      .select('serial')
+      .where('person_id', '=', id)
+      .where('hierarchy', '=', 'signing')
+      .where('status', 'in', ['issued', 'suspended'])
+      .execute();
+    const revoked = await revokeInTransaction(trx, context, {
+      serials: signing.map((row) => row.serial),
+      reason: 'affiliationChanged',
+      actor,
+      why: `the 4 info changed (${fourInfoChanged.join(', ')})`,
+    });
+    return { revoked };
+  });
+}
+
+/** Records a newly issued card (its certificates are issued separately, durably). */
+export async function recordCard(
+  context: IssuerContext,
+  options: { readonly personId: string; readonly expiresOn: string; readonly actor: string; readonly id?: string },
+): Promise<string> {
+  const id = options.id ?? newId(context, 'C');
+  const now = isoTime(context.clock());
+  await inTransaction(context.db, async (trx) => {
+    const person = await trx.selectFrom('persons').select('id').where('id', '=', options.personId).executeTakeFirst();
+    if (!person) throw new IssuerError('ERR_PERSON_NOT_FOUND', `no person ${options.personId}`);
+    await trx
+      .insertInto('cards')
+      .values({
+        id,
+        person_id: options.personId,
+        status: 'active',
+        issued_at: now,
+        expires_on: options.expiresOn,
+        updated_at: now,
+      })
+      .execute();
+    await appendAudit(trx, context, {
+      actor: options.actor,
+      action: 'card.issue',
+      subjectType: 'card',
+      subjectId: id,
+      details: { personId: options.personId },
+    });
+  });
+  return id;
+}
+
+/**
+ * Ends a card: `lost` (reason keyCompromise) or `renewed` (superseded). Revokes the card's
+ * certificates and those of every phone provisioned from it, and marks those phones revoked — one
+ * transaction. Returns the revoked serials.
+ */
+export async function endCard(
+  context: IssuerContext,
+  cardId: string,
+  status: Exclude<CardStatus, 'active'>,
+  actor: string,
+  why: string,
+): Promise<{ revoked: string[] }> {
+  return inTransaction(context.db, async (trx) => {
+    const card = await trx.selectFrom('cards').select(['status']).where('id', '=', cardId).executeTakeFirst();
+    if (!card) throw new IssuerError('ERR_CARD_NOT_FOUND', `no card ${cardId}`);
+    if (card.status !== 'active') throw new IssuerError('ERR_CARD_STATE', `card ${cardId} is already ${card.status}`);
+    const now = isoTime(context.clock());
+    await trx.updateTable('cards').set({ status, updated_at: now }).where('id', '=', cardId).execute();
+    const phones = await trx
+      .selectFrom('phones')
+      .select('id')
+      .where('card_id', '=', cardId)
+      .where('status', '!=', 'revoked')
+      .execute();
+    const phoneIds = phones.map((phone) => phone.id);
+    if (phoneIds.length)
+      await trx.updateTable('phones').set({ status: 'revoked', updated_at: now }).where('id', 'in', phoneIds).execute();
+    let query = trx.selectFrom('certificates').select('serial').where('status', 'in', ['issued', 'suspended']);
+    query = phoneIds.length
+      ? query.where((eb) => eb.or([eb('card_id', '=', cardId), eb('phone_id', 'in', phoneIds)]))
+      : query.where('card_id', '=', cardId);
+    const serials = (await query.execute()).map((row) => row.serial);
+    await appendAudit(trx, context, {
+      actor,
+      action: `card.${status}`,
+      subjectType: 'card',
+      subjectId: cardId,
+      reason: why,
+      details: { phones: phoneIds },
+    });
+    const revoked = await revokeInTransaction(trx, context, {
+      serials,
+      reason: status === 'lost' ? 'keyCompromise' : 'superseded',
+      actor,
+      why,
+    });
+    return { revoked };
+  });
+}

@@ -1,0 +1,133 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The issuer's tables. Times are ISO 8601 UTC text (`2026-11-27T03:00:00.000Z`), which sorts and
+ * compares the same on SQLite and PostgreSQL; binary columns are BLOB / BYTEA.
+ */
+export interface IssuerSchema {
+  persons: PersonTable;
+  cards: CardTable;
+  phones: PhoneTable;
+  certificates: CertificateTable;
+  records: RecordTable;
+  revocations: RevocationTable;
+  provisioning_sessions: ProvisioningSessionTable;
+  audit_log: AuditLogTable;
+  crl_numbers: CrlNumberTable;
+}
+
+/** The resident registry (住民基本台帳 as far as the card needs it). */
+export interface PersonTable {
+  id: string;
+  name: string;
+  name_kana: string;
+  address: string;
+  birth_date: string;
+  sex: string;
+  my_number: string;
+  resident_code: string;
+  municipality_code: string;
+  photo: Uint8Array;
+  /** Bumped by every change of the 4 info. */
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export type CardStatus = 'active' | 'lost' | 'renewed';
+export interface CardTable {
+  id: string;
+  person_id: string;
+  status: CardStatus;
+  issued_at: string;
+  expires_on: string;
+  updated_at: string;
+}
+
+export type PhoneStatus = 'active' | 'suspended' | 'revoked';
+export interface PhoneTable {
+  id: string;
+  person_id: string;
+  /** The card whose proofs provisioned this phone. */
+  card_id: string;
+  status: PhoneStatus;
+  /** The mdoc device key, public JWK. */
+  device_key: string;
+  provisioned_at: string;
+  updated_at: string;
+}
+
+/**
+ * `prepared`: the to-be-signed certificate is stored and the CA may sign it; `issued`: signed and
+ * recorded; `abandoned`: prepared but never recorded as signed (a crash) — never valid;
+ * `suspended` (certificateHold) and `revoked` as in the CRL.
+ */
+export type CertificateStatus = 'prepared' | 'issued' | 'suspended' | 'revoked' | 'abandoned';
+export type HierarchyName = 'signing' | 'authentication';
+export interface CertificateTable {
+  /** Lower-case hex, at least 64 random bits. */
+  serial: string;
+  hierarchy: HierarchyName;
+  person_id: string;
+  card_id: string | null;
+  phone_id: string | null;
+  municipality_code: string;
+  status: CertificateStatus;
+  tbs: Uint8Array;
+  der: Uint8Array | null;
+  not_after: string;
+  reason: string | null;
+  revoked_at: string | null;
+  created_at: string;
+  issued_at: string | null;
+}
+
+export interface RecordTable {
+  id: string;
+  person_id: string;
+  card_id: string | null;
+  phone_id: string | null;
+  kind: 'kenhojo' | 'kenkaku' | 'mdoc';
+  issued_at: string;
+  valid_until: string | null;
+  /** mdoc: the index in the Token Status List. */
+  status_index: number | null;
+}
+
+/** One row per revocation or suspension event, as the CRL and OCSP publish them. */
+export interface RevocationTable {
+  id: Generated<number>;
+  serial: string;
+  hierarchy: HierarchyName;
+  reason: string;
+  revoked_at: string;
+  actor: string;
+}
+
+export interface ProvisioningSessionTable {
+  id: string;
+  nonce: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  phone_id: string | null;
+}
+
+/** Append-only (triggers refuse UPDATE and DELETE); never holds a My Number. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  subject_type: string;
+  subject_id: string;
+  reason: string | null;
+  /** JSON. */
+  details: string;
+}
+
+export interface CrlNumberTable {
+  /** `<hierarchy>/<municipality code>`. */
+  partition: string;
+  number: number;
+}
