@@ -21,3 +21,10 @@ export {
 } from './registry.js';
 export { ISSUER_MIGRATIONS } from './storage/migrations.js';
 export type { IssuerSchema } from './storage/schema.js';
+export {
+  RevocationServices,
+  CRL_CACHE_SECONDS,
+  OCSP_FRESHNESS_SECONDS,
+  type HierarchyAuthority,
+} from './revocation-services.js';
+export { createIssuerApp, type IssuerAppOptions } from './http/app.js';

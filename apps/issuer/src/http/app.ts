@@ -1,0 +1,351 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { parseIsoDate } from '@openmyna/core';
+import { sql } from '@openmyna/storage';
+import type { Logger } from 'pino';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+import type { IssuerContext } from '../context.js';
+import { createPerson, endCard, getPerson, updatePerson } from '../registry.js';
+import type { RevocationServices } from '../revocation-services.js';
+import type { HierarchyName } from '../storage/schema.js';
+import { errorResponse, handleError } from './error-envelope.js';
+
+export interface IssuerAppOptions {
+  readonly context: IssuerContext;
+  readonly revocation: RevocationServices;
+  /** Bearer token of the registry administrators. */
+  readonly adminToken: string;
+  readonly logger: Logger;
+}
+
+const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi('Error');
+const errorResponses = {
+  400: { description: 'The request was malformed', content: { 'application/json': { schema: ErrorSchema } } },
+  401: { description: 'No or wrong admin token', content: { 'application/json': { schema: ErrorSchema } } },
+  404: { description: 'Not found', content: { 'application/json': { schema: ErrorSchema } } },
+  409: { description: 'In conflict with the registry', content: { 'application/json': { schema: ErrorSchema } } },
+} as const;
+
+const PersonId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/);
+const PersonCreate = z
+  .object({
+    id: PersonId.optional(),
+    name: z.string().min(1).max(100).openapi({ example: '番号　花子' }),
+    nameKana: z.string().min(1).max(100),
+    address: z.string().min(1).max(200),
+    birthDate: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/)
+      .openapi({ example: '1980-02-17' }),
+    sex: z.enum(['0', '1', '2', '9']).openapi({ description: 'ISO/IEC 5218' }),
+    myNumber: z.string().regex(/^\d{12}$/),
+    residentCode: z.string().regex(/^\d{11}$/),
+    municipalityCode: z.string().regex(/^\d{5,6}$/),
+    photo: z.string().max(200_000).openapi({ description: 'JPEG, base64' }),
+  })
+  .openapi('PersonCreate');
+const PersonView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    nameKana: z.string(),
+    address: z.string(),
+    birthDate: z.string(),
+    sex: z.string(),
+    municipalityCode: z.string(),
+    myNumberLast4: z.string().openapi({ description: 'only the last four digits' }),
+    version: z.number().int(),
+  })
+  .openapi('Person');
+const PersonUpdate = z
+  .object({
+    name: z.string().min(1).max(100).optional(),
+    nameKana: z.string().min(1).max(100).optional(),
+    address: z.string().min(1).max(200).optional(),
+    birthDate: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/)
+      .optional(),
+    sex: z.enum(['0', '1', '2', '9']).optional(),
+    municipalityCode: z
+      .string()
+      .regex(/^\d{5,6}$/)
+      .optional(),
+    reason: z.string().min(1).max(200).openapi({ example: '転居届' }),
+  })
+  .openapi('PersonUpdate');
+const Revoked = z.object({ revoked: z.array(z.string()) }).openapi('Revoked');
+const Hierarchy = z.enum(['signing', 'authentication']);
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const given = /^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '';
+  // Hashing first makes the comparison constant-time whatever the lengths.
+  return (
+    timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(token).digest()) &&
+    given.length > 0
+  );
+}
+
+/**
+ * The issuing authority's HTTP API (Hono): registry administration, CRL partitions and OCSP for both
+ * hierarchies, health and Prometheus metrics, and its OpenAPI 3.1 document at `/openapi.json`.
+ */
+export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
+  const { context, revocation, logger } = options;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: 'issuer_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['route', 'status'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'issuer_http_request_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['route'] as const,
+    buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2],
+    registers: [registry],
+  });
+  const ocspAnswers = new Counter({
+    name: 'issuer_ocsp_responses_total',
+    help: 'OCSP responses by hierarchy',
+    labelNames: ['hierarchy'] as const,
+    registers: [registry],
+  });
+
+  const app = new OpenAPIHono({
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      // Paths and zod's messages only: the rejected values (a My Number, say) are never echoed.
+      const detail = result.error.issues
+        .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`)
+        .join('; ');
+      return errorResponse(c, 'ERR_VALIDATION', detail);
+    },
+  });
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = c.req.routePath;
+    requests.inc({ route, status: String(c.res.status) });
+    latency.observe({ route }, (performance.now() - started) / 1000);
+    logger.info(
+      { method: c.req.method, route, status: c.res.status, ms: Math.round(performance.now() - started) },
+      'request',
+    );
+  });
+  app.use('/admin/*', async (c, next) => {
+    if (!tokenMatches(c.req.header('authorization'), options.adminToken))
+      return errorResponse(c, 'ERR_UNAUTHORIZED', 'an admin bearer token is required');
+    await next();
+  });
+  app.onError((error, c) => handleError(error, c, logger));
+  app.notFound((c) => errorResponse(c, 'ERR_NOT_FOUND', 'no such endpoint'));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'admin', { type: 'http', scheme: 'bearer' });
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/healthz',
+      responses: {
+        200: {
+          description: 'The service and its database answer',
+          content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
+        },
+      },
+    }),
+    async (c) => {
+      await sql`select 1`.execute(context.db);
+      return c.json({ status: 'ok' as const }, 200);
+    },
+  );
+
+  app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/admin/persons',
+      security: [{ admin: [] }],
+      request: { body: { required: true, content: { 'application/json': { schema: PersonCreate } } } },
+      responses: {
+        201: { description: 'Registered', content: { 'application/json': { schema: z.object({ id: z.string() }) } } },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const id = await createPerson(
+        context,
+        {
+          ...(body.id ? { id: body.id } : {}),
+          basicFourInfo: {
+            name: body.name,
+            address: body.address,
+            birthDate: parseIsoDate(body.birthDate),
+            sex: body.sex,
+          },
+          nameKana: body.nameKana,
+          myNumber: body.myNumber,
+          residentCode: body.residentCode,
+          municipalityCode: body.municipalityCode,
+          photo: new Uint8Array(Buffer.from(body.photo, 'base64')),
+        },
+        'admin',
+      );
+      return c.json({ id }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/admin/persons/{id}',
+      security: [{ admin: [] }],
+      request: { params: z.object({ id: PersonId }) },
+      responses: {
+        200: {
+          description: 'The resident (My Number masked)',
+          content: { 'application/json': { schema: PersonView } },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const person = await getPerson(context, c.req.valid('param').id);
+      const { basicFourInfo: info } = person;
+      return c.json(
+        {
+          id: person.id,
+          name: info.name,
+          nameKana: person.nameKana,
+          address: info.address,
+          birthDate: `${info.birthDate.year}-${String(info.birthDate.month).padStart(2, '0')}-${String(info.birthDate.day).padStart(2, '0')}`,
+          sex: info.sex,
+          municipalityCode: person.municipalityCode,
+          myNumberLast4: person.myNumber.slice(-4),
+          version: person.version,
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/admin/persons/{id}',
+      security: [{ admin: [] }],
+      description:
+        'A change of name, address, birth date or sex revokes every signing certificate of the person (card and phones) in the same transaction.',
+      request: {
+        params: z.object({ id: PersonId }),
+        body: { required: true, content: { 'application/json': { schema: PersonUpdate } } },
+      },
+      responses: {
+        200: {
+          description: 'Updated; the revoked signing certificates',
+          content: { 'application/json': { schema: Revoked } },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { reason, ...changes } = c.req.valid('json');
+      const definedChanges = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+      const { revoked } = await updatePerson(context, c.req.valid('param').id, definedChanges, 'admin', reason);
+      revocation.invalidate('signing', revoked);
+      return c.json({ revoked }, 200);
+    },
+  );
+
+  for (const status of ['lost', 'renewed'] as const) {
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path: `/admin/cards/{id}/${status}`,
+        security: [{ admin: [] }],
+        description: `Marks the card ${status}: its certificates and those of every phone provisioned from it are revoked.`,
+        request: {
+          params: z.object({ id: z.string().min(1).max(64) }),
+          body: {
+            required: true,
+            content: { 'application/json': { schema: z.object({ reason: z.string().min(1).max(200) }) } },
+          },
+        },
+        responses: {
+          200: { description: 'The revoked certificates', content: { 'application/json': { schema: Revoked } } },
+          ...errorResponses,
+        },
+      }),
+      async (c) => {
+        const { revoked } = await endCard(
+          context,
+          c.req.valid('param').id,
+          status,
+          'admin',
+          c.req.valid('json').reason,
+        );
+        for (const hierarchy of ['signing', 'authentication'] as const) revocation.invalidate(hierarchy, revoked);
+        return c.json({ revoked }, 200);
+      },
+    );
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/crl/{hierarchy}/{partition}',
+      description: 'The CRL of one municipality partition (`<code>.crl`), DER, cacheable.',
+      request: { params: z.object({ hierarchy: Hierarchy, partition: z.string().regex(/^\d{5}\.crl$/) }) },
+      responses: {
+        200: { description: 'DER CRL', content: { 'application/pkix-crl': { schema: z.any() } } },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { hierarchy, partition } = c.req.valid('param');
+      const { der, number, maxAgeSeconds } = await revocation.crl(hierarchy, partition.slice(0, 5));
+      return c.body(der as Uint8Array<ArrayBuffer>, 200, {
+        'content-type': 'application/pkix-crl',
+        'cache-control': `public, max-age=${maxAgeSeconds}`,
+        etag: `"${hierarchy}-${partition}-${number}"`,
+      });
+    },
+  );
+
+  const ocspHeaders = (hierarchy: HierarchyName) => {
+    ocspAnswers.inc({ hierarchy });
+    return { 'content-type': 'application/ocsp-response', 'cache-control': 'public, max-age=60' };
+  };
+  app.post('/ocsp/:hierarchy{signing|authentication}', async (c) => {
+    const hierarchy = c.req.param('hierarchy') as HierarchyName;
+    if (c.req.header('content-type') !== 'application/ocsp-request')
+      return errorResponse(c, 'ERR_VALIDATION', 'the body must be application/ocsp-request');
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    return c.body((await revocation.ocsp(hierarchy, body)) as Uint8Array<ArrayBuffer>, 200, ocspHeaders(hierarchy));
+  });
+  app.get('/ocsp/:hierarchy{signing|authentication}/:request{.+}', async (c) => {
+    const hierarchy = c.req.param('hierarchy') as HierarchyName;
+    return c.body(
+      (await revocation.ocsp(hierarchy, c.req.param('request'))) as Uint8Array<ArrayBuffer>,
+      200,
+      ocspHeaders(hierarchy),
+    );
+  });
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'openmyna issuing authority',
+      version: '0.1.0',
+      description: 'Registry, cards, provisioning, lifecycle, CRL and OCSP for the openmyna hierarchy.',
+    },
+  });
+  return app;
+}

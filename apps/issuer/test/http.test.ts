@@ -1,0 +1,229 @@
+import type { AddressInfo } from 'node:net';
+
+import { serve, type ServerType } from '@hono/node-server';
+import {
+  certIdFor,
+  encodeOcspRequest,
+  parseCertificate,
+  parseCrl,
+  parseOcspResponse,
+  SoftwareSigner,
+} from '@openmyna/pki';
+import { migrate } from '@openmyna/storage';
+import type { Kysely } from 'kysely';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { ENGINES, testDatabase, type TestDatabase } from '../../../test-support/databases.js';
+import { makeIssuerAuthorities, registryPerson, testRandom } from '../../../test-support/issuer-fixtures.js';
+import { createIssuerApp } from '../src/http/app.js';
+import {
+  ISSUER_MIGRATIONS,
+  issueCertificateDurably,
+  recordCard,
+  RevocationServices,
+  type IssuerContext,
+  type IssuerSchema,
+} from '../src/index.js';
+
+const TOKEN = 'test-admin-token';
+type Authorities = Awaited<ReturnType<typeof makeIssuerAuthorities>>;
+
+describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
+  let database: TestDatabase<IssuerSchema>;
+  let authorities: Authorities;
+  let context: IssuerContext;
+  let server: ServerType;
+  let base: string;
+  let logs: string[];
+  let clock = new Date('2026-11-27T03:00:00Z');
+
+  beforeAll(async () => {
+    database = await testDatabase<IssuerSchema>(engine);
+    await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
+    authorities = await makeIssuerAuthorities();
+    context = { db: database.db, clock: () => clock, randomBytes: testRandom };
+    logs = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
+    const app = createIssuerApp({
+      context,
+      revocation: new RevocationServices(context, authorities),
+      adminToken: TOKEN,
+      logger,
+    });
+    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await database.dispose();
+  });
+
+  const admin = (path: string, init: RequestInit = {}) =>
+    fetch(`${base}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers },
+    });
+  const ocsp = async (
+    hierarchy: 'signing' | 'authentication',
+    der: Uint8Array,
+    via: 'GET' | 'POST' = 'POST',
+    url = base,
+  ) => {
+    const certificate = parseCertificate(der);
+    const request = encodeOcspRequest([
+      certIdFor(certificate, parseCertificate(authorities[hierarchy].ca.certificate)),
+    ]);
+    const response =
+      via === 'POST'
+        ? await fetch(`${url}/ocsp/${hierarchy}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/ocsp-request' },
+            body: request as Uint8Array<ArrayBuffer>,
+          })
+        : await fetch(`${url}/ocsp/${hierarchy}/${encodeURIComponent(Buffer.from(request).toString('base64'))}`);
+    expect(response.headers.get('content-type')).toBe('application/ocsp-response');
+    return parseOcspResponse(new Uint8Array(await response.arrayBuffer())).basic!.responses[0]!.certStatus.status;
+  };
+
+  it('serves its OpenAPI 3.1 document, health and metrics', async () => {
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/admin/persons', '/admin/persons/{id}', '/crl/{hierarchy}/{partition}', '/healthz']),
+    );
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/issuer_http_requests_total\{route="\/healthz",status="200"\} 1/);
+  });
+
+  it('answers every error with one envelope and never echoes a rejected value', async () => {
+    const unauthorized = await fetch(`${base}/admin/persons/P0000001`);
+    expect(unauthorized.status).toBe(401);
+    expect(await unauthorized.json()).toEqual({
+      error: { code: 'ERR_UNAUTHORIZED', message: 'an admin bearer token is required' },
+    });
+    const wrongToken = await fetch(`${base}/admin/persons/P0000001`, { headers: { authorization: 'Bearer nope' } });
+    expect(wrongToken.status).toBe(401);
+    const { input } = registryPerson('http', 1);
+    const bad = await admin('/admin/persons', {
+      method: 'POST',
+      body: JSON.stringify({
+        ...input,
+        name: input.basicFourInfo.name,
+        address: input.basicFourInfo.address,
+        birthDate: '1980-02-17',
+        sex: '1',
+        photo: '',
+        myNumber: '12345678901X',
+      }),
+    });
+    expect(bad.status).toBe(400);
+    const body = await bad.text();
+    expect(JSON.parse(body)).toMatchObject({ error: { code: 'ERR_VALIDATION' } });
+    expect(body).not.toContain('12345678901X');
+    expect((await admin('/admin/persons/P7777777')).status).toBe(404);
+    expect(await (await fetch(`${base}/nope`)).json()).toEqual({
+      error: { code: 'ERR_NOT_FOUND', message: 'no such endpoint' },
+    });
+  });
+
+  it('registers a person, and an address change shows as revoked in OCSP and the next CRL', async () => {
+    const { input, holder } = registryPerson('http', 2);
+    const body = {
+      id: input.id,
+      name: input.basicFourInfo.name,
+      nameKana: input.nameKana,
+      address: input.basicFourInfo.address,
+      birthDate: '1980-02-17',
+      sex: input.basicFourInfo.sex,
+      myNumber: input.myNumber,
+      residentCode: input.residentCode,
+      municipalityCode: input.municipalityCode,
+      photo: Buffer.from(input.photo).toString('base64'),
+    };
+    const created = await admin('/admin/persons', { method: 'POST', body: JSON.stringify(body) });
+    expect(created.status).toBe(201);
+    expect((await admin('/admin/persons', { method: 'POST', body: JSON.stringify(body) })).status).toBe(409);
+    const view = (await (await admin(`/admin/persons/${input.id}`)).json()) as Record<string, unknown>;
+    expect(view).toMatchObject({ id: input.id, myNumberLast4: input.myNumber.slice(-4), version: 1 });
+    expect(JSON.stringify(view)).not.toContain(input.myNumber);
+
+    const card = await recordCard(context, { personId: input.id, expiresOn: '2035-01-01', actor: 'test' });
+    const key = await SoftwareSigner.generate();
+    const issue = (hierarchy: 'signing' | 'authentication') =>
+      issueCertificateDurably(context, {
+        ca: authorities[hierarchy].ca,
+        hierarchy,
+        request: {
+          profile: hierarchy === 'signing' ? 'jpki-signing' : 'jpki-authentication',
+          subjectPublicKeyInfo: key.publicKeyInfo,
+          holder,
+          issuedAt: clock,
+        },
+        holder: { personId: input.id, cardId: card },
+        actor: 'test',
+      });
+    const signing = await issue('signing');
+    const authentication = await issue('authentication');
+    expect(await ocsp('signing', signing)).toBe('good');
+    expect(await ocsp('signing', signing, 'GET')).toBe('good');
+    const partition = `${input.municipalityCode.slice(0, 5)}.crl`;
+    const before = parseCrl(new Uint8Array(await (await fetch(`${base}/crl/signing/${partition}`)).arrayBuffer()));
+    expect(before.revoked.size).toBe(0);
+
+    const patched = await admin(`/admin/persons/${input.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ address: '東京都千代田区永田町１－７－１', reason: '転居届' }),
+    });
+    expect(patched.status).toBe(200);
+    const { revoked } = (await patched.json()) as { revoked: string[] };
+    expect(revoked).toEqual([
+      parseCertificate(signing).serialNumber.reduce((hex, byte) => hex + byte.toString(16).padStart(2, '0'), ''),
+    ]);
+    // This instance invalidated its cache: OCSP says revoked at once; the auth certificate stays good.
+    expect(await ocsp('signing', signing)).toBe('revoked');
+    expect(await ocsp('authentication', authentication)).toBe('good');
+    // The next CRL (after the cache period) lists it, with a higher CRL number.
+    clock = new Date(clock.getTime() + 61_000);
+    const crlResponse = await fetch(`${base}/crl/signing/${partition}`);
+    expect(crlResponse.headers.get('cache-control')).toMatch(/max-age=\d+/);
+    const after = parseCrl(new Uint8Array(await crlResponse.arrayBuffer()));
+    expect([...after.revoked.keys()]).toEqual(revoked);
+    expect(after.crlNumber! > before.crlNumber!).toBe(true);
+
+    // Another instance over the same database sees it within 60 seconds.
+    const other = createIssuerApp({
+      context: { ...context, clock: () => clock },
+      revocation: new RevocationServices({ ...context, clock: () => clock }, authorities),
+      adminToken: TOKEN,
+      logger: pino({ level: 'silent' }),
+    });
+    const otherServer = serve({ fetch: other.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((resolve) => otherServer.once('listening', resolve));
+    const otherBase = `http://127.0.0.1:${(otherServer.address() as AddressInfo).port}`;
+    expect(await ocsp('authentication', authentication, 'POST', otherBase)).toBe('good');
+    const lost = await admin(`/admin/cards/${card}/lost`, {
+      method: 'POST',
+      body: JSON.stringify({ reason: '紛失届' }),
+    });
+    expect(((await lost.json()) as { revoked: string[] }).revoked).toHaveLength(1);
+    expect(await ocsp('authentication', authentication, 'POST', otherBase)).toBe('good');
+    clock = new Date(clock.getTime() + 60_001);
+    expect(await ocsp('authentication', authentication, 'POST', otherBase)).toBe('revoked');
+    await new Promise((resolve) => otherServer.close(resolve));
+  });
+
+  it('logs requests as JSON without bodies or secrets', () => {
+    const lines = logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.length).toBeGreaterThan(5);
+    expect(lines.every((line) => typeof line['route'] === 'string' || line['msg'] !== 'request')).toBe(true);
+    const { input } = registryPerson('http', 2);
+    expect(logs.join('\n')).not.toContain(input.myNumber);
+    expect(logs.join('\n')).not.toContain(TOKEN);
+  });
+});
