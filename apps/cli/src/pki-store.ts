@@ -169,3 +169,47 @@ export async function readJson<T>(path: string): Promise<T | undefined> {
     throw error;
   }
 }
+
+/** Creates both JPKI hierarchies (root CA and delegated OCSP responder each) under `<data>/pki`. */
+export async function initHierarchies(
+  dataDir: string,
+  baseUrl: string,
+  progress: (hierarchy: Hierarchy) => void = () => undefined,
+): Promise<void> {
+  const secret = await passphrase(dataDir, true);
+  const now = new Date();
+  for (const hierarchy of HIERARCHIES) {
+    progress(hierarchy);
+    const config = defaultConfig(hierarchy, baseUrl);
+    const caKey = await SoftwareSigner.generate();
+    const ca = await CertificateAuthority.createRoot({
+      config,
+      signer: caKey,
+      name: [
+        ['C', 'JP'],
+        ['O', 'openmyna'],
+        [
+          'OU',
+          hierarchy === 'signing' ? 'openmyna JPKI for digital signature' : 'openmyna JPKI for user authentication',
+        ],
+        ['OU', 'openmyna sandbox'],
+      ],
+      notBefore: now,
+      notAfter: new Date(now.getTime() + 20 * 365.25 * 86_400_000),
+    });
+    const responderKey = await SoftwareSigner.generate();
+    const ocsp = await ca.issueOcspResponder({
+      subjectPublicKeyInfo: responderKey.publicKeyInfo,
+      commonName: `openmyna ${hierarchy} OCSP responder`,
+      notBefore: now,
+      notAfter: new Date(now.getTime() + 2 * 365.25 * 86_400_000),
+    });
+    await saveHierarchy(dataDir, {
+      config,
+      ca: ca.certificate,
+      caKey: await caKey.exportEncrypted(secret),
+      ocsp,
+      ocspKey: await responderKey.exportEncrypted(secret),
+    });
+  }
+}

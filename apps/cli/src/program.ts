@@ -4,6 +4,7 @@ import { OpenMynaError } from '@openmyna/core';
 import { Command, CommanderError } from 'commander';
 
 import { registerCardCommands } from './commands/card.js';
+import { registerIssuerCommands } from './commands/issuer.js';
 import { registerMdocCommands } from './commands/mdoc.js';
 import { registerMyNumberCommands } from './commands/my-number.js';
 import { registerPersonCommands } from './commands/person.js';
@@ -45,6 +46,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerPkiCommands(program, io, (code) => (exitCode = code));
   registerCardCommands(program, io, (code) => (exitCode = code));
   registerMdocCommands(program, io, (code) => (exitCode = code));
+  registerIssuerCommands(program, io);
   program.addHelpText(
     'after',
     '\nExit codes: 0 success, 1 checked and invalid, 2 usage error, 3 failure while running, 4 valid but revocation status unknown.\nRun `openmyna <command> --help` for each command.',

@@ -117,10 +117,11 @@ describe('openmyna person generate', () => {
 });
 
 describe('openmyna sandbox up', () => {
-  it('creates the data directory with the demo population, then reuses it', async () => {
+  it('creates the data directory with the demo population and the issuer registry, then reuses it', async () => {
     const dir = tempDir();
-    const first = await run(['sandbox', 'up', '--data', 'data', '--persons', '12'], { cwd: dir });
-    expect(first.code).toBe(0);
+    const first = await run(['sandbox', 'up', '--data', 'data', '--persons', '12', '--no-serve'], { cwd: dir });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('Issuer registry: 12 persons registered');
     expect(first.stdout).toContain('Created a sandbox in ./data');
     expect(first.stdout).toContain('P0000000');
     expect(first.stdout).not.toMatch(/\d{12}/);
@@ -132,10 +133,12 @@ describe('openmyna sandbox up', () => {
       persons: 12,
     });
 
-    const again = await run(['sandbox', 'up', '--data', 'data', '--persons', '12'], { cwd: dir });
+    const again = await run(['sandbox', 'up', '--data', 'data', '--persons', '12', '--no-serve'], { cwd: dir });
     expect(again.stdout).toContain('Using the existing sandbox');
-    const resized = await run(['sandbox', 'up', '--data', 'data', '--persons', '5'], { cwd: dir });
+    expect(again.stdout).toContain('Issuer registry: up to date');
+    const resized = await run(['sandbox', 'up', '--data', 'data', '--persons', '5', '--no-serve'], { cwd: dir });
     expect(resized.stdout).toContain('Created a sandbox');
+    expect(resized.stdout).toContain('Issuer registry: 5 persons registered');
     expect(readdirSync(join(data, 'photos'))).toHaveLength(5);
   });
 });

@@ -5,7 +5,6 @@ import { resolve } from 'node:path';
 import { basicFourInfoOf, calendarDateInJapan, cardExpiryDate, generatePerson, parseIsoDate } from '@openmyna/core';
 import {
   CRL_REASON,
-  CertificateAuthority,
   derFromPemOrDer,
   fromPem,
   OcspResponder,
@@ -13,7 +12,6 @@ import {
   parseCrl,
   prepareCrl,
   signCrl,
-  SoftwareSigner,
   toPem,
   trustAnchor,
   validatePath,
@@ -28,14 +26,12 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { EXIT, type CliIo } from '../io.js';
 import { integerOption, personOption } from '../options.js';
 import {
-  defaultConfig,
+  initHierarchies,
   HIERARCHIES,
   loadAuthority,
   loadResponder,
-  passphrase,
   pkiDir,
   readRegistry,
-  saveHierarchy,
   writeRegistry,
 } from '../pki-store.js';
 
@@ -70,42 +66,9 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
         setExitCode(EXIT.failure);
         return;
       }
-      const secret = await passphrase(dir, true);
-      const now = new Date();
-      for (const hierarchy of HIERARCHIES) {
-        io.stderr.write(`creating the ${hierarchy} hierarchy…\n`);
-        const config = defaultConfig(hierarchy, flags.baseUrl);
-        const caKey = await SoftwareSigner.generate();
-        const ca = await CertificateAuthority.createRoot({
-          config,
-          signer: caKey,
-          name: [
-            ['C', 'JP'],
-            ['O', 'openmyna'],
-            [
-              'OU',
-              hierarchy === 'signing' ? 'openmyna JPKI for digital signature' : 'openmyna JPKI for user authentication',
-            ],
-            ['OU', 'openmyna sandbox'],
-          ],
-          notBefore: now,
-          notAfter: new Date(now.getTime() + 20 * 365.25 * 86_400_000),
-        });
-        const responderKey = await SoftwareSigner.generate();
-        const ocsp = await ca.issueOcspResponder({
-          subjectPublicKeyInfo: responderKey.publicKeyInfo,
-          commonName: `openmyna ${hierarchy} OCSP responder`,
-          notBefore: now,
-          notAfter: new Date(now.getTime() + 2 * 365.25 * 86_400_000),
-        });
-        await saveHierarchy(dir, {
-          config,
-          ca: ca.certificate,
-          caKey: await caKey.exportEncrypted(secret),
-          ocsp,
-          ocspKey: await responderKey.exportEncrypted(secret),
-        });
-      }
+      await initHierarchies(dir, flags.baseUrl, (hierarchy) =>
+        io.stderr.write(`creating the ${hierarchy} hierarchy…\n`),
+      );
       await writeRegistry(dir, { certificates: [], crlNumbers: {} });
       io.stdout.write(`Created the signing and authentication CAs in ${pkiDir(dir)}\n`);
     });

@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 
 import {
   ageOn,
+  basicFourInfoOf,
   DEFAULT_POPULATION_DATE,
   formatWareki,
   generatePopulation,
@@ -10,10 +12,15 @@ import {
   renderFacePhoto,
   SEX_CODES,
 } from '@openmyna/core';
+import { createPerson, ISSUER_MIGRATIONS, type IssuerSchema } from '@openmyna/issuer';
+import { migrate, openDatabase } from '@openmyna/storage';
 import type { Command } from 'commander';
+import type { Kysely } from 'kysely';
 
 import { type CliIo, maskMyNumber } from '../io.js';
 import { integerOption } from '../options.js';
+import { startIssuer } from '../issuer-service.js';
+import { initHierarchies, pkiDir, readJson } from '../pki-store.js';
 import { writePopulationFile } from './person.js';
 
 /** What `sandbox up` records about a data directory, in `sandbox.json`. */
@@ -58,8 +65,7 @@ export async function sandboxUp(options: SandboxOptions, io: CliIo): Promise<San
       'Demo persons (synthetic; My Numbers masked):',
       ...demoLines(manifest),
       '',
-      'The issuer, verifier, web wallet and RP demo are not part of this release yet; this command',
-      'prepares their data directory. Generate more persons with `openmyna person generate --help`.',
+      'Generate more persons with `openmyna person generate --help`.',
       '',
     ].join('\n'),
   );
@@ -70,6 +76,9 @@ async function createSandbox(options: SandboxOptions, io: CliIo): Promise<Sandbo
   // A different seed or size starts over: the manifest goes first, so a stopped run is redone.
   await rm(join(options.dataDir, 'sandbox.json'), { force: true });
   await rm(join(options.dataDir, 'photos'), { recursive: true, force: true });
+  // The issuer's registry was seeded from the old population: it starts over too.
+  for (const file of ['issuer.db', 'issuer.db-wal', 'issuer.db-shm'])
+    await rm(join(options.dataDir, file), { force: true });
   await mkdir(join(options.dataDir, 'photos'), { recursive: true });
   const populationPath = join(options.dataDir, 'population.jsonl');
   await writePopulationFile(populationPath, { seed: options.seed, count: options.persons }, io);
@@ -117,6 +126,54 @@ interface UpFlags {
   data: string;
   seed: string;
   persons: number;
+  serve: boolean;
+  issuerPort: number;
+}
+
+/**
+ * Prepares the issuing authority: the two JPKI hierarchies on first run, and the demo population in
+ * its registry (persons already registered are left as they are).
+ */
+export async function prepareIssuer(
+  dataDir: string,
+  manifest: SandboxManifest,
+  issuerUrl: string,
+  io: CliIo,
+): Promise<number> {
+  if (!(await readJson(join(pkiDir(dataDir), 'signing', 'config.json')))) {
+    await initHierarchies(dataDir, issuerUrl, (hierarchy) => io.stderr.write(`creating the ${hierarchy} hierarchy…\n`));
+  }
+  const database = openDatabase<IssuerSchema>(join(dataDir, 'issuer.db'));
+  try {
+    await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
+    const context = {
+      db: database.db,
+      clock: () => new Date(),
+      randomBytes: (length: number) => new Uint8Array(randomBytes(length)),
+    };
+    const existing = new Set((await database.db.selectFrom('persons').select('id').execute()).map((row) => row.id));
+    let added = 0;
+    for (const person of generatePopulation({ seed: manifest.seed }, manifest.persons)) {
+      if (existing.has(person.id)) continue;
+      await createPerson(
+        context,
+        {
+          id: person.id,
+          basicFourInfo: basicFourInfoOf(person),
+          nameKana: person.nameKana,
+          myNumber: person.myNumber,
+          residentCode: person.residentCode,
+          municipalityCode: person.municipalityCode,
+          photo: new Uint8Array(await readFile(join(dataDir, 'photos', `${person.id}.jpg`))),
+        },
+        'sandbox',
+      );
+      added++;
+    }
+    return added;
+  } finally {
+    await database.close();
+  }
 }
 
 /** `openmyna sandbox up` */
@@ -130,10 +187,38 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
     .option('--data <dir>', 'data directory', './.openmyna')
     .option('--seed <seed>', 'seed of the demo population', 'openmyna-sandbox')
     .option('--persons <n>', 'size of the demo population', integerOption('--persons', 1, 100_000), 100)
+    .option('--issuer-port <port>', 'port of the issuing authority', integerOption('--issuer-port', 0, 65535), 8080)
+    .option('--no-serve', 'prepare everything, start nothing')
     .action(async (flags: UpFlags) => {
-      await sandboxUp(
-        { dataDir: resolve(io.cwd, flags.data), seed: flags.seed, persons: flags.persons, now: new Date() },
-        io,
+      const dataDir = resolve(io.cwd, flags.data);
+      const manifest = await sandboxUp({ dataDir, seed: flags.seed, persons: flags.persons, now: new Date() }, io);
+      const issuerUrl = `http://127.0.0.1:${flags.issuerPort}`;
+      const added = await prepareIssuer(dataDir, manifest, issuerUrl, io);
+      io.stdout.write(
+        `Issuer registry: ${added ? `${added} persons registered` : 'up to date'} (${displayPath(io, join(dataDir, 'issuer.db'))})\n`,
       );
+      if (!flags.serve) return;
+      const issuer = await startIssuer({
+        dataDir,
+        host: '127.0.0.1',
+        port: flags.issuerPort,
+        logTo: { file: join(dataDir, 'logs', 'issuer.log') },
+      });
+      io.stdout.write(
+        [
+          '',
+          'Running (Ctrl-C stops):',
+          `  issuer       ${issuer.url}  (OpenAPI ${issuer.url}/openapi.json, OCSP ${issuer.url}/ocsp/{signing|authentication}, CRL ${issuer.url}/crl/…)`,
+          `  admin token  in ${displayPath(io, join(dataDir, 'issuer', 'admin-token.json'))}; logs in ${displayPath(io, join(dataDir, 'logs', 'issuer.log'))}`,
+          '',
+          'Virtual cards, provisioning, the verifier, the web wallet and the RP demo join in the coming releases.',
+          '',
+        ].join('\n'),
+      );
+      await new Promise<void>((done) => {
+        const stop = () => void issuer.close().then(done);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     });
 }

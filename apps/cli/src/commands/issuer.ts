@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+
+import type { Command } from 'commander';
+
+import { type CliIo } from '../io.js';
+import { startIssuer } from '../issuer-service.js';
+import { integerOption } from '../options.js';
+
+/** `openmyna issuer serve` */
+export function registerIssuerCommands(program: Command, io: CliIo): void {
+  const issuer = program
+    .command('issuer')
+    .description('the issuing authority service (registry, lifecycle, CRL and OCSP)');
+  issuer
+    .command('serve')
+    .description(
+      "run the issuing authority over the data directory's CAs (create them with `openmyna pki init`); Ctrl-C stops",
+    )
+    .option('--data <dir>', 'data directory with the CAs', './.openmyna')
+    .option('--db <url>', 'postgres://… or a SQLite file (default: <data>/issuer.db)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port', integerOption('--port', 0, 65535), 8080)
+    .addHelpText(
+      'after',
+      '\nThe admin API wants `Authorization: Bearer <token>`: OPENMYNA_ADMIN_TOKEN, or the token in <data>/issuer/admin-token.json.\nLogs are JSON lines on standard output; the OpenAPI document is at /openapi.json.',
+    )
+    .action(async (flags: { data: string; db?: string; host: string; port: number }) => {
+      const running = await startIssuer({
+        dataDir: resolve(io.cwd, flags.data),
+        ...(flags.db ? { db: flags.db } : {}),
+        host: flags.host,
+        port: flags.port,
+        logTo: 'stdout',
+      });
+      io.stderr.write(
+        `openmyna issuer on ${running.url} (database ${running.database.location}; OpenAPI at ${running.url}/openapi.json)\n`,
+      );
+      await new Promise<void>((done) => {
+        const stop = () => void running.close().then(done);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+import { serve, type ServerType } from '@hono/node-server';
+import {
+  abandonUnfinished,
+  createIssuerApp,
+  ISSUER_MIGRATIONS,
+  RevocationServices,
+  type IssuerContext,
+  type IssuerSchema,
+} from '@openmyna/issuer';
+import { migrate, openDatabase, type OpenedDatabase } from '@openmyna/storage';
+import type { Kysely } from 'kysely';
+import pino, { type Logger } from 'pino';
+
+import { loadAuthority, loadResponder, readJson, writeAtomically } from './pki-store.js';
+
+/** Options of {@link startIssuer}. */
+export interface IssuerServiceOptions {
+  readonly dataDir: string;
+  /** `postgres://…` or a SQLite path; default `<data>/issuer.db`. */
+  readonly db?: string;
+  readonly host: string;
+  readonly port: number;
+  /** Where logs go: `{ file }`, or standard output. */
+  readonly logTo: { readonly file: string } | 'stdout';
+}
+
+export interface RunningIssuer {
+  readonly url: string;
+  readonly database: OpenedDatabase<IssuerSchema>;
+  readonly context: IssuerContext;
+  readonly adminToken: string;
+  close(): Promise<void>;
+}
+
+/** The admin bearer token: OPENMYNA_ADMIN_TOKEN, else `<data>/issuer/admin-token.json` (created, mode 0600). */
+async function adminToken(dataDir: string): Promise<string> {
+  const fromEnvironment = process.env['OPENMYNA_ADMIN_TOKEN'];
+  if (fromEnvironment) return fromEnvironment;
+  const path = join(dataDir, 'issuer', 'admin-token.json');
+  const stored = await readJson<{ token: string }>(path);
+  if (stored) return stored.token;
+  const token = randomBytes(24).toString('base64url');
+  await mkdir(join(dataDir, 'issuer'), { recursive: true });
+  await writeAtomically(path, JSON.stringify({ token }) + '\n');
+  await chmod(path, 0o600);
+  return token;
+}
+
+/**
+ * Starts the issuing authority over the data directory's CAs: migrates the database, marks
+ * certificates a crash left half-issued as abandoned, and serves the HTTP API.
+ */
+export async function startIssuer(options: IssuerServiceOptions): Promise<RunningIssuer> {
+  const authorities = {
+    signing: await loadAuthorityWithResponder(options.dataDir, 'signing'),
+    authentication: await loadAuthorityWithResponder(options.dataDir, 'authentication'),
+  };
+  const database = openDatabase<IssuerSchema>(options.db ?? join(options.dataDir, 'issuer.db'));
+  await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
+  const context: IssuerContext = {
+    db: database.db,
+    clock: () => new Date(),
+    randomBytes: (length) => new Uint8Array(randomBytes(length)),
+  };
+  // Any certificate still `prepared` now was left by a process that died between storing and recording.
+  await abandonUnfinished(context, new Date());
+  const logger: Logger =
+    options.logTo === 'stdout'
+      ? pino({ name: 'openmyna-issuer' })
+      : pino({ name: 'openmyna-issuer' }, pino.destination({ dest: options.logTo.file, mkdir: true, sync: false }));
+  const token = await adminToken(options.dataDir);
+  const app = createIssuerApp({
+    context,
+    revocation: new RevocationServices(context, authorities),
+    adminToken: token,
+    logger,
+  });
+  const server: ServerType = serve({ fetch: app.fetch, port: options.port, hostname: options.host });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${options.host}:${port}`,
+    database,
+    context,
+    adminToken: token,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await database.close();
+      logger.flush();
+    },
+  };
+}
+
+async function loadAuthorityWithResponder(dataDir: string, hierarchy: 'signing' | 'authentication') {
+  const responder = await loadResponder(dataDir, hierarchy);
+  return {
+    ca: await loadAuthority(dataDir, hierarchy),
+    responderCertificate: responder.certificate,
+    responderSigner: responder.signer,
+  };
+}
