@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { basicFourInfoOf, generatePerson, parseIsoDate } from '@openmyna/core';
 import { SoftwareSigner, type CertificateAuthority } from '@openmyna/pki';
 
-import { makeAuthority } from './authorities.js';
+import { makeAuthority, makeKenhojoIssuer, makeKenkakuIssuer } from './authorities.js';
 
 /** Both JPKI hierarchies with delegated OCSP responders, as the issuer service runs them. */
 export async function makeIssuerAuthorities(): Promise<
@@ -51,3 +51,17 @@ export function registryPerson(seed: string, index: number) {
 }
 
 export const testRandom = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
+
+/** 入力補助 and 券面 issuers for every municipality (one key each), and the CA keys that verify them. */
+export async function makeCardFaceIssuers() {
+  const kenhojo = await makeKenhojoIssuer();
+  const kenkaku = await makeKenkakuIssuer();
+  return {
+    cardFace: {
+      kenhojo: () =>
+        Promise.resolve({ signer: kenhojo.issuer, keyId: kenhojo.keyId, cvCertificate: kenhojo.cvCertificate }),
+      kenkaku: () => Promise.resolve({ key: kenkaku.key, keyId: kenkaku.keyId, cvCertificate: kenkaku.cvCertificate }),
+    },
+    caKeys: new Map([...kenhojo.caKeys, ...kenkaku.caKeys]),
+  };
+}

@@ -8,7 +8,6 @@ import {
   abandonUnfinished,
   createIssuerApp,
   ISSUER_MIGRATIONS,
-  RevocationServices,
   type IssuerContext,
   type IssuerSchema,
 } from '@openmyna/issuer';
@@ -16,6 +15,7 @@ import { migrate, openDatabase, type OpenedDatabase } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
 
+import { kenhojoIssuer, kenkakuIssuer } from './card-face-store.js';
 import { loadAuthority, loadResponder, readJson, writeAtomically } from './pki-store.js';
 
 /** Options of {@link startIssuer}. */
@@ -76,7 +76,11 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
   const token = await adminToken(options.dataDir);
   const app = createIssuerApp({
     context,
-    revocation: new RevocationServices(context, authorities),
+    authorities,
+    cardFace: {
+      kenhojo: (code) => kenhojoIssuer(options.dataDir, code),
+      kenkaku: (code) => kenkakuIssuer(options.dataDir, code),
+    },
     adminToken: token,
     logger,
   });

@@ -122,6 +122,12 @@ describe('openmyna sandbox up', () => {
     const first = await run(['sandbox', 'up', '--data', 'data', '--persons', '12', '--no-serve'], { cwd: dir });
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain('Issuer registry: 12 persons registered');
+    expect(first.stdout).toMatch(/P0000000 {2}\.\/data\/cards\/P0000000\.json {2}セキュリティコード \d{4}/);
+    const dump = await run(
+      ['card', 'dump', '--data', 'data', '--card', 'data/cards/P0000001.json', '--auth-pin', '1234'],
+      { cwd: dir },
+    );
+    expect(dump.code, dump.stdout + dump.stderr).toBe(0);
     expect(first.stdout).toContain('Created a sandbox in ./data');
     expect(first.stdout).toContain('P0000000');
     expect(first.stdout).not.toMatch(/\d{12}/);

@@ -28,3 +28,4 @@ export {
   type HierarchyAuthority,
 } from './revocation-services.js';
 export { createIssuerApp, type IssuerAppOptions } from './http/app.js';
+export { issueCard, type CardFaceIssuers, type IssuedCard } from './cards.js';

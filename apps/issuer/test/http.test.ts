@@ -9,29 +9,48 @@ import {
   parseOcspResponse,
   SoftwareSigner,
 } from '@openmyna/pki';
+import {
+  inProcessTransport,
+  JpkiReader,
+  KenhojoReader,
+  MemoryRetryCounterStore,
+  openVirtualCard,
+  verifyKenhojoRecords,
+  type CardRsaPublicKey,
+  type VirtualCardDocument,
+} from '@openmyna/card';
+import { renderFacePhoto } from '@openmyna/core';
 import { migrate } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ENGINES, testDatabase, type TestDatabase } from '../../../test-support/databases.js';
-import { makeIssuerAuthorities, registryPerson, testRandom } from '../../../test-support/issuer-fixtures.js';
+import {
+  makeCardFaceIssuers,
+  makeIssuerAuthorities,
+  registryPerson,
+  testRandom,
+} from '../../../test-support/issuer-fixtures.js';
 import { createIssuerApp } from '../src/http/app.js';
 import {
   ISSUER_MIGRATIONS,
   issueCertificateDurably,
   recordCard,
-  RevocationServices,
+  type CardFaceIssuers,
   type IssuerContext,
   type IssuerSchema,
 } from '../src/index.js';
 
 const TOKEN = 'test-admin-token';
+const registryPhoto = renderFacePhoto({ faceSeed: 5, sex: '1', age: 50 });
 type Authorities = Awaited<ReturnType<typeof makeIssuerAuthorities>>;
 
 describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
   let database: TestDatabase<IssuerSchema>;
   let authorities: Authorities;
+  let cardFace: CardFaceIssuers;
+  let caKeys: Map<string, CardRsaPublicKey>;
   let context: IssuerContext;
   let server: ServerType;
   let base: string;
@@ -45,9 +64,11 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
     context = { db: database.db, clock: () => clock, randomBytes: testRandom };
     logs = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
+    ({ cardFace, caKeys } = await makeCardFaceIssuers());
     const app = createIssuerApp({
       context,
-      revocation: new RevocationServices(context, authorities),
+      authorities,
+      cardFace,
       adminToken: TOKEN,
       logger,
     });
@@ -199,7 +220,8 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
     // Another instance over the same database sees it within 60 seconds.
     const other = createIssuerApp({
       context: { ...context, clock: () => clock },
-      revocation: new RevocationServices({ ...context, clock: () => clock }, authorities),
+      authorities,
+      cardFace,
       adminToken: TOKEN,
       logger: pino({ level: 'silent' }),
     });
@@ -216,6 +238,75 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
     clock = new Date(clock.getTime() + 60_001);
     expect(await ocsp('authentication', authentication, 'POST', otherBase)).toBe('revoked');
     await new Promise((resolve) => otherServer.close(resolve));
+  });
+
+  it('issues a virtual card whose certificates are on record, answer OCSP, and end with the card', async () => {
+    const { input } = registryPerson('http', 5);
+    await admin('/admin/persons', {
+      method: 'POST',
+      body: JSON.stringify({
+        id: input.id,
+        name: input.basicFourInfo.name,
+        nameKana: input.nameKana,
+        address: input.basicFourInfo.address,
+        birthDate: '1975-05-05',
+        sex: input.basicFourInfo.sex,
+        myNumber: input.myNumber,
+        residentCode: input.residentCode,
+        municipalityCode: input.municipalityCode,
+        photo: Buffer.from(registryPhoto).toString('base64'),
+      }),
+    });
+    const badPins = await admin(`/admin/persons/${input.id}/cards`, {
+      method: 'POST',
+      body: JSON.stringify({ authenticationPin: '12', signingPassword: 'OPENMYNA1', kenhojoPin: '1234' }),
+    });
+    expect(badPins.status).toBe(400);
+    expect(await badPins.text()).not.toContain('OPENMYNA1');
+    const response = await admin(`/admin/persons/${input.id}/cards`, {
+      method: 'POST',
+      body: JSON.stringify({ authenticationPin: '1234', signingPassword: 'OPENMYNA1', kenhojoPin: '5678' }),
+    });
+    expect(response.status, await response.clone().text()).toBe(201);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const issued = (await response.json()) as {
+      cardId: string;
+      passphrase: string;
+      securityCode: string;
+      card: VirtualCardDocument;
+    };
+    expect(issued.securityCode).toMatch(/^\d{4}$/);
+
+    // The card opens with its passphrase and reads like a card; its certificates are the registry's.
+    const card = await openVirtualCard({
+      document: issued.card,
+      passphrase: issued.passphrase,
+      store: () => new MemoryRetryCounterStore(),
+    });
+    const jpki = new JpkiReader(inProcessTransport(card));
+    await jpki.select();
+    const authentication = await jpki.readCertificate('authentication');
+    const rows = await database.db
+      .selectFrom('certificates')
+      .select(['serial', 'status', 'hierarchy'])
+      .where('card_id', '=', issued.cardId)
+      .execute();
+    expect(rows.map((row) => row.hierarchy).sort()).toEqual(['authentication', 'signing']);
+    expect(rows.every((row) => row.status === 'issued')).toBe(true);
+    expect(await ocsp('authentication', authentication)).toBe('good');
+    const kenhojo = new KenhojoReader(inProcessTransport(card));
+    await kenhojo.select();
+    await kenhojo.verify('pin', '5678');
+    const records = {
+      myNumberFile: await kenhojo.readMyNumberFile(),
+      basicFourInfoFile: await kenhojo.readBasicFourInfoFile(),
+      integrityRecord: await kenhojo.readIntegrityRecord(),
+      cvCertificate: await kenhojo.readCvCertificate(),
+    };
+    expect(verifyKenhojoRecords(records, caKeys).status).toBe('valid');
+
+    await admin(`/admin/cards/${issued.cardId}/lost`, { method: 'POST', body: JSON.stringify({ reason: '紛失届' }) });
+    expect(await ocsp('authentication', authentication)).toBe('revoked');
   });
 
   it('logs requests as JSON without bodies or secrets', () => {

@@ -16,6 +16,7 @@ import {
   readRsaPublicKey,
   sealWithPassphrase,
   type CertificateAuthority,
+  type EndEntityRequest,
   type PassphraseBox,
   type Signer,
 } from '@openmyna/pki';
@@ -128,6 +129,11 @@ export interface VirtualCardIssue {
   };
   readonly pins: CardPins;
   readonly passphrase: string;
+  /**
+   * Issues one certificate. Defaults to the CA's `issueEndEntity`; the issuer service passes its durable
+   * issuance, which records the to-be-signed certificate before the CA key signs it.
+   */
+  readonly certify?: (hierarchy: 'signing' | 'authentication', request: EndEntityRequest) => Promise<Uint8Array>;
   /** PBKDF2 work for the sealed secrets (tests lower it). */
   readonly iterations?: number;
 }
@@ -150,8 +156,12 @@ export async function issueVirtualCard(input: VirtualCardIssue): Promise<Virtual
     municipality: person.municipality,
     cardExpiry: input.cardExpiry,
   };
+  const certify =
+    input.certify ??
+    ((hierarchy: 'signing' | 'authentication', request: EndEntityRequest) =>
+      (hierarchy === 'signing' ? input.signingCa : input.authenticationCa).issueEndEntity(request));
   const authentication = await SoftwareCardKey.generate();
-  const authenticationCertificate = await input.authenticationCa.issueEndEntity({
+  const authenticationCertificate = await certify('authentication', {
     profile: 'jpki-authentication',
     subjectPublicKeyInfo: authentication.publicKeyInfo,
     holder,
@@ -162,7 +172,7 @@ export async function issueVirtualCard(input: VirtualCardIssue): Promise<Virtual
       ? await SoftwareCardKey.generate()
       : undefined;
   const signingCertificate = signing
-    ? await input.signingCa.issueEndEntity({
+    ? await certify('signing', {
         profile: 'jpki-signing',
         subjectPublicKeyInfo: signing.publicKeyInfo,
         holder,

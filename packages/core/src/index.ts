@@ -87,3 +87,4 @@ export {
 } from './population/synthetic-person.js';
 export { computeResidentCodeCheckDigit, validateResidentCodeFormat } from './population/resident-code.js';
 export { FACE_PHOTO_HEIGHT, FACE_PHOTO_WIDTH, renderFacePhoto, type FaceFeatures } from './population/face-photo.js';
+export { placeOfMunicipality } from './population/municipalities.js';

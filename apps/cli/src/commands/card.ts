@@ -48,7 +48,7 @@ import { integerOption, personOption } from '../options.js';
 import { loadAuthority, passphrase, writeAtomically } from '../pki-store.js';
 
 /** Demo defaults for a sandbox card; real PINs are chosen by the holder (`--auth-pin` …). */
-const DEMO_PINS: CardPins = { authentication: '1234', signing: 'OPENMYNA1', kenhojo: '1234' };
+export const DEMO_PINS: CardPins = { authentication: '1234', signing: 'OPENMYNA1', kenhojo: '1234' };
 
 /** `openmyna card …` */
 export function registerCardCommands(program: Command, io: CliIo, setExitCode: (code: number) => void): void {

@@ -12,7 +12,7 @@ import {
   renderFacePhoto,
   SEX_CODES,
 } from '@openmyna/core';
-import { createPerson, ISSUER_MIGRATIONS, type IssuerSchema } from '@openmyna/issuer';
+import { createPerson, issueCard, ISSUER_MIGRATIONS, type IssuerContext, type IssuerSchema } from '@openmyna/issuer';
 import { migrate, openDatabase } from '@openmyna/storage';
 import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
@@ -20,7 +20,9 @@ import type { Kysely } from 'kysely';
 import { type CliIo, maskMyNumber } from '../io.js';
 import { integerOption } from '../options.js';
 import { startIssuer } from '../issuer-service.js';
-import { initHierarchies, pkiDir, readJson } from '../pki-store.js';
+import { kenhojoIssuer, kenkakuIssuer } from '../card-face-store.js';
+import { initHierarchies, loadAuthority, passphrase, pkiDir, readJson, writeAtomically } from '../pki-store.js';
+import { DEMO_PINS } from './card.js';
 import { writePopulationFile } from './person.js';
 
 /** What `sandbox up` records about a data directory, in `sandbox.json`. */
@@ -139,7 +141,7 @@ export async function prepareIssuer(
   manifest: SandboxManifest,
   issuerUrl: string,
   io: CliIo,
-): Promise<number> {
+): Promise<{ added: number; cards: { personId: string; file: string; securityCode: string }[] }> {
   if (!(await readJson(join(pkiDir(dataDir), 'signing', 'config.json')))) {
     await initHierarchies(dataDir, issuerUrl, (hierarchy) => io.stderr.write(`creating the ${hierarchy} hierarchy…\n`));
   }
@@ -170,10 +172,48 @@ export async function prepareIssuer(
       );
       added++;
     }
-    return added;
+    const cards = await issueDemoCards(dataDir, manifest, context, io);
+    return { added, cards };
   } finally {
     await database.close();
   }
+}
+
+/** Virtual cards for the demo persons shown, with the demo PINs, under `<data>/cards` (once). */
+async function issueDemoCards(
+  dataDir: string,
+  manifest: SandboxManifest,
+  context: IssuerContext,
+  io: CliIo,
+): Promise<{ personId: string; file: string; securityCode: string }[]> {
+  await mkdir(join(dataDir, 'cards'), { recursive: true });
+  const issued: { personId: string; file: string; securityCode: string }[] = [];
+  const authorities = {
+    signing: await loadAuthority(dataDir, 'signing'),
+    authentication: await loadAuthority(dataDir, 'authentication'),
+  };
+  const secret = await passphrase(dataDir, true);
+  for (const person of generatePopulation({ seed: manifest.seed }, Math.min(DEMO_PERSONS_SHOWN, manifest.persons))) {
+    const file = join(dataDir, 'cards', `${person.id}.json`);
+    const existing = await readJson<{ securityCode?: string }>(`${file.slice(0, -5)}.code.json`);
+    if (existing?.securityCode && (await readJson(file))) {
+      issued.push({ personId: person.id, file, securityCode: existing.securityCode });
+      continue;
+    }
+    io.stderr.write(`issuing a virtual card to ${person.id}…\n`);
+    const card = await issueCard(context, {
+      personId: person.id,
+      authorities,
+      cardFace: { kenhojo: (code) => kenhojoIssuer(dataDir, code), kenkaku: (code) => kenkakuIssuer(dataDir, code) },
+      pins: DEMO_PINS,
+      actor: 'sandbox',
+      passphrase: secret,
+    });
+    await writeAtomically(file, JSON.stringify(card.document, null, 2) + '\n');
+    await writeAtomically(`${file.slice(0, -5)}.code.json`, JSON.stringify({ securityCode: card.securityCode }) + '\n');
+    issued.push({ personId: person.id, file, securityCode: card.securityCode });
+  }
+  return issued;
 }
 
 /** `openmyna sandbox up` */
@@ -193,9 +233,18 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
       const dataDir = resolve(io.cwd, flags.data);
       const manifest = await sandboxUp({ dataDir, seed: flags.seed, persons: flags.persons, now: new Date() }, io);
       const issuerUrl = `http://127.0.0.1:${flags.issuerPort}`;
-      const added = await prepareIssuer(dataDir, manifest, issuerUrl, io);
+      const { added, cards } = await prepareIssuer(dataDir, manifest, issuerUrl, io);
       io.stdout.write(
-        `Issuer registry: ${added ? `${added} persons registered` : 'up to date'} (${displayPath(io, join(dataDir, 'issuer.db'))})\n`,
+        [
+          `Issuer registry: ${added ? `${added} persons registered` : 'up to date'} (${displayPath(io, join(dataDir, 'issuer.db'))})`,
+          '',
+          `Virtual cards (demo PINs: 利用者証明用 ${DEMO_PINS.authentication}, 署名用 ${DEMO_PINS.signing}, 券面事項入力補助用 ${DEMO_PINS.kenhojo}):`,
+          ...cards.map(
+            (card) => `  ${card.personId}  ${displayPath(io, card.file)}  セキュリティコード ${card.securityCode}`,
+          ),
+          `Read one with \`openmyna card dump --data ${displayPath(io, dataDir)} --card <file> --auth-pin ${DEMO_PINS.authentication}\`.`,
+          '',
+        ].join('\n'),
       );
       if (!flags.serve) return;
       const issuer = await startIssuer({
@@ -211,7 +260,7 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
           `  issuer       ${issuer.url}  (OpenAPI ${issuer.url}/openapi.json, OCSP ${issuer.url}/ocsp/{signing|authentication}, CRL ${issuer.url}/crl/…)`,
           `  admin token  in ${displayPath(io, join(dataDir, 'issuer', 'admin-token.json'))}; logs in ${displayPath(io, join(dataDir, 'logs', 'issuer.log'))}`,
           '',
-          'Virtual cards, provisioning, the verifier, the web wallet and the RP demo join in the coming releases.',
+          'Phone provisioning, the verifier, the web wallet and the RP demo join in the coming releases.',
           '',
         ].join('\n'),
       );

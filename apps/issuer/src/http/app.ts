@@ -8,13 +8,17 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 
 import type { IssuerContext } from '../context.js';
 import { createPerson, endCard, getPerson, updatePerson } from '../registry.js';
-import type { RevocationServices } from '../revocation-services.js';
+import { issueCard, type CardFaceIssuers } from '../cards.js';
+import { RevocationServices, type HierarchyAuthority } from '../revocation-services.js';
 import type { HierarchyName } from '../storage/schema.js';
 import { errorResponse, handleError } from './error-envelope.js';
 
 export interface IssuerAppOptions {
   readonly context: IssuerContext;
-  readonly revocation: RevocationServices;
+  /** Both JPKI hierarchies, each with its delegated OCSP responder. */
+  readonly authorities: Record<HierarchyName, HierarchyAuthority>;
+  /** The municipalities' 入力補助 and 券面 record issuers. */
+  readonly cardFace: CardFaceIssuers;
   /** Bearer token of the registry administrators. */
   readonly adminToken: string;
   readonly logger: Logger;
@@ -93,7 +97,8 @@ function tokenMatches(header: string | undefined, token: string): boolean {
  * hierarchies, health and Prometheus metrics, and its OpenAPI 3.1 document at `/openapi.json`.
  */
 export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
-  const { context, revocation, logger } = options;
+  const { context, logger } = options;
+  const revocation = new RevocationServices(context, options.authorities);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -261,6 +266,70 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
       const { revoked } = await updatePerson(context, c.req.valid('param').id, definedChanges, 'admin', reason);
       revocation.invalidate('signing', revoked);
       return c.json({ revoked }, 200);
+    },
+  );
+
+  const Pin = z.string().regex(/^\d{4}$/);
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/admin/persons/{id}/cards',
+      security: [{ admin: [] }],
+      description:
+        'Issues a virtual My Number Card: JPKI certificates (each stored before it is signed), 入力補助 and 券面 records. The response carries the card file and the passphrase that opens it, once.',
+      request: {
+        params: z.object({ id: PersonId }),
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  authenticationPin: Pin,
+                  signingPassword: z.string().regex(/^(?=.*[A-Z])(?=.*\d)[A-Z\d]{6,16}$/),
+                  kenhojoPin: Pin,
+                })
+                .openapi('CardPins'),
+            },
+          },
+        },
+      },
+      responses: {
+        201: {
+          description: 'The card file (openmyna-card/1), its passphrase and the printed security code',
+          content: {
+            'application/json': {
+              schema: z.object({
+                cardId: z.string(),
+                passphrase: z.string(),
+                securityCode: z.string(),
+                card: z.record(z.string(), z.unknown()),
+              }),
+            },
+          },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const pins = c.req.valid('json');
+      const issued = await issueCard(context, {
+        personId: c.req.valid('param').id,
+        authorities: { signing: options.authorities.signing.ca, authentication: options.authorities.authentication.ca },
+        cardFace: options.cardFace,
+        pins: { authentication: pins.authenticationPin, signing: pins.signingPassword, kenhojo: pins.kenhojoPin },
+        actor: 'admin',
+      });
+      c.header('cache-control', 'no-store');
+      return c.json(
+        {
+          cardId: issued.cardId,
+          passphrase: issued.passphrase,
+          securityCode: issued.securityCode,
+          card: issued.document as unknown as Record<string, unknown>,
+        },
+        201,
+      );
     },
   );
 

@@ -263,3 +263,22 @@ export const BUILDING_NAMES: readonly string[] = [
   'フォレストヒルズ',
   'シティハウス',
 ];
+
+const NAMES = new Map(MUNICIPALITIES.map(([code, name]) => [code, name]));
+
+/**
+ * 都道府県 and 市区町村 names of a 5-digit municipality code, for certificate subjects. The
+ * municipality name is known for the municipalities of the synthetic population; others get the code.
+ *
+ * @example
+ * ```ts
+ * placeOfMunicipality('13221'); // { prefecture: '東京都', municipality: '13221' }
+ * ```
+ */
+export function placeOfMunicipality(code: string): { prefecture: string; municipality: string } {
+  const five = code.slice(0, 5);
+  return {
+    prefecture: PREFECTURES[Number(five.slice(0, 2)) - 1] ?? five.slice(0, 2),
+    municipality: NAMES.get(five) ?? five,
+  };
+}
