@@ -63,6 +63,8 @@ export { createKenhojoApplet, KENHOJO_AID, KENHOJO_EF, type KenhojoAppletOptions
 export { KenhojoReader, type KenhojoCredential } from './kenhojo-reader.js';
 export {
   CARD_ATR,
+  issueKenhojoRecords,
+  issueKenkakuRecords,
   issueVirtualCard,
   openVirtualCard,
   type CardPins,

@@ -181,24 +181,18 @@ export async function issueVirtualCard(input: VirtualCardIssue): Promise<Virtual
       })
     : undefined;
   const cardFaceKey = await SoftwareCardKey.generate();
-  const cardFacePublic = readRsaPublicKey(cardFaceKey.publicKeyInfo);
-  const cardKey = { modulus: cardFacePublic.modulus, exponent: cardFacePublic.publicExponent };
-  const issuerKey = input.kenkakuIssuer.key;
-  const cardFaceFile = await encodeCardFaceFile(
-    {
-      birthDate: person.basicFourInfo.birthDate,
-      sex: person.basicFourInfo.sex,
-      cardKey,
-      nameImage: input.cardFaceImages.name,
-      addressImage: input.cardFaceImages.address,
-      photo: input.cardFaceImages.photo,
-      expiry: input.cardExpiry,
-      securityCodeImage: input.cardFaceImages.securityCode,
-    },
-    issuerKey,
-  );
-  const myNumberFile = encodeMyNumberFile(person.myNumber);
-  const basicFourInfoFile = encodeBasicFourInfoFile(person.basicFourInfo);
+  const kenkaku = await issueKenkakuRecords({
+    basicFourInfo: person.basicFourInfo,
+    cardPublicKeyInfo: cardFaceKey.publicKeyInfo,
+    cardExpiry: input.cardExpiry,
+    issuer: input.kenkakuIssuer,
+    images: input.cardFaceImages,
+  });
+  const kenhojo = await issueKenhojoRecords({
+    myNumber: person.myNumber,
+    basicFourInfo: person.basicFourInfo,
+    issuer: input.kenhojoIssuer,
+  });
   if (!/^\d{4}$/.test(input.securityCode)) throw new CardError('ERR_PIN_FORMAT', 'the security code has 4 digits');
   // 照合番号B: 和暦 birth date YYMMDD + the expiry's Gregorian year + the security code (card-spec §3.5).
   const codeB = formatWarekiYymmdd(person.basicFourInfo.birthDate) + String(input.cardExpiry.year) + input.securityCode;
@@ -241,24 +235,8 @@ export async function issueVirtualCard(input: VirtualCardIssue): Promise<Virtual
       authenticationCertificate: bytesToBase64(authenticationCertificate),
       authenticationCaCertificate: bytesToBase64(input.authenticationCa.certificate),
     },
-    kenhojo: {
-      myNumberFile: bytesToBase64(myNumberFile),
-      basicFourInfoFile: bytesToBase64(basicFourInfoFile),
-      integrityRecord: bytesToBase64(
-        await encodeIntegrityRecord(myNumberFile, basicFourInfoFile, input.kenhojoIssuer.signer),
-      ),
-      cvCertificate: bytesToBase64(input.kenhojoIssuer.cvCertificate),
-      signerKeyId: input.kenhojoIssuer.keyId,
-    },
-    kenkaku: {
-      cardFaceFile: bytesToBase64(cardFaceFile),
-      ageRecord: bytesToBase64(await encodeAgeRecord(person.basicFourInfo.birthDate, cardKey, issuerKey)),
-      myNumberImageRecord: bytesToBase64(
-        await encodeMyNumberImageRecord(input.cardFaceImages.myNumber, cardKey, issuerKey),
-      ),
-      cvCertificate: bytesToBase64(input.kenkakuIssuer.cvCertificate),
-      signerKeyId: input.kenkakuIssuer.keyId,
-    },
+    kenhojo,
+    kenkaku,
     juki: { residentCode: person.residentCode },
     common: { serial: Array.from(random(15), (byte) => String(byte % 10)).join('') },
     secrets: await sealSecrets(secrets, input.passphrase, identity, input.iterations),
@@ -396,4 +374,58 @@ function sealSecrets(
     associatedData: associatedData(identity),
     ...(iterations ? { iterations } : {}),
   });
+}
+
+/** 入力補助 records for one holder, signed by the municipality's issuer key (base64, as card files keep them). */
+export async function issueKenhojoRecords(input: {
+  readonly myNumber: string;
+  readonly basicFourInfo: BasicFourInfo;
+  readonly issuer: { readonly signer: Signer; readonly keyId: string; readonly cvCertificate: Uint8Array };
+}): Promise<VirtualCardDocument['kenhojo']> {
+  const myNumberFile = encodeMyNumberFile(input.myNumber);
+  const basicFourInfoFile = encodeBasicFourInfoFile(input.basicFourInfo);
+  return {
+    myNumberFile: bytesToBase64(myNumberFile),
+    basicFourInfoFile: bytesToBase64(basicFourInfoFile),
+    integrityRecord: bytesToBase64(await encodeIntegrityRecord(myNumberFile, basicFourInfoFile, input.issuer.signer)),
+    cvCertificate: bytesToBase64(input.issuer.cvCertificate),
+    signerKeyId: input.issuer.keyId,
+  };
+}
+
+/**
+ * 券面 records for one holder whose 券面AP key is `cardPublicKeyInfo` (the card's, or a phone's own):
+ * the signed card face, the age record and the 個人番号 image record.
+ */
+export async function issueKenkakuRecords(input: {
+  readonly basicFourInfo: BasicFourInfo;
+  readonly cardPublicKeyInfo: Uint8Array;
+  readonly cardExpiry: CalendarDate;
+  readonly issuer: { readonly key: CardPrivateKey; readonly keyId: string; readonly cvCertificate: Uint8Array };
+  readonly images: VirtualCardIssue['cardFaceImages'];
+}): Promise<VirtualCardDocument['kenkaku']> {
+  const publicKey = readRsaPublicKey(input.cardPublicKeyInfo);
+  const cardKey = { modulus: publicKey.modulus, exponent: publicKey.publicExponent };
+  const cardFaceFile = await encodeCardFaceFile(
+    {
+      birthDate: input.basicFourInfo.birthDate,
+      sex: input.basicFourInfo.sex,
+      cardKey,
+      nameImage: input.images.name,
+      addressImage: input.images.address,
+      photo: input.images.photo,
+      expiry: input.cardExpiry,
+      securityCodeImage: input.images.securityCode,
+    },
+    input.issuer.key,
+  );
+  return {
+    cardFaceFile: bytesToBase64(cardFaceFile),
+    ageRecord: bytesToBase64(await encodeAgeRecord(input.basicFourInfo.birthDate, cardKey, input.issuer.key)),
+    myNumberImageRecord: bytesToBase64(
+      await encodeMyNumberImageRecord(input.images.myNumber, cardKey, input.issuer.key),
+    ),
+    cvCertificate: bytesToBase64(input.issuer.cvCertificate),
+    signerKeyId: input.issuer.keyId,
+  };
 }
