@@ -29,3 +29,13 @@ export {
 } from './revocation-services.js';
 export { createIssuerApp, type IssuerAppOptions } from './http/app.js';
 export { issueCard, type CardFaceIssuers, type IssuedCard } from './cards.js';
+export {
+  completeProvisioning,
+  openProvisioningSession,
+  PROVISIONING_SESSION_SECONDS,
+  type PhoneKeys,
+  type ProvisioningApplication,
+  type ProvisioningAuthorities,
+  type ProvisioningBundle,
+  type ProvisioningCompletion,
+} from './provisioning.js';

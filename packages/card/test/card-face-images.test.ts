@@ -42,6 +42,14 @@ describe('card-face images', () => {
     expect(black).toBeLessThan(200 * 24 - 50);
   });
 
+  it('renders empty text as one blank line (regression: a phone has no security code to print)', () => {
+    const [ihdr, idat] = chunks(renderTextImage('', { width: 24, lineHeight: 12 }));
+    expect(ihdr!.data.readUInt32BE(4)).toBe(12);
+    const pixels = inflateSync(idat!.data);
+    // Every row: filter byte 0, then all-white (1-bits) packed pixels.
+    for (let y = 0; y < 12; y++) expect([...pixels.subarray(y * 4 + 1, (y + 1) * 4)]).toEqual([0xff, 0xff, 0xff]);
+  });
+
   it('shrinks the font before giving up on a line', () => {
     const [ihdr] = chunks(renderTextImage('東京都千代田区永田町', { width: 150, lineHeight: 20 }));
     expect(ihdr!.data.readUInt32BE(4)).toBe(20);

@@ -77,7 +77,8 @@ function wrap(text: string, measure: SKRSContext2D, font: string, width: number)
     }
     line += character;
   }
-  if (line) lines.push(line);
+  // An empty text is one blank line (a phone has no security code to print).
+  if (line || lines.length === 0) lines.push(line);
   return lines;
 }
 

@@ -1,0 +1,529 @@
+import { ageOn, calendarDateInJapan, parseIsoDate, placeOfMunicipality, type MunicipalityCode } from '@openmyna/core';
+import { issueKenhojoRecords, issueKenkakuRecords } from '@openmyna/card';
+import { encodeFacePhotoJp2, renderCardFaceText } from '@openmyna/card/node';
+import { cardFaceElements, ecPublicKeyFromJwk, issueMdoc, MNC_DOCTYPE, type EcPrivateKey } from '@openmyna/mdoc';
+import { nodeMdocCrypto } from '@openmyna/mdoc/node';
+import {
+  bytesToBase64,
+  parseCertificate,
+  validatePath,
+  verifyCertificationRequest,
+  verifyPkcs1Signature,
+  type CertificateAuthority,
+  type TrustAnchor,
+  type X509Certificate,
+} from '@openmyna/pki';
+import { nodeCryptoBackend } from '@openmyna/pki/node';
+import { inTransaction } from '@openmyna/storage';
+import { bytesToHex } from '@noble/hashes/utils.js';
+
+import { appendAudit } from './audit.js';
+import type { CardFaceIssuers } from './cards.js';
+import { issueCertificateDurably, revokeInTransaction } from './certificates.js';
+import { isoTime, newId, type IssuerContext } from './context.js';
+import { IssuerError } from './errors.js';
+import { getPerson } from './registry.js';
+
+/** How long a provisioning session may take from nonce to completion. */
+export const PROVISIONING_SESSION_SECONDS = 300;
+/** MSO validity of the phone's mdoc (re-issued by the wallet before it ends). */
+const MDOC_VALIDITY_DAYS = 30;
+const DAY = 86_400_000;
+const SIGNING_MINIMUM_AGE = 15;
+
+/** The phone's new public keys, named by the application the card's signing key signs. */
+export interface PhoneKeys {
+  /** JPKI authentication key, SubjectPublicKeyInfo (base64). */
+  readonly authenticationKey: string;
+  /** JPKI signing key, SubjectPublicKeyInfo (base64). */
+  readonly signingKey: string;
+  /** The phone's 券面AP key, RSA SubjectPublicKeyInfo (base64), named in its 券面 records. */
+  readonly cardFaceKey: string;
+  /** The mdoc device key, a P-256 public JWK. */
+  readonly deviceKey: JsonWebKey;
+}
+
+/** The application (申請): what the holder asks for, signed with the card's signing key (intent). */
+export interface ProvisioningApplication {
+  readonly nonce: string;
+  readonly phone: PhoneKeys;
+}
+
+/** What the phone sends to complete a session (DESIGN.md flow 2). All binary values base64. */
+export interface ProvisioningCompletion {
+  readonly cardAuthenticationCertificate: string;
+  /** The card's authentication key over the nonce (RSASSA-PKCS1-v1_5, SHA-256): possession (auth PIN). */
+  readonly cardAuthenticationSignature: string;
+  readonly cardSigningCertificate: string;
+  /** The UTF-8 JSON of a {@link ProvisioningApplication}, exactly as signed. */
+  readonly application: string;
+  /** The card's signing key over `application` (RSASSA-PKCS1-v1_5, SHA-256): intent (signing password). */
+  readonly applicationSignature: string;
+  /**
+   * The phone's key attestation. The software secure area attests by proof of possession: PKCS#10
+   * requests for the JPKI keys, and signatures over the nonce by the 券面 key (PKCS#1) and the device key
+   * (ES256, r‖s). A hardware attestation (Android Key Attestation, App Attest) would be checked here too.
+   */
+  readonly phoneAttestation: {
+    readonly authenticationRequest: string;
+    readonly signingRequest: string;
+    readonly cardFaceKeySignature: string;
+    readonly deviceKeySignature: string;
+  };
+}
+
+/** What provisioning returns to the phone: everything it installs, in one bundle. */
+export interface ProvisioningBundle {
+  readonly phoneId: string;
+  readonly jpki: {
+    readonly authenticationCertificate: string;
+    readonly signingCertificate?: string;
+    readonly authenticationCaCertificate: string;
+    readonly signingCaCertificate: string;
+  };
+  readonly kenhojo: Awaited<ReturnType<typeof issueKenhojoRecords>>;
+  readonly kenkaku: Awaited<ReturnType<typeof issueKenkakuRecords>>;
+  /** The mdoc (`{docType, issuerSigned}`), base64 CBOR. */
+  readonly mdoc: string;
+  readonly cardExpiry: string;
+}
+
+/** The issuer's keys and trust for provisioning. */
+export interface ProvisioningAuthorities {
+  readonly signing: CertificateAuthority;
+  readonly authentication: CertificateAuthority;
+  /** Anchors card certificates must chain to: our hierarchy, and J-LIS's roots where real cards are accepted. */
+  readonly cardAnchors: { readonly signing: readonly TrustAnchor[]; readonly authentication: readonly TrustAnchor[] };
+  readonly cardFace: CardFaceIssuers;
+  readonly mdoc: {
+    readonly documentSigner: { readonly key: EcPrivateKey; readonly certificate: Uint8Array };
+    readonly statusListUri: string;
+  };
+}
+
+const b64 = (text: string, field: string): Uint8Array => {
+  if (typeof text !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text))
+    throw new IssuerError('ERR_PROVISIONING_FORMAT', `"${field}" is not base64`);
+  return new Uint8Array(Buffer.from(text, 'base64'));
+};
+
+/** Opens a provisioning session: a fresh 256-bit nonce, single use, valid for five minutes. */
+export async function openProvisioningSession(
+  context: IssuerContext,
+): Promise<{ sessionId: string; nonce: string; expiresAt: string }> {
+  const now = context.clock();
+  const sessionId = newId(context, 'S');
+  const nonce = Buffer.from(context.randomBytes(32)).toString('base64url');
+  const expiresAt = isoTime(new Date(now.getTime() + PROVISIONING_SESSION_SECONDS * 1000));
+  await context.db
+    .insertInto('provisioning_sessions')
+    .values({ id: sessionId, nonce, created_at: isoTime(now), expires_at: expiresAt, used_at: null, phone_id: null })
+    .execute();
+  return { sessionId, nonce, expiresAt };
+}
+
+/**
+ * Completes a session (DESIGN.md flow 2): checks, in order, the session (known, unexpired, not used
+ * before — it is consumed now), both card certificates (chain to the configured anchors, on record for
+ * one active card, not revoked), the card's two proofs over this session's nonce, and the phone's
+ * attestation of the keys the application names; then revokes any earlier phone of the person and
+ * issues the phone's JPKI certificates, 入力補助 and 券面 records and mdoc. A refusal issues nothing.
+ */
+export async function completeProvisioning(
+  context: IssuerContext,
+  authorities: ProvisioningAuthorities,
+  sessionId: string,
+  body: ProvisioningCompletion,
+): Promise<ProvisioningBundle> {
+  const now = context.clock();
+  const session = await context.db
+    .selectFrom('provisioning_sessions')
+    .selectAll()
+    .where('id', '=', sessionId)
+    .executeTakeFirst();
+  if (!session) throw new IssuerError('ERR_PROVISIONING_SESSION_UNKNOWN', 'no such provisioning session');
+  if (now.toISOString() > session.expires_at)
+    throw new IssuerError('ERR_PROVISIONING_SESSION_EXPIRED', 'the provisioning session has expired; open a new one');
+  // Single use, atomically: whoever sets used_at first owns the nonce; a replay finds it set.
+  const claimed = await context.db
+    .updateTable('provisioning_sessions')
+    .set({ used_at: isoTime(now) })
+    .where('id', '=', sessionId)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  if (claimed.numUpdatedRows !== 1n)
+    throw new IssuerError('ERR_PROVISIONING_REPLAYED', 'this provisioning session was already used');
+  const nonce = new TextEncoder().encode(session.nonce);
+
+  const cardAuthentication = await checkCardCertificate(
+    context,
+    authorities,
+    'authentication',
+    b64(body.cardAuthenticationCertificate, 'cardAuthenticationCertificate'),
+    now,
+  );
+  const cardSigning = await checkCardCertificate(
+    context,
+    authorities,
+    'signing',
+    b64(body.cardSigningCertificate, 'cardSigningCertificate'),
+    now,
+  );
+  if (cardAuthentication.cardId !== cardSigning.cardId)
+    throw new IssuerError('ERR_CARD_CERTIFICATE_MISMATCH', 'the two card certificates belong to different cards');
+  const possession = await verifyPkcs1Signature({
+    subjectPublicKeyInfo: cardAuthentication.certificate.subjectPublicKeyInfo,
+    data: nonce,
+    signature: b64(body.cardAuthenticationSignature, 'cardAuthenticationSignature'),
+    hash: 'SHA-256',
+    backend: nodeCryptoBackend,
+  });
+  if (!possession)
+    throw new IssuerError('ERR_CARD_PROOF_INVALID', 'the card authentication signature over the nonce does not verify');
+  const applicationBytes = b64(body.application, 'application');
+  const intent = await verifyPkcs1Signature({
+    subjectPublicKeyInfo: cardSigning.certificate.subjectPublicKeyInfo,
+    data: applicationBytes,
+    signature: b64(body.applicationSignature, 'applicationSignature'),
+    hash: 'SHA-256',
+    backend: nodeCryptoBackend,
+  });
+  if (!intent)
+    throw new IssuerError('ERR_CARD_PROOF_INVALID', 'the card signing signature over the application does not verify');
+  let application: ProvisioningApplication;
+  try {
+    application = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true }).decode(applicationBytes),
+    ) as ProvisioningApplication;
+  } catch (error) {
+    throw new IssuerError('ERR_PROVISIONING_FORMAT', 'the application is not JSON', { cause: error });
+  }
+  if (application.nonce !== session.nonce)
+    throw new IssuerError('ERR_PROVISIONING_NONCE', 'the application names another session’s nonce');
+  const phone = await checkPhoneAttestation(application.phone, body.phoneAttestation, nonce);
+
+  const card = await context.db
+    .selectFrom('cards')
+    .select(['id', 'person_id', 'status', 'expires_on'])
+    .where('id', '=', cardAuthentication.cardId)
+    .executeTakeFirstOrThrow();
+  if (card.status !== 'active') throw new IssuerError('ERR_CARD_STATE', 'the card is no longer valid');
+  const person = await getPerson(context, card.person_id);
+
+  // One phone per person: any earlier phone ends now, with its certificates.
+  const phoneId = newId(context, 'F');
+  await inTransaction(context.db, async (trx) => {
+    const earlier = await trx
+      .selectFrom('phones')
+      .select('id')
+      .where('person_id', '=', person.id)
+      .where('status', '!=', 'revoked')
+      .execute();
+    const earlierIds = earlier.map((row) => row.id);
+    if (earlierIds.length) {
+      await trx
+        .updateTable('phones')
+        .set({ status: 'revoked', updated_at: isoTime(now) })
+        .where('id', 'in', earlierIds)
+        .execute();
+      const serials = await trx
+        .selectFrom('certificates')
+        .select('serial')
+        .where('phone_id', 'in', earlierIds)
+        .where('status', 'in', ['issued', 'suspended'])
+        .execute();
+      await revokeInTransaction(trx, context, {
+        serials: serials.map((row) => row.serial),
+        reason: 'superseded',
+        actor: `holder:${person.id}`,
+        why: 'a new phone was provisioned',
+      });
+    }
+    await trx
+      .insertInto('phones')
+      .values({
+        id: phoneId,
+        person_id: person.id,
+        card_id: card.id,
+        status: 'active',
+        device_key: JSON.stringify(application.phone.deviceKey),
+        provisioned_at: isoTime(now),
+        updated_at: isoTime(now),
+      })
+      .execute();
+    await trx.updateTable('provisioning_sessions').set({ phone_id: phoneId }).where('id', '=', sessionId).execute();
+    await appendAudit(trx, context, {
+      actor: `holder:${person.id}`,
+      action: 'phone.provision',
+      subjectType: 'phone',
+      subjectId: phoneId,
+      details: { cardId: card.id, replaced: earlierIds, session: sessionId },
+    });
+  });
+
+  try {
+    return await issuePhoneCredentials(context, authorities, {
+      phoneId,
+      person,
+      cardExpiresOn: card.expires_on,
+      phone,
+      now,
+    });
+  } catch (error) {
+    // Nothing half-issued stays usable: the phone ends, with whatever was issued to it.
+    await inTransaction(context.db, async (trx) => {
+      await trx
+        .updateTable('phones')
+        .set({ status: 'revoked', updated_at: isoTime(context.clock()) })
+        .where('id', '=', phoneId)
+        .execute();
+      const serials = await trx
+        .selectFrom('certificates')
+        .select('serial')
+        .where('phone_id', '=', phoneId)
+        .where('status', 'in', ['issued', 'suspended'])
+        .execute();
+      await revokeInTransaction(trx, context, {
+        serials: serials.map((row) => row.serial),
+        reason: 'cessationOfOperation',
+        actor: 'system',
+        why: 'provisioning did not complete',
+      });
+    }).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function issuePhoneCredentials(
+  context: IssuerContext,
+  authorities: ProvisioningAuthorities,
+  options: {
+    readonly phoneId: string;
+    readonly person: Awaited<ReturnType<typeof getPerson>>;
+    readonly cardExpiresOn: string;
+    readonly phone: Awaited<ReturnType<typeof checkPhoneAttestation>>;
+    readonly now: Date;
+  },
+): Promise<ProvisioningBundle> {
+  const { phoneId, person, phone, now } = options;
+  const cardExpiry = parseIsoDate(options.cardExpiresOn);
+  const municipalityCode = person.municipalityCode.slice(0, 5) as MunicipalityCode;
+  const holder = {
+    basicFourInfo: person.basicFourInfo,
+    municipalityCode,
+    ...placeOfMunicipality(municipalityCode),
+    cardExpiry,
+  };
+  const issue = (hierarchy: 'signing' | 'authentication', subjectPublicKeyInfo: Uint8Array, notLaterThan?: Date) =>
+    issueCertificateDurably(context, {
+      ca: authorities[hierarchy],
+      hierarchy,
+      request: {
+        profile: hierarchy === 'signing' ? 'jpki-signing' : 'jpki-authentication',
+        subjectPublicKeyInfo,
+        holder,
+        issuedAt: now,
+        ...(notLaterThan ? { notLaterThan } : {}),
+      },
+      holder: { personId: person.id, phoneId },
+      actor: `holder:${person.id}`,
+    });
+  const authenticationCertificate = await issue('authentication', phone.authenticationKey);
+  const signingCertificate =
+    ageOn(person.basicFourInfo.birthDate, calendarDateInJapan(now)) >= SIGNING_MINIMUM_AGE
+      ? await issue('signing', phone.signingKey, parseCertificate(authenticationCertificate).notAfter)
+      : undefined;
+  const kenhojo = await issueKenhojoRecords({
+    myNumber: person.myNumber,
+    basicFourInfo: person.basicFourInfo,
+    issuer: await authorities.cardFace.kenhojo(municipalityCode),
+  });
+  const kenkaku = await issueKenkakuRecords({
+    basicFourInfo: person.basicFourInfo,
+    cardPublicKeyInfo: phone.cardFaceKey,
+    cardExpiry,
+    issuer: await authorities.cardFace.kenkaku(municipalityCode),
+    // The phone shows no security code: its 照合番号B image is blank.
+    images: {
+      ...renderCardFaceText({
+        name: person.basicFourInfo.name,
+        address: person.basicFourInfo.address,
+        myNumber: person.myNumber,
+        securityCode: '',
+      }),
+      photo: await encodeFacePhotoJp2(person.photo),
+    },
+  });
+  const statusIndex = await nextStatusIndex(context);
+  const mdoc = await issueMdoc({
+    docType: MNC_DOCTYPE,
+    elements: cardFaceElements(
+      {
+        basicFourInfo: person.basicFourInfo,
+        myNumber: person.myNumber,
+        municipalityCode,
+        portrait: person.photo,
+        cardIssueDate: calendarDateInJapan(now),
+        cardExpiryDate: cardExpiry,
+      },
+      calendarDateInJapan(now),
+    ),
+    deviceKey: phone.deviceKey,
+    documentSigner: authorities.mdoc.documentSigner,
+    validity: {
+      signed: now,
+      validFrom: now,
+      validUntil: new Date(now.getTime() + MDOC_VALIDITY_DAYS * DAY),
+      expectedUpdate: new Date(now.getTime() + ((MDOC_VALIDITY_DAYS * 2) / 3) * DAY),
+    },
+    status: { idx: statusIndex, uri: authorities.mdoc.statusListUri },
+    crypto: nodeMdocCrypto,
+  });
+  await inTransaction(context.db, async (trx) => {
+    for (const kind of ['kenhojo', 'kenkaku', 'mdoc'] as const) {
+      await trx
+        .insertInto('records')
+        .values({
+          id: newId(context, 'R'),
+          person_id: person.id,
+          card_id: null,
+          phone_id: phoneId,
+          kind,
+          issued_at: isoTime(now),
+          valid_until: kind === 'mdoc' ? isoTime(new Date(now.getTime() + MDOC_VALIDITY_DAYS * DAY)) : null,
+          status_index: kind === 'mdoc' ? statusIndex : null,
+        })
+        .execute();
+    }
+    await appendAudit(trx, context, {
+      actor: `holder:${person.id}`,
+      action: 'phone.records',
+      subjectType: 'phone',
+      subjectId: phoneId,
+      details: { kinds: ['kenhojo', 'kenkaku', 'mdoc'], statusIndex },
+    });
+  });
+  return {
+    phoneId,
+    jpki: {
+      authenticationCertificate: bytesToBase64(authenticationCertificate),
+      ...(signingCertificate ? { signingCertificate: bytesToBase64(signingCertificate) } : {}),
+      authenticationCaCertificate: bytesToBase64(authorities.authentication.certificate),
+      signingCaCertificate: bytesToBase64(authorities.signing.certificate),
+    },
+    kenhojo,
+    kenkaku,
+    mdoc: bytesToBase64(mdoc.bytes),
+    cardExpiry: options.cardExpiresOn,
+  };
+}
+
+async function nextStatusIndex(context: IssuerContext): Promise<number> {
+  const row = await context.db
+    .selectFrom('records')
+    .select((eb) => eb.fn.max('status_index').as('max'))
+    .where('kind', '=', 'mdoc')
+    .executeTakeFirst();
+  return row?.max === null || row?.max === undefined ? 0 : Number(row.max) + 1;
+}
+
+async function checkCardCertificate(
+  context: IssuerContext,
+  authorities: ProvisioningAuthorities,
+  hierarchy: 'signing' | 'authentication',
+  der: Uint8Array,
+  now: Date,
+): Promise<{ certificate: X509Certificate; cardId: string }> {
+  let certificate: X509Certificate;
+  try {
+    certificate = parseCertificate(der);
+  } catch (error) {
+    throw new IssuerError('ERR_CARD_CERTIFICATE_UNTRUSTED', `the card ${hierarchy} certificate is not a certificate`, {
+      cause: error,
+    });
+  }
+  const path = await validatePath({
+    certificate,
+    trustAnchors: authorities.cardAnchors[hierarchy],
+    time: now,
+    checkRevocation: false,
+    backend: nodeCryptoBackend,
+  });
+  if (path.status !== 'valid') {
+    throw new IssuerError(
+      'ERR_CARD_CERTIFICATE_UNTRUSTED',
+      `the card ${hierarchy} certificate does not chain to a trusted root (${path.decidedBy?.check ?? 'path'})`,
+    );
+  }
+  const serial = bytesToHex(certificate.serialNumber);
+  const row = await context.db
+    .selectFrom('certificates')
+    .select(['status', 'card_id', 'der'])
+    .where('serial', '=', serial)
+    .where('hierarchy', '=', hierarchy)
+    .executeTakeFirst();
+  // The person is found by the card certificate, never by matching names: a certificate we have no
+  // record of (another CA's, or J-LIS's without a registry mapping) identifies no one here.
+  if (!row?.card_id || !row.der || !Buffer.from(row.der).equals(Buffer.from(der))) {
+    throw new IssuerError(
+      'ERR_CARD_CERTIFICATE_UNKNOWN',
+      `the card ${hierarchy} certificate is not on this issuer's record`,
+    );
+  }
+  if (row.status !== 'issued')
+    throw new IssuerError('ERR_CARD_CERTIFICATE_REVOKED', `the card ${hierarchy} certificate is ${row.status}`);
+  return { certificate, cardId: row.card_id };
+}
+
+async function checkPhoneAttestation(
+  keys: PhoneKeys,
+  attestation: ProvisioningCompletion['phoneAttestation'],
+  nonce: Uint8Array,
+): Promise<{
+  authenticationKey: Uint8Array;
+  signingKey: Uint8Array;
+  cardFaceKey: Uint8Array;
+  deviceKey: ReturnType<typeof ecPublicKeyFromJwk>;
+}> {
+  const mismatch = (what: string) =>
+    new IssuerError('ERR_PHONE_KEY_MISMATCH', `${what} does not prove possession of the key the application names`);
+  if (typeof keys !== 'object' || keys === null || typeof attestation !== 'object' || attestation === null)
+    throw new IssuerError('ERR_PROVISIONING_FORMAT', 'the phone keys and attestation are required');
+  const named = {
+    authenticationKey: b64(keys.authenticationKey, 'phone.authenticationKey'),
+    signingKey: b64(keys.signingKey, 'phone.signingKey'),
+    cardFaceKey: b64(keys.cardFaceKey, 'phone.cardFaceKey'),
+  };
+  for (const [field, request] of [
+    ['authenticationKey', attestation.authenticationRequest],
+    ['signingKey', attestation.signingRequest],
+  ] as const) {
+    let proven: Uint8Array;
+    try {
+      proven = (await verifyCertificationRequest(b64(request, field), nodeCryptoBackend)).subjectPublicKeyInfo;
+    } catch {
+      throw mismatch(`the ${field} request`);
+    }
+    if (!Buffer.from(proven).equals(Buffer.from(named[field]))) throw mismatch(`the ${field} request`);
+  }
+  if (
+    !(await verifyPkcs1Signature({
+      subjectPublicKeyInfo: named.cardFaceKey,
+      data: nonce,
+      signature: b64(attestation.cardFaceKeySignature, 'cardFaceKeySignature'),
+      hash: 'SHA-256',
+      backend: nodeCryptoBackend,
+    }).catch(() => false))
+  ) {
+    throw mismatch('the 券面 key signature');
+  }
+  let deviceKey;
+  try {
+    deviceKey = ecPublicKeyFromJwk(keys.deviceKey);
+  } catch {
+    throw mismatch('the device key');
+  }
+  if (!(await nodeMdocCrypto.verifyEs256(deviceKey, nonce, b64(attestation.deviceKeySignature, 'deviceKeySignature'))))
+    throw mismatch('the device key signature');
+  return { ...named, deviceKey };
+}
