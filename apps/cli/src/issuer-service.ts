@@ -16,6 +16,7 @@ import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
 
 import { kenhojoIssuer, kenkakuIssuer } from './card-face-store.js';
+import { loadMdocIssuer } from './mdoc-store.js';
 import { loadAuthority, loadResponder, readJson, writeAtomically } from './pki-store.js';
 
 /** Options of {@link startIssuer}. */
@@ -74,6 +75,15 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
       ? pino({ name: 'openmyna-issuer' })
       : pino({ name: 'openmyna-issuer' }, pino.destination({ dest: options.logTo.file, mkdir: true, sync: false }));
   const token = await adminToken(options.dataDir);
+  // The app needs its own public URL (the mdoc status list names it), known once the port is bound.
+  let handle: (request: Request) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
+  const server: ServerType = serve({ fetch: (request) => handle(request), port: options.port, hostname: options.host });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${options.host}:${port}`;
   const app = createIssuerApp({
     context,
     authorities,
@@ -81,17 +91,16 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
       kenhojo: (code) => kenhojoIssuer(options.dataDir, code),
       kenkaku: (code) => kenkakuIssuer(options.dataDir, code),
     },
+    mdoc: {
+      documentSigner: (await loadMdocIssuer(options.dataDir, url)).documentSigner,
+      statusListUri: `${url}/mdoc/status/1`,
+    },
     adminToken: token,
     logger,
   });
-  const server: ServerType = serve({ fetch: app.fetch, port: options.port, hostname: options.host });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  const port = (server.address() as AddressInfo).port;
+  handle = (request) => app.fetch(request);
   return {
-    url: `http://${options.host}:${port}`,
+    url,
     database,
     context,
     adminToken: token,

@@ -54,7 +54,7 @@ async function unseal(box: PassphraseBox, secret: string, role: string): Promise
  */
 export async function loadMdocIssuer(
   dataDir: string,
-  baseUrl = 'http://127.0.0.1:8700',
+  baseUrl = 'http://127.0.0.1:8080',
   now = new Date(),
 ): Promise<MdocIssuer> {
   const secret = await passphrase(dataDir, true);

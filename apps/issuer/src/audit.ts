@@ -15,13 +15,12 @@ export interface AuditEntry {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
-/** Any run of 12 digits that is a valid My Number; the audit log must never hold one. */
+/**
+ * A valid My Number standing as a token of its own (12 digits, not inside a longer run of letters or
+ * digits such as a hexadecimal serial number, where 12 digits meet a check digit by chance).
+ */
 function containsMyNumber(text: string): boolean {
-  return (text.match(/\d{12,}/g) ?? []).some((run) => {
-    for (let start = 0; start + 12 <= run.length; start++)
-      if (isValidMyNumber(run.slice(start, start + 12))) return true;
-    return false;
-  });
+  return (text.match(/(?<![0-9A-Za-z])\d{12}(?![0-9A-Za-z])/g) ?? []).some((candidate) => isValidMyNumber(candidate));
 }
 
 /**

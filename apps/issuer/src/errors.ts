@@ -19,7 +19,9 @@ export type IssuerErrorCode =
   | 'ERR_CARD_CERTIFICATE_REVOKED'
   | 'ERR_CARD_CERTIFICATE_MISMATCH'
   | 'ERR_CARD_PROOF_INVALID'
-  | 'ERR_PHONE_KEY_MISMATCH';
+  | 'ERR_PHONE_KEY_MISMATCH'
+  | 'ERR_PHONE_NOT_FOUND'
+  | 'ERR_PHONE_STATE';
 
 /** An error of the issuing authority; `code` is one of {@link IssuerErrorCode}. */
 export class IssuerError extends OpenMynaError<IssuerErrorCode> {}

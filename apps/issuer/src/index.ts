@@ -39,3 +39,4 @@ export {
   type ProvisioningBundle,
   type ProvisioningCompletion,
 } from './provisioning.js';
+export { changePhone, type PhoneAction } from './phones.js';

@@ -20,6 +20,8 @@ import {
   type VirtualCardDocument,
 } from '@openmyna/card';
 import { renderFacePhoto } from '@openmyna/core';
+import { decodeIssuedMdoc, statusListChecker, verifyStatusListToken } from '@openmyna/mdoc';
+import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { migrate } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
 import pino from 'pino';
@@ -32,6 +34,8 @@ import {
   registryPerson,
   testRandom,
 } from '../../../test-support/issuer-fixtures.js';
+import { makeMdocHierarchy, type MdocHierarchy } from '../../../test-support/mdoc-fixtures.js';
+import { phoneCompletes } from '../../../test-support/phone-proofs.js';
 import { createIssuerApp } from '../src/http/app.js';
 import {
   ISSUER_MIGRATIONS,
@@ -50,6 +54,7 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
   let database: TestDatabase<IssuerSchema>;
   let authorities: Authorities;
   let cardFace: CardFaceIssuers;
+  let mdocHierarchy: MdocHierarchy;
   let caKeys: Map<string, CardRsaPublicKey>;
   let context: IssuerContext;
   let server: ServerType;
@@ -65,16 +70,24 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
     logs = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
     ({ cardFace, caKeys } = await makeCardFaceIssuers());
+    mdocHierarchy = await makeMdocHierarchy(nodeMdocCrypto, {
+      notBefore: new Date(Date.now() - 86_400_000),
+      notAfter: new Date(Date.now() + 300 * 86_400_000),
+    });
+    // The app names its own status-list URL, so it is made once the port is known.
+    let handle: (request: Request) => Response | Promise<Response> = () => new Response(null, { status: 503 });
+    server = serve({ fetch: (request) => handle(request), port: 0, hostname: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const app = createIssuerApp({
       context,
       authorities,
       cardFace,
+      mdoc: { documentSigner: mdocHierarchy.documentSigner, statusListUri: `${base}/mdoc/status/1` },
       adminToken: TOKEN,
       logger,
     });
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    handle = (request) => app.fetch(request);
   });
   afterAll(async () => {
     await new Promise((resolve) => server.close(resolve));
@@ -222,6 +235,7 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
       context: { ...context, clock: () => clock },
       authorities,
       cardFace,
+      mdoc: { documentSigner: mdocHierarchy.documentSigner, statusListUri: `${base}/mdoc/status/1` },
       adminToken: TOKEN,
       logger: pino({ level: 'silent' }),
     });
@@ -307,6 +321,98 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
 
     await admin(`/admin/cards/${issued.cardId}/lost`, { method: 'POST', body: JSON.stringify({ reason: '紛失届' }) });
     expect(await ocsp('authentication', authentication)).toBe('revoked');
+  });
+
+  it('provisions a phone over HTTP, and a revoked phone shows in OCSP and in the mdoc status list', async () => {
+    const { input } = registryPerson('http', 6);
+    await admin('/admin/persons', {
+      method: 'POST',
+      body: JSON.stringify({
+        id: input.id,
+        name: input.basicFourInfo.name,
+        nameKana: input.nameKana,
+        address: input.basicFourInfo.address,
+        birthDate: '1970-06-06',
+        sex: input.basicFourInfo.sex,
+        myNumber: input.myNumber,
+        residentCode: input.residentCode,
+        municipalityCode: input.municipalityCode,
+        photo: Buffer.from(registryPhoto).toString('base64'),
+      }),
+    });
+    const issued = (await (
+      await admin(`/admin/persons/${input.id}/cards`, {
+        method: 'POST',
+        body: JSON.stringify({ authenticationPin: '1234', signingPassword: 'OPENMYNA1', kenhojoPin: '1234' }),
+      })
+    ).json()) as { passphrase: string; card: VirtualCardDocument };
+    const session = (await (await fetch(`${base}/provisioning/sessions`, { method: 'POST' })).json()) as {
+      sessionId: string;
+      nonce: string;
+    };
+    const body = await phoneCompletes(issued.card, issued.passphrase, session.nonce);
+    const completed = await fetch(`${base}/provisioning/sessions/${session.sessionId}/complete`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(completed.status, await completed.clone().text()).toBe(200);
+    const bundle = (await completed.json()) as {
+      phoneId: string;
+      jpki: { authenticationCertificate: string };
+      mdoc: string;
+    };
+    const replay = await fetch(`${base}/provisioning/sessions/${session.sessionId}/complete`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(replay.status).toBe(409);
+    expect(await replay.json()).toMatchObject({ error: { code: 'ERR_PROVISIONING_REPLAYED' } });
+
+    const phoneAuth = new Uint8Array(Buffer.from(bundle.jpki.authenticationCertificate, 'base64'));
+    expect(await ocsp('authentication', phoneAuth)).toBe('good');
+    const mdoc = decodeIssuedMdoc(new Uint8Array(Buffer.from(bundle.mdoc, 'base64')));
+    const statusUri = `${base}/mdoc/status/1`;
+    const token = new Uint8Array(await (await fetch(statusUri)).arrayBuffer());
+    expect(
+      (
+        await verifyStatusListToken({
+          token,
+          uri: statusUri,
+          anchors: [mdocHierarchy.iaca.anchor],
+          time: new Date(),
+          crypto: nodeMdocCrypto,
+        })
+      ).statusList,
+    ).toBeDefined();
+    void mdoc;
+
+    const revoked = await admin(`/admin/phones/${bundle.phoneId}/revoke`, {
+      method: 'POST',
+      body: JSON.stringify({ reason: '紛失（スマホ）' }),
+    });
+    expect(((await revoked.json()) as { serials: string[] }).serials).toHaveLength(2);
+    expect(await ocsp('authentication', phoneAuth)).toBe('revoked');
+    const checker = statusListChecker({
+      fetch: (url, init) => fetch(url, init),
+      anchors: [mdocHierarchy.iaca.anchor],
+      crypto: nodeMdocCrypto,
+      clock: () => new Date(),
+    });
+    const index = (
+      await database.db
+        .selectFrom('records')
+        .select('status_index')
+        .where('phone_id', '=', bundle.phoneId)
+        .where('kind', '=', 'mdoc')
+        .executeTakeFirstOrThrow()
+    ).status_index!;
+    expect(await checker({ idx: index, uri: statusUri })).toBe('invalid');
+    expect(
+      (await admin(`/admin/phones/${bundle.phoneId}/resume`, { method: 'POST', body: JSON.stringify({ reason: 'x' }) }))
+        .status,
+    ).toBe(409);
   });
 
   it('logs requests as JSON without bodies or secrets', () => {

@@ -1,26 +1,8 @@
-import { sha256 } from '@noble/hashes/sha2.js';
-import {
-  inProcessTransport,
-  JpkiReader,
-  MemoryRetryCounterStore,
-  openVirtualCard,
-  SoftwareCardKey,
-  verifyKenhojoRecords,
-  type CardRsaPublicKey,
-  type VirtualCardDocument,
-} from '@openmyna/card';
+import { verifyKenhojoRecords, type CardRsaPublicKey, type VirtualCardDocument } from '@openmyna/card';
 import { renderFacePhoto } from '@openmyna/core';
-import { decodeIssuedMdoc, ecPublicJwk, MNC_DOCTYPE } from '@openmyna/mdoc';
+import { decodeIssuedMdoc, MNC_DOCTYPE } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
-import {
-  base64ToBytes,
-  createCertificationRequest,
-  encodeDigestInfo,
-  parseCertificate,
-  SoftwareSigner,
-  trustAnchor,
-  validatePath,
-} from '@openmyna/pki';
+import { base64ToBytes, parseCertificate, SoftwareSigner, trustAnchor, validatePath } from '@openmyna/pki';
 import { migrate } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +16,7 @@ import {
   testRandom,
 } from '../../../test-support/issuer-fixtures.js';
 import { makeMdocHierarchy } from '../../../test-support/mdoc-fixtures.js';
+import { b64, phoneCompletes } from '../../../test-support/phone-proofs.js';
 import {
   completeProvisioning,
   createPerson,
@@ -46,57 +29,6 @@ import {
   type ProvisioningAuthorities,
   type ProvisioningCompletion,
 } from '../src/index.js';
-
-const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
-const utf8 = (text: string) => new TextEncoder().encode(text);
-
-/** The phone's side of DESIGN.md flow 2, with the card read as a reader would. */
-async function phoneCompletes(
-  card: VirtualCardDocument,
-  passphrase: string,
-  nonce: string,
-  tweak: { applicationNonce?: string; authNonce?: string; swapSigningRequest?: boolean } = {},
-): Promise<ProvisioningCompletion> {
-  const smartCard = await openVirtualCard({ document: card, passphrase, store: () => new MemoryRetryCounterStore() });
-  const jpki = new JpkiReader(inProcessTransport(smartCard));
-  await jpki.select();
-  await jpki.verifyPin('authentication', '1234');
-  const cardAuthenticationSignature = await jpki.sign(
-    'authentication',
-    encodeDigestInfo('SHA-256', sha256(utf8(tweak.authNonce ?? nonce))),
-  );
-  const authentication = await SoftwareSigner.generate();
-  const signing = await SoftwareSigner.generate();
-  const cardFace = await SoftwareCardKey.generate();
-  const device = await nodeMdocCrypto.generateEcKey();
-  const application = utf8(
-    JSON.stringify({
-      nonce: tweak.applicationNonce ?? nonce,
-      phone: {
-        authenticationKey: b64(authentication.publicKeyInfo),
-        signingKey: b64(signing.publicKeyInfo),
-        cardFaceKey: b64(cardFace.publicKeyInfo),
-        deviceKey: ecPublicJwk(device.publicKey),
-      },
-    }),
-  );
-  await jpki.verifyPin('signing', 'OPENMYNA1');
-  const applicationSignature = await jpki.sign('signing', encodeDigestInfo('SHA-256', sha256(application)));
-  const other = await SoftwareSigner.generate();
-  return {
-    cardAuthenticationCertificate: b64(await jpki.readCertificate('authentication')),
-    cardAuthenticationSignature: b64(cardAuthenticationSignature),
-    cardSigningCertificate: b64(await jpki.readCertificate('signing')),
-    application: b64(application),
-    applicationSignature: b64(applicationSignature),
-    phoneAttestation: {
-      authenticationRequest: b64(await createCertificationRequest(authentication)),
-      signingRequest: b64(await createCertificationRequest(tweak.swapSigningRequest ? other : signing)),
-      cardFaceKeySignature: b64(await cardFace.key.signPkcs1(encodeDigestInfo('SHA-256', sha256(utf8(nonce))))),
-      deviceKeySignature: b64(await device.signEs256(utf8(nonce))),
-    },
-  };
-}
 
 describe.each(ENGINES)('phone provisioning on %s (DESIGN.md flow 2)', (engine) => {
   let database: TestDatabase<IssuerSchema>;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import { basicFourInfoOf, generatePerson, parseIsoDate, type CalendarDate } from '@openmyna/core';
 import { SoftwareSigner, type CertificateAuthority } from '@openmyna/pki';
-import { migrate, sql } from '@openmyna/storage';
+import { inTransaction, migrate, sql } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -10,6 +10,7 @@ import { makeAuthority } from '../../../test-support/authorities.js';
 import { ENGINES, testDatabase, type TestDatabase } from '../../../test-support/databases.js';
 import {
   abandonUnfinished,
+  appendAudit,
   certificateState,
   createPerson,
   endCard,
@@ -100,6 +101,17 @@ describe.each(ENGINES)('issuer registry on %s', (engine) => {
     const audit = await database.db.selectFrom('audit_log').selectAll().execute();
     expect(audit.map((row) => row.action)).toEqual(['person.create']);
     expect(JSON.stringify(audit)).not.toContain(input.myNumber);
+  });
+
+  it('refuses a My Number in the audit log but not 12 digits inside a hex serial (regression)', async () => {
+    const entry = (subjectId: string, reason: string) =>
+      inTransaction(database.db, (trx) =>
+        appendAudit(trx, context, { actor: 'test', action: 'test', subjectType: 'certificate', subjectId, reason }),
+      );
+    // '123456789018' is a valid My Number; inside a serial number it is only hex digits.
+    await expect(entry('4a123456789018ff', 'serial')).resolves.toBeUndefined();
+    await expect(entry('x', 'moved 123456789018')).rejects.toMatchObject({ code: 'ERR_AUDIT_SECRET' });
+    await expect(entry('x', 'id=123456789018;')).rejects.toMatchObject({ code: 'ERR_AUDIT_SECRET' });
   });
 
   it('keeps the audit log append-only in the database', async () => {

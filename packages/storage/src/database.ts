@@ -133,7 +133,17 @@ export async function migrate(
         ),
       ),
   };
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  // Kysely looks for its bookkeeping tables in every schema; tell it ours, or a sibling schema's tables
+  // (tests, tenants) would be taken for this one's.
+  const schema =
+    engine === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
+  const { error, results } = await new Migrator({
+    db,
+    provider,
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  }).migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error');
     throw new StorageError('ERR_DB_MIGRATION', `migration ${failed?.migrationName ?? '(unknown)'} failed`, {

@@ -2,6 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { parseIsoDate } from '@openmyna/core';
+import type { EcPrivateKey } from '@openmyna/mdoc';
+import { trustAnchor, type TrustAnchor } from '@openmyna/pki';
 import { sql } from '@openmyna/storage';
 import type { Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -9,6 +11,9 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import type { IssuerContext } from '../context.js';
 import { createPerson, endCard, getPerson, updatePerson } from '../registry.js';
 import { issueCard, type CardFaceIssuers } from '../cards.js';
+import { MdocStatusPublisher } from '../mdoc-status.js';
+import { changePhone } from '../phones.js';
+import { completeProvisioning, openProvisioningSession, type ProvisioningAuthorities } from '../provisioning.js';
 import { RevocationServices, type HierarchyAuthority } from '../revocation-services.js';
 import type { HierarchyName } from '../storage/schema.js';
 import { errorResponse, handleError } from './error-envelope.js';
@@ -19,6 +24,16 @@ export interface IssuerAppOptions {
   readonly authorities: Record<HierarchyName, HierarchyAuthority>;
   /** The municipalities' 入力補助 and 券面 record issuers. */
   readonly cardFace: CardFaceIssuers;
+  /** The mdoc document signer, and the URL this service's status list is published at (`…/mdoc/status/1`). */
+  readonly mdoc: {
+    readonly documentSigner: { readonly key: EcPrivateKey; readonly certificate: Uint8Array };
+    readonly statusListUri: string;
+  };
+  /** Roots card certificates may also chain to (J-LIS's, where real cards are accepted); ours always count. */
+  readonly extraCardAnchors?: {
+    readonly signing: readonly TrustAnchor[];
+    readonly authentication: readonly TrustAnchor[];
+  };
   /** Bearer token of the registry administrators. */
   readonly adminToken: string;
   readonly logger: Logger;
@@ -99,6 +114,20 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
   const { context, logger } = options;
   const revocation = new RevocationServices(context, options.authorities);
+  const mdocStatus = new MdocStatusPublisher(context, options.mdoc.documentSigner, options.mdoc.statusListUri);
+  const provisioning: ProvisioningAuthorities = {
+    signing: options.authorities.signing.ca,
+    authentication: options.authorities.authentication.ca,
+    cardAnchors: {
+      signing: [trustAnchor(options.authorities.signing.ca.certificate), ...(options.extraCardAnchors?.signing ?? [])],
+      authentication: [
+        trustAnchor(options.authorities.authentication.ca.certificate),
+        ...(options.extraCardAnchors?.authentication ?? []),
+      ],
+    },
+    cardFace: options.cardFace,
+    mdoc: options.mdoc,
+  };
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -365,6 +394,113 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
       },
     );
   }
+
+  const B64 = z
+    .string()
+    .max(100_000)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/);
+  const Completion = z
+    .object({
+      cardAuthenticationCertificate: B64,
+      cardAuthenticationSignature: B64,
+      cardSigningCertificate: B64,
+      application: B64.openapi({
+        description: 'UTF-8 JSON {nonce, phone: {authenticationKey, signingKey, cardFaceKey, deviceKey}}, base64',
+      }),
+      applicationSignature: B64,
+      phoneAttestation: z.object({
+        authenticationRequest: B64,
+        signingRequest: B64,
+        cardFaceKeySignature: B64,
+        deviceKeySignature: B64,
+      }),
+    })
+    .openapi('ProvisioningCompletion');
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/provisioning/sessions',
+      description:
+        'Opens a provisioning session (DESIGN.md flow 2): a single-use nonce for the card to sign, valid five minutes.',
+      responses: {
+        201: {
+          description: 'The session',
+          content: {
+            'application/json': {
+              schema: z.object({ sessionId: z.string(), nonce: z.string(), expiresAt: z.string() }),
+            },
+          },
+        },
+      },
+    }),
+    async (c) => c.json(await openProvisioningSession(context), 201),
+  );
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/provisioning/sessions/{id}/complete',
+      description:
+        'Completes a session with the card’s proofs and the phone’s key attestation; returns everything the phone installs. Each refusal has its code and issues nothing.',
+      request: {
+        params: z.object({ id: z.string().min(1).max(64) }),
+        body: { required: true, content: { 'application/json': { schema: Completion } } },
+      },
+      responses: {
+        200: {
+          description: 'The phone’s certificates, 入力補助 and 券面 records and mdoc',
+          content: { 'application/json': { schema: z.record(z.string(), z.unknown()).openapi('ProvisioningBundle') } },
+        },
+        403: {
+          description: 'A card certificate, proof or phone key was refused',
+          content: { 'application/json': { schema: ErrorSchema } },
+        },
+        410: { description: 'The session expired', content: { 'application/json': { schema: ErrorSchema } } },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const bundle = await completeProvisioning(context, provisioning, c.req.valid('param').id, c.req.valid('json'));
+      c.header('cache-control', 'no-store');
+      return c.json(bundle as unknown as Record<string, unknown>, 200);
+    },
+  );
+  for (const action of ['suspend', 'resume', 'revoke'] as const) {
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path: `/admin/phones/{id}/${action}`,
+        security: [{ admin: [] }],
+        description: `${action === 'suspend' ? 'Suspends' : action === 'resume' ? 'Resumes' : 'Revokes'} a phone with its certificates and mdoc.`,
+        request: {
+          params: z.object({ id: z.string().min(1).max(64) }),
+          body: {
+            required: true,
+            content: { 'application/json': { schema: z.object({ reason: z.string().min(1).max(200) }) } },
+          },
+        },
+        responses: {
+          200: {
+            description: 'The new state and the certificates that changed',
+            content: { 'application/json': { schema: z.object({ status: z.string(), serials: z.array(z.string()) }) } },
+          },
+          ...errorResponses,
+        },
+      }),
+      async (c) => {
+        const result = await changePhone(context, c.req.valid('param').id, action, 'admin', c.req.valid('json').reason);
+        for (const hierarchy of ['signing', 'authentication'] as const)
+          revocation.invalidate(hierarchy, result.serials);
+        mdocStatus.invalidate();
+        return c.json(result, 200);
+      },
+    );
+  }
+  app.get('/mdoc/status/1', async (c) =>
+    c.body((await mdocStatus.token()) as Uint8Array<ArrayBuffer>, 200, {
+      'content-type': 'application/statuslist+cwt',
+      'cache-control': 'public, max-age=60',
+    }),
+  );
 
   app.openapi(
     createRoute({

@@ -1,0 +1,64 @@
+import { inTransaction } from '@openmyna/storage';
+
+import { appendAudit } from './audit.js';
+import { resumeInTransaction, revokeInTransaction } from './certificates.js';
+import { isoTime, type IssuerContext } from './context.js';
+import { IssuerError } from './errors.js';
+import type { PhoneStatus } from './storage/schema.js';
+
+export type PhoneAction = 'suspend' | 'resume' | 'revoke';
+
+/**
+ * Changes a phone's state with its certificates, in one transaction: `suspend` puts them on hold
+ * (certificateHold, reversible), `resume` lifts the hold, `revoke` ends the phone (cessationOfOperation)
+ * for good. The phone's mdoc follows through the status list. Returns the serials that changed.
+ */
+export async function changePhone(
+  context: IssuerContext,
+  phoneId: string,
+  action: PhoneAction,
+  actor: string,
+  why: string,
+): Promise<{ status: PhoneStatus; serials: string[] }> {
+  return inTransaction(context.db, async (trx) => {
+    const phone = await trx.selectFrom('phones').select(['status']).where('id', '=', phoneId).executeTakeFirst();
+    if (!phone) throw new IssuerError('ERR_PHONE_NOT_FOUND', `no phone ${phoneId}`);
+    const allowed: Record<PhoneAction, PhoneStatus[]> = {
+      suspend: ['active'],
+      resume: ['suspended'],
+      revoke: ['active', 'suspended'],
+    };
+    if (!allowed[action].includes(phone.status))
+      throw new IssuerError('ERR_PHONE_STATE', `a ${phone.status} phone cannot be ${action}d`);
+    const next: PhoneStatus = action === 'suspend' ? 'suspended' : action === 'resume' ? 'active' : 'revoked';
+    await trx
+      .updateTable('phones')
+      .set({ status: next, updated_at: isoTime(context.clock()) })
+      .where('id', '=', phoneId)
+      .execute();
+    const rows = await trx
+      .selectFrom('certificates')
+      .select('serial')
+      .where('phone_id', '=', phoneId)
+      .where('status', 'in', ['issued', 'suspended'])
+      .execute();
+    const serials = rows.map((row) => row.serial);
+    await appendAudit(trx, context, {
+      actor,
+      action: `phone.${action}`,
+      subjectType: 'phone',
+      subjectId: phoneId,
+      reason: why,
+    });
+    const changed =
+      action === 'resume'
+        ? await resumeInTransaction(trx, context, { serials, actor, why })
+        : await revokeInTransaction(trx, context, {
+            serials,
+            reason: action === 'suspend' ? 'certificateHold' : 'cessationOfOperation',
+            actor,
+            why,
+          });
+    return { status: next, serials: changed };
+  });
+}

@@ -1,0 +1,78 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import {
+  inProcessTransport,
+  JpkiReader,
+  MemoryRetryCounterStore,
+  openVirtualCard,
+  SoftwareCardKey,
+  type VirtualCardDocument,
+} from '@openmyna/card';
+import { ecPublicJwk } from '@openmyna/mdoc';
+import { nodeMdocCrypto } from '@openmyna/mdoc/node';
+import { createCertificationRequest, encodeDigestInfo, SoftwareSigner } from '@openmyna/pki';
+
+/** The body of a provisioning completion (apps/issuer's ProvisioningCompletion), built as a phone would. */
+export interface ProvisioningCompletionBody {
+  readonly cardAuthenticationCertificate: string;
+  readonly cardAuthenticationSignature: string;
+  readonly cardSigningCertificate: string;
+  readonly application: string;
+  readonly applicationSignature: string;
+  readonly phoneAttestation: {
+    readonly authenticationRequest: string;
+    readonly signingRequest: string;
+    readonly cardFaceKeySignature: string;
+    readonly deviceKeySignature: string;
+  };
+}
+
+export const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+/** The phone's side of DESIGN.md flow 2, with the card read as a reader would. */
+export async function phoneCompletes(
+  card: VirtualCardDocument,
+  passphrase: string,
+  nonce: string,
+  tweak: { applicationNonce?: string; authNonce?: string; swapSigningRequest?: boolean } = {},
+): Promise<ProvisioningCompletionBody> {
+  const smartCard = await openVirtualCard({ document: card, passphrase, store: () => new MemoryRetryCounterStore() });
+  const jpki = new JpkiReader(inProcessTransport(smartCard));
+  await jpki.select();
+  await jpki.verifyPin('authentication', '1234');
+  const cardAuthenticationSignature = await jpki.sign(
+    'authentication',
+    encodeDigestInfo('SHA-256', sha256(utf8(tweak.authNonce ?? nonce))),
+  );
+  const authentication = await SoftwareSigner.generate();
+  const signing = await SoftwareSigner.generate();
+  const cardFace = await SoftwareCardKey.generate();
+  const device = await nodeMdocCrypto.generateEcKey();
+  const application = utf8(
+    JSON.stringify({
+      nonce: tweak.applicationNonce ?? nonce,
+      phone: {
+        authenticationKey: b64(authentication.publicKeyInfo),
+        signingKey: b64(signing.publicKeyInfo),
+        cardFaceKey: b64(cardFace.publicKeyInfo),
+        deviceKey: ecPublicJwk(device.publicKey),
+      },
+    }),
+  );
+  await jpki.verifyPin('signing', 'OPENMYNA1');
+  const applicationSignature = await jpki.sign('signing', encodeDigestInfo('SHA-256', sha256(application)));
+  const other = await SoftwareSigner.generate();
+  return {
+    cardAuthenticationCertificate: b64(await jpki.readCertificate('authentication')),
+    cardAuthenticationSignature: b64(cardAuthenticationSignature),
+    cardSigningCertificate: b64(await jpki.readCertificate('signing')),
+    application: b64(application),
+    applicationSignature: b64(applicationSignature),
+    phoneAttestation: {
+      authenticationRequest: b64(await createCertificationRequest(authentication)),
+      signingRequest: b64(await createCertificationRequest(tweak.swapSigningRequest ? other : signing)),
+      cardFaceKeySignature: b64(await cardFace.key.signPkcs1(encodeDigestInfo('SHA-256', sha256(utf8(nonce))))),
+      deviceKeySignature: b64(await device.signEs256(utf8(nonce))),
+    },
+  };
+}
