@@ -7,7 +7,7 @@ import {
   SoftwareCardKey,
   type VirtualCardDocument,
 } from '@openmyna/card';
-import { ecPublicJwk } from '@openmyna/mdoc';
+import { ecPublicJwk, type EcPrivateKey } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { createCertificationRequest, encodeDigestInfo, SoftwareSigner } from '@openmyna/pki';
 
@@ -30,11 +30,32 @@ export const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
 /** The phone's side of DESIGN.md flow 2, with the card read as a reader would. */
+/** The phone's three RSA keys (JPKI authentication and signing, 券面). */
+export interface PhoneRsaKeys {
+  readonly authentication: SoftwareSigner;
+  readonly signing: SoftwareSigner;
+  readonly cardFace: Awaited<ReturnType<typeof SoftwareCardKey.generate>>;
+}
+
+export async function newPhoneRsaKeys(): Promise<PhoneRsaKeys> {
+  return {
+    authentication: await SoftwareSigner.generate(),
+    signing: await SoftwareSigner.generate(),
+    cardFace: await SoftwareCardKey.generate(),
+  };
+}
+
 export async function phoneCompletes(
   card: VirtualCardDocument,
   passphrase: string,
   nonce: string,
-  tweak: { applicationNonce?: string; authNonce?: string; swapSigningRequest?: boolean } = {},
+  tweak: {
+    applicationNonce?: string;
+    authNonce?: string;
+    swapSigningRequest?: boolean;
+    keys?: PhoneRsaKeys;
+    device?: EcPrivateKey;
+  } = {},
 ): Promise<ProvisioningCompletionBody> {
   const smartCard = await openVirtualCard({ document: card, passphrase, store: () => new MemoryRetryCounterStore() });
   const jpki = new JpkiReader(inProcessTransport(smartCard));
@@ -44,10 +65,8 @@ export async function phoneCompletes(
     'authentication',
     encodeDigestInfo('SHA-256', sha256(utf8(tweak.authNonce ?? nonce))),
   );
-  const authentication = await SoftwareSigner.generate();
-  const signing = await SoftwareSigner.generate();
-  const cardFace = await SoftwareCardKey.generate();
-  const device = await nodeMdocCrypto.generateEcKey();
+  const { authentication, signing, cardFace } = tweak.keys ?? (await newPhoneRsaKeys());
+  const device = tweak.device ?? (await nodeMdocCrypto.generateEcKey());
   const application = utf8(
     JSON.stringify({
       nonce: tweak.applicationNonce ?? nonce,
@@ -61,7 +80,7 @@ export async function phoneCompletes(
   );
   await jpki.verifyPin('signing', 'OPENMYNA1');
   const applicationSignature = await jpki.sign('signing', encodeDigestInfo('SHA-256', sha256(application)));
-  const other = await SoftwareSigner.generate();
+  const other = tweak.swapSigningRequest ? await SoftwareSigner.generate() : signing;
   return {
     cardAuthenticationCertificate: b64(await jpki.readCertificate('authentication')),
     cardAuthenticationSignature: b64(cardAuthenticationSignature),

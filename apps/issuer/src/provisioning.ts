@@ -14,7 +14,7 @@ import {
   type X509Certificate,
 } from '@openmyna/pki';
 import { nodeCryptoBackend } from '@openmyna/pki/node';
-import { inTransaction } from '@openmyna/storage';
+import { inTransaction, isUniqueViolation } from '@openmyna/storage';
 import { bytesToHex } from '@noble/hashes/utils.js';
 
 import { appendAudit } from './audit.js';
@@ -212,55 +212,63 @@ export async function completeProvisioning(
 
   // One phone per person: any earlier phone ends now, with its certificates.
   const phoneId = newId(context, 'F');
-  await inTransaction(context.db, async (trx) => {
-    const earlier = await trx
-      .selectFrom('phones')
-      .select('id')
-      .where('person_id', '=', person.id)
-      .where('status', '!=', 'revoked')
-      .execute();
-    const earlierIds = earlier.map((row) => row.id);
-    if (earlierIds.length) {
-      await trx
-        .updateTable('phones')
-        .set({ status: 'revoked', updated_at: isoTime(now) })
-        .where('id', 'in', earlierIds)
-        .execute();
-      const serials = await trx
-        .selectFrom('certificates')
-        .select('serial')
-        .where('phone_id', 'in', earlierIds)
-        .where('status', 'in', ['issued', 'suspended'])
-        .execute();
-      await revokeInTransaction(trx, context, {
-        serials: serials.map((row) => row.serial),
-        reason: 'superseded',
-        actor: `holder:${person.id}`,
-        why: 'a new phone was provisioned',
+  // The partial unique index admits one live phone per person; a concurrent provisioning of the same
+  // person that committed first makes this insert fail, and the retry supersedes that phone in turn.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await inTransaction(context.db, async (trx) => {
+        const earlier = await trx
+          .selectFrom('phones')
+          .select('id')
+          .where('person_id', '=', person.id)
+          .where('status', '!=', 'revoked')
+          .execute();
+        const earlierIds = earlier.map((row) => row.id);
+        if (earlierIds.length) {
+          await trx
+            .updateTable('phones')
+            .set({ status: 'revoked', updated_at: isoTime(now) })
+            .where('id', 'in', earlierIds)
+            .execute();
+          const serials = await trx
+            .selectFrom('certificates')
+            .select('serial')
+            .where('phone_id', 'in', earlierIds)
+            .where('status', 'in', ['issued', 'suspended'])
+            .execute();
+          await revokeInTransaction(trx, context, {
+            serials: serials.map((row) => row.serial),
+            reason: 'superseded',
+            actor: `holder:${person.id}`,
+            why: 'a new phone was provisioned',
+          });
+        }
+        await trx
+          .insertInto('phones')
+          .values({
+            id: phoneId,
+            person_id: person.id,
+            card_id: card.id,
+            status: 'active',
+            device_key: JSON.stringify(application.phone.deviceKey),
+            provisioned_at: isoTime(now),
+            updated_at: isoTime(now),
+          })
+          .execute();
+        await trx.updateTable('provisioning_sessions').set({ phone_id: phoneId }).where('id', '=', sessionId).execute();
+        await appendAudit(trx, context, {
+          actor: `holder:${person.id}`,
+          action: 'phone.provision',
+          subjectType: 'phone',
+          subjectId: phoneId,
+          details: { cardId: card.id, replaced: earlierIds, session: sessionId },
+        });
       });
+      break;
+    } catch (error) {
+      if (!isUniqueViolation(error) || attempt >= 50) throw error;
     }
-    await trx
-      .insertInto('phones')
-      .values({
-        id: phoneId,
-        person_id: person.id,
-        card_id: card.id,
-        status: 'active',
-        device_key: JSON.stringify(application.phone.deviceKey),
-        provisioned_at: isoTime(now),
-        updated_at: isoTime(now),
-      })
-      .execute();
-    await trx.updateTable('provisioning_sessions').set({ phone_id: phoneId }).where('id', '=', sessionId).execute();
-    await appendAudit(trx, context, {
-      actor: `holder:${person.id}`,
-      action: 'phone.provision',
-      subjectType: 'phone',
-      subjectId: phoneId,
-      details: { cardId: card.id, replaced: earlierIds, session: sessionId },
-    });
-  });
-
+  }
   try {
     return await issuePhoneCredentials(context, authorities, {
       phoneId,
@@ -380,6 +388,17 @@ async function issuePhoneCredentials(
     crypto: nodeMdocCrypto,
   });
   await inTransaction(context.db, async (trx) => {
+    // The phone may have been superseded while its credentials were made. Touching its row waits for
+    // any transaction that holds it (PostgreSQL re-checks the condition after that one commits), so
+    // either the superseding provisioning sees every certificate issued here, or this one sees it.
+    const live = await trx
+      .updateTable('phones')
+      .set({ updated_at: isoTime(context.clock()) })
+      .where('id', '=', phoneId)
+      .where('status', '=', 'active')
+      .executeTakeFirst();
+    if (live.numUpdatedRows !== 1n)
+      throw new IssuerError('ERR_PHONE_STATE', 'the phone was superseded by another provisioning');
     for (const kind of ['kenhojo', 'kenkaku', 'mdoc'] as const) {
       await trx
         .insertInto('records')

@@ -133,4 +133,17 @@ export const ISSUER_MIGRATIONS: Record<string, EngineMigration> = {
       }
     },
   },
+  '0002-one-phone-per-person': {
+    async up(db: Kysely<unknown>) {
+      // One phone per person, held by the database itself: concurrent provisionings of one person
+      // cannot both leave a live phone (the later one retries and supersedes the earlier).
+      await db.schema
+        .createIndex('phones_one_live_per_person')
+        .on('phones')
+        .column('person_id')
+        .unique()
+        .where(sql.ref('status'), '!=', 'revoked')
+        .execute();
+    },
+  },
 };
