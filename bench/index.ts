@@ -1,6 +1,7 @@
 // `npm run bench [-- filter]`: runs the benchmarks whose name contains the filter (all by default).
 // Every figure is printed with a baseline measured in the same run; compare ratios, not raw rates.
 import { benchCardKeySignature, benchCardRead, benchVpcdRoundTrips } from './card.bench.js';
+import { benchIssuerOcsp, benchProvisioning } from './issuer.bench.js';
 import { benchMdocVerification, benchSessionEncryption } from './mdoc.bench.js';
 import { benchMyNumber, benchPopulation, benchPopulationMemory, benchTlv } from './core.bench.js';
 import { benchJpkiVerification, benchLargeCrl, benchOcspHttp, benchOcspSigning } from './pki.bench.js';
@@ -19,6 +20,8 @@ const BENCHMARKS: Record<string, () => unknown> = {
   'card/vpcd-round-trips': benchVpcdRoundTrips,
   'mdoc/verification': benchMdocVerification,
   'mdoc/session-encryption': benchSessionEncryption,
+  'issuer/provisioning': benchProvisioning,
+  'issuer/ocsp-http': benchIssuerOcsp,
 };
 
 const filter = process.argv[2] ?? '';
