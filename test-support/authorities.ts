@@ -63,12 +63,20 @@ export async function makeKenhojoIssuer(keyId = '1310121/000'): Promise<{
 }
 
 /** A 券面AP CA (`9000023/001`) and one issuer card key it certified, which signs 券面 records raw. */
-export async function makeKenkakuIssuer(keyId = '1310122/000'): Promise<{
+export async function makeKenkakuIssuer(
+  keyId = '1310122/000',
+  /** Wraps the generated key, e.g. `nodeCardKey` to sign in OpenSSL as the issuer service does. */
+  wrap?: (jwk: JsonWebKey) => SoftwareCardKey,
+): Promise<{
   key: SoftwareCardKey;
   keyId: string;
   cvCertificate: Uint8Array;
   caKeys: Map<string, CardRsaPublicKey>;
 }> {
   const issuer = await SoftwareCardKey.generate();
-  return { key: issuer.key, keyId, ...(await certifyUnderNewCa('9000023/001', keyId, issuer.publicKeyInfo)) };
+  return {
+    key: wrap ? wrap(issuer.jwk) : issuer.key,
+    keyId,
+    ...(await certifyUnderNewCa('9000023/001', keyId, issuer.publicKeyInfo)),
+  };
 }

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { basicFourInfoOf, generatePerson, parseIsoDate } from '@openmyna/core';
 import { SoftwareSigner, type CertificateAuthority } from '@openmyna/pki';
 
+import { nodeCardKey } from '@openmyna/card/node';
+
 import { makeAuthority, makeKenhojoIssuer, makeKenkakuIssuer } from './authorities.js';
 
 /** Both JPKI hierarchies with delegated OCSP responders, as the issuer service runs them. */
@@ -55,7 +57,8 @@ export const testRandom = (length: number): Uint8Array => new Uint8Array(randomB
 /** 入力補助 and 券面 issuers for every municipality (one key each), and the CA keys that verify them. */
 export async function makeCardFaceIssuers() {
   const kenhojo = await makeKenhojoIssuer();
-  const kenkaku = await makeKenkakuIssuer();
+  // The 券面 issuer key signs in OpenSSL, as the issuer service's does.
+  const kenkaku = await makeKenkakuIssuer(undefined, nodeCardKey);
   return {
     cardFace: {
       kenhojo: () =>
