@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { renderFacePhoto } from '@openmyna/core';
-import { nodeMdocCrypto } from '@openmyna/mdoc/node';
-import { certIdFor, encodeOcspRequest, parseCertificate, trustAnchor } from '@openmyna/pki';
+import { certIdFor, encodeOcspRequest, parseCertificate } from '@openmyna/pki';
 import { migrate, openDatabase } from '@openmyna/storage';
 import autocannon from 'autocannon';
 import type { Kysely } from 'kysely';
@@ -19,15 +18,8 @@ import {
   openProvisioningSession,
   type IssuerContext,
   type IssuerSchema,
-  type ProvisioningAuthorities,
 } from '@openmyna/issuer';
-import {
-  makeCardFaceIssuers,
-  makeIssuerAuthorities,
-  registryPerson,
-  testRandom,
-} from '../test-support/issuer-fixtures.js';
-import { makeMdocHierarchy } from '../test-support/mdoc-fixtures.js';
+import { makeProvisioningAuthorities, registryPerson, testRandom } from '../test-support/issuer-fixtures.js';
 import { newPhoneRsaKeys, phoneCompletes } from '../test-support/phone-proofs.js';
 import { compare } from './harness.js';
 
@@ -42,28 +34,13 @@ export async function benchProvisioning(): Promise<void> {
   const database = openDatabase<IssuerSchema>(join(mkdtempSync(join(tmpdir(), 'openmyna-bench-')), 'issuer.db'));
   await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
   const context: IssuerContext = { db: database.db, clock: () => new Date(), randomBytes: testRandom };
-  const jpki = await makeIssuerAuthorities();
-  const faces = await makeCardFaceIssuers();
-  const mdoc = await makeMdocHierarchy(nodeMdocCrypto, {
-    notBefore: new Date(Date.now() - 86_400_000),
-    notAfter: new Date(Date.now() + 300 * 86_400_000),
-  });
-  const authorities: ProvisioningAuthorities = {
-    signing: jpki.signing.ca,
-    authentication: jpki.authentication.ca,
-    cardAnchors: {
-      signing: [trustAnchor(jpki.signing.ca.certificate)],
-      authentication: [trustAnchor(jpki.authentication.ca.certificate)],
-    },
-    cardFace: faces.cardFace,
-    mdoc: { documentSigner: mdoc.documentSigner, statusListUri: 'http://127.0.0.1/mdoc/status/1' },
-  };
+  const { authorities } = await makeProvisioningAuthorities();
   const { input } = registryPerson('bench', 1);
   await createPerson(context, { ...input, photo: renderFacePhoto({ faceSeed: 1, sex: '1', age: 40 }) }, 'bench');
   const card = await issueCard(context, {
     personId: input.id,
     authorities,
-    cardFace: faces.cardFace,
+    cardFace: authorities.cardFace,
     pins: { authentication: '1234', signing: 'OPENMYNA1', kenhojo: '1234' },
     actor: 'bench',
   });

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 
 import { basicFourInfoOf, generatePerson, parseIsoDate } from '@openmyna/core';
-import { SoftwareSigner, type CertificateAuthority } from '@openmyna/pki';
+import { nodeMdocCrypto } from '@openmyna/mdoc/node';
+import { SoftwareSigner, trustAnchor, type CertificateAuthority } from '@openmyna/pki';
+import type { ProvisioningAuthorities } from '@openmyna/issuer';
 
 import { nodeCardKey } from '@openmyna/card/node';
 
 import { makeAuthority, makeKenhojoIssuer, makeKenkakuIssuer } from './authorities.js';
+import { makeMdocHierarchy } from './mdoc-fixtures.js';
 
 /** Both JPKI hierarchies with delegated OCSP responders, as the issuer service runs them. */
 export async function makeIssuerAuthorities(): Promise<
@@ -67,4 +70,25 @@ export async function makeCardFaceIssuers() {
     },
     caKeys: new Map([...kenhojo.caKeys, ...kenkaku.caKeys]),
   };
+}
+
+/** Everything provisioning needs: both JPKI CAs as card anchors, the card-face issuers, an mdoc document signer. */
+export async function makeProvisioningAuthorities(statusListUri = 'http://127.0.0.1:8080/mdoc/status/1') {
+  const jpki = await makeIssuerAuthorities();
+  const faces = await makeCardFaceIssuers();
+  const mdoc = await makeMdocHierarchy(nodeMdocCrypto, {
+    notBefore: new Date(Date.now() - 86_400_000),
+    notAfter: new Date(Date.now() + 300 * 86_400_000),
+  });
+  const authorities: ProvisioningAuthorities = {
+    signing: jpki.signing.ca,
+    authentication: jpki.authentication.ca,
+    cardAnchors: {
+      signing: [trustAnchor(jpki.signing.ca.certificate)],
+      authentication: [trustAnchor(jpki.authentication.ca.certificate)],
+    },
+    cardFace: faces.cardFace,
+    mdoc: { documentSigner: mdoc.documentSigner, statusListUri },
+  };
+  return { authorities, caKeys: faces.caKeys, jpki, mdoc };
 }

@@ -9,22 +9,8 @@ import {
 } from '@openmyna/card';
 import { ecPublicJwk, type EcPrivateKey } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
+import type { ProvisioningCompletion } from '@openmyna/issuer';
 import { createCertificationRequest, encodeDigestInfo, SoftwareSigner } from '@openmyna/pki';
-
-/** The body of a provisioning completion (apps/issuer's ProvisioningCompletion), built as a phone would. */
-export interface ProvisioningCompletionBody {
-  readonly cardAuthenticationCertificate: string;
-  readonly cardAuthenticationSignature: string;
-  readonly cardSigningCertificate: string;
-  readonly application: string;
-  readonly applicationSignature: string;
-  readonly phoneAttestation: {
-    readonly authenticationRequest: string;
-    readonly signingRequest: string;
-    readonly cardFaceKeySignature: string;
-    readonly deviceKeySignature: string;
-  };
-}
 
 export const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 const utf8 = (text: string) => new TextEncoder().encode(text);
@@ -56,7 +42,7 @@ export async function phoneCompletes(
     keys?: PhoneRsaKeys;
     device?: EcPrivateKey;
   } = {},
-): Promise<ProvisioningCompletionBody> {
+): Promise<ProvisioningCompletion> {
   const smartCard = await openVirtualCard({ document: card, passphrase, store: () => new MemoryRetryCounterStore() });
   const jpki = new JpkiReader(inProcessTransport(smartCard));
   await jpki.select();

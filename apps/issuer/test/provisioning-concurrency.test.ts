@@ -1,19 +1,13 @@
 import { renderFacePhoto } from '@openmyna/core';
 import { decodeIssuedMdoc, decodeMobileSecurityObject } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
-import { base64ToBytes, parseCertificate, trustAnchor } from '@openmyna/pki';
+import { base64ToBytes, parseCertificate } from '@openmyna/pki';
 import { migrate } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ENGINES, testDatabase, type TestDatabase } from '../../../test-support/databases.js';
-import {
-  makeCardFaceIssuers,
-  makeIssuerAuthorities,
-  registryPerson,
-  testRandom,
-} from '../../../test-support/issuer-fixtures.js';
-import { makeMdocHierarchy } from '../../../test-support/mdoc-fixtures.js';
+import { makeProvisioningAuthorities, registryPerson, testRandom } from '../../../test-support/issuer-fixtures.js';
 import { newPhoneRsaKeys, phoneCompletes } from '../../../test-support/phone-proofs.js';
 import {
   completeProvisioning,
@@ -44,22 +38,7 @@ describe.each(ENGINES)('200 concurrent provisioning sessions on %s', (engine) =>
     database = await testDatabase<IssuerSchema>(engine);
     await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
     context = { db: database.db, clock: () => new Date(), randomBytes: testRandom };
-    const jpki = await makeIssuerAuthorities();
-    const faces = await makeCardFaceIssuers();
-    const mdoc = await makeMdocHierarchy(nodeMdocCrypto, {
-      notBefore: new Date(Date.now() - 86_400_000),
-      notAfter: new Date(Date.now() + 300 * 86_400_000),
-    });
-    authorities = {
-      signing: jpki.signing.ca,
-      authentication: jpki.authentication.ca,
-      cardAnchors: {
-        signing: [trustAnchor(jpki.signing.ca.certificate)],
-        authentication: [trustAnchor(jpki.authentication.ca.certificate)],
-      },
-      cardFace: faces.cardFace,
-      mdoc: { documentSigner: mdoc.documentSigner, statusListUri: 'http://127.0.0.1/mdoc/status/1' },
-    };
+    ({ authorities } = await makeProvisioningAuthorities());
     // Adults only: a holder under 15 has no signing certificate, and provisioning needs its signature.
     for (let index = 0; cards.length < PERSONS; index++) {
       const { input } = registryPerson('concurrency', index);
@@ -68,7 +47,7 @@ describe.each(ENGINES)('200 concurrent provisioning sessions on %s', (engine) =>
       const issued = await issueCard(context, {
         personId: input.id,
         authorities,
-        cardFace: faces.cardFace,
+        cardFace: authorities.cardFace,
         pins: { authentication: '1234', signing: 'OPENMYNA1', kenhojo: '1234' },
         actor: 'test',
       });

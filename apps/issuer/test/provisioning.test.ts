@@ -1,21 +1,14 @@
 import { verifyKenhojoRecords, type CardRsaPublicKey, type VirtualCardDocument } from '@openmyna/card';
 import { renderFacePhoto } from '@openmyna/core';
 import { decodeIssuedMdoc, MNC_DOCTYPE } from '@openmyna/mdoc';
-import { nodeMdocCrypto } from '@openmyna/mdoc/node';
-import { base64ToBytes, parseCertificate, SoftwareSigner, trustAnchor, validatePath } from '@openmyna/pki';
+import { base64ToBytes, parseCertificate, SoftwareSigner, validatePath } from '@openmyna/pki';
 import { migrate } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { makeAuthority } from '../../../test-support/authorities.js';
 import { ENGINES, testDatabase, type TestDatabase } from '../../../test-support/databases.js';
-import {
-  makeCardFaceIssuers,
-  makeIssuerAuthorities,
-  registryPerson,
-  testRandom,
-} from '../../../test-support/issuer-fixtures.js';
-import { makeMdocHierarchy } from '../../../test-support/mdoc-fixtures.js';
+import { makeProvisioningAuthorities, registryPerson, testRandom } from '../../../test-support/issuer-fixtures.js';
 import { b64, phoneCompletes } from '../../../test-support/phone-proofs.js';
 import {
   completeProvisioning,
@@ -43,29 +36,13 @@ describe.each(ENGINES)('phone provisioning on %s (DESIGN.md flow 2)', (engine) =
     database = await testDatabase<IssuerSchema>(engine);
     await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
     context = { db: database.db, clock: () => clock, randomBytes: testRandom };
-    const jpki = await makeIssuerAuthorities();
-    const faces = await makeCardFaceIssuers();
-    caKeys = faces.caKeys;
-    const mdoc = await makeMdocHierarchy(nodeMdocCrypto, {
-      notBefore: new Date(Date.now() - 86_400_000),
-      notAfter: new Date(Date.now() + 300 * 86_400_000),
-    });
-    authorities = {
-      signing: jpki.signing.ca,
-      authentication: jpki.authentication.ca,
-      cardAnchors: {
-        signing: [trustAnchor(jpki.signing.ca.certificate)],
-        authentication: [trustAnchor(jpki.authentication.ca.certificate)],
-      },
-      cardFace: faces.cardFace,
-      mdoc: { documentSigner: mdoc.documentSigner, statusListUri: 'http://127.0.0.1:8080/mdoc/status/1' },
-    };
+    ({ authorities, caKeys } = await makeProvisioningAuthorities());
     const { input } = registryPerson('provisioning', 2);
     await createPerson(context, { ...input, photo: renderFacePhoto({ faceSeed: 2, sex: '2', age: 40 }) }, 'test');
     const issued = await issueCard(context, {
       personId,
       authorities,
-      cardFace: faces.cardFace,
+      cardFace: authorities.cardFace,
       pins: { authentication: '1234', signing: 'OPENMYNA1', kenhojo: '1234' },
       actor: 'test',
     });
