@@ -49,8 +49,18 @@ export function handleError(error: unknown, c: Context, logger: Logger): Respons
     const { code, message } = error as OpenMynaError<string>;
     if (STATUS[code] !== undefined) return errorResponse(c, code, message);
   }
-  // pino serializes the error; messages of our errors never carry secrets, and others are not echoed.
-  logger.error({ err: error, path: c.req.path, method: c.req.method }, 'request failed');
+  // Only name, code, message and stack are logged: a driver's extra fields (PostgreSQL's `detail`
+  // quotes the offending row's values) could carry a My Number.
+  const { name, message, stack } = error instanceof Error ? error : new Error(String(error));
+  const code = (error as { code?: unknown }).code;
+  logger.error(
+    {
+      err: { name, message, stack, ...(typeof code === 'string' ? { code } : {}) },
+      route: c.req.routePath,
+      method: c.req.method,
+    },
+    'request failed',
+  );
   return c.json(
     { error: { code: 'ERR_INTERNAL', message: 'the issuer could not complete the request' } } satisfies ErrorEnvelope,
     500,
