@@ -1,10 +1,12 @@
+import type { CrlReasonName } from '@openmyna/pki';
 import { inTransaction } from '@openmyna/storage';
+import type { Transaction } from 'kysely';
 
 import { appendAudit } from './audit.js';
 import { resumeInTransaction, revokeInTransaction } from './certificates.js';
 import { isoTime, type IssuerContext } from './context.js';
 import { IssuerError } from './errors.js';
-import type { PhoneStatus } from './storage/schema.js';
+import type { IssuerSchema, PhoneStatus } from './storage/schema.js';
 
 export type PhoneAction = 'suspend' | 'resume' | 'revoke';
 
@@ -60,5 +62,39 @@ export async function changePhone(
             why,
           });
     return { status: next, serials: changed };
+  });
+}
+
+/**
+ * Ends phones for good inside the caller's transaction: each is marked revoked and every certificate
+ * still valid on it is revoked with `reason`. Returns the revoked serials.
+ */
+export async function endPhonesInTransaction(
+  trx: Transaction<IssuerSchema>,
+  context: IssuerContext,
+  options: {
+    readonly phoneIds: readonly string[];
+    readonly reason: CrlReasonName;
+    readonly actor: string;
+    readonly why: string;
+  },
+): Promise<string[]> {
+  if (options.phoneIds.length === 0) return [];
+  await trx
+    .updateTable('phones')
+    .set({ status: 'revoked', updated_at: isoTime(context.clock()) })
+    .where('id', 'in', options.phoneIds)
+    .execute();
+  const rows = await trx
+    .selectFrom('certificates')
+    .select('serial')
+    .where('phone_id', 'in', options.phoneIds)
+    .where('status', 'in', ['issued', 'suspended'])
+    .execute();
+  return revokeInTransaction(trx, context, {
+    serials: rows.map((row) => row.serial),
+    reason: options.reason,
+    actor: options.actor,
+    why: options.why,
   });
 }

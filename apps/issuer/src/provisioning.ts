@@ -1,6 +1,5 @@
 import { ageOn, calendarDateInJapan, parseIsoDate, placeOfMunicipality, type MunicipalityCode } from '@openmyna/core';
 import { issueKenhojoRecords, issueKenkakuRecords } from '@openmyna/card';
-import { encodeFacePhotoJp2, renderCardFaceText } from '@openmyna/card/node';
 import { cardFaceElements, ecPublicKeyFromJwk, issueMdoc, MNC_DOCTYPE, type EcPrivateKey } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import {
@@ -18,8 +17,9 @@ import { inTransaction, isUniqueViolation } from '@openmyna/storage';
 import { bytesToHex } from '@noble/hashes/utils.js';
 
 import { appendAudit } from './audit.js';
-import type { CardFaceIssuers } from './cards.js';
-import { issueCertificateDurably, revokeInTransaction } from './certificates.js';
+import { cardFaceImagesOf, type CardFaceIssuers } from './cards.js';
+import { issueCertificateDurably } from './certificates.js';
+import { endPhonesInTransaction } from './phones.js';
 import { isoTime, newId, type IssuerContext } from './context.js';
 import { IssuerError } from './errors.js';
 import { getPerson } from './registry.js';
@@ -224,25 +224,12 @@ export async function completeProvisioning(
           .where('status', '!=', 'revoked')
           .execute();
         const earlierIds = earlier.map((row) => row.id);
-        if (earlierIds.length) {
-          await trx
-            .updateTable('phones')
-            .set({ status: 'revoked', updated_at: isoTime(now) })
-            .where('id', 'in', earlierIds)
-            .execute();
-          const serials = await trx
-            .selectFrom('certificates')
-            .select('serial')
-            .where('phone_id', 'in', earlierIds)
-            .where('status', 'in', ['issued', 'suspended'])
-            .execute();
-          await revokeInTransaction(trx, context, {
-            serials: serials.map((row) => row.serial),
-            reason: 'superseded',
-            actor: `holder:${person.id}`,
-            why: 'a new phone was provisioned',
-          });
-        }
+        await endPhonesInTransaction(trx, context, {
+          phoneIds: earlierIds,
+          reason: 'superseded',
+          actor: `holder:${person.id}`,
+          why: 'a new phone was provisioned',
+        });
         await trx
           .insertInto('phones')
           .values({
@@ -279,25 +266,14 @@ export async function completeProvisioning(
     });
   } catch (error) {
     // Nothing half-issued stays usable: the phone ends, with whatever was issued to it.
-    await inTransaction(context.db, async (trx) => {
-      await trx
-        .updateTable('phones')
-        .set({ status: 'revoked', updated_at: isoTime(context.clock()) })
-        .where('id', '=', phoneId)
-        .execute();
-      const serials = await trx
-        .selectFrom('certificates')
-        .select('serial')
-        .where('phone_id', '=', phoneId)
-        .where('status', 'in', ['issued', 'suspended'])
-        .execute();
-      await revokeInTransaction(trx, context, {
-        serials: serials.map((row) => row.serial),
+    await inTransaction(context.db, (trx) =>
+      endPhonesInTransaction(trx, context, {
+        phoneIds: [phoneId],
         reason: 'cessationOfOperation',
         actor: 'system',
         why: 'provisioning did not complete',
-      });
-    }).catch(() => undefined);
+      }),
+    ).catch(() => undefined);
     throw error;
   }
 }
@@ -352,17 +328,14 @@ async function issuePhoneCredentials(
     cardExpiry,
     issuer: await authorities.cardFace.kenkaku(municipalityCode),
     // The phone shows no security code: its 照合番号B image is blank.
-    images: {
-      ...renderCardFaceText({
-        name: person.basicFourInfo.name,
-        address: person.basicFourInfo.address,
-        myNumber: person.myNumber,
-        securityCode: '',
-      }),
-      photo: await encodeFacePhotoJp2(person.photo),
-    },
+    images: await cardFaceImagesOf(person, ''),
   });
-  const statusIndex = await nextStatusIndex(context);
+  const statusIndex = await reserveStatusIndex(context, {
+    personId: person.id,
+    phoneId,
+    issuedAt: now,
+    validUntil: new Date(now.getTime() + MDOC_VALIDITY_DAYS * DAY),
+  });
   const mdoc = await issueMdoc({
     docType: MNC_DOCTYPE,
     elements: cardFaceElements(
@@ -399,7 +372,7 @@ async function issuePhoneCredentials(
       .executeTakeFirst();
     if (live.numUpdatedRows !== 1n)
       throw new IssuerError('ERR_PHONE_STATE', 'the phone was superseded by another provisioning');
-    for (const kind of ['kenhojo', 'kenkaku', 'mdoc'] as const) {
+    for (const kind of ['kenhojo', 'kenkaku'] as const) {
       await trx
         .insertInto('records')
         .values({
@@ -409,8 +382,8 @@ async function issuePhoneCredentials(
           phone_id: phoneId,
           kind,
           issued_at: isoTime(now),
-          valid_until: kind === 'mdoc' ? isoTime(new Date(now.getTime() + MDOC_VALIDITY_DAYS * DAY)) : null,
-          status_index: kind === 'mdoc' ? statusIndex : null,
+          valid_until: null,
+          status_index: null,
         })
         .execute();
     }
@@ -437,13 +410,42 @@ async function issuePhoneCredentials(
   };
 }
 
-async function nextStatusIndex(context: IssuerContext): Promise<number> {
-  const row = await context.db
-    .selectFrom('records')
-    .select((eb) => eb.fn.max('status_index').as('max'))
-    .where('kind', '=', 'mdoc')
-    .executeTakeFirst();
-  return row?.max === null || row?.max === undefined ? 0 : Number(row.max) + 1;
+/**
+ * Reserves the mdoc's Token Status List index by recording the mdoc before it is signed. Two concurrent
+ * provisionings may read the same maximum; the unique index lets only one have it, the other draws again.
+ */
+async function reserveStatusIndex(
+  context: IssuerContext,
+  record: { readonly personId: string; readonly phoneId: string; readonly issuedAt: Date; readonly validUntil: Date },
+): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await inTransaction(context.db, async (trx) => {
+        const row = await trx
+          .selectFrom('records')
+          .select((eb) => eb.fn.max('status_index').as('max'))
+          .where('kind', '=', 'mdoc')
+          .executeTakeFirst();
+        const index = row?.max === null || row?.max === undefined ? 0 : Number(row.max) + 1;
+        await trx
+          .insertInto('records')
+          .values({
+            id: newId(context, 'R'),
+            person_id: record.personId,
+            card_id: null,
+            phone_id: record.phoneId,
+            kind: 'mdoc',
+            issued_at: isoTime(record.issuedAt),
+            valid_until: isoTime(record.validUntil),
+            status_index: index,
+          })
+          .execute();
+        return index;
+      });
+    } catch (error) {
+      if (!isUniqueViolation(error) || attempt >= 50) throw error;
+    }
+  }
 }
 
 async function checkCardCertificate(

@@ -11,6 +11,7 @@ import { inTransaction, isUniqueViolation } from '@openmyna/storage';
 
 import { appendAudit } from './audit.js';
 import { revokeInTransaction } from './certificates.js';
+import { endPhonesInTransaction } from './phones.js';
 import { isoTime, newId, type IssuerContext } from './context.js';
 import { IssuerError } from './errors.js';
 import type { CardStatus } from './storage/schema.js';
@@ -260,13 +261,14 @@ export async function endCard(
       .where('status', '!=', 'revoked')
       .execute();
     const phoneIds = phones.map((phone) => phone.id);
-    if (phoneIds.length)
-      await trx.updateTable('phones').set({ status: 'revoked', updated_at: now }).where('id', 'in', phoneIds).execute();
-    let query = trx.selectFrom('certificates').select('serial').where('status', 'in', ['issued', 'suspended']);
-    query = phoneIds.length
-      ? query.where((eb) => eb.or([eb('card_id', '=', cardId), eb('phone_id', 'in', phoneIds)]))
-      : query.where('card_id', '=', cardId);
-    const serials = (await query.execute()).map((row) => row.serial);
+    const reason = status === 'lost' ? 'keyCompromise' : 'superseded';
+    const fromPhones = await endPhonesInTransaction(trx, context, { phoneIds, reason, actor, why });
+    const cardSerials = await trx
+      .selectFrom('certificates')
+      .select('serial')
+      .where('card_id', '=', cardId)
+      .where('status', 'in', ['issued', 'suspended'])
+      .execute();
     await appendAudit(trx, context, {
       actor,
       action: `card.${status}`,
@@ -275,12 +277,12 @@ export async function endCard(
       reason: why,
       details: { phones: phoneIds },
     });
-    const revoked = await revokeInTransaction(trx, context, {
-      serials,
-      reason: status === 'lost' ? 'keyCompromise' : 'superseded',
+    const fromCard = await revokeInTransaction(trx, context, {
+      serials: cardSerials.map((row) => row.serial),
+      reason,
       actor,
       why,
     });
-    return { revoked };
+    return { revoked: [...fromCard, ...fromPhones] };
   });
 }

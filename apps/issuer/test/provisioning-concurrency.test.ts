@@ -119,5 +119,8 @@ describe.each(ENGINES)('200 concurrent provisioning sessions on %s', (engine) =>
       .where('certificates.status', 'in', ['issued', 'suspended'])
       .execute();
     expect(leaked).toEqual([]);
+    // Every mdoc has its own status-list entry (regression: two concurrent provisionings drew the same one).
+    const indexes = await database.db.selectFrom('records').select('status_index').where('kind', '=', 'mdoc').execute();
+    expect(new Set(indexes.map((row) => row.status_index)).size).toBe(indexes.length);
   }, 300_000);
 });

@@ -146,4 +146,16 @@ export const ISSUER_MIGRATIONS: Record<string, EngineMigration> = {
         .execute();
     },
   },
+  '0003-unique-status-index': {
+    async up(db: Kysely<unknown>) {
+      // Each mdoc has its own entry in the Token Status List; revoking one must never revoke another.
+      await db.schema
+        .createIndex('records_status_index')
+        .on('records')
+        .column('status_index')
+        .unique()
+        .where(sql.ref('status_index'), 'is not', null)
+        .execute();
+    },
+  },
 };
