@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 
-import { basicFourInfoOf, generatePerson, parseIsoDate } from '@openmyna/core';
+import { basicFourInfoOf, generatePerson, parseIsoDate, renderFacePhoto } from '@openmyna/core';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { SoftwareSigner, trustAnchor, type CertificateAuthority } from '@openmyna/pki';
-import type { ProvisioningAuthorities } from '@openmyna/issuer';
+import { pinResetAuthorityFromJwk, type PinResetAuthority, type ProvisioningAuthorities } from '@openmyna/issuer';
 
 import { nodeCardKey } from '@openmyna/card/node';
 
@@ -31,9 +31,12 @@ export async function makeIssuerAuthorities(): Promise<
   return { signing: await make('signing'), authentication: await make('authentication') };
 }
 
-/** The registry input of synthetic person `index` (a small JPEG stands for the photo). */
+let sharedPhoto: Uint8Array | undefined;
+
+/** The registry input of synthetic person `index` (one rendered face photo stands for everyone's). */
 export function registryPerson(seed: string, index: number) {
   const person = generatePerson({ seed }, index);
+  sharedPhoto ??= renderFacePhoto({ faceSeed: 1, sex: '1', age: 40 });
   return {
     person,
     input: {
@@ -43,7 +46,7 @@ export function registryPerson(seed: string, index: number) {
       myNumber: person.myNumber,
       residentCode: person.residentCode,
       municipalityCode: person.municipalityCode,
-      photo: new Uint8Array([0xff, 0xd8, 0xff, 0xd9]),
+      photo: sharedPhoto,
     },
     holder: {
       basicFourInfo: basicFourInfoOf(person),
@@ -89,6 +92,15 @@ export async function makeProvisioningAuthorities(statusListUri = 'http://127.0.
     },
     cardFace: faces.cardFace,
     mdoc: { documentSigner: mdoc.documentSigner, statusListUri },
+    pinResetAuthority: await makePinResetAuthority(),
   };
   return { authorities, caKeys: faces.caKeys, jpki, mdoc };
+}
+
+/** A PIN-reset authorization key, as `issuer serve` keeps one. */
+export function makePinResetAuthority(issuer = 'http://127.0.0.1:8080'): Promise<PinResetAuthority> {
+  return pinResetAuthorityFromJwk(
+    generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }),
+    issuer,
+  );
 }

@@ -81,3 +81,21 @@ export async function phoneCompletes(
     },
   };
 }
+
+/**
+ * Signs `data` with one of a virtual card's JPKI keys as a reader does: PIN first (1234, or the
+ * signing password OPENMYNA1), then the DigestInfo of SHA-256. Returns the card's certificate too.
+ */
+export async function cardSigns(
+  card: VirtualCardDocument,
+  passphrase: string,
+  key: 'authentication' | 'signing',
+  data: Uint8Array,
+): Promise<{ certificate: string; signature: string }> {
+  const smartCard = await openVirtualCard({ document: card, passphrase, store: () => new MemoryRetryCounterStore() });
+  const jpki = new JpkiReader(inProcessTransport(smartCard));
+  await jpki.select();
+  await jpki.verifyPin(key, key === 'authentication' ? '1234' : 'OPENMYNA1');
+  const signature = await jpki.sign(key, encodeDigestInfo('SHA-256', sha256(data)));
+  return { certificate: b64(await jpki.readCertificate(key)), signature: b64(signature) };
+}

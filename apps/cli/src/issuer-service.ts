@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmod, mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -8,16 +8,19 @@ import {
   abandonUnfinished,
   createIssuerApp,
   ISSUER_MIGRATIONS,
+  pinResetAuthorityFromJwk,
+  type PinResetAuthority,
   type IssuerContext,
   type IssuerSchema,
 } from '@openmyna/issuer';
+import { openWithPassphrase, sealWithPassphrase, type PassphraseBox } from '@openmyna/pki';
 import { migrate, openDatabase, type OpenedDatabase } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
 
 import { kenhojoIssuer, kenkakuIssuer } from './card-face-store.js';
 import { loadMdocIssuer } from './mdoc-store.js';
-import { loadAuthority, loadResponder, readJson, writeAtomically } from './pki-store.js';
+import { loadAuthority, loadResponder, passphrase, pkiDir, readJson, writeAtomically } from './pki-store.js';
 
 /** Options of {@link startIssuer}. */
 export interface IssuerServiceOptions {
@@ -50,6 +53,30 @@ async function adminToken(dataDir: string): Promise<string> {
   await writeAtomically(path, JSON.stringify({ token }) + '\n');
   await chmod(path, 0o600);
   return token;
+}
+
+/**
+ * The issuer's PIN-reset authorization key (ECDSA P-256) at `<data>/pki/issuer/pin-reset-key.json`,
+ * sealed with the CA passphrase, created on first use. Phones pin its public key at provisioning.
+ */
+export async function loadPinResetAuthority(dataDir: string, issuerUrl: string): Promise<PinResetAuthority> {
+  const secret = await passphrase(dataDir, true);
+  const path = join(pkiDir(dataDir), 'issuer', 'pin-reset-key.json');
+  const associatedData = new TextEncoder().encode('openmyna issuer pin-reset');
+  let sealed = await readJson<{ key: PassphraseBox }>(path);
+  if (!sealed) {
+    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    sealed = {
+      key: await sealWithPassphrase(new TextEncoder().encode(JSON.stringify(jwk)), secret, { associatedData }),
+    };
+    await mkdir(join(pkiDir(dataDir), 'issuer'), { recursive: true });
+    await writeAtomically(path, JSON.stringify(sealed, null, 2) + '\n');
+    await chmod(path, 0o600);
+  }
+  const jwk = JSON.parse(
+    new TextDecoder().decode(await openWithPassphrase(sealed.key, secret, associatedData)),
+  ) as JsonWebKey;
+  return pinResetAuthorityFromJwk(jwk, issuerUrl);
 }
 
 /**
@@ -95,6 +122,7 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
       documentSigner: (await loadMdocIssuer(options.dataDir, url)).documentSigner,
       statusListUri: `${url}/mdoc/status/1`,
     },
+    pinResetAuthority: await loadPinResetAuthority(options.dataDir, url),
     adminToken: token,
     logger,
   });
@@ -112,7 +140,7 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
   };
 }
 
-async function loadAuthorityWithResponder(dataDir: string, hierarchy: 'signing' | 'authentication') {
+export async function loadAuthorityWithResponder(dataDir: string, hierarchy: 'signing' | 'authentication') {
   const responder = await loadResponder(dataDir, hierarchy);
   return {
     ca: await loadAuthority(dataDir, hierarchy),

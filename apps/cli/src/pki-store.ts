@@ -8,7 +8,6 @@ import {
   derFromPemOrDer,
   SoftwareSigner,
   toPem,
-  type CrlReasonName,
   type EncryptedKeyFile,
   type Hierarchy,
   type HierarchyConfig,
@@ -24,29 +23,12 @@ import {
  * pki/<hierarchy>/ca-key.json    root key, encrypted (openmyna-key/1)
  * pki/<hierarchy>/ocsp.pem       delegated OCSP responder certificate
  * pki/<hierarchy>/ocsp-key.json  responder key, encrypted
- * pki/registry.json              issued certificates, revocations, CRL numbers
+ * pki/issuer/pin-reset-key.json  the issuer's PIN-reset authorization key (P-256), sealed
  * ```
+ *
+ * Issued certificates, revocations and CRL numbers live in the issuer's registry (`issuer.db`, or `--db`).
  */
 export const HIERARCHIES: readonly Hierarchy[] = ['signing', 'authentication'];
-
-/** One certificate the CLI issued. */
-export interface IssuedCertificate {
-  readonly serialNumber: string;
-  readonly hierarchy: Hierarchy;
-  readonly personId: string;
-  readonly municipalityCode: string;
-  readonly notAfter: string;
-  status: 'good' | 'revoked' | 'suspended';
-  revocationDate?: string;
-  reason?: CrlReasonName;
-}
-
-/** The CLI's registry file. */
-export interface Registry {
-  readonly certificates: IssuedCertificate[];
-  /** Last CRL number per `<hierarchy>/<municipality>`. */
-  readonly crlNumbers: Record<string, string>;
-}
 
 export function pkiDir(dataDir: string): string {
   return join(dataDir, 'pki');
@@ -125,32 +107,6 @@ export async function saveHierarchy(
   await writeAtomically(join(dir, 'ocsp-key.json'), JSON.stringify(files.ocspKey, null, 2) + '\n');
   await writeAtomically(join(dir, 'ocsp.pem'), toPem(files.ocsp, 'CERTIFICATE'));
   await writeAtomically(join(dir, 'ca.pem'), toPem(files.ca, 'CERTIFICATE'));
-}
-
-/**
- * The issued-certificate registry. Only a missing file reads as empty; an unreadable one is an error,
- * never an empty registry that the next write would save over every issued certificate's record.
- */
-export async function readRegistry(dataDir: string): Promise<Registry> {
-  const path = join(pkiDir(dataDir), 'registry.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { certificates: [], crlNumbers: {} };
-    throw error;
-  }
-  try {
-    return JSON.parse(text) as Registry;
-  } catch {
-    throw new Error(
-      `the certificate registry ${path} is not valid JSON; restore it from a backup (nothing was changed)`,
-    );
-  }
-}
-
-export async function writeRegistry(dataDir: string, registry: Registry): Promise<void> {
-  await writeAtomically(join(pkiDir(dataDir), 'registry.json'), JSON.stringify(registry, null, 2) + '\n');
 }
 
 /** Write-new, then rename: readers see the old file or the new one, never half of one. */

@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import type { IssuerSchema } from '@openmyna/issuer';
+import { openDatabase } from '@openmyna/storage';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { REPO_ROOT } from '../../../test-support/shared-vectors.js';
@@ -149,35 +151,40 @@ describe('openmyna pki', () => {
     expect(openssl(['crl', '-in', 'c.crl', '-noout', '-text']).stdout).toContain('Key Compromise');
   });
 
-  it('refuses to work on an unreadable registry rather than start an empty one over it', async () => {
-    const path = at('data/pki/registry.json');
-    const saved = readFileSync(path);
-    writeFileSync(path, '{"certificates": [');
+  it('keeps what it issues in the issuer registry, and signs nothing when the registry cannot be reached', async () => {
+    // The certificate issued in beforeAll is on the issuer's record, with its audit entry.
+    const database = openDatabase<IssuerSchema>(at('data/issuer.db'));
     try {
-      const issue = await run(
-        [
-          'pki',
-          'issue',
-          '--data',
-          'data',
-          '--person',
-          'P0000004',
-          '--csr',
-          'request.csr',
-          '--hierarchy',
-          'authentication',
-          '--out',
-          'other.pem',
-        ],
-        { cwd: dir },
-      );
-      expect(issue.code).not.toBe(0);
-      expect(issue.stderr).toContain('not valid JSON');
-      expect(readFileSync(path, 'utf8')).toBe('{"certificates": [');
-      expect(existsSync(at('other.pem'))).toBe(false);
+      const row = await database.db
+        .selectFrom('certificates')
+        .select(['status', 'person_id'])
+        .where('serial', '=', serial)
+        .executeTakeFirstOrThrow();
+      expect(row.person_id).toBe('P0000003');
     } finally {
-      writeFileSync(path, saved);
+      await database.close();
     }
+    const issue = await run(
+      [
+        'pki',
+        'issue',
+        '--data',
+        'data',
+        '--db',
+        'postgres://nobody@127.0.0.1:1/none',
+        '--person',
+        'P0000004',
+        '--csr',
+        'request.csr',
+        '--hierarchy',
+        'authentication',
+        '--out',
+        'other.pem',
+      ],
+      { cwd: dir },
+    );
+    expect(issue.code).not.toBe(0);
+    expect(existsSync(at('other.pem'))).toBe(false);
   });
 
   it('rejects bad options as usage errors', async () => {

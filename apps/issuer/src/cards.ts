@@ -7,19 +7,13 @@ import {
   parseMunicipalityCode,
   placeOfMunicipality,
 } from '@openmyna/core';
-import {
-  issueVirtualCard,
-  type CardPins,
-  type VirtualCardIssue,
-  type CardPrivateKey,
-  type VirtualCardDocument,
-} from '@openmyna/card';
-import { encodeFacePhotoJp2, renderCardFaceText } from '@openmyna/card/node';
+import { issueVirtualCard, type CardPins, type CardPrivateKey, type VirtualCardDocument } from '@openmyna/card';
 import type { CertificateAuthority, Signer } from '@openmyna/pki';
 
+import { cardFaceImagesOf } from './card-face-images.js';
 import { issueCertificateDurably } from './certificates.js';
 import type { IssuerContext } from './context.js';
-import { endCard, getPerson, recordCard, type Person } from './registry.js';
+import { endCard, getPerson, recordCard } from './registry.js';
 
 /** The municipality's card-face record issuers (入力補助 and 券面), with their CV certificates. */
 export interface CardFaceIssuers {
@@ -29,25 +23,6 @@ export interface CardFaceIssuers {
   kenkaku(
     municipalityCode: string,
   ): Promise<{ readonly key: CardPrivateKey; readonly keyId: string; readonly cvCertificate: Uint8Array }>;
-}
-
-/**
- * The card face as printed for a registered person: name, address, 個人番号 and security code as 1-bit
- * PNGs, the photo as greyscale JPEG 2000. A phone has no security code; its image is then blank.
- */
-export async function cardFaceImagesOf(
-  person: Person,
-  securityCode: string,
-): Promise<VirtualCardIssue['cardFaceImages']> {
-  return {
-    ...renderCardFaceText({
-      name: person.basicFourInfo.name,
-      address: person.basicFourInfo.address,
-      myNumber: person.myNumber,
-      securityCode,
-    }),
-    photo: await encodeFacePhotoJp2(person.photo),
-  };
 }
 
 /** A newly issued virtual card: the file, the passphrase that opens it, and the printed security code. */
@@ -105,7 +80,7 @@ export async function issueCard(
       authenticationCa: options.authorities.authentication,
       kenhojoIssuer: await options.cardFace.kenhojo(municipalityCode),
       kenkakuIssuer: await options.cardFace.kenkaku(municipalityCode),
-      cardFaceImages: await cardFaceImagesOf(person, securityCode),
+      cardFaceImages: await cardFaceImagesOf(context, person, securityCode),
       pins: options.pins,
       passphrase,
       certify: (hierarchy, request) =>

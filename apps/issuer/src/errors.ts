@@ -21,7 +21,21 @@ export type IssuerErrorCode =
   | 'ERR_CARD_PROOF_INVALID'
   | 'ERR_PHONE_KEY_MISMATCH'
   | 'ERR_PHONE_NOT_FOUND'
-  | 'ERR_PHONE_STATE';
+  | 'ERR_PHONE_STATE'
+  | 'ERR_HOLDER_REQUEST_FORMAT'
+  | 'ERR_HOLDER_CHALLENGE_UNKNOWN'
+  | 'ERR_HOLDER_CHALLENGE_EXPIRED'
+  | 'ERR_HOLDER_CHALLENGE_REPLAYED'
+  | 'ERR_HOLDER_PROOF_NOT_ENOUGH'
+  | 'ERR_HOLDER_PROOF_INVALID'
+  | 'ERR_HOLDER_NOT_PHONE_OWNER';
 
 /** An error of the issuing authority; `code` is one of {@link IssuerErrorCode}. */
 export class IssuerError extends OpenMynaError<IssuerErrorCode> {}
+
+/** Decodes a base64 request field, or throws `code` naming the field (never echoing the value). */
+export function base64Field(text: unknown, field: string, code: IssuerErrorCode): Uint8Array {
+  if (typeof text !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text))
+    throw new IssuerError(code, `"${field}" is not base64`);
+  return new Uint8Array(Buffer.from(text, 'base64'));
+}

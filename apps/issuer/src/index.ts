@@ -40,3 +40,17 @@ export {
   type ProvisioningCompletion,
 } from './provisioning.js';
 export { changePhone, type PhoneAction } from './phones.js';
+export {
+  authorizePinReset,
+  holderChangesPhone,
+  HOLDER_CHALLENGE_SECONDS,
+  openHolderChallenge,
+  PIN_RESET_AUTHORIZATION_SECONDS,
+  pinResetAuthorityFromJwk,
+  type HolderLifecycleRequest,
+  type HolderProof,
+  type PinResetAuthority,
+  type PinResetRequest,
+} from './holder.js';
+export { HOLDER_PROOF_ACTIONS, lifecycleStatement, pinResetStatement, type HolderAction } from './protocol.js';
+export { checkCardCertificate, type CardAnchors } from './card-certificates.js';

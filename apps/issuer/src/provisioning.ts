@@ -5,23 +5,22 @@ import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import {
   bytesToBase64,
   parseCertificate,
-  validatePath,
   verifyCertificationRequest,
   verifyPkcs1Signature,
   type CertificateAuthority,
-  type TrustAnchor,
-  type X509Certificate,
 } from '@openmyna/pki';
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { inTransaction, isUniqueViolation } from '@openmyna/storage';
-import { bytesToHex } from '@noble/hashes/utils.js';
 
 import { appendAudit } from './audit.js';
-import { cardFaceImagesOf, type CardFaceIssuers } from './cards.js';
+import { checkCardCertificate, type CardAnchors } from './card-certificates.js';
+import { cardFaceImagesOf } from './card-face-images.js';
+import type { CardFaceIssuers } from './cards.js';
 import { issueCertificateDurably } from './certificates.js';
+import type { PinResetAuthority } from './holder.js';
 import { endPhonesInTransaction } from './phones.js';
 import { isoTime, newId, type IssuerContext } from './context.js';
-import { IssuerError } from './errors.js';
+import { base64Field, IssuerError } from './errors.js';
 import { getPerson } from './registry.js';
 
 /** How long a provisioning session may take from nonce to completion. */
@@ -86,6 +85,8 @@ export interface ProvisioningBundle {
   /** The mdoc (`{docType, issuerSigned}`), base64 CBOR. */
   readonly mdoc: string;
   readonly cardExpiry: string;
+  /** The key the phone pins to verify this issuer's PIN-reset authorizations. */
+  readonly pinResetAuthority: { readonly issuer: string; readonly publicJwk: JsonWebKey };
 }
 
 /** The issuer's keys and trust for provisioning. */
@@ -93,19 +94,16 @@ export interface ProvisioningAuthorities {
   readonly signing: CertificateAuthority;
   readonly authentication: CertificateAuthority;
   /** Anchors card certificates must chain to: our hierarchy, and J-LIS's roots where real cards are accepted. */
-  readonly cardAnchors: { readonly signing: readonly TrustAnchor[]; readonly authentication: readonly TrustAnchor[] };
+  readonly cardAnchors: CardAnchors;
   readonly cardFace: CardFaceIssuers;
   readonly mdoc: {
     readonly documentSigner: { readonly key: EcPrivateKey; readonly certificate: Uint8Array };
     readonly statusListUri: string;
   };
+  readonly pinResetAuthority: PinResetAuthority;
 }
 
-const b64 = (text: string, field: string): Uint8Array => {
-  if (typeof text !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text))
-    throw new IssuerError('ERR_PROVISIONING_FORMAT', `"${field}" is not base64`);
-  return new Uint8Array(Buffer.from(text, 'base64'));
-};
+const b64 = (text: string, field: string): Uint8Array => base64Field(text, field, 'ERR_PROVISIONING_FORMAT');
 
 /** Opens a provisioning session: a fresh 256-bit nonce, single use, valid for five minutes. */
 export async function openProvisioningSession(
@@ -157,14 +155,14 @@ export async function completeProvisioning(
 
   const cardAuthentication = await checkCardCertificate(
     context,
-    authorities,
+    authorities.cardAnchors,
     'authentication',
     b64(body.cardAuthenticationCertificate, 'cardAuthenticationCertificate'),
     now,
   );
   const cardSigning = await checkCardCertificate(
     context,
-    authorities,
+    authorities.cardAnchors,
     'signing',
     b64(body.cardSigningCertificate, 'cardSigningCertificate'),
     now,
@@ -328,7 +326,7 @@ async function issuePhoneCredentials(
     cardExpiry,
     issuer: await authorities.cardFace.kenkaku(municipalityCode),
     // The phone shows no security code: its 照合番号B image is blank.
-    images: await cardFaceImagesOf(person, ''),
+    images: await cardFaceImagesOf(context, person, ''),
   });
   const statusIndex = await reserveStatusIndex(context, {
     personId: person.id,
@@ -407,6 +405,10 @@ async function issuePhoneCredentials(
     kenkaku,
     mdoc: bytesToBase64(mdoc.bytes),
     cardExpiry: options.cardExpiresOn,
+    pinResetAuthority: {
+      issuer: authorities.pinResetAuthority.issuer,
+      publicJwk: authorities.pinResetAuthority.publicJwk,
+    },
   };
 }
 
@@ -446,54 +448,6 @@ async function reserveStatusIndex(
       if (!isUniqueViolation(error) || attempt >= 50) throw error;
     }
   }
-}
-
-async function checkCardCertificate(
-  context: IssuerContext,
-  authorities: ProvisioningAuthorities,
-  hierarchy: 'signing' | 'authentication',
-  der: Uint8Array,
-  now: Date,
-): Promise<{ certificate: X509Certificate; cardId: string }> {
-  let certificate: X509Certificate;
-  try {
-    certificate = parseCertificate(der);
-  } catch (error) {
-    throw new IssuerError('ERR_CARD_CERTIFICATE_UNTRUSTED', `the card ${hierarchy} certificate is not a certificate`, {
-      cause: error,
-    });
-  }
-  const path = await validatePath({
-    certificate,
-    trustAnchors: authorities.cardAnchors[hierarchy],
-    time: now,
-    checkRevocation: false,
-    backend: nodeCryptoBackend,
-  });
-  if (path.status !== 'valid') {
-    throw new IssuerError(
-      'ERR_CARD_CERTIFICATE_UNTRUSTED',
-      `the card ${hierarchy} certificate does not chain to a trusted root (${path.decidedBy?.check ?? 'path'})`,
-    );
-  }
-  const serial = bytesToHex(certificate.serialNumber);
-  const row = await context.db
-    .selectFrom('certificates')
-    .select(['status', 'card_id', 'der'])
-    .where('serial', '=', serial)
-    .where('hierarchy', '=', hierarchy)
-    .executeTakeFirst();
-  // The person is found by the card certificate, never by matching names: a certificate we have no
-  // record of (another CA's, or J-LIS's without a registry mapping) identifies no one here.
-  if (!row?.card_id || !row.der || !Buffer.from(row.der).equals(Buffer.from(der))) {
-    throw new IssuerError(
-      'ERR_CARD_CERTIFICATE_UNKNOWN',
-      `the card ${hierarchy} certificate is not on this issuer's record`,
-    );
-  }
-  if (row.status !== 'issued')
-    throw new IssuerError('ERR_CARD_CERTIFICATE_REVOKED', `the card ${hierarchy} certificate is ${row.status}`);
-  return { certificate, cardId: row.card_id };
 }
 
 async function checkPhoneAttestation(

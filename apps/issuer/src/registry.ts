@@ -10,6 +10,13 @@ import {
 import { inTransaction, isUniqueViolation } from '@openmyna/storage';
 
 import { appendAudit } from './audit.js';
+import {
+  faceImageInputsDigest,
+  renderPersonFaceImages,
+  storeFaceImagesInTransaction,
+  type FaceImageInputs,
+  type PersonFaceImages,
+} from './card-face-images.js';
 import { revokeInTransaction } from './certificates.js';
 import { endPhonesInTransaction } from './phones.js';
 import { isoTime, newId, type IssuerContext } from './context.js';
@@ -46,10 +53,21 @@ function validated(input: PersonInput): PersonInput {
   }
 }
 
+async function renderFaceImagesOrRefuse(inputs: FaceImageInputs): Promise<PersonFaceImages> {
+  try {
+    return await renderPersonFaceImages(inputs);
+  } catch (error) {
+    throw new IssuerError('ERR_PERSON_INVALID', 'the face photo is not a JPEG image', { cause: error });
+  }
+}
+
 /** Registers a resident. Throws `ERR_PERSON_INVALID`, or `ERR_PERSON_EXISTS` for a taken id, My Number or 住民票コード. */
 export async function createPerson(context: IssuerContext, input: PersonInput, actor: string): Promise<string> {
   const person = validated(input);
   const id = person.id ?? newId(context, 'P');
+  // The card-face images are rendered with the registry entry, not on every issuance; a photo that
+  // cannot be shown on a card is refused here.
+  const images = await renderFaceImagesOrRefuse(person);
   const now = isoTime(context.clock());
   try {
     await inTransaction(context.db, async (trx) => {
@@ -71,6 +89,7 @@ export async function createPerson(context: IssuerContext, input: PersonInput, a
           updated_at: now,
         })
         .execute();
+      await storeFaceImagesInTransaction(trx, context, id, { digest: faceImageInputsDigest(person), images });
       await appendAudit(trx, context, {
         actor,
         action: 'person.create',
@@ -134,7 +153,23 @@ export async function updatePerson(
   actor: string,
   why: string,
 ): Promise<{ revoked: string[] }> {
-  return inTransaction(context.db, async (trx) => {
+  // The card face is rendered again with the change, not at the next issuance (and a photo that cannot
+  // be shown on a card is refused). A concurrent change may make these images stale; they carry the
+  // digest of what they show, and stale ones are rendered again when next used.
+  let faceImages: { digest: string; images: PersonFaceImages } | undefined;
+  if (changes.name !== undefined || changes.address !== undefined || changes.photo !== undefined) {
+    const current = await getPerson(context, id);
+    const inputs = {
+      basicFourInfo: {
+        name: changes.name ?? current.basicFourInfo.name,
+        address: changes.address ?? current.basicFourInfo.address,
+      },
+      myNumber: current.myNumber,
+      photo: changes.photo ?? current.photo,
+    };
+    faceImages = { digest: faceImageInputsDigest(inputs), images: await renderFaceImagesOrRefuse(inputs) };
+  }
+  const outcome = await inTransaction(context.db, async (trx) => {
     const current = await trx.selectFrom('persons').selectAll().where('id', '=', id).executeTakeFirst();
     if (!current) throw new IssuerError('ERR_PERSON_NOT_FOUND', `no person ${id}`);
     const next = {
@@ -173,6 +208,7 @@ export async function updatePerson(
       })
       .where('id', '=', id)
       .execute();
+    if (faceImages) await storeFaceImagesInTransaction(trx, context, id, faceImages);
     await appendAudit(trx, context, {
       actor,
       action: 'person.update',
@@ -202,6 +238,7 @@ export async function updatePerson(
     });
     return { revoked };
   });
+  return outcome;
 }
 
 /** Records a newly issued card (its certificates are issued separately, durably). */

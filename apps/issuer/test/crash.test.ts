@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 
-import { basicFourInfoOf, generatePerson } from '@openmyna/core';
+import { basicFourInfoOf, generatePerson, renderFacePhoto } from '@openmyna/core';
 import { migrate } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,7 +57,7 @@ describe.each(ENGINES)('crash injection on %s (SIGKILL at every boundary)', (eng
         myNumber: person.myNumber,
         residentCode: person.residentCode,
         municipalityCode: person.municipalityCode,
-        photo: new Uint8Array(1),
+        photo: renderFacePhoto({ faceSeed: 1, sex: '1', age: 40 }),
       },
       'test',
     );

@@ -16,6 +16,7 @@ import {
   MemoryRetryCounterStore,
   openVirtualCard,
   verifyKenhojoRecords,
+  verifyPinResetAuthorization,
   type CardRsaPublicKey,
   type VirtualCardDocument,
 } from '@openmyna/card';
@@ -33,13 +34,22 @@ import {
   makeIssuerAuthorities,
   registryPerson,
   testRandom,
+  makePinResetAuthority,
 } from '../../../test-support/issuer-fixtures.js';
 import { makeMdocHierarchy, type MdocHierarchy } from '../../../test-support/mdoc-fixtures.js';
-import { phoneCompletes } from '../../../test-support/phone-proofs.js';
+import {
+  b64,
+  cardSigns,
+  newPhoneRsaKeys,
+  phoneCompletes,
+  type PhoneRsaKeys,
+} from '../../../test-support/phone-proofs.js';
 import { createIssuerApp } from '../src/http/app.js';
 import {
   ISSUER_MIGRATIONS,
   issueCertificateDurably,
+  lifecycleStatement,
+  pinResetStatement,
   recordCard,
   type CardFaceIssuers,
   type IssuerContext,
@@ -84,6 +94,7 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
       authorities,
       cardFace,
       mdoc: { documentSigner: mdocHierarchy.documentSigner, statusListUri: `${base}/mdoc/status/1` },
+      pinResetAuthority: await makePinResetAuthority(base),
       adminToken: TOKEN,
       logger,
     });
@@ -236,6 +247,7 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
       authorities,
       cardFace,
       mdoc: { documentSigner: mdocHierarchy.documentSigner, statusListUri: `${base}/mdoc/status/1` },
+      pinResetAuthority: await makePinResetAuthority(base),
       adminToken: TOKEN,
       logger: pino({ level: 'silent' }),
     });
@@ -323,8 +335,9 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
     expect(await ocsp('authentication', authentication)).toBe('revoked');
   });
 
-  it('provisions a phone over HTTP, and a revoked phone shows in OCSP and in the mdoc status list', async () => {
-    const { input } = registryPerson('http', 6);
+  /** Registers synthetic person `index`, issues their card and provisions a phone, all over HTTP. */
+  const provisionOverHttp = async (index: number, keys?: PhoneRsaKeys) => {
+    const { input } = registryPerson('http', index);
     await admin('/admin/persons', {
       method: 'POST',
       body: JSON.stringify({
@@ -350,7 +363,7 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
       sessionId: string;
       nonce: string;
     };
-    const body = await phoneCompletes(issued.card, issued.passphrase, session.nonce);
+    const body = await phoneCompletes(issued.card, issued.passphrase, session.nonce, keys ? { keys } : {});
     const completed = await fetch(`${base}/provisioning/sessions/${session.sessionId}/complete`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -361,7 +374,13 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
       phoneId: string;
       jpki: { authenticationCertificate: string };
       mdoc: string;
+      pinResetAuthority: { issuer: string; publicJwk: JsonWebKey };
     };
+    return { issued, session, body, bundle };
+  };
+
+  it('provisions a phone over HTTP, and a revoked phone shows in OCSP and in the mdoc status list', async () => {
+    const { session, body, bundle } = await provisionOverHttp(6);
     const replay = await fetch(`${base}/provisioning/sessions/${session.sessionId}/complete`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -413,6 +432,84 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
       (await admin(`/admin/phones/${bundle.phoneId}/resume`, { method: 'POST', body: JSON.stringify({ reason: 'x' }) }))
         .status,
     ).toBe(409);
+  });
+
+  it('lets the holder suspend the phone with its key and resume it with the card, and reset a PIN, over HTTP', async () => {
+    const keys = await newPhoneRsaKeys();
+    const { issued, bundle } = await provisionOverHttp(7, keys);
+    const phoneAuth = new Uint8Array(Buffer.from(bundle.jpki.authenticationCertificate, 'base64'));
+    const post = (path: string, json: unknown) =>
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(json),
+      });
+    const challenge = async (purpose: 'lifecycle' | 'pin-reset') => {
+      const response = await post(`/phones/${bundle.phoneId}/challenges`, { purpose });
+      expect(response.status).toBe(201);
+      return (await response.json()) as { challengeId: string; nonce: string };
+    };
+
+    const suspend = await challenge('lifecycle');
+    const suspended = await post(`/phones/${bundle.phoneId}/lifecycle`, {
+      challengeId: suspend.challengeId,
+      action: 'suspend',
+      proof: {
+        kind: 'phone-authentication',
+        signature: b64(
+          await keys.authentication.sign(
+            lifecycleStatement({ phoneId: bundle.phoneId, action: 'suspend', nonce: suspend.nonce }),
+          ),
+        ),
+      },
+    });
+    expect(suspended.status, await suspended.clone().text()).toBe(200);
+    expect(await ocsp('authentication', phoneAuth)).toBe('revoked');
+
+    const resume = await challenge('lifecycle');
+    const cardProof = await cardSigns(
+      issued.card,
+      issued.passphrase,
+      'authentication',
+      lifecycleStatement({ phoneId: bundle.phoneId, action: 'resume', nonce: resume.nonce }),
+    );
+    const resumed = await post(`/phones/${bundle.phoneId}/lifecycle`, {
+      challengeId: resume.challengeId,
+      action: 'resume',
+      proof: { kind: 'card-authentication', ...cardProof },
+    });
+    expect(resumed.status, await resumed.clone().text()).toBe(200);
+    expect(await ocsp('authentication', phoneAuth)).toBe('good');
+
+    const reset = await challenge('pin-reset');
+    const phoneNonce = 'http-phone-nonce-0123456789';
+    const request = {
+      pins: ['jpki/0018'],
+      phoneNonce,
+      ...(await cardSigns(
+        issued.card,
+        issued.passphrase,
+        'signing',
+        pinResetStatement({ phoneId: bundle.phoneId, pins: ['jpki/0018'], phoneNonce, nonce: reset.nonce }),
+      ).then(({ certificate, signature }) => ({ cardSigningCertificate: certificate, signature }))),
+    };
+    const authorized = await post(`/phones/${bundle.phoneId}/pin-resets`, {
+      challengeId: reset.challengeId,
+      ...request,
+    });
+    expect(authorized.status, await authorized.clone().text()).toBe(200);
+    expect(authorized.headers.get('cache-control')).toBe('no-store');
+    const { authorization } = (await authorized.json()) as { authorization: string };
+    const claims = await verifyPinResetAuthorization(authorization, {
+      authority: bundle.pinResetAuthority.publicJwk,
+      phoneId: bundle.phoneId,
+      nonce: phoneNonce,
+      now: clock,
+    });
+    expect(claims.pins).toEqual(['jpki/0018']);
+    const replayed = await post(`/phones/${bundle.phoneId}/pin-resets`, { challengeId: reset.challengeId, ...request });
+    expect(replayed.status).toBe(409);
+    expect(await replayed.json()).toMatchObject({ error: { code: 'ERR_HOLDER_CHALLENGE_REPLAYED' } });
   });
 
   it('logs requests as JSON without bodies or secrets', () => {

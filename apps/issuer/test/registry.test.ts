@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { basicFourInfoOf, generatePerson, parseIsoDate, type CalendarDate } from '@openmyna/core';
+import { basicFourInfoOf, generatePerson, parseIsoDate, renderFacePhoto, type CalendarDate } from '@openmyna/core';
 import { SoftwareSigner, type CertificateAuthority } from '@openmyna/pki';
 import { inTransaction, migrate, sql } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
@@ -33,6 +33,7 @@ beforeAll(async () => {
 });
 
 const NOW = new Date('2026-11-27T03:00:00Z');
+const PHOTO = renderFacePhoto({ faceSeed: 3, sex: '2', age: 30 });
 const personInput = (index: number) => {
   const person = generatePerson({ seed: 'issuer-registry' }, index);
   return {
@@ -42,7 +43,7 @@ const personInput = (index: number) => {
     myNumber: person.myNumber,
     residentCode: person.residentCode,
     municipalityCode: person.municipalityCode,
-    photo: new Uint8Array([0xff, 0xd8, 0xff]),
+    photo: PHOTO,
     person,
   };
 };

@@ -73,7 +73,17 @@ export {
   type VirtualCardDocument,
   type VirtualCardIssue,
 } from './virtual-card.js';
-export { PIN_RESET_POLICY, resetPinInPerson, resetPinWithStrongerFactor, type PinResetOutcome } from './pin-reset.js';
+export {
+  PHONE_RESETTABLE_PINS,
+  PIN_RESET_AUTHORIZATION_TYPE,
+  PIN_RESET_POLICY,
+  resetPinInPerson,
+  resetPinsWithIssuerAuthorization,
+  resetPinWithStrongerFactor,
+  verifyPinResetAuthorization,
+  type PinResetClaims,
+  type PinResetOutcome,
+} from './pin-reset.js';
 export {
   COMMON_CARD_AID,
   COMMON_CARD_EF,

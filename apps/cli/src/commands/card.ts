@@ -1,23 +1,13 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
-import {
-  ageOn,
-  basicFourInfoOf,
-  calendarDateInJapan,
-  cardExpiryDate,
-  formatIsoDate,
-  generatePerson,
-  parseIsoDate,
-  renderFacePhoto,
-} from '@openmyna/core';
+import { calendarDateInJapan, cardExpiryDate, formatIsoDate, generatePerson, parseIsoDate } from '@openmyna/core';
 import {
   decodeBasicFourInfoFile,
   decodeCardFaceFile,
   decodeMyNumberFile,
   inProcessTransport,
-  issueVirtualCard,
   JpkiReader,
   KenhojoReader,
   KenkakuReader,
@@ -32,17 +22,14 @@ import {
   type SmartCard,
   type VirtualCardDocument,
 } from '@openmyna/card';
-import {
-  encodeFacePhotoJp2,
-  FileRetryCounterStore,
-  nodeCardKey,
-  renderCardFaceText,
-  VpcdBridge,
-} from '@openmyna/card/node';
+import { FileRetryCounterStore, nodeCardKey, VpcdBridge } from '@openmyna/card/node';
+import { issueCard } from '@openmyna/issuer';
 import { parseCertificate, trustAnchor, validatePath, type CheckResult } from '@openmyna/pki';
 import type { Command } from 'commander';
 
 import { cardFaceCaKeys, kenhojoIssuer, kenkakuIssuer } from '../card-face-store.js';
+import { ensureDemoPerson, withIssuerRegistry } from '../issuer-registry.js';
+
 import { EXIT, maskMyNumber, type CliIo } from '../io.js';
 import { integerOption, personOption } from '../options.js';
 import { loadAuthority, passphrase, writeAtomically } from '../pki-store.js';
@@ -56,8 +43,11 @@ export function registerCardCommands(program: Command, io: CliIo, setExitCode: (
 
   card
     .command('issue')
-    .description('issue a virtual card to a person of the demo population (JPKI certificates and 入力補助 records)')
+    .description(
+      "issue a virtual card through the issuer's registry to a person of the demo population (JPKI certificates, 入力補助 and 券面 records)",
+    )
     .option('--data <dir>', 'data directory with the CAs (openmyna pki init)', './.openmyna')
+    .option('--db <url>', "the issuer's registry: postgres://… or a SQLite file (default <data>/issuer.db)")
     .requiredOption('--person <id>', 'person id (e.g. P0000003)', personOption)
     .requiredOption('--out <file>', 'the card file to write')
     .option('--seed <seed>', 'population seed', 'openmyna-sandbox')
@@ -71,6 +61,7 @@ export function registerCardCommands(program: Command, io: CliIo, setExitCode: (
     .action(
       async (flags: {
         data: string;
+        db?: string;
         person: number;
         out: string;
         seed: string;
@@ -92,36 +83,27 @@ export function registerCardCommands(program: Command, io: CliIo, setExitCode: (
         }
         const dataDir = resolve(io.cwd, flags.data);
         const person = generatePerson({ seed: flags.seed }, flags.person);
-        const issuedAt = new Date();
-        const cardExpiry = cardExpiryDate(parseIsoDate(person.birthDate), calendarDateInJapan(issuedAt));
-        const securityCode = String(randomInt(0, 10_000)).padStart(4, '0');
-        const document = await issueVirtualCard({
-          person: { ...person, basicFourInfo: basicFourInfoOf(person) },
-          issuedAt,
-          cardExpiry,
-          securityCode,
-          signingCa: await loadAuthority(dataDir, 'signing'),
-          authenticationCa: await loadAuthority(dataDir, 'authentication'),
-          kenhojoIssuer: await kenhojoIssuer(dataDir, person.municipalityCode),
-          kenkakuIssuer: await kenkakuIssuer(dataDir, person.municipalityCode),
-          cardFaceImages: {
-            ...renderCardFaceText({
-              name: person.name,
-              address: person.address,
-              myNumber: person.myNumber,
-              securityCode,
-            }),
-            photo: await encodeFacePhotoJp2(
-              renderFacePhoto({
-                faceSeed: person.faceSeed,
-                sex: person.sex,
-                age: ageOn(parseIsoDate(person.birthDate), calendarDateInJapan(issuedAt)),
-              }),
-            ),
-          },
-          pins: { authentication: flags.authPin, signing: flags.signingPassword, kenhojo: flags.kenhojoPin },
-          passphrase: await passphrase(dataDir, false),
+        const authorities = {
+          signing: await loadAuthority(dataDir, 'signing'),
+          authentication: await loadAuthority(dataDir, 'authentication'),
+        };
+        // Issued through the issuer's registry, so the card's certificates can be revoked and answer OCSP.
+        const issued = await withIssuerRegistry(dataDir, flags.db, async (context) => {
+          await ensureDemoPerson(context, person, 'cli');
+          return issueCard(context, {
+            personId: person.id,
+            authorities,
+            cardFace: {
+              kenhojo: (code) => kenhojoIssuer(dataDir, code),
+              kenkaku: (code) => kenkakuIssuer(dataDir, code),
+            },
+            pins: { authentication: flags.authPin, signing: flags.signingPassword, kenhojo: flags.kenhojoPin },
+            actor: 'cli',
+            passphrase: await passphrase(dataDir, false),
+          });
         });
+        const { document, securityCode } = issued;
+        const cardExpiry = cardExpiryDate(parseIsoDate(person.birthDate), calendarDateInJapan(new Date()));
         await writeAtomically(resolve(io.cwd, flags.out), JSON.stringify(document, null, 2) + '\n');
         io.stdout.write(
           [

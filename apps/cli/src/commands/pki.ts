@@ -2,19 +2,31 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 
-import { basicFourInfoOf, calendarDateInJapan, cardExpiryDate, generatePerson, parseIsoDate } from '@openmyna/core';
+import {
+  calendarDateInJapan,
+  cardExpiryDate,
+  generatePerson,
+  parseMunicipalityCode,
+  placeOfMunicipality,
+} from '@openmyna/core';
+import {
+  getPerson,
+  issueCertificateDurably,
+  resumeInTransaction,
+  revokeInTransaction,
+  RevocationServices,
+  type IssuerContext,
+} from '@openmyna/issuer';
 import {
   CRL_REASON,
   derFromPemOrDer,
   fromPem,
-  OcspResponder,
   parseCertificate,
   parseCrl,
-  prepareCrl,
-  signCrl,
   toPem,
   trustAnchor,
   validatePath,
+  verifyCertificationRequest,
   verifyCmsSignature,
   type CheckResult,
   type CrlReasonName,
@@ -22,18 +34,13 @@ import {
 } from '@openmyna/pki';
 import { InvalidArgumentError, type Command } from 'commander';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { inTransaction } from '@openmyna/storage';
 
 import { EXIT, type CliIo } from '../io.js';
 import { integerOption, personOption } from '../options.js';
-import {
-  initHierarchies,
-  HIERARCHIES,
-  loadAuthority,
-  loadResponder,
-  pkiDir,
-  readRegistry,
-  writeRegistry,
-} from '../pki-store.js';
+import { ensureDemoPerson, withIssuerRegistry } from '../issuer-registry.js';
+import { loadAuthorityWithResponder } from '../issuer-service.js';
+import { initHierarchies, HIERARCHIES, loadAuthority, pkiDir } from '../pki-store.js';
 
 const hierarchyOption = (value: string): Hierarchy => {
   if (value === 'signing' || value === 'authentication') return value;
@@ -69,16 +76,21 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
       await initHierarchies(dir, flags.baseUrl, (hierarchy) =>
         io.stderr.write(`creating the ${hierarchy} hierarchy…\n`),
       );
-      await writeRegistry(dir, { certificates: [], crlNumbers: {} });
       io.stdout.write(`Created the signing and authentication CAs in ${pkiDir(dir)}\n`);
     });
+
+  const DB_OPTION = [
+    '--db <url>',
+    "the issuer's registry: postgres://… or a SQLite file (default <data>/issuer.db)",
+  ] as const;
 
   pki
     .command('issue')
     .description(
-      'issue a JPKI certificate to a person of the demo population; the key comes from a CSR, everything else from the registry',
+      "issue a JPKI certificate to a person in the issuer's registry (a person of the demo population is registered first if needed); the key comes from a CSR, everything else from the registry",
     )
     .option('--data <dir>', 'data directory', './.openmyna')
+    .option(...DB_OPTION)
     .requiredOption('--person <id>', 'person id from the population (e.g. P0000003)', personOption)
     .requiredOption('--csr <file>', 'PKCS#10 request signed by the subject key (proof of possession), PEM or DER')
     .requiredOption('--hierarchy <name>', 'signing or authentication', hierarchyOption)
@@ -87,6 +99,7 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
     .action(
       async (flags: {
         data: string;
+        db?: string;
         person: number;
         csr: string;
         hierarchy: Hierarchy;
@@ -94,183 +107,171 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
         out?: string;
       }) => {
         const dir = data(flags);
-        const person = generatePerson({ seed: flags.seed }, flags.person);
         const ca = await loadAuthority(dir, flags.hierarchy);
         const certificationRequest = derFromPemOrDer(
           new Uint8Array(await readFile(resolve(io.cwd, flags.csr))),
           'CERTIFICATE REQUEST',
         );
-        // Read first: a certificate is signed only when its record can be kept (it could not be revoked otherwise).
-        const registry = await readRegistry(dir);
-        const issuedAt = new Date();
         // Proof of possession first; then only the key is taken from the request.
-        const der = await ca.issueFromRequest({
-          profile: flags.hierarchy === 'signing' ? 'jpki-signing' : 'jpki-authentication',
-          certificationRequest,
-          holder: {
-            basicFourInfo: basicFourInfoOf(person),
-            municipalityCode: person.municipalityCode,
-            prefecture: person.prefecture,
-            municipality: person.municipality,
-            cardExpiry: cardExpiryDate(parseIsoDate(person.birthDate), calendarDateInJapan(issuedAt)),
-          },
-          issuedAt,
+        const { subjectPublicKeyInfo } = await verifyCertificationRequest(certificationRequest);
+        const demo = generatePerson({ seed: flags.seed }, flags.person);
+        const der = await withIssuerRegistry(dir, flags.db, async (context) => {
+          await ensureDemoPerson(context, demo, 'cli');
+          const person = await getPerson(context, demo.id);
+          const municipalityCode = parseMunicipalityCode(person.municipalityCode.slice(0, 5));
+          const issuedAt = context.clock();
+          // Stored before the CA key signs, like every certificate of the issuer, so it can be revoked.
+          return issueCertificateDurably(context, {
+            ca,
+            hierarchy: flags.hierarchy,
+            request: {
+              profile: flags.hierarchy === 'signing' ? 'jpki-signing' : 'jpki-authentication',
+              subjectPublicKeyInfo,
+              holder: {
+                basicFourInfo: person.basicFourInfo,
+                municipalityCode,
+                ...placeOfMunicipality(municipalityCode),
+                cardExpiry: cardExpiryDate(person.basicFourInfo.birthDate, calendarDateInJapan(issuedAt)),
+              },
+              issuedAt,
+            },
+            holder: { personId: person.id },
+            actor: 'cli',
+          });
         });
         const certificate = parseCertificate(der);
-        registry.certificates.push({
-          serialNumber: bytesToHex(certificate.serialNumber),
-          hierarchy: flags.hierarchy,
-          personId: person.id,
-          municipalityCode: person.municipalityCode,
-          notAfter: certificate.notAfter.toISOString(),
-          status: 'good',
-        });
-        await writeRegistry(dir, registry);
         const pem = toPem(der, 'CERTIFICATE');
         if (flags.out) await writeFile(resolve(io.cwd, flags.out), pem);
         else io.stdout.write(pem);
         io.stderr.write(
-          `issued ${flags.hierarchy} certificate ${bytesToHex(certificate.serialNumber)} to ${person.id}\n`,
+          `issued ${flags.hierarchy} certificate ${bytesToHex(certificate.serialNumber)} to ${demo.id}\n`,
         );
       },
     );
+
+  const findCertificate = async (context: IssuerContext, serial: string) =>
+    context.db
+      .selectFrom('certificates')
+      .select(['serial', 'hierarchy', 'status', 'municipality_code'])
+      .where('serial', '=', serial.toLowerCase())
+      .executeTakeFirst();
 
   pki
     .command('revoke')
     .description('revoke a certificate, or suspend it (--reason certificateHold); `pki resume` lifts a suspension')
     .option('--data <dir>', 'data directory', './.openmyna')
+    .option(...DB_OPTION)
     .requiredOption('--serial <hex>', 'serial number (hex)')
     .option('--reason <reason>', 'CRLReason', reasonOption, 'unspecified' as CrlReasonName)
-    .action(async (flags: { data: string; serial: string; reason: CrlReasonName }) => {
-      const dir = data(flags);
-      const registry = await readRegistry(dir);
-      const entry = registry.certificates.find((item) => item.serialNumber === flags.serial.toLowerCase());
-      if (!entry) return fail(io, setExitCode, `no certificate with serial ${flags.serial} was issued here`);
-      if (entry.status === 'revoked')
-        return fail(io, setExitCode, 'the certificate is already revoked; revocation is final');
-      entry.status = flags.reason === 'certificateHold' ? 'suspended' : 'revoked';
-      entry.revocationDate = new Date().toISOString();
-      entry.reason = flags.reason;
-      await writeRegistry(dir, registry);
-      io.stdout.write(`${entry.status} ${entry.serialNumber} (${flags.reason})\n`);
+    .option('--why <text>', 'the reason recorded in the audit log', 'revoked with openmyna pki revoke')
+    .action(async (flags: { data: string; db?: string; serial: string; reason: CrlReasonName; why: string }) => {
+      await withIssuerRegistry(data(flags), flags.db, async (context) => {
+        const entry = await findCertificate(context, flags.serial);
+        if (!entry || entry.status === 'prepared' || entry.status === 'abandoned')
+          return fail(io, setExitCode, `no certificate with serial ${flags.serial} was issued here`);
+        if (entry.status === 'revoked')
+          return fail(io, setExitCode, 'the certificate is already revoked; revocation is final');
+        await inTransaction(context.db, (trx) =>
+          revokeInTransaction(trx, context, {
+            serials: [entry.serial],
+            reason: flags.reason,
+            actor: 'cli',
+            why: flags.why,
+          }),
+        );
+        io.stdout.write(
+          `${flags.reason === 'certificateHold' ? 'suspended' : 'revoked'} ${entry.serial} (${flags.reason})\n`,
+        );
+      });
     });
 
   pki
     .command('resume')
     .description('lift a suspension (一時停止の解除)')
     .option('--data <dir>', 'data directory', './.openmyna')
+    .option(...DB_OPTION)
     .requiredOption('--serial <hex>', 'serial number (hex)')
-    .action(async (flags: { data: string; serial: string }) => {
-      const dir = data(flags);
-      const registry = await readRegistry(dir);
-      const entry = registry.certificates.find((item) => item.serialNumber === flags.serial.toLowerCase());
-      if (entry?.status !== 'suspended') return fail(io, setExitCode, 'only a suspended certificate can be resumed');
-      entry.status = 'good';
-      delete entry.revocationDate;
-      delete entry.reason;
-      await writeRegistry(dir, registry);
-      io.stdout.write(`resumed ${entry.serialNumber}\n`);
+    .action(async (flags: { data: string; db?: string; serial: string }) => {
+      await withIssuerRegistry(data(flags), flags.db, async (context) => {
+        const entry = await findCertificate(context, flags.serial);
+        if (entry?.status !== 'suspended') return fail(io, setExitCode, 'only a suspended certificate can be resumed');
+        await inTransaction(context.db, (trx) =>
+          resumeInTransaction(trx, context, {
+            serials: [entry.serial],
+            actor: 'cli',
+            why: 'resumed with openmyna pki resume',
+          }),
+        );
+        io.stdout.write(`resumed ${entry.serial}\n`);
+      });
     });
 
   pki
     .command('crl')
-    .description('write the CRL partition of one municipality (DER, or PEM with --pem)')
+    .description("write the CRL partition of one municipality from the issuer's registry (DER, or PEM with --pem)")
     .option('--data <dir>', 'data directory', './.openmyna')
+    .option(...DB_OPTION)
     .requiredOption('--hierarchy <name>', 'signing or authentication', hierarchyOption)
-    .requiredOption('--municipality <code>', '5-digit municipality code of the partition')
+    .requiredOption('--municipality <code>', '5-digit municipality code of the partition', (value: string) => {
+      if (/^\d{5}$/.test(value)) return value;
+      throw new InvalidArgumentError('must be a 5-digit municipality code');
+    })
     .requiredOption('--out <file>', 'output file')
     .option('--pem', 'write PEM instead of DER')
-    .option('--hours <n>', 'validity (nextUpdate − thisUpdate)', integerOption('--hours', 1, 24 * 14), 24)
     .action(
       async (flags: {
         data: string;
+        db?: string;
         hierarchy: Hierarchy;
         municipality: string;
         out: string;
         pem?: boolean;
-        hours: number;
       }) => {
         const dir = data(flags);
-        const ca = await loadAuthority(dir, flags.hierarchy);
-        const registry = await readRegistry(dir);
-        const key = `${flags.hierarchy}/${flags.municipality}`;
-        const crlNumber = BigInt(registry.crlNumbers[key] ?? '0') + 1n;
-        const entries = registry.certificates
-          .filter(
-            (item) =>
-              item.hierarchy === flags.hierarchy &&
-              item.municipalityCode === flags.municipality &&
-              item.status !== 'good',
-          )
-          .map((item) => ({
-            serialNumber: item.serialNumber,
-            revocationDate: new Date(item.revocationDate!),
-            reason: item.reason!,
-          }));
-        const now = new Date();
-        const crl = await signCrl(
-          prepareCrl({
-            ca,
-            municipalityCode: flags.municipality,
-            entries,
-            thisUpdate: now,
-            nextUpdate: new Date(now.getTime() + flags.hours * 3_600_000),
-            crlNumber,
-          }),
-          ca,
+        const authorities = {
+          signing: await loadAuthorityWithResponder(dir, 'signing'),
+          authentication: await loadAuthorityWithResponder(dir, 'authentication'),
+        };
+        const { der, number } = await withIssuerRegistry(dir, flags.db, (context) =>
+          new RevocationServices(context, authorities).crl(flags.hierarchy, flags.municipality),
         );
-        registry.crlNumbers[key] = crlNumber.toString();
-        await writeRegistry(dir, registry);
-        await writeFile(resolve(io.cwd, flags.out), flags.pem ? toPem(crl, 'X509 CRL') : crl);
-        io.stderr.write(`CRL ${key} number ${crlNumber} with ${entries.length} entries → ${flags.out}\n`);
+        await writeFile(resolve(io.cwd, flags.out), flags.pem ? toPem(der, 'X509 CRL') : der);
+        const entries = parseCrl(der).revoked.size;
+        io.stderr.write(
+          `CRL ${flags.hierarchy}/${flags.municipality} number ${number} with ${entries} entries → ${flags.out}\n`,
+        );
       },
     );
 
   pki
     .command('ocsp-serve')
-    .description('run the OCSP responders (POST and GET) at /ocsp/signing and /ocsp/authentication')
+    .description(
+      "run only the OCSP responders (POST and GET) at /ocsp/signing and /ocsp/authentication over the issuer's registry (`issuer serve` runs them with everything else)",
+    )
     .option('--data <dir>', 'data directory', './.openmyna')
+    .option(...DB_OPTION)
     .option('--port <port>', 'TCP port on 127.0.0.1', integerOption('--port', 0, 65535), 8080)
-    .action(async (flags: { data: string; port: number }) => {
+    .action(async (flags: { data: string; db?: string; port: number }) => {
       const dir = data(flags);
-      const responders = new Map<Hierarchy, OcspResponder>();
-      for (const hierarchy of HIERARCHIES) {
-        const ca = await loadAuthority(dir, hierarchy);
-        const responder = await loadResponder(dir, hierarchy);
-        responders.set(
-          hierarchy,
-          new OcspResponder({
-            issuerCertificate: ca.certificate,
-            responderCertificate: responder.certificate,
-            responderSigner: responder.signer,
-            // The registry file is re-read per lookup, so revocations by `pki revoke` show at once.
-            statusSource: async (serial) => {
-              const entry = (await readRegistry(dir)).certificates.find(
-                (item) => item.serialNumber === serial && item.hierarchy === hierarchy,
-              );
-              if (!entry) return { status: 'never-issued' };
-              if (entry.status === 'revoked')
-                return { status: 'revoked', revocationTime: new Date(entry.revocationDate!), reason: entry.reason! };
-              if (entry.status === 'suspended') return { status: 'suspended', since: new Date(entry.revocationDate!) };
-              return { status: 'good' };
-            },
-            validitySeconds: 3600,
-            // Pre-produced answers are kept at most a minute, so a revocation shows within 60 s.
-            refreshBeforeSeconds: 3540,
-          }),
+      const authorities = {
+        signing: await loadAuthorityWithResponder(dir, 'signing'),
+        authentication: await loadAuthorityWithResponder(dir, 'authentication'),
+      };
+      await withIssuerRegistry(dir, flags.db, async (context) => {
+        // Answers are re-read from the registry at least every 60 s, so a revocation shows within a minute.
+        const services = new RevocationServices(context, authorities);
+        const server = createServer((request, response) => void serveOcsp(request, response, services));
+        await new Promise<void>((ready) => server.listen(flags.port, '127.0.0.1', ready));
+        const address = server.address();
+        const port = typeof address === 'object' && address ? address.port : flags.port;
+        io.stdout.write(
+          `OCSP responders on http://127.0.0.1:${port}/ocsp/signing and /ocsp/authentication (Ctrl-C stops)\n`,
         );
-      }
-      const server = createServer((request, response) => void serveOcsp(request, response, responders));
-      await new Promise<void>((ready) => server.listen(flags.port, '127.0.0.1', ready));
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : flags.port;
-      io.stdout.write(
-        `OCSP responders on http://127.0.0.1:${port}/ocsp/signing and /ocsp/authentication (Ctrl-C stops)\n`,
-      );
-      await new Promise<void>((stopped) => {
-        const stop = () => server.close(() => stopped());
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        await new Promise<void>((stopped) => {
+          const stop = () => server.close(() => stopped());
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
       });
     });
 
@@ -328,16 +329,16 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
 async function serveOcsp(
   request: IncomingMessage,
   response: ServerResponse,
-  responders: Map<Hierarchy, OcspResponder>,
+  services: RevocationServices,
 ): Promise<void> {
   const match = /^\/ocsp\/(signing|authentication)(?:\/(.*))?$/.exec(request.url ?? '');
-  const responder = match ? responders.get(match[1] as Hierarchy) : undefined;
-  if (!responder) {
+  const hierarchy = match?.[1] as Hierarchy | undefined;
+  if (!hierarchy) {
     response.writeHead(404).end();
     return;
   }
   let body: Uint8Array;
-  if (request.method === 'GET' && match?.[2]) body = await responder.respondToGet(match[2]);
+  if (request.method === 'GET' && match?.[2]) body = await services.ocsp(hierarchy, match[2]);
   else if (request.method === 'POST') {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -349,7 +350,7 @@ async function serveOcsp(
       }
       chunks.push(chunk as Buffer);
     }
-    body = await responder.respond(new Uint8Array(Buffer.concat(chunks)));
+    body = await services.ocsp(hierarchy, new Uint8Array(Buffer.concat(chunks)));
   } else {
     response.writeHead(405, { allow: 'GET, POST' }).end();
     return;

@@ -12,6 +12,7 @@ import type { IssuerContext } from '../context.js';
 import { createPerson, endCard, getPerson, updatePerson } from '../registry.js';
 import { issueCard, type CardFaceIssuers } from '../cards.js';
 import { MdocStatusPublisher } from '../mdoc-status.js';
+import { authorizePinReset, holderChangesPhone, openHolderChallenge, type PinResetAuthority } from '../holder.js';
 import { changePhone } from '../phones.js';
 import { completeProvisioning, openProvisioningSession, type ProvisioningAuthorities } from '../provisioning.js';
 import { RevocationServices, type HierarchyAuthority } from '../revocation-services.js';
@@ -34,6 +35,8 @@ export interface IssuerAppOptions {
     readonly signing: readonly TrustAnchor[];
     readonly authentication: readonly TrustAnchor[];
   };
+  /** Signs PIN-reset authorizations; phones pin its public key at provisioning. */
+  readonly pinResetAuthority: PinResetAuthority;
   /** Bearer token of the registry administrators. */
   readonly adminToken: string;
   readonly logger: Logger;
@@ -127,6 +130,7 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
     },
     cardFace: options.cardFace,
     mdoc: options.mdoc,
+    pinResetAuthority: options.pinResetAuthority,
   };
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -495,6 +499,128 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
       },
     );
   }
+  const PhoneId = z.object({ id: z.string().min(1).max(64) });
+  const ChallengeView = z
+    .object({ challengeId: z.string(), nonce: z.string(), expiresAt: z.string() })
+    .openapi('HolderChallenge');
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/phones/{id}/challenges',
+      description:
+        'Opens a single-use challenge (five minutes) for a holder’s request about this phone: `lifecycle` (suspend, resume, revoke) or `pin-reset`.',
+      request: {
+        params: PhoneId,
+        body: {
+          required: true,
+          content: {
+            'application/json': { schema: z.object({ purpose: z.enum(['lifecycle', 'pin-reset']) }) },
+          },
+        },
+      },
+      responses: {
+        201: { description: 'The challenge', content: { 'application/json': { schema: ChallengeView } } },
+        ...errorResponses,
+      },
+    }),
+    async (c) => c.json(await openHolderChallenge(context, c.req.valid('param').id, c.req.valid('json').purpose), 201),
+  );
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/phones/{id}/lifecycle',
+      description:
+        'The holder suspends, resumes or revokes this phone. The proof is an RSASSA-PKCS1-v1_5 SHA-256 signature over the lifecycle statement (`@openmyna/issuer/protocol`) by the phone’s JPKI authentication key (suspend, revoke) or the card’s (any action; the way for a lost phone).',
+      request: {
+        params: PhoneId,
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  challengeId: z.string().min(1).max(64),
+                  action: z.enum(['suspend', 'resume', 'revoke']),
+                  proof: z.discriminatedUnion('kind', [
+                    z.object({ kind: z.literal('phone-authentication'), signature: B64 }),
+                    z.object({ kind: z.literal('card-authentication'), certificate: B64, signature: B64 }),
+                  ]),
+                })
+                .openapi('HolderLifecycleRequest'),
+            },
+          },
+        },
+      },
+      responses: {
+        200: {
+          description: 'The new state and the certificates that changed',
+          content: { 'application/json': { schema: z.object({ status: z.string(), serials: z.array(z.string()) }) } },
+        },
+        403: { description: 'The proof was refused', content: { 'application/json': { schema: ErrorSchema } } },
+        410: { description: 'The challenge expired', content: { 'application/json': { schema: ErrorSchema } } },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const result = await holderChangesPhone(
+        context,
+        provisioning.cardAnchors,
+        c.req.valid('param').id,
+        c.req.valid('json'),
+      );
+      for (const hierarchy of ['signing', 'authentication'] as const) revocation.invalidate(hierarchy, result.serials);
+      mdocStatus.invalidate();
+      return c.json(result, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/phones/{id}/pin-resets',
+      description:
+        'Authorizes a reset of the phone’s PINs with the stronger factor, the holder’s card: its JPKI signing key (behind the card’s signing password) signs the PIN-reset statement. Returns an ES256 token the phone verifies with the key it pinned at provisioning.',
+      request: {
+        params: PhoneId,
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  challengeId: z.string().min(1).max(64),
+                  pins: z.array(z.string().max(16)).min(1).max(4),
+                  phoneNonce: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/),
+                  cardSigningCertificate: B64,
+                  signature: B64,
+                })
+                .openapi('PinResetRequest'),
+            },
+          },
+        },
+      },
+      responses: {
+        200: {
+          description: 'The authorization (compact JWS, typ openmyna-pin-reset+jwt)',
+          content: {
+            'application/json': { schema: z.object({ authorization: z.string(), expiresAt: z.string() }) },
+          },
+        },
+        403: { description: 'The proof was refused', content: { 'application/json': { schema: ErrorSchema } } },
+        410: { description: 'The challenge expired', content: { 'application/json': { schema: ErrorSchema } } },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const result = await authorizePinReset(
+        context,
+        { cardAnchors: provisioning.cardAnchors, authority: options.pinResetAuthority },
+        c.req.valid('param').id,
+        c.req.valid('json'),
+      );
+      c.header('cache-control', 'no-store');
+      return c.json(result, 200);
+    },
+  );
   app.get('/mdoc/status/1', async (c) =>
     c.body((await mdocStatus.token()) as Uint8Array<ArrayBuffer>, 200, {
       'content-type': 'application/statuslist+cwt',

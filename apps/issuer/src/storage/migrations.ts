@@ -158,4 +158,33 @@ export const ISSUER_MIGRATIONS: Record<string, EngineMigration> = {
         .execute();
     },
   },
+  '0004-card-face-images-and-holder-challenges': {
+    async up(db: Kysely<unknown>, engine) {
+      const { binary } = columnTypes(engine);
+      // The card-face images depend only on the registry; they are rendered when the registry changes,
+      // not on every provisioning. `inputs_digest` says which registry data they were rendered from.
+      await db.schema
+        .createTable('card_face_images')
+        .addColumn('person_id', 'text', (col) => col.primaryKey().references('persons.id'))
+        .addColumn('inputs_digest', 'text', (col) => col.notNull())
+        .addColumn('name', binary, (col) => col.notNull())
+        .addColumn('address', binary, (col) => col.notNull())
+        .addColumn('my_number', binary, (col) => col.notNull())
+        .addColumn('photo', binary, (col) => col.notNull())
+        .addColumn('rendered_at', 'text', (col) => col.notNull())
+        .execute();
+      // Single-use challenges for what a holder asks of the issuer about their phone (suspend, revoke,
+      // resume, PIN reset), each answered with a signature by the phone's or the card's key.
+      await db.schema
+        .createTable('holder_challenges')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('phone_id', 'text', (col) => col.notNull().references('phones.id'))
+        .addColumn('purpose', 'text', (col) => col.notNull())
+        .addColumn('nonce', 'text', (col) => col.notNull().unique())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .addColumn('used_at', 'text')
+        .execute();
+    },
+  },
 };

@@ -14,6 +14,8 @@ export interface IssuerSchema {
   provisioning_sessions: ProvisioningSessionTable;
   audit_log: AuditLogTable;
   crl_numbers: CrlNumberTable;
+  card_face_images: CardFaceImageTable;
+  holder_challenges: HolderChallengeTable;
 }
 
 /** The resident registry (住民基本台帳 as far as the card needs it). */
@@ -130,4 +132,27 @@ export interface CrlNumberTable {
   /** `<hierarchy>/<municipality code>`. */
   partition: string;
   number: number;
+}
+
+/** A person's card-face images (name, address, 個人番号, photo), rendered once per registry change. */
+export interface CardFaceImageTable {
+  person_id: string;
+  /** SHA-256 (hex) of the registry data the images show. */
+  inputs_digest: string;
+  name: Uint8Array;
+  address: Uint8Array;
+  my_number: Uint8Array;
+  photo: Uint8Array;
+  rendered_at: string;
+}
+
+export type HolderChallengePurpose = 'lifecycle' | 'pin-reset';
+export interface HolderChallengeTable {
+  id: string;
+  phone_id: string;
+  purpose: HolderChallengePurpose;
+  nonce: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
 }

@@ -143,6 +143,11 @@ export function renderCardFaceText(
     name: renderTextImage(text.name, { width: 512, lineHeight: 32, maxLines: 2, ...fontOption }),
     address: renderTextImage(text.address, { width: 512, lineHeight: 32, maxLines: 3, ...fontOption }),
     myNumber: renderTextImage(text.myNumber, { width: 72, lineHeight: 12, ...fontOption }),
-    securityCode: renderTextImage(text.securityCode, { width: 24, lineHeight: 12, ...fontOption }),
+    securityCode: renderSecurityCodeImage(text.securityCode, font),
   };
+}
+
+/** The security code image alone (24×12): it differs per card while the rest of the face is the person's. */
+export function renderSecurityCodeImage(securityCode: string, font?: string): Uint8Array {
+  return renderTextImage(securityCode, { width: 24, lineHeight: 12, ...(font === undefined ? {} : { font }) });
 }

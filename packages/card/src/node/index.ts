@@ -5,6 +5,7 @@ export {
   DEFAULT_CARD_FONT,
   encodeBilevelPng,
   renderCardFaceText,
+  renderSecurityCodeImage,
   renderTextImage,
   type CardFaceText,
   type TextImageOptions,

@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+
+import {
+  ageOn,
+  basicFourInfoOf,
+  calendarDateInJapan,
+  parseIsoDate,
+  renderFacePhoto,
+  type SyntheticPerson,
+} from '@openmyna/core';
+import { createPerson, ISSUER_MIGRATIONS, type IssuerContext, type IssuerSchema } from '@openmyna/issuer';
+import { migrate, openDatabase } from '@openmyna/storage';
+import type { Kysely } from 'kysely';
+
+/**
+ * Opens the issuing authority's registry — the one database every command that issues or revokes
+ * certificates uses (`--db`, default `<data>/issuer.db`) — runs `work` on it, and closes it.
+ */
+export async function withIssuerRegistry<T>(
+  dataDir: string,
+  db: string | undefined,
+  work: (context: IssuerContext) => Promise<T>,
+): Promise<T> {
+  const database = openDatabase<IssuerSchema>(db ?? join(dataDir, 'issuer.db'));
+  try {
+    await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
+    return await work({
+      db: database.db,
+      clock: () => new Date(),
+      randomBytes: (length) => new Uint8Array(randomBytes(length)),
+    });
+  } finally {
+    await database.close();
+  }
+}
+
+/**
+ * Registers a person of the demo population unless the registry has them already; the photo is the
+ * one given, or their synthetic face. Returns whether they were added.
+ */
+export async function ensureDemoPerson(
+  context: IssuerContext,
+  person: SyntheticPerson,
+  actor: string,
+  photo?: Uint8Array,
+): Promise<boolean> {
+  const known = await context.db.selectFrom('persons').select('id').where('id', '=', person.id).executeTakeFirst();
+  if (known) return false;
+  const age = ageOn(parseIsoDate(person.birthDate), calendarDateInJapan(context.clock()));
+  await createPerson(
+    context,
+    {
+      id: person.id,
+      basicFourInfo: basicFourInfoOf(person),
+      nameKana: person.nameKana,
+      myNumber: person.myNumber,
+      residentCode: person.residentCode,
+      municipalityCode: person.municipalityCode,
+      photo: photo ?? renderFacePhoto({ faceSeed: person.faceSeed, sex: person.sex, age }),
+    },
+    actor,
+  );
+  return true;
+}
