@@ -132,6 +132,8 @@ export async function completeProvisioning(
   authorities: ProvisioningAuthorities,
   sessionId: string,
   body: ProvisioningCompletion,
+  /** Told the serials this provisioning revoked (an earlier phone's), so caches can drop them at once. */
+  onRevoked: (serials: readonly string[]) => void = () => undefined,
 ): Promise<ProvisioningBundle> {
   const now = context.clock();
   const session = await context.db
@@ -210,6 +212,7 @@ export async function completeProvisioning(
 
   // One phone per person: any earlier phone ends now, with its certificates.
   const phoneId = newId(context, 'F');
+  let superseded: string[] = [];
   // The partial unique index admits one live phone per person; a concurrent provisioning of the same
   // person that committed first makes this insert fail, and the retry supersedes that phone in turn.
   for (let attempt = 0; ; attempt++) {
@@ -222,7 +225,7 @@ export async function completeProvisioning(
           .where('status', '!=', 'revoked')
           .execute();
         const earlierIds = earlier.map((row) => row.id);
-        await endPhonesInTransaction(trx, context, {
+        superseded = await endPhonesInTransaction(trx, context, {
           phoneIds: earlierIds,
           reason: 'superseded',
           actor: `holder:${person.id}`,
@@ -254,6 +257,7 @@ export async function completeProvisioning(
       if (!isUniqueViolation(error) || attempt >= 50) throw error;
     }
   }
+  onRevoked(superseded);
   try {
     return await issuePhoneCredentials(context, authorities, {
       phoneId,
@@ -271,7 +275,9 @@ export async function completeProvisioning(
         actor: 'system',
         why: 'provisioning did not complete',
       }),
-    ).catch(() => undefined);
+    )
+      .then(onRevoked)
+      .catch(() => undefined);
     throw error;
   }
 }

@@ -5,6 +5,7 @@ import {
   certIdFor,
   encodeOcspRequest,
   parseCertificate,
+  CRL_REASON,
   parseCrl,
   parseOcspResponse,
   SoftwareSigner,
@@ -358,7 +359,7 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
         method: 'POST',
         body: JSON.stringify({ authenticationPin: '1234', signingPassword: 'OPENMYNA1', kenhojoPin: '1234' }),
       })
-    ).json()) as { passphrase: string; card: VirtualCardDocument };
+    ).json()) as { cardId: string; passphrase: string; card: VirtualCardDocument };
     const session = (await (await fetch(`${base}/provisioning/sessions`, { method: 'POST' })).json()) as {
       sessionId: string;
       nonce: string;
@@ -510,6 +511,46 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
     const replayed = await post(`/phones/${bundle.phoneId}/pin-resets`, { challengeId: reset.challengeId, ...request });
     expect(replayed.status).toBe(409);
     expect(await replayed.json()).toMatchObject({ error: { code: 'ERR_HOLDER_CHALLENGE_REPLAYED' } });
+  });
+
+  it('shows a new phone superseding the old one, and a lost card ending its phone, in OCSP and the next CRL', async () => {
+    const first = await provisionOverHttp(8);
+    const firstAuth = new Uint8Array(Buffer.from(first.bundle.jpki.authenticationCertificate, 'base64'));
+    expect(await ocsp('authentication', firstAuth)).toBe('good');
+    const session = (await (await fetch(`${base}/provisioning/sessions`, { method: 'POST' })).json()) as {
+      sessionId: string;
+      nonce: string;
+    };
+    const second = await fetch(`${base}/provisioning/sessions/${session.sessionId}/complete`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(await phoneCompletes(first.issued.card, first.issued.passphrase, session.nonce)),
+    });
+    expect(second.status).toBe(200);
+    const secondAuth = new Uint8Array(
+      Buffer.from(
+        ((await second.json()) as { jpki: { authenticationCertificate: string } }).jpki.authenticationCertificate,
+        'base64',
+      ),
+    );
+    expect(await ocsp('authentication', firstAuth)).toBe('revoked');
+    expect(await ocsp('authentication', secondAuth)).toBe('good');
+    const partition = `${registryPerson('http', 8).input.municipalityCode.slice(0, 5)}.crl`;
+    clock = new Date(clock.getTime() + 61_000);
+    const crl = parseCrl(new Uint8Array(await (await fetch(`${base}/crl/authentication/${partition}`)).arrayBuffer()));
+    const firstSerial = Buffer.from(parseCertificate(firstAuth).serialNumber).toString('hex');
+    expect(crl.revoked.get(firstSerial)?.reason).toBe(CRL_REASON.superseded);
+
+    await admin(`/admin/cards/${first.issued.cardId}/lost`, {
+      method: 'POST',
+      body: JSON.stringify({ reason: '紛失届' }),
+    });
+    expect(await ocsp('authentication', secondAuth)).toBe('revoked');
+    clock = new Date(clock.getTime() + 61_000);
+    const next = parseCrl(new Uint8Array(await (await fetch(`${base}/crl/authentication/${partition}`)).arrayBuffer()));
+    expect(next.revoked.get(Buffer.from(parseCertificate(secondAuth).serialNumber).toString('hex'))?.reason).toBe(
+      CRL_REASON.keyCompromise,
+    );
   });
 
   it('logs requests as JSON without bodies or secrets', () => {

@@ -463,7 +463,17 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
       },
     }),
     async (c) => {
-      const bundle = await completeProvisioning(context, provisioning, c.req.valid('param').id, c.req.valid('json'));
+      const bundle = await completeProvisioning(
+        context,
+        provisioning,
+        c.req.valid('param').id,
+        c.req.valid('json'),
+        (serials) => {
+          // A superseded phone's certificates answer revoked at once on this instance.
+          for (const hierarchy of ['signing', 'authentication'] as const) revocation.invalidate(hierarchy, serials);
+          mdocStatus.invalidate();
+        },
+      );
       c.header('cache-control', 'no-store');
       return c.json(bundle as unknown as Record<string, unknown>, 200);
     },
