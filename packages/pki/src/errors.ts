@@ -20,7 +20,8 @@ export type PkiErrorCode =
   | 'ERR_OCSP_RESPONSE'
   | 'ERR_CRL'
   | 'ERR_CMS'
-  | 'ERR_PATH_VALIDATION';
+  | 'ERR_PATH_VALIDATION'
+  | 'ERR_JPKI_IDENTITY';
 
 /** An error from `@openmyna/pki`; `code` is one of {@link PkiErrorCode}. */
 export class PkiError extends OpenMynaError<PkiErrorCode> {}

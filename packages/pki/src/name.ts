@@ -1,6 +1,7 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
 
+import { PkiError } from './errors.js';
 import { OID } from './oids.js';
 
 /** One attribute of a distinguished name, in order. */
@@ -46,4 +47,13 @@ export function formatName(name: Name): string {
 /** The DER of a name, for byte-exact comparison (RFC 5280 §7.1 allows this for names we issue). */
 export function encodeName(name: Name): Uint8Array {
   return new Uint8Array(AsnConvert.serialize(name));
+}
+
+/** {@link formatName} of a name as received (DER), e.g. a certificate's issuer. Throws `ERR_DER_MALFORMED`. */
+export function formatDerName(der: Uint8Array): string {
+  try {
+    return formatName(AsnConvert.parse(der, Name));
+  } catch (error) {
+    throw new PkiError('ERR_DER_MALFORMED', 'the name is not valid DER', { cause: error });
+  }
 }

@@ -1,0 +1,30 @@
+export { VerifierError, type VerifierErrorCode } from './errors.js';
+export {
+  jpkiRevocation,
+  type JpkiRevocation,
+  type JpkiRevocationOptions,
+  type RevocationSource,
+} from './revocation.js';
+export { JLIS_POLICY_OIDS, OPENMYNA_POLICY_OIDS, type JpkiTrust } from './trust.js';
+export { verificationRecord, type VerificationMethod, type VerificationRecord } from './record.js';
+export {
+  JPKI_SIGNATURE_LEGAL_BASIS,
+  verifyJpkiSignature,
+  type JpkiSignature,
+  type JpkiSignatureVerification,
+} from './jpki-signature.js';
+export {
+  createLoginChallenge,
+  LOGIN_CHALLENGE_SECONDS,
+  loginStatement,
+  MemoryChallengeStore,
+  verifyJpkiAuthentication,
+  verifyJpkiLogin,
+  type ChallengeLookup,
+  type ChallengeStore,
+  type JpkiAuthenticationVerification,
+  type JpkiLoginVerification,
+  type LoginChallenge,
+} from './jpki-login.js';
+export { verifyKenhojo, type KenhojoVerification } from './kenhojo.js';
+export { verifyMdocPresentation, type MdocPresentationVerification, type RelyingPartyAuthorization } from './mdoc.js';

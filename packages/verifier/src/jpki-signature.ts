@@ -1,0 +1,121 @@
+import {
+  fail,
+  parseCertificate,
+  pass,
+  readJpkiIdentity,
+  summarize,
+  verifyCmsSignature,
+  verifyPkcs1Signature,
+  type CheckResult,
+  type JpkiIdentity,
+  type VerificationSummary,
+  type X509Certificate,
+} from '@openmyna/pki';
+import { sha256 } from '@noble/hashes/sha2.js';
+
+import { checkJpkiChain } from './chain.js';
+import { verificationRecord, type VerificationRecord } from './record.js';
+import type { JpkiTrust } from './trust.js';
+
+/** 犯罪収益移転防止法施行規則 第6条第1項第1号ワ: 本人確認 by a JPKI signing certificate and a signature. */
+export const JPKI_SIGNATURE_LEGAL_BASIS = '犯罪収益移転防止法施行規則第6条第1項第1号ワ（署名用電子証明書）';
+
+/** A JPKI signature: CMS SignedData (encapsulated or detached), or a raw PKCS#1 signature with its certificate. */
+export type JpkiSignature =
+  | { readonly kind: 'cms'; readonly signedData: Uint8Array; readonly detachedContent?: Uint8Array }
+  | {
+      readonly kind: 'pkcs1';
+      /** RSASSA-PKCS1-v1_5 with SHA-256 over `content` (the card's `80 2A` over its DigestInfo). */
+      readonly signature: Uint8Array;
+      readonly certificate: Uint8Array;
+      readonly content: Uint8Array;
+    };
+
+export interface JpkiSignatureVerification extends VerificationSummary {
+  /** The signer, when every check passed (or only revocation is unknown): nothing unverified leaks out. */
+  readonly signer?: { readonly certificate: X509Certificate; readonly identity: JpkiIdentity };
+  /** What was signed, as verified. */
+  readonly content?: Uint8Array;
+  readonly record: VerificationRecord;
+}
+
+/**
+ * Verifies a JPKI signature over a document: the signature (CMS checks, or `pkcs1.certificate` and
+ * `pkcs1.signature`), the signing certificate's path to the signing anchors with key usage
+ * (digitalSignature + nonRepudiation), policy and revocation at `time` (default now), then
+ * `jpki.identity` — the holder's 4 info from the certificate. Returns the ordered checks, the summary,
+ * the signer and a verification record.
+ */
+export async function verifyJpkiSignature(
+  trust: JpkiTrust,
+  signature: JpkiSignature,
+  options: { readonly time?: Date } = {},
+): Promise<JpkiSignatureVerification> {
+  const time = options.time ?? trust.clock();
+  const checks: CheckResult[] = [];
+  const backend = trust.backend ? { backend: trust.backend } : {};
+  let certificate: X509Certificate | undefined;
+  let intermediates: readonly X509Certificate[] = [];
+  let content: Uint8Array | undefined;
+  if (signature.kind === 'cms') {
+    const cms = await verifyCmsSignature({
+      signedData: signature.signedData,
+      ...(signature.detachedContent ? { detachedContent: signature.detachedContent } : {}),
+      ...backend,
+    });
+    checks.push(...cms.checks);
+    if (cms.status === 'valid') {
+      certificate = cms.signer;
+      intermediates = cms.certificates.filter((other) => other !== cms.signer);
+      content = cms.content;
+    }
+  } else {
+    try {
+      certificate = parseCertificate(signature.certificate);
+      checks.push(pass('pkcs1.certificate'));
+    } catch {
+      checks.push(fail('pkcs1.certificate', 'the signing certificate is not a certificate'));
+    }
+    if (certificate) {
+      const verified = await verifyPkcs1Signature({
+        subjectPublicKeyInfo: certificate.subjectPublicKeyInfo,
+        data: signature.content,
+        signature: signature.signature,
+        hash: 'SHA-256',
+        ...backend,
+      }).catch(() => false);
+      checks.push(verified ? pass('pkcs1.signature') : fail('pkcs1.signature', 'the signature does not verify'));
+      if (verified) content = signature.content;
+      else certificate = undefined;
+    }
+  }
+  let revocation: Awaited<ReturnType<typeof checkJpkiChain>>['revocation'] | undefined;
+  let identity: JpkiIdentity | undefined;
+  if (certificate && content) {
+    const chain = await checkJpkiChain(trust, 'signing', certificate, time, intermediates);
+    checks.push(...chain.checks);
+    revocation = chain.revocation;
+    try {
+      identity = readJpkiIdentity(certificate);
+      checks.push(pass('jpki.identity'));
+    } catch (error) {
+      checks.push(fail('jpki.identity', (error as Error).message));
+    }
+  }
+  const summary = summarize(checks);
+  return {
+    ...summary,
+    ...(summary.status !== 'invalid' && certificate && identity && content
+      ? { signer: { certificate, identity }, content }
+      : {}),
+    record: verificationRecord(summary, {
+      method: 'jpki-signature',
+      legalBasis: JPKI_SIGNATURE_LEGAL_BASIS,
+      at: trust.clock(),
+      ...(certificate ? { certificate } : {}),
+      ...(revocation ? { revocation } : {}),
+      ...(identity ? { subject: identity.basicFourInfo } : {}),
+      ...(content ? { documentDigest: sha256(content) } : {}),
+    }),
+  };
+}

@@ -1,0 +1,76 @@
+import {
+  decodeBasicFourInfoFile,
+  decodeMyNumberFile,
+  verifyKenhojoRecords,
+  type CardRsaPublicKey,
+  type KenhojoRecords,
+} from '@openmyna/card';
+import { formatIsoDate, type BasicFourInfo } from '@openmyna/core';
+import { fail, pass, summarize, type CheckResult, type JpkiIdentity, type VerificationSummary } from '@openmyna/pki';
+
+import { verificationRecord, type VerificationRecord } from './record.js';
+
+/** The result of {@link verifyKenhojo}. */
+export interface KenhojoVerification extends VerificationSummary {
+  /** Only for a `valid` result, and only when the 個人番号 EF was presented. Never put it in a log or the record. */
+  readonly myNumber?: string;
+  readonly basicFourInfo?: BasicFourInfo;
+  readonly record: VerificationRecord;
+}
+
+/**
+ * Verifies 入力補助 records as received: the card package's checks (CV certificate under the
+ * configured CA keys, integrity signature, each digest over the bytes received, the My Number check
+ * digit), then `kenhojo.binding` — the 4 info of the record equal those of the signing certificate of
+ * the same presentation (already verified by {@link verifyJpkiSignature}), so a valid record of one
+ * person cannot ride along with another person's signature. Without that identity, or without the
+ * 基本4情報 EF, the binding fails: the records alone prove only that the municipality once wrote them.
+ */
+export function verifyKenhojo(
+  records: KenhojoRecords,
+  options: {
+    readonly caKeys: ReadonlyMap<string, CardRsaPublicKey>;
+    /** The holder's identity from the verified signing certificate of the same presentation. */
+    readonly signer: JpkiIdentity | undefined;
+    readonly clock: () => Date;
+  },
+): KenhojoVerification {
+  const base = verifyKenhojoRecords(records, options.caKeys);
+  const checks: CheckResult[] = [...base.checks];
+  let recorded: BasicFourInfo | undefined;
+  if (records.basicFourInfoFile) {
+    try {
+      recorded = decodeBasicFourInfoFile(records.basicFourInfoFile).info;
+    } catch {
+      recorded = undefined;
+    }
+  }
+  if (!options.signer) checks.push(fail('kenhojo.binding', 'no verified signing certificate to bind the records to'));
+  else if (!recorded) checks.push(fail('kenhojo.binding', 'the 基本4情報 EF was not presented or cannot be read'));
+  else {
+    const certified = options.signer.basicFourInfo;
+    const differing = (['name', 'address', 'birthDate', 'sex'] as const).filter((field) =>
+      field === 'birthDate'
+        ? formatIsoDate(recorded.birthDate) !== formatIsoDate(certified.birthDate)
+        : recorded[field] !== certified[field],
+    );
+    checks.push(
+      differing.length === 0
+        ? pass('kenhojo.binding')
+        : fail('kenhojo.binding', `the record and the signing certificate differ in ${differing.join(', ')}`),
+    );
+  }
+  const summary = summarize(checks);
+  let myNumber: string | undefined;
+  if (summary.status === 'valid' && records.myNumberFile) myNumber = decodeMyNumberFile(records.myNumberFile).myNumber;
+  return {
+    ...summary,
+    ...(myNumber ? { myNumber } : {}),
+    ...(summary.status === 'valid' && recorded ? { basicFourInfo: recorded } : {}),
+    record: verificationRecord(summary, {
+      method: 'kenhojo',
+      at: options.clock(),
+      ...(recorded ? { subject: recorded } : {}),
+    }),
+  };
+}
