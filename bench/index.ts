@@ -5,6 +5,7 @@ import { benchIssuerOcsp, benchProvisioning } from './issuer.bench.js';
 import { benchMdocVerification, benchSessionEncryption } from './mdoc.bench.js';
 import { benchMyNumber, benchPopulation, benchPopulationMemory, benchTlv } from './core.bench.js';
 import { benchJpkiVerification, benchLargeCrl, benchOcspHttp, benchOcspSigning } from './pki.bench.js';
+import { benchVerifier } from './verifier.bench.js';
 
 const BENCHMARKS: Record<string, () => unknown> = {
   'core/population': benchPopulation,
@@ -22,6 +23,7 @@ const BENCHMARKS: Record<string, () => unknown> = {
   'mdoc/session-encryption': benchSessionEncryption,
   'issuer/provisioning': benchProvisioning,
   'issuer/ocsp-http': benchIssuerOcsp,
+  'verifier/end-to-end': benchVerifier,
 };
 
 const filter = process.argv[2] ?? '';

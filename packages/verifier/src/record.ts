@@ -42,6 +42,19 @@ export interface VerificationRecord {
   readonly disclosed?: readonly string[];
 }
 
+/** Issuers are few (the CAs); their readable names are kept rather than parsed per record. */
+const issuerNames = new Map<string, string>();
+function issuerName(der: Uint8Array): string {
+  const key = bytesToHex(der);
+  let name = issuerNames.get(key);
+  if (name === undefined) {
+    name = formatDerName(der);
+    if (issuerNames.size >= 256) issuerNames.clear();
+    issuerNames.set(key, name);
+  }
+  return name;
+}
+
 /** Builds a record from a verification's summary and what it established. */
 export function verificationRecord(
   summary: VerificationSummary,
@@ -68,7 +81,7 @@ export function verificationRecord(
       ? {
           certificate: {
             serialNumber: bytesToHex(certificate.serialNumber),
-            issuer: formatDerName(certificate.issuer),
+            issuer: issuerName(certificate.issuer),
             notAfter: certificate.notAfter.toISOString(),
           },
         }

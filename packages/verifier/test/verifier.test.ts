@@ -12,27 +12,12 @@ import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { base64ToBytes, derFromPemOrDer, parseCertificate, signCms, trustAnchor } from '@openmyna/pki';
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { isValidMyNumber } from '@openmyna/core';
-import {
-  changePhone,
-  completeProvisioning,
-  createIssuerApp,
-  createPerson,
-  ISSUER_MIGRATIONS,
-  issueCard,
-  openProvisioningSession,
-  type IssuerContext,
-  type IssuerSchema,
-  type ProvisioningBundle,
-} from '@openmyna/issuer';
-import { migrate } from '@openmyna/storage';
-import type { Kysely } from 'kysely';
-import pino from 'pino';
+import { changePhone, type IssuerContext } from '@openmyna/issuer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { testDatabase, type TestDatabase } from '../../../test-support/databases.js';
-import { makeProvisioningAuthorities, registryPerson, testRandom } from '../../../test-support/issuer-fixtures.js';
-import { newPhoneRsaKeys, phoneCompletes, type PhoneRsaKeys } from '../../../test-support/phone-proofs.js';
+import { registryPerson } from '../../../test-support/issuer-fixtures.js';
 import { readVector } from '../../../test-support/shared-vectors.js';
+import { issuerWithPhones, type ProvisionedPhone } from '../../../test-support/verifier-fixtures.js';
 import {
   createLoginChallenge,
   JLIS_POLICY_OIDS,
@@ -54,63 +39,28 @@ const PERSONS = [1, 4] as const;
 const DOCUMENT = encode('口座開設申込書 — openmyna 証券');
 
 describe('@openmyna/verifier against what the issuer issues', () => {
-  let database: TestDatabase<IssuerSchema>;
+  let issuer: Awaited<ReturnType<typeof issuerWithPhones>>;
   let context: IssuerContext;
   let clock = new Date();
-  let authorities: Awaited<ReturnType<typeof makeProvisioningAuthorities>>;
+  let authorities: Awaited<ReturnType<typeof issuerWithPhones>>['authorities'];
   let issuerFetch: typeof fetch;
-  const requests: string[] = [];
-  let failing: RegExp | undefined;
-  const phones: {
-    bundle: ProvisioningBundle;
-    keys: PhoneRsaKeys;
-    device: Awaited<ReturnType<typeof nodeMdocCrypto.generateEcKey>>;
-  }[] = [];
+  let phones: ProvisionedPhone[];
+  let requests: string[];
+  const setFailing = (pattern: RegExp | undefined) => {
+    issuer.state.failing = pattern;
+  };
 
   beforeAll(async () => {
-    database = await testDatabase<IssuerSchema>('sqlite');
-    await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
-    context = { db: database.db, clock: () => clock, randomBytes: testRandom };
-    authorities = await makeProvisioningAuthorities('http://127.0.0.1/mdoc/status/1');
-    const app = createIssuerApp({
-      context,
-      authorities: authorities.jpki,
-      cardFace: authorities.authorities.cardFace,
-      mdoc: authorities.authorities.mdoc,
-      pinResetAuthority: authorities.authorities.pinResetAuthority,
-      adminToken: 'unused-admin-token',
-      logger: pino({ level: 'silent' }),
-    });
-    // The certificates name http://127.0.0.1/ocsp/… and /crl/…; the issuer app answers them in process.
-    issuerFetch = async (input: string | URL | Request, init?: RequestInit) => {
-      const url = String(input instanceof Request ? input.url : input);
-      requests.push(new URL(url).pathname);
-      if (failing?.test(url)) throw new TypeError('fetch failed');
-      return app.fetch(new Request(url, init));
-    };
-    for (const index of PERSONS) {
-      const { input } = registryPerson('verifier', index);
-      await createPerson(context, input, 'test');
-      const card = await issueCard(context, {
-        personId: input.id,
-        authorities: authorities.authorities,
-        cardFace: authorities.authorities.cardFace,
-        pins: { authentication: '1234', signing: 'OPENMYNA1', kenhojo: '1234' },
-        actor: 'test',
-      });
-      const keys = await newPhoneRsaKeys();
-      const device = await nodeMdocCrypto.generateEcKey();
-      const { sessionId, nonce } = await openProvisioningSession(context);
-      const bundle = await completeProvisioning(
-        context,
-        authorities.authorities,
-        sessionId,
-        await phoneCompletes(card.document, card.passphrase, nonce, { keys, device }),
-      );
-      phones.push({ bundle, keys, device });
-    }
+    issuer = await issuerWithPhones('verifier', PERSONS);
+    ({ context, authorities, issuerFetch, phones } = issuer);
+    requests = issuer.state.requests;
+    clock = issuer.clock();
   }, 60_000);
-  afterAll(() => database.dispose());
+  afterAll(() => issuer.dispose());
+  const advance = (ms: number) => {
+    clock = new Date(clock.getTime() + ms);
+    issuer.setClock(clock);
+  };
 
   const trust = (overrides: Partial<JpkiTrust> = {}): JpkiTrust => ({
     anchors: {
@@ -187,18 +137,18 @@ describe('@openmyna/verifier against what the issuer issues', () => {
       const second = await verifyJpkiSignature(cached, { kind: 'cms', signedData, detachedContent: DOCUMENT });
       expect(requests.filter((path) => path.startsWith('/ocsp'))).toHaveLength(1);
       expect(second.record.revocation).toBe('ocsp-cache');
-      failing = /\/ocsp\//;
+      setFailing(/\/ocsp\//);
       try {
         const fallback = await verifyJpkiSignature(trust(), { kind: 'cms', signedData, detachedContent: DOCUMENT });
         expect(fallback.status).toBe('valid');
         expect(fallback.record.revocation).toBe('crl');
-        failing = /\/(ocsp|crl)\//;
+        setFailing(/\/(ocsp|crl)\//);
         const unknown = await verifyJpkiSignature(trust(), { kind: 'cms', signedData, detachedContent: DOCUMENT });
         expect(unknown.status).toBe('status-unknown');
         expect(unknown.decidedBy!.check).toMatch(/revocation/);
         expect(unknown.signer).toBeDefined();
       } finally {
-        failing = undefined;
+        setFailing(undefined);
       }
     });
 
@@ -256,7 +206,7 @@ describe('@openmyna/verifier against what the issuer issues', () => {
         (await verifyJpkiSignature(verifierTrust, { kind: 'cms', signedData, detachedContent: DOCUMENT })).status,
       ).toBe('valid');
       await changePhone(context, phones[1]!.bundle.phoneId, 'suspend', 'admin', '紛失の届出');
-      clock = new Date(clock.getTime() + 61_000);
+      advance(61_000);
       const suspended = await verifyJpkiSignature(verifierTrust, {
         kind: 'cms',
         signedData,
@@ -265,7 +215,7 @@ describe('@openmyna/verifier against what the issuer issues', () => {
       expect(suspended.status).toBe('invalid');
       expect(suspended.decidedBy!.reason).toMatch(/suspended/);
       await changePhone(context, phones[1]!.bundle.phoneId, 'resume', 'admin', '発見');
-      clock = new Date(clock.getTime() + 61_000);
+      advance(61_000);
       expect(
         (await verifyJpkiSignature(verifierTrust, { kind: 'cms', signedData, detachedContent: DOCUMENT })).status,
       ).toBe('valid');
@@ -367,7 +317,7 @@ describe('@openmyna/verifier against what the issuer issues', () => {
       const replayed = await verifyJpkiLogin(trust(), store, input);
       expect(replayed.decidedBy).toMatchObject({ check: 'login.challenge', reason: 'the challenge is used' });
       const stale = await login(store, 'rp-a');
-      clock = new Date(clock.getTime() + 121_000);
+      advance(121_000);
       expect((await verifyJpkiLogin(trust(), store, stale.input)).decidedBy).toMatchObject({
         check: 'login.challenge',
         reason: 'the challenge is expired',

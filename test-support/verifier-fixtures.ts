@@ -1,0 +1,91 @@
+import { nodeMdocCrypto } from '@openmyna/mdoc/node';
+import {
+  completeProvisioning,
+  createIssuerApp,
+  createPerson,
+  ISSUER_MIGRATIONS,
+  issueCard,
+  openProvisioningSession,
+  type IssuerContext,
+  type IssuerSchema,
+  type ProvisioningBundle,
+} from '@openmyna/issuer';
+import { migrate } from '@openmyna/storage';
+import type { Kysely } from 'kysely';
+import pino from 'pino';
+
+import { testDatabase, type TestDatabase } from './databases.js';
+import { makeProvisioningAuthorities, registryPerson, testRandom } from './issuer-fixtures.js';
+import { newPhoneRsaKeys, phoneCompletes, type PhoneRsaKeys } from './phone-proofs.js';
+
+/** A provisioned phone with the keys its secure area holds. */
+export interface ProvisionedPhone {
+  readonly personIndex: number;
+  readonly bundle: ProvisioningBundle;
+  readonly keys: PhoneRsaKeys;
+  readonly device: Awaited<ReturnType<typeof nodeMdocCrypto.generateEcKey>>;
+}
+
+/**
+ * An issuer (SQLite) with persons `indexes` of population `seed` registered, their cards issued and a
+ * phone provisioned for each; its HTTP app answers `issuerFetch` in process, whatever the host, so the
+ * OCSP, CRL and status-list URLs the credentials name (http://127.0.0.1/…) reach it. `failing`, when
+ * set, makes matching URLs fail as an unreachable server would.
+ */
+export async function issuerWithPhones(seed: string, indexes: readonly number[]) {
+  let clock = new Date();
+  const database: TestDatabase<IssuerSchema> = await testDatabase<IssuerSchema>('sqlite');
+  await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
+  const context: IssuerContext = { db: database.db, clock: () => clock, randomBytes: testRandom };
+  const authorities = await makeProvisioningAuthorities('http://127.0.0.1/mdoc/status/1');
+  const app = createIssuerApp({
+    context,
+    authorities: authorities.jpki,
+    cardFace: authorities.authorities.cardFace,
+    mdoc: authorities.authorities.mdoc,
+    pinResetAuthority: authorities.authorities.pinResetAuthority,
+    adminToken: 'unused-admin-token',
+    logger: pino({ level: 'silent' }),
+  });
+  const state = { failing: undefined as RegExp | undefined, requests: [] as string[] };
+  const issuerFetch = (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = input instanceof Request ? input.url : String(input);
+    state.requests.push(new URL(url).pathname);
+    if (state.failing?.test(url)) throw new TypeError('fetch failed');
+    return app.fetch(new Request(url, init));
+  }) as typeof fetch;
+  const phones: ProvisionedPhone[] = [];
+  for (const index of indexes) {
+    const { input } = registryPerson(seed, index);
+    await createPerson(context, input, 'test');
+    const card = await issueCard(context, {
+      personId: input.id,
+      authorities: authorities.authorities,
+      cardFace: authorities.authorities.cardFace,
+      pins: { authentication: '1234', signing: 'OPENMYNA1', kenhojo: '1234' },
+      actor: 'test',
+    });
+    const keys = await newPhoneRsaKeys();
+    const device = await nodeMdocCrypto.generateEcKey();
+    const { sessionId, nonce } = await openProvisioningSession(context);
+    const bundle = await completeProvisioning(
+      context,
+      authorities.authorities,
+      sessionId,
+      await phoneCompletes(card.document, card.passphrase, nonce, { keys, device }),
+    );
+    phones.push({ personIndex: index, bundle, keys, device });
+  }
+  return {
+    context,
+    authorities,
+    issuerFetch,
+    phones,
+    state,
+    clock: () => clock,
+    setClock: (time: Date) => {
+      clock = time;
+    },
+    dispose: () => database.dispose(),
+  };
+}
