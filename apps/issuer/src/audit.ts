@@ -1,4 +1,4 @@
-import { isValidMyNumber } from '@openmyna/core';
+import { containsMyNumberToken } from '@openmyna/core';
 import type { Transaction } from 'kysely';
 
 import { isoTime, type IssuerContext } from './context.js';
@@ -16,14 +16,6 @@ export interface AuditEntry {
 }
 
 /**
- * A valid My Number standing as a token of its own (12 digits, not inside a longer run of letters or
- * digits such as a hexadecimal serial number, where 12 digits meet a check digit by chance).
- */
-function containsMyNumber(text: string): boolean {
-  return (text.match(/(?<![0-9A-Za-z])\d{12}(?![0-9A-Za-z])/g) ?? []).some((candidate) => isValidMyNumber(candidate));
-}
-
-/**
  * Appends to the audit log inside the caller's transaction, so the entry exists exactly when the change
  * does. Refuses (`ERR_AUDIT_SECRET`) an entry that would carry a My Number.
  */
@@ -33,7 +25,7 @@ export async function appendAudit(
   entry: AuditEntry,
 ): Promise<void> {
   const details = JSON.stringify(entry.details ?? {});
-  if ([details, entry.subjectId, entry.reason ?? '', entry.actor].some(containsMyNumber)) {
+  if ([details, entry.subjectId, entry.reason ?? '', entry.actor].some(containsMyNumberToken)) {
     throw new IssuerError('ERR_AUDIT_SECRET', `an audit entry for ${entry.action} would contain a My Number`);
   }
   await trx

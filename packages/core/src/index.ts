@@ -4,6 +4,7 @@ export {
   computeMyNumberCheckDigit,
   completeMyNumber,
   generateMyNumber,
+  containsMyNumberToken,
   isValidMyNumber,
   parseMyNumber,
   validateMyNumber,

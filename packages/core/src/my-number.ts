@@ -78,6 +78,15 @@ export function isValidMyNumber(input: string): input is MyNumber {
 }
 
 /**
+ * Whether `text` carries a valid My Number standing as a token of its own: 12 digits, not inside a
+ * longer run of letters or digits (such as a hexadecimal serial number, where 12 digits meet a check
+ * digit by chance). Guards logs and audit entries.
+ */
+export function containsMyNumberToken(text: string): boolean {
+  return (text.match(/(?<![0-9A-Za-z])\d{12}(?![0-9A-Za-z])/g) ?? []).some((candidate) => isValidMyNumber(candidate));
+}
+
+/**
  * Returns `input` as a {@link MyNumber}, or throws a {@link CoreError} with
  * `ERR_MY_NUMBER_FORMAT` or `ERR_MY_NUMBER_CHECK_DIGIT`.
  */

@@ -1,9 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { parseIsoDate } from '@openmyna/core';
 import type { EcPrivateKey } from '@openmyna/mdoc';
 import { trustAnchor, type TrustAnchor } from '@openmyna/pki';
+import { bearerToken, secretsEqual } from '@openmyna/service';
 import { sql } from '@openmyna/storage';
 import type { Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -101,15 +100,6 @@ const PersonUpdate = z
 const Revoked = z.object({ revoked: z.array(z.string()) }).openapi('Revoked');
 const Hierarchy = z.enum(['signing', 'authentication']);
 
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = /^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '';
-  // Hashing first makes the comparison constant-time whatever the lengths.
-  return (
-    timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(token).digest()) &&
-    given.length > 0
-  );
-}
-
 /**
  * The issuing authority's HTTP API (Hono): registry administration, CRL partitions and OCSP for both
  * hierarchies, health and Prometheus metrics, and its OpenAPI 3.1 document at `/openapi.json`.
@@ -177,7 +167,7 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
     );
   });
   app.use('/admin/*', async (c, next) => {
-    if (!tokenMatches(c.req.header('authorization'), options.adminToken))
+    if (!secretsEqual(bearerToken(c.req.header('authorization')) ?? '', options.adminToken))
       return errorResponse(c, 'ERR_UNAUTHORIZED', 'an admin bearer token is required');
     await next();
   });

@@ -1,23 +1,13 @@
-import { OpenMynaError } from '@openmyna/core';
-import type { Context } from 'hono';
+import { errorEnvelope, type ErrorEnvelopeHandlers } from '@openmyna/service';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { Logger } from 'pino';
 
-/** The one error body every endpoint uses (STYLE.md 6). */
-export interface ErrorEnvelope {
-  readonly error: { readonly code: string; readonly message: string };
-}
-
-/** Error codes to HTTP statuses, in one table. Anything not listed is a 500 with no detail. */
-const STATUS: Readonly<Record<string, ContentfulStatusCode>> = {
-  ERR_VALIDATION: 400,
+/** The issuer's error codes and their HTTP statuses (beside the common ones); anything else is a 500. */
+const STATUSES: Readonly<Record<string, ContentfulStatusCode>> = {
   ERR_PERSON_INVALID: 400,
   ERR_AUDIT_SECRET: 400,
-  ERR_UNAUTHORIZED: 401,
   ERR_PERSON_NOT_FOUND: 404,
   ERR_CARD_NOT_FOUND: 404,
   ERR_CERTIFICATE_NOT_FOUND: 404,
-  ERR_NOT_FOUND: 404,
   ERR_PERSON_EXISTS: 409,
   ERR_CARD_STATE: 409,
   ERR_PHONE_NOT_FOUND: 404,
@@ -42,34 +32,9 @@ const STATUS: Readonly<Record<string, ContentfulStatusCode>> = {
   ERR_HOLDER_NOT_PHONE_OWNER: 403,
 };
 
-/** Anything with Hono's `c.json`. */
-type JsonContext = Pick<Context, 'json'>;
+const envelope = errorEnvelope({ statuses: STATUSES, internalMessage: 'the issuer could not complete the request' });
 
-export function errorResponse(c: JsonContext, code: string, message: string, status?: ContentfulStatusCode): Response {
-  return c.json({ error: { code, message } } satisfies ErrorEnvelope, status ?? STATUS[code] ?? 400);
-}
-
+/** Writes the error envelope for `code`. */
+export const errorResponse: ErrorEnvelopeHandlers['respond'] = envelope.respond;
 /** Maps a thrown error to the envelope; 5xx detail goes to the log only. */
-export function handleError(error: unknown, c: Context, logger: Logger): Response {
-  if (error instanceof OpenMynaError) {
-    // instanceof narrows a generic class to OpenMynaError<any>; the code is a string.
-    const { code, message } = error as OpenMynaError<string>;
-    if (STATUS[code] !== undefined) return errorResponse(c, code, message);
-  }
-  // Only name, code, message and stack are logged: a driver's extra fields (PostgreSQL's `detail`
-  // quotes the offending row's values) could carry a My Number.
-  const { name, message, stack } = error instanceof Error ? error : new Error(String(error));
-  const code = (error as { code?: unknown }).code;
-  logger.error(
-    {
-      err: { name, message, stack, ...(typeof code === 'string' ? { code } : {}) },
-      route: c.req.routePath,
-      method: c.req.method,
-    },
-    'request failed',
-  );
-  return c.json(
-    { error: { code: 'ERR_INTERNAL', message: 'the issuer could not complete the request' } } satisfies ErrorEnvelope,
-    500,
-  );
-}
+export const handleError: ErrorEnvelopeHandlers['handle'] = envelope.handle;

@@ -1,0 +1,3 @@
+export { errorEnvelope, type ErrorEnvelope, type ErrorEnvelopeHandlers, type JsonContext } from './error-envelope.js';
+export { bearerToken, secretsEqual, tokenDigest } from './tokens.js';
+export { RateLimiter } from './rate-limit.js';
