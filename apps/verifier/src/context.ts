@@ -1,0 +1,17 @@
+import type { Kysely } from 'kysely';
+
+import type { VerifierSchema } from './storage/schema.js';
+
+/** What every verifier-service operation runs with: the database and the injected world (STYLE.md 9). */
+export interface VerifierContext {
+  readonly db: Kysely<VerifierSchema>;
+  readonly clock: () => Date;
+  readonly randomBytes: (length: number) => Uint8Array;
+}
+
+/** `prefix` + `bytes` random bytes in base64url. */
+export function randomId(context: VerifierContext, prefix: string, bytes = 16): string {
+  return prefix + Buffer.from(context.randomBytes(bytes)).toString('base64url');
+}
+
+export const isoTime = (date: Date): string => date.toISOString();

@@ -1,0 +1,549 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { formatIsoDate } from '@openmyna/core';
+import { MNC_DOCTYPE, type MdocTrustAnchor, type StatusChecker } from '@openmyna/mdoc';
+import { base64ToBytes } from '@openmyna/pki';
+import { bearerToken, errorEnvelope, RateLimiter, secretsEqual } from '@openmyna/service';
+import { sql } from '@openmyna/storage';
+import { createLoginChallenge, verifyJpkiLogin, verifyJpkiSignature, type JpkiTrust } from '@openmyna/verifier';
+import { createMiddleware } from 'hono/factory';
+import type { Logger } from 'pino';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import QRCode from 'qrcode';
+
+import { appendAudit } from '../audit.js';
+import type { VerifierContext } from '../context.js';
+import { databaseChallengeStore } from '../login-challenges.js';
+import {
+  createPresentation,
+  presentationFor,
+  receiveResponse,
+  requestObjectOf,
+  type PresentationServices,
+} from '../presentations.js';
+import {
+  registerRelyingParty,
+  relyingPartyByApiKey,
+  type ReaderAuthority,
+  type RelyingParty,
+} from '../relying-parties.js';
+
+export interface VerifierAppOptions {
+  readonly context: VerifierContext;
+  /** This service's public base URL, as wallets reach it. */
+  readonly publicUrl: string;
+  /** 32 bytes: seals request-signing keys, response-decryption keys and disclosed values at rest. */
+  readonly sealingKey: Uint8Array;
+  /** Certifies relying parties' request-signing keys. */
+  readonly readerAuthority: ReaderAuthority;
+  /** Trusted mdoc issuers (IACA) and the status-list checker. */
+  readonly mdoc: { readonly issuerAnchors: readonly MdocTrustAnchor[]; readonly status?: StatusChecker };
+  /** JPKI anchors, policies and revocation. */
+  readonly jpki: JpkiTrust;
+  readonly adminToken: string;
+  readonly logger: Logger;
+  /** Requests per second per API key, and the burst (default 20/s, 40). */
+  readonly rateLimit?: { readonly perSecond: number; readonly capacity: number };
+  /** Used to call relying parties' webhooks (default global fetch). */
+  readonly webhookFetch?: typeof fetch;
+}
+
+const envelope = errorEnvelope({
+  statuses: {
+    ERR_RP_INVALID: 400,
+    ERR_RP_NOT_FOUND: 404,
+    ERR_RP_NOT_AUTHORIZED: 403,
+    ERR_PRESENTATION_NOT_FOUND: 404,
+    ERR_PRESENTATION_EXPIRED: 410,
+    ERR_PRESENTATION_ANSWERED: 409,
+    ERR_PRESENTATION_RESPONSE: 400,
+    ERR_AUDIT_SECRET: 400,
+  },
+  internalMessage: 'the verifier could not complete the request',
+});
+
+const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi('Error');
+const errors = {
+  400: { description: 'The request was malformed', content: { 'application/json': { schema: ErrorSchema } } },
+  401: { description: 'No or wrong credentials', content: { 'application/json': { schema: ErrorSchema } } },
+  403: { description: 'Not authorized for this', content: { 'application/json': { schema: ErrorSchema } } },
+  404: { description: 'Not found', content: { 'application/json': { schema: ErrorSchema } } },
+  429: { description: 'Rate limited', content: { 'application/json': { schema: ErrorSchema } } },
+} as const;
+const B64 = z
+  .string()
+  .max(200_000)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/);
+const Element = z.object({
+  nameSpace: z.string().min(1).max(100),
+  elementIdentifier: z.string().min(1).max(100),
+  intentToRetain: z.boolean().optional(),
+});
+/** `{ status, decidedBy?, checks, record, … }`: typed in the SDK; described here as an open object. */
+const Outcome = z.record(z.string(), z.unknown()).openapi('VerificationOutcome', {
+  description:
+    'status (valid | invalid | status-unknown), decidedBy (the deciding check), checks (every named check in order), record (the verification record), and signer or subject where they apply',
+});
+const asJson = (value: unknown) => value as Record<string, unknown>;
+
+type Env = { Variables: { party: RelyingParty } };
+
+/**
+ * The verifier service's HTTP API (Hono): relying-party registration (admin), OpenID4VP presentation
+ * requests and the wallet's `direct_post`, JPKI signature and login verification, with API keys,
+ * per-key rate limits, an audit log, Prometheus metrics and its OpenAPI 3.1 document.
+ */
+export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env> {
+  const { context, logger } = options;
+  const limiter = new RateLimiter(options.rateLimit ?? { perSecond: 20, capacity: 40 });
+  const webhookFetch = options.webhookFetch ?? fetch;
+  const services: PresentationServices = {
+    sealingKey: options.sealingKey,
+    publicUrl: options.publicUrl,
+    mdoc: options.mdoc,
+    notify: (party, event) => {
+      if (!party.webhookUrl) return;
+      // Fire and forget: the relying party can always poll. The body carries no disclosed value.
+      webhookFetch(party.webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'presentation.finished', ...event }),
+      }).catch((error: unknown) =>
+        logger.warn({ rp: party.id, err: (error as Error).message }, 'webhook delivery failed'),
+      );
+    },
+  };
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: 'verifier_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['route', 'status'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'verifier_http_request_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['route'] as const,
+    buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2],
+    registers: [registry],
+  });
+  const verifications = new Counter({
+    name: 'verifier_verifications_total',
+    help: 'Verifications by kind and result',
+    labelNames: ['kind', 'result'] as const,
+    registers: [registry],
+  });
+
+  const app = new OpenAPIHono<Env>({
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      // Paths and zod's messages only: rejected values are never echoed.
+      const detail = result.error.issues
+        .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`)
+        .join('; ');
+      return envelope.respond(c, 'ERR_VALIDATION', detail);
+    },
+  });
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = c.req.routePath;
+    requests.inc({ route, status: String(c.res.status) });
+    latency.observe({ route }, (performance.now() - started) / 1000);
+    logger.info(
+      { method: c.req.method, route, status: c.res.status, ms: Math.round(performance.now() - started) },
+      'request',
+    );
+  });
+  app.use('/admin/*', async (c, next) => {
+    if (!secretsEqual(bearerToken(c.req.header('authorization')) ?? '', options.adminToken))
+      return envelope.respond(c, 'ERR_UNAUTHORIZED', 'an admin bearer token is required');
+    await next();
+  });
+  // Relying parties' endpoints: an API key, then its rate limit. The wallet-facing request and
+  // response URIs of a presentation take neither (the wallet holds no key; the nonce and state do).
+  const relyingPartyOnly = createMiddleware<Env>(async (c, next) => {
+    const token = bearerToken(c.req.header('authorization'));
+    const party = token ? await relyingPartyByApiKey(context, token) : undefined;
+    if (!party) return envelope.respond(c, 'ERR_UNAUTHORIZED', 'a relying party API key is required');
+    if (!limiter.take(party.id))
+      return envelope.respond(c, 'ERR_RATE_LIMITED', 'too many requests for this API key; slow down');
+    c.set('party', party);
+    await next();
+  });
+  app.use('/v1/jpki/*', relyingPartyOnly);
+  app.use('/v1/presentations', relyingPartyOnly);
+  app.on('GET', '/v1/presentations/:id', relyingPartyOnly);
+  app.onError((error, c) => envelope.handle(error, c, logger));
+  app.notFound((c) => envelope.respond(c, 'ERR_NOT_FOUND', 'no such endpoint'));
+  app.openAPIRegistry.registerComponent('securitySchemes', 'admin', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' });
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/healthz',
+      responses: {
+        200: {
+          description: 'The service and its database answer',
+          content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
+        },
+      },
+    }),
+    async (c) => {
+      await sql`select 1`.execute(context.db);
+      return c.json({ status: 'ok' as const }, 200);
+    },
+  );
+  app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/admin/relying-parties',
+      security: [{ admin: [] }],
+      description:
+        'Registers a relying party: its API key (shown once), its request-signing certificate from the reader CA, and what it may receive — a My Number only with a purpose (番号利用事務 or 個人番号関係事務).',
+      request: {
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  name: z.string().min(1).max(100),
+                  myNumberPurpose: z.enum(['none', 'bango-riyo-jimu', 'kojin-bango-kankei-jimu']),
+                  elements: z.array(Element).min(1).max(40).optional(),
+                  webhookUrl: z.string().url().max(500).optional(),
+                })
+                .openapi('RelyingPartyRegistration'),
+            },
+          },
+        },
+      },
+      responses: {
+        201: {
+          description: 'Registered',
+          content: {
+            'application/json': {
+              schema: z.object({
+                id: z.string(),
+                apiKey: z.string(),
+                clientId: z.string(),
+                requestCertificate: z.string(),
+              }),
+            },
+          },
+        },
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const { relyingParty, apiKey, clientId } = await registerRelyingParty(context, {
+        name: body.name,
+        myNumberPurpose: body.myNumberPurpose,
+        ...(body.elements
+          ? {
+              elements: body.elements.map((element) => ({
+                docType: MNC_DOCTYPE,
+                nameSpace: element.nameSpace,
+                elementIdentifier: element.elementIdentifier,
+              })),
+            }
+          : {}),
+        ...(body.webhookUrl ? { webhookUrl: body.webhookUrl } : {}),
+        readerAuthority: options.readerAuthority,
+        sealingKey: options.sealingKey,
+        publicUrl: options.publicUrl,
+      });
+      c.header('cache-control', 'no-store');
+      return c.json(
+        {
+          id: relyingParty.id,
+          apiKey,
+          clientId,
+          requestCertificate: Buffer.from(relyingParty.requestCertificate).toString('base64'),
+        },
+        201,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/presentations',
+      security: [{ apiKey: [] }],
+      description:
+        'Creates an OpenID4VP request for card-face elements, signed with the relying party’s request key: the request URI for the wallet, the same-device link, and the cross-device QR code (SVG) of that link.',
+      request: {
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  elements: z.array(Element).min(1).max(20),
+                  purpose: z.string().min(1).max(200),
+                  responseMode: z.enum(['direct_post', 'direct_post.jwt']).optional(),
+                })
+                .openapi('PresentationRequest'),
+            },
+          },
+        },
+      },
+      responses: {
+        201: {
+          description: 'The request',
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  id: z.string(),
+                  requestUri: z.string(),
+                  clientId: z.string(),
+                  link: z.string(),
+                  qrSvg: z.string(),
+                  expiresAt: z.string(),
+                })
+                .openapi('CreatedPresentation'),
+            },
+          },
+        },
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const created = await createPresentation(context, services, c.get('party'), {
+        elements: body.elements.map(({ nameSpace, elementIdentifier, intentToRetain }) => ({
+          nameSpace,
+          elementIdentifier,
+          ...(intentToRetain === undefined ? {} : { intentToRetain }),
+        })),
+        purpose: body.purpose,
+        ...(body.responseMode ? { responseMode: body.responseMode } : {}),
+      });
+      const qrSvg = await QRCode.toString(created.link, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+      return c.json({ ...created, qrSvg }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/presentations/{id}',
+      security: [{ apiKey: [] }],
+      description:
+        'The presentation’s status and, once answered, its result and verification record. The disclosed values come once, the first time after a valid answer; the service then deletes them.',
+      request: { params: z.object({ id: z.string().min(1).max(64) }) },
+      responses: {
+        200: {
+          description: 'The presentation',
+          content: { 'application/json': { schema: z.record(z.string(), z.unknown()).openapi('Presentation') } },
+        },
+        ...errors,
+      },
+    }),
+    async (c) => {
+      c.header('cache-control', 'no-store');
+      return c.json(asJson(await presentationFor(context, services, c.get('party'), c.req.valid('param').id)), 200);
+    },
+  );
+
+  app.get('/v1/presentations/:id/request', async (c) =>
+    c.body(await requestObjectOf(context, c.req.param('id')), 200, {
+      'content-type': 'application/oauth-authz-req+jwt',
+      'cache-control': 'no-store',
+    }),
+  );
+  app.post('/v1/presentations/:id/response', async (c) => {
+    if (!(c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded'))
+      return envelope.respond(c, 'ERR_VALIDATION', 'the response is application/x-www-form-urlencoded');
+    const form = Object.fromEntries(
+      Object.entries(await c.req.parseBody()).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string',
+      ),
+    );
+    const { status } = await receiveResponse(context, services, c.req.param('id'), form);
+    verifications.inc({ kind: 'mdoc', result: status });
+    return c.json({}, 200);
+  });
+
+  const signerView = (identity: {
+    basicFourInfo: { name: string; address: string; birthDate: Parameters<typeof formatIsoDate>[0]; sex: string };
+  }) => ({
+    name: identity.basicFourInfo.name,
+    address: identity.basicFourInfo.address,
+    birthDate: formatIsoDate(identity.basicFourInfo.birthDate),
+    sex: identity.basicFourInfo.sex,
+  });
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/jpki/signatures/verify',
+      security: [{ apiKey: [] }],
+      description:
+        'Verifies a JPKI signature (CMS SignedData, encapsulated or with the detached content): chain, key usage, policy, OCSP falling back to CRL; returns the named checks, the signer’s 4 info and the verification record.',
+      request: {
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z.object({ signedData: B64, content: B64.optional() }).openapi('JpkiSignatureVerification'),
+            },
+          },
+        },
+      },
+      responses: {
+        200: {
+          description: 'The outcome',
+          content: {
+            'application/json': {
+              schema: Outcome,
+            },
+          },
+        },
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const party = c.get('party');
+      const result = await verifyJpkiSignature(options.jpki, {
+        kind: 'cms',
+        signedData: base64ToBytes(body.signedData),
+        ...(body.content ? { detachedContent: base64ToBytes(body.content) } : {}),
+      });
+      verifications.inc({ kind: 'jpki-signature', result: result.status });
+      await appendAudit(context, {
+        rpId: party.id,
+        action: 'jpki.signature',
+        subjectId: result.record.certificate?.serialNumber ?? '-',
+        result: result.status,
+        details: { ...(result.decidedBy ? { decidedBy: result.decidedBy.check } : {}) },
+      });
+      return c.json(
+        asJson({
+          status: result.status,
+          ...(result.decidedBy ? { decidedBy: result.decidedBy } : {}),
+          checks: result.checks,
+          record: result.record,
+          ...(result.signer ? { signer: signerView(result.signer.identity) } : {}),
+        }),
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/jpki/login/challenges',
+      security: [{ apiKey: [] }],
+      description:
+        'A single-use login challenge (two minutes) for the wallet to sign with the phone’s JPKI authentication key.',
+      responses: {
+        201: {
+          description: 'The challenge',
+          content: {
+            'application/json': {
+              schema: z.object({
+                challengeId: z.string(),
+                challenge: z.string(),
+                clientId: z.string(),
+                expiresAt: z.string(),
+              }),
+            },
+          },
+        },
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const party = c.get('party');
+      const challenge = await createLoginChallenge(databaseChallengeStore(context, party.id), {
+        clientId: party.id,
+        clock: context.clock,
+        randomBytes: context.randomBytes,
+      });
+      return c.json(
+        {
+          challengeId: challenge.id,
+          challenge: challenge.value,
+          clientId: challenge.clientId,
+          expiresAt: challenge.expiresAt.toISOString(),
+        },
+        201,
+      );
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/jpki/login/verify',
+      security: [{ apiKey: [] }],
+      description:
+        'Verifies a JPKI login: the challenge (consumed), the signature by an authentication certificate, its chain and status; returns a stable subject identifier, pairwise for this relying party.',
+      request: {
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z
+                .object({ challengeId: z.string().min(1).max(64), certificate: B64, signature: B64 })
+                .openapi('JpkiLogin'),
+            },
+          },
+        },
+      },
+      responses: {
+        200: {
+          description: 'The outcome',
+          content: { 'application/json': { schema: Outcome } },
+        },
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const party = c.get('party');
+      const result = await verifyJpkiLogin(options.jpki, databaseChallengeStore(context, party.id), {
+        challengeId: body.challengeId,
+        clientId: party.id,
+        certificate: base64ToBytes(body.certificate),
+        signature: base64ToBytes(body.signature),
+      });
+      verifications.inc({ kind: 'jpki-login', result: result.status });
+      await appendAudit(context, {
+        rpId: party.id,
+        action: 'jpki.login',
+        subjectId: result.subject ?? '-',
+        result: result.status,
+        details: { ...(result.decidedBy ? { decidedBy: result.decidedBy.check } : {}) },
+      });
+      return c.json(
+        asJson({
+          status: result.status,
+          ...(result.decidedBy ? { decidedBy: result.decidedBy } : {}),
+          checks: result.checks,
+          record: result.record,
+          ...(result.subject ? { subject: result.subject } : {}),
+        }),
+        200,
+      );
+    },
+  );
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'openmyna verifier',
+      version: '0.1.0',
+      description:
+        'Verification for relying parties: OpenID4VP presentation requests and responses, JPKI signatures and login, the relying-party registry.',
+    },
+  });
+  return app;
+}

@@ -1,0 +1,30 @@
+export { VerifierServiceError, type VerifierServiceErrorCode } from './errors.js';
+export { randomId, type VerifierContext } from './context.js';
+export { VERIFIER_MIGRATIONS } from './storage/migrations.js';
+export type { MyNumberPurpose, VerifierSchema } from './storage/schema.js';
+export { appendAudit, type AuditEntry } from './audit.js';
+export { seal, sealJson, unseal, unsealJson } from './sealing.js';
+export {
+  authorizationOf,
+  cardFaceElements,
+  readerKeyOf,
+  registerRelyingParty,
+  relyingParty,
+  relyingPartyByApiKey,
+  type ReaderAuthority,
+  type RelyingParty,
+} from './relying-parties.js';
+export {
+  CARD_QUERY_ID,
+  createPresentation,
+  PRESENTATION_SECONDS,
+  presentationFor,
+  receiveResponse,
+  requestObjectOf,
+  type CreatedPresentation,
+  type PresentationResult,
+  type PresentationServices,
+  type RequestedElement,
+} from './presentations.js';
+export { databaseChallengeStore } from './login-challenges.js';
+export { createVerifierApp, type VerifierAppOptions } from './http/app.js';

@@ -1,0 +1,77 @@
+import { columnTypes, sql, type EngineMigration } from '@openmyna/storage';
+import type { Kysely } from 'kysely';
+
+/** The verifier service's migrations, applied in name order by `migrate`. Never edit one that has shipped. */
+export const VERIFIER_MIGRATIONS: Record<string, EngineMigration> = {
+  '0001-verifier': {
+    async up(db: Kysely<unknown>, engine) {
+      const { binary } = columnTypes(engine);
+      await db.schema
+        .createTable('relying_parties')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('name', 'text', (col) => col.notNull())
+        .addColumn('api_key_digest', 'text', (col) => col.notNull().unique())
+        .addColumn('my_number_purpose', 'text', (col) => col.notNull())
+        .addColumn('elements', 'text', (col) => col.notNull())
+        .addColumn('request_certificate', binary, (col) => col.notNull())
+        .addColumn('request_key_sealed', binary, (col) => col.notNull())
+        .addColumn('webhook_url', 'text')
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createTable('presentations')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('rp_id', 'text', (col) => col.notNull().references('relying_parties.id'))
+        .addColumn('nonce', 'text', (col) => col.notNull().unique())
+        .addColumn('state', 'text', (col) => col.notNull().unique())
+        .addColumn('request', 'text', (col) => col.notNull())
+        .addColumn('request_jwt', 'text', (col) => col.notNull())
+        .addColumn('decryption_key_sealed', binary)
+        .addColumn('status', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .addColumn('responded_at', 'text')
+        .addColumn('result', 'text')
+        .addColumn('claims_sealed', binary)
+        .addColumn('claims_fetched_at', 'text')
+        .execute();
+      await db.schema.createIndex('presentations_rp').on('presentations').column('rp_id').execute();
+      await db.schema
+        .createTable('login_challenges')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('rp_id', 'text', (col) => col.notNull().references('relying_parties.id'))
+        .addColumn('value', 'text', (col) => col.notNull())
+        .addColumn('client_id', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .addColumn('used_at', 'text')
+        .execute();
+      await db.schema
+        .createTable('audit_log')
+        .addColumn('id', 'integer', (col) =>
+          engine === 'sqlite' ? col.primaryKey().autoIncrement() : col.primaryKey().generatedAlwaysAsIdentity(),
+        )
+        .addColumn('at', 'text', (col) => col.notNull())
+        .addColumn('rp_id', 'text')
+        .addColumn('action', 'text', (col) => col.notNull())
+        .addColumn('subject_id', 'text', (col) => col.notNull())
+        .addColumn('result', 'text', (col) => col.notNull())
+        .addColumn('details', 'text', (col) => col.notNull())
+        .execute();
+      if (engine === 'sqlite') {
+        await sql`create trigger audit_log_no_update before update on audit_log begin select raise(abort, 'audit_log is append-only'); end`.execute(
+          db,
+        );
+        await sql`create trigger audit_log_no_delete before delete on audit_log begin select raise(abort, 'audit_log is append-only'); end`.execute(
+          db,
+        );
+      } else {
+        await sql`create function verifier_audit_log_append_only() returns trigger language plpgsql as $$ begin raise exception 'audit_log is append-only'; end $$`.execute(
+          db,
+        );
+        await sql`create trigger audit_log_no_change before update or delete on audit_log for each row execute function verifier_audit_log_append_only()`.execute(
+          db,
+        );
+      }
+    },
+  },
+};

@@ -1,0 +1,378 @@
+import type { AddressInfo } from 'node:net';
+
+import { serve, type ServerType } from '@hono/node-server';
+import { containsMyNumberToken } from '@openmyna/core';
+import { changePhone } from '@openmyna/issuer';
+import {
+  createAuthorizationResponse,
+  createDeviceResponse,
+  decodeIssuedMdoc,
+  ISO_23220_NAMESPACE,
+  JP_NAMESPACE,
+  parseAuthorizationRequestUri,
+  sessionTranscriptForRequest,
+  statusListChecker,
+  verifyRequestObject,
+} from '@openmyna/mdoc';
+import { MdocRelay, newRelaySessionId, nodeMdocCrypto } from '@openmyna/mdoc/node';
+import { base64ToBytes, signCms, trustAnchor } from '@openmyna/pki';
+import { nodeCryptoBackend } from '@openmyna/pki/node';
+import { migrate } from '@openmyna/storage';
+import { jpkiRevocation, loginStatement, OPENMYNA_POLICY_OIDS } from '@openmyna/verifier';
+import type { Kysely } from 'kysely';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+
+import { ENGINES, testDatabase, type TestDatabase } from '../../../test-support/databases.js';
+import { registryPerson, testRandom } from '../../../test-support/issuer-fixtures.js';
+import { issuerWithPhones } from '../../../test-support/verifier-fixtures.js';
+import { createVerifierApp, VERIFIER_MIGRATIONS, type VerifierContext, type VerifierSchema } from '../src/index.js';
+
+const ADMIN = 'verifier-admin-token';
+const PERSONS = [1, 4] as const;
+
+describe.each(ENGINES)('verifier service on %s', (engine) => {
+  let issuer: Awaited<ReturnType<typeof issuerWithPhones>>;
+  let database: TestDatabase<VerifierSchema>;
+  let context: VerifierContext;
+  let server: ServerType;
+  let base: string;
+  let logs: string[];
+  let webhooks: { url: string; body: string }[];
+  let clock = new Date();
+  const relay = new MdocRelay();
+  const keys: Record<'securities' | 'shop', { apiKey: string; clientId: string; id: string }> = {} as never;
+
+  const makeApp = (rateLimit?: { perSecond: number; capacity: number }) =>
+    createVerifierApp({
+      context,
+      publicUrl: base,
+      sealingKey: new Uint8Array(32).fill(7),
+      readerAuthority: { key: issuer.authorities.mdoc.readerCa.key, anchor: issuer.authorities.mdoc.readerCa.anchor },
+      mdoc: {
+        issuerAnchors: [issuer.authorities.mdoc.iaca.anchor],
+        status: statusListChecker({
+          fetch: (url, init) => issuer.issuerFetch(url, init),
+          anchors: [issuer.authorities.mdoc.iaca.anchor],
+          crypto: nodeMdocCrypto,
+          clock: () => clock,
+        }),
+      },
+      jpki: {
+        anchors: {
+          signing: [trustAnchor(issuer.authorities.jpki.signing.ca.certificate)],
+          authentication: [trustAnchor(issuer.authorities.jpki.authentication.ca.certificate)],
+        },
+        policies: OPENMYNA_POLICY_OIDS,
+        revocation: jpkiRevocation({ fetch: issuer.issuerFetch, clock: () => clock, backend: nodeCryptoBackend }),
+        clock: () => clock,
+        backend: nodeCryptoBackend,
+      },
+      adminToken: ADMIN,
+      logger: pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }),
+      webhookFetch: (async (url: string | URL | Request, init?: RequestInit) => {
+        webhooks.push({ url: String(url), body: String(init?.body) });
+        return new Response(null, { status: 204 });
+      }) as typeof fetch,
+      ...(rateLimit ? { rateLimit } : {}),
+    });
+
+  beforeAll(async () => {
+    issuer = await issuerWithPhones('verifier', PERSONS);
+    // After the credentials were issued: nothing may look signed in the future.
+    clock = new Date();
+    database = await testDatabase<VerifierSchema>(engine);
+    await migrate(database.db as Kysely<unknown>, database.engine, VERIFIER_MIGRATIONS);
+    context = { db: database.db, clock: () => clock, randomBytes: testRandom };
+    logs = [];
+    webhooks = [];
+    let handle: (request: Request) => Response | Promise<Response> = () => new Response(null, { status: 503 });
+    server = serve({ fetch: (request) => handle(request), port: 0, hostname: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    server.on('upgrade', (request, socket, head) => {
+      if (!relay.handleUpgrade(request, socket as never, head as Buffer)) socket.destroy();
+    });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const app = makeApp();
+    handle = (request) => app.fetch(request);
+    for (const [name, purpose] of [
+      ['securities', 'kojin-bango-kankei-jimu'],
+      ['shop', 'none'],
+    ] as const) {
+      const response = await fetch(`${base}/admin/relying-parties`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: `${name} 株式会社`,
+          myNumberPurpose: purpose,
+          webhookUrl: `https://${name}.example/hook`,
+        }),
+      });
+      expect(response.status, await response.clone().text()).toBe(201);
+      keys[name] = (await response.json()) as { apiKey: string; clientId: string; id: string };
+    }
+  }, 90_000);
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await database.dispose();
+    await issuer.dispose();
+  });
+
+  const rp = (who: 'securities' | 'shop', path: string, init: RequestInit = {}) =>
+    fetch(`${base}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${keys[who].apiKey}`, 'content-type': 'application/json', ...init.headers },
+    });
+
+  /** The wallet's side: fetch and check the request, present the phone's mdoc, post the answer. */
+  async function walletAnswers(
+    link: string,
+    release: Record<string, string[]>,
+  ): Promise<{ response: Response; form: Record<string, string> }> {
+    const { clientId, requestUri } = parseAuthorizationRequestUri(link);
+    const jwt = await (await fetch(requestUri)).text();
+    const { checks, verified } = await verifyRequestObject({
+      jwt,
+      readerAnchors: [issuer.authorities.mdoc.readerCa.anchor],
+      time: clock,
+      crypto: nodeMdocCrypto,
+      expectedClientId: clientId,
+    });
+    expect(verified, JSON.stringify(checks)).toBeDefined();
+    const request = verified!.request;
+    const phone = issuer.phones[0]!;
+    const deviceResponse = await createDeviceResponse({
+      issued: decodeIssuedMdoc(base64ToBytes(phone.bundle.mdoc)),
+      release: new Map(Object.entries(release).map(([ns, ids]) => [ns, new Set(ids)])),
+      sessionTranscript: await sessionTranscriptForRequest(request, nodeMdocCrypto),
+      deviceKey: phone.device,
+      mode: { type: 'signature' },
+      crypto: nodeMdocCrypto,
+    });
+    const form = await createAuthorizationResponse({ request, presentations: { card: [deviceResponse] } });
+    const response = await fetch(request.response_uri, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+    });
+    return { response, form };
+  }
+
+  it('serves its OpenAPI document, health and metrics, and refuses calls without an API key', async () => {
+    const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string; paths: object };
+    expect(openapi.openapi).toBe('3.1.0');
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/v1/presentations', '/v1/jpki/login/verify']));
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain('verifier_http_requests_total');
+    const anonymous = await fetch(`${base}/v1/presentations`, { method: 'POST', body: '{}' });
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ error: { code: 'ERR_UNAUTHORIZED' } });
+  });
+
+  it('runs an online presentation: signed request, encrypted answer, verified result with the My Number once', async () => {
+    const created = await rp('securities', '/v1/presentations', {
+      method: 'POST',
+      body: JSON.stringify({
+        elements: [
+          { nameSpace: JP_NAMESPACE, elementIdentifier: 'full_name_unicode', intentToRetain: true },
+          { nameSpace: JP_NAMESPACE, elementIdentifier: 'individual_number_unicode', intentToRetain: true },
+        ],
+        purpose: '証券口座の開設（本人確認と個人番号の提供）',
+      }),
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const presentation = (await created.json()) as { id: string; link: string; qrSvg: string; clientId: string };
+    expect(presentation.link).toMatch(/^openid4vp:\/\/\?client_id=x509_hash/);
+    expect(presentation.qrSvg).toMatch(/^<svg/);
+    expect(presentation.clientId).toBe(keys.securities.clientId);
+
+    const { response, form } = await walletAnswers(presentation.link, {
+      [JP_NAMESPACE]: ['full_name_unicode', 'individual_number_unicode'],
+    });
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(Object.keys(form)).toEqual(['response']);
+
+    const first = (await (await rp('securities', `/v1/presentations/${presentation.id}`)).json()) as {
+      status: string;
+      result: { status: string; record: { disclosed: string[] } };
+      claims: Record<string, Record<string, string>>;
+    };
+    expect(first.status).toBe('completed');
+    expect(first.result.status).toBe('valid');
+    const { input } = registryPerson('verifier', PERSONS[0]);
+    expect(first.claims[JP_NAMESPACE]!['individual_number_unicode']).toBe(input.myNumber);
+    expect(first.claims[JP_NAMESPACE]!['full_name_unicode']).toBe(input.basicFourInfo.name);
+    const again = (await (await rp('securities', `/v1/presentations/${presentation.id}`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(again['claims']).toBeUndefined();
+    expect(again['claimsFetchedAt']).toBeDefined();
+    // Another relying party cannot see it at all.
+    expect((await rp('shop', `/v1/presentations/${presentation.id}`)).status).toBe(404);
+    // The answer cannot be replayed, and the webhook carried no value.
+    const replay = await fetch(`${base}/v1/presentations/${presentation.id}/response`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+    });
+    expect(replay.status).toBe(409);
+    expect(webhooks.at(-1)).toMatchObject({ url: 'https://securities.example/hook' });
+    expect(webhooks.at(-1)!.body).not.toContain(input.myNumber);
+  });
+
+  it('refuses a My Number request from a relying party not registered for it', async () => {
+    const created = await rp('shop', '/v1/presentations', {
+      method: 'POST',
+      body: JSON.stringify({
+        elements: [{ nameSpace: JP_NAMESPACE, elementIdentifier: 'individual_number_unicode' }],
+        purpose: '会員登録',
+      }),
+    });
+    expect(created.status).toBe(403);
+    expect(await created.json()).toMatchObject({ error: { code: 'ERR_RP_NOT_AUTHORIZED' } });
+  });
+
+  it('fails an answer that discloses more than was asked, and keeps none of it', async () => {
+    const created = (await (
+      await rp('shop', '/v1/presentations', {
+        method: 'POST',
+        body: JSON.stringify({
+          elements: [{ nameSpace: ISO_23220_NAMESPACE, elementIdentifier: 'age_over_20' }],
+          purpose: '年齢確認',
+          responseMode: 'direct_post',
+        }),
+      })
+    ).json()) as { id: string; link: string };
+    const { response } = await walletAnswers(created.link, {
+      [ISO_23220_NAMESPACE]: ['age_over_20'],
+      [JP_NAMESPACE]: ['individual_number_unicode'],
+    });
+    expect(response.status).toBe(200);
+    const result = (await (await rp('shop', `/v1/presentations/${created.id}`)).json()) as {
+      status: string;
+      result: { status: string; decidedBy: { check: string } };
+      claims?: unknown;
+    };
+    expect(result.status).toBe('failed');
+    expect(result.result.decidedBy.check).toBe('request.consistency');
+    expect(result.claims).toBeUndefined();
+  });
+
+  it('refuses an expired request', async () => {
+    const created = (await (
+      await rp('shop', '/v1/presentations', {
+        method: 'POST',
+        body: JSON.stringify({
+          elements: [{ nameSpace: JP_NAMESPACE, elementIdentifier: 'full_name_unicode' }],
+          purpose: 'x',
+        }),
+      })
+    ).json()) as { id: string };
+    clock = new Date(clock.getTime() + 301_000);
+    try {
+      const late = await fetch(`${base}/v1/presentations/${created.id}/request`);
+      expect(late.status).toBe(410);
+    } finally {
+      clock = new Date();
+    }
+  });
+
+  it('verifies a JPKI signature and refuses it once the phone is revoked', async () => {
+    const phone = issuer.phones[1]!;
+    const content = new TextEncoder().encode('申込書');
+    const signedData = await signCms({
+      content,
+      signer: phone.keys.signing,
+      certificate: base64ToBytes(phone.bundle.jpki.signingCertificate!),
+      signingTime: clock,
+    });
+    const body = JSON.stringify({
+      signedData: Buffer.from(signedData).toString('base64'),
+      content: Buffer.from(content).toString('base64'),
+    });
+    const valid = (await (await rp('securities', '/v1/jpki/signatures/verify', { method: 'POST', body })).json()) as {
+      status: string;
+      signer: { name: string };
+      record: { revocation: string };
+    };
+    expect(valid.status).toBe('valid');
+    expect(valid.signer.name).toBe(registryPerson('verifier', PERSONS[1]).input.basicFourInfo.name);
+    await changePhone(issuer.context, phone.bundle.phoneId, 'revoke', 'admin', '紛失');
+    clock = new Date(clock.getTime() + 61_000);
+    issuer.setClock(clock);
+    const revoked = (await (await rp('securities', '/v1/jpki/signatures/verify', { method: 'POST', body })).json()) as {
+      status: string;
+      decidedBy: { check: string };
+      signer?: unknown;
+    };
+    expect(revoked.status).toBe('invalid');
+    expect(revoked.decidedBy.check).toMatch(/revocation/);
+    expect(revoked.signer).toBeUndefined();
+  });
+
+  it('logs in with the phone’s authentication key, once per challenge', async () => {
+    const phone = issuer.phones[0]!;
+    const challenge = (await (await rp('securities', '/v1/jpki/login/challenges', { method: 'POST' })).json()) as {
+      challengeId: string;
+      challenge: string;
+      clientId: string;
+    };
+    const body = JSON.stringify({
+      challengeId: challenge.challengeId,
+      certificate: phone.bundle.jpki.authenticationCertificate,
+      signature: Buffer.from(
+        await phone.keys.authentication.sign(
+          loginStatement({ value: challenge.challenge, clientId: challenge.clientId }),
+        ),
+      ).toString('base64'),
+    });
+    const login = (await (await rp('securities', '/v1/jpki/login/verify', { method: 'POST', body })).json()) as {
+      status: string;
+      subject: string;
+    };
+    expect(login.status).toBe('valid');
+    expect(login.subject).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const replay = (await (await rp('securities', '/v1/jpki/login/verify', { method: 'POST', body })).json()) as {
+      decidedBy: { check: string };
+    };
+    expect(replay.decidedBy.check).toBe('login.challenge');
+    // Another relying party cannot use this relying party's challenge.
+    const elsewhere = (await (await rp('shop', '/v1/jpki/login/verify', { method: 'POST', body })).json()) as {
+      decidedBy: { check: string; reason: string };
+    };
+    expect(elsewhere.decidedBy).toMatchObject({ check: 'login.challenge', reason: 'the challenge is unknown' });
+  });
+
+  it('limits each API key’s rate', async () => {
+    const limited = makeApp({ perSecond: 0.001, capacity: 2 });
+    const call = () =>
+      limited.request('/v1/jpki/login/challenges', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${keys.shop.apiKey}` },
+      });
+    expect([(await call()).status, (await call()).status, (await call()).status]).toEqual([201, 201, 429]);
+  });
+
+  it('relays an in-person session between two peers over WebSocket', async () => {
+    const session = newRelaySessionId();
+    const url = `${base.replace('http', 'ws')}/relay/${session}`;
+    const holder = new WebSocket(url);
+    const reader = new WebSocket(url);
+    await Promise.all([holder, reader].map((socket) => new Promise((resolve) => socket.once('open', resolve))));
+    const received = new Promise<Buffer>((resolve) => holder.once('message', (data) => resolve(data as Buffer)));
+    reader.send(Buffer.from([1, 2, 3]));
+    expect([...(await received)]).toEqual([1, 2, 3]);
+    holder.close();
+    reader.close();
+  });
+
+  it('keeps no My Number in its audit log or its logs', async () => {
+    const audit = await database.db.selectFrom('audit_log').selectAll().execute();
+    expect(audit.length).toBeGreaterThan(5);
+    for (const row of audit) expect(containsMyNumberToken(JSON.stringify(row))).toBe(false);
+    expect(logs.length).toBeGreaterThan(10);
+    for (const line of logs) expect(containsMyNumberToken(line)).toBe(false);
+  });
+});
