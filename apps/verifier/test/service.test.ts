@@ -1,4 +1,5 @@
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 
 import { serve, type ServerType } from '@hono/node-server';
 import { containsMyNumberToken } from '@openmyna/core';
@@ -71,9 +72,9 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
       },
       adminToken: ADMIN,
       logger: pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }),
-      webhookFetch: (async (url: string | URL | Request, init?: RequestInit) => {
-        webhooks.push({ url: String(url), body: String(init?.body) });
-        return new Response(null, { status: 204 });
+      webhookFetch: ((url: string, init?: { body?: string }) => {
+        webhooks.push({ url, body: init?.body ?? '' });
+        return Promise.resolve(new Response(null, { status: 204 }));
       }) as typeof fetch,
       ...(rateLimit ? { rateLimit } : {}),
     });
@@ -90,8 +91,8 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
     let handle: (request: Request) => Response | Promise<Response> = () => new Response(null, { status: 503 });
     server = serve({ fetch: (request) => handle(request), port: 0, hostname: '127.0.0.1' });
     await new Promise((resolve) => server.once('listening', resolve));
-    server.on('upgrade', (request, socket, head) => {
-      if (!relay.handleUpgrade(request, socket as never, head as Buffer)) socket.destroy();
+    server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
+      if (!relay.handleUpgrade(request, socket, head)) socket.destroy();
     });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const app = makeApp();
