@@ -1,9 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmod, mkdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import { serve, type ServerType } from '@hono/node-server';
 import {
   abandonUnfinished,
   createIssuerApp,
@@ -16,11 +14,11 @@ import {
 import { openWithPassphrase, sealWithPassphrase, type PassphraseBox } from '@openmyna/pki';
 import { migrate, openDatabase, type OpenedDatabase } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
-import pino, { type Logger } from 'pino';
 
 import { kenhojoIssuer, kenkakuIssuer } from './card-face-store.js';
 import { loadMdocIssuer } from './mdoc-store.js';
 import { loadAuthority, loadResponder, passphrase, pkiDir, readJson, writeAtomically } from './pki-store.js';
+import { listen, serviceAdminToken, serviceLogger, type LogDestination } from './service-runner.js';
 
 /** Options of {@link startIssuer}. */
 export interface IssuerServiceOptions {
@@ -30,7 +28,7 @@ export interface IssuerServiceOptions {
   readonly host: string;
   readonly port: number;
   /** Where logs go: `{ file }`, or standard output. */
-  readonly logTo: { readonly file: string } | 'stdout';
+  readonly logTo: LogDestination;
 }
 
 export interface RunningIssuer {
@@ -39,20 +37,6 @@ export interface RunningIssuer {
   readonly context: IssuerContext;
   readonly adminToken: string;
   close(): Promise<void>;
-}
-
-/** The admin bearer token: OPENMYNA_ADMIN_TOKEN, else `<data>/issuer/admin-token.json` (created, mode 0600). */
-async function adminToken(dataDir: string): Promise<string> {
-  const fromEnvironment = process.env['OPENMYNA_ADMIN_TOKEN'];
-  if (fromEnvironment) return fromEnvironment;
-  const path = join(dataDir, 'issuer', 'admin-token.json');
-  const stored = await readJson<{ token: string }>(path);
-  if (stored) return stored.token;
-  const token = randomBytes(24).toString('base64url');
-  await mkdir(join(dataDir, 'issuer'), { recursive: true });
-  await writeAtomically(path, JSON.stringify({ token }) + '\n');
-  await chmod(path, 0o600);
-  return token;
 }
 
 /**
@@ -97,20 +81,11 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
   };
   // Any certificate still `prepared` now was left by a process that died between storing and recording.
   await abandonUnfinished(context, new Date());
-  const logger: Logger =
-    options.logTo === 'stdout'
-      ? pino({ name: 'openmyna-issuer' })
-      : pino({ name: 'openmyna-issuer' }, pino.destination({ dest: options.logTo.file, mkdir: true, sync: false }));
-  const token = await adminToken(options.dataDir);
+  const logger = serviceLogger('openmyna-issuer', options.logTo);
+  const token = await serviceAdminToken(options.dataDir, 'issuer', 'OPENMYNA_ADMIN_TOKEN');
   // The app needs its own public URL (the mdoc status list names it), known once the port is bound.
-  let handle: (request: Request) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
-  const server: ServerType = serve({ fetch: (request) => handle(request), port: options.port, hostname: options.host });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${options.host}:${port}`;
+  const server = await listen(options.host, options.port);
+  const url = server.url;
   const app = createIssuerApp({
     context,
     authorities,
@@ -126,14 +101,14 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
     adminToken: token,
     logger,
   });
-  handle = (request) => app.fetch(request);
+  server.setHandler((request) => app.fetch(request));
   return {
     url,
     database,
     context,
     adminToken: token,
     close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       await database.close();
       logger.flush();
     },

@@ -16,6 +16,8 @@ import { passphrase, pkiDir, readJson, writeAtomically } from './pki-store.js';
  * pki/mdoc/iaca-key.json   its key, sealed with the CA passphrase
  * pki/mdoc/ds.pem          document-signer certificate (signs MSOs and status lists)
  * pki/mdoc/ds-key.json     its key, sealed
+ * pki/mdoc/reader-ca.pem   reader CA (certifies relying parties' request-signing keys)
+ * pki/mdoc/reader-ca-key.json  its key, sealed
  * ```
  */
 const mdocDir = (dataDir: string) => join(pkiDir(dataDir), 'mdoc');
@@ -120,5 +122,47 @@ export async function loadMdocIssuer(
       key: await unseal(dsFile.key, secret, 'document-signer'),
       certificate: derFromPemOrDer(new TextEncoder().encode(dsFile.certificate), 'CERTIFICATE'),
     },
+  };
+}
+
+/**
+ * The reader CA under `<data>/pki/mdoc/reader-ca.pem` (and `reader-ca-key.json`, sealed), created on
+ * first use for 20 years minus a day: it certifies relying parties' request-signing keys, and wallets
+ * trust it to tell who asks.
+ */
+export async function loadReaderAuthority(
+  dataDir: string,
+  baseUrl = 'http://127.0.0.1:8081',
+  now = new Date(),
+): Promise<{ key: EcPrivateKey; anchor: MdocTrustAnchor; pem: string }> {
+  const secret = await passphrase(dataDir, true);
+  const dir = mdocDir(dataDir);
+  await mkdir(dir, { recursive: true });
+  let file = await readJson<SealedKey>(join(dir, 'reader-ca-key.json'));
+  if (!file) {
+    const jwk = newJwk();
+    const key = await nodeMdocCrypto.importEcPrivateKey(jwk);
+    const certificate = await issueMdocCertificate({
+      role: 'reader-ca',
+      subject: [
+        ['C', 'JP'],
+        ['O', 'openmyna'],
+        ['CN', 'openmyna reader CA'],
+      ],
+      publicKey: key.publicKey,
+      issuerKey: key,
+      notBefore: now,
+      notAfter: new Date(now.getTime() + (20 * 365 - 1) * DAY),
+      issuerAltNameUri: baseUrl,
+      randomBytes: (length) => new Uint8Array(randomBytes(length)),
+    });
+    file = { certificate: toPem(certificate, 'CERTIFICATE'), key: await seal(jwk, secret, 'reader-ca') };
+    await writeAtomically(join(dir, 'reader-ca-key.json'), JSON.stringify(file, null, 2) + '\n');
+    await writeAtomically(join(dir, 'reader-ca.pem'), file.certificate);
+  }
+  return {
+    key: await unseal(file.key, secret, 'reader-ca'),
+    anchor: mdocTrustAnchor(derFromPemOrDer(new TextEncoder().encode(file.certificate), 'CERTIFICATE')),
+    pem: file.certificate,
   };
 }

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 
 import { registerCardCommands } from './commands/card.js';
 import { registerIssuerCommands } from './commands/issuer.js';
+import { registerVerifierCommands } from './commands/verifier.js';
 import { registerMdocCommands } from './commands/mdoc.js';
 import { registerMyNumberCommands } from './commands/my-number.js';
 import { registerPersonCommands } from './commands/person.js';
@@ -47,6 +48,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerCardCommands(program, io, (code) => (exitCode = code));
   registerMdocCommands(program, io, (code) => (exitCode = code));
   registerIssuerCommands(program, io);
+  registerVerifierCommands(program, io);
   program.addHelpText(
     'after',
     '\nExit codes: 0 success, 1 checked and invalid, 2 usage error, 3 failure while running, 4 valid but revocation status unknown.\nRun `openmyna <command> --help` for each command.',

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 
 import {
@@ -20,6 +20,8 @@ import type { Kysely } from 'kysely';
 import { type CliIo, maskMyNumber } from '../io.js';
 import { integerOption } from '../options.js';
 import { startIssuer } from '../issuer-service.js';
+import { startVerifier, type RunningVerifier } from '../verifier-service.js';
+import { loadMdocIssuer } from '../mdoc-store.js';
 import { kenhojoIssuer, kenkakuIssuer } from '../card-face-store.js';
 import { initHierarchies, loadAuthority, passphrase, pkiDir, readJson, writeAtomically } from '../pki-store.js';
 import { DEMO_PINS } from './card.js';
@@ -130,6 +132,7 @@ interface UpFlags {
   persons: number;
   serve: boolean;
   issuerPort: number;
+  verifierPort: number;
 }
 
 /**
@@ -145,6 +148,8 @@ export async function prepareIssuer(
   if (!(await readJson(join(pkiDir(dataDir), 'signing', 'config.json')))) {
     await initHierarchies(dataDir, issuerUrl, (hierarchy) => io.stderr.write(`creating the ${hierarchy} hierarchy…\n`));
   }
+  // The mdoc IACA and document signer, so the verifier finds its anchors even before the issuer ran.
+  await loadMdocIssuer(dataDir, issuerUrl);
   const database = openDatabase<IssuerSchema>(join(dataDir, 'issuer.db'));
   try {
     await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
@@ -216,6 +221,47 @@ async function issueDemoCards(
   return issued;
 }
 
+/** The sandbox's two demo relying parties: a securities firm that may receive My Numbers, and a shop that may not. */
+const DEMO_RELYING_PARTIES = [
+  { name: 'openmyna証券', myNumberPurpose: 'kojin-bango-kankei-jimu' },
+  { name: 'openmynaショップ', myNumberPurpose: 'none' },
+] as const;
+
+interface DemoRelyingParty {
+  readonly name: string;
+  readonly id: string;
+  readonly apiKey: string;
+  readonly clientId: string;
+  readonly myNumber: boolean;
+}
+
+/**
+ * Registers the demo relying parties with the running verifier (once: their API keys are kept in
+ * `<data>/verifier/demo-relying-parties.json`, mode 0600, and reused while the verifier knows them).
+ */
+async function registerDemoRelyingParties(dataDir: string, running: RunningVerifier): Promise<DemoRelyingParty[]> {
+  const path = join(dataDir, 'verifier', 'demo-relying-parties.json');
+  const stored = await readJson<DemoRelyingParty[]>(path);
+  if (stored) {
+    const known = await running.context.db.selectFrom('relying_parties').select('id').execute();
+    if (stored.every((party) => known.some((row) => row.id === party.id))) return stored;
+  }
+  const parties: DemoRelyingParty[] = [];
+  for (const party of DEMO_RELYING_PARTIES) {
+    const response = await fetch(`${running.url}/admin/relying-parties`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${running.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(party),
+    });
+    if (response.status !== 201) throw new Error(`registering ${party.name} failed: HTTP ${response.status}`);
+    const registered = (await response.json()) as { id: string; apiKey: string; clientId: string };
+    parties.push({ name: party.name, ...registered, myNumber: party.myNumberPurpose !== 'none' });
+  }
+  await writeAtomically(path, JSON.stringify(parties, null, 2) + '\n');
+  await chmod(path, 0o600);
+  return parties;
+}
+
 /** `openmyna sandbox up` */
 export function registerSandboxCommands(program: Command, io: CliIo): void {
   const sandbox = program
@@ -228,6 +274,7 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
     .option('--seed <seed>', 'seed of the demo population', 'openmyna-sandbox')
     .option('--persons <n>', 'size of the demo population', integerOption('--persons', 1, 100_000), 100)
     .option('--issuer-port <port>', 'port of the issuing authority', integerOption('--issuer-port', 0, 65535), 8080)
+    .option('--verifier-port <port>', 'port of the verifier service', integerOption('--verifier-port', 0, 65535), 8081)
     .option('--no-serve', 'prepare everything, start nothing')
     .action(async (flags: UpFlags) => {
       const dataDir = resolve(io.cwd, flags.data);
@@ -253,19 +300,33 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
         port: flags.issuerPort,
         logTo: { file: join(dataDir, 'logs', 'issuer.log') },
       });
+      const verifier = await startVerifier({
+        dataDir,
+        host: '127.0.0.1',
+        port: flags.verifierPort,
+        logTo: { file: join(dataDir, 'logs', 'verifier.log') },
+      });
+      const parties = await registerDemoRelyingParties(dataDir, verifier);
       io.stdout.write(
         [
           '',
           'Running (Ctrl-C stops):',
           `  issuer       ${issuer.url}  (OpenAPI ${issuer.url}/openapi.json, OCSP ${issuer.url}/ocsp/{signing|authentication}, CRL ${issuer.url}/crl/…)`,
-          `  admin token  in ${displayPath(io, join(dataDir, 'issuer', 'admin-token.json'))}; logs in ${displayPath(io, join(dataDir, 'logs', 'issuer.log'))}`,
+          `  verifier     ${verifier.url}  (OpenAPI ${verifier.url}/openapi.json, relay ${verifier.url.replace('http', 'ws')}/relay/<id>)`,
+          `  admin tokens in ${displayPath(io, join(dataDir, 'issuer', 'admin-token.json'))} and ${displayPath(io, join(dataDir, 'verifier', 'admin-token.json'))}; logs in ${displayPath(io, join(dataDir, 'logs'))}`,
           '',
-          'Phone provisioning, the verifier, the web wallet and the RP demo join in the coming releases.',
+          `Demo relying parties (API keys in ${displayPath(io, join(dataDir, 'verifier', 'demo-relying-parties.json'))}):`,
+          ...parties.map(
+            (party) =>
+              `  ${party.name.padEnd(18)} ${party.myNumber ? 'may receive a My Number (個人番号関係事務)' : 'no My Number'}`,
+          ),
+          '',
+          'The web wallet and the RP demo join in the coming releases.',
           '',
         ].join('\n'),
       );
       await new Promise<void>((done) => {
-        const stop = () => void issuer.close().then(done);
+        const stop = () => void Promise.all([issuer.close(), verifier.close()]).then(() => done());
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });

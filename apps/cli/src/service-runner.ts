@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
+
+import { serve, type ServerType } from '@hono/node-server';
+import pino, { type Logger } from 'pino';
+
+import { readJson, writeAtomically } from './pki-store.js';
+
+/** Where a service's logs go: `{ file }`, or standard output. */
+export type LogDestination = { readonly file: string } | 'stdout';
+
+/** pino JSON lines for `name`, to a file or standard output. */
+export function serviceLogger(name: string, logTo: LogDestination): Logger {
+  return logTo === 'stdout'
+    ? pino({ name })
+    : pino({ name }, pino.destination({ dest: logTo.file, mkdir: true, sync: false }));
+}
+
+/**
+ * A service's admin bearer token: the environment variable `variable`, else
+ * `<data>/<service>/admin-token.json` (created, mode 0600).
+ */
+export async function serviceAdminToken(dataDir: string, service: string, variable: string): Promise<string> {
+  const fromEnvironment = process.env[variable];
+  if (fromEnvironment) return fromEnvironment;
+  const path = join(dataDir, service, 'admin-token.json');
+  const stored = await readJson<{ token: string }>(path);
+  if (stored) return stored.token;
+  const token = randomBytes(24).toString('base64url');
+  await mkdir(join(dataDir, service), { recursive: true });
+  await writeAtomically(path, JSON.stringify({ token }) + '\n');
+  await chmod(path, 0o600);
+  return token;
+}
+
+/**
+ * Binds `host:port` first — an app that names its own URL (status lists, request URIs) is made once
+ * the port is known — and serves whatever `setHandler` installs (503 until then). `onUpgrade` takes
+ * WebSocket upgrades (e.g. the in-person relay); unclaimed ones are closed.
+ */
+export async function listen(
+  host: string,
+  port: number,
+  onUpgrade?: (request: IncomingMessage, socket: Socket, head: Buffer) => boolean,
+): Promise<{
+  url: string;
+  setHandler(handler: (request: Request) => Response | Promise<Response>): void;
+  close(): Promise<void>;
+}> {
+  let handle: (request: Request) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
+  const server: ServerType = serve({ fetch: (request) => handle(request), port, hostname: host });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
+    if (!onUpgrade?.(request, socket, head)) socket.destroy();
+  });
+  return {
+    url: `http://${host}:${(server.address() as AddressInfo).port}`,
+    setHandler: (handler) => {
+      handle = handler;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { mdocTrustAnchor, statusListChecker } from '@openmyna/mdoc';
+import { MdocRelay, nodeMdocCrypto } from '@openmyna/mdoc/node';
+import { derFromPemOrDer, trustAnchor } from '@openmyna/pki';
+import { nodeCryptoBackend } from '@openmyna/pki/node';
+import { migrate, openDatabase, type OpenedDatabase } from '@openmyna/storage';
+import { jpkiRevocation, OPENMYNA_POLICY_OIDS } from '@openmyna/verifier';
+import {
+  createVerifierApp,
+  VERIFIER_MIGRATIONS,
+  type VerifierContext,
+  type VerifierSchema,
+} from '@openmyna/verifier-service';
+import type { Kysely } from 'kysely';
+
+import { loadReaderAuthority } from './mdoc-store.js';
+import { pkiDir, readJson, writeAtomically } from './pki-store.js';
+import { listen, serviceAdminToken, serviceLogger, type LogDestination } from './service-runner.js';
+
+/** Options of {@link startVerifier}. */
+export interface VerifierServiceOptions {
+  readonly dataDir: string;
+  /** `postgres://…` or a SQLite path; default `<data>/verifier.db`. */
+  readonly db?: string;
+  readonly host: string;
+  readonly port: number;
+  readonly logTo: LogDestination;
+}
+
+export interface RunningVerifier {
+  readonly url: string;
+  readonly database: OpenedDatabase<VerifierSchema>;
+  readonly context: VerifierContext;
+  readonly adminToken: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The sealing key of the verifier's data at rest: OPENMYNA_VERIFIER_SEALING_KEY (base64, 32 bytes),
+ * else `<data>/verifier/sealing-key.json` (created, mode 0600).
+ */
+async function sealingKey(dataDir: string): Promise<Uint8Array> {
+  const fromEnvironment = process.env['OPENMYNA_VERIFIER_SEALING_KEY'];
+  const decode = (text: string) => {
+    const key = new Uint8Array(Buffer.from(text, 'base64'));
+    if (key.length !== 32) throw new Error('the verifier sealing key is 32 bytes, base64');
+    return key;
+  };
+  if (fromEnvironment) return decode(fromEnvironment);
+  const path = join(dataDir, 'verifier', 'sealing-key.json');
+  const stored = await readJson<{ key: string }>(path);
+  if (stored) return decode(stored.key);
+  const key = randomBytes(32).toString('base64');
+  await mkdir(join(dataDir, 'verifier'), { recursive: true });
+  await writeAtomically(path, JSON.stringify({ key }) + '\n');
+  await chmod(path, 0o600);
+  return decode(key);
+}
+
+async function readCertificate(path: string, hint: string): Promise<Uint8Array> {
+  try {
+    return derFromPemOrDer(new Uint8Array(await readFile(path)), 'CERTIFICATE');
+  } catch (error) {
+    throw new Error(`${path} cannot be read: ${hint}`, { cause: error });
+  }
+}
+
+/**
+ * Starts the verifier service over the data directory: it trusts the JPKI roots and the mdoc IACA
+ * there (revocation by the OCSP, CRL and status-list URLs the credentials name), certifies relying
+ * parties with the reader CA (created on first use), relays in-person sessions at `/relay/<id>`, and
+ * serves the HTTP API.
+ */
+export async function startVerifier(options: VerifierServiceOptions): Promise<RunningVerifier> {
+  const hint = 'run `openmyna sandbox up` (or `openmyna pki init` and the issuer) first';
+  const anchors = {
+    signing: [trustAnchor(await readCertificate(join(pkiDir(options.dataDir), 'signing', 'ca.pem'), hint))],
+    authentication: [
+      trustAnchor(await readCertificate(join(pkiDir(options.dataDir), 'authentication', 'ca.pem'), hint)),
+    ],
+  };
+  const iaca = mdocTrustAnchor(await readCertificate(join(pkiDir(options.dataDir), 'mdoc', 'iaca.pem'), hint));
+  const database = openDatabase<VerifierSchema>(options.db ?? join(options.dataDir, 'verifier.db'));
+  await migrate(database.db as Kysely<unknown>, database.engine, VERIFIER_MIGRATIONS);
+  const context: VerifierContext = {
+    db: database.db,
+    clock: () => new Date(),
+    randomBytes: (length) => new Uint8Array(randomBytes(length)),
+  };
+  const logger = serviceLogger('openmyna-verifier', options.logTo);
+  const token = await serviceAdminToken(options.dataDir, 'verifier', 'OPENMYNA_VERIFIER_ADMIN_TOKEN');
+  const relay = new MdocRelay();
+  const server = await listen(options.host, options.port, (request, socket, head) =>
+    relay.handleUpgrade(request, socket, head),
+  );
+  const app = createVerifierApp({
+    context,
+    publicUrl: server.url,
+    sealingKey: await sealingKey(options.dataDir),
+    readerAuthority: await loadReaderAuthority(options.dataDir, server.url),
+    mdoc: {
+      issuerAnchors: [iaca],
+      status: statusListChecker({ fetch, anchors: [iaca], crypto: nodeMdocCrypto, clock: context.clock }),
+    },
+    jpki: {
+      anchors,
+      policies: OPENMYNA_POLICY_OIDS,
+      revocation: jpkiRevocation({ fetch, clock: context.clock, backend: nodeCryptoBackend }),
+      clock: context.clock,
+      backend: nodeCryptoBackend,
+    },
+    adminToken: token,
+    logger,
+  });
+  server.setHandler((request) => app.fetch(request));
+  return {
+    url: server.url,
+    database,
+    context,
+    adminToken: token,
+    close: async () => {
+      await server.close();
+      await database.close();
+      logger.flush();
+    },
+  };
+}
