@@ -16,6 +16,7 @@ import {
 } from '@openmyna/verifier-service';
 import type { Kysely } from 'kysely';
 
+import { cardFaceCaKeys } from './card-face-store.js';
 import { loadReaderAuthority } from './mdoc-store.js';
 import { pkiDir, readJson, writeAtomically } from './pki-store.js';
 import { listen, serviceAdminToken, serviceLogger, type LogDestination } from './service-runner.js';
@@ -112,6 +113,7 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
       clock: context.clock,
       backend: nodeCryptoBackend,
     },
+    kenhojoCaKeys: await cardFaceCaKeys(options.dataDir),
     adminToken: token,
     logger,
   });

@@ -17,12 +17,14 @@ export {
 export {
   CARD_QUERY_ID,
   createPresentation,
+  QUERY_IDS,
   PRESENTATION_SECONDS,
   presentationFor,
   receiveResponse,
   requestObjectOf,
   type CreatedPresentation,
   type PresentationResult,
+  type PresentationInput,
   type PresentationServices,
   type RequestedElement,
 } from './presentations.js';

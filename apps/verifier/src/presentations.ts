@@ -1,22 +1,44 @@
 import { generateKeyPairSync } from 'node:crypto';
 
+import { createHash } from 'node:crypto';
+
+import type { CardRsaPublicKey } from '@openmyna/card';
+import { formatIsoDate } from '@openmyna/core';
 import {
-  createRequestObject,
   authorizationRequestUri,
+  createRequestObject,
   dcqlItemsRequest,
   dcqlQueryFor,
+  encodeTransactionData,
+  jpkiSignDocumentFor,
   MNC_DOCTYPE,
   MY_NUMBER_ELEMENT,
+  parseDcqlQuery,
   readAuthorizationResponse,
   sessionTranscriptForRequest,
   type AuthorizationRequest,
   type CborValue,
+  type DcqlCredentialQuery,
+  type KenhojoRecordName,
   type MdocTrustAnchor,
   type ResponseMode,
   type StatusChecker,
 } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
-import { verifyMdocPresentation, type VerificationRecord } from '@openmyna/verifier';
+import { fail, pass, summarize, type CheckResult, type JpkiIdentity } from '@openmyna/pki';
+import { isUniqueViolation } from '@openmyna/storage';
+import {
+  decodeJpkiAuthPresentation,
+  decodeKenhojoPresentation,
+  loginStatement,
+  loginSubject,
+  verifyJpkiAuthentication,
+  verifyJpkiSignature,
+  verifyKenhojo,
+  verifyMdocPresentation,
+  type JpkiTrust,
+  type VerificationRecord,
+} from '@openmyna/verifier';
 import { importJWK, type JWK } from 'jose';
 
 import { appendAudit } from './audit.js';
@@ -28,8 +50,10 @@ import type { PresentationStatus } from './storage/schema.js';
 
 /** How long a presentation request may be answered. */
 export const PRESENTATION_SECONDS = 300;
-/** The credential query id of the card-face mdoc in our requests. */
-export const CARD_QUERY_ID = 'card';
+/** The credential query ids of our requests, one per kind of credential. */
+export const QUERY_IDS = { card: 'card', sign: 'sign', kenhojo: 'kenhojo', login: 'login' } as const;
+/** @deprecated use QUERY_IDS.card */
+export const CARD_QUERY_ID = QUERY_IDS.card;
 const DECRYPTION_KEY = 'presentation-decryption-key';
 const CLAIMS = 'presentation-claims';
 
@@ -39,6 +63,10 @@ export interface PresentationServices {
   /** This service's public base URL (request and response URIs are under it). */
   readonly publicUrl: string;
   readonly mdoc: { readonly issuerAnchors: readonly MdocTrustAnchor[]; readonly status?: StatusChecker };
+  /** JPKI anchors, policies and revocation, for `jpki_sign` and `jpki_auth`. */
+  readonly jpki: JpkiTrust;
+  /** The CV-certificate CA keys 入力補助 records chain to, for `jp_kenhojo`. */
+  readonly kenhojoCaKeys: ReadonlyMap<string, CardRsaPublicKey>;
   /** Tells a relying party that a presentation finished (its webhook). Never carries disclosed values. */
   readonly notify?: (party: RelyingParty, event: { readonly id: string; readonly status: string }) => void;
 }
@@ -62,11 +90,28 @@ export interface CreatedPresentation {
   readonly expiresAt: string;
 }
 
-/** The verification result as a relying party reads it: the record, never salts or signatures. */
+/** The verification result as a relying party reads it: the records, never salts or signatures. */
 export interface PresentationResult {
   readonly status: 'valid' | 'invalid' | 'status-unknown';
   readonly decidedBy?: { readonly check: string; readonly reason?: string };
-  readonly record: VerificationRecord;
+  /** Every named check of every credential, in order. */
+  readonly checks: readonly { readonly check: string; readonly status: string }[];
+  /** One verification record per credential presented. */
+  readonly records: readonly VerificationRecord[];
+}
+
+/** What a relying party asks for: any of card-face elements, a JPKI signature, 入力補助 records, a login. */
+export interface PresentationInput {
+  readonly purpose: string;
+  readonly responseMode?: ResponseMode;
+  /** Card-face mdoc elements (`mso_mdoc`). */
+  readonly elements?: readonly RequestedElement[];
+  /** A document to sign with the JPKI signing key (`jpki_sign`), at most 64 KiB. */
+  readonly sign?: { readonly document: Uint8Array; readonly title: string; readonly mediaType: string };
+  /** 入力補助 records (`jp_kenhojo`), bound to the signature: only together with `sign`. */
+  readonly kenhojo?: readonly KenhojoRecordName[];
+  /** A JPKI authentication over the request (`jpki_auth`): a pairwise subject identifier. */
+  readonly login?: boolean;
 }
 
 /**
@@ -79,25 +124,51 @@ export async function createPresentation(
   context: VerifierContext,
   services: PresentationServices,
   party: RelyingParty,
-  input: {
-    readonly elements: readonly RequestedElement[];
-    readonly purpose: string;
-    readonly responseMode?: ResponseMode;
-  },
+  input: PresentationInput,
 ): Promise<CreatedPresentation> {
-  if (input.elements.length === 0) throw new VerifierServiceError('ERR_RP_INVALID', 'ask for at least one element');
-  const refused = input.elements.filter(
+  const elements = input.elements ?? [];
+  if (elements.length === 0 && !input.sign && !input.kenhojo && !input.login)
+    throw new VerifierServiceError('ERR_RP_INVALID', 'ask for at least one credential');
+  const refused = elements.filter(
     (wanted) =>
       !party.elements.some(
         (element) => element.nameSpace === wanted.nameSpace && element.elementIdentifier === wanted.elementIdentifier,
       ) ||
       (wanted.elementIdentifier === MY_NUMBER_ELEMENT.elementIdentifier && party.myNumberPurpose === 'none'),
   );
+  if (input.kenhojo?.includes('my_number') && party.myNumberPurpose === 'none')
+    refused.push({ nameSpace: 'jp_kenhojo', elementIdentifier: 'my_number' });
   if (refused.length > 0)
     throw new VerifierServiceError(
       'ERR_RP_NOT_AUTHORIZED',
       `${party.name} is not registered to receive ${refused.map((element) => element.elementIdentifier).join(', ')}`,
     );
+  if (input.kenhojo && !input.sign)
+    throw new VerifierServiceError(
+      'ERR_RP_INVALID',
+      '入力補助 records are verified against the signing certificate of the same presentation: ask for a signature too',
+    );
+  if (input.sign && (input.sign.document.length === 0 || input.sign.document.length > 65_536 || !input.sign.title))
+    throw new VerifierServiceError('ERR_RP_INVALID', 'the document to sign has 1 byte to 64 KiB and a title');
+  const credentials: DcqlCredentialQuery[] = [
+    ...(elements.length > 0 ? dcqlQueryFor(QUERY_IDS.card, MNC_DOCTYPE, elements).credentials : []),
+    ...(input.sign ? [{ id: QUERY_IDS.sign, format: 'jpki_sign' as const }] : []),
+    ...(input.kenhojo
+      ? [{ id: QUERY_IDS.kenhojo, format: 'jp_kenhojo' as const, meta: { records: input.kenhojo } }]
+      : []),
+    ...(input.login ? [{ id: QUERY_IDS.login, format: 'jpki_auth' as const }] : []),
+  ];
+  const transactionData = input.sign
+    ? [
+        encodeTransactionData({
+          type: 'jpki_sign_document',
+          credential_ids: [QUERY_IDS.sign],
+          document: Buffer.from(input.sign.document).toString('base64url'),
+          document_title: input.sign.title,
+          document_media_type: input.sign.mediaType,
+        }),
+      ]
+    : undefined;
   const now = context.clock();
   const id = randomId(context, 'V');
   const responseMode = input.responseMode ?? 'direct_post.jwt';
@@ -116,7 +187,8 @@ export async function createPresentation(
       response_uri: `${services.publicUrl}/v1/presentations/${id}/response`,
       nonce: randomId(context, '', 32),
       state: randomId(context, '', 16),
-      dcql_query: dcqlQueryFor(CARD_QUERY_ID, MNC_DOCTYPE, input.elements),
+      dcql_query: { credentials },
+      ...(transactionData ? { transaction_data: transactionData } : {}),
       client_metadata: {
         client_name: party.name,
         purpose: input.purpose,
@@ -126,7 +198,12 @@ export async function createPresentation(
               encrypted_response_enc_values_supported: ['A128GCM', 'A256GCM'],
             }
           : {}),
-        vp_formats_supported: { mso_mdoc: { issuerauth_alg_values: [-7], deviceauth_alg_values: [-7] } },
+        vp_formats_supported: {
+          mso_mdoc: { issuerauth_alg_values: [-7], deviceauth_alg_values: [-7] },
+          jpki_sign: {},
+          jpki_auth: {},
+          jp_kenhojo: {},
+        },
       },
     },
     reader: await readerKeyOf(context, party.id, services.sealingKey),
@@ -162,7 +239,11 @@ export async function createPresentation(
     action: 'presentation.create',
     subjectId: id,
     result: 'pending',
-    details: { elements: input.elements.map((element) => element.elementIdentifier), responseMode },
+    details: {
+      credentials: credentials.map((credential) => credential.format),
+      elements: elements.map((element) => element.elementIdentifier),
+      responseMode,
+    },
   });
   const requestUri = `${services.publicUrl}/v1/presentations/${id}/request`;
   return { id, requestUri, clientId, link: authorizationRequestUri({ clientId, requestUri }), expiresAt };
@@ -230,65 +311,26 @@ export async function receiveResponse(
   let result: PresentationResult;
   let claims: Record<string, Record<string, unknown>> | undefined;
   try {
-    const decryptionKey = row.decryption_key_sealed
-      ? ((await importJWK(
-          unsealJson<JsonWebKey>(services.sealingKey, DECRYPTION_KEY, new Uint8Array(row.decryption_key_sealed)),
-          'ECDH-ES',
-        )) as CryptoKey)
-      : undefined;
-    const presentations = await readAuthorizationResponse({
+    const verified = await verifyPresentations(
+      context,
+      services,
+      party,
+      id,
+      request,
+      row.state,
+      row.decryption_key_sealed,
       form,
-      responseMode: request.response_mode,
-      expectedState: row.state,
-      ...(decryptionKey ? { decryptionKey } : {}),
-    });
-    const response = presentations[CARD_QUERY_ID]?.[0];
-    if (!response || Object.keys(presentations).length !== 1 || presentations[CARD_QUERY_ID]!.length !== 1)
-      throw new VerifierServiceError(
-        'ERR_PRESENTATION_RESPONSE',
-        `vp_token must carry one "${CARD_QUERY_ID}" presentation`,
-      );
-    const verification = await verifyMdocPresentation({
-      response,
-      sessionTranscript: await sessionTranscriptForRequest(request, nodeMdocCrypto),
-      issuerAnchors: services.mdoc.issuerAnchors,
-      time: now,
-      crypto: nodeMdocCrypto,
-      docType: MNC_DOCTYPE,
-      request: dcqlItemsRequest(request.dcql_query.credentials[0]!),
-      ...(services.mdoc.status ? { status: services.mdoc.status } : {}),
-      rp: authorizationOf(party),
-    });
-    result = {
-      status: verification.status,
-      ...(verification.decidedBy
-        ? {
-            decidedBy: {
-              check: verification.decidedBy.check,
-              ...(verification.decidedBy.reason ? { reason: verification.decidedBy.reason } : {}),
-            },
-          }
-        : {}),
-      record: verification.record,
-    };
-    if (verification.status !== 'invalid') {
-      claims = {};
-      for (const document of verification.documents)
-        for (const [nameSpace, elements] of document.elements)
-          claims[nameSpace] = Object.fromEntries([...elements].map(([name, value]) => [name, jsonOf(value)]));
-    }
+      now,
+    );
+    result = verified.result;
+    claims = verified.claims;
   } catch (error) {
     const reason = error instanceof Error ? error.message : 'unreadable';
     result = {
       status: 'invalid',
       decidedBy: { check: 'response.format', reason },
-      record: {
-        method: 'mdoc',
-        verifiedAt: isoTime(now),
-        result: 'invalid',
-        decidedBy: 'response.format',
-        checks: [{ check: 'response.format', status: 'fail' }],
-      },
+      checks: [{ check: 'response.format', status: 'fail' }],
+      records: [],
     };
   }
   const status: PresentationStatus = result.status === 'valid' ? 'completed' : 'failed';
@@ -310,11 +352,178 @@ export async function receiveResponse(
     result: result.status,
     details: {
       ...(result.decidedBy ? { decidedBy: result.decidedBy.check } : {}),
-      disclosed: result.record.disclosed ?? [],
+      disclosed: result.records.flatMap((record) => record.disclosed ?? []),
+      methods: result.records.map((record) => record.method),
     },
   });
   services.notify?.(party, { id, status: result.status });
   return { status };
+}
+
+/**
+ * Verifies every credential of an answer against the request: `mso_mdoc` by the mdoc checks and the
+ * RP's registration; `jpki_sign` by the signature over the request's document (chain, key usage,
+ * policy, revocation) and `jpki.replay` (each signature accepted once); `jp_kenhojo` by the records'
+ * checks and their binding to that signature's certificate; `jpki_auth` by the authentication
+ * signature over the request's nonce and client id. The answer must carry exactly the credentials
+ * asked for, one presentation each.
+ */
+async function verifyPresentations(
+  context: VerifierContext,
+  services: PresentationServices,
+  party: RelyingParty,
+  id: string,
+  request: AuthorizationRequest,
+  state: string,
+  decryptionKeySealed: Uint8Array | null,
+  form: Readonly<Record<string, string>>,
+  now: Date,
+): Promise<{ result: PresentationResult; claims: Record<string, Record<string, unknown>> | undefined }> {
+  const decryptionKey = decryptionKeySealed
+    ? ((await importJWK(
+        unsealJson<JsonWebKey>(services.sealingKey, DECRYPTION_KEY, new Uint8Array(decryptionKeySealed)),
+        'ECDH-ES',
+      )) as CryptoKey)
+    : undefined;
+  const presentations = await readAuthorizationResponse({
+    form,
+    responseMode: request.response_mode,
+    expectedState: state,
+    ...(decryptionKey ? { decryptionKey } : {}),
+  });
+  const query = parseDcqlQuery(request.dcql_query);
+  const asked = query.credentials.map((credential) => credential.id).sort();
+  if (
+    JSON.stringify(Object.keys(presentations).sort()) !== JSON.stringify(asked) ||
+    Object.values(presentations).some((list) => list.length !== 1)
+  )
+    throw new VerifierServiceError(
+      'ERR_PRESENTATION_RESPONSE',
+      `vp_token must carry one presentation each of ${asked.join(', ')}`,
+    );
+  const checks: CheckResult[] = [];
+  const records: VerificationRecord[] = [];
+  const claims: Record<string, Record<string, unknown>> = {};
+  let signer: JpkiIdentity | undefined;
+  // The signature first: the 入力補助 records are bound to its certificate.
+  const order = ['mso_mdoc', 'jpki_sign', 'jp_kenhojo', 'jpki_auth'];
+  for (const credential of [...query.credentials].sort((a, b) => order.indexOf(a.format) - order.indexOf(b.format))) {
+    const bytes = presentations[credential.id]![0]!;
+    switch (credential.format) {
+      case 'mso_mdoc': {
+        const verification = await verifyMdocPresentation({
+          response: bytes,
+          sessionTranscript: await sessionTranscriptForRequest(request, nodeMdocCrypto),
+          issuerAnchors: services.mdoc.issuerAnchors,
+          time: now,
+          crypto: nodeMdocCrypto,
+          docType: MNC_DOCTYPE,
+          request: dcqlItemsRequest(credential),
+          ...(services.mdoc.status ? { status: services.mdoc.status } : {}),
+          rp: authorizationOf(party),
+        });
+        checks.push(...verification.checks);
+        records.push(verification.record);
+        for (const document of verification.documents)
+          for (const [nameSpace, elements] of document.elements)
+            claims[nameSpace] = Object.fromEntries([...elements].map(([name, value]) => [name, jsonOf(value)]));
+        break;
+      }
+      case 'jpki_sign': {
+        const document = jpkiSignDocumentFor(request, credential.id);
+        const verification = await verifyJpkiSignature(services.jpki, {
+          kind: 'cms',
+          signedData: bytes,
+          detachedContent: document.bytes,
+        });
+        checks.push(...verification.checks);
+        records.push(verification.record);
+        if (verification.status !== 'invalid' && verification.signer) {
+          checks.push(await acceptOnce(context, id, bytes, now));
+          signer = verification.signer.identity;
+          const info = signer.basicFourInfo;
+          claims[credential.id] = {
+            name: info.name,
+            address: info.address,
+            birth_date: formatIsoDate(info.birthDate),
+            sex: info.sex,
+          };
+        }
+        break;
+      }
+      case 'jp_kenhojo': {
+        const verification = verifyKenhojo(decodeKenhojoPresentation(bytes), {
+          caKeys: services.kenhojoCaKeys,
+          signer,
+          clock: () => now,
+        });
+        checks.push(...verification.checks);
+        records.push(verification.record);
+        if (verification.status === 'valid')
+          claims[credential.id] = {
+            ...(verification.myNumber ? { my_number: verification.myNumber } : {}),
+            ...(verification.basicFourInfo
+              ? {
+                  name: verification.basicFourInfo.name,
+                  address: verification.basicFourInfo.address,
+                  birth_date: formatIsoDate(verification.basicFourInfo.birthDate),
+                  sex: verification.basicFourInfo.sex,
+                }
+              : {}),
+          };
+        break;
+      }
+      case 'jpki_auth': {
+        const presented = decodeJpkiAuthPresentation(bytes);
+        const verification = await verifyJpkiAuthentication(services.jpki, {
+          certificate: presented.certificate,
+          signature: presented.signature,
+          content: loginStatement({ value: request.nonce, clientId: request.client_id }),
+        });
+        checks.push(...verification.checks);
+        records.push(verification.record);
+        if (verification.status === 'valid' && verification.certificate)
+          claims[credential.id] = { subject: loginSubject(request.client_id, verification.certificate) };
+        break;
+      }
+    }
+  }
+  const summary = summarize(checks);
+  return {
+    result: {
+      status: summary.status,
+      ...(summary.decidedBy
+        ? {
+            decidedBy: {
+              check: summary.decidedBy.check,
+              ...(summary.decidedBy.reason ? { reason: summary.decidedBy.reason } : {}),
+            },
+          }
+        : {}),
+      checks: summary.checks.map(({ check, status }) => ({ check, status })),
+      records,
+    },
+    claims: summary.status === 'invalid' ? undefined : claims,
+  };
+}
+
+/** `jpki.replay`: records a signature's digest; one presented before fails. */
+async function acceptOnce(
+  context: VerifierContext,
+  id: string,
+  signature: Uint8Array,
+  now: Date,
+): Promise<CheckResult> {
+  try {
+    await context.db
+      .insertInto('presented_signatures')
+      .values({ digest: createHash('sha256').update(signature).digest('hex'), presentation_id: id, at: isoTime(now) })
+      .execute();
+    return pass('jpki.replay');
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    return fail('jpki.replay', 'this signature was presented before');
+  }
 }
 
 /**

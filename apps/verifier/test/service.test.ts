@@ -10,6 +10,7 @@ import {
   decodeIssuedMdoc,
   ISO_23220_NAMESPACE,
   JP_NAMESPACE,
+  jpkiSignDocumentFor,
   parseAuthorizationRequestUri,
   sessionTranscriptForRequest,
   statusListChecker,
@@ -19,7 +20,7 @@ import { MdocRelay, newRelaySessionId, nodeMdocCrypto } from '@openmyna/mdoc/nod
 import { base64ToBytes, signCms, trustAnchor } from '@openmyna/pki';
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { migrate } from '@openmyna/storage';
-import { jpkiRevocation, loginStatement, OPENMYNA_POLICY_OIDS } from '@openmyna/verifier';
+import { encodeKenhojoPresentation, jpkiRevocation, loginStatement, OPENMYNA_POLICY_OIDS } from '@openmyna/verifier';
 import type { Kysely } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +71,7 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
         clock: () => clock,
         backend: nodeCryptoBackend,
       },
+      kenhojoCaKeys: issuer.authorities.caKeys,
       adminToken: ADMIN,
       logger: pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }),
       webhookFetch: ((url: string, init?: { body?: string }) => {
@@ -130,6 +132,7 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
   async function walletAnswers(
     link: string,
     release: Record<string, string[]>,
+    extra: Record<string, Uint8Array[]> = {},
   ): Promise<{ response: Response; form: Record<string, string> }> {
     const { clientId, requestUri } = parseAuthorizationRequestUri(link);
     const jwt = await (await fetch(requestUri)).text();
@@ -151,7 +154,7 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
       mode: { type: 'signature' },
       crypto: nodeMdocCrypto,
     });
-    const form = await createAuthorizationResponse({ request, presentations: { card: [deviceResponse] } });
+    const form = await createAuthorizationResponse({ request, presentations: { card: [deviceResponse], ...extra } });
     const response = await fetch(request.response_uri, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -196,7 +199,7 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
 
     const first = (await (await rp('securities', `/v1/presentations/${presentation.id}`)).json()) as {
       status: string;
-      result: { status: string; record: { disclosed: string[] } };
+      result: { status: string; records: { disclosed: string[] }[] };
       claims: Record<string, Record<string, string>>;
     };
     expect(first.status).toBe('completed');
@@ -221,6 +224,173 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
     expect(replay.status).toBe(409);
     expect(webhooks.at(-1)).toMatchObject({ url: 'https://securities.example/hook' });
     expect(webhooks.at(-1)!.body).not.toContain(input.myNumber);
+  });
+
+  /** The wallet's side of an account opening: sign the request's document, hand over the 入力補助 records. */
+  async function walletSignsAndReads(
+    link: string,
+    signWith: number,
+    recordsOf: number,
+  ): Promise<{ response: Response; form: Record<string, string> }> {
+    const { clientId, requestUri } = parseAuthorizationRequestUri(link);
+    const { verified } = await verifyRequestObject({
+      jwt: await (await fetch(requestUri)).text(),
+      readerAnchors: [issuer.authorities.mdoc.readerCa.anchor],
+      time: clock,
+      crypto: nodeMdocCrypto,
+      expectedClientId: clientId,
+    });
+    const request = verified!.request;
+    const document = jpkiSignDocumentFor(request, 'sign');
+    const signer = issuer.phones[signWith]!;
+    const records = issuer.phones[recordsOf]!.bundle.kenhojo;
+    const form = await createAuthorizationResponse({
+      request,
+      presentations: {
+        sign: [
+          await signCms({
+            content: document.bytes,
+            signer: signer.keys.signing,
+            certificate: base64ToBytes(signer.bundle.jpki.signingCertificate!),
+            signingTime: clock,
+          }),
+        ],
+        kenhojo: [
+          encodeKenhojoPresentation({
+            integrityRecord: base64ToBytes(records.integrityRecord),
+            cvCertificate: base64ToBytes(records.cvCertificate),
+            myNumberFile: base64ToBytes(records.myNumberFile),
+            basicFourInfoFile: base64ToBytes(records.basicFourInfoFile),
+          }),
+        ],
+      },
+    });
+    const response = await fetch(request.response_uri, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+    });
+    return { response, form };
+  }
+  const openAccount = async () =>
+    (await (
+      await rp('securities', '/v1/presentations', {
+        method: 'POST',
+        body: JSON.stringify({
+          sign: {
+            document: Buffer.from(`口座開設申込書 ${Math.random()}`).toString('base64'),
+            title: '証券総合口座 開設申込書',
+          },
+          kenhojo: ['my_number', 'basic_four_info'],
+          purpose: '証券口座の開設（犯罪収益移転防止法の本人確認、個人番号の提供）',
+        }),
+      })
+    ).json()) as { id: string; link: string };
+
+  it('opens an account: a JPKI signature over the application and 入力補助 records bound to it', async () => {
+    const created = await openAccount();
+    const { response } = await walletSignsAndReads(created.link, 0, 0);
+    expect(response.status, await response.clone().text()).toBe(200);
+    const result = (await (await rp('securities', `/v1/presentations/${created.id}`)).json()) as {
+      status: string;
+      result: { status: string; checks: { check: string }[]; records: { method: string; legalBasis?: string }[] };
+      claims: Record<string, Record<string, string>>;
+    };
+    expect(result.result.status).toBe('valid');
+    expect(result.result.checks.map((check) => check.check)).toEqual(
+      expect.arrayContaining(['cms.signature', 'jpki.identity', 'jpki.replay', 'kenhojo.binding']),
+    );
+    expect(result.result.records.map((record) => record.method)).toEqual(['jpki-signature', 'kenhojo']);
+    expect(result.result.records[0]!.legalBasis).toContain('ワ');
+    const { input } = registryPerson('verifier', PERSONS[0]);
+    expect(result.claims['kenhojo']!['my_number']).toBe(input.myNumber);
+    expect(result.claims['sign']!['name']).toBe(input.basicFourInfo.name);
+  });
+
+  it('refuses records of another person than the signer, and a signature presented twice', async () => {
+    const mismatch = await openAccount();
+    await walletSignsAndReads(mismatch.link, 0, 1);
+    const refused = (await (await rp('securities', `/v1/presentations/${mismatch.id}`)).json()) as {
+      result: { decidedBy: { check: string } };
+      claims?: unknown;
+    };
+    expect(refused.result.decidedBy.check).toBe('kenhojo.binding');
+    expect(refused.claims).toBeUndefined();
+    // A valid answer's signature replayed into a new request for the same document is refused.
+    const again = (await (
+      await rp('securities', '/v1/presentations', {
+        method: 'POST',
+        body: JSON.stringify({
+          sign: { document: Buffer.from('同じ申込書').toString('base64'), title: '申込書' },
+          purpose: '再提出',
+        }),
+      })
+    ).json()) as { id: string; link: string };
+    const once = await (async () => {
+      const { clientId, requestUri } = parseAuthorizationRequestUri(again.link);
+      const { verified } = await verifyRequestObject({
+        jwt: await (await fetch(requestUri)).text(),
+        readerAnchors: [issuer.authorities.mdoc.readerCa.anchor],
+        time: clock,
+        crypto: nodeMdocCrypto,
+        expectedClientId: clientId,
+      });
+      return verified!.request;
+    })();
+    const signature = await signCms({
+      content: jpkiSignDocumentFor(once, 'sign').bytes,
+      signer: issuer.phones[0]!.keys.signing,
+      certificate: base64ToBytes(issuer.phones[0]!.bundle.jpki.signingCertificate!),
+      signingTime: clock,
+    });
+    const post = async (id: string, request: typeof once) => {
+      const answer = await createAuthorizationResponse({ request, presentations: { sign: [signature] } });
+      return fetch(`${base}/v1/presentations/${id}/response`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(answer).toString(),
+      });
+    };
+    expect((await post(again.id, once)).status).toBe(200);
+    const second = (await (
+      await rp('securities', '/v1/presentations', {
+        method: 'POST',
+        body: JSON.stringify({
+          sign: { document: Buffer.from('同じ申込書').toString('base64'), title: '申込書' },
+          purpose: '再提出',
+        }),
+      })
+    ).json()) as { id: string; link: string };
+    const { clientId, requestUri } = parseAuthorizationRequestUri(second.link);
+    const { verified } = await verifyRequestObject({
+      jwt: await (await fetch(requestUri)).text(),
+      readerAnchors: [issuer.authorities.mdoc.readerCa.anchor],
+      time: clock,
+      crypto: nodeMdocCrypto,
+      expectedClientId: clientId,
+    });
+    expect((await post(second.id, verified!.request)).status).toBe(200);
+    const replayed = (await (await rp('securities', `/v1/presentations/${second.id}`)).json()) as {
+      result: { decidedBy: { check: string } };
+    };
+    expect(replayed.result.decidedBy.check).toBe('jpki.replay');
+  });
+
+  it('refuses 入力補助 records without a signature, and a My Number record to a shop', async () => {
+    const unbound = await rp('securities', '/v1/presentations', {
+      method: 'POST',
+      body: JSON.stringify({ kenhojo: ['basic_four_info'], purpose: 'x' }),
+    });
+    expect(await unbound.json()).toMatchObject({ error: { code: 'ERR_RP_INVALID' } });
+    const shop = await rp('shop', '/v1/presentations', {
+      method: 'POST',
+      body: JSON.stringify({
+        sign: { document: Buffer.from('x').toString('base64'), title: 'x' },
+        kenhojo: ['my_number'],
+        purpose: 'x',
+      }),
+    });
+    expect(shop.status).toBe(403);
   });
 
   it('refuses a My Number request from a relying party not registered for it', async () => {

@@ -10,8 +10,8 @@ export interface DcqlClaimQuery {
   readonly values?: readonly (string | number | boolean)[];
 }
 
-/** One credential query (§6.1) restricted to what we answer: `mso_mdoc` with a `doctype_value`. */
-export interface DcqlCredentialQuery {
+/** An `mso_mdoc` credential query (§6.1, Appendix B.2) with a `doctype_value`. */
+export interface DcqlMdocQuery {
   readonly id: string;
   readonly format: 'mso_mdoc';
   readonly multiple?: boolean;
@@ -19,6 +19,26 @@ export interface DcqlCredentialQuery {
   readonly claims?: readonly DcqlClaimQuery[];
   readonly claim_sets?: readonly (readonly string[])[];
 }
+
+/** The 入力補助 records a `jp_kenhojo` query may ask for. */
+export type KenhojoRecordName = 'my_number' | 'basic_four_info';
+
+/**
+ * A query for one of the card applications, in formats of our own (docs/openid4vp-formats.md):
+ * `jpki_sign` (a CMS signature by the JPKI signing key over the document a `transaction_data` entry
+ * carries), `jpki_auth` (a signature by the JPKI authentication key over the request's nonce and client
+ * id), `jp_kenhojo` (入力補助 records as read, with their integrity record and CV certificate).
+ */
+export interface DcqlCardApplicationQuery {
+  readonly id: string;
+  readonly format: 'jpki_sign' | 'jpki_auth' | 'jp_kenhojo';
+  readonly meta?: { readonly records?: readonly KenhojoRecordName[] };
+}
+
+/** One credential query (§6.1) restricted to what we answer. */
+export type DcqlCredentialQuery = DcqlMdocQuery | DcqlCardApplicationQuery;
+
+const CARD_APPLICATION_FORMATS = ['jpki_sign', 'jpki_auth', 'jp_kenhojo'] as const;
 
 /** A DCQL query (§6): `{ credentials: [...], credential_sets?: [...] }`. */
 export interface DcqlQuery {
@@ -57,6 +77,12 @@ export function parseDcqlQuery(value: unknown): DcqlQuery {
       throw invalid('credential "id" must be alphanumeric, "_" or "-"');
     if (ids.has(query['id'])) throw invalid(`credential id "${query['id']}" is repeated`);
     ids.add(query['id']);
+    if ((CARD_APPLICATION_FORMATS as readonly unknown[]).includes(query['format']))
+      return parseCardApplicationQuery(
+        query['id'],
+        query['format'] as DcqlCardApplicationQuery['format'],
+        query['meta'],
+      );
     if (query['format'] !== 'mso_mdoc') throw invalid(`format "${String(query['format'])}" is not supported`);
     const meta = query['meta'] as Record<string, unknown> | undefined;
     if (typeof meta?.['doctype_value'] !== 'string') throw invalid('"meta.doctype_value" is required for mso_mdoc');
@@ -94,6 +120,31 @@ export function parseDcqlQuery(value: unknown): DcqlQuery {
   };
 }
 
+function parseCardApplicationQuery(
+  id: string,
+  format: DcqlCardApplicationQuery['format'],
+  meta: unknown,
+): DcqlCardApplicationQuery {
+  if (meta === undefined) {
+    if (format === 'jp_kenhojo') throw invalid('"meta.records" is required for jp_kenhojo');
+    return { id, format };
+  }
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw invalid('"meta" must be an object');
+  const records = (meta as Record<string, unknown>)['records'];
+  if (format !== 'jp_kenhojo') {
+    if (Object.keys(meta).length > 0) throw invalid(`${format} takes no "meta"`);
+    return { id, format };
+  }
+  if (
+    !Array.isArray(records) ||
+    records.length === 0 ||
+    new Set(records).size !== records.length ||
+    records.some((record) => record !== 'my_number' && record !== 'basic_four_info')
+  )
+    throw invalid('"meta.records" names "my_number" and/or "basic_four_info", each once');
+  return { id, format, meta: { records: records as KenhojoRecordName[] } };
+}
+
 function parseClaims(value: unknown): DcqlClaimQuery[] {
   if (!Array.isArray(value) || value.length === 0) throw invalid('"claims" must be a non-empty array');
   return value.map((entry: unknown) => {
@@ -128,6 +179,7 @@ function parseClaims(value: unknown): DcqlClaimQuery[] {
  * set, the verifier's preferred option), with its intent to retain.
  */
 export function dcqlItemsRequest(query: DcqlCredentialQuery): ItemsRequest {
+  if (query.format !== 'mso_mdoc') throw invalid(`"${query.id}" is a ${query.format} query, not an mso_mdoc one`);
   const chosen = query.claim_sets?.[0];
   const claims = (query.claims ?? []).filter(
     (claim) => !chosen || (claim.id !== undefined && chosen.includes(claim.id)),

@@ -17,6 +17,7 @@ export {
   createLoginChallenge,
   LOGIN_CHALLENGE_SECONDS,
   loginStatement,
+  loginSubject,
   MemoryChallengeStore,
   verifyJpkiAuthentication,
   verifyJpkiLogin,
@@ -28,3 +29,9 @@ export {
 } from './jpki-login.js';
 export { verifyKenhojo, type KenhojoVerification } from './kenhojo.js';
 export { verifyMdocPresentation, type MdocPresentationVerification, type RelyingPartyAuthorization } from './mdoc.js';
+export {
+  decodeJpkiAuthPresentation,
+  decodeKenhojoPresentation,
+  encodeJpkiAuthPresentation,
+  encodeKenhojoPresentation,
+} from './formats.js';

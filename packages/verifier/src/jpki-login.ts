@@ -207,11 +207,18 @@ export async function verifyJpkiLogin(
     [first],
   );
   if (result.status !== 'valid' || !result.certificate) return result;
-  const certificate = result.certificate;
+  return { ...result, subject: loginSubject(input.clientId, result.certificate) };
+}
+
+/**
+ * The pairwise subject identifier of an authentication certificate at a relying party: SHA-256 over the
+ * client id, the issuer and the serial number, base64url.
+ */
+export function loginSubject(clientId: string, certificate: X509Certificate): string {
   const material = new Uint8Array([
-    ...new TextEncoder().encode(`openmyna/jpki-login-subject/v1\n${input.clientId}\n`),
+    ...new TextEncoder().encode(`openmyna/jpki-login-subject/v1\n${clientId}\n`),
     ...certificate.issuer,
     ...certificate.serialNumber,
   ]);
-  return { ...result, subject: base64url(sha256(material)) };
+  return base64url(sha256(material));
 }

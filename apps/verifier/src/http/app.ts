@@ -1,4 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { CardRsaPublicKey } from '@openmyna/card';
 import { formatIsoDate } from '@openmyna/core';
 import { MNC_DOCTYPE, type MdocTrustAnchor, type StatusChecker } from '@openmyna/mdoc';
 import { base64ToBytes } from '@openmyna/pki';
@@ -39,6 +40,8 @@ export interface VerifierAppOptions {
   readonly mdoc: { readonly issuerAnchors: readonly MdocTrustAnchor[]; readonly status?: StatusChecker };
   /** JPKI anchors, policies and revocation. */
   readonly jpki: JpkiTrust;
+  /** The CV-certificate CA keys that 入力補助 records chain to. */
+  readonly kenhojoCaKeys: ReadonlyMap<string, CardRsaPublicKey>;
   readonly adminToken: string;
   readonly logger: Logger;
   /** Requests per second per API key, and the burst (default 20/s, 40). */
@@ -100,6 +103,8 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
     sealingKey: options.sealingKey,
     publicUrl: options.publicUrl,
     mdoc: options.mdoc,
+    jpki: options.jpki,
+    kenhojoCaKeys: options.kenhojoCaKeys,
     notify: (party, event) => {
       if (!party.webhookUrl) return;
       // Fire and forget: the relying party can always poll. The body carries no disclosed value.
@@ -276,7 +281,7 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
       path: '/v1/presentations',
       security: [{ apiKey: [] }],
       description:
-        'Creates an OpenID4VP request for card-face elements, signed with the relying party’s request key: the request URI for the wallet, the same-device link, and the cross-device QR code (SVG) of that link.',
+        'Creates an OpenID4VP request signed with the relying party’s request key, for any of: card-face mdoc elements, a JPKI signature over a document (jpki_sign), 入力補助 records bound to that signature (jp_kenhojo), a JPKI login (jpki_auth). Returns the request URI for the wallet, the same-device link, and the cross-device QR code (SVG) of that link.',
       request: {
         body: {
           required: true,
@@ -284,7 +289,21 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
             'application/json': {
               schema: z
                 .object({
-                  elements: z.array(Element).min(1).max(20),
+                  elements: z.array(Element).min(1).max(20).optional(),
+                  sign: z
+                    .object({
+                      document: B64.openapi({ description: 'the document to sign, base64 (at most 64 KiB)' }),
+                      title: z.string().min(1).max(200),
+                      mediaType: z.string().min(1).max(100).default('text/plain; charset=utf-8'),
+                    })
+                    .optional(),
+                  kenhojo: z
+                    .array(z.enum(['my_number', 'basic_four_info']))
+                    .min(1)
+                    .max(2)
+                    .optional()
+                    .openapi({ description: '入力補助 records; needs `sign`, and a My Number purpose for my_number' }),
+                  login: z.boolean().optional(),
                   purpose: z.string().min(1).max(200),
                   responseMode: z.enum(['direct_post', 'direct_post.jwt']).optional(),
                 })
@@ -317,11 +336,26 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
     async (c) => {
       const body = c.req.valid('json');
       const created = await createPresentation(context, services, c.get('party'), {
-        elements: body.elements.map(({ nameSpace, elementIdentifier, intentToRetain }) => ({
-          nameSpace,
-          elementIdentifier,
-          ...(intentToRetain === undefined ? {} : { intentToRetain }),
-        })),
+        ...(body.elements
+          ? {
+              elements: body.elements.map(({ nameSpace, elementIdentifier, intentToRetain }) => ({
+                nameSpace,
+                elementIdentifier,
+                ...(intentToRetain === undefined ? {} : { intentToRetain }),
+              })),
+            }
+          : {}),
+        ...(body.sign
+          ? {
+              sign: {
+                document: base64ToBytes(body.sign.document),
+                title: body.sign.title,
+                mediaType: body.sign.mediaType,
+              },
+            }
+          : {}),
+        ...(body.kenhojo ? { kenhojo: body.kenhojo } : {}),
+        ...(body.login ? { login: true } : {}),
         purpose: body.purpose,
         ...(body.responseMode ? { responseMode: body.responseMode } : {}),
       });

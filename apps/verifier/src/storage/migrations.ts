@@ -36,6 +36,13 @@ export const VERIFIER_MIGRATIONS: Record<string, EngineMigration> = {
         .addColumn('claims_fetched_at', 'text')
         .execute();
       await db.schema.createIndex('presentations_rp').on('presentations').column('rp_id').execute();
+      // Each JPKI signature is accepted once: a signature replayed into another presentation is refused.
+      await db.schema
+        .createTable('presented_signatures')
+        .addColumn('digest', 'text', (col) => col.primaryKey())
+        .addColumn('presentation_id', 'text', (col) => col.notNull())
+        .addColumn('at', 'text', (col) => col.notNull())
+        .execute();
       await db.schema
         .createTable('login_challenges')
         .addColumn('id', 'text', (col) => col.primaryKey())

@@ -5,7 +5,15 @@ export interface VerifierSchema {
   relying_parties: RelyingPartyTable;
   presentations: PresentationTable;
   login_challenges: LoginChallengeTable;
+  presented_signatures: PresentedSignatureTable;
   audit_log: AuditLogTable;
+}
+
+/** SHA-256 (hex) of every JPKI signature accepted in a presentation. */
+export interface PresentedSignatureTable {
+  digest: string;
+  presentation_id: string;
+  at: string;
 }
 
 /**
