@@ -1,3 +1,4 @@
+import type { VirtualCardDocument } from '@openmyna/card';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import {
   completeProvisioning,
@@ -21,6 +22,8 @@ import { newPhoneRsaKeys, phoneCompletes, type PhoneRsaKeys } from './phone-proo
 /** A provisioned phone with the keys its secure area holds. */
 export interface ProvisionedPhone {
   readonly personIndex: number;
+  /** The physical (virtual) card the phone was provisioned from, with the passphrase that opens it. */
+  readonly card: { readonly document: VirtualCardDocument; readonly passphrase: string };
   readonly bundle: ProvisioningBundle;
   readonly keys: PhoneRsaKeys;
   readonly device: Awaited<ReturnType<typeof nodeMdocCrypto.generateEcKey>>;
@@ -74,7 +77,13 @@ export async function issuerWithPhones(seed: string, indexes: readonly number[])
       sessionId,
       await phoneCompletes(card.document, card.passphrase, nonce, { keys, device }),
     );
-    phones.push({ personIndex: index, bundle, keys, device });
+    phones.push({
+      personIndex: index,
+      card: { document: card.document, passphrase: card.passphrase },
+      bundle,
+      keys,
+      device,
+    });
   }
   return {
     context,

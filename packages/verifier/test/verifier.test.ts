@@ -16,6 +16,7 @@ import { changePhone, type IssuerContext } from '@openmyna/issuer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { registryPerson } from '../../../test-support/issuer-fixtures.js';
+import { cardSigns } from '../../../test-support/phone-proofs.js';
 import { readVector } from '../../../test-support/shared-vectors.js';
 import { issuerWithPhones, type ProvisionedPhone } from '../../../test-support/verifier-fixtures.js';
 import {
@@ -127,6 +128,25 @@ describe('@openmyna/verifier against what the issuer issues', () => {
       });
       expect(result.status).toBe('valid');
       expect(result.checks.slice(0, 2).map((check) => check.check)).toEqual(['pkcs1.certificate', 'pkcs1.signature']);
+    });
+
+    it('verifies what the card itself signs, read through the card package’s reader', async () => {
+      const { certificate, signature } = await cardSigns(
+        phones[0]!.card.document,
+        phones[0]!.card.passphrase,
+        'signing',
+        DOCUMENT,
+      );
+      const result = await verifyJpkiSignature(trust(), {
+        kind: 'pkcs1',
+        signature: base64ToBytes(signature),
+        certificate: base64ToBytes(certificate),
+        content: DOCUMENT,
+      });
+      expect(result.status, JSON.stringify(result.decidedBy)).toBe('valid');
+      expect(result.signer!.identity.basicFourInfo.name).toBe(
+        registryPerson('verifier', PERSONS[0]).input.basicFourInfo.name,
+      );
     });
 
     it('answers OCSP from its cache, and falls back to the CRL when the responder is down', async () => {
