@@ -3,7 +3,12 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { basicFourInfoOf, generatePerson, parseIsoDate, renderFacePhoto } from '@openmyna/core';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { SoftwareSigner, trustAnchor, type CertificateAuthority } from '@openmyna/pki';
-import { pinResetAuthorityFromJwk, type PinResetAuthority, type ProvisioningAuthorities } from '@openmyna/issuer';
+import {
+  personInputOf,
+  pinResetAuthorityFromJwk,
+  type PinResetAuthority,
+  type ProvisioningAuthorities,
+} from '@openmyna/issuer';
 
 import { nodeCardKey } from '@openmyna/card/node';
 
@@ -39,15 +44,7 @@ export function registryPerson(seed: string, index: number) {
   sharedPhoto ??= renderFacePhoto({ faceSeed: 1, sex: '1', age: 40 });
   return {
     person,
-    input: {
-      id: person.id,
-      basicFourInfo: basicFourInfoOf(person),
-      nameKana: person.nameKana,
-      myNumber: person.myNumber,
-      residentCode: person.residentCode,
-      municipalityCode: person.municipalityCode,
-      photo: sharedPhoto,
-    },
+    input: personInputOf(person, sharedPhoto),
     holder: {
       basicFourInfo: basicFourInfoOf(person),
       municipalityCode: person.municipalityCode,

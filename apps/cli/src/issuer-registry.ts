@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
+import { ageOn, calendarDateInJapan, parseIsoDate, renderFacePhoto, type SyntheticPerson } from '@openmyna/core';
 import {
-  ageOn,
-  basicFourInfoOf,
-  calendarDateInJapan,
-  parseIsoDate,
-  renderFacePhoto,
-  type SyntheticPerson,
-} from '@openmyna/core';
-import { createPerson, ISSUER_MIGRATIONS, type IssuerContext, type IssuerSchema } from '@openmyna/issuer';
+  createPerson,
+  ISSUER_MIGRATIONS,
+  personInputOf,
+  type IssuerContext,
+  type IssuerSchema,
+} from '@openmyna/issuer';
 import { migrate, openDatabase } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
 
@@ -50,15 +49,7 @@ export async function ensureDemoPerson(
   const age = ageOn(parseIsoDate(person.birthDate), calendarDateInJapan(context.clock()));
   await createPerson(
     context,
-    {
-      id: person.id,
-      basicFourInfo: basicFourInfoOf(person),
-      nameKana: person.nameKana,
-      myNumber: person.myNumber,
-      residentCode: person.residentCode,
-      municipalityCode: person.municipalityCode,
-      photo: photo ?? renderFacePhoto({ faceSeed: person.faceSeed, sex: person.sex, age }),
-    },
+    personInputOf(person, photo ?? renderFacePhoto({ faceSeed: person.faceSeed, sex: person.sex, age })),
     actor,
   );
   return true;

@@ -67,3 +67,19 @@ export async function listen(
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/** Announces a running service on standard error and keeps it until SIGINT or SIGTERM, then closes it. */
+export async function runUntilStopped(
+  io: { readonly stderr: { write(text: string): unknown } },
+  name: string,
+  running: { readonly url: string; readonly database: { readonly location: string }; close(): Promise<void> },
+): Promise<void> {
+  io.stderr.write(
+    `openmyna ${name} on ${running.url} (database ${running.database.location}; OpenAPI at ${running.url}/openapi.json)\n`,
+  );
+  await new Promise<void>((done) => {
+    const stop = () => void running.close().then(done);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -1,5 +1,8 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 
+import { REPO_ROOT } from '../../../test-support/shared-vectors.js';
 import { type CliIo, runCli } from '../src/program.js';
 
 /** What one in-process run of the CLI printed and returned. */
@@ -37,4 +40,39 @@ export async function run(
   };
   const code = await runCli(argv, io);
   return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+/**
+ * Starts `openmyna <service> serve --data data --port 0` as the built binary in `cwd` and resolves with
+ * its URL once it announces it, and the child to stop.
+ */
+export async function spawnService(
+  cwd: string,
+  service: 'issuer' | 'verifier',
+): Promise<{ url: string; child: ChildProcessWithoutNullStreams }> {
+  const child = spawn(
+    process.execPath,
+    [resolve(REPO_ROOT, 'apps/cli/dist/main.js'), service, 'serve', '--data', 'data', '--port', '0'],
+    { cwd },
+  );
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = new RegExp(`openmyna ${service} on (http://\\S+)`).exec(stderr);
+      if (match) resolveUrl(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`${service} exited ${code}: ${stderr}`)));
+  }).catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
+  return { url, child };
+}
+
+/** Stops a spawned service with SIGTERM and resolves with its exit code. */
+export async function stopService(child: ChildProcessWithoutNullStreams): Promise<number | null> {
+  const stopped = new Promise<number | null>((done) => child.once('exit', done));
+  child.kill('SIGTERM');
+  return stopped;
 }

@@ -13,6 +13,7 @@ export {
   createPerson,
   endCard,
   getPerson,
+  personInputOf,
   recordCard,
   updatePerson,
   type Person,

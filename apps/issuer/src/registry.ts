@@ -1,4 +1,5 @@
 import {
+  basicFourInfoOf,
   formatIsoDate,
   parseIsoDate,
   parseMunicipalityCode,
@@ -6,6 +7,7 @@ import {
   validateBasicFourInfo,
   validateResidentCodeFormat,
   type BasicFourInfo,
+  type SyntheticPerson,
 } from '@openmyna/core';
 import { inTransaction, isUniqueViolation } from '@openmyna/storage';
 
@@ -36,6 +38,19 @@ export interface PersonInput {
 
 export interface Person extends Required<PersonInput> {
   readonly version: number;
+}
+
+/** The registry input of a synthetic person (`@openmyna/core`'s population) with `photo`. */
+export function personInputOf(person: SyntheticPerson, photo: Uint8Array): PersonInput & { readonly id: string } {
+  return {
+    id: person.id,
+    basicFourInfo: basicFourInfoOf(person),
+    nameKana: person.nameKana,
+    myNumber: person.myNumber,
+    residentCode: person.residentCode,
+    municipalityCode: person.municipalityCode,
+    photo,
+  };
 }
 
 function validated(input: PersonInput): PersonInput {

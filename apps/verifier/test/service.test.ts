@@ -543,6 +543,7 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
     const audit = await database.db.selectFrom('audit_log').selectAll().execute();
     expect(audit.length).toBeGreaterThan(5);
     for (const row of audit) expect(containsMyNumberToken(JSON.stringify(row))).toBe(false);
+    await expect(database.db.deleteFrom('audit_log').execute()).rejects.toThrow(/append-only/);
     expect(logs.length).toBeGreaterThan(10);
     for (const line of logs) expect(containsMyNumberToken(line)).toBe(false);
   });

@@ -8,6 +8,7 @@ import {
   PostgresDialect,
   SqliteDialect,
   sql,
+  type ColumnDefinitionBuilder,
   type Migration,
   type MigrationProvider,
   type Transaction,
@@ -176,3 +177,35 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 export { sql };
+
+/**
+ * Makes `table` append-only in the database itself: triggers refuse UPDATE and DELETE on both engines
+ * (`<table> is append-only`). On PostgreSQL the trigger calls `functionName`, which this creates.
+ */
+export async function makeAppendOnly(
+  db: Kysely<unknown>,
+  engine: Engine,
+  table: string,
+  functionName: string,
+): Promise<void> {
+  const message = sql.lit(`${table} is append-only`);
+  if (engine === 'sqlite') {
+    for (const operation of ['update', 'delete'] as const)
+      await sql`create trigger ${sql.id(`${table}_no_${operation}`)} before ${sql.raw(operation)} on ${sql.id(table)} begin select raise(abort, ${message}); end`.execute(
+        db,
+      );
+    return;
+  }
+  await sql`create function ${sql.id(functionName)}() returns trigger language plpgsql as ${sql.lit(`begin raise exception '${table} is append-only'; end`)}`.execute(
+    db,
+  );
+  await sql`create trigger ${sql.id(`${table}_no_change`)} before update or delete on ${sql.id(table)} for each row execute function ${sql.id(functionName)}()`.execute(
+    db,
+  );
+}
+
+/** An auto-numbered integer primary key on either engine (SQLite AUTOINCREMENT, PostgreSQL identity). */
+export function identityColumn(engine: Engine) {
+  return (column: ColumnDefinitionBuilder): ColumnDefinitionBuilder =>
+    engine === 'sqlite' ? column.primaryKey().autoIncrement() : column.primaryKey().generatedAlwaysAsIdentity();
+}

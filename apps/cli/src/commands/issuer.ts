@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { type CliIo } from '../io.js';
 import { startIssuer } from '../issuer-service.js';
 import { integerOption } from '../options.js';
+import { runUntilStopped } from '../service-runner.js';
 
 /** `openmyna issuer serve` */
 export function registerIssuerCommands(program: Command, io: CliIo): void {
@@ -32,13 +33,6 @@ export function registerIssuerCommands(program: Command, io: CliIo): void {
         port: flags.port,
         logTo: 'stdout',
       });
-      io.stderr.write(
-        `openmyna issuer on ${running.url} (database ${running.database.location}; OpenAPI at ${running.url}/openapi.json)\n`,
-      );
-      await new Promise<void>((done) => {
-        const stop = () => void running.close().then(done);
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await runUntilStopped(io, 'issuer', running);
     });
 }

@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 
 import {
   ageOn,
-  basicFourInfoOf,
   DEFAULT_POPULATION_DATE,
   formatWareki,
   generatePopulation,
@@ -12,16 +10,15 @@ import {
   renderFacePhoto,
   SEX_CODES,
 } from '@openmyna/core';
-import { createPerson, issueCard, ISSUER_MIGRATIONS, type IssuerContext, type IssuerSchema } from '@openmyna/issuer';
-import { migrate, openDatabase } from '@openmyna/storage';
+import { issueCard, type IssuerContext } from '@openmyna/issuer';
 import type { Command } from 'commander';
-import type { Kysely } from 'kysely';
 
 import { type CliIo, maskMyNumber } from '../io.js';
 import { integerOption } from '../options.js';
 import { startIssuer } from '../issuer-service.js';
 import { startVerifier, type RunningVerifier } from '../verifier-service.js';
 import { loadMdocIssuer } from '../mdoc-store.js';
+import { ensureDemoPerson, withIssuerRegistry } from '../issuer-registry.js';
 import { kenhojoIssuer, kenkakuIssuer } from '../card-face-store.js';
 import { initHierarchies, loadAuthority, passphrase, pkiDir, readJson, writeAtomically } from '../pki-store.js';
 import { DEMO_PINS } from './card.js';
@@ -150,38 +147,22 @@ export async function prepareIssuer(
   }
   // The mdoc IACA and document signer, so the verifier finds its anchors even before the issuer ran.
   await loadMdocIssuer(dataDir, issuerUrl);
-  const database = openDatabase<IssuerSchema>(join(dataDir, 'issuer.db'));
-  try {
-    await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
-    const context = {
-      db: database.db,
-      clock: () => new Date(),
-      randomBytes: (length: number) => new Uint8Array(randomBytes(length)),
-    };
-    const existing = new Set((await database.db.selectFrom('persons').select('id').execute()).map((row) => row.id));
+  return withIssuerRegistry(dataDir, undefined, async (context) => {
+    const existing = new Set((await context.db.selectFrom('persons').select('id').execute()).map((row) => row.id));
     let added = 0;
     for (const person of generatePopulation({ seed: manifest.seed }, manifest.persons)) {
       if (existing.has(person.id)) continue;
-      await createPerson(
+      await ensureDemoPerson(
         context,
-        {
-          id: person.id,
-          basicFourInfo: basicFourInfoOf(person),
-          nameKana: person.nameKana,
-          myNumber: person.myNumber,
-          residentCode: person.residentCode,
-          municipalityCode: person.municipalityCode,
-          photo: new Uint8Array(await readFile(join(dataDir, 'photos', `${person.id}.jpg`))),
-        },
+        person,
         'sandbox',
+        new Uint8Array(await readFile(join(dataDir, 'photos', `${person.id}.jpg`))),
       );
       added++;
     }
     const cards = await issueDemoCards(dataDir, manifest, context, io);
     return { added, cards };
-  } finally {
-    await database.close();
-  }
+  });
 }
 
 /** Virtual cards for the demo persons shown, with the demo PINs, under `<data>/cards` (once). */

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 
 import { type CliIo } from '../io.js';
 import { integerOption } from '../options.js';
+import { runUntilStopped } from '../service-runner.js';
 import { startVerifier } from '../verifier-service.js';
 
 /** `openmyna verifier serve` */
@@ -38,13 +39,6 @@ export function registerVerifierCommands(program: Command, io: CliIo): void {
         port: flags.port,
         logTo: 'stdout',
       });
-      io.stderr.write(
-        `openmyna verifier on ${running.url} (database ${running.database.location}; OpenAPI at ${running.url}/openapi.json)\n`,
-      );
-      await new Promise<void>((done) => {
-        const stop = () => void running.close().then(done);
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await runUntilStopped(io, 'verifier', running);
     });
 }

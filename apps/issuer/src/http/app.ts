@@ -2,10 +2,11 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { parseIsoDate } from '@openmyna/core';
 import type { EcPrivateKey } from '@openmyna/mdoc';
 import { trustAnchor, type TrustAnchor } from '@openmyna/pki';
-import { bearerToken, secretsEqual } from '@openmyna/service';
+import { installServiceBasics, validationHook } from '@openmyna/service';
 import { sql } from '@openmyna/storage';
+import type { Env } from 'hono';
 import type { Logger } from 'pino';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter } from 'prom-client';
 
 import type { IssuerContext } from '../context.js';
 import { createPerson, endCard, getPerson, updatePerson } from '../registry.js';
@@ -16,7 +17,7 @@ import { changePhone } from '../phones.js';
 import { completeProvisioning, openProvisioningSession, type ProvisioningAuthorities } from '../provisioning.js';
 import { RevocationServices, type HierarchyAuthority } from '../revocation-services.js';
 import type { HierarchyName } from '../storage/schema.js';
-import { errorResponse, handleError } from './error-envelope.js';
+import { envelope, errorResponse } from './error-envelope.js';
 
 export interface IssuerAppOptions {
   readonly context: IssuerContext;
@@ -122,58 +123,15 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
     mdoc: options.mdoc,
     pinResetAuthority: options.pinResetAuthority,
   };
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const requests = new Counter({
-    name: 'issuer_http_requests_total',
-    help: 'HTTP requests by route and status',
-    labelNames: ['route', 'status'] as const,
-    registers: [registry],
-  });
-  const latency = new Histogram({
-    name: 'issuer_http_request_seconds',
-    help: 'HTTP request latency',
-    labelNames: ['route'] as const,
-    buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2],
-    registers: [registry],
-  });
+
+  const app = new OpenAPIHono<Env>({ defaultHook: validationHook(envelope) });
+  const registry = installServiceBasics(app, { name: 'issuer', logger, envelope, adminToken: options.adminToken });
   const ocspAnswers = new Counter({
     name: 'issuer_ocsp_responses_total',
     help: 'OCSP responses by hierarchy',
     labelNames: ['hierarchy'] as const,
     registers: [registry],
   });
-
-  const app = new OpenAPIHono({
-    defaultHook: (result, c) => {
-      if (result.success) return;
-      // Paths and zod's messages only: the rejected values (a My Number, say) are never echoed.
-      const detail = result.error.issues
-        .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`)
-        .join('; ');
-      return errorResponse(c, 'ERR_VALIDATION', detail);
-    },
-  });
-
-  app.use('*', async (c, next) => {
-    const started = performance.now();
-    await next();
-    const route = c.req.routePath;
-    requests.inc({ route, status: String(c.res.status) });
-    latency.observe({ route }, (performance.now() - started) / 1000);
-    logger.info(
-      { method: c.req.method, route, status: c.res.status, ms: Math.round(performance.now() - started) },
-      'request',
-    );
-  });
-  app.use('/admin/*', async (c, next) => {
-    if (!secretsEqual(bearerToken(c.req.header('authorization')) ?? '', options.adminToken))
-      return errorResponse(c, 'ERR_UNAUTHORIZED', 'an admin bearer token is required');
-    await next();
-  });
-  app.onError((error, c) => handleError(error, c, logger));
-  app.notFound((c) => errorResponse(c, 'ERR_NOT_FOUND', 'no such endpoint'));
-
   app.openAPIRegistry.registerComponent('securitySchemes', 'admin', { type: 'http', scheme: 'bearer' });
 
   app.openapi(
@@ -192,8 +150,6 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
       return c.json({ status: 'ok' as const }, 200);
     },
   );
-
-  app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
 
   app.openapi(
     createRoute({

@@ -32,7 +32,10 @@ const STATUSES: Readonly<Record<string, ContentfulStatusCode>> = {
   ERR_HOLDER_NOT_PHONE_OWNER: 403,
 };
 
-const envelope = errorEnvelope({ statuses: STATUSES, internalMessage: 'the issuer could not complete the request' });
+export const envelope: ErrorEnvelopeHandlers = errorEnvelope({
+  statuses: STATUSES,
+  internalMessage: 'the issuer could not complete the request',
+});
 
 /** Writes the error envelope for `code`. */
 export const errorResponse: ErrorEnvelopeHandlers['respond'] = envelope.respond;

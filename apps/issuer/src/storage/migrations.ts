@@ -1,4 +1,4 @@
-import { columnTypes, sql, type EngineMigration } from '@openmyna/storage';
+import { columnTypes, identityColumn, makeAppendOnly, sql, type EngineMigration } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
 
 /** The issuer's migrations, applied in name order by `migrate`. Never edit one that has shipped; add another. */
@@ -79,9 +79,7 @@ export const ISSUER_MIGRATIONS: Record<string, EngineMigration> = {
         .execute();
       await db.schema
         .createTable('revocations')
-        .addColumn('id', 'integer', (col) =>
-          engine === 'sqlite' ? col.primaryKey().autoIncrement() : col.primaryKey().generatedAlwaysAsIdentity(),
-        )
+        .addColumn('id', 'integer', identityColumn(engine))
         .addColumn('serial', 'text', (col) => col.notNull().references('certificates.serial'))
         .addColumn('hierarchy', 'text', (col) => col.notNull())
         .addColumn('reason', 'text', (col) => col.notNull())
@@ -99,9 +97,7 @@ export const ISSUER_MIGRATIONS: Record<string, EngineMigration> = {
         .execute();
       await db.schema
         .createTable('audit_log')
-        .addColumn('id', 'integer', (col) =>
-          engine === 'sqlite' ? col.primaryKey().autoIncrement() : col.primaryKey().generatedAlwaysAsIdentity(),
-        )
+        .addColumn('id', 'integer', identityColumn(engine))
         .addColumn('at', 'text', (col) => col.notNull())
         .addColumn('actor', 'text', (col) => col.notNull())
         .addColumn('action', 'text', (col) => col.notNull())
@@ -116,21 +112,7 @@ export const ISSUER_MIGRATIONS: Record<string, EngineMigration> = {
         .addColumn('number', 'integer', (col) => col.notNull())
         .execute();
       // The audit log is append-only in the database itself, not only by convention.
-      if (engine === 'sqlite') {
-        await sql`create trigger audit_log_no_update before update on audit_log begin select raise(abort, 'audit_log is append-only'); end`.execute(
-          db,
-        );
-        await sql`create trigger audit_log_no_delete before delete on audit_log begin select raise(abort, 'audit_log is append-only'); end`.execute(
-          db,
-        );
-      } else {
-        await sql`create function audit_log_append_only() returns trigger language plpgsql as $$ begin raise exception 'audit_log is append-only'; end $$`.execute(
-          db,
-        );
-        await sql`create trigger audit_log_no_change before update or delete on audit_log for each row execute function audit_log_append_only()`.execute(
-          db,
-        );
-      }
+      await makeAppendOnly(db, engine, 'audit_log', 'audit_log_append_only');
     },
   },
   '0002-one-phone-per-person': {

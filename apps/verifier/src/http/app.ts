@@ -3,12 +3,12 @@ import type { CardRsaPublicKey } from '@openmyna/card';
 import { formatIsoDate } from '@openmyna/core';
 import { MNC_DOCTYPE, type MdocTrustAnchor, type StatusChecker } from '@openmyna/mdoc';
 import { base64ToBytes } from '@openmyna/pki';
-import { bearerToken, errorEnvelope, RateLimiter, secretsEqual } from '@openmyna/service';
+import { bearerToken, errorEnvelope, installServiceBasics, RateLimiter, validationHook } from '@openmyna/service';
 import { sql } from '@openmyna/storage';
 import { createLoginChallenge, verifyJpkiLogin, verifyJpkiSignature, type JpkiTrust } from '@openmyna/verifier';
 import { createMiddleware } from 'hono/factory';
 import type { Logger } from 'pino';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter } from 'prom-client';
 import QRCode from 'qrcode';
 
 import { appendAudit } from '../audit.js';
@@ -117,53 +117,14 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
       );
     },
   };
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const requests = new Counter({
-    name: 'verifier_http_requests_total',
-    help: 'HTTP requests by route and status',
-    labelNames: ['route', 'status'] as const,
-    registers: [registry],
-  });
-  const latency = new Histogram({
-    name: 'verifier_http_request_seconds',
-    help: 'HTTP request latency',
-    labelNames: ['route'] as const,
-    buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2],
-    registers: [registry],
-  });
+
+  const app = new OpenAPIHono<Env>({ defaultHook: validationHook(envelope) });
+  const registry = installServiceBasics(app, { name: 'verifier', logger, envelope, adminToken: options.adminToken });
   const verifications = new Counter({
     name: 'verifier_verifications_total',
     help: 'Verifications by kind and result',
     labelNames: ['kind', 'result'] as const,
     registers: [registry],
-  });
-
-  const app = new OpenAPIHono<Env>({
-    defaultHook: (result, c) => {
-      if (result.success) return;
-      // Paths and zod's messages only: rejected values are never echoed.
-      const detail = result.error.issues
-        .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`)
-        .join('; ');
-      return envelope.respond(c, 'ERR_VALIDATION', detail);
-    },
-  });
-  app.use('*', async (c, next) => {
-    const started = performance.now();
-    await next();
-    const route = c.req.routePath;
-    requests.inc({ route, status: String(c.res.status) });
-    latency.observe({ route }, (performance.now() - started) / 1000);
-    logger.info(
-      { method: c.req.method, route, status: c.res.status, ms: Math.round(performance.now() - started) },
-      'request',
-    );
-  });
-  app.use('/admin/*', async (c, next) => {
-    if (!secretsEqual(bearerToken(c.req.header('authorization')) ?? '', options.adminToken))
-      return envelope.respond(c, 'ERR_UNAUTHORIZED', 'an admin bearer token is required');
-    await next();
   });
   // Relying parties' endpoints: an API key, then its rate limit. The wallet-facing request and
   // response URIs of a presentation take neither (the wallet holds no key; the nonce and state do).
@@ -179,8 +140,6 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
   app.use('/v1/jpki/*', relyingPartyOnly);
   app.use('/v1/presentations', relyingPartyOnly);
   app.on('GET', '/v1/presentations/:id', relyingPartyOnly);
-  app.onError((error, c) => envelope.handle(error, c, logger));
-  app.notFound((c) => envelope.respond(c, 'ERR_NOT_FOUND', 'no such endpoint'));
   app.openAPIRegistry.registerComponent('securitySchemes', 'admin', { type: 'http', scheme: 'bearer' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' });
 
@@ -200,7 +159,6 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
       return c.json({ status: 'ok' as const }, 200);
     },
   );
-  app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
 
   app.openapi(
     createRoute({

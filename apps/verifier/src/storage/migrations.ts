@@ -1,4 +1,4 @@
-import { columnTypes, sql, type EngineMigration } from '@openmyna/storage';
+import { columnTypes, identityColumn, makeAppendOnly, type EngineMigration } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
 
 /** The verifier service's migrations, applied in name order by `migrate`. Never edit one that has shipped. */
@@ -54,9 +54,7 @@ export const VERIFIER_MIGRATIONS: Record<string, EngineMigration> = {
         .execute();
       await db.schema
         .createTable('audit_log')
-        .addColumn('id', 'integer', (col) =>
-          engine === 'sqlite' ? col.primaryKey().autoIncrement() : col.primaryKey().generatedAlwaysAsIdentity(),
-        )
+        .addColumn('id', 'integer', identityColumn(engine))
         .addColumn('at', 'text', (col) => col.notNull())
         .addColumn('rp_id', 'text')
         .addColumn('action', 'text', (col) => col.notNull())
@@ -64,21 +62,7 @@ export const VERIFIER_MIGRATIONS: Record<string, EngineMigration> = {
         .addColumn('result', 'text', (col) => col.notNull())
         .addColumn('details', 'text', (col) => col.notNull())
         .execute();
-      if (engine === 'sqlite') {
-        await sql`create trigger audit_log_no_update before update on audit_log begin select raise(abort, 'audit_log is append-only'); end`.execute(
-          db,
-        );
-        await sql`create trigger audit_log_no_delete before delete on audit_log begin select raise(abort, 'audit_log is append-only'); end`.execute(
-          db,
-        );
-      } else {
-        await sql`create function verifier_audit_log_append_only() returns trigger language plpgsql as $$ begin raise exception 'audit_log is append-only'; end $$`.execute(
-          db,
-        );
-        await sql`create trigger audit_log_no_change before update or delete on audit_log for each row execute function verifier_audit_log_append_only()`.execute(
-          db,
-        );
-      }
+      await makeAppendOnly(db, engine, 'audit_log', 'verifier_audit_log_append_only');
     },
   },
 };

@@ -1,0 +1,83 @@
+import type { Context, Hono } from 'hono';
+import type { Logger } from 'pino';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+import type { ErrorEnvelopeHandlers } from './error-envelope.js';
+import { bearerToken, secretsEqual } from './tokens.js';
+
+/** A failed request validation, as the OpenAPI layer reports it. */
+interface ValidationFailure {
+  readonly success: boolean;
+  readonly error?: { readonly issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[] };
+}
+
+/**
+ * The OpenAPI layer's hook for invalid requests: `ERR_VALIDATION` naming each path and zod's message —
+ * never the rejected value (a My Number, say).
+ */
+export function validationHook(envelope: ErrorEnvelopeHandlers) {
+  return (result: ValidationFailure, c: Context): Response | undefined => {
+    if (result.success) return undefined;
+    const detail = (result.error?.issues ?? [])
+      .map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`)
+      .join('; ');
+    return envelope.respond(c, 'ERR_VALIDATION', detail);
+  };
+}
+
+/**
+ * What every openmyna service does around its routes: request counts and latency per route in a
+ * Prometheus registry (served at `/metrics` with Node's process metrics), one pino line per request
+ * (method, route, status, duration — no bodies, no tokens), the admin bearer token on `/admin/*`
+ * (compared in constant time), and the error envelope for thrown errors and unknown paths. Returns the
+ * registry, for the service's own metrics.
+ */
+export function installServiceBasics(
+  // Any Hono app: the services' environments differ.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  app: Hono<any, any, any>,
+  options: {
+    /** Metric name prefix, e.g. `issuer`. */
+    readonly name: string;
+    readonly logger: Logger;
+    readonly envelope: ErrorEnvelopeHandlers;
+    readonly adminToken: string;
+  },
+): Registry {
+  const { logger, envelope } = options;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: `${options.name}_http_requests_total`,
+    help: 'HTTP requests by route and status',
+    labelNames: ['route', 'status'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: `${options.name}_http_request_seconds`,
+    help: 'HTTP request latency',
+    labelNames: ['route'] as const,
+    buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2],
+    registers: [registry],
+  });
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = c.req.routePath;
+    requests.inc({ route, status: String(c.res.status) });
+    latency.observe({ route }, (performance.now() - started) / 1000);
+    logger.info(
+      { method: c.req.method, route, status: c.res.status, ms: Math.round(performance.now() - started) },
+      'request',
+    );
+  });
+  app.use('/admin/*', async (c, next) => {
+    if (!secretsEqual(bearerToken(c.req.header('authorization')) ?? '', options.adminToken))
+      return envelope.respond(c, 'ERR_UNAUTHORIZED', 'an admin bearer token is required');
+    await next();
+  });
+  app.onError((error, c) => envelope.handle(error, c, logger));
+  app.notFound((c) => envelope.respond(c, 'ERR_NOT_FOUND', 'no such endpoint'));
+  app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
+  return registry;
+}
