@@ -1,3 +1,5 @@
+import type { OpenAPIHono} from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -80,4 +82,28 @@ export function installServiceBasics(
   app.notFound((c) => envelope.respond(c, 'ERR_NOT_FOUND', 'no such endpoint'));
   app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
   return registry;
+}
+
+/**
+ * `GET /healthz` in the OpenAPI document: `{ status: 'ok' }` once `check` (a database round trip)
+ * resolves; a failing check is a 500 through the error envelope.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function registerHealth(app: OpenAPIHono<any, any, any>, check: () => Promise<void>): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/healthz',
+      responses: {
+        200: {
+          description: 'The service and its database answer',
+          content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
+        },
+      },
+    }),
+    async (c) => {
+      await check();
+      return c.json({ status: 'ok' as const }, 200);
+    },
+  );
 }

@@ -2,7 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { parseIsoDate } from '@openmyna/core';
 import type { EcPrivateKey } from '@openmyna/mdoc';
 import { trustAnchor, type TrustAnchor } from '@openmyna/pki';
-import { installServiceBasics, validationHook } from '@openmyna/service';
+import { installServiceBasics, registerHealth, validationHook } from '@openmyna/service';
 import { sql } from '@openmyna/storage';
 import type { Env } from 'hono';
 import type { Logger } from 'pino';
@@ -134,22 +134,7 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'admin', { type: 'http', scheme: 'bearer' });
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/healthz',
-      responses: {
-        200: {
-          description: 'The service and its database answer',
-          content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
-        },
-      },
-    }),
-    async (c) => {
-      await sql`select 1`.execute(context.db);
-      return c.json({ status: 'ok' as const }, 200);
-    },
-  );
+  registerHealth(app, async () => void (await sql`select 1`.execute(context.db)));
 
   app.openapi(
     createRoute({

@@ -3,7 +3,14 @@ import type { CardRsaPublicKey } from '@openmyna/card';
 import { formatIsoDate } from '@openmyna/core';
 import { MNC_DOCTYPE, type MdocTrustAnchor, type StatusChecker } from '@openmyna/mdoc';
 import { base64ToBytes } from '@openmyna/pki';
-import { bearerToken, errorEnvelope, installServiceBasics, RateLimiter, validationHook } from '@openmyna/service';
+import {
+  bearerToken,
+  errorEnvelope,
+  installServiceBasics,
+  RateLimiter,
+  registerHealth,
+  validationHook,
+} from '@openmyna/service';
 import { sql } from '@openmyna/storage';
 import { createLoginChallenge, verifyJpkiLogin, verifyJpkiSignature, type JpkiTrust } from '@openmyna/verifier';
 import { createMiddleware } from 'hono/factory';
@@ -88,6 +95,19 @@ const Outcome = z.record(z.string(), z.unknown()).openapi('VerificationOutcome',
 });
 const asJson = (value: unknown) => value as Record<string, unknown>;
 
+/** A JPKI verification as the API answers it, with what it established (`signer` or `subject`). */
+const outcomeJson = (
+  result: { status: string; decidedBy?: unknown; checks: unknown; record: unknown },
+  established: Record<string, unknown>,
+) =>
+  asJson({
+    status: result.status,
+    ...(result.decidedBy ? { decidedBy: result.decidedBy } : {}),
+    checks: result.checks,
+    record: result.record,
+    ...established,
+  });
+
 type Env = { Variables: { party: RelyingParty } };
 
 /**
@@ -143,22 +163,7 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
   app.openAPIRegistry.registerComponent('securitySchemes', 'admin', { type: 'http', scheme: 'bearer' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' });
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/healthz',
-      responses: {
-        200: {
-          description: 'The service and its database answer',
-          content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
-        },
-      },
-    }),
-    async (c) => {
-      await sql`select 1`.execute(context.db);
-      return c.json({ status: 'ok' as const }, 200);
-    },
-  );
+  registerHealth(app, async () => void (await sql`select 1`.execute(context.db)));
 
   app.openapi(
     createRoute({
@@ -416,16 +421,7 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
         result: result.status,
         details: { ...(result.decidedBy ? { decidedBy: result.decidedBy.check } : {}) },
       });
-      return c.json(
-        asJson({
-          status: result.status,
-          ...(result.decidedBy ? { decidedBy: result.decidedBy } : {}),
-          checks: result.checks,
-          record: result.record,
-          ...(result.signer ? { signer: signerView(result.signer.identity) } : {}),
-        }),
-        200,
-      );
+      return c.json(outcomeJson(result, result.signer ? { signer: signerView(result.signer.identity) } : {}), 200);
     },
   );
 
@@ -515,16 +511,7 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
         result: result.status,
         details: { ...(result.decidedBy ? { decidedBy: result.decidedBy.check } : {}) },
       });
-      return c.json(
-        asJson({
-          status: result.status,
-          ...(result.decidedBy ? { decidedBy: result.decidedBy } : {}),
-          checks: result.checks,
-          record: result.record,
-          ...(result.subject ? { subject: result.subject } : {}),
-        }),
-        200,
-      );
+      return c.json(outcomeJson(result, result.subject ? { subject: result.subject } : {}), 200);
     },
   );
 
