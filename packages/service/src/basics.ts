@@ -1,4 +1,4 @@
-import type { OpenAPIHono} from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, Hono } from 'hono';
 import type { Logger } from 'pino';
