@@ -128,23 +128,27 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
       headers: { authorization: `Bearer ${keys[who].apiKey}`, 'content-type': 'application/json', ...init.headers },
     });
 
-  /** The wallet's side: fetch and check the request, present the phone's mdoc, post the answer. */
-  async function walletAnswers(
-    link: string,
-    release: Record<string, string[]>,
-    extra: Record<string, Uint8Array[]> = {},
-  ): Promise<{ response: Response; form: Record<string, string> }> {
+  /** The wallet fetches the request object behind a link and checks it as a wallet must. */
+  async function walletReadsRequest(link: string) {
     const { clientId, requestUri } = parseAuthorizationRequestUri(link);
-    const jwt = await (await fetch(requestUri)).text();
     const { checks, verified } = await verifyRequestObject({
-      jwt,
+      jwt: await (await fetch(requestUri)).text(),
       readerAnchors: [issuer.authorities.mdoc.readerCa.anchor],
       time: clock,
       crypto: nodeMdocCrypto,
       expectedClientId: clientId,
     });
     expect(verified, JSON.stringify(checks)).toBeDefined();
-    const request = verified!.request;
+    return verified!.request;
+  }
+
+  /** The wallet's side: fetch and check the request, present the phone's mdoc, post the answer. */
+  async function walletAnswers(
+    link: string,
+    release: Record<string, string[]>,
+    extra: Record<string, Uint8Array[]> = {},
+  ): Promise<{ response: Response; form: Record<string, string> }> {
+    const request = await walletReadsRequest(link);
     const phone = issuer.phones[0]!;
     const deviceResponse = await createDeviceResponse({
       issued: decodeIssuedMdoc(base64ToBytes(phone.bundle.mdoc)),
@@ -232,15 +236,7 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
     signWith: number,
     recordsOf: number,
   ): Promise<{ response: Response; form: Record<string, string> }> {
-    const { clientId, requestUri } = parseAuthorizationRequestUri(link);
-    const { verified } = await verifyRequestObject({
-      jwt: await (await fetch(requestUri)).text(),
-      readerAnchors: [issuer.authorities.mdoc.readerCa.anchor],
-      time: clock,
-      crypto: nodeMdocCrypto,
-      expectedClientId: clientId,
-    });
-    const request = verified!.request;
+    const request = await walletReadsRequest(link);
     const document = jpkiSignDocumentFor(request, 'sign');
     const signer = issuer.phones[signWith]!;
     const records = issuer.phones[recordsOf]!.bundle.kenhojo;
@@ -326,17 +322,7 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
         }),
       })
     ).json()) as { id: string; link: string };
-    const once = await (async () => {
-      const { clientId, requestUri } = parseAuthorizationRequestUri(again.link);
-      const { verified } = await verifyRequestObject({
-        jwt: await (await fetch(requestUri)).text(),
-        readerAnchors: [issuer.authorities.mdoc.readerCa.anchor],
-        time: clock,
-        crypto: nodeMdocCrypto,
-        expectedClientId: clientId,
-      });
-      return verified!.request;
-    })();
+    const once = await walletReadsRequest(again.link);
     const signature = await signCms({
       content: jpkiSignDocumentFor(once, 'sign').bytes,
       signer: issuer.phones[0]!.keys.signing,
@@ -361,15 +347,7 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
         }),
       })
     ).json()) as { id: string; link: string };
-    const { clientId, requestUri } = parseAuthorizationRequestUri(second.link);
-    const { verified } = await verifyRequestObject({
-      jwt: await (await fetch(requestUri)).text(),
-      readerAnchors: [issuer.authorities.mdoc.readerCa.anchor],
-      time: clock,
-      crypto: nodeMdocCrypto,
-      expectedClientId: clientId,
-    });
-    expect((await post(second.id, verified!.request)).status).toBe(200);
+    expect((await post(second.id, await walletReadsRequest(second.link))).status).toBe(200);
     const replayed = (await (await rp('securities', `/v1/presentations/${second.id}`)).json()) as {
       result: { decidedBy: { check: string } };
     };

@@ -107,3 +107,6 @@ export function registerHealth(app: OpenAPIHono<any, any, any>, check: () => Pro
     },
   );
 }
+
+/** A required JSON request body of an OpenAPI route. */
+export const jsonBody = <T>(schema: T) => ({ required: true as const, content: { 'application/json': { schema } } });

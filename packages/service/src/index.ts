@@ -1,4 +1,4 @@
 export { errorEnvelope, type ErrorEnvelope, type ErrorEnvelopeHandlers, type JsonContext } from './error-envelope.js';
 export { bearerToken, secretsEqual, tokenDigest } from './tokens.js';
 export { RateLimiter } from './rate-limit.js';
-export { installServiceBasics, registerHealth, validationHook } from './basics.js';
+export { installServiceBasics, jsonBody, registerHealth, validationHook } from './basics.js';

@@ -2,7 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { parseIsoDate } from '@openmyna/core';
 import type { EcPrivateKey } from '@openmyna/mdoc';
 import { trustAnchor, type TrustAnchor } from '@openmyna/pki';
-import { installServiceBasics, registerHealth, validationHook } from '@openmyna/service';
+import { installServiceBasics, jsonBody, registerHealth, validationHook } from '@openmyna/service';
 import { sql } from '@openmyna/storage';
 import type { Env } from 'hono';
 import type { Logger } from 'pino';
@@ -141,7 +141,7 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
       method: 'post',
       path: '/admin/persons',
       security: [{ admin: [] }],
-      request: { body: { required: true, content: { 'application/json': { schema: PersonCreate } } } },
+      request: { body: jsonBody(PersonCreate) },
       responses: {
         201: { description: 'Registered', content: { 'application/json': { schema: z.object({ id: z.string() }) } } },
         ...errorResponses,
@@ -214,7 +214,7 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
         'A change of name, address, birth date or sex revokes every signing certificate of the person (card and phones) in the same transaction.',
       request: {
         params: z.object({ id: PersonId }),
-        body: { required: true, content: { 'application/json': { schema: PersonUpdate } } },
+        body: jsonBody(PersonUpdate),
       },
       responses: {
         200: {
@@ -243,20 +243,15 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
         'Issues a virtual My Number Card: JPKI certificates (each stored before it is signed), 入力補助 and 券面 records. The response carries the card file and the passphrase that opens it, once.',
       request: {
         params: z.object({ id: PersonId }),
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z
-                .object({
-                  authenticationPin: Pin,
-                  signingPassword: z.string().regex(/^(?=.*[A-Z])(?=.*\d)[A-Z\d]{6,16}$/),
-                  kenhojoPin: Pin,
-                })
-                .openapi('CardPins'),
-            },
-          },
-        },
+        body: jsonBody(
+          z
+            .object({
+              authenticationPin: Pin,
+              signingPassword: z.string().regex(/^(?=.*[A-Z])(?=.*\d)[A-Z\d]{6,16}$/),
+              kenhojoPin: Pin,
+            })
+            .openapi('CardPins'),
+        ),
       },
       responses: {
         201: {
@@ -306,10 +301,7 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
         description: `Marks the card ${status}: its certificates and those of every phone provisioned from it are revoked.`,
         request: {
           params: z.object({ id: z.string().min(1).max(64) }),
-          body: {
-            required: true,
-            content: { 'application/json': { schema: z.object({ reason: z.string().min(1).max(200) }) } },
-          },
+          body: jsonBody(z.object({ reason: z.string().min(1).max(200) })),
         },
         responses: {
           200: { description: 'The revoked certificates', content: { 'application/json': { schema: Revoked } } },
@@ -378,7 +370,7 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
         'Completes a session with the card’s proofs and the phone’s key attestation; returns everything the phone installs. Each refusal has its code and issues nothing.',
       request: {
         params: z.object({ id: z.string().min(1).max(64) }),
-        body: { required: true, content: { 'application/json': { schema: Completion } } },
+        body: jsonBody(Completion),
       },
       responses: {
         200: {
@@ -418,10 +410,7 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
         description: `${action === 'suspend' ? 'Suspends' : action === 'resume' ? 'Resumes' : 'Revokes'} a phone with its certificates and mdoc.`,
         request: {
           params: z.object({ id: z.string().min(1).max(64) }),
-          body: {
-            required: true,
-            content: { 'application/json': { schema: z.object({ reason: z.string().min(1).max(200) }) } },
-          },
+          body: jsonBody(z.object({ reason: z.string().min(1).max(200) })),
         },
         responses: {
           200: {
@@ -452,12 +441,7 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
         'Opens a single-use challenge (five minutes) for a holder’s request about this phone: `lifecycle` (suspend, resume, revoke) or `pin-reset`.',
       request: {
         params: PhoneId,
-        body: {
-          required: true,
-          content: {
-            'application/json': { schema: z.object({ purpose: z.enum(['lifecycle', 'pin-reset']) }) },
-          },
-        },
+        body: jsonBody(z.object({ purpose: z.enum(['lifecycle', 'pin-reset']) })),
       },
       responses: {
         201: { description: 'The challenge', content: { 'application/json': { schema: ChallengeView } } },
@@ -474,23 +458,18 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
         'The holder suspends, resumes or revokes this phone. The proof is an RSASSA-PKCS1-v1_5 SHA-256 signature over the lifecycle statement (`@openmyna/issuer/protocol`) by the phone’s JPKI authentication key (suspend, revoke) or the card’s (any action; the way for a lost phone).',
       request: {
         params: PhoneId,
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z
-                .object({
-                  challengeId: z.string().min(1).max(64),
-                  action: z.enum(['suspend', 'resume', 'revoke']),
-                  proof: z.discriminatedUnion('kind', [
-                    z.object({ kind: z.literal('phone-authentication'), signature: B64 }),
-                    z.object({ kind: z.literal('card-authentication'), certificate: B64, signature: B64 }),
-                  ]),
-                })
-                .openapi('HolderLifecycleRequest'),
-            },
-          },
-        },
+        body: jsonBody(
+          z
+            .object({
+              challengeId: z.string().min(1).max(64),
+              action: z.enum(['suspend', 'resume', 'revoke']),
+              proof: z.discriminatedUnion('kind', [
+                z.object({ kind: z.literal('phone-authentication'), signature: B64 }),
+                z.object({ kind: z.literal('card-authentication'), certificate: B64, signature: B64 }),
+              ]),
+            })
+            .openapi('HolderLifecycleRequest'),
+        ),
       },
       responses: {
         200: {
@@ -522,22 +501,17 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
         'Authorizes a reset of the phone’s PINs with the stronger factor, the holder’s card: its JPKI signing key (behind the card’s signing password) signs the PIN-reset statement. Returns an ES256 token the phone verifies with the key it pinned at provisioning.',
       request: {
         params: PhoneId,
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z
-                .object({
-                  challengeId: z.string().min(1).max(64),
-                  pins: z.array(z.string().max(16)).min(1).max(4),
-                  phoneNonce: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/),
-                  cardSigningCertificate: B64,
-                  signature: B64,
-                })
-                .openapi('PinResetRequest'),
-            },
-          },
-        },
+        body: jsonBody(
+          z
+            .object({
+              challengeId: z.string().min(1).max(64),
+              pins: z.array(z.string().max(16)).min(1).max(4),
+              phoneNonce: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/),
+              cardSigningCertificate: B64,
+              signature: B64,
+            })
+            .openapi('PinResetRequest'),
+        ),
       },
       responses: {
         200: {

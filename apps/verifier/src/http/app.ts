@@ -7,6 +7,7 @@ import {
   bearerToken,
   errorEnvelope,
   installServiceBasics,
+  jsonBody,
   RateLimiter,
   registerHealth,
   validationHook,
@@ -173,21 +174,16 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
       description:
         'Registers a relying party: its API key (shown once), its request-signing certificate from the reader CA, and what it may receive — a My Number only with a purpose (番号利用事務 or 個人番号関係事務).',
       request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z
-                .object({
-                  name: z.string().min(1).max(100),
-                  myNumberPurpose: z.enum(['none', 'bango-riyo-jimu', 'kojin-bango-kankei-jimu']),
-                  elements: z.array(Element).min(1).max(40).optional(),
-                  webhookUrl: z.string().url().max(500).optional(),
-                })
-                .openapi('RelyingPartyRegistration'),
-            },
-          },
-        },
+        body: jsonBody(
+          z
+            .object({
+              name: z.string().min(1).max(100),
+              myNumberPurpose: z.enum(['none', 'bango-riyo-jimu', 'kojin-bango-kankei-jimu']),
+              elements: z.array(Element).min(1).max(40).optional(),
+              webhookUrl: z.string().url().max(500).optional(),
+            })
+            .openapi('RelyingPartyRegistration'),
+        ),
       },
       responses: {
         201: {
@@ -246,34 +242,29 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
       description:
         'Creates an OpenID4VP request signed with the relying party’s request key, for any of: card-face mdoc elements, a JPKI signature over a document (jpki_sign), 入力補助 records bound to that signature (jp_kenhojo), a JPKI login (jpki_auth). Returns the request URI for the wallet, the same-device link, and the cross-device QR code (SVG) of that link.',
       request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z
+        body: jsonBody(
+          z
+            .object({
+              elements: z.array(Element).min(1).max(20).optional(),
+              sign: z
                 .object({
-                  elements: z.array(Element).min(1).max(20).optional(),
-                  sign: z
-                    .object({
-                      document: B64.openapi({ description: 'the document to sign, base64 (at most 64 KiB)' }),
-                      title: z.string().min(1).max(200),
-                      mediaType: z.string().min(1).max(100).default('text/plain; charset=utf-8'),
-                    })
-                    .optional(),
-                  kenhojo: z
-                    .array(z.enum(['my_number', 'basic_four_info']))
-                    .min(1)
-                    .max(2)
-                    .optional()
-                    .openapi({ description: '入力補助 records; needs `sign`, and a My Number purpose for my_number' }),
-                  login: z.boolean().optional(),
-                  purpose: z.string().min(1).max(200),
-                  responseMode: z.enum(['direct_post', 'direct_post.jwt']).optional(),
+                  document: B64.openapi({ description: 'the document to sign, base64 (at most 64 KiB)' }),
+                  title: z.string().min(1).max(200),
+                  mediaType: z.string().min(1).max(100).default('text/plain; charset=utf-8'),
                 })
-                .openapi('PresentationRequest'),
-            },
-          },
-        },
+                .optional(),
+              kenhojo: z
+                .array(z.enum(['my_number', 'basic_four_info']))
+                .min(1)
+                .max(2)
+                .optional()
+                .openapi({ description: '入力補助 records; needs `sign`, and a My Number purpose for my_number' }),
+              login: z.boolean().optional(),
+              purpose: z.string().min(1).max(200),
+              responseMode: z.enum(['direct_post', 'direct_post.jwt']).optional(),
+            })
+            .openapi('PresentationRequest'),
+        ),
       },
       responses: {
         201: {
@@ -384,14 +375,7 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
       description:
         'Verifies a JPKI signature (CMS SignedData, encapsulated or with the detached content): chain, key usage, policy, OCSP falling back to CRL; returns the named checks, the signer’s 4 info and the verification record.',
       request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z.object({ signedData: B64, content: B64.optional() }).openapi('JpkiSignatureVerification'),
-            },
-          },
-        },
+        body: jsonBody(z.object({ signedData: B64, content: B64.optional() }).openapi('JpkiSignatureVerification')),
       },
       responses: {
         200: {
@@ -475,16 +459,9 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
       description:
         'Verifies a JPKI login: the challenge (consumed), the signature by an authentication certificate, its chain and status; returns a stable subject identifier, pairwise for this relying party.',
       request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z
-                .object({ challengeId: z.string().min(1).max(64), certificate: B64, signature: B64 })
-                .openapi('JpkiLogin'),
-            },
-          },
-        },
+        body: jsonBody(
+          z.object({ challengeId: z.string().min(1).max(64), certificate: B64, signature: B64 }).openapi('JpkiLogin'),
+        ),
       },
       responses: {
         200: {
