@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createHash } from 'node:crypto';
 
 import type { CardRsaPublicKey } from '@openmyna/card';
-import { formatIsoDate } from '@openmyna/core';
+import { formatIsoDate, OpenMynaError } from '@openmyna/core';
 import {
   authorizationRequestUri,
   createRequestObject,
@@ -310,6 +310,7 @@ export async function receiveResponse(
   const request = JSON.parse(row.request) as AuthorizationRequest;
   let result: PresentationResult;
   let claims: Record<string, Record<string, unknown>> | undefined;
+  let unexpected: Error | undefined;
   try {
     const verified = await verifyPresentations(
       context,
@@ -325,11 +326,15 @@ export async function receiveResponse(
     result = verified.result;
     claims = verified.claims;
   } catch (error) {
-    const reason = error instanceof Error ? error.message : 'unreadable';
+    // Our typed errors name what was wrong without echoing the input; anything else is the service's
+    // own failure: the presentation fails closed, and the error goes on to the log as a 500.
+    const known = error instanceof OpenMynaError;
+    if (!known) unexpected = error instanceof Error ? error : new Error(String(error));
+    const check = known ? 'response.format' : 'verifier.internal';
     result = {
       status: 'invalid',
-      decidedBy: { check: 'response.format', reason },
-      checks: [{ check: 'response.format', status: 'fail' }],
+      decidedBy: { check, reason: known ? error.message : 'the verifier could not complete the verification' },
+      checks: [{ check, status: 'fail' }],
       records: [],
     };
   }
@@ -357,6 +362,7 @@ export async function receiveResponse(
     },
   });
   services.notify?.(party, { id, status: result.status });
+  if (unexpected !== undefined) throw unexpected;
   return { status };
 }
 

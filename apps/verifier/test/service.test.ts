@@ -409,6 +409,32 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
     expect(result.claims).toBeUndefined();
   });
 
+  it('fails an unreadable answer without quoting it back', async () => {
+    const created = (await (
+      await rp('shop', '/v1/presentations', {
+        method: 'POST',
+        body: JSON.stringify({
+          elements: [{ nameSpace: JP_NAMESPACE, elementIdentifier: 'full_name_unicode' }],
+          purpose: 'x',
+          responseMode: 'direct_post',
+        }),
+      })
+    ).json()) as { id: string };
+    const posted = await fetch(`${base}/v1/presentations/${created.id}/response`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ vp_token: 'x123456789018' }).toString(),
+    });
+    expect(posted.status).toBe(200);
+    const result = (await (await rp('shop', `/v1/presentations/${created.id}`)).json()) as {
+      status: string;
+      result: { decidedBy: { check: string; reason: string } };
+    };
+    expect(result.status).toBe('failed');
+    expect(result.result.decidedBy.check).toBe('response.format');
+    expect(result.result.decidedBy.reason).not.toContain('123456789018');
+  });
+
   it('refuses an expired request', async () => {
     const created = (await (
       await rp('shop', '/v1/presentations', {

@@ -363,9 +363,9 @@ export async function readAuthorizationResponse(options: {
       body = { vp_token: JSON.parse(options.form['vp_token'] ?? 'null') as unknown, state: options.form['state'] };
     }
   } catch (error) {
-    throw new MdocError('ERR_OPENID4VP', `the authorization response is malformed: ${(error as Error).message}`, {
-      cause: error,
-    });
+    // JSON.parse quotes the input it could not read: only its kind of failure is named.
+    const reason = error instanceof SyntaxError ? 'it is not JSON' : (error as Error).message;
+    throw new MdocError('ERR_OPENID4VP', `the authorization response is malformed: ${reason}`, { cause: error });
   }
   // §8.2: state, when the request carried one, must come back unchanged.
   if (options.expectedState !== undefined && body['state'] !== options.expectedState)
