@@ -17,6 +17,7 @@ import {
   getPerson,
   ISSUER_MIGRATIONS,
   issueCertificateDurably,
+  personInputOf,
   recordCard,
   updatePerson,
   type IssuerContext,
@@ -36,16 +37,7 @@ const NOW = new Date('2026-11-27T03:00:00Z');
 const PHOTO = renderFacePhoto({ faceSeed: 3, sex: '2', age: 30 });
 const personInput = (index: number) => {
   const person = generatePerson({ seed: 'issuer-registry' }, index);
-  return {
-    id: person.id,
-    basicFourInfo: basicFourInfoOf(person),
-    nameKana: person.nameKana,
-    myNumber: person.myNumber,
-    residentCode: person.residentCode,
-    municipalityCode: person.municipalityCode,
-    photo: PHOTO,
-    person,
-  };
+  return { ...personInputOf(person, PHOTO), person };
 };
 
 describe.each(ENGINES)('issuer registry on %s', (engine) => {

@@ -15,7 +15,6 @@ export {
   type RelyingParty,
 } from './relying-parties.js';
 export {
-  CARD_QUERY_ID,
   createPresentation,
   QUERY_IDS,
   PRESENTATION_SECONDS,

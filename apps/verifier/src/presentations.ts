@@ -52,8 +52,6 @@ import type { PresentationStatus } from './storage/schema.js';
 export const PRESENTATION_SECONDS = 300;
 /** The credential query ids of our requests, one per kind of credential. */
 export const QUERY_IDS = { card: 'card', sign: 'sign', kenhojo: 'kenhojo', login: 'login' } as const;
-/** @deprecated use QUERY_IDS.card */
-export const CARD_QUERY_ID = QUERY_IDS.card;
 const DECRYPTION_KEY = 'presentation-decryption-key';
 const CLAIMS = 'presentation-claims';
 

@@ -303,6 +303,18 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
     expect(result.claims['sign']!['name']).toBe(input.basicFourInfo.name);
   });
 
+  /** A signing request for one fixed document, as a relying party reusing its document would make. */
+  const sameDocumentAgain = async () =>
+    (await (
+      await rp('securities', '/v1/presentations', {
+        method: 'POST',
+        body: JSON.stringify({
+          sign: { document: Buffer.from('同じ申込書').toString('base64'), title: '申込書' },
+          purpose: '再提出',
+        }),
+      })
+    ).json()) as { id: string; link: string };
+
   it('refuses records of another person than the signer, and a signature presented twice', async () => {
     const mismatch = await openAccount();
     await walletSignsAndReads(mismatch.link, 0, 1);
@@ -313,15 +325,7 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
     expect(refused.result.decidedBy.check).toBe('kenhojo.binding');
     expect(refused.claims).toBeUndefined();
     // A valid answer's signature replayed into a new request for the same document is refused.
-    const again = (await (
-      await rp('securities', '/v1/presentations', {
-        method: 'POST',
-        body: JSON.stringify({
-          sign: { document: Buffer.from('同じ申込書').toString('base64'), title: '申込書' },
-          purpose: '再提出',
-        }),
-      })
-    ).json()) as { id: string; link: string };
+    const again = await sameDocumentAgain();
     const once = await walletReadsRequest(again.link);
     const signature = await signCms({
       content: jpkiSignDocumentFor(once, 'sign').bytes,
@@ -338,15 +342,7 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
       });
     };
     expect((await post(again.id, once)).status).toBe(200);
-    const second = (await (
-      await rp('securities', '/v1/presentations', {
-        method: 'POST',
-        body: JSON.stringify({
-          sign: { document: Buffer.from('同じ申込書').toString('base64'), title: '申込書' },
-          purpose: '再提出',
-        }),
-      })
-    ).json()) as { id: string; link: string };
+    const second = await sameDocumentAgain();
     expect((await post(second.id, await walletReadsRequest(second.link))).status).toBe(200);
     const replayed = (await (await rp('securities', `/v1/presentations/${second.id}`)).json()) as {
       result: { decidedBy: { check: string } };
