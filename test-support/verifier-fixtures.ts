@@ -29,13 +29,20 @@ export interface ProvisionedPhone {
   readonly device: Awaited<ReturnType<typeof nodeMdocCrypto.generateEcKey>>;
 }
 
+/** A registered person's physical (virtual) card, with the passphrase that opens its file. */
+export interface IssuedTestCard {
+  readonly personIndex: number;
+  readonly document: VirtualCardDocument;
+  readonly passphrase: string;
+}
+
 /**
- * An issuer (SQLite) with persons `indexes` of population `seed` registered, their cards issued and a
- * phone provisioned for each; its HTTP app answers `issuerFetch` in process, whatever the host, so the
- * OCSP, CRL and status-list URLs the credentials name (http://127.0.0.1/…) reach it. `failing`, when
- * set, makes matching URLs fail as an unreachable server would.
+ * An issuer (SQLite) with persons `indexes` of population `seed` registered and their cards issued
+ * (PINs 1234, signing password OPENMYNA1); its HTTP app answers `issuerFetch` in process, whatever the
+ * host, so the OCSP, CRL and status-list URLs the credentials name (http://127.0.0.1/…) reach it.
+ * `failing`, when set, makes matching URLs fail as an unreachable server would.
  */
-export async function issuerWithPhones(seed: string, indexes: readonly number[]) {
+export async function issuerWithCards(seed: string, indexes: readonly number[]) {
   let clock = new Date();
   const database: TestDatabase<IssuerSchema> = await testDatabase<IssuerSchema>('sqlite');
   await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
@@ -57,7 +64,7 @@ export async function issuerWithPhones(seed: string, indexes: readonly number[])
     if (state.failing?.test(url)) throw new TypeError('fetch failed');
     return app.fetch(new Request(url, init));
   }) as typeof fetch;
-  const phones: ProvisionedPhone[] = [];
+  const cards: IssuedTestCard[] = [];
   for (const index of indexes) {
     const { input } = registryPerson(seed, index);
     await createPerson(context, input, 'test');
@@ -68,28 +75,14 @@ export async function issuerWithPhones(seed: string, indexes: readonly number[])
       pins: { authentication: '1234', signing: 'OPENMYNA1', kenhojo: '1234' },
       actor: 'test',
     });
-    const keys = await newPhoneRsaKeys();
-    const device = await nodeMdocCrypto.generateEcKey();
-    const { sessionId, nonce } = await openProvisioningSession(context);
-    const bundle = await completeProvisioning(
-      context,
-      authorities.authorities,
-      sessionId,
-      await phoneCompletes(card.document, card.passphrase, nonce, { keys, device }),
-    );
-    phones.push({
-      personIndex: index,
-      card: { document: card.document, passphrase: card.passphrase },
-      bundle,
-      keys,
-      device,
-    });
+    cards.push({ personIndex: index, document: card.document, passphrase: card.passphrase });
   }
   return {
     context,
     authorities,
+    app,
     issuerFetch,
-    phones,
+    cards,
     state,
     clock: () => clock,
     setClock: (time: Date) => {
@@ -97,4 +90,29 @@ export async function issuerWithPhones(seed: string, indexes: readonly number[])
     },
     dispose: () => database.dispose(),
   };
+}
+
+/** {@link issuerWithCards}, with a phone provisioned for each card (as test-support/phone-proofs.ts does it). */
+export async function issuerWithPhones(seed: string, indexes: readonly number[]) {
+  const issuer = await issuerWithCards(seed, indexes);
+  const phones: ProvisionedPhone[] = [];
+  for (const card of issuer.cards) {
+    const keys = await newPhoneRsaKeys();
+    const device = await nodeMdocCrypto.generateEcKey();
+    const { sessionId, nonce } = await openProvisioningSession(issuer.context);
+    const bundle = await completeProvisioning(
+      issuer.context,
+      issuer.authorities.authorities,
+      sessionId,
+      await phoneCompletes(card.document, card.passphrase, nonce, { keys, device }),
+    );
+    phones.push({
+      personIndex: card.personIndex,
+      card: { document: card.document, passphrase: card.passphrase },
+      bundle,
+      keys,
+      device,
+    });
+  }
+  return { ...issuer, phones };
 }

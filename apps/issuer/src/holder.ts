@@ -1,4 +1,12 @@
-import { PHONE_RESETTABLE_PINS, PIN_RESET_AUTHORIZATION_TYPE } from '@openmyna/card';
+import {
+  HOLDER_PROOF_ACTIONS,
+  lifecycleStatement,
+  PHONE_RESETTABLE_PINS,
+  PIN_RESET_AUTHORIZATION_TYPE,
+  pinResetStatement,
+  type HolderAction,
+  type HolderProofKind,
+} from '@openmyna/card';
 import { parseCertificate, verifyPkcs1Signature } from '@openmyna/pki';
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { inTransaction } from '@openmyna/storage';
@@ -9,13 +17,6 @@ import { checkCardCertificate, type CardAnchors } from './card-certificates.js';
 import { isoTime, newId, type IssuerContext } from './context.js';
 import { base64Field, IssuerError } from './errors.js';
 import { changePhone } from './phones.js';
-import {
-  HOLDER_PROOF_ACTIONS,
-  lifecycleStatement,
-  pinResetStatement,
-  type HolderAction,
-  type HolderProofKind,
-} from './protocol.js';
 import type { HolderChallengePurpose, PhoneStatus } from './storage/schema.js';
 
 /** How long a holder challenge may be answered. */

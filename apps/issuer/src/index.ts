@@ -53,5 +53,4 @@ export {
   type PinResetAuthority,
   type PinResetRequest,
 } from './holder.js';
-export { HOLDER_PROOF_ACTIONS, lifecycleStatement, pinResetStatement, type HolderAction } from './protocol.js';
 export { checkCardCertificate, type CardAnchors } from './card-certificates.js';

@@ -82,6 +82,10 @@ export interface ProvisioningBundle {
   };
   readonly kenhojo: Awaited<ReturnType<typeof issueKenhojoRecords>>;
   readonly kenkaku: Awaited<ReturnType<typeof issueKenkakuRecords>>;
+  /** 住基AP: the holder's 住民票コード (11 digits), behind the phone's 住基 PIN. */
+  readonly juki: { readonly residentCode: string };
+  /** The holder's municipality (the 券面AP's basic data and the phone's MF). */
+  readonly municipalityCode: string;
   /** The mdoc (`{docType, issuerSigned}`), base64 CBOR. */
   readonly mdoc: string;
   readonly cardExpiry: string;
@@ -409,6 +413,8 @@ async function issuePhoneCredentials(
     },
     kenhojo,
     kenkaku,
+    juki: { residentCode: person.residentCode },
+    municipalityCode: person.municipalityCode,
     mdoc: bytesToBase64(mdoc.bytes),
     cardExpiry: options.cardExpiresOn,
     pinResetAuthority: {

@@ -11,14 +11,16 @@ import {
   SoftwareSigner,
 } from '@openmyna/pki';
 import {
+  type CardRsaPublicKey,
   inProcessTransport,
   JpkiReader,
   KenhojoReader,
+  lifecycleStatement,
   MemoryRetryCounterStore,
   openVirtualCard,
+  pinResetStatement,
   verifyKenhojoRecords,
   verifyPinResetAuthorization,
-  type CardRsaPublicKey,
   type VirtualCardDocument,
 } from '@openmyna/card';
 import { renderFacePhoto } from '@openmyna/core';
@@ -49,8 +51,6 @@ import { createIssuerApp } from '../src/http/app.js';
 import {
   ISSUER_MIGRATIONS,
   issueCertificateDurably,
-  lifecycleStatement,
-  pinResetStatement,
   recordCard,
   type CardFaceIssuers,
   type IssuerContext,

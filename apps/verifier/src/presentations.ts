@@ -310,19 +310,29 @@ export async function receiveResponse(
   let claims: Record<string, Record<string, unknown>> | undefined;
   let unexpected: Error | undefined;
   try {
-    const verified = await verifyPresentations(
-      context,
-      services,
-      party,
-      id,
-      request,
-      row.state,
-      row.decryption_key_sealed,
-      form,
-      now,
-    );
-    result = verified.result;
-    claims = verified.claims;
+    const declined = walletErrorOf(form, row.state);
+    if (declined) {
+      result = {
+        status: 'invalid',
+        decidedBy: { check: 'wallet.response', reason: declined },
+        checks: [{ check: 'wallet.response', status: 'fail' }],
+        records: [],
+      };
+    } else {
+      const verified = await verifyPresentations(
+        context,
+        services,
+        party,
+        id,
+        request,
+        row.state,
+        row.decryption_key_sealed,
+        form,
+        now,
+      );
+      result = verified.result;
+      claims = verified.claims;
+    }
   } catch (error) {
     // Our typed errors name what was wrong without echoing the input; anything else is the service's
     // own failure: the presentation fails closed, and the error goes on to the log as a 500.
@@ -362,6 +372,29 @@ export async function receiveResponse(
   services.notify?.(party, { id, status: result.status });
   if (unexpected !== undefined) throw unexpected;
   return { status };
+}
+
+/** OpenID4VP error codes a wallet may answer with (§8.5, RFC 6749 §4.1.2.1), by what they mean here. */
+const WALLET_ERRORS: Readonly<Record<string, string>> = {
+  access_denied: 'the holder declined in the wallet',
+  invalid_request: 'the wallet found the request invalid',
+  invalid_request_object: 'the wallet found the request object invalid',
+  invalid_client: 'the wallet did not trust the requester',
+  vp_formats_not_supported: 'the wallet does not hold what was asked for',
+  invalid_transaction_data: 'the wallet could not show the document to sign',
+};
+
+/**
+ * The wallet's error response (OpenID4VP §8.5, posted as `direct_post`): `error` (and `state`, which must
+ * be the request's). Returns why, in the service's words — never the wallet's free text — or undefined
+ * when the form is an answer rather than an error.
+ */
+function walletErrorOf(form: Readonly<Record<string, string>>, state: string): string | undefined {
+  const error = form['error'];
+  if (error === undefined) return undefined;
+  if (form['state'] !== state)
+    throw new VerifierServiceError('ERR_PRESENTATION_RESPONSE', 'the error response carries another state');
+  return WALLET_ERRORS[error] ?? 'the wallet answered with an error';
 }
 
 /**

@@ -1,7 +1,3 @@
-import type { IncomingMessage } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-
-import { serve, type ServerType } from '@hono/node-server';
 import { containsMyNumberToken } from '@openmyna/core';
 import { changePhone } from '@openmyna/issuer';
 import {
@@ -13,120 +9,44 @@ import {
   jpkiSignDocumentFor,
   parseAuthorizationRequestUri,
   sessionTranscriptForRequest,
-  statusListChecker,
   verifyRequestObject,
 } from '@openmyna/mdoc';
-import { MdocRelay, newRelaySessionId, nodeMdocCrypto } from '@openmyna/mdoc/node';
-import { base64ToBytes, signCms, trustAnchor } from '@openmyna/pki';
-import { nodeCryptoBackend } from '@openmyna/pki/node';
-import { migrate } from '@openmyna/storage';
-import { encodeKenhojoPresentation, jpkiRevocation, loginStatement, OPENMYNA_POLICY_OIDS } from '@openmyna/verifier';
-import type { Kysely } from 'kysely';
-import pino from 'pino';
+import { newRelaySessionId, nodeMdocCrypto } from '@openmyna/mdoc/node';
+import { base64ToBytes, signCms } from '@openmyna/pki';
+import { encodeKenhojoPresentation, loginStatement } from '@openmyna/verifier';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 
-import { ENGINES, testDatabase, type TestDatabase } from '../../../test-support/databases.js';
-import { registryPerson, testRandom } from '../../../test-support/issuer-fixtures.js';
+import { ENGINES, type TestDatabase } from '../../../test-support/databases.js';
+import { registryPerson } from '../../../test-support/issuer-fixtures.js';
 import { issuerWithPhones } from '../../../test-support/verifier-fixtures.js';
-import { createVerifierApp, VERIFIER_MIGRATIONS, type VerifierContext, type VerifierSchema } from '../src/index.js';
+import { startVerifierService, type DemoParty } from '../../../test-support/verifier-service.js';
+import type { VerifierSchema } from '../src/index.js';
 
-const ADMIN = 'verifier-admin-token';
 const PERSONS = [1, 4] as const;
 
 describe.each(ENGINES)('verifier service on %s', (engine) => {
   let issuer: Awaited<ReturnType<typeof issuerWithPhones>>;
+  let service: Awaited<ReturnType<typeof startVerifierService>>;
   let database: TestDatabase<VerifierSchema>;
-  let context: VerifierContext;
-  let server: ServerType;
   let base: string;
   let logs: string[];
   let webhooks: { url: string; body: string }[];
   let clock = new Date();
-  const relay = new MdocRelay();
-  const keys: Record<'securities' | 'shop', { apiKey: string; clientId: string; id: string }> = {} as never;
-
-  const makeApp = (rateLimit?: { perSecond: number; capacity: number }) =>
-    createVerifierApp({
-      context,
-      publicUrl: base,
-      sealingKey: new Uint8Array(32).fill(7),
-      readerAuthority: { key: issuer.authorities.mdoc.readerCa.key, anchor: issuer.authorities.mdoc.readerCa.anchor },
-      mdoc: {
-        issuerAnchors: [issuer.authorities.mdoc.iaca.anchor],
-        status: statusListChecker({
-          fetch: (url, init) => issuer.issuerFetch(url, init),
-          anchors: [issuer.authorities.mdoc.iaca.anchor],
-          crypto: nodeMdocCrypto,
-          clock: () => clock,
-        }),
-      },
-      jpki: {
-        anchors: {
-          signing: [trustAnchor(issuer.authorities.jpki.signing.ca.certificate)],
-          authentication: [trustAnchor(issuer.authorities.jpki.authentication.ca.certificate)],
-        },
-        policies: OPENMYNA_POLICY_OIDS,
-        revocation: jpkiRevocation({ fetch: issuer.issuerFetch, clock: () => clock, backend: nodeCryptoBackend }),
-        clock: () => clock,
-        backend: nodeCryptoBackend,
-      },
-      kenhojoCaKeys: issuer.authorities.caKeys,
-      adminToken: ADMIN,
-      logger: pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }),
-      webhookFetch: ((url: string, init?: { body?: string }) => {
-        webhooks.push({ url, body: init?.body ?? '' });
-        return Promise.resolve(new Response(null, { status: 204 }));
-      }) as typeof fetch,
-      ...(rateLimit ? { rateLimit } : {}),
-    });
+  let keys: Record<DemoParty, { apiKey: string; clientId: string; id: string }>;
+  let rp: (who: DemoParty, path: string, init?: RequestInit) => Promise<Response>;
 
   beforeAll(async () => {
     issuer = await issuerWithPhones('verifier', PERSONS);
     // After the credentials were issued: nothing may look signed in the future.
     clock = new Date();
-    database = await testDatabase<VerifierSchema>(engine);
-    await migrate(database.db as Kysely<unknown>, database.engine, VERIFIER_MIGRATIONS);
-    context = { db: database.db, clock: () => clock, randomBytes: testRandom };
-    logs = [];
-    webhooks = [];
-    let handle: (request: Request) => Response | Promise<Response> = () => new Response(null, { status: 503 });
-    server = serve({ fetch: (request) => handle(request), port: 0, hostname: '127.0.0.1' });
-    await new Promise((resolve) => server.once('listening', resolve));
-    server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
-      if (!relay.handleUpgrade(request, socket, head)) socket.destroy();
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const app = makeApp();
-    handle = (request) => app.fetch(request);
-    for (const [name, purpose] of [
-      ['securities', 'kojin-bango-kankei-jimu'],
-      ['shop', 'none'],
-    ] as const) {
-      const response = await fetch(`${base}/admin/relying-parties`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          name: `${name} 株式会社`,
-          myNumberPurpose: purpose,
-          webhookUrl: `https://${name}.example/hook`,
-        }),
-      });
-      expect(response.status, await response.clone().text()).toBe(201);
-      keys[name] = (await response.json()) as { apiKey: string; clientId: string; id: string };
-    }
+    service = await startVerifierService(issuer, engine, { clock: () => clock });
+    ({ database, base, logs, webhooks, keys, rp } = service);
   }, 90_000);
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-    await database.dispose();
+    await service.dispose();
     await issuer.dispose();
   });
-
-  const rp = (who: 'securities' | 'shop', path: string, init: RequestInit = {}) =>
-    fetch(`${base}${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${keys[who].apiKey}`, 'content-type': 'application/json', ...init.headers },
-    });
 
   /** The wallet fetches the request object behind a link and checks it as a wallet must. */
   async function walletReadsRequest(link: string) {
@@ -517,7 +437,7 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
   });
 
   it('limits each API key’s rate', async () => {
-    const limited = makeApp({ perSecond: 0.001, capacity: 2 });
+    const limited = service.makeApp({ perSecond: 0.001, capacity: 2 });
     const call = () =>
       limited.request('/v1/jpki/login/challenges', {
         method: 'POST',

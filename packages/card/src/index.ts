@@ -106,3 +106,19 @@ export {
 } from './kenkaku-records.js';
 export { createKenkakuApplet, KENKAKU_AID, KENKAKU_EF, type KenkakuAppletOptions } from './kenkaku-applet.js';
 export { KenkakuReader, type KenkakuCredential } from './kenkaku-reader.js';
+export {
+  HOLDER_PROOF_ACTIONS,
+  lifecycleStatement,
+  pinResetStatement,
+  type HolderAction,
+  type HolderProofKind,
+} from './phone-protocol.js';
+export {
+  openPhoneCard,
+  PHONE_PIN_REFERENCES,
+  phoneReferenceData,
+  type PhoneCardContents,
+  type PhoneCardOptions,
+  type PhonePinReference,
+  type PhonePins,
+} from './phone-card.js';

@@ -36,8 +36,11 @@ export interface KenhojoAppletOptions {
   readonly pin: RetryCounter;
   /** 照合番号A: the 12-digit 個人番号. */
   readonly codeA: RetryCounter;
-  /** 照合番号B: 和暦 birth date YYMMDD + expiry year + security code, 14 digits. */
-  readonly codeB: RetryCounter;
+  /**
+   * 照合番号B: 和暦 birth date YYMMDD + expiry year + security code, 14 digits. Absent on a phone, which
+   * has no printed security code: VERIFY of 0015 then answers 6A88 like any unknown reference.
+   */
+  readonly codeB?: RetryCounter;
   readonly onReferenceChanged?: () => Promise<void>;
 }
 
@@ -61,7 +64,7 @@ export function createKenhojoApplet(options: KenhojoAppletOptions): Applet {
     references: [
       { fid: pin, counter: options.pin, acceptsNewValue: isValidFourDigitPin },
       { fid: codeA, counter: options.codeA },
-      { fid: codeB, counter: options.codeB },
+      ...(options.codeB ? [{ fid: codeB, counter: options.codeB }] : []),
     ],
     ...(options.onReferenceChanged ? { onReferenceChanged: options.onReferenceChanged } : {}),
   });

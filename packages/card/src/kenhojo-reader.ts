@@ -1,4 +1,4 @@
-import { ApduChannel, type PinResult } from './apdu-channel.js';
+import { ApduChannel, expectOk, type PinResult } from './apdu-channel.js';
 import { CardError } from './errors.js';
 import { KENHOJO_AID, KENHOJO_EF } from './kenhojo-applet.js';
 import type { CardTransport } from './transport.js';
@@ -31,6 +31,21 @@ export class KenhojoReader {
   verify(credential: KenhojoCredential, value: string): Promise<PinResult> {
     if (!/^\d{1,16}$/.test(value)) throw new CardError('ERR_PIN_FORMAT', 'these credentials are digits only');
     return this.#channel.verify(0x80 | CREDENTIAL_EF[credential], new TextEncoder().encode(value));
+  }
+
+  /** CHANGE REFERENCE DATA of the 4-digit PIN, after a successful {@link verify} of it in this session. */
+  async changePin(newValue: string): Promise<void> {
+    if (!/^\d{4}$/.test(newValue)) throw new CardError('ERR_PIN_FORMAT', 'the 入力補助 PIN has 4 digits');
+    expectOk(
+      await this.#channel.send({
+        cla: 0,
+        ins: 0x24,
+        p1: 0x01,
+        p2: 0x80 | KENHOJO_EF.pin,
+        data: new TextEncoder().encode(newValue),
+      }),
+      'CHANGE REFERENCE DATA',
+    );
   }
 
   /** EF 0001 as stored: 17 bytes, filler included (its digest covers all of them). */

@@ -37,7 +37,8 @@ export interface KenkakuAppletOptions {
   /** 生年月日 key: 和暦 YYMMDD. */
   readonly birthDateKey: RetryCounter;
   readonly codeA: RetryCounter;
-  readonly codeB: RetryCounter;
+  /** 照合番号B; absent on a phone, which has no printed security code. */
+  readonly codeB?: RetryCounter;
 }
 
 /**
@@ -60,7 +61,7 @@ export function createKenkakuApplet(options: KenkakuAppletOptions): Applet {
     references: [
       { fid: birthDateKey, counter: options.birthDateKey },
       { fid: codeA, counter: options.codeA },
-      { fid: codeB, counter: options.codeB },
+      ...(options.codeB ? [{ fid: codeB, counter: options.codeB }] : []),
     ],
     // P2 = 00 selects the AP's own key (card-spec §2.1: 80 2A 00 00, no credential).
     keys: [{ fid: 0, key: options.cardKey, use: ALWAYS }],

@@ -109,7 +109,9 @@ export {
 } from './device-request.js';
 export {
   commonNameOf,
+  displayNameOf,
   evaluateItemsRequest,
+  organizationNameOf,
   type RefusalReason,
   type RefusedElement,
   type RequestedElement,

@@ -93,17 +93,28 @@ export function evaluateItemsRequest(options: {
 }
 
 const COMMON_NAME = '550403';
+const ORGANIZATION_NAME = '55040a';
 
 /** The first commonName of a DER Name, or undefined. */
 export function commonNameOf(name: Uint8Array): string | undefined {
+  return attributeOf(name, COMMON_NAME);
+}
+
+/** The first organizationName of a DER Name, or undefined. */
+export function organizationNameOf(name: Uint8Array): string | undefined {
+  return attributeOf(name, ORGANIZATION_NAME);
+}
+
+/** Who a certificate names for a person to read: its organization, else its common name. */
+export function displayNameOf(name: Uint8Array): string | undefined {
+  return organizationNameOf(name) ?? commonNameOf(name);
+}
+
+function attributeOf(name: Uint8Array, typeHex: string): string | undefined {
   for (const rdn of decodeTlvChildren(decodeTlv(name))) {
     for (const attribute of decodeTlvChildren(rdn)) {
       const [type, value] = decodeTlvChildren(attribute);
-      if (
-        type &&
-        value &&
-        Array.from(type.value, (byte) => byte.toString(16).padStart(2, '0')).join('') === COMMON_NAME
-      ) {
+      if (type && value && Array.from(type.value, (byte) => byte.toString(16).padStart(2, '0')).join('') === typeHex) {
         return new TextDecoder().decode(value.value);
       }
     }

@@ -2,6 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { parseIsoDate } from '@openmyna/core';
 import type { EcPrivateKey } from '@openmyna/mdoc';
 import { trustAnchor, type TrustAnchor } from '@openmyna/pki';
+import { cors } from 'hono/cors';
 import { installServiceBasics, jsonBody, registerHealth, validationHook } from '@openmyna/service';
 import { sql } from '@openmyna/storage';
 import type { Env } from 'hono';
@@ -126,6 +127,9 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
 
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook(envelope) });
   const registry = installServiceBasics(app, { name: 'issuer', logger, envelope, adminToken: options.adminToken });
+  // The holder's endpoints answer a web wallet on any origin (no credentials: the proofs are in the body).
+  app.use('/provisioning/*', cors({ origin: '*', allowMethods: ['POST'] }));
+  app.use('/phones/*', cors({ origin: '*', allowMethods: ['POST'] }));
   const ocspAnswers = new Counter({
     name: 'issuer_ocsp_responses_total',
     help: 'OCSP responses by hierarchy',

@@ -14,6 +14,7 @@ import {
 } from '@openmyna/service';
 import { sql } from '@openmyna/storage';
 import { createLoginChallenge, verifyJpkiLogin, verifyJpkiSignature, type JpkiTrust } from '@openmyna/verifier';
+import { cors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
@@ -158,6 +159,9 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
     c.set('party', party);
     await next();
   });
+  // A web wallet runs on its own origin: the wallet-facing URIs answer any origin (no credentials).
+  app.use('/v1/presentations/:id/request', cors({ origin: '*' }));
+  app.use('/v1/presentations/:id/response', cors({ origin: '*', allowMethods: ['POST'] }));
   app.use('/v1/jpki/*', relyingPartyOnly);
   app.use('/v1/presentations', relyingPartyOnly);
   app.on('GET', '/v1/presentations/:id', relyingPartyOnly);

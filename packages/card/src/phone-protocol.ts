@@ -1,6 +1,6 @@
 /**
  * What the wallet and the issuer must build the same way for a holder's requests about their phone:
- * the statements the holder's keys sign. Pure and browser-safe (`@openmyna/issuer/protocol`).
+ * the statements the holder's keys sign. Pure and browser-safe; the issuer (`apps/issuer`) checks them.
  */
 
 /** What a holder may ask of the issuer about their phone. */

@@ -1,0 +1,175 @@
+import { formatWarekiYymmdd } from '@openmyna/core';
+import { base64ToBytes } from '@openmyna/pki';
+
+import type { CardPrivateKey } from './card-private-key.js';
+import { CardError } from './errors.js';
+import { createJpkiApplet } from './jpki-applet.js';
+import { createJukiApplet } from './juki-applets.js';
+import { createKenhojoApplet } from './kenhojo-applet.js';
+import { decodeBasicFourInfoFile, decodeMyNumberFile } from './kenhojo-records.js';
+import { createKenkakuApplet } from './kenkaku-applet.js';
+import { protectPin, RetryCounter, type RetryCounterStore, type StoredPin } from './retry-counter.js';
+import { SmartCard } from './smart-card.js';
+import { CARD_ATR, type VirtualCardDocument } from './virtual-card.js';
+
+/**
+ * The key references of the phone's applet set, with their try limits (DESIGN.md: 5 for the signing
+ * password, 3 for the rest). The phone has no printed card face, so no 照合番号B (`kenhojo/0015`,
+ * `kenkaku/0012`); 照合番号A is the 個人番号 and the 券面 birth-date key is derived from the records.
+ */
+export const PHONE_PIN_REFERENCES = {
+  'jpki/0018': 3,
+  'jpki/001B': 5,
+  'kenhojo/0011': 3,
+  'kenhojo/0014': 3,
+  'kenkaku/0011': 3,
+  'kenkaku/0013': 3,
+  'juki/001C': 3,
+} as const;
+
+export type PhonePinReference = keyof typeof PHONE_PIN_REFERENCES;
+
+/** The PINs the holder chooses for the phone (they may equal the card's). */
+export interface PhonePins {
+  /** 利用者証明用暗証番号, 4 digits. */
+  readonly authentication: string;
+  /** 署名用パスワード, 6–16 upper-case letters and digits. */
+  readonly signing: string;
+  /** 券面事項入力補助用暗証番号, 4 digits. */
+  readonly kenhojo: string;
+  /** 住民基本台帳用暗証番号, 4 digits. */
+  readonly juki: string;
+}
+
+/** What the phone's applets show: the issuer's records and certificates for the phone (base64). */
+export interface PhoneCardContents {
+  readonly jpki: {
+    readonly authenticationCertificate: string;
+    readonly signingCertificate?: string;
+    readonly authenticationCaCertificate: string;
+    readonly signingCaCertificate: string;
+  };
+  readonly kenhojo: VirtualCardDocument['kenhojo'];
+  readonly kenkaku: VirtualCardDocument['kenkaku'];
+  readonly juki: { readonly residentCode: string };
+  readonly municipalityCode: string;
+  /** `YYYY-MM-DD`. */
+  readonly cardExpiry: string;
+}
+
+/**
+ * The reference data of a new phone: the holder's PINs, and the codes the phone derives from its own
+ * records (照合番号A = the 個人番号, the 券面 birth-date key = 和暦 YYMMDD). Salted digests, never values.
+ */
+export function phoneReferenceData(
+  contents: PhoneCardContents,
+  pins: PhonePins,
+  random: (length: number) => Uint8Array = (length) => crypto.getRandomValues(new Uint8Array(length)),
+): Record<string, StoredPin> {
+  const { myNumber } = decodeMyNumberFile(base64ToBytes(contents.kenhojo.myNumberFile));
+  const { info } = decodeBasicFourInfoFile(base64ToBytes(contents.kenhojo.basicFourInfoFile));
+  const stored = (value: string) => protectPin(new TextEncoder().encode(value), random(16));
+  return {
+    'jpki/0018': stored(pins.authentication),
+    ...(contents.jpki.signingCertificate ? { 'jpki/001B': stored(pins.signing) } : {}),
+    'kenhojo/0011': stored(pins.kenhojo),
+    'kenhojo/0014': stored(myNumber),
+    'kenkaku/0011': stored(formatWarekiYymmdd(info.birthDate)),
+    'kenkaku/0013': stored(myNumber),
+    'juki/001C': stored(pins.juki),
+  };
+}
+
+/** Options of {@link openPhoneCard}. */
+export interface PhoneCardOptions {
+  readonly contents: PhoneCardContents;
+  readonly keys: {
+    readonly authentication: CardPrivateKey;
+    readonly signing?: CardPrivateKey;
+    readonly cardFace: CardPrivateKey;
+  };
+  /** Reference data by key reference (from {@link phoneReferenceData}, or as last saved). */
+  readonly pins: Readonly<Record<string, StoredPin>>;
+  readonly store: RetryCounterStore;
+  readonly tokenSerial: string;
+  /** Called with every reference's data after CHANGE REFERENCE DATA, to save them. */
+  readonly onPinsChanged?: (pins: Record<string, StoredPin>) => Promise<void>;
+}
+
+/**
+ * The phone's secure element: JPKI-AP (phone token label), 券面事項入力補助AP, 券面事項確認AP and 住基AP
+ * over the phone's own keys and records, answering the same APDUs as the card. Returns the card and
+ * its retry counters by reference (the PIN-reset flow resets them).
+ */
+export function openPhoneCard(options: PhoneCardOptions): {
+  card: SmartCard;
+  counters: ReadonlyMap<string, RetryCounter>;
+} {
+  const { contents } = options;
+  const counters = new Map<string, RetryCounter>();
+  const counter = (reference: PhonePinReference) => {
+    const pin = options.pins[reference];
+    if (!pin) throw new CardError('ERR_CARD_RECORD', `the phone has no reference data for ${reference}`);
+    const made = new RetryCounter({ reference, maxTries: PHONE_PIN_REFERENCES[reference], pin, store: options.store });
+    counters.set(reference, made);
+    return made;
+  };
+  const onReferenceChanged = async () => {
+    const pins: Record<string, StoredPin> = { ...options.pins };
+    for (const [reference, made] of counters) pins[reference] = made.storedPin;
+    await options.onPinsChanged?.(pins);
+  };
+  const bytes = base64ToBytes;
+  const signing = contents.jpki.signingCertificate;
+  if (signing && !options.keys.signing) throw new CardError('ERR_CARD_KEY', 'a signing certificate needs its key');
+  const applets = [
+    createJpkiApplet({
+      variant: 'phone',
+      ...(signing && options.keys.signing
+        ? { signing: { certificate: bytes(signing), key: options.keys.signing, password: counter('jpki/001B') } }
+        : {}),
+      signingCaCertificate: bytes(contents.jpki.signingCaCertificate),
+      authentication: {
+        certificate: bytes(contents.jpki.authenticationCertificate),
+        key: options.keys.authentication,
+        pin: counter('jpki/0018'),
+      },
+      authenticationCaCertificate: bytes(contents.jpki.authenticationCaCertificate),
+      tokenSerial: options.tokenSerial,
+      onReferenceChanged,
+    }),
+    createKenhojoApplet({
+      myNumberFile: bytes(contents.kenhojo.myNumberFile),
+      basicFourInfoFile: bytes(contents.kenhojo.basicFourInfoFile),
+      integrityRecord: bytes(contents.kenhojo.integrityRecord),
+      cvCertificate: bytes(contents.kenhojo.cvCertificate),
+      signerKeyId: contents.kenhojo.signerKeyId,
+      pin: counter('kenhojo/0011'),
+      codeA: counter('kenhojo/0014'),
+      onReferenceChanged,
+    }),
+    createKenkakuApplet({
+      cardFaceFile: bytes(contents.kenkaku.cardFaceFile),
+      ageRecord: bytes(contents.kenkaku.ageRecord),
+      myNumberImageRecord: bytes(contents.kenkaku.myNumberImageRecord),
+      cvCertificate: bytes(contents.kenkaku.cvCertificate),
+      signerKeyId: contents.kenkaku.signerKeyId,
+      municipalityCode: contents.municipalityCode,
+      cardKey: options.keys.cardFace,
+      birthDateKey: counter('kenkaku/0011'),
+      codeA: counter('kenkaku/0013'),
+    }),
+    createJukiApplet({ residentCode: contents.juki.residentCode, pin: counter('juki/001C'), onReferenceChanged }),
+  ];
+  const encoder = new TextEncoder();
+  const card = new SmartCard({
+    applets,
+    atr: CARD_ATR,
+    mfData: new Map([
+      [0x00f0, encoder.encode(contents.municipalityCode)],
+      [0x00f2, encoder.encode(contents.cardExpiry.replace(/-/g, ''))],
+      [0x5f51, CARD_ATR.subarray(1)],
+    ]),
+  });
+  return { card, counters };
+}

@@ -1,0 +1,44 @@
+export { errorCodeOf, WalletError, type WalletErrorCode } from './errors.js';
+export { parsePhoneBundle, type PhoneBundle } from './bundle.js';
+export {
+  generateWrappingKey,
+  seal,
+  storageRetryCounters,
+  unseal,
+  type SealedBox,
+  type WalletStorage,
+} from './storage.js';
+export { openIndexedDbWalletStorage } from './indexeddb-storage.js';
+export {
+  assertPhonePins,
+  cardKeySigner,
+  expectVerified,
+  SecureArea,
+  type OpenedCard,
+  type PhonePublicKeys,
+} from './secure-area.js';
+export { IssuerClient, provisioningApplication, type ProvisioningCompletion } from './issuer-client.js';
+export { provisionPhone, type ProvisioningStep, type ProvisionOptions } from './provisioning.js';
+export {
+  consentForRequest,
+  consentLogEntry,
+  mayReceiveMyNumber,
+  type ConsentItem,
+  type ConsentSecret,
+  type ConsentView,
+} from './consent.js';
+export { InPersonPresentation } from './in-person.js';
+export {
+  exportTransactionLog,
+  type TransactionKind,
+  type TransactionLogEntry,
+  type TransactionResult,
+} from './transaction-log.js';
+export {
+  availableElements,
+  PendingPresentation,
+  Wallet,
+  type Approval,
+  type HolderSummary,
+  type WalletOptions,
+} from './wallet.js';

@@ -1,0 +1,1 @@
+export { openEncryptedFileWalletStorage, type EncryptedFileWalletStorageOptions } from './encrypted-file-storage.js';

@@ -1,0 +1,95 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { CardError, JpkiReader, type CardTransport, type PhonePins } from '@openmyna/card';
+import { bytesToBase64, createCertificationRequest, encodeDigestInfo } from '@openmyna/pki';
+
+import type { PhoneBundle } from './bundle.js';
+import { WalletError } from './errors.js';
+import { provisioningApplication, type IssuerClient } from './issuer-client.js';
+import { assertPhonePins, expectVerified, type SecureArea } from './secure-area.js';
+
+/** The steps of provisioning, reported as they start (for a progress display). */
+export type ProvisioningStep =
+  'generating-keys' | 'opening-session' | 'card-authentication' | 'card-signing' | 'issuing' | 'installing';
+
+/** Options of {@link provisionPhone}. */
+export interface ProvisionOptions {
+  readonly secureArea: SecureArea;
+  readonly issuer: IssuerClient;
+  /** The physical card, as a reader reaches it (a virtual card in process, or a real card over PC/SC). */
+  readonly card: CardTransport;
+  /** The card's own secrets: the 利用者証明用暗証番号 (possession) and the 署名用パスワード (intent, the 4 info). */
+  readonly cardPins: { readonly authentication: string; readonly signing: string };
+  /** The PINs the holder chooses for the phone. */
+  readonly phonePins: PhonePins;
+  readonly now: () => Date;
+  readonly onProgress?: (step: ProvisioningStep) => void;
+}
+
+/**
+ * DESIGN.md flow 2, the phone's side: make the phone's keys, open a session at the issuer, prove the
+ * card (its authentication key signs the nonce — the 4-digit PIN; its signing key signs the application
+ * naming the phone's keys — the signing password), attest the phone's keys (certification requests and
+ * proofs of possession over the nonce), and install the issuer's bundle once it is checked to be for
+ * those keys. The card's PINs go to the card only.
+ */
+export async function provisionPhone(options: ProvisionOptions): Promise<PhoneBundle> {
+  const step = (name: ProvisioningStep) => options.onProgress?.(name);
+  assertPhonePins(options.phonePins);
+  step('generating-keys');
+  await options.secureArea.generateKeys();
+  const pending = await options.secureArea.pendingKeys();
+  step('opening-session');
+  const session = await options.issuer.openProvisioningSession();
+  const nonce = new TextEncoder().encode(session.nonce);
+  const digestInfo = (data: Uint8Array) => encodeDigestInfo('SHA-256', sha256(data));
+  const application = provisioningApplication(session.nonce, pending.publicKeys);
+  const card = await readCard(async () => {
+    const jpki = new JpkiReader(options.card);
+    await jpki.select();
+    step('card-authentication');
+    expectVerified(
+      await jpki.verifyPin('authentication', options.cardPins.authentication),
+      "the card's 利用者証明用暗証番号",
+    );
+    const authenticationSignature = await jpki.sign('authentication', digestInfo(nonce));
+    const authenticationCertificate = await jpki.readCertificate('authentication');
+    step('card-signing');
+    const signingPassword = await jpki.verifyPin('signing', options.cardPins.signing).catch((error: unknown) => {
+      // A card issued before the holder turned 15 has no signing key (card-spec §4.1).
+      throw new WalletError('ERR_CARD', 'this card has no signing certificate; adding it to a phone needs one', {
+        cause: error,
+      });
+    });
+    expectVerified(signingPassword, "the card's 署名用パスワード");
+    const applicationSignature = await jpki.sign('signing', digestInfo(application));
+    const signingCertificate = await jpki.readCertificate('signing');
+    return { authenticationSignature, authenticationCertificate, applicationSignature, signingCertificate };
+  });
+  step('issuing');
+  const bundle = await options.issuer.completeProvisioning(session.sessionId, {
+    cardAuthenticationCertificate: bytesToBase64(card.authenticationCertificate),
+    cardAuthenticationSignature: bytesToBase64(card.authenticationSignature),
+    cardSigningCertificate: bytesToBase64(card.signingCertificate),
+    application: bytesToBase64(application),
+    applicationSignature: bytesToBase64(card.applicationSignature),
+    phoneAttestation: {
+      authenticationRequest: bytesToBase64(await createCertificationRequest(pending.authentication)),
+      signingRequest: bytesToBase64(await createCertificationRequest(pending.signing)),
+      cardFaceKeySignature: bytesToBase64(await pending.cardFace.signPkcs1(digestInfo(nonce))),
+      deviceKeySignature: bytesToBase64(await pending.device.signEs256(nonce)),
+    },
+  });
+  step('installing');
+  return options.secureArea.install(bundle, options.phonePins, options.now());
+}
+
+/** Runs card reading; the card's own errors become `ERR_CARD` (PIN outcomes keep their codes). */
+export async function readCard<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof WalletError) throw error;
+    if (error instanceof CardError) throw new WalletError('ERR_CARD', `the card: ${error.message}`, { cause: error });
+    throw error;
+  }
+}

@@ -1,0 +1,380 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import {
+  decodeBasicFourInfoFile,
+  decodeCardFaceFile,
+  inProcessTransport,
+  isValidFourDigitPin,
+  isValidSigningPassword,
+  JpkiReader,
+  KenhojoReader,
+  KenkakuReader,
+  openPhoneCard,
+  phoneReferenceData,
+  SoftwareCardKey,
+  type CardPrivateKey,
+  type CardTransport,
+  type PhonePins,
+  type PinResult,
+  type RetryCounter,
+  type StoredPin,
+} from '@openmyna/card';
+import {
+  decodeIssuedMdoc,
+  decodeMobileSecurityObject,
+  ecPublicJwk,
+  type EcPrivateKey,
+  type EcPublicKey,
+} from '@openmyna/mdoc';
+import {
+  base64ToBytes,
+  bytesToBase64,
+  encodeDigestInfo,
+  parseCertificate,
+  readJpkiIdentity,
+  readRsaPublicKey,
+  type Signer,
+} from '@openmyna/pki';
+
+import { parsePhoneBundle, type PhoneBundle } from './bundle.js';
+import { WalletError } from './errors.js';
+import { seal, storageRetryCounters, unseal, type SealedBox, type WalletStorage } from './storage.js';
+
+/** The public halves of the keys the phone generated for provisioning (SPKI DER base64; the device key as a JWK). */
+export interface PhonePublicKeys {
+  readonly authenticationKey: string;
+  readonly signingKey: string;
+  readonly cardFaceKey: string;
+  readonly deviceKey: JsonWebKey;
+}
+
+interface RsaKeyJwks {
+  readonly authentication: JsonWebKey;
+  readonly signing: JsonWebKey;
+  readonly cardFace: JsonWebKey;
+}
+
+interface PendingRecord {
+  readonly format: 'openmyna-wallet-pending/1';
+  readonly deviceKeyId: string;
+  readonly publicKeys: PhonePublicKeys;
+  readonly keys: SealedBox;
+}
+
+interface CredentialSecrets {
+  readonly bundle: PhoneBundle;
+  readonly keys: RsaKeyJwks;
+  readonly pins: Record<string, { readonly salt: string; readonly digest: string }>;
+}
+
+interface CredentialRecord {
+  readonly format: 'openmyna-wallet-credential/1';
+  readonly phoneId: string;
+  readonly deviceKeyId: string;
+  readonly tokenSerial: string;
+  readonly installedAt: string;
+  readonly sealed: SealedBox;
+}
+
+/** The phone's applets opened for one operation, with the reader-side clients over them. */
+export interface OpenedCard {
+  readonly transport: CardTransport;
+  readonly jpki: JpkiReader;
+  readonly kenhojo: KenhojoReader;
+  readonly kenkaku: KenkakuReader;
+  readonly counters: ReadonlyMap<string, RetryCounter>;
+  readonly bundle: PhoneBundle;
+}
+
+const PENDING = 'pending-keys';
+const CREDENTIAL = 'credential';
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+/** Checks the phone PINs' forms before anything is stored (the applets enforce them again on change). */
+export function assertPhonePins(pins: PhonePins): void {
+  const four = (value: string, what: string) => {
+    if (!isValidFourDigitPin(utf8(value))) throw new WalletError('ERR_PIN_FORMAT', `${what} has 4 digits`);
+  };
+  four(pins.authentication, 'the 利用者証明用暗証番号');
+  four(pins.kenhojo, 'the 券面事項入力補助用暗証番号');
+  four(pins.juki, 'the 住民基本台帳用暗証番号');
+  if (!isValidSigningPassword(utf8(pins.signing)))
+    throw new WalletError(
+      'ERR_PIN_FORMAT',
+      'the 署名用パスワード has 6 to 16 upper-case letters and digits, with at least one of each',
+    );
+}
+
+/** Turns a VERIFY outcome into an error unless it verified. */
+export function expectVerified(result: PinResult, what: string): void {
+  if (result.result === 'verified') return;
+  if (result.result === 'blocked')
+    throw new WalletError('ERR_PIN_BLOCKED', `${what} is blocked; reset it with your card (the issuer's reset flow)`);
+  throw new WalletError('ERR_PIN_WRONG', `${what} is wrong; ${result.triesLeft} tries left`, {
+    triesLeft: result.triesLeft,
+  });
+}
+
+/**
+ * The phone's secure area: it makes the phone's keys, installs what the issuer returns, and opens the
+ * phone's applets (JPKI, 入力補助, 券面, 住基) for one operation at a time, so that every use of a key
+ * or record passes the applet's own PIN check and durable retry counter. Nothing returns private key
+ * material; the RSA keys live sealed under the storage's non-extractable wrapping key, the mdoc
+ * device key as a non-extractable key in the storage.
+ */
+export class SecureArea {
+  readonly #storage: WalletStorage;
+  readonly #cardKey: (jwk: JsonWebKey) => CardPrivateKey;
+
+  constructor(
+    storage: WalletStorage,
+    options: {
+      /** Makes the RSA keys from their JWKs (default `SoftwareCardKey`; Node may pass `nodeCardKey`). */
+      cardKey?: (jwk: JsonWebKey) => CardPrivateKey;
+    } = {},
+  ) {
+    this.#storage = storage;
+    this.#cardKey = options.cardKey ?? ((jwk) => new SoftwareCardKey(jwk));
+  }
+
+  /** Makes the phone's new keys (three RSA-2048 and the P-256 device key) for provisioning. */
+  async generateKeys(): Promise<PhonePublicKeys> {
+    const [authentication, signing, cardFace] = await Promise.all([
+      SoftwareCardKey.generate(),
+      SoftwareCardKey.generate(),
+      SoftwareCardKey.generate(),
+    ]);
+    const deviceKeyId = `device-${bytesToBase64(crypto.getRandomValues(new Uint8Array(9))).replace(/[+/]/g, '_')}`;
+    const device = await this.#storage.generateDeviceKey(deviceKeyId);
+    const publicKeys: PhonePublicKeys = {
+      authenticationKey: bytesToBase64(authentication.publicKeyInfo),
+      signingKey: bytesToBase64(signing.publicKeyInfo),
+      cardFaceKey: bytesToBase64(cardFace.publicKeyInfo),
+      deviceKey: ecPublicJwk(device),
+    };
+    const keys: RsaKeyJwks = { authentication: authentication.jwk, signing: signing.jwk, cardFace: cardFace.jwk };
+    const record: PendingRecord = {
+      format: 'openmyna-wallet-pending/1',
+      deviceKeyId,
+      publicKeys,
+      keys: await seal(await this.#storage.wrappingKey(), utf8(JSON.stringify(keys)), 'pending keys'),
+    };
+    await this.#storage.write(PENDING, record);
+    return publicKeys;
+  }
+
+  /** The pending keys' signers, for the certification requests and the attestation of provisioning. */
+  async pendingKeys(): Promise<{
+    publicKeys: PhonePublicKeys;
+    authentication: Signer;
+    signing: Signer;
+    cardFace: CardPrivateKey;
+    device: EcPrivateKey;
+  }> {
+    const pending = await this.#pending();
+    const keys = await this.#unsealJson<RsaKeyJwks>(pending.keys, 'pending keys');
+    const device = await this.#storage.deviceKey(pending.deviceKeyId);
+    if (!device) throw new WalletError('ERR_WALLET_STORAGE', 'the pending device key is missing');
+    return {
+      publicKeys: pending.publicKeys,
+      authentication: cardKeySigner(this.#cardKey(keys.authentication), pending.publicKeys.authenticationKey),
+      signing: cardKeySigner(this.#cardKey(keys.signing), pending.publicKeys.signingKey),
+      cardFace: this.#cardKey(keys.cardFace),
+      device,
+    };
+  }
+
+  /**
+   * Installs the issuer's bundle over the pending keys, once it is checked to be for them: both
+   * certificates hold the phone's JPKI keys, the 券面 records its 券面 key, the mdoc its device key, and
+   * the 入力補助 4 info are those of the signing certificate. Then the pending keys become the phone's.
+   */
+  async install(value: unknown, pins: PhonePins, now: Date): Promise<PhoneBundle> {
+    assertPhonePins(pins);
+    if (await this.#storage.read(CREDENTIAL))
+      throw new WalletError('ERR_WALLET_STATE', 'this phone already holds a card; reset the wallet first');
+    const bundle = parsePhoneBundle(value);
+    const pending = await this.#pending();
+    const keys = await this.#unsealJson<RsaKeyJwks>(pending.keys, 'pending keys');
+    assertBundleMatches(bundle, pending.publicKeys);
+    const random = (length: number) => crypto.getRandomValues(new Uint8Array(length));
+    const references = phoneReferenceData(bundle, pins, random);
+    const secrets: CredentialSecrets = {
+      bundle,
+      keys,
+      pins: encodePins(references),
+    };
+    const record: CredentialRecord = {
+      format: 'openmyna-wallet-credential/1',
+      phoneId: bundle.phoneId,
+      deviceKeyId: pending.deviceKeyId,
+      tokenSerial: Array.from(random(8), (byte) => byte.toString(16).padStart(2, '0'))
+        .join('')
+        .toUpperCase(),
+      installedAt: now.toISOString(),
+      sealed: await this.#sealCredential(secrets, bundle.phoneId),
+    };
+    await this.#storage.write(CREDENTIAL, record);
+    await this.#storage.remove(PENDING);
+    return bundle;
+  }
+
+  /** Whether a card is installed, and its phone id. */
+  async installedPhoneId(): Promise<string | undefined> {
+    const record = (await this.#storage.read(CREDENTIAL)) as CredentialRecord | undefined;
+    return record?.phoneId;
+  }
+
+  /** The installed bundle (certificates and signed records; for the wallet's own displays and checks). */
+  async bundle(): Promise<PhoneBundle> {
+    const { secrets } = await this.#credential();
+    return secrets.bundle;
+  }
+
+  /**
+   * Opens the phone's applets for one operation. The security state (which PINs were verified) lives
+   * only as long as `operation`; counters and changed reference data are saved as they change.
+   */
+  async withCard<T>(operation: (card: OpenedCard) => Promise<T>): Promise<T> {
+    const { record, secrets } = await this.#credential();
+    let saved = secrets;
+    const { card, counters } = openPhoneCard({
+      contents: secrets.bundle,
+      keys: {
+        authentication: this.#cardKey(secrets.keys.authentication),
+        ...(secrets.bundle.jpki.signingCertificate ? { signing: this.#cardKey(secrets.keys.signing) } : {}),
+        cardFace: this.#cardKey(secrets.keys.cardFace),
+      },
+      pins: decodePins(secrets.pins),
+      store: storageRetryCounters(this.#storage),
+      tokenSerial: record.tokenSerial,
+      onPinsChanged: async (pins) => {
+        saved = { ...saved, pins: encodePins(pins) };
+        await this.#storage.write(CREDENTIAL, {
+          ...record,
+          sealed: await this.#sealCredential(saved, record.phoneId),
+        } satisfies CredentialRecord);
+      },
+    });
+    const transport = inProcessTransport(card);
+    return operation({
+      transport,
+      jpki: new JpkiReader(transport),
+      kenhojo: new KenhojoReader(transport),
+      kenkaku: new KenkakuReader(transport),
+      counters,
+      bundle: secrets.bundle,
+    });
+  }
+
+  /** Saves reference data the PIN-reset flow replaced (the counters were reset by it). */
+  async replacePins(pins: Readonly<Record<string, StoredPin>>): Promise<void> {
+    const { record, secrets } = await this.#credential();
+    const next = { ...secrets, pins: { ...secrets.pins, ...encodePins(pins) } };
+    await this.#storage.write(CREDENTIAL, {
+      ...record,
+      sealed: await this.#sealCredential(next, record.phoneId),
+    } satisfies CredentialRecord);
+  }
+
+  /** Forgets the card, the keys, the counters and the log. */
+  wipe(): Promise<void> {
+    return this.#storage.wipe();
+  }
+
+  /** The mdoc device key; the caller has checked the PIN that guards its use. */
+  async deviceKey(): Promise<EcPrivateKey> {
+    const { record } = await this.#credential();
+    const key = await this.#storage.deviceKey(record.deviceKeyId);
+    if (!key) throw new WalletError('ERR_WALLET_STORAGE', 'the device key is missing');
+    return key;
+  }
+
+  async #pending(): Promise<PendingRecord> {
+    const pending = (await this.#storage.read(PENDING)) as PendingRecord | undefined;
+    if (pending?.format !== 'openmyna-wallet-pending/1')
+      throw new WalletError('ERR_WALLET_STATE', 'no keys were generated for provisioning');
+    return pending;
+  }
+
+  async #credential(): Promise<{ record: CredentialRecord; secrets: CredentialSecrets }> {
+    const record = (await this.#storage.read(CREDENTIAL)) as CredentialRecord | undefined;
+    if (!record) throw new WalletError('ERR_WALLET_STATE', 'this phone holds no card yet');
+    if (record.format !== 'openmyna-wallet-credential/1')
+      throw new WalletError('ERR_WALLET_STORAGE', 'the stored credential has an unknown format');
+    return {
+      record,
+      secrets: await this.#unsealJson<CredentialSecrets>(record.sealed, `credential ${record.phoneId}`),
+    };
+  }
+
+  async #sealCredential(secrets: CredentialSecrets, phoneId: string): Promise<SealedBox> {
+    return seal(await this.#storage.wrappingKey(), utf8(JSON.stringify(secrets)), `credential ${phoneId}`);
+  }
+
+  async #unsealJson<T>(box: SealedBox, context: string): Promise<T> {
+    const bytes = await unseal(await this.#storage.wrappingKey(), box, context);
+    return JSON.parse(new TextDecoder().decode(bytes)) as T;
+  }
+}
+
+/** A phone RSA key as a `Signer` (RSASSA-PKCS1-v1_5 with SHA-256: the DigestInfo is built here). */
+export function cardKeySigner(key: CardPrivateKey, publicKeyInfo: string): Signer {
+  return {
+    algorithm: 'sha256WithRSAEncryption',
+    publicKeyInfo: base64ToBytes(publicKeyInfo),
+    sign: (data) => key.signPkcs1(encodeDigestInfo('SHA-256', sha256(data))),
+  };
+}
+
+function assertBundleMatches(bundle: PhoneBundle, keys: PhonePublicKeys): void {
+  const refuse = (what: string, cause?: unknown) =>
+    new WalletError('ERR_BUNDLE_INVALID', `the issuer's bundle does not match this phone: ${what}`, { cause });
+  const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((byte, i) => byte === b[i]);
+  try {
+    const authentication = parseCertificate(base64ToBytes(bundle.jpki.authenticationCertificate));
+    if (!same(authentication.subjectPublicKeyInfo, base64ToBytes(keys.authenticationKey)))
+      throw refuse('the authentication certificate is for another key');
+    if (bundle.jpki.signingCertificate) {
+      const signing = parseCertificate(base64ToBytes(bundle.jpki.signingCertificate));
+      if (!same(signing.subjectPublicKeyInfo, base64ToBytes(keys.signingKey)))
+        throw refuse('the signing certificate is for another key');
+      const recorded = decodeBasicFourInfoFile(base64ToBytes(bundle.kenhojo.basicFourInfoFile)).info;
+      const certified = readJpkiIdentity(signing).basicFourInfo;
+      if (JSON.stringify(recorded) !== JSON.stringify(certified))
+        throw refuse('the 入力補助 4 info differ from the signing certificate');
+    }
+    const face = decodeCardFaceFile(base64ToBytes(bundle.kenkaku.cardFaceFile)).face;
+    const cardFaceKey = readRsaPublicKey(base64ToBytes(keys.cardFaceKey));
+    if (!same(face.cardKey.modulus, cardFaceKey.modulus)) throw refuse('the 券面 records are for another key');
+    const mdoc = decodeIssuedMdoc(base64ToBytes(bundle.mdoc));
+    const mso = decodeMobileSecurityObject(mdoc.issuerSigned.issuerAuth.payload);
+    const device = keys.deviceKey;
+    if (!sameDeviceKey(mso.deviceKey, device)) throw refuse('the mdoc is bound to another device key');
+  } catch (error) {
+    if (error instanceof WalletError) throw error;
+    throw refuse('a certificate or record does not decode', error);
+  }
+}
+
+function sameDeviceKey(key: EcPublicKey, jwk: JsonWebKey): boolean {
+  const expected = ecPublicJwk(key);
+  return expected.x === jwk.x && expected.y === jwk.y;
+}
+
+function encodePins(pins: Readonly<Record<string, StoredPin>>): CredentialSecrets['pins'] {
+  return Object.fromEntries(
+    Object.entries(pins).map(([reference, pin]) => [
+      reference,
+      { salt: bytesToBase64(pin.salt), digest: bytesToBase64(pin.digest) },
+    ]),
+  );
+}
+
+function decodePins(pins: CredentialSecrets['pins']): Record<string, StoredPin> {
+  return Object.fromEntries(
+    Object.entries(pins).map(([reference, pin]) => [
+      reference,
+      { salt: base64ToBytes(pin.salt), digest: base64ToBytes(pin.digest) },
+    ]),
+  );
+}

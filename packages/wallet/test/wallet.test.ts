@@ -1,0 +1,434 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+
+import { containsMyNumberToken } from '@openmyna/core';
+import {
+  createDeviceRequest,
+  createRequestObject,
+  decodeDeviceResponse,
+  dcqlQueryFor,
+  ISO_23220_NAMESPACE,
+  JP_NAMESPACE,
+  MdocReaderSession,
+  MNC_DOCTYPE,
+  verifyDeviceResponse,
+  webSocketTransport,
+  type WebSocketLike,
+} from '@openmyna/mdoc';
+import { newRelaySessionId, nodeMdocCrypto } from '@openmyna/mdoc/node';
+import { openEncryptedFileWalletStorage } from '@openmyna/wallet/node';
+import { Wallet, type PendingPresentation } from '@openmyna/wallet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { createServer } from 'node:http';
+
+import { registryPerson } from '../../../test-support/issuer-fixtures.js';
+import { allCardFaceElements, makeReader } from '../../../test-support/mdoc-fixtures.js';
+import {
+  cardTransport,
+  CARD_PINS,
+  nodeWallet,
+  PHONE_PINS,
+  walletWorld,
+} from '../../../test-support/wallet-fixtures.js';
+
+const SEED = 'wallet';
+const PERSONS = [3, 4, 6] as const;
+
+describe('the wallet in Node, against the issuer and the verifier service', () => {
+  let world: Awaited<ReturnType<typeof walletWorld>>;
+  let phone: Awaited<ReturnType<typeof nodeWallet>>;
+  const person = registryPerson(SEED, PERSONS[0]).input;
+
+  beforeAll(async () => {
+    world = await walletWorld(SEED, PERSONS);
+    phone = await nodeWallet(world);
+    await phone.wallet.provision({
+      card: await cardTransport(world.issuer.cards[0]!),
+      cardPins: CARD_PINS,
+      phonePins: PHONE_PINS,
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await world.dispose();
+  });
+
+  const presentation = async (who: 'securities' | 'shop', body: object) => {
+    const response = await world.verifier.rp(who, '/v1/presentations', { method: 'POST', body: JSON.stringify(body) });
+    expect(response.status, await response.clone().text()).toBe(201);
+    return (await response.json()) as { id: string; link: string };
+  };
+  const resultOf = async (who: 'securities' | 'shop', id: string) =>
+    (await (await world.verifier.rp(who, `/v1/presentations/${id}`)).json()) as {
+      status: string;
+      result?: { status: string; decidedBy?: { check: string }; checks: { check: string }[] };
+      claims?: Record<string, Record<string, unknown>>;
+    };
+  const accountOpening = () =>
+    presentation('securities', {
+      sign: {
+        document: Buffer.from(`口座開設申込書 ${Math.random()}`).toString('base64'),
+        title: '証券総合口座 開設申込書',
+      },
+      kenhojo: ['my_number', 'basic_four_info'],
+      purpose: '証券口座の開設（本人確認と個人番号の提供）',
+    });
+
+  it('provisions from the card: the holder on the home screen, the phone file sealed', async () => {
+    const holder = await phone.wallet.holder();
+    expect(holder.name).toBe(person.basicFourInfo.name);
+    expect(holder.address).toBe(person.basicFourInfo.address);
+    expect(holder.portrait.length).toBeGreaterThan(100);
+    expect(holder.hasSigningCertificate).toBe(true);
+    const file = readFileSync(phone.path, 'utf8');
+    expect(JSON.parse(file)).toMatchObject({ format: 'openmyna-phone/1' });
+    expect(file).not.toContain(person.myNumber);
+    await expect(
+      openEncryptedFileWalletStorage({ path: phone.path, passphrase: 'not the passphrase' }),
+    ).rejects.toMatchObject({ code: 'ERR_WALLET_STORAGE' });
+    expect((await phone.wallet.history()).map((entry) => [entry.kind, entry.result])).toContainEqual([
+      'provisioning',
+      'completed',
+    ]);
+    // A second card cannot be added over the first.
+    await expect(
+      phone.wallet.provision({
+        card: await cardTransport(world.issuer.cards[0]!),
+        cardPins: CARD_PINS,
+        phonePins: PHONE_PINS,
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_WALLET_STATE' });
+  });
+
+  it('refuses to provision with a wrong card PIN, and installs nothing', async () => {
+    const other = await nodeWallet(world);
+    await expect(
+      other.wallet.provision({
+        card: await cardTransport(world.issuer.cards[1]!),
+        cardPins: { ...CARD_PINS, authentication: '9999' },
+        phonePins: PHONE_PINS,
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_PIN_WRONG', triesLeft: 2 });
+    expect(await other.wallet.provisioned()).toBe(false);
+    await expect(
+      other.wallet.provision({
+        card: await cardTransport(world.issuer.cards[1]!),
+        cardPins: CARD_PINS,
+        phonePins: { ...PHONE_PINS, signing: 'short' },
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_PIN_FORMAT' });
+  });
+
+  it('opens an account: shows who asks and why, signs the document, sends the 入力補助 records', async () => {
+    const created = await accountOpening();
+    const pending = await phone.wallet.openRequest(created.link);
+    expect(pending.view.requester).toMatchObject({ name: 'securities 株式会社', verified: true });
+    expect(pending.view.purpose).toContain('証券口座');
+    expect(pending.view.document?.title).toBe('証券総合口座 開設申込書');
+    expect(pending.view.myNumber).toEqual({ requested: true, allowed: true });
+    expect(pending.view.items.map((item) => [item.name, item.release])).toEqual([
+      ['jpki_sign', true],
+      ['kenhojo:my_number', true],
+      ['kenhojo:basic_four_info', true],
+    ]);
+    expect([...pending.view.secrets].sort()).toEqual(['kenhojoPin', 'signingPassword']);
+    await expect(phone.wallet.approve(pending, { signingPassword: PHONE_PINS.signing })).rejects.toMatchObject({
+      code: 'ERR_APPROVAL_INCOMPLETE',
+    });
+    await phone.wallet.approve(pending, { signingPassword: PHONE_PINS.signing, kenhojoPin: PHONE_PINS.kenhojo });
+    await expect(
+      phone.wallet.approve(pending, { signingPassword: PHONE_PINS.signing, kenhojoPin: PHONE_PINS.kenhojo }),
+    ).rejects.toMatchObject({ code: 'ERR_REQUEST_DONE' });
+    const result = await resultOf('securities', created.id);
+    expect(result.result?.status).toBe('valid');
+    expect(result.claims?.['kenhojo']?.['my_number']).toBe(person.myNumber);
+    expect(result.claims?.['sign']?.['name']).toBe(person.basicFourInfo.name);
+    const entry = (await phone.wallet.history()).at(-1)!;
+    expect(entry).toMatchObject({
+      kind: 'presentation',
+      result: 'completed',
+      counterparty: { name: 'securities 株式会社', verified: true },
+      items: ['jpki_sign', 'kenhojo:my_number', 'kenhojo:basic_four_info'],
+      documentTitle: '証券総合口座 開設申込書',
+    });
+  });
+
+  it('presents card-face elements to a shop with the 入力補助 PIN', async () => {
+    const created = await presentation('shop', {
+      elements: [
+        { nameSpace: ISO_23220_NAMESPACE, elementIdentifier: 'age_over_20' },
+        { nameSpace: JP_NAMESPACE, elementIdentifier: 'full_name_unicode', intentToRetain: true },
+      ],
+      purpose: '会員登録（年齢確認）',
+    });
+    const pending = await phone.wallet.openRequest(created.link);
+    expect(pending.view.myNumber).toEqual({ requested: false, allowed: false });
+    expect(pending.view.secrets).toEqual(['kenhojoPin']);
+    await phone.wallet.approve(pending, { kenhojoPin: PHONE_PINS.kenhojo });
+    const result = await resultOf('shop', created.id);
+    expect(result.result?.status).toBe('valid');
+    expect(result.claims?.[JP_NAMESPACE]?.['full_name_unicode']).toBe(person.basicFourInfo.name);
+  });
+
+  it('logs in with the authentication key', async () => {
+    const created = await presentation('securities', { login: true, purpose: 'ログイン' });
+    const pending = await phone.wallet.openRequest(created.link);
+    expect(pending.view.secrets).toEqual(['authenticationPin']);
+    await phone.wallet.approve(pending, { authenticationPin: PHONE_PINS.authentication });
+    const result = await resultOf('securities', created.id);
+    expect(result.result?.status).toBe('valid');
+    expect(result.claims?.['login']?.['subject']).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('tells the relying party when the user declines, and sends nothing else', async () => {
+    const created = await accountOpening();
+    await phone.wallet.decline(await phone.wallet.openRequest(created.link));
+    const result = await resultOf('securities', created.id);
+    expect(result.status).toBe('failed');
+    expect(result.result?.decidedBy?.check).toBe('wallet.response');
+    expect(result.claims).toBeUndefined();
+    expect((await phone.wallet.history()).at(-1)).toMatchObject({ kind: 'presentation', result: 'declined' });
+  });
+
+  /** A request object of our own making, served by a small server that also takes the answer. */
+  async function ownRequest(options: {
+    authorized: boolean;
+    tamper?: boolean;
+    elements: { nameSpace: string; elementIdentifier: string }[];
+  }) {
+    const posted: string[] = [];
+    let jwt = '';
+    const server = createServer((request, response) => {
+      if (request.method === 'GET') return void response.end(jwt);
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        posted.push(body);
+        response.setHeader('content-type', 'application/json');
+        response.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const reader = await makeReader(
+      { ...world.issuer.authorities.mdoc, crypto: nodeMdocCrypto },
+      'Unregistered Shop',
+      options.authorized
+        ? allCardFaceElements()
+        : allCardFaceElements().filter((e) => !e.elementIdentifier.startsWith('individual')),
+    );
+    const object = await createRequestObject({
+      request: {
+        response_type: 'vp_token',
+        response_mode: 'direct_post',
+        response_uri: `${base}/response`,
+        nonce: 'n'.repeat(24),
+        state: 'state-1',
+        dcql_query: dcqlQueryFor('card', MNC_DOCTYPE, options.elements),
+        client_metadata: { purpose: 'テスト' },
+      },
+      reader,
+      crypto: nodeMdocCrypto,
+      now: new Date(),
+    });
+    jwt = options.tamper ? object.jwt.slice(0, -4) + (object.jwt.endsWith('AAAA') ? 'BBBB' : 'AAAA') : object.jwt;
+    const link = `openid4vp://?client_id=${encodeURIComponent(object.clientId)}&request_uri=${encodeURIComponent(`${base}/request`)}`;
+    return { link, posted, close: () => new Promise((resolve) => server.close(resolve)) };
+  }
+
+  it('never sends the My Number to a requester whose certificate does not authorize it', async () => {
+    const own = await ownRequest({
+      authorized: false,
+      elements: [
+        { nameSpace: JP_NAMESPACE, elementIdentifier: 'full_name_unicode' },
+        { nameSpace: JP_NAMESPACE, elementIdentifier: 'individual_number_unicode' },
+      ],
+    });
+    try {
+      const pending: PendingPresentation = await phone.wallet.openRequest(own.link);
+      expect(pending.view.myNumber).toEqual({ requested: true, allowed: false });
+      expect(pending.view.items.find((item) => item.myNumber)).toMatchObject({
+        release: false,
+        withheldBecause: 'reader-not-authorized-for-my-number',
+      });
+      await phone.wallet.approve(pending, { kenhojoPin: PHONE_PINS.kenhojo });
+      expect(own.posted).toHaveLength(1);
+      const token = JSON.parse(new URLSearchParams(own.posted[0]).get('vp_token')!) as Record<string, string[]>;
+      const deviceResponse = decodeDeviceResponse(Buffer.from(token['card']![0]!, 'base64url'));
+      const released = [...deviceResponse.documents[0]!.issuerSigned.nameSpaces.values()]
+        .flat()
+        .map((item) => item.elementIdentifier);
+      expect(released).toEqual(['full_name_unicode']);
+      expect(own.posted[0]).not.toContain(person.myNumber);
+      expect((await phone.wallet.history()).at(-1)).toMatchObject({
+        withheld: [`${JP_NAMESPACE}:individual_number_unicode`],
+      });
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('refuses a request whose signature does not verify, and answers nothing', async () => {
+    const own = await ownRequest({
+      authorized: true,
+      tamper: true,
+      elements: [{ nameSpace: JP_NAMESPACE, elementIdentifier: 'full_name_unicode' }],
+    });
+    try {
+      const refusal = await phone.wallet.openRequest(own.link).catch((error: unknown) => error);
+      expect(refusal).toMatchObject({ code: 'ERR_REQUEST_INVALID' });
+      expect((refusal as { checks: { check: string; status: string }[] }).checks.at(-1)).toMatchObject({
+        check: 'request.signature',
+        status: 'fail',
+      });
+      expect(own.posted).toEqual([]);
+      await expect(phone.wallet.openRequest('https://example.test/not-a-request')).rejects.toMatchObject({
+        code: 'ERR_REQUEST_INVALID',
+      });
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('presents in person over the relay, withholding the My Number from an unauthorized counter', async () => {
+    const session = await phone.wallet.startInPerson({ url: world.verifier.relayUrl, session: newRelaySessionId() });
+    expect(session.qr).toMatch(/^mdoc:/);
+    const waiting = session.waitForRequest();
+    const reader = await MdocReaderSession.fromEngagement({ engagement: session.qr, crypto: nodeMdocCrypto });
+    const relay = reader.engagement.relay!;
+    const channel = await webSocketTransport(
+      `${relay.url}/${relay.session}`,
+      (url) => new WebSocket(url) as unknown as WebSocketLike,
+    );
+    const readerKey = await makeReader(
+      { ...world.issuer.authorities.mdoc, crypto: nodeMdocCrypto },
+      'Counter 3',
+      allCardFaceElements().filter((element) => !element.elementIdentifier.startsWith('individual')),
+    );
+    await reader.sendRequest(
+      channel,
+      await createDeviceRequest({
+        docRequests: [
+          {
+            docType: MNC_DOCTYPE,
+            nameSpaces: new Map([
+              [
+                JP_NAMESPACE,
+                new Map([
+                  ['portrait', false],
+                  ['full_name_unicode', false],
+                  ['individual_number_unicode', false],
+                ]),
+              ],
+            ]),
+          },
+        ],
+        sessionTranscript: reader.transcript,
+        reader: readerKey,
+      }),
+    );
+    const view = await waiting;
+    expect(view.requester).toMatchObject({ name: 'Counter 3', verified: true });
+    expect(view.items.filter((item) => !item.release).map((item) => item.elementIdentifier)).toEqual([
+      'individual_number_unicode',
+    ]);
+    await expect(session.approve('0000')).rejects.toMatchObject({ code: 'ERR_PIN_WRONG', triesLeft: 2 });
+    await session.approve(PHONE_PINS.kenhojo);
+    const verified = await verifyDeviceResponse({
+      response: await reader.receiveResponse(channel),
+      sessionTranscript: reader.transcript,
+      issuerAnchors: [world.issuer.authorities.mdoc.iaca.anchor],
+      time: new Date(),
+      crypto: nodeMdocCrypto,
+      docType: MNC_DOCTYPE,
+    });
+    expect(verified.documents?.[0]?.elements.get(JP_NAMESPACE)?.get('full_name_unicode')).toBe(
+      person.basicFourInfo.name,
+    );
+    expect(verified.documents?.[0]?.elements.get(JP_NAMESPACE)?.has('individual_number_unicode')).toBe(false);
+    await channel.close();
+  });
+
+  it('changes a PIN in its applet: the old one stops working, the new one works', async () => {
+    await expect(phone.wallet.changePin('kenhojoPin', '0000', '2468')).rejects.toMatchObject({ code: 'ERR_PIN_WRONG' });
+    await phone.wallet.changePin('kenhojoPin', PHONE_PINS.kenhojo, '2468');
+    const created = await presentation('shop', {
+      elements: [{ nameSpace: ISO_23220_NAMESPACE, elementIdentifier: 'age_over_20' }],
+      purpose: '年齢確認',
+    });
+    const pending = await phone.wallet.openRequest(created.link);
+    await expect(phone.wallet.approve(pending, { kenhojoPin: PHONE_PINS.kenhojo })).rejects.toMatchObject({
+      code: 'ERR_PIN_WRONG',
+    });
+    await phone.wallet.approve(pending, { kenhojoPin: '2468' });
+    expect((await resultOf('shop', created.id)).result?.status).toBe('valid');
+  });
+
+  it('blocks a PIN after its tries, durably: a reopened phone is still blocked', async () => {
+    const second = await nodeWallet(world);
+    await second.wallet.provision({
+      card: await cardTransport(world.issuer.cards[1]!),
+      cardPins: CARD_PINS,
+      phonePins: PHONE_PINS,
+    });
+    const created = await presentation('securities', { login: true, purpose: 'ログイン' });
+    const pending = await second.wallet.openRequest(created.link);
+    const tries: unknown[] = [];
+    for (let i = 0; i < 4; i++)
+      tries.push(await second.wallet.approve(pending, { authenticationPin: '0000' }).catch((error: unknown) => error));
+    expect(tries.map((error) => (error as { code: string }).code)).toEqual([
+      'ERR_PIN_WRONG',
+      'ERR_PIN_WRONG',
+      'ERR_PIN_WRONG',
+      'ERR_PIN_BLOCKED',
+    ]);
+    const reopened = await openEncryptedFileWalletStorage({ path: second.path, passphrase: second.passphrase });
+    const again = new Wallet({
+      storage: reopened,
+      readerAnchors: [world.readerAnchor],
+      fetch: world.walletFetch,
+      clock: () => new Date(),
+      crypto: nodeMdocCrypto,
+    });
+    await expect(
+      again.signLogin({ value: 'x'.repeat(32), clientId: 'x' }, PHONE_PINS.authentication),
+    ).rejects.toMatchObject({
+      code: 'ERR_PIN_BLOCKED',
+    });
+    const history = await again.history();
+    expect(history.filter((entry) => entry.reason === 'ERR_PIN_WRONG')).toHaveLength(3);
+  });
+
+  it('suspends and revokes itself; a revoked phone wipes its credentials and relying parties refuse it', async () => {
+    const third = await nodeWallet(world);
+    await third.wallet.provision({
+      card: await cardTransport(world.issuer.cards[2]!),
+      cardPins: CARD_PINS,
+      phonePins: PHONE_PINS,
+    });
+    expect(await third.wallet.checkStatus()).toBe('good');
+    await expect(third.wallet.changeLifecycle('suspend', '0000')).rejects.toMatchObject({ code: 'ERR_PIN_WRONG' });
+    await third.wallet.changeLifecycle('suspend', PHONE_PINS.authentication);
+    expect(await third.wallet.checkStatus()).toBe('suspended');
+    // While suspended, a signature is refused by the relying party's verifier.
+    const created = await accountOpening();
+    const pending = await third.wallet.openRequest(created.link);
+    await third.wallet.approve(pending, { signingPassword: PHONE_PINS.signing, kenhojoPin: PHONE_PINS.kenhojo });
+    expect((await resultOf('securities', created.id)).result?.decidedBy?.check).toMatch(/revocation/);
+    await third.wallet.changeLifecycle('revoke', PHONE_PINS.authentication);
+    expect(await third.wallet.provisioned()).toBe(false);
+    await expect(third.wallet.holder()).rejects.toMatchObject({ code: 'ERR_WALLET_STATE' });
+    const kinds = (await third.wallet.history()).map((entry) => entry.kind);
+    expect(kinds.slice(-2)).toEqual(['lifecycle', 'wipe']);
+  });
+
+  it('keeps no disclosed value in its log, and exports it', async () => {
+    const exported = JSON.parse(await phone.wallet.exportHistory()) as { format: string; entries: unknown[] };
+    expect(exported.format).toBe('openmyna-wallet-log/1');
+    expect(exported.entries.length).toBeGreaterThan(5);
+    const text = JSON.stringify(exported);
+    expect(containsMyNumberToken(text)).toBe(false);
+    expect(text).not.toContain(person.basicFourInfo.name);
+    expect(text).not.toContain(PHONE_PINS.signing);
+  });
+});

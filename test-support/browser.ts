@@ -1,0 +1,70 @@
+import { readdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+
+import { build } from 'esbuild';
+import { chromium, type Browser } from 'playwright-core';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+/**
+ * Debian's Chromium, headless, as this machine runs it: no sandbox (root), no GPU, and none of the
+ * background networking that a closed network refuses (reference/pcsc-notes.md, the machine notes).
+ */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env['OPENMYNA_CHROMIUM'] ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * Bundles a browser entry point (ES module) with the workspace packages taken from their sources,
+ * as the tests import them; anything Node-only in the bundle is an error.
+ */
+export async function bundleForBrowser(entry: string): Promise<string> {
+  const packages = readdirSync(resolve(ROOT, 'packages'));
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    alias: Object.fromEntries(
+      packages.map((name) => [`@openmyna/${name}`, resolve(ROOT, 'packages', name, 'src/index.ts')]),
+    ),
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0]!.text;
+}
+
+/** Serves one HTML page with `script` as its module on 127.0.0.1 at a free port. */
+export async function servePage(
+  script: string,
+  title = 'openmyna test',
+): Promise<{ url: string; close(): Promise<void> }> {
+  const html = `<!doctype html><meta charset="utf-8"><title>${title}</title><script type="module" src="/main.js"></script>`;
+  const server = createServer((request, response) => {
+    if (request.url === '/main.js') {
+      response.setHeader('content-type', 'text/javascript; charset=utf-8');
+      return void response.end(script);
+    }
+    response.setHeader('content-type', 'text/html; charset=utf-8');
+    response.end(html);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => new Promise((done) => server.close(() => done())),
+  };
+}

@@ -1,0 +1,138 @@
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+import { serve, type ServerType } from '@hono/node-server';
+import { statusListChecker } from '@openmyna/mdoc';
+import { MdocRelay, nodeMdocCrypto } from '@openmyna/mdoc/node';
+import { trustAnchor } from '@openmyna/pki';
+import { nodeCryptoBackend } from '@openmyna/pki/node';
+import { migrate, type Engine } from '@openmyna/storage';
+import { jpkiRevocation, OPENMYNA_POLICY_OIDS } from '@openmyna/verifier';
+import {
+  createVerifierApp,
+  VERIFIER_MIGRATIONS,
+  type VerifierContext,
+  type VerifierSchema,
+} from '@openmyna/verifier-service';
+import type { Kysely } from 'kysely';
+import pino from 'pino';
+
+import { testDatabase, type TestDatabase } from './databases.js';
+import { testRandom } from './issuer-fixtures.js';
+import type { issuerWithCards } from './verifier-fixtures.js';
+
+export const VERIFIER_ADMIN = 'verifier-admin-token';
+
+/** The two demo relying parties: a securities firm (個人番号関係事務) and a shop (no My Number). */
+export type DemoParty = 'securities' | 'shop';
+
+/** Serves a fetch handler on 127.0.0.1 at a free port. */
+export async function listenOnFreePort(
+  handle: (request: Request) => Response | Promise<Response>,
+): Promise<{ server: ServerType; base: string }> {
+  const server = serve({ fetch: handle, port: 0, hostname: '127.0.0.1' });
+  await new Promise((resolve) => server.once('listening', resolve));
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/**
+ * The verifier service over HTTP on a free port, trusting `issuer`'s hierarchies (revocation and status
+ * lists through the issuer's in-process fetch), with its in-person relay, and the two demo relying
+ * parties registered. Logs and webhooks are collected for the tests to read.
+ */
+export async function startVerifierService(
+  issuer: Awaited<ReturnType<typeof issuerWithCards>>,
+  engine: Engine,
+  options: { clock?: () => Date } = {},
+) {
+  const state = { clock: options.clock ?? (() => new Date()) };
+  const now = () => state.clock();
+  const database: TestDatabase<VerifierSchema> = await testDatabase<VerifierSchema>(engine);
+  await migrate(database.db as Kysely<unknown>, database.engine, VERIFIER_MIGRATIONS);
+  const context: VerifierContext = { db: database.db, clock: now, randomBytes: testRandom };
+  const logs: string[] = [];
+  const webhooks: { url: string; body: string }[] = [];
+  const relay = new MdocRelay();
+  let handle: (request: Request) => Response | Promise<Response> = () => new Response(null, { status: 503 });
+  const { server, base } = await listenOnFreePort((request) => handle(request));
+  server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
+    if (!relay.handleUpgrade(request, socket, head)) socket.destroy();
+  });
+  const makeApp = (rateLimit?: { perSecond: number; capacity: number }) =>
+    createVerifierApp({
+      context,
+      publicUrl: base,
+      sealingKey: new Uint8Array(32).fill(7),
+      readerAuthority: { key: issuer.authorities.mdoc.readerCa.key, anchor: issuer.authorities.mdoc.readerCa.anchor },
+      mdoc: {
+        issuerAnchors: [issuer.authorities.mdoc.iaca.anchor],
+        status: statusListChecker({
+          fetch: (url, init) => issuer.issuerFetch(url, init),
+          anchors: [issuer.authorities.mdoc.iaca.anchor],
+          crypto: nodeMdocCrypto,
+          clock: now,
+        }),
+      },
+      jpki: {
+        anchors: {
+          signing: [trustAnchor(issuer.authorities.jpki.signing.ca.certificate)],
+          authentication: [trustAnchor(issuer.authorities.jpki.authentication.ca.certificate)],
+        },
+        policies: OPENMYNA_POLICY_OIDS,
+        revocation: jpkiRevocation({ fetch: issuer.issuerFetch, clock: now, backend: nodeCryptoBackend }),
+        clock: now,
+        backend: nodeCryptoBackend,
+      },
+      kenhojoCaKeys: issuer.authorities.caKeys,
+      adminToken: VERIFIER_ADMIN,
+      logger: pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }),
+      webhookFetch: ((url: string, init?: { body?: string }) => {
+        webhooks.push({ url, body: init?.body ?? '' });
+        return Promise.resolve(new Response(null, { status: 204 }));
+      }) as typeof fetch,
+      ...(rateLimit ? { rateLimit } : {}),
+    });
+  const app = makeApp();
+  handle = (request) => app.fetch(request);
+  const keys = {} as Record<DemoParty, { apiKey: string; clientId: string; id: string }>;
+  for (const [name, purpose] of [
+    ['securities', 'kojin-bango-kankei-jimu'],
+    ['shop', 'none'],
+  ] as const) {
+    const response = await fetch(`${base}/admin/relying-parties`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${VERIFIER_ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: `${name} 株式会社`,
+        myNumberPurpose: purpose,
+        webhookUrl: `https://${name}.example/hook`,
+      }),
+    });
+    if (response.status !== 201) throw new Error(`registering ${name}: ${await response.text()}`);
+    keys[name] = (await response.json()) as { apiKey: string; clientId: string; id: string };
+  }
+  /** A call with a relying party's API key. */
+  const rp = (who: DemoParty, path: string, init: RequestInit = {}) =>
+    fetch(`${base}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${keys[who].apiKey}`, 'content-type': 'application/json', ...init.headers },
+    });
+  return {
+    base,
+    relayUrl: `${base.replace(/^http/, 'ws')}/relay`,
+    database,
+    context,
+    keys,
+    rp,
+    logs,
+    webhooks,
+    makeApp,
+    setClock: (clock: () => Date) => {
+      state.clock = clock;
+    },
+    dispose: async () => {
+      await new Promise((resolve) => server.close(resolve));
+      await database.dispose();
+    },
+  };
+}
