@@ -4,6 +4,7 @@ import { OpenMynaError } from '@openmyna/core';
 import { Command, CommanderError } from 'commander';
 
 import { registerCardCommands } from './commands/card.js';
+import { registerPhoneCommands } from './commands/phone.js';
 import { registerIssuerCommands } from './commands/issuer.js';
 import { registerVerifierCommands } from './commands/verifier.js';
 import { registerMdocCommands } from './commands/mdoc.js';
@@ -49,6 +50,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerMdocCommands(program, io, (code) => (exitCode = code));
   registerIssuerCommands(program, io);
   registerVerifierCommands(program, io);
+  registerPhoneCommands(program, io, (code) => (exitCode = code));
   program.addHelpText(
     'after',
     '\nExit codes: 0 success, 1 checked and invalid, 2 usage error, 3 failure while running, 4 valid but revocation status unknown.\nRun `openmyna <command> --help` for each command.',

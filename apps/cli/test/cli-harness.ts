@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 
@@ -43,16 +44,17 @@ export async function run(
 }
 
 /**
- * Starts `openmyna <service> serve --data data --port 0` as the built binary in `cwd` and resolves with
- * its URL once it announces it, and the child to stop.
+ * Starts `openmyna <service> serve --data data --port <port>` (default a free one) as the built binary
+ * in `cwd` and resolves with its URL once it announces it, and the child to stop.
  */
 export async function spawnService(
   cwd: string,
   service: 'issuer' | 'verifier',
+  port = 0,
 ): Promise<{ url: string; child: ChildProcessWithoutNullStreams }> {
   const child = spawn(
     process.execPath,
-    [resolve(REPO_ROOT, 'apps/cli/dist/main.js'), service, 'serve', '--data', 'data', '--port', '0'],
+    [resolve(REPO_ROOT, 'apps/cli/dist/main.js'), service, 'serve', '--data', 'data', '--port', String(port)],
     { cwd },
   );
   const url = await new Promise<string>((resolveUrl, reject) => {
@@ -75,4 +77,13 @@ export async function stopService(child: ChildProcessWithoutNullStreams): Promis
   const stopped = new Promise<number | null>((done) => child.once('exit', done));
   child.kill('SIGTERM');
   return stopped;
+}
+
+/** A port nothing listens on right now (bound, then released), for a service whose URL is baked into credentials. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((done) => server.close(done));
+  return port;
 }

@@ -5,10 +5,17 @@ import { join } from 'node:path';
 
 import { JpkiReader } from '@openmyna/card';
 import { openPcscCard, VpcdBridge } from '@openmyna/card/node';
-import { derFromPemOrDer, encodeDigestInfo, verifyPkcs1Signature } from '@openmyna/pki';
+import { derFromPemOrDer, encodeDigestInfo, parseCertificate, verifyPkcs1Signature } from '@openmyna/pki';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import {
+  cardTransport,
+  CARD_PINS,
+  nodeWallet,
+  PHONE_PINS,
+  walletWorld,
+} from '../../../test-support/wallet-fixtures.js';
 import { makeJpkiCard } from './jpki-card.js';
 
 /**
@@ -159,5 +166,73 @@ describe('the virtual card through pcscd + vpcd, read by OpenSC', () => {
     } finally {
       await pcsc.close();
     }
+  });
+});
+
+/** Waits until pcscd sees a card with the JPKI ATR in the vpcd reader. */
+async function cardInserted(): Promise<void> {
+  for (let i = 0; i < 50 && !(await run('opensc-tool', ['-a'])).out.includes('3b:e0:00:ff:81:31:fe:45:14'); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('the phone through pcscd + vpcd (`openmyna phone serve`), used by OpenSC as a card', () => {
+  let world: Awaited<ReturnType<typeof walletWorld>>;
+  let phoneBridge: VpcdBridge;
+  let authenticationPublicKey: Uint8Array;
+
+  beforeAll(async () => {
+    await bridge.close();
+    world = await walletWorld('vpcd-phone', [3]);
+    const { wallet } = await nodeWallet(world);
+    await wallet.provision({
+      card: await cardTransport(world.issuer.cards[0]!),
+      cardPins: CARD_PINS,
+      phonePins: PHONE_PINS,
+    });
+    const { card: phoneCard, bundle } = await wallet.secureArea.openCard();
+    authenticationPublicKey = parseCertificate(
+      Buffer.from(bundle.jpki.authenticationCertificate, 'base64'),
+    ).subjectPublicKeyInfo;
+    phoneBridge = await VpcdBridge.connect({ card: phoneCard, connectTimeoutMs: 15_000 });
+    await cardInserted();
+  }, 90_000);
+  afterAll(async () => {
+    await phoneBridge?.close();
+    await world?.dispose();
+  });
+
+  it("signs with the phone's authentication key after the phone's PIN, through PKCS#11", async () => {
+    expect((await run('opensc-tool', ['-n'])).out).toContain('jpki');
+    const data = join(work, 'phone.txt');
+    const signature = join(work, 'phone.sig');
+    writeFileSync(data, 'login challenge for the phone');
+    const signed = await run('pkcs11-tool', [
+      '--module',
+      PKCS11,
+      '--slot-index',
+      '0',
+      '--login',
+      '--pin',
+      PHONE_PINS.authentication,
+      '--sign',
+      '--id',
+      '01',
+      '--mechanism',
+      'SHA256-RSA-PKCS',
+      '-i',
+      data,
+      '-o',
+      signature,
+    ]);
+    expect(signed.status, signed.out).toBe(0);
+    expect(
+      await verifyPkcs1Signature({
+        subjectPublicKeyInfo: authenticationPublicKey,
+        data: new Uint8Array(readFileSync(data)),
+        signature: new Uint8Array(readFileSync(signature)),
+        hash: 'SHA-256',
+      }),
+    ).toBe(true);
   });
 });

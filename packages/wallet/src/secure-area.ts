@@ -16,6 +16,7 @@ import {
   type PhonePins,
   type PinResult,
   type RetryCounter,
+  type SmartCard,
   type StoredPin,
 } from '@openmyna/card';
 import {
@@ -231,10 +232,11 @@ export class SecureArea {
   }
 
   /**
-   * Opens the phone's applets for one operation. The security state (which PINs were verified) lives
-   * only as long as `operation`; counters and changed reference data are saved as they change.
+   * The phone's applets as one long-lived card (for PC software through vpcd, `openmyna phone serve`):
+   * it keeps its security state between commands as a card does until it is reset. Counters and
+   * changed reference data are saved as they change.
    */
-  async withCard<T>(operation: (card: OpenedCard) => Promise<T>): Promise<T> {
+  async openCard(): Promise<{ card: SmartCard; counters: ReadonlyMap<string, RetryCounter>; bundle: PhoneBundle }> {
     const { record, secrets } = await this.#credential();
     let saved = secrets;
     const { card, counters } = openPhoneCard({
@@ -255,6 +257,15 @@ export class SecureArea {
         } satisfies CredentialRecord);
       },
     });
+    return { card, counters, bundle: secrets.bundle };
+  }
+
+  /**
+   * Opens the phone's applets for one operation. The security state (which PINs were verified) lives
+   * only as long as `operation`.
+   */
+  async withCard<T>(operation: (card: OpenedCard) => Promise<T>): Promise<T> {
+    const { card, counters, bundle } = await this.openCard();
     const transport = inProcessTransport(card);
     return operation({
       transport,
@@ -262,7 +273,7 @@ export class SecureArea {
       kenhojo: new KenhojoReader(transport),
       kenkaku: new KenkakuReader(transport),
       counters,
-      bundle: secrets.bundle,
+      bundle,
     });
   }
 

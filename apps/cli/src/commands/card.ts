@@ -181,7 +181,7 @@ export function registerCardCommands(program: Command, io: CliIo, setExitCode: (
 }
 
 /** Opens a card file with its retry counters in `<file>.counters.json`; PIN changes are written back. */
-async function openCardFile(path: string, dataDir: string): Promise<SmartCard> {
+export async function openCardFile(path: string, dataDir: string): Promise<SmartCard> {
   const document = JSON.parse(await readFile(path, 'utf8')) as VirtualCardDocument;
   const secret = await passphrase(dataDir, false);
   return openVirtualCard({
