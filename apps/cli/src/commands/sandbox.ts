@@ -17,11 +17,12 @@ import { type CliIo, maskMyNumber } from '../io.js';
 import { integerOption } from '../options.js';
 import { startIssuer } from '../issuer-service.js';
 import { startVerifier, type RunningVerifier } from '../verifier-service.js';
-import { loadMdocIssuer } from '../mdoc-store.js';
+import { loadMdocIssuer, loadReaderAuthority } from '../mdoc-store.js';
+import { startWalletWeb } from '../wallet-web-service.js';
 import { ensureDemoPerson, withIssuerRegistry } from '../issuer-registry.js';
 import { kenhojoIssuer, kenkakuIssuer } from '../card-face-store.js';
 import { initHierarchies, loadAuthority, passphrase, pkiDir, readJson, writeAtomically } from '../pki-store.js';
-import { DEMO_PINS } from './card.js';
+import { DEMO_PINS, openCardFile } from './card.js';
 import { writePopulationFile } from './person.js';
 
 /** What `sandbox up` records about a data directory, in `sandbox.json`. */
@@ -130,6 +131,7 @@ interface UpFlags {
   serve: boolean;
   issuerPort: number;
   verifierPort: number;
+  walletPort: number;
 }
 
 /**
@@ -256,6 +258,7 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
     .option('--persons <n>', 'size of the demo population', integerOption('--persons', 1, 100_000), 100)
     .option('--issuer-port <port>', 'port of the issuing authority', integerOption('--issuer-port', 0, 65535), 8080)
     .option('--verifier-port <port>', 'port of the verifier service', integerOption('--verifier-port', 0, 65535), 8081)
+    .option('--wallet-port <port>', 'port of the web wallet', integerOption('--wallet-port', 0, 65535), 8082)
     .option('--no-serve', 'prepare everything, start nothing')
     .action(async (flags: UpFlags) => {
       const dataDir = resolve(io.cwd, flags.data);
@@ -288,12 +291,31 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
         logTo: { file: join(dataDir, 'logs', 'verifier.log') },
       });
       const parties = await registerDemoRelyingParties(dataDir, verifier);
+      const names = new Map<string, string>();
+      for (const person of generatePopulation({ seed: manifest.seed }, Math.min(DEMO_PERSONS_SHOWN, manifest.persons)))
+        names.set(person.id, person.name);
+      const wallet = await startWalletWeb({
+        host: '127.0.0.1',
+        port: flags.walletPort,
+        config: {
+          issuerUrl: issuer.url,
+          readerCa: Buffer.from((await loadReaderAuthority(dataDir, verifier.url)).anchor.certificate.der).toString(
+            'base64',
+          ),
+          relayUrl: `${verifier.url.replace(/^http/, 'ws')}/relay`,
+        },
+        reader: {
+          cards: cards.map((card) => ({ id: card.personId, name: names.get(card.personId) ?? '' })),
+          open: (id) => openCardFile(cards.find((card) => card.personId === id)!.file, dataDir),
+        },
+      });
       io.stdout.write(
         [
           '',
           'Running (Ctrl-C stops):',
           `  issuer       ${issuer.url}  (OpenAPI ${issuer.url}/openapi.json, OCSP ${issuer.url}/ocsp/{signing|authentication}, CRL ${issuer.url}/crl/…)`,
           `  verifier     ${verifier.url}  (OpenAPI ${verifier.url}/openapi.json, relay ${verifier.url.replace('http', 'ws')}/relay/<id>)`,
+          `  web wallet   ${wallet.url}  (open it in a browser: add a demo card with its PINs, then present it)`,
           `  admin tokens in ${displayPath(io, join(dataDir, 'issuer', 'admin-token.json'))} and ${displayPath(io, join(dataDir, 'verifier', 'admin-token.json'))}; logs in ${displayPath(io, join(dataDir, 'logs'))}`,
           '',
           `Demo relying parties (API keys in ${displayPath(io, join(dataDir, 'verifier', 'demo-relying-parties.json'))}):`,
@@ -302,12 +324,12 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
               `  ${party.name.padEnd(18)} ${party.myNumber ? 'may receive a My Number (個人番号関係事務)' : 'no My Number'}`,
           ),
           '',
-          'The web wallet and the RP demo join in the coming releases.',
+          'The RP demo joins in the coming release.',
           '',
         ].join('\n'),
       );
       await new Promise<void>((done) => {
-        const stop = () => void Promise.all([issuer.close(), verifier.close()]).then(() => done());
+        const stop = () => void Promise.all([issuer.close(), verifier.close(), wallet.close()]).then(() => done());
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });

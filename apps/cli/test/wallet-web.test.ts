@@ -1,0 +1,251 @@
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import { MemoryRetryCounterStore, openVirtualCard } from '@openmyna/card';
+import {
+  createDeviceRequest,
+  JP_NAMESPACE,
+  MdocReaderSession,
+  MNC_DOCTYPE,
+  verifyDeviceResponse,
+  webSocketTransport,
+  type WebSocketLike,
+} from '@openmyna/mdoc';
+import { nodeMdocCrypto } from '@openmyna/mdoc/node';
+import type { Browser, Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+
+import { launchChromium } from '../../../test-support/browser.js';
+import { registryPerson } from '../../../test-support/issuer-fixtures.js';
+import { allCardFaceElements, makeReader } from '../../../test-support/mdoc-fixtures.js';
+import { REPO_ROOT } from '../../../test-support/shared-vectors.js';
+import { listenOnFreePort } from '../../../test-support/verifier-service.js';
+import { CARD_PINS, walletWorld } from '../../../test-support/wallet-fixtures.js';
+import { createWalletWebApp } from '../src/wallet-web-service.js';
+
+const SEED = 'wallet-web';
+const PERSONS = [3, 4] as const;
+/** Screenshots of each step, kept by CI as artifacts. */
+const SHOTS = join(REPO_ROOT, 'artifacts', 'screenshots', 'wallet-web');
+
+describe('the web wallet (PWA) in headless Chromium, driven as a person would', () => {
+  let world: Awaited<ReturnType<typeof walletWorld>>;
+  let host: Awaited<ReturnType<typeof listenOnFreePort>>;
+  let browser: Browser;
+  let page: Page;
+  const person = registryPerson(SEED, PERSONS[0]).input;
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const accountOpening = async () =>
+    (await (
+      await world.verifier.rp('securities', '/v1/presentations', {
+        method: 'POST',
+        body: JSON.stringify({
+          sign: {
+            document: Buffer.from('証券総合口座 開設申込書\n申込日 2026年11月27日').toString('base64'),
+            title: '証券総合口座 開設申込書',
+          },
+          kenhojo: ['my_number', 'basic_four_info'],
+          purpose: '証券口座の開設（本人確認と個人番号の提供）',
+        }),
+      })
+    ).json()) as { id: string; link: string };
+  /** The same-device link of the web wallet: its own URL with the request's parameters. */
+  const walletLink = (link: string) => `${host.base}/?${new URL(link).search.slice(1)}`;
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const outDir = mkdtempSync(join(tmpdir(), 'openmyna-wallet-web-'));
+    await build({
+      configFile: resolve(REPO_ROOT, 'apps/wallet-web/vite.config.ts'),
+      build: { outDir, emptyOutDir: true },
+      logLevel: 'warn',
+    });
+    world = await walletWorld(SEED, PERSONS);
+    const app = createWalletWebApp({
+      staticDir: outDir,
+      config: {
+        issuerUrl: world.issuerUrl,
+        readerCa: Buffer.from(world.issuer.authorities.mdoc.readerCa.der).toString('base64'),
+        relayUrl: world.verifier.relayUrl,
+      },
+      reader: {
+        cards: world.issuer.cards.map((card) => ({
+          id: card.document.personId,
+          name: registryPerson(SEED, card.personIndex).input.basicFourInfo.name,
+        })),
+        open: (id) => {
+          const card = world.issuer.cards.find((candidate) => candidate.document.personId === id)!;
+          return openVirtualCard({
+            document: card.document,
+            passphrase: card.passphrase,
+            store: () => new MemoryRetryCounterStore(),
+          });
+        },
+      },
+      clock: () => new Date(),
+    });
+    host = await listenOnFreePort((request) => app.fetch(request));
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 414, height: 896 }, locale: 'ja-JP' });
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((done) => host?.server.close(done));
+    await world?.dispose();
+  });
+
+  it('adds a demo card: the card’s PINs, progress, then the card face on the home screen', async () => {
+    await page.goto(host.base);
+    await page.getByTestId('no-card').waitFor();
+    await shot('01-empty');
+    await page.getByTestId('add-card').click();
+    await page.getByTestId('demo-card').selectOption(person.id);
+    await page.locator('input[name=cardAuth]').fill(CARD_PINS.authentication);
+    await page.locator('input[name=cardSigning]').fill(CARD_PINS.signing);
+    await shot('02-add-card');
+    await page.getByTestId('start-provisioning').click();
+    await page.getByTestId('card-face').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('holder-name').textContent()).toBe(person.basicFourInfo.name);
+    await shot('03-home');
+    // The installable app: a manifest with icons, and a service worker.
+    const manifest = (await (await fetch(`${host.base}/manifest.webmanifest`)).json()) as { icons: unknown[] };
+    expect(manifest.icons.length).toBeGreaterThan(1);
+    expect((await fetch(`${host.base}/sw.js`)).status).toBe(200);
+  });
+
+  it('opens an account from a same-device link: consent, a wrong PIN with its tries left, then sent', async () => {
+    const created = await accountOpening();
+    await page.goto(walletLink(created.link));
+    await page.getByTestId('consent').waitFor();
+    expect(await page.getByTestId('requester').textContent()).toContain('securities 株式会社');
+    expect(await page.getByTestId('document-title').textContent()).toBe('証券総合口座 開設申込書');
+    expect(await page.getByTestId('my-number-notice').textContent()).toContain('マイナンバーの提供先として登録');
+    await shot('04-consent');
+    await page.locator('input[name=signingPassword]').fill(CARD_PINS.signing);
+    await page.locator('input[name=kenhojoPin]').fill('0000');
+    await page.getByTestId('approve').click();
+    await expect.poll(() => page.getByTestId('error').textContent()).toContain('残り 2 回');
+    await shot('05-wrong-pin');
+    await page.locator('input[name=kenhojoPin]').fill(CARD_PINS.authentication);
+    await page.getByTestId('approve').click();
+    await page.getByTestId('outcome').waitFor();
+    expect(await page.getByTestId('outcome').textContent()).toBe('送信しました');
+    await shot('06-sent');
+    const result = (await (await world.verifier.rp('securities', `/v1/presentations/${created.id}`)).json()) as {
+      result: { status: string };
+      claims: Record<string, Record<string, string>>;
+    };
+    expect(result.result.status).toBe('valid');
+    expect(result.claims['kenhojo']!['my_number']).toBe(person.myNumber);
+  });
+
+  it('pastes a cross-device request and shows a refusal of a bad link', async () => {
+    await page.goto(host.base);
+    await page.getByTestId('go-request').click();
+    await page.locator('textarea[name=link]').fill('https://example.test/?not=a-request');
+    await page.getByTestId('open-request').click();
+    await page.getByTestId('error').waitFor();
+    expect(await page.getByTestId('error').textContent()).toContain('ERR_REQUEST_INVALID');
+    const created = (await (
+      await world.verifier.rp('shop', '/v1/presentations', {
+        method: 'POST',
+        body: JSON.stringify({
+          elements: [{ nameSpace: 'org.iso.23220.1', elementIdentifier: 'age_over_20' }],
+          purpose: '年齢確認',
+        }),
+      })
+    ).json()) as { id: string; link: string };
+    await page.locator('textarea[name=link]').fill(created.link);
+    await page.getByTestId('open-request').click();
+    await page.getByTestId('consent').waitFor();
+    await shot('07-shop-consent');
+    await page.getByRole('button', { name: '拒否' }).click();
+    await page.getByTestId('outcome').waitFor();
+    expect(await page.getByTestId('outcome').textContent()).toBe('拒否しました');
+    const result = (await (await world.verifier.rp('shop', `/v1/presentations/${created.id}`)).json()) as {
+      result: { decidedBy: { check: string } };
+    };
+    expect(result.result.decidedBy.check).toBe('wallet.response');
+  });
+
+  it('presents in person: the engagement QR, the counter’s request, the 入力補助 PIN', async () => {
+    await page.goto(host.base);
+    await page.getByTestId('go-in-person').click();
+    const qr = page.getByTestId('engagement-qr');
+    await qr.waitFor();
+    await shot('08-in-person-qr');
+    const uri = (await qr.getAttribute('data-uri'))!;
+    const reader = await MdocReaderSession.fromEngagement({ engagement: uri, crypto: nodeMdocCrypto });
+    const relay = reader.engagement.relay!;
+    const channel = await webSocketTransport(
+      `${relay.url}/${relay.session}`,
+      (url) => new WebSocket(url) as unknown as WebSocketLike,
+    );
+    await reader.sendRequest(
+      channel,
+      await createDeviceRequest({
+        docRequests: [
+          {
+            docType: MNC_DOCTYPE,
+            nameSpaces: new Map([
+              [
+                JP_NAMESPACE,
+                new Map([
+                  ['portrait', false],
+                  ['full_name_unicode', false],
+                  ['resident_address_unicode', false],
+                ]),
+              ],
+            ]),
+          },
+        ],
+        sessionTranscript: reader.transcript,
+        reader: await makeReader(
+          { ...world.issuer.authorities.mdoc, crypto: nodeMdocCrypto },
+          '窓口 3番',
+          allCardFaceElements(),
+        ),
+      }),
+    );
+    await page.getByTestId('consent').waitFor();
+    expect(await page.getByTestId('requester').textContent()).toContain('窓口 3番');
+    await shot('09-in-person-consent');
+    await page.locator('input[name=kenhojoPin]').fill(CARD_PINS.authentication);
+    await page.getByTestId('approve').click();
+    const verified = await verifyDeviceResponse({
+      response: await reader.receiveResponse(channel),
+      sessionTranscript: reader.transcript,
+      issuerAnchors: [world.issuer.authorities.mdoc.iaca.anchor],
+      time: new Date(),
+      crypto: nodeMdocCrypto,
+      docType: MNC_DOCTYPE,
+    });
+    expect(verified.documents[0]?.elements.get(JP_NAMESPACE)?.get('full_name_unicode')).toBe(person.basicFourInfo.name);
+    await page.getByTestId('outcome').waitFor();
+    await channel.close();
+  });
+
+  it('shows the history, switches to English, and revokes the phone from the settings', async () => {
+    await page.goto(host.base);
+    await page.getByTestId('go-history').click();
+    await page.getByTestId('history').waitFor();
+    const history = (await page.getByTestId('history').textContent()) ?? '';
+    expect(history).toContain('オンライン提示');
+    expect(history).not.toContain(person.myNumber);
+    await shot('10-history');
+    await page.getByTestId('language').click();
+    expect(await page.locator('h1').textContent()).toBe('openmyna wallet');
+    await page.getByTestId('back').click();
+    await page.getByTestId('go-settings').click();
+    await page.locator('input[name=lifecycle-pin]').fill(CARD_PINS.authentication);
+    await page.getByTestId('revoke').click();
+    await expect.poll(() => page.getByTestId('settings-message').textContent()).toContain('Revoked');
+    await shot('11-revoked');
+    await page.getByTestId('back').click();
+    await page.getByTestId('no-card').waitFor();
+    await page.getByTestId('language').click();
+  });
+});
