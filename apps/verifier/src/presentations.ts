@@ -146,6 +146,11 @@ export async function createPresentation(
       'ERR_RP_INVALID',
       '入力補助 records are verified against the signing certificate of the same presentation: ask for a signature too',
     );
+  if (input.kenhojo && !input.kenhojo.includes('basic_four_info'))
+    throw new VerifierServiceError(
+      'ERR_RP_INVALID',
+      '入力補助 records are bound to the signer by their 4 info: ask for basic_four_info with my_number',
+    );
   if (input.sign && (input.sign.document.length === 0 || input.sign.document.length > 65_536 || !input.sign.title))
     throw new VerifierServiceError('ERR_RP_INVALID', 'the document to sign has 1 byte to 64 KiB and a title');
   const credentials: DcqlCredentialQuery[] = [

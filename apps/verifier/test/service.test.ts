@@ -276,6 +276,18 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
       body: JSON.stringify({ kenhojo: ['basic_four_info'], purpose: 'x' }),
     });
     expect(await unbound.json()).toMatchObject({ error: { code: 'ERR_RP_INVALID' } });
+    // The My Number record alone cannot be bound to the signer: its 4 info are needed too.
+    const alone = await rp('securities', '/v1/presentations', {
+      method: 'POST',
+      body: JSON.stringify({
+        sign: { document: Buffer.from('x').toString('base64'), title: 'x' },
+        kenhojo: ['my_number'],
+        purpose: 'x',
+      }),
+    });
+    expect(await alone.json()).toMatchObject({
+      error: { code: 'ERR_RP_INVALID', message: expect.stringContaining('basic_four_info') as unknown },
+    });
     const shop = await rp('shop', '/v1/presentations', {
       method: 'POST',
       body: JSON.stringify({
