@@ -6,6 +6,7 @@ import { benchMdocVerification, benchSessionEncryption } from './mdoc.bench.js';
 import { benchMyNumber, benchPopulation, benchPopulationMemory, benchTlv } from './core.bench.js';
 import { benchJpkiVerification, benchLargeCrl, benchOcspHttp, benchOcspSigning } from './pki.bench.js';
 import { benchVerifier } from './verifier.bench.js';
+import { benchWallet } from './wallet.bench.js';
 
 const BENCHMARKS: Record<string, () => unknown> = {
   'core/population': benchPopulation,
@@ -24,6 +25,7 @@ const BENCHMARKS: Record<string, () => unknown> = {
   'issuer/provisioning': benchProvisioning,
   'issuer/ocsp-http': benchIssuerOcsp,
   'verifier/end-to-end': benchVerifier,
+  'wallet/approval-to-response': benchWallet,
 };
 
 const filter = process.argv[2] ?? '';

@@ -43,7 +43,7 @@ export async function listenOnFreePort(
 export async function startVerifierService(
   issuer: Awaited<ReturnType<typeof issuerWithCards>>,
   engine: Engine,
-  options: { clock?: () => Date } = {},
+  options: { clock?: () => Date; rateLimit?: { perSecond: number; capacity: number } } = {},
 ) {
   const state = { clock: options.clock ?? (() => new Date()) };
   const now = () => state.clock();
@@ -92,7 +92,7 @@ export async function startVerifierService(
       }) as typeof fetch,
       ...(rateLimit ? { rateLimit } : {}),
     });
-  const app = makeApp();
+  const app = makeApp(options.rateLimit);
   handle = (request) => app.fetch(request);
   const keys = {} as Record<DemoParty, { apiKey: string; clientId: string; id: string }>;
   for (const [name, purpose] of [

@@ -24,10 +24,16 @@ export const CARD_PINS = { authentication: '1234', signing: 'OPENMYNA1' } as con
  * http://127.0.0.1/ (port 80); `walletFetch` routes those to the issuer in process and everything else
  * over the network.
  */
-export async function walletWorld(seed: string, indexes: readonly number[], engine: Engine = 'sqlite') {
+export async function walletWorld(
+  seed: string,
+  indexes: readonly number[],
+  options: { engine?: Engine; rateLimit?: { perSecond: number; capacity: number } } = {},
+) {
   const issuer = await issuerWithCards(seed, indexes);
   const issuerHttp = await listenOnFreePort((request) => issuer.app.fetch(request));
-  const verifier = await startVerifierService(issuer, engine);
+  const verifier = await startVerifierService(issuer, options.engine ?? 'sqlite', {
+    ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+  });
   const walletFetch = ((input: string | URL | Request, init?: RequestInit) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     if (url.hostname === '127.0.0.1' && url.port === '') return issuer.issuerFetch(url.toString(), init);

@@ -11,6 +11,12 @@ export interface RetryCounterStore {
   /** Tries left, or `undefined` when the reference was never written (then it has its maximum). */
   read(reference: string): Promise<number | undefined>;
   write(reference: string, triesLeft: number): Promise<void>;
+  /**
+   * Restores the maximum after a successful verification. Unlike a decrement it may become durable
+   * later (with the store's next durable write): a crash before then costs the holder one try and can
+   * never grant one. Stores without it restore with `write`.
+   */
+  restore?(reference: string, triesLeft: number): Promise<void>;
 }
 
 /** Counters in memory, for tests and for cards whose state lives elsewhere. */
@@ -100,7 +106,8 @@ export class RetryCounter {
     await this.#store.write(this.reference, tries - 1);
     this.#beforeCompare?.();
     if (constantTimeEqual(pinDigest(this.#pin.salt, candidate), this.#pin.digest)) {
-      await this.#store.write(this.reference, this.maxTries);
+      if (this.#store.restore) await this.#store.restore(this.reference, this.maxTries);
+      else await this.#store.write(this.reference, this.maxTries);
       return { result: 'verified' };
     }
     return { result: 'wrong', triesLeft: tries - 1 };

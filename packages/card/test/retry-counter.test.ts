@@ -86,3 +86,25 @@ describe('FileRetryCounterStore', () => {
     expect(readFileSync(path, 'utf8')).not.toContain('1234');
   });
 });
+
+describe('RetryCounter over a store with a lazy restore', () => {
+  it('decrements with a durable write before comparing, and restores after a success through restore', async () => {
+    const calls: string[] = [];
+    const memory = new MemoryRetryCounterStore();
+    const store: RetryCounterStore = {
+      read: (reference) => memory.read(reference),
+      write: async (reference, tries) => {
+        calls.push(`write ${tries}`);
+        await memory.write(reference, tries);
+      },
+      restore: async (reference, tries) => {
+        calls.push(`restore ${tries}`);
+        await memory.write(reference, tries);
+      },
+    };
+    const pin = counter(store);
+    await pin.verify(encode('0000'));
+    await pin.verify(encode('1234'));
+    expect(calls).toEqual(['write 2', 'write 1', 'restore 3']);
+  });
+});

@@ -1,3 +1,4 @@
+import { base64 } from '@scure/base';
 import { decodeTlv, decodeTlvChildren, OpenMynaError, type TlvObject } from '@openmyna/core';
 import { AsnParser, AsnSerializer } from '@peculiar/asn1-schema';
 
@@ -112,9 +113,6 @@ export function derFromPemOrDer(input: Uint8Array, label: string): Uint8Array {
 
 /** Standard base64 of `bytes`, in chunks so that large inputs (CRLs) do not overflow the stack. */
 export function bytesToBase64(bytes: Uint8Array): string {
-  let binary = '';
-  for (let offset = 0; offset < bytes.length; offset += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(offset, offset + 0x8000));
-  }
-  return btoa(binary);
+  // @scure/base: the same text as btoa, several times faster than Node 20's btoa on large inputs.
+  return base64.encode(bytes);
 }

@@ -1,3 +1,4 @@
+import { base64 } from '@scure/base';
 import type { RetryCounterStore } from '@openmyna/card';
 import type { EcPrivateKey, EcPublicKey } from '@openmyna/mdoc';
 
@@ -18,6 +19,13 @@ export interface WalletStorage {
   /** A JSON value written by {@link write}, or undefined. */
   read(name: string): Promise<unknown>;
   write(name: string, value: unknown): Promise<void>;
+  /**
+   * Writes a value whose loss in a crash is harmless (a retry counter restored after a correct PIN):
+   * it becomes durable with the next durable write or {@link flush}.
+   */
+  writeLazily(name: string, value: unknown): Promise<void>;
+  /** Makes lazily written values durable. */
+  flush(): Promise<void>;
   remove(name: string): Promise<void>;
   appendLog(entry: TransactionLogEntry): Promise<void>;
   readLog(): Promise<TransactionLogEntry[]>;
@@ -45,12 +53,13 @@ export function storageRetryCounters(storage: WalletStorage): RetryCounterStore 
       return value;
     },
     write: (reference, triesLeft) => storage.write(`counter:${reference}`, triesLeft),
+    restore: (reference, triesLeft) => storage.writeLazily(`counter:${reference}`, triesLeft),
   };
 }
 
 const view = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => bytes as Uint8Array<ArrayBuffer>;
-const base64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
-const unbase64 = (text: string) => Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
+const encode = (bytes: Uint8Array) => base64.encode(bytes);
+const decode = (text: string) => base64.decode(text);
 
 /** Bytes sealed under the wrapping key: AES-256-GCM, 96-bit random IV, authenticated context. */
 export interface SealedBox {
@@ -65,7 +74,7 @@ export async function seal(key: CryptoKey, plaintext: Uint8Array, context: strin
     key,
     view(plaintext),
   );
-  return { iv: base64(iv), ciphertext: base64(new Uint8Array(ciphertext)) };
+  return { iv: encode(iv), ciphertext: encode(new Uint8Array(ciphertext)) };
 }
 
 export async function unseal(key: CryptoKey, box: unknown, context: string): Promise<Uint8Array> {
@@ -74,9 +83,9 @@ export async function unseal(key: CryptoKey, box: unknown, context: string): Pro
     if (typeof sealed?.iv !== 'string' || typeof sealed.ciphertext !== 'string') throw new Error('not a sealed box');
     return new Uint8Array(
       await crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: unbase64(sealed.iv), additionalData: new TextEncoder().encode(context) },
+        { name: 'AES-GCM', iv: view(decode(sealed.iv)), additionalData: new TextEncoder().encode(context) },
         key,
-        unbase64(sealed.ciphertext),
+        view(decode(sealed.ciphertext)),
       ),
     );
   } catch (error) {

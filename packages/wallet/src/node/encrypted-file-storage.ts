@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 
 import { webMdocCrypto, type EcPrivateKey, type EcPublicKey, type MdocCrypto } from '@openmyna/mdoc';
 import { ecPublicKeyFromJwk } from '@openmyna/mdoc';
+import { base64 } from '@scure/base';
 import { base64ToBytes, bytesToBase64, DEFAULT_KEY_ITERATIONS } from '@openmyna/pki';
 
 import { WalletError } from '../errors.js';
@@ -92,9 +93,9 @@ export async function openEncryptedFileWalletStorage(
     fileKey = await deriveFileKey(options.passphrase, kdf);
     try {
       const plaintext = await crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: view(base64ToBytes(file.iv)), additionalData: AAD },
+        { name: 'AES-GCM', iv: view(base64.decode(file.iv)), additionalData: AAD },
         fileKey,
-        view(base64ToBytes(file.ciphertext)),
+        view(base64.decode(file.ciphertext)),
       );
       contents = JSON.parse(new TextDecoder().decode(plaintext)) as Contents;
     } catch (error) {
@@ -109,9 +110,11 @@ export async function openEncryptedFileWalletStorage(
   const keyCrypto = options.crypto ?? webMdocCrypto;
   const heldKeys = new Map<string, EcPrivateKey>();
   let queue: Promise<void> = Promise.resolve();
+  let dirty = false;
 
   const persist = (): Promise<void> => {
     const snapshot = JSON.stringify(contents);
+    dirty = false;
     const run = queue.then(() => writeFileAtomically(options.path, fileKey, kdf, snapshot));
     queue = run.catch(() => undefined);
     return run;
@@ -123,6 +126,12 @@ export async function openEncryptedFileWalletStorage(
       contents.records[name] = structuredClone(value);
       return persist();
     },
+    writeLazily(name, value) {
+      contents.records[name] = structuredClone(value);
+      dirty = true;
+      return Promise.resolve();
+    },
+    flush: () => (dirty ? persist() : queue),
     remove(name) {
       delete contents.records[name];
       return persist();

@@ -68,13 +68,57 @@ const api = {
       return failure(error);
     }
   },
-  /** Approval to response sent, `count` times over links the test made. */
+  /**
+   * Approval to response sent over links the caller made: the total, and the wallet's share (all but the
+   * answer's POST, during which the relying party verifies it).
+   */
   async timeApprovals(links: string[], approval: Approval) {
-    const times: number[] = [];
-    for (const link of links) {
-      const pending = await wallet.openRequest(link);
+    const times: { total: number; wallet: number }[] = [];
+    const original = globalThis.fetch;
+    let posting = 0;
+    globalThis.fetch = async (input, init) => {
       const started = performance.now();
-      await wallet.approve(pending, approval);
+      try {
+        return await original(input, init);
+      } finally {
+        if (init?.method === 'POST') posting = performance.now() - started;
+      }
+    };
+    try {
+      for (const link of links) {
+        const pending = await wallet.openRequest(link);
+        const started = performance.now();
+        await wallet.approve(pending, approval);
+        const total = performance.now() - started;
+        times.push({ total, wallet: total - posting });
+      }
+    } finally {
+      globalThis.fetch = original;
+    }
+    return times;
+  },
+  /** The raw crypto baseline in this browser: RSA-2048 PKCS#1 v1.5 signatures by Web Crypto, ms each. */
+  async rawSignatures(count: number) {
+    const pair = await crypto.subtle.generateKey(
+      { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    );
+    const data = new Uint8Array(512);
+    const times: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      await crypto.subtle.sign('RSASSA-PKCS1-v1_5', pair.privateKey, data);
+      times.push(performance.now() - started);
+    }
+    return times;
+  },
+  /** The storage baseline in this browser: durable (strict) IndexedDB writes, ms each. */
+  async durableWrites(count: number) {
+    const times: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      await storage.write('bench:durable-write', i);
       times.push(performance.now() - started);
     }
     return times;

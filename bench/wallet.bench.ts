@@ -1,0 +1,132 @@
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { resolve } from 'node:path';
+
+import { bundleForBrowser, launchChromium, servePage } from '../test-support/browser.js';
+import { cardTransport, CARD_PINS, nodeWallet, PHONE_PINS, walletWorld } from '../test-support/wallet-fixtures.js';
+
+const RUNS = 50;
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const ms = (value: number) => `${value.toFixed(2)} ms`;
+
+/**
+ * The wallet's side of an account opening (issue 8): from the user's approval to the response sent —
+ * signing password and 入力補助 PIN checked in their applets, the CMS signature by the phone's JPKI key,
+ * the 入力補助 records read, the answer posted and taken by the verifier service — in Node and in
+ * headless Chromium, median of 50. Split into the wallet's share (all but the POST) and the answer's
+ * POST, during which the relying party's verifier checks it; the baseline is one raw RSA-2048 signature
+ * in the same runtime.
+ */
+export async function benchWallet(): Promise<void> {
+  // The relying party asks 100 times in a few seconds: above the service's default per-key rate.
+  const world = await walletWorld('bench-wallet', [3, 4], { rateLimit: { perSecond: 1000, capacity: 1000 } });
+  try {
+    const accountOpenings = async (count: number) => {
+      const links: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const response = await world.verifier.rp('securities', '/v1/presentations', {
+          method: 'POST',
+          body: JSON.stringify({
+            sign: { document: Buffer.from(`口座開設申込書 ${i}\n`.repeat(100)).toString('base64'), title: '申込書' },
+            kenhojo: ['my_number', 'basic_four_info'],
+            purpose: '口座開設',
+          }),
+        });
+        if (response.status !== 201) throw new Error(`the relying party could not ask: ${await response.text()}`);
+        links.push(((await response.json()) as { link: string }).link);
+      }
+      return links;
+    };
+    const approval = { signingPassword: PHONE_PINS.signing, kenhojoPin: PHONE_PINS.kenhojo };
+
+    // Node: the CLI wallet's engine (encrypted phone file, OpenSSL RSA for the applets' keys).
+    let posting = 0;
+    const timedFetch = (async (input: string | URL | Request, init?: RequestInit) => {
+      const started = performance.now();
+      try {
+        return await world.walletFetch(input, init);
+      } finally {
+        if (init?.method === 'POST') posting = performance.now() - started;
+      }
+    }) as typeof fetch;
+    const phone = await nodeWallet({ ...world, walletFetch: timedFetch });
+    await phone.wallet.provision({
+      card: await cardTransport(world.issuer.cards[0]!),
+      cardPins: CARD_PINS,
+      phonePins: PHONE_PINS,
+    });
+    const node: { total: number; wallet: number }[] = [];
+    for (const link of await accountOpenings(RUNS)) {
+      const pending = await phone.wallet.openRequest(link);
+      const started = performance.now();
+      await phone.wallet.approve(pending, approval);
+      const total = performance.now() - started;
+      node.push({ total, wallet: total - posting });
+    }
+    const durable: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const started = performance.now();
+      await phone.storage.write('bench:durable-write', i);
+      durable.push(performance.now() - started);
+    }
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const raw: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const started = performance.now();
+      sign('sha256', new Uint8Array(512), rsa.privateKey);
+      raw.push(performance.now() - started);
+    }
+
+    // Chromium: the web wallet's engine (IndexedDB, Web Crypto; the applets' RSA in BigInt).
+    const served = await servePage(
+      await bundleForBrowser(resolve(import.meta.dirname, '../packages/wallet/test/browser/engine-page.ts')),
+    );
+    const browser = await launchChromium();
+    let browserTimes: { total: number; wallet: number }[];
+    let browserRaw: number[];
+    let browserDurable: number[];
+    try {
+      const page = await browser.newPage();
+      await page.goto(served.url);
+      await page.waitForFunction(() => document.title === 'ready');
+      const call = <T>(name: string, ...args: unknown[]) =>
+        page.evaluate(
+          ([fn, rest]) =>
+            (globalThis as unknown as Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>>)[
+              'openmyna'
+            ]![fn as string]!(...(rest as unknown[])),
+          [name, args] as const,
+        ) as Promise<T>;
+      await call('provision', {
+        issuerUrl: world.issuerUrl,
+        readerCa: Buffer.from(world.issuer.authorities.mdoc.readerCa.der).toString('base64'),
+        card: { document: world.issuer.cards[1]!.document, passphrase: world.issuer.cards[1]!.passphrase },
+        cardPins: CARD_PINS,
+        phonePins: PHONE_PINS,
+      });
+      browserTimes = await call('timeApprovals', await accountOpenings(RUNS), approval);
+      browserRaw = await call('rawSignatures', RUNS);
+      browserDurable = await call('durableWrites', RUNS);
+    } finally {
+      await browser.close();
+      await served.close();
+    }
+
+    console.log(`\nWallet: approval → response sent (JPKI signature + 入力補助 records), median of ${RUNS}`);
+    for (const [runtime, times, baseline, writes, engine, store] of [
+      ['Node', node, raw, durable, 'OpenSSL', 'phone file, fsync'],
+      ['Chromium', browserTimes, browserRaw, browserDurable, 'Web Crypto', 'IndexedDB, strict'],
+    ] as const) {
+      const wallet = median(times.map((time) => time.wallet));
+      const total = median(times.map((time) => time.total));
+      const rawMs = median(baseline);
+      const writeMs = median(writes);
+      console.log(
+        `  ${runtime.padEnd(9)} total ${ms(total)}: wallet ${ms(wallet)}, the answer's POST (the relying party verifies) ${ms(total - wallet)}\n` +
+          `            baselines: raw RSA-2048 signature (${engine}) ${ms(rawMs)} → wallet ${(wallet / rawMs).toFixed(1)}×; ` +
+          `one durable write (${store}) ${ms(writeMs)} → wallet ${(wallet / writeMs).toFixed(1)}× (it makes 3: two counter decrements, the log entry)`,
+      );
+    }
+  } finally {
+    await world.dispose();
+  }
+}
