@@ -93,7 +93,7 @@ export async function benchWallet(): Promise<void> {
           ([fn, rest]) =>
             (globalThis as unknown as Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>>)[
               'openmyna'
-            ]![fn]!(...(rest)),
+            ]![fn]!(...rest),
           [name, args] as const,
         ) as Promise<T>;
       await call('provision', {
