@@ -43,7 +43,12 @@ export async function listenOnFreePort(
 export async function startVerifierService(
   issuer: Awaited<ReturnType<typeof issuerWithCards>>,
   engine: Engine,
-  options: { clock?: () => Date; rateLimit?: { perSecond: number; capacity: number } } = {},
+  options: {
+    clock?: () => Date;
+    rateLimit?: { perSecond: number; capacity: number };
+    /** Where wallets reach the service, when a proxy stands in front of it. */
+    publicUrl?: string;
+  } = {},
 ) {
   const state = { clock: options.clock ?? (() => new Date()) };
   const now = () => state.clock();
@@ -61,7 +66,7 @@ export async function startVerifierService(
   const makeApp = (rateLimit?: { perSecond: number; capacity: number }) =>
     createVerifierApp({
       context,
-      publicUrl: base,
+      publicUrl: options.publicUrl ?? base,
       sealingKey: new Uint8Array(32).fill(7),
       readerAuthority: { key: issuer.authorities.mdoc.readerCa.key, anchor: issuer.authorities.mdoc.readerCa.anchor },
       mdoc: {

@@ -27,12 +27,17 @@ export const CARD_PINS = { authentication: '1234', signing: 'OPENMYNA1' } as con
 export async function walletWorld(
   seed: string,
   indexes: readonly number[],
-  options: { engine?: Engine; rateLimit?: { perSecond: number; capacity: number } } = {},
+  options: {
+    engine?: Engine;
+    rateLimit?: { perSecond: number; capacity: number };
+    verifierPublicUrl?: string;
+  } = {},
 ) {
   const issuer = await issuerWithCards(seed, indexes);
   const issuerHttp = await listenOnFreePort((request) => issuer.app.fetch(request));
   const verifier = await startVerifierService(issuer, options.engine ?? 'sqlite', {
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+    ...(options.verifierPublicUrl ? { publicUrl: options.verifierPublicUrl } : {}),
   });
   const walletFetch = ((input: string | URL | Request, init?: RequestInit) => {
     const url = new URL(input instanceof Request ? input.url : String(input));

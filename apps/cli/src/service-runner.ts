@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 
@@ -45,13 +46,22 @@ export async function listen(
   host: string,
   port: number,
   onUpgrade?: (request: IncomingMessage, socket: Socket, head: Buffer) => boolean,
+  tls?: { readonly key: string; readonly cert: string },
 ): Promise<{
   url: string;
   setHandler(handler: (request: Request) => Response | Promise<Response>): void;
   close(): Promise<void>;
 }> {
   let handle: (request: Request) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
-  const server: ServerType = serve({ fetch: (request) => handle(request), port, hostname: host });
+  const server: ServerType = tls
+    ? serve({
+        fetch: (request) => handle(request),
+        port,
+        hostname: host,
+        createServer: createHttpsServer,
+        serverOptions: { key: tls.key, cert: tls.cert },
+      })
+    : serve({ fetch: (request) => handle(request), port, hostname: host });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -60,7 +70,7 @@ export async function listen(
     if (!onUpgrade?.(request, socket, head)) socket.destroy();
   });
   return {
-    url: `http://${host}:${(server.address() as AddressInfo).port}`,
+    url: `${tls ? 'https' : 'http'}://${host}:${(server.address() as AddressInfo).port}`,
     setHandler: (handler) => {
       handle = handler;
     },

@@ -29,6 +29,8 @@ export interface VerifierServiceOptions {
   readonly host: string;
   readonly port: number;
   readonly logTo: LogDestination;
+  /** The URL wallets reach this service by, when it is not where it listens (behind a proxy). */
+  readonly publicUrl?: string;
 }
 
 export interface RunningVerifier {
@@ -99,7 +101,7 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
   );
   const app = createVerifierApp({
     context,
-    publicUrl: server.url,
+    publicUrl: options.publicUrl ?? server.url,
     sealingKey: await sealingKey(options.dataDir),
     readerAuthority: await loadReaderAuthority(options.dataDir, server.url),
     mdoc: {

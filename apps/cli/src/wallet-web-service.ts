@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { extname, join, resolve } from 'node:path';
+import type { Duplex } from 'node:stream';
 
 import type { SmartCard } from '@openmyna/card';
 import { Hono } from 'hono';
@@ -48,8 +51,12 @@ export function createWalletWebApp(options: {
   readonly config: WalletWebConfig;
   readonly reader: DemoCardReader;
   readonly clock: () => Date;
+  /** Services reached through this origin (`/issuer/…`, `/verifier/…`): one origin for a phone on the LAN. */
+  readonly upstreams?: Readonly<Record<string, string>>;
 }): Hono {
   const app = new Hono();
+  for (const [prefix, upstream] of Object.entries(options.upstreams ?? {}))
+    app.all(`/${prefix}/*`, (c) => forward(c.req.raw, `/${prefix}`, upstream));
   const sessions = new Map<string, { card: SmartCard; expires: number }>();
   const refuse = (status: 400 | 404 | 503, code: string, message: string) =>
     Response.json({ error: { code, message } }, { status });
@@ -93,23 +100,95 @@ export function createWalletWebApp(options: {
   return app;
 }
 
-/** Starts the web wallet's host on `host:port`. */
+/**
+ * Forwards a request under `prefix` to `upstream` (the prefix removed), as a reverse proxy: method,
+ * headers but the hop-by-hop ones, body; the answer comes back as it is (already decoded by fetch).
+ */
+export async function forward(request: Request, prefix: string, upstream: string): Promise<Response> {
+  const url = new URL(request.url);
+  const target = new URL(`${url.pathname.slice(prefix.length) || '/'}${url.search}`, upstream);
+  const headers = new Headers(request.headers);
+  for (const name of ['host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade']) headers.delete(name);
+  let response: Response;
+  try {
+    response = await fetch(target, {
+      method: request.method,
+      headers,
+      ...(request.method === 'GET' || request.method === 'HEAD'
+        ? {}
+        : { body: new Uint8Array(await request.arrayBuffer()) }),
+      redirect: 'manual',
+    });
+  } catch {
+    return Response.json(
+      { error: { code: 'ERR_UPSTREAM', message: `the ${prefix.slice(1)} is not reachable` } },
+      { status: 502 },
+    );
+  }
+  const answer = new Headers(response.headers);
+  for (const name of ['content-encoding', 'content-length', 'transfer-encoding', 'connection']) answer.delete(name);
+  return new Response(response.body, { status: response.status, headers: answer });
+}
+
+/**
+ * Passes a WebSocket upgrade under `prefix` on to `upstream` (the verifier's relay) byte for byte: the
+ * request line with the prefix removed and the headers are replayed, then both sockets are piped.
+ */
+export function forwardUpgrade(
+  request: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  prefix: string,
+  upstream: string,
+): boolean {
+  if (!request.url?.startsWith(`${prefix}/`)) return false;
+  const target = new URL(upstream);
+  const path = request.url.slice(prefix.length);
+  const connection = connect(Number(target.port || 80), target.hostname, () => {
+    const lines = [`GET ${path} HTTP/1.1`];
+    for (let i = 0; i < request.rawHeaders.length; i += 2) {
+      const name = request.rawHeaders[i]!;
+      lines.push(`${name}: ${name.toLowerCase() === 'host' ? target.host : request.rawHeaders[i + 1]}`);
+    }
+    connection.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (head.length > 0) connection.write(head);
+    connection.pipe(socket).pipe(connection);
+  });
+  const close = () => {
+    connection.destroy();
+    socket.destroy();
+  };
+  connection.on('error', close);
+  socket.on('error', close);
+  return true;
+}
+
+/** Starts the web wallet's host on `host:port` (HTTPS with `tls`, proxying `upstreams` when given). */
 export async function startWalletWeb(options: {
   readonly host: string;
   readonly port: number;
   readonly config: WalletWebConfig;
   readonly reader: DemoCardReader;
   readonly staticDir?: string;
+  readonly tls?: { readonly key: string; readonly cert: string };
+  readonly upstreams?: Readonly<Record<string, string>>;
 }): Promise<{ url: string; close(): Promise<void> }> {
   const staticDir = options.staticDir ?? WALLET_WEB_DIST;
   if (!existsSync(join(staticDir, 'index.html')))
     throw new Error(`the web wallet is not built (${staticDir}): run \`npm run build\``);
-  const server = await listen(options.host, options.port);
+  const verifier = options.upstreams?.['verifier'];
+  const server = await listen(
+    options.host,
+    options.port,
+    verifier ? (request, socket, head) => forwardUpgrade(request, socket, head, '/verifier', verifier) : undefined,
+    options.tls,
+  );
   const app = createWalletWebApp({
     staticDir,
     config: options.config,
     reader: options.reader,
     clock: () => new Date(),
+    ...(options.upstreams ? { upstreams: options.upstreams } : {}),
   });
   server.setHandler((request) => app.fetch(request));
   return { url: server.url, close: () => server.close() };

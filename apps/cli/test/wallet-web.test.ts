@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 
 import { MemoryRetryCounterStore, openVirtualCard } from '@openmyna/card';
 import {
@@ -24,7 +25,9 @@ import { allCardFaceElements, makeReader } from '../../../test-support/mdoc-fixt
 import { REPO_ROOT } from '../../../test-support/shared-vectors.js';
 import { listenOnFreePort } from '../../../test-support/verifier-service.js';
 import { CARD_PINS, walletWorld } from '../../../test-support/wallet-fixtures.js';
-import { createWalletWebApp } from '../src/wallet-web-service.js';
+import { loadSandboxTls } from '../src/sandbox-tls.js';
+import { createWalletWebApp, startWalletWeb } from '../src/wallet-web-service.js';
+import { freePort } from './cli-harness.js';
 
 const SEED = 'wallet-web';
 const PERSONS = [3, 4] as const;
@@ -247,5 +250,135 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
     await page.getByTestId('back').click();
     await page.getByTestId('no-card').waitFor();
     await page.getByTestId('language').click();
+  });
+});
+
+describe('the web wallet over HTTPS through one origin (sandbox up --lan)', () => {
+  let world: Awaited<ReturnType<typeof walletWorld>>;
+  let host: Awaited<ReturnType<typeof startWalletWeb>>;
+  let tls: Awaited<ReturnType<typeof loadSandboxTls>>;
+  let browser: Browser;
+  const person = registryPerson('wallet-web-lan', 3).input;
+
+  beforeAll(async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'openmyna-wallet-web-'));
+    await build({
+      configFile: resolve(REPO_ROOT, 'apps/wallet-web/vite.config.ts'),
+      build: { outDir, emptyOutDir: true },
+      logLevel: 'warn',
+    });
+    const port = await freePort();
+    const origin = `https://127.0.0.1:${port}`;
+    world = await walletWorld('wallet-web-lan', [3], { verifierPublicUrl: `${origin}/verifier` });
+    tls = await loadSandboxTls(mkdtempSync(join(tmpdir(), 'openmyna-tls-')), ['127.0.0.1', 'localhost']);
+    const card = world.issuer.cards[0]!;
+    host = await startWalletWeb({
+      host: '127.0.0.1',
+      port,
+      staticDir: outDir,
+      tls,
+      upstreams: { issuer: world.issuerUrl, verifier: world.verifier.base },
+      config: {
+        issuerUrl: `${origin}/issuer`,
+        readerCa: Buffer.from(world.issuer.authorities.mdoc.readerCa.der).toString('base64'),
+        relayUrl: `wss://127.0.0.1:${port}/verifier/relay`,
+      },
+      reader: {
+        cards: [{ id: card.document.personId, name: person.basicFourInfo.name }],
+        open: () =>
+          openVirtualCard({
+            document: card.document,
+            passphrase: card.passphrase,
+            store: () => new MemoryRetryCounterStore(),
+          }),
+      },
+    });
+    browser = await launchChromium();
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await host?.close();
+    await world?.dispose();
+  });
+
+  it('serves a certificate from the sandbox CA, and the wallet provisions and presents through the proxy', async () => {
+    expect(host.url).toMatch(/^https:/);
+    // The certificate chains to the sandbox's own CA for this address.
+    const peer = await new Promise<string>((done, fail) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: Number(new URL(host.url).port), ca: tls.ca }, () => {
+        done(socket.authorized ? 'authorized' : String(socket.authorizationError));
+        socket.end();
+      });
+      socket.on('error', fail);
+    });
+    expect(peer).toBe('authorized');
+    const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
+    await page.goto(host.url);
+    await page.getByTestId('add-card').click();
+    await page.locator('input[name=cardAuth]').fill(CARD_PINS.authentication);
+    await page.locator('input[name=cardSigning]').fill(CARD_PINS.signing);
+    await page.getByTestId('start-provisioning').click();
+    await page.getByTestId('card-face').waitFor({ timeout: 60_000 });
+    const created = (await (
+      await world.verifier.rp('securities', '/v1/presentations', {
+        method: 'POST',
+        body: JSON.stringify({
+          sign: { document: Buffer.from('申込書').toString('base64'), title: '申込書' },
+          kenhojo: ['my_number', 'basic_four_info'],
+          purpose: '口座開設',
+        }),
+      })
+    ).json()) as { id: string; link: string };
+    expect(new URL(created.link).searchParams.get('request_uri')).toContain(`${host.url}/verifier/`);
+    await page.goto(`${host.url}/?${new URL(created.link).search.slice(1)}`);
+    await page.getByTestId('consent').waitFor();
+    await page.locator('input[name=signingPassword]').fill(CARD_PINS.signing);
+    await page.locator('input[name=kenhojoPin]').fill(CARD_PINS.authentication);
+    await page.getByTestId('approve').click();
+    await page.getByTestId('outcome').waitFor();
+    const result = (await (await world.verifier.rp('securities', `/v1/presentations/${created.id}`)).json()) as {
+      result: { status: string };
+    };
+    expect(result.result.status).toBe('valid');
+
+    // In person through the proxied relay (wss on the same origin).
+    await page.getByRole('button', { name: 'ホーム' }).click();
+    await page.getByTestId('go-in-person').click();
+    const qr = page.getByTestId('engagement-qr');
+    await qr.waitFor();
+    const reader = await MdocReaderSession.fromEngagement({
+      engagement: (await qr.getAttribute('data-uri'))!,
+      crypto: nodeMdocCrypto,
+    });
+    const relay = reader.engagement.relay!;
+    expect(relay.url).toBe(`wss://127.0.0.1:${new URL(host.url).port}/verifier/relay`);
+    const channel = await webSocketTransport(
+      `${relay.url}/${relay.session}`,
+      (url) => new WebSocket(url, { ca: tls.ca }) as unknown as WebSocketLike,
+    );
+    await reader.sendRequest(
+      channel,
+      await createDeviceRequest({
+        docRequests: [
+          { docType: MNC_DOCTYPE, nameSpaces: new Map([[JP_NAMESPACE, new Map([['full_name_unicode', false]])]]) },
+        ],
+        sessionTranscript: reader.transcript,
+      }),
+    );
+    await page.getByTestId('consent').waitFor();
+    // No reader authentication: the wallet warns that the reader is not verified.
+    expect(await page.getByTestId('requester').textContent()).toContain('確認できない');
+    await page.locator('input[name=kenhojoPin]').fill(CARD_PINS.authentication);
+    await page.getByTestId('approve').click();
+    const verified = await verifyDeviceResponse({
+      response: await reader.receiveResponse(channel),
+      sessionTranscript: reader.transcript,
+      issuerAnchors: [world.issuer.authorities.mdoc.iaca.anchor],
+      time: new Date(),
+      crypto: nodeMdocCrypto,
+      docType: MNC_DOCTYPE,
+    });
+    expect(verified.documents[0]?.elements.get(JP_NAMESPACE)?.get('full_name_unicode')).toBe(person.basicFourInfo.name);
+    await channel.close();
   });
 });

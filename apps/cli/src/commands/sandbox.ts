@@ -1,4 +1,6 @@
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 
 import {
@@ -19,6 +21,7 @@ import { startIssuer } from '../issuer-service.js';
 import { startVerifier, type RunningVerifier } from '../verifier-service.js';
 import { loadMdocIssuer, loadReaderAuthority } from '../mdoc-store.js';
 import { startWalletWeb } from '../wallet-web-service.js';
+import { loadSandboxTls } from '../sandbox-tls.js';
 import { ensureDemoPerson, withIssuerRegistry } from '../issuer-registry.js';
 import { kenhojoIssuer, kenkakuIssuer } from '../card-face-store.js';
 import { initHierarchies, loadAuthority, passphrase, pkiDir, readJson, writeAtomically } from '../pki-store.js';
@@ -132,6 +135,7 @@ interface UpFlags {
   issuerPort: number;
   verifierPort: number;
   walletPort: number;
+  lan?: string | boolean;
 }
 
 /**
@@ -259,6 +263,10 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
     .option('--issuer-port <port>', 'port of the issuing authority', integerOption('--issuer-port', 0, 65535), 8080)
     .option('--verifier-port <port>', 'port of the verifier service', integerOption('--verifier-port', 0, 65535), 8081)
     .option('--wallet-port <port>', 'port of the web wallet', integerOption('--wallet-port', 0, 65535), 8082)
+    .option(
+      '--lan [address]',
+      'serve the web wallet over HTTPS on this address (default: the first LAN IPv4) for a phone on the same network',
+    )
     .option('--no-serve', 'prepare everything, start nothing')
     .action(async (flags: UpFlags) => {
       const dataDir = resolve(io.cwd, flags.data);
@@ -284,26 +292,39 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
         port: flags.issuerPort,
         logTo: { file: join(dataDir, 'logs', 'issuer.log') },
       });
+      // On the LAN, a phone reaches everything through the web wallet's HTTPS origin (one certificate to
+      // accept): /issuer/… and /verifier/… (with the relay) are proxied to the services on 127.0.0.1.
+      const lanAddress = flags.lan === undefined || flags.lan === false ? undefined : lanAddressOf(flags.lan);
+      const walletOrigin = lanAddress ? `https://${lanAddress}:${flags.walletPort}` : undefined;
       const verifier = await startVerifier({
         dataDir,
         host: '127.0.0.1',
         port: flags.verifierPort,
         logTo: { file: join(dataDir, 'logs', 'verifier.log') },
+        ...(walletOrigin ? { publicUrl: `${walletOrigin}/verifier` } : {}),
       });
       const parties = await registerDemoRelyingParties(dataDir, verifier);
       const names = new Map<string, string>();
       for (const person of generatePopulation({ seed: manifest.seed }, Math.min(DEMO_PERSONS_SHOWN, manifest.persons)))
         names.set(person.id, person.name);
       const wallet = await startWalletWeb({
-        host: '127.0.0.1',
+        host: lanAddress ?? '127.0.0.1',
         port: flags.walletPort,
         config: {
-          issuerUrl: issuer.url,
+          issuerUrl: walletOrigin ? `${walletOrigin}/issuer` : issuer.url,
           readerCa: Buffer.from((await loadReaderAuthority(dataDir, verifier.url)).anchor.certificate.der).toString(
             'base64',
           ),
-          relayUrl: `${verifier.url.replace(/^http/, 'ws')}/relay`,
+          relayUrl: walletOrigin
+            ? `${walletOrigin.replace(/^https/, 'wss')}/verifier/relay`
+            : `${verifier.url.replace(/^http/, 'ws')}/relay`,
         },
+        ...(lanAddress
+          ? {
+              tls: await loadSandboxTls(dataDir, [lanAddress, '127.0.0.1', 'localhost']),
+              upstreams: { issuer: issuer.url, verifier: verifier.url },
+            }
+          : {}),
         reader: {
           cards: cards.map((card) => ({ id: card.personId, name: names.get(card.personId) ?? '' })),
           open: (id) => openCardFile(cards.find((card) => card.personId === id)!.file, dataDir),
@@ -316,6 +337,12 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
           `  issuer       ${issuer.url}  (OpenAPI ${issuer.url}/openapi.json, OCSP ${issuer.url}/ocsp/{signing|authentication}, CRL ${issuer.url}/crl/…)`,
           `  verifier     ${verifier.url}  (OpenAPI ${verifier.url}/openapi.json, relay ${verifier.url.replace('http', 'ws')}/relay/<id>)`,
           `  web wallet   ${wallet.url}  (open it in a browser: add a demo card with its PINs, then present it)`,
+          ...(lanAddress
+            ? [
+                `               on a phone on the same network: open ${wallet.url} and accept the sandbox certificate`,
+                `               (or install ${displayPath(io, join(dataDir, 'tls', 'ca.pem'))} on the phone)`,
+              ]
+            : []),
           `  admin tokens in ${displayPath(io, join(dataDir, 'issuer', 'admin-token.json'))} and ${displayPath(io, join(dataDir, 'verifier', 'admin-token.json'))}; logs in ${displayPath(io, join(dataDir, 'logs'))}`,
           '',
           `Demo relying parties (API keys in ${displayPath(io, join(dataDir, 'verifier', 'demo-relying-parties.json'))}):`,
@@ -334,4 +361,17 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
         process.once('SIGTERM', stop);
       });
     });
+}
+
+/** The address to serve the LAN on: the one given, else the first non-internal IPv4 of this machine. */
+function lanAddressOf(given: string | true): string {
+  if (typeof given === 'string') {
+    if (isIP(given) === 0) throw new Error(`--lan takes an IP address of this machine, not ${given}`);
+    return given;
+  }
+  const found = Object.values(networkInterfaces())
+    .flat()
+    .find((entry) => entry && entry.family === 'IPv4' && !entry.internal);
+  if (!found) throw new Error('no LAN address found: give one with --lan <address>');
+  return found.address;
 }
