@@ -97,8 +97,15 @@ describe('openmyna phone (the CLI wallet)', () => {
       ).json()) as { status: string };
       expect(verified.status).toBe('valid');
 
+      const reset = await run(
+        ['phone', 'reset-pins', ...phone, '--card', 'data/cards/P0000001.json', '--kenhojo-pin', '2468'],
+        { cwd: dir },
+      );
+      expect(reset.code, reset.stderr).toBe(0);
+      expect(reset.stdout).toContain('Reset');
       const history = await run(['phone', 'history', ...phone, '--json'], { cwd: dir });
       expect(history.stdout).toContain('"kind": "presentation"');
+      expect(history.stdout).toContain('"kind": "pin-reset"');
       expect(containsMyNumberToken(history.stdout)).toBe(false);
       const revoked = await run(['phone', 'lifecycle', ...phone, '--action', 'revoke', '--auth-pin', '1234'], {
         cwd: dir,

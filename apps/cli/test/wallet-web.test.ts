@@ -231,7 +231,7 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
     await channel.close();
   });
 
-  it('shows the history, switches to English, and revokes the phone from the settings', async () => {
+  it('shows the history, switches to English, resets a PIN with the card, and revokes the phone', async () => {
     await page.goto(host.base);
     await page.getByTestId('go-history').click();
     await page.getByTestId('history').waitFor();
@@ -243,10 +243,17 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
     expect(await page.locator('h1').textContent()).toBe('openmyna wallet');
     await page.getByTestId('back').click();
     await page.getByTestId('go-settings').click();
-    await page.locator('input[name=lifecycle-pin]').fill(CARD_PINS.authentication);
+    // A PIN reset with the card (its signing password), before the phone is revoked.
+    await page.locator('input[name=reset-card-password]').fill(CARD_PINS.signing);
+    await page.locator('input[name=reset-new-pin]').fill('2468');
+    await page.getByTestId('reset-pin').click();
+    await expect.poll(() => page.getByTestId('settings-message').textContent()).toContain('new PIN is in force');
+    await shot('11-pin-reset');
+    // The 利用者証明用 PIN (the form's default) is now 2468: the revocation proves it.
+    await page.locator('input[name=lifecycle-pin]').fill('2468');
     await page.getByTestId('revoke').click();
     await expect.poll(() => page.getByTestId('settings-message').textContent()).toContain('Revoked');
-    await shot('11-revoked');
+    await shot('12-revoked');
     await page.getByTestId('back').click();
     await page.getByTestId('no-card').waitFor();
     await page.getByTestId('language').click();

@@ -466,6 +466,7 @@ export function Settings(props: { readonly wallet: Wallet; readonly changed: () 
         </label>
         <button type="submit">{t.change}</button>
       </form>
+      <PinReset wallet={props.wallet} report={setMessage} />
       <h3>{t.status}</h3>
       <button
         className="secondary"
@@ -529,5 +530,77 @@ export function Settings(props: { readonly wallet: Wallet; readonly changed: () 
         </p>
       )}
     </section>
+  );
+}
+
+/** A blocked or forgotten PIN, reset with the card: its signing password, then the issuer's authorization. */
+function PinReset(props: { readonly wallet: Wallet; readonly report: (message: string) => void }) {
+  const t = useMessages();
+  const [cards, setCards] = useState<DemoCard[]>([]);
+  const [card, setCard] = useState('');
+  const [password, setPassword] = useState('');
+  const [which, setWhich] = useState<'authenticationPin' | 'signingPassword' | 'kenhojoPin'>('authenticationPin');
+  const [next, setNext] = useState('');
+  useEffect(() => {
+    void listDemoCards().then((list) => {
+      setCards(list);
+      setCard(list[0]?.id ?? '');
+    });
+  }, []);
+  return (
+    <form
+      onSubmit={(event) => {
+        event.preventDefault();
+        void (async () => {
+          try {
+            await props.wallet.resetPins({
+              card: await connectDemoCard(card),
+              cardSigningPassword: password,
+              pins: { [which]: next },
+            });
+            props.report(t.resetPinDone);
+          } catch (caught) {
+            props.report(`${t.error}: ${describeError(caught, t)}`);
+          }
+        })();
+      }}
+    >
+      <h3>{t.resetPin}</h3>
+      <p>{t.resetPinHelp}</p>
+      <label>
+        {t.chooseCard}
+        <select value={card} onChange={(event) => setCard(event.target.value)}>
+          {cards.map((entry) => (
+            <option key={entry.id} value={entry.id}>
+              {entry.id} {entry.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t.cardSigningPassword}
+        <input
+          type="password"
+          name="reset-card-password"
+          value={password}
+          onChange={(event) => setPassword(event.target.value)}
+        />
+      </label>
+      <label>
+        {t.whichPin}
+        <select value={which} onChange={(event) => setWhich(event.target.value as typeof which)}>
+          <option value="authenticationPin">{t.authenticationPin}</option>
+          <option value="signingPassword">{t.signingPassword}</option>
+          <option value="kenhojoPin">{t.kenhojoPin}</option>
+        </select>
+      </label>
+      <label>
+        {t.newPin}
+        <input type="password" name="reset-new-pin" value={next} onChange={(event) => setNext(event.target.value)} />
+      </label>
+      <button type="submit" className="secondary" data-testid="reset-pin">
+        {t.resetPin}
+      </button>
+    </form>
   );
 }

@@ -1,12 +1,20 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
+  CardError,
+  isValidFourDigitPin,
+  isValidSigningPassword,
+  JpkiReader,
   lifecycleStatement,
+  pinResetStatement,
+  protectPin,
+  resetPinsWithIssuerAuthorization,
   type CardPrivateKey,
   type CardTransport,
   type HolderAction,
   type PhonePins,
 } from '@openmyna/card';
 import {
+  base64UrlEncode,
   createAuthorizationResponse,
   createDeviceResponse,
   decodeIssuedMdoc,
@@ -41,7 +49,7 @@ import { errorCodeOf, WalletError } from './errors.js';
 import { fetchJson } from './http.js';
 import { InPersonPresentation } from './in-person.js';
 import { IssuerClient } from './issuer-client.js';
-import { provisionPhone, type ProvisioningStep } from './provisioning.js';
+import { provisionPhone, readCard, type ProvisioningStep } from './provisioning.js';
 import { expectVerified, SecureArea, type OpenedCard } from './secure-area.js';
 import type { WalletStorage } from './storage.js';
 import {
@@ -525,6 +533,82 @@ export class Wallet {
   }
 
   /**
+   * Resets blocked (or forgotten) phone PINs with the stronger factor, the holder's card: the issuer
+   * opens a challenge, the card's signing key (behind the card's signing password) signs the
+   * `pinResetStatement` naming the PINs, this phone and the phone's own single-use nonce, and the issuer
+   * answers with an authorization the phone verifies against the key it pinned at provisioning before
+   * its counters are reset to the new values. The card's password goes to the card only.
+   */
+  async resetPins(options: {
+    readonly card: CardTransport;
+    readonly cardSigningPassword: string;
+    /** New values by secret; each named PIN is reset. */
+    readonly pins: Partial<Record<ConsentSecret | 'jukiPin', string>>;
+  }): Promise<void> {
+    const references: Record<ConsentSecret | 'jukiPin', string> = {
+      authenticationPin: 'jpki/0018',
+      signingPassword: 'jpki/001B',
+      kenhojoPin: 'kenhojo/0011',
+      jukiPin: 'juki/001C',
+    };
+    const chosen = Object.entries(options.pins).filter(([, value]) => value !== undefined) as [
+      ConsentSecret | 'jukiPin',
+      string,
+    ][];
+    const items = chosen.map(([secret]) => secret);
+    try {
+      if (chosen.length === 0) throw new WalletError('ERR_PIN_FORMAT', 'name at least one PIN to reset');
+      for (const [secret, value] of chosen)
+        if (!phonePinAccepts(secret, value))
+          throw new WalletError('ERR_PIN_FORMAT', `the new ${secret} does not have the form its application requires`);
+      const phoneId = await this.secureArea.installedPhoneId();
+      if (!phoneId) throw new WalletError('ERR_WALLET_STATE', 'this phone holds no card');
+      const issuer = this.#issuer();
+      const pins = chosen.map(([secret]) => references[secret]);
+      const challenge = await issuer.openChallenge(phoneId, 'pin-reset');
+      const phoneNonce = base64UrlEncode(crypto.getRandomValues(new Uint8Array(24)));
+      const statement = pinResetStatement({ phoneId, pins, phoneNonce, nonce: challenge.nonce });
+      const proof = await readCard(async () => {
+        const jpki = new JpkiReader(options.card);
+        await jpki.select();
+        expectVerified(await jpki.verifyPin('signing', options.cardSigningPassword), "the card's 署名用パスワード");
+        const signature = await jpki.sign('signing', encodeDigestInfo('SHA-256', sha256(statement)));
+        return { certificate: await jpki.readCertificate('signing'), signature };
+      });
+      const { authorization } = await issuer.authorizePinReset(phoneId, {
+        challengeId: challenge.challengeId,
+        pins,
+        phoneNonce,
+        cardSigningCertificate: bytesToBase64(proof.certificate),
+        signature: bytesToBase64(proof.signature),
+      });
+      const bundle = await this.secureArea.bundle();
+      const { counters } = await this.secureArea.openCard();
+      const newPins = Object.fromEntries(
+        chosen.map(([secret, value]) => [
+          references[secret],
+          protectPin(new TextEncoder().encode(value), crypto.getRandomValues(new Uint8Array(16))),
+        ]),
+      );
+      await resetPinsWithIssuerAuthorization({
+        token: authorization,
+        authority: bundle.pinResetAuthority.publicJwk,
+        phoneId,
+        nonce: phoneNonce,
+        now: this.#clock(),
+        counters,
+        newPins,
+      });
+      await this.secureArea.replacePins(newPins);
+    } catch (error) {
+      await this.#log({ kind: 'pin-reset', items, result: resultOf(error), reason: errorCodeOf(error) });
+      if (error instanceof CardError) throw new WalletError('ERR_ISSUER_REFUSED', error.message, { cause: error });
+      throw error;
+    }
+    await this.#log({ kind: 'pin-reset', items, result: 'completed' });
+  }
+
+  /**
    * Suspends or revokes this phone's certificates at the issuer, proven by the phone's authentication
    * key (利用者証明用暗証番号) over the issuer's challenge. A revoked phone then wipes its credentials.
    */
@@ -606,6 +690,11 @@ function appletSigner(card: OpenedCard, secret: 'signing' | 'authentication', ce
     publicKeyInfo: parseCertificate(base64ToBytes(certificate)).subjectPublicKeyInfo,
     sign: (data) => card.jpki.sign(secret, encodeDigestInfo('SHA-256', sha256(data))),
   };
+}
+
+function phonePinAccepts(secret: ConsentSecret | 'jukiPin', value: string): boolean {
+  const bytes = new TextEncoder().encode(value);
+  return secret === 'signingPassword' ? isValidSigningPassword(bytes) : isValidFourDigitPin(bytes);
 }
 
 function resultOf(error: unknown): TransactionResult {

@@ -364,7 +364,7 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
     expect((await resultOf('shop', created.id)).result?.status).toBe('valid');
   });
 
-  it('blocks a PIN after its tries, durably: a reopened phone is still blocked', async () => {
+  it('blocks a PIN after its tries, durably (a reopened phone is still blocked), until the card resets it', async () => {
     const second = await nodeWallet(world);
     await second.wallet.provision({
       card: await cardTransport(world.issuer.cards[1]!),
@@ -397,6 +397,24 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
     });
     const history = await again.history();
     expect(history.filter((entry) => entry.reason === 'ERR_PIN_WRONG')).toHaveLength(3);
+
+    // The stronger factor opens it again: the card's signing key, through the issuer's authorization.
+    await expect(
+      second.wallet.resetPins({
+        card: await cardTransport(world.issuer.cards[1]!),
+        cardSigningPassword: 'WRONG2026',
+        pins: { authenticationPin: '2580' },
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_PIN_WRONG' });
+    await second.wallet.resetPins({
+      card: await cardTransport(world.issuer.cards[1]!),
+      cardSigningPassword: CARD_PINS.signing,
+      pins: { authenticationPin: '2580' },
+    });
+    const after = await presentation('securities', { login: true, purpose: 'ログイン' });
+    await second.wallet.approve(await second.wallet.openRequest(after.link), { authenticationPin: '2580' });
+    expect((await resultOf('securities', after.id)).result?.status).toBe('valid');
+    expect((await second.wallet.history()).at(-2)).toMatchObject({ kind: 'pin-reset', result: 'completed' });
   });
 
   it('suspends and revokes itself; a revoked phone wipes its credentials and relying parties refuse it', async () => {

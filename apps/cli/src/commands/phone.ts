@@ -277,6 +277,43 @@ export function registerPhoneCommands(program: Command, io: CliIo, setExitCode: 
       io.stdout.write(flags.action === 'revoke' ? 'Revoked; the phone was wiped.\n' : 'Suspended.\n');
     });
 
+  common(phone.command('reset-pins'))
+    .description(
+      'reset blocked or forgotten phone PINs with the card (its signing password): the issuer authorizes, the phone checks and resets',
+    )
+    .requiredOption('--card <file>', 'the card file')
+    .option('--card-signing-password <text>', "the card's 署名用パスワード", DEMO_PINS.signing)
+    .option('--auth-pin <digits>', 'new 利用者証明用暗証番号')
+    .option('--signing-password <text>', 'new 署名用パスワード')
+    .option('--kenhojo-pin <digits>', 'new 券面事項入力補助用暗証番号')
+    .option('--juki-pin <digits>', 'new 住民基本台帳用暗証番号')
+    .action(
+      async (
+        flags: PhoneFlags & {
+          card: string;
+          cardSigningPassword: string;
+          authPin?: string;
+          signingPassword?: string;
+          kenhojoPin?: string;
+          jukiPin?: string;
+        },
+      ) => {
+        const wallet = await openPhone(io, flags);
+        const card = await openCardFile(resolve(io.cwd, flags.card), resolve(io.cwd, flags.data));
+        await wallet.resetPins({
+          card: { transmit: (command) => card.transmit(command) },
+          cardSigningPassword: flags.cardSigningPassword,
+          pins: {
+            ...(flags.authPin ? { authenticationPin: flags.authPin } : {}),
+            ...(flags.signingPassword ? { signingPassword: flags.signingPassword } : {}),
+            ...(flags.kenhojoPin ? { kenhojoPin: flags.kenhojoPin } : {}),
+            ...(flags.jukiPin ? { jukiPin: flags.jukiPin } : {}),
+          },
+        });
+        io.stdout.write('Reset; the new PINs are in force.\n');
+      },
+    );
+
   common(phone.command('history'))
     .description('the transaction log: every presentation, signature and login (items by name, never values)')
     .option('--json', 'export it as JSON (openmyna-wallet-log/1)')
