@@ -4,12 +4,13 @@ import {
   JpkiReader,
   MemoryRetryCounterStore,
   openVirtualCard,
+  provisioningApplication,
   SoftwareCardKey,
+  type ProvisioningCompletion,
   type VirtualCardDocument,
 } from '@openmyna/card';
 import { ecPublicJwk, type EcPrivateKey } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
-import type { ProvisioningCompletion } from '@openmyna/issuer';
 import { createCertificationRequest, encodeDigestInfo, SoftwareSigner } from '@openmyna/pki';
 
 export const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
@@ -53,17 +54,12 @@ export async function phoneCompletes(
   );
   const { authentication, signing, cardFace } = tweak.keys ?? (await newPhoneRsaKeys());
   const device = tweak.device ?? (await nodeMdocCrypto.generateEcKey());
-  const application = utf8(
-    JSON.stringify({
-      nonce: tweak.applicationNonce ?? nonce,
-      phone: {
-        authenticationKey: b64(authentication.publicKeyInfo),
-        signingKey: b64(signing.publicKeyInfo),
-        cardFaceKey: b64(cardFace.publicKeyInfo),
-        deviceKey: ecPublicJwk(device.publicKey),
-      },
-    }),
-  );
+  const application = provisioningApplication(tweak.applicationNonce ?? nonce, {
+    authenticationKey: b64(authentication.publicKeyInfo),
+    signingKey: b64(signing.publicKeyInfo),
+    cardFaceKey: b64(cardFace.publicKeyInfo),
+    deviceKey: ecPublicJwk(device.publicKey),
+  });
   await jpki.verifyPin('signing', 'OPENMYNA1');
   const applicationSignature = await jpki.sign('signing', encodeDigestInfo('SHA-256', sha256(application)));
   const other = tweak.swapSigningRequest ? await SoftwareSigner.generate() : signing;

@@ -4,12 +4,22 @@ import { join } from 'node:path';
 
 import { inProcessTransport, MemoryRetryCounterStore, openVirtualCard, type PhonePins } from '@openmyna/card';
 import { nodeCardKey } from '@openmyna/card/node';
+import {
+  createDeviceRequest,
+  JP_NAMESPACE,
+  MdocReaderSession,
+  MNC_DOCTYPE,
+  verifyDeviceResponse,
+  webSocketTransport,
+  type WebSocketLike,
+} from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import type { Engine } from '@openmyna/storage';
 import { Wallet } from '@openmyna/wallet';
 import { openEncryptedFileWalletStorage } from '@openmyna/wallet/node';
 import { WebSocket } from 'ws';
 
+import { allCardFaceElements, makeReader } from './mdoc-fixtures.js';
 import { issuerWithCards, type IssuedTestCard } from './verifier-fixtures.js';
 import { listenOnFreePort, startVerifierService } from './verifier-service.js';
 
@@ -91,4 +101,64 @@ export async function cardTransport(card: IssuedTestCard) {
     store: () => new MemoryRetryCounterStore(),
   });
   return inProcessTransport(smartCard);
+}
+
+/**
+ * The counter's side of an in-person presentation: engage from the wallet's QR (`mdoc:…`), connect to
+ * the relay it names, ask for `elements` of the JP namespace — with reader authentication by a reader
+ * certificate from the world's reader CA when `reader` is given — and, once the wallet answered, verify
+ * the response and return the released JP elements.
+ */
+export async function counterAsks(
+  world: Awaited<ReturnType<typeof walletWorld>>,
+  qr: string,
+  options: {
+    readonly elements: readonly string[];
+    readonly reader?: { readonly name: string; readonly myNumber: boolean };
+    /** The CA to trust when the relay is reached over TLS. */
+    readonly ca?: string;
+  },
+) {
+  const session = await MdocReaderSession.fromEngagement({ engagement: qr, crypto: nodeMdocCrypto });
+  const relay = session.engagement.relay!;
+  const channel = await webSocketTransport(
+    `${relay.url}/${relay.session}`,
+    (url) => new WebSocket(url, options.ca ? { ca: options.ca } : {}) as unknown as WebSocketLike,
+  );
+  const hierarchy = { ...world.issuer.authorities.mdoc, crypto: nodeMdocCrypto };
+  const authorized = allCardFaceElements().filter(
+    (element) => options.reader?.myNumber || element.elementIdentifier !== 'individual_number_unicode',
+  );
+  await session.sendRequest(
+    channel,
+    await createDeviceRequest({
+      docRequests: [
+        {
+          docType: MNC_DOCTYPE,
+          nameSpaces: new Map([[JP_NAMESPACE, new Map(options.elements.map((element) => [element, false]))]]),
+        },
+      ],
+      sessionTranscript: session.transcript,
+      ...(options.reader ? { reader: await makeReader(hierarchy, options.reader.name, authorized) } : {}),
+    }),
+  );
+  return {
+    relay,
+    /** The wallet's answer, verified: the released JP elements. */
+    async receive(): Promise<ReadonlyMap<string, unknown>> {
+      try {
+        const verified = await verifyDeviceResponse({
+          response: await session.receiveResponse(channel),
+          sessionTranscript: session.transcript,
+          issuerAnchors: [world.issuer.authorities.mdoc.iaca.anchor],
+          time: new Date(),
+          crypto: nodeMdocCrypto,
+          docType: MNC_DOCTYPE,
+        });
+        return verified.documents[0]?.elements.get(JP_NAMESPACE) ?? new Map();
+      } finally {
+        await channel.close();
+      }
+    },
+  };
 }

@@ -1,5 +1,11 @@
 import { ageOn, calendarDateInJapan, parseIsoDate, placeOfMunicipality, type MunicipalityCode } from '@openmyna/core';
-import { issueKenhojoRecords, issueKenkakuRecords } from '@openmyna/card';
+import {
+  issueKenhojoRecords,
+  issueKenkakuRecords,
+  type PhoneKeys,
+  type ProvisioningApplication,
+  type ProvisioningCompletion,
+} from '@openmyna/card';
 import { cardFaceElements, ecPublicKeyFromJwk, issueMdoc, MNC_DOCTYPE, type EcPrivateKey } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import {
@@ -30,46 +36,7 @@ const MDOC_VALIDITY_DAYS = 30;
 const DAY = 86_400_000;
 const SIGNING_MINIMUM_AGE = 15;
 
-/** The phone's new public keys, named by the application the card's signing key signs. */
-export interface PhoneKeys {
-  /** JPKI authentication key, SubjectPublicKeyInfo (base64). */
-  readonly authenticationKey: string;
-  /** JPKI signing key, SubjectPublicKeyInfo (base64). */
-  readonly signingKey: string;
-  /** The phone's 券面AP key, RSA SubjectPublicKeyInfo (base64), named in its 券面 records. */
-  readonly cardFaceKey: string;
-  /** The mdoc device key, a P-256 public JWK. */
-  readonly deviceKey: JsonWebKey;
-}
-
-/** The application (申請): what the holder asks for, signed with the card's signing key (intent). */
-export interface ProvisioningApplication {
-  readonly nonce: string;
-  readonly phone: PhoneKeys;
-}
-
-/** What the phone sends to complete a session (DESIGN.md flow 2). All binary values base64. */
-export interface ProvisioningCompletion {
-  readonly cardAuthenticationCertificate: string;
-  /** The card's authentication key over the nonce (RSASSA-PKCS1-v1_5, SHA-256): possession (auth PIN). */
-  readonly cardAuthenticationSignature: string;
-  readonly cardSigningCertificate: string;
-  /** The UTF-8 JSON of a {@link ProvisioningApplication}, exactly as signed. */
-  readonly application: string;
-  /** The card's signing key over `application` (RSASSA-PKCS1-v1_5, SHA-256): intent (signing password). */
-  readonly applicationSignature: string;
-  /**
-   * The phone's key attestation. The software secure area attests by proof of possession: PKCS#10
-   * requests for the JPKI keys, and signatures over the nonce by the 券面 key (PKCS#1) and the device key
-   * (ES256, r‖s). A hardware attestation (Android Key Attestation, App Attest) would be checked here too.
-   */
-  readonly phoneAttestation: {
-    readonly authenticationRequest: string;
-    readonly signingRequest: string;
-    readonly cardFaceKeySignature: string;
-    readonly deviceKeySignature: string;
-  };
-}
+export type { PhoneKeys, ProvisioningApplication, ProvisioningCompletion } from '@openmyna/card';
 
 /** What provisioning returns to the phone: everything it installs, in one bundle. */
 export interface ProvisioningBundle {

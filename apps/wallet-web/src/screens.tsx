@@ -6,6 +6,7 @@ import type {
   TransactionLogEntry,
   Wallet,
 } from '@openmyna/wallet';
+import { PROVISIONING_STEPS } from '@openmyna/wallet';
 import jsQR from 'jsqr';
 import QRCode from 'qrcode';
 import { useEffect, useRef, useState } from 'react';
@@ -69,15 +70,6 @@ export function Home(props: { readonly holder: HolderSummary | undefined; readon
 }
 
 export type Screen = 'home' | 'add' | 'request' | 'in-person' | 'history' | 'settings';
-
-const STEPS: ProvisioningStep[] = [
-  'generating-keys',
-  'opening-session',
-  'card-authentication',
-  'card-signing',
-  'issuing',
-  'installing',
-];
 
 export function AddCard(props: { readonly wallet: Wallet; readonly done: () => void }) {
   const t = useMessages();
@@ -164,8 +156,11 @@ export function AddCard(props: { readonly wallet: Wallet; readonly done: () => v
         </fieldset>
         {step && (
           <ol className="steps" data-testid="steps">
-            {STEPS.map((name) => (
-              <li key={name} className={STEPS.indexOf(name) <= STEPS.indexOf(step) ? 'done' : ''}>
+            {PROVISIONING_STEPS.map((name) => (
+              <li
+                key={name}
+                className={PROVISIONING_STEPS.indexOf(name) <= PROVISIONING_STEPS.indexOf(step) ? 'done' : ''}
+              >
                 {t.steps[name]}
               </li>
             ))}
@@ -423,7 +418,7 @@ export function History(props: { readonly wallet: Wallet }) {
 
 export function Settings(props: { readonly wallet: Wallet; readonly changed: () => void }) {
   const t = useMessages();
-  const [which, setWhich] = useState<'authenticationPin' | 'signingPassword' | 'kenhojoPin'>('kenhojoPin');
+  const [which, setWhich] = useState<PhonePin>('kenhojoPin');
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [authPin, setAuthPin] = useState('');
@@ -448,14 +443,7 @@ export function Settings(props: { readonly wallet: Wallet; readonly changed: () 
         }}
       >
         <h3>{t.changePin}</h3>
-        <label>
-          {t.whichPin}
-          <select value={which} onChange={(event) => setWhich(event.target.value as typeof which)}>
-            <option value="authenticationPin">{t.authenticationPin}</option>
-            <option value="signingPassword">{t.signingPassword}</option>
-            <option value="kenhojoPin">{t.kenhojoPin}</option>
-          </select>
-        </label>
+        <PinChoice value={which} onChange={setWhich} />
         <label>
           {t.currentPin}
           <input type="password" value={current} onChange={(event) => setCurrent(event.target.value)} />
@@ -539,7 +527,7 @@ function PinReset(props: { readonly wallet: Wallet; readonly report: (message: s
   const [cards, setCards] = useState<DemoCard[]>([]);
   const [card, setCard] = useState('');
   const [password, setPassword] = useState('');
-  const [which, setWhich] = useState<'authenticationPin' | 'signingPassword' | 'kenhojoPin'>('authenticationPin');
+  const [which, setWhich] = useState<PhonePin>('authenticationPin');
   const [next, setNext] = useState('');
   useEffect(() => {
     void listDemoCards().then((list) => {
@@ -586,14 +574,7 @@ function PinReset(props: { readonly wallet: Wallet; readonly report: (message: s
           onChange={(event) => setPassword(event.target.value)}
         />
       </label>
-      <label>
-        {t.whichPin}
-        <select value={which} onChange={(event) => setWhich(event.target.value as typeof which)}>
-          <option value="authenticationPin">{t.authenticationPin}</option>
-          <option value="signingPassword">{t.signingPassword}</option>
-          <option value="kenhojoPin">{t.kenhojoPin}</option>
-        </select>
-      </label>
+      <PinChoice value={which} onChange={setWhich} />
       <label>
         {t.newPin}
         <input type="password" name="reset-new-pin" value={next} onChange={(event) => setNext(event.target.value)} />
@@ -602,5 +583,22 @@ function PinReset(props: { readonly wallet: Wallet; readonly report: (message: s
         {t.resetPin}
       </button>
     </form>
+  );
+}
+
+type PhonePin = 'authenticationPin' | 'signingPassword' | 'kenhojoPin';
+
+/** Which of the phone's PINs a settings form acts on. */
+function PinChoice(props: { readonly value: PhonePin; readonly onChange: (pin: PhonePin) => void }) {
+  const t = useMessages();
+  return (
+    <label>
+      {t.whichPin}
+      <select value={props.value} onChange={(event) => props.onChange(event.target.value as PhonePin)}>
+        <option value="authenticationPin">{t.authenticationPin}</option>
+        <option value="signingPassword">{t.signingPassword}</option>
+        <option value="kenhojoPin">{t.kenhojoPin}</option>
+      </select>
+    </label>
   );
 }

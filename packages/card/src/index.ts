@@ -110,8 +110,12 @@ export {
   HOLDER_PROOF_ACTIONS,
   lifecycleStatement,
   pinResetStatement,
+  provisioningApplication,
   type HolderAction,
   type HolderProofKind,
+  type PhoneKeys,
+  type ProvisioningApplication,
+  type ProvisioningCompletion,
 } from './phone-protocol.js';
 export {
   openPhoneCard,

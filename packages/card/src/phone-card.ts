@@ -10,7 +10,7 @@ import { decodeBasicFourInfoFile, decodeMyNumberFile } from './kenhojo-records.j
 import { createKenkakuApplet } from './kenkaku-applet.js';
 import { protectPin, RetryCounter, type RetryCounterStore, type StoredPin } from './retry-counter.js';
 import { SmartCard } from './smart-card.js';
-import { CARD_ATR, type VirtualCardDocument } from './virtual-card.js';
+import { CARD_ATR, cardMfData, type VirtualCardDocument } from './virtual-card.js';
 
 /**
  * The key references of the phone's applet set, with their try limits (DESIGN.md: 5 for the signing
@@ -161,15 +161,10 @@ export function openPhoneCard(options: PhoneCardOptions): {
     }),
     createJukiApplet({ residentCode: contents.juki.residentCode, pin: counter('juki/001C'), onReferenceChanged }),
   ];
-  const encoder = new TextEncoder();
   const card = new SmartCard({
     applets,
     atr: CARD_ATR,
-    mfData: new Map([
-      [0x00f0, encoder.encode(contents.municipalityCode)],
-      [0x00f2, encoder.encode(contents.cardExpiry.replace(/-/g, ''))],
-      [0x5f51, CARD_ATR.subarray(1)],
-    ]),
+    mfData: cardMfData(contents.municipalityCode, contents.cardExpiry),
   });
   return { card, counters };
 }

@@ -1,6 +1,7 @@
 /**
  * What the wallet and the issuer must build the same way for a holder's requests about their phone:
- * the statements the holder's keys sign. Pure and browser-safe; the issuer (`apps/issuer`) checks them.
+ * the statements the holder's keys sign and the provisioning contract. Pure and browser-safe; the issuer
+ * (`apps/issuer`) checks them.
  */
 
 /** What a holder may ask of the issuer about their phone. */
@@ -47,4 +48,59 @@ export function pinResetStatement(request: {
   return encoder.encode(
     `openmyna/phone-pin-reset/v1\n${request.pins.join(',')}\n${request.phoneId}\n${request.phoneNonce}\n${request.nonce}\n`,
   );
+}
+
+/** The phone's new public keys, named by the application the card's signing key signs. */
+export interface PhoneKeys {
+  /** JPKI authentication key, SubjectPublicKeyInfo (base64). */
+  readonly authenticationKey: string;
+  /** JPKI signing key, SubjectPublicKeyInfo (base64). */
+  readonly signingKey: string;
+  /** The phone's 券面AP key, RSA SubjectPublicKeyInfo (base64), named in its 券面 records. */
+  readonly cardFaceKey: string;
+  /** The mdoc device key, a P-256 public JWK. */
+  readonly deviceKey: JsonWebKey;
+}
+
+/** The application (申請): what the holder asks for, signed with the card's signing key (intent). */
+export interface ProvisioningApplication {
+  readonly nonce: string;
+  readonly phone: PhoneKeys;
+}
+
+/** The bytes of the application the card signs: UTF-8 JSON of the nonce and the phone's keys, in this order. */
+export function provisioningApplication(nonce: string, keys: PhoneKeys): Uint8Array {
+  const application: ProvisioningApplication = {
+    nonce,
+    phone: {
+      authenticationKey: keys.authenticationKey,
+      signingKey: keys.signingKey,
+      cardFaceKey: keys.cardFaceKey,
+      deviceKey: keys.deviceKey,
+    },
+  };
+  return encoder.encode(JSON.stringify(application));
+}
+
+/** What the phone sends to complete a provisioning session (DESIGN.md flow 2). All binary values base64. */
+export interface ProvisioningCompletion {
+  readonly cardAuthenticationCertificate: string;
+  /** The card's authentication key over the nonce (RSASSA-PKCS1-v1_5, SHA-256): possession (auth PIN). */
+  readonly cardAuthenticationSignature: string;
+  readonly cardSigningCertificate: string;
+  /** The UTF-8 JSON of a {@link ProvisioningApplication}, exactly as signed. */
+  readonly application: string;
+  /** The card's signing key over `application` (RSASSA-PKCS1-v1_5, SHA-256): intent (signing password). */
+  readonly applicationSignature: string;
+  /**
+   * The phone's key attestation. The software secure area attests by proof of possession: PKCS#10
+   * requests for the JPKI keys, and signatures over the nonce by the 券面 key (PKCS#1) and the device key
+   * (ES256, r‖s). A hardware attestation (Android Key Attestation, App Attest) would be checked here too.
+   */
+  readonly phoneAttestation: {
+    readonly authenticationRequest: string;
+    readonly signingRequest: string;
+    readonly cardFaceKeySignature: string;
+    readonly deviceKeySignature: string;
+  };
 }

@@ -344,16 +344,17 @@ export async function openVirtualCard(options: OpenVirtualCardOptions): Promise<
       }),
     );
   }
+  return new SmartCard({ applets, atr: CARD_ATR, mfData: cardMfData(document.municipalityCode, document.expiry) });
+}
+
+/** The MF's data objects of a card (or phone): municipality code, expiry `YYYYMMDD`, the historical bytes. */
+export function cardMfData(municipalityCode: string, expiry: string): Map<number, Uint8Array> {
   const encoder = new TextEncoder();
-  return new SmartCard({
-    applets,
-    atr: CARD_ATR,
-    mfData: new Map([
-      [0x00f0, encoder.encode(document.municipalityCode)],
-      [0x00f2, encoder.encode(document.expiry.replace(/-/g, ''))],
-      [0x5f51, CARD_ATR.subarray(1)],
-    ]),
-  });
+  return new Map([
+    [0x00f0, encoder.encode(municipalityCode)],
+    [0x00f2, encoder.encode(expiry.replace(/-/g, ''))],
+    [0x5f51, CARD_ATR.subarray(1)],
+  ]);
 }
 
 function encodeStoredPin(pin: StoredPin): { salt: string; digest: string } {

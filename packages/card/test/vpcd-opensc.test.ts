@@ -39,6 +39,28 @@ function run(command: string, args: string[]): Promise<{ status: number | null; 
   });
 }
 
+/** `pkcs11-tool` signs `data` (SHA256-RSA-PKCS) with key 01 of slot 0 after logging in with `pin`. */
+function pkcs11Sign(pin: string, data: string, signature: string) {
+  return run('pkcs11-tool', [
+    '--module',
+    PKCS11,
+    '--slot-index',
+    '0',
+    '--login',
+    '--pin',
+    pin,
+    '--sign',
+    '--id',
+    '01',
+    '--mechanism',
+    'SHA256-RSA-PKCS',
+    '-i',
+    data,
+    '-o',
+    signature,
+  ]);
+}
+
 beforeAll(async () => {
   for (const binary of [
     '/usr/sbin/pcscd',
@@ -92,24 +114,7 @@ describe('the virtual card through pcscd + vpcd, read by OpenSC', () => {
     const data = join(work, 'data.txt');
     const signature = join(work, 'data.sig');
     writeFileSync(data, 'login challenge from an RP');
-    const signed = await run('pkcs11-tool', [
-      '--module',
-      PKCS11,
-      '--slot-index',
-      '0',
-      '--login',
-      '--pin',
-      '1234',
-      '--sign',
-      '--id',
-      '01',
-      '--mechanism',
-      'SHA256-RSA-PKCS',
-      '-i',
-      data,
-      '-o',
-      signature,
-    ]);
+    const signed = await pkcs11Sign('1234', data, signature);
     expect(signed.status, signed.out).toBe(0);
     expect(
       await verifyPkcs1Signature({
@@ -122,24 +127,7 @@ describe('the virtual card through pcscd + vpcd, read by OpenSC', () => {
   });
 
   it('refuses a wrong PIN through PKCS#11', async () => {
-    const result = await run('pkcs11-tool', [
-      '--module',
-      PKCS11,
-      '--slot-index',
-      '0',
-      '--login',
-      '--pin',
-      '0000',
-      '--sign',
-      '--id',
-      '01',
-      '--mechanism',
-      'SHA256-RSA-PKCS',
-      '-i',
-      join(work, 'data.txt'),
-      '-o',
-      join(work, 'bad.sig'),
-    ]);
+    const result = await pkcs11Sign('0000', join(work, 'data.txt'), join(work, 'bad.sig'));
     expect(result.status).not.toBe(0);
     expect(result.out).toMatch(/CKR_PIN_INCORRECT|PIN/);
   });
@@ -207,24 +195,7 @@ describe('the phone through pcscd + vpcd (`openmyna phone serve`), used by OpenS
     const data = join(work, 'phone.txt');
     const signature = join(work, 'phone.sig');
     writeFileSync(data, 'login challenge for the phone');
-    const signed = await run('pkcs11-tool', [
-      '--module',
-      PKCS11,
-      '--slot-index',
-      '0',
-      '--login',
-      '--pin',
-      PHONE_PINS.authentication,
-      '--sign',
-      '--id',
-      '01',
-      '--mechanism',
-      'SHA256-RSA-PKCS',
-      '-i',
-      data,
-      '-o',
-      signature,
-    ]);
+    const signed = await pkcs11Sign(PHONE_PINS.authentication, data, signature);
     expect(signed.status, signed.out).toBe(0);
     expect(
       await verifyPkcs1Signature({

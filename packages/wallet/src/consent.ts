@@ -98,6 +98,18 @@ export function mdocConsentItems(credentialId: string, evaluation: RequestEvalua
   ];
 }
 
+/** The mdoc elements of `items` that may be released, by namespace (what `createDeviceResponse` takes). */
+export function mdocRelease(items: readonly ConsentItem[]): Map<string, Set<string>> {
+  const release = new Map<string, Set<string>>();
+  for (const item of items) {
+    if (!item.release || item.format !== 'mso_mdoc') continue;
+    const elements = release.get(item.nameSpace!) ?? new Set<string>();
+    elements.add(item.elementIdentifier!);
+    release.set(item.nameSpace!, elements);
+  }
+  return release;
+}
+
 /** The secrets needed to release `items`. */
 export function secretsFor(items: readonly ConsentItem[]): ConsentSecret[] {
   const secrets = new Set<ConsentSecret>();

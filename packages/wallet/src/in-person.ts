@@ -20,6 +20,7 @@ import {
   consentLogEntry,
   mayReceiveMyNumber,
   mdocConsentItems,
+  mdocRelease,
   secretsFor,
   type AvailableElements,
   type ConsentView,
@@ -129,13 +130,7 @@ export class InPersonPresentation {
   /** Sends the items that may be released, after the 入力補助 PIN is verified in its applet. */
   async approve(kenhojoPin: string): Promise<void> {
     const { request, transport } = this.#pending();
-    const released = request.view.items.filter((item) => item.release);
-    const release = new Map<string, Set<string>>();
-    for (const item of released) {
-      const elements = release.get(item.nameSpace!) ?? new Set<string>();
-      elements.add(item.elementIdentifier!);
-      release.set(item.nameSpace!, elements);
-    }
+    const release = mdocRelease(request.view.items);
     let response: Uint8Array;
     try {
       response = await this.options.respond(kenhojoPin, (issued, deviceKey) =>

@@ -17,8 +17,8 @@ export {
   type OpenedCard,
   type PhonePublicKeys,
 } from './secure-area.js';
-export { IssuerClient, provisioningApplication, type ProvisioningCompletion } from './issuer-client.js';
-export { provisionPhone, type ProvisioningStep, type ProvisionOptions } from './provisioning.js';
+export { IssuerClient } from './issuer-client.js';
+export { PROVISIONING_STEPS, provisionPhone, type ProvisioningStep, type ProvisionOptions } from './provisioning.js';
 export {
   consentForRequest,
   consentLogEntry,

@@ -1,5 +1,6 @@
+import type { ProvisioningCompletion } from '@openmyna/card';
+
 import { fetchJson, postJson } from './http.js';
-import type { PhonePublicKeys } from './secure-area.js';
 
 /** The issuer's holder-facing API (DESIGN.md flow 2 and 7; the issuer's OpenAPI document). */
 export class IssuerClient {
@@ -61,34 +62,4 @@ export class IssuerClient {
   #post<T>(path: string, body: unknown, what: string): Promise<T> {
     return fetchJson<T>(this.#fetch, `${this.#base}${path}`, postJson(body), 'ERR_ISSUER_REFUSED', what);
   }
-}
-
-/** The phone's side of `POST /provisioning/sessions/{id}/complete` (all binary values base64). */
-export interface ProvisioningCompletion {
-  readonly cardAuthenticationCertificate: string;
-  readonly cardAuthenticationSignature: string;
-  readonly cardSigningCertificate: string;
-  readonly application: string;
-  readonly applicationSignature: string;
-  readonly phoneAttestation: {
-    readonly authenticationRequest: string;
-    readonly signingRequest: string;
-    readonly cardFaceKeySignature: string;
-    readonly deviceKeySignature: string;
-  };
-}
-
-/** The application the card's signing key signs: the nonce and the phone's new public keys. */
-export function provisioningApplication(nonce: string, keys: PhonePublicKeys): Uint8Array {
-  return new TextEncoder().encode(
-    JSON.stringify({
-      nonce,
-      phone: {
-        authenticationKey: keys.authenticationKey,
-        signingKey: keys.signingKey,
-        cardFaceKey: keys.cardFaceKey,
-        deviceKey: keys.deviceKey,
-      },
-    }),
-  );
 }

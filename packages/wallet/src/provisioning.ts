@@ -1,15 +1,23 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { CardError, JpkiReader, type CardTransport, type PhonePins } from '@openmyna/card';
+import { CardError, JpkiReader, provisioningApplication, type CardTransport, type PhonePins } from '@openmyna/card';
 import { bytesToBase64, createCertificationRequest, encodeDigestInfo } from '@openmyna/pki';
 
 import type { PhoneBundle } from './bundle.js';
 import { WalletError } from './errors.js';
-import { provisioningApplication, type IssuerClient } from './issuer-client.js';
+import type { IssuerClient } from './issuer-client.js';
 import { assertPhonePins, expectVerified, type SecureArea } from './secure-area.js';
 
-/** The steps of provisioning, reported as they start (for a progress display). */
-export type ProvisioningStep =
-  'generating-keys' | 'opening-session' | 'card-authentication' | 'card-signing' | 'issuing' | 'installing';
+/** The steps of provisioning, in order, each reported as it starts (for a progress display). */
+export const PROVISIONING_STEPS = [
+  'generating-keys',
+  'opening-session',
+  'card-authentication',
+  'card-signing',
+  'issuing',
+  'installing',
+] as const;
+
+export type ProvisioningStep = (typeof PROVISIONING_STEPS)[number];
 
 /** Options of {@link provisionPhone}. */
 export interface ProvisionOptions {

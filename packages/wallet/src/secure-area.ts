@@ -13,6 +13,7 @@ import {
   SoftwareCardKey,
   type CardPrivateKey,
   type CardTransport,
+  type PhoneKeys,
   type PhonePins,
   type PinResult,
   type RetryCounter,
@@ -40,13 +41,8 @@ import { parsePhoneBundle, type PhoneBundle } from './bundle.js';
 import { WalletError } from './errors.js';
 import { seal, storageRetryCounters, unseal, type SealedBox, type WalletStorage } from './storage.js';
 
-/** The public halves of the keys the phone generated for provisioning (SPKI DER base64; the device key as a JWK). */
-export interface PhonePublicKeys {
-  readonly authenticationKey: string;
-  readonly signingKey: string;
-  readonly cardFaceKey: string;
-  readonly deviceKey: JsonWebKey;
-}
+/** The public halves of the keys the phone generated for provisioning (the card package's `PhoneKeys`). */
+export type PhonePublicKeys = PhoneKeys;
 
 interface RsaKeyJwks {
   readonly authentication: JsonWebKey;

@@ -41,6 +41,7 @@ import type { PhoneBundle } from './bundle.js';
 import {
   consentForRequest,
   consentLogEntry,
+  mdocRelease,
   type AvailableElements,
   type ConsentSecret,
   type ConsentView,
@@ -392,16 +393,10 @@ export class Wallet {
         ];
       } else {
         await openKenhojo();
-        const release = new Map<string, Set<string>>();
-        for (const item of items) {
-          const elements = release.get(item.nameSpace!) ?? new Set<string>();
-          elements.add(item.elementIdentifier!);
-          release.set(item.nameSpace!, elements);
-        }
         presentations[id] = [
           await createDeviceResponse({
             issued: decodeIssuedMdoc(base64ToBytes(card.bundle.mdoc)),
-            release,
+            release: mdocRelease(items),
             sessionTranscript: await sessionTranscriptForRequest(request, this.#crypto),
             deviceKey: await this.secureArea.deviceKey(),
             mode: { type: 'signature' },

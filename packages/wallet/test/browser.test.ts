@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 
 import { containsMyNumberToken } from '@openmyna/core';
+import { PROVISIONING_STEPS } from '@openmyna/wallet';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -68,14 +69,7 @@ describe('the wallet engine in headless Chromium (IndexedDB, Web Crypto)', () =>
   it('provisions from the card in the browser, and keeps it across a reload', async () => {
     const provisioned = await call<{ name: string; steps: string[] }>('provision', setup(0));
     expect(provisioned.name).toBe(person.basicFourInfo.name);
-    expect(provisioned.steps).toEqual([
-      'generating-keys',
-      'opening-session',
-      'card-authentication',
-      'card-signing',
-      'issuing',
-      'installing',
-    ]);
+    expect(provisioned.steps).toEqual(PROVISIONING_STEPS);
     expect(await call('reopen', setup(0))).toEqual({ provisioned: true, name: person.basicFourInfo.name });
   });
 
