@@ -199,15 +199,7 @@ export function OpenRequest(props: { readonly wallet: Wallet; readonly initial?:
     if (props.initial) void open(props.initial);
     // Opened once, for the link the page arrived with.
   }, []);
-  if (outcome)
-    return (
-      <section>
-        <p className="outcome" data-testid="outcome">
-          {outcome}
-        </p>
-        <button onClick={props.done}>{t.home}</button>
-      </section>
-    );
+  if (outcome) return <Outcome text={outcome} done={props.done} />;
   if (pending)
     return (
       <Consent
@@ -336,15 +328,7 @@ export function InPerson(props: { readonly wallet: Wallet; readonly config: Wall
     return () => void current?.close();
     // One session per visit of the screen.
   }, []);
-  if (outcome)
-    return (
-      <section>
-        <p className="outcome" data-testid="outcome">
-          {outcome}
-        </p>
-        <button onClick={props.done}>{t.home}</button>
-      </section>
-    );
+  if (outcome) return <Outcome text={outcome} done={props.done} />;
   if (view && session)
     return (
       <Consent
@@ -600,5 +584,18 @@ function PinChoice(props: { readonly value: PhonePin; readonly onChange: (pin: P
         <option value="kenhojoPin">{t.kenhojoPin}</option>
       </select>
     </label>
+  );
+}
+
+/** How a presentation ended, with the way home. */
+function Outcome(props: { readonly text: string; readonly done: () => void }) {
+  const t = useMessages();
+  return (
+    <section>
+      <p className="outcome" data-testid="outcome">
+        {props.text}
+      </p>
+      <button onClick={props.done}>{t.home}</button>
+    </section>
   );
 }

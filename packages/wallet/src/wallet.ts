@@ -293,17 +293,7 @@ export class Wallet {
     }
     pending.finish();
     try {
-      const answer = await fetchJson<{ redirect_uri?: unknown }>(
-        this.#fetch,
-        request.response_uri,
-        {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams(form).toString(),
-        },
-        'ERR_RESPONSE_REJECTED',
-        'sending the answer',
-      );
+      const answer = await this.#postForm<{ redirect_uri?: unknown }>(request, form, 'sending the answer');
       await this.#log({ ...entry, result: 'completed' });
       return typeof answer.redirect_uri === 'string' ? { redirectUri: answer.redirect_uri } : {};
     } catch (error) {
@@ -319,20 +309,25 @@ export class Wallet {
     const form: Record<string, string> = { error: 'access_denied' };
     if (request.state) form['state'] = request.state;
     try {
-      await fetchJson(
-        this.#fetch,
-        request.response_uri,
-        {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams(form).toString(),
-        },
-        'ERR_RESPONSE_REJECTED',
-        'sending the refusal',
-      );
+      await this.#postForm(request, form, 'sending the refusal');
     } finally {
       await this.#log({ ...consentLogEntry('presentation', view), result: 'declined' });
     }
+  }
+
+  /** The wallet's `direct_post` to the request's `response_uri` (a form, as OpenID4VP §8.2 has it). */
+  #postForm<T>(request: AuthorizationRequest, form: Record<string, string>, what: string): Promise<T> {
+    return fetchJson<T>(
+      this.#fetch,
+      request.response_uri,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form).toString(),
+      },
+      'ERR_RESPONSE_REJECTED',
+      what,
+    );
   }
 
   async #present(
