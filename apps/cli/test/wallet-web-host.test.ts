@@ -1,0 +1,93 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { MemoryRetryCounterStore, openVirtualCard } from '@openmyna/card';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { issuerWithCards } from '../../../test-support/verifier-fixtures.js';
+import { createWalletWebApp } from '../src/wallet-web-service.js';
+
+describe("the web wallet's host: static files, configuration and the demo card reader", () => {
+  let issuer: Awaited<ReturnType<typeof issuerWithCards>>;
+  let app: ReturnType<typeof createWalletWebApp>;
+  let clock = new Date();
+  const root = mkdtempSync(join(tmpdir(), 'openmyna-host-'));
+  const staticDir = join(root, 'dist');
+
+  beforeAll(async () => {
+    mkdirSync(join(staticDir, 'assets'), { recursive: true });
+    writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>wallet</title>');
+    writeFileSync(join(staticDir, 'assets', 'app.js'), 'console.log(1)');
+    writeFileSync(join(root, 'secret.txt'), 'outside the build');
+    issuer = await issuerWithCards('wallet-web-host', [3]);
+    const card = issuer.cards[0]!;
+    app = createWalletWebApp({
+      staticDir,
+      config: { issuerUrl: 'http://127.0.0.1:1', readerCa: 'AA==', relayUrl: 'ws://127.0.0.1:2/relay' },
+      reader: {
+        cards: [{ id: card.document.personId, name: 'x' }],
+        open: () =>
+          openVirtualCard({
+            document: card.document,
+            passphrase: card.passphrase,
+            store: () => new MemoryRetryCounterStore(),
+          }),
+      },
+      clock: () => clock,
+    });
+  }, 60_000);
+  afterAll(() => issuer.dispose());
+
+  const session = async () => {
+    const response = await app.request(`/api/demo-cards/${issuer.cards[0]!.document.personId}/sessions`, {
+      method: 'POST',
+    });
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { sessionId: string }).sessionId;
+  };
+  const apdu = (id: string, body: unknown) =>
+    app.request(`/api/card-sessions/${id}/apdu`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  it('serves the app for any path it does not hold, and nothing outside the build', async () => {
+    expect(await (await app.request('/')).text()).toContain('<title>wallet</title>');
+    expect((await app.request('/assets/app.js')).headers.get('cache-control')).toContain('immutable');
+    expect(await (await app.request('/%2e%2e/secret.txt')).text()).not.toContain('outside the build');
+    expect(await (await app.request('/../secret.txt')).text()).not.toContain('outside the build');
+    expect(await (await app.request('/api/config')).json()).toMatchObject({ relayUrl: 'ws://127.0.0.1:2/relay' });
+  });
+
+  it('carries APDUs to the card: SELECT of the JPKI-AP answers 9000', async () => {
+    const id = await session();
+    const answer = (await (await apdu(id, { apdu: '00a4040c0ad392f000260100000001' })).json()) as { response: string };
+    expect(answer.response).toBe('9000');
+  });
+
+  it('refuses unknown cards, unknown or expired sessions and malformed APDUs with their codes', async () => {
+    expect((await app.request('/api/demo-cards/P9999999/sessions', { method: 'POST' })).status).toBe(404);
+    expect(await (await apdu('no-such-session', { apdu: '00a4040c' })).json()).toMatchObject({
+      error: { code: 'ERR_CARD_SESSION' },
+    });
+    const id = await session();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.string(), fc.jsonValue(), fc.constant('{"apdu":"0"}'), fc.constant('{"apdu":"zz00aa11"}')),
+        async (body) => {
+          const response = await apdu(id, typeof body === 'string' ? body : { apdu: body });
+          if (response.status === 200) return true;
+          const error = ((await response.json()) as { error: { code: string } }).error;
+          return response.status === 400 && error.code === 'ERR_APDU';
+        },
+      ),
+      { numRuns: 100 },
+    );
+    clock = new Date(clock.getTime() + 301_000);
+    expect(await (await apdu(id, { apdu: '00a4040c' })).json()).toMatchObject({ error: { code: 'ERR_CARD_SESSION' } });
+    clock = new Date();
+  });
+});
