@@ -104,7 +104,12 @@ export function decodeCvCertificate(bytes: Uint8Array): CvCertificate {
     throw new CardError('ERR_CARD_RECORD', 'the CV certificate is not one BER-TLV object', { cause: error });
   }
   if (object.tag !== 0x7f21) throw new CardError('ERR_CARD_RECORD', 'a CV certificate has tag 7F21');
-  const parts = decodeTlvChildren(object);
+  let parts;
+  try {
+    parts = decodeTlvChildren(object);
+  } catch (error) {
+    throw new CardError('ERR_CARD_RECORD', 'the CV certificate’s contents are not BER-TLV objects', { cause: error });
+  }
   const body = findTlv(parts, 0x5f4e);
   const signature = findTlv(parts, 0x5f37);
   if (!body || !signature || parts.length !== 2 || body.value.length < 32 + 5)

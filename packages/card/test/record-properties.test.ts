@@ -83,6 +83,12 @@ describe('card record parsers on arbitrary bytes', () => {
     fc.assert(fc.property(tlv, (bytes) => typedOrValue(decode, bytes)));
   });
 
+  it('refuses a CV certificate whose contents are not TLV objects with a CardError (found by the property)', () => {
+    // 7F21 of length 1 holding 00: the outer object decodes, its contents do not.
+    expect(() => decodeCvCertificate(Uint8Array.of(0x7f, 0x21, 0x01, 0x00))).toThrow(CardError);
+    expect(() => decodeCvCertificate(Uint8Array.of(0x7f, 0x21, 0x02, 0x5f, 0x4e))).toThrow(CardError);
+  });
+
   it('reads a valid card face and refuses every truncation of it with a CardError', () => {
     expect(decodeCardFaceFile(cardFaceFile).face.sex).toBe('1');
     fc.assert(
