@@ -120,3 +120,14 @@ describe('openmyna phone (the CLI wallet)', () => {
     }
   }, 120_000);
 });
+
+describe('openmyna phone provision, the card', () => {
+  it('takes the card as a file or from a PC/SC reader, one of them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openmyna-phone-usage-'));
+    const neither = await run(['phone', 'provision', '--phone', 'phone.json'], { cwd: dir });
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toContain('--card <file> or --pcsc [reader]');
+    const both = await run(['phone', 'provision', '--phone', 'phone.json', '--card', 'c.json', '--pcsc'], { cwd: dir });
+    expect(both.code).toBe(2);
+  });
+});

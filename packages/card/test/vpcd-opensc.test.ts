@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { JpkiReader } from '@openmyna/card';
+import { JpkiReader, MemoryRetryCounterStore, openVirtualCard } from '@openmyna/card';
 import { openPcscCard, VpcdBridge } from '@openmyna/card/node';
 import { derFromPemOrDer, encodeDigestInfo, parseCertificate, verifyPkcs1Signature } from '@openmyna/pki';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -164,7 +164,7 @@ async function cardInserted(): Promise<void> {
   }
 }
 
-describe('the phone through pcscd + vpcd (`openmyna phone serve`), used by OpenSC as a card', () => {
+describe('a phone provisioned from a card read over PC/SC, then itself in the vpcd reader for OpenSC', () => {
   let world: Awaited<ReturnType<typeof walletWorld>>;
   let phoneBridge: VpcdBridge;
   let authenticationPublicKey: Uint8Array;
@@ -172,12 +172,25 @@ describe('the phone through pcscd + vpcd (`openmyna phone serve`), used by OpenS
   beforeAll(async () => {
     await bridge.close();
     world = await walletWorld('vpcd-phone', [3]);
-    const { wallet } = await nodeWallet(world);
-    await wallet.provision({
-      card: await cardTransport(world.issuer.cards[0]!),
-      cardPins: CARD_PINS,
-      phonePins: PHONE_PINS,
+    // The issued card in the reader: the wallet reads it through pcscd as it would a physical card.
+    const physical = world.issuer.cards[0]!;
+    const cardBridge = await VpcdBridge.connect({
+      card: await openVirtualCard({
+        document: physical.document,
+        passphrase: physical.passphrase,
+        store: () => new MemoryRetryCounterStore(),
+      }),
+      connectTimeoutMs: 15_000,
     });
+    await cardInserted();
+    const { wallet } = await nodeWallet(world);
+    const pcsc = await openPcscCard({ readerName: 'Virtual PCD 00 00' });
+    try {
+      await wallet.provision({ card: pcsc, cardPins: CARD_PINS, phonePins: PHONE_PINS });
+    } finally {
+      await pcsc.close();
+      await cardBridge.close();
+    }
     const { card: phoneCard, bundle } = await wallet.secureArea.openCard();
     authenticationPublicKey = parseCertificate(
       Buffer.from(bundle.jpki.authenticationCertificate, 'base64'),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
-import { VpcdBridge, nodeCardKey } from '@openmyna/card/node';
+import { nodeCardKey, openPcscCard, VpcdBridge } from '@openmyna/card/node';
 import { mdocTrustAnchor } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { derFromPemOrDer } from '@openmyna/pki';
@@ -123,7 +123,8 @@ export function registerPhoneCommands(program: Command, io: CliIo, setExitCode: 
     .description(
       'add a card to a new phone file: the card proves itself (PIN, signing password), the issuer issues the phone its own credentials',
     )
-    .requiredOption('--card <file>', 'the card file (openmyna card issue, or <data>/cards/*.json)')
+    .option('--card <file>', 'the card file (openmyna card issue, or <data>/cards/*.json)')
+    .option('--pcsc [reader]', 'read the card in a PC/SC reader instead (a physical card, or one served through vpcd)')
     .option('--card-auth-pin <digits>', "the card's 利用者証明用暗証番号", DEMO_PINS.authentication)
     .option('--card-signing-password <text>', "the card's 署名用パスワード", DEMO_PINS.signing)
     .option('--auth-pin <digits>', "the phone's new 利用者証明用暗証番号", DEMO_PHONE_PINS.authentication)
@@ -133,7 +134,8 @@ export function registerPhoneCommands(program: Command, io: CliIo, setExitCode: 
     .action(
       async (
         flags: PhoneFlags & {
-          card: string;
+          card?: string;
+          pcsc?: string | boolean;
           cardAuthPin: string;
           cardSigningPassword: string;
           authPin: string;
@@ -142,19 +144,32 @@ export function registerPhoneCommands(program: Command, io: CliIo, setExitCode: 
           jukiPin: string;
         },
       ) => {
+        if ((flags.card === undefined) === (flags.pcsc === undefined)) {
+          io.stderr.write('openmyna: give the card as --card <file> or --pcsc [reader], one of them\n');
+          setExitCode(EXIT.usage);
+          return;
+        }
         const wallet = await openPhone(io, flags, true);
-        const card = await openCardFile(resolve(io.cwd, flags.card), resolve(io.cwd, flags.data));
-        const holder = await wallet.provision({
-          card: { transmit: (command) => card.transmit(command) },
-          cardPins: { authentication: flags.cardAuthPin, signing: flags.cardSigningPassword },
-          phonePins: {
-            authentication: flags.authPin,
-            signing: flags.signingPassword,
-            kenhojo: flags.kenhojoPin,
-            juki: flags.jukiPin,
-          },
-          onProgress: (step) => io.stderr.write(`  ${step}…\n`),
-        });
+        const pcsc =
+          flags.pcsc === undefined
+            ? undefined
+            : await openPcscCard(typeof flags.pcsc === 'string' ? { readerName: flags.pcsc } : {});
+        const card = flags.card
+          ? await openCardFile(resolve(io.cwd, flags.card), resolve(io.cwd, flags.data))
+          : undefined;
+        const holder = await wallet
+          .provision({
+            card: pcsc ?? { transmit: (command) => card!.transmit(command) },
+            cardPins: { authentication: flags.cardAuthPin, signing: flags.cardSigningPassword },
+            phonePins: {
+              authentication: flags.authPin,
+              signing: flags.signingPassword,
+              kenhojo: flags.kenhojoPin,
+              juki: flags.jukiPin,
+            },
+            onProgress: (step) => io.stderr.write(`  ${step}…\n`),
+          })
+          .finally(() => pcsc?.close());
         io.stdout.write(`Added the card of ${holder.name} to ${flags.phone} (phone ${holder.phoneId}).\n`);
       },
     );
