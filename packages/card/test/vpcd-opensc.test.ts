@@ -9,13 +9,7 @@ import { derFromPemOrDer, encodeDigestInfo, parseCertificate, verifyPkcs1Signatu
 import { sha256 } from '@noble/hashes/sha2.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import {
-  cardTransport,
-  CARD_PINS,
-  nodeWallet,
-  PHONE_PINS,
-  walletWorld,
-} from '../../../test-support/wallet-fixtures.js';
+import { CARD_PINS, nodeWallet, PHONE_PINS, walletWorld } from '../../../test-support/wallet-fixtures.js';
 import { makeJpkiCard } from './jpki-card.js';
 
 /**
