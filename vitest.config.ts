@@ -20,7 +20,7 @@ const alias = [
 export default defineConfig({
   resolve: { alias },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'e2e/**/*.test.ts'],
     testTimeout: 30_000,
     reporters: ['default', './test-support/summary-reporter.ts'],
   },

@@ -38,6 +38,28 @@ export async function serviceAdminToken(dataDir: string, service: string, variab
 }
 
 /**
+ * A service's key for its data at rest (AES-256): the environment variable `variable` (base64, 32
+ * bytes), else `<data>/<service>/sealing-key.json` (created, mode 0600).
+ */
+export async function serviceSealingKey(dataDir: string, service: string, variable: string): Promise<Uint8Array> {
+  const decode = (text: string) => {
+    const key = new Uint8Array(Buffer.from(text, 'base64'));
+    if (key.length !== 32) throw new Error(`the ${service} sealing key is 32 bytes, base64`);
+    return key;
+  };
+  const fromEnvironment = process.env[variable];
+  if (fromEnvironment) return decode(fromEnvironment);
+  const path = join(dataDir, service, 'sealing-key.json');
+  const stored = await readJson<{ key: string }>(path);
+  if (stored) return decode(stored.key);
+  const key = randomBytes(32).toString('base64');
+  await mkdir(join(dataDir, service), { recursive: true });
+  await writeAtomically(path, JSON.stringify({ key }) + '\n');
+  await chmod(path, 0o600);
+  return decode(key);
+}
+
+/**
  * Binds `host:port` first — an app that names its own URL (status lists, request URIs) is made once
  * the port is known — and serves whatever `setHandler` installs (503 until then). `onUpgrade` takes
  * WebSocket upgrades (e.g. the in-person relay); unclaimed ones are closed.

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { mdocTrustAnchor, statusListChecker } from '@openmyna/mdoc';
@@ -18,8 +18,8 @@ import type { Kysely } from 'kysely';
 
 import { cardFaceCaKeys } from './card-face-store.js';
 import { loadReaderAuthority } from './mdoc-store.js';
-import { pkiDir, readJson, writeAtomically } from './pki-store.js';
-import { listen, serviceAdminToken, serviceLogger, type LogDestination } from './service-runner.js';
+import { pkiDir } from './pki-store.js';
+import { listen, serviceAdminToken, serviceLogger, serviceSealingKey, type LogDestination } from './service-runner.js';
 
 /** Options of {@link startVerifier}. */
 export interface VerifierServiceOptions {
@@ -39,28 +39,6 @@ export interface RunningVerifier {
   readonly context: VerifierContext;
   readonly adminToken: string;
   close(): Promise<void>;
-}
-
-/**
- * The sealing key of the verifier's data at rest: OPENMYNA_VERIFIER_SEALING_KEY (base64, 32 bytes),
- * else `<data>/verifier/sealing-key.json` (created, mode 0600).
- */
-async function sealingKey(dataDir: string): Promise<Uint8Array> {
-  const fromEnvironment = process.env['OPENMYNA_VERIFIER_SEALING_KEY'];
-  const decode = (text: string) => {
-    const key = new Uint8Array(Buffer.from(text, 'base64'));
-    if (key.length !== 32) throw new Error('the verifier sealing key is 32 bytes, base64');
-    return key;
-  };
-  if (fromEnvironment) return decode(fromEnvironment);
-  const path = join(dataDir, 'verifier', 'sealing-key.json');
-  const stored = await readJson<{ key: string }>(path);
-  if (stored) return decode(stored.key);
-  const key = randomBytes(32).toString('base64');
-  await mkdir(join(dataDir, 'verifier'), { recursive: true });
-  await writeAtomically(path, JSON.stringify({ key }) + '\n');
-  await chmod(path, 0o600);
-  return decode(key);
 }
 
 async function readCertificate(path: string, hint: string): Promise<Uint8Array> {
@@ -102,7 +80,7 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
   const app = createVerifierApp({
     context,
     publicUrl: options.publicUrl ?? server.url,
-    sealingKey: await sealingKey(options.dataDir),
+    sealingKey: await serviceSealingKey(options.dataDir, 'verifier', 'OPENMYNA_VERIFIER_SEALING_KEY'),
     readerAuthority: await loadReaderAuthority(options.dataDir, server.url),
     mdoc: {
       issuerAnchors: [iaca],

@@ -21,6 +21,7 @@ import { startIssuer } from '../issuer-service.js';
 import { startVerifier, type RunningVerifier } from '../verifier-service.js';
 import { loadMdocIssuer, loadReaderAuthority } from '../mdoc-store.js';
 import { startWalletWeb } from '../wallet-web-service.js';
+import { startRpDemo } from '../rp-demo-service.js';
 import { loadSandboxTls } from '../sandbox-tls.js';
 import { ensureDemoPerson, withIssuerRegistry } from '../issuer-registry.js';
 import { kenhojoIssuer, kenkakuIssuer } from '../card-face-store.js';
@@ -135,6 +136,7 @@ interface UpFlags {
   issuerPort: number;
   verifierPort: number;
   walletPort: number;
+  rpPort: number;
   lan?: string | boolean;
 }
 
@@ -263,6 +265,7 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
     .option('--issuer-port <port>', 'port of the issuing authority', integerOption('--issuer-port', 0, 65535), 8080)
     .option('--verifier-port <port>', 'port of the verifier service', integerOption('--verifier-port', 0, 65535), 8081)
     .option('--wallet-port <port>', 'port of the web wallet', integerOption('--wallet-port', 0, 65535), 8082)
+    .option('--rp-port <port>', 'port of the securities firm demo', integerOption('--rp-port', 0, 65535), 8083)
     .option(
       '--lan [address]',
       'serve the web wallet over HTTPS on this address (default: the first LAN IPv4) for a phone on the same network',
@@ -330,6 +333,15 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
           open: (id) => openCardFile(cards.find((card) => card.personId === id)!.file, dataDir),
         },
       });
+      const securities = parties.find((party) => party.myNumber)!;
+      const rp = await startRpDemo({
+        dataDir,
+        host: '127.0.0.1',
+        port: flags.rpPort,
+        verifier: { url: verifier.url, apiKey: securities.apiKey },
+        walletUrl: wallet.url,
+        firmName: securities.name,
+      });
       io.stdout.write(
         [
           '',
@@ -351,12 +363,17 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
               `  ${party.name.padEnd(18)} ${party.myNumber ? 'may receive a My Number (個人番号関係事務)' : 'no My Number'}`,
           ),
           '',
-          'The RP demo joins in the coming release.',
+          `  RP demo      ${rp.url}  (${securities.name}: 口座開設 with the phone alone)`,
+          '',
+          'Walkthrough: open the web wallet and add a demo card (PINs 1234 / OPENMYNA1); open the RP demo,',
+          'apply for an account, choose 「スマホで読み取る」, and answer the request in the wallet (paste the',
+          'link shown under the QR code, or open it on the same device); the RP page turns to 「認証完了」.',
           '',
         ].join('\n'),
       );
       await new Promise<void>((done) => {
-        const stop = () => void Promise.all([issuer.close(), verifier.close(), wallet.close()]).then(() => done());
+        const stop = () =>
+          void Promise.all([issuer.close(), verifier.close(), wallet.close(), rp.close()]).then(() => done());
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
