@@ -93,6 +93,17 @@ export async function nodeWallet(
   return { wallet, storage, path, passphrase };
 }
 
+/** A Node wallet with the card of `world.issuer.cards[index]` added (card PINs 1234 / OPENMYNA1, phone PINs {@link PHONE_PINS}). */
+export async function provisionedNodeWallet(world: Awaited<ReturnType<typeof walletWorld>>, index = 0) {
+  const phone = await nodeWallet(world);
+  await phone.wallet.provision({
+    card: await cardTransport(world.issuer.cards[index]!),
+    cardPins: CARD_PINS,
+    phonePins: PHONE_PINS,
+  });
+  return phone;
+}
+
 /** The physical card as a reader reaches it (in process; counters in memory, as a card's own chip). */
 export async function cardTransport(card: IssuedTestCard) {
   const smartCard = await openVirtualCard({

@@ -5,13 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ENGINES, testDatabase, type TestDatabase } from '../../../test-support/databases.js';
 import { registryPerson } from '../../../test-support/issuer-fixtures.js';
-import {
-  cardTransport,
-  CARD_PINS,
-  nodeWallet,
-  PHONE_PINS,
-  walletWorld,
-} from '../../../test-support/wallet-fixtures.js';
+import { PHONE_PINS, provisionedNodeWallet, walletWorld } from '../../../test-support/wallet-fixtures.js';
 import { createRpDemoApp, RP_DEMO_MIGRATIONS, unsealMyNumberForDisplay, type RpDemoSchema } from '../src/index.js';
 
 const SEED = 'rp-demo';
@@ -20,7 +14,7 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
   let world: Awaited<ReturnType<typeof walletWorld>>;
   let database: TestDatabase<RpDemoSchema>;
   let app: ReturnType<typeof createRpDemoApp>;
-  let phone: Awaited<ReturnType<typeof nodeWallet>>;
+  let phone: Awaited<ReturnType<typeof provisionedNodeWallet>>;
   const sealingKey = new Uint8Array(32).fill(3);
   const person = registryPerson(SEED, 3).input;
 
@@ -35,12 +29,7 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
       sealingKey,
       clock: () => new Date(),
     });
-    phone = await nodeWallet(world);
-    await phone.wallet.provision({
-      card: await cardTransport(world.issuer.cards[0]!),
-      cardPins: CARD_PINS,
-      phonePins: PHONE_PINS,
-    });
+    phone = await provisionedNodeWallet(world);
   }, 120_000);
   afterAll(async () => {
     await database?.dispose();

@@ -23,6 +23,7 @@ import {
   CARD_PINS,
   counterAsks,
   nodeWallet,
+  provisionedNodeWallet,
   PHONE_PINS,
   walletWorld,
 } from '../../../test-support/wallet-fixtures.js';
@@ -37,12 +38,7 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
 
   beforeAll(async () => {
     world = await walletWorld(SEED, PERSONS);
-    phone = await nodeWallet(world);
-    await phone.wallet.provision({
-      card: await cardTransport(world.issuer.cards[0]!),
-      cardPins: CARD_PINS,
-      phonePins: PHONE_PINS,
-    });
+    phone = await provisionedNodeWallet(world);
   }, 120_000);
   afterAll(async () => {
     await world.dispose();
@@ -321,12 +317,7 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
   });
 
   it('blocks a PIN after its tries, durably (a reopened phone is still blocked), until the card resets it', async () => {
-    const second = await nodeWallet(world);
-    await second.wallet.provision({
-      card: await cardTransport(world.issuer.cards[1]!),
-      cardPins: CARD_PINS,
-      phonePins: PHONE_PINS,
-    });
+    const second = await provisionedNodeWallet(world, 1);
     const created = await presentation('securities', { login: true, purpose: 'ログイン' });
     const pending = await second.wallet.openRequest(created.link);
     const tries: unknown[] = [];
@@ -374,12 +365,7 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
   });
 
   it('suspends and revokes itself; a revoked phone wipes its credentials and relying parties refuse it', async () => {
-    const third = await nodeWallet(world);
-    await third.wallet.provision({
-      card: await cardTransport(world.issuer.cards[2]!),
-      cardPins: CARD_PINS,
-      phonePins: PHONE_PINS,
-    });
+    const third = await provisionedNodeWallet(world, 2);
     expect(await third.wallet.checkStatus()).toBe('good');
     await expect(third.wallet.changeLifecycle('suspend', '0000')).rejects.toMatchObject({ code: 'ERR_PIN_WRONG' });
     await third.wallet.changeLifecycle('suspend', PHONE_PINS.authentication);
