@@ -1,3 +1,4 @@
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { CardTransport } from '@openmyna/card';
 import { mdocTrustAnchor } from '@openmyna/mdoc';
 import { openIndexedDbWalletStorage, Wallet } from '@openmyna/wallet';
@@ -18,8 +19,6 @@ export interface DemoCard {
 }
 
 const bytes = (base64: string) => Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
-const hex = (data: Uint8Array) => Array.from(data, (byte) => byte.toString(16).padStart(2, '0')).join('');
-const unhex = (text: string) => Uint8Array.from(text.match(/../g) ?? [], (pair) => parseInt(pair, 16));
 
 async function json<T>(response: Response): Promise<T> {
   if (!response.ok) throw new Error(`${response.url}: HTTP ${response.status}`);
@@ -58,10 +57,10 @@ export async function connectDemoCard(id: string): Promise<CardTransport> {
         await fetch(`./api/card-sessions/${encodeURIComponent(sessionId)}/apdu`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ apdu: hex(command) }),
+          body: JSON.stringify({ apdu: bytesToHex(command) }),
         }),
       );
-      return unhex(response);
+      return hexToBytes(response);
     },
   };
 }

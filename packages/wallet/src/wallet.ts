@@ -514,7 +514,8 @@ export class Wallet {
       });
     } catch (error) {
       await this.#log({ kind: 'pin-change', items: [which], result: resultOf(error), reason: errorCodeOf(error) });
-      if (error instanceof WalletError) throw error;
+      // The applet refuses a malformed new value (6A80); anything else keeps its own error.
+      if (!(error instanceof CardError)) throw error;
       throw new WalletError('ERR_PIN_FORMAT', 'the new PIN does not have the form its application requires', {
         cause: error,
       });
@@ -572,8 +573,8 @@ export class Wallet {
         cardSigningCertificate: bytesToBase64(proof.certificate),
         signature: bytesToBase64(proof.signature),
       });
-      const bundle = await this.secureArea.bundle();
-      const { counters } = await this.secureArea.openCard();
+      // One unsealing: the applets' counters and the pinned authority come from the same credential.
+      const { counters, bundle } = await this.secureArea.openCard();
       const newPins = Object.fromEntries(
         chosen.map(([secret, value]) => [
           references[secret],
