@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 
 import { serve, type ServerType } from '@hono/node-server';
 import { statusListChecker } from '@openmyna/mdoc';
-import { MdocRelay, nodeMdocCrypto } from '@openmyna/mdoc/node';
+import { MdocRelay, nodeMdocCrypto, nodeRelayTransport } from '@openmyna/mdoc/node';
 import { trustAnchor } from '@openmyna/pki';
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { migrate, type Engine } from '@openmyna/storage';
@@ -89,6 +89,10 @@ export async function startVerifierService(
         backend: nodeCryptoBackend,
       },
       kenhojoCaKeys: issuer.authorities.caKeys,
+      proximity: {
+        relayUrls: [`${base.replace(/^http/, 'ws')}/relay`],
+        connect: (session) => nodeRelayTransport(`${base.replace(/^http/, 'ws')}/relay/${session}`),
+      },
       adminToken: VERIFIER_ADMIN,
       logger: pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }),
       webhookFetch: ((url: string, init?: { body?: string }) => {

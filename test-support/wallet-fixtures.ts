@@ -10,10 +10,8 @@ import {
   MdocReaderSession,
   MNC_DOCTYPE,
   verifyDeviceResponse,
-  webSocketTransport,
-  type WebSocketLike,
 } from '@openmyna/mdoc';
-import { nodeMdocCrypto } from '@openmyna/mdoc/node';
+import { nodeMdocCrypto, nodeRelayTransport } from '@openmyna/mdoc/node';
 import type { Engine } from '@openmyna/storage';
 import { Wallet } from '@openmyna/wallet';
 import { openEncryptedFileWalletStorage } from '@openmyna/wallet/node';
@@ -132,10 +130,7 @@ export async function counterAsks(
 ) {
   const session = await MdocReaderSession.fromEngagement({ engagement: qr, crypto: nodeMdocCrypto });
   const relay = session.engagement.relay!;
-  const channel = await webSocketTransport(
-    `${relay.url}/${relay.session}`,
-    (url) => new WebSocket(url, options.ca ? { ca: options.ca } : {}) as unknown as WebSocketLike,
-  );
+  const channel = await nodeRelayTransport(`${relay.url}/${relay.session}`, options.ca ? { ca: options.ca } : {});
   const hierarchy = { ...world.issuer.authorities.mdoc, crypto: nodeMdocCrypto };
   const authorized = allCardFaceElements().filter(
     (element) => options.reader?.myNumber || element.elementIdentifier !== 'individual_number_unicode',

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { mdocTrustAnchor, statusListChecker } from '@openmyna/mdoc';
-import { MdocRelay, nodeMdocCrypto } from '@openmyna/mdoc/node';
+import { MdocRelay, nodeMdocCrypto, nodeRelayTransport } from '@openmyna/mdoc/node';
 import { derFromPemOrDer, trustAnchor } from '@openmyna/pki';
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { migrate, openDatabase, type OpenedDatabase } from '@openmyna/storage';
@@ -94,6 +94,14 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
       backend: nodeCryptoBackend,
     },
     kenhojoCaKeys: await cardFaceCaKeys(options.dataDir),
+    // At a counter the service is the reader: it joins the phone's session on its own relay, named in
+    // the engagement by this address or, behind a proxy, by the public one.
+    proximity: {
+      relayUrls: [...new Set([server.url, options.publicUrl ?? server.url])].map(
+        (base) => `${base.replace(/^http/, 'ws')}/relay`,
+      ),
+      connect: (session) => nodeRelayTransport(`${server.url.replace(/^http/, 'ws')}/relay/${session}`),
+    },
     adminToken: token,
     logger,
   });

@@ -27,5 +27,12 @@ export {
   type PresentationServices,
   type RequestedElement,
 } from './presentations.js';
+export {
+  PROXIMITY_SECONDS,
+  proximitySessionFor,
+  startProximitySession,
+  type ProximityServices,
+  type ProximityView,
+} from './proximity.js';
 export { databaseChallengeStore } from './login-challenges.js';
 export { createVerifierApp, type VerifierAppOptions } from './http/app.js';

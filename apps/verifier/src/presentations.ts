@@ -25,7 +25,7 @@ import {
   type StatusChecker,
 } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
-import { fail, pass, summarize, type CheckResult, type JpkiIdentity } from '@openmyna/pki';
+import { fail, pass, summarize, type CheckResult, type JpkiIdentity, type VerificationSummary } from '@openmyna/pki';
 import { isUniqueViolation } from '@openmyna/storage';
 import {
   decodeJpkiAuthPresentation,
@@ -45,6 +45,7 @@ import { appendAudit } from './audit.js';
 import { isoTime, randomId, type VerifierContext } from './context.js';
 import { VerifierServiceError } from './errors.js';
 import { authorizationOf, readerKeyOf, relyingParty, type RelyingParty } from './relying-parties.js';
+import type { ProximityServices } from './proximity.js';
 import { sealJson, unsealJson } from './sealing.js';
 import type { PresentationStatus } from './storage/schema.js';
 
@@ -67,6 +68,10 @@ export interface PresentationServices {
   readonly kenhojoCaKeys: ReadonlyMap<string, CardRsaPublicKey>;
   /** Tells a relying party that a presentation finished (its webhook). Never carries disclosed values. */
   readonly notify?: (party: RelyingParty, event: { readonly id: string; readonly status: string }) => void;
+  /** The relay for in-person sessions at a relying party's counter; without it they are refused. */
+  readonly proximity?: ProximityServices;
+  /** Where a failure of background work (an in-person session's bookkeeping) is reported. */
+  readonly onBackgroundError?: (error: unknown) => void;
 }
 
 /** An element a relying party asks for. */
@@ -269,7 +274,7 @@ export async function requestObjectOf(context: VerifierContext, id: string): Pro
 }
 
 /** CBOR element values as JSON: byte strings base64, full-dates and tdates as their text. */
-function jsonOf(value: CborValue): unknown {
+export function jsonOf(value: CborValue): unknown {
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
   if (Array.isArray(value)) return (value as CborValue[]).map(jsonOf);
   if (value instanceof Map)
@@ -531,21 +536,23 @@ async function verifyPresentations(
     }
   }
   const summary = summarize(checks);
+  return { result: resultOf(summary, records), claims: summary.status === 'invalid' ? undefined : claims };
+}
+
+/** A verification summary as relying parties read it: the deciding check, every check's status, the records. */
+export function resultOf(summary: VerificationSummary, records: readonly VerificationRecord[]): PresentationResult {
   return {
-    result: {
-      status: summary.status,
-      ...(summary.decidedBy
-        ? {
-            decidedBy: {
-              check: summary.decidedBy.check,
-              ...(summary.decidedBy.reason ? { reason: summary.decidedBy.reason } : {}),
-            },
-          }
-        : {}),
-      checks: summary.checks.map(({ check, status }) => ({ check, status })),
-      records,
-    },
-    claims: summary.status === 'invalid' ? undefined : claims,
+    status: summary.status,
+    ...(summary.decidedBy
+      ? {
+          decidedBy: {
+            check: summary.decidedBy.check,
+            ...(summary.decidedBy.reason ? { reason: summary.decidedBy.reason } : {}),
+          },
+        }
+      : {}),
+    checks: summary.checks.map(({ check, status }) => ({ check, status })),
+    records,
   };
 }
 
@@ -588,25 +595,38 @@ export async function presentationFor(
   // Another relying party's presentation does not exist for this one.
   if (row.rp_id !== party.id)
     throw new VerifierServiceError('ERR_PRESENTATION_NOT_FOUND', 'no such presentation request');
-  let claims: Record<string, Record<string, unknown>> | undefined;
-  let fetchedAt = row.claims_fetched_at ?? undefined;
-  if (row.claims_sealed) {
-    const taken = await context.db
-      .updateTable('presentations')
-      .set({ claims_sealed: null, claims_fetched_at: isoTime(context.clock()) })
-      .where('id', '=', id)
-      .where('claims_fetched_at', 'is', null)
-      .executeTakeFirst();
-    if (taken.numUpdatedRows === 1n) {
-      claims = unsealJson(services.sealingKey, CLAIMS, new Uint8Array(row.claims_sealed));
-      fetchedAt = isoTime(context.clock());
-    }
-  }
   return {
     id,
     status: row.status,
     ...(row.result ? { result: JSON.parse(row.result) as PresentationResult } : {}),
-    ...(claims ? { claims } : {}),
-    ...(fetchedAt ? { claimsFetchedAt: fetchedAt } : {}),
+    ...(await takeClaimsOnce(context, services, 'presentations', CLAIMS, row)),
   };
+}
+
+/**
+ * The disclosed values of a row, once: the first reader atomically clears them (and stamps the time);
+ * every later read gets only that time.
+ */
+export async function takeClaimsOnce(
+  context: VerifierContext,
+  services: PresentationServices,
+  table: 'presentations' | 'proximity_sessions',
+  label: string,
+  row: { readonly id: string; readonly claims_sealed: Uint8Array | null; readonly claims_fetched_at: string | null },
+): Promise<{ claims?: Record<string, Record<string, unknown>>; claimsFetchedAt?: string }> {
+  if (row.claims_sealed) {
+    const now = isoTime(context.clock());
+    const taken = await context.db
+      .updateTable(table)
+      .set({ claims_sealed: null, claims_fetched_at: now })
+      .where('id', '=', row.id)
+      .where('claims_fetched_at', 'is', null)
+      .executeTakeFirst();
+    if (taken.numUpdatedRows === 1n)
+      return {
+        claims: unsealJson(services.sealingKey, label, new Uint8Array(row.claims_sealed)),
+        claimsFetchedAt: now,
+      };
+  }
+  return row.claims_fetched_at ? { claimsFetchedAt: row.claims_fetched_at } : {};
 }

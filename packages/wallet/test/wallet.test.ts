@@ -301,6 +301,72 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
     expect(released.has('individual_number_unicode')).toBe(false);
   });
 
+  it("answers a relying party's counter through the verifier's API (the service is the reader)", async () => {
+    const asked = (elements: readonly string[]) =>
+      elements.map((elementIdentifier) => ({ nameSpace: JP_NAMESPACE, elementIdentifier }));
+    const start = (who: 'securities' | 'shop', engagement: string, elements: readonly string[]) =>
+      world.verifier.rp(who, '/v1/proximity-sessions', {
+        method: 'POST',
+        body: JSON.stringify({ engagement, elements: asked(elements) }),
+      });
+    const read = async (id: string) =>
+      (await (await world.verifier.rp('securities', `/v1/proximity-sessions/${id}`)).json()) as {
+        status: string;
+        result?: { status: string; decidedBy?: { check: string } };
+        claims?: Record<string, Record<string, unknown>>;
+        claimsFetchedAt?: string;
+      };
+    const settled = async (id: string) => {
+      for (;;) {
+        const view = await read(id);
+        if (view.status !== 'pending') return view;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    const session = await phone.wallet.startInPerson({ url: world.verifier.relayUrl, session: newRelaySessionId() });
+    const waiting = session.waitForRequest();
+    // The shop may not ask for a My Number; a garbled or foreign engagement is refused before any relay is joined.
+    expect((await start('shop', session.qr, ['individual_number_unicode'])).status).toBe(403);
+    const garbled = await start('securities', 'mdoc:AAAA', ['full_name_unicode']);
+    expect([garbled.status, ((await garbled.json()) as { error: { code: string } }).error.code]).toEqual([
+      400,
+      'ERR_ENGAGEMENT',
+    ]);
+    const elsewhere = await phone.wallet.startInPerson({ url: 'ws://203.0.113.9/relay', session: newRelaySessionId() });
+    const foreign = await start('securities', elsewhere.qr, ['full_name_unicode']);
+    expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe('ERR_ENGAGEMENT');
+    await elsewhere.close();
+
+    const elements = ['portrait', 'full_name_unicode', 'resident_address_unicode', 'birth_date_unicode'];
+    const started = await start('securities', session.qr, elements);
+    expect(started.status, await started.clone().text()).toBe(201);
+    const { id } = (await started.json()) as { id: string };
+    expect((await read(id)).status).toBe('pending');
+    const view = await waiting;
+    expect(view.requester).toMatchObject({ name: 'securities 株式会社', verified: true });
+    await session.approve(PHONE_PINS.kenhojo);
+    const done = await settled(id);
+    expect(done.result?.status).toBe('valid');
+    expect(done.claims?.[JP_NAMESPACE]?.['full_name_unicode']).toBe(person.basicFourInfo.name);
+    expect(Object.keys(done.claims?.[JP_NAMESPACE] ?? {}).sort()).toEqual([...elements].sort());
+    // The values come once.
+    const again = await read(id);
+    expect([again.claims, typeof again.claimsFetchedAt]).toEqual([undefined, 'string']);
+
+    // Declined on the phone: the session fails, named.
+    const second = await phone.wallet.startInPerson({ url: world.verifier.relayUrl, session: newRelaySessionId() });
+    const secondWaiting = second.waitForRequest();
+    const { id: declinedId } = (await (await start('securities', second.qr, ['portrait'])).json()) as { id: string };
+    await secondWaiting;
+    await second.decline();
+    const declined = await settled(declinedId);
+    expect([declined.status, declined.result?.decidedBy?.check, declined.claims]).toEqual([
+      'failed',
+      'session.response',
+      undefined,
+    ]);
+  });
+
   it('changes a PIN in its applet: the old one stops working, the new one works', async () => {
     await expect(phone.wallet.changePin('kenhojoPin', '0000', '2468')).rejects.toMatchObject({ code: 'ERR_PIN_WRONG' });
     await phone.wallet.changePin('kenhojoPin', PHONE_PINS.kenhojo, '2468');

@@ -30,6 +30,7 @@ import {
   requestObjectOf,
   type PresentationServices,
 } from '../presentations.js';
+import { proximitySessionFor, startProximitySession, type ProximityServices } from '../proximity.js';
 import {
   registerRelyingParty,
   relyingPartyByApiKey,
@@ -57,6 +58,8 @@ export interface VerifierAppOptions {
   readonly rateLimit?: { readonly perSecond: number; readonly capacity: number };
   /** Used to call relying parties' webhooks (default global fetch). */
   readonly webhookFetch?: typeof fetch;
+  /** The relay of in-person sessions (`POST /v1/proximity-sessions`); without it they answer 501. */
+  readonly proximity?: ProximityServices;
 }
 
 const envelope = errorEnvelope({
@@ -68,6 +71,8 @@ const envelope = errorEnvelope({
     ERR_PRESENTATION_EXPIRED: 410,
     ERR_PRESENTATION_ANSWERED: 409,
     ERR_PRESENTATION_RESPONSE: 400,
+    ERR_ENGAGEMENT: 400,
+    ERR_PROXIMITY_UNAVAILABLE: 501,
     ERR_AUDIT_SECRET: 400,
   },
   internalMessage: 'the verifier could not complete the request',
@@ -127,6 +132,8 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
     mdoc: options.mdoc,
     jpki: options.jpki,
     kenhojoCaKeys: options.kenhojoCaKeys,
+    ...(options.proximity ? { proximity: options.proximity } : {}),
+    onBackgroundError: (error) => logger.error({ err: error }, 'in-person session bookkeeping failed'),
     notify: (party, event) => {
       if (!party.webhookUrl) return;
       // Fire and forget: the relying party can always poll. The body carries no disclosed value.
@@ -164,6 +171,8 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
   app.use('/v1/presentations/:id/response', cors({ origin: '*', allowMethods: ['POST'] }));
   app.use('/v1/jpki/*', relyingPartyOnly);
   app.use('/v1/presentations', relyingPartyOnly);
+  app.use('/v1/proximity-sessions', relyingPartyOnly);
+  app.use('/v1/proximity-sessions/*', relyingPartyOnly);
   app.on('GET', '/v1/presentations/:id', relyingPartyOnly);
   app.openAPIRegistry.registerComponent('securitySchemes', 'admin', { type: 'http', scheme: 'bearer' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' });
@@ -341,6 +350,69 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
     async (c) => {
       c.header('cache-control', 'no-store');
       return c.json(asJson(await presentationFor(context, services, c.get('party'), c.req.valid('param').id)), 200);
+    },
+  );
+
+  const ProximityView = z.record(z.string(), z.unknown()).openapi('ProximitySession', {
+    description:
+      'id, status (pending | completed | failed), expiresAt; once answered, result (checks and verification record) and, the first time after a valid answer, claims (the disclosed values by namespace), which the service then deletes',
+  });
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/proximity-sessions',
+      security: [{ apiKey: [] }],
+      description:
+        'Starts an ISO/IEC 18013-5 session at the relying party’s counter: the service reads the phone’s device engagement (the `mdoc:` QR), joins the relay session it names (only this service’s relay), and sends the request for `elements` with reader authentication by the relying party’s key. Poll GET /v1/proximity-sessions/{id} for the verified answer.',
+      request: {
+        body: jsonBody(
+          z
+            .object({
+              engagement: z
+                .string()
+                .min(5)
+                .max(4000)
+                .openapi({ description: 'the phone’s `mdoc:` URI (device engagement)' }),
+              elements: z.array(Element).min(1).max(20),
+            })
+            .openapi('ProximitySessionRequest'),
+        ),
+      },
+      responses: {
+        201: { description: 'The session, pending', content: { 'application/json': { schema: ProximityView } } },
+        ...errors,
+        501: { description: 'No relay', content: { 'application/json': { schema: ErrorSchema } } },
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const started = await startProximitySession(context, services, c.get('party'), {
+        engagement: body.engagement,
+        elements: body.elements.map(({ nameSpace, elementIdentifier, intentToRetain }) => ({
+          nameSpace,
+          elementIdentifier,
+          ...(intentToRetain === undefined ? {} : { intentToRetain }),
+        })),
+      });
+      return c.json(asJson(started), 201);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/proximity-sessions/{id}',
+      security: [{ apiKey: [] }],
+      description:
+        'The in-person session’s status and, once the phone answered, its result and record; the values come once.',
+      request: { params: z.object({ id: z.string().min(1).max(64) }) },
+      responses: {
+        200: { description: 'The session', content: { 'application/json': { schema: ProximityView } } },
+        ...errors,
+      },
+    }),
+    async (c) => {
+      c.header('cache-control', 'no-store');
+      return c.json(asJson(await proximitySessionFor(context, services, c.get('party'), c.req.valid('param').id)), 200);
     },
   );
 

@@ -65,4 +65,23 @@ export const VERIFIER_MIGRATIONS: Record<string, EngineMigration> = {
       await makeAppendOnly(db, engine, 'audit_log', 'verifier_audit_log_append_only');
     },
   },
+  '0002-proximity-sessions': {
+    async up(db: Kysely<unknown>, engine) {
+      const { binary } = columnTypes(engine);
+      await db.schema
+        .createTable('proximity_sessions')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('rp_id', 'text', (col) => col.notNull().references('relying_parties.id'))
+        .addColumn('elements', 'text', (col) => col.notNull())
+        .addColumn('status', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .addColumn('responded_at', 'text')
+        .addColumn('result', 'text')
+        .addColumn('claims_sealed', binary)
+        .addColumn('claims_fetched_at', 'text')
+        .execute();
+      await db.schema.createIndex('proximity_sessions_rp').on('proximity_sessions').column('rp_id').execute();
+    },
+  },
 };

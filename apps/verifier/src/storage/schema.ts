@@ -4,6 +4,7 @@ import type { Generated } from 'kysely';
 export interface VerifierSchema {
   relying_parties: RelyingPartyTable;
   presentations: PresentationTable;
+  proximity_sessions: ProximitySessionTable;
   login_challenges: LoginChallengeTable;
   presented_signatures: PresentedSignatureTable;
   audit_log: AuditLogTable;
@@ -57,6 +58,23 @@ export interface PresentationTable {
   /** JSON: the summary, named checks and verification record (no disclosed values). */
   result: string | null;
   /** The disclosed values, sealed, until the relying party fetches them once. */
+  claims_sealed: Uint8Array | null;
+  claims_fetched_at: string | null;
+}
+
+/** An in-person (ISO/IEC 18013-5) session at a relying party's counter; the service is the reader. */
+export interface ProximitySessionTable {
+  id: string;
+  rp_id: string;
+  /** The elements asked for, `nameSpace/elementIdentifier` (JSON array). */
+  elements: string;
+  status: PresentationStatus;
+  created_at: string;
+  expires_at: string;
+  responded_at: string | null;
+  /** PresentationResult JSON: checks and record, never values. */
+  result: string | null;
+  /** The disclosed values, sealed, until the relying party reads them once. */
   claims_sealed: Uint8Array | null;
   claims_fetched_at: string | null;
 }

@@ -1,2 +1,3 @@
 export { nodeMdocCrypto } from './node-mdoc-crypto.js';
 export { MdocRelay, newRelaySessionId, type MdocRelayOptions } from './mdoc-relay.js';
+export { nodeRelayTransport } from './relay-transport.js';
