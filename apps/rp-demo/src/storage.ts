@@ -32,11 +32,67 @@ export interface AccountTable {
   my_number_sealed: Uint8Array;
   verification: string;
   opened_at: string;
+  /**
+   * The pairwise subject of the phone's JPKI authentication certificate at this firm (verified at
+   * opening): 「スマホでログイン」 finds the account by it. Null for accounts opened without it.
+   */
+  login_subject: string | null;
+}
+
+/**
+ * A request to a phone that one browser waits for: a login or an age check. The browser that started
+ * it holds a secret cookie; only it learns the outcome.
+ */
+export interface PhoneRequestTable {
+  id: string;
+  kind: 'login' | 'age';
+  presentation_id: string;
+  /** `waiting` → `done` or `refused`. */
+  state: 'waiting' | 'done' | 'refused';
+  /** The verifier's deciding check, or the firm's own reason, when refused. */
+  refusal: string | null;
+  /** The account logged into (`login`). */
+  account_no: string | null;
+  /** SHA-256 (hex) of the browser's secret. */
+  browser_digest: string;
+  created_at: string;
+}
+
+/** A signed-in browser (after 「スマホでログイン」): the SHA-256 of its cookie. */
+export interface WebSessionTable {
+  token_digest: string;
+  account_no: string;
+  created_at: string;
+  expires_at: string;
+}
+
+/**
+ * A check at the counter (対面): the record the clerk keeps — when, what was verified (element names,
+ * the verifier's checks) and the clerk's comparison with the person's face. Never the values.
+ */
+export interface CounterCheckTable {
+  id: string;
+  proximity_id: string;
+  /** `waiting` → `answered` (shown to the clerk once) → `recorded`; or `refused`. */
+  state: 'waiting' | 'answered' | 'refused' | 'recorded';
+  refusal: string | null;
+  /** The element names asked for (JSON). */
+  elements: string;
+  /** The verifier's records (JSON; no values). */
+  verification: string | null;
+  /** The clerk's comparison: the photo matches the person, or not. */
+  decision: 'match' | 'mismatch' | null;
+  browser_digest: string;
+  created_at: string;
+  recorded_at: string | null;
 }
 
 export interface RpDemoSchema {
   applications: ApplicationTable;
   accounts: AccountTable;
+  phone_requests: PhoneRequestTable;
+  web_sessions: WebSessionTable;
+  counter_checks: CounterCheckTable;
 }
 
 /** The RP demo's migrations, applied in name order by `migrate`. Never edit one that has shipped. */
@@ -66,6 +122,43 @@ export const RP_DEMO_MIGRATIONS: Record<string, EngineMigration> = {
         .addColumn('my_number_sealed', binary, (col) => col.notNull())
         .addColumn('verification', 'text', (col) => col.notNull())
         .addColumn('opened_at', 'text', (col) => col.notNull())
+        .execute();
+    },
+  },
+  '0002-login-and-counter': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('accounts').addColumn('login_subject', 'text').execute();
+      await db.schema.createIndex('accounts_login_subject').unique().on('accounts').column('login_subject').execute();
+      await db.schema
+        .createTable('phone_requests')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('kind', 'text', (col) => col.notNull())
+        .addColumn('presentation_id', 'text', (col) => col.notNull())
+        .addColumn('state', 'text', (col) => col.notNull())
+        .addColumn('refusal', 'text')
+        .addColumn('account_no', 'text')
+        .addColumn('browser_digest', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createTable('web_sessions')
+        .addColumn('token_digest', 'text', (col) => col.primaryKey())
+        .addColumn('account_no', 'text', (col) => col.notNull().references('accounts.account_no'))
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createTable('counter_checks')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('proximity_id', 'text', (col) => col.notNull())
+        .addColumn('state', 'text', (col) => col.notNull())
+        .addColumn('refusal', 'text')
+        .addColumn('elements', 'text', (col) => col.notNull())
+        .addColumn('verification', 'text')
+        .addColumn('decision', 'text')
+        .addColumn('browser_digest', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('recorded_at', 'text')
         .execute();
     },
   },

@@ -1,12 +1,21 @@
 import { migrate } from '@openmyna/storage';
 import { containsMyNumberToken } from '@openmyna/core';
 import type { Kysely } from 'kysely';
+import { newRelaySessionId } from '@openmyna/mdoc/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ENGINES, testDatabase, type TestDatabase } from '../../../test-support/databases.js';
 import { registryPerson } from '../../../test-support/issuer-fixtures.js';
 import { PHONE_PINS, provisionedNodeWallet, walletWorld } from '../../../test-support/wallet-fixtures.js';
-import { createRpDemoApp, RP_DEMO_MIGRATIONS, unsealMyNumberForDisplay, type RpDemoSchema } from '../src/index.js';
+import {
+  COUNTER_ELEMENTS,
+  createRpDemoApp,
+  createShopDemoApp,
+  RP_DEMO_MIGRATIONS,
+  unsealMyNumberForDisplay,
+  type CounterPerson,
+  type RpDemoSchema,
+} from '../src/index.js';
 
 const SEED = 'rp-demo';
 
@@ -19,7 +28,7 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
   const person = registryPerson(SEED, 3).input;
 
   beforeAll(async () => {
-    world = await walletWorld(SEED, [3]);
+    world = await walletWorld(SEED, [3, 4, 6], { engine });
     database = await testDatabase<RpDemoSchema>(engine);
     await migrate(database.db as Kysely<unknown>, database.engine, RP_DEMO_MIGRATIONS);
     app = createRpDemoApp({
@@ -64,7 +73,11 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
     expect(pending.view.requester.name).toBe('securities 株式会社');
     expect(pending.view.document?.title).toContain('開設申込書');
     expect(new TextDecoder().decode(pending.view.document?.bytes)).toContain('ご職業 会社員');
-    await phone.wallet.approve(pending, { signingPassword: PHONE_PINS.signing, kenhojoPin: PHONE_PINS.kenhojo });
+    await phone.wallet.approve(pending, {
+      signingPassword: PHONE_PINS.signing,
+      kenhojoPin: PHONE_PINS.kenhojo,
+      authenticationPin: PHONE_PINS.authentication,
+    });
     expect(await status(path)).toBe('opened');
     const result = await (await app.request(`${path}/result`)).text();
     expect(result).toContain('認証完了');
@@ -78,6 +91,7 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
     expect(containsMyNumberToken(Buffer.from(account.my_number_sealed).toString('latin1'))).toBe(false);
     expect(unsealMyNumberForDisplay(sealingKey, account)).toBe(person.myNumber);
     expect(containsMyNumberToken(account.verification)).toBe(false);
+    expect(account.login_subject).toMatch(/^[A-Za-z0-9_-]{20,}$/);
   });
 
   it('tells the person when the phone cancelled, and opens nothing', async () => {
@@ -102,4 +116,186 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
     const row = await database.db.selectFrom('applications').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     expect(JSON.parse(row.answers)).toEqual({ occupation: '会社員', purpose: '資産運用', experience: 'なし' });
   });
+
+  it('refuses a second account for the same phone: it names 「スマホでログイン」 instead', async () => {
+    const { path, link } = await applyUntilTheQr();
+    await phone.wallet.approve(await phone.wallet.openRequest(link), {
+      signingPassword: PHONE_PINS.signing,
+      kenhojoPin: PHONE_PINS.kenhojo,
+      authenticationPin: PHONE_PINS.authentication,
+    });
+    expect(await status(path)).toBe('refused');
+    expect(await (await app.request(`${path}/result`)).text()).toContain('すでに口座が開設されています');
+    expect(await database.db.selectFrom('accounts').select('account_no').execute()).toHaveLength(1);
+  });
+
+  /** 「スマホでログイン」 in one browser: returns the login's paths and the request link. */
+  async function loginUntilTheQr(browser: Browser) {
+    const html = await (await browser.request('/login', { method: 'POST' })).text();
+    const link = /data-link="([^"]+)"/.exec(html)![1]!.replace(/&amp;/g, '&');
+    const statusPath = /fetch\("([^"]+)"\)/.exec(html)![1]!.replace(/^\./, '');
+    return { link, statusPath, resultPath: statusPath.replace(/status$/, 'result') };
+  }
+
+  it('logs in with the phone (JPKI authentication) into the account opened with it; only the starting browser learns it', async () => {
+    const browser = new Browser(app);
+    const { link, statusPath, resultPath } = await loginUntilTheQr(browser);
+    const pending = await phone.wallet.openRequest(link);
+    expect(pending.view.items.map((item) => item.format)).toEqual(['jpki_auth']);
+    await phone.wallet.approve(pending, { authenticationPin: PHONE_PINS.authentication });
+    // Another browser knows nothing of this login.
+    expect((await new Browser(app).request(statusPath)).status).toBe(404);
+    expect(await (await browser.request(statusPath)).json()).toEqual({ state: 'done' });
+    const result = await browser.request(resultPath);
+    expect([result.status, result.headers.get('location')]).toEqual([303, '../../mypage']);
+    const mypage = await (await browser.request('/mypage')).text();
+    expect(mypage).toContain('ログインしました');
+    expect(mypage).toContain(person.basicFourInfo.name);
+    // One session per login: the result cannot be taken twice.
+    expect((await browser.request(resultPath)).status).toBe(404);
+    await browser.request('/logout', { method: 'POST' });
+    expect((await browser.request('/mypage')).headers.get('location')).toBe('./login');
+    expect((await app.request('/mypage')).status).toBe(303);
+  });
+
+  it('refuses a login by a phone without an account, and by a phone whose certificates were revoked', async () => {
+    const other = await provisionedNodeWallet(world, 1);
+    const browser = new Browser(app);
+    const first = await loginUntilTheQr(browser);
+    await other.wallet.approve(await other.wallet.openRequest(first.link), {
+      authenticationPin: PHONE_PINS.authentication,
+    });
+    expect(await (await browser.request(first.statusPath)).json()).toEqual({ state: 'refused' });
+    expect(await (await browser.request(first.resultPath)).text()).toContain('口座が見つかりません');
+    // A phone reported lost: the issuer revokes it; the phone itself does not know yet.
+    const lost = await provisionedNodeWallet(world, 2);
+    const revoked = await world.issuer.issuerFetch(
+      `http://127.0.0.1/admin/phones/${(await lost.wallet.holder()).phoneId}/revoke`,
+      {
+        method: 'POST',
+        headers: { authorization: 'Bearer unused-admin-token', 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'lost' }),
+      },
+    );
+    expect(revoked.status).toBe(200);
+    const second = await loginUntilTheQr(browser);
+    await lost.wallet.approve(await lost.wallet.openRequest(second.link), {
+      authenticationPin: PHONE_PINS.authentication,
+    });
+    expect(await (await browser.request(second.statusPath)).json()).toEqual({ state: 'refused' });
+    expect(await (await browser.request(second.resultPath)).text()).toContain('失効または一時停止');
+  });
+
+  it('checks a person at the counter: the values reach the clerk once, the firm keeps only the record', async () => {
+    const clerk = new Browser(app);
+    expect(await (await clerk.request('/counter')).text()).toContain('窓口での本人確認');
+    const garbled = await clerk.request('/counter', { method: 'POST', form: { engagement: 'mdoc:nope' } });
+    expect([garbled.status, (await garbled.text()).includes('QRコードを読み取れませんでした')]).toEqual([400, true]);
+    const session = await phone.wallet.startInPerson({ url: world.verifier.relayUrl, session: newRelaySessionId() });
+    const asked = session.waitForRequest();
+    const started = await clerk.request('/counter', { method: 'POST', form: { engagement: session.qr } });
+    expect(started.status).toBe(303);
+    const path = `/${started.headers.get('location')!.replace(/^\.\//, '')}`;
+    expect(await (await clerk.request(path)).text()).toContain('お待ちしています');
+    const view = await asked;
+    expect(view.requester).toMatchObject({ name: 'securities 株式会社', verified: true });
+    expect(view.items.map((item) => item.elementIdentifier).sort()).toEqual(
+      COUNTER_ELEMENTS.map((element) => element.elementIdentifier).sort(),
+    );
+    expect((await new Browser(app).request(`${path}/status`)).status).toBe(404);
+    await session.approve(PHONE_PINS.kenhojo);
+    let answer: { state: string; person?: CounterPerson };
+    do answer = (await (await clerk.request(`${path}/status`)).json()) as typeof answer;
+    while (answer.state === 'waiting');
+    expect(answer.state).toBe('answered');
+    expect(answer.person).toMatchObject({ name: person.basicFourInfo.name, address: person.basicFourInfo.address });
+    expect(answer.person?.portrait).toMatch(/^data:image\/jpeg;base64,\/9j\//);
+    expect(typeof answer.person?.ageOver20).toBe('boolean');
+    expect(answer.person?.expiryDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    // Shown once: a reload has no values.
+    expect(await (await clerk.request(`${path}/status`)).json()).not.toHaveProperty('person');
+    const recorded = await clerk.request(`${path}/record`, { method: 'POST', form: { decision: 'match' } });
+    expect(await recorded.text()).toContain('確認を記録しました');
+    const row = await database.db.selectFrom('counter_checks').selectAll().executeTakeFirstOrThrow();
+    expect([row.state, row.decision]).toEqual(['recorded', 'match']);
+    const kept = JSON.stringify(row);
+    expect(kept).not.toContain(person.basicFourInfo.name);
+    expect(kept).not.toContain(person.basicFourInfo.address);
+    expect(kept).toContain('mdoc');
+  });
 });
+
+describe('the shop, not registered for My Numbers', () => {
+  let world: Awaited<ReturnType<typeof walletWorld>>;
+  let database: TestDatabase<RpDemoSchema>;
+  let shop: ReturnType<typeof createShopDemoApp>;
+  let phone: Awaited<ReturnType<typeof provisionedNodeWallet>>;
+
+  beforeAll(async () => {
+    world = await walletWorld(`${SEED}-shop`, [5]);
+    database = await testDatabase<RpDemoSchema>('sqlite');
+    await migrate(database.db as Kysely<unknown>, database.engine, RP_DEMO_MIGRATIONS);
+    shop = createShopDemoApp({
+      db: database.db,
+      verifier: { url: world.verifier.base, apiKey: world.verifier.keys.shop.apiKey },
+      walletUrl: 'http://127.0.0.1:8082',
+      clock: () => new Date(),
+    });
+    phone = await provisionedNodeWallet(world);
+  }, 120_000);
+  afterAll(async () => {
+    await database?.dispose();
+    await world?.dispose();
+  });
+
+  it('checks the age with 「20歳以上」 alone', async () => {
+    const browser = new Browser(shop);
+    const html = await (await browser.request('/age', { method: 'POST' })).text();
+    const link = /data-link="([^"]+)"/.exec(html)![1]!.replace(/&amp;/g, '&');
+    const statusPath = /fetch\("([^"]+)"\)/.exec(html)![1]!.replace(/^\./, '');
+    const pending = await phone.wallet.openRequest(link);
+    expect(pending.view.items.map((item) => item.elementIdentifier)).toEqual(['age_over_20']);
+    await phone.wallet.approve(pending, { kenhojoPin: PHONE_PINS.kenhojo });
+    const born = registryPerson(`${SEED}-shop`, 5).input.basicFourInfo.birthDate;
+    const adult = new Date(Date.UTC(born.year + 20, born.month - 1, born.day)) <= new Date();
+    expect(await (await browser.request(statusPath)).json()).toEqual({ state: adult ? 'done' : 'refused' });
+    const result = await (await browser.request(statusPath.replace(/status$/, 'result'))).text();
+    expect(result).toContain(adult ? '20歳以上であることを確認しました' : '20歳未満');
+  });
+
+  it('asks for a My Number and is refused by the verifier: the phone is never asked', async () => {
+    const refused = await shop.request('/my-number', { method: 'POST' });
+    expect(refused.status).toBe(403);
+    const text = await refused.text();
+    expect(text).toContain('マイナンバーは受け取れません');
+    expect(text).toContain('ERR_RP_NOT_AUTHORIZED');
+    const audit = await world.verifier.database.db.selectFrom('presentations').select('id').execute();
+    expect(audit).toHaveLength(1);
+  });
+});
+
+/** A browser's cookie jar over a Hono app. */
+class Browser {
+  readonly #cookies = new Map<string, string>();
+  constructor(private readonly app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> }) {}
+
+  async request(path: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Response> {
+    const headers: Record<string, string> = {
+      cookie: [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; '),
+    };
+    if (init.form) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const response = await this.app.request(path, {
+      method: init.method ?? 'GET',
+      headers,
+      ...(init.form ? { body: new URLSearchParams(init.form).toString() } : {}),
+    });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = cookie.split(';');
+      const [name, value] = pair!.split('=') as [string, string];
+      if (attributes.some((attribute) => /max-age=0/i.test(attribute.trim())) || value === '')
+        this.#cookies.delete(name);
+      else this.#cookies.set(name, value);
+    }
+    return response;
+  }
+}

@@ -16,7 +16,10 @@ import {
   jsonOf,
   resultOf,
   takeClaimsOnce,
-  type PresentationResult, type PresentationServices, type RequestedElement } from './presentations.js';
+  type PresentationResult,
+  type PresentationServices,
+  type RequestedElement,
+} from './presentations.js';
 import { authorizationOf, readerKeyOf, type RelyingParty } from './relying-parties.js';
 import { sealJson } from './sealing.js';
 import type { PresentationStatus } from './storage/schema.js';

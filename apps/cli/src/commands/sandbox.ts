@@ -137,6 +137,7 @@ interface UpFlags {
   verifierPort: number;
   walletPort: number;
   rpPort: number;
+  shopPort: number;
   lan?: string | boolean;
 }
 
@@ -266,6 +267,7 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
     .option('--verifier-port <port>', 'port of the verifier service', integerOption('--verifier-port', 0, 65535), 8081)
     .option('--wallet-port <port>', 'port of the web wallet', integerOption('--wallet-port', 0, 65535), 8082)
     .option('--rp-port <port>', 'port of the securities firm demo', integerOption('--rp-port', 0, 65535), 8083)
+    .option('--shop-port <port>', 'port of the shop demo', integerOption('--shop-port', 0, 65535), 8084)
     .option(
       '--lan [address]',
       'serve the web wallet over HTTPS on this address (default: the first LAN IPv4) for a phone on the same network',
@@ -340,7 +342,18 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
         port: flags.rpPort,
         verifier: { url: verifier.url, apiKey: securities.apiKey },
         walletUrl: wallet.url,
-        firmName: securities.name,
+        name: securities.name,
+        kind: 'securities',
+      });
+      const shopParty = parties.find((party) => !party.myNumber)!;
+      const shop = await startRpDemo({
+        dataDir,
+        host: '127.0.0.1',
+        port: flags.shopPort,
+        verifier: { url: verifier.url, apiKey: shopParty.apiKey },
+        walletUrl: wallet.url,
+        name: shopParty.name,
+        kind: 'shop',
       });
       io.stdout.write(
         [
@@ -363,17 +376,25 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
               `  ${party.name.padEnd(18)} ${party.myNumber ? 'may receive a My Number (個人番号関係事務)' : 'no My Number'}`,
           ),
           '',
-          `  RP demo      ${rp.url}  (${securities.name}: 口座開設 with the phone alone)`,
+          `  RP demo      ${rp.url}  (${securities.name}: 口座開設, スマホでログイン, 窓口 at /counter)`,
+          `  shop demo    ${shop.url}  (${shopParty.name}: age check; asks for a My Number and is refused)`,
           '',
-          'Walkthrough: open the web wallet and add a demo card (PINs 1234 / OPENMYNA1); open the RP demo,',
-          'apply for an account, choose 「スマホで読み取る」, and answer the request in the wallet (paste the',
-          'link shown under the QR code, or open it on the same device); the RP page turns to 「認証完了」.',
+          'Walkthrough:',
+          '  1. Open the web wallet and add a demo card (card PINs 1234 / OPENMYNA1; choose the phone PINs).',
+          '  2. Open the RP demo, apply for an account, choose 「スマホで読み取る」 and answer in the wallet (scan',
+          '     the QR code, or paste the link shown under it); the page turns to 「認証完了」 with the account.',
+          '  3. 「スマホでログイン」 on the RP demo: answer in the wallet with the 利用者証明用 PIN.',
+          `  4. The counter (${rp.url}/counter): in the wallet choose 「対面で提示」 and paste its mdoc: text (or`,
+          '     scan its QR code); the clerk sees the verified photo, name, address, birth date and age.',
+          '  5. The shop: an age check that discloses only 「20歳以上」, and a My Number request the verifier refuses.',
           '',
         ].join('\n'),
       );
       await new Promise<void>((done) => {
         const stop = () =>
-          void Promise.all([issuer.close(), verifier.close(), wallet.close(), rp.close()]).then(() => done());
+          void Promise.all([issuer.close(), verifier.close(), wallet.close(), rp.close(), shop.close()]).then(() =>
+            done(),
+          );
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });

@@ -1,0 +1,144 @@
+import type { Context, Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { html } from 'hono/html';
+
+import type { RpDemoDeps } from './app.js';
+import { newSessionToken, sessionDigest, unbindBrowser } from './browser-binding.js';
+import { page, phoneRequest, type Site } from './layout.js';
+import { boundPhoneRequest, phoneRequestStatusRoute, refusalOf, startPhoneRequest } from './phone-requests.js';
+import { refusalText } from './refusals.js';
+import { VerifierRefusal } from './verifier-client.js';
+
+const SESSION_COOKIE = 'rp_session';
+const SESSION_SECONDS = 30 * 60;
+
+/** The account of the signed-in browser, if its session is current. */
+export async function signedInAccount(c: Context, deps: RpDemoDeps) {
+  const token = getCookie(c, SESSION_COOKIE);
+  if (!token) return undefined;
+  return deps.db
+    .selectFrom('web_sessions')
+    .innerJoin('accounts', 'accounts.account_no', 'web_sessions.account_no')
+    .select(['accounts.account_no', 'accounts.name', 'accounts.opened_at'])
+    .where('web_sessions.token_digest', '=', sessionDigest(token))
+    .where('web_sessions.expires_at', '>', deps.clock().toISOString())
+    .executeTakeFirst();
+}
+
+/**
+ * 「スマホでログイン」 (JPKI login, DESIGN.md flow 4): a `jpki_auth` request through the verifier; the
+ * phone signs with its authentication key after the 利用者証明用 PIN; the verifier checks the
+ * certificate (chain, policy, revocation) and gives this firm's pairwise subject, which finds the
+ * account linked at opening. The browser that started the login then gets a session cookie.
+ */
+export function loginRoutes(app: Hono, deps: RpDemoDeps, site: Site): void {
+  app.get('/login', (c) =>
+    c.html(
+      page(
+        site,
+        'ログイン',
+        html`<h1>ログイン</h1>
+          <p>口座開設のときに使ったスマートフォンのマイナンバーカードでログインします（利用者証明用暗証番号）。</p>
+          <form method="post" action="./login">
+            <button type="submit" data-testid="login">スマホでログイン</button>
+          </form>`,
+      ),
+    ),
+  );
+  app.post('/login', async (c) => {
+    let created;
+    try {
+      created = await deps.verifier.createPresentation({ login: true, purpose: `${site.name}へのログイン` });
+    } catch (error) {
+      if (!(error instanceof VerifierRefusal)) throw error;
+      return c.html(
+        page(site, 'エラー', html`<p class="refused">ただいまログインできません（${error.status}）。</p>`),
+        502,
+      );
+    }
+    const id = await startPhoneRequest(c, deps, 'login', created.id);
+    return c.html(
+      page(
+        site,
+        'スマホでログイン',
+        html`<h1>スマホでログイン</h1>
+          ${phoneRequest(created, deps.walletUrl, { status: `./login/${id}/status`, result: `./login/${id}/result` })}`,
+      ),
+    );
+  });
+  phoneRequestStatusRoute(app, deps, '/login', 'login', async (view) => {
+    const subject = view.claims?.['login']?.['subject'];
+    if (view.result?.status !== 'valid' || typeof subject !== 'string') return refusalOf(view);
+    const account = await deps.db
+      .selectFrom('accounts')
+      .select('account_no')
+      .where('login_subject', '=', subject)
+      .executeTakeFirst();
+    return account
+      ? { state: 'done', accountNo: account.account_no }
+      : { state: 'refused', refusal: 'account.unknown' };
+  });
+  app.get('/login/:id/result', async (c) => {
+    const request = await boundPhoneRequest(c, deps, 'login');
+    if (!request) return c.notFound();
+    if (request.state === 'refused')
+      return c.html(
+        page(
+          site,
+          'ログインできませんでした',
+          html`<h1 class="refused" data-testid="refused">ログインできませんでした</h1>
+            <p data-testid="refusal">${refusalText(request.refusal)}</p>
+            <a class="button" href="../../login">もう一度</a>`,
+        ),
+      );
+    if (request.state !== 'done' || !request.account_no) return c.redirect('../../login', 303);
+    // One session per login: the binding ends as the session begins.
+    const consumed = await deps.db
+      .updateTable('phone_requests')
+      .set({ browser_digest: '' })
+      .where('id', '=', request.id)
+      .where('browser_digest', '=', request.browser_digest)
+      .executeTakeFirst();
+    if (consumed.numUpdatedRows !== 1n) return c.redirect('../../login', 303);
+    unbindBrowser(c, request.id);
+    const { token, digest } = newSessionToken();
+    const now = deps.clock();
+    await deps.db
+      .insertInto('web_sessions')
+      .values({
+        token_digest: digest,
+        account_no: request.account_no,
+        created_at: now.toISOString(),
+        expires_at: new Date(now.getTime() + SESSION_SECONDS * 1000).toISOString(),
+      })
+      .execute();
+    setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Lax', path: '/', maxAge: SESSION_SECONDS });
+    return c.redirect('../../mypage', 303);
+  });
+  app.get('/mypage', async (c) => {
+    const account = await signedInAccount(c, deps);
+    if (!account) return c.redirect('./login', 303);
+    return c.html(
+      page(
+        site,
+        'マイページ',
+        html`<h1 class="done" data-testid="signed-in">ログインしました</h1>
+          <dl>
+            <dt>お名前</dt>
+            <dd data-testid="name">${account.name} 様</dd>
+            <dt>口座番号</dt>
+            <dd data-testid="account-no">${account.account_no}</dd>
+            <dt>口座開設日</dt>
+            <dd>${account.opened_at.slice(0, 10)}</dd>
+          </dl>
+          <form method="post" action="./logout"><button type="submit" class="secondary">ログアウト</button></form>`,
+      ),
+    );
+  });
+  app.post('/logout', async (c) => {
+    const token = getCookie(c, SESSION_COOKIE);
+    if (token) await deps.db.deleteFrom('web_sessions').where('token_digest', '=', sessionDigest(token)).execute();
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    return c.redirect('./', 303);
+  });
+}

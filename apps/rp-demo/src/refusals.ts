@@ -1,0 +1,27 @@
+/** What the person is told for each way a request can be refused (the verifier's deciding check, or ours). */
+export const REFUSALS: Record<string, string> = {
+  'wallet.response': 'スマートフォンで提供がキャンセルされました。もう一度お試しいただけます。',
+  'session.response': 'スマートフォンで提供がキャンセルされたか、時間内に応答がありませんでした。',
+  'kenhojo.binding': 'マイナンバーの記録と署名用電子証明書の本人が一致しませんでした。',
+  'jpki.replay': 'この署名はすでに使われています。',
+  'account.exists': 'このマイナンバーカードではすでに口座が開設されています。「スマホでログイン」からお入りください。',
+  'account.unknown': 'このスマートフォンの電子証明書で開設された口座が見つかりません。',
+};
+
+const REVOKED =
+  'スマートフォンの電子証明書またはマイナンバーカードの情報が失効または一時停止しています。スマートフォンの利用を止めた場合は、カードで設定し直してください。';
+
+/**
+ * The words for a refusal. Every revocation check (`certificate[n].revocation` of a JPKI chain, the
+ * mdoc's `status.revocation`) reads as revoked; an unexpected check is named as it is.
+ */
+export const refusalText = (check: string | null): string =>
+  check?.endsWith('.revocation')
+    ? REVOKED
+    : (REFUSALS[check ?? ''] ?? `本人確認ができませんでした（${check ?? '不明'}）。`);
+
+export const SEX: Record<string, string> = { '1': '男', '2': '女', '9': '適用不能', '0': '不明' };
+
+export function maskMyNumber(myNumber: string): string {
+  return `********${myNumber.slice(-4)}`;
+}
