@@ -31,6 +31,20 @@ export interface VerifierServiceOptions {
   readonly logTo: LogDestination;
   /** The URL wallets reach this service by, when it is not where it listens (behind a proxy). */
   readonly publicUrl?: string;
+  /**
+   * How long a definite OCSP answer is reused (default 60 s, or OPENMYNA_VERIFIER_OCSP_CACHE_SECONDS;
+   * 0: ask the issuer every time, so a revocation counts at once).
+   */
+  readonly ocspCacheSeconds?: number;
+}
+
+/** OPENMYNA_VERIFIER_OCSP_CACHE_SECONDS, when set: a whole number of seconds. */
+function ocspCacheFromEnvironment(): number | undefined {
+  const value = process.env['OPENMYNA_VERIFIER_OCSP_CACHE_SECONDS'];
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d{1,6}$/.test(value))
+    throw new Error('OPENMYNA_VERIFIER_OCSP_CACHE_SECONDS is a whole number of seconds (0 turns the cache off)');
+  return Number(value);
 }
 
 export interface RunningVerifier {
@@ -63,6 +77,7 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
       trustAnchor(await readCertificate(join(pkiDir(options.dataDir), 'authentication', 'ca.pem'), hint)),
     ],
   };
+  const cacheSeconds = options.ocspCacheSeconds ?? ocspCacheFromEnvironment();
   const iaca = mdocTrustAnchor(await readCertificate(join(pkiDir(options.dataDir), 'mdoc', 'iaca.pem'), hint));
   const database = openDatabase<VerifierSchema>(options.db ?? join(options.dataDir, 'verifier.db'));
   await migrate(database.db as Kysely<unknown>, database.engine, VERIFIER_MIGRATIONS);
@@ -89,7 +104,12 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
     jpki: {
       anchors,
       policies: OPENMYNA_POLICY_OIDS,
-      revocation: jpkiRevocation({ fetch, clock: context.clock, backend: nodeCryptoBackend }),
+      revocation: jpkiRevocation({
+        fetch,
+        clock: context.clock,
+        backend: nodeCryptoBackend,
+        ...(cacheSeconds === undefined ? {} : { cacheSeconds }),
+      }),
       clock: context.clock,
       backend: nodeCryptoBackend,
     },

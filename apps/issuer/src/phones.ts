@@ -10,6 +10,28 @@ import type { IssuerSchema, PhoneStatus } from './storage/schema.js';
 
 export type PhoneAction = 'suspend' | 'resume' | 'revoke';
 
+/** A person's phones, newest first, as an operator sees them (to suspend or revoke a lost one). */
+export async function phonesOf(
+  context: IssuerContext,
+  personId: string,
+): Promise<{ id: string; cardId: string; status: PhoneStatus; provisionedAt: string; updatedAt: string }[]> {
+  const person = await context.db.selectFrom('persons').select('id').where('id', '=', personId).executeTakeFirst();
+  if (!person) throw new IssuerError('ERR_PERSON_NOT_FOUND', `no person ${personId}`);
+  const rows = await context.db
+    .selectFrom('phones')
+    .select(['id', 'card_id', 'status', 'provisioned_at', 'updated_at'])
+    .where('person_id', '=', personId)
+    .orderBy('provisioned_at', 'desc')
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    cardId: row.card_id,
+    status: row.status,
+    provisionedAt: row.provisioned_at,
+    updatedAt: row.updated_at,
+  }));
+}
+
 /**
  * Changes a phone's state with its certificates, in one transaction: `suspend` puts them on hold
  * (certificateHold, reversible), `resume` lifts the hold, `revoke` ends the phone (cessationOfOperation)

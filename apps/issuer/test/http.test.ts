@@ -377,11 +377,19 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
       mdoc: string;
       pinResetAuthority: { issuer: string; publicJwk: JsonWebKey };
     };
-    return { issued, session, body, bundle };
+    return { issued, session, body, bundle, personId: input.id };
   };
 
   it('provisions a phone over HTTP, and a revoked phone shows in OCSP and in the mdoc status list', async () => {
-    const { session, body, bundle } = await provisionOverHttp(6);
+    const { session, body, bundle, personId } = await provisionOverHttp(6);
+    const phonesOf = async () =>
+      (
+        (await (await admin(`/admin/persons/${personId}/phones`)).json()) as {
+          phones: { id: string; status: string }[];
+        }
+      ).phones;
+    expect(await phonesOf()).toMatchObject([{ id: bundle.phoneId, status: 'active' }]);
+    expect((await admin('/admin/persons/P9999999/phones')).status).toBe(404);
     const replay = await fetch(`${base}/provisioning/sessions/${session.sessionId}/complete`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -413,6 +421,7 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
       body: JSON.stringify({ reason: '紛失（スマホ）' }),
     });
     expect(((await revoked.json()) as { serials: string[] }).serials).toHaveLength(2);
+    expect(await phonesOf()).toMatchObject([{ id: bundle.phoneId, status: 'revoked' }]);
     expect(await ocsp('authentication', phoneAuth)).toBe('revoked');
     const checker = statusListChecker({
       fetch: (url, init) => fetch(url, init),

@@ -71,6 +71,7 @@ const ja = {
   // In person
   inPersonTitle: '対面で提示',
   showQr: 'このQRコードを相手の読み取り機に見せてください。',
+  engagementText: 'カメラのない窓口では、このテキストを渡してください',
   waiting: '相手からの要求を待っています…',
   // History
   historyTitle: '利用履歴',
@@ -178,6 +179,7 @@ const en: Messages = {
   blocked: 'The PIN is blocked. Reset it with your card.',
   inPersonTitle: 'Present in person',
   showQr: "Show this QR code to the other side's reader.",
+  engagementText: 'For a counter without a camera, give this text instead',
   waiting: 'Waiting for the request…',
   historyTitle: 'History',
   export: 'Export (JSON)',

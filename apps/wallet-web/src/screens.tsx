@@ -355,6 +355,12 @@ export function InPerson(props: { readonly wallet: Wallet; readonly config: Wall
           dangerouslySetInnerHTML={{ __html: qr }}
         />
       )}
+      {session && (
+        <details className="engagement-text">
+          <summary>{t.engagementText}</summary>
+          <textarea readOnly rows={3} value={session.qr} data-testid="engagement-text" />
+        </details>
+      )}
       <p>{t.waiting}</p>
       {error && (
         <p className="error" role="alert">

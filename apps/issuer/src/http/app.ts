@@ -14,7 +14,7 @@ import { createPerson, endCard, getPerson, updatePerson } from '../registry.js';
 import { issueCard, type CardFaceIssuers } from '../cards.js';
 import { MdocStatusPublisher } from '../mdoc-status.js';
 import { authorizePinReset, holderChangesPhone, openHolderChallenge, type PinResetAuthority } from '../holder.js';
-import { changePhone } from '../phones.js';
+import { changePhone, phonesOf } from '../phones.js';
 import { completeProvisioning, openProvisioningSession, type ProvisioningAuthorities } from '../provisioning.js';
 import { RevocationServices, type HierarchyAuthority } from '../revocation-services.js';
 import type { HierarchyName } from '../storage/schema.js';
@@ -404,6 +404,38 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
       c.header('cache-control', 'no-store');
       return c.json(bundle as unknown as Record<string, unknown>, 200);
     },
+  );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/admin/persons/{id}/phones',
+      security: [{ admin: [] }],
+      description:
+        'The phones provisioned for a person, newest first: what an operator needs to suspend or revoke a lost one.',
+      request: { params: z.object({ id: PersonId }) },
+      responses: {
+        200: {
+          description: 'The phones',
+          content: {
+            'application/json': {
+              schema: z.object({
+                phones: z.array(
+                  z.object({
+                    id: z.string(),
+                    cardId: z.string(),
+                    status: z.string(),
+                    provisionedAt: z.string(),
+                    updatedAt: z.string(),
+                  }),
+                ),
+              }),
+            },
+          },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) => c.json({ phones: await phonesOf(context, c.req.valid('param').id) }, 200),
   );
   for (const action of ['suspend', 'resume', 'revoke'] as const) {
     app.openapi(
