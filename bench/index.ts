@@ -5,6 +5,7 @@ import { benchIssuerOcsp, benchProvisioning } from './issuer.bench.js';
 import { benchMdocVerification, benchSessionEncryption } from './mdoc.bench.js';
 import { benchMyNumber, benchPopulation, benchPopulationMemory, benchTlv } from './core.bench.js';
 import { benchJpkiVerification, benchLargeCrl, benchOcspHttp, benchOcspSigning } from './pki.bench.js';
+import { benchAccountOpening } from './rp-demo.bench.js';
 import { benchVerifier } from './verifier.bench.js';
 import { benchWallet } from './wallet.bench.js';
 
@@ -26,6 +27,7 @@ const BENCHMARKS: Record<string, () => unknown> = {
   'issuer/ocsp-http': benchIssuerOcsp,
   'verifier/end-to-end': benchVerifier,
   'wallet/approval-to-response': benchWallet,
+  'rp-demo/account-opening': benchAccountOpening,
 };
 
 const filter = process.argv[2] ?? '';
