@@ -14,6 +14,7 @@ import {
 import { newRelaySessionId, nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { base64ToBytes, signCms } from '@openmyna/pki';
 import { encodeKenhojoPresentation, loginStatement } from '@openmyna/verifier';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 
@@ -469,6 +470,33 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
     expect([...(await received)]).toEqual([1, 2, 3]);
     holder.close();
     reader.close();
+  });
+
+  it('answers any engagement text it cannot use with ERR_ENGAGEMENT or ERR_VALIDATION, never a crash', async () => {
+    const elements = [{ nameSpace: 'org.iso.23220.1.jp', elementIdentifier: 'full_name_unicode' }];
+    // Its own instance, without the per-key rate limit in the way of 60 quick requests.
+    const unlimited = service.makeApp({ perSecond: 100_000, capacity: 100_000 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ maxLength: 300 }),
+          fc.uint8Array({ maxLength: 200 }).map((bytes) => `mdoc:${Buffer.from(bytes).toString('base64url')}`),
+        ),
+        async (engagement) => {
+          const response = await unlimited.request('/v1/proximity-sessions', {
+            method: 'POST',
+            headers: { authorization: `Bearer ${keys.securities.apiKey}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ engagement, elements }),
+          });
+          const { error } = (await response.json()) as { error: { code: string } };
+          expect(response.status).toBe(400);
+          expect(['ERR_ENGAGEMENT', 'ERR_VALIDATION']).toContain(error.code);
+        },
+      ),
+      { numRuns: 60 },
+    );
+    // Nothing was started.
+    expect(await database.db.selectFrom('proximity_sessions').select('id').execute()).toHaveLength(0);
   });
 
   it('keeps no My Number in its audit log or its logs', async () => {
