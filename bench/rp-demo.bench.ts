@@ -1,12 +1,12 @@
-import { generateKeyPairSync, sign } from 'node:crypto';
-
 import { migrate } from '@openmyna/storage';
 import { createRpDemoApp, RP_DEMO_MIGRATIONS, type RpDemoSchema } from '@openmyna/rp-demo';
 import type { Kysely } from 'kysely';
 
 import { testDatabase } from '../test-support/databases.js';
 import { listenOnFreePort } from '../test-support/verifier-service.js';
-import { cardTransport, CARD_PINS, nodeWallet, PHONE_PINS, walletWorld } from '../test-support/wallet-fixtures.js';
+import { PHONE_PINS, walletWorld } from '../test-support/wallet-fixtures.js';
+
+import { provisionedTimedWallet, rawRsaSignatureTimes } from './timed-wallet.js';
 
 const RUNS = 20;
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -44,22 +44,7 @@ export async function benchAccountOpening(): Promise<void> {
       fetch: firmFetch,
     });
     const site = await listenOnFreePort((request) => app.fetch(request));
-    // The wallet's POST of the answer, timed: the verifier checks it while the wallet waits.
-    let answerPost = 0;
-    const walletFetch = (async (input: string | URL | Request, init?: RequestInit) => {
-      const started = performance.now();
-      try {
-        return await world.walletFetch(input, init);
-      } finally {
-        if (init?.method === 'POST') answerPost = performance.now() - started;
-      }
-    }) as typeof fetch;
-    const phone = await nodeWallet({ ...world, walletFetch });
-    await phone.wallet.provision({
-      card: await cardTransport(world.issuer.cards[0]!),
-      cardPins: CARD_PINS,
-      phonePins: PHONE_PINS,
-    });
+    const phone = await provisionedTimedWallet(world);
     const approval = {
       signingPassword: PHONE_PINS.signing,
       kenhojoPin: PHONE_PINS.kenhojo,
@@ -86,8 +71,8 @@ export async function benchAccountOpening(): Promise<void> {
       const step = performance.now();
       const pending = await phone.wallet.openRequest(link);
       await phone.wallet.approve(pending, approval);
-      wallet += performance.now() - step - answerPost;
-      verifier += answerPost;
+      wallet += performance.now() - step - phone.lastPost();
+      verifier += phone.lastPost();
       // The PC's page polls once the phone has answered, then shows 「認証完了」.
       const state = ((await (await http(`${path}/status`)).json()) as { state: string }).state;
       if (state !== 'opened') throw new Error(`the account was not opened: ${state}`);
@@ -99,13 +84,7 @@ export async function benchAccountOpening(): Promise<void> {
       // The next run is another person's opening: this phone's account goes (outside the timing).
       await database.db.deleteFrom('accounts').execute();
     }
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const raw: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      const started = performance.now();
-      sign('sha256', new Uint8Array(512), rsa.privateKey);
-      raw.push(performance.now() - started);
-    }
+    const raw = rawRsaSignatureTimes(RUNS);
     const rawMs = median(raw);
     const total = median(runs.map((run) => run.total));
     console.log(

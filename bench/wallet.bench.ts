@@ -1,8 +1,9 @@
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { resolve } from 'node:path';
 
 import { bundleForBrowser, launchChromium, servePage } from '../test-support/browser.js';
-import { cardTransport, CARD_PINS, nodeWallet, PHONE_PINS, walletWorld } from '../test-support/wallet-fixtures.js';
+import { CARD_PINS, PHONE_PINS, walletWorld } from '../test-support/wallet-fixtures.js';
+
+import { provisionedTimedWallet, rawRsaSignatureTimes } from './timed-wallet.js';
 
 const RUNS = 50;
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -39,28 +40,14 @@ export async function benchWallet(): Promise<void> {
     const approval = { signingPassword: PHONE_PINS.signing, kenhojoPin: PHONE_PINS.kenhojo };
 
     // Node: the CLI wallet's engine (encrypted phone file, OpenSSL RSA for the applets' keys).
-    let posting = 0;
-    const timedFetch = (async (input: string | URL | Request, init?: RequestInit) => {
-      const started = performance.now();
-      try {
-        return await world.walletFetch(input, init);
-      } finally {
-        if (init?.method === 'POST') posting = performance.now() - started;
-      }
-    }) as typeof fetch;
-    const phone = await nodeWallet({ ...world, walletFetch: timedFetch });
-    await phone.wallet.provision({
-      card: await cardTransport(world.issuer.cards[0]!),
-      cardPins: CARD_PINS,
-      phonePins: PHONE_PINS,
-    });
+    const phone = await provisionedTimedWallet(world);
     const node: { total: number; wallet: number }[] = [];
     for (const link of await accountOpenings(RUNS)) {
       const pending = await phone.wallet.openRequest(link);
       const started = performance.now();
       await phone.wallet.approve(pending, approval);
       const total = performance.now() - started;
-      node.push({ total, wallet: total - posting });
+      node.push({ total, wallet: total - phone.lastPost() });
     }
     const durable: number[] = [];
     for (let i = 0; i < RUNS; i++) {
@@ -68,13 +55,7 @@ export async function benchWallet(): Promise<void> {
       await phone.storage.write('bench:durable-write', i);
       durable.push(performance.now() - started);
     }
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const raw: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      const started = performance.now();
-      sign('sha256', new Uint8Array(512), rsa.privateKey);
-      raw.push(performance.now() - started);
-    }
+    const raw = rawRsaSignatureTimes(RUNS);
 
     // Chromium: the web wallet's engine (IndexedDB, Web Crypto; the applets' RSA in BigInt).
     const served = await servePage(

@@ -336,25 +336,21 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
         },
       });
       const securities = parties.find((party) => party.myNumber)!;
-      const rp = await startRpDemo({
-        dataDir,
-        host: '127.0.0.1',
-        port: flags.rpPort,
-        verifier: { url: verifier.url, apiKey: securities.apiKey },
-        walletUrl: wallet.url,
-        name: securities.name,
-        kind: 'securities',
-      });
       const shopParty = parties.find((party) => !party.myNumber)!;
-      const shop = await startRpDemo({
-        dataDir,
-        host: '127.0.0.1',
-        port: flags.shopPort,
-        verifier: { url: verifier.url, apiKey: shopParty.apiKey },
-        walletUrl: wallet.url,
-        name: shopParty.name,
-        kind: 'shop',
-      });
+      const demoSite = (kind: 'securities' | 'shop', port: number) => {
+        const party = kind === 'securities' ? securities : shopParty;
+        return startRpDemo({
+          dataDir,
+          host: '127.0.0.1',
+          port,
+          verifier: { url: verifier.url, apiKey: party.apiKey },
+          walletUrl: wallet.url,
+          name: party.name,
+          kind,
+        });
+      };
+      const rp = await demoSite('securities', flags.rpPort);
+      const shop = await demoSite('shop', flags.shopPort);
       io.stdout.write(
         [
           '',
