@@ -1,6 +1,8 @@
 /** What the person is told for each way a request can be refused (the verifier's deciding check, or ours). */
 export const REFUSALS: Record<string, string> = {
   'wallet.response': 'スマートフォンで提供がキャンセルされました。もう一度お試しいただけます。',
+  'presentation.expired':
+    'お手続きの時間（5分）が過ぎました。もう一度お試しください。暗証番号がロックされた場合は、マイナンバーカードで設定し直してからお試しください。',
   'session.response': 'スマートフォンで提供がキャンセルされたか、時間内に応答がありませんでした。',
   'kenhojo.binding': 'マイナンバーの記録と署名用電子証明書の本人が一致しませんでした。',
   'jpki.replay': 'この署名はすでに使われています。',

@@ -223,6 +223,32 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
     expect(kept).not.toContain(person.basicFourInfo.address);
     expect(kept).toContain('mdoc');
   });
+
+  it('tells the person when nobody answered in time — the signing password blocked in the wallet (the last test of this phone)', async () => {
+    const { path, link } = await applyUntilTheQr();
+    const pending = await phone.wallet.openRequest(link);
+    const wrong = { ...PHONE_PINS, signing: 'WRONG0' };
+    let refusal: { code?: string } = {};
+    for (let attempt = 0; attempt < 6 && refusal.code !== 'ERR_PIN_BLOCKED'; attempt++)
+      refusal = (await phone.wallet
+        .approve(pending, {
+          signingPassword: wrong.signing,
+          kenhojoPin: PHONE_PINS.kenhojo,
+          authenticationPin: PHONE_PINS.authentication,
+        })
+        .catch((error: unknown) => error)) as { code?: string };
+    expect(refusal.code).toBe('ERR_PIN_BLOCKED');
+    // Nothing reached the firm; the page waits until the request's five minutes are over.
+    expect(await status(path)).toBe('waiting');
+    const later = Date.now() + 301_000;
+    world.verifier.setClock(() => new Date(later));
+    try {
+      expect(await status(path)).toBe('refused');
+      expect(await (await app.request(`${path}/result`)).text()).toContain('時間（5分）が過ぎました');
+    } finally {
+      world.verifier.setClock(() => new Date());
+    }
+  });
 });
 
 describe('the shop, not registered for My Numbers', () => {

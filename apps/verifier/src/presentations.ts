@@ -322,12 +322,7 @@ export async function receiveResponse(
   try {
     const declined = walletErrorOf(form, row.state);
     if (declined) {
-      result = {
-        status: 'invalid',
-        decidedBy: { check: 'wallet.response', reason: declined },
-        checks: [{ check: 'wallet.response', status: 'fail' }],
-        records: [],
-      };
+      result = failedResult('wallet.response', declined);
     } else {
       const verified = await verifyPresentations(
         context,
@@ -349,12 +344,7 @@ export async function receiveResponse(
     const known = error instanceof OpenMynaError;
     if (!known) unexpected = error instanceof Error ? error : new Error(String(error));
     const check = known ? 'response.format' : 'verifier.internal';
-    result = {
-      status: 'invalid',
-      decidedBy: { check, reason: known ? error.message : 'the verifier could not complete the verification' },
-      checks: [{ check, status: 'fail' }],
-      records: [],
-    };
+    result = failedResult(check, known ? error.message : 'the verifier could not complete the verification');
   }
   const status: PresentationStatus = result.status === 'valid' ? 'completed' : 'failed';
   await context.db
@@ -595,12 +585,24 @@ export async function presentationFor(
   // Another relying party's presentation does not exist for this one.
   if (row.rp_id !== party.id)
     throw new VerifierServiceError('ERR_PRESENTATION_NOT_FOUND', 'no such presentation request');
+  // Unanswered past its time: nobody can answer it any more (the request object and response refuse).
+  if (row.status === 'pending' && isoTime(context.clock()) > row.expires_at)
+    return {
+      id,
+      status: 'failed',
+      result: failedResult('presentation.expired', 'nobody answered the request in time'),
+    };
   return {
     id,
     status: row.status,
     ...(row.result ? { result: JSON.parse(row.result) as PresentationResult } : {}),
     ...(await takeClaimsOnce(context, services, 'presentations', CLAIMS, row)),
   };
+}
+
+/** A result that fails on one check before any credential was verified (nobody answered, the phone declined). */
+export function failedResult(check: string, reason: string): PresentationResult {
+  return { status: 'invalid', decidedBy: { check, reason }, checks: [{ check, status: 'fail' }], records: [] };
 }
 
 /**

@@ -13,6 +13,7 @@ import { appendAudit } from './audit.js';
 import { isoTime, randomId, type VerifierContext } from './context.js';
 import { VerifierServiceError } from './errors.js';
 import {
+  failedResult,
   jsonOf,
   resultOf,
   takeClaimsOnce,
@@ -168,15 +169,10 @@ export async function startProximitySession(
       // The holder declined (the session ended without an answer), the relay closed, or the time ran
       // out: a refusal named `session.response`, never the transport's text.
       const known = error instanceof OpenMynaError;
-      result = {
-        status: 'invalid',
-        decidedBy: {
-          check: 'session.response',
-          reason: known && error.code === 'ERR_SESSION_STATE' ? error.message : 'the phone did not answer',
-        },
-        checks: [{ check: 'session.response', status: 'fail' }],
-        records: [],
-      };
+      result = failedResult(
+        'session.response',
+        known && error.code === 'ERR_SESSION_STATE' ? error.message : 'the phone did not answer',
+      );
     } finally {
       clearTimeout(timer);
       await reader.terminate(channel);
@@ -229,12 +225,7 @@ export async function proximitySessionFor(
       id,
       status: 'failed',
       expiresAt: row.expires_at,
-      result: {
-        status: 'invalid',
-        decidedBy: { check: 'session.response', reason: 'the phone did not answer in time' },
-        checks: [{ check: 'session.response', status: 'fail' }],
-        records: [],
-      },
+      result: failedResult('session.response', 'the phone did not answer in time'),
     };
   return {
     id,

@@ -364,7 +364,7 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
     expect(result.result.decidedBy.reason).not.toContain('123456789018');
   });
 
-  it('refuses an expired request', async () => {
+  it('refuses an expired request, and reports it unanswered as failed (presentation.expired)', async () => {
     const created = (await (
       await rp('shop', '/v1/presentations', {
         method: 'POST',
@@ -378,6 +378,12 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
     try {
       const late = await fetch(`${base}/v1/presentations/${created.id}/request`);
       expect(late.status).toBe(410);
+      // The relying party, polling, learns that nobody will answer.
+      const view = (await (await rp('shop', `/v1/presentations/${created.id}`)).json()) as {
+        status: string;
+        result?: { decidedBy?: { check: string } };
+      };
+      expect([view.status, view.result?.decidedBy?.check]).toEqual(['failed', 'presentation.expired']);
     } finally {
       clock = new Date();
     }
