@@ -176,7 +176,25 @@ describe('the phone alone, over the whole sandbox', () => {
     const engagement = phone.getByTestId('engagement-text');
     await engagement.waitFor({ state: 'attached' });
     await shot(phone, '11-phone-engagement-qr');
-    await pc.getByTestId('engagement').fill(await engagement.inputValue());
+    // The counter's page reads the phone's QR code with its own decoder (jsQR, as from its camera): a
+    // picture of the phone's screen decodes to the engagement the phone shows as text.
+    const picture = (await phone.getByTestId('engagement-qr').screenshot()).toString('base64');
+    const scanned = await pc.evaluate(async (png) => {
+      const image = new Image();
+      image.src = `data:image/png;base64,${png}`;
+      await image.decode();
+      const canvas = document.createElement('canvas');
+      [canvas.width, canvas.height] = [image.naturalWidth, image.naturalHeight];
+      const context = canvas.getContext('2d')!;
+      context.drawImage(image, 0, 0);
+      const pixels = context.getImageData(0, 0, canvas.width, canvas.height);
+      const decode = (
+        globalThis as unknown as { jsQR: (data: Uint8ClampedArray, w: number, h: number) => { data: string } | null }
+      ).jsQR;
+      return decode(pixels.data, pixels.width, pixels.height)?.data;
+    }, picture);
+    expect(scanned).toBe(await engagement.inputValue());
+    await pc.getByTestId('engagement').fill(scanned!);
     await shot(pc, '12-pc-counter');
     await pc.getByTestId('start-counter').click();
     await pc.getByTestId('waiting').waitFor();
