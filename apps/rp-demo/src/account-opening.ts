@@ -8,7 +8,7 @@ import { page, phoneRequest, type Site } from './layout.js';
 import { maskMyNumber, refusalText, SEX } from './refusals.js';
 import { sealMyNumber, unsealMyNumberForDisplay } from './sealing.js';
 import type { RpDemoDeps } from './app.js';
-import { VerifierRefusal } from './verifier-client.js';
+import { isFinal, poll, VerifierRefusal } from './verifier-client.js';
 
 /**
  * The online account opening (非対面, DESIGN.md flow 3): the form, 「マイナンバーの提出方法」, 「スマホで読み取る」
@@ -25,8 +25,8 @@ export function accountOpeningRoutes(app: Hono, deps: RpDemoDeps, site: Site): v
     const work = (async () => {
       const application = await db.selectFrom('applications').selectAll().where('id', '=', id).executeTakeFirst();
       if (!application?.presentation_id || application.state !== 'waiting') return;
-      const view = await verifier.presentation(application.presentation_id);
-      if (view.status === 'pending' || view.status === 'processing') return;
+      const view = await poll(verifier.presentation(application.presentation_id));
+      if (!isFinal(view)) return;
       const sign = view.claims?.['sign'] as
         { name: string; address: string; birth_date: string; sex: string } | undefined;
       const myNumber = view.claims?.['kenhojo']?.['my_number'] as string | undefined;

@@ -10,7 +10,7 @@ import type { RpDemoDeps } from './app.js';
 import { bindBrowser, isBoundBrowser, unbindBrowser } from './browser-binding.js';
 import { page, type Site } from './layout.js';
 import { refusalText } from './refusals.js';
-import { isFinal, VerifierRefusal } from './verifier-client.js';
+import { isFinal, poll, VerifierRefusal } from './verifier-client.js';
 
 /** What the counter asks the phone for: what a clerk compares with the person in front of them. */
 export const COUNTER_ELEMENTS = [
@@ -224,7 +224,7 @@ export function counterRoutes(app: Hono, deps: RpDemoDeps, site: Site): void {
     if (found.state === 'refused') return c.json({ state: 'refused', message: refusalText(found.refusal) });
     if (found.state !== 'waiting')
       return c.json({ state: found.state, message: '確認結果は表示済みです（当社は値を保存していません）。' });
-    const view = await verifier.proximity(found.proximity_id);
+    const view = await poll(verifier.proximity(found.proximity_id));
     if (!isFinal(view)) return c.json({ state: 'waiting' });
     // Valid without values: another poll of this screen took them and shows them.
     if (view.result?.status === 'valid' && !view.claims)

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 
 import { bindBrowser, isBoundBrowser } from './browser-binding.js';
 import type { PhoneRequestTable, RpDemoSchema } from './storage.js';
-import { isFinal, type VerifierClient, type VerifierView } from './verifier-client.js';
+import { isFinal, poll, type VerifierClient, type VerifierView } from './verifier-client.js';
 
 /** What a settled phone request became: done (with the account, for a login) or refused, named. */
 export type PhoneOutcome =
@@ -57,7 +57,7 @@ export function phoneRequestStatusRoute(
     const request = await boundPhoneRequest(c, deps, kind);
     if (!request) return c.json({ error: { code: 'ERR_NOT_FOUND', message: 'no such request' } }, 404);
     if (request.state !== 'waiting') return c.json({ state: request.state });
-    const view = await deps.verifier.presentation(request.presentation_id);
+    const view = await poll(deps.verifier.presentation(request.presentation_id));
     if (!isFinal(view)) return c.json({ state: 'waiting' });
     // Valid without values: a concurrent poll took them and settles the request.
     if (view.result?.status === 'valid' && !view.claims) return c.json({ state: 'waiting' });

@@ -52,5 +52,19 @@ export function verifierClient(access: VerifierAccess, fetcher: typeof fetch = f
 
 export type VerifierClient = ReturnType<typeof verifierClient>;
 
-/** Whether a verifier view is final (the phone answered, or the time ran out). */
-export const isFinal = (view: VerifierView): boolean => view.status === 'completed' || view.status === 'failed';
+/**
+ * Whether a verifier view is final (the phone answered, or the time ran out). A view the verifier could
+ * not give just now (`undefined`: rate limited, unavailable) is not: the page asks again.
+ */
+export const isFinal = (view: VerifierView | undefined): view is VerifierView =>
+  view?.status === 'completed' || view?.status === 'failed';
+
+/** A poll of the verifier: its refusal (429, 503, …) reads as "not yet", anything else fails as it is. */
+export async function poll(view: Promise<VerifierView>): Promise<VerifierView | undefined> {
+  try {
+    return await view;
+  } catch (error) {
+    if (error instanceof VerifierRefusal) return undefined;
+    throw error;
+  }
+}

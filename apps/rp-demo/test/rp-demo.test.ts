@@ -103,6 +103,29 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
     expect(await database.db.selectFrom('accounts').select('account_no').execute()).toHaveLength(1);
   });
 
+  it('keeps the page waiting while the verifier cannot answer (a 503), instead of failing', async () => {
+    const flaky = createRpDemoApp({
+      db: database.db,
+      verifier: { url: world.verifier.base, apiKey: world.verifier.keys.securities.apiKey },
+      walletUrl: 'http://127.0.0.1:8082',
+      sealingKey,
+      clock: () => new Date(),
+      fetch: (input: string | URL | Request, init?: RequestInit) =>
+        init?.method === 'POST'
+          ? fetch(input, init)
+          : Promise.resolve(Response.json({ error: { code: 'ERR_UNAVAILABLE', message: 'x' } }, { status: 503 })),
+    });
+    const posted = await flaky.request('/apply', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ occupation: '会社員' }).toString(),
+    });
+    const path = new URL(posted.headers.get('location')!, 'http://rp.test/apply').pathname;
+    expect((await flaky.request(`${path}/smartphone`, { method: 'POST' })).status).toBe(200);
+    const polled = await flaky.request(`${path}/status`);
+    expect([polled.status, await polled.json()]).toEqual([200, { state: 'waiting' }]);
+  });
+
   it('answers an unknown application with 404, and ignores unknown form values', async () => {
     expect((await app.request('/apply/nope')).status).toBe(404);
     expect((await app.request('/apply/nope/status')).status).toBe(404);
