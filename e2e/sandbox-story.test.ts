@@ -1,9 +1,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { freePort } from '../apps/cli/test/cli-harness.js';
@@ -25,6 +25,9 @@ describe('the phone alone, over the whole sandbox', () => {
   let dataDir: string;
   let urls: { issuer: string; wallet: string; rp: string; shop: string };
   let browser: Browser;
+  let phoneBrowser: Browser;
+  /** What the phone's camera sees (Chromium's fake camera plays this MJPEG file). */
+  let phoneCamera: string;
   let phone: Page;
   let pc: Page;
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -80,11 +83,16 @@ describe('the phone alone, over the whole sandbox', () => {
       shop: /shop demo\s+(http\S+)/.exec(output)![1]!,
     };
     browser = await launchChromium();
-    phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'ja-JP' })).newPage();
     pc = await (await browser.newContext({ viewport: { width: 1100, height: 900 }, locale: 'ja-JP' })).newPage();
+    // The phone has a camera: until it is pointed at a QR code, it sees the PC's blank page.
+    phoneCamera = join(dir, 'phone-camera.mjpeg');
+    writeFileSync(phoneCamera, await pc.screenshot({ type: 'jpeg' }));
+    phoneBrowser = await launchChromium(fakeCamera(phoneCamera));
+    phone = await (await phoneBrowser.newContext({ viewport: { width: 390, height: 844 }, locale: 'ja-JP' })).newPage();
   }, 240_000);
   afterAll(async () => {
     await browser?.close();
+    await phoneBrowser?.close();
     if (sandbox && sandbox.exitCode === null) {
       const exited = new Promise((done) => sandbox.once('exit', done));
       sandbox.kill('SIGTERM');
@@ -114,13 +122,9 @@ describe('the phone alone, over the whole sandbox', () => {
     const qr = pc.getByTestId('qr');
     await qr.waitFor();
     await shot(pc, '04-pc-qr');
-    const link = (await qr.getAttribute('data-link'))!;
 
-    // The phone reads the QR (its text), shows who asks and what, and sends after the PINs.
-    await phone.getByTestId('go-request').click();
-    await phone.locator('textarea[name=link]').fill(link);
-    await phone.getByTestId('open-request').click();
-    await phone.getByTestId('consent').waitFor();
+    // The phone's camera reads the QR code; the wallet shows who asks and what, and sends after the PINs.
+    await phoneScans(qr);
     expect(await phone.getByTestId('requester').textContent()).toContain('openmyna証券');
     expect(await phone.getByTestId('my-number-notice').textContent()).toContain('登録されています');
     await shot(phone, '05-phone-consent');
@@ -137,6 +141,14 @@ describe('the phone alone, over the whole sandbox', () => {
     expect(await pc.getByTestId('account-no').textContent()).toMatch(/^\d{4}-\d{10}$/);
     await shot(pc, '07-pc-done');
   });
+  /** The phone's camera pointed at `qr` (on the PC's screen): the wallet's scanner reads it and opens the request. */
+  async function phoneScans(qr: Locator) {
+    writeFileSync(phoneCamera, await pictureOf(qr));
+    await phone.getByTestId('go-request').click();
+    await phone.getByTestId('scan').click();
+    await phone.getByTestId('consent').waitFor({ timeout: 30_000 });
+  }
+
   /** The wallet's home screen (the wallet reopens from IndexedDB). */
   async function phoneHome() {
     await phone.goto(urls.wallet);
@@ -147,12 +159,8 @@ describe('the phone alone, over the whole sandbox', () => {
   async function phoneAnswers(pcPage: Page, pins: Record<string, string>, shotName: string) {
     const qr = pcPage.getByTestId('qr');
     await qr.waitFor();
-    const link = (await qr.getAttribute('data-link'))!;
     await phoneHome();
-    await phone.getByTestId('go-request').click();
-    await phone.locator('textarea[name=link]').fill(link);
-    await phone.getByTestId('open-request').click();
-    await phone.getByTestId('consent').waitFor();
+    await phoneScans(qr);
     for (const [name, pin] of Object.entries(pins)) await phone.locator(`input[name=${name}]`).fill(pin);
     await shot(phone, shotName);
     await phone.getByTestId('approve').click();
@@ -169,49 +177,42 @@ describe('the phone alone, over the whole sandbox', () => {
     await shot(pc, '10-pc-signed-in');
   });
 
-  it('presents in person at the counter: the clerk sees the verified photo, name, address and age', async () => {
-    await pc.goto(`${urls.rp}/counter`);
+  it('presents in person at the counter: the clerk’s camera reads the phone, the clerk sees the verified photo, name, address and age', async () => {
     await phoneHome();
     await phone.getByTestId('go-in-person').click();
     const engagement = phone.getByTestId('engagement-text');
     await engagement.waitFor({ state: 'attached' });
     await shot(phone, '11-phone-engagement-qr');
-    // The counter's page reads the phone's QR code with its own decoder (jsQR, as from its camera): a
-    // picture of the phone's screen decodes to the engagement the phone shows as text.
-    const picture = (await phone.getByTestId('engagement-qr').screenshot()).toString('base64');
-    const scanned = await pc.evaluate(async (png) => {
-      const image = new Image();
-      image.src = `data:image/png;base64,${png}`;
-      await image.decode();
-      const canvas = document.createElement('canvas');
-      [canvas.width, canvas.height] = [image.naturalWidth, image.naturalHeight];
-      const context = canvas.getContext('2d')!;
-      context.drawImage(image, 0, 0);
-      const pixels = context.getImageData(0, 0, canvas.width, canvas.height);
-      const decode = (
-        globalThis as unknown as { jsQR: (data: Uint8ClampedArray, w: number, h: number) => { data: string } | null }
-      ).jsQR;
-      return decode(pixels.data, pixels.width, pixels.height)?.data;
-    }, picture);
-    expect(scanned).toBe(await engagement.inputValue());
-    await pc.getByTestId('engagement').fill(scanned!);
-    await shot(pc, '12-pc-counter');
-    await pc.getByTestId('start-counter').click();
-    await pc.getByTestId('waiting').waitFor();
-    await phone.getByTestId('consent').waitFor({ timeout: 30_000 });
-    expect(await phone.getByTestId('requester').textContent()).toContain('openmyna証券');
-    await phone.locator('input[name=kenhojoPin]').fill('1234');
-    await shot(phone, '13-phone-counter-consent');
-    await phone.getByTestId('approve').click();
-    await pc.getByTestId('portrait').waitFor({ state: 'visible', timeout: 30_000 });
-    expect(await pc.getByTestId('name').textContent()).not.toBe('');
-    expect(await pc.getByTestId('portrait').evaluate((image: HTMLImageElement) => image.naturalWidth)).toBeGreaterThan(
-      0,
-    );
-    await shot(pc, '14-pc-counter-person');
-    await pc.getByTestId('record-match').click();
-    expect(await pc.getByTestId('decision').textContent()).toBe('本人と一致');
-    await shot(pc, '15-pc-counter-recorded');
+    // The counter's camera sees the phone's screen: Chromium's fake camera plays a picture of the QR code
+    // (MJPEG), and the page's own scanner (getUserMedia + jsQR) reads it and starts the check.
+    const cameraFile = join(dataDir, '..', 'camera.mjpeg');
+    writeFileSync(cameraFile, await pictureOf(phone.getByTestId('engagement-qr')));
+    const counterBrowser = await launchChromium(fakeCamera(cameraFile));
+    try {
+      const clerk = await (
+        await counterBrowser.newContext({ viewport: { width: 1100, height: 900 }, locale: 'ja-JP' })
+      ).newPage();
+      await clerk.goto(`${urls.rp}/counter`);
+      await shot(clerk, '12-pc-counter');
+      await clerk.getByTestId('scan').click();
+      await clerk.waitForURL(/\/counter\/[A-Za-z0-9_-]+$/, { timeout: 30_000 });
+      await phone.getByTestId('consent').waitFor({ timeout: 30_000 });
+      expect(await phone.getByTestId('requester').textContent()).toContain('openmyna証券');
+      await phone.locator('input[name=kenhojoPin]').fill('1234');
+      await shot(phone, '13-phone-counter-consent');
+      await phone.getByTestId('approve').click();
+      await clerk.getByTestId('portrait').waitFor({ state: 'visible', timeout: 30_000 });
+      expect(await clerk.getByTestId('name').textContent()).not.toBe('');
+      expect(
+        await clerk.getByTestId('portrait').evaluate((image: HTMLImageElement) => image.naturalWidth),
+      ).toBeGreaterThan(0);
+      await shot(clerk, '14-pc-counter-person');
+      await clerk.getByTestId('record-match').click();
+      expect(await clerk.getByTestId('decision').textContent()).toBe('本人と一致');
+      await shot(clerk, '15-pc-counter-recorded');
+    } finally {
+      await counterBrowser.close();
+    }
   });
 
   it('meets the shop: 「20歳以上」 only, and its My Number request refused by the verifier', async () => {
@@ -251,3 +252,26 @@ describe('the phone alone, over the whole sandbox', () => {
     await shot(pc, '20-pc-refused-revoked');
   });
 });
+
+/** Chromium switches for a camera that plays `file` (MJPEG) and a permission prompt that says yes. */
+const fakeCamera = (file: string) => [
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  `--use-file-for-fake-video-capture=${file}`,
+];
+
+/** A JPEG picture of what `element` shows, with a white margin, in even dimensions (as a camera frame). */
+async function pictureOf(element: Locator): Promise<Buffer> {
+  const box = (await element.boundingBox())!;
+  const even = (value: number) => Math.ceil(value / 2) * 2;
+  return element.page().screenshot({
+    type: 'jpeg',
+    quality: 95,
+    clip: {
+      x: Math.max(0, box.x - 12),
+      y: Math.max(0, box.y - 12),
+      width: even(box.width + 24),
+      height: even(box.height + 24),
+    },
+  });
+}

@@ -11,8 +11,9 @@ const ROOT = resolve(import.meta.dirname, '..');
 /**
  * Debian's Chromium, headless, as this machine runs it: no sandbox (root), no GPU, and none of the
  * background networking that a closed network refuses (reference/pcsc-notes.md, the machine notes).
+ * `extraArgs` adds switches (a fake camera, say).
  */
-export function launchChromium(): Promise<Browser> {
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env['OPENMYNA_CHROMIUM'] ?? '/usr/bin/chromium',
     args: [
@@ -23,6 +24,7 @@ export function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

@@ -76,7 +76,7 @@ export function counterRoutes(app: Hono, deps: RpDemoDeps, site: Site): void {
         '窓口での本人確認',
         html`<h1>窓口での本人確認</h1>
           <p>お客様にスマートフォンのウォレットで「対面で提示」を開いてもらい、表示されたQRコードを読み取ります。</p>
-          <button type="button" id="scan" class="secondary">カメラで読み取る</button>
+          <button type="button" id="scan" class="secondary" data-testid="scan">カメラで読み取る</button>
           <video id="camera" muted playsinline hidden></video>
           <form method="post" action="./counter" id="engagement-form">
             <label

@@ -242,7 +242,7 @@ export function OpenRequest(props: { readonly wallet: Wallet; readonly initial?:
           onStop={() => setScanning(false)}
         />
       ) : (
-        <button className="secondary" onClick={() => setScanning(true)}>
+        <button className="secondary" onClick={() => setScanning(true)} data-testid="scan">
           {t.scan}
         </button>
       )}
