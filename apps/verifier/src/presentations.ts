@@ -12,7 +12,6 @@ import {
   encodeTransactionData,
   jpkiSignDocumentFor,
   MNC_DOCTYPE,
-  MY_NUMBER_ELEMENT,
   parseDcqlQuery,
   readAuthorizationResponse,
   sessionTranscriptForRequest,
@@ -44,7 +43,7 @@ import { importJWK, type JWK } from 'jose';
 import { appendAudit } from './audit.js';
 import { isoTime, randomId, type VerifierContext } from './context.js';
 import { VerifierServiceError } from './errors.js';
-import { authorizationOf, readerKeyOf, relyingParty, type RelyingParty } from './relying-parties.js';
+import { assertMayRequest, authorizationOf, readerKeyOf, relyingParty, type RelyingParty } from './relying-parties.js';
 import type { ProximityServices } from './proximity.js';
 import { sealJson, unsealJson } from './sealing.js';
 import type { PresentationStatus } from './storage/schema.js';
@@ -132,20 +131,11 @@ export async function createPresentation(
   const elements = input.elements ?? [];
   if (elements.length === 0 && !input.sign && !input.kenhojo && !input.login)
     throw new VerifierServiceError('ERR_RP_INVALID', 'ask for at least one credential');
-  const refused = elements.filter(
-    (wanted) =>
-      !party.elements.some(
-        (element) => element.nameSpace === wanted.nameSpace && element.elementIdentifier === wanted.elementIdentifier,
-      ) ||
-      (wanted.elementIdentifier === MY_NUMBER_ELEMENT.elementIdentifier && party.myNumberPurpose === 'none'),
+  assertMayRequest(
+    party,
+    elements,
+    input.kenhojo?.includes('my_number') && party.myNumberPurpose === 'none' ? ['my_number'] : [],
   );
-  if (input.kenhojo?.includes('my_number') && party.myNumberPurpose === 'none')
-    refused.push({ nameSpace: 'jp_kenhojo', elementIdentifier: 'my_number' });
-  if (refused.length > 0)
-    throw new VerifierServiceError(
-      'ERR_RP_NOT_AUTHORIZED',
-      `${party.name} is not registered to receive ${refused.map((element) => element.elementIdentifier).join(', ')}`,
-    );
   if (input.kenhojo && !input.sign)
     throw new VerifierServiceError(
       'ERR_RP_INVALID',

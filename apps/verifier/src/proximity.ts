@@ -1,11 +1,5 @@
 import { OpenMynaError } from '@openmyna/core';
-import {
-  createDeviceRequest,
-  MdocReaderSession,
-  MNC_DOCTYPE,
-  MY_NUMBER_ELEMENT,
-  type MessageTransport,
-} from '@openmyna/mdoc';
+import { createDeviceRequest, MdocReaderSession, MNC_DOCTYPE, type MessageTransport } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { verifyMdocPresentation, type VerificationRecord } from '@openmyna/verifier';
 
@@ -21,13 +15,15 @@ import {
   type PresentationServices,
   type RequestedElement,
 } from './presentations.js';
-import { authorizationOf, readerKeyOf, type RelyingParty } from './relying-parties.js';
+import { assertMayRequest, authorizationOf, readerKeyOf, type RelyingParty } from './relying-parties.js';
 import { sealJson } from './sealing.js';
 import type { PresentationStatus } from './storage/schema.js';
 
 /** How long the holder has to answer at the counter (consent and PIN) before the session fails. */
 export const PROXIMITY_SECONDS = 180;
 const CLAIMS = 'proximity-claims';
+/** The relay's session ids (128 bits and more, base64url), as the relay accepts them. */
+const RELAY_SESSION = /^[A-Za-z0-9_-]{16,64}$/;
 
 /** How the service reaches the holder's phone in person: through its own relay (docs/mdoc.md). */
 export interface ProximityServices {
@@ -70,18 +66,7 @@ export async function startProximitySession(
   const proximity = services.proximity;
   if (!proximity)
     throw new VerifierServiceError('ERR_PROXIMITY_UNAVAILABLE', 'this verifier runs no relay for in-person sessions');
-  const refused = input.elements.filter(
-    (wanted) =>
-      !party.elements.some(
-        (element) => element.nameSpace === wanted.nameSpace && element.elementIdentifier === wanted.elementIdentifier,
-      ) ||
-      (wanted.elementIdentifier === MY_NUMBER_ELEMENT.elementIdentifier && party.myNumberPurpose === 'none'),
-  );
-  if (refused.length > 0)
-    throw new VerifierServiceError(
-      'ERR_RP_NOT_AUTHORIZED',
-      `${party.name} is not registered to receive ${refused.map((element) => element.elementIdentifier).join(', ')}`,
-    );
+  assertMayRequest(party, input.elements);
   let reader: MdocReaderSession;
   try {
     reader = await MdocReaderSession.fromEngagement({ engagement: input.engagement.trim(), crypto: nodeMdocCrypto });
@@ -93,6 +78,8 @@ export async function startProximitySession(
   const relay = reader.engagement.relay;
   if (!relay || !proximity.relayUrls.includes(relay.url.replace(/\/+$/, '')))
     throw new VerifierServiceError('ERR_ENGAGEMENT', 'the engagement names no relay of this verifier');
+  if (!RELAY_SESSION.test(relay.session))
+    throw new VerifierServiceError('ERR_ENGAGEMENT', 'the engagement names a relay session that cannot exist');
   const nameSpaces = new Map<string, Map<string, boolean>>();
   for (const element of input.elements) {
     const items = nameSpaces.get(element.nameSpace) ?? new Map<string, boolean>();

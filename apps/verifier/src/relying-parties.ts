@@ -178,6 +178,34 @@ export async function readerKeyOf(context: VerifierContext, id: string, sealingK
   };
 }
 
+/**
+ * Refuses (`ERR_RP_NOT_AUTHORIZED`) card-face elements this relying party is not registered for, and a
+ * My Number for one without a My Number purpose, naming them.
+ */
+export function assertMayRequest(
+  party: RelyingParty,
+  wanted: readonly { readonly nameSpace: string; readonly elementIdentifier: string }[],
+  extraRefused: readonly string[] = [],
+): void {
+  const refused = [
+    ...wanted
+      .filter(
+        (asked) =>
+          !party.elements.some(
+            (element) => element.nameSpace === asked.nameSpace && element.elementIdentifier === asked.elementIdentifier,
+          ) ||
+          (isMyNumber({ docType: MNC_DOCTYPE, ...asked }) && party.myNumberPurpose === 'none'),
+      )
+      .map((element) => element.elementIdentifier),
+    ...extraRefused,
+  ];
+  if (refused.length > 0)
+    throw new VerifierServiceError(
+      'ERR_RP_NOT_AUTHORIZED',
+      `${party.name} is not registered to receive ${refused.join(', ')}`,
+    );
+}
+
 /** What a relying party may receive, for the verifier SDK. */
 export function authorizationOf(party: RelyingParty): RelyingPartyAuthorization {
   return { id: party.id, myNumber: party.myNumberPurpose !== 'none', elements: party.elements };

@@ -336,6 +336,10 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
     const foreign = await start('securities', elsewhere.qr, ['full_name_unicode']);
     expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe('ERR_ENGAGEMENT');
     await elsewhere.close();
+    const crafted = await phone.wallet.startInPerson({ url: world.verifier.relayUrl, session: '../../admin/x' });
+    const craftedStart = await start('securities', crafted.qr, ['full_name_unicode']);
+    expect(((await craftedStart.json()) as { error: { code: string } }).error.code).toBe('ERR_ENGAGEMENT');
+    await crafted.close();
 
     const elements = ['portrait', 'full_name_unicode', 'resident_address_unicode', 'birth_date_unicode'];
     const started = await start('securities', session.qr, elements);
