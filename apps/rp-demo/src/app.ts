@@ -23,14 +23,10 @@ export interface RpDemoOptions {
   readonly fetch?: typeof fetch;
 }
 
-/** What the demo's routes run with. */
-export interface RpDemoDeps {
-  readonly db: Kysely<RpDemoSchema>;
+/** What the demo's routes run with: the options, with the verifier as its client. */
+export type RpDemoDeps = Pick<RpDemoOptions, 'db' | 'walletUrl' | 'sealingKey' | 'clock'> & {
   readonly verifier: VerifierClient;
-  readonly walletUrl: string;
-  readonly sealingKey: Uint8Array;
-  readonly clock: () => Date;
-}
+};
 
 /**
  * A securities firm's site on the verifier service's API: the online account opening (DESIGN.md flow

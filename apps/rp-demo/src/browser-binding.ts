@@ -18,8 +18,10 @@ export function bindBrowser(c: Context, id: string): string {
 /** Whether this request comes from the browser bound to `id` (compared in constant time). */
 export function isBoundBrowser(c: Context, id: string, expected: string): boolean {
   const secret = getCookie(c, `w_${id}`);
-  if (!secret) return false;
-  return timingSafeEqual(Buffer.from(digest(secret), 'hex'), Buffer.from(expected, 'hex'));
+  const wanted = Buffer.from(expected, 'hex');
+  // A binding ended (its digest cleared) matches no cookie; timingSafeEqual wants equal lengths.
+  if (!secret || wanted.length !== 32) return false;
+  return timingSafeEqual(Buffer.from(digest(secret), 'hex'), wanted);
 }
 
 /** Ends the binding once the flow is over. */

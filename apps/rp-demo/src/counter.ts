@@ -48,6 +48,7 @@ function counterPerson(claims: Record<string, Record<string, unknown>>): Counter
 }
 
 const jsQrPath = createRequire(import.meta.url).resolve('jsqr/dist/jsQR.js');
+let jsQrSource: Promise<string> | undefined;
 
 /**
  * The counter (対面, DESIGN.md flow 2): the clerk's page reads the phone's engagement QR (camera or
@@ -64,7 +65,7 @@ export function counterRoutes(app: Hono, deps: RpDemoDeps, site: Site): void {
     return found && isBoundBrowser(c, id, found.browser_digest) ? found : undefined;
   };
   app.get('/assets/jsqr.js', async (c) =>
-    c.body(await readFile(jsQrPath, 'utf8'), 200, {
+    c.body(await (jsQrSource ??= readFile(jsQrPath, 'utf8')), 200, {
       'content-type': 'text/javascript; charset=utf-8',
       'cache-control': 'public, max-age=86400',
     }),

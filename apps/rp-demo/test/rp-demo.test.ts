@@ -1,4 +1,4 @@
-import { migrate } from '@openmyna/storage';
+import { migrate, type Engine } from '@openmyna/storage';
 import { containsMyNumberToken } from '@openmyna/core';
 import type { Kysely } from 'kysely';
 import { newRelaySessionId } from '@openmyna/mdoc/node';
@@ -28,17 +28,8 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
   const person = registryPerson(SEED, 3).input;
 
   beforeAll(async () => {
-    world = await walletWorld(SEED, [3, 4, 6], { engine });
-    database = await testDatabase<RpDemoSchema>(engine);
-    await migrate(database.db as Kysely<unknown>, database.engine, RP_DEMO_MIGRATIONS);
-    app = createRpDemoApp({
-      db: database.db,
-      verifier: { url: world.verifier.base, apiKey: world.verifier.keys.securities.apiKey },
-      walletUrl: 'http://127.0.0.1:8082',
-      sealingKey,
-      clock: () => new Date(),
-    });
-    phone = await provisionedNodeWallet(world);
+    ({ world, database, phone } = await siteWorld(SEED, [3, 4, 6], engine));
+    app = createRpDemoApp({ ...siteOptions(world, database, 'securities'), sealingKey });
   }, 120_000);
   afterAll(async () => {
     await database?.dispose();
@@ -58,7 +49,7 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
     expect(await (await app.request(path)).text()).toContain('マイナンバーの提出方法');
     const scan = await (await app.request(`${path}/smartphone`, { method: 'POST' })).text();
     expect(scan).toContain('<svg');
-    const link = /data-link="([^"]+)"/.exec(scan)![1]!.replace(/&amp;/g, '&');
+    const { link } = qrPage(scan);
     expect(scan).toContain(`http://127.0.0.1:8082/?client_id=`);
     return { path, link };
   }
@@ -105,11 +96,8 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
 
   it('keeps the page waiting while the verifier cannot answer (a 503), instead of failing', async () => {
     const flaky = createRpDemoApp({
-      db: database.db,
-      verifier: { url: world.verifier.base, apiKey: world.verifier.keys.securities.apiKey },
-      walletUrl: 'http://127.0.0.1:8082',
+      ...siteOptions(world, database, 'securities'),
       sealingKey,
-      clock: () => new Date(),
       fetch: (input: string | URL | Request, init?: RequestInit) =>
         init?.method === 'POST'
           ? fetch(input, init)
@@ -154,10 +142,7 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
 
   /** 「スマホでログイン」 in one browser: returns the login's paths and the request link. */
   async function loginUntilTheQr(browser: Browser) {
-    const html = await (await browser.request('/login', { method: 'POST' })).text();
-    const link = /data-link="([^"]+)"/.exec(html)![1]!.replace(/&amp;/g, '&');
-    const statusPath = /fetch\("([^"]+)"\)/.exec(html)![1]!.replace(/^\./, '');
-    return { link, statusPath, resultPath: statusPath.replace(/status$/, 'result') };
+    return qrPage(await (await browser.request('/login', { method: 'POST' })).text());
   }
 
   it('logs in with the phone (JPKI authentication) into the account opened with it; only the starting browser learns it', async () => {
@@ -169,8 +154,12 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
     // Another browser knows nothing of this login.
     expect((await new Browser(app).request(statusPath)).status).toBe(404);
     expect(await (await browser.request(statusPath)).json()).toEqual({ state: 'done' });
+    const replay = browser.copy();
     const result = await browser.request(resultPath);
     expect([result.status, result.headers.get('location')]).toEqual([303, '../../mypage']);
+    // A copy of the binding cookie (kept by another tab, or stolen) opens nothing once the login is taken.
+    expect((await replay.request(resultPath)).status).toBe(404);
+    expect((await replay.request(statusPath)).status).toBe(404);
     const mypage = await (await browser.request('/mypage')).text();
     expect(mypage).toContain('ログインしました');
     expect(mypage).toContain(person.basicFourInfo.name);
@@ -281,16 +270,8 @@ describe('the shop, not registered for My Numbers', () => {
   let phone: Awaited<ReturnType<typeof provisionedNodeWallet>>;
 
   beforeAll(async () => {
-    world = await walletWorld(`${SEED}-shop`, [5]);
-    database = await testDatabase<RpDemoSchema>('sqlite');
-    await migrate(database.db as Kysely<unknown>, database.engine, RP_DEMO_MIGRATIONS);
-    shop = createShopDemoApp({
-      db: database.db,
-      verifier: { url: world.verifier.base, apiKey: world.verifier.keys.shop.apiKey },
-      walletUrl: 'http://127.0.0.1:8082',
-      clock: () => new Date(),
-    });
-    phone = await provisionedNodeWallet(world);
+    ({ world, database, phone } = await siteWorld(`${SEED}-shop`, [5], 'sqlite'));
+    shop = createShopDemoApp(siteOptions(world, database, 'shop'));
   }, 120_000);
   afterAll(async () => {
     await database?.dispose();
@@ -299,16 +280,14 @@ describe('the shop, not registered for My Numbers', () => {
 
   it('checks the age with 「20歳以上」 alone', async () => {
     const browser = new Browser(shop);
-    const html = await (await browser.request('/age', { method: 'POST' })).text();
-    const link = /data-link="([^"]+)"/.exec(html)![1]!.replace(/&amp;/g, '&');
-    const statusPath = /fetch\("([^"]+)"\)/.exec(html)![1]!.replace(/^\./, '');
+    const { link, statusPath, resultPath } = qrPage(await (await browser.request('/age', { method: 'POST' })).text());
     const pending = await phone.wallet.openRequest(link);
     expect(pending.view.items.map((item) => item.elementIdentifier)).toEqual(['age_over_20']);
     await phone.wallet.approve(pending, { kenhojoPin: PHONE_PINS.kenhojo });
     const born = registryPerson(`${SEED}-shop`, 5).input.basicFourInfo.birthDate;
     const adult = new Date(Date.UTC(born.year + 20, born.month - 1, born.day)) <= new Date();
     expect(await (await browser.request(statusPath)).json()).toEqual({ state: adult ? 'done' : 'refused' });
-    const result = await (await browser.request(statusPath.replace(/status$/, 'result'))).text();
+    const result = await (await browser.request(resultPath)).text();
     expect(result).toContain(adult ? '20歳以上であることを確認しました' : '20歳未満');
   });
 
@@ -323,10 +302,46 @@ describe('the shop, not registered for My Numbers', () => {
   });
 });
 
+/** The wallet world of persons `indexes`, the site's database on `engine`, and the first person's phone. */
+async function siteWorld(seed: string, indexes: readonly number[], engine: Engine) {
+  const world = await walletWorld(seed, indexes, { engine });
+  const database = await testDatabase<RpDemoSchema>(engine);
+  await migrate(database.db as Kysely<unknown>, database.engine, RP_DEMO_MIGRATIONS);
+  return { world, database, phone: await provisionedNodeWallet(world) };
+}
+
+/** What both sites are made with: the database, the verifier with this party's key, the wallet's URL. */
+function siteOptions(
+  world: Awaited<ReturnType<typeof walletWorld>>,
+  database: TestDatabase<RpDemoSchema>,
+  party: 'securities' | 'shop',
+) {
+  return {
+    db: database.db,
+    verifier: { url: world.verifier.base, apiKey: world.verifier.keys[party].apiKey },
+    walletUrl: 'http://127.0.0.1:8082',
+    clock: () => new Date(),
+  };
+}
+
+/** A page showing a phone request: the request link and the status and result paths it polls. */
+function qrPage(html: string) {
+  const link = /data-link="([^"]+)"/.exec(html)![1]!.replace(/&amp;/g, '&');
+  const statusPath = /fetch\("([^"]+)"\)/.exec(html)![1]!.replace(/^\./, '');
+  return { link, statusPath, resultPath: statusPath.replace(/status$/, 'result') };
+}
+
 /** A browser's cookie jar over a Hono app. */
 class Browser {
   readonly #cookies = new Map<string, string>();
   constructor(private readonly app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> }) {}
+
+  /** Another browser with the same cookies. */
+  copy(): Browser {
+    const other = new Browser(this.app);
+    for (const [name, value] of this.#cookies) other.#cookies.set(name, value);
+    return other;
+  }
 
   async request(path: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Response> {
     const headers: Record<string, string> = {

@@ -22,6 +22,7 @@ import {
   type MdocTrustAnchor,
   type ResponseMode,
   type StatusChecker,
+  type VerifiedDocument,
 } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { fail, pass, summarize, type CheckResult, type JpkiIdentity, type VerificationSummary } from '@openmyna/pki';
@@ -263,8 +264,17 @@ export async function requestObjectOf(context: VerifierContext, id: string): Pro
   return row.request_jwt;
 }
 
+/** The disclosed mdoc elements as relying parties read them: `{ nameSpace: { element: JSON value } }`. */
+export function mdocClaimsOf(documents: readonly VerifiedDocument[]): Record<string, Record<string, unknown>> {
+  const claims: Record<string, Record<string, unknown>> = {};
+  for (const document of documents)
+    for (const [nameSpace, elements] of document.elements)
+      claims[nameSpace] = Object.fromEntries([...elements].map(([name, value]) => [name, jsonOf(value)]));
+  return claims;
+}
+
 /** CBOR element values as JSON: byte strings base64, full-dates and tdates as their text. */
-export function jsonOf(value: CborValue): unknown {
+function jsonOf(value: CborValue): unknown {
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
   if (Array.isArray(value)) return (value as CborValue[]).map(jsonOf);
   if (value instanceof Map)
@@ -336,7 +346,7 @@ export async function receiveResponse(
     const check = known ? 'response.format' : 'verifier.internal';
     result = failedResult(check, known ? error.message : 'the verifier could not complete the verification');
   }
-  const status: PresentationStatus = result.status === 'valid' ? 'completed' : 'failed';
+  const status = statusOf(result);
   await context.db
     .updateTable('presentations')
     .set({
@@ -451,9 +461,7 @@ async function verifyPresentations(
         });
         checks.push(...verification.checks);
         records.push(verification.record);
-        for (const document of verification.documents)
-          for (const [nameSpace, elements] of document.elements)
-            claims[nameSpace] = Object.fromEntries([...elements].map(([name, value]) => [name, jsonOf(value)]));
+        Object.assign(claims, mdocClaimsOf(verification.documents));
         break;
       }
       case 'jpki_sign': {
@@ -589,6 +597,10 @@ export async function presentationFor(
     ...(await takeClaimsOnce(context, services, 'presentations', CLAIMS, row)),
   };
 }
+
+/** The stored status of an answered request: completed only when valid (status-unknown is not). */
+export const statusOf = (result: PresentationResult): PresentationStatus =>
+  result.status === 'valid' ? 'completed' : 'failed';
 
 /** A result that fails on one check before any credential was verified (nobody answered, the phone declined). */
 export function failedResult(check: string, reason: string): PresentationResult {

@@ -8,8 +8,9 @@ import { isoTime, randomId, type VerifierContext } from './context.js';
 import { VerifierServiceError } from './errors.js';
 import {
   failedResult,
-  jsonOf,
+  mdocClaimsOf,
   resultOf,
+  statusOf,
   takeClaimsOnce,
   type PresentationResult,
   type PresentationServices,
@@ -104,28 +105,34 @@ export async function startProximitySession(
   const now = context.clock();
   const id = randomId(context, 'P');
   const expiresAt = isoTime(new Date(now.getTime() + PROXIMITY_SECONDS * 1000));
-  await context.db
-    .insertInto('proximity_sessions')
-    .values({
-      id,
-      rp_id: party.id,
-      elements: JSON.stringify(input.elements.map((element) => `${element.nameSpace}/${element.elementIdentifier}`)),
-      status: 'pending',
-      created_at: isoTime(now),
-      expires_at: expiresAt,
-      responded_at: null,
-      result: null,
-      claims_sealed: null,
-      claims_fetched_at: null,
-    })
-    .execute();
-  await appendAudit(context, {
-    rpId: party.id,
-    action: 'proximity.start',
-    subjectId: id,
-    result: 'pending',
-    details: { elements: input.elements.map((element) => element.elementIdentifier) },
-  });
+  try {
+    await context.db
+      .insertInto('proximity_sessions')
+      .values({
+        id,
+        rp_id: party.id,
+        elements: JSON.stringify(input.elements.map((element) => `${element.nameSpace}/${element.elementIdentifier}`)),
+        status: 'pending',
+        created_at: isoTime(now),
+        expires_at: expiresAt,
+        responded_at: null,
+        result: null,
+        claims_sealed: null,
+        claims_fetched_at: null,
+      })
+      .execute();
+    await appendAudit(context, {
+      rpId: party.id,
+      action: 'proximity.start',
+      subjectId: id,
+      result: 'pending',
+      details: { elements: input.elements.map((element) => element.elementIdentifier) },
+    });
+  } catch (error) {
+    // Nothing is kept of a session that cannot be recorded: the phone's side ends at once.
+    await channel.close();
+    throw error;
+  }
   const timer = setTimeout(() => void channel.close(), PROXIMITY_SECONDS * 1000);
   timer.unref?.();
   void (async () => {
@@ -146,12 +153,7 @@ export async function startProximitySession(
         rp: authorizationOf(party),
       });
       result = resultOf(verification, [verification.record]);
-      if (verification.status !== 'invalid') {
-        claims = {};
-        for (const document of verification.documents)
-          for (const [nameSpace, elements] of document.elements)
-            claims[nameSpace] = Object.fromEntries([...elements].map(([name, value]) => [name, jsonOf(value)]));
-      }
+      if (verification.status !== 'invalid') claims = mdocClaimsOf(verification.documents);
     } catch (error) {
       // The holder declined (the session ended without an answer), the relay closed, or the time ran
       // out: a refusal named `session.response`, never the transport's text.
@@ -165,11 +167,10 @@ export async function startProximitySession(
       await reader.terminate(channel);
       await channel.close();
     }
-    const status: PresentationStatus = result.status === 'invalid' ? 'failed' : 'completed';
     await context.db
       .updateTable('proximity_sessions')
       .set({
-        status,
+        status: statusOf(result),
         responded_at: isoTime(context.clock()),
         result: JSON.stringify(result),
         claims_sealed: claims ? sealJson(services.sealingKey, CLAIMS, claims) : null,
