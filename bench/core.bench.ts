@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,10 +22,10 @@ import { hexToBytes } from '@noble/hashes/utils.js';
 import * as asn1js from 'asn1js';
 import jpeg from 'jpeg-js';
 
+import { readVectorText } from '../test-support/test-vectors.js';
 import { compare, formatRate } from './harness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const VECTORS = process.env['OPENMYNA_VECTORS'] ?? resolve(ROOT, '../shared/vectors');
 
 /** Population generation on one core, against @faker-js/faker's Japanese locale doing comparable work. */
 export async function benchPopulation(): Promise<void> {
@@ -149,7 +148,7 @@ export async function benchMyNumber(): Promise<void> {
 
 /** BER-TLV decoding of the real 基本4情報 record against asn1js, the BER parser pkijs uses. */
 export async function benchTlv(): Promise<void> {
-  const record = hexToBytes(readFileSync(resolve(VECTORS, 'card-format/text-ap-ef0002.hex'), 'utf8').trim());
+  const record = hexToBytes(readVectorText('card-format/text-ap-ef0002.hex').trim());
   const BATCH = 100;
   let sink = 0;
   await compare(

@@ -35,7 +35,7 @@ export async function benchProvisioning(): Promise<void> {
   const database = openDatabase<IssuerSchema>(join(mkdtempSync(join(tmpdir(), 'openmyna-bench-')), 'issuer.db'));
   await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
   const context: IssuerContext = { db: database.db, clock: () => new Date(), randomBytes: testRandom };
-  const { authorities } = await makeProvisioningAuthorities();
+  const { authorities } = await makeProvisioningAuthorities(new Date());
   const { input } = registryPerson('bench', 1);
   const photo = renderFacePhoto({ faceSeed: 1, sex: '1', age: 40 });
   let registered = 1;

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { execFileSync, spawn } from 'node:child_process';
 import { X509Certificate as NodeX509Certificate, verify as nodeVerify } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,12 +24,12 @@ import * as x509 from '@peculiar/x509';
 import autocannon from 'autocannon';
 import * as pkijs from 'pkijs';
 
+import { readVector } from '../test-support/test-vectors.js';
 import { benchAuthority } from './fixtures.js';
 import { compare } from './harness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const VECTORS = process.env['OPENMYNA_VECTORS'] ?? resolve(ROOT, '../shared/vectors');
-const read = (path: string) => new Uint8Array(readFileSync(resolve(VECTORS, path)));
+const read = readVector;
 
 /**
  * Verifying a real JPKI signature with its 2-certificate chain: parse the leaf, chain it to the

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { freePort } from '../apps/cli/test/cli-harness.js';
 import { launchChromium } from '../test-support/browser.js';
-import { REPO_ROOT } from '../test-support/shared-vectors.js';
+import { REPO_ROOT } from '../test-support/test-vectors.js';
 
 /** Screenshots of each step, kept by CI as artifacts. */
 const SHOTS = join(REPO_ROOT, 'artifacts', 'screenshots', 'e2e');

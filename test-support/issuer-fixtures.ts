@@ -15,21 +15,28 @@ import { nodeCardKey } from '@openmyna/card/node';
 import { makeAuthority, makeKenhojoIssuer, makeKenkakuIssuer } from './authorities.js';
 import { makeMdocHierarchy } from './mdoc-fixtures.js';
 
-/** Both JPKI hierarchies with delegated OCSP responders, as the issuer service runs them. */
-export async function makeIssuerAuthorities(): Promise<
+const DAY = 86_400_000;
+
+/**
+ * Both JPKI hierarchies with delegated OCSP responders, as the issuer service runs them, valid around
+ * `now` — the time the test runs on, fixed or the wall clock, so a test never mixes the two.
+ */
+export async function makeIssuerAuthorities(
+  now: Date,
+): Promise<
   Record<
     'signing' | 'authentication',
     { ca: CertificateAuthority; responderCertificate: Uint8Array; responderSigner: SoftwareSigner }
   >
 > {
   const make = async (hierarchy: 'signing' | 'authentication') => {
-    const ca = await makeAuthority(hierarchy);
+    const ca = await makeAuthority(hierarchy, 'openmyna tests', now);
     const responderSigner = await SoftwareSigner.generate();
     const responderCertificate = await ca.issueOcspResponder({
       subjectPublicKeyInfo: responderSigner.publicKeyInfo,
       commonName: `OCSP ${hierarchy}`,
-      notBefore: new Date('2025-06-01T00:00:00Z'),
-      notAfter: new Date('2030-01-01T00:00:00Z'),
+      notBefore: new Date(now.getTime() - DAY),
+      notAfter: new Date(now.getTime() + 3 * 365 * DAY),
     });
     return { ca, responderCertificate, responderSigner };
   };
@@ -72,14 +79,14 @@ export async function makeCardFaceIssuers() {
   };
 }
 
-/** Everything provisioning needs: both JPKI CAs as card anchors, the card-face issuers, an mdoc document signer. */
-export async function makeProvisioningAuthorities(statusListUri = 'http://127.0.0.1:8080/mdoc/status/1') {
-  const jpki = await makeIssuerAuthorities();
+/**
+ * Everything provisioning needs, valid around `now` (the test's clock): both JPKI CAs as card anchors, the
+ * card-face issuers, an mdoc document signer.
+ */
+export async function makeProvisioningAuthorities(now: Date, statusListUri = 'http://127.0.0.1:8080/mdoc/status/1') {
+  const jpki = await makeIssuerAuthorities(now);
   const faces = await makeCardFaceIssuers();
-  const mdoc = await makeMdocHierarchy(nodeMdocCrypto, {
-    notBefore: new Date(Date.now() - 86_400_000),
-    notAfter: new Date(Date.now() + 300 * 86_400_000),
-  });
+  const mdoc = await makeMdocHierarchy(nodeMdocCrypto, { now });
   const authorities: ProvisioningAuthorities = {
     signing: jpki.signing.ca,
     authentication: jpki.authentication.ca,

@@ -39,17 +39,25 @@ export async function newKey(crypto: MdocCrypto): Promise<{ key: EcPrivateKey; j
 }
 
 export interface MdocHierarchy {
+  /** The time the hierarchy was made around (the test's clock): what else the fixtures make spans it too. */
+  readonly now: Date;
   readonly iaca: { readonly key: EcPrivateKey; readonly der: Uint8Array; readonly anchor: MdocTrustAnchor };
   readonly documentSigner: { readonly key: EcPrivateKey; readonly certificate: Uint8Array; readonly jwk: JsonWebKey };
   readonly readerCa: { readonly key: EcPrivateKey; readonly der: Uint8Array; readonly anchor: MdocTrustAnchor };
   readonly crypto: MdocCrypto;
 }
 
-/** An IACA and document signer for the card-face mdoc, and a reader CA, per ISO/IEC 18013-5 Annex B. */
+/**
+ * An IACA and document signer for the card-face mdoc, and a reader CA, per ISO/IEC 18013-5 Annex B, valid
+ * around `now` (default the fixed `NOW`; a test on the wall clock passes `new Date()`).
+ */
 export async function makeMdocHierarchy(
   crypto: MdocCrypto,
-  dsValidity: { notBefore: Date; notAfter: Date } = { notBefore: days(-30), notAfter: days(300) },
+  options: { now?: Date; dsValidity?: { notBefore: Date; notAfter: Date } } = {},
 ): Promise<MdocHierarchy> {
+  const now = options.now ?? NOW;
+  const at = (n: number): Date => new Date(now.getTime() + n * DAY);
+  const dsValidity = options.dsValidity ?? { notBefore: at(-30), notAfter: at(300) };
   const randomBytes = (length: number): Uint8Array => crypto.randomBytes(length);
   const iacaKey = await crypto.generateEcKey();
   const iacaSubject = [
@@ -62,8 +70,8 @@ export async function makeMdocHierarchy(
     subject: iacaSubject,
     publicKey: iacaKey.publicKey,
     issuerKey: iacaKey,
-    notBefore: days(-365),
-    notAfter: days(3650),
+    notBefore: at(-365),
+    notAfter: at(3650),
     issuerAltNameUri: 'https://issuer.openmyna.test/',
     crlDistributionPointUri: 'https://issuer.openmyna.test/mdoc/iaca.crl',
     randomBytes,
@@ -93,8 +101,8 @@ export async function makeMdocHierarchy(
     ],
     publicKey: readerCaKey.publicKey,
     issuerKey: readerCaKey,
-    notBefore: days(-365),
-    notAfter: days(3650),
+    notBefore: at(-365),
+    notAfter: at(3650),
     issuerAltNameUri: 'https://verifier.openmyna.test/',
     randomBytes,
   });
@@ -103,6 +111,7 @@ export async function makeMdocHierarchy(
     documentSigner: { key: dsKey, certificate: dsDer, jwk: dsJwk },
     readerCa: { key: readerCaKey, der: readerCaDer, anchor: mdocTrustAnchor(readerCaDer) },
     crypto,
+    now,
   };
 }
 
@@ -130,8 +139,8 @@ export async function makeReader(
     publicKey: key.publicKey,
     issuerKey: readerCa.key,
     issuer: { subject: readerCa.anchor.certificate.subject, publicKey: readerCa.key.publicKey },
-    notBefore: days(-30),
-    notAfter: days(365),
+    notBefore: new Date(hierarchy.now.getTime() - 30 * DAY),
+    notAfter: new Date(hierarchy.now.getTime() + 365 * DAY),
     issuerAltNameUri: 'https://verifier.openmyna.test/',
     ...(authorized ? { authorizedElements: authorized } : {}),
     randomBytes: (length) => crypto.randomBytes(length),
@@ -171,15 +180,16 @@ export async function issueCardFaceMdoc(
   decoded: ReturnType<typeof decodeIssuedMdoc>;
 }> {
   const { key: deviceKey, jwk: deviceJwk } = await newKey(hierarchy.crypto);
+  const at = (n: number): Date => new Date(hierarchy.now.getTime() + n * DAY);
   const issued = await issueMdoc({
     docType: MNC_DOCTYPE,
     elements: cardFaceElements(options.attributes ?? cardFaceAttributesOf(), { year: 2026, month: 11, day: 27 }),
     deviceKey: deviceKey.publicKey,
     documentSigner: hierarchy.documentSigner,
     validity: {
-      signed: options.signed ?? days(-1),
-      validFrom: options.validFrom ?? days(-1),
-      validUntil: options.validUntil ?? days(29),
+      signed: options.signed ?? at(-1),
+      validFrom: options.validFrom ?? at(-1),
+      validUntil: options.validUntil ?? at(29),
     },
     ...(options.status ? { status: options.status } : {}),
     crypto: hierarchy.crypto,

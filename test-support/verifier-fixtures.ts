@@ -47,7 +47,7 @@ export async function issuerWithCards(seed: string, indexes: readonly number[]) 
   const database: TestDatabase<IssuerSchema> = await testDatabase<IssuerSchema>('sqlite');
   await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
   const context: IssuerContext = { db: database.db, clock: () => clock, randomBytes: testRandom };
-  const authorities = await makeProvisioningAuthorities('http://127.0.0.1/mdoc/status/1');
+  const authorities = await makeProvisioningAuthorities(clock, 'http://127.0.0.1/mdoc/status/1');
   const app = createIssuerApp({
     context,
     authorities: authorities.jpki,

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { decodeMyNumberFile } from '@openmyna/card';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { REPO_ROOT } from '../../../test-support/shared-vectors.js';
+import { REPO_ROOT } from '../../../test-support/test-vectors.js';
 import { run } from './cli-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'openmyna-card-cli-'));

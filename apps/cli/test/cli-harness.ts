@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 
-import { REPO_ROOT } from '../../../test-support/shared-vectors.js';
+import { REPO_ROOT } from '../../../test-support/test-vectors.js';
 import { type CliIo, runCli } from '../src/program.js';
 
 /** What one in-process run of the CLI printed and returned. */

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { generatePopulation, isValidMyNumber } from '@openmyna/core';
 import { describe, expect, it } from 'vitest';
 
-import { REPO_ROOT } from '../../../test-support/shared-vectors.js';
+import { REPO_ROOT } from '../../../test-support/test-vectors.js';
 import { run } from './cli-harness.js';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'openmyna-cli-'));

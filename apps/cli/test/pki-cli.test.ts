@@ -7,7 +7,7 @@ import type { IssuerSchema } from '@openmyna/issuer';
 import { openDatabase } from '@openmyna/storage';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { REPO_ROOT } from '../../../test-support/shared-vectors.js';
+import { REPO_ROOT } from '../../../test-support/test-vectors.js';
 import { run } from './cli-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'openmyna-pki-cli-'));
@@ -17,10 +17,15 @@ let serial = '';
 
 beforeAll(async () => {
   expect((await run(['pki', 'init', '--data', 'data'], { cwd: dir })).code).toBe(0);
-  execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', at('key.pem')]);
+  // Piped: OpenSSL's key-generation dots stay out of the test log (a failure's error carries them).
+  execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', at('key.pem')], {
+    stdio: 'pipe',
+  });
   // The CSR's subject is ignored: the certificate is built from the registry's data.
   const subject = '/C=US/CN=Not From The Registry';
-  execFileSync('openssl', ['req', '-new', '-key', at('key.pem'), '-subj', subject, '-out', at('request.csr')]);
+  execFileSync('openssl', ['req', '-new', '-key', at('key.pem'), '-subj', subject, '-out', at('request.csr')], {
+    stdio: 'pipe',
+  });
   const issue = await run(
     [
       'pki',

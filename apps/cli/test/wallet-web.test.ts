@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { launchChromium } from '../../../test-support/browser.js';
 import { registryPerson } from '../../../test-support/issuer-fixtures.js';
-import { REPO_ROOT } from '../../../test-support/shared-vectors.js';
+import { REPO_ROOT } from '../../../test-support/test-vectors.js';
 import { listenOnFreePort } from '../../../test-support/verifier-service.js';
 import { CARD_PINS, counterAsks, walletWorld } from '../../../test-support/wallet-fixtures.js';
 import { loadSandboxTls } from '../src/sandbox-tls.js';

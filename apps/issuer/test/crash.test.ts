@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ENGINES, testDatabase, type TestDatabase } from '../../../test-support/databases.js';
-import { REPO_ROOT } from '../../../test-support/shared-vectors.js';
+import { REPO_ROOT } from '../../../test-support/test-vectors.js';
 import {
   abandonUnfinished,
   certificateState,

@@ -56,7 +56,7 @@ describe.each(ENGINES)('the holder’s phone lifecycle and PIN reset on %s', (en
     database = await testDatabase<IssuerSchema>(engine);
     await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
     context = { db: database.db, clock: () => clock, randomBytes: testRandom };
-    ({ authorities } = await makeProvisioningAuthorities());
+    ({ authorities } = await makeProvisioningAuthorities(clock));
     for (const index of [1, 2]) {
       const { input } = registryPerson('holder', index);
       await createPerson(context, input, 'test');

@@ -71,20 +71,18 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
   let server: ServerType;
   let base: string;
   let logs: string[];
+  // The whole test runs on this clock: the issuer's, the fixtures' validity and every verification.
   let clock = new Date('2026-11-27T03:00:00Z');
 
   beforeAll(async () => {
     database = await testDatabase<IssuerSchema>(engine);
     await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
-    authorities = await makeIssuerAuthorities();
+    authorities = await makeIssuerAuthorities(clock);
     context = { db: database.db, clock: () => clock, randomBytes: testRandom };
     logs = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
     ({ cardFace, caKeys } = await makeCardFaceIssuers());
-    mdocHierarchy = await makeMdocHierarchy(nodeMdocCrypto, {
-      notBefore: new Date(Date.now() - 86_400_000),
-      notAfter: new Date(Date.now() + 300 * 86_400_000),
-    });
+    mdocHierarchy = await makeMdocHierarchy(nodeMdocCrypto, { now: clock });
     // The app names its own status-list URL, so it is made once the port is known.
     let handle: (request: Request) => Response | Promise<Response> = () => new Response(null, { status: 503 });
     server = serve({ fetch: (request) => handle(request), port: 0, hostname: '127.0.0.1' });
@@ -409,7 +407,7 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
           token,
           uri: statusUri,
           anchors: [mdocHierarchy.iaca.anchor],
-          time: new Date(),
+          time: clock,
           crypto: nodeMdocCrypto,
         })
       ).statusList,
@@ -427,7 +425,7 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
       fetch: (url, init) => fetch(url, init),
       anchors: [mdocHierarchy.iaca.anchor],
       crypto: nodeMdocCrypto,
-      clock: () => new Date(),
+      clock: () => clock,
     });
     const index = (
       await database.db

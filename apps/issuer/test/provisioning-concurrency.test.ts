@@ -38,7 +38,7 @@ describe.each(ENGINES)('200 concurrent provisioning sessions on %s', (engine) =>
     database = await testDatabase<IssuerSchema>(engine);
     await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
     context = { db: database.db, clock: () => new Date(), randomBytes: testRandom };
-    ({ authorities } = await makeProvisioningAuthorities());
+    ({ authorities } = await makeProvisioningAuthorities(new Date()));
     // Adults only: a holder under 15 has no signing certificate, and provisioning needs its signature.
     for (let index = 0; cards.length < PERSONS; index++) {
       const { input } = registryPerson('concurrency', index);

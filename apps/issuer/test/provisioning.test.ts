@@ -36,7 +36,7 @@ describe.each(ENGINES)('phone provisioning on %s (DESIGN.md flow 2)', (engine) =
     database = await testDatabase<IssuerSchema>(engine);
     await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
     context = { db: database.db, clock: () => clock, randomBytes: testRandom };
-    ({ authorities, caKeys } = await makeProvisioningAuthorities());
+    ({ authorities, caKeys } = await makeProvisioningAuthorities(clock));
     const { input } = registryPerson('provisioning', 2);
     await createPerson(context, { ...input, photo: renderFacePhoto({ faceSeed: 2, sex: '2', age: 40 }) }, 'test');
     const issued = await issueCard(context, {

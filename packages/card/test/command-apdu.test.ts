@@ -9,7 +9,7 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { readVectorJson } from '../../../test-support/shared-vectors.js';
+import { readVectorJson } from '../../../test-support/test-vectors.js';
 
 const vectors = readVectorJson<{ commands: { hex: string; meaning: string }[] }>('card-format/apdu-examples.json');
 

@@ -14,7 +14,7 @@ import {
 } from '@openmyna/card';
 import { beforeEach, describe, expect, it } from 'vitest';
 
-import { readVectorText } from '../../../test-support/shared-vectors.js';
+import { readVectorText } from '../../../test-support/test-vectors.js';
 import { makeKenhojoIssuer } from '../../../test-support/authorities.js';
 import { JPKI_ATR } from './jpki-card.js';
 

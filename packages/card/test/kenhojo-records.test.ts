@@ -20,7 +20,7 @@ import { readRsaPublicKey, SoftwareSigner } from '@openmyna/pki';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { makeKenhojoIssuer } from '../../../test-support/authorities.js';
-import { readVectorJson, readVectorText } from '../../../test-support/shared-vectors.js';
+import { readVectorJson, readVectorText } from '../../../test-support/test-vectors.js';
 
 const ef0001 = hexToBytes(readVectorText('card-format/text-ap-ef0001-physical.hex').trim());
 const ef0002 = hexToBytes(readVectorText('card-format/text-ap-ef0002.hex').trim());

@@ -7,7 +7,7 @@ import { protectPin, RetryCounter } from '@openmyna/card';
 import { FileRetryCounterStore, type PersistencePoint } from '@openmyna/card/node';
 import { describe, expect, it } from 'vitest';
 
-import { REPO_ROOT } from '../../../test-support/shared-vectors.js';
+import { REPO_ROOT } from '../../../test-support/test-vectors.js';
 
 const POINTS: readonly PersistencePoint[] = ['temporary-written', 'temporary-synced', 'renamed', 'directory-synced'];
 const child = resolve(REPO_ROOT, 'packages/card/test/crash-child.ts');

@@ -15,7 +15,7 @@ import {
   type TlvObject,
 } from '@openmyna/core';
 
-import { readVectorJson, readVectorText } from '../../../test-support/shared-vectors.js';
+import { readVectorJson, readVectorText } from '../../../test-support/test-vectors.js';
 
 const text = new TextDecoder();
 const ef0002 = hexToBytes(readVectorText('card-format/text-ap-ef0002.hex').trim());

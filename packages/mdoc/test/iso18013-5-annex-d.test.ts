@@ -22,7 +22,7 @@ import {
 } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 
-import { readVectorJson } from '../../../test-support/shared-vectors.js';
+import { readVectorJson } from '../../../test-support/test-vectors.js';
 
 interface AnnexD {
   vectors: Record<string, string>;

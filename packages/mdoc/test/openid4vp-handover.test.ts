@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { openId4VpDcApiSessionTranscript, openId4VpSessionTranscript, webMdocCrypto } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 
-import { readVectorJson } from '../../../test-support/shared-vectors.js';
+import { readVectorJson } from '../../../test-support/test-vectors.js';
 
 interface Examples {
   jwkThumbprintInput: string;

@@ -13,7 +13,7 @@ import {
   Verifier as Auth0Verifier,
 } from '@auth0/mdl';
 import * as x509 from '@peculiar/x509';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import {
   createDeviceResponse,
@@ -48,11 +48,16 @@ const pem = (der: Uint8Array): string =>
 let hierarchy: MdocHierarchy;
 let transcript: SessionTranscript;
 beforeAll(async () => {
+  // The peers read the clock themselves (new Date()): the whole file, theirs included, runs at NOW.
+  vi.useFakeTimers({ toFake: ['Date'], now: NOW });
   hierarchy = await makeMdocHierarchy(crypto);
   transcript = await openId4VpSessionTranscript(
     { clientId: 'x509_san_dns:rp.example', nonce: 'peer', responseUri: 'https://rp.example/post', jwkThumbprint: null },
     crypto,
   );
+});
+afterAll(() => {
+  vi.useRealTimers();
 });
 
 const PRESENTATION_DEFINITION = {

@@ -28,15 +28,14 @@ let caCertificate: Uint8Array;
 beforeAll(async () => {
   const { ca } = await testHierarchy('signing');
   // The key is made by OpenSSL so that OpenSSL can sign with it too.
-  execFileSync('openssl', [
-    'genpkey',
-    '-algorithm',
-    'RSA',
-    '-pkeyopt',
-    'rsa_keygen_bits:2048',
-    '-out',
-    path('key.pem'),
-  ]);
+  // Piped: OpenSSL's key-generation dots stay out of the test log (a failure's error carries them).
+  execFileSync(
+    'openssl',
+    ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', path('key.pem')],
+    {
+      stdio: 'pipe',
+    },
+  );
   const pkcs8 = derFromPemOrDer(readFileSync(path('key.pem')), 'PRIVATE KEY');
   signer = await SoftwareSigner.fromPkcs8(pkcs8);
   certificate = await ca.issueEndEntity({

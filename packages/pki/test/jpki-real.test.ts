@@ -13,7 +13,7 @@ import {
 } from '@openmyna/pki';
 import { describe, expect, it } from 'vitest';
 
-import { readVector } from '../../../test-support/shared-vectors.js';
+import { readVector } from '../../../test-support/test-vectors.js';
 
 const leafDer = readVector('jpki-real/auth-cert-myna.cer');
 const leaf = parseCertificate(leafDer);

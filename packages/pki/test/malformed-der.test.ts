@@ -12,7 +12,7 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { readVector } from '../../../test-support/shared-vectors.js';
+import { readVector } from '../../../test-support/test-vectors.js';
 
 const certificate = readVector('jpki-real/auth-cert-myna.cer');
 const crl = readVector('pkits/crls/GoodCACRL.crl');

@@ -10,7 +10,7 @@ import {
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { describe, expect, it } from 'vitest';
 
-import { readVector, readVectorJson } from '../../../test-support/shared-vectors.js';
+import { readVector, readVectorJson } from '../../../test-support/test-vectors.js';
 
 interface PkitsCase {
   test_number: string;

@@ -24,6 +24,7 @@ import {
 } from '@openmyna/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { atTime } from '../../../test-support/faketime.js';
 import { NOW, testCardHolder, testHierarchy } from './fixtures.js';
 
 let clock = NOW;
@@ -190,31 +191,30 @@ describe('OCSP responder and verification (RFC 6960)', () => {
   });
 
   it('is understood by openssl ocsp over HTTP', async () => {
-    // openssl checks the response times against the real clock, whatever -attime says.
-    clock = new Date();
-    responder.invalidate(serial);
+    // openssl checks the response times against the real clock, whatever -attime says: it runs at NOW.
     const work = mkdtempSync(join(tmpdir(), 'openmyna-ocsp-'));
     writeFileSync(join(work, 'ca.pem'), toPem(ca(), 'CERTIFICATE'));
     writeFileSync(join(work, 'ee.pem'), toPem(certificateDer, 'CERTIFICATE'));
     const output = await new Promise<string>((resolve) => {
-      const child = spawn('openssl', [
-        'ocsp',
-        '-issuer',
-        join(work, 'ca.pem'),
-        '-cert',
-        join(work, 'ee.pem'),
-        '-url',
-        url,
-        '-CAfile',
-        join(work, 'ca.pem'),
-        '-resp_text',
-      ]);
+      const child = spawn(
+        ...atTime(clock, 'openssl', [
+          'ocsp',
+          '-issuer',
+          join(work, 'ca.pem'),
+          '-cert',
+          join(work, 'ee.pem'),
+          '-url',
+          url,
+          '-CAfile',
+          join(work, 'ca.pem'),
+          '-resp_text',
+        ]),
+      );
       let text = '';
       child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
       child.on('close', () => resolve(text));
     });
-    clock = NOW;
     expect(output).toContain('Response verify OK');
     expect(output).toMatch(/ee\.pem: good/);
     expect(output).not.toContain('WARNING');

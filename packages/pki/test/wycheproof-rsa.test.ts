@@ -5,7 +5,7 @@ import { encodeDigestInfo, SoftwareSigner, verifyPkcs1DigestInfo, verifyPkcs1Sig
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { describe, expect, it } from 'vitest';
 
-import { readVectorJson } from '../../../test-support/shared-vectors.js';
+import { readVectorJson } from '../../../test-support/test-vectors.js';
 
 interface VerifyFile {
   testGroups: {

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { registryPerson } from '../../../test-support/issuer-fixtures.js';
 import { cardSigns } from '../../../test-support/phone-proofs.js';
-import { readVector } from '../../../test-support/shared-vectors.js';
+import { readVector } from '../../../test-support/test-vectors.js';
 import { issuerWithPhones, type ProvisionedPhone } from '../../../test-support/verifier-fixtures.js';
 import {
   createLoginChallenge,

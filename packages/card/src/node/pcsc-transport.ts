@@ -28,6 +28,23 @@ interface PcscLite {
 }
 
 /**
+ * The optional native bindings, typed by the interfaces above. The module name is not a literal so the
+ * build never needs the package: npm skips it where libpcsclite-dev is missing.
+ */
+async function loadPcscLite(): Promise<() => PcscLite> {
+  const moduleName: string = '@pokusew/pcsclite';
+  try {
+    return ((await import(moduleName)) as { default: () => PcscLite }).default;
+  } catch (error) {
+    throw new CardError(
+      'ERR_CARD_STATUS',
+      'the PC/SC bindings (@pokusew/pcsclite) are not installed: install libpcsclite-dev (apt-get install libpcsclite-dev), then run npm ci',
+      { cause: error },
+    );
+  }
+}
+
+/**
  * Connects to the first card present in a PC/SC reader (pcscd on Linux) whose name contains
  * `readerName`, through the `@pokusew/pcsclite` bindings — so the reader clients read a physical
  * My Number Card, or the virtual one behind vpcd, alike.
@@ -39,15 +56,7 @@ interface PcscLite {
  * ```
  */
 export async function openPcscCard(options: { readerName?: string; timeoutMs?: number } = {}): Promise<PcscCard> {
-  let factory: () => PcscLite;
-  try {
-    factory = ((await import('@pokusew/pcsclite')) as unknown as { default: () => PcscLite }).default;
-  } catch (error) {
-    throw new CardError('ERR_CARD_STATUS', 'PC/SC bindings are not built: install libpcsclite-dev, then npm ci', {
-      cause: error,
-    });
-  }
-  const pcsc = factory();
+  const pcsc = (await loadPcscLite())();
   return new Promise<PcscCard>((resolve, reject) => {
     const timer: ReturnType<typeof setTimeout> = setTimeout(() => {
       closeAll();
