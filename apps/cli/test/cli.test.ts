@@ -7,6 +7,7 @@ import { generatePopulation, isValidMyNumber } from '@openmyna/core';
 import { describe, expect, it } from 'vitest';
 
 import { REPO_ROOT } from '../../../test-support/test-vectors.js';
+import { timeoutFor } from '../../../test-support/timeouts.js';
 import { run } from './cli-harness.js';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'openmyna-cli-'));
@@ -117,36 +118,45 @@ describe('openmyna person generate', () => {
 });
 
 describe('openmyna sandbox up', () => {
-  it('creates the data directory with the demo population and the issuer registry, then reuses it', async () => {
-    const dir = tempDir();
-    const first = await run(['sandbox', 'up', '--data', 'data', '--persons', '12', '--no-serve'], { cwd: dir });
-    expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toContain('Issuer registry: 12 persons registered');
-    expect(first.stdout).toMatch(/P0000000 {2}\.\/data\/cards\/P0000000\.json {2}セキュリティコード \d{4}/);
-    const dump = await run(
-      ['card', 'dump', '--data', 'data', '--card', 'data/cards/P0000001.json', '--auth-pin', '1234'],
-      { cwd: dir },
-    );
-    expect(dump.code, dump.stdout + dump.stderr).toBe(0);
-    expect(first.stdout).toContain('Created a sandbox in ./data');
-    expect(first.stdout).toContain('P0000000');
-    expect(first.stdout).not.toMatch(/\d{12}/);
-    const data = join(dir, 'data');
-    expect(readFileSync(join(data, 'population.jsonl'), 'utf8').trimEnd().split('\n')).toHaveLength(12);
-    expect(readdirSync(join(data, 'photos'))).toHaveLength(12);
-    expect(JSON.parse(readFileSync(join(data, 'sandbox.json'), 'utf8'))).toMatchObject({
-      seed: 'openmyna-sandbox',
-      persons: 12,
-    });
+  it(
+    'creates the data directory with the demo population and the issuer registry, then reuses it',
+    async () => {
+      const dir = tempDir();
+      const first = await run(['sandbox', 'up', '--data', 'data', '--persons', '12', '--no-serve'], { cwd: dir });
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stdout).toContain('Issuer registry: 12 persons registered');
+      expect(first.stdout).toMatch(/P0000000 {2}\.\/data\/cards\/P0000000\.json {2}セキュリティコード \d{4}/);
+      const dump = await run(
+        ['card', 'dump', '--data', 'data', '--card', 'data/cards/P0000001.json', '--auth-pin', '1234'],
+        { cwd: dir },
+      );
+      expect(dump.code, dump.stdout + dump.stderr).toBe(0);
+      expect(first.stdout).toContain('Created a sandbox in ./data');
+      expect(first.stdout).toContain('P0000000');
+      expect(first.stdout).not.toMatch(/\d{12}/);
+      const data = join(dir, 'data');
+      expect(readFileSync(join(data, 'population.jsonl'), 'utf8').trimEnd().split('\n')).toHaveLength(12);
+      expect(readdirSync(join(data, 'photos'))).toHaveLength(12);
+      expect(JSON.parse(readFileSync(join(data, 'sandbox.json'), 'utf8'))).toMatchObject({
+        seed: 'openmyna-sandbox',
+        persons: 12,
+      });
 
-    const again = await run(['sandbox', 'up', '--data', 'data', '--persons', '12', '--no-serve'], { cwd: dir });
-    expect(again.stdout).toContain('Using the existing sandbox');
-    expect(again.stdout).toContain('Issuer registry: up to date');
-    const resized = await run(['sandbox', 'up', '--data', 'data', '--persons', '5', '--no-serve'], { cwd: dir });
-    expect(resized.stdout).toContain('Created a sandbox');
-    expect(resized.stdout).toContain('Issuer registry: 5 persons registered');
-    expect(readdirSync(join(data, 'photos'))).toHaveLength(5);
-  });
+      const again = await run(['sandbox', 'up', '--data', 'data', '--persons', '12', '--no-serve'], { cwd: dir });
+      expect(again.stdout).toContain('Using the existing sandbox');
+      expect(again.stdout).toContain('Issuer registry: up to date');
+      const resized = await run(['sandbox', 'up', '--data', 'data', '--persons', '5', '--no-serve'], { cwd: dir });
+      expect(resized.stdout).toContain('Created a sandbox');
+      expect(resized.stdout).toContain('Issuer registry: 5 persons registered');
+      expect(readdirSync(join(data, 'photos'))).toHaveLength(5);
+    },
+    timeoutFor({
+      // Each creation makes both JPKI hierarchies, the card-face and mdoc keys, and five cards (RSA key generation).
+      'sandbox up, creating': [2, 8_000],
+      'sandbox up, reusing': [1, 2_000],
+      'card dump': [1, 1_500],
+    }),
+  );
 });
 
 describe('the built openmyna binary', () => {

@@ -13,7 +13,7 @@ export const OPENMYNA_POLICY_OIDS = DEFAULT_POLICY_OIDS;
 
 /**
  * What a relying party trusts for JPKI: the roots of each hierarchy (ours, or J-LIS's from
- * `../shared/vectors/jpki-real/ta/`), the policy each end-entity certificate must carry, and how
+ * `test-vectors/jpki-real/ta/`), the policy each end-entity certificate must carry, and how
  * revocation is checked. All of it is configuration; nothing is read from globals.
  */
 export interface JpkiTrust {
