@@ -64,6 +64,8 @@ export async function benchVerifier(): Promise<void> {
     const kenhojo = verifyKenhojo(records, {
       caKeys: issuer.authorities.caKeys,
       signer: signature.signer?.identity,
+      requested: ['my_number', 'basic_four_info'],
+      rp: { id: 'bench', myNumber: true },
       clock: trust.clock,
     });
     if (signature.status !== 'valid' || kenhojo.status !== 'valid')

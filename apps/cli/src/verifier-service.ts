@@ -10,6 +10,7 @@ import { migrate, openDatabase, type OpenedDatabase } from '@openmyna/storage';
 import { jpkiRevocation, OPENMYNA_POLICY_OIDS } from '@openmyna/verifier';
 import {
   createVerifierApp,
+  repairInterruptedPresentations,
   VERIFIER_MIGRATIONS,
   type VerifierContext,
   type VerifierSchema,
@@ -87,6 +88,8 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
     randomBytes: (length) => new Uint8Array(randomBytes(length)),
   };
   const logger = serviceLogger('openmyna-verifier', options.logTo);
+  const repaired = await repairInterruptedPresentations(context);
+  if (repaired > 0) logger.warn({ repaired }, 'failed presentations left processing by an interrupted verifier');
   const token = await serviceAdminToken(options.dataDir, 'verifier', 'OPENMYNA_VERIFIER_ADMIN_TOKEN');
   const relay = new MdocRelay();
   const server = await listen(options.host, options.port, (request, socket, head) =>

@@ -290,11 +290,13 @@ function jsonOf(value: CborValue): unknown {
 }
 
 /**
- * Receives the wallet's `direct_post` (OpenID4VP §8.2): the request must be open and unanswered (it is
- * claimed atomically — a replayed response finds it taken), the response decrypted (`direct_post.jwt`)
- * with the request's state, then verified for this relying party ({@link verifyMdocPresentation}: the
- * mdoc checks against the request's DCQL query, the status list, and `rp.authorization`). The result
- * and record are kept; disclosed values are sealed until the relying party fetches them once.
+ * Receives the wallet's `direct_post` (OpenID4VP §8.2). First what anyone could fake is checked, without
+ * touching the presentation: the request must be open and unexpired, and the form must carry the
+ * request's `state` (inside the decrypted response for `direct_post.jwt`) — a third party who knows only
+ * the presentation id changes nothing. Then the request is claimed atomically (a replayed response finds
+ * it taken) and every credential verified for this relying party ({@link verifyPresentations}). The
+ * result and record are kept; disclosed values are sealed until the relying party fetches them once, and
+ * only for a valid answer.
  */
 export async function receiveResponse(
   context: VerifierContext,
@@ -304,8 +306,12 @@ export async function receiveResponse(
 ): Promise<{ status: PresentationStatus }> {
   const row = await presentationRow(context, id);
   const now = context.clock();
+  if (row.status !== 'pending')
+    throw new VerifierServiceError('ERR_PRESENTATION_ANSWERED', 'this request was already answered');
   if (isoTime(now) > row.expires_at)
     throw new VerifierServiceError('ERR_PRESENTATION_EXPIRED', 'this request has expired');
+  const request = JSON.parse(row.request) as AuthorizationRequest;
+  const answer = await readAnswer(services, request, row.state, row.decryption_key_sealed, form);
   const claimed = await context.db
     .updateTable('presentations')
     .set({ status: 'processing', responded_at: isoTime(now) })
@@ -315,26 +321,14 @@ export async function receiveResponse(
   if (claimed.numUpdatedRows !== 1n)
     throw new VerifierServiceError('ERR_PRESENTATION_ANSWERED', 'this request was already answered');
   const party = await relyingParty(context, row.rp_id);
-  const request = JSON.parse(row.request) as AuthorizationRequest;
   let result: PresentationResult;
   let claims: Record<string, Record<string, unknown>> | undefined;
   let unexpected: Error | undefined;
   try {
-    const declined = walletErrorOf(form, row.state);
-    if (declined) {
-      result = failedResult('wallet.response', declined);
+    if ('declined' in answer) {
+      result = failedResult('wallet.response', answer.declined);
     } else {
-      const verified = await verifyPresentations(
-        context,
-        services,
-        party,
-        id,
-        request,
-        row.state,
-        row.decryption_key_sealed,
-        form,
-        now,
-      );
+      const verified = await verifyPresentations(context, services, party, id, request, answer.presentations, now);
       result = verified.result;
       claims = verified.claims;
     }
@@ -352,7 +346,8 @@ export async function receiveResponse(
     .set({
       status,
       result: JSON.stringify(result),
-      claims_sealed: claims ? sealJson(services.sealingKey, CLAIMS, claims) : null,
+      // Values only with a valid answer: failed and status-unknown presentations release nothing.
+      claims_sealed: claims && result.status === 'valid' ? sealJson(services.sealingKey, CLAIMS, claims) : null,
       // The key is no longer needed once the response is read.
       decryption_key_sealed: null,
     })
@@ -372,6 +367,41 @@ export async function receiveResponse(
   services.notify?.(party, { id, status: result.status });
   if (unexpected !== undefined) throw unexpected;
   return { status };
+}
+
+/**
+ * The wallet's form, read without changing anything: a refusal (`error`, with the request's `state`) or
+ * the `vp_token` (decrypted for `direct_post.jwt`, whose `state` must be the request's). A form that is
+ * neither — another state, no state, undecryptable — is refused as `ERR_PRESENTATION_RESPONSE`.
+ */
+async function readAnswer(
+  services: PresentationServices,
+  request: AuthorizationRequest,
+  state: string,
+  decryptionKeySealed: Uint8Array | null,
+  form: Readonly<Record<string, string>>,
+): Promise<{ declined: string } | { presentations: Record<string, Uint8Array[]> }> {
+  const declined = walletErrorOf(form, state);
+  if (declined) return { declined };
+  const decryptionKey = decryptionKeySealed
+    ? ((await importJWK(
+        unsealJson<JsonWebKey>(services.sealingKey, DECRYPTION_KEY, new Uint8Array(decryptionKeySealed)),
+        'ECDH-ES',
+      )) as CryptoKey)
+    : undefined;
+  try {
+    return {
+      presentations: await readAuthorizationResponse({
+        form,
+        responseMode: request.response_mode,
+        expectedState: state,
+        ...(decryptionKey ? { decryptionKey } : {}),
+      }),
+    };
+  } catch (error) {
+    if (!(error instanceof OpenMynaError)) throw error;
+    throw new VerifierServiceError('ERR_PRESENTATION_RESPONSE', error.message, { cause: error });
+  }
 }
 
 /** OpenID4VP error codes a wallet may answer with (§8.5, RFC 6749 §4.1.2.1), by what they mean here. */
@@ -411,23 +441,9 @@ async function verifyPresentations(
   party: RelyingParty,
   id: string,
   request: AuthorizationRequest,
-  state: string,
-  decryptionKeySealed: Uint8Array | null,
-  form: Readonly<Record<string, string>>,
+  presentations: Readonly<Record<string, Uint8Array[]>>,
   now: Date,
 ): Promise<{ result: PresentationResult; claims: Record<string, Record<string, unknown>> | undefined }> {
-  const decryptionKey = decryptionKeySealed
-    ? ((await importJWK(
-        unsealJson<JsonWebKey>(services.sealingKey, DECRYPTION_KEY, new Uint8Array(decryptionKeySealed)),
-        'ECDH-ES',
-      )) as CryptoKey)
-    : undefined;
-  const presentations = await readAuthorizationResponse({
-    form,
-    responseMode: request.response_mode,
-    expectedState: state,
-    ...(decryptionKey ? { decryptionKey } : {}),
-  });
   const query = parseDcqlQuery(request.dcql_query);
   const asked = query.credentials.map((credential) => credential.id).sort();
   if (
@@ -466,11 +482,19 @@ async function verifyPresentations(
       }
       case 'jpki_sign': {
         const document = jpkiSignDocumentFor(request, credential.id);
-        const verification = await verifyJpkiSignature(services.jpki, {
-          kind: 'cms',
-          signedData: bytes,
-          detachedContent: document.bytes,
-        });
+        const kenhojoQuery = query.credentials.find((other) => other.format === 'jp_kenhojo');
+        const verification = await verifyJpkiSignature(
+          services.jpki,
+          { kind: 'cms', signedData: bytes, detachedContent: document.bytes },
+          {
+            // The answer proves it was made for this request, with exactly these 入力補助 records.
+            binding: {
+              clientId: request.client_id,
+              nonce: request.nonce,
+              ...(kenhojoQuery ? { kenhojoPresentation: presentations[kenhojoQuery.id]![0]! } : {}),
+            },
+          },
+        );
         checks.push(...verification.checks);
         records.push(verification.record);
         if (verification.status !== 'invalid' && verification.signer) {
@@ -490,6 +514,8 @@ async function verifyPresentations(
         const verification = verifyKenhojo(decodeKenhojoPresentation(bytes), {
           caKeys: services.kenhojoCaKeys,
           signer,
+          requested: credential.meta?.records ?? [],
+          rp: { id: party.id, myNumber: party.myNumberPurpose !== 'none' },
           clock: () => now,
         });
         checks.push(...verification.checks);
@@ -524,7 +550,7 @@ async function verifyPresentations(
     }
   }
   const summary = summarize(checks);
-  return { result: resultOf(summary, records), claims: summary.status === 'invalid' ? undefined : claims };
+  return { result: resultOf(summary, records), claims: summary.status === 'valid' ? claims : undefined };
 }
 
 /** A verification summary as relying parties read it: the deciding check, every check's status, the records. */
@@ -590,12 +616,43 @@ export async function presentationFor(
       status: 'failed',
       result: failedResult('presentation.expired', 'nobody answered the request in time'),
     };
+  // Claimed but never finished (the verifier died while verifying): failed for good, here and in the database.
+  if (row.status === 'processing' && isInterrupted(row.expires_at, context.clock())) {
+    await repairInterruptedPresentations(context);
+    return { id, status: 'failed', result: INTERRUPTED };
+  }
   return {
     id,
     status: row.status,
     ...(row.result ? { result: JSON.parse(row.result) as PresentationResult } : {}),
     ...(await takeClaimsOnce(context, services, 'presentations', CLAIMS, row)),
   };
+}
+
+/**
+ * How long after its expiry a claimed presentation may still be verifying. A verification takes
+ * milliseconds, or seconds when OCSP is slow; one still `processing` this long after the request expired
+ * belongs to a verifier that died.
+ */
+export const PROCESSING_GRACE_SECONDS = 120;
+const INTERRUPTED = failedResult('presentation.interrupted', 'the verification of the answer was interrupted');
+const isInterrupted = (expiresAt: string, now: Date) =>
+  isoTime(new Date(now.getTime() - PROCESSING_GRACE_SECONDS * 1000)) > expiresAt;
+
+/**
+ * Fails every presentation left `processing` by a verifier that died while verifying (killed, or the
+ * machine lost): at start-up, and whenever a relying party reads one. Values are never released for
+ * them — none were sealed. Returns how many were repaired.
+ */
+export async function repairInterruptedPresentations(context: VerifierContext): Promise<number> {
+  const cutoff = isoTime(new Date(context.clock().getTime() - PROCESSING_GRACE_SECONDS * 1000));
+  const repaired = await context.db
+    .updateTable('presentations')
+    .set({ status: 'failed', result: JSON.stringify(INTERRUPTED), claims_sealed: null, decryption_key_sealed: null })
+    .where('status', '=', 'processing')
+    .where('expires_at', '<', cutoff)
+    .executeTakeFirst();
+  return Number(repaired.numUpdatedRows);
 }
 
 /** The stored status of an answered request: completed only when valid (status-unknown is not). */

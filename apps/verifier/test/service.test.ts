@@ -7,13 +7,11 @@ import {
   ISO_23220_NAMESPACE,
   JP_NAMESPACE,
   jpkiSignDocumentFor,
-  parseAuthorizationRequestUri,
   sessionTranscriptForRequest,
-  verifyRequestObject,
 } from '@openmyna/mdoc';
 import { newRelaySessionId, nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { base64ToBytes, signCms } from '@openmyna/pki';
-import { encodeKenhojoPresentation, loginStatement } from '@openmyna/verifier';
+import { loginStatement, requestBindingAttribute } from '@openmyna/verifier';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -21,6 +19,11 @@ import { WebSocket } from 'ws';
 import { ENGINES, type TestDatabase } from '../../../test-support/databases.js';
 import { registryPerson } from '../../../test-support/issuer-fixtures.js';
 import { issuerWithPhones } from '../../../test-support/verifier-fixtures.js';
+import {
+  postAnswer,
+  signAndReadAnswer,
+  walletReadsRequest as readRequest,
+} from '../../../test-support/verifier-answers.js';
 import { startVerifierService, type DemoParty } from '../../../test-support/verifier-service.js';
 import type { VerifierSchema } from '../src/index.js';
 
@@ -50,18 +53,7 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
   });
 
   /** The wallet fetches the request object behind a link and checks it as a wallet must. */
-  async function walletReadsRequest(link: string) {
-    const { clientId, requestUri } = parseAuthorizationRequestUri(link);
-    const { checks, verified } = await verifyRequestObject({
-      jwt: await (await fetch(requestUri)).text(),
-      readerAnchors: [issuer.authorities.mdoc.readerCa.anchor],
-      time: clock,
-      crypto: nodeMdocCrypto,
-      expectedClientId: clientId,
-    });
-    expect(verified, JSON.stringify(checks)).toBeDefined();
-    return verified!.request;
-  }
+  const walletReadsRequest = (link: string) => readRequest(issuer, link, clock);
 
   /** The wallet's side: fetch and check the request, present the phone's mdoc, post the answer. */
   async function walletAnswers(
@@ -158,36 +150,13 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
     recordsOf: number,
   ): Promise<{ response: Response; form: Record<string, string> }> {
     const request = await walletReadsRequest(link);
-    const document = jpkiSignDocumentFor(request, 'sign');
-    const signer = issuer.phones[signWith]!;
-    const records = issuer.phones[recordsOf]!.bundle.kenhojo;
-    const form = await createAuthorizationResponse({
-      request,
-      presentations: {
-        sign: [
-          await signCms({
-            content: document.bytes,
-            signer: signer.keys.signing,
-            certificate: base64ToBytes(signer.bundle.jpki.signingCertificate!),
-            signingTime: clock,
-          }),
-        ],
-        kenhojo: [
-          encodeKenhojoPresentation({
-            integrityRecord: base64ToBytes(records.integrityRecord),
-            cvCertificate: base64ToBytes(records.cvCertificate),
-            myNumberFile: base64ToBytes(records.myNumberFile),
-            basicFourInfoFile: base64ToBytes(records.basicFourInfoFile),
-          }),
-        ],
-      },
+    const form = await signAndReadAnswer(issuer, request, {
+      signWith,
+      recordsOf,
+      records: ['my_number', 'basic_four_info'],
+      signingTime: clock,
     });
-    const response = await fetch(request.response_uri, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(form).toString(),
-    });
-    return { response, form };
+    return { response: await postAnswer(base, request.response_uri.split('/').at(-2)!, form), form };
   }
   const openAccount = async () =>
     (await (
@@ -245,7 +214,8 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
     };
     expect(refused.result.decidedBy.check).toBe('kenhojo.binding');
     expect(refused.claims).toBeUndefined();
-    // A valid answer's signature replayed into a new request for the same document is refused.
+    // A valid answer's signature replayed into a new request for the same document is refused: it names
+    // the request it was made for.
     const again = await sameDocumentAgain();
     const once = await walletReadsRequest(again.link);
     const signature = await signCms({
@@ -253,6 +223,7 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
       signer: issuer.phones[0]!.keys.signing,
       certificate: base64ToBytes(issuer.phones[0]!.bundle.jpki.signingCertificate!),
       signingTime: clock,
+      extraAttributes: [requestBindingAttribute({ clientId: once.client_id, nonce: once.nonce })],
     });
     const post = async (id: string, request: typeof once) => {
       const answer = await createAuthorizationResponse({ request, presentations: { sign: [signature] } });
@@ -268,7 +239,7 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
     const replayed = (await (await rp('securities', `/v1/presentations/${second.id}`)).json()) as {
       result: { decidedBy: { check: string } };
     };
-    expect(replayed.result.decidedBy.check).toBe('jpki.replay');
+    expect(replayed.result.decidedBy.check).toBe('jpki.request-binding');
   });
 
   it('refuses 入力補助 records without a signature, and a My Number record to a shop', async () => {
@@ -338,7 +309,7 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
     expect(result.claims).toBeUndefined();
   });
 
-  it('fails an unreadable answer without quoting it back', async () => {
+  it('refuses an unreadable answer without quoting it back, and leaves the request answerable', async () => {
     const created = (await (
       await rp('shop', '/v1/presentations', {
         method: 'POST',
@@ -348,20 +319,21 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
           responseMode: 'direct_post',
         }),
       })
-    ).json()) as { id: string };
-    const posted = await fetch(`${base}/v1/presentations/${created.id}/response`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ vp_token: 'x123456789018' }).toString(),
-    });
-    expect(posted.status).toBe(200);
-    const result = (await (await rp('shop', `/v1/presentations/${created.id}`)).json()) as {
-      status: string;
-      result: { decidedBy: { check: string; reason: string } };
-    };
-    expect(result.status).toBe('failed');
-    expect(result.result.decidedBy.check).toBe('response.format');
-    expect(result.result.decidedBy.reason).not.toContain('123456789018');
+    ).json()) as { id: string; link: string };
+    const request = await walletReadsRequest(created.link);
+    for (const form of [{ vp_token: 'x123456789018' }, { vp_token: 'x123456789018', state: request.state! }]) {
+      const posted = await fetch(`${base}/v1/presentations/${created.id}/response`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form).toString(),
+      });
+      expect(posted.status).toBe(400);
+      const error = (await posted.json()) as { error: { code: string; message: string } };
+      expect(error.error.code).toBe('ERR_PRESENTATION_RESPONSE');
+      expect(error.error.message).not.toContain('123456789018');
+    }
+    const view = (await (await rp('shop', `/v1/presentations/${created.id}`)).json()) as { status: string };
+    expect(view.status).toBe('pending');
   });
 
   it('refuses an expired request, and reports it unanswered as failed (presentation.expired)', async () => {

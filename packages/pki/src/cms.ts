@@ -35,6 +35,11 @@ export interface CmsSignOptions {
   /** `true` puts the content inside the SignedData (encapsulated); default detached. */
   readonly encapsulate?: boolean;
   readonly signingTime: Date;
+  /**
+   * Further signed attributes (RFC 5652 §5.3), each an OID and the DER of its one value — e.g. what binds
+   * the signature to a request. They may not repeat the four this function sets.
+   */
+  readonly extraAttributes?: readonly { readonly oid: string; readonly value: Uint8Array }[];
 }
 
 const SHA256_ALGORITHM = () => encodeTlv(0x30, [encodeObjectIdentifier(OID.sha256)]);
@@ -66,6 +71,12 @@ export async function signCms(options: CmsSignOptions): Promise<Uint8Array> {
       ]),
     ),
   ];
+  const own = new Set<string>([OID.idContentType, OID.idSigningTime, OID.idMessageDigest, OID.idSigningCertificateV2]);
+  for (const extra of options.extraAttributes ?? []) {
+    if (own.has(extra.oid)) throw new PkiError('ERR_CMS', `signed attribute ${extra.oid} is set by signCms`);
+    own.add(extra.oid);
+    attributes.push(attribute(extra.oid, extra.value));
+  }
   // X.690 §11.6: the components of a DER SET OF are sorted by their encodings.
   attributes.sort(compareBytes);
   const signedAttributes = encodeTlv(0x31, attributes);
@@ -101,6 +112,8 @@ export interface CmsVerification extends VerificationSummary {
   /** The signed content: the encapsulated one, or the detached one given. */
   readonly content: Uint8Array | undefined;
   readonly signingTime: Date | undefined;
+  /** The signed attributes by OID (each one value), when the signature verified: only those are worth reading. */
+  readonly signedAttributes: ReadonlyMap<string, TlvObject> | undefined;
 }
 
 /**
@@ -120,16 +133,27 @@ export async function verifyCmsSignature(options: {
     checks.push(pass('cms.structure'));
   } catch (error) {
     checks.push(fail('cms.structure', error instanceof Error ? error.message : 'unreadable'));
-    return { ...summarize(checks), signer: undefined, certificates: [], content: undefined, signingTime: undefined };
+    return {
+      ...summarize(checks),
+      signer: undefined,
+      certificates: [],
+      content: undefined,
+      signingTime: undefined,
+      signedAttributes: undefined,
+    };
   }
   const content = parsed.content ?? options.detachedContent;
-  const result = (signer?: X509Certificate, signingTime?: Date): CmsVerification => ({
-    ...summarize(checks),
-    signer,
-    certificates: parsed.certificates,
-    content,
-    signingTime,
-  });
+  const result = (signer?: X509Certificate, signingTime?: Date): CmsVerification => {
+    const summary = summarize(checks);
+    return {
+      ...summary,
+      signer,
+      certificates: parsed.certificates,
+      content,
+      signingTime,
+      signedAttributes: summary.status === 'valid' ? parsed.signerInfo.signedAttributes : undefined,
+    };
+  };
   if (parsed.content && options.detachedContent && !equalBytes(parsed.content, options.detachedContent)) {
     checks.push(fail('cms.content', 'the encapsulated content differs from the given content'));
     return result();

@@ -30,6 +30,13 @@ export {
 export { verifyKenhojo, type KenhojoVerification } from './kenhojo.js';
 export { verifyMdocPresentation, type MdocPresentationVerification, type RelyingPartyAuthorization } from './mdoc.js';
 export {
+  checkRequestBinding,
+  REQUEST_BINDING_OID,
+  requestBindingAttribute,
+  requestBindingDigest,
+  type SignatureRequestBinding,
+} from './request-binding.js';
+export {
   decodeJpkiAuthPresentation,
   decodeKenhojoPresentation,
   encodeJpkiAuthPresentation,

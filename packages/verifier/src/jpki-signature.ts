@@ -15,6 +15,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 
 import { checkJpkiChain } from './chain.js';
 import { verificationRecord, type VerificationRecord } from './record.js';
+import { checkRequestBinding, type SignatureRequestBinding } from './request-binding.js';
 import type { JpkiTrust } from './trust.js';
 
 /** 犯罪収益移転防止法施行規則 第6条第1項第1号ワ: 本人確認 by a JPKI signing certificate and a signature. */
@@ -43,13 +44,15 @@ export interface JpkiSignatureVerification extends VerificationSummary {
  * Verifies a JPKI signature over a document: the signature (CMS checks, or `pkcs1.certificate` and
  * `pkcs1.signature`), the signing certificate's path to the signing anchors with key usage
  * (digitalSignature + nonRepudiation), policy and revocation at `time` (default now), then
- * `jpki.identity` — the holder's 4 info from the certificate. Returns the ordered checks, the summary,
- * the signer and a verification record.
+ * `jpki.identity` — the holder's 4 info from the certificate. With `binding` (an answer to an OpenID4VP
+ * request), `jpki.request-binding` too: the CMS signature's binding attribute names that request (client
+ * id, nonce) and the 入力補助 records sent with it. Returns the ordered checks, the summary, the signer and
+ * a verification record.
  */
 export async function verifyJpkiSignature(
   trust: JpkiTrust,
   signature: JpkiSignature,
-  options: { readonly time?: Date } = {},
+  options: { readonly time?: Date; readonly binding?: SignatureRequestBinding } = {},
 ): Promise<JpkiSignatureVerification> {
   const time = options.time ?? trust.clock();
   const checks: CheckResult[] = [];
@@ -64,7 +67,9 @@ export async function verifyJpkiSignature(
       ...backend,
     });
     checks.push(...cms.checks);
-    if (cms.status === 'valid') {
+    if (cms.status === 'valid' && options.binding)
+      checks.push(checkRequestBinding(cms.signedAttributes, options.binding));
+    if (cms.status === 'valid' && checks.every((check) => check.status !== 'fail')) {
       certificate = cms.signer;
       intermediates = cms.certificates.filter((other) => other !== cms.signer);
       content = cms.content;
@@ -76,7 +81,9 @@ export async function verifyJpkiSignature(
     } catch {
       checks.push(fail('pkcs1.certificate', 'the signing certificate is not a certificate'));
     }
-    if (certificate) {
+    // A raw signature has no attributes to carry a binding: it cannot answer a request.
+    if (options.binding) checks.push(fail('jpki.request-binding', 'a raw PKCS#1 signature carries no request binding'));
+    if (certificate && !options.binding) {
       const verified = await verifyPkcs1Signature({
         subjectPublicKeyInfo: certificate.subjectPublicKeyInfo,
         data: signature.content,

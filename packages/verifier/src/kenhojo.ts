@@ -6,8 +6,10 @@ import {
   type KenhojoRecords,
 } from '@openmyna/card';
 import { formatIsoDate, type BasicFourInfo } from '@openmyna/core';
+import type { KenhojoRecordName } from '@openmyna/mdoc';
 import { fail, pass, summarize, type CheckResult, type JpkiIdentity, type VerificationSummary } from '@openmyna/pki';
 
+import type { RelyingPartyAuthorization } from './mdoc.js';
 import { verificationRecord, type VerificationRecord } from './record.js';
 
 /** The result of {@link verifyKenhojo}. */
@@ -25,6 +27,8 @@ export interface KenhojoVerification extends VerificationSummary {
  * the same presentation (already verified by {@link verifyJpkiSignature}), so a valid record of one
  * person cannot ride along with another person's signature. Without that identity, or without the
  * 基本4情報 EF, the binding fails: the records alone prove only that the municipality once wrote them.
+ * On the answer side, `kenhojo.requested` (every record presented was asked for) and `rp.authorization`
+ * (a 個人番号 EF only to a relying party registered for My Numbers) fail closed too.
  */
 export function verifyKenhojo(
   records: KenhojoRecords,
@@ -32,11 +36,30 @@ export function verifyKenhojo(
     readonly caKeys: ReadonlyMap<string, CardRsaPublicKey>;
     /** The holder's identity from the verified signing certificate of the same presentation. */
     readonly signer: JpkiIdentity | undefined;
+    /** The records the request asked for (its `meta.records`). */
+    readonly requested: readonly KenhojoRecordName[];
+    /** Who receives them. */
+    readonly rp: Pick<RelyingPartyAuthorization, 'id' | 'myNumber'>;
     readonly clock: () => Date;
   },
 ): KenhojoVerification {
   const base = verifyKenhojoRecords(records, options.caKeys);
   const checks: CheckResult[] = [...base.checks];
+  const presented: KenhojoRecordName[] = [
+    ...(records.myNumberFile ? (['my_number'] as const) : []),
+    ...(records.basicFourInfoFile ? (['basic_four_info'] as const) : []),
+  ];
+  const unasked = presented.filter((record) => !options.requested.includes(record));
+  checks.push(
+    unasked.length === 0
+      ? pass('kenhojo.requested')
+      : fail('kenhojo.requested', `${unasked.join(', ')} was presented but not requested`),
+  );
+  checks.push(
+    records.myNumberFile && !options.rp.myNumber
+      ? fail('rp.authorization', `${options.rp.id} may not receive my_number`)
+      : pass('rp.authorization'),
+  );
   let recorded: BasicFourInfo | undefined;
   if (records.basicFourInfoFile) {
     try {

@@ -56,7 +56,13 @@ describe('malformed presentations', () => {
       fc.property(bytes, bytes, bytes, bytes, (integrityRecord, cvCertificate, myNumberFile, basicFourInfoFile) => {
         const result = verifyKenhojo(
           { integrityRecord, cvCertificate, myNumberFile, basicFourInfoFile },
-          { caKeys: new Map(), signer: undefined, clock: trust.clock },
+          {
+            caKeys: new Map(),
+            signer: undefined,
+            requested: ['my_number', 'basic_four_info'],
+            rp: { id: 'rp', myNumber: true },
+            clock: trust.clock,
+          },
         );
         expect(result.status).toBe('invalid');
         expect(result.myNumber).toBeUndefined();

@@ -256,6 +256,8 @@ describe('@openmyna/verifier against what the issuer issues', () => {
       const result = verifyKenhojo(kenhojoOf(0), {
         caKeys: authorities.caKeys,
         signer: await signerOf(0),
+        requested: ['my_number', 'basic_four_info'],
+        rp: { id: 'firm', myNumber: true },
         clock: () => clock,
       });
       expect(result.status, JSON.stringify(result.decidedBy)).toBe('valid');
@@ -297,6 +299,32 @@ describe('@openmyna/verifier against what the issuer issues', () => {
       const result = verifyKenhojo(records, {
         caKeys: authorities.caKeys,
         signer: signer === undefined ? undefined : await signerOf(signer),
+        requested: ['my_number', 'basic_four_info'],
+        rp: { id: 'firm', myNumber: true },
+        clock: () => clock,
+      });
+      expect(result.status).toBe('invalid');
+      expect(result.decidedBy!.check).toBe(check);
+      expect(result.myNumber).toBeUndefined();
+    });
+
+    it.each<[string, { requested: ('my_number' | 'basic_four_info')[]; myNumber: boolean }, string]>([
+      [
+        'a My Number to a relying party not registered for one',
+        { requested: ['my_number', 'basic_four_info'], myNumber: false },
+        'rp.authorization',
+      ],
+      [
+        'a My Number the request did not ask for',
+        { requested: ['basic_four_info'], myNumber: true },
+        'kenhojo.requested',
+      ],
+    ])('refuses, on the answer side, %s', async (_name, { requested, myNumber }, check) => {
+      const result = verifyKenhojo(kenhojoOf(0), {
+        caKeys: authorities.caKeys,
+        signer: await signerOf(0),
+        requested,
+        rp: { id: 'shop', myNumber },
         clock: () => clock,
       });
       expect(result.status).toBe('invalid');

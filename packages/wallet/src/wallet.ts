@@ -35,6 +35,7 @@ import {
   encodeKenhojoPresentation,
   jpkiRevocation,
   loginStatement,
+  requestBindingAttribute,
 } from '@openmyna/verifier';
 
 import type { PhoneBundle } from './bundle.js';
@@ -345,11 +346,19 @@ export class Wallet {
       kenhojoOpen = true;
     };
     const released = view.items.filter((item) => item.release);
-    const credentialIds = [...new Set(released.map((item) => item.credentialId))];
+    // The 入力補助 records before the signature: the signature's request binding covers them.
+    const order = ['jp_kenhojo', 'jpki_sign', 'jpki_auth', 'mso_mdoc'];
+    const formatOf = (id: string) => released.find((item) => item.credentialId === id)!.format;
+    const credentialIds = [...new Set(released.map((item) => item.credentialId))].sort(
+      (a, b) => order.indexOf(formatOf(a)) - order.indexOf(formatOf(b)),
+    );
     for (const id of credentialIds) {
       const items = released.filter((item) => item.credentialId === id);
       const format = items[0]!.format;
       if (format === 'jpki_sign') {
+        const kenhojoSent = credentialIds
+          .filter((other) => formatOf(other) === 'jp_kenhojo')
+          .map((other) => presentations[other]![0]!)[0];
         await card.jpki.select();
         expectVerified(await card.jpki.verifyPin('signing', approval.signingPassword!), 'the 署名用パスワード');
         presentations[id] = [
@@ -358,6 +367,13 @@ export class Wallet {
             signer: appletSigner(card, 'signing', card.bundle.jpki.signingCertificate!),
             certificate: base64ToBytes(card.bundle.jpki.signingCertificate!),
             signingTime: this.#clock(),
+            extraAttributes: [
+              requestBindingAttribute({
+                clientId: request.client_id,
+                nonce: request.nonce,
+                ...(kenhojoSent ? { kenhojoPresentation: kenhojoSent } : {}),
+              }),
+            ],
           }),
         ];
       } else if (format === 'jp_kenhojo') {

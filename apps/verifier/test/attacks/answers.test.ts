@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { ENGINES, type TestDatabase } from '../../../../test-support/databases.js';
+import { registryPerson } from '../../../../test-support/issuer-fixtures.js';
+import { postAnswer, signAndReadAnswer, walletReadsRequest } from '../../../../test-support/verifier-answers.js';
+import { issuerWithPhones } from '../../../../test-support/verifier-fixtures.js';
+import { startVerifierService, type DemoParty } from '../../../../test-support/verifier-service.js';
+import { PROCESSING_GRACE_SECONDS, repairInterruptedPresentations, type VerifierSchema } from '../../src/index.js';
+
+/*
+ * The attacks of the services review (issue 17), each as it was run: an answer replayed into another
+ * request, an anonymous POST to a response endpoint, a presentation left `processing`. Each test failed
+ * on the code before the fix.
+ */
+
+const PERSONS = [1, 4] as const;
+
+describe.each(ENGINES)('answers under attack on %s', (engine) => {
+  let issuer: Awaited<ReturnType<typeof issuerWithPhones>>;
+  let service: Awaited<ReturnType<typeof startVerifierService>>;
+  let database: TestDatabase<VerifierSchema>;
+  let base: string;
+  let clock = new Date();
+  let rp: (who: DemoParty, path: string, init?: RequestInit) => Promise<Response>;
+
+  beforeAll(async () => {
+    issuer = await issuerWithPhones('verifier', PERSONS);
+    clock = new Date();
+    service = await startVerifierService(issuer, engine, { clock: () => clock });
+    ({ database, base, rp } = service);
+  }, 90_000);
+  afterAll(async () => {
+    await service.dispose();
+    await issuer.dispose();
+  });
+
+  /** A signing request with 入力補助 records, answered by `direct_post` (what an attacker can replay). */
+  const create = async (who: DemoParty, kenhojo: readonly string[]) => {
+    const response = await rp(who, '/v1/presentations', {
+      method: 'POST',
+      body: JSON.stringify({
+        sign: { document: Buffer.from('口座開設申込書').toString('base64'), title: '申込書' },
+        kenhojo,
+        purpose: '本人確認',
+        responseMode: 'direct_post',
+      }),
+    });
+    expect(response.status, await response.clone().text()).toBe(201);
+    return (await response.json()) as { id: string; link: string };
+  };
+  const read = async (who: DemoParty, id: string) =>
+    (await (await rp(who, `/v1/presentations/${id}`)).json()) as {
+      status: string;
+      result?: { status: string; decidedBy?: { check: string } };
+      claims?: Record<string, Record<string, unknown>>;
+    };
+
+  it("a firm's genuine answer, its state changed, gives the shop no My Number (and no other firm request passes)", async () => {
+    const firm = await create('securities', ['my_number', 'basic_four_info']);
+    const firmRequest = await walletReadsRequest(issuer, firm.link, clock);
+    const answer = await signAndReadAnswer(issuer, firmRequest, {
+      signWith: 0,
+      records: ['my_number', 'basic_four_info'],
+      signingTime: clock,
+    });
+    const myNumber = registryPerson('verifier', PERSONS[0]).input.myNumber;
+
+    const shop = await create('shop', ['basic_four_info']);
+    const shopRequest = await walletReadsRequest(issuer, shop.link, clock);
+    expect((await postAnswer(base, shop.id, { ...answer, state: shopRequest.state! })).status).toBe(200);
+    const atShop = await read('shop', shop.id);
+    expect(atShop.status).toBe('failed');
+    expect(atShop.result!.decidedBy!.check).toBe('jpki.request-binding');
+    expect(JSON.stringify(atShop)).not.toContain(myNumber);
+
+    const other = await create('securities', ['my_number', 'basic_four_info']);
+    const otherRequest = await walletReadsRequest(issuer, other.link, clock);
+    expect((await postAnswer(base, other.id, { ...answer, state: otherRequest.state! })).status).toBe(200);
+    const atOther = await read('securities', other.id);
+    expect([atOther.status, atOther.result!.decidedBy!.check]).toEqual(['failed', 'jpki.request-binding']);
+    expect(atOther.claims).toBeUndefined();
+
+    // The genuine answer still works where it belongs.
+    expect((await postAnswer(base, firm.id, answer)).status).toBe(200);
+    const atFirm = await read('securities', firm.id);
+    expect(atFirm.status, JSON.stringify(atFirm.result)).toBe('completed');
+    expect(atFirm.claims!['kenhojo']!['my_number']).toBe(myNumber);
+  });
+
+  it('refuses records the request did not ask for, even when bound to the signature', async () => {
+    const shop = await create('shop', ['basic_four_info']);
+    const request = await walletReadsRequest(issuer, shop.link, clock);
+    // A wallet (or a tampered one) that sends the My Number record anyway, bound to this very request.
+    const answer = await signAndReadAnswer(issuer, request, {
+      signWith: 1,
+      records: ['my_number', 'basic_four_info'],
+      signingTime: clock,
+    });
+    expect((await postAnswer(base, shop.id, answer)).status).toBe(200);
+    const view = await read('shop', shop.id);
+    expect(view.status).toBe('failed');
+    expect(['kenhojo.requested', 'rp.authorization']).toContain(view.result!.decidedBy!.check);
+    expect(JSON.stringify(view)).not.toContain(registryPerson('verifier', PERSONS[1]).input.myNumber);
+  });
+
+  it('lets nobody who knows only the presentation id change it: no state, a wrong state, garbage', async () => {
+    const firm = await create('securities', ['my_number', 'basic_four_info']);
+    const request = await walletReadsRequest(issuer, firm.link, clock);
+    for (const form of [
+      { vp_token: '{}' },
+      { vp_token: '{}', state: 'guessed' },
+      { error: 'access_denied' },
+      { error: 'access_denied', state: 'guessed' },
+      {},
+    ]) {
+      const response = await postAnswer(base, firm.id, form);
+      expect(response.status, JSON.stringify(form)).toBe(400);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('ERR_PRESENTATION_RESPONSE');
+      expect((await read('securities', firm.id)).status).toBe('pending');
+    }
+    // The holder's own answer still goes through.
+    const answer = await signAndReadAnswer(issuer, request, {
+      signWith: 0,
+      records: ['my_number', 'basic_four_info'],
+      signingTime: clock,
+    });
+    expect((await postAnswer(base, firm.id, answer)).status).toBe(200);
+    expect((await read('securities', firm.id)).status).toBe('completed');
+  });
+
+  it('fails a presentation a dead verifier left processing, on read and at start-up, releasing nothing', async () => {
+    const stuck = await create('securities', ['my_number', 'basic_four_info']);
+    const repairedAtStart = await create('securities', ['my_number', 'basic_four_info']);
+    // What a verifier killed between claiming the request and recording the result leaves behind.
+    await database.db
+      .updateTable('presentations')
+      .set({ status: 'processing', responded_at: clock.toISOString() })
+      .where('id', 'in', [stuck.id, repairedAtStart.id])
+      .execute();
+    expect((await read('securities', stuck.id)).status).toBe('processing');
+    const saved = clock;
+    try {
+      clock = new Date(saved.getTime() + (300 + PROCESSING_GRACE_SECONDS + 1) * 1000);
+      const view = await read('securities', stuck.id);
+      expect([view.status, view.result!.decidedBy!.check]).toEqual(['failed', 'presentation.interrupted']);
+      expect(view.claims).toBeUndefined();
+      // The read repaired every such row; start-up repair finds nothing left, and the state holds.
+      expect(await repairInterruptedPresentations({ ...service.context, clock: () => clock })).toBe(0);
+      expect((await read('securities', repairedAtStart.id)).status).toBe('failed');
+    } finally {
+      clock = saved;
+    }
+  });
+});
