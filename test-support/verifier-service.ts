@@ -28,7 +28,7 @@ export type DemoParty = 'securities' | 'shop';
 
 /** Serves a fetch handler on 127.0.0.1 at a free port. */
 export async function listenOnFreePort(
-  handle: (request: Request) => Response | Promise<Response>,
+  handle: (request: Request, env: object | undefined) => Response | Promise<Response>,
 ): Promise<{ server: ServerType; base: string }> {
   const server = serve({ fetch: handle, port: 0, hostname: '127.0.0.1' });
   await new Promise((resolve) => server.once('listening', resolve));
@@ -58,8 +58,9 @@ export async function startVerifierService(
   const logs: string[] = [];
   const webhooks: { url: string; body: string }[] = [];
   const relay = new MdocRelay();
-  let handle: (request: Request) => Response | Promise<Response> = () => new Response(null, { status: 503 });
-  const { server, base } = await listenOnFreePort((request) => handle(request));
+  let handle: (request: Request, env: object | undefined) => Response | Promise<Response> = () =>
+    new Response(null, { status: 503 });
+  const { server, base } = await listenOnFreePort((request, env) => handle(request, env));
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
     if (!relay.handleUpgrade(request, socket, head)) socket.destroy();
   });
@@ -102,7 +103,7 @@ export async function startVerifierService(
       ...(rateLimit ? { rateLimit } : {}),
     });
   const app = makeApp(options.rateLimit);
-  handle = (request) => app.fetch(request);
+  handle = (request, env) => app.fetch(request, env);
   const keys = {} as Record<DemoParty, { apiKey: string; clientId: string; id: string }>;
   for (const [name, purpose] of [
     ['securities', 'kojin-bango-kankei-jimu'],

@@ -42,7 +42,7 @@ export async function walletWorld(
   } = {},
 ) {
   const issuer = await issuerWithCards(seed, indexes);
-  const issuerHttp = await listenOnFreePort((request) => issuer.app.fetch(request));
+  const issuerHttp = await listenOnFreePort((request, env) => issuer.app.fetch(request, env));
   const verifier = await startVerifierService(issuer, options.engine ?? 'sqlite', {
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     ...(options.verifierPublicUrl ? { publicUrl: options.verifierPublicUrl } : {}),

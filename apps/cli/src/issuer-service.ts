@@ -101,7 +101,7 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
     adminToken: token,
     logger,
   });
-  server.setHandler((request) => app.fetch(request));
+  server.setHandler((request, env) => app.fetch(request, env));
   return {
     url,
     database,

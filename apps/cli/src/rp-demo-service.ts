@@ -43,7 +43,7 @@ export async function startRpDemo(options: RpDemoServiceOptions): Promise<{ url:
           firmName: options.name,
         })
       : createShopDemoApp({ ...common, name: options.name });
-  server.setHandler((request) => app.fetch(request));
+  server.setHandler((request, env) => app.fetch(request, env));
   return {
     url: server.url,
     close: async () => {

@@ -59,6 +59,9 @@ export async function serviceSealingKey(dataDir: string, service: string, variab
   return decode(key);
 }
 
+/** What serves a service's requests: a Hono app's `fetch`, with @hono/node-server's environment. */
+export type ServiceHandler = (request: Request, env: object | undefined) => Response | Promise<Response>;
+
 /**
  * Binds `host:port` first — an app that names its own URL (status lists, request URIs) is made once
  * the port is known — and serves whatever `setHandler` installs (503 until then). `onUpgrade` takes
@@ -71,19 +74,26 @@ export async function listen(
   tls?: { readonly key: string; readonly cert: string },
 ): Promise<{
   url: string;
-  setHandler(handler: (request: Request) => Response | Promise<Response>): void;
+  setHandler(handler: ServiceHandler): void;
   close(): Promise<void>;
 }> {
-  let handle: (request: Request) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
+  // Until the app is installed: a 503 in the services' envelope, with when to try again.
+  let handle: ServiceHandler = () =>
+    Response.json(
+      { error: { code: 'ERR_UNAVAILABLE', message: 'the service is starting; try again in a moment' } },
+      { status: 503, headers: { 'retry-after': '1' } },
+    );
+  // The environment carries the connection (the source address the rate limits count by).
+  const serveRequest = (request: Request, env: object | undefined) => handle(request, env);
   const server: ServerType = tls
     ? serve({
-        fetch: (request) => handle(request),
+        fetch: serveRequest,
         port,
         hostname: host,
         createServer: createHttpsServer,
         serverOptions: { key: tls.key, cert: tls.cert },
       })
-    : serve({ fetch: (request) => handle(request), port, hostname: host });
+    : serve({ fetch: serveRequest, port, hostname: host });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

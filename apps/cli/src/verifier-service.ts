@@ -128,7 +128,7 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
     adminToken: token,
     logger,
   });
-  server.setHandler((request) => app.fetch(request));
+  server.setHandler((request, env) => app.fetch(request, env));
   return {
     url: server.url,
     database,

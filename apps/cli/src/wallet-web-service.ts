@@ -190,6 +190,6 @@ export async function startWalletWeb(options: {
     clock: () => new Date(),
     ...(options.upstreams ? { upstreams: options.upstreams } : {}),
   });
-  server.setHandler((request) => app.fetch(request));
+  server.setHandler((request, env) => app.fetch(request, env));
   return { url: server.url, close: () => server.close() };
 }

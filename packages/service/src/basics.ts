@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 import type { ErrorEnvelopeHandlers } from './error-envelope.js';
+import type { AuthenticationFailures } from './rate-limit.js';
+import { installRequestGuard, type BodyLimits } from './request-guard.js';
 import { bearerToken, secretsEqual } from './tokens.js';
 
 /** A failed request validation, as the OpenAPI layer reports it. */
@@ -30,9 +32,10 @@ export function validationHook(envelope: ErrorEnvelopeHandlers) {
 /**
  * What every openmyna service does around its routes: request counts and latency per route in a
  * Prometheus registry (served at `/metrics` with Node's process metrics), one pino line per request
- * (method, route, status, duration — no bodies, no tokens), the admin bearer token on `/admin/*`
- * (compared in constant time), and the error envelope for thrown errors and unknown paths. Returns the
- * registry, for the service's own metrics.
+ * (method, route, status, duration — no bodies, no tokens), the request guard (body limits, JSON
+ * depth and text checks: {@link installRequestGuard}), the admin bearer token on `/admin/*` (compared in
+ * constant time; failures limited per source), and the error envelope for thrown errors and unknown
+ * paths. Returns the registry, for the service's own metrics.
  */
 export function installServiceBasics(
   // Any Hono app: the services' environments differ.
@@ -44,6 +47,10 @@ export function installServiceBasics(
     readonly logger: Logger;
     readonly envelope: ErrorEnvelopeHandlers;
     readonly adminToken: string;
+    /** Failed authentications per source, shared with the service's own credential checks. */
+    readonly authenticationFailures: AuthenticationFailures;
+    /** Request body limits (default 1 MiB on every route). */
+    readonly bodyLimits?: BodyLimits;
   },
 ): Registry {
   const { logger, envelope } = options;
@@ -73,9 +80,14 @@ export function installServiceBasics(
       'request',
     );
   });
+  installRequestGuard(app, envelope, options.bodyLimits);
   app.use('/admin/*', async (c, next) => {
-    if (!secretsEqual(bearerToken(c.req.header('authorization')) ?? '', options.adminToken))
+    const blocked = options.authenticationFailures.blocked(c, envelope);
+    if (blocked) return blocked;
+    if (!secretsEqual(bearerToken(c.req.header('authorization')) ?? '', options.adminToken)) {
+      options.authenticationFailures.failed(c);
       return envelope.respond(c, 'ERR_UNAUTHORIZED', 'an admin bearer token is required');
+    }
     await next();
   });
   app.onError((error, c) => envelope.handle(error, c, logger));

@@ -1,5 +1,6 @@
 import { OpenMynaError } from '@openmyna/core';
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
 
@@ -25,7 +26,16 @@ const COMMON: Readonly<Record<string, ContentfulStatusCode>> = {
   ERR_VALIDATION: 400,
   ERR_UNAUTHORIZED: 401,
   ERR_NOT_FOUND: 404,
+  ERR_BODY_TOO_LARGE: 413,
   ERR_RATE_LIMITED: 429,
+  ERR_UNAVAILABLE: 503,
+};
+
+/** Hono's own client errors (the validators' "Malformed JSON", "Unsupported Media Type"), in our words. */
+const HTTP_EXCEPTIONS: Readonly<Record<number, readonly [code: string, message: string]>> = {
+  400: ['ERR_VALIDATION', 'the request body cannot be read as the declared content-type'],
+  413: ['ERR_BODY_TOO_LARGE', 'the request body is too large'],
+  415: ['ERR_VALIDATION', 'the request body has the wrong content-type for this endpoint'],
 };
 
 /**
@@ -43,6 +53,8 @@ export function errorEnvelope(options: {
   const respond = (c: JsonContext, code: string, message: string, status?: ContentfulStatusCode): Response =>
     c.json({ error: { code, message } } satisfies ErrorEnvelope, status ?? statuses[code] ?? 400);
   const handle = (error: unknown, c: Context, logger: Logger): Response => {
+    const known = error instanceof HTTPException ? HTTP_EXCEPTIONS[error.status] : undefined;
+    if (known) return respond(c, known[0], known[1]);
     if (error instanceof OpenMynaError) {
       // instanceof narrows a generic class to OpenMynaError<any>; the code is a string.
       const { code, message } = error as OpenMynaError<string>;

@@ -1,4 +1,11 @@
 export { errorEnvelope, type ErrorEnvelope, type ErrorEnvelopeHandlers, type JsonContext } from './error-envelope.js';
 export { bearerToken, secretsEqual, tokenDigest } from './tokens.js';
-export { RateLimiter } from './rate-limit.js';
+export { AuthenticationFailures, perSourceLimit, RateLimiter, rateLimited, sourceAddress } from './rate-limit.js';
+export {
+  DEFAULT_BODY_LIMIT,
+  installRequestGuard,
+  jsonBodyProblem,
+  MAX_JSON_DEPTH,
+  type BodyLimits,
+} from './request-guard.js';
 export { installServiceBasics, jsonBody, registerHealth, validationHook } from './basics.js';

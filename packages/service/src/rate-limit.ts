@@ -1,3 +1,10 @@
+import type { Context, MiddlewareHandler } from 'hono';
+
+import type { ErrorEnvelopeHandlers } from './error-envelope.js';
+
+/** What these helpers need of a request's context: its environment (the connection), headers, JSON. */
+type RequestContext = Pick<Context, 'env' | 'header' | 'json'>;
+
 /**
  * Token buckets per key (an API key's id): `capacity` requests at once, refilled at `perSecond`. In
  * memory, per instance — behind a load balancer each instance allows its share.
@@ -9,8 +16,11 @@ export class RateLimiter {
     private readonly options: { readonly perSecond: number; readonly capacity: number; readonly clock?: () => number },
   ) {}
 
-  /** Takes one token for `key`; false when the bucket is empty. */
-  take(key: string): boolean {
+  /**
+   * Takes one token for `key`. Returns 0 when granted, else the whole seconds until a token is back
+   * (what a 429's `Retry-After` says).
+   */
+  take(key: string): number {
     const now = (this.options.clock ?? Date.now)();
     const bucket = this.#buckets.get(key) ?? { tokens: this.options.capacity, at: now };
     bucket.tokens = Math.min(
@@ -20,8 +30,79 @@ export class RateLimiter {
     bucket.at = now;
     if (this.#buckets.size > 100_000) this.#buckets.clear();
     this.#buckets.set(key, bucket);
-    if (bucket.tokens < 1) return false;
+    if (bucket.tokens < 1) return Math.max(1, Math.ceil((1 - bucket.tokens) / this.options.perSecond));
     bucket.tokens -= 1;
-    return true;
+    return 0;
+  }
+
+  /** Whether `key` has a token left, without taking one. */
+  has(key: string): boolean {
+    const bucket = this.#buckets.get(key);
+    if (!bucket) return true;
+    const now = (this.options.clock ?? Date.now)();
+    return bucket.tokens + ((now - bucket.at) / 1000) * this.options.perSecond >= 1;
+  }
+}
+
+/** A 429 in the envelope with `Retry-After` (RFC 9110 §10.2.3): the seconds until the next try may pass. */
+export function rateLimited(
+  c: RequestContext,
+  envelope: ErrorEnvelopeHandlers,
+  retryAfterSeconds: number,
+  message: string,
+): Response {
+  c.header('Retry-After', String(retryAfterSeconds));
+  return envelope.respond(c, 'ERR_RATE_LIMITED', message);
+}
+
+/**
+ * The address a request came from (the TCP peer, as @hono/node-server exposes it), or undefined for a
+ * request handed to `app.fetch` in process, which no network client can make.
+ */
+export function sourceAddress(c: Pick<Context, 'env'>): string | undefined {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress;
+}
+
+/**
+ * Limits requests per source address with a token bucket: for endpoints anyone may call that create
+ * state (a provisioning session, a challenge, an answer to a presentation). 429 with `Retry-After`.
+ */
+export function perSourceLimit(
+  envelope: ErrorEnvelopeHandlers,
+  options: { readonly perSecond: number; readonly capacity: number },
+): MiddlewareHandler {
+  const limiter = new RateLimiter(options);
+  return async (c, next) => {
+    const source = sourceAddress(c);
+    const wait = source === undefined ? 0 : limiter.take(source);
+    if (wait > 0) return rateLimited(c, envelope, wait, 'too many requests from this address; slow down');
+    await next();
+  };
+}
+
+/**
+ * Counts failed authentications per source address: once a source has spent `capacity` failures (refilled
+ * at `perSecond`), it gets 429 with `Retry-After` before its credential is even compared — so guessing
+ * API keys or the admin token costs time.
+ */
+export class AuthenticationFailures {
+  readonly #limiter: RateLimiter;
+
+  constructor(options: { readonly perSecond: number; readonly capacity: number } = { perSecond: 0.2, capacity: 10 }) {
+    this.#limiter = new RateLimiter(options);
+  }
+
+  /** A 429 response when `c`'s source has no failures left, else undefined (go on and authenticate). */
+  blocked(c: RequestContext, envelope: ErrorEnvelopeHandlers): Response | undefined {
+    const source = sourceAddress(c);
+    if (source === undefined || this.#limiter.has(source)) return undefined;
+    return rateLimited(c, envelope, this.#limiter.take(source), 'too many failed authentications; slow down');
+  }
+
+  /** Records a failed authentication of `c`'s source. */
+  failed(c: Pick<Context, 'env'>): void {
+    const source = sourceAddress(c);
+    if (source !== undefined) this.#limiter.take(source);
   }
 }

@@ -23,10 +23,15 @@ describe('service plumbing', () => {
   it('limits each key to its bucket and refills with time', () => {
     let now = 0;
     const limiter = new RateLimiter({ perSecond: 2, capacity: 3, clock: () => now });
-    expect([1, 2, 3, 4].map(() => limiter.take('a'))).toEqual([true, true, true, false]);
-    expect(limiter.take('b')).toBe(true);
+    // 0 = granted; otherwise the whole seconds until a token is back (a 429's Retry-After).
+    expect([1, 2, 3, 4].map(() => limiter.take('a'))).toEqual([0, 0, 0, 1]);
+    expect(limiter.take('b')).toBe(0);
     now += 500;
-    expect(limiter.take('a')).toBe(true);
-    expect(limiter.take('a')).toBe(false);
+    expect(limiter.take('a')).toBe(0);
+    expect(limiter.has('a')).toBe(false);
+    expect(limiter.take('a')).toBeGreaterThanOrEqual(1);
+    const slow = new RateLimiter({ perSecond: 0.2, capacity: 1, clock: () => now });
+    slow.take('x');
+    expect(slow.take('x')).toBe(5);
   });
 });

@@ -3,7 +3,15 @@ import { parseIsoDate } from '@openmyna/core';
 import type { EcPrivateKey } from '@openmyna/mdoc';
 import { trustAnchor, type TrustAnchor } from '@openmyna/pki';
 import { cors } from 'hono/cors';
-import { installServiceBasics, jsonBody, registerHealth, validationHook } from '@openmyna/service';
+import {
+  AuthenticationFailures,
+  installServiceBasics,
+  jsonBody,
+  perSourceLimit,
+  registerHealth,
+  validationHook,
+  type BodyLimits,
+} from '@openmyna/service';
 import { sql } from '@openmyna/storage';
 import type { Env } from 'hono';
 import type { Logger } from 'pino';
@@ -41,6 +49,10 @@ export interface IssuerAppOptions {
   /** Bearer token of the registry administrators. */
   readonly adminToken: string;
   readonly logger: Logger;
+  /** Requests per second per source address to the holder's endpoints, and the burst (default 10/s, 60). */
+  readonly anonymousRateLimit?: { readonly perSecond: number; readonly capacity: number };
+  /** Request body limits (default 1 MiB on every route). */
+  readonly bodyLimits?: BodyLimits;
 }
 
 const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi('Error');
@@ -52,16 +64,25 @@ const errorResponses = {
 } as const;
 
 const PersonId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/);
+/** `YYYY-MM-DD` that names a day of the calendar (not 9999-99-99). */
+const IsoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/)
+  .refine((text) => {
+    try {
+      parseIsoDate(text);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not a date of the calendar');
 const PersonCreate = z
   .object({
     id: PersonId.optional(),
     name: z.string().min(1).max(100).openapi({ example: '番号　花子' }),
     nameKana: z.string().min(1).max(100),
     address: z.string().min(1).max(200),
-    birthDate: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/)
-      .openapi({ example: '1980-02-17' }),
+    birthDate: IsoDate.openapi({ example: '1980-02-17' }),
     sex: z.enum(['0', '1', '2', '9']).openapi({ description: 'ISO/IEC 5218' }),
     myNumber: z.string().regex(/^\d{12}$/),
     residentCode: z.string().regex(/^\d{11}$/),
@@ -87,10 +108,7 @@ const PersonUpdate = z
     name: z.string().min(1).max(100).optional(),
     nameKana: z.string().min(1).max(100).optional(),
     address: z.string().min(1).max(200).optional(),
-    birthDate: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/)
-      .optional(),
+    birthDate: IsoDate.optional(),
     sex: z.enum(['0', '1', '2', '9']).optional(),
     municipalityCode: z
       .string()
@@ -126,10 +144,22 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
   };
 
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook(envelope) });
-  const registry = installServiceBasics(app, { name: 'issuer', logger, envelope, adminToken: options.adminToken });
+  const registry = installServiceBasics(app, {
+    name: 'issuer',
+    logger,
+    envelope,
+    adminToken: options.adminToken,
+    authenticationFailures: new AuthenticationFailures(),
+    ...(options.bodyLimits ? { bodyLimits: options.bodyLimits } : {}),
+  });
   // The holder's endpoints answer a web wallet on any origin (no credentials: the proofs are in the body).
   app.use('/provisioning/*', cors({ origin: '*', allowMethods: ['POST'] }));
   app.use('/phones/*', cors({ origin: '*', allowMethods: ['POST'] }));
+  // Anyone may call them, and each call writes a row: limited per source address. OCSP, CRLs and the
+  // status list are cacheable reads and stay unlimited.
+  const anonymous = perSourceLimit(envelope, options.anonymousRateLimit ?? { perSecond: 10, capacity: 60 });
+  app.use('/provisioning/*', anonymous);
+  app.use('/phones/*', anonymous);
   const ocspAnswers = new Counter({
     name: 'issuer_ocsp_responses_total',
     help: 'OCSP responses by hierarchy',

@@ -6,7 +6,11 @@ import { base64ToBytes } from '@openmyna/pki';
 import {
   bearerToken,
   errorEnvelope,
+  AuthenticationFailures,
   installServiceBasics,
+  perSourceLimit,
+  rateLimited,
+  type BodyLimits,
   jsonBody,
   RateLimiter,
   registerHealth,
@@ -56,6 +60,10 @@ export interface VerifierAppOptions {
   readonly logger: Logger;
   /** Requests per second per API key, and the burst (default 20/s, 40). */
   readonly rateLimit?: { readonly perSecond: number; readonly capacity: number };
+  /** Requests per second per source address to the wallet-facing endpoints, and the burst (default 10/s, 60). */
+  readonly anonymousRateLimit?: { readonly perSecond: number; readonly capacity: number };
+  /** Request body limits (default 1 MiB on every route). */
+  readonly bodyLimits?: BodyLimits;
   /** Used to call relying parties' webhooks (default global fetch). */
   readonly webhookFetch?: typeof fetch;
   /** The relay of in-person sessions (`POST /v1/proximity-sessions`); without it they answer 501. */
@@ -148,7 +156,15 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
   };
 
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook(envelope) });
-  const registry = installServiceBasics(app, { name: 'verifier', logger, envelope, adminToken: options.adminToken });
+  const authenticationFailures = new AuthenticationFailures();
+  const registry = installServiceBasics(app, {
+    name: 'verifier',
+    logger,
+    envelope,
+    adminToken: options.adminToken,
+    authenticationFailures,
+    ...(options.bodyLimits ? { bodyLimits: options.bodyLimits } : {}),
+  });
   const verifications = new Counter({
     name: 'verifier_verifications_total',
     help: 'Verifications by kind and result',
@@ -158,17 +174,26 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
   // Relying parties' endpoints: an API key, then its rate limit. The wallet-facing request and
   // response URIs of a presentation take neither (the wallet holds no key; the nonce and state do).
   const relyingPartyOnly = createMiddleware<Env>(async (c, next) => {
+    const blocked = authenticationFailures.blocked(c, envelope);
+    if (blocked) return blocked;
     const token = bearerToken(c.req.header('authorization'));
     const party = token ? await relyingPartyByApiKey(context, token) : undefined;
-    if (!party) return envelope.respond(c, 'ERR_UNAUTHORIZED', 'a relying party API key is required');
-    if (!limiter.take(party.id))
-      return envelope.respond(c, 'ERR_RATE_LIMITED', 'too many requests for this API key; slow down');
+    if (!party) {
+      authenticationFailures.failed(c);
+      return envelope.respond(c, 'ERR_UNAUTHORIZED', 'a relying party API key is required');
+    }
+    const wait = limiter.take(party.id);
+    if (wait > 0) return rateLimited(c, envelope, wait, 'too many requests for this API key; slow down');
     c.set('party', party);
     await next();
   });
   // A web wallet runs on its own origin: the wallet-facing URIs answer any origin (no credentials).
   app.use('/v1/presentations/:id/request', cors({ origin: '*' }));
   app.use('/v1/presentations/:id/response', cors({ origin: '*', allowMethods: ['POST'] }));
+  // Anyone may call them (the wallet holds no key): limited per source address instead.
+  const anonymous = perSourceLimit(envelope, options.anonymousRateLimit ?? { perSecond: 10, capacity: 60 });
+  app.use('/v1/presentations/:id/request', anonymous);
+  app.use('/v1/presentations/:id/response', anonymous);
   app.use('/v1/jpki/*', relyingPartyOnly);
   app.use('/v1/presentations', relyingPartyOnly);
   app.use('/v1/proximity-sessions', relyingPartyOnly);

@@ -151,4 +151,19 @@ describe.each(ENGINES)('answers under attack on %s', (engine) => {
       clock = saved;
     }
   });
+  // Last: it leaves this test's address blocked for the relying parties' API for a while.
+  it('limits guessing API keys per source address, with Retry-After, before comparing the key', async () => {
+    const guess = (key: string) =>
+      fetch(`${base}/v1/presentations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await guess(`guess-${i}`)).status);
+    expect(statuses.slice(0, 10).every((status) => status === 401)).toBe(true);
+    const limited = await guess('guess-12');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
 });

@@ -1,0 +1,163 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import fc from 'fast-check';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  AuthenticationFailures,
+  errorEnvelope,
+  installServiceBasics,
+  jsonBody,
+  jsonBodyProblem,
+  MAX_JSON_DEPTH,
+  perSourceLimit,
+  validationHook,
+} from '../src/index.js';
+
+/*
+ * Hostile bodies and callers against the plumbing both services share (issue 17), over real HTTP:
+ * each of these answered 500, took hundreds of megabytes, or was not limited before.
+ */
+
+const envelope = errorEnvelope({ statuses: {}, internalMessage: 'the test service failed' });
+let server: ServerType;
+let base: string;
+
+beforeAll(async () => {
+  const app = new OpenAPIHono({ defaultHook: validationHook(envelope) });
+  installServiceBasics(app, {
+    name: 'attacks',
+    logger: pino({ level: 'silent' }),
+    envelope,
+    adminToken: 'the-admin-token',
+    authenticationFailures: new AuthenticationFailures({ perSecond: 0.01, capacity: 3 }),
+    bodyLimits: { maxBytes: 64 * 1024, routes: { '/photos': 256 * 1024 } },
+  });
+  app.use('/open', perSourceLimit(envelope, { perSecond: 0.01, capacity: 5 }));
+  const Person = z.object({ name: z.string().max(100), tags: z.array(z.string()).max(4).optional() });
+  for (const path of ['/people', '/photos', '/admin/people'])
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path,
+        request: { body: jsonBody(Person) },
+        responses: { 200: { description: 'ok' } },
+      }),
+      (c) => c.json({ name: c.req.valid('json').name }, 200),
+    );
+  app.post('/open', (c) => c.json({}, 200));
+  server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise((resolve) => server.once('listening', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const post = (path: string, body: BodyInit, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+  fetch(`${base}${path}`, { method: 'POST', headers, body });
+const errorOf = async (response: Response) =>
+  ((await response.json()) as { error: { code: string; message: string } }).error;
+
+describe('request bodies', () => {
+  it('refuses a body over the limit with 413 in the envelope, streamed or declared', async () => {
+    const big = JSON.stringify({ name: 'x'.repeat(100_000) });
+    const declared = await post('/people', big);
+    expect([declared.status, (await errorOf(declared)).code]).toEqual([413, 'ERR_BODY_TOO_LARGE']);
+    // Chunked, with no content-length: refused while streaming, before the whole body is read.
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 50 * 1024 * 1024) return controller.close();
+        sent += 64 * 1024;
+        controller.enqueue(new Uint8Array(64 * 1024).fill(0x20));
+      },
+    });
+    const streamed = await fetch(`${base}/people`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(sent).toBeLessThan(50 * 1024 * 1024);
+    // A route may have a larger limit of its own.
+    expect((await post('/photos', JSON.stringify({ name: 'x' }) + ' '.repeat(100_000))).status).toBe(200);
+  });
+
+  it('answers malformed JSON, a wrong or missing content-type, deep nesting, NUL and lone surrogates with 400', async () => {
+    const cases: [string, BodyInit, Record<string, string>][] = [
+      ['malformed JSON', '{"name": ', { 'content-type': 'application/json' }],
+      ['wrong content-type', '{"name":"a"}', { 'content-type': 'text/plain' }],
+      ['no content-type', '{"name":"a"}', {}],
+      ['deep nesting', '['.repeat(10_000), { 'content-type': 'application/json' }],
+      ['a NUL character', '{"name":"a\\u0000b"}', { 'content-type': 'application/json' }],
+      ['an unpaired surrogate', '{"tags":["ok","\\ud800"],"name":"a"}', { 'content-type': 'application/json' }],
+    ];
+    for (const [what, body, headers] of cases) {
+      const response = await post('/people', body, headers);
+      expect(response.status, what).toBe(400);
+      expect((await errorOf(response)).code, what).toBe('ERR_VALIDATION');
+    }
+    const surrogate = await errorOf(await post('/people', '{"name":"a","tags":["ok","\\udc00"]}'));
+    expect(surrogate.message).toContain('tags.1');
+  });
+
+  it('never answers 500 to any body, and never quotes it back', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.jsonValue().map((value) => JSON.stringify({ name: value })),
+        ),
+        fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', ''),
+        async (body, type) => {
+          const response = await post('/people', body, type ? { 'content-type': type } : {});
+          expect(response.status).toBeLessThan(500);
+          if (response.status !== 200 && body.length >= 12 && /^\d+$/.test(body))
+            expect(JSON.stringify(await response.json())).not.toContain(body);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('finds the depth of a JSON text in one pass before parsing it', () => {
+    expect(jsonBodyProblem(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`)).toBeUndefined();
+    expect(jsonBodyProblem(`${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`)).toMatch(/deeper/);
+    expect(jsonBodyProblem('{"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}')).toBeUndefined();
+    expect(jsonBodyProblem('{"123456789012\\u0000":1}')).not.toContain('123456789012');
+  });
+});
+
+describe('callers', () => {
+  it('limits failed authentications per source, with Retry-After, before comparing the credential', async () => {
+    const wrong = () =>
+      post('/admin/people', '{"name":"a"}', { 'content-type': 'application/json', authorization: 'Bearer guess' });
+    for (let i = 0; i < 3; i++) expect((await wrong()).status).toBe(401);
+    const limited = await wrong();
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await errorOf(limited)).code).toBe('ERR_RATE_LIMITED');
+    // Even the right token waits now: the source spent its failures.
+    const right = await post('/admin/people', '{"name":"a"}', {
+      'content-type': 'application/json',
+      authorization: 'Bearer the-admin-token',
+    });
+    expect(right.status).toBe(429);
+  });
+
+  it('limits anonymous endpoints per source, with Retry-After', async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 8; i++) {
+      const response = await fetch(`${base}/open`, { method: 'POST' });
+      statuses.push(response.status);
+      retryAfter ??= response.headers.get('retry-after');
+    }
+    expect(statuses.filter((status) => status === 200)).toHaveLength(5);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(3);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+  });
+});
