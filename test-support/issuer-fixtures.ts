@@ -62,6 +62,25 @@ export function registryPerson(seed: string, index: number) {
   };
 }
 
+/** The `POST /admin/persons` body of a registry input (the birth date and photo as the test chooses). */
+export function personCreateBody(
+  input: ReturnType<typeof registryPerson>['input'],
+  options: { readonly birthDate: string; readonly photo?: Uint8Array },
+): Record<string, string> {
+  return {
+    id: input.id,
+    name: input.basicFourInfo.name,
+    nameKana: input.nameKana,
+    address: input.basicFourInfo.address,
+    birthDate: options.birthDate,
+    sex: input.basicFourInfo.sex,
+    myNumber: input.myNumber,
+    residentCode: input.residentCode,
+    municipalityCode: input.municipalityCode,
+    photo: Buffer.from(options.photo ?? input.photo).toString('base64'),
+  };
+}
+
 export const testRandom = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
 
 /** 入力補助 and 券面 issuers for every municipality (one key each), and the CA keys that verify them. */

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -184,4 +184,27 @@ describe('the built openmyna binary', () => {
     expect(result.stdout.split('\n')[0]).toContain('"id":"P0000000"');
     expect(result.stderr).toBe('');
   });
+
+  it(
+    'creates every file of the sandbox 0600 and every directory 0700, whatever the umask',
+    () => {
+      const dir = tempDir();
+      const result = spawnSync(
+        'sh',
+        ['-c', `umask 022 && "${process.execPath}" "${main}" sandbox up --data data --persons 3 --no-serve`],
+        { cwd: dir, encoding: 'utf8' },
+      );
+      expect(result.status, result.stderr).toBe(0);
+      const open: string[] = [];
+      const walk = (path: string) => {
+        const mode = statSync(path).mode;
+        if (mode & 0o077) open.push(`${path} ${(mode & 0o777).toString(8)}`);
+        if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) walk(join(path, entry));
+      };
+      walk(join(dir, 'data'));
+      expect(open).toEqual([]);
+      expect(existsSync(join(dir, 'data', 'population.jsonl'))).toBe(true);
+    },
+    timeoutFor({ 'sandbox up, creating': [1, 8_000] }),
+  );
 });

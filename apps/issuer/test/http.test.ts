@@ -38,6 +38,7 @@ import {
   registryPerson,
   testRandom,
   makePinResetAuthority,
+  personCreateBody,
 } from '../../../test-support/issuer-fixtures.js';
 import { makeMdocHierarchy, type MdocHierarchy } from '../../../test-support/mdoc-fixtures.js';
 import {
@@ -178,18 +179,7 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
 
   it('registers a person, and an address change shows as revoked in OCSP and the next CRL', async () => {
     const { input, holder } = registryPerson('http', 2);
-    const body = {
-      id: input.id,
-      name: input.basicFourInfo.name,
-      nameKana: input.nameKana,
-      address: input.basicFourInfo.address,
-      birthDate: '1980-02-17',
-      sex: input.basicFourInfo.sex,
-      myNumber: input.myNumber,
-      residentCode: input.residentCode,
-      municipalityCode: input.municipalityCode,
-      photo: Buffer.from(input.photo).toString('base64'),
-    };
+    const body = personCreateBody(input, { birthDate: '1980-02-17' });
     const created = await admin('/admin/persons', { method: 'POST', body: JSON.stringify(body) });
     expect(created.status).toBe(201);
     expect((await admin('/admin/persons', { method: 'POST', body: JSON.stringify(body) })).status).toBe(409);
@@ -269,18 +259,7 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
     const { input } = registryPerson('http', 5);
     await admin('/admin/persons', {
       method: 'POST',
-      body: JSON.stringify({
-        id: input.id,
-        name: input.basicFourInfo.name,
-        nameKana: input.nameKana,
-        address: input.basicFourInfo.address,
-        birthDate: '1975-05-05',
-        sex: input.basicFourInfo.sex,
-        myNumber: input.myNumber,
-        residentCode: input.residentCode,
-        municipalityCode: input.municipalityCode,
-        photo: Buffer.from(registryPhoto).toString('base64'),
-      }),
+      body: JSON.stringify(personCreateBody(input, { birthDate: '1975-05-05', photo: registryPhoto })),
     });
     const badPins = await admin(`/admin/persons/${input.id}/cards`, {
       method: 'POST',
@@ -339,18 +318,7 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
     const { input } = registryPerson('http', index);
     await admin('/admin/persons', {
       method: 'POST',
-      body: JSON.stringify({
-        id: input.id,
-        name: input.basicFourInfo.name,
-        nameKana: input.nameKana,
-        address: input.basicFourInfo.address,
-        birthDate: '1970-06-06',
-        sex: input.basicFourInfo.sex,
-        myNumber: input.myNumber,
-        residentCode: input.residentCode,
-        municipalityCode: input.municipalityCode,
-        photo: Buffer.from(registryPhoto).toString('base64'),
-      }),
+      body: JSON.stringify(personCreateBody(input, { birthDate: '1970-06-06', photo: registryPhoto })),
     });
     const issued = (await (
       await admin(`/admin/persons/${input.id}/cards`, {

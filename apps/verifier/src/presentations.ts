@@ -340,8 +340,8 @@ export async function receiveResponse(
     const check = known ? 'response.format' : 'verifier.internal';
     result = failedResult(check, known ? error.message : 'the verifier could not complete the verification');
   }
-  const status = statusOf(result);
-  await context.db
+  let status = statusOf(result);
+  const recorded = await context.db
     .updateTable('presentations')
     .set({
       status,
@@ -352,7 +352,13 @@ export async function receiveResponse(
       decryption_key_sealed: null,
     })
     .where('id', '=', id)
-    .execute();
+    // Still ours: a verification that outlived the grace was failed as interrupted, and that stands.
+    .where('status', '=', 'processing')
+    .executeTakeFirst();
+  if (recorded.numUpdatedRows !== 1n) {
+    status = 'failed';
+    result = INTERRUPTED;
+  }
   await appendAudit(context, {
     rpId: party.id,
     action: 'presentation.verify',
@@ -399,8 +405,9 @@ async function readAnswer(
       }),
     };
   } catch (error) {
-    if (!(error instanceof OpenMynaError)) throw error;
-    throw new VerifierServiceError('ERR_PRESENTATION_RESPONSE', error.message, { cause: error });
+    // Whatever the form held, it cannot be read: the sender's fault, and nothing has changed.
+    const reason = error instanceof OpenMynaError ? error.message : 'the authorization response cannot be read';
+    throw new VerifierServiceError('ERR_PRESENTATION_RESPONSE', reason, { cause: error });
   }
 }
 

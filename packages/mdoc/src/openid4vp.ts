@@ -357,7 +357,10 @@ export async function readAuthorizationResponse(options: {
         keyManagementAlgorithms: ['ECDH-ES'],
         contentEncryptionAlgorithms: ['A128GCM', 'A256GCM'],
       });
-      body = JSON.parse(new TextDecoder().decode(plaintext)) as Record<string, unknown>;
+      const decoded = JSON.parse(new TextDecoder().decode(plaintext)) as unknown;
+      if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded))
+        throw new Error('the decrypted response is not a JSON object');
+      body = decoded as Record<string, unknown>;
     } else {
       if (options.form['response'] !== undefined) throw new Error('an encrypted response was not requested');
       body = { vp_token: JSON.parse(options.form['vp_token'] ?? 'null') as unknown, state: options.form['state'] };
@@ -375,10 +378,15 @@ export async function readAuthorizationResponse(options: {
     throw new MdocError('ERR_OPENID4VP', 'vp_token must be an object keyed by credential query id');
   const presentations: Record<string, Uint8Array[]> = {};
   for (const [id, list] of Object.entries(token as Record<string, unknown>)) {
+    // The message names no key: the sender chose them (one could be a My Number).
     if (!Array.isArray(list) || list.length === 0 || list.some((entry) => typeof entry !== 'string')) {
-      throw new MdocError('ERR_OPENID4VP', `vp_token["${id}"] must be a non-empty array of strings`);
+      throw new MdocError('ERR_OPENID4VP', 'every vp_token entry must be a non-empty array of strings');
     }
-    presentations[id] = (list as string[]).map((entry) => base64UrlDecode(entry));
+    presentations[id] = (list as string[]).map((entry) => {
+      // RFC 4648 §5: unpadded base64url never leaves one character over (atob would throw).
+      if (entry.length % 4 === 1) throw new MdocError('ERR_OPENID4VP', 'a vp_token entry is not base64url');
+      return base64UrlDecode(entry);
+    });
   }
   return presentations;
 }

@@ -97,7 +97,9 @@ export class AuthenticationFailures {
   blocked(c: RequestContext, envelope: ErrorEnvelopeHandlers): Response | undefined {
     const source = sourceAddress(c);
     if (source === undefined || this.#limiter.has(source)) return undefined;
-    return rateLimited(c, envelope, this.#limiter.take(source), 'too many failed authentications; slow down');
+    // Spent: this attempt counts too. A token that came back meanwhile lets it through.
+    const wait = this.#limiter.take(source);
+    return wait === 0 ? undefined : rateLimited(c, envelope, wait, 'too many failed authentications; slow down');
   }
 
   /** Records a failed authentication of `c`'s source. */

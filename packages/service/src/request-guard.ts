@@ -91,7 +91,7 @@ export function jsonBodyProblem(text: string): string | undefined {
 const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const badText = (text: string) => text.includes('\u0000') || UNPAIRED_SURROGATE.test(text);
 /** A key as it may appear in a message: our field names, never arbitrary text (which could be a secret). */
-const nameOf = (key: string) => (/^[A-Za-z_][\w-]{0,63}$/.test(key) ? key : '…');
+const nameOf = (key: string) => (/^[A-Za-z_][\w-]{0,63}$/.test(key) && !/\d{4}/.test(key) ? key : '…');
 
 function textProblem(value: unknown, path: string): string | undefined {
   if (typeof value === 'string')

@@ -128,6 +128,7 @@ describe('request bodies', () => {
     expect(jsonBodyProblem(`${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`)).toMatch(/deeper/);
     expect(jsonBodyProblem('{"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}')).toBeUndefined();
     expect(jsonBodyProblem('{"123456789012\\u0000":1}')).not.toContain('123456789012');
+    expect(jsonBodyProblem('{"_123456789012":{"a":"\\u0000"}}')).not.toContain('123456789012');
   });
 });
 

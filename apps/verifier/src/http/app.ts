@@ -156,13 +156,14 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
   };
 
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook(envelope) });
+  // Wrong API keys and wrong admin tokens are counted apart: guessing one does not lock out the other.
   const authenticationFailures = new AuthenticationFailures();
   const registry = installServiceBasics(app, {
     name: 'verifier',
     logger,
     envelope,
     adminToken: options.adminToken,
-    authenticationFailures,
+    authenticationFailures: new AuthenticationFailures(),
     ...(options.bodyLimits ? { bodyLimits: options.bodyLimits } : {}),
   });
   const verifications = new Counter({

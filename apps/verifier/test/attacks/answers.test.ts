@@ -112,10 +112,15 @@ describe.each(ENGINES)('answers under attack on %s', (engine) => {
       { error: 'access_denied' },
       { error: 'access_denied', state: 'guessed' },
       {},
+      // With the request's state (the request object is public): unreadable answers change nothing either.
+      { vp_token: '{"sign":["A"]}', state: request.state! },
+      { vp_token: '{"123456789012":[1]}', state: request.state! },
     ]) {
       const response = await postAnswer(base, firm.id, form);
       expect(response.status, JSON.stringify(form)).toBe(400);
-      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('ERR_PRESENTATION_RESPONSE');
+      const error = ((await response.json()) as { error: { code: string; message: string } }).error;
+      expect(error.code).toBe('ERR_PRESENTATION_RESPONSE');
+      expect(error.message).not.toContain('123456789012');
       expect((await read('securities', firm.id)).status).toBe('pending');
     }
     // The holder's own answer still goes through.
