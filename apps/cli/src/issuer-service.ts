@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import {
   abandonUnfinished,
+  abandonUnfinishedProvisioning,
   createIssuerApp,
   ISSUER_MIGRATIONS,
   pinResetAuthorityFromJwk,
@@ -79,8 +80,10 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
     clock: () => new Date(),
     randomBytes: (length) => new Uint8Array(randomBytes(length)),
   };
-  // Any certificate still `prepared` now was left by a process that died between storing and recording.
+  // Any certificate still `prepared` now was left by a process that died between storing and recording;
+  // any phone still `provisioning`, by one that died before it was active: it ends with what it was issued.
   await abandonUnfinished(context, new Date());
+  await abandonUnfinishedProvisioning(context, new Date());
   const logger = serviceLogger('openmyna-issuer', options.logTo);
   const token = await serviceAdminToken(options.dataDir, 'issuer', 'OPENMYNA_ADMIN_TOKEN');
   // The app needs its own public URL (the mdoc status list names it), known once the port is bound.

@@ -8,7 +8,10 @@ export type CrashPoint =
   | 'certificate-signed'
   | 'certificate-recorded'
   | 'revocation-pending'
-  | 'revocation-committed';
+  | 'revocation-committed'
+  | 'phone-provisioning'
+  | 'phone-credentials-issued'
+  | 'phone-active';
 
 /** What every issuer operation runs with: the database and the injected world (STYLE.md 9). */
 export interface IssuerContext {

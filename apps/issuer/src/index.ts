@@ -31,6 +31,7 @@ export {
 export { createIssuerApp, type IssuerAppOptions } from './http/app.js';
 export { issueCard, type CardFaceIssuers, type IssuedCard } from './cards.js';
 export {
+  abandonUnfinishedProvisioning,
   completeProvisioning,
   openProvisioningSession,
   PROVISIONING_SESSION_SECONDS,

@@ -28,7 +28,9 @@ export class MdocStatusPublisher {
       .innerJoin('phones', 'phones.id', 'records.phone_id')
       .select(['records.status_index', 'phones.status'])
       .where('records.kind', '=', 'mdoc')
-      .where('phones.status', '!=', 'active')
+      // A phone still provisioning has not received its mdoc yet: listed as valid, so the list need not
+      // change when it becomes active (a crash leaves it to start-up repair, which revokes it).
+      .where('phones.status', 'not in', ['active', 'provisioning'])
       .execute();
     const list = new StatusList(2, LIST_SIZE);
     for (const row of rows) {

@@ -208,7 +208,8 @@ export async function completeProvisioning(
             id: phoneId,
             person_id: person.id,
             card_id: card.id,
-            status: 'active',
+            // Active only once everything it gets is made (the last transaction of issuePhoneCredentials).
+            status: 'provisioning',
             device_key: JSON.stringify(application.phone.deviceKey),
             provisioned_at: isoTime(now),
             updated_at: isoTime(now),
@@ -229,6 +230,7 @@ export async function completeProvisioning(
     }
   }
   onRevoked(superseded);
+  context.onBoundary?.('phone-provisioning');
   try {
     return await issuePhoneCredentials(context, authorities, {
       phoneId,
@@ -335,15 +337,17 @@ async function issuePhoneCredentials(
     status: { idx: statusIndex, uri: authorities.mdoc.statusListUri },
     crypto: nodeMdocCrypto,
   });
+  context.onBoundary?.('phone-credentials-issued');
   await inTransaction(context.db, async (trx) => {
-    // The phone may have been superseded while its credentials were made. Touching its row waits for
-    // any transaction that holds it (PostgreSQL re-checks the condition after that one commits), so
-    // either the superseding provisioning sees every certificate issued here, or this one sees it.
+    // The phone becomes active with its records, in one transaction. It may have been superseded while
+    // its credentials were made: updating its row waits for any transaction that holds it (PostgreSQL
+    // re-checks the condition after that one commits), so either the superseding provisioning sees
+    // every certificate issued here, or this one sees it.
     const live = await trx
       .updateTable('phones')
-      .set({ updated_at: isoTime(context.clock()) })
+      .set({ status: 'active', updated_at: isoTime(context.clock()) })
       .where('id', '=', phoneId)
-      .where('status', '=', 'active')
+      .where('status', '=', 'provisioning')
       .executeTakeFirst();
     if (live.numUpdatedRows !== 1n)
       throw new IssuerError('ERR_PHONE_STATE', 'the phone was superseded by another provisioning');
@@ -370,6 +374,7 @@ async function issuePhoneCredentials(
       details: { kinds: ['kenhojo', 'kenkaku', 'mdoc'], statusIndex },
     });
   });
+  context.onBoundary?.('phone-active');
   return {
     phoneId,
     jpki: {
@@ -389,6 +394,28 @@ async function issuePhoneCredentials(
       publicJwk: authorities.pinResetAuthority.publicJwk,
     },
   };
+}
+
+/**
+ * Ends every phone a crash left `provisioning` since before `olderThan` (run at start-up): the phone is
+ * revoked with every certificate already signed for it, so nothing half-issued stays valid — the phone
+ * never received its bundle. Returns the revoked serials.
+ */
+export async function abandonUnfinishedProvisioning(context: IssuerContext, olderThan: Date): Promise<string[]> {
+  return inTransaction(context.db, async (trx) => {
+    const stale = await trx
+      .selectFrom('phones')
+      .select('id')
+      .where('status', '=', 'provisioning')
+      .where('provisioned_at', '<', isoTime(olderThan))
+      .execute();
+    return endPhonesInTransaction(trx, context, {
+      phoneIds: stale.map((row) => row.id),
+      reason: 'cessationOfOperation',
+      actor: 'system',
+      why: 'provisioning did not complete',
+    });
+  });
 }
 
 /**

@@ -46,7 +46,8 @@ export interface CardTable {
   updated_at: string;
 }
 
-export type PhoneStatus = 'active' | 'suspended' | 'revoked';
+/** `provisioning` until its certificates and records are all made; only then `active`. */
+export type PhoneStatus = 'provisioning' | 'active' | 'suspended' | 'revoked';
 export interface PhoneTable {
   id: string;
   person_id: string;
