@@ -17,7 +17,8 @@ export type LogDestination = { readonly file: string } | 'stdout';
 export function serviceLogger(name: string, logTo: LogDestination): Logger {
   return logTo === 'stdout'
     ? pino({ name })
-    : pino({ name }, pino.destination({ dest: logTo.file, mkdir: true, sync: false }));
+    : // Synchronous: each line is with the kernel before the next request, so a kill -9 loses none.
+      pino({ name }, pino.destination({ dest: logTo.file, mkdir: true, sync: true }));
 }
 
 /**

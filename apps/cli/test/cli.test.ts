@@ -185,6 +185,18 @@ describe('the built openmyna binary', () => {
     expect(result.stderr).toBe('');
   });
 
+  it('writes a service log line by line, so a kill -9 loses none of it', () => {
+    const log = join(tempDir(), 'logs', 'service.log');
+    const runner = resolve(REPO_ROOT, 'apps/cli/dist/service-runner.js');
+    const script = `const { serviceLogger } = await import(${JSON.stringify(runner)});
+      const logger = serviceLogger('test', { file: ${JSON.stringify(log)} });
+      for (let i = 0; i < 50; i++) logger.info({ route: '/healthz', i }, 'request');
+      process.kill(process.pid, 'SIGKILL');`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(result.signal, result.stderr).toBe('SIGKILL');
+    expect(readFileSync(log, 'utf8').trimEnd().split('\n')).toHaveLength(50);
+  });
+
   it(
     'creates every file of the sandbox 0600 and every directory 0700, whatever the umask',
     () => {
