@@ -19,7 +19,12 @@ import {
   type IssuerContext,
   type IssuerSchema,
 } from '@openmyna/issuer';
-import { makeProvisioningAuthorities, registryPerson, testRandom } from '../test-support/issuer-fixtures.js';
+import {
+  makeProvisioningAuthorities,
+  registryPerson,
+  testRandom,
+  TEST_REGISTRY_KEY,
+} from '../test-support/issuer-fixtures.js';
 import { newPhoneRsaKeys, phoneCompletes } from '../test-support/phone-proofs.js';
 import { compare } from './harness.js';
 
@@ -34,7 +39,12 @@ const ROOT = resolve(import.meta.dirname, '..');
 export async function benchProvisioning(): Promise<void> {
   const database = openDatabase<IssuerSchema>(join(mkdtempSync(join(tmpdir(), 'openmyna-bench-')), 'issuer.db'));
   await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
-  const context: IssuerContext = { db: database.db, clock: () => new Date(), randomBytes: testRandom };
+  const context: IssuerContext = {
+    db: database.db,
+    clock: () => new Date(),
+    randomBytes: testRandom,
+    registryKey: TEST_REGISTRY_KEY,
+  };
   const { authorities } = await makeProvisioningAuthorities(new Date());
   const { input } = registryPerson('bench', 1);
   const photo = renderFacePhoto({ faceSeed: 1, sex: '1', age: 40 });

@@ -81,6 +81,9 @@ export function personCreateBody(
   };
 }
 
+/** The registry key of test issuers (it indexes and seals My Numbers). */
+export const TEST_REGISTRY_KEY = new Uint8Array(32).fill(9);
+
 export const testRandom = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
 
 /** 入力補助 and 券面 issuers for every municipality (one key each), and the CA keys that verify them. */

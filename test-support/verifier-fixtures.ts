@@ -16,7 +16,7 @@ import type { Kysely } from 'kysely';
 import pino from 'pino';
 
 import { testDatabase, type TestDatabase } from './databases.js';
-import { makeProvisioningAuthorities, registryPerson, testRandom } from './issuer-fixtures.js';
+import { makeProvisioningAuthorities, registryPerson, testRandom, TEST_REGISTRY_KEY } from './issuer-fixtures.js';
 import { newPhoneRsaKeys, phoneCompletes, type PhoneRsaKeys } from './phone-proofs.js';
 
 /** A provisioned phone with the keys its secure area holds. */
@@ -46,7 +46,12 @@ export async function issuerWithCards(seed: string, indexes: readonly number[]) 
   let clock = new Date();
   const database: TestDatabase<IssuerSchema> = await testDatabase<IssuerSchema>('sqlite');
   await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
-  const context: IssuerContext = { db: database.db, clock: () => clock, randomBytes: testRandom };
+  const context: IssuerContext = {
+    db: database.db,
+    clock: () => clock,
+    randomBytes: testRandom,
+    registryKey: TEST_REGISTRY_KEY,
+  };
   const authorities = await makeProvisioningAuthorities(clock, 'http://127.0.0.1/mdoc/status/1');
   const app = createIssuerApp({
     context,

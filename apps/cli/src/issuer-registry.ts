@@ -6,11 +6,23 @@ import {
   createPerson,
   ISSUER_MIGRATIONS,
   personInputOf,
+  sealRegistry,
   type IssuerContext,
   type IssuerSchema,
 } from '@openmyna/issuer';
 import { migrate, openDatabase } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
+
+import { serviceSealingKey } from './service-runner.js';
+
+/**
+ * The issuer's registry key, which indexes and seals My Numbers: `OPENMYNA_ISSUER_REGISTRY_KEY` (base64,
+ * 32 bytes), else `<data>/issuer/sealing-key.json` (created, mode 0600). Every command on the registry
+ * and `issuer serve` use the same one.
+ */
+export function issuerRegistryKey(dataDir: string): Promise<Uint8Array> {
+  return serviceSealingKey(dataDir, 'issuer', 'OPENMYNA_ISSUER_REGISTRY_KEY');
+}
 
 /**
  * Opens the issuing authority's registry — the one database every command that issues or revokes
@@ -24,11 +36,14 @@ export async function withIssuerRegistry<T>(
   const database = openDatabase<IssuerSchema>(db ?? join(dataDir, 'issuer.db'));
   try {
     await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
-    return await work({
+    const context: IssuerContext = {
       db: database.db,
       clock: () => new Date(),
       randomBytes: (length) => new Uint8Array(randomBytes(length)),
-    });
+      registryKey: await issuerRegistryKey(dataDir),
+    };
+    await sealRegistry(context);
+    return await work(context);
   } finally {
     await database.close();
   }

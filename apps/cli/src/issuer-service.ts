@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   abandonUnfinished,
   abandonUnfinishedProvisioning,
+  sealRegistry,
   createIssuerApp,
   ISSUER_MIGRATIONS,
   pinResetAuthorityFromJwk,
@@ -20,6 +21,7 @@ import { kenhojoIssuer, kenkakuIssuer } from './card-face-store.js';
 import { loadMdocIssuer } from './mdoc-store.js';
 import { loadAuthority, loadResponder, passphrase, pkiDir, readJson, writeAtomically } from './pki-store.js';
 import { listen, serviceAdminToken, serviceLogger, type LogDestination } from './service-runner.js';
+import { issuerRegistryKey } from './issuer-registry.js';
 
 /** Options of {@link startIssuer}. */
 export interface IssuerServiceOptions {
@@ -79,7 +81,10 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
     db: database.db,
     clock: () => new Date(),
     randomBytes: (length) => new Uint8Array(randomBytes(length)),
+    registryKey: await issuerRegistryKey(options.dataDir),
   };
+  // A registry written before My Numbers were sealed is converted before anything reads it.
+  await sealRegistry(context);
   // Any certificate still `prepared` now was left by a process that died between storing and recording;
   // any phone still `provisioning`, by one that died before it was active: it ends with what it was issued.
   await abandonUnfinished(context, new Date());

@@ -18,6 +18,8 @@ export interface IssuerContext {
   readonly db: Kysely<IssuerSchema>;
   readonly clock: () => Date;
   readonly randomBytes: (length: number) => Uint8Array;
+  /** The issuer's registry key (32 bytes): My Numbers are indexed by its HMAC and sealed under it. */
+  readonly registryKey: Uint8Array;
   /** Called at each crash point; tests kill the process there. */
   readonly onBoundary?: (point: CrashPoint) => void;
 }

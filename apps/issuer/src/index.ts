@@ -1,6 +1,7 @@
 export { IssuerError, type IssuerErrorCode } from './errors.js';
 export { newId, type CrashPoint, type IssuerContext } from './context.js';
 export { appendAudit, type AuditEntry } from './audit.js';
+export { myNumberIndex } from './my-number-seal.js';
 export {
   abandonUnfinished,
   certificateState,
@@ -15,6 +16,7 @@ export {
   getPerson,
   personInputOf,
   recordCard,
+  sealRegistry,
   updatePerson,
   type Person,
   type PersonChanges,

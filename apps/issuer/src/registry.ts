@@ -23,6 +23,7 @@ import { revokeInTransaction } from './certificates.js';
 import { endPhonesInTransaction } from './phones.js';
 import { isoTime, newId, type IssuerContext } from './context.js';
 import { IssuerError } from './errors.js';
+import { MY_NUMBER_INDEX_PREFIX, myNumberIndex, sealMyNumber, unsealMyNumber } from './my-number-seal.js';
 import type { CardStatus } from './storage/schema.js';
 
 /** A resident as the registry holds them. */
@@ -95,7 +96,8 @@ export async function createPerson(context: IssuerContext, input: PersonInput, a
           address: person.basicFourInfo.address,
           birth_date: formatIsoDate(person.basicFourInfo.birthDate),
           sex: person.basicFourInfo.sex,
-          my_number: person.myNumber,
+          my_number: myNumberIndex(context.registryKey, person.myNumber),
+          my_number_sealed: sealMyNumber(context.registryKey, id, person.myNumber, context.randomBytes(12)),
           resident_code: person.residentCode,
           municipality_code: person.municipalityCode,
           photo: person.photo,
@@ -125,6 +127,39 @@ export async function createPerson(context: IssuerContext, input: PersonInput, a
   return id;
 }
 
+function myNumberOf(
+  context: IssuerContext,
+  row: { readonly id: string; readonly my_number: string; readonly my_number_sealed: Uint8Array | null },
+): string {
+  if (row.my_number_sealed) return unsealMyNumber(context.registryKey, row.id, new Uint8Array(row.my_number_sealed));
+  throw new IssuerError('ERR_REGISTRY_KEY', `person ${row.id} is not sealed yet: run the issuer once (sealRegistry)`);
+}
+
+/**
+ * Converts a registry written before My Numbers were sealed (run at start-up): each row that still holds
+ * the number in the clear gets its keyed digest and its sealed copy. Returns how many were converted.
+ */
+export async function sealRegistry(context: IssuerContext): Promise<number> {
+  const rows = await context.db
+    .selectFrom('persons')
+    .select(['id', 'my_number'])
+    .where('my_number_sealed', 'is', null)
+    .execute();
+  for (const row of rows) {
+    if (row.my_number.startsWith(MY_NUMBER_INDEX_PREFIX)) continue;
+    await context.db
+      .updateTable('persons')
+      .set({
+        my_number: myNumberIndex(context.registryKey, row.my_number),
+        my_number_sealed: sealMyNumber(context.registryKey, row.id, row.my_number, context.randomBytes(12)),
+      })
+      .where('id', '=', row.id)
+      .where('my_number', '=', row.my_number)
+      .execute();
+  }
+  return rows.length;
+}
+
 /** Reads a resident, or throws `ERR_PERSON_NOT_FOUND`. */
 export async function getPerson(context: IssuerContext, id: string): Promise<Person> {
   const row = await context.db.selectFrom('persons').selectAll().where('id', '=', id).executeTakeFirst();
@@ -138,7 +173,7 @@ export async function getPerson(context: IssuerContext, id: string): Promise<Per
       sex: row.sex as BasicFourInfo['sex'],
     },
     nameKana: row.name_kana,
-    myNumber: row.my_number,
+    myNumber: myNumberOf(context, row),
     residentCode: row.resident_code,
     municipalityCode: row.municipality_code,
     photo: new Uint8Array(row.photo),

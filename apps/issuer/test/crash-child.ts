@@ -9,6 +9,7 @@ import { inTransaction, openDatabase } from '@openmyna/storage';
 
 import { makeAuthority } from '../../../test-support/authorities.js';
 import { issueCertificateDurably, revokeInTransaction, type CrashPoint, type IssuerSchema } from '../src/index.js';
+import { TEST_REGISTRY_KEY } from '../../../test-support/issuer-fixtures.js';
 
 const [url, schema, operation, killAt, serial] = process.argv.slice(2) as [
   string,
@@ -22,6 +23,7 @@ const context = {
   db,
   clock: () => new Date(),
   randomBytes: (n: number) => new Uint8Array(randomBytes(n)),
+  registryKey: TEST_REGISTRY_KEY,
   onBoundary: (point: CrashPoint) => {
     if (point === killAt) process.kill(process.pid, 'SIGKILL');
   },

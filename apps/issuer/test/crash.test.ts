@@ -18,6 +18,7 @@ import {
   type IssuerContext,
   type IssuerSchema,
 } from '../src/index.js';
+import { TEST_REGISTRY_KEY } from '../../../test-support/issuer-fixtures.js';
 
 const child = resolve(REPO_ROOT, 'apps/issuer/test/crash-child.ts');
 
@@ -46,6 +47,7 @@ describe.each(ENGINES)('crash injection on %s (SIGKILL at every boundary)', (eng
       db: database.db,
       clock: () => new Date(Date.now() + 60_000),
       randomBytes: (n) => new Uint8Array(randomBytes(n)),
+      registryKey: TEST_REGISTRY_KEY,
     };
     const person = generatePerson({ seed: 'crash' }, 0);
     await createPerson(

@@ -19,6 +19,7 @@ import {
   makeProvisioningAuthorities,
   registryPerson,
   testRandom,
+  TEST_REGISTRY_KEY,
 } from '../../../test-support/issuer-fixtures.js';
 import {
   b64,
@@ -55,7 +56,7 @@ describe.each(ENGINES)('the holder’s phone lifecycle and PIN reset on %s', (en
   beforeAll(async () => {
     database = await testDatabase<IssuerSchema>(engine);
     await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
-    context = { db: database.db, clock: () => clock, randomBytes: testRandom };
+    context = { db: database.db, clock: () => clock, randomBytes: testRandom, registryKey: TEST_REGISTRY_KEY };
     ({ authorities } = await makeProvisioningAuthorities(clock));
     for (const index of [1, 2]) {
       const { input } = registryPerson('holder', index);

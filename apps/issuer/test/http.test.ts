@@ -39,6 +39,7 @@ import {
   testRandom,
   makePinResetAuthority,
   personCreateBody,
+  TEST_REGISTRY_KEY,
 } from '../../../test-support/issuer-fixtures.js';
 import { makeMdocHierarchy, type MdocHierarchy } from '../../../test-support/mdoc-fixtures.js';
 import {
@@ -79,7 +80,7 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
     database = await testDatabase<IssuerSchema>(engine);
     await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
     authorities = await makeIssuerAuthorities(clock);
-    context = { db: database.db, clock: () => clock, randomBytes: testRandom };
+    context = { db: database.db, clock: () => clock, randomBytes: testRandom, registryKey: TEST_REGISTRY_KEY };
     logs = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
     ({ cardFace, caKeys } = await makeCardFaceIssuers());

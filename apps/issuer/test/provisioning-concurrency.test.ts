@@ -7,7 +7,12 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ENGINES, testDatabase, type TestDatabase } from '../../../test-support/databases.js';
-import { makeProvisioningAuthorities, registryPerson, testRandom } from '../../../test-support/issuer-fixtures.js';
+import {
+  makeProvisioningAuthorities,
+  registryPerson,
+  testRandom,
+  TEST_REGISTRY_KEY,
+} from '../../../test-support/issuer-fixtures.js';
 import { newPhoneRsaKeys, phoneCompletes } from '../../../test-support/phone-proofs.js';
 import {
   completeProvisioning,
@@ -37,7 +42,7 @@ describe.each(ENGINES)('200 concurrent provisioning sessions on %s', (engine) =>
   beforeAll(async () => {
     database = await testDatabase<IssuerSchema>(engine);
     await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
-    context = { db: database.db, clock: () => new Date(), randomBytes: testRandom };
+    context = { db: database.db, clock: () => new Date(), randomBytes: testRandom, registryKey: TEST_REGISTRY_KEY };
     ({ authorities } = await makeProvisioningAuthorities(new Date()));
     // Adults only: a holder under 15 has no signing certificate, and provisioning needs its signature.
     for (let index = 0; cards.length < PERSONS; index++) {

@@ -7,7 +7,11 @@ import { writeSync } from 'node:fs';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { openDatabase } from '@openmyna/storage';
 
-import { makeProvisioningAuthorities, registryPerson } from '../../../test-support/issuer-fixtures.js';
+import {
+  makeProvisioningAuthorities,
+  registryPerson,
+  TEST_REGISTRY_KEY,
+} from '../../../test-support/issuer-fixtures.js';
 import { newPhoneRsaKeys, phoneCompletes } from '../../../test-support/phone-proofs.js';
 import {
   completeProvisioning,
@@ -20,7 +24,12 @@ import {
 
 const [url, schema, killAt, index] = process.argv.slice(2) as [string, string, CrashPoint | 'none', string];
 const { db } = openDatabase<IssuerSchema>(url, schema === '-' ? {} : { schema });
-const setup = { db, clock: () => new Date(), randomBytes: (n: number) => new Uint8Array(randomBytes(n)) };
+const setup = {
+  db,
+  clock: () => new Date(),
+  randomBytes: (n: number) => new Uint8Array(randomBytes(n)),
+  registryKey: TEST_REGISTRY_KEY,
+};
 const { authorities } = await makeProvisioningAuthorities(new Date());
 const { input } = registryPerson('provisioning-crash', Number(index));
 await createPerson(setup, input, 'crash-test');

@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ENGINES, testDatabase, type TestDatabase } from '../../../test-support/databases.js';
-import { registryPerson } from '../../../test-support/issuer-fixtures.js';
+import { registryPerson, TEST_REGISTRY_KEY } from '../../../test-support/issuer-fixtures.js';
 import { REPO_ROOT } from '../../../test-support/test-vectors.js';
 import { timeoutFor } from '../../../test-support/timeouts.js';
 import {
@@ -35,7 +35,12 @@ describe.each(ENGINES)('provisioning killed with SIGKILL on %s', (engine) => {
   beforeAll(async () => {
     database = await testDatabase<IssuerSchema>(engine);
     await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
-    context = { db: database.db, clock: () => new Date(), randomBytes: (n) => new Uint8Array(randomBytes(n)) };
+    context = {
+      db: database.db,
+      clock: () => new Date(),
+      randomBytes: (n) => new Uint8Array(randomBytes(n)),
+      registryKey: TEST_REGISTRY_KEY,
+    };
   });
   afterAll(() => database.dispose());
 

@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { makeAuthority } from '../../../test-support/authorities.js';
 import { ENGINES, testDatabase, type TestDatabase } from '../../../test-support/databases.js';
-import { makeProvisioningAuthorities, registryPerson, testRandom } from '../../../test-support/issuer-fixtures.js';
+import {
+  makeProvisioningAuthorities,
+  registryPerson,
+  testRandom,
+  TEST_REGISTRY_KEY,
+} from '../../../test-support/issuer-fixtures.js';
 import { b64, phoneCompletes } from '../../../test-support/phone-proofs.js';
 import {
   completeProvisioning,
@@ -35,7 +40,7 @@ describe.each(ENGINES)('phone provisioning on %s (DESIGN.md flow 2)', (engine) =
   beforeAll(async () => {
     database = await testDatabase<IssuerSchema>(engine);
     await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
-    context = { db: database.db, clock: () => clock, randomBytes: testRandom };
+    context = { db: database.db, clock: () => clock, randomBytes: testRandom, registryKey: TEST_REGISTRY_KEY };
     ({ authorities, caKeys } = await makeProvisioningAuthorities(clock));
     const { input } = registryPerson('provisioning', 2);
     await createPerson(context, { ...input, photo: renderFacePhoto({ faceSeed: 2, sex: '2', age: 40 }) }, 'test');

@@ -23,6 +23,7 @@ import {
   type IssuerContext,
   type IssuerSchema,
 } from '../src/index.js';
+import { TEST_REGISTRY_KEY } from '../../../test-support/issuer-fixtures.js';
 
 let signingCa: CertificateAuthority;
 let authenticationCa: CertificateAuthority;
@@ -46,7 +47,12 @@ describe.each(ENGINES)('issuer registry on %s', (engine) => {
   beforeAll(async () => {
     database = await testDatabase<IssuerSchema>(engine);
     await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
-    context = { db: database.db, clock: () => NOW, randomBytes: (n) => new Uint8Array(randomBytes(n)) };
+    context = {
+      db: database.db,
+      clock: () => NOW,
+      randomBytes: (n) => new Uint8Array(randomBytes(n)),
+      registryKey: TEST_REGISTRY_KEY,
+    };
   });
   afterAll(() => database.dispose());
 

@@ -169,4 +169,12 @@ export const ISSUER_MIGRATIONS: Record<string, EngineMigration> = {
         .execute();
     },
   },
+  '0005-sealed-my-numbers': {
+    async up(db: Kysely<unknown>, engine) {
+      const { binary } = columnTypes(engine);
+      // `persons.my_number` now holds a keyed digest (its unique index stays); the number itself is
+      // sealed here. Rows written before are converted at start-up by `sealRegistry`, which has the key.
+      await db.schema.alterTable('persons').addColumn('my_number_sealed', binary).execute();
+    },
+  },
 };

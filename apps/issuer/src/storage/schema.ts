@@ -26,7 +26,10 @@ export interface PersonTable {
   address: string;
   birth_date: string;
   sex: string;
+  /** The keyed digest of the My Number (`myNumberIndex`), unique; never the number. */
   my_number: string;
+  /** The My Number, sealed (`sealMyNumber`); null only in a registry not yet converted. */
+  my_number_sealed: Uint8Array | null;
   resident_code: string;
   municipality_code: string;
   photo: Uint8Array;

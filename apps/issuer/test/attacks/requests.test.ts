@@ -16,6 +16,7 @@ import {
   personCreateBody,
   registryPerson,
   testRandom,
+  TEST_REGISTRY_KEY,
 } from '../../../../test-support/issuer-fixtures.js';
 import { makeMdocHierarchy } from '../../../../test-support/mdoc-fixtures.js';
 import { createIssuerApp } from '../../src/http/app.js';
@@ -38,7 +39,7 @@ describe.each(ENGINES)('the issuer under hostile requests on %s', (engine) => {
     database = await testDatabase<IssuerSchema>(engine);
     await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
     const app = createIssuerApp({
-      context: { db: database.db, clock: () => new Date(), randomBytes: testRandom },
+      context: { db: database.db, clock: () => new Date(), randomBytes: testRandom, registryKey: TEST_REGISTRY_KEY },
       authorities: await makeIssuerAuthorities(now),
       cardFace: (await makeCardFaceIssuers()).cardFace,
       mdoc: {

@@ -1,0 +1,48 @@
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto';
+
+import { IssuerError } from './errors.js';
+
+/**
+ * How the registry keeps My Numbers (番号法: 特定個人情報 is kept safe): never in the clear. The column
+ * `persons.my_number` holds a keyed digest — HMAC-SHA-256 under a key derived from the issuer's registry
+ * key — so its unique index finds duplicates, and a database error or server log that quotes the row
+ * (PostgreSQL's `Key (my_number)=(…) already exists`) shows only the digest, which cannot be reversed
+ * without the key. `persons.my_number_sealed` holds the number itself, AES-256-GCM under another
+ * derived key, bound to the person's id.
+ */
+const INDEX_INFO = 'openmyna/registry/my-number-index/v1';
+const SEAL_INFO = 'openmyna/registry/my-number-seal/v1';
+/** What marks a digest in `persons.my_number` (a registry written before sealing holds the number). */
+export const MY_NUMBER_INDEX_PREFIX = 'hmac-sha256:';
+
+const derive = (key: Uint8Array, info: string) => {
+  if (key.length !== 32) throw new IssuerError('ERR_REGISTRY_KEY', 'the registry key is 32 bytes');
+  return Buffer.from(hkdfSync('sha256', key, new Uint8Array(0), info, 32));
+};
+
+/** The keyed digest that stands for `myNumber` in the unique column. */
+export function myNumberIndex(registryKey: Uint8Array, myNumber: string): string {
+  return MY_NUMBER_INDEX_PREFIX + createHmac('sha256', derive(registryKey, INDEX_INFO)).update(myNumber).digest('hex');
+}
+
+/** `myNumber` sealed for person `personId`: 12-byte IV ‖ ciphertext ‖ 16-byte tag. */
+export function sealMyNumber(registryKey: Uint8Array, personId: string, myNumber: string, iv: Uint8Array): Uint8Array {
+  const cipher = createCipheriv('aes-256-gcm', derive(registryKey, SEAL_INFO), iv);
+  cipher.setAAD(Buffer.from(personId, 'utf8'));
+  const sealed = Buffer.concat([cipher.update(myNumber, 'utf8'), cipher.final()]);
+  return new Uint8Array(Buffer.concat([iv, sealed, cipher.getAuthTag()]));
+}
+
+/** The My Number sealed for `personId`; a wrong key or altered bytes are `ERR_REGISTRY_KEY`. */
+export function unsealMyNumber(registryKey: Uint8Array, personId: string, sealed: Uint8Array): string {
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', derive(registryKey, SEAL_INFO), sealed.subarray(0, 12));
+    decipher.setAAD(Buffer.from(personId, 'utf8'));
+    decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+    return Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]).toString('utf8');
+  } catch (error) {
+    throw new IssuerError('ERR_REGISTRY_KEY', "a My Number cannot be unsealed with this issuer's registry key", {
+      cause: error,
+    });
+  }
+}
