@@ -4,15 +4,21 @@ import { basicFourInfoOf, generatePerson, parseIsoDate, renderFacePhoto } from '
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { SoftwareSigner, trustAnchor, type CertificateAuthority } from '@openmyna/pki';
 import {
+  ISSUER_MIGRATIONS,
   personInputOf,
+  type IssuerContext,
+  type IssuerSchema,
   pinResetAuthorityFromJwk,
   type PinResetAuthority,
   type ProvisioningAuthorities,
 } from '@openmyna/issuer';
 
 import { nodeCardKey } from '@openmyna/card/node';
+import { migrate, type Engine } from '@openmyna/storage';
+import type { Kysely } from 'kysely';
 
 import { makeAuthority, makeKenhojoIssuer, makeKenkakuIssuer } from './authorities.js';
+import { testDatabase, type TestDatabase } from './databases.js';
 import { makeMdocHierarchy } from './mdoc-fixtures.js';
 
 const DAY = 86_400_000;
@@ -83,6 +89,19 @@ export function personCreateBody(
 
 /** The registry key of test issuers (it indexes and seals My Numbers). */
 export const TEST_REGISTRY_KEY = new Uint8Array(32).fill(9);
+
+/**
+ * A fresh, migrated issuer database on `engine` and the context to use it with, on the clock `clock`
+ * (the test's: fixed, or the wall clock).
+ */
+export async function issuerTestContext(
+  engine: Engine,
+  clock: () => Date,
+): Promise<{ database: TestDatabase<IssuerSchema>; context: IssuerContext }> {
+  const database = await testDatabase<IssuerSchema>(engine);
+  await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
+  return { database, context: { db: database.db, clock, randomBytes: testRandom, registryKey: TEST_REGISTRY_KEY } };
+}
 
 export const testRandom = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
 

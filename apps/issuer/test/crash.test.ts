@@ -1,24 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 
 import { basicFourInfoOf, generatePerson, renderFacePhoto } from '@openmyna/core';
-import { migrate } from '@openmyna/storage';
-import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ENGINES, testDatabase, type TestDatabase } from '../../../test-support/databases.js';
+import { ENGINES, type TestDatabase } from '../../../test-support/databases.js';
 import { REPO_ROOT } from '../../../test-support/test-vectors.js';
 import {
   abandonUnfinished,
   certificateState,
   createPerson,
-  ISSUER_MIGRATIONS,
   type CrashPoint,
   type IssuerContext,
   type IssuerSchema,
 } from '../src/index.js';
-import { TEST_REGISTRY_KEY } from '../../../test-support/issuer-fixtures.js';
+import { issuerTestContext } from '../../../test-support/issuer-fixtures.js';
 
 const child = resolve(REPO_ROOT, 'apps/issuer/test/crash-child.ts');
 
@@ -41,14 +37,7 @@ describe.each(ENGINES)('crash injection on %s (SIGKILL at every boundary)', (eng
   let database: TestDatabase<IssuerSchema>;
   let context: IssuerContext;
   beforeAll(async () => {
-    database = await testDatabase<IssuerSchema>(engine);
-    await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
-    context = {
-      db: database.db,
-      clock: () => new Date(Date.now() + 60_000),
-      randomBytes: (n) => new Uint8Array(randomBytes(n)),
-      registryKey: TEST_REGISTRY_KEY,
-    };
+    ({ database, context } = await issuerTestContext(engine, () => new Date(Date.now() + 60_000)));
     const person = generatePerson({ seed: 'crash' }, 0);
     await createPerson(
       context,

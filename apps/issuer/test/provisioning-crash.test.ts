@@ -1,19 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 
-import { migrate } from '@openmyna/storage';
-import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ENGINES, testDatabase, type TestDatabase } from '../../../test-support/databases.js';
-import { registryPerson, TEST_REGISTRY_KEY } from '../../../test-support/issuer-fixtures.js';
+import { ENGINES, type TestDatabase } from '../../../test-support/databases.js';
+import { issuerTestContext, registryPerson } from '../../../test-support/issuer-fixtures.js';
 import { REPO_ROOT } from '../../../test-support/test-vectors.js';
 import { timeoutFor } from '../../../test-support/timeouts.js';
 import {
   abandonUnfinished,
   abandonUnfinishedProvisioning,
-  ISSUER_MIGRATIONS,
   type CrashPoint,
   type IssuerContext,
   type IssuerSchema,
@@ -33,14 +29,7 @@ describe.each(ENGINES)('provisioning killed with SIGKILL on %s', (engine) => {
   let database: TestDatabase<IssuerSchema>;
   let context: IssuerContext;
   beforeAll(async () => {
-    database = await testDatabase<IssuerSchema>(engine);
-    await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
-    context = {
-      db: database.db,
-      clock: () => new Date(),
-      randomBytes: (n) => new Uint8Array(randomBytes(n)),
-      registryKey: TEST_REGISTRY_KEY,
-    };
+    ({ database, context } = await issuerTestContext(engine, () => new Date()));
   });
   afterAll(() => database.dispose());
 

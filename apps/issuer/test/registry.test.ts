@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-
 import { basicFourInfoOf, generatePerson, parseIsoDate, renderFacePhoto, type CalendarDate } from '@openmyna/core';
 import { SoftwareSigner, type CertificateAuthority } from '@openmyna/pki';
 import { inTransaction, migrate, sql } from '@openmyna/storage';
@@ -7,7 +5,7 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { makeAuthority } from '../../../test-support/authorities.js';
-import { ENGINES, testDatabase, type TestDatabase } from '../../../test-support/databases.js';
+import { ENGINES, type TestDatabase } from '../../../test-support/databases.js';
 import {
   abandonUnfinished,
   appendAudit,
@@ -23,7 +21,7 @@ import {
   type IssuerContext,
   type IssuerSchema,
 } from '../src/index.js';
-import { TEST_REGISTRY_KEY } from '../../../test-support/issuer-fixtures.js';
+import { issuerTestContext } from '../../../test-support/issuer-fixtures.js';
 
 let signingCa: CertificateAuthority;
 let authenticationCa: CertificateAuthority;
@@ -45,14 +43,7 @@ describe.each(ENGINES)('issuer registry on %s', (engine) => {
   let database: TestDatabase<IssuerSchema>;
   let context: IssuerContext;
   beforeAll(async () => {
-    database = await testDatabase<IssuerSchema>(engine);
-    await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
-    context = {
-      db: database.db,
-      clock: () => NOW,
-      randomBytes: (n) => new Uint8Array(randomBytes(n)),
-      registryKey: TEST_REGISTRY_KEY,
-    };
+    ({ database, context } = await issuerTestContext(engine, () => NOW));
   });
   afterAll(() => database.dispose());
 

@@ -1,19 +1,8 @@
-import { randomBytes } from 'node:crypto';
-
-import { migrate } from '@openmyna/storage';
-import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ENGINES, testDatabase, type TestDatabase } from '../../../../test-support/databases.js';
-import { registryPerson, TEST_REGISTRY_KEY } from '../../../../test-support/issuer-fixtures.js';
-import {
-  createPerson,
-  getPerson,
-  ISSUER_MIGRATIONS,
-  sealRegistry,
-  type IssuerContext,
-  type IssuerSchema,
-} from '../../src/index.js';
+import { ENGINES, type TestDatabase } from '../../../../test-support/databases.js';
+import { issuerTestContext, registryPerson } from '../../../../test-support/issuer-fixtures.js';
+import { createPerson, getPerson, sealRegistry, type IssuerContext, type IssuerSchema } from '../../src/index.js';
 
 /*
  * Issue 17: after one duplicate registration PostgreSQL's server log held `Key (my_number)=(…) already
@@ -25,14 +14,7 @@ describe.each(ENGINES)('My Numbers at rest on %s', (engine) => {
   let database: TestDatabase<IssuerSchema>;
   let context: IssuerContext;
   beforeAll(async () => {
-    database = await testDatabase<IssuerSchema>(engine);
-    await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
-    context = {
-      db: database.db,
-      clock: () => new Date(),
-      randomBytes: (n) => new Uint8Array(randomBytes(n)),
-      registryKey: TEST_REGISTRY_KEY,
-    };
+    ({ database, context } = await issuerTestContext(engine, () => new Date()));
   });
   afterAll(() => database.dispose());
 
