@@ -5,7 +5,7 @@ import type { Hono } from 'hono';
 import { html } from 'hono/html';
 
 import { page, phoneRequest, type Site } from './layout.js';
-import { maskMyNumber, refusalText, SEX } from './refusals.js';
+import { maskMyNumber, refusalText, SEX, waitingState } from './refusals.js';
 import { sealMyNumber, unsealMyNumberForDisplay } from './sealing.js';
 import type { RpDemoDeps } from './app.js';
 import { isFinal, poll, VerifierRefusal } from './verifier-client.js';
@@ -17,16 +17,20 @@ import { isFinal, poll, VerifierRefusal } from './verifier-client.js';
  */
 export function accountOpeningRoutes(app: Hono, deps: RpDemoDeps, site: Site): void {
   const { db, verifier, clock } = deps;
-  /** Reads the verifier's result once it is final; opens the account or records the refusal. */
-  const settling = new Map<string, Promise<void>>();
-  const settle = (id: string): Promise<void> => {
+  /**
+   * Reads the verifier's result once it is final and opens the account or records the refusal; while
+   * it is not, gives the check of the last answer the verifier did not accept, if any.
+   */
+  const settling = new Map<string, Promise<string | undefined>>();
+  const settle = (id: string): Promise<string | undefined> => {
     const running = settling.get(id);
     if (running) return running;
     const work = (async () => {
       const application = await db.selectFrom('applications').selectAll().where('id', '=', id).executeTakeFirst();
       if (!application?.presentation_id || application.state !== 'waiting') return;
       const view = await poll(verifier.presentation(application.presentation_id));
-      if (!isFinal(view)) return;
+      const rejected = view?.lastRejection?.check;
+      if (!isFinal(view)) return rejected;
       const sign = view.claims?.['sign'] as
         { name: string; address: string; birth_date: string; sex: string } | undefined;
       const myNumber = view.claims?.['kenhojo']?.['my_number'] as string | undefined;
@@ -39,7 +43,10 @@ export function accountOpeningRoutes(app: Hono, deps: RpDemoDeps, site: Site): v
           .select('account_no')
           .where('login_subject', '=', subject)
           .executeTakeFirst();
-        if (existing) return void (await refuse('account.exists'));
+        if (existing) {
+          await refuse('account.exists');
+          return;
+        }
         const accountNo = `${clock().getFullYear()}-${randomBytes(4).readUInt32BE().toString().padStart(10, '0')}`;
         try {
           await db.transaction().execute(async (trx) => {
@@ -213,10 +220,10 @@ export function accountOpeningRoutes(app: Hono, deps: RpDemoDeps, site: Site): v
   });
   app.get('/apply/:id/status', async (c) => {
     const id = c.req.param('id');
-    await settle(id);
+    const rejected = await settle(id);
     const found = await application(id);
     if (!found) return c.json({ error: { code: 'ERR_NOT_FOUND', message: 'no such application' } }, 404);
-    return c.json({ state: found.state });
+    return c.json(waitingState(found.state, rejected));
   });
   app.get('/apply/:id/result', async (c) => {
     const found = await application(c.req.param('id'));

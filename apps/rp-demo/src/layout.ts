@@ -57,7 +57,8 @@ export function page(site: Site, title: string, body: Body): Body {
 
 /**
  * The cross-device QR code and the same-device link of a verifier request, and a script that polls
- * `statusPath` until the state is no longer `waiting`, then goes to `resultPath`.
+ * `statusPath` until the state is no longer `waiting` (showing its notice meanwhile, if any), then goes
+ * to `resultPath`.
  */
 export function phoneRequest(
   created: { readonly link: string; readonly qrSvg: string },
@@ -72,10 +73,16 @@ export function phoneRequest(
       <a data-testid="same-device" href="${walletUrl}/${query}">こちら</a>。
     </p>
     <p data-testid="waiting">スマートフォンでの操作をお待ちしています…</p>
+    <p data-testid="notice" id="notice" class="refused" hidden></p>
     <script>
       const poll = async () => {
         const state = await (await fetch(${raw(JSON.stringify(paths.status))})).json();
-        if (state.state === 'waiting') return setTimeout(poll, 1000);
+        if (state.state === 'waiting') {
+          const notice = document.getElementById('notice');
+          notice.hidden = !state.notice;
+          notice.textContent = state.notice ?? '';
+          return setTimeout(poll, 1000);
+        }
         location.href = ${raw(JSON.stringify(paths.result))};
       };
       poll();

@@ -4,6 +4,7 @@ import type { Context, Hono } from 'hono';
 import type { Kysely } from 'kysely';
 
 import { bindBrowser, isBoundBrowser } from './browser-binding.js';
+import { waitingState } from './refusals.js';
 import type { PhoneRequestTable, RpDemoSchema } from './storage.js';
 import { isFinal, poll, type VerifierClient, type VerifierView } from './verifier-client.js';
 
@@ -58,7 +59,8 @@ export function phoneRequestStatusRoute(
     if (!request) return c.json({ error: { code: 'ERR_NOT_FOUND', message: 'no such request' } }, 404);
     if (request.state !== 'waiting') return c.json({ state: request.state });
     const view = await poll(deps.verifier.presentation(request.presentation_id));
-    if (!isFinal(view)) return c.json({ state: 'waiting' });
+    const rejected = view?.lastRejection?.check;
+    if (!isFinal(view)) return c.json(waitingState('waiting', rejected));
     // Valid without values: a concurrent poll took them and settles the request.
     if (view.result?.status === 'valid' && !view.claims) return c.json({ state: 'waiting' });
     const outcome = await decide(view);

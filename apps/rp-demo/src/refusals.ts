@@ -22,6 +22,14 @@ export const refusalText = (check: string | null): string =>
     ? REVOKED
     : (REFUSALS[check ?? ''] ?? `本人確認ができませんでした（${check ?? '不明'}）。`);
 
+/**
+ * A flow's state for the page that waits on the phone. While it waits, an answer the verifier did not
+ * accept is told as a notice, not as the end: anyone who saw the QR code could have sent it, so the
+ * request stays open for the holder's own answer.
+ */
+export const waitingState = (state: string, rejected: string | undefined) =>
+  state === 'waiting' && rejected ? { state, notice: `${refusalText(rejected)}（お待ちしています）` } : { state };
+
 export const SEX: Record<string, string> = { '1': '男', '2': '女', '9': '適用不能', '0': '不明' };
 
 export function maskMyNumber(myNumber: string): string {

@@ -13,6 +13,8 @@ export interface VerifierView {
     readonly records: readonly Record<string, unknown>[];
   };
   readonly claims?: Record<string, Record<string, unknown>>;
+  /** While pending: the last answer the verifier did not accept (a hint; the request stays open). */
+  readonly lastRejection?: { readonly check: string };
 }
 
 /** The verifier's answer to a request it refused: its HTTP status and error code. */

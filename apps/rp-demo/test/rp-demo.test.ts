@@ -55,6 +55,8 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
   }
   const status = async (path: string) =>
     ((await (await app.request(`${path}/status`)).json()) as { state: string }).state;
+  const notice = async (path: string) =>
+    ((await (await app.request(`${path}/status`)).json()) as { notice?: string }).notice;
 
   it('runs the Digital Agency’s case: form, 「スマホで読み取る」, the wallet signs, 「認証完了」 with the account', async () => {
     expect(await (await app.request('/')).text()).toContain('証券総合口座の開設');
@@ -85,12 +87,12 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
     expect(account.login_subject).toMatch(/^[A-Za-z0-9_-]{20,}$/);
   });
 
-  it('tells the person when the phone cancelled, and opens nothing', async () => {
+  it('tells the person when the phone cancelled, opens nothing, and keeps waiting for a real answer', async () => {
     const { path, link } = await applyUntilTheQr();
     await phone.wallet.decline(await phone.wallet.openRequest(link));
-    expect(await status(path)).toBe('refused');
-    const result = await (await app.request(`${path}/result`)).text();
-    expect(result).toContain('キャンセルされました');
+    // A refusal is unsigned (anyone who saw the QR code could send one): a notice, not the end.
+    expect(await status(path)).toBe('waiting');
+    expect(await notice(path)).toContain('キャンセルされました');
     expect(await database.db.selectFrom('accounts').select('account_no').execute()).toHaveLength(1);
   });
 
@@ -191,11 +193,16 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
     );
     expect(revoked.status).toBe(200);
     const second = await loginUntilTheQr(browser);
-    await lost.wallet.approve(await lost.wallet.openRequest(second.link), {
-      authenticationPin: PHONE_PINS.authentication,
+    await expect(
+      lost.wallet.approve(await lost.wallet.openRequest(second.link), {
+        authenticationPin: PHONE_PINS.authentication,
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_RESPONSE_REJECTED' });
+    // The verifier did not accept the answer: the page says why, and nobody is signed in.
+    expect(await (await browser.request(second.statusPath)).json()).toEqual({
+      state: 'waiting',
+      notice: expect.stringContaining('失効または一時停止') as unknown,
     });
-    expect(await (await browser.request(second.statusPath)).json()).toEqual({ state: 'refused' });
-    expect(await (await browser.request(second.resultPath)).text()).toContain('失効または一時停止');
   });
 
   it('checks a person at the counter: the values reach the clerk once, the firm keeps only the record', async () => {

@@ -231,6 +231,7 @@ export async function createPresentation(
       result: null,
       claims_sealed: null,
       claims_fetched_at: null,
+      last_rejection: null,
     })
     .execute();
   await appendAudit(context, {
@@ -292,11 +293,16 @@ function jsonOf(value: CborValue): unknown {
 /**
  * Receives the wallet's `direct_post` (OpenID4VP §8.2). First what anyone could fake is checked, without
  * touching the presentation: the request must be open and unexpired, and the form must carry the
- * request's `state` (inside the decrypted response for `direct_post.jwt`) — a third party who knows only
- * the presentation id changes nothing. Then the request is claimed atomically (a replayed response finds
- * it taken) and every credential verified for this relying party ({@link verifyPresentations}). The
- * result and record are kept; disclosed values are sealed until the relying party fetches them once, and
- * only for a valid answer.
+ * request's `state` (inside the decrypted response for `direct_post.jwt`). Then every credential is
+ * verified for this relying party ({@link verifyPresentations}).
+ *
+ * Only the holder's own answer ends a request. The request object is public — whoever sees the QR code
+ * can fetch it and learn `state` — so a refusal (unsigned by nature) and an answer that fails
+ * verification are counted and the last one kept ({@link presentationFor}'s `lastRejection`), but the
+ * request stays open; the refusal answers 200, the failed answer 400 `ERR_PRESENTATION_REJECTED` naming
+ * the check. A verified answer (valid, or status-unknown when revocation could not be checked) ends the
+ * request in one conditional update: of two racing answers one wins, the other finds it answered. The
+ * disclosed values are sealed until the relying party fetches them once, and only for a valid answer.
  */
 export async function receiveResponse(
   context: VerifierContext,
@@ -312,53 +318,50 @@ export async function receiveResponse(
     throw new VerifierServiceError('ERR_PRESENTATION_EXPIRED', 'this request has expired');
   const request = JSON.parse(row.request) as AuthorizationRequest;
   const answer = await readAnswer(services, request, row.state, row.decryption_key_sealed, form);
-  const claimed = await context.db
-    .updateTable('presentations')
-    .set({ status: 'processing', responded_at: isoTime(now) })
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .executeTakeFirst();
-  if (claimed.numUpdatedRows !== 1n)
-    throw new VerifierServiceError('ERR_PRESENTATION_ANSWERED', 'this request was already answered');
   const party = await relyingParty(context, row.rp_id);
+  if ('declined' in answer) {
+    await rejectAnswer(context, party, id, failedResult('wallet.response', answer.declined), now);
+    return { status: 'pending' };
+  }
   let result: PresentationResult;
   let claims: Record<string, Record<string, unknown>> | undefined;
-  let unexpected: Error | undefined;
   try {
-    if ('declined' in answer) {
-      result = failedResult('wallet.response', answer.declined);
-    } else {
-      const verified = await verifyPresentations(context, services, party, id, request, answer.presentations, now);
-      result = verified.result;
-      claims = verified.claims;
-    }
+    ({ result, claims } = await verifyPresentations(context, services, party, id, request, answer.presentations, now));
   } catch (error) {
     // Our typed errors name what was wrong without echoing the input; anything else is the service's
-    // own failure: the presentation fails closed, and the error goes on to the log as a 500.
+    // own failure, which goes on to the log as a 500. Either way the answer is not accepted.
     const known = error instanceof OpenMynaError;
-    if (!known) unexpected = error instanceof Error ? error : new Error(String(error));
     const check = known ? 'response.format' : 'verifier.internal';
-    result = failedResult(check, known ? error.message : 'the verifier could not complete the verification');
+    const reason = known ? error.message : 'the verifier could not complete the verification';
+    await rejectAnswer(context, party, id, failedResult(check, reason), now);
+    if (!known) throw error;
+    throw new VerifierServiceError('ERR_PRESENTATION_REJECTED', `the answer was not accepted: ${reason}`);
   }
-  let status = statusOf(result);
+  if (result.status === 'invalid') {
+    await rejectAnswer(context, party, id, result, now);
+    const decided = result.decidedBy;
+    throw new VerifierServiceError(
+      'ERR_PRESENTATION_REJECTED',
+      `the answer was not accepted: ${decided ? `${decided.check}: ${decided.reason}` : 'a check failed'}`,
+    );
+  }
+  const status = statusOf(result);
   const recorded = await context.db
     .updateTable('presentations')
     .set({
       status,
+      responded_at: isoTime(now),
       result: JSON.stringify(result),
-      // Values only with a valid answer: failed and status-unknown presentations release nothing.
+      // Values only with a valid answer: status-unknown presentations release nothing.
       claims_sealed: claims && result.status === 'valid' ? sealJson(services.sealingKey, CLAIMS, claims) : null,
-      // The key is no longer needed once the response is read.
+      // The key is no longer needed once the request is answered.
       decryption_key_sealed: null,
     })
     .where('id', '=', id)
-    // Still ours: a verification that outlived the grace was failed as interrupted, and that stands.
-    .where('status', '=', 'processing')
+    .where('status', '=', 'pending')
     .executeTakeFirst();
-  if (recorded.numUpdatedRows !== 1n) {
-    status = 'failed';
-    result = INTERRUPTED;
-  }
+  if (recorded.numUpdatedRows !== 1n)
+    throw new VerifierServiceError('ERR_PRESENTATION_ANSWERED', 'this request was already answered');
   await appendAudit(context, {
     rpId: party.id,
     action: 'presentation.verify',
@@ -371,8 +374,49 @@ export async function receiveResponse(
     },
   });
   services.notify?.(party, { id, status: result.status });
-  if (unexpected !== undefined) throw unexpected;
   return { status };
+}
+
+/** Counts an answer that was not accepted and keeps it as the last; the request stays open. */
+async function rejectAnswer(
+  context: VerifierContext,
+  party: RelyingParty,
+  id: string,
+  result: PresentationResult,
+  now: Date,
+): Promise<void> {
+  const rejection: PresentationRejection = {
+    at: isoTime(now),
+    check: result.decidedBy?.check ?? 'unknown',
+    reason: result.decidedBy?.reason ?? 'a check failed',
+  };
+  await context.db
+    .updateTable('presentations')
+    .set((eb) => ({
+      rejected_answers: eb('rejected_answers', '+', 1),
+      last_rejection: JSON.stringify(rejection),
+    }))
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .execute();
+  await appendAudit(context, {
+    rpId: party.id,
+    action: 'presentation.reject',
+    subjectId: id,
+    result: result.status,
+    details: { decidedBy: rejection.check, methods: result.records.map((record) => record.method) },
+  });
+}
+
+/**
+ * An answer the verifier did not accept, as the relying party sees it on its still-open request: when,
+ * and which check decided. It is a hint, not a verdict: a wallet's refusal is unsigned, and anyone who saw
+ * the QR code could have sent it.
+ */
+export interface PresentationRejection {
+  readonly at: string;
+  readonly check: string;
+  readonly reason: string;
 }
 
 /**
@@ -611,6 +655,8 @@ export async function presentationFor(
   result?: PresentationResult;
   claims?: Record<string, Record<string, unknown>>;
   claimsFetchedAt?: string;
+  rejectedAnswers?: number;
+  lastRejection?: PresentationRejection;
 }> {
   const row = await presentationRow(context, id);
   // Another relying party's presentation does not exist for this one.
@@ -632,6 +678,8 @@ export async function presentationFor(
     id,
     status: row.status,
     ...(row.result ? { result: JSON.parse(row.result) as PresentationResult } : {}),
+    ...(row.rejected_answers > 0 ? { rejectedAnswers: row.rejected_answers } : {}),
+    ...(row.last_rejection ? { lastRejection: JSON.parse(row.last_rejection) as PresentationRejection } : {}),
     ...(await takeClaimsOnce(context, services, 'presentations', CLAIMS, row)),
   };
 }

@@ -70,6 +70,10 @@ export {
   type CardPins,
   type CardSecrets,
   type OpenVirtualCardOptions,
+  type CardRecordIssuer,
+  type CardRecords,
+  type KenhojoRecordFiles,
+  type KenkakuRecordFiles,
   type VirtualCardDocument,
   type VirtualCardIssue,
 } from './virtual-card.js';

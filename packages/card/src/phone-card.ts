@@ -10,7 +10,7 @@ import { decodeBasicFourInfoFile, decodeMyNumberFile } from './kenhojo-records.j
 import { createKenkakuApplet } from './kenkaku-applet.js';
 import { protectPin, RetryCounter, type RetryCounterStore, type StoredPin } from './retry-counter.js';
 import { SmartCard } from './smart-card.js';
-import { CARD_ATR, cardMfData, type VirtualCardDocument } from './virtual-card.js';
+import { CARD_ATR, cardMfData, type KenhojoRecordFiles, type KenkakuRecordFiles } from './virtual-card.js';
 
 /**
  * The key references of the phone's applet set, with their try limits (DESIGN.md: 5 for the signing
@@ -49,8 +49,8 @@ export interface PhoneCardContents {
     readonly authenticationCaCertificate: string;
     readonly signingCaCertificate: string;
   };
-  readonly kenhojo: VirtualCardDocument['kenhojo'];
-  readonly kenkaku: VirtualCardDocument['kenkaku'];
+  readonly kenhojo: KenhojoRecordFiles;
+  readonly kenkaku: KenkakuRecordFiles;
   readonly juki: { readonly residentCode: string };
   readonly municipalityCode: string;
   /** `YYYY-MM-DD`. */

@@ -36,12 +36,17 @@ import { SmartCard } from './smart-card.js';
 export const CARD_ATR = Uint8Array.of(0x3b, 0xe0, 0x00, 0xff, 0x81, 0x31, 0xfe, 0x45, 0x14);
 
 /**
- * A virtual card as a file (`format: openmyna-card/1`). Everything a reader may see is stored as is
- * (base64 DER and record bytes); private keys and PIN reference data are sealed in `secrets` under a
- * passphrase. Retry counters live apart, in a store the host provides (a file beside the card).
+ * A virtual card as a file (`format: openmyna-card/2`). In the clear only what any reader may read from
+ * the real card without a PIN: the card's identity, the CA certificates and the authentication
+ * certificate, the issuers' CV certificates. Everything personal — the 入力補助 and 券面 records, the
+ * 住民票コード and the signing certificate (which the card releases only after the signing password) —
+ * is sealed in `secrets` with the private keys and the PIN reference data, under the card's passphrase:
+ * the file is the chip, and what opens it answers only through the applets and their access rules.
+ * Retry counters live apart, in a store the host provides (a file beside the card). Files of the
+ * earlier `openmyna-card/1` (records in the clear) still open.
  */
 export interface VirtualCardDocument {
-  readonly format: 'openmyna-card/1';
+  readonly format: 'openmyna-card/2';
   readonly variant: 'card' | 'phone';
   readonly personId: string;
   readonly municipalityCode: string;
@@ -49,31 +54,57 @@ export interface VirtualCardDocument {
   readonly expiry: string;
   readonly tokenSerial: string;
   readonly jpki: {
-    readonly signingCertificate?: string;
+    /** Whether a 署名用電子証明書 was issued (not to holders under 15); the certificate itself is sealed. */
+    readonly signingIssued: boolean;
     readonly signingCaCertificate: string;
     readonly authenticationCertificate: string;
     readonly authenticationCaCertificate: string;
   };
-  readonly kenhojo: {
-    readonly myNumberFile: string;
-    readonly basicFourInfoFile: string;
-    readonly integrityRecord: string;
-    readonly cvCertificate: string;
-    readonly signerKeyId: string;
-  };
-  /** 券面事項確認AP records. */
-  readonly kenkaku: {
-    readonly cardFaceFile: string;
-    readonly ageRecord: string;
-    readonly myNumberImageRecord: string;
-    readonly cvCertificate: string;
-    readonly signerKeyId: string;
-  };
-  /** 住基AP: the 住民票コード (11 digits). */
-  readonly juki: { readonly residentCode: string };
+  /** The 入力補助AP's issuer: its CV certificate and key id (the records are sealed). */
+  readonly kenhojo: CardRecordIssuer;
+  /** The 券面事項確認AP's issuer (the records are sealed). */
+  readonly kenkaku: CardRecordIssuer;
   /** 共通カードAP: the 15-digit card serial. */
   readonly common: { readonly serial: string };
   readonly secrets: PassphraseBox;
+}
+
+/** An issuer of a card application's records as the card names it. */
+export interface CardRecordIssuer {
+  readonly cvCertificate: string;
+  readonly signerKeyId: string;
+}
+
+/** 入力補助 records (base64): the My Number file, the 4 info file and the integrity record over both. */
+export interface KenhojoRecordFiles extends CardRecordIssuer {
+  readonly myNumberFile: string;
+  readonly basicFourInfoFile: string;
+  readonly integrityRecord: string;
+}
+
+/** 券面 records (base64): the signed card face, the age record and the 個人番号 image record. */
+export interface KenkakuRecordFiles extends CardRecordIssuer {
+  readonly cardFaceFile: string;
+  readonly ageRecord: string;
+  readonly myNumberImageRecord: string;
+}
+
+/** The personal contents of a card, sealed in its file. */
+export interface CardRecords {
+  readonly signingCertificate?: string;
+  readonly kenhojo: Omit<KenhojoRecordFiles, keyof CardRecordIssuer>;
+  readonly kenkaku: Omit<KenkakuRecordFiles, keyof CardRecordIssuer>;
+  /** 住基AP: the 住民票コード (11 digits). */
+  readonly residentCode: string;
+}
+
+/** A card file of the first format, whose records were in the clear: still opened. */
+interface VirtualCardDocumentV1 extends Omit<VirtualCardDocument, 'format' | 'jpki' | 'kenhojo' | 'kenkaku'> {
+  readonly format: 'openmyna-card/1';
+  readonly jpki: Omit<VirtualCardDocument['jpki'], 'signingIssued'> & { readonly signingCertificate?: string };
+  readonly kenhojo: KenhojoRecordFiles;
+  readonly kenkaku: KenkakuRecordFiles;
+  readonly juki: { readonly residentCode: string };
 }
 
 /** What `secrets` holds once opened. Never logged, never returned by an API. */
@@ -83,6 +114,8 @@ export interface CardSecrets {
   readonly keys: { readonly authentication: JsonWebKey; readonly signing?: JsonWebKey; readonly cardFace: JsonWebKey };
   /** Reference data by key reference (`jpki/0018`, `kenhojo/0015` …): salted SHA-256. */
   readonly pins: Record<string, { readonly salt: string; readonly digest: string }>;
+  /** The card's personal records (absent in `openmyna-card/1` files, which kept them in the clear). */
+  readonly records?: CardRecords;
 }
 
 /** The values a person chooses (or is given) at the counter. */
@@ -201,6 +234,10 @@ export async function issueVirtualCard(input: VirtualCardIssue): Promise<Virtual
     const pin = protectPin(new TextEncoder().encode(value), random(16));
     return { salt: bytesToBase64(pin.salt), digest: bytesToBase64(pin.digest) };
   };
+  const issuerOf = ({ cvCertificate, signerKeyId }: CardRecordIssuer): CardRecordIssuer => ({
+    cvCertificate,
+    signerKeyId,
+  });
   const secrets: CardSecrets = {
     stateKey: bytesToBase64(random(32)),
     keys: {
@@ -220,32 +257,45 @@ export async function issueVirtualCard(input: VirtualCardIssue): Promise<Virtual
       'juki/001C': stored(input.pins.juki ?? input.pins.kenhojo),
       'common/001C': stored(input.pins.juki ?? input.pins.kenhojo),
     },
+    records: {
+      ...(signingCertificate ? { signingCertificate: bytesToBase64(signingCertificate) } : {}),
+      kenhojo: {
+        myNumberFile: kenhojo.myNumberFile,
+        basicFourInfoFile: kenhojo.basicFourInfoFile,
+        integrityRecord: kenhojo.integrityRecord,
+      },
+      kenkaku: {
+        cardFaceFile: kenkaku.cardFaceFile,
+        ageRecord: kenkaku.ageRecord,
+        myNumberImageRecord: kenkaku.myNumberImageRecord,
+      },
+      residentCode: person.residentCode,
+    },
   };
   const identity = { personId: person.id, tokenSerial: bytesToHex(random(8)) };
   return {
-    format: 'openmyna-card/1',
+    format: 'openmyna-card/2',
     variant: input.variant ?? 'card',
     personId: identity.personId,
     municipalityCode: person.municipalityCode,
     expiry: formatIsoDate(input.cardExpiry),
     tokenSerial: identity.tokenSerial,
     jpki: {
-      ...(signingCertificate ? { signingCertificate: bytesToBase64(signingCertificate) } : {}),
+      signingIssued: signingCertificate !== undefined,
       signingCaCertificate: bytesToBase64(input.signingCa.certificate),
       authenticationCertificate: bytesToBase64(authenticationCertificate),
       authenticationCaCertificate: bytesToBase64(input.authenticationCa.certificate),
     },
-    kenhojo,
-    kenkaku,
-    juki: { residentCode: person.residentCode },
+    kenhojo: issuerOf(kenhojo),
+    kenkaku: issuerOf(kenkaku),
     common: { serial: Array.from(random(15), (byte) => String(byte % 10)).join('') },
-    secrets: await sealSecrets(secrets, input.passphrase, identity, input.iterations),
+    secrets: await sealSecrets(secrets, input.passphrase, 'openmyna-card/2', identity, input.iterations),
   };
 }
 
 /** Options of {@link openVirtualCard}. */
 export interface OpenVirtualCardOptions {
-  readonly document: VirtualCardDocument;
+  readonly document: VirtualCardDocument | VirtualCardDocumentV1;
   readonly passphrase: string;
   /** The retry-counter store, given the card's state key (e.g. a `FileRetryCounterStore` beside the card file). */
   readonly store: (stateKey: Uint8Array) => RetryCounterStore;
@@ -259,11 +309,15 @@ export interface OpenVirtualCardOptions {
 /** Opens a card file into a {@link SmartCard} that answers APDUs. */
 export async function openVirtualCard(options: OpenVirtualCardOptions): Promise<SmartCard> {
   const { document } = options;
-  if (document.format !== 'openmyna-card/1') throw new CardError('ERR_CARD_RECORD', 'not an openmyna-card/1 file');
+  if (document.format !== 'openmyna-card/2' && document.format !== 'openmyna-card/1')
+    throw new CardError('ERR_CARD_RECORD', 'not an openmyna-card file');
   const identity = { personId: document.personId, tokenSerial: document.tokenSerial };
   const secrets = JSON.parse(
-    new TextDecoder().decode(await openWithPassphrase(document.secrets, options.passphrase, associatedData(identity))),
+    new TextDecoder().decode(
+      await openWithPassphrase(document.secrets, options.passphrase, associatedData(document.format, identity)),
+    ),
   ) as CardSecrets;
+  const records = recordsOf(document, secrets);
   const store = options.store(base64ToBytes(secrets.stateKey));
   const cardKey = options.cardKey ?? ((jwk: JsonWebKey) => new SoftwareCardKey(jwk));
   const counters = new Map<string, RetryCounter>();
@@ -283,16 +337,16 @@ export async function openVirtualCard(options: OpenVirtualCardOptions): Promise<
     const pins: CardSecrets['pins'] = {};
     for (const [reference, made] of counters) pins[reference] = encodeStoredPin(made.storedPin);
     await options.onSecretsChanged?.(
-      await sealSecrets({ ...secrets, pins }, options.passphrase, identity, options.iterations),
+      await sealSecrets({ ...secrets, pins }, options.passphrase, document.format, identity, options.iterations),
     );
   };
   const bytes = (text: string) => base64ToBytes(text);
   const jpki = createJpkiApplet({
     variant: document.variant,
-    ...(document.jpki.signingCertificate && secrets.keys.signing
+    ...(records.signingCertificate && secrets.keys.signing
       ? {
           signing: {
-            certificate: bytes(document.jpki.signingCertificate),
+            certificate: bytes(records.signingCertificate),
             key: cardKey(secrets.keys.signing),
             password: counter('jpki/001B', 5),
           },
@@ -312,9 +366,9 @@ export async function openVirtualCard(options: OpenVirtualCardOptions): Promise<
   if (document.variant === 'card') {
     applets.push(
       createKenhojoApplet({
-        myNumberFile: bytes(document.kenhojo.myNumberFile),
-        basicFourInfoFile: bytes(document.kenhojo.basicFourInfoFile),
-        integrityRecord: bytes(document.kenhojo.integrityRecord),
+        myNumberFile: bytes(records.kenhojo.myNumberFile),
+        basicFourInfoFile: bytes(records.kenhojo.basicFourInfoFile),
+        integrityRecord: bytes(records.kenhojo.integrityRecord),
         cvCertificate: bytes(document.kenhojo.cvCertificate),
         signerKeyId: document.kenhojo.signerKeyId,
         pin: counter('kenhojo/0011', 3),
@@ -323,9 +377,9 @@ export async function openVirtualCard(options: OpenVirtualCardOptions): Promise<
         onReferenceChanged,
       }),
       createKenkakuApplet({
-        cardFaceFile: bytes(document.kenkaku.cardFaceFile),
-        ageRecord: bytes(document.kenkaku.ageRecord),
-        myNumberImageRecord: bytes(document.kenkaku.myNumberImageRecord),
+        cardFaceFile: bytes(records.kenkaku.cardFaceFile),
+        ageRecord: bytes(records.kenkaku.ageRecord),
+        myNumberImageRecord: bytes(records.kenkaku.myNumberImageRecord),
         cvCertificate: bytes(document.kenkaku.cvCertificate),
         signerKeyId: document.kenkaku.signerKeyId,
         municipalityCode: document.municipalityCode,
@@ -334,7 +388,7 @@ export async function openVirtualCard(options: OpenVirtualCardOptions): Promise<
         codeB: counter('kenkaku/0012', 3),
         codeA: counter('kenkaku/0013', 3),
       }),
-      createJukiApplet({ residentCode: document.juki.residentCode, pin: counter('juki/001C', 3), onReferenceChanged }),
+      createJukiApplet({ residentCode: records.residentCode, pin: counter('juki/001C', 3), onReferenceChanged }),
       createCommonCardApplet({
         serial: document.common.serial,
         municipalityCode: document.municipalityCode,
@@ -361,18 +415,36 @@ function encodeStoredPin(pin: StoredPin): { salt: string; digest: string } {
   return { salt: bytesToBase64(pin.salt), digest: bytesToBase64(pin.digest) };
 }
 
-function associatedData(identity: { personId: string; tokenSerial: string }): Uint8Array {
-  return new TextEncoder().encode(`openmyna-card/1:${identity.personId}:${identity.tokenSerial}`);
+/** A card's personal records: sealed in its secrets, or in the clear in an `openmyna-card/1` file. */
+function recordsOf(document: VirtualCardDocument | VirtualCardDocumentV1, secrets: CardSecrets): CardRecords {
+  if (document.format === 'openmyna-card/1')
+    return {
+      ...(document.jpki.signingCertificate ? { signingCertificate: document.jpki.signingCertificate } : {}),
+      kenhojo: document.kenhojo,
+      kenkaku: document.kenkaku,
+      residentCode: document.juki.residentCode,
+    };
+  if (!secrets.records) throw new CardError('ERR_CARD_RECORD', 'the card file holds no records');
+  return secrets.records;
+}
+
+/** What the sealed secrets are bound to: the file's format (so a box cannot move between formats) and identity. */
+function associatedData(
+  format: VirtualCardDocument['format'] | VirtualCardDocumentV1['format'],
+  identity: { personId: string; tokenSerial: string },
+): Uint8Array {
+  return new TextEncoder().encode(`${format}:${identity.personId}:${identity.tokenSerial}`);
 }
 
 function sealSecrets(
   secrets: CardSecrets,
   passphrase: string,
+  format: VirtualCardDocument['format'] | VirtualCardDocumentV1['format'],
   identity: { personId: string; tokenSerial: string },
   iterations?: number,
 ): Promise<PassphraseBox> {
   return sealWithPassphrase(new TextEncoder().encode(JSON.stringify(secrets)), passphrase, {
-    associatedData: associatedData(identity),
+    associatedData: associatedData(format, identity),
     ...(iterations ? { iterations } : {}),
   });
 }
@@ -382,7 +454,7 @@ export async function issueKenhojoRecords(input: {
   readonly myNumber: string;
   readonly basicFourInfo: BasicFourInfo;
   readonly issuer: { readonly signer: Signer; readonly keyId: string; readonly cvCertificate: Uint8Array };
-}): Promise<VirtualCardDocument['kenhojo']> {
+}): Promise<KenhojoRecordFiles> {
   const myNumberFile = encodeMyNumberFile(input.myNumber);
   const basicFourInfoFile = encodeBasicFourInfoFile(input.basicFourInfo);
   return {
@@ -404,7 +476,7 @@ export async function issueKenkakuRecords(input: {
   readonly cardExpiry: CalendarDate;
   readonly issuer: { readonly key: CardPrivateKey; readonly keyId: string; readonly cvCertificate: Uint8Array };
   readonly images: VirtualCardIssue['cardFaceImages'];
-}): Promise<VirtualCardDocument['kenkaku']> {
+}): Promise<KenkakuRecordFiles> {
   const publicKey = readRsaPublicKey(input.cardPublicKeyInfo);
   const cardKey = { modulus: publicKey.modulus, exponent: publicKey.publicExponent };
   const cardFaceFile = await encodeCardFaceFile(

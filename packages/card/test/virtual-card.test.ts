@@ -14,9 +14,18 @@ import {
   openVirtualCard,
   verifyKenhojoRecords,
   type CardRsaPublicKey,
+  type CardSecrets,
   type VirtualCardDocument,
 } from '@openmyna/card';
-import { parseCertificate, SoftwareSigner, trustAnchor, validatePath, type Hierarchy } from '@openmyna/pki';
+import {
+  openWithPassphrase,
+  parseCertificate,
+  sealWithPassphrase,
+  SoftwareSigner,
+  trustAnchor,
+  validatePath,
+  type Hierarchy,
+} from '@openmyna/pki';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { makeAuthority, makeKenhojoIssuer, makeKenkakuIssuer } from '../../../test-support/authorities.js';
@@ -90,7 +99,61 @@ const open = (
     ...(onSecretsChanged ? { onSecretsChanged } : {}),
   });
 
-describe('virtual cards (openmyna-card/1)', () => {
+/** Every string of a card file outside its sealed secrets, as text and as the bytes its base64 would be. */
+function clearContents(target: object): string[] {
+  const out: string[] = [];
+  const walk = (value: unknown, key: string) => {
+    if (key === 'secrets') return;
+    if (typeof value === 'string') out.push(value, Buffer.from(value, 'base64').toString('latin1'));
+    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, k);
+  };
+  walk(target, '');
+  return out;
+}
+
+describe('virtual cards (openmyna-card/2)', () => {
+  it('keeps nothing personal in the clear: records, 住民票コード and signing certificate are sealed', async () => {
+    expect(document.format).toBe('openmyna-card/2');
+    const clear = clearContents(document).join('\n');
+    for (const personal of [person.myNumber, person.residentCode, person.basicFourInfo.name, person.basicFourInfo.address])
+      for (const form of [personal, Buffer.from(personal, 'utf8').toString('latin1')])
+        expect(clear, personal === person.myNumber ? 'My Number' : 'personal data').not.toContain(form);
+    // What opens it still answers only through the access rules: no record before its PIN.
+    const kenhojo = new KenhojoReader(inProcessTransport(await open(document)));
+    await kenhojo.select();
+    await expect(kenhojo.readMyNumberFile()).rejects.toThrow();
+    expect(await kenhojo.verify('pin', '5678')).toEqual({ result: 'verified' });
+    expect(decodeMyNumberFile(await kenhojo.readMyNumberFile()).myNumber).toBe(person.myNumber);
+  });
+
+  it('still opens a card file of the first format, whose records were in the clear', async () => {
+    const identity = `${document.personId}:${document.tokenSerial}`;
+    const secrets = JSON.parse(
+      new TextDecoder().decode(
+        await openWithPassphrase(document.secrets, 'card passphrase', new TextEncoder().encode(`openmyna-card/2:${identity}`)),
+      ),
+    ) as CardSecrets;
+    const { records, ...rest } = secrets;
+    const legacy = {
+      ...document,
+      format: 'openmyna-card/1' as const,
+      jpki: { ...document.jpki, signingCertificate: records!.signingCertificate },
+      kenhojo: { ...document.kenhojo, ...records!.kenhojo },
+      kenkaku: { ...document.kenkaku, ...records!.kenkaku },
+      juki: { residentCode: records!.residentCode },
+      secrets: await sealWithPassphrase(new TextEncoder().encode(JSON.stringify(rest)), 'card passphrase', {
+        associatedData: new TextEncoder().encode(`openmyna-card/1:${identity}`),
+        iterations: ITERATIONS,
+      }),
+    };
+    const kenhojo = new KenhojoReader(inProcessTransport(await open(legacy as unknown as VirtualCardDocument)));
+    await kenhojo.select();
+    expect(await kenhojo.verify('pin', '5678')).toEqual({ result: 'verified' });
+    expect(decodeMyNumberFile(await kenhojo.readMyNumberFile()).myNumber).toBe(person.myNumber);
+    // A box cannot move between formats: the first format's secrets under the second's name do not open.
+    await expect(open({ ...document, secrets: legacy.secrets })).rejects.toThrow();
+  });
+
   it('carries JPKI certificates that chain and keeps every secret sealed', async () => {
     const text = JSON.stringify(document);
     for (const secret of ['1234', 'HANAKO71', '5678', '"d":']) expect(text).not.toContain(secret);
@@ -212,7 +275,7 @@ describe('virtual cards (openmyna-card/1)', () => {
       passphrase: 'card passphrase',
       iterations: ITERATIONS,
     });
-    expect(child.jpki.signingCertificate).toBeUndefined();
+    expect(child.jpki.signingIssued).toBe(false);
     const card = await open(child);
     const response = await card.transmit(
       Uint8Array.from(Buffer.from('00a4040c0ad392f00026010000000100b0880003'.slice(0, 30), 'hex')),

@@ -54,6 +54,7 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
       status: string;
       result?: { status: string; decidedBy?: { check: string }; checks: { check: string }[] };
       claims?: Record<string, Record<string, unknown>>;
+      lastRejection?: { check: string };
     };
   const accountOpening = () =>
     presentation('securities', {
@@ -174,9 +175,10 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
   it('tells the relying party when the user declines, and sends nothing else', async () => {
     const created = await accountOpening();
     await phone.wallet.decline(await phone.wallet.openRequest(created.link));
+    // A refusal is unsigned: the relying party hears of it, and the request stays open for a real answer.
     const result = await resultOf('securities', created.id);
-    expect(result.status).toBe('failed');
-    expect(result.result?.decidedBy?.check).toBe('wallet.response');
+    expect(result.status).toBe('pending');
+    expect(result.lastRejection?.check).toBe('wallet.response');
     expect(result.claims).toBeUndefined();
     expect((await phone.wallet.history()).at(-1)).toMatchObject({ kind: 'presentation', result: 'declined' });
   });
@@ -443,8 +445,10 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
     // While suspended, a signature is refused by the relying party's verifier.
     const created = await accountOpening();
     const pending = await third.wallet.openRequest(created.link);
-    await third.wallet.approve(pending, { signingPassword: PHONE_PINS.signing, kenhojoPin: PHONE_PINS.kenhojo });
-    expect((await resultOf('securities', created.id)).result?.decidedBy?.check).toMatch(/revocation/);
+    await expect(
+      third.wallet.approve(pending, { signingPassword: PHONE_PINS.signing, kenhojoPin: PHONE_PINS.kenhojo }),
+    ).rejects.toMatchObject({ code: 'ERR_RESPONSE_REJECTED' });
+    expect((await resultOf('securities', created.id)).lastRejection?.check).toMatch(/revocation/);
     await third.wallet.changeLifecycle('revoke', PHONE_PINS.authentication);
     expect(await third.wallet.provisioned()).toBe(false);
     await expect(third.wallet.holder()).rejects.toMatchObject({ code: 'ERR_WALLET_STATE' });

@@ -110,7 +110,7 @@ export function registerCardCommands(program: Command, io: CliIo, setExitCode: (
             `Issued a card to ${person.id} ${person.name} → ${flags.out}`,
             `  有効期限 (expiry)     ${formatIsoDate(cardExpiry)}`,
             `  セキュリティコード   ${securityCode} (printed on the card face; part of 照合番号B)`,
-            `  署名用電子証明書     ${document.jpki.signingCertificate ? 'issued' : 'not issued (holder under 15)'}`,
+            `  署名用電子証明書     ${document.jpki.signingIssued ? 'issued' : 'not issued (holder under 15)'}`,
             '',
           ].join('\n'),
         );

@@ -79,6 +79,7 @@ const envelope = errorEnvelope({
     ERR_PRESENTATION_EXPIRED: 410,
     ERR_PRESENTATION_ANSWERED: 409,
     ERR_PRESENTATION_RESPONSE: 400,
+    ERR_PRESENTATION_REJECTED: 400,
     ERR_ENGAGEMENT: 400,
     ERR_PROXIMITY_UNAVAILABLE: 501,
     ERR_AUDIT_SECRET: 400,
@@ -363,7 +364,7 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Env>
       path: '/v1/presentations/{id}',
       security: [{ apiKey: [] }],
       description:
-        'The presentation’s status and, once answered, its result and verification record. The disclosed values come once, the first time after a valid answer; the service then deletes them.',
+        'The presentation’s status and, once answered, its result and verification record. The disclosed values come once, the first time after a valid answer; the service then deletes them. While it is pending, `rejectedAnswers` and `lastRejection` tell of answers not accepted (a refusal in the wallet, or an answer that failed a check) — a hint only: anyone who saw the QR code could have sent them, so they do not end the request.',
       request: { params: z.object({ id: z.string().min(1).max(64) }) },
       responses: {
         200: {

@@ -84,4 +84,15 @@ export const VERIFIER_MIGRATIONS: Record<string, EngineMigration> = {
       await db.schema.createIndex('proximity_sessions_rp').on('proximity_sessions').column('rp_id').execute();
     },
   },
+  '0003-presentation-rejections': {
+    async up(db: Kysely<unknown>) {
+      // Answers that did not verify (and wallet refusals) no longer end a request: they are counted, and
+      // the last one kept, while the request stays open for the holder's own answer.
+      await db.schema
+        .alterTable('presentations')
+        .addColumn('rejected_answers', 'integer', (col) => col.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable('presentations').addColumn('last_rejection', 'text').execute();
+    },
+  },
 };

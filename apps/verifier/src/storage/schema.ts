@@ -60,6 +60,14 @@ export interface PresentationTable {
   /** The disclosed values, sealed, until the relying party fetches them once. */
   claims_sealed: Uint8Array | null;
   claims_fetched_at: string | null;
+  /**
+   * Answers posted to this open request that were not accepted — wallet refusals (which are unsigned)
+   * and answers that failed verification. Neither ends the request: anyone who saw its QR code could
+   * have sent them.
+   */
+  rejected_answers: Generated<number>;
+  /** JSON `{ at, check, reason }` of the last of them. */
+  last_rejection: string | null;
 }
 
 /** An in-person (ISO/IEC 18013-5) session at a relying party's counter; the service is the reader. */

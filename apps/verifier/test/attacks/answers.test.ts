@@ -53,7 +53,19 @@ describe.each(ENGINES)('answers under attack on %s', (engine) => {
       status: string;
       result?: { status: string; decidedBy?: { check: string } };
       claims?: Record<string, Record<string, unknown>>;
+      rejectedAnswers?: number;
+      lastRejection?: { check: string; reason: string };
     };
+  /** Posts an answer that must not be accepted: 400 naming the check, and the request still open. */
+  const rejected = async (who: DemoParty, id: string, form: Record<string, string>) => {
+    const response = await postAnswer(base, id, form);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('ERR_PRESENTATION_REJECTED');
+    const view = await read(who, id);
+    expect(view.status).toBe('pending');
+    expect(view.claims).toBeUndefined();
+    return view;
+  };
 
   it("a firm's genuine answer, its state changed, gives the shop no My Number (and no other firm request passes)", async () => {
     const firm = await create('securities', ['my_number', 'basic_four_info']);
@@ -67,18 +79,14 @@ describe.each(ENGINES)('answers under attack on %s', (engine) => {
 
     const shop = await create('shop', ['basic_four_info']);
     const shopRequest = await walletReadsRequest(issuer, shop.link, clock);
-    expect((await postAnswer(base, shop.id, { ...answer, state: shopRequest.state! })).status).toBe(200);
-    const atShop = await read('shop', shop.id);
-    expect(atShop.status).toBe('failed');
-    expect(atShop.result!.decidedBy!.check).toBe('jpki.request-binding');
+    const atShop = await rejected('shop', shop.id, { ...answer, state: shopRequest.state! });
+    expect(atShop.lastRejection!.check).toBe('jpki.request-binding');
     expect(JSON.stringify(atShop)).not.toContain(myNumber);
 
     const other = await create('securities', ['my_number', 'basic_four_info']);
     const otherRequest = await walletReadsRequest(issuer, other.link, clock);
-    expect((await postAnswer(base, other.id, { ...answer, state: otherRequest.state! })).status).toBe(200);
-    const atOther = await read('securities', other.id);
-    expect([atOther.status, atOther.result!.decidedBy!.check]).toEqual(['failed', 'jpki.request-binding']);
-    expect(atOther.claims).toBeUndefined();
+    const atOther = await rejected('securities', other.id, { ...answer, state: otherRequest.state! });
+    expect(atOther.lastRejection!.check).toBe('jpki.request-binding');
 
     // The genuine answer still works where it belongs.
     expect((await postAnswer(base, firm.id, answer)).status).toBe(200);
@@ -96,10 +104,8 @@ describe.each(ENGINES)('answers under attack on %s', (engine) => {
       records: ['my_number', 'basic_four_info'],
       signingTime: clock,
     });
-    expect((await postAnswer(base, shop.id, answer)).status).toBe(200);
-    const view = await read('shop', shop.id);
-    expect(view.status).toBe('failed');
-    expect(['kenhojo.requested', 'rp.authorization']).toContain(view.result!.decidedBy!.check);
+    const view = await rejected('shop', shop.id, answer);
+    expect(['kenhojo.requested', 'rp.authorization']).toContain(view.lastRejection!.check);
     expect(JSON.stringify(view)).not.toContain(registryPerson('verifier', PERSONS[1]).input.myNumber);
   });
 
@@ -123,6 +129,20 @@ describe.each(ENGINES)('answers under attack on %s', (engine) => {
       expect(error.message).not.toContain('123456789012');
       expect((await read('securities', firm.id)).status).toBe('pending');
     }
+    // With the state, a refusal or a forged answer is kept as a hint, and the request stays open.
+    const refused = await postAnswer(base, firm.id, { error: 'access_denied', state: request.state! });
+    expect(refused.status).toBe(200);
+    const hinted = await read('securities', firm.id);
+    expect([hinted.status, hinted.rejectedAnswers, hinted.lastRejection!.check]).toEqual([
+      'pending',
+      1,
+      'wallet.response',
+    ]);
+    const forged = await rejected('securities', firm.id, {
+      vp_token: JSON.stringify({ sign: [Buffer.from('not a signature').toString('base64url')] }),
+      state: request.state!,
+    });
+    expect(forged.rejectedAnswers).toBe(2);
     // The holder's own answer still goes through.
     const answer = await signAndReadAnswer(issuer, request, {
       signWith: 0,
