@@ -30,6 +30,8 @@ export interface IssuerServiceOptions {
   readonly db?: string;
   readonly host: string;
   readonly port: number;
+  /** Reverse proxies in front whose `X-Forwarded-For` names the client (for per-source rate limits). */
+  readonly trustedProxies?: readonly string[];
   /** Where logs go: `{ file }`, or standard output. */
   readonly logTo: LogDestination;
 }
@@ -92,7 +94,7 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
   const logger = serviceLogger('openmyna-issuer', options.logTo);
   const token = await serviceAdminToken(options.dataDir, 'issuer', 'OPENMYNA_ADMIN_TOKEN');
   // The app needs its own public URL (the mdoc status list names it), known once the port is bound.
-  const server = await listen(options.host, options.port);
+  const server = await listen(options.host, options.port, undefined, undefined, options.trustedProxies);
   const url = server.url;
   const app = createIssuerApp({
     context,

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 import { InvalidArgumentError } from 'commander';
 import { parseIsoDate, type CalendarDate } from '@openmyna/core';
 
@@ -27,4 +29,17 @@ export function personOption(value: string): number {
   const match = /^P(\d{7})$/.exec(value);
   if (!match) throw new InvalidArgumentError('a person id looks like P0000003');
   return Number(match[1]);
+}
+
+/** Collects `--trusted-proxy <address>` (repeatable): IP addresses only, for commander options. */
+export function proxyOption(value: string, previous: readonly string[] = []): string[] {
+  if (isIP(value) === 0) throw new InvalidArgumentError(`--trusted-proxy takes an IP address, not ${value}`);
+  return [...previous, value];
+}
+
+/** The trusted proxies of a service: the flags, else OPENMYNA_TRUSTED_PROXIES (comma-separated addresses). */
+export function trustedProxies(flags: readonly string[] | undefined, environment: NodeJS.ProcessEnv): string[] {
+  if (flags?.length) return [...flags];
+  const listed = (environment['OPENMYNA_TRUSTED_PROXIES'] ?? '').split(',').map((entry) => entry.trim());
+  return listed.filter((entry) => entry !== '').reduce<string[]>((all, entry) => proxyOption(entry, all), []);
 }

@@ -6,6 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 
 import { serve, type ServerType } from '@hono/node-server';
+import { clientAddress } from '@openmyna/service';
 import pino, { type Logger } from 'pino';
 
 import { readJson, writeAtomically } from './pki-store.js';
@@ -66,13 +67,16 @@ export type ServiceHandler = (request: Request, env: object | undefined) => Resp
 /**
  * Binds `host:port` first — an app that names its own URL (status lists, request URIs) is made once
  * the port is known — and serves whatever `setHandler` installs (503 until then). `onUpgrade` takes
- * WebSocket upgrades (e.g. the in-person relay); unclaimed ones are closed.
+ * WebSocket upgrades (e.g. the in-person relay); unclaimed ones are closed. Each request's client
+ * address — the TCP peer, or behind one of `trustedProxies` the address it forwarded
+ * (`X-Forwarded-For`, {@link clientAddress}) — goes to the app in its environment as `clientAddress`.
  */
 export async function listen(
   host: string,
   port: number,
   onUpgrade?: (request: IncomingMessage, socket: Socket, head: Buffer) => boolean,
   tls?: { readonly key: string; readonly cert: string },
+  trustedProxies: readonly string[] = [],
 ): Promise<{
   url: string;
   setHandler(handler: ServiceHandler): void;
@@ -84,8 +88,20 @@ export async function listen(
       { error: { code: 'ERR_UNAVAILABLE', message: 'the service is starting; try again in a moment' } },
       { status: 503, headers: { 'retry-after': '1' } },
     );
-  // The environment carries the connection (the source address the rate limits count by).
-  const serveRequest = (request: Request, env: object | undefined) => handle(request, env);
+  // The environment carries the connection and the client address the rate limits count by.
+  const trusted = new Set(trustedProxies);
+  const serveRequest = (
+    request: Request,
+    env: { incoming?: { socket: { remoteAddress?: string | undefined } } } | undefined,
+  ) =>
+    handle(request, {
+      ...env,
+      clientAddress: clientAddress(
+        env?.incoming?.socket.remoteAddress,
+        request.headers.get('x-forwarded-for'),
+        trusted,
+      ),
+    });
   const server: ServerType = tls
     ? serve({
         fetch: serveRequest,

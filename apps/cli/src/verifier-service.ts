@@ -29,6 +29,8 @@ export interface VerifierServiceOptions {
   readonly db?: string;
   readonly host: string;
   readonly port: number;
+  /** Reverse proxies in front whose `X-Forwarded-For` names the client (for per-source rate limits). */
+  readonly trustedProxies?: readonly string[];
   readonly logTo: LogDestination;
   /** The URL wallets reach this service by, when it is not where it listens (behind a proxy). */
   readonly publicUrl?: string;
@@ -92,8 +94,12 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
   if (repaired > 0) logger.warn({ repaired }, 'failed presentations left processing by an interrupted verifier');
   const token = await serviceAdminToken(options.dataDir, 'verifier', 'OPENMYNA_VERIFIER_ADMIN_TOKEN');
   const relay = new MdocRelay();
-  const server = await listen(options.host, options.port, (request, socket, head) =>
-    relay.handleUpgrade(request, socket, head),
+  const server = await listen(
+    options.host,
+    options.port,
+    (request, socket, head) => relay.handleUpgrade(request, socket, head),
+    undefined,
+    options.trustedProxies,
   );
   const app = createVerifierApp({
     context,

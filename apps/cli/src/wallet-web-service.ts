@@ -7,6 +7,7 @@ import { extname, join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 
 import type { SmartCard } from '@openmyna/card';
+import { errorEnvelope, installRequestGuard, sourceAddress } from '@openmyna/service';
 import { Hono } from 'hono';
 
 import { listen } from './service-runner.js';
@@ -38,6 +39,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 const SESSION_SECONDS = 300;
+const WALLET_WEB_ENVELOPE = errorEnvelope({ statuses: {}, internalMessage: 'the web wallet host failed' });
 const MAX_SESSIONS = 64;
 
 /**
@@ -55,8 +57,16 @@ export function createWalletWebApp(options: {
   readonly upstreams?: Readonly<Record<string, string>>;
 }): Hono {
   const app = new Hono();
+  // Bodies are guarded here as the services guard theirs: the proxy must not buffer what they refuse.
+  installRequestGuard(app, WALLET_WEB_ENVELOPE);
   for (const [prefix, upstream] of Object.entries(options.upstreams ?? {}))
-    app.all(`/${prefix}/*`, (c) => forward(c.req.raw, `/${prefix}`, upstream));
+    app.all(`/${prefix}/*`, async (c) =>
+      forward(c.req.raw, `/${prefix}`, upstream, {
+        client: sourceAddress(c),
+        // Read through Hono, which holds what the guard already read.
+        body: c.req.method === 'GET' || c.req.method === 'HEAD' ? undefined : await c.req.arrayBuffer(),
+      }),
+    );
   const sessions = new Map<string, { card: SmartCard; expires: number }>();
   const refuse = (status: 400 | 404 | 503, code: string, message: string) =>
     Response.json({ error: { code, message } }, { status });
@@ -102,13 +112,24 @@ export function createWalletWebApp(options: {
 
 /**
  * Forwards a request under `prefix` to `upstream` (the prefix removed), as a reverse proxy: method,
- * headers but the hop-by-hop ones, body; the answer comes back as it is (already decoded by fetch).
+ * headers but the hop-by-hop ones, and `body` (the request's own when not given); the answer comes back
+ * as it is (already decoded by fetch). `X-Forwarded-For` is replaced by `client`'s address (the proxy is
+ * the edge: what a client wrote there is not passed on), so an upstream that trusts this proxy counts
+ * each client on its own.
  */
-export async function forward(request: Request, prefix: string, upstream: string): Promise<Response> {
+export async function forward(
+  request: Request,
+  prefix: string,
+  upstream: string,
+  via: { readonly client?: string | undefined; readonly body?: ArrayBuffer | undefined } = {},
+): Promise<Response> {
+  const { client } = via;
   const url = new URL(request.url);
   const target = new URL(`${url.pathname.slice(prefix.length) || '/'}${url.search}`, upstream);
   const headers = new Headers(request.headers);
-  for (const name of ['host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade']) headers.delete(name);
+  for (const name of ['host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'x-forwarded-for'])
+    headers.delete(name);
+  if (client) headers.set('x-forwarded-for', client);
   let response: Response;
   try {
     response = await fetch(target, {
@@ -116,7 +137,7 @@ export async function forward(request: Request, prefix: string, upstream: string
       headers,
       ...(request.method === 'GET' || request.method === 'HEAD'
         ? {}
-        : { body: new Uint8Array(await request.arrayBuffer()) }),
+        : { body: new Uint8Array(via.body ?? (await request.arrayBuffer())) }),
       redirect: 'manual',
     });
   } catch {

@@ -1,4 +1,6 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -7,6 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { issuerWithCards } from '../../../test-support/verifier-fixtures.js';
+import { listen } from '../src/service-runner.js';
 import { createWalletWebApp } from '../src/wallet-web-service.js';
 
 describe("the web wallet's host: static files, configuration and the demo card reader", () => {
@@ -81,7 +84,8 @@ describe("the web wallet's host: static files, configuration and the demo card r
           const response = await apdu(id, typeof body === 'string' ? body : { apdu: body });
           if (response.status === 200) return true;
           const error = ((await response.json()) as { error: { code: string } }).error;
-          return response.status === 400 && error.code === 'ERR_APDU';
+          // Not JSON at all is the guard's ERR_VALIDATION; JSON without a good APDU is the reader's ERR_APDU.
+          return response.status === 400 && ['ERR_APDU', 'ERR_VALIDATION'].includes(error.code);
         },
       ),
       { numRuns: 100 },
@@ -89,5 +93,73 @@ describe("the web wallet's host: static files, configuration and the demo card r
     clock = new Date(clock.getTime() + 301_000);
     expect(await (await apdu(id, { apdu: '00a4040c' })).json()).toMatchObject({ error: { code: 'ERR_CARD_SESSION' } });
     clock = new Date();
+  });
+});
+
+describe("the web wallet host's proxy and the services' edge", () => {
+  const seen: { forwardedFor: string | undefined; bytes: number }[] = [];
+  const upstream = createServer((request, response) => {
+    let bytes = 0;
+    request.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    request.on('end', () => {
+      seen.push({ forwardedFor: request.headers['x-forwarded-for'] as string | undefined, bytes });
+      response.end('{}');
+    });
+  });
+  let proxy: Awaited<ReturnType<typeof listen>>;
+
+  beforeAll(async () => {
+    await new Promise<void>((ready) => upstream.listen(0, '127.0.0.1', ready));
+    const app = createWalletWebApp({
+      staticDir: mkdtempSync(join(tmpdir(), 'openmyna-proxy-')),
+      config: { issuerUrl: 'http://127.0.0.1:1', readerCa: 'AA==', relayUrl: 'ws://127.0.0.1:2/relay' },
+      reader: { cards: [], open: () => Promise.reject(new Error('no cards')) },
+      clock: () => new Date(),
+      upstreams: { issuer: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` },
+    });
+    proxy = await listen('127.0.0.1', 0);
+    proxy.setHandler((request, env) => app.fetch(request, env));
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await new Promise<void>((done) => upstream.close(() => done()));
+  });
+
+  it('names the client it saw in X-Forwarded-For, never what the client wrote there', async () => {
+    const response = await fetch(`${proxy.url}/issuer/provisioning/sessions`, {
+      method: 'POST',
+      headers: { 'x-forwarded-for': '198.51.100.7', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(response.status).toBe(200);
+    expect(seen.at(-1)).toEqual({ forwardedFor: '127.0.0.1', bytes: 2 });
+  });
+
+  it('refuses a body over 1 MiB with 413 and passes none of it on', async () => {
+    const before = seen.length;
+    const response = await fetch(`${proxy.url}/issuer/provisioning/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: new Uint8Array(2 * 1024 * 1024),
+    });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('ERR_BODY_TOO_LARGE');
+    expect(seen.length).toBe(before);
+  });
+
+  it('gives the services the client a trusted proxy names, and the peer otherwise', async () => {
+    for (const [trusted, expected] of [
+      [['127.0.0.1'], '198.51.100.7'],
+      [[], '127.0.0.1'],
+    ] as const) {
+      const edge = await listen('127.0.0.1', 0, undefined, undefined, trusted);
+      edge.setHandler((_request, env) => Response.json((env as { clientAddress?: string }).clientAddress));
+      try {
+        const response = await fetch(edge.url, { headers: { 'x-forwarded-for': '203.0.113.1, 198.51.100.7' } });
+        expect(await response.json()).toBe(expected);
+      } finally {
+        await edge.close();
+      }
+    }
   });
 });

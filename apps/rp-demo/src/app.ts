@@ -1,10 +1,10 @@
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { Kysely } from 'kysely';
 
 import { accountOpeningRoutes } from './account-opening.js';
 import { counterRoutes } from './counter.js';
-import { page, type Site } from './layout.js';
+import { demoSiteApp, page, type Site } from './layout.js';
 import { loginRoutes } from './login.js';
 import type { RpDemoSchema } from './storage.js';
 import { verifierClient, type VerifierAccess, type VerifierClient } from './verifier-client.js';
@@ -34,7 +34,7 @@ export type RpDemoDeps = Pick<RpDemoOptions, 'db' | 'walletUrl' | 'sealingKey' |
  * the verifier's results, never the browser, and keeps only what the firm must.
  */
 export function createRpDemoApp(options: RpDemoOptions): Hono {
-  const app = new Hono();
+  const app = demoSiteApp();
   const deps: RpDemoDeps = {
     db: options.db,
     verifier: verifierClient(options.verifier, options.fetch),

@@ -1,5 +1,27 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
+
+/** The largest body a demo site takes: its forms and the counter's engagement text are a few KiB. */
+export const DEMO_BODY_LIMIT = 64 * 1024;
+
+/** A demo site's new app, refusing bodies over {@link DEMO_BODY_LIMIT} as they stream in (413). */
+export function demoSiteApp(): Hono {
+  const app = new Hono();
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: DEMO_BODY_LIMIT,
+      onError: (c) =>
+        c.json(
+          { error: { code: 'ERR_BODY_TOO_LARGE', message: `the body is larger than ${DEMO_BODY_LIMIT} bytes` } },
+          413,
+        ),
+    }),
+  );
+  return app;
+}
 
 type Body = HtmlEscapedString | Promise<HtmlEscapedString>;
 

@@ -1,9 +1,9 @@
 import { ISO_23220_NAMESPACE, JP_NAMESPACE } from '@openmyna/mdoc';
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
 import { html } from 'hono/html';
 
 import type { RpDemoOptions } from './app.js';
-import { page, phoneRequest, type Site } from './layout.js';
+import { demoSiteApp, page, phoneRequest, type Site } from './layout.js';
 import { boundPhoneRequest, phoneRequestStatusRoute, refusalOf, startPhoneRequest } from './phone-requests.js';
 import { refusalText } from './refusals.js';
 import { verifierClient, VerifierRefusal } from './verifier-client.js';
@@ -16,7 +16,7 @@ import { verifierClient, VerifierRefusal } from './verifier-client.js';
 export function createShopDemoApp(
   options: Omit<RpDemoOptions, 'sealingKey' | 'firmName'> & { readonly name?: string },
 ): Hono {
-  const app = new Hono();
+  const app = demoSiteApp();
   const deps = {
     db: options.db,
     verifier: verifierClient(options.verifier, options.fetch),

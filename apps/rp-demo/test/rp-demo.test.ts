@@ -116,6 +116,16 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
     expect([polled.status, await polled.json()]).toEqual([200, { state: 'waiting' }]);
   });
 
+  it('refuses a body over 64 KiB with 413 before reading it', async () => {
+    const response = await app.request('/apply', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `occupation=${'a'.repeat(100 * 1024)}`,
+    });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('ERR_BODY_TOO_LARGE');
+  });
+
   it('answers an unknown application with 404, and ignores unknown form values', async () => {
     expect((await app.request('/apply/nope')).status).toBe(404);
     expect((await app.request('/apply/nope/status')).status).toBe(404);

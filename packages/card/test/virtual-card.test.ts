@@ -115,7 +115,12 @@ describe('virtual cards (openmyna-card/2)', () => {
   it('keeps nothing personal in the clear: records, 住民票コード and signing certificate are sealed', async () => {
     expect(document.format).toBe('openmyna-card/2');
     const clear = clearContents(document).join('\n');
-    for (const personal of [person.myNumber, person.residentCode, person.basicFourInfo.name, person.basicFourInfo.address])
+    for (const personal of [
+      person.myNumber,
+      person.residentCode,
+      person.basicFourInfo.name,
+      person.basicFourInfo.address,
+    ])
       for (const form of [personal, Buffer.from(personal, 'utf8').toString('latin1')])
         expect(clear, personal === person.myNumber ? 'My Number' : 'personal data').not.toContain(form);
     // What opens it still answers only through the access rules: no record before its PIN.
@@ -130,7 +135,11 @@ describe('virtual cards (openmyna-card/2)', () => {
     const identity = `${document.personId}:${document.tokenSerial}`;
     const secrets = JSON.parse(
       new TextDecoder().decode(
-        await openWithPassphrase(document.secrets, 'card passphrase', new TextEncoder().encode(`openmyna-card/2:${identity}`)),
+        await openWithPassphrase(
+          document.secrets,
+          'card passphrase',
+          new TextEncoder().encode(`openmyna-card/2:${identity}`),
+        ),
       ),
     ) as CardSecrets;
     const { records, ...rest } = secrets;

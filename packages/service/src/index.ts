@@ -1,6 +1,13 @@
 export { errorEnvelope, type ErrorEnvelope, type ErrorEnvelopeHandlers, type JsonContext } from './error-envelope.js';
 export { bearerToken, secretsEqual, tokenDigest } from './tokens.js';
-export { AuthenticationFailures, perSourceLimit, RateLimiter, rateLimited, sourceAddress } from './rate-limit.js';
+export {
+  AuthenticationFailures,
+  clientAddress,
+  perSourceLimit,
+  RateLimiter,
+  rateLimited,
+  sourceAddress,
+} from './rate-limit.js';
 export {
   DEFAULT_BODY_LIMIT,
   installRequestGuard,

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 import type { Context, MiddlewareHandler } from 'hono';
 
 import type { ErrorEnvelopeHandlers } from './error-envelope.js';
@@ -60,8 +62,36 @@ export function rateLimited(
  * request handed to `app.fetch` in process, which no network client can make.
  */
 export function sourceAddress(c: Pick<Context, 'env'>): string | undefined {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress;
+  const env = c.env as { clientAddress?: string; incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.clientAddress ?? env?.incoming?.socket?.remoteAddress;
+}
+
+/**
+ * The client's address for a request from `peer` (the TCP peer): when the peer is one of
+ * `trustedProxies`, the right-most `X-Forwarded-For` entry that is not itself a trusted proxy (each proxy
+ * appends the address it saw; entries left of it were written by the client and prove nothing); else
+ * the peer. IPv4-mapped IPv6 addresses (`::ffff:192.0.2.1`) count as their IPv4 address. The server's edge
+ * (the CLI's listener) puts the result in the environment as `clientAddress`, which
+ * {@link sourceAddress} prefers.
+ */
+export function clientAddress(
+  peer: string | undefined,
+  forwardedFor: string | null | undefined,
+  trustedProxies: ReadonlySet<string>,
+): string | undefined {
+  const plain = (address: string) => address.trim().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+  if (peer === undefined) return undefined;
+  let client = plain(peer);
+  if (!trustedProxies.has(client) || !forwardedFor) return client;
+  const hops = forwardedFor.split(',').map(plain);
+  for (let index = hops.length - 1; index >= 0; index--) {
+    const hop = hops[index]!;
+    // A malformed entry ends the chain: the last address known good is the client.
+    if (!isIP(hop)) return client;
+    client = hop;
+    if (!trustedProxies.has(hop)) return hop;
+  }
+  return client;
 }
 
 /**

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
   AuthenticationFailures,
+  clientAddress,
   errorEnvelope,
   installServiceBasics,
   jsonBody,
@@ -160,5 +161,35 @@ describe('callers', () => {
     expect(statuses.filter((status) => status === 200)).toHaveLength(5);
     expect(statuses.filter((status) => status === 429)).toHaveLength(3);
     expect(Number(retryAfter)).toBeGreaterThan(0);
+  });
+});
+
+describe('the client behind a proxy', () => {
+  const TRUSTED = new Set(['127.0.0.1', '10.0.0.2']);
+
+  it('takes the address a trusted proxy names, and only from a trusted proxy', () => {
+    expect(clientAddress('::ffff:127.0.0.1', '198.51.100.7', TRUSTED)).toBe('198.51.100.7');
+    // Entries left of the last untrusted hop were written by the client: never taken.
+    expect(clientAddress('127.0.0.1', '203.0.113.9, 198.51.100.7, 10.0.0.2', TRUSTED)).toBe('198.51.100.7');
+    // An untrusted peer's header is ignored; so is garbage, which ends the chain.
+    expect(clientAddress('192.0.2.1', '198.51.100.7', TRUSTED)).toBe('192.0.2.1');
+    expect(clientAddress('127.0.0.1', 'evil, 10.0.0.2', TRUSTED)).toBe('10.0.0.2');
+    expect(clientAddress('127.0.0.1', undefined, TRUSTED)).toBe('127.0.0.1');
+    expect(clientAddress(undefined, '198.51.100.7', TRUSTED)).toBeUndefined();
+  });
+
+  it('never answers an address a client could choose through an untrusted peer (property)', () => {
+    const address = fc.oneof(fc.ipV4(), fc.constantFrom('127.0.0.1', '10.0.0.2'));
+    fc.assert(
+      fc.property(address, fc.array(fc.oneof(address, fc.string()), { maxLength: 6 }), (peer, hops) => {
+        const header = hops.join(',');
+        const client = clientAddress(peer, header, TRUSTED)!;
+        if (!TRUSTED.has(peer)) return client === peer;
+        // From a trusted peer: the peer, or a hop that is a valid address right of any untrusted one.
+        const trimmed = header.split(',').map((hop) => hop.trim());
+        const index = trimmed.lastIndexOf(client);
+        return client === peer || (index >= 0 && trimmed.slice(index + 1).every((hop) => TRUSTED.has(hop)));
+      }),
+    );
   });
 });

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 
 import { type CliIo } from '../io.js';
 import { startIssuer } from '../issuer-service.js';
-import { integerOption } from '../options.js';
+import { integerOption, proxyOption, trustedProxies } from '../options.js';
 import { runUntilStopped } from '../service-runner.js';
 
 /** `openmyna issuer serve` */
@@ -21,17 +21,23 @@ export function registerIssuerCommands(program: Command, io: CliIo): void {
     .option('--db <url>', 'postgres://… or a SQLite file (default: <data>/issuer.db)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port', integerOption('--port', 0, 65535), 8080)
+    .option(
+      '--trusted-proxy <address>',
+      'a reverse proxy in front (repeatable): its X-Forwarded-For names the client',
+      proxyOption,
+    )
     .addHelpText(
       'after',
       '\nThe admin API wants `Authorization: Bearer <token>`: OPENMYNA_ADMIN_TOKEN, or the token in <data>/issuer/admin-token.json.\nLogs are JSON lines on standard output; the OpenAPI document is at /openapi.json.',
     )
-    .action(async (flags: { data: string; db?: string; host: string; port: number }) => {
+    .action(async (flags: { data: string; db?: string; host: string; port: number; trustedProxy?: string[] }) => {
       const running = await startIssuer({
         dataDir: resolve(io.cwd, flags.data),
         ...(flags.db ? { db: flags.db } : {}),
         host: flags.host,
         port: flags.port,
         logTo: 'stdout',
+        trustedProxies: trustedProxies(flags.trustedProxy, process.env),
       });
       await runUntilStopped(io, 'issuer', running);
     });

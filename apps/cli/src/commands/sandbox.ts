@@ -291,21 +291,25 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
         ].join('\n'),
       );
       if (!flags.serve) return;
+      // On the LAN, a phone reaches everything through the web wallet's HTTPS origin (one certificate to
+      // accept): /issuer/… and /verifier/… (with the relay) are proxied to the services on 127.0.0.1,
+      // which then count each phone by the address the proxy names (X-Forwarded-For).
+      const lanAddress = flags.lan === undefined || flags.lan === false ? undefined : lanAddressOf(flags.lan);
+      const walletOrigin = lanAddress ? `https://${lanAddress}:${flags.walletPort}` : undefined;
+      const proxied = lanAddress ? { trustedProxies: ['127.0.0.1'] } : {};
       const issuer = await startIssuer({
         dataDir,
         host: '127.0.0.1',
         port: flags.issuerPort,
         logTo: { file: join(dataDir, 'logs', 'issuer.log') },
+        ...proxied,
       });
-      // On the LAN, a phone reaches everything through the web wallet's HTTPS origin (one certificate to
-      // accept): /issuer/… and /verifier/… (with the relay) are proxied to the services on 127.0.0.1.
-      const lanAddress = flags.lan === undefined || flags.lan === false ? undefined : lanAddressOf(flags.lan);
-      const walletOrigin = lanAddress ? `https://${lanAddress}:${flags.walletPort}` : undefined;
       const verifier = await startVerifier({
         dataDir,
         host: '127.0.0.1',
         port: flags.verifierPort,
         logTo: { file: join(dataDir, 'logs', 'verifier.log') },
+        ...proxied,
         ...(walletOrigin ? { publicUrl: `${walletOrigin}/verifier` } : {}),
       });
       const parties = await registerDemoRelyingParties(dataDir, verifier);

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 
 import { type CliIo } from '../io.js';
-import { integerOption } from '../options.js';
+import { integerOption, proxyOption, trustedProxies } from '../options.js';
 import { runUntilStopped } from '../service-runner.js';
 import { startVerifier } from '../verifier-service.js';
 
@@ -21,6 +21,11 @@ export function registerVerifierCommands(program: Command, io: CliIo): void {
     .option('--db <url>', 'postgres://… or a SQLite file (default: <data>/verifier.db)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port', integerOption('--port', 0, 65535), 8081)
+    .option(
+      '--trusted-proxy <address>',
+      'a reverse proxy in front (repeatable): its X-Forwarded-For names the client',
+      proxyOption,
+    )
     .addHelpText(
       'after',
       [
@@ -31,13 +36,14 @@ export function registerVerifierCommands(program: Command, io: CliIo): void {
         'Logs are JSON lines on standard output; the OpenAPI document is at /openapi.json; the relay at ws://…/relay/<id>.',
       ].join('\n'),
     )
-    .action(async (flags: { data: string; db?: string; host: string; port: number }) => {
+    .action(async (flags: { data: string; db?: string; host: string; port: number; trustedProxy?: string[] }) => {
       const running = await startVerifier({
         dataDir: resolve(io.cwd, flags.data),
         ...(flags.db ? { db: flags.db } : {}),
         host: flags.host,
         port: flags.port,
         logTo: 'stdout',
+        trustedProxies: trustedProxies(flags.trustedProxy, process.env),
       });
       await runUntilStopped(io, 'verifier', running);
     });
