@@ -233,7 +233,7 @@ async function phoneOf(context: IssuerContext, phoneId: string) {
     .select(['person_id', 'status'])
     .where('id', '=', phoneId)
     .executeTakeFirst();
-  if (!phone) throw new IssuerError('ERR_PHONE_NOT_FOUND', `no phone ${phoneId}`);
+  if (!phone) throw new IssuerError('ERR_PHONE_NOT_FOUND', 'no such phone');
   return phone;
 }
 

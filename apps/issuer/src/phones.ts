@@ -16,7 +16,7 @@ export async function phonesOf(
   personId: string,
 ): Promise<{ id: string; cardId: string; status: PhoneStatus; provisionedAt: string; updatedAt: string }[]> {
   const person = await context.db.selectFrom('persons').select('id').where('id', '=', personId).executeTakeFirst();
-  if (!person) throw new IssuerError('ERR_PERSON_NOT_FOUND', `no person ${personId}`);
+  if (!person) throw new IssuerError('ERR_PERSON_NOT_FOUND', 'no such person');
   const rows = await context.db
     .selectFrom('phones')
     .select(['id', 'card_id', 'status', 'provisioned_at', 'updated_at'])
@@ -46,7 +46,7 @@ export async function changePhone(
 ): Promise<{ status: PhoneStatus; serials: string[] }> {
   return inTransaction(context.db, async (trx) => {
     const phone = await trx.selectFrom('phones').select(['status']).where('id', '=', phoneId).executeTakeFirst();
-    if (!phone) throw new IssuerError('ERR_PHONE_NOT_FOUND', `no phone ${phoneId}`);
+    if (!phone) throw new IssuerError('ERR_PHONE_NOT_FOUND', 'no such phone');
     const allowed: Record<PhoneAction, PhoneStatus[]> = {
       suspend: ['active'],
       resume: ['suspended'],

@@ -163,7 +163,7 @@ export async function sealRegistry(context: IssuerContext): Promise<number> {
 /** Reads a resident, or throws `ERR_PERSON_NOT_FOUND`. */
 export async function getPerson(context: IssuerContext, id: string): Promise<Person> {
   const row = await context.db.selectFrom('persons').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw new IssuerError('ERR_PERSON_NOT_FOUND', `no person ${id}`);
+  if (!row) throw new IssuerError('ERR_PERSON_NOT_FOUND', 'no such person');
   return {
     id: row.id,
     basicFourInfo: {
@@ -221,7 +221,7 @@ export async function updatePerson(
   }
   const outcome = await inTransaction(context.db, async (trx) => {
     const current = await trx.selectFrom('persons').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!current) throw new IssuerError('ERR_PERSON_NOT_FOUND', `no person ${id}`);
+    if (!current) throw new IssuerError('ERR_PERSON_NOT_FOUND', 'no such person');
     const next = {
       name: changes.name ?? current.name,
       address: changes.address ?? current.address,
@@ -300,7 +300,7 @@ export async function recordCard(
   const now = isoTime(context.clock());
   await inTransaction(context.db, async (trx) => {
     const person = await trx.selectFrom('persons').select('id').where('id', '=', options.personId).executeTakeFirst();
-    if (!person) throw new IssuerError('ERR_PERSON_NOT_FOUND', `no person ${options.personId}`);
+    if (!person) throw new IssuerError('ERR_PERSON_NOT_FOUND', 'no such person');
     await trx
       .insertInto('cards')
       .values({
@@ -337,8 +337,8 @@ export async function endCard(
 ): Promise<{ revoked: string[] }> {
   return inTransaction(context.db, async (trx) => {
     const card = await trx.selectFrom('cards').select(['status']).where('id', '=', cardId).executeTakeFirst();
-    if (!card) throw new IssuerError('ERR_CARD_NOT_FOUND', `no card ${cardId}`);
-    if (card.status !== 'active') throw new IssuerError('ERR_CARD_STATE', `card ${cardId} is already ${card.status}`);
+    if (!card) throw new IssuerError('ERR_CARD_NOT_FOUND', 'no such card');
+    if (card.status !== 'active') throw new IssuerError('ERR_CARD_STATE', `the card is already ${card.status}`);
     const now = isoTime(context.clock());
     await trx.updateTable('cards').set({ status, updated_at: now }).where('id', '=', cardId).execute();
     const phones = await trx

@@ -12,6 +12,7 @@ export {
   DEFAULT_BODY_LIMIT,
   installRequestGuard,
   jsonBodyProblem,
+  urlProblem,
   MAX_JSON_DEPTH,
   type BodyLimits,
 } from './request-guard.js';

@@ -45,9 +45,33 @@ export function installRequestGuard(
     return guard;
   };
   // The inner step may answer with a refusal: Hono takes a middleware's returned Response as the answer.
-  const guard: MiddlewareHandler = (c, next) =>
-    guardFor(c.req.path)(c, () => checkJsonBody(c, next, envelope) as Promise<void>);
+  const guard: MiddlewareHandler = (c, next) => {
+    const problem = urlProblem(c.req.url);
+    if (problem) return Promise.resolve(envelope.respond(c, 'ERR_VALIDATION', problem));
+    return guardFor(c.req.path)(c, () => checkJsonBody(c, next, envelope) as Promise<void>);
+  };
   app.use('*', guard);
+}
+
+/**
+ * What is wrong with a request URL's path or query, if anything: escapes that decode to control
+ * characters (NUL above all, which PostgreSQL cannot store and C strings end at) or to bytes that are not
+ * UTF-8. Ids and values then reach no handler, database or log.
+ */
+export function urlProblem(url: string): string | undefined {
+  const { pathname, search } = new URL(url);
+  for (const [part, text] of [
+    ['path', pathname],
+    ['query', search],
+  ] as const) {
+    if (/%(?:[01][0-9a-f]|7f)/i.test(text)) return `the ${part} has a control character`;
+    try {
+      decodeURIComponent(text);
+    } catch {
+      return `the ${part} is not valid percent-encoded UTF-8`;
+    }
+  }
+  return undefined;
 }
 
 async function checkJsonBody(c: Context, next: Next, envelope: ErrorEnvelopeHandlers): Promise<Response | void> {

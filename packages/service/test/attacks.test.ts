@@ -14,6 +14,7 @@ import {
   jsonBodyProblem,
   MAX_JSON_DEPTH,
   perSourceLimit,
+  urlProblem,
   validationHook,
 } from '../src/index.js';
 
@@ -130,6 +131,24 @@ describe('request bodies', () => {
     expect(jsonBodyProblem('{"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}')).toBeUndefined();
     expect(jsonBodyProblem('{"123456789012\\u0000":1}')).not.toContain('123456789012');
     expect(jsonBodyProblem('{"_123456789012":{"a":"\\u0000"}}')).not.toContain('123456789012');
+  });
+});
+
+describe('request URLs', () => {
+  it('refuses control characters and broken escapes in the path or query, before any handler', async () => {
+    for (const path of [
+      '/admin/people/%00',
+      '/admin/people/a%0Ab',
+      '/admin/people/%ff',
+      '/admin/people?x=%E3%81',
+      '/x?q=%7f',
+    ])
+      expect(urlProblem(`http://service.test${path}`), path).toBeDefined();
+    for (const path of ['/ocsp/signing/MEMw%2BQ%3D%3D', '/persons/P0000001', '/q?name=%E7%95%AA%E5%8F%B7'])
+      expect(urlProblem(`http://service.test${path}`), path).toBeUndefined();
+    const response = await fetch(`${base}/admin/people/%00`);
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).code).toBe('ERR_VALIDATION');
   });
 });
 

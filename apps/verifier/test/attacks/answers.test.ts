@@ -4,7 +4,8 @@ import { ENGINES, type TestDatabase } from '../../../../test-support/databases.j
 import { registryPerson } from '../../../../test-support/issuer-fixtures.js';
 import { postAnswer, signAndReadAnswer, walletReadsRequest } from '../../../../test-support/verifier-answers.js';
 import { issuerWithPhones } from '../../../../test-support/verifier-fixtures.js';
-import { startVerifierService, type DemoParty } from '../../../../test-support/verifier-service.js';
+import { fuzzEveryRoute, openApiRoutes } from '../../../../test-support/route-fuzz.js';
+import { startVerifierService, VERIFIER_ADMIN, type DemoParty } from '../../../../test-support/verifier-service.js';
 import { PROCESSING_GRACE_SECONDS, repairInterruptedPresentations, type VerifierSchema } from '../../src/index.js';
 
 /*
@@ -176,6 +177,43 @@ describe.each(ENGINES)('answers under attack on %s', (engine) => {
       clock = saved;
     }
   });
+  it('decides every request to every route — random bodies, headers, credentials, replays — and never crashes', async () => {
+    const app = service.makeApp();
+    const open = await create('securities', ['my_number', 'basic_four_info']);
+    const request = await walletReadsRequest(issuer, open.link, clock);
+    const [firm, shop] = [service.keys.securities.apiKey, service.keys.shop.apiKey];
+    const statuses = await fuzzEveryRoute({
+      fetch: (incoming) => app.fetch(incoming),
+      routes: [
+        ...(await openApiRoutes((incoming) => app.fetch(incoming))),
+        'GET /v1/presentations/{id}/request',
+        'POST /v1/presentations/{id}/response',
+      ],
+      ids: [open.id, service.keys.shop.id, 'relay'],
+      credentials: [
+        undefined,
+        'Bearer wrong',
+        `Bearer ${VERIFIER_ADMIN}`,
+        `Bearer ${firm}`,
+        `Bearer ${firm}`,
+        `Bearer ${shop}`,
+      ],
+      samples: {
+        'POST /v1/presentations': {
+          sign: { document: 'AA==', title: 't' },
+          kenhojo: ['basic_four_info'],
+          purpose: 'x',
+        },
+        'POST /admin/relying-parties': { name: 'n', myNumberPurpose: 'none', webhookUrl: 'https://x.example/h' },
+        'POST /v1/presentations/{id}/response': { state: request.state!, vp_token: '{}' },
+      },
+    });
+    const count = (test: (status: number) => boolean) =>
+      [...statuses].reduce((sum, [status, n]) => sum + (test(status) ? n : 0), 0);
+    expect(count((status) => status < 300)).toBeGreaterThan(0);
+    // Whatever it sent, the open request is still the holder's to answer.
+    expect((await read('securities', open.id)).status).toBe('pending');
+  }, 120_000);
   // Last: it leaves this test's address blocked for the relying parties' API for a while.
   it('limits guessing API keys per source address, with Retry-After, before comparing the key', async () => {
     const guess = (key: string) =>
