@@ -177,6 +177,36 @@ describe.each(ENGINES)('answers under attack on %s', (engine) => {
       clock = saved;
     }
   });
+  it('ends a genuine answer whose revocation cannot be checked as status-unknown, releasing nothing', async () => {
+    const saved = clock;
+    clock = new Date(saved.getTime() + 10 * 60_000); // past any cached OCSP answer
+    issuer.state.failing = /\/(ocsp|crl)\//;
+    try {
+      const firm = await create('securities', ['my_number', 'basic_four_info']);
+      const request = await walletReadsRequest(issuer, firm.link, clock);
+      const answer = await signAndReadAnswer(issuer, request, {
+        signWith: 0,
+        records: ['my_number', 'basic_four_info'],
+        signingTime: clock,
+      });
+      expect((await postAnswer(base, firm.id, answer)).status).toBe(200);
+      const view = await read('securities', firm.id);
+      expect([view.status, view.result!.status]).toEqual(['failed', 'status-unknown']);
+      expect(view.claims).toBeUndefined();
+      expect(JSON.stringify(view)).not.toContain(registryPerson('verifier', PERSONS[0]).input.myNumber);
+      // Nothing was kept to hand out later either.
+      const row = await database.db
+        .selectFrom('presentations')
+        .select('claims_sealed')
+        .where('id', '=', firm.id)
+        .executeTakeFirstOrThrow();
+      expect(row.claims_sealed).toBeNull();
+    } finally {
+      issuer.state.failing = undefined;
+      clock = saved;
+    }
+  });
+
   it('decides every request to every route — random bodies, headers, credentials, replays — and never crashes', async () => {
     const app = service.makeApp();
     const open = await create('securities', ['my_number', 'basic_four_info']);
