@@ -15,7 +15,8 @@ import {
   type CheckResult,
   type X509Certificate,
 } from '@openmyna/pki';
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 
 import { equalBytes } from './bytes.js';
 import { MDOC_OID, type AuthorizedElement } from './certificate-profiles.js';
@@ -116,8 +117,35 @@ export interface ValidatedLeaf {
   readonly authorizedElements?: readonly AuthorizedElement[];
 }
 
-/** Chain results that do not depend on the time, keyed by the leaf's DER (see `chainCache`). */
-export type MdocChainCache = Map<string, { readonly checks: CheckResult[]; readonly leaf?: ValidatedLeaf }>;
+/**
+ * Validated chains, with what does not depend on the time (see `chainCache`). Keyed by everything the
+ * verdict depends on — the role, the whole chain and the trust anchors ({@link chainCacheKey}) — and
+ * holding successes only: a cache can save work, never change a verdict.
+ */
+export type MdocChainCache = Map<string, { readonly checks: CheckResult[]; readonly leaf: ValidatedLeaf }>;
+
+/** How many validated chains a cache keeps before it starts over. */
+export const CHAIN_CACHE_ENTRIES = 256;
+
+/** SHA-256 over the role, every certificate of the chain and every anchor's certificate, each length-prefixed. */
+export function chainCacheKey(
+  role: MdocChainOptions['role'],
+  chain: readonly Uint8Array[],
+  anchors: readonly MdocTrustAnchor[],
+): string {
+  const hash = sha256.create();
+  const count = (n: number) => hash.update(Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff));
+  const part = (bytes: Uint8Array) => {
+    count(bytes.length);
+    hash.update(bytes);
+  };
+  part(utf8ToBytes(role));
+  count(chain.length);
+  for (const der of chain) part(der);
+  count(anchors.length);
+  for (const anchor of anchors) part(anchor.certificate.der);
+  return bytesToHex(hash.digest());
+}
 
 export interface MdocChainOptions {
   readonly chain: readonly Uint8Array[];
@@ -138,14 +166,15 @@ export interface MdocChainOptions {
 export async function validateMdocChain(
   options: MdocChainOptions,
 ): Promise<{ checks: CheckResult[]; leaf?: ValidatedLeaf }> {
-  const { prefix } = options;
-  const key = options.cache && options.chain[0] ? bytesToHex(options.chain[0]) + options.role : undefined;
-  let cached = key ? options.cache!.get(key) : undefined;
+  const { prefix, cache } = options;
+  const key = cache ? chainCacheKey(options.role, options.chain, options.anchors) : undefined;
+  let cached: { checks: CheckResult[]; leaf?: ValidatedLeaf } | undefined = key ? cache!.get(key) : undefined;
   if (!cached) {
     cached = await validateTimeless(options);
-    if (key) {
-      if (options.cache!.size >= 256) options.cache!.clear();
-      options.cache!.set(key, cached);
+    // Failures are never kept: a broken chain must not shadow the good one from the same signer.
+    if (key && cached.leaf) {
+      if (cache!.size >= CHAIN_CACHE_ENTRIES) cache!.clear();
+      cache!.set(key, { checks: cached.checks, leaf: cached.leaf });
     }
   }
   const checks = [...cached.checks];
