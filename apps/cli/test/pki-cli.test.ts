@@ -1,5 +1,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -14,9 +16,18 @@ const dir = mkdtempSync(join(tmpdir(), 'openmyna-pki-cli-'));
 const at = (name: string) => join(dir, name);
 const openssl = (args: string[]) => spawnSync('openssl', args, { encoding: 'utf8', cwd: dir });
 let serial = '';
+/** Where the certificates' AIA and CRL pointers lead: a port nothing listens on until ocsp-serve takes it. */
+let responderPort = 0;
 
 beforeAll(async () => {
-  expect((await run(['pki', 'init', '--data', 'data'], { cwd: dir })).code).toBe(0);
+  responderPort = await new Promise<number>((found) => {
+    const probe = createNetServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => found(port));
+    });
+  });
+  const init = ['pki', 'init', '--data', 'data', '--base-url', `http://127.0.0.1:${responderPort}`];
+  expect((await run(init, { cwd: dir })).code).toBe(0);
   // Piped: OpenSSL's key-generation dots stay out of the test log (a failure's error carries them).
   execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', at('key.pem')], {
     stdio: 'pipe',
@@ -99,18 +110,70 @@ describe('openmyna pki', () => {
       '-out',
       at('doc.p7s'),
     ]);
-    const good = await run(['pki', 'verify-cms', '--data', 'data', '--sig', 'doc.p7s', '--in', 'doc.txt'], {
-      cwd: dir,
-    });
+    const offline = ['pki', 'verify-cms', '--data', 'data', '--sig', 'doc.p7s', '--offline'];
+    const good = await run([...offline, '--in', 'doc.txt'], { cwd: dir });
     expect(good.code).toBe(0);
     expect(good.stdout).toMatch(/pass\s+cms\.signature/);
+    expect(good.stdout).toContain('revocation not checked (--offline)');
     expect(good.stdout.trim().endsWith('valid')).toBe(true);
     writeFileSync(at('other.txt'), 'hellO');
-    const bad = await run(['pki', 'verify-cms', '--data', 'data', '--sig', 'doc.p7s', '--in', 'other.txt'], {
-      cwd: dir,
-    });
+    const bad = await run([...offline, '--in', 'other.txt'], { cwd: dir });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/fail\s+cms\.message-digest/);
+  });
+
+  it('checks revocation by default: with no responder and no CRL reachable, status-unknown (exit 4), never valid', async () => {
+    const unknown = await run(['pki', 'verify-cms', '--data', 'data', '--sig', 'doc.p7s', '--in', 'doc.txt'], {
+      cwd: dir,
+    });
+    expect(unknown.code).toBe(4);
+    expect(unknown.stdout.trim().endsWith('status-unknown')).toBe(true);
+  });
+
+  it('refuses a signature made with a 利用者証明用 (authentication) certificate, as OpenSSL does', async () => {
+    const issued = await run(
+      [
+        'pki',
+        'issue',
+        '--data',
+        'data',
+        '--person',
+        'P0000003',
+        '--csr',
+        'request.csr',
+        '--hierarchy',
+        'authentication',
+        '--out',
+        'auth.pem',
+      ],
+      { cwd: dir },
+    );
+    expect(issued.code, issued.stderr).toBe(0);
+    execFileSync('openssl', [
+      'cms',
+      '-sign',
+      '-binary',
+      '-md',
+      'sha256',
+      '-in',
+      at('doc.txt'),
+      '-signer',
+      at('auth.pem'),
+      '-inkey',
+      at('key.pem'),
+      '-outform',
+      'DER',
+      '-out',
+      at('auth.p7s'),
+    ]);
+    for (const trust of [[], ['--trust', 'data/pki/signing/ca.pem', 'data/pki/authentication/ca.pem']]) {
+      const refused = await run(
+        ['pki', 'verify-cms', '--data', 'data', '--sig', 'auth.p7s', '--in', 'doc.txt', '--offline', ...trust],
+        { cwd: dir },
+      );
+      expect(refused.code, refused.stdout).toBe(1);
+      expect(refused.stdout.trim().endsWith('invalid')).toBe(true);
+    }
   });
 
   it('revokes, writes the partition CRL that openssl uses, and refuses to revoke twice', async () => {
@@ -154,6 +217,12 @@ describe('openmyna pki', () => {
     ]);
     expect(verify.stdout + verify.stderr).toContain('certificate revoked');
     expect(openssl(['crl', '-in', 'c.crl', '-noout', '-text']).stdout).toContain('Key Compromise');
+    const checked = await run(
+      ['pki', 'verify-cms', '--data', 'data', '--sig', 'doc.p7s', '--in', 'doc.txt', '--crl', 'c.crl'],
+      { cwd: dir },
+    );
+    expect(checked.code).toBe(1);
+    expect(checked.stdout).toMatch(/fail\s+certificate\[0\]\.revocation/);
   });
 
   it('keeps what it issues in the issuer registry, and signs nothing when the registry cannot be reached', async () => {
@@ -215,7 +284,11 @@ describe('openmyna pki', () => {
 
   it('serves OCSP over HTTP to openssl ocsp (ocsp-serve)', async () => {
     const main = resolve(REPO_ROOT, 'apps/cli/dist/main.js');
-    const child = spawn(process.execPath, [main, 'pki', 'ocsp-serve', '--data', 'data', '--port', '0'], { cwd: dir });
+    const child = spawn(
+      process.execPath,
+      [main, 'pki', 'ocsp-serve', '--data', 'data', '--port', String(responderPort)],
+      { cwd: dir },
+    );
     const url = await new Promise<string>((ready, failed) => {
       child.stdout.on('data', (chunk: Buffer) => {
         const match = /(http:\/\/127\.0\.0\.1:\d+)\/ocsp/.exec(chunk.toString());
@@ -237,6 +310,24 @@ describe('openmyna pki', () => {
       ]);
       expect(answer.stdout + answer.stderr).toContain('Response verify OK');
       expect(answer.stdout).toContain('ee.pem: revoked');
+      // A client that goes away mid-body does not stop the server (it died of an uncaught 'aborted').
+      for (let i = 0; i < 3; i++)
+        await new Promise<void>((done) => {
+          const partial = httpRequest(`${url}/ocsp/signing`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/ocsp-request', 'content-length': '1000' },
+          });
+          partial.on('error', () => done());
+          partial.write(Buffer.alloc(10), () => setTimeout(() => (partial.destroy(), done()), 50));
+        });
+      await new Promise((settle) => setTimeout(settle, 200));
+      expect(child.exitCode).toBeNull();
+      // And relying parties find the revocation through the certificate's own OCSP pointer, by default.
+      const revoked = await run(['pki', 'verify-cms', '--data', 'data', '--sig', 'doc.p7s', '--in', 'doc.txt'], {
+        cwd: dir,
+      });
+      expect(revoked.code).toBe(1);
+      expect(revoked.stdout).toMatch(/fail\s+certificate\[0\]\.revocation/);
     } finally {
       child.kill('SIGTERM');
     }

@@ -24,14 +24,15 @@ import {
   parseCertificate,
   parseCrl,
   toPem,
+  crlStatus,
   trustAnchor,
-  validatePath,
   verifyCertificationRequest,
-  verifyCmsSignature,
-  type CheckResult,
   type CrlReasonName,
+  type X509Crl,
   type Hierarchy,
 } from '@openmyna/pki';
+import { nodeCryptoBackend } from '@openmyna/pki/node';
+import { jpkiRevocation, OPENMYNA_POLICY_OIDS, verifyJpkiSignature, type JpkiTrust } from '@openmyna/verifier';
 import { InvalidArgumentError, type Command } from 'commander';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { inTransaction } from '@openmyna/storage';
@@ -260,7 +261,17 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
       await withIssuerRegistry(dir, flags.db, async (context) => {
         // Answers are re-read from the registry at least every 60 s, so a revocation shows within a minute.
         const services = new RevocationServices(context, authorities);
-        const server = createServer((request, response) => void serveOcsp(request, response, services));
+        const server = createServer((request, response) =>
+          serveOcsp(request, response, services).catch((error: unknown) => {
+            // A client that went away mid-body (or any request that failed) costs that request only.
+            io.stderr.write(`openmyna: an OCSP request failed: ${(error as Error).message}\n`);
+            if (!response.headersSent) response.writeHead(request.destroyed ? 400 : 500).end();
+            else response.destroy();
+          }),
+        );
+        // Slow clients are cut off instead of holding connections open.
+        server.headersTimeout = 10_000;
+        server.requestTimeout = 30_000;
         await new Promise<void>((ready) => server.listen(flags.port, '127.0.0.1', ready));
         const address = server.address();
         const port = typeof address === 'object' && address ? address.port : flags.port;
@@ -277,51 +288,89 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
 
   pki
     .command('verify-cms')
-    .description('verify a CMS signature and its signer chain, printing every named check (exit 0 valid, 1 not)')
+    .description(
+      'verify a JPKI signature (CMS) as a relying party must: the signer chains to a 署名用 root, with nonRepudiation and the signing policy, not revoked; prints every named check (exit 0 valid, 1 not, 4 revocation unknown)',
+    )
     .requiredOption('--sig <file>', 'the CMS SignedData (DER or PEM)')
     .option('--in <file>', 'the signed data, for a detached signature')
-    .option('--trust <files...>', "trust anchor certificates (PEM/DER); default: the data directory's roots")
+    .option('--trust <files...>', "signing-hierarchy roots (PEM/DER); default: the data directory's 署名用 root")
+    .option('--policy <oid>', 'the certificate policy the signer must carry', OPENMYNA_POLICY_OIDS.signing)
     .option('--data <dir>', 'data directory', './.openmyna')
-    .option('--crl <files...>', 'CRLs to check revocation with (otherwise revocation is not checked)')
+    .option(
+      '--crl <files...>',
+      "CRLs to check revocation with, instead of asking the certificate's OCSP responder and CRL URI",
+    )
+    .option('--offline', 'do not check revocation at all (reported as not checked)')
     .option('--at <time>', 'validation time (ISO 8601; default now)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        "Revocation is checked by default: OCSP at the certificate's AIA, then its CRL partition. When neither",
+        'answers, the result is "status-unknown" (exit 4), never valid. A certificate of the 利用者証明用',
+        '(authentication) hierarchy is refused: it cannot sign documents.',
+      ].join('\n'),
+    )
     .action(
-      async (flags: { sig: string; in?: string; trust?: string[]; data: string; crl?: string[]; at?: string }) => {
+      async (flags: {
+        sig: string;
+        in?: string;
+        trust?: string[];
+        policy: string;
+        data: string;
+        crl?: string[];
+        offline?: boolean;
+        at?: string;
+      }) => {
         const signature = derFromPemOrDer(new Uint8Array(await readFile(resolve(io.cwd, flags.sig))), 'CMS');
         const content = flags.in ? new Uint8Array(await readFile(resolve(io.cwd, flags.in))) : undefined;
         const time = flags.at ? new Date(flags.at) : new Date();
         if (Number.isNaN(time.getTime())) return fail(io, setExitCode, '--at is not a time', EXIT.usage);
-        const trustFiles =
-          flags.trust ?? HIERARCHIES.map((hierarchy) => resolve(pkiDir(data(flags)), hierarchy, 'ca.pem'));
+        if (flags.offline && flags.crl)
+          return fail(io, setExitCode, '--offline and --crl exclude each other', EXIT.usage);
+        const trustFiles = flags.trust ?? [resolve(pkiDir(data(flags)), 'signing', 'ca.pem')];
         const anchors = [];
         for (const file of trustFiles) {
           const bytes = new Uint8Array(await readFile(resolve(io.cwd, file)));
           for (const der of bytes[0] === 0x30 ? [bytes] : fromPem(new TextDecoder().decode(bytes), 'CERTIFICATE'))
             anchors.push(trustAnchor(der));
         }
-        const cms = await verifyCmsSignature({
-          signedData: signature,
-          ...(content ? { detachedContent: content } : {}),
-        });
-        const checks: CheckResult[] = [...cms.checks];
-        let status = cms.status;
-        if (cms.signer && status === 'valid') {
-          const crls = [];
-          for (const file of flags.crl ?? [])
-            crls.push(parseCrl(derFromPemOrDer(new Uint8Array(await readFile(resolve(io.cwd, file))), 'X509 CRL')));
-          const path = await validatePath({
-            certificate: cms.signer,
-            intermediates: cms.certificates,
-            trustAnchors: anchors,
-            time,
-            ...(flags.crl ? { crls } : { checkRevocation: false }),
-          });
-          checks.push(...path.checks);
-          status = path.status;
-        }
-        for (const check of checks)
+        const crls: X509Crl[] = [];
+        for (const file of flags.crl ?? [])
+          crls.push(parseCrl(derFromPemOrDer(new Uint8Array(await readFile(resolve(io.cwd, file))), 'X509 CRL')));
+        const clock = () => time;
+        const revocation: JpkiTrust['revocation'] = flags.offline
+          ? 'not-checked'
+          : flags.crl
+            ? {
+                check: (certificate, issuer) =>
+                  crlStatus({ certificate, issuer, candidates: [], crls, time, backend: nodeCryptoBackend }),
+                sourceOf: () => 'crl',
+              }
+            : jpkiRevocation({ fetch, clock, backend: nodeCryptoBackend, cacheSeconds: 0 });
+        const verification = await verifyJpkiSignature(
+          {
+            anchors: { signing: anchors, authentication: [] },
+            policies: { signing: flags.policy, authentication: flags.policy },
+            revocation,
+            clock,
+            backend: nodeCryptoBackend,
+          },
+          { kind: 'cms', signedData: signature, ...(content ? { detachedContent: content } : {}) },
+          { time },
+        );
+        for (const check of verification.checks)
           io.stdout.write(`${check.status.padEnd(7)} ${check.check}${check.reason ? `  (${check.reason})` : ''}\n`);
-        io.stdout.write(`${status}\n`);
-        setExitCode(status === 'valid' ? EXIT.ok : EXIT.invalid);
+        if (flags.offline && verification.status !== 'invalid')
+          io.stdout.write('revocation not checked (--offline): the signer may have been revoked\n');
+        io.stdout.write(`${verification.status}\n`);
+        setExitCode(
+          verification.status === 'valid'
+            ? EXIT.ok
+            : verification.status === 'status-unknown'
+              ? EXIT.statusUnknown
+              : EXIT.invalid,
+        );
       },
     );
 }
