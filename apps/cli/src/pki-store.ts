@@ -112,7 +112,8 @@ export async function saveHierarchy(
 /** Write-new, then rename: readers see the old file or the new one, never half of one. */
 export async function writeAtomically(path: string, data: string | Uint8Array): Promise<void> {
   const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, data, { flush: true });
+  // Owner-only whatever the umask: what we write holds keys or personal data.
+  await writeFile(temporary, data, { flush: true, mode: 0o600 });
   await rename(temporary, path);
 }
 

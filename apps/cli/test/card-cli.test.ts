@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { decodeMyNumberFile } from '@openmyna/card';
+import { generatePerson } from '@openmyna/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { REPO_ROOT } from '../../../test-support/test-vectors.js';
@@ -23,9 +23,14 @@ beforeAll(async () => {
 describe('openmyna card', () => {
   it('writes a card file whose keys and PINs are sealed', () => {
     const text = readFileSync(join(dir, 'card.json'), 'utf8');
-    expect(JSON.parse(text)).toMatchObject({ format: 'openmyna-card/1', variant: 'card', personId: 'P0000003' });
+    expect(JSON.parse(text)).toMatchObject({ format: 'openmyna-card/2', variant: 'card', personId: 'P0000003' });
     expect(text).not.toContain('OPENMYNA1');
     expect(text).not.toMatch(/"(d|p|q)":/);
+    // Nothing personal in the clear either: the records are sealed with the keys.
+    const person = generatePerson({ seed: 'openmyna-sandbox' }, 3);
+    expect(text).not.toContain(person.myNumber);
+    expect(text).not.toMatch(/"(myNumberFile|basicFourInfoFile|cardFaceFile|residentCode)"/);
+    expect(statSync(join(dir, 'card.json')).mode & 0o077).toBe(0);
   });
 
   it('dumps every application, verifying certificates and records, with the 個人番号 masked', async () => {
@@ -55,8 +60,8 @@ describe('openmyna card', () => {
   });
 
   it('reads the 券面AP card face with 照合番号A, verifies it and writes its images', async () => {
-    const document = JSON.parse(readFileSync(join(dir, 'card.json'), 'utf8')) as { kenhojo: { myNumberFile: string } };
-    const myNumber = decodeMyNumberFile(Uint8Array.from(Buffer.from(document.kenhojo.myNumberFile, 'base64'))).myNumber;
+    // 照合番号A is the holder's My Number, as printed on the card's back (the registry's, for this demo person).
+    const { myNumber } = generatePerson({ seed: 'openmyna-sandbox' }, 3);
     const dump = await run(
       ['card', 'dump', '--data', 'data', '--card', 'card.json', '--mynumber', myNumber, '--images', 'face'],
       { cwd: dir },

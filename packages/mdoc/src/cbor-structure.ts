@@ -40,6 +40,12 @@ export function asInteger(value: CborValue | undefined, field: string): number {
   return value;
 }
 
+/** `uint` (RFC 8949 major type 0): an integer of at least 0. */
+export function asUint(value: CborValue | undefined, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw wrong(field, 'an unsigned integer');
+  return value;
+}
+
 export function asBoolean(value: CborValue | undefined, field: string): boolean {
   if (typeof value !== 'boolean') throw wrong(field, 'a boolean');
   return value;

@@ -1,4 +1,4 @@
-import { decode, encode, rfc8949EncodeOptions, Tagged, type TagDecoder } from 'cborg';
+import { decode, encode, rfc8949EncodeOptions, Tagged, Tokenizer, Type, type TagDecoder, type Token } from 'cborg';
 
 import { MdocError } from './errors.js';
 
@@ -42,9 +42,66 @@ const STRICT = {
 const ENVELOPE = { ...STRICT, allowUndefined: true } as const;
 
 /**
+ * How deep CBOR may nest in what we read: a DeviceResponse with driving privileges nests about ten
+ * levels; anything deeper is refused before it can exhaust the stack.
+ */
+export const MAX_CBOR_DEPTH = 24;
+
+const FATAL_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * cborg's tokenizer with two checks cborg does not make: text strings must be valid UTF-8 (cborg decodes
+ * them lossily, so two different byte strings could read as the same text), and containers (arrays,
+ * maps, tags) may nest at most {@link MAX_CBOR_DEPTH} deep.
+ */
+class StrictTokenizer extends Tokenizer {
+  /** Items still to come in each open container, innermost last. */
+  readonly #open: number[] = [];
+
+  override next(): Token {
+    const token = super.next();
+    // The empty string comes from cborg's table of ready-made tokens, without its (no) bytes.
+    if (token.type === Type.string && token.value !== '' && !validUtf8(token.byteValue))
+      throw new Error('a text string is not valid UTF-8');
+    const items =
+      token.type === Type.array
+        ? (token.value as number)
+        : token.type === Type.map
+          ? (token.value as number) * 2
+          : token.type === Type.tag
+            ? 1
+            : 0;
+    if (items > 0) {
+      this.#open.push(items);
+      if (this.#open.length > MAX_CBOR_DEPTH) throw new Error(`nested deeper than ${MAX_CBOR_DEPTH} levels`);
+      return token;
+    }
+    // A complete item: it ends every container it was the last item of.
+    while (this.#open.length > 0) {
+      const left = this.#open.pop()! - 1;
+      if (left > 0) {
+        this.#open.push(left);
+        break;
+      }
+    }
+    return token;
+  }
+}
+
+function validUtf8(bytes: Uint8Array | undefined): boolean {
+  if (bytes === undefined) return false;
+  try {
+    FATAL_UTF8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Decodes one CBOR data item strictly: definite lengths only, no duplicate map keys, no `undefined`,
- * NaN or infinities, no integers beyond 2^53, no unknown tags, and no bytes after the item.
- * Throws `ERR_CBOR_MALFORMED` naming `what`.
+ * NaN or infinities, no integers beyond 2^53, no unknown tags, text strings in valid UTF-8, nesting at
+ * most {@link MAX_CBOR_DEPTH} deep, and no bytes after the item. Throws `ERR_CBOR_MALFORMED` naming `what`.
  *
  * @example
  * ```ts
@@ -53,7 +110,8 @@ const ENVELOPE = { ...STRICT, allowUndefined: true } as const;
  */
 export function decodeCbor(bytes: Uint8Array, what: string, options: { allowUndefined?: boolean } = {}): CborValue {
   try {
-    return decode(bytes, options.allowUndefined ? ENVELOPE : STRICT) as CborValue;
+    const settings = { ...(options.allowUndefined ? ENVELOPE : STRICT), retainStringBytes: true };
+    return decode(bytes, { ...settings, tokenizer: new StrictTokenizer(bytes, settings) }) as CborValue;
   } catch (error) {
     // cborg's messages describe structure only (offsets, kinds, repeated keys), never values.
     throw new MdocError('ERR_CBOR_MALFORMED', `${what} is not strict CBOR: ${(error as Error).message}`, {

@@ -1,6 +1,7 @@
 export { MdocError, type MdocErrorCode } from './errors.js';
 export {
   decodeCbor,
+  MAX_CBOR_DEPTH,
   embedCbor,
   encodeCbor,
   encodedCbor,
@@ -126,10 +127,13 @@ export {
   type DeviceResponse,
   type ResponseDocument,
 } from './device-response.js';
+export { ELEMENT_TYPES, elementProblem, MDL_NAMESPACE, type ElementType } from './element-types.js';
 export {
+  MDOC_LIMITS,
   verifyDeviceResponse,
   type CredentialStatus,
   type DeviceResponseVerification,
+  type MdocLimits,
   type StatusChecker,
   type VerifiedDocument,
   type VerifyDeviceResponseOptions,

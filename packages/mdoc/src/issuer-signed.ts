@@ -1,5 +1,5 @@
 import { decodeCbor, embedCbor, encodeCbor, encodedCbor, encodedCborBytes, tdate, type CborValue } from './cbor.js';
-import { asArray, asBytes, asInteger, asMap, asText, decodeEmbedded, required } from './cbor-structure.js';
+import { asArray, asBytes, asMap, asText, asUint, decodeEmbedded, onlyKeys, required } from './cbor-structure.js';
 import { COSE_HEADER, decodeCoseMessage, signCoseSign1, type CoseMessage } from './cose.js';
 import { encodeCoseKey } from './cose-key.js';
 import type { EcPrivateKey, EcPublicKey, MdocCrypto } from './crypto.js';
@@ -169,10 +169,12 @@ function decodeIssuerSignedItem(value: CborValue, nameSpace: string): IssuerSign
   const field = `IssuerSignedItem in "${nameSpace}"`;
   const { bytes, item } = decodeEmbedded(value, field);
   const map = asMap(item, field);
+  // §8.3.2.1.2.2: exactly these four keys; anything else would ride along under the digest unread.
+  onlyKeys(map, ['digestID', 'random', 'elementIdentifier', 'elementValue'], field);
   const elementValue = required(map, 'elementValue', `${field}.elementValue`);
   return {
     bytes,
-    digestID: asInteger(required(map, 'digestID', `${field}.digestID`), `${field}.digestID`),
+    digestID: asUint(required(map, 'digestID', `${field}.digestID`), `${field}.digestID`),
     random: asBytes(required(map, 'random', `${field}.random`), `${field}.random`),
     elementIdentifier: asText(
       required(map, 'elementIdentifier', `${field}.elementIdentifier`),

@@ -1,5 +1,5 @@
 import { decodeCbor, type CborValue } from './cbor.js';
-import { asBytes, asInteger, asMap, asText, asTdate, decodeEmbedded, required } from './cbor-structure.js';
+import { asBytes, asInteger, asMap, asUint, asText, asTdate, decodeEmbedded, required } from './cbor-structure.js';
 import { decodeCoseKey } from './cose-key.js';
 import type { EcPublicKey } from './crypto.js';
 import { MdocError } from './errors.js';
@@ -63,7 +63,7 @@ export function decodeMobileSecurityObject(payload: Uint8Array | null): MobileSe
   for (const [nameSpace, digests] of asMap(required(mso, 'valueDigests', 'valueDigests'), 'valueDigests')) {
     const byId = new Map<number, Uint8Array>();
     for (const [id, digest] of asMap(digests, 'valueDigests')) {
-      byId.set(asInteger(id, 'DigestID'), asBytes(digest, 'Digest'));
+      byId.set(asUint(id, 'DigestID'), asBytes(digest, 'Digest'));
     }
     valueDigests.set(asText(nameSpace, 'valueDigests.NameSpace'), byId);
   }

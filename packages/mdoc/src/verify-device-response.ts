@@ -8,6 +8,7 @@ import { verifyCoseMac0, verifyCoseSign1, x5chainOf } from './cose.js';
 import type { EcPrivateKey, MdocCrypto } from './crypto.js';
 import type { ItemsRequest } from './device-request.js';
 import { decodeDeviceResponse, deriveEMacKey, type DeviceResponse, type ResponseDocument } from './device-response.js';
+import { elementProblem } from './element-types.js';
 import { issuerSignedItemDigest } from './issuer-signed.js';
 import {
   decodeMobileSecurityObject,
@@ -40,7 +41,31 @@ export interface VerifyDeviceResponseOptions {
   readonly authorizedElements?: readonly AuthorizedElement[];
   readonly status?: StatusChecker;
   readonly chainCache?: MdocChainCache;
+  /** Size limits, each defaulting to {@link MDOC_LIMITS}. */
+  readonly limits?: Partial<MdocLimits>;
 }
+
+/** How much a DeviceResponse may hold before it is refused unverified (`response.limits`). */
+export interface MdocLimits {
+  /** The encoded response. */
+  readonly responseBytes: number;
+  readonly documents: number;
+  /** Namespaces per document. */
+  readonly nameSpaces: number;
+  /** Elements per namespace. */
+  readonly elements: number;
+  /** One encoded IssuerSignedItem (a portrait is the largest). */
+  readonly elementBytes: number;
+}
+
+/** Generous for any real credential (the card face with its portrait is about 30 KiB), small for an attack. */
+export const MDOC_LIMITS: MdocLimits = {
+  responseBytes: 4 * 1024 * 1024,
+  documents: 8,
+  nameSpaces: 16,
+  elements: 256,
+  elementBytes: 1024 * 1024,
+};
 
 /** A document whose checks all passed (or only status is unknown). */
 export interface VerifiedDocument {
@@ -58,9 +83,10 @@ export interface DeviceResponseVerification {
 
 /**
  * Verifies a DeviceResponse as the ordered checks of ISO/IEC 18013-5 §9.3.1: `response.decode`,
- * `response.status`, `response.docType`, `issuer.certificate.parse`, `issuer.chain.anchor`,
- * `issuer.chain.signature`, `issuer.certificate.profile`, `issuer.certificate.validity`,
- * `issuer.signature`, `mso.decode`, `mso.docType`, `mso.validity`, `issuer.digests`,
+ * `response.limits` ({@link MDOC_LIMITS}), `response.status`, `response.docType`, `issuer.certificate.parse`,
+ * `issuer.chain.anchor`, `issuer.chain.signature`, `issuer.certificate.profile`, `issuer.certificate.validity`,
+ * `issuer.signature`, `mso.decode`, `mso.docType`, `mso.validity`, `issuer.digests`, `issuer.elements`
+ * (each element's type, and the issuer's country against its certificate),
  * `device.nameSpaces`, `device.authentication`, `request.consistency`, `status.revocation`.
  * Stops at the first failure (fail closed).
  *
@@ -76,6 +102,12 @@ export async function verifyDeviceResponse(options: VerifyDeviceResponseOptions)
     const summary = summarize(checks);
     return { summary, documents: summary.status === 'invalid' ? [] : documents };
   };
+  const limits = { ...MDOC_LIMITS, ...options.limits };
+  // Counted before anything is decoded or verified: the work an attacker can cause is bounded.
+  if (options.response.length > limits.responseBytes) {
+    checks.push(fail('response.limits', `the response is larger than ${limits.responseBytes} bytes`));
+    return done();
+  }
   let response: DeviceResponse;
   try {
     response = decodeDeviceResponse(options.response);
@@ -84,6 +116,9 @@ export async function verifyDeviceResponse(options: VerifyDeviceResponseOptions)
     return done();
   }
   checks.push(pass('response.decode'));
+  const limit = limitProblem(response, limits);
+  checks.push(limit ? fail('response.limits', limit) : pass('response.limits'));
+  if (limit) return done();
   if (response.status !== 0 || response.documents.length === 0) {
     checks.push(fail('response.status', `status ${response.status} with ${response.documents.length} documents`));
     return done();
@@ -159,6 +194,7 @@ async function verifyDocument(
   const elements = new Map<string, Map<string, CborValue>>();
   const digestProblem = await checkDigests(document, mso, options.crypto, elements);
   if (!check('issuer.digests', digestProblem)) return undefined;
+  if (!check('issuer.elements', elementProblem(elements, documentSigner.certificate))) return undefined;
 
   // §9.1.3.1 / §9.1.2.4: device-signed elements need keyAuthorizations in the MSO; we issue none.
   if (
@@ -179,6 +215,20 @@ async function verifyDocument(
     validityInfo: mso.validityInfo,
     documentSigner: documentSigner.certificate.der,
   };
+}
+
+function limitProblem(response: DeviceResponse, limits: MdocLimits): string | undefined {
+  if (response.documents.length > limits.documents) return `more than ${limits.documents} documents`;
+  for (const document of response.documents) {
+    const { nameSpaces } = document.issuerSigned;
+    if (nameSpaces.size > limits.nameSpaces) return `a document has more than ${limits.nameSpaces} namespaces`;
+    for (const [nameSpace, items] of nameSpaces) {
+      if (items.length > limits.elements) return `"${nameSpace}" has more than ${limits.elements} elements`;
+      if (items.some((item) => item.bytes.length > limits.elementBytes))
+        return `an element in "${nameSpace}" is larger than ${limits.elementBytes} bytes`;
+    }
+  }
+  return undefined;
 }
 
 function validityProblem(

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { decodeCbor, encodeCbor, MdocError, Tagged } from '@openmyna/mdoc';
+import { decodeCbor, encodeCbor, MAX_CBOR_DEPTH, MdocError, Tagged } from '@openmyna/mdoc';
 
 /* Property tests of the strict codec (STYLE.md 13): round trip, determinism, and refusal of every
    non-canonical or ambiguous form the decoder must not accept. */
@@ -98,5 +98,42 @@ describe('strict CBOR', () => {
     ['empty input', []],
   ])('rejects %s', (_name, bytes) => {
     expect(malformed(Uint8Array.from(bytes))).toThrow(expect.objectContaining({ code: 'ERR_CBOR_MALFORMED' }) as Error);
+  });
+});
+
+describe('strict CBOR: text and nesting', () => {
+  it('refuses text that is not UTF-8, which a lossy decoder would read as U+FFFD', () => {
+    // "a" then a lone continuation byte; and an overlong encoding of "/".
+    for (const bytes of [
+      [0x62, 0x61, 0x80],
+      [0x62, 0xc0, 0xaf],
+      [0xa1, 0x61, 0x61, 0x62, 0xed, 0xa0],
+    ])
+      expect(malformed(Uint8Array.from(bytes))).toThrow(/not valid UTF-8/);
+    expect(decodeCbor(Uint8Array.from([0x63, 0xe7, 0x95, 0xaa]), 'x')).toBe('番');
+  });
+
+  it(`accepts nesting up to ${MAX_CBOR_DEPTH} levels and refuses deeper, in arrays, maps and tags alike`, () => {
+    const nested = (depth: number, kind: 'array' | 'map' | 'tag'): unknown => {
+      let inner: unknown = 1;
+      for (let level = 0; level < depth; level++)
+        inner = kind === 'array' ? [inner, 2] : kind === 'map' ? new Map([['k', inner]]) : new Tagged(24, inner);
+      return inner;
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: MAX_CBOR_DEPTH + 8 }),
+        fc.constantFrom('array' as const, 'map' as const),
+        (depth, kind) => {
+          const decode = () => decodeCbor(encodeCbor(nested(depth, kind)), 'input');
+          if (depth <= MAX_CBOR_DEPTH) expect(decode).not.toThrow();
+          else expect(decode).toThrow(/nested deeper/);
+        },
+      ),
+    );
+    // Siblings do not add up: a wide, shallow item is fine.
+    expect(() => decodeCbor(encodeCbor(Array.from({ length: 1000 }, () => [[1]])), 'wide')).not.toThrow();
+    // A megabyte of open arrays is refused, not a stack overflow.
+    expect(malformed(new Uint8Array(1 << 20).fill(0x81))).toThrow(/nested deeper/);
   });
 });

@@ -131,6 +131,7 @@ describe.each<[string, MdocCrypto]>([
     expect(result.summary.status).toBe('valid');
     expect(result.summary.checks.map((check) => `${check.check}:${check.status}`)).toEqual([
       'response.decode:pass',
+      'response.limits:pass',
       'response.status:pass',
       'response.docType:pass',
       'issuer.certificate.parse:pass',
@@ -143,6 +144,7 @@ describe.each<[string, MdocCrypto]>([
       'mso.docType:pass',
       'mso.validity:pass',
       'issuer.digests:pass',
+      'issuer.elements:pass',
       'device.nameSpaces:pass',
       'device.authentication:pass',
       'request.consistency:pass',

@@ -132,6 +132,36 @@ async function resignMso(bytes: Uint8Array, change: (mso: any) => void, signer =
   return encodeCbor(value);
 }
 
+/**
+ * Lets `change` edit the decoded items of `nameSpace` (and add new ones), then issues them properly:
+ * each item re-embedded, its digest in the MSO, the MSO re-signed by the real document signer — so
+ * only the element checks can catch what changed.
+ */
+async function reissueItems(
+  bytes: Uint8Array,
+  nameSpace: string,
+  change: (list: Map<string, unknown>[]) => void,
+): Promise<Uint8Array> {
+  const value: any = decodeCbor(bytes, 'test');
+  const list = items(value, nameSpace).map((tagged: any) => decodeCbor(tagged.value, 'item') as Map<string, unknown>);
+  change(list);
+  const embedded = list.map((item) => embedCbor(item));
+  items(value, nameSpace).splice(0, Infinity, ...embedded);
+  const digests = new Map<number, Uint8Array>();
+  for (const [index, item] of list.entries())
+    digests.set(item.get('digestID') as number, await crypto.digest('SHA-256', encodeCbor(embedded[index])));
+  return resignMso(encodeCbor(value), (mso) => {
+    for (const [id, digest] of digests) mso.get('valueDigests').get(nameSpace).set(id, digest);
+  });
+}
+const newItem = (identifier: string, elementValue: unknown) =>
+  new Map<string, unknown>([
+    ['digestID', 90_000],
+    ['random', new Uint8Array(16).fill(9)],
+    ['elementIdentifier', identifier],
+    ['elementValue', elementValue],
+  ]);
+
 type Case = readonly [
   name: string,
   build: () => Promise<Uint8Array> | Uint8Array,
@@ -384,6 +414,99 @@ const CASES: Case[] = [
       }),
     'issuer.digests',
   ],
+  // Strict items and elements (issue 18): each was accepted before.
+  [
+    'negative digestID in an item',
+    () => mutate(valid, (r) => editItem(r, 0, (item) => item.set('digestID', -1))),
+    'response.decode',
+  ],
+  [
+    'negative DigestID in the MSO',
+    () => resignMso(valid, (mso) => mso.get('valueDigests').get(JP_NAMESPACE).set(-1, new Uint8Array(32))),
+    'mso.decode',
+  ],
+  [
+    'item with a fifth key',
+    () => mutate(valid, (r) => editItem(r, 0, (item) => item.set('note', 'x'))),
+    'response.decode',
+  ],
+  [
+    'invalid UTF-8 in a text element',
+    () =>
+      mutate(valid, (r) => {
+        const item: any = decodeCbor(items(r)[0].value, 'item');
+        item.set('elementValue', 'WXYZ');
+        const raw = Buffer.from(encodeCbor(item));
+        raw.set([0xff, 0xfe, 0xfd, 0xfc], raw.indexOf('WXYZ'));
+        items(r)[0] = encodedCbor(new Uint8Array(raw));
+      }),
+    'response.decode',
+  ],
+  [
+    'full_name_unicode as an integer',
+    () =>
+      reissueItems(valid, JP_NAMESPACE, (list) => {
+        const name = list.find((item) => item.get('elementIdentifier') === 'full_name_unicode')!;
+        name.set('elementValue', 42);
+      }),
+    'issuer.elements',
+  ],
+  [
+    'birth_date as plain text',
+    () =>
+      reissueItems(valid, ISO_23220_NAMESPACE, (list) => {
+        const birth = list.find((item) => item.get('elementIdentifier') === 'birth_date')!;
+        birth.set('elementValue', '1971-09-01');
+      }),
+    'issuer.elements',
+  ],
+  [
+    'age_over_20 as a number',
+    () =>
+      reissueItems(valid, ISO_23220_NAMESPACE, (list) => {
+        list.find((item) => item.get('elementIdentifier') === 'age_over_20')!.set('elementValue', 1);
+      }),
+    'issuer.elements',
+  ],
+  [
+    'issuing_country "US" under a C=JP document signer',
+    () => reissueItems(valid, ISO_23220_NAMESPACE, (list) => list.push(newItem('issuing_country', 'US'))),
+    'issuer.elements',
+  ],
+  // Limits.
+  [
+    '2,001 copies of the document',
+    () =>
+      mutate(valid, (r) =>
+        r.set(
+          'documents',
+          Array.from({ length: 2001 }, () => doc(r)),
+        ),
+      ),
+    'response.limits',
+  ],
+  [
+    'nine documents',
+    () =>
+      mutate(valid, (r) =>
+        r.set(
+          'documents',
+          Array.from({ length: 9 }, () => doc(r)),
+        ),
+      ),
+    'response.limits',
+  ],
+  ['an element over the size limit', () => valid, 'response.limits', () => ({ limits: { elementBytes: 64 } })],
+  [
+    'CBOR nested deeper than the limit',
+    () =>
+      mutate(valid, (r) => {
+        let deep: unknown = 1;
+        for (let level = 0; level < 40; level++) deep = [deep];
+        r.set('version', deep);
+      }),
+    'response.decode',
+  ],
   // Device authentication.
   [
     'device-signed elements present',
@@ -559,6 +682,13 @@ describe('negative corpus: each mutation of a valid DeviceResponse fails its own
       docType: MNC_DOCTYPE,
     });
     expect(unconfigured.summary.status).toBe('status-unknown');
+  });
+
+  it('accepts what the element checks must not refuse: issuing_country as the document signer has it', async () => {
+    const consistent = await reissueItems(valid, ISO_23220_NAMESPACE, (list) =>
+      list.push(newItem('issuing_country', 'JP')),
+    );
+    expect((await verify(consistent)).summary.status).toBe('valid');
   });
 
   it('never re-encodes: a non-deterministic but valid item encoding still verifies', async () => {

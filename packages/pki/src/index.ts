@@ -22,7 +22,7 @@ export {
   type PassphraseBox,
 } from './passphrase-box.js';
 export { SoftwareSigner, type EncryptedKeyFile, type SignatureAlgorithmName, type Signer } from './signer.js';
-export { buildName, encodeName, formatDerName, formatName, type NameAttribute } from './name.js';
+export { buildName, encodeName, formatDerName, formatName, nameAttributeText, type NameAttribute } from './name.js';
 export {
   crlPartitionUrl,
   DEFAULT_POLICY_OIDS,

@@ -57,3 +57,19 @@ export function formatDerName(der: Uint8Array): string {
     throw new PkiError('ERR_DER_MALFORMED', 'the name is not valid DER', { cause: error });
   }
 }
+
+/**
+ * The text of the first attribute of type `oid` in a name as received (DER), e.g. a certificate's
+ * countryName (`2.5.4.6`); undefined when the name has none. Throws `ERR_DER_MALFORMED`.
+ */
+export function nameAttributeText(der: Uint8Array, oid: string): string | undefined {
+  let name: Name;
+  try {
+    name = AsnConvert.parse(der, Name);
+  } catch (error) {
+    throw new PkiError('ERR_DER_MALFORMED', 'the name is not valid DER', { cause: error });
+  }
+  for (const rdn of Array.from(name))
+    for (const attribute of Array.from(rdn)) if (attribute.type === oid) return attribute.value.toString();
+  return undefined;
+}

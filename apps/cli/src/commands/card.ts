@@ -306,7 +306,7 @@ async function dumpKenkaku(
       [face.photo[0] === 0xff ? 'photo.jpg' : 'photo.jp2', face.photo],
       ['security-code.png', face.securityCodeImage],
     ];
-    for (const [name, bytes] of files) await writeFile(join(flags.images, name), bytes);
+    for (const [name, bytes] of files) await writeFile(join(flags.images, name), bytes, { mode: 0o600 });
     lines.push(`  written to           ${flags.images}`);
   }
   // The card signs a challenge only we chose: the records belong to the card in the reader.
