@@ -41,7 +41,7 @@ import { EXIT, type CliIo } from '../io.js';
 import { integerOption, personOption } from '../options.js';
 import { ensureDemoPerson, withIssuerRegistry } from '../issuer-registry.js';
 import { loadAuthorityWithResponder } from '../issuer-service.js';
-import { initHierarchies, HIERARCHIES, loadAuthority, pkiDir } from '../pki-store.js';
+import { initHierarchies, loadAuthority, pkiDir } from '../pki-store.js';
 
 const hierarchyOption = (value: string): Hierarchy => {
   if (value === 'signing' || value === 'authentication') return value;
@@ -261,14 +261,14 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
       await withIssuerRegistry(dir, flags.db, async (context) => {
         // Answers are re-read from the registry at least every 60 s, so a revocation shows within a minute.
         const services = new RevocationServices(context, authorities);
-        const server = createServer((request, response) =>
-          serveOcsp(request, response, services).catch((error: unknown) => {
+        const server = createServer((request, response) => {
+          void serveOcsp(request, response, services).catch((error: unknown) => {
             // A client that went away mid-body (or any request that failed) costs that request only.
             io.stderr.write(`openmyna: an OCSP request failed: ${(error as Error).message}\n`);
             if (!response.headersSent) response.writeHead(request.destroyed ? 400 : 500).end();
             else response.destroy();
-          }),
-        );
+          });
+        });
         // Slow clients are cut off instead of holding connections open.
         server.headersTimeout = 10_000;
         server.requestTimeout = 30_000;
