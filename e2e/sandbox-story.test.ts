@@ -156,7 +156,12 @@ describe('the phone alone, over the whole sandbox', () => {
   }
 
   /** The phone answers the request the PC shows as a QR code (its text, as the camera would read it). */
-  async function phoneAnswers(pcPage: Page, pins: Record<string, string>, shotName: string) {
+  async function phoneAnswers(
+    pcPage: Page,
+    pins: Record<string, string>,
+    shotName: string,
+    ending: 'outcome' | 'error' = 'outcome',
+  ) {
     const qr = pcPage.getByTestId('qr');
     await qr.waitFor();
     await phoneHome();
@@ -164,7 +169,7 @@ describe('the phone alone, over the whole sandbox', () => {
     for (const [name, pin] of Object.entries(pins)) await phone.locator(`input[name=${name}]`).fill(pin);
     await shot(phone, shotName);
     await phone.getByTestId('approve').click();
-    await phone.getByTestId('outcome').waitFor();
+    await phone.getByTestId(ending).waitFor();
   }
 
   it('logs in with 「スマホでログイン」 (the 利用者証明用 PIN)', async () => {
@@ -246,8 +251,10 @@ describe('the phone alone, over the whole sandbox', () => {
     // The phone does not know yet; the firm asks the issuer and refuses.
     await pc.goto(`${urls.rp}/login`);
     await pc.getByTestId('login').click();
-    await phoneAnswers(pc, { authenticationPin: '1234' }, '19-phone-login-after-revocation');
-    // The verifier does not accept the answer; the page tells why while the request stays open.
+    await phoneAnswers(pc, { authenticationPin: '1234' }, '19-phone-login-after-revocation', 'error');
+    // The verifier does not accept the answer: the phone says so, and the page tells why while the request
+    // stays open.
+    expect(await phone.getByTestId('error').textContent()).toContain('相手先が回答を受け付けませんでした');
     const notice = pc.getByTestId('notice');
     await notice.waitFor({ timeout: 30_000 });
     expect(await notice.textContent()).toContain('失効');

@@ -68,6 +68,7 @@ const ja = {
   declined: '拒否しました',
   triesLeft: (n: number) => `暗証番号が違います。残り ${n} 回です。`,
   blocked: '暗証番号がロックされました。カードを使って初期化してください。',
+  rejected: '相手先が回答を受け付けませんでした。',
   // In person
   inPersonTitle: '対面で提示',
   showQr: 'このQRコードを相手の読み取り機に見せてください。',
@@ -177,6 +178,7 @@ const en: Messages = {
   declined: 'Declined',
   triesLeft: (n: number) => `Wrong PIN. ${n} tries left.`,
   blocked: 'The PIN is blocked. Reset it with your card.',
+  rejected: 'The relying party did not accept the answer.',
   inPersonTitle: 'Present in person',
   showQr: "Show this QR code to the other side's reader.",
   engagementText: 'For a counter without a camera, give this text instead',
