@@ -104,7 +104,8 @@ export async function loadMdocIssuer(
       ],
       publicKey: key.publicKey,
       issuerKey: iacaKey,
-      issuer: { subject: iaca.certificate.subject, publicKey: iaca.publicKey },
+      // Our own IACA's key: the key it was made with (P-256), not the anchor's reading of any curve.
+      issuer: { subject: iaca.certificate.subject, publicKey: iacaKey.publicKey },
       notBefore: now,
       notAfter: new Date(now.getTime() + 457 * DAY),
       issuerAltNameUri: baseUrl,

@@ -504,7 +504,14 @@ async function checkPhoneAttestation(
   } catch {
     throw mismatch('the device key');
   }
-  if (!(await nodeMdocCrypto.verifyEs256(deviceKey, nonce, b64(attestation.deviceKeySignature, 'deviceKeySignature'))))
+  if (
+    !(await nodeMdocCrypto.verifySignature(
+      deviceKey,
+      'SHA-256',
+      nonce,
+      b64(attestation.deviceKeySignature, 'deviceKeySignature'),
+    ))
+  )
     throw mismatch('the device key signature');
   return { ...named, deviceKey };
 }

@@ -20,30 +20,70 @@ import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 
 import { equalBytes } from './bytes.js';
 import { MDOC_OID, type AuthorizedElement } from './certificate-profiles.js';
-import { ecdsaDerToRaw, ecPublicKey, type EcPublicKey, type MdocCrypto } from './crypto.js';
+import {
+  ecdsaDerToRaw,
+  verificationKey,
+  type DigestAlgorithm,
+  type EcPublicKey,
+  type MdocCrypto,
+  type OkpPublicKey,
+  type VerificationKey,
+} from './crypto.js';
 import { MdocError } from './errors.js';
 
-// RFC 5480 §2: the whole SubjectPublicKeyInfo of an uncompressed P-256 key up to the point.
-const P256_SPKI_PREFIX = hexToBytes('3059301306072a8648ce3d020106082a8648ce3d030107034200');
+/**
+ * The one DER form of each supported key's SubjectPublicKeyInfo up to the key itself: named-curve EC keys
+ * with an uncompressed point (RFC 5480 §2), Ed25519 and Ed448 (RFC 8410 §4). Anything else is refused.
+ */
+const SPKI_FORMS: readonly {
+  readonly crv: VerificationKey['crv'];
+  readonly prefix: Uint8Array;
+  readonly size: number;
+}[] = [
+  { crv: 'P-256', prefix: hexToBytes('3059301306072a8648ce3d020106082a8648ce3d030107034200'), size: 32 },
+  { crv: 'P-384', prefix: hexToBytes('3076301006072a8648ce3d020106052b81040022036200'), size: 48 },
+  { crv: 'P-521', prefix: hexToBytes('30819b301006072a8648ce3d020106052b8104002303818600'), size: 66 },
+  { crv: 'Ed25519', prefix: hexToBytes('302a300506032b6570032100'), size: 32 },
+  { crv: 'Ed448', prefix: hexToBytes('3043300506032b6571033a00'), size: 57 },
+];
+
+/** Certificate signature algorithms (RFC 5758 §3.2, RFC 8410 §3): the hash, or EdDSA on a given curve. */
+const SIGNATURE_ALGORITHMS: Readonly<
+  Record<string, { readonly hash: DigestAlgorithm } | { readonly eddsa: OkpPublicKey['crv'] }>
+> = {
+  '1.2.840.10045.4.3.2': { hash: 'SHA-256' },
+  '1.2.840.10045.4.3.3': { hash: 'SHA-384' },
+  '1.2.840.10045.4.3.4': { hash: 'SHA-512' },
+  '1.3.101.112': { eddsa: 'Ed25519' },
+  '1.3.101.113': { eddsa: 'Ed448' },
+};
 const HANDLED_CRITICAL = new Set(['2.5.29.15', '2.5.29.19', '2.5.29.37']);
 
 /** A configured root (IACA or reader CA) with its key read once. */
 export interface MdocTrustAnchor {
   readonly certificate: X509Certificate;
-  readonly publicKey: EcPublicKey;
+  readonly publicKey: VerificationKey;
   readonly keyIdentifier?: Uint8Array;
 }
 
-/** The P-256 key of a certificate; throws `ERR_MDOC_CERTIFICATE` for any other key. */
-export function ecPublicKeyOfCertificate(certificate: X509Certificate): EcPublicKey {
-  return ecPublicKeyFromSpki(certificate.subjectPublicKeyInfo);
+/** The key of a certificate ({@link publicKeyFromSpki}); throws `ERR_MDOC_CERTIFICATE` for an unsupported one. */
+export function ecPublicKeyOfCertificate(certificate: X509Certificate): VerificationKey {
+  return publicKeyFromSpki(certificate.subjectPublicKeyInfo);
+}
+
+/** A P-256 key from its SubjectPublicKeyInfo (our own keys); throws `ERR_MDOC_CERTIFICATE` for any other. */
+export function ecPublicKeyFromSpki(spki: Uint8Array): EcPublicKey {
+  const key = publicKeyFromSpki(spki);
+  if (key.crv !== 'P-256') throw new MdocError('ERR_MDOC_CERTIFICATE', 'the key is not a P-256 key');
+  return key;
 }
 
 /**
- * A P-256 key from its SubjectPublicKeyInfo, accepting only the one DER form of an uncompressed named-curve
- * key (RFC 5480 §2); throws `ERR_MDOC_CERTIFICATE` for anything else.
+ * A verification key from its SubjectPublicKeyInfo, accepting only the one DER form of each supported key
+ * ({@link VerificationKey}: P-256, P-384, P-521 uncompressed; Ed25519, Ed448); throws
+ * `ERR_MDOC_CERTIFICATE` for anything else.
  */
-export function ecPublicKeyFromSpki(spki: Uint8Array): EcPublicKey {
+export function publicKeyFromSpki(spki: Uint8Array): VerificationKey {
   // Certificate keys recur on every verification (document signers, readers); one object per key lets
   // crypto backends keep the imported key (e.g. nodeMdocCrypto's KeyObject), as pki does for CA keys.
   const cacheKey = bytesToHex(spki);
@@ -55,17 +95,28 @@ export function ecPublicKeyFromSpki(spki: Uint8Array): EcPublicKey {
   return key;
 }
 
-const certificateKeys = new Map<string, EcPublicKey>();
+const certificateKeys = new Map<string, VerificationKey>();
 
-function readSpki(spki: Uint8Array): EcPublicKey {
-  if (
-    spki.length !== P256_SPKI_PREFIX.length + 65 ||
-    !equalBytes(spki.subarray(0, 26), P256_SPKI_PREFIX) ||
-    spki[26] !== 4
-  ) {
-    throw new MdocError('ERR_MDOC_CERTIFICATE', 'the certificate key is not an uncompressed P-256 key');
+function readSpki(spki: Uint8Array): VerificationKey {
+  for (const { crv, prefix, size } of SPKI_FORMS) {
+    if (!equalBytes(spki.subarray(0, prefix.length), prefix)) continue;
+    const key = spki.subarray(prefix.length);
+    try {
+      if (crv === 'Ed25519' || crv === 'Ed448') {
+        if (key.length === size) return verificationKey(crv, key.slice());
+      } else if (key.length === 1 + 2 * size && key[0] === 4) {
+        return verificationKey(crv, key.slice(1, 1 + size), key.slice(1 + size));
+      }
+    } catch (error) {
+      throw new MdocError('ERR_MDOC_CERTIFICATE', `the certificate's ${crv} key is not a valid point`, {
+        cause: error,
+      });
+    }
   }
-  return ecPublicKey(spki.slice(27, 59), spki.slice(59, 91));
+  throw new MdocError(
+    'ERR_MDOC_CERTIFICATE',
+    'the certificate key is not a supported key (P-256, P-384 or P-521 uncompressed; Ed25519; Ed448)',
+  );
 }
 
 /**
@@ -111,7 +162,7 @@ export function readReaderAuthorization(value: Uint8Array): AuthorizedElement[] 
 /** What a validated chain yields besides its checks. */
 export interface ValidatedLeaf {
   readonly certificate: X509Certificate;
-  readonly publicKey: EcPublicKey;
+  readonly publicKey: VerificationKey;
   readonly anchor: MdocTrustAnchor;
   /** Readers: the elements the certificate authorizes, or undefined when it has no such extension. */
   readonly authorizedElements?: readonly AuthorizedElement[];
@@ -204,7 +255,7 @@ async function validateTimeless(options: MdocChainOptions): Promise<{ checks: Ch
   const { prefix } = options;
   const checks: CheckResult[] = [];
   let certificate: X509Certificate;
-  let publicKey: EcPublicKey;
+  let publicKey: VerificationKey;
   try {
     if (!options.chain[0]) throw new Error('the chain is empty');
     certificate = parseCertificate(options.chain[0]);
@@ -231,13 +282,7 @@ async function validateTimeless(options: MdocChainOptions): Promise<{ checks: Ch
   }
   checks.push(pass(`${prefix}.chain.anchor`));
 
-  const signature = ecdsaDerToRaw(certificate.signatureValue);
-  const signed =
-    certificate.signatureAlgorithm.oid === MDOC_OID.ecdsaWithSha256 &&
-    certificate.signatureAlgorithm.parameters === undefined &&
-    certificate.signature.oid === MDOC_OID.ecdsaWithSha256 &&
-    signature !== undefined &&
-    (await options.crypto.verifyEs256(anchor.publicKey, certificate.tbsCertificate, signature));
+  const signed = await certificateSignedBy(certificate, anchor.publicKey, options.crypto);
   if (!signed) {
     checks.push(fail(`${prefix}.chain.signature`, 'the certificate signature does not verify under the anchor key'));
     return { checks };
@@ -246,10 +291,36 @@ async function validateTimeless(options: MdocChainOptions): Promise<{ checks: Ch
   return finishProfile(checks, certificate, publicKey, anchor, options);
 }
 
+/**
+ * Whether `certificate` is signed by `issuerKey` with an algorithm the key can serve: ECDSA with
+ * SHA-256/384/512 under an EC key (any hash with any curve, as X.509 allows), EdDSA under the matching
+ * Ed25519/Ed448 key; the algorithm without parameters and the same inside and outside the signed part.
+ */
+async function certificateSignedBy(
+  certificate: X509Certificate,
+  issuerKey: VerificationKey,
+  crypto: MdocCrypto,
+): Promise<boolean> {
+  const algorithm = SIGNATURE_ALGORITHMS[certificate.signatureAlgorithm.oid];
+  if (
+    !algorithm ||
+    certificate.signatureAlgorithm.parameters !== undefined ||
+    certificate.signature.oid !== certificate.signatureAlgorithm.oid
+  )
+    return false;
+  if ('eddsa' in algorithm) {
+    if (issuerKey.crv !== algorithm.eddsa) return false;
+    return crypto.verifySignature(issuerKey, 'SHA-512', certificate.tbsCertificate, certificate.signatureValue);
+  }
+  if (issuerKey.crv === 'Ed25519' || issuerKey.crv === 'Ed448') return false;
+  const raw = ecdsaDerToRaw(certificate.signatureValue, issuerKey.crv);
+  return raw !== undefined && crypto.verifySignature(issuerKey, algorithm.hash, certificate.tbsCertificate, raw);
+}
+
 function finishProfile(
   checks: CheckResult[],
   certificate: X509Certificate,
-  publicKey: EcPublicKey,
+  publicKey: VerificationKey,
   anchor: MdocTrustAnchor,
   options: MdocChainOptions,
 ): { checks: CheckResult[]; leaf?: ValidatedLeaf } {

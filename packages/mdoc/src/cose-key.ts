@@ -1,6 +1,6 @@
 import { type CborValue } from './cbor.js';
 import { asBytes, asInteger, isMap } from './cbor-structure.js';
-import { ecPublicKey, type EcPublicKey } from './crypto.js';
+import { ecPublicKey, verificationKey, type EcPublicKey, type VerificationKey } from './crypto.js';
 import { MdocError } from './errors.js';
 
 /** RFC 9053 §7.1 / RFC 9052 §7.1 labels. */
@@ -51,6 +51,54 @@ export function decodeCoseKey(value: CborValue, field: string): EcPublicKey {
   } catch (error) {
     if (error instanceof MdocError && error.code === 'ERR_COSE_KEY') throw error;
     throw new MdocError('ERR_COSE_KEY', `"${field}" is not a P-256 COSE_Key: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+const KTY_OKP = 1;
+/** RFC 9053 §7.1 curve identifiers of the keys a device may sign with. */
+const COSE_CURVES: Readonly<Record<number, { readonly kty: number; readonly crv: VerificationKey['crv'] }>> = {
+  1: { kty: KTY_EC2, crv: 'P-256' },
+  2: { kty: KTY_EC2, crv: 'P-384' },
+  3: { kty: KTY_EC2, crv: 'P-521' },
+  6: { kty: KTY_OKP, crv: 'Ed25519' },
+  7: { kty: KTY_OKP, crv: 'Ed448' },
+};
+/** The `alg` values a key of each curve may name (signing, or ECDH-ES for an EC key). */
+const CURVE_ALGS: Readonly<Record<VerificationKey['crv'], readonly number[]>> = {
+  'P-256': [ALG_ES256, ALG_ECDH_ES_HKDF_256],
+  'P-384': [-35, ALG_ECDH_ES_HKDF_256],
+  'P-521': [-36, ALG_ECDH_ES_HKDF_256],
+  Ed25519: [-8],
+  Ed448: [-8],
+};
+
+/**
+ * Reads the `COSE_Key` of a key that verifies signatures — an MSO's device key, which another issuer may
+ * have put on P-384, P-521, Ed25519 or Ed448 (ISO/IEC 18013-5 §9.1.5) — strictly: a supported curve
+ * with its key type, coordinates on the curve, no private part, and an `alg`, if present, that the
+ * curve serves. Throws `ERR_COSE_KEY`.
+ */
+export function decodeCoseVerificationKey(value: CborValue, field: string): VerificationKey {
+  if (!isMap(value)) throw new MdocError('ERR_COSE_KEY', `"${field}" must be a COSE_Key map`);
+  try {
+    const curve = COSE_CURVES[asInteger(value.get(CRV), `${field}.crv`)];
+    if (!curve) throw new Error('the curve is not supported');
+    if (asInteger(value.get(KTY), `${field}.kty`) !== curve.kty) throw new Error(`kty does not match ${curve.crv}`);
+    const alg = value.get(ALG);
+    if (alg !== undefined && !CURVE_ALGS[curve.crv].includes(alg as number))
+      throw new Error(`alg does not match a ${curve.crv} key`);
+    if (value.has(D)) throw new Error('a public key must not carry d');
+    const x = asBytes(value.get(X), `${field}.x`);
+    if (curve.kty === KTY_OKP) {
+      if (value.has(Y)) throw new Error('an OKP key has no y');
+      return verificationKey(curve.crv, x);
+    }
+    return verificationKey(curve.crv, x, asBytes(value.get(Y), `${field}.y`));
+  } catch (error) {
+    if (error instanceof MdocError && error.code === 'ERR_COSE_KEY') throw error;
+    throw new MdocError('ERR_COSE_KEY', `"${field}" is not a supported COSE_Key: ${(error as Error).message}`, {
       cause: error,
     });
   }

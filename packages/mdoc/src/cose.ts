@@ -1,12 +1,25 @@
 import { decodeCbor, encodeCbor, type CborValue } from './cbor.js';
 import { asArray, asBytes, asMap, isMap, type CborMap } from './cbor-structure.js';
-import type { EcPrivateKey, EcPublicKey, MdocCrypto } from './crypto.js';
+import type { DigestAlgorithm, EcPrivateKey, MdocCrypto, VerificationKey } from './crypto.js';
 import { MdocError } from './errors.js';
 import { equalBytes } from './bytes.js';
 
 /** RFC 9052 §3.1 header labels and RFC 9053 algorithm identifiers we use. */
 export const COSE_HEADER = { alg: 1, crit: 2, contentType: 3, kid: 4, x5chain: 33 } as const;
-export const COSE_ALG = { ES256: -7, HMAC256: 5 } as const;
+export const COSE_ALG = { ES256: -7, ES384: -35, ES512: -36, EdDSA: -8, HMAC256: 5 } as const;
+
+/**
+ * What a COSE signature algorithm demands of the key (RFC 9053 §2.1–2.2, ISO/IEC 18013-5 §9.1.3.6):
+ * ES256/384/512 are ECDSA with that hash on P-256/384/521; EdDSA is on Ed25519 or Ed448.
+ */
+const COSE_SIGNATURE_ALGS: Readonly<
+  Record<number, { readonly curves: readonly string[]; readonly hash: DigestAlgorithm }>
+> = {
+  [COSE_ALG.ES256]: { curves: ['P-256'], hash: 'SHA-256' },
+  [COSE_ALG.ES384]: { curves: ['P-384'], hash: 'SHA-384' },
+  [COSE_ALG.ES512]: { curves: ['P-521'], hash: 'SHA-512' },
+  [COSE_ALG.EdDSA]: { curves: ['Ed25519', 'Ed448'], hash: 'SHA-512' },
+};
 
 const EMPTY = new Uint8Array(0);
 
@@ -109,21 +122,25 @@ export async function signCoseSign1(options: {
   return [protectedBytes, options.unprotected ?? new Map(), options.detached ? null : options.payload, signature];
 }
 
-/** Verifies a `COSE_Sign1` under `key`; false for any algorithm other than ES256. */
+/**
+ * Verifies a `COSE_Sign1` under `key`: ES256, ES384, ES512 or EdDSA, the one the key's curve serves;
+ * false for any other algorithm and for an algorithm that does not match the key.
+ */
 export async function verifyCoseSign1(options: {
   readonly message: CoseMessage;
-  readonly key: EcPublicKey;
+  readonly key: VerificationKey;
   readonly crypto: MdocCrypto;
   readonly detachedPayload?: Uint8Array;
   readonly field: string;
 }): Promise<boolean> {
   const { message } = options;
-  // ISO/IEC 18013-5 §9.1.3.6 allows ES256/384/512 and EdDSA; our keys are P-256, and a P-256 key with
-  // another alg is a header/key mismatch.
-  if (message.alg !== COSE_ALG.ES256) return false;
+  // A key with another algorithm than its curve serves is a header/key mismatch (RFC 9052 §7.1).
+  const algorithm = COSE_SIGNATURE_ALGS[message.alg];
+  if (!algorithm?.curves.includes(options.key.crv)) return false;
   const payload = payloadOf(message, options.detachedPayload, options.field);
-  return options.crypto.verifyEs256(
+  return options.crypto.verifySignature(
     options.key,
+    algorithm.hash,
     toBeSigned('Signature1', message.protectedBytes, payload),
     message.proof,
   );

@@ -1,4 +1,6 @@
-import { p256 } from '@noble/curves/nist.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { ed448 } from '@noble/curves/ed448.js';
+import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { bytesToNumberBE } from '@noble/curves/utils.js';
 
 import { MdocError } from './errors.js';
@@ -22,6 +24,34 @@ export interface EcPrivateKey {
 
 export type DigestAlgorithm = 'SHA-256' | 'SHA-384' | 'SHA-512';
 
+/** A P-384 or P-521 public key (coordinates of 48 or 66 bytes): other parties' IACAs, signers and devices. */
+export interface WideEcPublicKey {
+  readonly crv: 'P-384' | 'P-521';
+  readonly x: Uint8Array;
+  readonly y: Uint8Array;
+}
+
+/** An EdDSA public key (RFC 8032), its encoded point in `x` (32 bytes for Ed25519, 57 for Ed448). */
+export interface OkpPublicKey {
+  readonly crv: 'Ed25519' | 'Ed448';
+  readonly x: Uint8Array;
+}
+
+/**
+ * Any key ISO/IEC 18013-5 (§9.1.5, Table 22) lets a signer have — an IACA, a document signer, a reader or
+ * a device — that we can verify with: ECDSA on P-256, P-384 and P-521, EdDSA on Ed25519 and Ed448. (The
+ * brainpool curves are not supported: neither Web Crypto nor our Node backend's JWK import has them; a
+ * brainpool certificate or key is refused as unsupported, never accepted.) Our own keys are P-256.
+ */
+export type VerificationKey = EcPublicKey | WideEcPublicKey | OkpPublicKey;
+
+/** ECDSA curves by name: the noble curve (for point and signature checks) and the coordinate size. */
+const EC_CURVES = {
+  'P-256': { curve: p256, size: 32 },
+  'P-384': { curve: p384, size: 48 },
+  'P-521': { curve: p521, size: 66 },
+} as const;
+
 /**
  * The primitives of ISO/IEC 18013-5 §9 behind one interface. {@link webMdocCrypto} runs everywhere;
  * Node services pass `nodeMdocCrypto` from `@openmyna/mdoc/node`, which calls OpenSSL synchronously.
@@ -29,8 +59,16 @@ export type DigestAlgorithm = 'SHA-256' | 'SHA-384' | 'SHA-512';
 export interface MdocCrypto {
   readonly name: string;
   digest(algorithm: DigestAlgorithm, data: Uint8Array): Promise<Uint8Array>;
-  /** ECDSA P-256 with SHA-256; `signature` is `r‖s` (64 bytes). False for any malformed input. */
-  verifyEs256(key: EcPublicKey, data: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  /**
+   * ECDSA with `hash` (`signature` is `r‖s`, each the curve's size) or, for an Ed25519/Ed448 key, EdDSA
+   * (RFC 8032, strict; `hash` is not used). False for any malformed input.
+   */
+  verifySignature(
+    key: VerificationKey,
+    hash: DigestAlgorithm,
+    data: Uint8Array,
+    signature: Uint8Array,
+  ): Promise<boolean>;
   hmacSha256(key: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
   /** HKDF-SHA-256 (RFC 5869). */
   hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array>;
@@ -58,9 +96,56 @@ export function base64UrlDecode(text: string): Uint8Array {
   return Uint8Array.from(binary, (char) => char.charCodeAt(0));
 }
 
-/** The public JWK of a P-256 key. */
-export function ecPublicJwk(key: EcPublicKey): JsonWebKey {
-  return { kty: 'EC', crv: 'P-256', x: base64UrlEncode(key.x), y: base64UrlEncode(key.y) };
+/** The public JWK of an EC (`kty` EC) or EdDSA (`kty` OKP) key. */
+export function ecPublicJwk(key: EcPublicKey | WideEcPublicKey): JsonWebKey;
+export function ecPublicJwk(key: VerificationKey): JsonWebKey;
+export function ecPublicJwk(key: VerificationKey): JsonWebKey {
+  if (!('y' in key)) return { kty: 'OKP', crv: key.crv, x: base64UrlEncode(key.x) };
+  return { kty: 'EC', crv: key.crv, x: base64UrlEncode(key.x), y: base64UrlEncode(key.y) };
+}
+
+/**
+ * A verification key on any supported curve from its coordinates (EC) or encoded point (EdDSA): lengths
+ * and curve membership checked, so no invalid-curve point gets in. Throws `ERR_COSE_KEY`.
+ */
+export function verificationKey(crv: VerificationKey['crv'], x: Uint8Array, y?: Uint8Array): VerificationKey {
+  if (crv === 'Ed25519' || crv === 'Ed448') {
+    try {
+      (crv === 'Ed25519' ? ed25519 : ed448).Point.fromBytes(x).assertValidity();
+    } catch (error) {
+      throw new MdocError('ERR_COSE_KEY', `the public key is not a point of ${crv}`, { cause: error });
+    }
+    return { crv, x };
+  }
+  if (!y) throw new MdocError('ERR_COSE_KEY', `a ${crv} key has a y coordinate`);
+  if (crv === 'P-256') return ecPublicKey(x, y);
+  const { curve, size } = EC_CURVES[crv];
+  if (x.length !== size || y.length !== size)
+    throw new MdocError('ERR_COSE_KEY', `${crv} coordinates are ${size} bytes`);
+  try {
+    curve.Point.fromAffine({ x: bytesToNumberBE(x), y: bytesToNumberBE(y) }).assertValidity();
+  } catch (error) {
+    throw new MdocError('ERR_COSE_KEY', `the public key is not a point of ${crv}`, { cause: error });
+  }
+  return { crv, x, y };
+}
+
+/** `r‖s` lengths by curve; EdDSA signatures are 64 (Ed25519) or 114 (Ed448) bytes. */
+export function signatureLength(key: VerificationKey): number {
+  if (key.crv === 'Ed25519') return 64;
+  if (key.crv === 'Ed448') return 114;
+  return EC_CURVES[key.crv].size * 2;
+}
+
+/** Verifies EdDSA with noble (strict RFC 8032: no ZIP 215 leniency). */
+export function verifyEddsa(key: OkpPublicKey, data: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return key.crv === 'Ed25519'
+      ? ed25519.verify(signature, data, key.x, { zip215: false })
+      : ed448.verify(signature, data, key.x);
+  } catch {
+    return false;
+  }
 }
 
 /** A P-256 public key from its JWK; throws `ERR_COSE_KEY` unless the point is on the curve. */
@@ -92,10 +177,13 @@ export function uncompressedPoint(key: EcPublicKey): Uint8Array {
   return point;
 }
 
-/** X9.62 DER `ECDSA-Sig-Value` to `r‖s`, strictly (Wycheproof's malleability cases are refused). */
-export function ecdsaDerToRaw(der: Uint8Array): Uint8Array | undefined {
+/**
+ * X9.62 DER `ECDSA-Sig-Value` to `r‖s` for a key on `crv` (default P-256), strictly (Wycheproof's
+ * malleability cases are refused).
+ */
+export function ecdsaDerToRaw(der: Uint8Array, crv: keyof typeof EC_CURVES = 'P-256'): Uint8Array | undefined {
   try {
-    return p256.Signature.fromBytes(der, 'der').toBytes('compact');
+    return EC_CURVES[crv].curve.Signature.fromBytes(der, 'der').toBytes('compact');
   } catch {
     return undefined;
   }
@@ -157,17 +245,19 @@ async function importWebPrivateKey(jwk: JsonWebKey): Promise<EcPrivateKey> {
 export const webMdocCrypto: MdocCrypto = {
   name: 'web-crypto',
   digest: async (algorithm, data) => new Uint8Array(await crypto.subtle.digest(algorithm, view(data))),
-  async verifyEs256(key, data, signature) {
-    if (signature.length !== 64) return false;
+  async verifySignature(key, hash, data, signature) {
+    if (signature.length !== signatureLength(key)) return false;
+    // EdDSA by noble: Web Crypto's Ed25519 is not in every browser, and no browser has Ed448.
+    if (key.crv === 'Ed25519' || key.crv === 'Ed448') return verifyEddsa(key, data, signature);
     try {
       const publicKey = await crypto.subtle.importKey(
         'jwk',
         ecPublicJwk(key),
-        { name: 'ECDSA', namedCurve: 'P-256' },
+        { name: 'ECDSA', namedCurve: key.crv },
         false,
         ['verify'],
       );
-      return await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, publicKey, view(signature), view(data));
+      return await crypto.subtle.verify({ name: 'ECDSA', hash }, publicKey, view(signature), view(data));
     } catch {
       return false;
     }

@@ -23,13 +23,17 @@ export {
   ecPublicKey,
   ecPublicKeyFromJwk,
   uncompressedPoint,
+  verificationKey,
   webMdocCrypto,
   type DigestAlgorithm,
   type EcPrivateKey,
   type EcPublicKey,
   type MdocCrypto,
+  type OkpPublicKey,
+  type VerificationKey,
+  type WideEcPublicKey,
 } from './crypto.js';
-export { decodeCoseKey, encodeCoseKey } from './cose-key.js';
+export { decodeCoseKey, decodeCoseVerificationKey, encodeCoseKey } from './cose-key.js';
 export {
   COSE_ALG,
   COSE_HEADER,
@@ -56,6 +60,7 @@ export {
   ecPublicKeyFromSpki,
   ecPublicKeyOfCertificate,
   mdocTrustAnchor,
+  publicKeyFromSpki,
   readReaderAuthorization,
   validateMdocChain,
   type MdocChainCache,

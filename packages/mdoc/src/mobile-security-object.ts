@@ -1,7 +1,7 @@
 import { decodeCbor, type CborValue } from './cbor.js';
 import { asBytes, asInteger, asMap, asUint, asText, asTdate, decodeEmbedded, required } from './cbor-structure.js';
-import { decodeCoseKey } from './cose-key.js';
-import type { EcPublicKey } from './crypto.js';
+import { decodeCoseVerificationKey } from './cose-key.js';
+import type { VerificationKey } from './crypto.js';
 import { MdocError } from './errors.js';
 
 /**
@@ -39,7 +39,8 @@ export interface MobileSecurityObject {
   readonly version: string;
   readonly digestAlgorithm: 'SHA-256' | 'SHA-384' | 'SHA-512';
   readonly valueDigests: ReadonlyMap<string, ReadonlyMap<number, Uint8Array>>;
-  readonly deviceKey: EcPublicKey;
+  /** The key the device signs (or, P-256 only here, agrees MAC keys) with. */
+  readonly deviceKey: VerificationKey;
   readonly docType: string;
   readonly validityInfo: ValidityInfo;
   readonly status?: StatusListReference;
@@ -75,7 +76,7 @@ export function decodeMobileSecurityObject(payload: Uint8Array | null): MobileSe
     version,
     digestAlgorithm: digestAlgorithm as MobileSecurityObject['digestAlgorithm'],
     valueDigests,
-    deviceKey: decodeCoseKey(required(deviceKeyInfo, 'deviceKey', 'deviceKey'), 'deviceKey'),
+    deviceKey: decodeCoseVerificationKey(required(deviceKeyInfo, 'deviceKey', 'deviceKey'), 'deviceKey'),
     docType: asText(required(mso, 'docType', 'docType'), 'docType'),
     validityInfo: {
       signed: asTdate(required(validity, 'signed', 'signed'), 'signed'),

@@ -298,6 +298,8 @@ async function deviceAuthenticationProblem(
     return valid ? undefined : 'deviceSignature does not verify over this session transcript with the MSO device key';
   }
   if (!options.eReaderKey) return 'a deviceMac needs the reader ephemeral key, which was not given';
+  // The MAC key is agreed with our P-256 reader key: a device key on another curve can only sign.
+  if (mso.deviceKey.crv !== 'P-256') return `a deviceMac needs a P-256 device key, not ${mso.deviceKey.crv}`;
   const secret = await options.eReaderKey.deriveSharedSecret(mso.deviceKey);
   const key = await deriveEMacKey(secret, options.sessionTranscript, options.crypto);
   const valid = await verifyCoseMac0({

@@ -25,7 +25,7 @@ import {
   decodeMobileSecurityObject,
   ecPublicJwk,
   type EcPrivateKey,
-  type EcPublicKey,
+  type VerificationKey,
 } from '@openmyna/mdoc';
 import {
   base64ToBytes,
@@ -368,7 +368,7 @@ function assertBundleMatches(bundle: PhoneBundle, keys: PhonePublicKeys): void {
   }
 }
 
-function sameDeviceKey(key: EcPublicKey, jwk: JsonWebKey): boolean {
+function sameDeviceKey(key: VerificationKey, jwk: JsonWebKey): boolean {
   const expected = ecPublicJwk(key);
   return expected.x === jwk.x && expected.y === jwk.y;
 }

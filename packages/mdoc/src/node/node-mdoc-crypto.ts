@@ -20,17 +20,19 @@ import {
   assertGcmIv,
   ecPublicJwk,
   ecPublicKeyFromJwk,
+  signatureLength,
   type EcPrivateKey,
   type EcPublicKey,
   type MdocCrypto,
+  type VerificationKey,
 } from '../crypto.js';
 
 const NODE_HASH = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' } as const;
 const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
 
 // Public keys are imported once per object: document-signer and reader keys recur on every verification.
-const publicKeys = new WeakMap<EcPublicKey, KeyObject>();
-function publicKeyObject(key: EcPublicKey): KeyObject {
+const publicKeys = new WeakMap<VerificationKey, KeyObject>();
+function publicKeyObject(key: VerificationKey): KeyObject {
   let object = publicKeys.get(key);
   if (!object) {
     object = createPublicKey({ key: ecPublicJwk(key) as NodeJsonWebKey, format: 'jwk' });
@@ -74,11 +76,17 @@ function gcm(key: Uint8Array): 'aes-128-gcm' | 'aes-192-gcm' | 'aes-256-gcm' {
 export const nodeMdocCrypto: MdocCrypto = {
   name: 'node-crypto',
   digest: (algorithm, data) => Promise.resolve(bytes(createHash(NODE_HASH[algorithm]).update(data).digest())),
-  verifyEs256(key, data, signature) {
-    if (signature.length !== 64) return Promise.resolve(false);
+  verifySignature(key, hash, data, signature) {
+    if (signature.length !== signatureLength(key)) return Promise.resolve(false);
     try {
+      const eddsa = key.crv === 'Ed25519' || key.crv === 'Ed448';
       return Promise.resolve(
-        verify('sha256', data, { key: publicKeyObject(key), dsaEncoding: 'ieee-p1363' }, signature),
+        verify(
+          eddsa ? null : NODE_HASH[hash],
+          data,
+          { key: publicKeyObject(key), dsaEncoding: 'ieee-p1363' },
+          signature,
+        ),
       );
     } catch {
       return Promise.resolve(false);
