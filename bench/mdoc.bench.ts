@@ -7,12 +7,14 @@ import {
   createPublicKey,
   randomBytes,
   verify,
+  X509Certificate as NodeX509,
   type JsonWebKey as NodeJwk,
 } from 'node:crypto';
 
 import { Verifier as AnimoVerifier } from '@animo-id/mdoc';
 import { Verifier as Auth0Verifier } from '@auth0/mdl';
 import * as x509 from '@peculiar/x509';
+import { decode as cborDecode, encode as cborEncode, Tagged, type TagDecoder } from 'cborg';
 import jpegJs from 'jpeg-js';
 
 import {
@@ -32,7 +34,6 @@ import {
   MNC_DOCTYPE,
   verifyDeviceResponse,
   type MdocChainCache,
-  type Tagged,
 } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { parseCertificate } from '@openmyna/pki';
@@ -145,6 +146,68 @@ function rawCryptoCase(response: Uint8Array, iacaDer: Uint8Array, deviceAuthenti
   };
 }
 
+/**
+ * A lean verifier in plain node:crypto doing the same checks — the baseline the issue measures against:
+ * decode the response (cborg), the DS certificate (node's X509Certificate: chains to the IACA by name and
+ * signature, valid now), the MSO signature, its docType and validity, each item's digest, and the
+ * device signature over DeviceAuthentication, the device key imported from the MSO each time. No named
+ * checks, no profile, element or limit checks: what a careful hand-written verifier would do first.
+ */
+function leanNodeVerifier(response: Uint8Array, iacaDer: Uint8Array, transcriptBytes: Uint8Array) {
+  /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument */
+  const tags: TagDecoder[] = [];
+  for (const tag of [0, 24, 1004]) tags[tag] = Tagged.decoder(tag);
+  const decode = (bytes: Uint8Array): any => cborDecode(bytes, { useMaps: true, tags });
+  const iaca = new NodeX509(iacaDer);
+  const transcript: unknown = decode(transcriptBytes);
+  return () => {
+    const now = Date.now();
+    const value = decode(response);
+    const document = value.get('documents')[0];
+    const docType: string = document.get('docType');
+    const issuerSigned = document.get('issuerSigned');
+    const [protectedBytes, unprotected, payload, signature] = issuerSigned.get('issuerAuth');
+    const ds = new NodeX509(unprotected.get(33));
+    if (!ds.checkIssued(iaca) || !ds.verify(iaca.publicKey)) throw new Error('chain');
+    if (now < Date.parse(ds.validFrom) || now > Date.parse(ds.validTo)) throw new Error('ds validity');
+    const toBeSigned = cborEncode(['Signature1', protectedBytes, new Uint8Array(0), payload]);
+    if (!verify('sha256', toBeSigned, { key: ds.publicKey, dsaEncoding: 'ieee-p1363' }, signature))
+      throw new Error('mso signature');
+    const mso = decode(decode(payload).value);
+    if (mso.get('docType') !== docType) throw new Error('docType');
+    const validity = mso.get('validityInfo');
+    if (now < Date.parse(validity.get('validFrom').value) || now > Date.parse(validity.get('validUntil').value))
+      throw new Error('mso validity');
+    for (const [nameSpace, items] of issuerSigned.get('nameSpaces')) {
+      const digests = mso.get('valueDigests').get(nameSpace);
+      for (const item of items) {
+        const digestId = decode(item.value).get('digestID');
+        const digest = createHash('sha256').update(cborEncode(item)).digest();
+        if (!digest.equals(digests.get(digestId))) throw new Error('digest');
+      }
+    }
+    const coseKey = mso.get('deviceKeyInfo').get('deviceKey');
+    const deviceKey = createPublicKey({
+      key: {
+        kty: 'EC',
+        crv: 'P-256',
+        x: Buffer.from(coseKey.get(-2)).toString('base64url'),
+        y: Buffer.from(coseKey.get(-3)).toString('base64url'),
+      },
+      format: 'jwk',
+    });
+    const deviceSigned = document.get('deviceSigned');
+    const deviceAuthentication = cborEncode(
+      new Tagged(24, cborEncode(['DeviceAuthentication', transcript, docType, deviceSigned.get('nameSpaces')])),
+    );
+    const [deviceProtected, , , deviceSignature] = deviceSigned.get('deviceAuth').get('deviceSignature');
+    const deviceToBeSigned = cborEncode(['Signature1', deviceProtected, new Uint8Array(0), deviceAuthentication]);
+    if (!verify('sha256', deviceToBeSigned, { key: deviceKey, dsaEncoding: 'ieee-p1363' }, deviceSignature))
+      throw new Error('device signature');
+  };
+  /* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument */
+}
+
 function encodeBstrHeader(length: number): Uint8Array {
   if (length < 24) return Uint8Array.of(0x40 + length);
   if (length < 256) return Uint8Array.of(0x58, length);
@@ -182,6 +245,16 @@ export async function benchMdocVerification(): Promise<void> {
   const auth0 = new Auth0Verifier([x509.PemConverter.encode(hierarchy.iaca.der.slice().buffer, 'CERTIFICATE')]);
   const animo = new AnimoVerifier();
   console.log(`\nmdoc DeviceResponse: ${response.length} bytes, portrait ${portraitBytes} bytes, 8 elements`);
+  const lean = leanNodeVerifier(response, hierarchy.iaca.der, transcript.bytes);
+  lean();
+  await compare(
+    'mdoc DeviceResponse verification against a lean node:crypto verifier doing the same checks (one core)',
+    { name: 'lean node:crypto verifier (cborg + X509Certificate)', run: lean, unit: 'verification' },
+    [
+      { name: 'openmyna verifyDeviceResponse (full)', run: () => verifyOurs(), unit: 'verification' },
+      { name: 'openmyna, document-signer chain cached', run: () => verifyOurs(cache), unit: 'verification' },
+    ],
+  );
   await compare(
     'mdoc DeviceResponse verification (one core)',
     {

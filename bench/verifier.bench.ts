@@ -1,5 +1,6 @@
 import { createHash, generateKeyPairSync, sign, verify } from 'node:crypto';
 
+import { nodeCardSignatureCheck } from '@openmyna/card/node';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import {
   createDeviceResponse,
@@ -67,6 +68,7 @@ export async function benchVerifier(): Promise<void> {
       requested: ['my_number', 'basic_four_info'],
       rp: { id: 'bench', myNumber: true },
       clock: trust.clock,
+      signatureCheck: nodeCardSignatureCheck,
     });
     if (signature.status !== 'valid' || kenhojo.status !== 'valid')
       throw new Error(`verification failed: ${signature.decidedBy?.check ?? kenhojo.decidedBy?.check}`);

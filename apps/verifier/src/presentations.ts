@@ -1,7 +1,6 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 
-import { createHash } from 'node:crypto';
-
+import { nodeCardSignatureCheck } from '@openmyna/card/node';
 import type { CardRsaPublicKey } from '@openmyna/card';
 import { formatIsoDate, OpenMynaError } from '@openmyna/core';
 import {
@@ -568,6 +567,7 @@ async function verifyPresentations(
           requested: credential.meta?.records ?? [],
           rp: { id: party.id, myNumber: party.myNumberPurpose !== 'none' },
           clock: () => now,
+          signatureCheck: nodeCardSignatureCheck,
         });
         checks.push(...verification.checks);
         records.push(verification.record);

@@ -47,6 +47,7 @@ export {
   issueCvCertificate,
   verifyCardSignature,
   type CardRsaPublicKey,
+  type CardSignatureCheck,
   type CvCertificate,
 } from './cv-certificate.js';
 export {

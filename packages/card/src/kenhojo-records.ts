@@ -12,7 +12,12 @@ import {
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fail, pass, skip, summarize, type CheckResult, type Signer, type VerificationSummary } from '@openmyna/pki';
 
-import { checkCvCertificate, verifyCardSignature, type CardRsaPublicKey } from './cv-certificate.js';
+import {
+  checkCvCertificate,
+  verifyCardSignature,
+  type CardRsaPublicKey,
+  type CardSignatureCheck,
+} from './cv-certificate.js';
 import { CardError } from './errors.js';
 import { readRecordChildren, readRecordObject } from './record-reading.js';
 import { constantTimeEqual } from '@openmyna/core';
@@ -132,9 +137,10 @@ export interface KenhojoRecords {
 export function verifyKenhojoRecords(
   records: KenhojoRecords,
   caKeys: ReadonlyMap<string, CardRsaPublicKey>,
+  verify: CardSignatureCheck = verifyCardSignature,
 ): VerificationSummary {
   const checks: CheckResult[] = [];
-  const certificate = checkCvCertificate('kenhojo.cv-certificate', records.cvCertificate, caKeys);
+  const certificate = checkCvCertificate('kenhojo.cv-certificate', records.cvCertificate, caKeys, verify);
   checks.push(certificate.result);
   const signerKey = certificate.subjectKey;
   let myNumberDigest: Uint8Array | undefined;
@@ -146,7 +152,7 @@ export function verifyKenhojoRecords(
       throw new CardError('ERR_CARD_RECORD', 'DF31, DF32, DF33');
     const signed = new Uint8Array([...df31.raw, ...df32.raw]);
     checks.push(
-      signerKey && verifyCardSignature(signerKey, signed, df33.value)
+      signerKey && verify(signerKey, signed, df33.value)
         ? pass('kenhojo.integrity-signature')
         : fail('kenhojo.integrity-signature', 'the integrity record is not signed by the certified key'),
     );

@@ -185,14 +185,14 @@ export async function verifyCmsSignature(options: {
   );
   const digest = attributes.get(OID.idMessageDigest);
   checks.push(
-    digest?.tag === TAG.OCTET_STRING && equalBytes(digest.value, sha256(content))
+    digest?.tag === TAG.OCTET_STRING && equalBytes(digest.value, (options.backend?.sha256 ?? sha256)(content))
       ? pass('cms.message-digest')
       : fail('cms.message-digest', 'messageDigest does not match the content'),
   );
   const certificateBinding = attributes.get(OID.idSigningCertificateV2);
   if (certificateBinding) {
     checks.push(
-      signingCertificateMatches(certificateBinding, signer)
+      signingCertificateMatches(certificateBinding, signer, options.backend?.sha256 ?? sha256)
         ? pass('cms.signing-certificate')
         : fail('cms.signing-certificate', 'signingCertificateV2 names another certificate'),
     );
@@ -211,7 +211,8 @@ export async function verifyCmsSignature(options: {
         ? { ...info.signatureAlgorithm, oid: OID.sha256WithRSAEncryption }
         : info.signatureAlgorithm,
     publicKeyInfo: signer.subjectPublicKeyInfo,
-    cacheKey: false,
+    // Signers recur (a holder signs in, signs again): their keys are kept too, in the same bounded cache.
+    cacheKey: true,
     ...(options.backend ? { backend: options.backend } : {}),
   });
   checks.push(verdict === 'valid' ? pass('cms.signature') : fail('cms.signature', verdict));
@@ -308,7 +309,11 @@ function parseSignerInfo(object: TlvObject): ParsedSignedData['signerInfo'] {
   };
 }
 
-function signingCertificateMatches(value: TlvObject, certificate: X509Certificate): boolean {
+function signingCertificateMatches(
+  value: TlvObject,
+  certificate: X509Certificate,
+  hash: (data: Uint8Array) => Uint8Array,
+): boolean {
   const [certs] = children(value, TAG.SEQUENCE, 'SigningCertificateV2');
   const [first] = children(certs, TAG.SEQUENCE, 'certs');
   const parts = children(first, TAG.SEQUENCE, 'ESSCertIDv2');
@@ -316,8 +321,8 @@ function signingCertificateMatches(value: TlvObject, certificate: X509Certificat
   if (parts[0]?.tag === TAG.SEQUENCE && parts[1]?.tag === TAG.SEQUENCE) {
     if (readAlgorithmIdentifier(parts[index++], 'hashAlgorithm').oid !== OID.sha256) return false;
   }
-  const hash = parts[index];
-  return hash?.tag === TAG.OCTET_STRING && equalBytes(hash.value, sha256(certificate.der));
+  const certHash = parts[index];
+  return certHash?.tag === TAG.OCTET_STRING && equalBytes(certHash.value, hash(certificate.der));
 }
 
 function attribute(oid: string, value: Uint8Array): Uint8Array {

@@ -25,6 +25,8 @@ export interface SignatureBackend {
   importRsaPublicKey(key: RsaPublicKeyBytes, hash: HashName): Promise<unknown>;
   /** RSASSA-PKCS1-v1_5 verification (RFC 8017 §8.2.2). */
   verifyRsaPkcs1(key: unknown, hash: HashName, data: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  /** SHA-256, synchronously, when the backend has a faster one than the portable (noble) default. */
+  readonly sha256?: (data: Uint8Array) => Uint8Array;
 }
 
 /** Web Crypto (`crypto.subtle`). Keys are imported as JWK, which is far cheaper than SPKI. */

@@ -122,7 +122,7 @@ export async function verifyJpkiSignature(
       ...(certificate ? { certificate } : {}),
       ...(revocation ? { revocation } : {}),
       ...(identity ? { subject: identity.basicFourInfo } : {}),
-      ...(content ? { documentDigest: sha256(content) } : {}),
+      ...(content ? { documentDigest: (trust.backend?.sha256 ?? sha256)(content) } : {}),
     }),
   };
 }

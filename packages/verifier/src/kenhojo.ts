@@ -3,6 +3,7 @@ import {
   decodeMyNumberFile,
   verifyKenhojoRecords,
   type CardRsaPublicKey,
+  type CardSignatureCheck,
   type KenhojoRecords,
 } from '@openmyna/card';
 import { formatIsoDate, type BasicFourInfo } from '@openmyna/core';
@@ -41,9 +42,11 @@ export function verifyKenhojo(
     /** Who receives them. */
     readonly rp: Pick<RelyingPartyAuthorization, 'id' | 'myNumber'>;
     readonly clock: () => Date;
+    /** How record signatures are checked (default portable BigInt; `nodeCardSignatureCheck` on Node). */
+    readonly signatureCheck?: CardSignatureCheck;
   },
 ): KenhojoVerification {
-  const base = verifyKenhojoRecords(records, options.caKeys);
+  const base = verifyKenhojoRecords(records, options.caKeys, options.signatureCheck);
   const checks: CheckResult[] = [...base.checks];
   const presented: KenhojoRecordName[] = [
     ...(records.myNumberFile ? (['my_number'] as const) : []),

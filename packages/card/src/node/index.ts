@@ -11,4 +11,4 @@ export {
   type TextImageOptions,
 } from './card-face-images.js';
 export { encodeFacePhotoJp2, wrapJp2, type FacePhotoJp2Options } from './face-photo-jp2.js';
-export { nodeCardKey } from './node-card-key.js';
+export { nodeCardKey, nodeCardSignatureCheck } from './node-card-key.js';

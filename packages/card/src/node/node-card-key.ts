@@ -1,6 +1,15 @@
-import { constants, createPrivateKey, privateEncrypt, type JsonWebKey as NodeJsonWebKey } from 'node:crypto';
+import {
+  constants,
+  createPrivateKey,
+  createPublicKey,
+  privateEncrypt,
+  verify,
+  type JsonWebKey as NodeJsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
 
 import { SoftwareCardKey } from '../card-private-key.js';
+import type { CardRsaPublicKey, CardSignatureCheck } from '../cv-certificate.js';
 import { CardError } from '../errors.js';
 
 /**
@@ -20,3 +29,29 @@ export function nodeCardKey(jwk: JsonWebKey): SoftwareCardKey {
     (block) => new Uint8Array(privateEncrypt({ key, padding: constants.RSA_NO_PADDING }, block)),
   );
 }
+
+// Card RSA keys recur (the CA keys, each municipality's signer): imported once, keyed by modulus.
+const rsaKeys = new Map<string, KeyObject>();
+function rsaKeyObject(key: CardRsaPublicKey): KeyObject {
+  const id = Buffer.from(key.modulus).toString('base64url') + '.' + Buffer.from(key.exponent).toString('base64url');
+  let object = rsaKeys.get(id);
+  if (!object) {
+    const [n, e] = id.split('.') as [string, string];
+    object = createPublicKey({ key: { kty: 'RSA', n, e }, format: 'jwk' });
+    if (rsaKeys.size >= 1024) rsaKeys.clear();
+    rsaKeys.set(id, object);
+  }
+  return object;
+}
+
+/**
+ * {@link CardSignatureCheck} in OpenSSL: RSASSA-PKCS1-v1_5 with SHA-256, the DigestInfo compared whole
+ * as the portable check does. False for any malformed key or signature.
+ */
+export const nodeCardSignatureCheck: CardSignatureCheck = (key, data, signature) => {
+  try {
+    return verify('sha256', data, { key: rsaKeyObject(key), padding: constants.RSA_PKCS1_PADDING }, signature);
+  } catch {
+    return false;
+  }
+};

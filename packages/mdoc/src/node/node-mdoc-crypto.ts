@@ -30,14 +30,21 @@ import {
 const NODE_HASH = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' } as const;
 const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
 
-// Public keys are imported once per object: document-signer and reader keys recur on every verification.
-const publicKeys = new WeakMap<VerificationKey, KeyObject>();
+// Public keys are imported once: document-signer and reader keys recur on every verification, and a
+// device key is decoded afresh from each response's MSO, so the cache is keyed by the key's bytes (a
+// WeakMap by object would miss every time). Bounded, least recently used first out.
+const PUBLIC_KEY_CACHE = 4096;
+const publicKeys = new Map<string, KeyObject>();
 function publicKeyObject(key: VerificationKey): KeyObject {
-  let object = publicKeys.get(key);
-  if (!object) {
+  const id = `${key.crv}:${Buffer.from(key.x).toString('base64')}:${'y' in key ? Buffer.from(key.y).toString('base64') : ''}`;
+  let object = publicKeys.get(id);
+  if (object) {
+    publicKeys.delete(id);
+  } else {
     object = createPublicKey({ key: ecPublicJwk(key) as NodeJsonWebKey, format: 'jwk' });
-    publicKeys.set(key, object);
+    if (publicKeys.size >= PUBLIC_KEY_CACHE) publicKeys.delete(publicKeys.keys().next().value!);
   }
+  publicKeys.set(id, object);
   return object;
 }
 

@@ -1,4 +1,4 @@
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 
 import type { HashName, SignatureBackend } from '../verify-signature.js';
 
@@ -26,4 +26,8 @@ export const nodeCryptoBackend: SignatureBackend = {
     Promise.resolve(createPublicKey({ key: Buffer.from(key.pkcs1), format: 'der', type: 'pkcs1' })),
   verifyRsaPkcs1: (key, hash, data, signature) =>
     Promise.resolve(verify(NODE_HASH[hash], data, key as KeyObject, signature)),
+  sha256: (data) => {
+    const digest = createHash('sha256').update(data).digest();
+    return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
+  },
 };
