@@ -61,6 +61,9 @@ export async function serviceSealingKey(dataDir: string, service: string, variab
   return decode(key);
 }
 
+/** How long a client may take to send its headers, and its whole request, before it is cut off. */
+export const SLOW_CLIENT_MS = { headers: 10_000, request: 60_000 } as const;
+
 /** What serves a service's requests: a Hono app's `fetch`, with @hono/node-server's environment. */
 export type ServiceHandler = (request: Request, env: object | undefined) => Response | Promise<Response>;
 
@@ -115,6 +118,10 @@ export async function listen(
     server.once('listening', resolve);
     server.once('error', reject);
   });
+  // Slow clients are cut off rather than holding connections open (headers 10 s, a whole request 60 s).
+  const timeouts = server as { headersTimeout?: number; requestTimeout?: number };
+  timeouts.headersTimeout = SLOW_CLIENT_MS.headers;
+  timeouts.requestTimeout = SLOW_CLIENT_MS.request;
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
     if (!onUpgrade?.(request, socket, head)) socket.destroy();
   });

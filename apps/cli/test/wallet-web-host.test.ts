@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -160,6 +160,39 @@ describe("the web wallet host's proxy and the services' edge", () => {
       } finally {
         await edge.close();
       }
+    }
+  });
+});
+
+describe('the services’ edge under clients that misbehave', () => {
+  it('survives clients that abort mid-body or send garbage', async () => {
+    const edge = await listen('127.0.0.1', 0);
+    edge.setHandler(async (request) => Response.json({ bytes: (await request.arrayBuffer()).byteLength }));
+    const { port } = new URL(edge.url);
+    try {
+      for (let i = 0; i < 5; i++)
+        await new Promise<void>((done) => {
+          const socket = connect(Number(port), '127.0.0.1', () => {
+            socket.write(
+              'POST /x HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{"a":',
+            );
+            setTimeout(() => (socket.destroy(), done()), 30);
+          });
+          socket.on('error', () => done());
+        });
+      const garbage = await new Promise<string>((done) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write('\x00\x01 NOT HTTP\r\n\r\n'));
+        let answer = '';
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+        socket.on('close', () => done(answer));
+        socket.on('error', () => done(answer));
+      });
+      expect(garbage).toMatch(/^HTTP\/1\.1 400/);
+      // Still serving.
+      const response = await fetch(`${edge.url}/x`, { method: 'POST', body: '{}' });
+      expect(await response.json()).toEqual({ bytes: 2 });
+    } finally {
+      await edge.close();
     }
   });
 });
