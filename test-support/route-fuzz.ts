@@ -144,3 +144,8 @@ export async function fuzzEveryRoute(target: FuzzTarget, runsPerRoute = 16): Pro
   );
   return statuses;
 }
+
+/** How many requests of a fuzz run answered with a status `test` accepts. */
+export function countStatuses(statuses: ReadonlyMap<number, number>, test: (status: number) => boolean): number {
+  return [...statuses].reduce((sum, [status, n]) => sum + (test(status) ? n : 0), 0);
+}

@@ -16,6 +16,25 @@ const dir = mkdtempSync(join(tmpdir(), 'openmyna-pki-cli-'));
 const at = (name: string) => join(dir, name);
 const openssl = (args: string[]) => spawnSync('openssl', args, { encoding: 'utf8', cwd: dir });
 let serial = '';
+/** `pki issue` of P0000003's certificate in `hierarchy` from request.csr, written to `out`. */
+const issueFor = (hierarchy: 'signing' | 'authentication', out: string) =>
+  run(
+    [
+      'pki',
+      'issue',
+      '--data',
+      'data',
+      '--person',
+      'P0000003',
+      '--csr',
+      'request.csr',
+      '--hierarchy',
+      hierarchy,
+      '--out',
+      out,
+    ],
+    { cwd: dir },
+  );
 /** Where the certificates' AIA and CRL pointers lead: a port nothing listens on until ocsp-serve takes it. */
 let responderPort = 0;
 
@@ -37,23 +56,7 @@ beforeAll(async () => {
   execFileSync('openssl', ['req', '-new', '-key', at('key.pem'), '-subj', subject, '-out', at('request.csr')], {
     stdio: 'pipe',
   });
-  const issue = await run(
-    [
-      'pki',
-      'issue',
-      '--data',
-      'data',
-      '--person',
-      'P0000003',
-      '--csr',
-      'request.csr',
-      '--hierarchy',
-      'signing',
-      '--out',
-      'ee.pem',
-    ],
-    { cwd: dir },
-  );
+  const issue = await issueFor('signing', 'ee.pem');
   expect(issue.code).toBe(0);
   serial = /certificate ([0-9a-f]+) to P0000003/.exec(issue.stderr)![1]!;
 }, 60_000);
@@ -131,23 +134,7 @@ describe('openmyna pki', () => {
   });
 
   it('refuses a signature made with a 利用者証明用 (authentication) certificate, as OpenSSL does', async () => {
-    const issued = await run(
-      [
-        'pki',
-        'issue',
-        '--data',
-        'data',
-        '--person',
-        'P0000003',
-        '--csr',
-        'request.csr',
-        '--hierarchy',
-        'authentication',
-        '--out',
-        'auth.pem',
-      ],
-      { cwd: dir },
-    );
+    const issued = await issueFor('authentication', 'auth.pem');
     expect(issued.code, issued.stderr).toBe(0);
     execFileSync('openssl', [
       'cms',

@@ -2,7 +2,7 @@ import { nameAttributeText, type X509Certificate } from '@openmyna/pki';
 
 import { TAG_FULL_DATE, TAG_TDATE, Tagged, type CborValue } from './cbor.js';
 import { asFullDate, asTdate } from './cbor-structure.js';
-import { ISO_23220_NAMESPACE, JP_NAMESPACE } from './card-face-document.js';
+import { ISO_23220_NAMESPACE, JP_NAMESPACE, MNC_ELEMENTS } from './card-face-document.js';
 
 /** The CDDL types data elements are defined with (ISO/IEC 18013-5 §7.2.1, ISO/IEC 23220-2, docs/mdoc.md). */
 export type ElementType = 'tstr' | 'bstr' | 'uint' | 'bool' | 'full-date' | 'tdate' | 'full-date / tdate' | 'array';
@@ -64,15 +64,9 @@ export const ELEMENT_TYPES: Readonly<Record<string, Readonly<Record<string, Elem
     expiry_date: 'full-date / tdate',
     portrait: 'bstr',
   },
+  // The card face's own elements are its text as printed (`_unicode`), and the photo.
   [JP_NAMESPACE]: {
-    ...text(
-      'full_name_unicode',
-      'resident_address_unicode',
-      'birth_date_unicode',
-      'sex_unicode',
-      'individual_number_unicode',
-      'local_gov_code_unicode',
-    ),
+    ...text(...MNC_ELEMENTS[JP_NAMESPACE].filter((name) => name !== 'portrait')),
     portrait: 'bstr',
   },
 };
