@@ -64,6 +64,16 @@ export function defaultConfig(hierarchy: Hierarchy, baseUrl: string): HierarchyC
   };
 }
 
+/**
+ * The policy OIDs the data directory's CAs issue under (each hierarchy's `config.json`): a data
+ * directory made before the default changed keeps its own, and its certificates keep verifying.
+ */
+export async function hierarchyPolicies(dataDir: string): Promise<Record<Hierarchy, string>> {
+  const policyOf = async (hierarchy: Hierarchy) =>
+    (JSON.parse(await readFile(join(pkiDir(dataDir), hierarchy, 'config.json'), 'utf8')) as HierarchyConfig).policyOid;
+  return { signing: await policyOf('signing'), authentication: await policyOf('authentication') };
+}
+
 /** Loads a hierarchy's CA with its decrypted key. */
 export async function loadAuthority(dataDir: string, hierarchy: Hierarchy): Promise<CertificateAuthority> {
   const dir = join(pkiDir(dataDir), hierarchy);

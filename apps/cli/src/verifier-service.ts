@@ -7,7 +7,7 @@ import { MdocRelay, nodeMdocCrypto, nodeRelayTransport } from '@openmyna/mdoc/no
 import { derFromPemOrDer, trustAnchor } from '@openmyna/pki';
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { migrate, openDatabase, type OpenedDatabase } from '@openmyna/storage';
-import { jpkiRevocation, OPENMYNA_POLICY_OIDS } from '@openmyna/verifier';
+import { jpkiRevocation } from '@openmyna/verifier';
 import {
   createVerifierApp,
   repairInterruptedPresentations,
@@ -19,7 +19,7 @@ import type { Kysely } from 'kysely';
 
 import { cardFaceCaKeys } from './card-face-store.js';
 import { loadReaderAuthority } from './mdoc-store.js';
-import { pkiDir } from './pki-store.js';
+import { hierarchyPolicies, pkiDir } from './pki-store.js';
 import { listen, serviceAdminToken, serviceLogger, serviceSealingKey, type LogDestination } from './service-runner.js';
 
 /** Options of {@link startVerifier}. */
@@ -112,7 +112,7 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
     },
     jpki: {
       anchors,
-      policies: OPENMYNA_POLICY_OIDS,
+      policies: await hierarchyPolicies(options.dataDir),
       revocation: jpkiRevocation({
         fetch,
         clock: context.clock,

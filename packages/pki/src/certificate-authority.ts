@@ -75,6 +75,8 @@ export class CertificateAuthority {
   readonly #signer: Signer;
   readonly #randomBytes: RandomBytes;
   readonly #name: Uint8Array;
+  /** This CA certificate's own issuer and serial, which end-entity AKIs name (as on the card). */
+  readonly #authority: { readonly issuer: Name; readonly serialNumber: Uint8Array };
 
   constructor(options: {
     config: HierarchyConfig;
@@ -93,6 +95,10 @@ export class CertificateAuthority {
     this.#signer = options.signer;
     this.#randomBytes = options.randomBytes ?? webRandom;
     this.#name = encodeDer(parsed.tbsCertificate.subject);
+    this.#authority = {
+      issuer: parsed.tbsCertificate.issuer,
+      serialNumber: new Uint8Array(parsed.tbsCertificate.serialNumber),
+    };
   }
 
   /** Creates a self-signed root for a hierarchy (linted like every other certificate). */
@@ -151,6 +157,7 @@ export class CertificateAuthority {
         holder: request.holder,
         subjectPublicKeyInfo: request.subjectPublicKeyInfo,
         issuerKeyIdentifier: this.keyIdentifier,
+        authority: this.#authority,
       }),
     });
     return this.#prepared(encodeDer(tbs), serialNumber, notAfter, {

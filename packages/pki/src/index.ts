@@ -25,6 +25,8 @@ export { SoftwareSigner, type EncryptedKeyFile, type SignatureAlgorithmName, typ
 export { buildName, encodeName, formatDerName, formatName, nameAttributeText, type NameAttribute } from './name.js';
 export {
   crlPartitionUrl,
+  crlDistributionPointName,
+  DEFAULT_ISSUER_ALT_NAME,
   DEFAULT_POLICY_OIDS,
   expectedNotAfter,
   jpkiSubjectAltName,

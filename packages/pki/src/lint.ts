@@ -22,6 +22,7 @@ import { PkiError } from './errors.js';
 import { certificatePolicyOids } from './object-identifier.js';
 import { OID } from './oids.js';
 import {
+  crlDistributionPointName,
   crlPartitionUrl,
   keyIdentifierOf,
   type HierarchyConfig,
@@ -57,6 +58,7 @@ const PROFILE_EXTENSIONS: Readonly<Record<ProfileName, Readonly<Record<string, C
     [OID.keyUsage]: true,
     [OID.certificatePolicies]: true,
     [OID.subjectAltName]: false,
+    [OID.issuerAltName]: false,
     [OID.cRLDistributionPoints]: false,
     [OID.authorityInfoAccess]: false,
     [OID.authorityKeyIdentifier]: false,
@@ -66,6 +68,7 @@ const PROFILE_EXTENSIONS: Readonly<Record<ProfileName, Readonly<Record<string, C
     [OID.keyUsage]: true,
     [OID.extKeyUsage]: false,
     [OID.certificatePolicies]: true,
+    [OID.issuerAltName]: false,
     [OID.cRLDistributionPoints]: false,
     [OID.authorityInfoAccess]: false,
     [OID.authorityKeyIdentifier]: false,
@@ -232,7 +235,6 @@ const CERTIFICATE_LINTS: readonly (readonly [string, Lint])[] = [
       const extension = find(tbs, OID.certificatePolicies);
       const oids = extension ? certificatePolicyOids(new Uint8Array(extension.extnValue.buffer)) : [];
       if (!context.config) return 'no hierarchy configuration was given';
-      if (oids.some((oid) => oid.startsWith('1.2.392.200149.'))) return "J-LIS's policy arc must not be used";
       return oids.length === 1 && oids[0] === context.config.policyOid
         ? undefined
         : 'policy OID is not the configured one';
@@ -288,8 +290,20 @@ const CERTIFICATE_LINTS: readonly (readonly [string, Lint])[] = [
       if (!isEndEntity(context)) return undefined;
       if (!context.config || !context.holder) return 'no hierarchy configuration or holder was given';
       const points = value(tbs, OID.cRLDistributionPoints, CRLDistributionPoints);
-      const uri = points?.[0]?.distributionPoint?.fullName?.[0]?.uniformResourceIdentifier;
-      if (points?.length !== 1 || uri !== crlPartitionUrl(context.config, context.holder.municipalityCode)) {
+      // One point, named as on the card (its directoryName) and by the URI it is fetched from.
+      const names = points?.[0]?.distributionPoint?.fullName ?? [];
+      const directory = names[0]?.directoryName;
+      const uri = names[1]?.uniformResourceIdentifier;
+      if (
+        points?.length !== 1 ||
+        names.length !== 2 ||
+        !directory ||
+        !equalBytes(
+          encodeDer(directory),
+          encodeDer(crlDistributionPointName(context.config.hierarchy, context.holder)),
+        ) ||
+        uri !== crlPartitionUrl(context.config, context.holder.municipalityCode)
+      ) {
         return 'cRLDistributionPoints is not the holder municipality partition';
       }
       const access = value(tbs, OID.authorityInfoAccess, AuthorityInfoAccessSyntax);

@@ -23,6 +23,7 @@ import {
   Extension,
   Extensions,
   GeneralName,
+  IssueAlternativeName,
   KeyIdentifier,
   KeyUsage,
   KeyUsageFlags,
@@ -38,6 +39,7 @@ import {
 } from '@peculiar/asn1-x509';
 
 import { encodeDer, parseDer } from './der.js';
+import { buildName, type NameAttribute } from './name.js';
 import { OID } from './oids.js';
 
 /** The two JPKI hierarchies (card-spec §4). */
@@ -49,8 +51,10 @@ export type ProfileName = 'jpki-signing' | 'jpki-authentication' | 'ca-root' | '
 /** Where a hierarchy publishes things, and under which policy it issues: configuration, not code. */
 export interface HierarchyConfig {
   readonly hierarchy: Hierarchy;
-  /** certificatePolicies OID of end-entity certificates; our own arc, never J-LIS's. */
+  /** certificatePolicies OID of end-entity certificates (default J-LIS's, {@link DEFAULT_POLICY_OIDS}). */
   readonly policyOid: string;
+  /** The issuerAltName directoryName end-entity certificates carry (default {@link DEFAULT_ISSUER_ALT_NAME}). */
+  readonly issuerAltName?: readonly NameAttribute[];
   readonly cpsUri: string;
   /** AIA id-ad-ocsp URL. */
   readonly ocspUrl: string;
@@ -59,13 +63,59 @@ export interface HierarchyConfig {
 }
 
 /**
- * Default policy OIDs under `2.25` (UUID-derived, ITU-T X.667), owned by openmyna. J-LIS's
- * `1.2.392.200149.8.5.1.*` are never used for our certificates.
+ * Default policy OIDs: J-LIS's own (card-spec §4.1, J-LIS certificate profile 3.2), as real JPKI
+ * certificates carry them, so software that looks for the JPKI policy finds it. Configurable per
+ * hierarchy (`HierarchyConfig.policyOid`); relying parties trust roots, not the policy, so a
+ * certificate from a sandbox root is no JPKI certificate whatever policy it names.
  */
 export const DEFAULT_POLICY_OIDS: Readonly<Record<Hierarchy, string>> = {
-  signing: '2.25.106684807915576052810572184230110786394',
-  authentication: '2.25.76741064014115612344144957818915693460',
+  signing: '1.2.392.200149.8.5.1.1.20',
+  authentication: '1.2.392.200149.8.5.1.3.30',
 };
+
+/**
+ * The issuerAltName of real JPKI end-entity certificates, by hierarchy (card-spec §4.2; the 利用者証明用
+ * one as the real certificate in test-vectors/jpki-real carries it).
+ */
+export const DEFAULT_ISSUER_ALT_NAME: Readonly<Record<Hierarchy, readonly NameAttribute[]>> = {
+  signing: [
+    ['C', 'JP'],
+    ['O', '公的個人認証サービス'],
+    ['OU', '公的個人認証サービス署名用'],
+    ['OU', '地方公共団体情報システム機構'],
+  ],
+  authentication: [
+    ['C', 'JP'],
+    ['O', '公的個人認証サービス'],
+    ['OU', '公的個人認証サービス利用者証明用'],
+    ['OU', '地方公共団体情報システム機構'],
+  ],
+};
+
+/** The organizational unit naming each hierarchy in its CRL distribution points, as J-LIS's do. */
+const HIERARCHY_UNIT: Readonly<Record<Hierarchy, string>> = {
+  signing: 'JPKI for digital signature',
+  authentication: 'JPKI for user authentication',
+};
+
+/**
+ * The directoryName of a municipality's CRL distribution point, structured as on the card:
+ * `C=JP, O=JPKI, OU=<hierarchy>, OU=CRL Distribution Points, OU=<prefecture>, CN=<municipality> CRLDP`
+ * (J-LIS writes the names in romaji; we have them in Japanese).
+ */
+export function crlDistributionPointName(
+  hierarchy: Hierarchy,
+  holder: Pick<JpkiHolder, 'prefecture' | 'municipality'>,
+) {
+  return buildName([
+    ['C', 'JP'],
+    ['O', 'JPKI'],
+    ['OU', HIERARCHY_UNIT[hierarchy]],
+    ['OU', 'CRL Distribution Points'],
+    ['OU', holder.prefecture],
+    ['CN', `${holder.municipality} CRLDP`],
+  ]);
+}
 
 /** The registry data a JPKI end-entity certificate is built from (never from the request). */
 export interface JpkiHolder {
@@ -161,6 +211,8 @@ export function endEntityExtensions(options: {
   readonly holder: JpkiHolder;
   readonly subjectPublicKeyInfo: Uint8Array;
   readonly issuerKeyIdentifier: Uint8Array;
+  /** The issuing CA certificate's own issuer name and serial, for the authorityKeyIdentifier (as on the card). */
+  readonly authority?: { readonly issuer: Name; readonly serialNumber: Uint8Array };
 }): Extension[] {
   const { profile, config, holder } = options;
   const signing = profile === 'jpki-signing';
@@ -173,12 +225,23 @@ export function endEntityExtensions(options: {
   if (signing) list.push(extension(OID.subjectAltName, false, jpkiSubjectAltName(holder.basicFourInfo)));
   list.push(
     extension(
+      OID.issuerAltName,
+      false,
+      new IssueAlternativeName([
+        new GeneralName({
+          directoryName: buildName(config.issuerAltName ?? DEFAULT_ISSUER_ALT_NAME[config.hierarchy]),
+        }),
+      ]),
+    ),
+    extension(
       OID.cRLDistributionPoints,
       false,
       new CRLDistributionPoints([
         new DistributionPoint({
           distributionPoint: new DistributionPointName({
+            // The directoryName the card's certificates carry, and a URI a relying party can fetch.
             fullName: [
+              new GeneralName({ directoryName: crlDistributionPointName(config.hierarchy, holder) }),
               new GeneralName({ uniformResourceIdentifier: crlPartitionUrl(config, holder.municipalityCode) }),
             ],
           }),
@@ -198,7 +261,16 @@ export function endEntityExtensions(options: {
     extension(
       OID.authorityKeyIdentifier,
       false,
-      new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(options.issuerKeyIdentifier) }),
+      new AuthorityKeyIdentifier({
+        keyIdentifier: new KeyIdentifier(options.issuerKeyIdentifier),
+        // As on the card: the key id, and the issuing certificate's issuer and serial.
+        ...(options.authority
+          ? {
+              authorityCertIssuer: [new GeneralName({ directoryName: options.authority.issuer })],
+              authorityCertSerialNumber: toArrayBuffer(options.authority.serialNumber),
+            }
+          : {}),
+      }),
     ),
     extension(OID.subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifierOf(options.subjectPublicKeyInfo))),
   );

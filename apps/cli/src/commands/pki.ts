@@ -41,7 +41,7 @@ import { EXIT, type CliIo } from '../io.js';
 import { integerOption, personOption } from '../options.js';
 import { ensureDemoPerson, withIssuerRegistry } from '../issuer-registry.js';
 import { loadAuthorityWithResponder } from '../issuer-service.js';
-import { initHierarchies, loadAuthority, pkiDir } from '../pki-store.js';
+import { hierarchyPolicies, initHierarchies, loadAuthority, pkiDir } from '../pki-store.js';
 
 const hierarchyOption = (value: string): Hierarchy => {
   if (value === 'signing' || value === 'authentication') return value;
@@ -294,7 +294,10 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
     .requiredOption('--sig <file>', 'the CMS SignedData (DER or PEM)')
     .option('--in <file>', 'the signed data, for a detached signature')
     .option('--trust <files...>', "signing-hierarchy roots (PEM/DER); default: the data directory's 署名用 root")
-    .option('--policy <oid>', 'the certificate policy the signer must carry', OPENMYNA_POLICY_OIDS.signing)
+    .option(
+      '--policy <oid>',
+      `the certificate policy the signer must carry (default: the data directory's signing CA's, else ${OPENMYNA_POLICY_OIDS.signing})`,
+    )
     .option('--data <dir>', 'data directory', './.openmyna')
     .option(
       '--crl <files...>',
@@ -316,7 +319,7 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
         sig: string;
         in?: string;
         trust?: string[];
-        policy: string;
+        policy?: string;
         data: string;
         crl?: string[];
         offline?: boolean;
@@ -338,6 +341,12 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
         const crls: X509Crl[] = [];
         for (const file of flags.crl ?? [])
           crls.push(parseCrl(derFromPemOrDer(new Uint8Array(await readFile(resolve(io.cwd, file))), 'X509 CRL')));
+        const policy =
+          flags.policy ??
+          (await hierarchyPolicies(data(flags)).then(
+            (policies) => policies.signing,
+            () => OPENMYNA_POLICY_OIDS.signing,
+          ));
         const clock = () => time;
         const revocation: JpkiTrust['revocation'] = flags.offline
           ? 'not-checked'
@@ -351,7 +360,7 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
         const verification = await verifyJpkiSignature(
           {
             anchors: { signing: anchors, authentication: [] },
-            policies: { signing: flags.policy, authentication: flags.policy },
+            policies: { signing: policy, authentication: policy },
             revocation,
             clock,
             backend: nodeCryptoBackend,
