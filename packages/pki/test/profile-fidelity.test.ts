@@ -1,4 +1,6 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
+import type {
+  Name} from '@peculiar/asn1-x509';
 import {
   AuthorityInfoAccessSyntax,
   AuthorityKeyIdentifier,
@@ -8,7 +10,6 @@ import {
   ExtendedKeyUsage,
   IssueAlternativeName,
   KeyUsage,
-  Name,
   type Extension,
 } from '@peculiar/asn1-x509';
 import { DEFAULT_ISSUER_ALT_NAME, encodeName, formatName, SoftwareSigner, buildName } from '@openmyna/pki';
