@@ -10,6 +10,7 @@ import {
   dcqlQueryFor,
   encodeTransactionData,
   jpkiSignDocumentFor,
+  JP_NAMESPACE,
   MNC_DOCTYPE,
   parseDcqlQuery,
   readAuthorizationResponse,
@@ -102,6 +103,14 @@ export interface PresentationResult {
   readonly records: readonly VerificationRecord[];
 }
 
+/** The card-face elements that carry what a signing certificate and the 入力補助 4 info carry. */
+const FOUR_INFO_ELEMENTS: readonly RequestedElement[] = [
+  'full_name_unicode',
+  'resident_address_unicode',
+  'birth_date_unicode',
+  'sex_unicode',
+].map((elementIdentifier) => ({ nameSpace: JP_NAMESPACE, elementIdentifier }));
+
 /** What a relying party asks for: any of card-face elements, a JPKI signature, 入力補助 records, a login. */
 export interface PresentationInput {
   readonly purpose: string;
@@ -133,7 +142,9 @@ export async function createPresentation(
     throw new VerifierServiceError('ERR_RP_INVALID', 'ask for at least one credential');
   assertMayRequest(
     party,
-    elements,
+    // A JPKI signature and the 入力補助 4 info name the holder as the card face does: they are asked for
+    // only by a relying party registered for those card-face elements.
+    [...elements, ...(input.sign || input.kenhojo ? FOUR_INFO_ELEMENTS : [])],
     input.kenhojo?.includes('my_number') && party.myNumberPurpose === 'none' ? ['my_number'] : [],
   );
   if (input.kenhojo && !input.sign)
@@ -606,6 +617,10 @@ async function verifyPresentations(
 
 /** A verification summary as relying parties read it: the deciding check, every check's status, the records. */
 export function resultOf(summary: VerificationSummary, records: readonly VerificationRecord[]): PresentationResult {
+  // Whom a record names is personal data: it comes only with a valid answer, as the values do. One
+  // record can be valid on its own (the 入力補助 records) while the answer is not (the signature's
+  // revocation unknown); then no record names anyone.
+  const kept = summary.status === 'valid' ? records : records.map(({ subject: _subject, ...record }) => record);
   return {
     status: summary.status,
     ...(summary.decidedBy
@@ -617,7 +632,7 @@ export function resultOf(summary: VerificationSummary, records: readonly Verific
         }
       : {}),
     checks: summary.checks.map(({ check, status }) => ({ check, status })),
-    records,
+    records: kept,
   };
 }
 

@@ -51,7 +51,8 @@ export function decodeKenhojoPresentation(bytes: Uint8Array): KenhojoRecords {
   const known = ['integrity_record', 'cv_certificate', 'my_number', 'basic_four_info'];
   const extra = Object.keys(value).filter((key) => !known.includes(key));
   if (extra.length > 0)
-    throw new VerifierError('ERR_PRESENTATION_FORMAT', `jp_kenhojo carries unknown ${extra.join(', ')}`);
+    // The sender's own key names are never quoted back: they could carry anything, a My Number included.
+    throw new VerifierError('ERR_PRESENTATION_FORMAT', `jp_kenhojo carries ${extra.length} unknown member(s)`);
   return {
     integrityRecord: fromB64u(value['integrity_record'], 'integrity_record'),
     cvCertificate: fromB64u(value['cv_certificate'], 'cv_certificate'),

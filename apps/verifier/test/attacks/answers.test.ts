@@ -96,6 +96,56 @@ describe.each(ENGINES)('answers under attack on %s', (engine) => {
     expect(atFirm.claims!['kenhojo']!['my_number']).toBe(myNumber);
   });
 
+  it('never quotes what the sender wrote back: not in the answer, not in the kept rejection', async () => {
+    const firm = await create('securities', ['basic_four_info']);
+    const request = await walletReadsRequest(issuer, firm.link, clock);
+    const planted = Buffer.from(JSON.stringify({ '123456789018': 'AA', 'Call 0120-000-000': 'AA' })).toString(
+      'base64url',
+    );
+    const response = await postAnswer(base, firm.id, {
+      state: request.state!,
+      vp_token: JSON.stringify({ sign: ['AAAA'], kenhojo: [planted] }),
+    });
+    const text = await response.text();
+    expect(response.status).toBe(400);
+    const view = JSON.stringify(await read('securities', firm.id));
+    for (const planted of ['123456789018', '0120-000-000']) {
+      expect(text).not.toContain(planted);
+      expect(view).not.toContain(planted);
+    }
+  });
+
+  it('lets a party registered for the age alone ask for no signature and no 4 info (they name the holder)', async () => {
+    const registered = await fetch(`${base}/admin/relying-parties`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${VERIFIER_ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'age-only bar',
+        myNumberPurpose: 'none',
+        elements: [{ nameSpace: 'org.iso.23220.1', elementIdentifier: 'age_over_20' }],
+      }),
+    });
+    expect(registered.status).toBe(201);
+    const { apiKey } = (await registered.json()) as { apiKey: string };
+    const ask = (body: object) =>
+      fetch(`${base}/v1/presentations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ purpose: '年齢確認', ...body }),
+      });
+    const sign = { document: Buffer.from('x').toString('base64'), title: 'x' };
+    for (const body of [{ sign }, { sign, kenhojo: ['basic_four_info'] }]) {
+      const refused = await ask(body);
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('ERR_RP_NOT_AUTHORIZED');
+    }
+    // What it is registered for, and a login (a pairwise subject, naming no one), it may ask.
+    expect((await ask({ elements: [{ nameSpace: 'org.iso.23220.1', elementIdentifier: 'age_over_20' }] })).status).toBe(
+      201,
+    );
+    expect((await ask({ login: true })).status).toBe(201);
+  });
+
   it('refuses records the request did not ask for, even when bound to the signature', async () => {
     const shop = await create('shop', ['basic_four_info']);
     const request = await walletReadsRequest(issuer, shop.link, clock);
@@ -193,7 +243,10 @@ describe.each(ENGINES)('answers under attack on %s', (engine) => {
       const view = await read('securities', firm.id);
       expect([view.status, view.result!.status]).toEqual(['failed', 'status-unknown']);
       expect(view.claims).toBeUndefined();
-      expect(JSON.stringify(view)).not.toContain(registryPerson('verifier', PERSONS[0]).input.myNumber);
+      // Not the My Number, and not whom any record names (name, address, birth date).
+      const { input } = registryPerson('verifier', PERSONS[0]);
+      for (const personal of [input.myNumber, input.basicFourInfo.name, input.basicFourInfo.address])
+        expect(JSON.stringify(view)).not.toContain(personal);
       // Nothing was kept to hand out later either.
       const row = await database.db
         .selectFrom('presentations')
