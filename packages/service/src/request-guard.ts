@@ -109,6 +109,10 @@ export function jsonBodyProblem(text: string): string | undefined {
   } catch {
     return 'the body is not valid JSON';
   }
+  // A NUL or a lone surrogate can only come from a \u escape (decoded UTF-8 has neither, and JSON allows
+  // no raw control characters): without such an escape there is nothing to look for, and the walk
+  // that names the field — costly over a body of a million array items — is skipped.
+  if (!/\\u(?:0000|d[89a-f])/i.test(text)) return undefined;
   return textProblem(value, '(body)');
 }
 

@@ -132,6 +132,37 @@ describe('request bodies', () => {
     expect(jsonBodyProblem('{"123456789012\\u0000":1}')).not.toContain('123456789012');
     expect(jsonBodyProblem('{"_123456789012":{"a":"\\u0000"}}')).not.toContain('123456789012');
   });
+
+  it('finds every NUL and lone surrogate, and only those, whatever the JSON (property)', () => {
+    const bad = (text: string) =>
+      text.includes('\u0000') || /[\uD800-\uDFFF]/.test(text.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''));
+    const anyBad = (value: unknown): boolean =>
+      typeof value === 'string'
+        ? bad(value)
+        : typeof value === 'object' && value !== null
+          ? Object.entries(value).some(([key, item]) => bad(key) || anyBad(item))
+          : false;
+    const text = fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'binary' }),
+      fc.constantFrom('\u0000', '\uD800', '\uDC00', '😀'),
+    );
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        text,
+        fc.integer(),
+        fc.array(tie('value'), { maxLength: 4 }),
+        fc.dictionary(text, tie('value'), { maxKeys: 4 }),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(json, (value) => {
+        expect(jsonBodyProblem(JSON.stringify(value)) !== undefined).toBe(anyBad(value));
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
 
 describe('request URLs', () => {
