@@ -2,11 +2,13 @@ export { errorEnvelope, type ErrorEnvelope, type ErrorEnvelopeHandlers, type Jso
 export { bearerToken, secretsEqual, tokenDigest } from './tokens.js';
 export {
   AuthenticationFailures,
+  canonicalAddress,
   clientAddress,
   perSourceLimit,
   RateLimiter,
   rateLimited,
   sourceAddress,
+  sourceOf,
 } from './rate-limit.js';
 export {
   DEFAULT_BODY_LIMIT,

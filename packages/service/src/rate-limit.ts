@@ -12,7 +12,10 @@ type RequestContext = Pick<Context, 'env' | 'header' | 'json'>;
  * memory, per instance — behind a load balancer each instance allows its share.
  */
 export class RateLimiter {
+  /** Buckets in least-recently-used order (a take moves its key to the end). */
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  /** How many keys are kept; past it, full buckets (as good as none) go first, then the least recently used. */
+  static readonly MAX_KEYS = 100_000;
 
   constructor(
     private readonly options: { readonly perSecond: number; readonly capacity: number; readonly clock?: () => number },
@@ -30,11 +33,30 @@ export class RateLimiter {
       bucket.tokens + ((now - bucket.at) / 1000) * this.options.perSecond,
     );
     bucket.at = now;
-    if (this.#buckets.size > 100_000) this.#buckets.clear();
+    this.#buckets.delete(key);
     this.#buckets.set(key, bucket);
+    if (this.#buckets.size > RateLimiter.MAX_KEYS) this.#evict(now);
     if (bucket.tokens < 1) return Math.max(1, Math.ceil((1 - bucket.tokens) / this.options.perSecond));
     bucket.tokens -= 1;
     return 0;
+  }
+
+  /**
+   * Makes room without forgiving anyone: buckets that have refilled to capacity hold nothing and go
+   * first (from the least recently used 1 %); only if none has, the least recently used one goes. A
+   * flood of new keys thus cannot wipe out the bucket of a key that is still spent.
+   */
+  #evict(now: number): void {
+    let scanned = 0;
+    let removed = 0;
+    for (const [key, bucket] of this.#buckets) {
+      if (++scanned > RateLimiter.MAX_KEYS / 100) break;
+      if (bucket.tokens + ((now - bucket.at) / 1000) * this.options.perSecond >= this.options.capacity) {
+        this.#buckets.delete(key);
+        removed++;
+      }
+    }
+    if (removed === 0) this.#buckets.delete(this.#buckets.keys().next().value!);
   }
 
   /** Whether `key` has a token left, without taking one. */
@@ -63,7 +85,55 @@ export function rateLimited(
  */
 export function sourceAddress(c: Pick<Context, 'env'>): string | undefined {
   const env = c.env as { clientAddress?: string; incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.clientAddress ?? env?.incoming?.socket?.remoteAddress;
+  const address = env?.clientAddress ?? env?.incoming?.socket?.remoteAddress;
+  return address === undefined ? undefined : sourceOf(address);
+}
+
+/**
+ * The source a rate limit counts: an IPv4 address as it is (IPv4-mapped IPv6 as IPv4), an IPv6 address
+ * by its /64 — one subscriber's prefix, whose 2^64 addresses would otherwise each get a bucket.
+ */
+export function sourceOf(address: string): string {
+  const canonical = canonicalAddress(address);
+  if (!canonical.includes(':')) return canonical;
+  return `${canonical.split(':').slice(0, 4).join(':')}::/64`;
+}
+
+/**
+ * One spelling per address: IPv4 dotted; IPv4-mapped IPv6 as its IPv4; other IPv6 as eight lower-case
+ * groups without leading zeros (`2001:DB8::5` and `2001:db8:0:0::5` alike read `2001:db8:0:0:0:0:0:5`).
+ * Anything that is not an IP address is returned as it is.
+ */
+export function canonicalAddress(address: string): string {
+  const text = address
+    .trim()
+    .replace(/^\[|\]$/g, '')
+    .replace(/%.*$/, '');
+  const kind = isIP(text);
+  if (kind === 4) return text;
+  if (kind !== 6) return address;
+  let groups: string[];
+  const [head = '', tail] = text.toLowerCase().split('::') as [string, string | undefined];
+  const split = (part: string) => (part === '' ? [] : part.split(':'));
+  const fromDotted = (part: string[]) => {
+    const last = part.at(-1);
+    if (!last?.includes('.')) return part;
+    const [a, b, c, d] = last.split('.').map(Number) as [number, number, number, number];
+    return [...part.slice(0, -1), ((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
+  };
+  if (tail === undefined) groups = fromDotted(split(head));
+  else {
+    const left = split(head);
+    const right = fromDotted(split(tail));
+    groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  }
+  groups = groups.map((group) => parseInt(group, 16).toString(16));
+  // ::ffff:a.b.c.d — an IPv4 client on a dual-stack socket.
+  if (groups.slice(0, 5).every((group) => group === '0') && groups[5] === 'ffff') {
+    const [high, low] = [parseInt(groups[6]!, 16), parseInt(groups[7]!, 16)];
+    return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
+  }
+  return groups.join(':');
 }
 
 /**
@@ -79,17 +149,17 @@ export function clientAddress(
   forwardedFor: string | null | undefined,
   trustedProxies: ReadonlySet<string>,
 ): string | undefined {
-  const plain = (address: string) => address.trim().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
   if (peer === undefined) return undefined;
-  let client = plain(peer);
-  if (!trustedProxies.has(client) || !forwardedFor) return client;
-  const hops = forwardedFor.split(',').map(plain);
+  const trusted = new Set([...trustedProxies].map(canonicalAddress));
+  let client = canonicalAddress(peer);
+  if (!trusted.has(client) || !forwardedFor) return client;
+  const hops = forwardedFor.split(',').map((hop) => hop.trim());
   for (let index = hops.length - 1; index >= 0; index--) {
     const hop = hops[index]!;
     // A malformed entry ends the chain: the last address known good is the client.
     if (!isIP(hop)) return client;
-    client = hop;
-    if (!trustedProxies.has(hop)) return hop;
+    client = canonicalAddress(hop);
+    if (!trusted.has(client)) return client;
   }
   return client;
 }

@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
   AuthenticationFailures,
+  canonicalAddress,
   clientAddress,
+  RateLimiter,
+  sourceOf,
   errorEnvelope,
   installServiceBasics,
   jsonBody,
@@ -211,6 +214,42 @@ describe('callers', () => {
     expect(statuses.filter((status) => status === 200)).toHaveLength(5);
     expect(statuses.filter((status) => status === 429)).toHaveLength(3);
     expect(Number(retryAfter)).toBeGreaterThan(0);
+  });
+});
+
+describe('sources as the limits count them', () => {
+  it('spells each address one way, and counts an IPv6 client by its /64', () => {
+    expect(canonicalAddress('2001:DB8::5')).toBe(canonicalAddress('2001:db8:0:0::5'));
+    expect(canonicalAddress('2001:db8::5')).toBe('2001:db8:0:0:0:0:0:5');
+    expect(canonicalAddress('::ffff:10.0.0.1')).toBe('10.0.0.1');
+    expect(canonicalAddress('::FFFF:0a00:0001')).toBe('10.0.0.1');
+    expect(canonicalAddress('[::1]')).toBe('0:0:0:0:0:0:0:1');
+    expect(sourceOf('2001:db8:1:2:aaaa::1')).toBe(sourceOf('2001:db8:1:2:ffff:ffff:ffff:ffff'));
+    expect(sourceOf('2001:db8:1:3::1')).not.toBe(sourceOf('2001:db8:1:2::1'));
+    expect(sourceOf('192.0.2.7')).toBe('192.0.2.7');
+    // A proxy configured in any spelling is recognised in any other.
+    expect(clientAddress('::ffff:10.0.0.1', '198.51.100.7', new Set(['10.0.0.1']))).toBe('198.51.100.7');
+    expect(clientAddress('10.0.0.1', '198.51.100.7', new Set(['::ffff:10.0.0.1']))).toBe('198.51.100.7');
+    expect(clientAddress('2001:db8::1', '198.51.100.7', new Set(['2001:DB8:0::1']))).toBe('198.51.100.7');
+  });
+
+  it('forgets one source at a time past its bound, never every source at once', () => {
+    let now = 0;
+    const limiter = new RateLimiter({ perSecond: 0.001, capacity: 1, clock: () => now });
+    for (let i = 0; i <= RateLimiter.MAX_KEYS + 10; i++) {
+      now += 1;
+      limiter.take(`source-${i}`);
+    }
+    // Recently spent sources stay spent (the whole map used to be cleared here); the oldest went first.
+    expect(limiter.has(`source-${RateLimiter.MAX_KEYS - 10}`)).toBe(false);
+    expect(limiter.has(`source-${RateLimiter.MAX_KEYS + 10}`)).toBe(false);
+    expect(limiter.has('source-0')).toBe(true);
+    // A source whose bucket has refilled is forgotten before any spent one.
+    const quick = new RateLimiter({ perSecond: 1000, capacity: 1, clock: () => now });
+    quick.take('refilled');
+    now += 10;
+    for (let i = 0; i < RateLimiter.MAX_KEYS; i++) quick.take(`spent-${i}`);
+    expect(quick.has('spent-0')).toBe(false);
   });
 });
 
