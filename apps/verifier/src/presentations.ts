@@ -559,7 +559,8 @@ async function verifyPresentations(
         checks.push(...verification.checks);
         records.push(verification.record);
         if (verification.status !== 'invalid' && verification.signer) {
-          checks.push(await acceptOnce(context, id, bytes, now));
+          // Keyed by the signature value: re-encoding the unsigned parts around it makes no new signature.
+          checks.push(await acceptOnce(context, id, verification.signatureValue ?? bytes, now));
           signer = verification.signer.identity;
           const info = signer.basicFourInfo;
           claims[credential.id] = {
@@ -636,7 +637,7 @@ export function resultOf(summary: VerificationSummary, records: readonly Verific
   };
 }
 
-/** `jpki.replay`: records a signature's digest; one presented before fails. */
+/** `jpki.replay`: records the digest of a signature value; one presented before fails. */
 async function acceptOnce(
   context: VerifierContext,
   id: string,

@@ -114,6 +114,11 @@ export interface CmsVerification extends VerificationSummary {
   readonly signingTime: Date | undefined;
   /** The signed attributes by OID (each one value), when the signature verified: only those are worth reading. */
   readonly signedAttributes: ReadonlyMap<string, TlvObject> | undefined;
+  /**
+   * The SignerInfo's signature value, when the signature verified: what identifies this signature
+   * however the unsigned parts around it are re-encoded (for "accepted once" checks).
+   */
+  readonly signatureValue: Uint8Array | undefined;
 }
 
 /**
@@ -140,6 +145,7 @@ export async function verifyCmsSignature(options: {
       content: undefined,
       signingTime: undefined,
       signedAttributes: undefined,
+      signatureValue: undefined,
     };
   }
   const content = parsed.content ?? options.detachedContent;
@@ -152,6 +158,7 @@ export async function verifyCmsSignature(options: {
       content,
       signingTime,
       signedAttributes: summary.status === 'valid' ? parsed.signerInfo.signedAttributes : undefined,
+      signatureValue: summary.status === 'valid' ? parsed.signerInfo.signature : undefined,
     };
   };
   if (parsed.content && options.detachedContent && !equalBytes(parsed.content, options.detachedContent)) {
@@ -240,6 +247,9 @@ function parseSignedData(der: Uint8Array): ParsedSignedData {
   const [signedData] = children(wrapped, 0xa0, 'content');
   const fields = children(signedData, TAG.SEQUENCE, 'SignedData');
   readSmallInteger(fields[0], 'version');
+  const digestAlgorithms = children(fields[1], TAG.SET, 'digestAlgorithms').map(
+    (algorithm) => readAlgorithmIdentifier(algorithm, 'digestAlgorithm').oid,
+  );
   const [eContentType, eContent] = children(fields[2], TAG.SEQUENCE, 'encapContentInfo');
   let content: Uint8Array | undefined;
   if (eContent) {
@@ -256,12 +266,12 @@ function parseSignedData(der: Uint8Array): ParsedSignedData {
   if (fields[index]?.tag === 0xa1) index++; // crls: not used
   const signerInfos = children(fields[index], TAG.SET, 'signerInfos');
   if (signerInfos.length !== 1) throw new PkiError('ERR_CMS', 'exactly one SignerInfo is supported');
-  return {
-    contentType: readOid(eContentType, 'eContentType'),
-    content,
-    certificates,
-    signerInfo: parseSignerInfo(signerInfos[0]!),
-  };
+  const signerInfo = parseSignerInfo(signerInfos[0]!);
+  // RFC 5652 §5.1: digestAlgorithms lists the signers' digest algorithms. With one signer it is that one:
+  // anything else would be bytes nobody checks (a way to make the same signature look new).
+  if (digestAlgorithms.length !== 1 || digestAlgorithms[0] !== signerInfo.digestAlgorithm)
+    throw new PkiError('ERR_CMS', "digestAlgorithms is not exactly the signer's digest algorithm");
+  return { contentType: readOid(eContentType, 'eContentType'), content, certificates, signerInfo };
 }
 
 function parseSignerInfo(object: TlvObject): ParsedSignedData['signerInfo'] {

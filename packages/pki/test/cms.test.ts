@@ -166,6 +166,21 @@ describe('CMS SignedData (RFC 5652)', () => {
     ).toBe('cms.structure');
   });
 
+  it('refuses digestAlgorithms other than the signer’s, and names a signature by its value, not its wrapping', async () => {
+    const signature = await signCms({ content: document, signer, certificate, signingTime: NOW });
+    const good = await verifyCmsSignature({ signedData: signature, detachedContent: document });
+    expect(good.status).toBe('valid');
+    // The first SHA-256 OID is the (unsigned) digestAlgorithms entry; as SHA-384 it makes a different blob
+    // around the same signature, which must not pass as another signature.
+    const sha256 = Buffer.from('608648016503040201', 'hex');
+    const changed = Buffer.from(signature);
+    changed[changed.indexOf(sha256) + sha256.length - 1] = 0x02;
+    const refused = await verifyCmsSignature({ signedData: new Uint8Array(changed), detachedContent: document });
+    expect([refused.status, refused.decidedBy?.check]).toEqual(['invalid', 'cms.structure']);
+    expect(good.signatureValue).toBeDefined();
+    expect(Buffer.from(good.signatureValue!).length).toBe(256);
+  });
+
   it('refuses to sign with a certificate for another key', async () => {
     const stranger = await SoftwareSigner.generate();
     await expect(signCms({ content: document, signer: stranger, certificate, signingTime: NOW })).rejects.toMatchObject(

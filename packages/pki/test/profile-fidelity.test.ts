@@ -1,6 +1,5 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
-import type {
-  Name} from '@peculiar/asn1-x509';
+import type { Name } from '@peculiar/asn1-x509';
 import {
   AuthorityInfoAccessSyntax,
   AuthorityKeyIdentifier,

@@ -37,6 +37,11 @@ export interface JpkiSignatureVerification extends VerificationSummary {
   readonly signer?: { readonly certificate: X509Certificate; readonly identity: JpkiIdentity };
   /** What was signed, as verified. */
   readonly content?: Uint8Array;
+  /**
+   * The signature value itself (CMS: the SignerInfo's; PKCS#1: the signature), when it verified: the
+   * identity of this signature for "accepted once", whatever unsigned bytes surround it.
+   */
+  readonly signatureValue?: Uint8Array;
   readonly record: VerificationRecord;
 }
 
@@ -60,6 +65,7 @@ export async function verifyJpkiSignature(
   let certificate: X509Certificate | undefined;
   let intermediates: readonly X509Certificate[] = [];
   let content: Uint8Array | undefined;
+  let signatureValue: Uint8Array | undefined;
   if (signature.kind === 'cms') {
     const cms = await verifyCmsSignature({
       signedData: signature.signedData,
@@ -73,6 +79,7 @@ export async function verifyJpkiSignature(
       certificate = cms.signer;
       intermediates = cms.certificates.filter((other) => other !== cms.signer);
       content = cms.content;
+      signatureValue = cms.signatureValue;
     }
   } else {
     try {
@@ -92,8 +99,10 @@ export async function verifyJpkiSignature(
         ...backend,
       }).catch(() => false);
       checks.push(verified ? pass('pkcs1.signature') : fail('pkcs1.signature', 'the signature does not verify'));
-      if (verified) content = signature.content;
-      else certificate = undefined;
+      if (verified) {
+        content = signature.content;
+        signatureValue = signature.signature;
+      } else certificate = undefined;
     }
   }
   let revocation: Awaited<ReturnType<typeof checkJpkiChain>>['revocation'] | undefined;
@@ -113,7 +122,7 @@ export async function verifyJpkiSignature(
   return {
     ...summary,
     ...(summary.status !== 'invalid' && certificate && identity && content
-      ? { signer: { certificate, identity }, content }
+      ? { signer: { certificate, identity }, content, ...(signatureValue ? { signatureValue } : {}) }
       : {}),
     record: verificationRecord(summary, {
       method: 'jpki-signature',
