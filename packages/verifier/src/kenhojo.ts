@@ -60,7 +60,7 @@ export function verifyKenhojo(
   );
   checks.push(
     records.myNumberFile && !options.rp.myNumber
-      ? fail('rp.authorization', `${options.rp.id} may not receive my_number`)
+      ? fail('rp.authorization', 'this relying party may not receive my_number')
       : pass('rp.authorization'),
   );
   let recorded: BasicFourInfo | undefined;

@@ -66,7 +66,7 @@ export async function verifyMdocPresentation(
     checks.push(
       beyond.length === 0
         ? pass('rp.authorization')
-        : fail('rp.authorization', `${rp.id} may not receive ${beyond.join(', ')}`),
+        : fail('rp.authorization', `this relying party may not receive ${beyond.join(', ')}`),
     );
   }
   const summary = summarize(checks);
