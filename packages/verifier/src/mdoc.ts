@@ -40,7 +40,7 @@ export async function verifyMdocPresentation(
   options: Omit<VerifyDeviceResponseOptions, 'authorizedElements'> & { readonly rp: RelyingPartyAuthorization },
 ): Promise<MdocPresentationVerification> {
   const allowed = options.rp.elements.filter((element) => options.rp.myNumber || !isMyNumber(element));
-  const { rp, ...rest } = options;
+  const { rp: _rp, ...rest } = options;
   const result = await verifyDeviceResponse(rest);
   const checks: CheckResult[] = [...result.summary.checks];
   const disclosed: string[] = [];
