@@ -6,7 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 
 import { serve, type ServerType } from '@hono/node-server';
-import { clientAddress } from '@openmyna/service';
+import { clientAddress, trustedProxySet } from '@openmyna/service';
 import pino, { type Logger } from 'pino';
 
 import { readJson, writeAtomically } from './pki-store.js';
@@ -92,7 +92,7 @@ export async function listen(
       { status: 503, headers: { 'retry-after': '1' } },
     );
   // The environment carries the connection and the client address the rate limits count by.
-  const trusted = new Set(trustedProxies);
+  const trusted = trustedProxySet(trustedProxies);
   const serveRequest = (
     request: Request,
     env: { incoming?: { socket: { remoteAddress?: string | undefined } } } | undefined,

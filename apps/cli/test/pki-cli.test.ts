@@ -16,6 +16,12 @@ const dir = mkdtempSync(join(tmpdir(), 'openmyna-pki-cli-'));
 const at = (name: string) => join(dir, name);
 const openssl = (args: string[]) => spawnSync('openssl', args, { encoding: 'utf8', cwd: dir });
 let serial = '';
+/** OpenSSL signs doc.txt (detached CMS, SHA-256) with key.pem and the certificate `signer`, into `out`. */
+const opensslSignsDoc = (signer: string, out: string) =>
+  execFileSync('openssl', [
+    'cms', '-sign', '-binary', '-md', 'sha256', '-in', at('doc.txt'), '-signer', at(signer),
+    '-inkey', at('key.pem'), '-outform', 'DER', '-out', at(out),
+  ]); // prettier-ignore
 /** `pki issue` of P0000003's certificate in `hierarchy` from request.csr, written to `out`. */
 const issueFor = (hierarchy: 'signing' | 'authentication', out: string) =>
   run(
@@ -96,23 +102,7 @@ describe('openmyna pki', () => {
 
   it('verifies CMS signatures made by OpenSSL, printing the checks (exit 0), and fails a changed document (exit 1)', async () => {
     writeFileSync(at('doc.txt'), 'hello');
-    execFileSync('openssl', [
-      'cms',
-      '-sign',
-      '-binary',
-      '-md',
-      'sha256',
-      '-in',
-      at('doc.txt'),
-      '-signer',
-      at('ee.pem'),
-      '-inkey',
-      at('key.pem'),
-      '-outform',
-      'DER',
-      '-out',
-      at('doc.p7s'),
-    ]);
+    opensslSignsDoc('ee.pem', 'doc.p7s');
     const offline = ['pki', 'verify-cms', '--data', 'data', '--sig', 'doc.p7s', '--offline'];
     const good = await run([...offline, '--in', 'doc.txt'], { cwd: dir });
     expect(good.code).toBe(0);
@@ -136,23 +126,7 @@ describe('openmyna pki', () => {
   it('refuses a signature made with a 利用者証明用 (authentication) certificate, as OpenSSL does', async () => {
     const issued = await issueFor('authentication', 'auth.pem');
     expect(issued.code, issued.stderr).toBe(0);
-    execFileSync('openssl', [
-      'cms',
-      '-sign',
-      '-binary',
-      '-md',
-      'sha256',
-      '-in',
-      at('doc.txt'),
-      '-signer',
-      at('auth.pem'),
-      '-inkey',
-      at('key.pem'),
-      '-outform',
-      'DER',
-      '-out',
-      at('auth.p7s'),
-    ]);
+    opensslSignsDoc('auth.pem', 'auth.p7s');
     for (const trust of [[], ['--trust', 'data/pki/signing/ca.pem', 'data/pki/authentication/ca.pem']]) {
       const refused = await run(
         ['pki', 'verify-cms', '--data', 'data', '--sig', 'auth.p7s', '--in', 'doc.txt', '--offline', ...trust],

@@ -9,6 +9,8 @@ export {
   rateLimited,
   sourceAddress,
   sourceOf,
+  trustedProxySet,
+  type TrustedProxies,
 } from './rate-limit.js';
 export {
   DEFAULT_BODY_LIMIT,

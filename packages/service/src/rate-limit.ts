@@ -99,6 +99,14 @@ export function sourceOf(address: string): string {
   return `${canonical.split(':').slice(0, 4).join(':')}::/64`;
 }
 
+/** Trusted proxy addresses in canonical form ({@link trustedProxySet}), so each request only looks them up. */
+export type TrustedProxies = ReadonlySet<string> & { readonly __canonical: true };
+
+/** The set of trusted proxies, each address in its canonical spelling ({@link canonicalAddress}), made once. */
+export function trustedProxySet(addresses: Iterable<string>): TrustedProxies {
+  return new Set([...addresses].map(canonicalAddress)) as unknown as TrustedProxies;
+}
+
 /**
  * One spelling per address: IPv4 dotted; IPv4-mapped IPv6 as its IPv4; other IPv6 as eight lower-case
  * groups without leading zeros (`2001:DB8::5` and `2001:db8:0:0::5` alike read `2001:db8:0:0:0:0:0:5`).
@@ -147,10 +155,10 @@ export function canonicalAddress(address: string): string {
 export function clientAddress(
   peer: string | undefined,
   forwardedFor: string | null | undefined,
-  trustedProxies: ReadonlySet<string>,
+  trustedProxies: TrustedProxies,
 ): string | undefined {
   if (peer === undefined) return undefined;
-  const trusted = new Set([...trustedProxies].map(canonicalAddress));
+  const trusted: ReadonlySet<string> = trustedProxies;
   let client = canonicalAddress(peer);
   if (!trusted.has(client) || !forwardedFor) return client;
   const hops = forwardedFor.split(',').map((hop) => hop.trim());

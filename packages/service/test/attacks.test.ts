@@ -9,14 +9,15 @@ import {
   AuthenticationFailures,
   canonicalAddress,
   clientAddress,
-  RateLimiter,
-  sourceOf,
   errorEnvelope,
   installServiceBasics,
   jsonBody,
   jsonBodyProblem,
   MAX_JSON_DEPTH,
   perSourceLimit,
+  RateLimiter,
+  sourceOf,
+  trustedProxySet,
   urlProblem,
   validationHook,
 } from '../src/index.js';
@@ -228,9 +229,9 @@ describe('sources as the limits count them', () => {
     expect(sourceOf('2001:db8:1:3::1')).not.toBe(sourceOf('2001:db8:1:2::1'));
     expect(sourceOf('192.0.2.7')).toBe('192.0.2.7');
     // A proxy configured in any spelling is recognised in any other.
-    expect(clientAddress('::ffff:10.0.0.1', '198.51.100.7', new Set(['10.0.0.1']))).toBe('198.51.100.7');
-    expect(clientAddress('10.0.0.1', '198.51.100.7', new Set(['::ffff:10.0.0.1']))).toBe('198.51.100.7');
-    expect(clientAddress('2001:db8::1', '198.51.100.7', new Set(['2001:DB8:0::1']))).toBe('198.51.100.7');
+    expect(clientAddress('::ffff:10.0.0.1', '198.51.100.7', trustedProxySet(['10.0.0.1']))).toBe('198.51.100.7');
+    expect(clientAddress('10.0.0.1', '198.51.100.7', trustedProxySet(['::ffff:10.0.0.1']))).toBe('198.51.100.7');
+    expect(clientAddress('2001:db8::1', '198.51.100.7', trustedProxySet(['2001:DB8:0::1']))).toBe('198.51.100.7');
   });
 
   it('forgets one source at a time past its bound, never every source at once', () => {
@@ -254,7 +255,7 @@ describe('sources as the limits count them', () => {
 });
 
 describe('the client behind a proxy', () => {
-  const TRUSTED = new Set(['127.0.0.1', '10.0.0.2']);
+  const TRUSTED = trustedProxySet(['127.0.0.1', '10.0.0.2']);
 
   it('takes the address a trusted proxy names, and only from a trusted proxy', () => {
     expect(clientAddress('::ffff:127.0.0.1', '198.51.100.7', TRUSTED)).toBe('198.51.100.7');
