@@ -69,15 +69,21 @@ export function defaultConfig(hierarchy: Hierarchy, baseUrl: string): HierarchyC
  * directory made before the default changed keeps its own, and its certificates keep verifying.
  */
 export async function hierarchyPolicies(dataDir: string): Promise<Record<Hierarchy, string>> {
-  const policyOf = async (hierarchy: Hierarchy) =>
-    (JSON.parse(await readFile(join(pkiDir(dataDir), hierarchy, 'config.json'), 'utf8')) as HierarchyConfig).policyOid;
-  return { signing: await policyOf('signing'), authentication: await policyOf('authentication') };
+  return {
+    signing: (await hierarchyConfig(dataDir, 'signing')).policyOid,
+    authentication: (await hierarchyConfig(dataDir, 'authentication')).policyOid,
+  };
+}
+
+/** A hierarchy's `config.json`. */
+async function hierarchyConfig(dataDir: string, hierarchy: Hierarchy): Promise<HierarchyConfig> {
+  return JSON.parse(await readFile(join(pkiDir(dataDir), hierarchy, 'config.json'), 'utf8')) as HierarchyConfig;
 }
 
 /** Loads a hierarchy's CA with its decrypted key. */
 export async function loadAuthority(dataDir: string, hierarchy: Hierarchy): Promise<CertificateAuthority> {
   const dir = join(pkiDir(dataDir), hierarchy);
-  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as HierarchyConfig;
+  const config = await hierarchyConfig(dataDir, hierarchy);
   const certificate = derFromPemOrDer(new Uint8Array(await readFile(join(dir, 'ca.pem'))), 'CERTIFICATE');
   const signer = await loadKey(join(dir, 'ca-key.json'), await passphrase(dataDir, false));
   return new CertificateAuthority({ config, certificate, signer });

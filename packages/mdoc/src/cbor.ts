@@ -59,10 +59,16 @@ class StrictTokenizer extends Tokenizer {
   readonly #open: number[] = [];
 
   override next(): Token {
+    const start = this.pos();
     const token = super.next();
-    // The empty string comes from cborg's table of ready-made tokens, without its (no) bytes.
-    if (token.type === Type.string && token.value !== '' && !validUtf8(token.byteValue))
-      throw new Error('a text string is not valid UTF-8');
+    // The string's bytes in place (no copy, as retainStringBytes would make): after its header, whose
+    // length the initial byte's additional information gives (RFC 8949 §3).
+    if (token.type === Type.string) {
+      const info = this.data[start]! & 0x1f;
+      const header = info < 24 ? 1 : info === 24 ? 2 : info === 25 ? 3 : info === 26 ? 5 : 9;
+      if (!validUtf8(this.data.subarray(start + header, start + token.encodedLength!)))
+        throw new Error('a text string is not valid UTF-8');
+    }
     const items =
       token.type === Type.array
         ? (token.value as number)
@@ -88,8 +94,7 @@ class StrictTokenizer extends Tokenizer {
   }
 }
 
-function validUtf8(bytes: Uint8Array | undefined): boolean {
-  if (bytes === undefined) return false;
+function validUtf8(bytes: Uint8Array): boolean {
   try {
     FATAL_UTF8.decode(bytes);
     return true;
@@ -110,7 +115,7 @@ function validUtf8(bytes: Uint8Array | undefined): boolean {
  */
 export function decodeCbor(bytes: Uint8Array, what: string, options: { allowUndefined?: boolean } = {}): CborValue {
   try {
-    const settings = { ...(options.allowUndefined ? ENVELOPE : STRICT), retainStringBytes: true };
+    const settings = options.allowUndefined ? ENVELOPE : STRICT;
     return decode(bytes, { ...settings, tokenizer: new StrictTokenizer(bytes, settings) }) as CborValue;
   } catch (error) {
     // cborg's messages describe structure only (offsets, kinds, repeated keys), never values.

@@ -175,10 +175,22 @@ export interface ValidatedLeaf {
  */
 export type MdocChainCache = Map<string, { readonly checks: CheckResult[]; readonly leaf: ValidatedLeaf }>;
 
+// Per anchor object, never per list: a list can change, an anchor's certificate cannot.
+const anchorDigests = new WeakMap<MdocTrustAnchor, Uint8Array>();
+function anchorDigest(anchor: MdocTrustAnchor): Uint8Array {
+  let digest = anchorDigests.get(anchor);
+  if (!digest) anchorDigests.set(anchor, (digest = sha256(anchor.certificate.der)));
+  return digest;
+}
+
 /** How many validated chains a cache keeps before it starts over. */
 export const CHAIN_CACHE_ENTRIES = 256;
 
-/** SHA-256 over the role, every certificate of the chain and every anchor's certificate, each length-prefixed. */
+/**
+ * SHA-256 over the role, every certificate of the chain and every anchor's certificate (by its own
+ * SHA-256, computed once per anchor: a long trust list is not rehashed on every verification), each
+ * length-prefixed.
+ */
 export function chainCacheKey(
   role: MdocChainOptions['role'],
   chain: readonly Uint8Array[],
@@ -194,7 +206,7 @@ export function chainCacheKey(
   count(chain.length);
   for (const der of chain) part(der);
   count(anchors.length);
-  for (const anchor of anchors) part(anchor.certificate.der);
+  for (const anchor of anchors) part(anchorDigest(anchor));
   return bytesToHex(hash.digest());
 }
 

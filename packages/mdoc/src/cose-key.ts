@@ -1,6 +1,7 @@
 import { type CborValue } from './cbor.js';
 import { asBytes, asInteger, isMap } from './cbor-structure.js';
 import { ecPublicKey, verificationKey, type EcPublicKey, type VerificationKey } from './crypto.js';
+import { COSE_ALG } from './cose.js';
 import { MdocError } from './errors.js';
 
 /** RFC 9053 §7.1 / RFC 9052 §7.1 labels. */
@@ -12,7 +13,6 @@ const Y = -3;
 const D = -4;
 const KTY_EC2 = 2;
 const CRV_P256 = 1;
-const ALG_ES256 = -7;
 const ALG_ECDH_ES_HKDF_256 = -25;
 
 /**
@@ -43,7 +43,7 @@ export function decodeCoseKey(value: CborValue, field: string): EcPublicKey {
     if (asInteger(value.get(CRV), `${field}.crv`) !== CRV_P256) throw new Error('crv is not P-256');
     // RFC 9052 §7.1: alg restricts what the key may be used for; a mismatching one is refused, not ignored.
     const alg = value.get(ALG);
-    if (alg !== undefined && alg !== ALG_ES256 && alg !== ALG_ECDH_ES_HKDF_256) {
+    if (alg !== undefined && alg !== COSE_ALG.ES256 && alg !== ALG_ECDH_ES_HKDF_256) {
       throw new Error('alg does not match a P-256 key');
     }
     if (value.has(D)) throw new Error('a public key must not carry d');
@@ -67,11 +67,11 @@ const COSE_CURVES: Readonly<Record<number, { readonly kty: number; readonly crv:
 };
 /** The `alg` values a key of each curve may name (signing, or ECDH-ES for an EC key). */
 const CURVE_ALGS: Readonly<Record<VerificationKey['crv'], readonly number[]>> = {
-  'P-256': [ALG_ES256, ALG_ECDH_ES_HKDF_256],
-  'P-384': [-35, ALG_ECDH_ES_HKDF_256],
-  'P-521': [-36, ALG_ECDH_ES_HKDF_256],
-  Ed25519: [-8],
-  Ed448: [-8],
+  'P-256': [COSE_ALG.ES256, ALG_ECDH_ES_HKDF_256],
+  'P-384': [COSE_ALG.ES384, ALG_ECDH_ES_HKDF_256],
+  'P-521': [COSE_ALG.ES512, ALG_ECDH_ES_HKDF_256],
+  Ed25519: [COSE_ALG.EdDSA],
+  Ed448: [COSE_ALG.EdDSA],
 };
 
 /**

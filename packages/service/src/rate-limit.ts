@@ -158,16 +158,15 @@ export function clientAddress(
   trustedProxies: TrustedProxies,
 ): string | undefined {
   if (peer === undefined) return undefined;
-  const trusted: ReadonlySet<string> = trustedProxies;
   let client = canonicalAddress(peer);
-  if (!trusted.has(client) || !forwardedFor) return client;
+  if (!trustedProxies.has(client) || !forwardedFor) return client;
   const hops = forwardedFor.split(',').map((hop) => hop.trim());
   for (let index = hops.length - 1; index >= 0; index--) {
     const hop = hops[index]!;
     // A malformed entry ends the chain: the last address known good is the client.
     if (!isIP(hop)) return client;
     client = canonicalAddress(hop);
-    if (!trusted.has(client)) return client;
+    if (!trustedProxies.has(client)) return client;
   }
   return client;
 }
