@@ -11,7 +11,7 @@ import {
   type GeneralNameValue,
   type X509Certificate,
 } from './x509-certificate.js';
-import { CRL_REASON, hasUnsupportedCriticalExtension, type X509Crl } from './x509-crl.js';
+import { CRL_REASON, hasUnsupportedCriticalExtension, type RevokedEntry, type X509Crl } from './x509-crl.js';
 import { appendRdn, namesMatch } from './x509-name.js';
 
 /** The revocation status of one certificate. */
@@ -42,18 +42,14 @@ export interface CrlContext {
 }
 
 /**
- * CRL processing of RFC 5280 §6.3.3 for complete CRLs issued by the certificate issuer: scope by
- * issuingDistributionPoint, reasons coverage, CRL signature, validity at `time`. Delta and indirect
- * CRLs are not processed: where they matter the answer is `unknown`, never `good`.
+ * CRL processing of RFC 5280 §6.3.3: complete CRLs from the certificate issuer or, where the
+ * certificate's distribution point names a cRLIssuer, indirect CRLs from that issuer; scope by
+ * issuingDistributionPoint; reasons coverage; CRL signature and signer path; validity at `time`; and
+ * a delta CRL on top of each complete CRL when one for the same scope is at hand. When no set of
+ * usable CRLs covers every reason the answer is `unknown`, never `good`.
  */
 export async function crlStatus(context: CrlContext): Promise<RevocationStatus> {
   const { certificate } = context;
-  if (
-    findExtension(certificate, '2.5.29.46') ||
-    context.crls.some((crl) => crl.isDelta && namesMatch(crl.issuer, certificate.issuer))
-  ) {
-    return { status: 'unknown', reason: 'delta CRLs are not supported' };
-  }
   const dpExtension = findExtension(certificate, OID.cRLDistributionPoints);
   const points: (DistributionPointValue | undefined)[] = dpExtension
     ? readCrlDistributionPoints(dpExtension.value)
@@ -62,19 +58,19 @@ export async function crlStatus(context: CrlContext): Promise<RevocationStatus> 
   const covered = new Set<number>();
   const serial = hexOf(certificate.serialNumber);
   for (const point of points) {
-    if (point?.crlIssuer) continue; // indirect: not processed
     for (const crl of context.crls) {
       if (covered.size === ALL_REASONS.length) break;
-      if (crl.isDelta || !namesMatch(crl.issuer, certificate.issuer)) continue;
-      const idp = crl.issuingDistributionPoint;
-      if (idp?.indirectCRL) continue;
+      if (crl.isDelta || !issuedFor(crl, certificate, point)) continue;
       if (!inScope(crl, certificate, point, isCa)) continue;
+      const idp = crl.issuingDistributionPoint;
       const interim = ALL_REASONS.filter(
         (reason) => (idp?.onlySomeReasons?.has(reason) ?? true) && (point?.reasons?.has(reason) ?? true),
       );
       if (interim.every((reason) => covered.has(reason))) continue;
       if (!(await crlIsUsable(crl, context))) continue;
-      const entry = crl.revoked.get(serial);
+      // §6.3.3 (i)–(k): the delta is searched first; removeFromCRL there undoes a hold in the base.
+      const delta = await deltaFor(crl, context);
+      const entry = (delta && findEntry(delta, certificate, serial)) ?? findEntry(crl, certificate, serial);
       if (entry && entry.reason !== CRL_REASON.removeFromCRL) {
         if (entry.reason === CRL_REASON.certificateHold)
           return { status: 'on-hold', revocationDate: entry.revocationDate };
@@ -86,6 +82,48 @@ export async function crlStatus(context: CrlContext): Promise<RevocationStatus> 
   return covered.size === ALL_REASONS.length
     ? { status: 'good' }
     : { status: 'unknown', reason: 'no valid CRL covers this certificate for every reason' };
+}
+
+/**
+ * §6.3.3 (b)(1): a distribution point with a cRLIssuer is served by an indirect CRL from that
+ * issuer; otherwise the CRL's issuer is the certificate's.
+ */
+function issuedFor(crl: X509Crl, certificate: X509Certificate, point: DistributionPointValue | undefined): boolean {
+  if (point?.crlIssuer) {
+    return (
+      crl.issuingDistributionPoint?.indirectCRL === true &&
+      point.crlIssuer.some((name) => name.type === 'directoryName' && namesMatch(name.value, crl.issuer))
+    );
+  }
+  return namesMatch(crl.issuer, certificate.issuer);
+}
+
+/** The certificate's entry on a CRL (RFC 5280 §5.3.3: issuer and serial number both match). */
+function findEntry(crl: X509Crl, certificate: X509Certificate, serial: string): RevokedEntry | undefined {
+  if (namesMatch(crl.issuer, certificate.issuer)) {
+    const entry = crl.revoked.get(serial);
+    if (entry) return entry;
+  }
+  return crl.indirectEntries.find((item) => item.serial === serial && namesMatch(item.issuer, certificate.issuer))
+    ?.entry;
+}
+
+/**
+ * A usable delta CRL for `base` (RFC 5280 §5.2.4, §6.3.3 (c)–(h)): same issuer and scope, a
+ * BaseCRLNumber the base has reached, a newer CRL number, current, and validly signed.
+ */
+async function deltaFor(base: X509Crl, context: CrlContext): Promise<X509Crl | undefined> {
+  if (base.crlNumber === undefined) return undefined;
+  const scope = findExtension(base, OID.issuingDistributionPoint)?.value;
+  for (const delta of context.crls) {
+    if (!delta.isDelta || !namesMatch(delta.issuer, base.issuer)) continue;
+    const deltaScope = findExtension(delta, OID.issuingDistributionPoint)?.value;
+    if ((scope === undefined) !== (deltaScope === undefined) || (scope && !equalBytes(scope, deltaScope!))) continue;
+    if (delta.baseCrlNumber === undefined || delta.crlNumber === undefined) continue;
+    if (delta.baseCrlNumber > base.crlNumber || delta.crlNumber <= base.crlNumber) continue;
+    if (await crlIsUsable(delta, context)) return delta;
+  }
+  return undefined;
 }
 
 function inScope(
@@ -102,9 +140,15 @@ function inScope(
   const idpNames = idp.relativeName ? [directoryName(appendRdn(crl.issuer, idp.relativeName))] : idp.fullNames;
   if (idpNames.length === 0) return true;
   if (point) {
+    // §6.3.3 (b)(2)(i): a relative name is relative to the CRL issuer the point names; with no
+    // distribution point name at all, the point's cRLIssuer names must match instead.
+    const pointIssuer = point.crlIssuer?.find((name) => name.type === 'directoryName');
+    const relativeTo = pointIssuer?.type === 'directoryName' ? pointIssuer.value : certificate.issuer;
     const pointNames = point.relativeName
-      ? [directoryName(appendRdn(certificate.issuer, point.relativeName))]
-      : point.fullNames;
+      ? [directoryName(appendRdn(relativeTo, point.relativeName))]
+      : point.fullNames.length > 0
+        ? point.fullNames
+        : (point.crlIssuer ?? []);
     return pointNames.some((name) => idpNames.some((other) => generalNamesMatch(name, other)));
   }
   // RFC 5280 §6.3.3 (b)(2)(i): with no distribution point in the certificate, the IDP must name the CRL issuer.

@@ -71,6 +71,13 @@ export {
 } from './x509-certificate.js';
 export { namesMatch } from './x509-name.js';
 export {
+  readInhibitAnyPolicy,
+  readPolicyConstraints,
+  readPolicyMappings,
+  type PolicyInputs,
+} from './certificate-policies.js';
+export { readNameConstraints, type ConstrainableName, type NameConstraints } from './name-constraints.js';
+export {
   verifySignature,
   webCryptoBackend,
   type HashName,

@@ -27,6 +27,9 @@ export const OID = {
   issuingDistributionPoint: '2.5.29.28',
   deltaCRLIndicator: '2.5.29.27',
   cRLReason: '2.5.29.21',
+  invalidityDate: '2.5.29.24',
+  certificateIssuer: '2.5.29.29',
+  freshestCRL: '2.5.29.46',
   // RFC 5280 §4.2.1.12 / RFC 6960
   idKpClientAuth: '1.3.6.1.5.5.7.3.2',
   idKpOcspSigning: '1.3.6.1.5.5.7.3.9',

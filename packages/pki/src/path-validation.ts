@@ -1,6 +1,8 @@
 import { equalBytes } from './bytes.js';
 import { fail, pass, skip, summarize, unknown, type CheckResult, type VerificationSummary } from './check-result.js';
 import { crlStatus, type RevocationStatus } from './crl-status.js';
+import { PolicyProcessor, type PolicyInputs } from './certificate-policies.js';
+import { NameConstraintChecker } from './name-constraints.js';
 import { certificatePolicyOids } from './object-identifier.js';
 import { OID } from './oids.js';
 import { verifySignature, type SignatureBackend } from './verify-signature.js';
@@ -31,14 +33,6 @@ const RECOGNIZED_EXTENSIONS = new Set<string>([
   OID.cRLDistributionPoints,
   OID.authorityInfoAccess,
   OID.idPkixOcspNocheck,
-]);
-
-/**
- * Extensions that constrain policies or names. openmyna does not run RFC 5280's policy tree or name
- * constraints (JPKI uses neither), so a path that carries one, critical or not, is refused rather
- * than accepted unchecked.
- */
-const UNPROCESSED_CONSTRAINTS = new Set<string>([
   OID.policyConstraints,
   OID.policyMappings,
   OID.inhibitAnyPolicy,
@@ -60,8 +54,8 @@ export function trustAnchor(der: Uint8Array): TrustAnchor {
 /** Answers revocation questions for one certificate in a path; OCSP clients plug in here. */
 export type RevocationChecker = (certificate: X509Certificate, issuer: X509Certificate) => Promise<RevocationStatus>;
 
-/** Inputs of {@link validatePath}. */
-export interface PathValidationOptions {
+/** Inputs of {@link validatePath}; the policy inputs are RFC 5280 §6.1.1 (c), (e), (f), (g). */
+export interface PathValidationOptions extends PolicyInputs {
   /** The end-entity certificate. */
   readonly certificate: X509Certificate;
   /** Certificates that may complete the path, in any order. */
@@ -93,6 +87,11 @@ export interface PathValidationResult extends VerificationSummary {
   /** End entity first, trust anchor last; empty when no path was built. */
   readonly path: readonly X509Certificate[];
   readonly revocation: readonly RevocationStatus[];
+  /**
+   * RFC 5280 §6.1.6's user-constrained policy set: the policies (OIDs, possibly anyPolicy) for which
+   * the path is valid given the policy inputs; empty when no policy holds along the whole path.
+   */
+  readonly userConstrainedPolicySet: readonly string[];
 }
 
 /**
@@ -107,15 +106,23 @@ export interface PathValidationResult extends VerificationSummary {
  * ```
  */
 export async function validatePath(options: PathValidationOptions): Promise<PathValidationResult> {
-  return validate(options, 0);
+  return validate(options, []);
 }
 
-async function validate(options: PathValidationOptions, depth: number): Promise<PathValidationResult> {
+/**
+ * `signers` are the CRL signers whose paths are being validated around this one, innermost last: a
+ * CRL signer's own certificate may be covered by a CRL it signed (PKITS 4.14.30), which is then
+ * taken on the strength of the path being validated outside.
+ */
+async function validate(
+  options: PathValidationOptions,
+  signers: readonly X509Certificate[],
+): Promise<PathValidationResult> {
   const checks: CheckResult[] = [];
   const chain = buildPath(options.certificate, options.intermediates ?? [], options.trustAnchors);
   if (!chain) {
     checks.push(fail('path.build', 'no chain of issuers leads to a trust anchor'));
-    return { ...summarize(checks), path: [], revocation: [] };
+    return { ...summarize(checks), path: [], revocation: [], userConstrainedPolicySet: [] };
   }
   checks.push(pass('path.build'));
   const anchor = chain[chain.length - 1]!;
@@ -128,11 +135,17 @@ async function validate(options: PathValidationOptions, depth: number): Promise<
   const statuses: RevocationStatus[] = [];
   const candidates = [...chain, ...(options.intermediates ?? []), ...options.trustAnchors.map((a) => a.certificate)];
   let maxPathLength = chain.length - 1;
+  const n = chain.length - 1;
+  const policies = new PolicyProcessor(n, options);
+  const names = new NameConstraintChecker();
   for (let index = chain.length - 2; index >= 0; index--) {
     const certificate = chain[index]!;
     const issuer = chain[index + 1]!;
     const label = `certificate[${index}]`;
     const isEndEntity = index === 0;
+    // RFC 5280 §6.1: certificate i counts from the trust anchor's subject (1) to the end entity (n).
+    const i = n - index;
+    const selfIssued = namesMatch(certificate.issuer, certificate.subject);
     checks.push(...(await checkSignature(certificate, issuer, label, options.backend)));
     checks.push(
       certificate.notBefore.getTime() <= time && time <= certificate.notAfter.getTime()
@@ -152,20 +165,20 @@ async function validate(options: PathValidationOptions, depth: number): Promise<
         ? fail(`${label}.critical-extensions`, `unrecognized critical extension ${critical.oid}`)
         : pass(`${label}.critical-extensions`),
     );
-    const constraint = certificate.extensions.find((extension) => UNPROCESSED_CONSTRAINTS.has(extension.oid));
-    checks.push(
-      constraint
-        ? fail(`${label}.policy-and-name-constraints`, `${constraint.oid} is not processed, so the path is refused`)
-        : pass(`${label}.policy-and-name-constraints`),
-    );
     if (options.checkRevocation === false) {
       checks.push(skip(`${label}.revocation`, 'revocation checking was turned off'));
     } else {
-      const status = await revocationStatus(certificate, issuer, candidates, options, depth);
+      const status = await revocationStatus(certificate, issuer, candidates, options, signers);
       statuses.push(status);
       checks.push(revocationCheck(`${label}.revocation`, status));
     }
+    // §6.1.3 (b), (c): self-issued intermediates are not checked against name constraints.
+    if (isEndEntity || !selfIssued) checks.push(names.check(certificate, label));
+    checks.push(...policies.processCertificate(certificate, i, selfIssued, label));
     if (!isEndEntity) {
+      checks.push(...policies.prepareNext(certificate, i, selfIssued, label));
+      const constraints = names.add(certificate, label);
+      if (constraints) checks.push(constraints);
       const result = checkCaCertificate(certificate, label, maxPathLength);
       checks.push(...result.checks);
       maxPathLength = result.maxPathLength;
@@ -173,7 +186,9 @@ async function validate(options: PathValidationOptions, depth: number): Promise<
       checks.push(...checkEndEntity(certificate, options));
     }
   }
-  return { ...summarize(checks), path: chain, revocation: statuses };
+  const { check, userConstrainedPolicySet } = policies.wrapUp(chain[0]!);
+  checks.push(check);
+  return { ...summarize(checks), path: chain, revocation: statuses, userConstrainedPolicySet };
 }
 
 async function checkSignature(
@@ -268,17 +283,30 @@ async function revocationStatus(
   issuer: X509Certificate,
   candidates: readonly X509Certificate[],
   options: PathValidationOptions,
-  depth: number,
+  signers: readonly X509Certificate[],
 ): Promise<RevocationStatus> {
   if (options.revocation) {
     const answer = await options.revocation(certificate, issuer);
     if (answer.status !== 'unknown' || !options.crls?.length) return answer;
   }
   const validateCrlSigner = async (signer: X509Certificate) => {
-    if (depth >= MAX_CRL_SIGNER_DEPTH) return false;
+    if (signers.some((outer) => equalBytes(outer.der, signer.der))) return true;
+    if (signers.length >= MAX_CRL_SIGNER_DEPTH) return false;
+    // A CRL signer's path answers for revocation, not for the user's policies or end-entity needs.
+    const { trustAnchors, time, crls, revocation, checkRevocation, backend } = options;
     const result = await validate(
-      { ...options, certificate: signer, intermediates: candidates, requiredKeyUsage: ['cRLSign'] },
-      depth + 1,
+      {
+        trustAnchors,
+        time,
+        ...(crls ? { crls } : {}),
+        ...(revocation ? { revocation } : {}),
+        ...(checkRevocation === undefined ? {} : { checkRevocation }),
+        ...(backend ? { backend } : {}),
+        certificate: signer,
+        intermediates: candidates,
+        requiredKeyUsage: ['cRLSign'],
+      },
+      [...signers, signer],
     );
     return result.status === 'valid';
   };

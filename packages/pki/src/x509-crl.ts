@@ -20,6 +20,7 @@ import { OID } from './oids.js';
 import {
   readDistributionPointName,
   readExtensionList,
+  readGeneralName,
   readExtensions,
   type GeneralNameValue,
   type X509Extension,
@@ -45,8 +46,17 @@ export type CrlReasonName = keyof typeof CRL_REASON;
 export interface RevokedEntry {
   readonly revocationDate: Date;
   readonly reason: number | undefined;
-  /** A critical entry extension we do not process (e.g. certificateIssuer): the CRL is unusable. */
+  /** A critical entry extension we do not process: the CRL is unusable. */
   readonly unsupportedCriticalExtension: boolean;
+}
+
+/** An entry of an indirect CRL listed under another issuer's name (certificateIssuer, RFC 5280 §5.3.3). */
+export interface IndirectEntry {
+  /** The DER name of the certificate issuer the entry belongs to. */
+  readonly issuer: Uint8Array;
+  /** The serial number, lower-case hex. */
+  readonly serial: string;
+  readonly entry: RevokedEntry;
 }
 
 /** issuingDistributionPoint (RFC 5280 §5.2.5). */
@@ -69,11 +79,16 @@ export interface X509Crl {
   readonly issuer: Uint8Array;
   readonly thisUpdate: Date;
   readonly nextUpdate: Date | undefined;
+  /** Entries of certificates issued by the CRL issuer (those before any certificateIssuer entry extension). */
   readonly revoked: ReadonlyMap<string, RevokedEntry>;
+  /** Entries after a certificateIssuer entry extension; only an indirect CRL may have them. */
+  readonly indirectEntries: readonly IndirectEntry[];
   readonly extensions: readonly X509Extension[];
   readonly crlNumber: bigint | undefined;
   readonly issuingDistributionPoint: IssuingDistributionPointValue | undefined;
   readonly isDelta: boolean;
+  /** A delta CRL's BaseCRLNumber (deltaCRLIndicator, RFC 5280 §5.2.4). */
+  readonly baseCrlNumber: bigint | undefined;
   readonly signatureAlgorithm: AlgorithmIdentifierValue;
   readonly signatureValue: Uint8Array;
 }
@@ -121,12 +136,20 @@ export function readTbsCertList(tbs: TlvObject | undefined): TbsCertListValue {
   if (fields[index]?.tag === TAG.UTCTime || fields[index]?.tag === TAG.GeneralizedTime)
     nextUpdate = readTime(fields[index++], 'nextUpdate');
   const revoked = new Map<string, RevokedEntry>();
+  const indirectEntries: IndirectEntry[] = [];
   let entryCount = 0;
   if (fields[index]?.tag === TAG.SEQUENCE) {
-    for (const entry of children(fields[index++], TAG.SEQUENCE, 'revokedCertificates')) {
+    // RFC 5280 §5.3.3: a certificateIssuer applies to its entry and every later one until the next.
+    let certificateIssuer: Uint8Array | undefined;
+    for (const item of children(fields[index++], TAG.SEQUENCE, 'revokedCertificates')) {
       entryCount++;
-      const [serial, date, entryExtensions] = children(entry, TAG.SEQUENCE, 'revoked certificate');
-      revoked.set(bytesToHex(readInteger(serial, 'userCertificate')), readEntry(date, entryExtensions));
+      const [serialField, date, entryExtensions, extra] = children(item, TAG.SEQUENCE, 'revoked certificate');
+      if (extra) throw new PkiError('ERR_DER_MALFORMED', 'a revoked certificate entry has extra fields');
+      const serial = bytesToHex(readInteger(serialField, 'userCertificate'));
+      const { entry, issuer } = readEntry(date, entryExtensions);
+      certificateIssuer = issuer ?? certificateIssuer;
+      if (certificateIssuer) indirectEntries.push({ issuer: certificateIssuer, serial, entry });
+      else revoked.set(serial, entry);
     }
   }
   let extensions: X509Extension[] = [];
@@ -134,6 +157,7 @@ export function readTbsCertList(tbs: TlvObject | undefined): TbsCertListValue {
   if (fields[index]) throw new PkiError('ERR_DER_MALFORMED', 'TBSCertList has an unexpected field');
   const number = extensions.find((extension) => extension.oid === OID.cRLNumber);
   const idp = extensions.find((extension) => extension.oid === OID.issuingDistributionPoint);
+  const delta = extensions.find((extension) => extension.oid === OID.deltaCRLIndicator);
   return {
     tbsCertList: tbs!.raw,
     version,
@@ -143,26 +167,45 @@ export function readTbsCertList(tbs: TlvObject | undefined): TbsCertListValue {
     thisUpdate,
     nextUpdate,
     revoked,
+    indirectEntries,
     extensions,
-    crlNumber: number
-      ? BigInt(`0x${bytesToHex(readInteger(readDer(number.value, 'cRLNumber'), 'cRLNumber'))}`)
-      : undefined,
+    crlNumber: number ? readCrlNumber(number.value, 'cRLNumber') : undefined,
     issuingDistributionPoint: idp ? readIssuingDistributionPoint(idp.value) : undefined,
-    isDelta: extensions.some((extension) => extension.oid === OID.deltaCRLIndicator),
+    isDelta: delta !== undefined,
+    baseCrlNumber: delta ? readCrlNumber(delta.value, 'BaseCRLNumber') : undefined,
   };
 }
 
-/** `true` when the CRL carries a critical extension we do not process (RFC 5280 §5.2: then it must not be used). */
+/**
+ * `true` when the CRL must not be used (RFC 5280 §5.2, §5.3): it carries a critical extension we do
+ * not process, or entries under a certificateIssuer without being an indirect CRL.
+ */
 export function hasUnsupportedCriticalExtension(crl: X509Crl): boolean {
+  const entries = [...crl.revoked.values(), ...crl.indirectEntries.map((item) => item.entry)];
   return (
     crl.extensions.some((extension) => extension.critical && !KNOWN_CRL_EXTENSIONS.has(extension.oid)) ||
-    [...crl.revoked.values()].some((entry) => entry.unsupportedCriticalExtension)
+    entries.some((entry) => entry.unsupportedCriticalExtension) ||
+    (crl.indirectEntries.length > 0 && !crl.issuingDistributionPoint?.indirectCRL)
   );
 }
 
-function readEntry(date: TlvObject | undefined, extensionsObject: TlvObject | undefined): RevokedEntry {
+/** A CRLNumber or BaseCRLNumber: a non-negative INTEGER (RFC 5280 §5.2.3). */
+function readCrlNumber(value: Uint8Array, what: string): bigint {
+  const bytes = readInteger(readDer(value, what), what);
+  if (bytes[0]! >= 0x80) throw new PkiError('ERR_DER_MALFORMED', `${what} is negative`);
+  return BigInt(`0x${bytesToHex(bytes)}`);
+}
+
+/** An entry no issuer name can match: a certificateIssuer with no directoryName. */
+const NO_DIRECTORY_NAME = Uint8Array.of(0x30, 0x00);
+
+function readEntry(
+  date: TlvObject | undefined,
+  extensionsObject: TlvObject | undefined,
+): { entry: RevokedEntry; issuer: Uint8Array | undefined } {
   const revocationDate = readTime(date, 'revocationDate');
   let reason: number | undefined;
+  let issuer: Uint8Array | undefined;
   let unsupportedCriticalExtension = false;
   if (extensionsObject) {
     for (const extension of readExtensionList(extensionsObject)) {
@@ -170,12 +213,18 @@ function readEntry(date: TlvObject | undefined, extensionsObject: TlvObject | un
         const value = readDer(extension.value, 'reasonCode');
         if (value.tag !== TAG.ENUMERATED) throw new PkiError('ERR_DER_MALFORMED', 'reasonCode is not ENUMERATED');
         reason = readSmallInteger({ ...value, tag: TAG.INTEGER }, 'reasonCode');
-      } else if (extension.critical && extension.oid !== '2.5.29.24') {
+      } else if (extension.oid === OID.certificateIssuer) {
+        const names = children(readDer(extension.value, 'certificateIssuer'), TAG.SEQUENCE, 'certificateIssuer').map(
+          readGeneralName,
+        );
+        const directory = names.find((name) => name.type === 'directoryName');
+        issuer = directory?.type === 'directoryName' ? directory.value : NO_DIRECTORY_NAME;
+      } else if (extension.critical && extension.oid !== OID.invalidityDate) {
         unsupportedCriticalExtension = true;
       }
     }
   }
-  return { revocationDate, reason, unsupportedCriticalExtension };
+  return { entry: { revocationDate, reason, unsupportedCriticalExtension }, issuer };
 }
 
 function readIssuingDistributionPoint(value: Uint8Array): IssuingDistributionPointValue {

@@ -32,6 +32,26 @@ export function appendRdn(name: Uint8Array, rdn: Uint8Array): Uint8Array {
   return encodeTlv(TAG.SEQUENCE, [...rdns, set]);
 }
 
+/**
+ * Whether `name` lies in the directoryName subtree `base` (RFC 5280 §4.2.1.10, §7.1): the base's
+ * RDNs, compared as {@link namesMatch} compares them, are the first RDNs of the name.
+ */
+export function nameWithinSubtree(name: Uint8Array, base: Uint8Array): boolean {
+  const rdns = readRdns(name);
+  const baseRdns = readRdns(base);
+  return baseRdns.length <= rdns.length && baseRdns.every((rdn, index) => rdnsMatch(rdn, rdns[index]!));
+}
+
+const EMAIL_ADDRESS = '1.2.840.113549.1.9.1';
+
+/** The values of the legacy emailAddress attributes (PKCS #9) in a name. */
+export function emailAddressesOf(name: Uint8Array): Uint8Array[] {
+  return readRdns(name)
+    .flat()
+    .filter((assertion) => assertion.type === EMAIL_ADDRESS)
+    .map((assertion) => assertion.value);
+}
+
 /** `true` for the empty name (a SEQUENCE with no RDNs). */
 export function isEmptyName(name: Uint8Array): boolean {
   return name.length === 2 && name[0] === 0x30 && name[1] === 0;
