@@ -294,3 +294,54 @@ describe('openmyna pki', () => {
     }
   });
 });
+
+describe('pki verify: RFC 5280 path validation with its policy inputs (NIST PKITS paths)', () => {
+  const pkits = (kind: 'certs' | 'crls', name: string) =>
+    resolve(REPO_ROOT, 'test-vectors/pkits', kind, `${name}.${kind === 'certs' ? 'crt' : 'crl'}`);
+  const POLICY_1 = '2.16.840.1.101.3.2.1.48.1';
+  const POLICY_2 = '2.16.840.1.101.3.2.1.48.2';
+  const verify = (ca: string, ee: string, extra: string[]) =>
+    run([
+      'pki', 'verify', '--cert', pkits('certs', ee), '--untrusted', pkits('certs', ca),
+      '--trust', pkits('certs', 'TrustAnchorRootCertificate'),
+      '--crl', pkits('crls', 'TrustAnchorRootCRL'), pkits('crls', ca.replace(/Cert$/, 'CRL')),
+      '--at', '2011-04-15T00:00:00Z', ...extra,
+    ]); // prettier-ignore
+
+  it('reports the policies a path is valid for and honours the user-initial-policy-set (4.8.1)', async () => {
+    const valid = await verify('GoodCACert', 'ValidCertificatePathTest1EE', [
+      '--policy',
+      POLICY_1,
+      '--explicit-policy',
+    ]);
+    expect(valid.stdout).toContain(`policies: ${POLICY_1}`);
+    expect(valid.stdout.trim().endsWith('valid')).toBe(true);
+    expect(valid.code).toBe(0);
+    const other = await verify('GoodCACert', 'ValidCertificatePathTest1EE', [
+      '--policy',
+      POLICY_2,
+      '--explicit-policy',
+    ]);
+    expect(other.stdout).toMatch(/fail +path\.policies/);
+    expect(other.code).toBe(1);
+  });
+
+  it("refuses a name outside the CA's permitted subtree (4.13.2)", async () => {
+    const result = await verify('nameConstraintsDN1CACert', 'InvalidDNnameConstraintsTest2EE', []);
+    expect(result.stdout).toMatch(/fail +certificate\[0\]\.name-constraints/);
+    expect(result.code).toBe(1);
+  });
+
+  it('says revocation was not checked with --offline, and refuses a bad OID', async () => {
+    const offline = await run([
+      'pki', 'verify', '--cert', pkits('certs', 'ValidCertificatePathTest1EE'),
+      '--untrusted', pkits('certs', 'GoodCACert'), '--trust', pkits('certs', 'TrustAnchorRootCertificate'),
+      '--at', '2011-04-15T00:00:00Z', '--offline',
+    ]); // prettier-ignore
+    expect(offline.stdout).toContain('revocation not checked (--offline)');
+    expect(offline.code).toBe(0);
+    const bad = await verify('GoodCACert', 'ValidCertificatePathTest1EE', ['--policy', 'not-an-oid']);
+    expect(bad.stderr).toContain('is not a dotted OID');
+    expect(bad.code).toBe(2);
+  });
+});

@@ -26,6 +26,7 @@ import {
   toPem,
   crlStatus,
   trustAnchor,
+  validatePath,
   verifyCertificationRequest,
   type CrlReasonName,
   type X509Crl,
@@ -286,6 +287,8 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
       });
     });
 
+  registerVerifyCommand(pki, io, setExitCode);
+
   pki
     .command('verify-cms')
     .description(
@@ -379,6 +382,94 @@ export function registerPkiCommands(program: Command, io: CliIo, setExitCode: (c
             : verification.status === 'status-unknown'
               ? EXIT.statusUnknown
               : EXIT.invalid,
+        );
+      },
+    );
+}
+
+/** Certificates from PEM (one or more blocks) or DER files. */
+async function readCertificateFiles(io: CliIo, files: readonly string[]): Promise<Uint8Array[]> {
+  const certificates: Uint8Array[] = [];
+  for (const file of files) {
+    const bytes = new Uint8Array(await readFile(resolve(io.cwd, file)));
+    certificates.push(...(bytes[0] === 0x30 ? [bytes] : fromPem(new TextDecoder().decode(bytes), 'CERTIFICATE')));
+  }
+  return certificates;
+}
+
+/** `openmyna pki verify`: RFC 5280 path validation with its policy inputs, as `openssl verify` offers. */
+function registerVerifyCommand(pki: Command, io: CliIo, setExitCode: (code: number) => void): void {
+  pki
+    .command('verify')
+    .description(
+      'validate a certificate path (RFC 5280 §6.1) to the given trust anchors, with policy processing, name constraints and revocation; prints every named check and the policies the path is valid for (exit 0 valid, 1 not, 4 revocation unknown)',
+    )
+    .requiredOption('--cert <file>', 'the end-entity certificate (PEM or DER)')
+    .requiredOption('--trust <files...>', 'trust anchor certificates (PEM, possibly several per file, or DER)')
+    .option('--untrusted <files...>', 'intermediate certificates that may complete the path')
+    .option('--crl <files...>', "CRLs to check revocation with, instead of the certificate's OCSP and CRL pointers")
+    .option('--offline', 'do not check revocation at all (reported as not checked)')
+    .option('--policy <oids...>', 'user-initial-policy-set (default anyPolicy)')
+    .option('--explicit-policy', 'initial-explicit-policy: the path must be valid for one of the --policy OIDs')
+    .option('--inhibit-policy-mapping', 'initial-policy-mapping-inhibit')
+    .option('--inhibit-any-policy', 'initial-any-policy-inhibit')
+    .option('--at <time>', 'validation time (ISO 8601; default now)')
+    .action(
+      async (flags: {
+        cert: string;
+        trust: string[];
+        untrusted?: string[];
+        crl?: string[];
+        offline?: boolean;
+        policy?: string[];
+        explicitPolicy?: boolean;
+        inhibitPolicyMapping?: boolean;
+        inhibitAnyPolicy?: boolean;
+        at?: string;
+      }) => {
+        const time = flags.at ? new Date(flags.at) : new Date();
+        if (Number.isNaN(time.getTime())) return fail(io, setExitCode, '--at is not a time', EXIT.usage);
+        if (flags.offline && flags.crl)
+          return fail(io, setExitCode, '--offline and --crl exclude each other', EXIT.usage);
+        const badPolicy = flags.policy?.find((oid) => !/^[0-2](\.(0|[1-9]\d*))+$/.test(oid));
+        if (badPolicy !== undefined)
+          return fail(io, setExitCode, `--policy ${badPolicy} is not a dotted OID`, EXIT.usage);
+        const [leaf] = await readCertificateFiles(io, [flags.cert]);
+        if (!leaf) return fail(io, setExitCode, `${flags.cert} holds no certificate`, EXIT.usage);
+        const anchors = (await readCertificateFiles(io, flags.trust)).map(trustAnchor);
+        const intermediates = (await readCertificateFiles(io, flags.untrusted ?? [])).map(parseCertificate);
+        const crls: X509Crl[] = [];
+        for (const file of flags.crl ?? [])
+          crls.push(parseCrl(derFromPemOrDer(new Uint8Array(await readFile(resolve(io.cwd, file))), 'X509 CRL')));
+        const online = !flags.offline && !flags.crl;
+        const result = await validatePath({
+          certificate: parseCertificate(leaf),
+          intermediates,
+          trustAnchors: anchors,
+          time,
+          crls,
+          checkRevocation: !flags.offline,
+          ...(online
+            ? {
+                revocation: jpkiRevocation({ fetch, clock: () => time, backend: nodeCryptoBackend, cacheSeconds: 0 })
+                  .check,
+              }
+            : {}),
+          backend: nodeCryptoBackend,
+          ...(flags.policy ? { initialPolicySet: flags.policy } : {}),
+          initialExplicitPolicy: flags.explicitPolicy === true,
+          initialPolicyMappingInhibit: flags.inhibitPolicyMapping === true,
+          initialAnyPolicyInhibit: flags.inhibitAnyPolicy === true,
+        });
+        for (const check of result.checks)
+          io.stdout.write(`${check.status.padEnd(7)} ${check.check}${check.reason ? `  (${check.reason})` : ''}\n`);
+        if (result.status !== 'invalid')
+          io.stdout.write(`policies: ${result.userConstrainedPolicySet.join(' ') || '(none)'}\n`);
+        if (flags.offline && result.status !== 'invalid')
+          io.stdout.write('revocation not checked (--offline): a certificate of the path may have been revoked\n');
+        io.stdout.write(`${result.status}\n`);
+        setExitCode(
+          result.status === 'valid' ? EXIT.ok : result.status === 'status-unknown' ? EXIT.statusUnknown : EXIT.invalid,
         );
       },
     );
