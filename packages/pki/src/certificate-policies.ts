@@ -24,6 +24,9 @@ export interface PolicyInputs {
   readonly initialAnyPolicyInhibit?: boolean;
 }
 
+/** The most nodes a valid_policy_tree may hold. */
+const MAX_POLICY_NODES = 1000;
+
 interface PolicyNode {
   readonly validPolicy: string;
   expectedPolicySet: Set<string>;
@@ -107,20 +110,32 @@ export class PolicyProcessor {
         return [fail(`${label}.policies`, 'certificatePolicies names a policy twice')];
       const parents = this.levels[i - 1] ?? [];
       const level: PolicyNode[] = [];
+      // Mappings can make each level a multiple of the one above: the tree is bounded, as in OpenSSL
+      // since CVE-2023-0464, and a path that needs more is refused.
+      const room = MAX_POLICY_NODES - this.levels.reduce((sum, nodes) => sum + nodes.length, 0);
+      const add = (made: PolicyNode) => {
+        level.push(made);
+        return level.length <= room;
+      };
+      let fits = true;
       for (const policy of policies) {
-        if (policy === OID.anyPolicy) continue;
+        if (policy === OID.anyPolicy || !fits) continue;
         // (d)(1)(i): children of every node expecting the policy; (ii): else of the anyPolicy nodes.
-        let matches = parents.filter((node) => node.expectedPolicySet.has(policy));
-        if (matches.length === 0) matches = parents.filter((node) => node.validPolicy === OID.anyPolicy);
-        for (const parent of matches) level.push(node(policy, parent, i));
+        let matches = parents.filter((candidate) => candidate.expectedPolicySet.has(policy));
+        if (matches.length === 0) matches = parents.filter((candidate) => candidate.validPolicy === OID.anyPolicy);
+        for (const parent of matches) fits &&= add(node(policy, parent, i));
       }
       // (d)(2): anyPolicy in the certificate stands for every expected policy not yet matched.
-      if (policies.includes(OID.anyPolicy) && (this.inhibitAnyPolicy > 0 || (i < this.n && selfIssued))) {
+      if (fits && policies.includes(OID.anyPolicy) && (this.inhibitAnyPolicy > 0 || (i < this.n && selfIssued))) {
         for (const parent of parents) {
           const present = new Set(level.filter((child) => child.parent === parent).map((child) => child.validPolicy));
           for (const expected of parent.expectedPolicySet)
-            if (!present.has(expected)) level.push(node(expected, parent, i));
+            if (fits && !present.has(expected)) fits = add(node(expected, parent, i));
         }
+      }
+      if (!fits) {
+        this.levels = undefined;
+        return [fail(`${label}.policies`, `the policy tree would exceed ${MAX_POLICY_NODES} nodes`)];
       }
       this.levels[i] = level;
       // (d)(3): prune the nodes left without children.

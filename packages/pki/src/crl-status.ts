@@ -57,10 +57,19 @@ export async function crlStatus(context: CrlContext): Promise<RevocationStatus> 
   const isCa = isCaCertificate(certificate);
   const covered = new Set<number>();
   const serial = hexOf(certificate.serialNumber);
+  // Newest first: of the usable CRLs for one scope, the latest answers (an older CRL that is still
+  // current cannot hide a revocation a newer one lists).
+  const complete = context.crls
+    .filter((crl) => !crl.isDelta)
+    .sort(
+      (a, b) =>
+        b.thisUpdate.getTime() - a.thisUpdate.getTime() ||
+        Number((b.crlNumber ?? -1n) > (a.crlNumber ?? -1n)) - Number((b.crlNumber ?? -1n) < (a.crlNumber ?? -1n)),
+    );
   for (const point of points) {
-    for (const crl of context.crls) {
+    for (const crl of complete) {
       if (covered.size === ALL_REASONS.length) break;
-      if (crl.isDelta || !issuedFor(crl, certificate, point)) continue;
+      if (!issuedFor(crl, certificate, point)) continue;
       if (!inScope(crl, certificate, point, isCa)) continue;
       const idp = crl.issuingDistributionPoint;
       const interim = ALL_REASONS.filter(
@@ -159,7 +168,8 @@ async function crlIsUsable(crl: X509Crl, context: CrlContext): Promise<boolean> 
   if (hasUnsupportedCriticalExtension(crl)) return false;
   if (!equalBytes(crl.signature.raw, crl.signatureAlgorithm.raw)) return false;
   if (crl.thisUpdate.getTime() > context.time.getTime()) return false;
-  if (crl.nextUpdate && crl.nextUpdate.getTime() < context.time.getTime()) return false;
+  // RFC 5280 §5.1.2.5: conforming CRLs carry nextUpdate; one without it would answer forever.
+  if (!crl.nextUpdate || crl.nextUpdate.getTime() < context.time.getTime()) return false;
   for (const signer of [context.issuer, ...context.candidates]) {
     if (!namesMatch(signer.subject, crl.issuer)) continue;
     if (signer !== context.issuer && !(await separateCrlSignerIsValid(signer, context))) continue;

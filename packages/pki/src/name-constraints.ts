@@ -104,6 +104,9 @@ export class NameConstraintChecker {
     } catch (error) {
       return fail(`${label}.name-constraints`, `the names cannot be read: ${(error as Error).message}`);
     }
+    const subtrees = this.constraints.reduce((sum, set) => sum + set.permitted.length + set.excluded.length, 0);
+    if (names.length * subtrees > MAX_NAME_COMPARISONS)
+      return fail(`${label}.name-constraints`, `more than ${MAX_NAME_COMPARISONS} name comparisons would be needed`);
     for (const name of names) {
       for (const constraints of this.constraints) {
         const problem = violation(name, constraints);
@@ -126,14 +129,17 @@ export class NameConstraintChecker {
   }
 }
 
+/** The most name × subtree comparisons one certificate may need (Go's crypto/x509 allows 2^20). */
+const MAX_NAME_COMPARISONS = 1 << 16;
+
 const FORM_NAMES = Object.fromEntries(Object.entries(FORM).map(([name, form]) => [form, name]));
 
 function violation(name: ConstrainableName, constraints: NameConstraints): string | undefined {
   const what = FORM_NAMES[name.form]!;
   const permitted = constraints.permitted.filter((base) => base.form === name.form);
-  if (permitted.length > 0 && !permitted.some((base) => within(name, base)))
+  if (permitted.length > 0 && !permitted.some((base) => within(name, base, 'permitted')))
     return `a ${what} is outside the permitted subtrees`;
-  if (constraints.excluded.some((base) => base.form === name.form && within(name, base) !== false))
+  if (constraints.excluded.some((base) => base.form === name.form && within(name, base, 'excluded') !== false))
     return `a ${what} is inside an excluded subtree`;
   return undefined;
 }
@@ -144,14 +150,14 @@ function violation(name: ConstrainableName, constraints: NameConstraints): strin
  * subtree of their form, which is outside the permitted ones and inside the excluded ones: a
  * constraint that cannot be evaluated fails the path.
  */
-function within(name: ConstrainableName, base: ConstrainableName): boolean | undefined {
+function within(name: ConstrainableName, base: ConstrainableName, list: 'permitted' | 'excluded'): boolean | undefined {
   switch (name.form) {
     case FORM.directoryName:
       return nameWithinSubtree(name.bytes, base.bytes);
     case FORM.rfc822Name:
       return mailboxWithin(ascii(name.bytes), ascii(base.bytes));
     case FORM.dNSName:
-      return dnsWithin(ascii(name.bytes), ascii(base.bytes));
+      return dnsNameWithin(ascii(name.bytes), ascii(base.bytes), list);
     case FORM.uniformResourceIdentifier:
       return uriWithin(ascii(name.bytes), ascii(base.bytes));
     case FORM.iPAddress:
@@ -164,7 +170,40 @@ function within(name: ConstrainableName, base: ConstrainableName): boolean | und
 /** IA5String text, or undefined when a byte is outside ASCII. */
 function ascii(bytes: Uint8Array): string | undefined {
   if (bytes.some((byte) => byte > 0x7e || byte < 0x20)) return undefined;
-  return String.fromCharCode(...bytes);
+  return new TextDecoder().decode(bytes);
+}
+
+/**
+ * A host name in preferred name syntax (RFC 5280 §4.2.1.6, RFC 1034 §3.5: letters, digits and
+ * hyphens, dot-separated, no trailing dot, RFC 1035 lengths), lower-cased; undefined otherwise. Names that are not in
+ * that syntax (a trailing dot, percent-encoding, a backslash, an empty label) are not compared.
+ */
+function hostName(text: string): string | undefined {
+  // RFC 1035 §2.3.4: labels of 63 octets at most, names of 253.
+  if (text.length > 253) return undefined;
+  const host = text.toLowerCase();
+  return /^[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63})*$/.test(host) ? host : undefined;
+}
+
+/**
+ * A dNSName in a certificate: a host, or a wildcard `*.host` (RFC 6125), which lies in a permitted
+ * subtree only when every name it can stand for does, and in an excluded subtree when any can.
+ */
+function dnsNameWithin(
+  name: string | undefined,
+  base: string | undefined,
+  list: 'permitted' | 'excluded',
+): boolean | undefined {
+  if (name?.startsWith('*.')) {
+    const domain = hostName(name.slice(2));
+    if (domain === undefined || base === undefined) return undefined;
+    const anyLabel = dnsWithin(`x.${domain}`, base);
+    if (list === 'permitted' || anyLabel !== false) return anyLabel;
+    // Excluded: a subtree below the wildcard's domain meets some name the wildcard stands for.
+    const below = base.toLowerCase().replace(/^\./, '');
+    return below !== domain && dnsWithin(below, domain) === true;
+  }
+  return dnsWithin(name, base);
 }
 
 /**
@@ -175,7 +214,8 @@ function mailboxWithin(mailbox: string | undefined, base: string | undefined): b
   if (mailbox === undefined || base === undefined) return undefined;
   const at = mailbox.lastIndexOf('@');
   if (at <= 0 || at === mailbox.length - 1) return undefined;
-  const host = mailbox.slice(at + 1).toLowerCase();
+  const host = hostName(mailbox.slice(at + 1));
+  if (host === undefined) return undefined;
   if (base.includes('@')) {
     const baseAt = base.lastIndexOf('@');
     return mailbox.slice(0, at) === base.slice(0, baseAt) && host === base.slice(baseAt + 1).toLowerCase();
@@ -186,7 +226,8 @@ function mailboxWithin(mailbox: string | undefined, base: string | undefined): b
 /** dNSName subtrees: the name itself and every name below it, label by label (`.domain`: below only). */
 function dnsWithin(name: string | undefined, base: string | undefined): boolean | undefined {
   if (name === undefined || base === undefined) return undefined;
-  const host = name.toLowerCase();
+  const host = hostName(name);
+  if (host === undefined) return undefined;
   const subtree = base.toLowerCase();
   if (subtree === '') return true;
   if (subtree.startsWith('.')) return host.endsWith(subtree);
@@ -197,9 +238,11 @@ function dnsWithin(name: string | undefined, base: string | undefined): boolean 
 function uriWithin(uri: string | undefined, base: string | undefined): boolean | undefined {
   if (uri === undefined || base === undefined) return undefined;
   const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(uri)?.[1];
-  if (authority === undefined) return undefined;
-  const host = authority.replace(/^.*@/, '').replace(/:\d*$/, '').toLowerCase();
-  if (host === '' || host.startsWith('[')) return undefined;
+  // A backslash is a path separator to WHATWG URL parsers: what follows it is not this host.
+  if (authority === undefined || uri.includes('\\')) return undefined;
+  // IPv6 literals and hosts not in preferred name syntax (percent-encoded, a bad port) are not compared.
+  const host = hostName(authority.replace(/^.*@/, '').replace(/:\d*$/, ''));
+  if (host === undefined) return undefined;
   return hostWithin(host, base.toLowerCase());
 }
 

@@ -19,10 +19,14 @@ export function decodeObjectIdentifier(contents: Uint8Array): string {
 }
 
 const MAX_REMEMBERED = 4096;
+const MAX_OID_BYTES = 128;
 const decoded = new Map<string, string>();
 
 function decodeArcs(contents: Uint8Array): string {
   if (contents.length === 0) throw new PkiError('ERR_DER_MALFORMED', 'an OBJECT IDENTIFIER is empty');
+  // Real OIDs are a few dozen bytes (a 2.25 UUID arc takes 19); a huge one would cost quadratic BigInt work.
+  if (contents.length > MAX_OID_BYTES)
+    throw new PkiError('ERR_DER_MALFORMED', `an OBJECT IDENTIFIER is longer than ${MAX_OID_BYTES} bytes`);
   const arcs: bigint[] = [];
   let value = 0n;
   let started = false;

@@ -3,7 +3,7 @@ import { fail, pass, skip, summarize, unknown, type CheckResult, type Verificati
 import { crlStatus, type RevocationStatus } from './crl-status.js';
 import { PolicyProcessor, type PolicyInputs } from './certificate-policies.js';
 import { NameConstraintChecker } from './name-constraints.js';
-import { certificatePolicyOids } from './object-identifier.js';
+import { PkiError } from './errors.js';
 import { OID } from './oids.js';
 import { verifySignature, type SignatureBackend } from './verify-signature.js';
 import {
@@ -40,6 +40,9 @@ const RECOGNIZED_EXTENSIONS = new Set<string>([
 ]);
 
 const MAX_PATH_LENGTH = 8;
+
+/** How many partial paths {@link buildPath} may try before it gives up (no path is then found). */
+const MAX_BUILD_STEPS = 256;
 
 /** A trust anchor: a certificate whose name and key we trust as given (RFC 5280 §6.1.1 (d)). */
 export interface TrustAnchor {
@@ -106,7 +109,14 @@ export interface PathValidationResult extends VerificationSummary {
  * ```
  */
 export async function validatePath(options: PathValidationOptions): Promise<PathValidationResult> {
-  return validate(options, []);
+  try {
+    return await validate(options, []);
+  } catch (error) {
+    // A part of a certificate that cannot be read (a name, an extension) fails the path as a check.
+    if (!(error instanceof PkiError)) throw error;
+    const checks = [fail('path.readable', error.message)];
+    return { ...summarize(checks), path: [], revocation: [], userConstrainedPolicySet: [] };
+  }
 }
 
 /**
@@ -132,8 +142,25 @@ async function validate(
       ? pass('anchor.validity')
       : fail('anchor.validity', 'the trust anchor is not valid at the validation time'),
   );
+  // First every signature and issuer name of the path: nothing a certificate says (pointers to fetch,
+  // policies, name lists) is acted on before each certificate is proven to come from its issuer.
+  for (let index = chain.length - 2; index >= 0; index--) {
+    const certificate = chain[index]!;
+    const issuer = chain[index + 1]!;
+    const label = `certificate[${index}]`;
+    checks.push(...(await checkSignature(certificate, issuer, label, options.backend)));
+    checks.push(
+      namesMatch(certificate.issuer, issuer.subject)
+        ? pass(`${label}.name-chaining`)
+        : fail(`${label}.name-chaining`, 'issuer name differs'),
+    );
+  }
+  if (checks.some((check) => check.status === 'fail'))
+    return { ...summarize(checks), path: chain, revocation: [], userConstrainedPolicySet: [] };
   const statuses: RevocationStatus[] = [];
   const candidates = [...chain, ...(options.intermediates ?? []), ...options.trustAnchors.map((a) => a.certificate)];
+  // §6.3.3 (f): a CRL signer's path must end at the anchor this path ends at.
+  const pathAnchor = options.trustAnchors.find((candidate) => candidate.certificate === anchor)!;
   let maxPathLength = chain.length - 1;
   const n = chain.length - 1;
   const policies = new PolicyProcessor(n, options);
@@ -146,16 +173,10 @@ async function validate(
     // RFC 5280 §6.1: certificate i counts from the trust anchor's subject (1) to the end entity (n).
     const i = n - index;
     const selfIssued = namesMatch(certificate.issuer, certificate.subject);
-    checks.push(...(await checkSignature(certificate, issuer, label, options.backend)));
     checks.push(
       certificate.notBefore.getTime() <= time && time <= certificate.notAfter.getTime()
         ? pass(`${label}.validity`)
         : fail(`${label}.validity`, time < certificate.notBefore.getTime() ? 'not yet valid' : 'expired'),
-    );
-    checks.push(
-      namesMatch(certificate.issuer, issuer.subject)
-        ? pass(`${label}.name-chaining`)
-        : fail(`${label}.name-chaining`, 'issuer name differs'),
     );
     const critical = certificate.extensions.find(
       (extension) => extension.critical && !RECOGNIZED_EXTENSIONS.has(extension.oid),
@@ -168,7 +189,7 @@ async function validate(
     if (options.checkRevocation === false) {
       checks.push(skip(`${label}.revocation`, 'revocation checking was turned off'));
     } else {
-      const status = await revocationStatus(certificate, issuer, candidates, options, signers);
+      const status = await revocationStatus(certificate, issuer, candidates, pathAnchor, options, signers);
       statuses.push(status);
       checks.push(revocationCheck(`${label}.revocation`, status));
     }
@@ -188,6 +209,14 @@ async function validate(
   }
   const { check, userConstrainedPolicySet } = policies.wrapUp(chain[0]!);
   checks.push(check);
+  if (options.requiredPolicy) {
+    // The policy must hold along the whole path (RFC 5280 §6.1.6), not merely appear in the end entity.
+    checks.push(
+      userConstrainedPolicySet.includes(options.requiredPolicy)
+        ? pass('certificate[0].policy')
+        : fail('certificate[0].policy', `the path is not valid for policy ${options.requiredPolicy}`),
+    );
+  }
   return { ...summarize(checks), path: chain, revocation: statuses, userConstrainedPolicySet };
 }
 
@@ -267,14 +296,6 @@ function checkEndEntity(certificate: X509Certificate, options: PathValidationOpt
         : fail('certificate[0].extended-key-usage', `missing ${options.requiredExtendedKeyUsage}`),
     );
   }
-  if (options.requiredPolicy) {
-    const policies = findExtension(certificate, OID.certificatePolicies);
-    checks.push(
-      policies && certificatePolicyOids(policies.value).includes(options.requiredPolicy)
-        ? pass('certificate[0].policy')
-        : fail('certificate[0].policy', `missing policy ${options.requiredPolicy}`),
-    );
-  }
   return checks;
 }
 
@@ -282,6 +303,7 @@ async function revocationStatus(
   certificate: X509Certificate,
   issuer: X509Certificate,
   candidates: readonly X509Certificate[],
+  anchor: TrustAnchor,
   options: PathValidationOptions,
   signers: readonly X509Certificate[],
 ): Promise<RevocationStatus> {
@@ -293,10 +315,10 @@ async function revocationStatus(
     if (signers.some((outer) => equalBytes(outer.der, signer.der))) return true;
     if (signers.length >= MAX_CRL_SIGNER_DEPTH) return false;
     // A CRL signer's path answers for revocation, not for the user's policies or end-entity needs.
-    const { trustAnchors, time, crls, revocation, checkRevocation, backend } = options;
+    const { time, crls, revocation, checkRevocation, backend } = options;
     const result = await validate(
       {
-        trustAnchors,
+        trustAnchors: [anchor],
         time,
         ...(crls ? { crls } : {}),
         ...(revocation ? { revocation } : {}),
@@ -343,15 +365,21 @@ export function buildPath(
   intermediates: readonly X509Certificate[],
   anchors: readonly TrustAnchor[],
 ): X509Certificate[] | undefined {
+  // Certificates that differ only in order or repetition must not multiply the search.
+  const unique = intermediates.filter(
+    (candidate, index) => intermediates.findIndex((other) => equalBytes(other.der, candidate.der)) === index,
+  );
+  let steps = 0;
   const search = (current: X509Certificate, used: readonly X509Certificate[]): X509Certificate[] | undefined => {
-    if (used.length > MAX_PATH_LENGTH) return undefined;
+    // A bounded search: many same-named certificates cannot make it try every ordering.
+    if (used.length > MAX_PATH_LENGTH || ++steps > MAX_BUILD_STEPS) return undefined;
     for (const anchor of rank(
       current,
       anchors.map((a) => a.certificate),
     )) {
       if (namesMatch(current.issuer, anchor.subject)) return [current, anchor];
     }
-    for (const candidate of rank(current, intermediates)) {
+    for (const candidate of rank(current, unique)) {
       if (used.includes(candidate) || candidate === current || !namesMatch(current.issuer, candidate.subject)) continue;
       const rest = search(candidate, [...used, candidate]);
       if (rest) return [current, ...rest];

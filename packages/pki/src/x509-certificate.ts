@@ -130,9 +130,14 @@ export function readExtensionList(sequence: TlvObject | undefined): X509Extensio
   const list = children(sequence, TAG.SEQUENCE, 'extensions');
   // RFC 5280 §4.1.2.9: if present, the sequence has one or more extensions.
   if (list.length === 0) throw new PkiError('ERR_DER_MALFORMED', 'extensions is empty');
+  const seen = new Set<string>();
   return list.map((item) => {
     const parts = children(item, TAG.SEQUENCE, 'extension');
     const oid = readOid(parts[0], 'extnID');
+    // RFC 5280 §4.2, §5.2: at most one instance of an extension, or a checker could read one and a
+    // consumer the other.
+    if (seen.has(oid)) throw new PkiError('ERR_DER_MALFORMED', `extension ${oid} appears twice`);
+    seen.add(oid);
     let critical = false;
     let valueIndex = 1;
     if (parts[1]?.tag === TAG.BOOLEAN) {

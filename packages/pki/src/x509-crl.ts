@@ -153,7 +153,11 @@ export function readTbsCertList(tbs: TlvObject | undefined): TbsCertListValue {
     }
   }
   let extensions: X509Extension[] = [];
-  if (fields[index] && contextTag(fields[index]!) === 0) extensions = readExtensions(fields[index++]!);
+  if (fields[index] && contextTag(fields[index]!) === 0) {
+    // RFC 5280 §5.1.2.1: extensions make a CRL v2.
+    if (version !== 2) throw new PkiError('ERR_DER_MALFORMED', 'a v1 CRL carries extensions');
+    extensions = readExtensions(fields[index++]!);
+  }
   if (fields[index]) throw new PkiError('ERR_DER_MALFORMED', 'TBSCertList has an unexpected field');
   const number = extensions.find((extension) => extension.oid === OID.cRLNumber);
   const idp = extensions.find((extension) => extension.oid === OID.issuingDistributionPoint);

@@ -9,7 +9,38 @@ interface AttributeValueAssertion {
   readonly value: Uint8Array;
 }
 
-const STRING_TAGS = new Set([TAG.UTF8String, TAG.PrintableString, 0x14, 0x1e, 0x1c]);
+/**
+ * Directory strings and IA5String (domainComponent, emailAddress: RFC 4519 matches them ignoring
+ * case) compare as prepared text.
+ */
+const STRING_TAGS = new Set([TAG.UTF8String, TAG.PrintableString, TAG.IA5String, 0x14, 0x1e, 0x1c]);
+
+/** RFC 4518 §2.2 "mapped to nothing": soft hyphen, joiners, variation selectors, zero-width spaces, controls. */
+const MAPPED_TO_NOTHING: readonly (readonly [number, number])[] = [
+  [0x0000, 0x0008],
+  [0x000e, 0x001f],
+  [0x007f, 0x0084],
+  [0x0086, 0x009f],
+  [0x00ad, 0x00ad],
+  [0x034f, 0x034f],
+  [0x1806, 0x1806],
+  [0x180b, 0x180d],
+  [0x200b, 0x200f],
+  [0x202a, 0x202e],
+  [0x2060, 0x2063],
+  [0xfe00, 0xfe0f],
+  [0xfeff, 0xfeff],
+  [0xfffc, 0xfffc],
+];
+
+function mapToNothing(text: string): string {
+  let kept = '';
+  for (const character of text) {
+    const point = character.codePointAt(0)!;
+    if (!MAPPED_TO_NOTHING.some(([low, high]) => point >= low && point <= high)) kept += character;
+  }
+  return kept;
+}
 
 /**
  * Compares two DER names by RFC 5280 §7.1: attribute types must match and, for directory strings,
@@ -87,7 +118,10 @@ function assertionsMatch(a: AttributeValueAssertion, b: AttributeValueAssertion)
   return a.tag === b.tag && equalBytes(a.value, b.value);
 }
 
-/** RFC 4518 §2, the parts that matter for certificate names: fold case, trim and collapse spaces. */
+/**
+ * RFC 4518 §2, the parts that matter for certificate names: map to nothing, normalize (NFKC), fold
+ * case (upper then lower, so ß matches SS), trim and collapse spaces.
+ */
 function prepareString(assertion: AttributeValueAssertion): string | undefined {
   let text: string;
   try {
@@ -97,10 +131,11 @@ function prepareString(assertion: AttributeValueAssertion): string | undefined {
   } catch {
     return undefined;
   }
-  return text.normalize('NFKC').toLowerCase().trim().replace(/\s+/g, ' ');
+  return mapToNothing(text).normalize('NFKC').toUpperCase().toLowerCase().trim().replace(/\s+/g, ' ');
 }
 
 function decodeUniversal(bytes: Uint8Array): string {
+  if (bytes.length % 4 !== 0) throw new RangeError('a UniversalString is not whole characters');
   let text = '';
   for (let i = 0; i + 3 < bytes.length; i += 4) {
     text += String.fromCodePoint(
