@@ -119,7 +119,7 @@ export async function benchVpcdRoundTrips(): Promise<void> {
     console.log('\nAPDU round trips (SELECT JPKI-AP)');
     console.log(`  in-process transport (baseline)        ${formatRate(inProcess).padStart(8)} APDU/s`);
     console.log(
-      `  opensc-tool → pcscd → vpcd → bridge    ${formatRate(1000 / perApdu).padStart(8)} APDU/s  ${(1000 / perApdu / inProcess).toPrecision(2)}× baseline (${perApdu.toFixed(1)} ms each: the vpcd driver's TCP round trip dominates)`,
+      `  opensc-tool → pcscd → vpcd → bridge    ${formatRate(1000 / perApdu).padStart(8)} APDU/s  ${(1000 / perApdu / inProcess).toPrecision(2)}× baseline (${perApdu.toFixed(1)} ms each: Debian's vpcd 3.3 sends length and APDU in two writes under Nagle, meeting our delayed ACK — docs/card.md)`,
     );
   } finally {
     await bridge.close();
