@@ -210,7 +210,7 @@ export async function verifyCmsSignature(options: {
   const signingTime = signingTimeValue ? readTime(signingTimeValue, 'signingTime') : undefined;
   const verdict = await verifySignature({
     // RFC 5652 §5.4: the signature covers the DER of the signed attributes with the SET OF tag.
-    data: new Uint8Array([0x31, ...info.signedAttributesRaw!.subarray(1)]),
+    data: signedAttributesAsSet(info.signedAttributesRaw!),
     signature: info.signature,
     // RFC 5754 §3.2: rsaEncryption here means PKCS#1 v1.5 with the SignerInfo's digest (SHA-256).
     algorithm:
@@ -333,6 +333,13 @@ function signingCertificateMatches(
   }
   const certHash = parts[index];
   return certHash?.tag === TAG.OCTET_STRING && equalBytes(certHash.value, hash(certificate.der));
+}
+
+/** `[0] IMPLICIT SignedAttributes` re-tagged as the `SET OF` it is (one copy, no spread of its bytes). */
+function signedAttributesAsSet(raw: Uint8Array): Uint8Array {
+  const set = raw.slice();
+  set[0] = TAG.SET;
+  return set;
 }
 
 function attribute(oid: string, value: Uint8Array): Uint8Array {
