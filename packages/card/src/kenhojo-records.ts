@@ -150,7 +150,9 @@ export function verifyKenhojoRecords(
     const [df31, df32, df33, extra] = readRecordChildren(object, 'the integrity record');
     if (df31?.tag !== 0xdf31 || df32?.tag !== 0xdf32 || df33?.tag !== 0xdf33 || extra)
       throw new CardError('ERR_CARD_RECORD', 'DF31, DF32, DF33');
-    const signed = new Uint8Array([...df31.raw, ...df32.raw]);
+    const signed = new Uint8Array(df31.raw.length + df32.raw.length);
+    signed.set(df31.raw);
+    signed.set(df32.raw, df31.raw.length);
     checks.push(
       signerKey && verify(signerKey, signed, df33.value)
         ? pass('kenhojo.integrity-signature')
