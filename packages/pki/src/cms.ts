@@ -119,6 +119,8 @@ export interface CmsVerification extends VerificationSummary {
    * however the unsigned parts around it are re-encoded (for "accepted once" checks).
    */
   readonly signatureValue: Uint8Array | undefined;
+  /** SHA-256 of the content as computed for `cms.message-digest`, when the signature verified (no need to hash it again). */
+  readonly contentDigest: Uint8Array | undefined;
 }
 
 /**
@@ -146,10 +148,11 @@ export async function verifyCmsSignature(options: {
       signingTime: undefined,
       signedAttributes: undefined,
       signatureValue: undefined,
+      contentDigest: undefined,
     };
   }
   const content = parsed.content ?? options.detachedContent;
-  const result = (signer?: X509Certificate, signingTime?: Date): CmsVerification => {
+  const result = (signer?: X509Certificate, signingTime?: Date, contentDigest?: Uint8Array): CmsVerification => {
     const summary = summarize(checks);
     return {
       ...summary,
@@ -159,6 +162,7 @@ export async function verifyCmsSignature(options: {
       signingTime,
       signedAttributes: summary.status === 'valid' ? parsed.signerInfo.signedAttributes : undefined,
       signatureValue: summary.status === 'valid' ? parsed.signerInfo.signature : undefined,
+      contentDigest: summary.status === 'valid' ? contentDigest : undefined,
     };
   };
   if (parsed.content && options.detachedContent && !equalBytes(parsed.content, options.detachedContent)) {
@@ -191,8 +195,9 @@ export async function verifyCmsSignature(options: {
       : fail('cms.content-type', 'contentType attribute does not match eContentType'),
   );
   const digest = attributes.get(OID.idMessageDigest);
+  const contentDigest = (options.backend?.sha256 ?? sha256)(content);
   checks.push(
-    digest?.tag === TAG.OCTET_STRING && equalBytes(digest.value, (options.backend?.sha256 ?? sha256)(content))
+    digest?.tag === TAG.OCTET_STRING && equalBytes(digest.value, contentDigest)
       ? pass('cms.message-digest')
       : fail('cms.message-digest', 'messageDigest does not match the content'),
   );
@@ -223,7 +228,7 @@ export async function verifyCmsSignature(options: {
     ...(options.backend ? { backend: options.backend } : {}),
   });
   checks.push(verdict === 'valid' ? pass('cms.signature') : fail('cms.signature', verdict));
-  return result(signer, signingTime);
+  return result(signer, signingTime, contentDigest);
 }
 
 interface ParsedSignedData {
