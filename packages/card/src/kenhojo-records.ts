@@ -129,6 +129,12 @@ export interface KenhojoRecords {
   readonly basicFourInfoFile?: Uint8Array;
 }
 
+/** What {@link verifyKenhojoRecords} found. */
+export interface KenhojoRecordsVerification extends VerificationSummary {
+  /** The 4 info of the 基本4情報 EF, only when every check passed (as read for its digest: no second decode). */
+  readonly basicFourInfo?: BasicFourInfo;
+}
+
 /**
  * Verifies 入力補助 records as a relying party must: the CV certificate under a trusted CA key, the
  * integrity signature under the certified key, each digest over the bytes as read, and the 個人番号
@@ -138,7 +144,7 @@ export function verifyKenhojoRecords(
   records: KenhojoRecords,
   caKeys: ReadonlyMap<string, CardRsaPublicKey>,
   verify: CardSignatureCheck = verifyCardSignature,
-): VerificationSummary {
+): KenhojoRecordsVerification {
   const checks: CheckResult[] = [];
   const certificate = checkCvCertificate('kenhojo.cv-certificate', records.cvCertificate, caKeys, verify);
   checks.push(certificate.result);
@@ -181,13 +187,14 @@ export function verifyKenhojoRecords(
   } else {
     checks.push(skip('kenhojo.my-number-digest', 'the 個人番号 EF was not read'));
   }
+  let basicFourInfo: BasicFourInfoFile | undefined;
   if (records.basicFourInfoFile) {
-    let digestSource: Uint8Array | undefined;
     try {
-      digestSource = decodeBasicFourInfoFile(records.basicFourInfoFile).digestSource;
+      basicFourInfo = decodeBasicFourInfoFile(records.basicFourInfoFile);
     } catch {
-      digestSource = undefined;
+      basicFourInfo = undefined;
     }
+    const digestSource = basicFourInfo?.digestSource;
     checks.push(
       digestSource && fourInfoDigest && constantTimeEqual(sha256(digestSource), fourInfoDigest)
         ? pass('kenhojo.basic-four-info-digest')
@@ -196,5 +203,6 @@ export function verifyKenhojoRecords(
   } else {
     checks.push(skip('kenhojo.basic-four-info-digest', 'the 基本4情報 EF was not read'));
   }
-  return summarize(checks);
+  const summary = summarize(checks);
+  return summary.status === 'valid' && basicFourInfo ? { ...summary, basicFourInfo: basicFourInfo.info } : summary;
 }
