@@ -84,10 +84,18 @@ export function parsedCertificateCount(): number {
   return parsedCertificates.size;
 }
 
-/** Byte equality with an early exit: certificates are public, so the time it takes reveals nothing. */
+/**
+ * Byte equality, four bytes at a step, with an early exit: certificates are public, so the time it
+ * takes reveals nothing.
+ */
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  const left = new DataView(a.buffer, a.byteOffset, a.length);
+  const right = new DataView(b.buffer, b.byteOffset, b.length);
+  const words = a.length - (a.length % 4);
+  let i = 0;
+  for (; i < words; i += 4) if (left.getInt32(i) !== right.getInt32(i)) return false;
+  for (; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
