@@ -1,4 +1,5 @@
 import {
+  bytesToBinaryString,
   encodeLength,
   encodeTag,
   encodeTlv,
@@ -37,7 +38,7 @@ export function encodeMyNumberFile(myNumber: string): Uint8Array {
 /** Reads EF 0001; the check digit's validity is reported, not assumed. */
 export function decodeMyNumberFile(bytes: Uint8Array): { myNumber: string; checkDigitValid: boolean } {
   const object = readRecordObject(bytes, 0xff10, 'the 個人番号 EF');
-  const text = String.fromCharCode(...object.value);
+  const text = bytesToBinaryString(object.value);
   if (!/^\d{12}$/.test(text)) throw new CardError('ERR_CARD_RECORD', 'the 個人番号 EF does not hold 12 digits');
   return { myNumber: text, checkDigitValid: validateMyNumber(text).valid };
 }
@@ -93,8 +94,8 @@ export function decodeBasicFourInfoFile(bytes: Uint8Array): BasicFourInfoFile {
     info = {
       name: strictUtf8.decode(name.value),
       address: strictUtf8.decode(address.value),
-      birthDate: parseCardDate(String.fromCharCode(...birth.value)),
-      sex: parseSexCode(String.fromCharCode(...sex.value)),
+      birthDate: parseCardDate(bytesToBinaryString(birth.value)),
+      sex: parseSexCode(bytesToBinaryString(sex.value)),
     };
   } catch (error) {
     throw new CardError('ERR_CARD_RECORD', 'a field of the 基本4情報 EF cannot be read', { cause: error });

@@ -154,15 +154,19 @@ export async function verifyCmsSignature(options: {
   const content = parsed.content ?? options.detachedContent;
   const result = (signer?: X509Certificate, signingTime?: Date, contentDigest?: Uint8Array): CmsVerification => {
     const summary = summarize(checks);
+    const valid = summary.status === 'valid';
+    // One literal, the summary's optional decidedBy last: no copying of the summary's properties first.
     return {
-      ...summary,
+      status: summary.status,
+      checks: summary.checks,
       signer,
       certificates: parsed.certificates,
       content,
       signingTime,
-      signedAttributes: summary.status === 'valid' ? parsed.signerInfo.signedAttributes : undefined,
-      signatureValue: summary.status === 'valid' ? parsed.signerInfo.signature : undefined,
-      contentDigest: summary.status === 'valid' ? contentDigest : undefined,
+      signedAttributes: valid ? parsed.signerInfo.signedAttributes : undefined,
+      signatureValue: valid ? parsed.signerInfo.signature : undefined,
+      contentDigest: valid ? contentDigest : undefined,
+      ...(summary.decidedBy ? { decidedBy: summary.decidedBy } : {}),
     };
   };
   if (parsed.content && options.detachedContent && !equalBytes(parsed.content, options.detachedContent)) {
