@@ -1,4 +1,11 @@
-import { decodeTlv, decodeTlvChildren, decodeTlvSequence, encodeTlv, findTlv } from '@openmyna/core';
+import {
+  bytesToBinaryString,
+  decodeTlv,
+  decodeTlvChildren,
+  decodeTlvSequence,
+  encodeTlv,
+  findTlv,
+} from '@openmyna/core';
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
   encodeDigestInfo,
@@ -53,7 +60,7 @@ export function encodeKeyId(printed: string, mfLevel = false): Uint8Array {
 
 /** The printed form of a 16-byte key ID. */
 export function decodeKeyId(bytes: Uint8Array): string {
-  const text = (from: number, to: number) => String.fromCharCode(...bytes.subarray(from, to));
+  const text = (from: number, to: number) => bytesToBinaryString(bytes.subarray(from, to));
   if (
     bytes.length !== 16 ||
     bytes[7] !== 0x08 ||

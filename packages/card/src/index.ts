@@ -59,6 +59,7 @@ export {
   verifyKenhojoRecords,
   type BasicFourInfoFile,
   type KenhojoRecords,
+  type KenhojoRecordsVerification,
 } from './kenhojo-records.js';
 export { createKenhojoApplet, KENHOJO_AID, KENHOJO_EF, type KenhojoAppletOptions } from './kenhojo-applet.js';
 export { KenhojoReader, type KenhojoCredential } from './kenhojo-reader.js';

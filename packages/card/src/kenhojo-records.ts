@@ -1,4 +1,5 @@
 import {
+  bytesToBinaryString,
   encodeLength,
   encodeTag,
   encodeTlv,
@@ -37,7 +38,7 @@ export function encodeMyNumberFile(myNumber: string): Uint8Array {
 /** Reads EF 0001; the check digit's validity is reported, not assumed. */
 export function decodeMyNumberFile(bytes: Uint8Array): { myNumber: string; checkDigitValid: boolean } {
   const object = readRecordObject(bytes, 0xff10, 'the 個人番号 EF');
-  const text = String.fromCharCode(...object.value);
+  const text = bytesToBinaryString(object.value);
   if (!/^\d{12}$/.test(text)) throw new CardError('ERR_CARD_RECORD', 'the 個人番号 EF does not hold 12 digits');
   return { myNumber: text, checkDigitValid: validateMyNumber(text).valid };
 }
@@ -93,8 +94,8 @@ export function decodeBasicFourInfoFile(bytes: Uint8Array): BasicFourInfoFile {
     info = {
       name: strictUtf8.decode(name.value),
       address: strictUtf8.decode(address.value),
-      birthDate: parseCardDate(String.fromCharCode(...birth.value)),
-      sex: parseSexCode(String.fromCharCode(...sex.value)),
+      birthDate: parseCardDate(bytesToBinaryString(birth.value)),
+      sex: parseSexCode(bytesToBinaryString(sex.value)),
     };
   } catch (error) {
     throw new CardError('ERR_CARD_RECORD', 'a field of the 基本4情報 EF cannot be read', { cause: error });
@@ -129,6 +130,12 @@ export interface KenhojoRecords {
   readonly basicFourInfoFile?: Uint8Array;
 }
 
+/** What {@link verifyKenhojoRecords} found. */
+export interface KenhojoRecordsVerification extends VerificationSummary {
+  /** The 4 info of the 基本4情報 EF, only when every check passed (as read for its digest: no second decode). */
+  readonly basicFourInfo?: BasicFourInfo;
+}
+
 /**
  * Verifies 入力補助 records as a relying party must: the CV certificate under a trusted CA key, the
  * integrity signature under the certified key, each digest over the bytes as read, and the 個人番号
@@ -138,7 +145,7 @@ export function verifyKenhojoRecords(
   records: KenhojoRecords,
   caKeys: ReadonlyMap<string, CardRsaPublicKey>,
   verify: CardSignatureCheck = verifyCardSignature,
-): VerificationSummary {
+): KenhojoRecordsVerification {
   const checks: CheckResult[] = [];
   const certificate = checkCvCertificate('kenhojo.cv-certificate', records.cvCertificate, caKeys, verify);
   checks.push(certificate.result);
@@ -150,7 +157,9 @@ export function verifyKenhojoRecords(
     const [df31, df32, df33, extra] = readRecordChildren(object, 'the integrity record');
     if (df31?.tag !== 0xdf31 || df32?.tag !== 0xdf32 || df33?.tag !== 0xdf33 || extra)
       throw new CardError('ERR_CARD_RECORD', 'DF31, DF32, DF33');
-    const signed = new Uint8Array([...df31.raw, ...df32.raw]);
+    const signed = new Uint8Array(df31.raw.length + df32.raw.length);
+    signed.set(df31.raw);
+    signed.set(df32.raw, df31.raw.length);
     checks.push(
       signerKey && verify(signerKey, signed, df33.value)
         ? pass('kenhojo.integrity-signature')
@@ -179,13 +188,14 @@ export function verifyKenhojoRecords(
   } else {
     checks.push(skip('kenhojo.my-number-digest', 'the 個人番号 EF was not read'));
   }
+  let basicFourInfo: BasicFourInfoFile | undefined;
   if (records.basicFourInfoFile) {
-    let digestSource: Uint8Array | undefined;
     try {
-      digestSource = decodeBasicFourInfoFile(records.basicFourInfoFile).digestSource;
+      basicFourInfo = decodeBasicFourInfoFile(records.basicFourInfoFile);
     } catch {
-      digestSource = undefined;
+      basicFourInfo = undefined;
     }
+    const digestSource = basicFourInfo?.digestSource;
     checks.push(
       digestSource && fourInfoDigest && constantTimeEqual(sha256(digestSource), fourInfoDigest)
         ? pass('kenhojo.basic-four-info-digest')
@@ -194,5 +204,6 @@ export function verifyKenhojoRecords(
   } else {
     checks.push(skip('kenhojo.basic-four-info-digest', 'the 基本4情報 EF was not read'));
   }
-  return summarize(checks);
+  const summary = summarize(checks);
+  return summary.status === 'valid' && basicFourInfo ? { ...summary, basicFourInfo: basicFourInfo.info } : summary;
 }

@@ -134,6 +134,14 @@ describe('verifyKenhojoRecords', () => {
     ]);
     expect(bytesToHex(records.integrityRecord.subarray(0, 5))).toBe('ff3082014b');
     expect(records.integrityRecord).toHaveLength(336);
+    expect(result.basicFourInfo).toEqual(decodeBasicFourInfoFile(ef0002).info);
+  });
+
+  it('gives the 4 info it read only when every check passed', () => {
+    const changed = ef0002.slice();
+    changed[20]! ^= 0x01;
+    expect(verifyKenhojoRecords({ ...records, basicFourInfoFile: changed }, caKeys).basicFourInfo).toBeUndefined();
+    expect(verifyKenhojoRecords(records, new Map()).basicFourInfo).toBeUndefined();
   });
 
   it('names the failing check for each tampering', () => {

@@ -74,12 +74,9 @@ export interface NameParts {
  */
 export function validateName(name: string): string {
   if (name.length === 0) throw new CoreError('ERR_NAME_EMPTY', '氏名 must not be empty');
-  const characters = [...name];
-  if (characters.length > MAX_NAME_LENGTH) {
-    throw new CoreError(
-      'ERR_NAME_TOO_LONG',
-      `氏名 has ${characters.length} characters, at most ${MAX_NAME_LENGTH} fit the card`,
-    );
+  const length = codePointLength(name);
+  if (length > MAX_NAME_LENGTH) {
+    throw new CoreError('ERR_NAME_TOO_LONG', `氏名 has ${length} characters, at most ${MAX_NAME_LENGTH} fit the card`);
   }
   const parts = name.split(IDEOGRAPHIC_SPACE);
   if (parts.length < 2 || parts.some((part) => part.length === 0)) {
@@ -88,11 +85,13 @@ export function validateName(name: string): string {
       '氏名 is the family name and the given name separated by one ideographic space (U+3000)',
     );
   }
-  characters.forEach((character, index) => {
+  let index = 0;
+  for (const character of name) {
     if (character !== IDEOGRAPHIC_SPACE && !inRanges(character, NAME_CHARACTERS)) {
       throw characterError('ERR_NAME_CHARACTER', '氏名', character, index);
     }
-  });
+    index++;
+  }
   return name;
 }
 
@@ -114,21 +113,23 @@ export function joinName(parts: NameParts): string {
  */
 export function validateAddress(address: string): string {
   if (address.length === 0) throw new CoreError('ERR_ADDRESS_EMPTY', '住所 must not be empty');
-  const characters = [...address];
-  if (characters.length > MAX_ADDRESS_LENGTH) {
+  const length = codePointLength(address);
+  if (length > MAX_ADDRESS_LENGTH) {
     throw new CoreError(
       'ERR_ADDRESS_TOO_LONG',
-      `住所 has ${characters.length} characters, at most ${MAX_ADDRESS_LENGTH} fit the card`,
+      `住所 has ${length} characters, at most ${MAX_ADDRESS_LENGTH} fit the card`,
     );
   }
   if (address.startsWith(IDEOGRAPHIC_SPACE) || address.endsWith(IDEOGRAPHIC_SPACE)) {
     throw new CoreError('ERR_ADDRESS_CHARACTER', '住所 must not begin or end with a space');
   }
-  characters.forEach((character, index) => {
+  let index = 0;
+  for (const character of address) {
     if (!inRanges(character, ADDRESS_CHARACTERS)) {
       throw characterError('ERR_ADDRESS_CHARACTER', '住所', character, index);
     }
-  });
+    index++;
+  }
   return address;
 }
 
@@ -150,7 +151,23 @@ export function validateBasicFourInfo(
 
 function inRanges(character: string, ranges: readonly Range[]): boolean {
   const codePoint = character.codePointAt(0) as number;
-  return ranges.some(([low, high]) => codePoint >= low && codePoint <= high);
+  for (const [low, high] of ranges) if (codePoint >= low && codePoint <= high) return true;
+  return false;
+}
+
+/** Characters (code points) in `text`, counted without building an array of them. */
+function codePointLength(text: string): number {
+  let length = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    // A high surrogate followed by a low one is one code point, as `[...text]` counts it.
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+    length++;
+  }
+  return length;
 }
 
 function characterError(

@@ -1,5 +1,5 @@
 export { OpenMynaError, CoreError, type CoreErrorCode } from './errors.js';
-export { constantTimeEqual } from './bytes.js';
+export { bytesToBinaryString, constantTimeEqual } from './bytes.js';
 export {
   computeMyNumberCheckDigit,
   completeMyNumber,

@@ -119,6 +119,8 @@ export interface CmsVerification extends VerificationSummary {
    * however the unsigned parts around it are re-encoded (for "accepted once" checks).
    */
   readonly signatureValue: Uint8Array | undefined;
+  /** SHA-256 of the content as computed for `cms.message-digest`, when the signature verified (no need to hash it again). */
+  readonly contentDigest: Uint8Array | undefined;
 }
 
 /**
@@ -146,19 +148,25 @@ export async function verifyCmsSignature(options: {
       signingTime: undefined,
       signedAttributes: undefined,
       signatureValue: undefined,
+      contentDigest: undefined,
     };
   }
   const content = parsed.content ?? options.detachedContent;
-  const result = (signer?: X509Certificate, signingTime?: Date): CmsVerification => {
+  const result = (signer?: X509Certificate, signingTime?: Date, contentDigest?: Uint8Array): CmsVerification => {
     const summary = summarize(checks);
+    const valid = summary.status === 'valid';
+    // One literal, the summary's optional decidedBy last: no copying of the summary's properties first.
     return {
-      ...summary,
+      status: summary.status,
+      checks: summary.checks,
       signer,
       certificates: parsed.certificates,
       content,
       signingTime,
-      signedAttributes: summary.status === 'valid' ? parsed.signerInfo.signedAttributes : undefined,
-      signatureValue: summary.status === 'valid' ? parsed.signerInfo.signature : undefined,
+      signedAttributes: valid ? parsed.signerInfo.signedAttributes : undefined,
+      signatureValue: valid ? parsed.signerInfo.signature : undefined,
+      contentDigest: valid ? contentDigest : undefined,
+      ...(summary.decidedBy ? { decidedBy: summary.decidedBy } : {}),
     };
   };
   if (parsed.content && options.detachedContent && !equalBytes(parsed.content, options.detachedContent)) {
@@ -191,8 +199,9 @@ export async function verifyCmsSignature(options: {
       : fail('cms.content-type', 'contentType attribute does not match eContentType'),
   );
   const digest = attributes.get(OID.idMessageDigest);
+  const contentDigest = (options.backend?.sha256 ?? sha256)(content);
   checks.push(
-    digest?.tag === TAG.OCTET_STRING && equalBytes(digest.value, (options.backend?.sha256 ?? sha256)(content))
+    digest?.tag === TAG.OCTET_STRING && equalBytes(digest.value, contentDigest)
       ? pass('cms.message-digest')
       : fail('cms.message-digest', 'messageDigest does not match the content'),
   );
@@ -210,7 +219,7 @@ export async function verifyCmsSignature(options: {
   const signingTime = signingTimeValue ? readTime(signingTimeValue, 'signingTime') : undefined;
   const verdict = await verifySignature({
     // RFC 5652 §5.4: the signature covers the DER of the signed attributes with the SET OF tag.
-    data: new Uint8Array([0x31, ...info.signedAttributesRaw!.subarray(1)]),
+    data: signedAttributesAsSet(info.signedAttributesRaw!),
     signature: info.signature,
     // RFC 5754 §3.2: rsaEncryption here means PKCS#1 v1.5 with the SignerInfo's digest (SHA-256).
     algorithm:
@@ -223,7 +232,7 @@ export async function verifyCmsSignature(options: {
     ...(options.backend ? { backend: options.backend } : {}),
   });
   checks.push(verdict === 'valid' ? pass('cms.signature') : fail('cms.signature', verdict));
-  return result(signer, signingTime);
+  return result(signer, signingTime, contentDigest);
 }
 
 interface ParsedSignedData {
@@ -333,6 +342,13 @@ function signingCertificateMatches(
   }
   const certHash = parts[index];
   return certHash?.tag === TAG.OCTET_STRING && equalBytes(certHash.value, hash(certificate.der));
+}
+
+/** `[0] IMPLICIT SignedAttributes` re-tagged as the `SET OF` it is (one copy, no spread of its bytes). */
+function signedAttributesAsSet(raw: Uint8Array): Uint8Array {
+  const set = raw.slice();
+  set[0] = TAG.SET;
+  return set;
 }
 
 function attribute(oid: string, value: Uint8Array): Uint8Array {

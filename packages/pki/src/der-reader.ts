@@ -113,19 +113,30 @@ export function readNamedBits(object: TlvObject | undefined, what: string): Set<
 
 /** UTCTime or GeneralizedTime in the RFC 5280 §4.1.2.5 forms (seconds, `Z`). */
 export function readTime(object: TlvObject | undefined, what: string): Date {
-  const text = object && object.value.length <= 32 ? String.fromCharCode(...object.value) : '';
-  let match: RegExpExecArray | null = null;
-  let year = 0;
-  if (object?.tag === TAG.UTCTime) {
-    match = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
-    // RFC 5280 §4.1.2.5.1: YY ≥ 50 is 19YY, else 20YY.
-    if (match) year = Number(match[1]) >= 50 ? 1900 + Number(match[1]) : 2000 + Number(match[1]);
-  } else if (object?.tag === TAG.GeneralizedTime) {
-    match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
-    if (match) year = Number(match[1]);
+  // YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ, read digit by digit: every certificate has two of these.
+  const yearDigits = object?.tag === TAG.UTCTime ? 2 : object?.tag === TAG.GeneralizedTime ? 4 : 0;
+  const value = object?.value;
+  if (!value || yearDigits === 0 || value.length !== yearDigits + 11 || value[yearDigits + 10] !== 0x5a) {
+    throw new PkiError('ERR_DER_MALFORMED', `${what} is not a UTCTime or GeneralizedTime in RFC 5280 form`);
   }
-  if (!match) throw new PkiError('ERR_DER_MALFORMED', `${what} is not a UTCTime or GeneralizedTime in RFC 5280 form`);
-  const [, , month = 0, day = 0, hour = 0, minute = 0, second = 0] = match.map(Number);
+  const digits = (from: number, count: number) => {
+    let number = 0;
+    for (let i = from; i < from + count; i++) {
+      const digit = value[i]! - 0x30;
+      if (digit < 0 || digit > 9)
+        throw new PkiError('ERR_DER_MALFORMED', `${what} is not a UTCTime or GeneralizedTime in RFC 5280 form`);
+      number = number * 10 + digit;
+    }
+    return number;
+  };
+  let year = digits(0, yearDigits);
+  // RFC 5280 §4.1.2.5.1: YY ≥ 50 is 19YY, else 20YY.
+  if (yearDigits === 2) year += year >= 50 ? 1900 : 2000;
+  const month = digits(yearDigits, 2);
+  const day = digits(yearDigits + 2, 2);
+  const hour = digits(yearDigits + 4, 2);
+  const minute = digits(yearDigits + 6, 2);
+  const second = digits(yearDigits + 8, 2);
   const time = Date.UTC(year, month - 1, day, hour, minute, second);
   const check = new Date(time);
   if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {

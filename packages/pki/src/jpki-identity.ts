@@ -15,6 +15,8 @@ export interface JpkiIdentity {
   readonly addressSubstitutePositions: string;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 const ENTRIES = [
   OID.jpkiName,
   OID.jpkiNameSubstitutePositions,
@@ -50,7 +52,7 @@ export function readJpkiIdentity(certificate: X509Certificate): JpkiIdentity {
     if (values.has(oid)) throw new PkiError('ERR_JPKI_IDENTITY', `subjectAltName carries ${oid} twice`);
     let text: string;
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(value.value);
+      text = strictUtf8.decode(value.value);
     } catch (error) {
       throw new PkiError('ERR_JPKI_IDENTITY', `otherName ${oid} is not UTF-8`, { cause: error });
     }

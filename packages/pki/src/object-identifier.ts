@@ -8,8 +8,10 @@ import { PkiError } from './errors.js';
  * of `2.25`, which our default policy OIDs use.)
  */
 export function decodeObjectIdentifier(contents: Uint8Array): string {
-  // The same few dozen OIDs recur in every certificate and CRL entry: remember their text.
-  const key = String.fromCharCode(...contents);
+  // The same few dozen OIDs recur in every certificate and CRL entry: remember their text, keyed by
+  // all of their contents (a loop, not a spread: this runs for every OID of every certificate read).
+  let key = '';
+  for (let i = 0; i < contents.length; i++) key += String.fromCharCode(contents[i]!);
   const known = decoded.get(key);
   if (known !== undefined) return known;
   const text = decodeArcs(contents);

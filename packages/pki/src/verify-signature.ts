@@ -1,4 +1,4 @@
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { bytesToBinaryString } from '@openmyna/core';
 
 import { bufferSource } from './bytes.js';
 import type { AlgorithmIdentifierValue } from './der-reader.js';
@@ -67,7 +67,11 @@ export async function verifySignature(options: {
 }): Promise<SignatureCheck> {
   const hash = RSA_PKCS1_HASHES[options.algorithm.oid];
   // RFC 4055 §5: the parameters of these identifiers are NULL (absence tolerated, as RFC 5754 notes for readers).
-  if (!hash || !(options.algorithm.parameters === undefined || bytesToHex(options.algorithm.parameters) === '0500')) {
+  const parameters = options.algorithm.parameters;
+  if (
+    !hash ||
+    !(parameters === undefined || (parameters.length === 2 && parameters[0] === 0x05 && parameters[1] === 0))
+  ) {
     return 'unsupported-algorithm';
   }
   const backend = options.backend ?? webCryptoBackend;
@@ -96,7 +100,8 @@ function importKey(
   if (!cache) return load();
   let keys = keyCaches.get(backend);
   if (!keys) keyCaches.set(backend, (keys = new Map<string, Promise<unknown>>()));
-  const cacheKey = `${hash}:${bytesToHex(publicKeyInfo)}`;
+  // Keyed by every byte of the key (and the hash): a key is reused only for exactly the same SPKI.
+  const cacheKey = `${hash}:${bytesToBinaryString(publicKeyInfo)}`;
   let key = keys.get(cacheKey);
   if (!key) {
     if (keys.size >= MAX_CACHED_KEYS) keys.delete(keys.keys().next().value as string);

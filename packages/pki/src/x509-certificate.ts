@@ -1,4 +1,4 @@
-import type { TlvObject } from '@openmyna/core';
+import { bytesToBinaryString, type TlvObject } from '@openmyna/core';
 
 import {
   children,
@@ -45,9 +45,19 @@ export interface X509Certificate {
   readonly signatureValue: Uint8Array;
 }
 
+/** How many parsed certificates are kept (CAs, responders, recent signers); past it, the oldest goes. */
+export const PARSED_CERTIFICATES_KEPT = 256;
+/** By length and last 32 bytes (the end of the signature): only a bucket, a hit needs every byte equal. */
+const parsedCertificates = new Map<string, X509Certificate>();
+
 /**
  * Parses a DER certificate. Throws `ERR_DER_MALFORMED` / `ERR_DER_NOT_CANONICAL` for anything that is
  * not a well-formed X.509 v1–v3 certificate.
+ *
+ * The same certificates recur (a CA, a responder, a holder signing again), and parsing is a pure
+ * function of the bytes: a certificate whose every byte equals one parsed before is answered from a
+ * bounded cache. The parse reads a private copy of `der`, so later changes to the caller's buffer
+ * change nothing; each answer has its own `Date`s.
  *
  * @example
  * ```ts
@@ -56,6 +66,41 @@ export interface X509Certificate {
  * ```
  */
 export function parseCertificate(der: Uint8Array): X509Certificate {
+  const bucket = `${der.length}/${bytesToBinaryString(der.subarray(-32))}`;
+  let certificate = parsedCertificates.get(bucket);
+  if (!certificate || !sameBytes(certificate.der, der)) {
+    certificate = readCertificate(der.slice());
+    // Insertion order is age: the first key is the oldest.
+    parsedCertificates.delete(bucket);
+    if (parsedCertificates.size >= PARSED_CERTIFICATES_KEPT)
+      parsedCertificates.delete(parsedCertificates.keys().next().value as string);
+    parsedCertificates.set(bucket, certificate);
+  }
+  return { ...certificate, notBefore: new Date(certificate.notBefore), notAfter: new Date(certificate.notAfter) };
+}
+
+/** How many parsed certificates the cache holds now (for tests of its bound). */
+export function parsedCertificateCount(): number {
+  return parsedCertificates.size;
+}
+
+/**
+ * Byte equality, four bytes at a step, with an early exit: certificates are public, so the time it
+ * takes reveals nothing.
+ */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  const left = new DataView(a.buffer, a.byteOffset, a.length);
+  const right = new DataView(b.buffer, b.byteOffset, b.length);
+  const words = a.length - (a.length % 4);
+  let i = 0;
+  for (; i < words; i += 4) if (left.getInt32(i) !== right.getInt32(i)) return false;
+  for (; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The parse itself, with no cache: `parseCertificate` without its memory. */
+export function readCertificate(der: Uint8Array): X509Certificate {
   const [tbs, signatureAlgorithm, signatureValue, extra] = children(
     readDer(der, 'certificate'),
     TAG.SEQUENCE,
@@ -96,19 +141,21 @@ export function parseCertificate(der: Uint8Array): X509Certificate {
   if (serialNumber[0]! >= 0x80) {
     // RFC 5280 §4.1.2.2: serial numbers are positive; we accept what exists but never treat them as signed.
   }
+  // Cached answers share these: frozen, so no caller can change what the next one reads.
+  for (const extension of extensions) Object.freeze(extension);
   return {
     der,
     tbsCertificate: tbs!.raw,
     version,
     serialNumber,
-    signature,
+    signature: Object.freeze(signature),
     issuer: issuer.raw,
     notBefore: readTime(notBefore, 'notBefore'),
     notAfter: readTime(notAfter, 'notAfter'),
     subject: subject.raw,
     subjectPublicKeyInfo: spki!.raw,
-    extensions,
-    signatureAlgorithm: readAlgorithmIdentifier(signatureAlgorithm, 'signatureAlgorithm'),
+    extensions: Object.freeze(extensions),
+    signatureAlgorithm: Object.freeze(readAlgorithmIdentifier(signatureAlgorithm, 'signatureAlgorithm')),
     signatureValue: readBitStringBytes(signatureValue, 'signatureValue'),
   };
 }

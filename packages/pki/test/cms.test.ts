@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +111,7 @@ describe('CMS SignedData (RFC 5652)', () => {
       'cms.signature',
     ]);
     expect(result.signingTime).toEqual(NOW);
+    expect(result.contentDigest).toEqual(new Uint8Array(createHash('sha256').update(document).digest()));
     const chain = await validatePath({
       certificate: result.signer!,
       trustAnchors: [trustAnchor(caCertificate)],
@@ -151,9 +153,9 @@ describe('CMS SignedData (RFC 5652)', () => {
   it('names the check that fails for a changed document, signature or certificate binding', async () => {
     const signature = await signCms({ content: document, signer, certificate, signingTime: NOW });
     const other = new TextEncoder().encode('a different document');
-    expect((await verifyCmsSignature({ signedData: signature, detachedContent: other })).decidedBy?.check).toBe(
-      'cms.message-digest',
-    );
+    const changed = await verifyCmsSignature({ signedData: signature, detachedContent: other });
+    expect(changed.decidedBy?.check).toBe('cms.message-digest');
+    expect(changed.contentDigest).toBeUndefined();
     expect((await verifyCmsSignature({ signedData: signature })).decidedBy?.check).toBe('cms.content');
     const flipped = signature.slice();
     flipped[flipped.length - 5]! ^= 0x01;

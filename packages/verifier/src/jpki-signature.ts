@@ -66,6 +66,7 @@ export async function verifyJpkiSignature(
   let intermediates: readonly X509Certificate[] = [];
   let content: Uint8Array | undefined;
   let signatureValue: Uint8Array | undefined;
+  let contentDigest: Uint8Array | undefined;
   if (signature.kind === 'cms') {
     const cms = await verifyCmsSignature({
       signedData: signature.signedData,
@@ -80,6 +81,8 @@ export async function verifyJpkiSignature(
       intermediates = cms.certificates.filter((other) => other !== cms.signer);
       content = cms.content;
       signatureValue = cms.signatureValue;
+      // Hashed once already, for cms.message-digest.
+      contentDigest = cms.contentDigest;
     }
   } else {
     try {
@@ -131,7 +134,7 @@ export async function verifyJpkiSignature(
       ...(certificate ? { certificate } : {}),
       ...(revocation ? { revocation } : {}),
       ...(identity ? { subject: identity.basicFourInfo } : {}),
-      ...(content ? { documentDigest: (trust.backend?.sha256 ?? sha256)(content) } : {}),
+      ...(content ? { documentDigest: contentDigest ?? (trust.backend?.sha256 ?? sha256)(content) } : {}),
     }),
   };
 }

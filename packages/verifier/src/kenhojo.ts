@@ -63,8 +63,9 @@ export function verifyKenhojo(
       ? fail('rp.authorization', 'this relying party may not receive my_number')
       : pass('rp.authorization'),
   );
-  let recorded: BasicFourInfo | undefined;
-  if (records.basicFourInfoFile) {
+  // Read once by the card package when its checks all passed; read here only to name a failure.
+  let recorded: BasicFourInfo | undefined = base.basicFourInfo;
+  if (!recorded && records.basicFourInfoFile) {
     try {
       recorded = decodeBasicFourInfoFile(records.basicFourInfoFile).info;
     } catch {

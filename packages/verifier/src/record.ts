@@ -1,4 +1,4 @@
-import { formatIsoDate, type BasicFourInfo } from '@openmyna/core';
+import { bytesToBinaryString, formatIsoDate, type BasicFourInfo } from '@openmyna/core';
 import { formatDerName, type VerificationSummary, type X509Certificate } from '@openmyna/pki';
 import { bytesToHex } from '@noble/hashes/utils.js';
 
@@ -45,7 +45,7 @@ export interface VerificationRecord {
 /** Issuers are few (the CAs); their readable names are kept rather than parsed per record. */
 const issuerNames = new Map<string, string>();
 function issuerName(der: Uint8Array): string {
-  const key = bytesToHex(der);
+  const key = bytesToBinaryString(der);
   let name = issuerNames.get(key);
   if (name === undefined) {
     name = formatDerName(der);

@@ -11,7 +11,7 @@ import {
   type X509Certificate,
   type X509Crl,
 } from '@openmyna/pki';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { bytesToBinaryString } from '@openmyna/core';
 
 /** Where a revocation answer came from. */
 export type RevocationSource = 'ocsp' | 'ocsp-cache' | 'crl' | 'none';
@@ -55,8 +55,9 @@ export function jpkiRevocation(options: JpkiRevocationOptions): JpkiRevocation {
     ...(options.ocspUrl ? { url: options.ocspUrl } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
   });
+  // Every byte of issuer and serial, the issuer's length first so that no two pairs share a key.
   const keyOf = (certificate: X509Certificate) =>
-    `${bytesToHex(certificate.issuer)}/${bytesToHex(certificate.serialNumber)}`;
+    `${certificate.issuer.length}/${bytesToBinaryString(certificate.issuer)}${bytesToBinaryString(certificate.serialNumber)}`;
   const remember = <K, V>(map: Map<K, V>, key: K, value: V) => {
     map.delete(key);
     map.set(key, value);

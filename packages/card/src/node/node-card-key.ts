@@ -8,6 +8,8 @@ import {
   type KeyObject,
 } from 'node:crypto';
 
+import { bytesToBinaryString } from '@openmyna/core';
+
 import { SoftwareCardKey } from '../card-private-key.js';
 import type { CardRsaPublicKey, CardSignatureCheck } from '../cv-certificate.js';
 import { CardError } from '../errors.js';
@@ -30,13 +32,15 @@ export function nodeCardKey(jwk: JsonWebKey): SoftwareCardKey {
   );
 }
 
-// Card RSA keys recur (the CA keys, each municipality's signer): imported once, keyed by modulus.
+// Card RSA keys recur (the CA keys, each municipality's signer): imported once, keyed by every byte of
+// modulus and exponent (the modulus's length first, so that no two keys share an id).
 const rsaKeys = new Map<string, KeyObject>();
 function rsaKeyObject(key: CardRsaPublicKey): KeyObject {
-  const id = Buffer.from(key.modulus).toString('base64url') + '.' + Buffer.from(key.exponent).toString('base64url');
+  const id = `${key.modulus.length}/${bytesToBinaryString(key.modulus)}${bytesToBinaryString(key.exponent)}`;
   let object = rsaKeys.get(id);
   if (!object) {
-    const [n, e] = id.split('.') as [string, string];
+    const n = Buffer.from(key.modulus).toString('base64url');
+    const e = Buffer.from(key.exponent).toString('base64url');
     object = createPublicKey({ key: { kty: 'RSA', n, e }, format: 'jwk' });
     if (rsaKeys.size >= 1024) rsaKeys.clear();
     rsaKeys.set(id, object);
