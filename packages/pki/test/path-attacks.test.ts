@@ -411,4 +411,22 @@ describe('unreadable parts are a failed check, not an exception', () => {
     const leaf = forgeCertificate({ issuer: commonName('Root'), subject: bad, subjectKey: eeKey, issuerKey: rootKey });
     expect(await validatePath(base(leaf))).toMatchObject({ status: 'invalid' });
   });
+
+  it('a 200 KB OID is a typed error', () => {
+    const huge = new Uint8Array(200_000).fill(0x81);
+    huge[0] = 0x2a;
+    huge[huge.length - 1] = 0x01;
+    const leaf = forgeCertificate({
+      issuer: commonName('Root'),
+      subject: commonName('EE'),
+      subjectKey: eeKey,
+      issuerKey: rootKey,
+      extensions: [sequence(tlv(0x06, huge), tlv(0x04, Uint8Array.of(5, 0)))],
+    });
+    try {
+      parseCertificate(leaf);
+    } catch (error) {
+      expect(error).toBeInstanceOf(PkiError);
+    }
+  });
 });
