@@ -64,4 +64,4 @@ export {
   type MdocIssuer,
 } from './mdoc-batches.js';
 export { MDOC_DAILY_LIMIT, refillMdocs, type MdocRefill, type MdocRefillRequest } from './mdoc-refill.js';
-export { MDOC_STATUS_LIST_SIZE } from './mdoc-status.js';
+export { MDOC_STATUS_LIST_SIZE, MdocStatusPublisher } from './mdoc-status.js';
