@@ -86,7 +86,7 @@ describe('the wallet’s batch of single-use MSOs, against the issuer and the ve
     let path = '';
     const phone = await provisioned(0, {
       mdocs: { batchSize: 3, refillBelow: 0 },
-      fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+      fetch: async (input: string | URL | Request, init?: RequestInit) => {
         if (init?.method === 'POST' && new Headers(init.headers).get('content-type')?.includes('form-urlencoded')) {
           const reopened = await openEncryptedFileWalletStorage({
             path,
@@ -96,7 +96,7 @@ describe('the wallet’s batch of single-use MSOs, against the issuer and the ve
           usedWhenSent.push((await new MdocPool(reopened).summary(new Date())).used);
         }
         return world.walletFetch(input, init);
-      }),
+      },
     });
     path = phone.path;
     expect(await phone.wallet.mdocStatus()).toMatchObject({ unused: 3, used: 0, expired: 0 });
