@@ -42,6 +42,8 @@ export async function phoneCompletes(
     swapSigningRequest?: boolean;
     keys?: PhoneRsaKeys;
     device?: EcPrivateKey;
+    /** The other device keys of an MSO batch. */
+    batch?: readonly EcPrivateKey[];
   } = {},
 ): Promise<ProvisioningCompletion> {
   const smartCard = await openVirtualCard({ document: card, passphrase, store: () => new MemoryRetryCounterStore() });
@@ -59,6 +61,7 @@ export async function phoneCompletes(
     signingKey: b64(signing.publicKeyInfo),
     cardFaceKey: b64(cardFace.publicKeyInfo),
     deviceKey: ecPublicJwk(device.publicKey),
+    ...(tweak.batch?.length ? { batchDeviceKeys: tweak.batch.map((key) => ecPublicJwk(key.publicKey)) } : {}),
   });
   await jpki.verifyPin('signing', 'OPENMYNA1');
   const applicationSignature = await jpki.sign('signing', encodeDigestInfo('SHA-256', sha256(application)));
@@ -74,6 +77,13 @@ export async function phoneCompletes(
       signingRequest: b64(await createCertificationRequest(tweak.swapSigningRequest ? other : signing)),
       cardFaceKeySignature: b64(await cardFace.key.signPkcs1(encodeDigestInfo('SHA-256', sha256(utf8(nonce))))),
       deviceKeySignature: b64(await device.signEs256(utf8(nonce))),
+      ...(tweak.batch?.length
+        ? {
+            batchDeviceKeySignatures: await Promise.all(
+              tweak.batch.map(async (key) => b64(await key.signEs256(utf8(nonce)))),
+            ),
+          }
+        : {}),
     },
   };
 }

@@ -13,7 +13,7 @@ import {
 } from '@openmyna/mdoc';
 import { nodeMdocCrypto, nodeRelayTransport } from '@openmyna/mdoc/node';
 import type { Engine } from '@openmyna/storage';
-import { Wallet } from '@openmyna/wallet';
+import { Wallet, type WalletOptions } from '@openmyna/wallet';
 import { openEncryptedFileWalletStorage } from '@openmyna/wallet/node';
 import { WebSocket } from 'ws';
 
@@ -71,6 +71,8 @@ export async function nodeWallet(
   world: Awaited<ReturnType<typeof walletWorld>>,
   path = join(mkdtempSync(join(tmpdir(), 'openmyna-phone-')), 'phone.json'),
   passphrase = 'phone file passphrase',
+  /** Options over the defaults (e.g. `mdocs`, or a `fetch` that watches what is sent). */
+  overrides: Partial<WalletOptions> = {},
 ) {
   const storage = await openEncryptedFileWalletStorage({
     path,
@@ -87,6 +89,7 @@ export async function nodeWallet(
     crypto: nodeMdocCrypto,
     cardKey: nodeCardKey,
     createSocket: (url) => new WebSocket(url) as never,
+    ...overrides,
   });
   return { wallet, storage, path, passphrase };
 }
@@ -148,13 +151,17 @@ export async function counterAsks(
       ...(options.reader ? { reader: await makeReader(hierarchy, options.reader.name, authorized) } : {}),
     }),
   );
+  let received: Uint8Array | undefined;
   return {
     relay,
+    /** The DeviceResponse as it arrived (after {@link receive}): what a colluding reader would keep. */
+    response: () => received,
     /** The wallet's answer, verified: the released JP elements. */
     async receive(): Promise<ReadonlyMap<string, unknown>> {
       try {
+        received = await session.receiveResponse(channel);
         const verified = await verifyDeviceResponse({
-          response: await session.receiveResponse(channel),
+          response: received,
           sessionTranscript: session.transcript,
           issuerAnchors: [world.issuer.authorities.mdoc.iaca.anchor],
           time: new Date(),

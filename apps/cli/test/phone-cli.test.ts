@@ -107,6 +107,11 @@ describe('openmyna phone (the CLI wallet)', () => {
       expect(history.stdout).toContain('"kind": "presentation"');
       expect(history.stdout).toContain('"kind": "pin-reset"');
       expect(containsMyNumberToken(history.stdout)).toBe(false);
+      const mdocs = await run(['phone', 'mdocs', ...phone], { cwd: dir });
+      expect(mdocs.stdout).toMatch(/MSOs: \d+ unused, \d+ used, 0 expired/);
+      const refilled = await run(['phone', 'mdocs', ...phone, '--refill', '--mdoc-batch', '5'], { cwd: dir });
+      expect(refilled.code, refilled.stderr).toBe(0);
+      expect(refilled.stdout).toContain('Refilled. MSOs: 5 unused, 0 used, 0 expired');
       const revoked = await run(['phone', 'lifecycle', ...phone, '--action', 'revoke', '--auth-pin', '1234'], {
         cwd: dir,
       });
@@ -129,5 +134,8 @@ describe('openmyna phone provision, the card', () => {
     expect(neither.stderr).toContain('--card <file> or --pcsc [reader]');
     const both = await run(['phone', 'provision', '--phone', 'phone.json', '--card', 'c.json', '--pcsc'], { cwd: dir });
     expect(both.code).toBe(2);
+    const tooMany = await run(['phone', 'mdocs', '--phone', 'phone.json', '--mdoc-batch', '51'], { cwd: dir });
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toContain('--mdoc-batch must be between 1 and 50');
   });
 });

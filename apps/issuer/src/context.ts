@@ -11,7 +11,10 @@ export type CrashPoint =
   | 'revocation-committed'
   | 'phone-provisioning'
   | 'phone-credentials-issued'
-  | 'phone-active';
+  | 'phone-active'
+  | 'mdoc-batch-reserved'
+  | 'mdoc-batch-signed'
+  | 'mdoc-batch-issued';
 
 /** What every issuer operation runs with: the database and the injected world (STYLE.md 9). */
 export interface IssuerContext {

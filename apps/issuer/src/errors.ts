@@ -29,7 +29,8 @@ export type IssuerErrorCode =
   | 'ERR_HOLDER_CHALLENGE_REPLAYED'
   | 'ERR_HOLDER_PROOF_NOT_ENOUGH'
   | 'ERR_HOLDER_PROOF_INVALID'
-  | 'ERR_HOLDER_NOT_PHONE_OWNER';
+  | 'ERR_HOLDER_NOT_PHONE_OWNER'
+  | 'ERR_MDOC_REFILL_LIMITED';
 
 /** An error of the issuing authority; `code` is one of {@link IssuerErrorCode}. */
 export class IssuerError extends OpenMynaError<IssuerErrorCode> {}

@@ -66,8 +66,8 @@ export interface PinResetRequest {
 }
 
 /**
- * Opens a single-use challenge for a holder's request about `phoneId` (`lifecycle` or `pin-reset`),
- * valid five minutes. A revoked phone has nothing left to ask for.
+ * Opens a single-use challenge for a holder's request about `phoneId` (`lifecycle`, `pin-reset` or
+ * `mdoc-refill`), valid five minutes. A revoked phone has nothing left to ask for.
  */
 export async function openHolderChallenge(
   context: IssuerContext,
@@ -227,10 +227,10 @@ export async function authorizePinReset(
   return { authorization, expiresAt: new Date(expiresAt * 1000).toISOString() };
 }
 
-async function phoneOf(context: IssuerContext, phoneId: string) {
+export async function phoneOf(context: IssuerContext, phoneId: string) {
   const phone = await context.db
     .selectFrom('phones')
-    .select(['person_id', 'status'])
+    .select(['person_id', 'card_id', 'status', 'device_key'])
     .where('id', '=', phoneId)
     .executeTakeFirst();
   if (!phone) throw new IssuerError('ERR_PHONE_NOT_FOUND', 'no such phone');
@@ -250,7 +250,7 @@ async function requireOwner(context: IssuerContext, cardId: string, personId: st
 }
 
 /** Consumes a challenge: it must be this phone's and purpose's, unexpired, and not used before. */
-async function claimChallenge(
+export async function claimChallenge(
   context: IssuerContext,
   challengeId: string,
   phoneId: string,

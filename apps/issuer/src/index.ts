@@ -57,3 +57,11 @@ export {
   type PinResetRequest,
 } from './holder.js';
 export { checkCardCertificate, type CardAnchors } from './card-certificates.js';
+export {
+  abandonUnfinishedMdocBatches,
+  coarseIssuanceTime,
+  MDOC_VALIDITY_DAYS,
+  type MdocIssuer,
+} from './mdoc-batches.js';
+export { MDOC_DAILY_LIMIT, refillMdocs, type MdocRefill, type MdocRefillRequest } from './mdoc-refill.js';
+export { MDOC_STATUS_LIST_SIZE, MdocStatusPublisher } from './mdoc-status.js';

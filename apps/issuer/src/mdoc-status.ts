@@ -4,11 +4,16 @@ import type { IssuerContext } from './context.js';
 
 /** How long a verifier may cache the mdoc status list (and how stale a revocation may be). */
 export const MDOC_STATUS_TTL_SECONDS = 60;
-const LIST_SIZE = 1 << 16;
+/**
+ * Entries of the list (2^20: 256 KiB before compression, a few hundred bytes after while it is sparse).
+ * Indexes are drawn at random over all of it, so its size is also the crowd an index hides in.
+ */
+export const MDOC_STATUS_LIST_SIZE = 1 << 20;
 
 /**
  * The IETF Token Status List of every mdoc issued (one list, 2 bits per credential): a phone that is
- * revoked makes its mdocs invalid, a suspended one suspended. Built from the registry, cached for the ttl.
+ * revoked makes every MSO of every batch it was given invalid, a suspended one suspended; the MSOs of a
+ * batch abandoned half-made are invalid. Built from the registry, cached for the ttl.
  */
 export class MdocStatusPublisher {
   #cached: { token: Uint8Array; builtAt: number } | undefined;
@@ -26,16 +31,20 @@ export class MdocStatusPublisher {
     const rows = await this.context.db
       .selectFrom('records')
       .innerJoin('phones', 'phones.id', 'records.phone_id')
-      .select(['records.status_index', 'phones.status'])
+      .leftJoin('mdoc_batches', 'mdoc_batches.id', 'records.batch_id')
+      .select(['records.status_index', 'phones.status', 'mdoc_batches.status as batch'])
       .where('records.kind', '=', 'mdoc')
-      // A phone still provisioning has not received its mdoc yet: listed as valid, so the list need not
+      // A phone still provisioning has not received its mdocs yet: listed as valid, so the list need not
       // change when it becomes active (a crash leaves it to start-up repair, which revokes it).
-      .where('phones.status', 'not in', ['active', 'provisioning'])
+      .where((eb) =>
+        eb.or([eb('phones.status', 'not in', ['active', 'provisioning']), eb('mdoc_batches.status', '=', 'abandoned')]),
+      )
       .execute();
-    const list = new StatusList(2, LIST_SIZE);
+    const list = new StatusList(2, MDOC_STATUS_LIST_SIZE);
     for (const row of rows) {
-      if (row.status_index === null || row.status_index >= LIST_SIZE) continue;
-      list.set(row.status_index, row.status === 'revoked' ? TOKEN_STATUS.invalid : TOKEN_STATUS.suspended);
+      if (row.status_index === null || row.status_index >= MDOC_STATUS_LIST_SIZE) continue;
+      const suspended = row.status === 'suspended' && row.batch !== 'abandoned';
+      list.set(row.status_index, suspended ? TOKEN_STATUS.suspended : TOKEN_STATUS.invalid);
     }
     const token = await signStatusListToken({
       list,

@@ -2,11 +2,12 @@ import { ageOn, calendarDateInJapan, parseIsoDate, placeOfMunicipality, type Mun
 import {
   issueKenhojoRecords,
   issueKenkakuRecords,
+  MDOC_BATCH_MAX,
   type PhoneKeys,
   type ProvisioningApplication,
   type ProvisioningCompletion,
 } from '@openmyna/card';
-import { cardFaceElements, ecPublicKeyFromJwk, issueMdoc, MNC_DOCTYPE, type EcPrivateKey } from '@openmyna/mdoc';
+import { ecPublicKeyFromJwk, type EcPublicKey } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import {
   bytesToBase64,
@@ -24,6 +25,14 @@ import { cardFaceImagesOf } from './card-face-images.js';
 import type { CardFaceIssuers } from './cards.js';
 import { issueCertificateDurably } from './certificates.js';
 import type { PinResetAuthority } from './holder.js';
+import {
+  abandonUnfinishedMdocBatches,
+  markBatchIssuedInTransaction,
+  mdocValidity,
+  reserveMdocBatch,
+  signMdocBatch,
+  type MdocIssuer,
+} from './mdoc-batches.js';
 import { endPhonesInTransaction } from './phones.js';
 import { isoTime, newId, type IssuerContext } from './context.js';
 import { base64Field, IssuerError } from './errors.js';
@@ -31,9 +40,6 @@ import { getPerson } from './registry.js';
 
 /** How long a provisioning session may take from nonce to completion. */
 export const PROVISIONING_SESSION_SECONDS = 300;
-/** MSO validity of the phone's mdoc (re-issued by the wallet before it ends). */
-const MDOC_VALIDITY_DAYS = 30;
-const DAY = 86_400_000;
 const SIGNING_MINIMUM_AGE = 15;
 
 export type { PhoneKeys, ProvisioningApplication, ProvisioningCompletion } from '@openmyna/card';
@@ -53,8 +59,10 @@ export interface ProvisioningBundle {
   readonly juki: { readonly residentCode: string };
   /** The holder's municipality (the 券面AP's basic data and the phone's MF). */
   readonly municipalityCode: string;
-  /** The mdoc (`{docType, issuerSigned}`), base64 CBOR. */
+  /** The mdoc (`{docType, issuerSigned}`), base64 CBOR: the first of the batch, bound to `deviceKey`. */
   readonly mdoc: string;
+  /** The rest of the batch, bound to `batchDeviceKeys` in order (absent for a batch of one). */
+  readonly batchMdocs?: readonly string[];
   readonly cardExpiry: string;
   /** The key the phone pins to verify this issuer's PIN-reset authorizations. */
   readonly pinResetAuthority: { readonly issuer: string; readonly publicJwk: JsonWebKey };
@@ -67,14 +75,11 @@ export interface ProvisioningAuthorities {
   /** Anchors card certificates must chain to: our hierarchy, and J-LIS's roots where real cards are accepted. */
   readonly cardAnchors: CardAnchors;
   readonly cardFace: CardFaceIssuers;
-  readonly mdoc: {
-    readonly documentSigner: { readonly key: EcPrivateKey; readonly certificate: Uint8Array };
-    readonly statusListUri: string;
-  };
+  readonly mdoc: MdocIssuer;
   readonly pinResetAuthority: PinResetAuthority;
 }
 
-const b64 = (text: string, field: string): Uint8Array => base64Field(text, field, 'ERR_PROVISIONING_FORMAT');
+const b64 = (text: unknown, field: string): Uint8Array => base64Field(text, field, 'ERR_PROVISIONING_FORMAT');
 
 /** Opens a provisioning session: a fresh 256-bit nonce, single use, valid for five minutes. */
 export async function openProvisioningSession(
@@ -96,7 +101,8 @@ export async function openProvisioningSession(
  * before — it is consumed now), both card certificates (chain to the configured anchors, on record for
  * one active card, not revoked), the card's two proofs over this session's nonce, and the phone's
  * attestation of the keys the application names; then revokes any earlier phone of the person and
- * issues the phone's JPKI certificates, 入力補助 and 券面 records and mdoc. A refusal issues nothing.
+ * issues the phone's JPKI certificates, 入力補助 and 券面 records and a batch of single-use MSOs, one
+ * per device key the application names. A refusal issues nothing.
  */
 export async function completeProvisioning(
   context: IssuerContext,
@@ -307,35 +313,20 @@ async function issuePhoneCredentials(
     // The phone shows no security code: its 照合番号B image is blank.
     images: await cardFaceImagesOf(context, person, ''),
   });
-  const statusIndex = await reserveStatusIndex(context, {
-    personId: person.id,
+  const validUntil = mdocValidity(now, authorities.mdoc.documentSigner.certificate).validUntil;
+  const batch = await reserveMdocBatch(context, {
     phoneId,
-    issuedAt: now,
-    validUntil: new Date(now.getTime() + MDOC_VALIDITY_DAYS * DAY),
+    personId: person.id,
+    deviceKeys: phone.deviceKeys,
+    validUntil,
+    now,
   });
-  const mdoc = await issueMdoc({
-    docType: MNC_DOCTYPE,
-    elements: cardFaceElements(
-      {
-        basicFourInfo: person.basicFourInfo,
-        myNumber: person.myNumber,
-        municipalityCode,
-        portrait: person.photo,
-        cardIssueDate: calendarDateInJapan(now),
-        cardExpiryDate: cardExpiry,
-      },
-      calendarDateInJapan(now),
-    ),
-    deviceKey: phone.deviceKey,
-    documentSigner: authorities.mdoc.documentSigner,
-    validity: {
-      signed: now,
-      validFrom: now,
-      validUntil: new Date(now.getTime() + MDOC_VALIDITY_DAYS * DAY),
-      expectedUpdate: new Date(now.getTime() + ((MDOC_VALIDITY_DAYS * 2) / 3) * DAY),
-    },
-    status: { idx: statusIndex, uri: authorities.mdoc.statusListUri },
-    crypto: nodeMdocCrypto,
+  const [mdoc, ...batchMdocs] = await signMdocBatch(authorities.mdoc, {
+    person,
+    cardExpiry,
+    deviceKeys: phone.deviceKeys,
+    statusIndexes: batch.statusIndexes,
+    now,
   });
   context.onBoundary?.('phone-credentials-issued');
   await inTransaction(context.db, async (trx) => {
@@ -351,6 +342,7 @@ async function issuePhoneCredentials(
       .executeTakeFirst();
     if (live.numUpdatedRows !== 1n)
       throw new IssuerError('ERR_PHONE_STATE', 'the phone was superseded by another provisioning');
+    await markBatchIssuedInTransaction(trx, context, batch.batchId);
     for (const kind of ['kenhojo', 'kenkaku'] as const) {
       await trx
         .insertInto('records')
@@ -363,6 +355,8 @@ async function issuePhoneCredentials(
           issued_at: isoTime(now),
           valid_until: null,
           status_index: null,
+          batch_id: null,
+          device_key: null,
         })
         .execute();
     }
@@ -371,7 +365,7 @@ async function issuePhoneCredentials(
       action: 'phone.records',
       subjectType: 'phone',
       subjectId: phoneId,
-      details: { kinds: ['kenhojo', 'kenkaku', 'mdoc'], statusIndex },
+      details: { kinds: ['kenhojo', 'kenkaku', 'mdoc'], mdocBatch: batch.batchId, mdocs: phone.deviceKeys.length },
     });
   });
   context.onBoundary?.('phone-active');
@@ -387,7 +381,8 @@ async function issuePhoneCredentials(
     kenkaku,
     juki: { residentCode: person.residentCode },
     municipalityCode: person.municipalityCode,
-    mdoc: bytesToBase64(mdoc.bytes),
+    mdoc: bytesToBase64(mdoc!),
+    ...(batchMdocs.length > 0 ? { batchMdocs: batchMdocs.map((bytes) => bytesToBase64(bytes)) } : {}),
     cardExpiry: options.cardExpiresOn,
     pinResetAuthority: {
       issuer: authorities.pinResetAuthority.issuer,
@@ -402,6 +397,8 @@ async function issuePhoneCredentials(
  * never received its bundle. Returns the revoked serials.
  */
 export async function abandonUnfinishedProvisioning(context: IssuerContext, olderThan: Date): Promise<string[]> {
+  // A batch left half-made (provisioning or a refill) never reached the phone.
+  await abandonUnfinishedMdocBatches(context, olderThan);
   return inTransaction(context.db, async (trx) => {
     const stale = await trx
       .selectFrom('phones')
@@ -418,44 +415,6 @@ export async function abandonUnfinishedProvisioning(context: IssuerContext, olde
   });
 }
 
-/**
- * Reserves the mdoc's Token Status List index by recording the mdoc before it is signed. Two concurrent
- * provisionings may read the same maximum; the unique index lets only one have it, the other draws again.
- */
-async function reserveStatusIndex(
-  context: IssuerContext,
-  record: { readonly personId: string; readonly phoneId: string; readonly issuedAt: Date; readonly validUntil: Date },
-): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await inTransaction(context.db, async (trx) => {
-        const row = await trx
-          .selectFrom('records')
-          .select((eb) => eb.fn.max('status_index').as('max'))
-          .where('kind', '=', 'mdoc')
-          .executeTakeFirst();
-        const index = row?.max === null || row?.max === undefined ? 0 : Number(row.max) + 1;
-        await trx
-          .insertInto('records')
-          .values({
-            id: newId(context, 'R'),
-            person_id: record.personId,
-            card_id: null,
-            phone_id: record.phoneId,
-            kind: 'mdoc',
-            issued_at: isoTime(record.issuedAt),
-            valid_until: isoTime(record.validUntil),
-            status_index: index,
-          })
-          .execute();
-        return index;
-      });
-    } catch (error) {
-      if (!isUniqueViolation(error) || attempt >= 50) throw error;
-    }
-  }
-}
-
 async function checkPhoneAttestation(
   keys: PhoneKeys,
   attestation: ProvisioningCompletion['phoneAttestation'],
@@ -464,7 +423,8 @@ async function checkPhoneAttestation(
   authenticationKey: Uint8Array;
   signingKey: Uint8Array;
   cardFaceKey: Uint8Array;
-  deviceKey: ReturnType<typeof ecPublicKeyFromJwk>;
+  /** The batch's device keys: `deviceKey`, then `batchDeviceKeys`. */
+  deviceKeys: EcPublicKey[];
 }> {
   const mismatch = (what: string) =>
     new IssuerError('ERR_PHONE_KEY_MISMATCH', `${what} does not prove possession of the key the application names`);
@@ -498,20 +458,37 @@ async function checkPhoneAttestation(
   ) {
     throw mismatch('the 券面 key signature');
   }
-  let deviceKey;
-  try {
-    deviceKey = ecPublicKeyFromJwk(keys.deviceKey);
-  } catch {
-    throw mismatch('the device key');
+  const batch: readonly JsonWebKey[] = keys.batchDeviceKeys ?? [];
+  const batchSignatures: readonly unknown[] = attestation.batchDeviceKeySignatures ?? [];
+  // The application is JSON the card signed: its shape is checked here, not by the HTTP schema.
+  if (!Array.isArray(keys.batchDeviceKeys ?? []) || batch.length + 1 > MDOC_BATCH_MAX)
+    throw new IssuerError(
+      'ERR_PROVISIONING_FORMAT',
+      `"batchDeviceKeys" is a list of at most ${MDOC_BATCH_MAX - 1} keys`,
+    );
+  if (batchSignatures.length !== batch.length)
+    throw new IssuerError('ERR_PROVISIONING_FORMAT', '"batchDeviceKeySignatures" has one signature per batch key');
+  const deviceKeys: EcPublicKey[] = [];
+  const seen = new Set<string>();
+  const batchEntries: { jwk: JsonWebKey; signature: unknown }[] = [
+    { jwk: keys.deviceKey, signature: attestation.deviceKeySignature },
+    ...batch.map((jwk, i) => ({ jwk, signature: batchSignatures[i] })),
+  ];
+  for (const [position, { jwk, signature }] of batchEntries.entries()) {
+    const field = position === 0 ? 'deviceKeySignature' : `batchDeviceKeySignatures[${position - 1}]`;
+    let deviceKey: EcPublicKey;
+    try {
+      deviceKey = ecPublicKeyFromJwk(jwk);
+    } catch {
+      throw mismatch(position === 0 ? 'the device key' : `batch device key ${position - 1}`);
+    }
+    if (!(await nodeMdocCrypto.verifySignature(deviceKey, 'SHA-256', nonce, b64(signature, field))))
+      throw mismatch(`the ${field}`);
+    const id = `${String(jwk.x)}.${String(jwk.y)}`;
+    // A key used twice would make two MSOs of the batch linkable.
+    if (seen.has(id)) throw new IssuerError('ERR_PROVISIONING_FORMAT', 'the batch names one device key twice');
+    seen.add(id);
+    deviceKeys.push(deviceKey);
   }
-  if (
-    !(await nodeMdocCrypto.verifySignature(
-      deviceKey,
-      'SHA-256',
-      nonce,
-      b64(attestation.deviceKeySignature, 'deviceKeySignature'),
-    ))
-  )
-    throw mismatch('the device key signature');
-  return { ...named, deviceKey };
+  return { ...named, deviceKeys };
 }

@@ -88,6 +88,7 @@ const ja = {
     lifecycle: '一時停止・失効',
     'pin-change': '暗証番号変更',
     'pin-reset': '暗証番号初期化',
+    'mdoc-refill': '提示用データの補充',
     wipe: '消去',
   },
   // Settings
@@ -196,6 +197,7 @@ const en: Messages = {
     lifecycle: 'Suspend / revoke',
     'pin-change': 'PIN change',
     'pin-reset': 'PIN reset',
+    'mdoc-refill': 'mdoc refill',
     wipe: 'Wiped',
   },
   settingsTitle: 'Settings',

@@ -58,9 +58,19 @@ export interface PhoneKeys {
   readonly signingKey: string;
   /** The phone's 券面AP key, RSA SubjectPublicKeyInfo (base64), named in its 券面 records. */
   readonly cardFaceKey: string;
-  /** The mdoc device key, a P-256 public JWK. */
+  /** The mdoc device key, a P-256 public JWK: the first MSO of the batch is bound to it. */
   readonly deviceKey: JsonWebKey;
+  /**
+   * The other device keys of the batch (P-256 public JWKs), one further single-use MSO each, all
+   * distinct; absent for a batch of one. The batch is at most {@link MDOC_BATCH_MAX} keys in all.
+   */
+  readonly batchDeviceKeys?: readonly JsonWebKey[];
 }
+
+/** How many MSOs the wallet asks for at a time unless configured otherwise. */
+export const MDOC_BATCH_DEFAULT = 10;
+/** The most MSOs one provisioning or one refill may ask for. */
+export const MDOC_BATCH_MAX = 50;
 
 /** The application (申請): what the holder asks for, signed with the card's signing key (intent). */
 export interface ProvisioningApplication {
@@ -77,6 +87,7 @@ export function provisioningApplication(nonce: string, keys: PhoneKeys): Uint8Ar
       signingKey: keys.signingKey,
       cardFaceKey: keys.cardFaceKey,
       deviceKey: keys.deviceKey,
+      ...(keys.batchDeviceKeys?.length ? { batchDeviceKeys: keys.batchDeviceKeys } : {}),
     },
   };
   return encoder.encode(JSON.stringify(application));
@@ -102,5 +113,34 @@ export interface ProvisioningCompletion {
     readonly signingRequest: string;
     readonly cardFaceKeySignature: string;
     readonly deviceKeySignature: string;
+    /** Each of `phone.batchDeviceKeys`, in order, over the nonce (ES256, r‖s). */
+    readonly batchDeviceKeySignatures?: readonly string[] | undefined;
   };
+}
+
+/**
+ * The bytes signed for a refill of the phone's MSOs (`POST /phones/{id}/mdoc-refills`), answering the
+ * issuer's challenge `nonce`: by one of the phone's valid device keys (the phone holds a live batch — no
+ * PIN needed) and by each new device key (proof of possession). The new keys are named by their P-256
+ * coordinates, in order, one per line.
+ */
+export function mdocRefillStatement(request: {
+  readonly phoneId: string;
+  readonly nonce: string;
+  readonly deviceKeys: readonly JsonWebKey[];
+}): Uint8Array {
+  const keys = request.deviceKeys.map((key) => `${String(key.x)}.${String(key.y)}\n`).join('');
+  return encoder.encode(`openmyna/mdoc-refill/v1\n${request.phoneId}\n${request.nonce}\n${keys}`);
+}
+
+/** A refill of the phone's MSOs: a proof by a valid device key, and the new keys with their proofs. */
+export interface MdocRefillRequest {
+  /** A `mdoc-refill` challenge of the phone. */
+  readonly challengeId: string;
+  /** One of the phone's device keys whose MSO is unexpired, and its signature over the statement. */
+  readonly proof: { readonly deviceKey: JsonWebKey; readonly signature: string };
+  /** The new device keys (P-256 public JWKs), 1 to {@link MDOC_BATCH_MAX}, all distinct and new. */
+  readonly deviceKeys: readonly JsonWebKey[];
+  /** Each new key's signature over the {@link mdocRefillStatement}, in order (ES256, r‖s, base64). */
+  readonly deviceKeySignatures: readonly string[];
 }

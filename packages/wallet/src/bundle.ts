@@ -9,8 +9,10 @@ import { WalletError } from './errors.js';
  */
 export interface PhoneBundle extends PhoneCardContents {
   readonly phoneId: string;
-  /** The mdoc (`{docType, issuerSigned}`), base64 CBOR. */
+  /** The mdoc (`{docType, issuerSigned}`), base64 CBOR: the first MSO of the batch. */
   readonly mdoc: string;
+  /** The rest of the batch, in the order of the phone's `batchDeviceKeys`. */
+  readonly batchMdocs?: readonly string[];
   readonly pinResetAuthority: { readonly issuer: string; readonly publicJwk: JsonWebKey };
 }
 
@@ -39,6 +41,12 @@ export function parsePhoneBundle(value: unknown): PhoneBundle {
   const publicJwk = object(authority['publicJwk'], 'pinResetAuthority.publicJwk');
   if (publicJwk['kty'] !== 'EC' || publicJwk['crv'] !== 'P-256' || 'd' in publicJwk)
     throw problem('pinResetAuthority.publicJwk');
+  const batchMdocs = root['batchMdocs'];
+  if (
+    batchMdocs !== undefined &&
+    (!Array.isArray(batchMdocs) || !batchMdocs.every((mdoc) => typeof mdoc === 'string' && BASE64.test(mdoc)))
+  )
+    throw problem('bundle.batchMdocs');
   const signingCertificate = jpki['signingCertificate'];
   if (signingCertificate !== undefined && (typeof signingCertificate !== 'string' || !BASE64.test(signingCertificate)))
     throw problem('jpki.signingCertificate');
@@ -68,6 +76,7 @@ export function parsePhoneBundle(value: unknown): PhoneBundle {
     municipalityCode: text(root, 'municipalityCode', 'bundle', /^\d{5}$/),
     cardExpiry: text(root, 'cardExpiry', 'bundle', /^\d{4}-\d{2}-\d{2}$/),
     mdoc: text(root, 'mdoc', 'bundle', BASE64),
+    ...(Array.isArray(batchMdocs) ? { batchMdocs: batchMdocs as string[] } : {}),
     pinResetAuthority: { issuer: text(authority, 'issuer', 'pinResetAuthority'), publicJwk: publicJwk },
   };
 }

@@ -32,7 +32,9 @@ export type WalletErrorCode =
   /** The physical card answered an error while it was read. */
   | 'ERR_CARD'
   /** An in-person session failed (engagement, relay or session encryption). */
-  | 'ERR_SESSION';
+  | 'ERR_SESSION'
+  /** No unused mdoc (MSO) is left to present, and none could be refilled; nothing was sent. */
+  | 'ERR_MDOC_EXHAUSTED';
 
 /** An error from `@openmyna/wallet`; `code` is one of {@link WalletErrorCode}. */
 export class WalletError extends OpenMynaError<WalletErrorCode> {

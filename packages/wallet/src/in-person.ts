@@ -15,6 +15,7 @@ import {
   type SessionTranscript,
   type WebSocketLike,
 } from '@openmyna/mdoc';
+import { bytesToBase64 } from '@openmyna/pki';
 
 import {
   consentLogEntry,
@@ -38,9 +39,14 @@ export interface InPersonOptions {
   readonly clock: () => Date;
   readonly available: AvailableElements;
   readonly createSocket?: (url: string) => WebSocketLike;
-  /** Verifies the 入力補助 PIN in the applet, then builds the response with the issued mdoc and device key. */
+  /**
+   * Verifies the 入力補助 PIN in the applet, then checks out an MSO for `relyingParty` (the reader's
+   * certificate, base64; undefined for a reader that did not authenticate) and builds the response
+   * with it and its device key.
+   */
   readonly respond: (
     kenhojoPin: string,
+    relyingParty: string | undefined,
     build: (issued: { docType: string; issuerSigned: IssuerSigned }, deviceKey: EcPrivateKey) => Promise<Uint8Array>,
   ) => Promise<Uint8Array>;
   readonly log: (entry: LogEntry) => Promise<void>;
@@ -54,7 +60,9 @@ export interface InPersonOptions {
  */
 export class InPersonPresentation {
   #transport: MessageTransport | undefined;
-  #request: { deviceRequest: DeviceRequest; transcript: SessionTranscript; view: ConsentView } | undefined;
+  #request:
+    | { deviceRequest: DeviceRequest; transcript: SessionTranscript; view: ConsentView; reader: string | undefined }
+    | undefined;
   #finished = false;
 
   private constructor(
@@ -110,7 +118,8 @@ export class InPersonPresentation {
         myNumber: { requested: items.some((item) => item.myNumber), allowed: mayReceiveMyNumber(reader) },
         secrets: secretsFor(items),
       };
-      this.#request = { deviceRequest, transcript, view };
+      const readerId = reader ? bytesToBase64(reader.certificate.der) : undefined;
+      this.#request = { deviceRequest, transcript, view, reader: readerId };
       return view;
     } catch (error) {
       await this.options.log({
@@ -133,7 +142,7 @@ export class InPersonPresentation {
     const release = mdocRelease(request.view.items);
     let response: Uint8Array;
     try {
-      response = await this.options.respond(kenhojoPin, (issued, deviceKey) =>
+      response = await this.options.respond(kenhojoPin, request.reader, (issued, deviceKey) =>
         createDeviceResponse({
           issued,
           release,

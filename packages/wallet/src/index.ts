@@ -18,6 +18,7 @@ export {
   type PhonePublicKeys,
 } from './secure-area.js';
 export { IssuerClient } from './issuer-client.js';
+export { MdocPool, type MdocPoolSummary, type MdocUsePolicy, type TakenMdoc } from './mdoc-pool.js';
 export { PROVISIONING_STEPS, provisionPhone, type ProvisioningStep, type ProvisionOptions } from './provisioning.js';
 export {
   consentForRequest,
@@ -40,5 +41,6 @@ export {
   Wallet,
   type Approval,
   type HolderSummary,
+  type MdocBatchOptions,
   type WalletOptions,
 } from './wallet.js';

@@ -151,6 +151,12 @@ export async function openIndexedDbWalletStorage(name = 'openmyna-wallet'): Prom
       held.set(id, key);
       return key;
     },
+    async removeDeviceKeys(ids) {
+      for (const id of ids) held.delete(id);
+      await transact([KEYS], 'readwrite', async (t) => {
+        await Promise.all(ids.map((id) => request(t.objectStore(KEYS).delete(`device:${id}`))));
+      });
+    },
     async wipe() {
       held.clear();
       wrapping = undefined;

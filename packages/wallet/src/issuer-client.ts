@@ -1,4 +1,4 @@
-import type { ProvisioningCompletion } from '@openmyna/card';
+import type { MdocRefillRequest, ProvisioningCompletion } from '@openmyna/card';
 
 import { fetchJson, postJson } from './http.js';
 
@@ -30,7 +30,7 @@ export class IssuerClient {
 
   openChallenge(
     phoneId: string,
-    purpose: 'lifecycle' | 'pin-reset',
+    purpose: 'lifecycle' | 'pin-reset' | 'mdoc-refill',
   ): Promise<{ challengeId: string; nonce: string; expiresAt: string }> {
     return this.#post(`/phones/${encodeURIComponent(phoneId)}/challenges`, { purpose }, 'opening a challenge');
   }
@@ -57,6 +57,10 @@ export class IssuerClient {
     },
   ): Promise<{ authorization: string; expiresAt: string }> {
     return this.#post(`/phones/${encodeURIComponent(phoneId)}/pin-resets`, body, 'asking for a PIN reset');
+  }
+
+  refillMdocs(phoneId: string, body: MdocRefillRequest): Promise<{ mdocs: unknown; validUntil: unknown }> {
+    return this.#post(`/phones/${encodeURIComponent(phoneId)}/mdoc-refills`, body, 'refilling the mdoc batch');
   }
 
   #post<T>(path: string, body: unknown, what: string): Promise<T> {

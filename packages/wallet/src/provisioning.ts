@@ -1,5 +1,13 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { CardError, JpkiReader, provisioningApplication, type CardTransport, type PhonePins } from '@openmyna/card';
+import {
+  CardError,
+  JpkiReader,
+  MDOC_BATCH_DEFAULT,
+  MDOC_BATCH_MAX,
+  provisioningApplication,
+  type CardTransport,
+  type PhonePins,
+} from '@openmyna/card';
 import { bytesToBase64, createCertificationRequest, encodeDigestInfo } from '@openmyna/pki';
 
 import type { PhoneBundle } from './bundle.js';
@@ -30,6 +38,8 @@ export interface ProvisionOptions {
   /** The PINs the holder chooses for the phone. */
   readonly phonePins: PhonePins;
   readonly now: () => Date;
+  /** How many single-use MSOs to ask for (1 to MDOC_BATCH_MAX; default MDOC_BATCH_DEFAULT). */
+  readonly mdocBatchSize?: number;
   readonly onProgress?: (step: ProvisioningStep) => void;
 }
 
@@ -43,8 +53,9 @@ export interface ProvisionOptions {
 export async function provisionPhone(options: ProvisionOptions): Promise<PhoneBundle> {
   const step = (name: ProvisioningStep) => options.onProgress?.(name);
   assertPhonePins(options.phonePins);
+  const batchSize = assertMdocBatchSize(options.mdocBatchSize ?? MDOC_BATCH_DEFAULT);
   step('generating-keys');
-  await options.secureArea.generateKeys();
+  await options.secureArea.generateKeys(batchSize);
   const pending = await options.secureArea.pendingKeys();
   step('opening-session');
   const session = await options.issuer.openProvisioningSession();
@@ -85,10 +96,24 @@ export async function provisionPhone(options: ProvisionOptions): Promise<PhoneBu
       signingRequest: bytesToBase64(await createCertificationRequest(pending.signing)),
       cardFaceKeySignature: bytesToBase64(await pending.cardFace.signPkcs1(digestInfo(nonce))),
       deviceKeySignature: bytesToBase64(await pending.device.signEs256(nonce)),
+      ...(pending.batchDevices.length > 0
+        ? {
+            batchDeviceKeySignatures: await Promise.all(
+              pending.batchDevices.map(async (device) => bytesToBase64(await device.signEs256(nonce))),
+            ),
+          }
+        : {}),
     },
   });
   step('installing');
   return options.secureArea.install(bundle, options.phonePins, options.now());
+}
+
+/** Checks a batch size: a whole number of MSOs from 1 to MDOC_BATCH_MAX. */
+export function assertMdocBatchSize(size: number): number {
+  if (!Number.isInteger(size) || size < 1 || size > MDOC_BATCH_MAX)
+    throw new WalletError('ERR_WALLET_STATE', `an mdoc batch holds 1 to ${MDOC_BATCH_MAX} MSOs`);
+  return size;
 }
 
 /** Runs card reading; the card's own errors become `ERR_CARD` (PIN outcomes keep their codes). */

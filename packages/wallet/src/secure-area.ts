@@ -24,8 +24,8 @@ import {
   decodeIssuedMdoc,
   decodeMobileSecurityObject,
   ecPublicJwk,
+  MNC_DOCTYPE,
   type EcPrivateKey,
-  type VerificationKey,
 } from '@openmyna/mdoc';
 import {
   base64ToBytes,
@@ -39,6 +39,7 @@ import {
 
 import { parsePhoneBundle, type PhoneBundle } from './bundle.js';
 import { WalletError } from './errors.js';
+import { MdocPool } from './mdoc-pool.js';
 import { seal, storageRetryCounters, unseal, type SealedBox, type WalletStorage } from './storage.js';
 
 /** The public halves of the keys the phone generated for provisioning (the card package's `PhoneKeys`). */
@@ -53,6 +54,8 @@ interface RsaKeyJwks {
 interface PendingRecord {
   readonly format: 'openmyna-wallet-pending/1';
   readonly deviceKeyId: string;
+  /** The other device keys of the batch, in the order of `publicKeys.batchDeviceKeys`. */
+  readonly batchDeviceKeyIds?: readonly string[];
   readonly publicKeys: PhonePublicKeys;
   readonly keys: SealedBox;
 }
@@ -83,6 +86,7 @@ export interface OpenedCard {
 }
 
 const PENDING = 'pending-keys';
+const newDeviceKeyId = () => `device-${bytesToBase64(crypto.getRandomValues(new Uint8Array(9))).replace(/[+/]/g, '_')}`;
 const CREDENTIAL = 'credential';
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
@@ -121,6 +125,8 @@ export function expectVerified(result: PinResult, what: string): void {
 export class SecureArea {
   readonly #storage: WalletStorage;
   readonly #cardKey: (jwk: JsonWebKey) => CardPrivateKey;
+  /** The phone's batch of MSOs and their device keys. */
+  readonly mdocs: MdocPool;
 
   constructor(
     storage: WalletStorage,
@@ -131,32 +137,57 @@ export class SecureArea {
   ) {
     this.#storage = storage;
     this.#cardKey = options.cardKey ?? ((jwk) => new SoftwareCardKey(jwk));
+    this.mdocs = new MdocPool(storage);
   }
 
-  /** Makes the phone's new keys (three RSA-2048 and the P-256 device key) for provisioning. */
-  async generateKeys(): Promise<PhonePublicKeys> {
+  /**
+   * Makes the phone's new keys for provisioning: three RSA-2048, and `batchSize` P-256 device keys (one
+   * per single-use MSO of the batch).
+   */
+  async generateKeys(batchSize = 1): Promise<PhonePublicKeys> {
     const [authentication, signing, cardFace] = await Promise.all([
       SoftwareCardKey.generate(),
       SoftwareCardKey.generate(),
       SoftwareCardKey.generate(),
     ]);
-    const deviceKeyId = `device-${bytesToBase64(crypto.getRandomValues(new Uint8Array(9))).replace(/[+/]/g, '_')}`;
+    const deviceKeyId = newDeviceKeyId();
     const device = await this.#storage.generateDeviceKey(deviceKeyId);
+    const batch = await this.generateDeviceKeys(batchSize - 1);
     const publicKeys: PhonePublicKeys = {
       authenticationKey: bytesToBase64(authentication.publicKeyInfo),
       signingKey: bytesToBase64(signing.publicKeyInfo),
       cardFaceKey: bytesToBase64(cardFace.publicKeyInfo),
       deviceKey: ecPublicJwk(device),
+      ...(batch.length > 0 ? { batchDeviceKeys: batch.map((key) => key.publicJwk) } : {}),
     };
     const keys: RsaKeyJwks = { authentication: authentication.jwk, signing: signing.jwk, cardFace: cardFace.jwk };
     const record: PendingRecord = {
       format: 'openmyna-wallet-pending/1',
       deviceKeyId,
+      ...(batch.length > 0 ? { batchDeviceKeyIds: batch.map((key) => key.id) } : {}),
       publicKeys,
       keys: await seal(await this.#storage.wrappingKey(), utf8(JSON.stringify(keys)), 'pending keys'),
     };
     await this.#storage.write(PENDING, record);
     return publicKeys;
+  }
+
+  /** Makes `count` new P-256 device keys in the storage (for a batch of MSOs); only public halves leave. */
+  async generateDeviceKeys(count: number): Promise<{ id: string; publicJwk: JsonWebKey; key: EcPrivateKey }[]> {
+    const keys = [];
+    for (let i = 0; i < count; i++) {
+      const id = newDeviceKeyId();
+      const publicJwk = ecPublicJwk(await this.#storage.generateDeviceKey(id));
+      const key = await this.#storage.deviceKey(id);
+      if (!key) throw new WalletError('ERR_WALLET_STORAGE', 'a new device key is missing');
+      keys.push({ id, publicJwk, key });
+    }
+    return keys;
+  }
+
+  /** Forgets device keys that will not get an MSO (a refill that failed). */
+  forgetDeviceKeys(ids: readonly string[]): Promise<void> {
+    return this.#storage.removeDeviceKeys(ids);
   }
 
   /** The pending keys' signers, for the certification requests and the attestation of provisioning. */
@@ -166,6 +197,8 @@ export class SecureArea {
     signing: Signer;
     cardFace: CardPrivateKey;
     device: EcPrivateKey;
+    /** The batch's other device keys, in the order of `publicKeys.batchDeviceKeys`. */
+    batchDevices: EcPrivateKey[];
   }> {
     const pending = await this.#pending();
     const keys = await this.#unsealJson<RsaKeyJwks>(pending.keys, 'pending keys');
@@ -177,6 +210,13 @@ export class SecureArea {
       signing: cardKeySigner(this.#cardKey(keys.signing), pending.publicKeys.signingKey),
       cardFace: this.#cardKey(keys.cardFace),
       device,
+      batchDevices: await Promise.all(
+        (pending.batchDeviceKeyIds ?? []).map(async (id) => {
+          const key = await this.#storage.deviceKey(id);
+          if (!key) throw new WalletError('ERR_WALLET_STORAGE', 'a pending device key is missing');
+          return key;
+        }),
+      ),
     };
   }
 
@@ -210,9 +250,25 @@ export class SecureArea {
       installedAt: now.toISOString(),
       sealed: await this.#sealCredential(secrets, bundle.phoneId),
     };
+    await this.mdocs.install(
+      [bundle.mdoc, ...(bundle.batchMdocs ?? [])].map((mdoc, position) => ({
+        mdoc,
+        deviceKeyId: position === 0 ? pending.deviceKeyId : pending.batchDeviceKeyIds![position - 1]!,
+      })),
+    );
     await this.#storage.write(CREDENTIAL, record);
     await this.#storage.remove(PENDING);
     return bundle;
+  }
+
+  /** Shows `mdoc` (a newer MSO of a refilled batch) on the home screen in place of the one provisioned. */
+  async replaceDisplayedMdoc(mdoc: string): Promise<void> {
+    const { record, secrets } = await this.#credential();
+    const next = { ...secrets, bundle: { ...secrets.bundle, mdoc } };
+    await this.#storage.write(CREDENTIAL, {
+      ...record,
+      sealed: await this.#sealCredential(next, record.phoneId),
+    } satisfies CredentialRecord);
   }
 
   /** Whether a card is installed, and its phone id. */
@@ -293,14 +349,6 @@ export class SecureArea {
     return this.#storage.wipe();
   }
 
-  /** The mdoc device key; the caller has checked the PIN that guards its use. */
-  async deviceKey(): Promise<EcPrivateKey> {
-    const { record } = await this.#credential();
-    const key = await this.#storage.deviceKey(record.deviceKeyId);
-    if (!key) throw new WalletError('ERR_WALLET_STORAGE', 'the device key is missing');
-    return key;
-  }
-
   async #pending(): Promise<PendingRecord> {
     const pending = (await this.#storage.read(PENDING)) as PendingRecord | undefined;
     if (pending?.format !== 'openmyna-wallet-pending/1')
@@ -358,19 +406,25 @@ function assertBundleMatches(bundle: PhoneBundle, keys: PhonePublicKeys): void {
     const face = decodeCardFaceFile(base64ToBytes(bundle.kenkaku.cardFaceFile)).face;
     const cardFaceKey = readRsaPublicKey(base64ToBytes(keys.cardFaceKey));
     if (!same(face.cardKey.modulus, cardFaceKey.modulus)) throw refuse('the 券面 records are for another key');
-    const mdoc = decodeIssuedMdoc(base64ToBytes(bundle.mdoc));
-    const mso = decodeMobileSecurityObject(mdoc.issuerSigned.issuerAuth.payload);
-    const device = keys.deviceKey;
-    if (!sameDeviceKey(mso.deviceKey, device)) throw refuse('the mdoc is bound to another device key');
+    const batch = bundle.batchMdocs ?? [];
+    if (batch.length !== (keys.batchDeviceKeys ?? []).length)
+      throw refuse('the batch holds another number of mdocs than this phone has device keys');
+    [bundle.mdoc, ...batch].forEach((mdoc, position) => {
+      const device = position === 0 ? keys.deviceKey : keys.batchDeviceKeys![position - 1]!;
+      if (!mdocIsBoundTo(mdoc, device)) throw refuse('an mdoc is bound to another device key');
+    });
   } catch (error) {
     if (error instanceof WalletError) throw error;
     throw refuse('a certificate or record does not decode', error);
   }
 }
 
-function sameDeviceKey(key: VerificationKey, jwk: JsonWebKey): boolean {
-  const expected = ecPublicJwk(key);
-  return expected.x === jwk.x && expected.y === jwk.y;
+/** Whether `mdoc` (base64 `{docType, issuerSigned}`) is the card-face mdoc bound to device key `jwk`. */
+export function mdocIsBoundTo(mdoc: string, jwk: JsonWebKey): boolean {
+  const issued = decodeIssuedMdoc(base64ToBytes(mdoc));
+  const mso = decodeMobileSecurityObject(issued.issuerSigned.issuerAuth.payload);
+  const bound: JsonWebKey = ecPublicJwk(mso.deviceKey);
+  return issued.docType === MNC_DOCTYPE && mso.docType === MNC_DOCTYPE && bound.x === jwk.x && bound.y === jwk.y;
 }
 
 function encodePins(pins: Readonly<Record<string, StoredPin>>): CredentialSecrets['pins'] {

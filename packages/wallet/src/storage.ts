@@ -35,6 +35,8 @@ export interface WalletStorage {
   generateDeviceKey(id: string): Promise<EcPublicKey>;
   /** The device key `id` as a signer, or undefined when there is none. */
   deviceKey(id: string): Promise<EcPrivateKey | undefined>;
+  /** Forgets device keys (an MSO batch retired); ids it does not hold are ignored. */
+  removeDeviceKeys(ids: readonly string[]): Promise<void>;
   /**
    * Forgets the credentials, keys and counters, and makes a new wrapping key, so nothing sealed before
    * opens again. The transaction log stays: it is the user's record of what the phone did.

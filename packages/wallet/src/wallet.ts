@@ -5,6 +5,7 @@ import {
   isValidSigningPassword,
   JpkiReader,
   lifecycleStatement,
+  MDOC_BATCH_DEFAULT,
   pinResetStatement,
   protectPin,
   resetPinsWithIssuerAuthorization,
@@ -51,6 +52,8 @@ import { errorCodeOf, WalletError } from './errors.js';
 import { fetchJson } from './http.js';
 import { InPersonPresentation } from './in-person.js';
 import { IssuerClient } from './issuer-client.js';
+import type { MdocPoolSummary, MdocUsePolicy, TakenMdoc } from './mdoc-pool.js';
+import { refillMdocBatch } from './mdoc-refill.js';
 import { provisionPhone, readCard, type ProvisioningStep } from './provisioning.js';
 import { expectVerified, SecureArea, type OpenedCard } from './secure-area.js';
 import type { WalletStorage } from './storage.js';
@@ -76,6 +79,20 @@ export interface WalletOptions {
   readonly cardKey?: (jwk: JsonWebKey) => CardPrivateKey;
   /** How to open a WebSocket to an in-person relay (default the global WebSocket; Node 20 passes `ws`). */
   readonly createSocket?: (url: string) => WebSocketLike;
+  /** The phone's batch of single-use MSOs (see {@link MdocBatchOptions}). */
+  readonly mdocs?: MdocBatchOptions;
+}
+
+/**
+ * How many MSOs the phone asks the issuer for, how it spends them, and when it refills. Defaults: a
+ * batch of MDOC_BATCH_DEFAULT (10), `single-use`, refill once fewer than 3 unused remain.
+ */
+export interface MdocBatchOptions {
+  /** MSOs per batch, 1 to MDOC_BATCH_MAX (50). */
+  readonly batchSize?: number;
+  readonly policy?: MdocUsePolicy;
+  /** Refill after a presentation once fewer than this many unused MSOs remain (0: only on demand). */
+  readonly refillBelow?: number;
 }
 
 /** The secrets a user enters to approve, by {@link ConsentSecret}. */
@@ -160,6 +177,7 @@ export class Wallet {
         cardPins: options.cardPins,
         phonePins: options.phonePins,
         now: this.#clock,
+        mdocBatchSize: this.#batchSize(),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
     } catch (error) {
@@ -293,14 +311,16 @@ export class Wallet {
       throw error;
     }
     pending.finish();
+    let answer: { redirect_uri?: unknown };
     try {
-      const answer = await this.#postForm<{ redirect_uri?: unknown }>(request, form, 'sending the answer');
+      answer = await this.#postForm<{ redirect_uri?: unknown }>(request, form, 'sending the answer');
       await this.#log({ ...entry, result: 'completed' });
-      return typeof answer.redirect_uri === 'string' ? { redirectUri: answer.redirect_uri } : {};
     } catch (error) {
       await this.#log({ ...entry, result: 'failed', reason: errorCodeOf(error) });
       throw error;
     }
+    if (view.items.some((item) => item.release && item.format === 'mso_mdoc')) await this.#refillIfLow();
+    return typeof answer.redirect_uri === 'string' ? { redirectUri: answer.redirect_uri } : {};
   }
 
   /** The user declined: the relying party hears `access_denied` (OpenID4VP §8.5), and nothing else. */
@@ -404,12 +424,14 @@ export class Wallet {
         ];
       } else {
         await openKenhojo();
+        // Checked out (and marked used, durably) only after the PIN, before anything is sent.
+        const taken = await this.#takeMdoc(request.client_id);
         presentations[id] = [
           await createDeviceResponse({
-            issued: decodeIssuedMdoc(base64ToBytes(card.bundle.mdoc)),
+            issued: taken.issued,
             release: mdocRelease(items),
             sessionTranscript: await sessionTranscriptForRequest(request, this.#crypto),
-            deviceKey: await this.secureArea.deviceKey(),
+            deviceKey: taken.deviceKey,
             mode: { type: 'signature' },
             crypto: this.#crypto,
           }),
@@ -432,14 +454,89 @@ export class Wallet {
       clock: this.#clock,
       available: availableElements(bundle),
       ...(this.#options.createSocket ? { createSocket: this.#options.createSocket } : {}),
-      respond: async (kenhojoPin, build) =>
+      respond: async (kenhojoPin, relyingParty, build) =>
         this.secureArea.withCard(async (card) => {
           await card.kenhojo.select();
           expectVerified(await card.kenhojo.verify('pin', kenhojoPin), 'the 券面事項入力補助用暗証番号');
-          return build(decodeIssuedMdoc(base64ToBytes(bundle.mdoc)), await this.secureArea.deviceKey());
+          const taken = await this.#takeMdoc(relyingParty);
+          return build(taken.issued, taken.deviceKey);
         }),
-      log: (entry) => this.#log(entry),
+      log: async (entry) => {
+        await this.#log(entry);
+        if (entry.result === 'completed') await this.#refillIfLow();
+      },
     });
+  }
+
+  /**
+   * Gets a fresh batch of single-use MSOs from the issuer — no PIN: one of the phone's device keys with
+   * a valid MSO proves the phone — and retires the earlier batch. `ERR_MDOC_EXHAUSTED` when every MSO
+   * has expired (nothing can prove the phone; add the card again), `ERR_ISSUER_REFUSED` with the
+   * issuer's code (a suspended or revoked phone, the daily bound), `ERR_NETWORK`.
+   */
+  async refillMdocs(): Promise<MdocPoolSummary> {
+    try {
+      const phoneId = await this.secureArea.installedPhoneId();
+      if (!phoneId) throw new WalletError('ERR_WALLET_STATE', 'this phone holds no card');
+      await refillMdocBatch({
+        secureArea: this.secureArea,
+        issuer: this.#issuer(),
+        phoneId,
+        size: this.#batchSize(),
+        now: this.#clock(),
+      });
+    } catch (error) {
+      await this.#log({ kind: 'mdoc-refill', items: ['mdoc'], result: resultOf(error), reason: errorCodeOf(error) });
+      throw error;
+    }
+    await this.#log({ kind: 'mdoc-refill', items: ['mdoc'], result: 'completed' });
+    return this.mdocStatus();
+  }
+
+  /** How many MSOs the phone holds: unused, used, expired. */
+  mdocStatus(): Promise<MdocPoolSummary> {
+    return this.secureArea.mdocs.summary(this.#clock());
+  }
+
+  #batchSize(): number {
+    return this.#options.mdocs?.batchSize ?? MDOC_BATCH_DEFAULT;
+  }
+
+  /**
+   * An MSO for a presentation to `relyingParty`, under the configured policy. None left: one refill is
+   * tried first (when an issuer is configured); if that fails too, `ERR_MDOC_EXHAUSTED` — an MSO is
+   * never shown twice against the policy.
+   */
+  async #takeMdoc(relyingParty: string | undefined): Promise<TakenMdoc> {
+    const take = () =>
+      this.secureArea.mdocs.take({
+        relyingParty,
+        policy: this.#options.mdocs?.policy ?? 'single-use',
+        now: this.#clock(),
+      });
+    try {
+      return await take();
+    } catch (error) {
+      if (errorCodeOf(error) !== 'ERR_MDOC_EXHAUSTED' || !this.#options.issuerUrl) throw error;
+    }
+    try {
+      await this.refillMdocs();
+    } catch (error) {
+      throw new WalletError(
+        'ERR_MDOC_EXHAUSTED',
+        `no unused mdoc is left on this phone, and the refill failed (${errorCodeOf(error) ?? 'error'})`,
+        { cause: error },
+      );
+    }
+    return take();
+  }
+
+  /** After a presentation: refills once fewer than `refillBelow` unused MSOs remain; a failure is logged only. */
+  async #refillIfLow(): Promise<void> {
+    const threshold = this.#options.mdocs?.refillBelow ?? 3;
+    if (!this.#options.issuerUrl || threshold <= 0) return;
+    if ((await this.mdocStatus()).unused >= threshold) return;
+    await this.refillMdocs().catch(() => undefined);
   }
 
   /** A detached CMS signature over `content` with the phone's JPKI signing key (署名用パスワード). */

@@ -8,7 +8,8 @@ import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { derFromPemOrDer } from '@openmyna/pki';
 import { Wallet, type Approval, type ConsentView } from '@openmyna/wallet';
 import { openEncryptedFileWalletStorage } from '@openmyna/wallet/node';
-import type { Command } from 'commander';
+import { MDOC_BATCH_DEFAULT, MDOC_BATCH_MAX } from '@openmyna/card';
+import { Option, type Command } from 'commander';
 import { WebSocket } from 'ws';
 
 import { EXIT, readAll, type CliIo } from '../io.js';
@@ -23,6 +24,8 @@ interface PhoneFlags {
   readonly phone: string;
   readonly data: string;
   readonly issuer: string;
+  readonly mdocBatch: number;
+  readonly mdocPolicy: string;
 }
 
 /**
@@ -63,6 +66,10 @@ async function openPhone(io: CliIo, flags: PhoneFlags, create = false): Promise<
     crypto: nodeMdocCrypto,
     cardKey: nodeCardKey,
     createSocket: (url) => new WebSocket(url) as never,
+    mdocs: {
+      batchSize: flags.mdocBatch,
+      policy: flags.mdocPolicy === 'per-relying-party' ? 'per-relying-party' : 'single-use',
+    },
   });
 }
 
@@ -117,7 +124,18 @@ export function registerPhoneCommands(program: Command, io: CliIo, setExitCode: 
         'sandbox data directory (the reader CA the wallet trusts; the card passphrase)',
         './.openmyna',
       )
-      .option('--issuer <url>', "the issuer's URL", 'http://127.0.0.1:8080');
+      .option('--issuer <url>', "the issuer's URL", 'http://127.0.0.1:8080')
+      .option(
+        '--mdoc-batch <n>',
+        'single-use MSOs to ask for at provisioning and at each refill',
+        integerOption('--mdoc-batch', 1, MDOC_BATCH_MAX),
+        MDOC_BATCH_DEFAULT,
+      )
+      .addOption(
+        new Option('--mdoc-policy <policy>', 'how MSOs are spent: each once, or once per relying party')
+          .choices(['single-use', 'per-relying-party'])
+          .default('single-use'),
+      );
 
   common(phone.command('provision'))
     .description(
@@ -328,6 +346,23 @@ export function registerPhoneCommands(program: Command, io: CliIo, setExitCode: 
         io.stdout.write('Reset; the new PINs are in force.\n');
       },
     );
+
+  common(phone.command('mdocs'))
+    .description(
+      "the phone's single-use MSOs (unused, used, expired); --refill gets a fresh batch from the issuer (no PIN: a valid device key proves the phone)",
+    )
+    .option('--refill', 'refill now, retiring the earlier batch')
+    .action(async (flags: PhoneFlags & { refill?: boolean }) => {
+      const wallet = await openPhone(io, flags);
+      if (!(await wallet.provisioned())) {
+        io.stdout.write('This phone holds no card.\n');
+        return;
+      }
+      const status = flags.refill ? await wallet.refillMdocs() : await wallet.mdocStatus();
+      io.stdout.write(
+        `${flags.refill ? 'Refilled. ' : ''}MSOs: ${status.unused} unused, ${status.used} used, ${status.expired} expired${status.validUntil ? `; valid until ${status.validUntil}` : ''}\n`,
+      );
+    });
 
   common(phone.command('history'))
     .description('the transaction log: every presentation, signature and login (items by name, never values)')

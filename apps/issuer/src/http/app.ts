@@ -1,4 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { MDOC_BATCH_MAX } from '@openmyna/card';
 import { parseIsoDate } from '@openmyna/core';
 import type { EcPrivateKey } from '@openmyna/mdoc';
 import { trustAnchor, type TrustAnchor } from '@openmyna/pki';
@@ -23,6 +24,7 @@ import { issueCard, type CardFaceIssuers } from '../cards.js';
 import { MdocStatusPublisher } from '../mdoc-status.js';
 import { authorizePinReset, holderChangesPhone, openHolderChallenge, type PinResetAuthority } from '../holder.js';
 import { changePhone, phonesOf } from '../phones.js';
+import { refillMdocs } from '../mdoc-refill.js';
 import { completeProvisioning, openProvisioningSession, type ProvisioningAuthorities } from '../provisioning.js';
 import { RevocationServices, type HierarchyAuthority } from '../revocation-services.js';
 import type { HierarchyName } from '../storage/schema.js';
@@ -366,7 +368,8 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
       cardAuthenticationSignature: B64,
       cardSigningCertificate: B64,
       application: B64.openapi({
-        description: 'UTF-8 JSON {nonce, phone: {authenticationKey, signingKey, cardFaceKey, deviceKey}}, base64',
+        description:
+          'UTF-8 JSON {nonce, phone: {authenticationKey, signingKey, cardFaceKey, deviceKey, batchDeviceKeys?}}, base64. `deviceKey` and the optional `batchDeviceKeys` (P-256 JWKs, all distinct, at most 50 in all) are the batch: one single-use MSO each.',
       }),
       applicationSignature: B64,
       phoneAttestation: z.object({
@@ -374,6 +377,11 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
         signingRequest: B64,
         cardFaceKeySignature: B64,
         deviceKeySignature: B64,
+        batchDeviceKeySignatures: z
+          .array(B64)
+          .max(MDOC_BATCH_MAX - 1)
+          .optional()
+          .openapi({ description: 'each of `batchDeviceKeys` over the nonce, in order (ES256, r‖s)' }),
       }),
     })
     .openapi('ProvisioningCompletion');
@@ -408,7 +416,8 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
       },
       responses: {
         200: {
-          description: 'The phone’s certificates, 入力補助 and 券面 records and mdoc',
+          description:
+            'The phone’s certificates, 入力補助 and 券面 records and its batch of MSOs: `mdoc` bound to `deviceKey`, `batchMdocs` to `batchDeviceKeys` in order',
           content: { 'application/json': { schema: z.record(z.string(), z.unknown()).openapi('ProvisioningBundle') } },
         },
         403: {
@@ -504,10 +513,10 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
       method: 'post',
       path: '/phones/{id}/challenges',
       description:
-        'Opens a single-use challenge (five minutes) for a holder’s request about this phone: `lifecycle` (suspend, resume, revoke) or `pin-reset`.',
+        'Opens a single-use challenge (five minutes) for a holder’s request about this phone: `lifecycle` (suspend, resume, revoke), `pin-reset` or `mdoc-refill`.',
       request: {
         params: PhoneId,
-        body: jsonBody(z.object({ purpose: z.enum(['lifecycle', 'pin-reset']) })),
+        body: jsonBody(z.object({ purpose: z.enum(['lifecycle', 'pin-reset', 'mdoc-refill']) })),
       },
       responses: {
         201: { description: 'The challenge', content: { 'application/json': { schema: ChallengeView } } },
@@ -600,6 +609,51 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
       );
       c.header('cache-control', 'no-store');
       return c.json(result, 200);
+    },
+  );
+  const PublicJwk = z
+    .object({ kty: z.literal('EC'), crv: z.literal('P-256'), x: z.string().max(64), y: z.string().max(64) })
+    .openapi('DeviceKey');
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/phones/{id}/mdoc-refills',
+      description: `A fresh batch of single-use MSOs for an active phone, without a PIN: \`proof\` is an ES256 signature (r‖s) over the mdoc-refill statement (\`mdocRefillStatement\` in \`@openmyna/card\`: phone, the \`mdoc-refill\` challenge's nonce, the new keys) by one of the phone's device keys whose MSO is issued and unexpired; each new key signs the same statement. 1 to ${MDOC_BATCH_MAX} new keys, each never given to this phone before; at most 100 MSOs per phone in 24 hours (429). A suspended or revoked phone is refused (409). The batch is recorded as issued only once every MSO is made.`,
+      request: {
+        params: PhoneId,
+        body: jsonBody(
+          z
+            .object({
+              challengeId: z.string().min(1).max(64),
+              proof: z.object({ deviceKey: PublicJwk, signature: B64 }),
+              deviceKeys: z.array(PublicJwk).min(1).max(MDOC_BATCH_MAX),
+              deviceKeySignatures: z.array(B64).min(1).max(MDOC_BATCH_MAX),
+            })
+            .openapi('MdocRefillRequest'),
+        ),
+      },
+      responses: {
+        200: {
+          description: 'The new MSOs (`{docType, issuerSigned}` CBOR, base64), in the order of `deviceKeys`',
+          content: {
+            'application/json': {
+              schema: z.object({ mdocs: z.array(z.string()), validUntil: z.string() }).openapi('MdocRefill'),
+            },
+          },
+        },
+        403: { description: 'The proof was refused', content: { 'application/json': { schema: ErrorSchema } } },
+        410: { description: 'The challenge expired', content: { 'application/json': { schema: ErrorSchema } } },
+        429: {
+          description: 'The phone reached its daily bound of MSOs',
+          content: { 'application/json': { schema: ErrorSchema } },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const result = await refillMdocs(context, options.mdoc, c.req.valid('param').id, c.req.valid('json'));
+      c.header('cache-control', 'no-store');
+      return c.json({ mdocs: [...result.mdocs], validUntil: result.validUntil }, 200);
     },
   );
   app.get('/mdoc/status/1', async (c) =>

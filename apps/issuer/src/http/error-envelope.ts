@@ -30,6 +30,7 @@ const STATUSES: Readonly<Record<string, ContentfulStatusCode>> = {
   ERR_HOLDER_PROOF_NOT_ENOUGH: 403,
   ERR_HOLDER_PROOF_INVALID: 403,
   ERR_HOLDER_NOT_PHONE_OWNER: 403,
+  ERR_MDOC_REFILL_LIMITED: 429,
 };
 
 export const envelope: ErrorEnvelopeHandlers = errorEnvelope({

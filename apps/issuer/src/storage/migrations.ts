@@ -177,4 +177,25 @@ export const ISSUER_MIGRATIONS: Record<string, EngineMigration> = {
       await db.schema.alterTable('persons').addColumn('my_number_sealed', binary).execute();
     },
   },
+  '0006-mdoc-batches': {
+    async up(db: Kysely<unknown>) {
+      // Batch issuance of single-use MSOs: a phone holds a batch, each MSO with its own device key and
+      // status index. A batch is `issuing` while its MSOs are made and becomes `issued` in one
+      // transaction; one a crash left `issuing` is `abandoned` at start-up (its entries listed invalid).
+      await db.schema
+        .createTable('mdoc_batches')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('phone_id', 'text', (col) => col.notNull().references('phones.id'))
+        .addColumn('status', 'text', (col) => col.notNull())
+        .addColumn('size', 'integer', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('completed_at', 'text')
+        .execute();
+      await db.schema.createIndex('mdoc_batches_phone').on('mdoc_batches').column('phone_id').execute();
+      // Rows from before name no batch and no key: their phone's `device_key` is theirs.
+      await db.schema.alterTable('records').addColumn('batch_id', 'text').execute();
+      await db.schema.alterTable('records').addColumn('device_key', 'text').execute();
+      await db.schema.createIndex('records_phone').on('records').column('phone_id').execute();
+    },
+  },
 };

@@ -16,6 +16,7 @@ export interface IssuerSchema {
   crl_numbers: CrlNumberTable;
   card_face_images: CardFaceImageTable;
   holder_challenges: HolderChallengeTable;
+  mdoc_batches: MdocBatchTable;
 }
 
 /** The resident registry (住民基本台帳 as far as the card needs it). */
@@ -98,6 +99,24 @@ export interface RecordTable {
   valid_until: string | null;
   /** mdoc: the index in the Token Status List. */
   status_index: number | null;
+  /** mdoc: the batch it was issued in (null for rows from before batches). */
+  batch_id: string | null;
+  /** mdoc: its device key, public JWK (null for rows from before batches: the phone's `device_key`). */
+  device_key: string | null;
+}
+
+/**
+ * A batch of single-use MSOs for one phone: `issuing` while they are made (its records reserve the
+ * status indexes), `issued` once the phone may have them, `abandoned` when that never happened.
+ */
+export type MdocBatchStatus = 'issuing' | 'issued' | 'abandoned';
+export interface MdocBatchTable {
+  id: string;
+  phone_id: string;
+  status: MdocBatchStatus;
+  size: number;
+  created_at: string;
+  completed_at: string | null;
 }
 
 /** One row per revocation or suspension event, as the CRL and OCSP publish them. */
@@ -150,7 +169,7 @@ export interface CardFaceImageTable {
   rendered_at: string;
 }
 
-export type HolderChallengePurpose = 'lifecycle' | 'pin-reset';
+export type HolderChallengePurpose = 'lifecycle' | 'pin-reset' | 'mdoc-refill';
 export interface HolderChallengeTable {
   id: string;
   phone_id: string;

@@ -158,6 +158,13 @@ export async function openEncryptedFileWalletStorage(
       heldKeys.set(id, key);
       return key;
     },
+    async removeDeviceKeys(ids) {
+      for (const id of ids) {
+        heldKeys.delete(id);
+        delete contents.deviceKeys[id];
+      }
+      await persist();
+    },
     async wipe() {
       await queue;
       heldKeys.clear();
