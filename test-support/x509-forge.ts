@@ -57,6 +57,7 @@ export const nameConstraints = (permitted: Uint8Array[], excluded: Uint8Array[] 
 export const crlNumber = (value: number) => extension('2.5.29.20', false, integer(value));
 
 const SHA256_RSA = sequence(oid('1.2.840.113549.1.1.11'), encodeTlv(0x05, new Uint8Array()));
+const SHA1_RSA = sequence(oid('1.2.840.113549.1.1.5'), encodeTlv(0x05, new Uint8Array()));
 
 export interface ForgeKey {
   readonly privateKey: KeyObject;
@@ -86,12 +87,15 @@ export function forgeCertificate(options: {
   issuerKey: ForgeKey;
   extensions?: Uint8Array[];
   forged?: boolean;
+  /** sha1WithRSAEncryption instead of sha256WithRSAEncryption. */
+  sha1?: boolean;
 }): Uint8Array {
   const extensions = options.extensions ?? [];
+  const algorithm = options.sha1 ? SHA1_RSA : SHA256_RSA;
   const tbs = sequence(
     tlv(0xa0, integer(2)),
     integer(options.serial ?? 1 + Math.floor(Math.random() * 1e9)),
-    SHA256_RSA,
+    algorithm,
     options.issuer,
     sequence(time(NOT_BEFORE), time(NOT_AFTER)),
     options.subject,
@@ -100,8 +104,8 @@ export function forgeCertificate(options: {
   );
   const signature = options.forged
     ? new Uint8Array(128)
-    : new Uint8Array(sign('sha256', tbs, options.issuerKey.privateKey));
-  return sequence(tbs, SHA256_RSA, bitString(signature));
+    : new Uint8Array(sign(options.sha1 ? 'sha1' : 'sha256', tbs, options.issuerKey.privateKey));
+  return sequence(tbs, algorithm, bitString(signature));
 }
 
 /** A v2 CRL; `nextUpdate: null` leaves it out. */

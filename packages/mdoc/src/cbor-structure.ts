@@ -72,7 +72,16 @@ export function asTdate(value: CborValue | undefined, field: string): Date {
   }
   const text = value.value;
   const date = new Date(text);
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(text) || Number.isNaN(date.getTime())) {
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(text);
+  // RFC 3339 §5.7: a real calendar day and time (Date would roll 2026-02-30 over into March).
+  if (
+    !match ||
+    Number.isNaN(date.getTime()) ||
+    !isCalendarDay(match[1]!) ||
+    Number(match[2]) > 23 ||
+    Number(match[3]) > 59 ||
+    Number(match[4]) > 59
+  ) {
     throw wrong(field, 'an RFC 3339 date-time');
   }
   return date;
@@ -83,8 +92,17 @@ export function asFullDate(value: CborValue | undefined, field: string): string 
   if (!(value instanceof Tagged) || value.tag !== TAG_FULL_DATE || typeof value.value !== 'string') {
     throw wrong(field, 'a full-date #6.1004(tstr)');
   }
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value.value)) throw wrong(field, 'a full-date YYYY-MM-DD');
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value.value) || !isCalendarDay(value.value))
+    throw wrong(field, 'a full-date YYYY-MM-DD');
   return value.value;
+}
+
+/** `YYYY-MM-DD` names a day of the proleptic Gregorian calendar (year 0001 or later). */
+function isCalendarDay(text: string): boolean {
+  const [year, month, day] = text.split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(2000, month - 1, day));
+  date.setUTCFullYear(year);
+  return year >= 1 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 /** A required map entry. */

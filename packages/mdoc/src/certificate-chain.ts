@@ -355,14 +355,34 @@ function finishProfile(
   };
 }
 
+/**
+ * The configured anchor that issued `certificate`: a CA certificate (a pinned end-entity certificate
+ * trusts only itself, never what its key signs — ISO/IEC 18013-5 Annex B has DS → IACA only) whose
+ * name, and key identifier where both are given, match. Undefined for an unreadable AKI.
+ */
 function findAnchor(certificate: X509Certificate, anchors: readonly MdocTrustAnchor[]): MdocTrustAnchor | undefined {
-  const akiExtension = findExtension(certificate, '2.5.29.35');
-  const aki = akiExtension ? readAuthorityKeyIdentifier(akiExtension.value) : undefined;
+  let aki: Uint8Array | undefined;
+  try {
+    const akiExtension = findExtension(certificate, '2.5.29.35');
+    aki = akiExtension ? readAuthorityKeyIdentifier(akiExtension.value) : undefined;
+  } catch {
+    return undefined;
+  }
   return anchors.find(
     (anchor) =>
+      isCertificateAuthority(anchor.certificate) &&
       namesMatch(anchor.certificate.subject, certificate.issuer) &&
       (!aki || !anchor.keyIdentifier || equalBytes(aki, anchor.keyIdentifier)),
   );
+}
+
+function isCertificateAuthority(certificate: X509Certificate): boolean {
+  try {
+    const basicConstraints = findExtension(certificate, '2.5.29.19');
+    return basicConstraints !== undefined && readBasicConstraints(basicConstraints.value).cA;
+  } catch {
+    return false;
+  }
 }
 
 /** ISO/IEC 18013-5 Tables B.3 (document signer) and B.7 (reader authentication), the parts that matter. */

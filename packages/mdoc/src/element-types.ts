@@ -118,9 +118,14 @@ export function elementProblem(
   documentSigner: X509Certificate,
 ): string | undefined {
   for (const [nameSpace, values] of elements) {
-    const types = ELEMENT_TYPES[nameSpace] ?? {};
+    // Own properties only: an identifier such as "constructor" is not a definition.
+    const types = Object.hasOwn(ELEMENT_TYPES, nameSpace) ? ELEMENT_TYPES[nameSpace]! : {};
     for (const [identifier, value] of values) {
-      const type = /^age_over_\d{2}$/.test(identifier) ? 'bool' : types[identifier];
+      const type = /^age_over_\d{2}$/.test(identifier)
+        ? 'bool'
+        : Object.hasOwn(types, identifier)
+          ? types[identifier]
+          : undefined;
       const problem = type ? typeProblem(value, type) : undefined;
       if (problem) return `"${identifier}" in "${nameSpace}" ${problem}`;
     }

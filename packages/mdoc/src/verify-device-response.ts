@@ -241,6 +241,8 @@ function validityProblem(
   if (now < validity.validFrom.getTime()) return `the MSO is valid from ${validity.validFrom.toISOString()}`;
   if (now > validity.validUntil.getTime()) return `the MSO expired at ${validity.validUntil.toISOString()}`;
   if (validity.validFrom.getTime() > validity.validUntil.getTime()) return 'validFrom is after validUntil';
+  // §9.1.2.4: validFrom is equal to or later than signed.
+  if (validity.validFrom.getTime() < validity.signed.getTime()) return 'validFrom is before signed';
   const signedAt = validity.signed.getTime();
   if (signedAt < signer.notBefore.getTime() || signedAt > signer.notAfter.getTime()) {
     return 'the MSO was signed outside the document-signer certificate validity';

@@ -132,7 +132,9 @@ function resignedBy(chain: { ds: Uint8Array; dsKey: KeyObject }, curve: Curve): 
   const issuerSigned = value.get('documents')[0].get('issuerSigned');
   const auth = issuerSigned.get('issuerAuth');
   const mso: any = decodeCbor((decodeCbor(auth[2], 'payload') as Tagged).value as Uint8Array, 'mso');
-  mso.get('validityInfo').set('signed', tdate(new Date()));
+  // Signed now, inside the OpenSSL-made signer's validity; validFrom never before signed (§9.1.2.4).
+  const now = new Date();
+  mso.get('validityInfo').set('signed', tdate(now)).set('validFrom', tdate(now));
   const payload = encodeCbor(embedCbor(mso));
   const protectedBytes = encodeCbor(new Map([[COSE_HEADER.alg, COSE_ALG[curve]]]));
   const toBeSigned = encodeCbor(['Signature1', protectedBytes, new Uint8Array(0), payload]);

@@ -8,8 +8,10 @@ import {
   encodeCbor,
   encodedCbor,
   ISO_23220_NAMESPACE,
+  issueMdocCertificate,
   JP_NAMESPACE,
   MNC_DOCTYPE,
+  mdocTrustAnchor,
   openId4VpSessionTranscript,
   signCoseSign1,
   Tagged,
@@ -459,6 +461,68 @@ const CASES: Case[] = [
         birth.set('elementValue', '1971-09-01');
       }),
     'issuer.elements',
+  ],
+  [
+    'birth_date on a day that does not exist (1980-02-31)',
+    () =>
+      reissueItems(valid, ISO_23220_NAMESPACE, (list) => {
+        list
+          .find((item) => item.get('elementIdentifier') === 'birth_date')!
+          .set('elementValue', new Tagged(1004, '1980-02-31'));
+      }),
+    'issuer.elements',
+  ],
+  [
+    'MSO validUntil at a time that does not exist (2030-02-30)',
+    () => resignMso(valid, (mso) => mso.get('validityInfo').set('validUntil', new Tagged(0, '2030-02-30T10:00:00Z'))),
+    'mso.decode',
+  ],
+  [
+    'MSO validFrom before signed (§9.1.2.4)',
+    () =>
+      resignMso(valid, (mso) =>
+        mso
+          .get('validityInfo')
+          .set('signed', tdate(days(-1)))
+          .set('validFrom', tdate(days(-2))),
+      ),
+    'mso.validity',
+  ],
+  [
+    'DS certificate with an unreadable authorityKeyIdentifier (a failed check, not an exception)',
+    () =>
+      mutate(valid, (r) => {
+        const ds = hierarchy.documentSigner.certificate.slice();
+        const at = Buffer.from(ds).indexOf(Buffer.from('0603551d23', 'hex'));
+        ds[at + 7] = 0x31; // the AKI's SEQUENCE made a SET
+        issuerAuth(r)[1] = new Map([[COSE_HEADER.x5chain, ds]]);
+      }),
+    'issuer.chain.anchor',
+  ],
+  [
+    'a pinned document-signer certificate used as a CA for a certificate its key made',
+    async () => {
+      const minted = await crypto.generateEcKey();
+      const pinned = mdocTrustAnchor(other.documentSigner.certificate);
+      const der = await issueMdocCertificate({
+        role: 'document-signer',
+        subject: [
+          ['C', 'JP'],
+          ['CN', 'minted by a document signer'],
+        ],
+        publicKey: minted.publicKey,
+        issuerKey: other.documentSigner.key,
+        issuer: { subject: pinned.certificate.subject, publicKey: other.documentSigner.key.publicKey },
+        notBefore: days(-30),
+        notAfter: days(300),
+        issuerAltNameUri: 'https://issuer.openmyna.test/',
+        crlDistributionPointUri: 'https://issuer.openmyna.test/mdoc/iaca.crl',
+        randomBytes: (length) => crypto.randomBytes(length),
+      });
+      return resignMso(valid, () => undefined, { documentSigner: { key: minted, certificate: der } } as MdocHierarchy);
+    },
+    'issuer.chain.anchor',
+    () => ({ issuerAnchors: [mdocTrustAnchor(other.documentSigner.certificate)] }),
   ],
   [
     'age_over_20 as a number',

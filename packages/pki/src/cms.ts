@@ -1,4 +1,5 @@
 import { encodeTlv, type TlvObject } from '@openmyna/core';
+import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 
 import { compareBytes, equalBytes } from './bytes.js';
@@ -131,6 +132,8 @@ export interface CmsVerification extends VerificationSummary {
 export async function verifyCmsSignature(options: {
   signedData: Uint8Array;
   detachedContent?: Uint8Array;
+  /** The eContentType the signature must have (default id-data: a document). */
+  contentType?: string;
   backend?: SignatureBackend;
 }): Promise<CmsVerification> {
   const checks: CheckResult[] = [];
@@ -180,6 +183,14 @@ export async function verifyCmsSignature(options: {
       ? pass('cms.digest-algorithm')
       : fail('cms.digest-algorithm', `${info.digestAlgorithm} is not SHA-256`),
   );
+  // RFC 5754 §3.2: with a SHA-256 digest the signature is sha256WithRSAEncryption (or rsaEncryption,
+  // read as that). Any other pairing — SHA-1 over the signed attributes above all — is refused.
+  const signatureOid = info.signatureAlgorithm.oid;
+  checks.push(
+    signatureOid === OID.rsaEncryption || signatureOid === OID.sha256WithRSAEncryption
+      ? pass('cms.signature-algorithm')
+      : fail('cms.signature-algorithm', `${signatureOid} is not RSA with SHA-256`),
+  );
   const signer = parsed.certificates.find((certificate) => info.matches(certificate));
   checks.push(
     signer
@@ -192,11 +203,33 @@ export async function verifyCmsSignature(options: {
     checks.push(fail('cms.signed-attributes', 'signed attributes are required'));
     return result(signer);
   }
+  try {
+    return await checkSignedAttributes(attributes, parsed, signer, content, checks, result, options);
+  } catch (error) {
+    // An attribute that cannot be read is a failed check like any other, not an exception.
+    checks.push(fail('cms.signed-attributes', error instanceof Error ? error.message : 'unreadable'));
+    return result(signer);
+  }
+}
+
+async function checkSignedAttributes(
+  attributes: ReadonlyMap<string, TlvObject>,
+  parsed: ParsedSignedData,
+  signer: X509Certificate,
+  content: Uint8Array,
+  checks: CheckResult[],
+  result: (signer?: X509Certificate, signingTime?: Date, contentDigest?: Uint8Array) => CmsVerification,
+  options: { contentType?: string; backend?: SignatureBackend },
+): Promise<CmsVerification> {
+  const info = parsed.signerInfo;
   const contentType = attributes.get(OID.idContentType);
+  const expectedType = options.contentType ?? OID.idData;
   checks.push(
-    contentType && readOid(contentType, 'contentType') === parsed.contentType
-      ? pass('cms.content-type')
-      : fail('cms.content-type', 'contentType attribute does not match eContentType'),
+    parsed.contentType !== expectedType
+      ? fail('cms.content-type', `eContentType ${parsed.contentType} is not ${expectedType}`)
+      : contentType && readOid(contentType, 'contentType') === parsed.contentType
+        ? pass('cms.content-type')
+        : fail('cms.content-type', 'contentType attribute does not match eContentType'),
   );
   const digest = attributes.get(OID.idMessageDigest);
   const contentDigest = (options.backend?.sha256 ?? sha256)(content);
@@ -212,8 +245,15 @@ export async function verifyCmsSignature(options: {
         ? pass('cms.signing-certificate')
         : fail('cms.signing-certificate', 'signingCertificateV2 names another certificate'),
     );
+  } else if (attributes.has(OID.idSigningCertificate)) {
+    // RFC 2634 §5.4: the first ESSCertID (SHA-1 certHash) identifies the signer's certificate.
+    checks.push(
+      signingCertificateMatches(attributes.get(OID.idSigningCertificate)!, signer, sha1, 'v1')
+        ? pass('cms.signing-certificate')
+        : fail('cms.signing-certificate', 'signingCertificate names another certificate'),
+    );
   } else {
-    checks.push(skip('cms.signing-certificate', 'no signingCertificateV2 attribute'));
+    checks.push(skip('cms.signing-certificate', 'no signingCertificate attribute'));
   }
   const signingTimeValue = attributes.get(OID.idSigningTime);
   const signingTime = signingTimeValue ? readTime(signingTimeValue, 'signingTime') : undefined;
@@ -234,6 +274,8 @@ export async function verifyCmsSignature(options: {
   checks.push(verdict === 'valid' ? pass('cms.signature') : fail('cms.signature', verdict));
   return result(signer, signingTime, contentDigest);
 }
+
+const MAX_CMS_CERTIFICATES = 16;
 
 interface ParsedSignedData {
   readonly contentType: string;
@@ -269,8 +311,11 @@ function parseSignedData(der: Uint8Array): ParsedSignedData {
   let index = 3;
   const certificates: X509Certificate[] = [];
   if (fields[index]?.tag === 0xa0) {
-    for (const item of children(fields[index++], 0xa0, 'certificates'))
-      if (item.tag === TAG.SEQUENCE) certificates.push(parseCertificate(item.raw));
+    const items = children(fields[index++], 0xa0, 'certificates');
+    // A signer needs its certificate and a few CA certificates; thousands would only cost path building.
+    if (items.length > MAX_CMS_CERTIFICATES)
+      throw new PkiError('ERR_CMS', `more than ${MAX_CMS_CERTIFICATES} certificates in the SignedData`);
+    for (const item of items) if (item.tag === TAG.SEQUENCE) certificates.push(parseCertificate(item.raw));
   }
   if (fields[index]?.tag === 0xa1) index++; // crls: not used
   const signerInfos = children(fields[index], TAG.SET, 'signerInfos');
@@ -332,16 +377,29 @@ function signingCertificateMatches(
   value: TlvObject,
   certificate: X509Certificate,
   hash: (data: Uint8Array) => Uint8Array,
+  version: 'v1' | 'v2' = 'v2',
 ): boolean {
-  const [certs] = children(value, TAG.SEQUENCE, 'SigningCertificateV2');
+  const [certs] = children(value, TAG.SEQUENCE, version === 'v2' ? 'SigningCertificateV2' : 'SigningCertificate');
   const [first] = children(certs, TAG.SEQUENCE, 'certs');
-  const parts = children(first, TAG.SEQUENCE, 'ESSCertIDv2');
+  const parts = children(first, TAG.SEQUENCE, version === 'v2' ? 'ESSCertIDv2' : 'ESSCertID');
   let index = 0;
-  if (parts[0]?.tag === TAG.SEQUENCE && parts[1]?.tag === TAG.SEQUENCE) {
+  // ESSCertIDv2's hashAlgorithm is DEFAULT SHA-256 (RFC 5035 §4); v1 has none (always SHA-1).
+  if (version === 'v2' && parts[0]?.tag === TAG.SEQUENCE) {
     if (readAlgorithmIdentifier(parts[index++], 'hashAlgorithm').oid !== OID.sha256) return false;
   }
   const certHash = parts[index];
-  return certHash?.tag === TAG.OCTET_STRING && equalBytes(certHash.value, hash(certificate.der));
+  if (certHash?.tag !== TAG.OCTET_STRING || !equalBytes(certHash.value, hash(certificate.der))) return false;
+  // issuerSerial, when given, names the same certificate (RFC 5035 §4).
+  const issuerSerial = parts[index + 1];
+  if (!issuerSerial) return true;
+  const [names, serial] = children(issuerSerial, TAG.SEQUENCE, 'IssuerSerial');
+  const directory = children(names, TAG.SEQUENCE, 'GeneralNames').find((name) => name.tag === 0xa4);
+  const [issuer] = directory ? children(directory, 0xa4, 'directoryName') : [];
+  return (
+    issuer !== undefined &&
+    namesMatch(issuer.raw, certificate.issuer) &&
+    equalBytes(readInteger(serial, 'serialNumber'), certificate.serialNumber)
+  );
 }
 
 /** `[0] IMPLICIT SignedAttributes` re-tagged as the `SET OF` it is (one copy, no spread of its bytes). */

@@ -44,6 +44,7 @@ export const OID = {
   idMessageDigest: '1.2.840.113549.1.9.4',
   idSigningTime: '1.2.840.113549.1.9.5',
   idSigningCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  idSigningCertificate: '1.2.840.113549.1.9.16.2.12',
   // Names (X.520)
   countryName: '2.5.4.6',
   organizationName: '2.5.4.10',

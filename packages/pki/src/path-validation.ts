@@ -1,3 +1,5 @@
+import { bytesToBinaryString } from '@openmyna/core';
+
 import { equalBytes } from './bytes.js';
 import { fail, pass, skip, summarize, unknown, type CheckResult, type VerificationSummary } from './check-result.js';
 import { crlStatus, type RevocationStatus } from './crl-status.js';
@@ -41,6 +43,9 @@ const RECOGNIZED_EXTENSIONS = new Set<string>([
 
 const MAX_PATH_LENGTH = 8;
 
+/** How many intermediate certificates a caller may offer; real paths need a handful. */
+const MAX_INTERMEDIATES = 64;
+
 /** How many partial paths {@link buildPath} may try before it gives up (no path is then found). */
 const MAX_BUILD_STEPS = 256;
 
@@ -80,6 +85,11 @@ export interface PathValidationOptions extends PolicyInputs {
   readonly requiredPolicy?: string;
   /** Where signatures are verified (default Web Crypto; `nodeCryptoBackend` in Node services). */
   readonly backend?: SignatureBackend;
+  /**
+   * The certificate signature algorithms (OIDs) accepted; default every one `verifySignature` knows,
+   * SHA-1 included (NIST PKITS is signed with it). A profile such as JPKI's narrows it.
+   */
+  readonly signatureAlgorithms?: readonly string[];
 }
 
 /** How deep CRL-signer paths may nest inside a validation (a CRL signer's own CRL signer, …). */
@@ -129,6 +139,10 @@ async function validate(
   signers: readonly X509Certificate[],
 ): Promise<PathValidationResult> {
   const checks: CheckResult[] = [];
+  if ((options.intermediates?.length ?? 0) > MAX_INTERMEDIATES) {
+    checks.push(fail('path.build', `more than ${MAX_INTERMEDIATES} candidate intermediate certificates`));
+    return { ...summarize(checks), path: [], revocation: [], userConstrainedPolicySet: [] };
+  }
   const chain = buildPath(options.certificate, options.intermediates ?? [], options.trustAnchors);
   if (!chain) {
     checks.push(fail('path.build', 'no chain of issuers leads to a trust anchor'));
@@ -148,7 +162,7 @@ async function validate(
     const certificate = chain[index]!;
     const issuer = chain[index + 1]!;
     const label = `certificate[${index}]`;
-    checks.push(...(await checkSignature(certificate, issuer, label, options.backend)));
+    checks.push(...(await checkSignature(certificate, issuer, label, options)));
     checks.push(
       namesMatch(certificate.issuer, issuer.subject)
         ? pass(`${label}.name-chaining`)
@@ -224,12 +238,14 @@ async function checkSignature(
   certificate: X509Certificate,
   issuer: X509Certificate,
   label: string,
-  backend: SignatureBackend | undefined,
+  { backend, signatureAlgorithms }: PathValidationOptions,
 ): Promise<CheckResult[]> {
   // RFC 5280 §4.1.1.2: signatureAlgorithm must equal the signature field of the TBSCertificate.
   if (!equalBytes(certificate.signature.raw, certificate.signatureAlgorithm.raw)) {
     return [fail(`${label}.signature`, 'signatureAlgorithm differs from tbsCertificate.signature')];
   }
+  if (signatureAlgorithms && !signatureAlgorithms.includes(certificate.signatureAlgorithm.oid))
+    return [fail(`${label}.signature`, `${certificate.signatureAlgorithm.oid} is not an accepted signature algorithm`)];
   const result = await verifySignature({
     data: certificate.tbsCertificate,
     signature: certificate.signatureValue,
@@ -366,9 +382,11 @@ export function buildPath(
   anchors: readonly TrustAnchor[],
 ): X509Certificate[] | undefined {
   // Certificates that differ only in order or repetition must not multiply the search.
-  const unique = intermediates.filter(
-    (candidate, index) => intermediates.findIndex((other) => equalBytes(other.der, candidate.der)) === index,
-  );
+  const seen = new Set<string>();
+  const unique = intermediates.filter((candidate) => {
+    const key = bytesToBinaryString(candidate.der);
+    return !seen.has(key) && seen.add(key) !== undefined;
+  });
   let steps = 0;
   const search = (current: X509Certificate, used: readonly X509Certificate[]): X509Certificate[] | undefined => {
     // A bounded search: many same-named certificates cannot make it try every ordering.

@@ -7,6 +7,13 @@ interface AttributeValueAssertion {
   readonly type: string;
   readonly tag: number;
   readonly value: Uint8Array;
+  /** Its RFC 4518 preparation, once computed (null: not a string that can be prepared). */
+  prepared?: string | null;
+}
+
+function preparedOf(assertion: AttributeValueAssertion): string | undefined {
+  if (assertion.prepared === undefined) assertion.prepared = prepareString(assertion) ?? null;
+  return assertion.prepared ?? undefined;
 }
 
 /**
@@ -88,7 +95,19 @@ export function isEmptyName(name: Uint8Array): boolean {
   return name.length === 2 && name[0] === 0x30 && name[1] === 0;
 }
 
+/**
+ * Names read before, by the array that holds them: path building compares the same few names many
+ * times (each candidate issuer against each certificate), and RFC 4518 preparation is not cheap.
+ */
+const readNames = new WeakMap<Uint8Array, AttributeValueAssertion[][]>();
+
 function readRdns(name: Uint8Array): AttributeValueAssertion[][] {
+  let rdns = readNames.get(name);
+  if (!rdns) readNames.set(name, (rdns = decodeRdns(name)));
+  return rdns;
+}
+
+function decodeRdns(name: Uint8Array): AttributeValueAssertion[][] {
   return children(readDer(name, 'name'), TAG.SEQUENCE, 'name').map((rdn) =>
     children(rdn, TAG.SET, 'RelativeDistinguishedName').map((assertion) => {
       const [type, value] = children(assertion, TAG.SEQUENCE, 'AttributeTypeAndValue');
@@ -111,8 +130,8 @@ function rdnsMatch(a: readonly AttributeValueAssertion[], b: readonly AttributeV
 function assertionsMatch(a: AttributeValueAssertion, b: AttributeValueAssertion): boolean {
   if (a.type !== b.type) return false;
   if (STRING_TAGS.has(a.tag) && STRING_TAGS.has(b.tag)) {
-    const left = prepareString(a);
-    const right = prepareString(b);
+    const left = preparedOf(a);
+    const right = preparedOf(b);
     return left !== undefined && left === right;
   }
   return a.tag === b.tag && equalBytes(a.value, b.value);

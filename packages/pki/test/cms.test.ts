@@ -104,6 +104,7 @@ describe('CMS SignedData (RFC 5652)', () => {
       'cms.structure',
       'cms.content',
       'cms.digest-algorithm',
+      'cms.signature-algorithm',
       'cms.signer-certificate',
       'cms.content-type',
       'cms.message-digest',

@@ -226,6 +226,26 @@ describe('forged certificates are refused before anything they say is acted on',
     });
     expect(await validatePath(base(leaf, { intermediates }))).toMatchObject({ decidedBy: { check: 'path.build' } });
   });
+
+  it('refuses more than 64 candidate intermediates outright', async () => {
+    const one = parseCertificate(
+      forgeCertificate({
+        issuer: commonName('Root'),
+        subject: commonName('CA'),
+        subjectKey: caKey,
+        issuerKey: rootKey,
+      }),
+    );
+    const leaf = forgeCertificate({
+      issuer: commonName('CA'),
+      subject: commonName('EE'),
+      subjectKey: eeKey,
+      issuerKey: caKey,
+    });
+    const result = await validatePath(base(leaf, { intermediates: Array.from({ length: 65 }, () => one) }));
+    expect(result).toMatchObject({ status: 'invalid', decidedBy: { check: 'path.build' } });
+    expect(result.decidedBy?.reason).toMatch(/more than 64/);
+  });
 });
 
 describe('work bounded on validly signed hostile paths', () => {

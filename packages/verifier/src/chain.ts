@@ -1,4 +1,5 @@
 import {
+  OID,
   validatePath,
   type CheckResult,
   type Hierarchy,
@@ -38,6 +39,8 @@ export async function checkJpkiChain(
     time,
     requiredKeyUsage: KEY_USAGE[hierarchy],
     requiredPolicy: trust.policies[hierarchy],
+    // JPKI certificates are signed with sha256WithRSAEncryption (card-spec §3); SHA-1 is not accepted.
+    signatureAlgorithms: [OID.sha256WithRSAEncryption],
     ...(trust.revocation === 'not-checked' ? { checkRevocation: false } : { revocation: trust.revocation.check }),
     ...(trust.backend ? { backend: trust.backend } : {}),
   });
