@@ -108,6 +108,16 @@ export function forgeCertificate(options: {
   return sequence(tbs, algorithm, bitString(signature));
 }
 
+/** A self-signed root CA named CN=`commonName` (basicConstraints cA, keyCertSign + cRLSign). */
+export const forgeRoot = (commonNameValue: string, key: ForgeKey) =>
+  forgeCertificate({
+    issuer: commonName(commonNameValue),
+    subject: commonName(commonNameValue),
+    subjectKey: key,
+    issuerKey: key,
+    extensions: [basicConstraints(true), caKeyUsage()],
+  });
+
 /** A v2 CRL; `nextUpdate: null` leaves it out. */
 export function forgeCrl(options: {
   issuer: Uint8Array;

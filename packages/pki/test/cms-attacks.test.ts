@@ -13,12 +13,11 @@ import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import {
-  basicConstraints,
-  caKeyUsage,
   commonName,
   FORGE_NOW,
   forgeCertificate,
   forgeKey,
+  forgeRoot,
   oid,
   sequence,
   tlv,
@@ -170,13 +169,7 @@ describe('hand-made SignedData around a genuine signing certificate', () => {
 describe('a profile can refuse SHA-1 certificate signatures', () => {
   it('a sha1WithRSAEncryption certificate fails under signatureAlgorithms [sha256WithRSAEncryption]', async () => {
     const rootKey = forgeKey(0);
-    const root = forgeCertificate({
-      issuer: commonName('Root'),
-      subject: commonName('Root'),
-      subjectKey: rootKey,
-      issuerKey: rootKey,
-      extensions: [basicConstraints(true), caKeyUsage()],
-    });
+    const root = forgeRoot('Root', rootKey);
     const leaf = forgeCertificate({
       issuer: commonName('Root'),
       subject: commonName('Leaf'),

@@ -24,6 +24,7 @@ import {
   forgeCertificate,
   forgeCrl,
   forgeKey,
+  forgeRoot,
   name,
   nameConstraints,
   oid,
@@ -44,13 +45,7 @@ const rootKey = forgeKey(0);
 const caKey = forgeKey(1);
 const eeKey = forgeKey(2);
 const otherKey = forgeKey(3);
-const root = forgeCertificate({
-  issuer: commonName('Root'),
-  subject: commonName('Root'),
-  subjectKey: rootKey,
-  issuerKey: rootKey,
-  extensions: [basicConstraints(true), caKeyUsage()],
-});
+const root = forgeRoot('Root', rootKey);
 const anchors = [trustAnchor(root)];
 const base = (certificate: Uint8Array, extra: Partial<PathValidationOptions> = {}): PathValidationOptions => ({
   certificate: parseCertificate(certificate),
@@ -61,6 +56,17 @@ const base = (certificate: Uint8Array, extra: Partial<PathValidationOptions> = {
   ...extra,
 });
 const rootCrl = () => parseCrl(forgeCrl({ issuer: commonName('Root'), key: rootKey, extensions: [crlNumber(1)] }));
+
+/** Serial 5, issued by the root directly. */
+const leafUnderRoot = () =>
+  forgeCertificate({
+    serial: 5,
+    issuer: commonName('Root'),
+    subject: commonName('Leaf'),
+    subjectKey: eeKey,
+    issuerKey: rootKey,
+    extensions: [basicConstraints(false)],
+  });
 
 describe('revocation cannot be answered by the wrong CRL', () => {
   const issuing = forgeCertificate({
@@ -79,13 +85,7 @@ describe('revocation cannot be answered by the wrong CRL', () => {
     extensions: [basicConstraints(false)],
   });
   const otherRootKey = forgeKey(4);
-  const otherRoot = forgeCertificate({
-    issuer: commonName('Root B'),
-    subject: commonName('Root B'),
-    subjectKey: otherRootKey,
-    issuerKey: otherRootKey,
-    extensions: [basicConstraints(true), caKeyUsage()],
-  });
+  const otherRoot = forgeRoot('Root B', otherRootKey);
   // In hierarchy B, a CRL signer named like hierarchy A's issuing CA.
   const lookAlike = forgeCertificate({
     issuer: commonName('Root B'),
@@ -124,14 +124,7 @@ describe('revocation cannot be answered by the wrong CRL', () => {
   });
 
   it('of two current CRLs the newer answers, whatever their order', async () => {
-    const leaf = forgeCertificate({
-      serial: 5,
-      issuer: commonName('Root'),
-      subject: commonName('Leaf'),
-      subjectKey: eeKey,
-      issuerKey: rootKey,
-      extensions: [basicConstraints(false)],
-    });
+    const leaf = leafUnderRoot();
     const older = parseCrl(
       forgeCrl({
         issuer: commonName('Root'),
@@ -157,14 +150,7 @@ describe('revocation cannot be answered by the wrong CRL', () => {
   });
 
   it('a CRL without nextUpdate never answers (RFC 5280 §5.1.2.5)', async () => {
-    const leaf = forgeCertificate({
-      serial: 5,
-      issuer: commonName('Root'),
-      subject: commonName('Leaf'),
-      subjectKey: eeKey,
-      issuerKey: rootKey,
-      extensions: [basicConstraints(false)],
-    });
+    const leaf = leafUnderRoot();
     const timeless = parseCrl(
       forgeCrl({
         issuer: commonName('Root'),

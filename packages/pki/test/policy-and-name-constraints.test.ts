@@ -36,97 +36,40 @@ const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, st
 // OpenSSL dates the certificates from the real clock; validation is an hour later, inside every validity.
 const VALIDATION_TIME = new Date(Date.now() + 3_600_000);
 
+/** OpenSSL makes a key and a request for `subject` (`<name>.key`, `<name>.csr`). */
+const request = (name: string, subject: string) =>
+  openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]); // prettier-ignore
+
+/** OpenSSL signs `<name>.csr` with `<issuer>` (`.pem`, `.key`) and the extension lines given, into `<name>.pem`. */
+function issue(name: string, issuer: string, days: number, extensions: string) {
+  writeFileSync(join(dir, `${name}.ext`), `${extensions}\n`);
+  openssl([
+    'x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.pem`, '-CAkey', `${issuer}.key`, '-CAcreateserial',
+    '-out', `${name}.pem`, '-days', String(days), '-extfile', `${name}.ext`,
+  ]); // prettier-ignore
+}
+
 /** A root, an intermediate with `caExtensions`, and end entities with the given extension lines. */
 function makeChain(caExtensions: string, endEntities: Record<string, string>) {
   const tag = Math.random().toString(36).slice(2, 8);
   openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    `${tag}-root.key`,
-    '-out',
-    `${tag}-root.pem`,
-    '-days',
-    '3',
-    '-subj',
-    '/C=JP/O=openmyna tests/CN=Constraint Root',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
-  writeFileSync(
-    join(dir, `${tag}-ca.ext`),
-    `basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n${caExtensions}\n`,
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${tag}-root.key`, '-out', `${tag}-root.pem`,
+    '-days', '3', '-subj', '/C=JP/O=openmyna tests/CN=Constraint Root',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+  ]); // prettier-ignore
+  request(`${tag}-ca`, '/C=JP/O=openmyna tests/CN=Constrained CA');
+  issue(
+    `${tag}-ca`,
+    `${tag}-root`,
+    2,
+    `basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n${caExtensions}`,
   );
-  openssl([
-    'req',
-    '-new',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    `${tag}-ca.key`,
-    '-out',
-    `${tag}-ca.csr`,
-    '-subj',
-    '/C=JP/O=openmyna tests/CN=Constrained CA',
-  ]);
-  openssl([
-    'x509',
-    '-req',
-    '-in',
-    `${tag}-ca.csr`,
-    '-CA',
-    `${tag}-root.pem`,
-    '-CAkey',
-    `${tag}-root.key`,
-    '-CAcreateserial',
-    '-out',
-    `${tag}-ca.pem`,
-    '-days',
-    '2',
-    '-extfile',
-    `${tag}-ca.ext`,
-  ]);
   const read = (name: string) => parseCertificate(derFromPemOrDer(readFileSync(join(dir, name)), 'CERTIFICATE'));
   const leaves: Record<string, ReturnType<typeof parseCertificate>> = {};
   for (const [name, extensions] of Object.entries(endEntities)) {
     const [subject, ...lines] = extensions.split('\n');
-    writeFileSync(join(dir, `${tag}-${name}.ext`), `basicConstraints=critical,CA:FALSE\n${lines.join('\n')}\n`);
-    openssl([
-      'req',
-      '-new',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      `${tag}-${name}.key`,
-      '-out',
-      `${tag}-${name}.csr`,
-      '-subj',
-      subject!,
-    ]);
-    openssl([
-      'x509',
-      '-req',
-      '-in',
-      `${tag}-${name}.csr`,
-      '-CA',
-      `${tag}-ca.pem`,
-      '-CAkey',
-      `${tag}-ca.key`,
-      '-CAcreateserial',
-      '-out',
-      `${tag}-${name}.pem`,
-      '-days',
-      '1',
-      '-extfile',
-      `${tag}-${name}.ext`,
-    ]);
+    request(`${tag}-${name}`, subject!);
+    issue(`${tag}-${name}`, `${tag}-ca`, 1, `basicConstraints=critical,CA:FALSE\n${lines.join('\n')}`);
     leaves[name] = read(`${tag}-${name}.pem`);
   }
   const options = (name: string, extra: Partial<PathValidationOptions> = {}): PathValidationOptions => ({
