@@ -1,5 +1,8 @@
 import { resolve } from 'node:path';
 
+import { protectPin, RetryCounter } from '@openmyna/card';
+import { storageRetryCounters } from '@openmyna/wallet';
+
 import { bundleForBrowser, launchChromium, servePage } from '../test-support/browser.js';
 import { CARD_PINS, PHONE_PINS, walletWorld } from '../test-support/wallet-fixtures.js';
 
@@ -55,6 +58,19 @@ export async function benchWallet(): Promise<void> {
       await phone.storage.write('bench:durable-write', i);
       durable.push(performance.now() - started);
     }
+    // One correct VERIFY through the phone's counter store: decrement, compare, restore — both durable.
+    const verifies: number[] = [];
+    const counter = new RetryCounter({
+      reference: 'bench/0018',
+      maxTries: 3,
+      pin: protectPin(new TextEncoder().encode('1234'), new Uint8Array(16)),
+      store: storageRetryCounters(phone.storage),
+    });
+    for (let i = 0; i < RUNS; i++) {
+      const started = performance.now();
+      await counter.verify(new TextEncoder().encode('1234'));
+      verifies.push(performance.now() - started);
+    }
     const raw = rawRsaSignatureTimes(RUNS);
 
     // Chromium: the web wallet's engine (IndexedDB, Web Crypto; the applets' RSA in BigInt).
@@ -104,9 +120,13 @@ export async function benchWallet(): Promise<void> {
       console.log(
         `  ${runtime.padEnd(9)} total ${ms(total)}: wallet ${ms(wallet)}, the answer's POST (the relying party verifies) ${ms(total - wallet)}\n` +
           `            baselines: raw RSA-2048 signature (${engine}) ${ms(rawMs)} → wallet ${(wallet / rawMs).toFixed(1)}×; ` +
-          `one durable write (${store}) ${ms(writeMs)} → wallet ${(wallet / writeMs).toFixed(1)}× (it makes 3: two counter decrements, the log entry)`,
+          `one durable write (${store}) ${ms(writeMs)} → wallet ${(wallet / writeMs).toFixed(1)}× (it makes 5: two counter decrements, two restores, the log entry)`,
       );
     }
+    const verifyMs = median(verifies);
+    console.log(
+      `  one correct PIN VERIFY, phone file (decrement and restore both durable before the answer): ${ms(verifyMs)} → ${(verifyMs / median(durable)).toFixed(1)}× one durable write`,
+    );
   } finally {
     await world.dispose();
   }

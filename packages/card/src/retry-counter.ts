@@ -11,12 +11,6 @@ export interface RetryCounterStore {
   /** Tries left, or `undefined` when the reference was never written (then it has its maximum). */
   read(reference: string): Promise<number | undefined>;
   write(reference: string, triesLeft: number): Promise<void>;
-  /**
-   * Restores the maximum after a successful verification. Unlike a decrement it may become durable
-   * later (with the store's next durable write): a crash before then costs the holder one try and can
-   * never grant one. Stores without it restore with `write`.
-   */
-  restore?(reference: string, triesLeft: number): Promise<void>;
 }
 
 /** Counters in memory, for tests and for cards whose state lives elsewhere. */
@@ -58,9 +52,10 @@ function pinDigest(salt: Uint8Array, value: Uint8Array): Uint8Array {
 }
 
 /**
- * A PIN (key reference) with a retry counter that cannot be cheated: every verification first
- * stores the decremented counter durably, then compares in constant time, then restores the maximum
- * on success. A crash after the write costs a try; a crash can never grant one.
+ * A PIN (key reference) with a retry counter that cannot be cheated and that a crash cannot burn:
+ * every verification first stores the decremented counter durably, then compares in constant time,
+ * then, on success, stores the maximum durably before answering — as a card writes its EEPROM before
+ * 9000. A crash can cost the attempt in flight, never an earlier correct one, and never grant a try.
  *
  * @example
  * ```ts
@@ -106,8 +101,7 @@ export class RetryCounter {
     await this.#store.write(this.reference, tries - 1);
     this.#beforeCompare?.();
     if (constantTimeEqual(pinDigest(this.#pin.salt, candidate), this.#pin.digest)) {
-      if (this.#store.restore) await this.#store.restore(this.reference, this.maxTries);
-      else await this.#store.write(this.reference, this.maxTries);
+      await this.#store.write(this.reference, this.maxTries);
       return { result: 'verified' };
     }
     return { result: 'wrong', triesLeft: tries - 1 };

@@ -66,9 +66,8 @@ export async function openIndexedDbWalletStorage(name = 'openmyna-wallet'): Prom
     stores: string[],
     mode: IDBTransactionMode,
     work: (transaction: IDBTransaction) => Promise<T>,
-    durability: IDBTransactionDurability = 'strict',
   ): Promise<T> => {
-    const transaction = database.transaction(stores, mode, { durability });
+    const transaction = database.transaction(stores, mode, { durability: 'strict' });
     const done = new Promise<void>((resolve, reject) => {
       transaction.oncomplete = () => resolve();
       transaction.onabort = transaction.onerror = () =>
@@ -87,17 +86,6 @@ export async function openIndexedDbWalletStorage(name = 'openmyna-wallet'): Prom
       transact([RECORDS], 'readwrite', async (t) => {
         await request(t.objectStore(RECORDS).put(value, key));
       }),
-    // Committed without waiting for the disk ("relaxed"); the next strict commit orders after it.
-    writeLazily: (key, value) =>
-      transact(
-        [RECORDS],
-        'readwrite',
-        async (t) => {
-          await request(t.objectStore(RECORDS).put(value, key));
-        },
-        'relaxed',
-      ),
-    flush: () => Promise.resolve(),
     remove: (key) =>
       transact([RECORDS], 'readwrite', async (t) => {
         await request(t.objectStore(RECORDS).delete(key));

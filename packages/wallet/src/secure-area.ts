@@ -339,11 +339,6 @@ export class SecureArea {
     } satisfies CredentialRecord);
   }
 
-  /** Makes lazily restored retry counters durable (a long-lived card calls it now and then, and at the end). */
-  flush(): Promise<void> {
-    return this.#storage.flush();
-  }
-
   /** Forgets the card, the keys, the counters and the log. */
   wipe(): Promise<void> {
     return this.#storage.wipe();

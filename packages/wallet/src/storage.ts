@@ -19,13 +19,6 @@ export interface WalletStorage {
   /** A JSON value written by {@link write}, or undefined. */
   read(name: string): Promise<unknown>;
   write(name: string, value: unknown): Promise<void>;
-  /**
-   * Writes a value whose loss in a crash is harmless (a retry counter restored after a correct PIN):
-   * it becomes durable with the next durable write or {@link flush}.
-   */
-  writeLazily(name: string, value: unknown): Promise<void>;
-  /** Makes lazily written values durable. */
-  flush(): Promise<void>;
   remove(name: string): Promise<void>;
   appendLog(entry: TransactionLogEntry): Promise<void>;
   readLog(): Promise<TransactionLogEntry[]>;
@@ -55,7 +48,6 @@ export function storageRetryCounters(storage: WalletStorage): RetryCounterStore 
       return value;
     },
     write: (reference, triesLeft) => storage.write(`counter:${reference}`, triesLeft),
-    restore: (reference, triesLeft) => storage.writeLazily(`counter:${reference}`, triesLeft),
   };
 }
 

@@ -267,14 +267,10 @@ export function registerPhoneCommands(program: Command, io: CliIo, setExitCode: 
       const { card } = await wallet.secureArea.openCard();
       const bridge = await VpcdBridge.connect({ card, port: flags.vpcdPort });
       io.stdout.write(`The phone is in the vpcd reader on 127.0.0.1:${flags.vpcdPort} (Ctrl-C stops)\n`);
-      // Retry counters restored after a correct PIN are written lazily; they reach the file every few seconds.
-      const flushing = setInterval(() => void wallet.secureArea.flush(), 3000);
       const stop = () => void bridge.close();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       await bridge.closed;
-      clearInterval(flushing);
-      await wallet.secureArea.flush();
     });
 
   common(phone.command('status'))

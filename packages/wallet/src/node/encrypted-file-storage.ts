@@ -110,11 +110,8 @@ export async function openEncryptedFileWalletStorage(
   const keyCrypto = options.crypto ?? webMdocCrypto;
   const heldKeys = new Map<string, EcPrivateKey>();
   let queue: Promise<void> = Promise.resolve();
-  let dirty = false;
-
   const persist = (): Promise<void> => {
     const snapshot = JSON.stringify(contents);
-    dirty = false;
     const run = queue.then(() => writeFileAtomically(options.path, fileKey, kdf, snapshot));
     queue = run.catch(() => undefined);
     return run;
@@ -126,12 +123,6 @@ export async function openEncryptedFileWalletStorage(
       contents.records[name] = structuredClone(value);
       return persist();
     },
-    writeLazily(name, value) {
-      contents.records[name] = structuredClone(value);
-      dirty = true;
-      return Promise.resolve();
-    },
-    flush: () => (dirty ? persist() : queue),
     remove(name) {
       delete contents.records[name];
       return persist();
