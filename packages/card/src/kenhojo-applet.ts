@@ -3,7 +3,7 @@ import { encodeTlv } from '@openmyna/core';
 import { Applet, ALWAYS, verifiedAnyOf } from './applet.js';
 import { encodeKeyId } from './cv-certificate.js';
 import { isValidFourDigitPin } from './jpki-applet.js';
-import type { RetryCounter } from './retry-counter.js';
+import { protectPin, RetryCounter, type RetryCounterStore } from './retry-counter.js';
 
 /** 券面事項入力補助AP (card-spec §1.1). */
 export const KENHOJO_AID = Uint8Array.of(0xd3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08);
@@ -16,6 +16,7 @@ export const KENHOJO_EF = {
   cvCertificate: 0x0004,
   basicData: 0x0005,
   pin: 0x0011,
+  blockedKey: 0x0012,
   codeA: 0x0014,
   codeB: 0x0015,
 } as const;
@@ -47,7 +48,9 @@ export interface KenhojoAppletOptions {
 /**
  * The 券面事項入力補助AP with the three access paths of DESIGN.md: the 4-digit PIN opens EF 0001,
  * 0002 and 0003; 照合番号A opens 0001 and 0003; 照合番号B opens 0002 and 0003. EF 0004 and 0005 are
- * free. Secure messaging (EF 0006/0007, `SET SESSION KEY`) is not offered.
+ * free; key reference 0012 is blocked, as on every card examined. Deliberately absent (card-spec
+ * §1.3): secure messaging (EF 0006's session key, EF 0007's signed AP key and its key 0013, `SET
+ * SESSION KEY`), which the phone does not offer, and EF 0008 (16 × FF, access unknown on the card).
  */
 export function createKenhojoApplet(options: KenhojoAppletOptions): Applet {
   const { pin, codeA, codeB } = KENHOJO_EF;
@@ -63,12 +66,26 @@ export function createKenhojoApplet(options: KenhojoAppletOptions): Applet {
     ],
     references: [
       { fid: pin, counter: options.pin, acceptsNewValue: isValidFourDigitPin },
+      // card-spec §1.3: a key reference blocked on every card examined (VERIFY query 63C0, VERIFY 6984).
+      { fid: KENHOJO_EF.blockedKey, counter: BLOCKED_KEY },
       { fid: codeA, counter: options.codeA },
       ...(options.codeB ? [{ fid: codeB, counter: options.codeB }] : []),
     ],
     ...(options.onReferenceChanged ? { onReferenceChanged: options.onReferenceChanged } : {}),
   });
 }
+
+/** Its counter reads 0 forever and is never written: nothing is ever compared. */
+const ALWAYS_BLOCKED: RetryCounterStore = {
+  read: () => Promise.resolve(0),
+  write: () => Promise.reject(new Error('a blocked reference is never written')),
+};
+const BLOCKED_KEY = new RetryCounter({
+  reference: 'kenhojo/0012',
+  maxTries: 3,
+  pin: protectPin(new Uint8Array(32), new Uint8Array(16)),
+  store: ALWAYS_BLOCKED,
+});
 
 /**
  * EF 0005 `FF40 { DF41 AP info, DF42 key ID, DF43 128 bytes }` (card-spec §3.4). DF43's meaning is

@@ -15,6 +15,7 @@ export const KENKAKU_EF = {
   basicData: 0x0003,
   cvCertificate: 0x0004,
   myNumberImage: 0x0005,
+  unknown: 0x0006,
   birthDateKey: 0x0011,
   codeB: 0x0012,
   codeA: 0x0013,
@@ -57,6 +58,8 @@ export function createKenkakuApplet(options: KenkakuAppletOptions): Applet {
       { fid: KENKAKU_EF.basicData, content: basicData(options.signerKeyId, options.municipalityCode), read: ALWAYS },
       { fid: KENKAKU_EF.cvCertificate, content: options.cvCertificate, read: ALWAYS },
       { fid: KENKAKU_EF.myNumberImage, content: options.myNumberImageRecord, read: verifiedAnyOf(codeA) },
+      // card-spec §1.4: 16 × FF of unknown meaning, behind 照合番号A or B.
+      { fid: KENKAKU_EF.unknown, content: new Uint8Array(16).fill(0xff), read: verifiedAnyOf(codeA, codeB) },
     ],
     references: [
       { fid: birthDateKey, counter: options.birthDateKey },

@@ -114,6 +114,16 @@ describe('券面事項入力補助AP access paths (DESIGN.md table)', () => {
     expect(await reader.verify('pin', '1234')).toEqual({ result: 'verified' });
   });
 
+  it('answers key reference 0012 as the card does: blocked (query 63C0, VERIFY 6984)', async () => {
+    const sw = async (hex: string) => {
+      const response = await card.transmit(hexToBytes(hex));
+      return Buffer.from(response.subarray(-2)).toString('hex');
+    };
+    expect(await sw('00200092')).toBe('63c0');
+    expect(await sw('002000920431323334')).toBe('6984');
+    expect(await sw('00200092')).toBe('63c0');
+  });
+
   it('forgets what was verified when the card resets', async () => {
     await reader.verify('pin', '1234');
     card.reset();

@@ -137,13 +137,14 @@ describe('券面事項確認AP records (card-spec §3.5)', () => {
 
 describe('券面事項確認AP access paths and card presence', () => {
   let reader: KenkakuReader;
+  let card: SmartCard;
 
   beforeEach(() => {
     const store = new MemoryRetryCounterStore();
     const salt = new Uint8Array(16).fill(4);
     const counter = (reference: string, value: string) =>
       new RetryCounter({ reference, maxTries: 3, pin: protectPin(encode(value), salt), store });
-    const card = new SmartCard({
+    card = new SmartCard({
       atr: JPKI_ATR,
       applets: [
         createKenkakuApplet({
@@ -183,6 +184,19 @@ describe('券面事項確認AP access paths and card presence', () => {
       caKeys,
     );
     expect(replayed.decidedBy?.check).toBe('kenkaku.card-presence');
+  });
+
+  it('keeps EF 0006 (16 × FF) behind 照合番号A or B, as the card does', async () => {
+    const readEf0006 = async () => {
+      // SELECT EF 0006, READ BINARY of its 16 bytes.
+      const select = await card.transmit(Uint8Array.of(0x00, 0xa4, 0x02, 0x0c, 0x02, 0x00, 0x06));
+      expect(Buffer.from(select.subarray(-2)).toString('hex')).toBe('9000');
+      return card.transmit(Uint8Array.of(0x00, 0xb0, 0x00, 0x00, 0x10));
+    };
+    await reader.select();
+    expect(Buffer.from((await readEf0006()).subarray(-2)).toString('hex')).toBe('6982');
+    expect(await reader.verify('codeB', '55021720352285')).toEqual({ result: 'verified' });
+    expect(Buffer.from(await readEf0006()).toString('hex')).toBe(`${'ff'.repeat(16)}9000`);
   });
 
   it('opens the card face only with 照合番号B, and the age record only with the birth-date key', async () => {
