@@ -13,6 +13,7 @@ import { inTransaction, isUniqueViolation } from '@openmyna/storage';
 import type { Transaction } from 'kysely';
 
 import { isoTime, newId, type IssuerContext } from './context.js';
+import { IssuerError } from './errors.js';
 import { MDOC_STATUS_LIST_SIZE } from './mdoc-status.js';
 import type { Person } from './registry.js';
 import type { IssuerSchema } from './storage/schema.js';
@@ -72,11 +73,18 @@ export async function reserveMdocBatch(
     readonly deviceKeys: readonly EcPublicKey[];
     readonly validUntil: Date;
     readonly now: Date;
+    /**
+     * A refill: the phone must be active, and at most `dailyLimit` MSOs in 24 hours. Checked inside the
+     * reserving transaction after taking the phone's row (an update: PostgreSQL holds its lock to the
+     * commit, SQLite runs one transaction at a time), so concurrent refills of one phone count each other.
+     */
+    readonly refill?: { readonly dailyLimit: number };
   },
 ): Promise<ReservedBatch> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await inTransaction(context.db, async (trx) => {
+        if (batch.refill) await checkRefillAllowed(trx, batch, batch.refill.dailyLimit);
         const batchId = newId(context, 'B');
         await trx
           .insertInto('mdoc_batches')
@@ -113,6 +121,32 @@ export async function reserveMdocBatch(
       if (!isUniqueViolation(error) || attempt >= 50) throw error;
     }
   }
+}
+
+async function checkRefillAllowed(
+  trx: Transaction<IssuerSchema>,
+  batch: { readonly phoneId: string; readonly deviceKeys: readonly unknown[]; readonly now: Date },
+  dailyLimit: number,
+): Promise<void> {
+  const taken = await trx
+    .updateTable('phones')
+    .set((eb) => ({ status: eb.ref('status') }))
+    .where('id', '=', batch.phoneId)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
+  if (taken.numUpdatedRows !== 1n) throw new IssuerError('ERR_PHONE_STATE', 'the phone is not active');
+  const { recent } = await trx
+    .selectFrom('records')
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('recent'))
+    .where('phone_id', '=', batch.phoneId)
+    .where('kind', '=', 'mdoc')
+    .where('issued_at', '>', isoTime(new Date(batch.now.getTime() - 24 * 3600 * 1000)))
+    .executeTakeFirstOrThrow();
+  if (Number(recent) + batch.deviceKeys.length > dailyLimit)
+    throw new IssuerError(
+      'ERR_MDOC_REFILL_LIMITED',
+      `a phone is given at most ${dailyLimit} MSOs in 24 hours; ${Math.max(0, dailyLimit - Number(recent))} remain`,
+    );
 }
 
 async function drawFreeIndexes(trx: Transaction<IssuerSchema>, context: IssuerContext, count: number) {
@@ -197,7 +231,8 @@ export async function markBatchIssuedInTransaction(
     .where('id', '=', batchId)
     .where('status', '=', 'issuing')
     .executeTakeFirst();
-  if (done.numUpdatedRows !== 1n) throw new Error(`mdoc batch ${batchId} is no longer being issued`);
+  if (done.numUpdatedRows !== 1n)
+    throw new IssuerError('ERR_PHONE_STATE', 'the MSO batch was abandoned before it was issued');
 }
 
 /**

@@ -1,6 +1,6 @@
 import { parseIsoDate } from '@openmyna/core';
 import { MDOC_BATCH_MAX, mdocRefillStatement, type MdocRefillRequest } from '@openmyna/card';
-import { ecPublicKeyFromJwk, type EcPublicKey } from '@openmyna/mdoc';
+import { ecPublicJwk, ecPublicKeyFromJwk, type EcPublicKey } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { bytesToBase64 } from '@openmyna/pki';
 import { inTransaction } from '@openmyna/storage';
@@ -32,7 +32,18 @@ export interface MdocRefill {
   readonly validUntil: string;
 }
 
-const keyId = (jwk: JsonWebKey) => `${String(jwk.x)}.${String(jwk.y)}`;
+/**
+ * A key's identity: its coordinates re-encoded from the decoded point, so the several base64url
+ * spellings of one coordinate (unused trailing bits) are one key. Unreadable keys identify nothing.
+ */
+const keyId = (jwk: JsonWebKey): string => {
+  try {
+    const canonical = ecPublicJwk(ecPublicKeyFromJwk(jwk));
+    return `${String(canonical.x)}.${String(canonical.y)}`;
+  } catch {
+    return `unreadable:${String(jwk.x)}.${String(jwk.y)}`;
+  }
+};
 
 /**
  * Issues a fresh batch of single-use MSOs to an active phone (`POST /phones/{id}/mdoc-refills`). No PIN:
@@ -121,7 +132,14 @@ async function issueRefill(
     .where('id', '=', refill.cardId)
     .executeTakeFirstOrThrow();
   const validUntil = mdocValidity(now, issuer.documentSigner.certificate).validUntil;
-  const batch = await reserveMdocBatch(context, { phoneId, personId: person.id, deviceKeys, validUntil, now });
+  const batch = await reserveMdocBatch(context, {
+    phoneId,
+    personId: person.id,
+    deviceKeys,
+    validUntil,
+    now,
+    refill: { dailyLimit: MDOC_DAILY_LIMIT },
+  });
   context.onBoundary?.('mdoc-batch-reserved');
   try {
     const mdocs = await signMdocBatch(issuer, {
@@ -133,6 +151,9 @@ async function issueRefill(
     });
     context.onBoundary?.('mdoc-batch-signed');
     await inTransaction(context.db, async (trx) => {
+      // A phone suspended or revoked while its MSOs were signed gets none of them.
+      const phone = await trx.selectFrom('phones').select('status').where('id', '=', phoneId).executeTakeFirst();
+      if (phone?.status !== 'active') throw new IssuerError('ERR_PHONE_STATE', 'the phone is no longer active');
       await markBatchIssuedInTransaction(trx, context, batch.batchId);
       await appendAudit(trx, context, {
         actor: `holder:${person.id}`,

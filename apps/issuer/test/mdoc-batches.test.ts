@@ -297,4 +297,43 @@ describe.each(ENGINES)('batches of single-use MSOs on %s', (engine) => {
       refillMdocs(context, authorities.mdoc, bundle.phoneId, (await refillRequest(bundle.phoneId, fresh[0]!)).request),
     ).rejects.toMatchObject({ code: 'ERR_HOLDER_PROOF_INVALID' });
   });
+
+  it('counts concurrent refills against each other: the daily bound holds under a burst', async () => {
+    const { bundle, devices } = await provision(2, 1);
+    const requests = await Promise.all(
+      Array.from({ length: 4 }, async () => (await refillRequest(bundle.phoneId, devices[0]!, { size: 50 })).request),
+    );
+    const results = await Promise.allSettled(
+      requests.map((request) => refillMdocs(context, authorities.mdoc, bundle.phoneId, request)),
+    );
+    const issued = await database.db
+      .selectFrom('records')
+      .innerJoin('mdoc_batches', 'mdoc_batches.id', 'records.batch_id')
+      .select('records.id')
+      .where('records.phone_id', '=', bundle.phoneId)
+      .where('mdoc_batches.status', '=', 'issued')
+      .execute();
+    expect(issued.length).toBeLessThanOrEqual(MDOC_DAILY_LIMIT);
+    const refused = results.filter((result) => result.status === 'rejected');
+    expect(refused.length).toBeGreaterThan(0);
+    for (const result of refused) expect(result.reason).toMatchObject({ code: 'ERR_MDOC_REFILL_LIMITED' });
+  }, 120_000);
+
+  it('knows a key given before however its coordinates are spelled (unused base64url bits)', async () => {
+    const { bundle, devices } = await provision(2, 1);
+    const jwk = ecPublicJwk(devices[0]!.publicKey);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const respelled = { ...jwk, x: jwk.x!.slice(0, -1) + alphabet[alphabet.indexOf(jwk.x!.at(-1)!) ^ 1] };
+    const { challengeId, nonce } = await openHolderChallenge(context, bundle.phoneId, 'mdoc-refill');
+    const statement = mdocRefillStatement({ phoneId: bundle.phoneId, nonce, deviceKeys: [respelled] });
+    const signature = b64(await devices[0]!.signEs256(statement));
+    await expect(
+      refillMdocs(context, authorities.mdoc, bundle.phoneId, {
+        challengeId,
+        proof: { deviceKey: jwk, signature },
+        deviceKeys: [respelled],
+        deviceKeySignatures: [signature],
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_HOLDER_REQUEST_FORMAT' });
+  }, 60_000);
 });

@@ -60,16 +60,28 @@ const POOL = 'mdoc-pool';
  */
 export class MdocPool {
   readonly #storage: WalletStorage;
+  /** Pool operations run one at a time: two presentations racing must not take the same MSO. */
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(storage: WalletStorage) {
     this.#storage = storage;
+  }
+
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work, work);
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   /**
    * Makes `mdocs` (each with the id of the device key it is bound to) the phone's batch, and retires
    * the earlier batch: its MSOs and device keys are forgotten, used or not.
    */
-  async install(mdocs: readonly { readonly mdoc: string; readonly deviceKeyId: string }[]): Promise<void> {
+  install(mdocs: readonly { readonly mdoc: string; readonly deviceKeyId: string }[]): Promise<void> {
+    return this.#exclusive(() => this.#install(mdocs));
+  }
+
+  async #install(mdocs: readonly { readonly mdoc: string; readonly deviceKeyId: string }[]): Promise<void> {
     const previous = await this.#read();
     const batch = `mdocs:${bytesToBase64(crypto.getRandomValues(new Uint8Array(9))).replace(/[+/]/g, '_')}`;
     const sealed = await seal(
@@ -98,7 +110,15 @@ export class MdocPool {
    * reader's certificate; undefined for a reader that did not authenticate) under `policy`, and marks
    * it used durably before returning it. None left: `ERR_MDOC_EXHAUSTED` — never a silent reuse.
    */
-  async take(options: {
+  take(options: {
+    readonly relyingParty: string | undefined;
+    readonly policy: MdocUsePolicy;
+    readonly now: Date;
+  }): Promise<TakenMdoc> {
+    return this.#exclusive(() => this.#take(options));
+  }
+
+  async #take(options: {
     readonly relyingParty: string | undefined;
     readonly policy: MdocUsePolicy;
     readonly now: Date;
@@ -137,11 +157,13 @@ export class MdocPool {
   }
 
   /** A device key whose MSO is unexpired, to prove the phone to the issuer for a refill; else undefined. */
-  async prover(now: Date): Promise<{ key: EcPrivateKey; publicJwk: JsonWebKey } | undefined> {
-    const record = await this.#read();
-    const live = record?.entries.find((entry) => entry.validUntil > now.toISOString());
-    const key = live ? await this.#storage.deviceKey(live.deviceKeyId) : undefined;
-    return key ? { key, publicJwk: ecPublicJwk(key.publicKey) } : undefined;
+  prover(now: Date): Promise<{ key: EcPrivateKey; publicJwk: JsonWebKey } | undefined> {
+    return this.#exclusive(async () => {
+      const record = await this.#read();
+      const live = record?.entries.find((entry) => entry.validUntil > now.toISOString());
+      const key = live ? await this.#storage.deviceKey(live.deviceKeyId) : undefined;
+      return key ? { key, publicJwk: ecPublicJwk(key.publicKey) } : undefined;
+    });
   }
 
   async summary(now: Date): Promise<MdocPoolSummary> {

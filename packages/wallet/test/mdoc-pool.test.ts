@@ -88,4 +88,30 @@ describe('the MSO pool: which MSO a presentation gets (property)', () => {
     expect(await pool.summary(later)).toMatchObject({ unused: 0, used: 0, expired: 1 });
     expect(await pool.prover(later)).toBeUndefined();
   });
+
+  it('gives concurrent presentations different MSOs, and a refill racing a presentation leaves a usable batch', async () => {
+    const { storage, pool } = await openPool(join(mkdtempSync(join(tmpdir(), 'openmyna-pool-')), 'phone.json'));
+    for (let i = 0; i < BATCH; i++) await storage.generateDeviceKey(`k${i}`);
+    await pool.install(mdocs.map((mdoc, i) => ({ mdoc, deviceKeyId: `k${i}` })));
+    const signature = (taken: Awaited<ReturnType<MdocPool['take']>>) =>
+      Buffer.from(taken.issued.issuerSigned.issuerAuth.proof).toString('hex');
+    const [shop, bank] = await Promise.all([
+      pool.take({ relyingParty: 'x509_hash:shop', policy: 'single-use', now: NOW }),
+      pool.take({ relyingParty: 'x509_hash:bank', policy: 'single-use', now: NOW }),
+    ]);
+    expect(signature(shop)).not.toBe(signature(bank));
+    const [p1, p2] = await Promise.all([
+      pool.take({ relyingParty: 'x509_hash:p1', policy: 'per-relying-party', now: NOW }),
+      pool.take({ relyingParty: 'x509_hash:p2', policy: 'per-relying-party', now: NOW }),
+    ]);
+    expect(signature(p1)).not.toBe(signature(p2));
+    expect(await pool.summary(NOW)).toMatchObject({ used: 4, unused: 1 });
+    // A new batch installed while a presentation takes from the old one: one of them wins whole.
+    for (let i = 0; i < BATCH; i++) await storage.generateDeviceKey(`n${i}`);
+    await Promise.all([
+      pool.take({ relyingParty: 'x509_hash:shop', policy: 'single-use', now: NOW }).catch(() => undefined),
+      pool.install(mdocs.map((mdoc, i) => ({ mdoc, deviceKeyId: `n${i}` }))),
+    ]);
+    await expect(pool.take({ relyingParty: 'x509_hash:x', policy: 'single-use', now: NOW })).resolves.toBeDefined();
+  });
 });
