@@ -23,7 +23,6 @@ export type { MdocRefillRequest } from '@openmyna/card';
 
 /** The most MSOs one phone may be issued in any 24 hours (provisioning and refills together). */
 export const MDOC_DAILY_LIMIT = 100;
-const DAY = 86_400_000;
 
 /** What a refill returns: the new batch, each MSO bound to the request's key at the same position. */
 export interface MdocRefill {
@@ -104,12 +103,7 @@ export async function refillMdocs(
   // A key given again would make the new MSO linkable to the old one.
   if (request.deviceKeys.some((jwk) => used.has(keyId(jwk))))
     throw new IssuerError('ERR_HOLDER_REQUEST_FORMAT', '"deviceKeys" names a key this phone was given MSOs for before');
-  const recent = known.filter((row) => row.issued_at > isoTime(new Date(now.getTime() - DAY))).length;
-  if (recent + deviceKeys.length > MDOC_DAILY_LIMIT)
-    throw new IssuerError(
-      'ERR_MDOC_REFILL_LIMITED',
-      `a phone is given at most ${MDOC_DAILY_LIMIT} MSOs in 24 hours; ${Math.max(0, MDOC_DAILY_LIMIT - recent)} remain`,
-    );
+  // The daily bound is counted where the batch is reserved, in one transaction with it.
   return issueRefill(context, issuer, { phoneId, personId: phone.person_id, cardId: phone.card_id, deviceKeys, now });
 }
 

@@ -385,7 +385,9 @@ export function buildPath(
   const seen = new Set<string>();
   const unique = intermediates.filter((candidate) => {
     const key = bytesToBinaryString(candidate.der);
-    return !seen.has(key) && seen.add(key) !== undefined;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
   let steps = 0;
   const search = (current: X509Certificate, used: readonly X509Certificate[]): X509Certificate[] | undefined => {
