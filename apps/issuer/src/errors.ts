@@ -30,7 +30,16 @@ export type IssuerErrorCode =
   | 'ERR_HOLDER_PROOF_NOT_ENOUGH'
   | 'ERR_HOLDER_PROOF_INVALID'
   | 'ERR_HOLDER_NOT_PHONE_OWNER'
-  | 'ERR_MDOC_REFILL_LIMITED';
+  | 'ERR_MDOC_REFILL_LIMITED'
+  | 'ERR_SECURE_AREA_UNKNOWN'
+  | 'ERR_SECURE_AREA_STATE'
+  | 'ERR_SECURE_AREA_BUSY'
+  | 'ERR_SECURE_AREA_SESSION_UNKNOWN'
+  | 'ERR_SECURE_AREA_PROOF_INVALID'
+  | 'ERR_SECURE_AREA_FORMAT'
+  | 'ERR_SECURE_AREA_REPLAYED'
+  | 'ERR_SECURE_AREA_BUNDLE'
+  | 'ERR_SECURE_AREA_REFUSED';
 
 /** An error of the issuing authority; `code` is one of {@link IssuerErrorCode}. */
 export class IssuerError extends OpenMynaError<IssuerErrorCode> {}

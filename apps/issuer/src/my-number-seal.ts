@@ -25,24 +25,49 @@ export function myNumberIndex(registryKey: Uint8Array, myNumber: string): string
   return MY_NUMBER_INDEX_PREFIX + createHmac('sha256', derive(registryKey, INDEX_INFO)).update(myNumber).digest('hex');
 }
 
+/** `plaintext` sealed under a key derived from the registry key for `info`, bound to `aad`: IV ‖ ciphertext ‖ tag. */
+export function sealUnderRegistryKey(
+  registryKey: Uint8Array,
+  info: string,
+  aad: string,
+  plaintext: Uint8Array,
+  iv: Uint8Array,
+): Uint8Array {
+  const cipher = createCipheriv('aes-256-gcm', derive(registryKey, info), iv);
+  cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const sealed = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return new Uint8Array(Buffer.concat([iv, sealed, cipher.getAuthTag()]));
+}
+
+/** What {@link sealUnderRegistryKey} sealed; a wrong key, `info`, `aad` or altered bytes are `ERR_REGISTRY_KEY`. */
+export function unsealUnderRegistryKey(
+  registryKey: Uint8Array,
+  info: string,
+  aad: string,
+  sealed: Uint8Array,
+): Uint8Array {
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', derive(registryKey, info), sealed.subarray(0, 12));
+    decipher.setAAD(Buffer.from(aad, 'utf8'));
+    decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+    return new Uint8Array(Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]));
+  } catch (error) {
+    throw new IssuerError(
+      'ERR_REGISTRY_KEY',
+      `sealed data (${info}) cannot be opened with this issuer's registry key`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
 /** `myNumber` sealed for person `personId`: 12-byte IV ‖ ciphertext ‖ 16-byte tag. */
 export function sealMyNumber(registryKey: Uint8Array, personId: string, myNumber: string, iv: Uint8Array): Uint8Array {
-  const cipher = createCipheriv('aes-256-gcm', derive(registryKey, SEAL_INFO), iv);
-  cipher.setAAD(Buffer.from(personId, 'utf8'));
-  const sealed = Buffer.concat([cipher.update(myNumber, 'utf8'), cipher.final()]);
-  return new Uint8Array(Buffer.concat([iv, sealed, cipher.getAuthTag()]));
+  return sealUnderRegistryKey(registryKey, SEAL_INFO, personId, new TextEncoder().encode(myNumber), iv);
 }
 
 /** The My Number sealed for `personId`; a wrong key or altered bytes are `ERR_REGISTRY_KEY`. */
 export function unsealMyNumber(registryKey: Uint8Array, personId: string, sealed: Uint8Array): string {
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', derive(registryKey, SEAL_INFO), sealed.subarray(0, 12));
-    decipher.setAAD(Buffer.from(personId, 'utf8'));
-    decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-    return Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]).toString('utf8');
-  } catch (error) {
-    throw new IssuerError('ERR_REGISTRY_KEY', "a My Number cannot be unsealed with this issuer's registry key", {
-      cause: error,
-    });
-  }
+  return new TextDecoder().decode(unsealUnderRegistryKey(registryKey, SEAL_INFO, personId, sealed));
 }

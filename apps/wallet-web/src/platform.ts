@@ -36,6 +36,9 @@ export async function openWallet(config: WalletConfig): Promise<Wallet> {
     readerAnchors: [mdocTrustAnchor(bytes(config.readerCa))],
     issuerUrl: config.issuerUrl,
     clock: () => new Date(),
+    // Keys, PIN data and counters in the issuer's remote secure area when it offers one: a browser
+    // profile is a file its owner can delete or restore (docs/wallet.md, threat model).
+    secureArea: 'auto',
   });
 }
 

@@ -136,3 +136,10 @@ export {
   type PhonePinReference,
   type PhonePins,
 } from './phone-card.js';
+export {
+  SECURE_AREA_PROTOCOL,
+  secureAreaSigningInput,
+  type SecureAreaKeyName,
+  type SecureAreaMessage,
+  type SecureAreaOperation,
+} from './secure-area-protocol.js';

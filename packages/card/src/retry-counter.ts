@@ -11,6 +11,12 @@ export interface RetryCounterStore {
   /** Tries left, or `undefined` when the reference was never written (then it has its maximum). */
   read(reference: string): Promise<number | undefined>;
   write(reference: string, triesLeft: number): Promise<void>;
+  /**
+   * Takes one try atomically and durably, and answers how many were left before it (0: blocked, nothing
+   * taken). A store that several processes share (the remote secure area's database) must offer it:
+   * a read followed by a write would let two concurrent guesses pay for one.
+   */
+  consume?(reference: string, maxTries: number): Promise<number>;
 }
 
 /** Counters in memory, for tests and for cards whose state lives elsewhere. */
@@ -96,15 +102,27 @@ export class RetryCounter {
   }
 
   async verify(candidate: Uint8Array): Promise<VerifyOutcome> {
-    const tries = await this.triesLeft();
+    const tries = await this.#consume();
     if (tries === 0) return { result: 'blocked' };
-    await this.#store.write(this.reference, tries - 1);
     this.#beforeCompare?.();
     if (constantTimeEqual(pinDigest(this.#pin.salt, candidate), this.#pin.digest)) {
       await this.#store.write(this.reference, this.maxTries);
       return { result: 'verified' };
     }
     return { result: 'wrong', triesLeft: tries - 1 };
+  }
+
+  /** Takes one try durably; answers the tries left before it (0: blocked, nothing taken). */
+  async #consume(): Promise<number> {
+    if (this.#store.consume) {
+      const tries = await this.#store.consume(this.reference, this.maxTries);
+      if (!Number.isInteger(tries) || tries < 0 || tries > this.maxTries)
+        throw new CardError('ERR_RETRY_STATE_CORRUPT', `the retry counter of ${this.reference} is out of range`);
+      return tries;
+    }
+    const tries = await this.triesLeft();
+    if (tries > 0) await this.#store.write(this.reference, tries - 1);
+    return tries;
   }
 
   /** Replaces the reference data (after a successful verification, which the caller checks). */

@@ -44,3 +44,10 @@ export {
   type MdocBatchOptions,
   type WalletOptions,
 } from './wallet.js';
+export {
+  enrollRemoteSecureArea,
+  issuerOffersSecureArea,
+  RemoteCard,
+  RemoteSecureAreaSession,
+  type RemoteSecureAreaBinding,
+} from './remote-secure-area.js';

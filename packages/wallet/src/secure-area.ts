@@ -2,7 +2,6 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import {
   decodeBasicFourInfoFile,
   decodeCardFaceFile,
-  inProcessTransport,
   isValidFourDigitPin,
   isValidSigningPassword,
   JpkiReader,
@@ -10,6 +9,8 @@ import {
   KenkakuReader,
   openPhoneCard,
   phoneReferenceData,
+  protectPin,
+  resetPinsWithIssuerAuthorization,
   SoftwareCardKey,
   type CardPrivateKey,
   type CardTransport,
@@ -40,6 +41,13 @@ import {
 import { parsePhoneBundle, type PhoneBundle } from './bundle.js';
 import { WalletError } from './errors.js';
 import { MdocPool } from './mdoc-pool.js';
+import {
+  enrollRemoteSecureArea,
+  RemoteCard,
+  RemoteSecureAreaSession,
+  remotePendingSign,
+  type RemoteSecureAreaBinding,
+} from './remote-secure-area.js';
 import { seal, storageRetryCounters, unseal, type SealedBox, type WalletStorage } from './storage.js';
 
 /** The public halves of the keys the phone generated for provisioning (the card package's `PhoneKeys`). */
@@ -57,14 +65,20 @@ interface PendingRecord {
   /** The other device keys of the batch, in the order of `publicKeys.batchDeviceKeys`. */
   readonly batchDeviceKeyIds?: readonly string[];
   readonly publicKeys: PhonePublicKeys;
-  readonly keys: SealedBox;
+  /** The RSA keys, sealed (a local secure area). */
+  readonly keys?: SealedBox;
+  /** Where the RSA keys are (a remote secure area). */
+  readonly remote?: RemoteSecureAreaBinding;
 }
 
 interface CredentialSecrets {
   readonly bundle: PhoneBundle;
-  readonly keys: RsaKeyJwks;
-  readonly pins: Record<string, { readonly salt: string; readonly digest: string }>;
+  /** Local only: a remote secure area keeps the keys and the reference data. */
+  readonly keys?: RsaKeyJwks;
+  readonly pins?: EncodedPins;
 }
+
+type EncodedPins = Record<string, { readonly salt: string; readonly digest: string }>;
 
 interface CredentialRecord {
   readonly format: 'openmyna-wallet-credential/1';
@@ -73,16 +87,29 @@ interface CredentialRecord {
   readonly tokenSerial: string;
   readonly installedAt: string;
   readonly sealed: SealedBox;
+  /** Where the keys, the reference data and the counters are, when the secure area is remote. */
+  readonly remote?: RemoteSecureAreaBinding;
 }
 
 /** The phone's applets opened for one operation, with the reader-side clients over them. */
 export interface OpenedCard {
   readonly transport: CardTransport;
+  /** Whether the applets run in the remote secure area. */
+  readonly remote: boolean;
   readonly jpki: JpkiReader;
   readonly kenhojo: KenhojoReader;
   readonly kenkaku: KenkakuReader;
+  /** The applets' counters (a local secure area; the remote one keeps its own). */
   readonly counters: ReadonlyMap<string, RetryCounter>;
   readonly bundle: PhoneBundle;
+}
+
+/** What a PIN reset replaces: the issuer's authorization and the new values, by key reference. */
+export interface PinResetRequest {
+  readonly authorization: string;
+  readonly phoneNonce: string;
+  readonly now: Date;
+  readonly pins: Readonly<Record<string, string>>;
 }
 
 const PENDING = 'pending-keys';
@@ -125,6 +152,8 @@ export function expectVerified(result: PinResult, what: string): void {
 export class SecureArea {
   readonly #storage: WalletStorage;
   readonly #cardKey: (jwk: JsonWebKey) => CardPrivateKey;
+  readonly #fetch: typeof fetch;
+  readonly #remoteUrl: string | undefined;
   /** The phone's batch of MSOs and their device keys. */
   readonly mdocs: MdocPool;
 
@@ -133,10 +162,16 @@ export class SecureArea {
     options: {
       /** Makes the RSA keys from their JWKs (default `SoftwareCardKey`; Node may pass `nodeCardKey`). */
       cardKey?: (jwk: JsonWebKey) => CardPrivateKey;
+      /** Make new keys in the remote secure area at this URL (the issuer's) rather than on the phone. */
+      remote?: string;
+      /** How the remote secure area is reached. */
+      fetch?: typeof fetch;
     } = {},
   ) {
     this.#storage = storage;
     this.#cardKey = options.cardKey ?? ((jwk) => new SoftwareCardKey(jwk));
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#remoteUrl = options.remote;
     this.mdocs = new MdocPool(storage);
   }
 
@@ -145,6 +180,7 @@ export class SecureArea {
    * per single-use MSO of the batch).
    */
   async generateKeys(batchSize = 1): Promise<PhonePublicKeys> {
+    if (this.#remoteUrl) return this.#generateRemoteKeys(this.#remoteUrl, batchSize);
     const [authentication, signing, cardFace] = await Promise.all([
       SoftwareCardKey.generate(),
       SoftwareCardKey.generate(),
@@ -172,6 +208,41 @@ export class SecureArea {
     return publicKeys;
   }
 
+  /**
+   * Remote: a device-bound key in the storage (non-extractable), the RSA keys made by the secure area
+   * for it; the mdoc device keys stay on the phone.
+   */
+  async #generateRemoteKeys(url: string, batchSize: number): Promise<PhonePublicKeys> {
+    const keyId = newDeviceKeyId();
+    const bound = ecPublicJwk(await this.#storage.generateDeviceKey(keyId));
+    const enrolled = await enrollRemoteSecureArea(url, bound, this.#fetch);
+    const deviceKeyId = newDeviceKeyId();
+    const device = await this.#storage.generateDeviceKey(deviceKeyId);
+    const batch = await this.generateDeviceKeys(batchSize - 1);
+    const publicKeys: PhonePublicKeys = {
+      authenticationKey: enrolled.publicKeys.authenticationKey,
+      signingKey: enrolled.publicKeys.signingKey,
+      cardFaceKey: enrolled.publicKeys.cardFaceKey,
+      deviceKey: ecPublicJwk(device),
+      ...(batch.length > 0 ? { batchDeviceKeys: batch.map((key) => key.publicJwk) } : {}),
+    };
+    await this.#storage.write(PENDING, {
+      format: 'openmyna-wallet-pending/1',
+      deviceKeyId,
+      ...(batch.length > 0 ? { batchDeviceKeyIds: batch.map((key) => key.id) } : {}),
+      publicKeys,
+      remote: { url, deviceId: enrolled.deviceId, keyId },
+    } satisfies PendingRecord);
+    return publicKeys;
+  }
+
+  /** A session with the remote secure area of `binding`, bound to the phone's device key. */
+  async #remoteSession(binding: RemoteSecureAreaBinding): Promise<RemoteSecureAreaSession> {
+    const key = await this.#storage.deviceKey(binding.keyId);
+    if (!key) throw new WalletError('ERR_WALLET_STORAGE', "the remote secure area's device key is missing");
+    return new RemoteSecureAreaSession(binding, key, this.#fetch);
+  }
+
   /** Makes `count` new P-256 device keys in the storage (for a batch of MSOs); only public halves leave. */
   async generateDeviceKeys(count: number): Promise<{ id: string; publicJwk: JsonWebKey; key: EcPrivateKey }[]> {
     const keys = [];
@@ -195,20 +266,38 @@ export class SecureArea {
     publicKeys: PhonePublicKeys;
     authentication: Signer;
     signing: Signer;
-    cardFace: CardPrivateKey;
+    cardFace: Pick<CardPrivateKey, 'signPkcs1'>;
     device: EcPrivateKey;
     /** The batch's other device keys, in the order of `publicKeys.batchDeviceKeys`. */
     batchDevices: EcPrivateKey[];
   }> {
     const pending = await this.#pending();
-    const keys = await this.#unsealJson<RsaKeyJwks>(pending.keys, 'pending keys');
     const device = await this.#storage.deviceKey(pending.deviceKeyId);
     if (!device) throw new WalletError('ERR_WALLET_STORAGE', 'the pending device key is missing');
+    let keys: Record<'authentication' | 'signing' | 'cardFace', Pick<CardPrivateKey, 'signPkcs1'>>;
+    if (pending.remote) {
+      const session = await this.#remoteSession(pending.remote);
+      const remoteKey = (name: 'authentication' | 'signing' | 'cardFace') => ({
+        signPkcs1: (digestInfo: Uint8Array) => remotePendingSign(session, name, digestInfo),
+      });
+      keys = {
+        authentication: remoteKey('authentication'),
+        signing: remoteKey('signing'),
+        cardFace: remoteKey('cardFace'),
+      };
+    } else {
+      const jwks = await this.#unsealJson<RsaKeyJwks>(this.#sealedPendingKeys(pending), 'pending keys');
+      keys = {
+        authentication: this.#cardKey(jwks.authentication),
+        signing: this.#cardKey(jwks.signing),
+        cardFace: this.#cardKey(jwks.cardFace),
+      };
+    }
     return {
       publicKeys: pending.publicKeys,
-      authentication: cardKeySigner(this.#cardKey(keys.authentication), pending.publicKeys.authenticationKey),
-      signing: cardKeySigner(this.#cardKey(keys.signing), pending.publicKeys.signingKey),
-      cardFace: this.#cardKey(keys.cardFace),
+      authentication: cardKeySigner(keys.authentication, pending.publicKeys.authenticationKey),
+      signing: cardKeySigner(keys.signing, pending.publicKeys.signingKey),
+      cardFace: keys.cardFace,
       device,
       batchDevices: await Promise.all(
         (pending.batchDeviceKeyIds ?? []).map(async (id) => {
@@ -231,24 +320,36 @@ export class SecureArea {
       throw new WalletError('ERR_WALLET_STATE', 'this phone already holds a card; reset the wallet first');
     const bundle = parsePhoneBundle(value);
     const pending = await this.#pending();
-    const keys = await this.#unsealJson<RsaKeyJwks>(pending.keys, 'pending keys');
     assertBundleMatches(bundle, pending.publicKeys);
     const random = (length: number) => crypto.getRandomValues(new Uint8Array(length));
-    const references = phoneReferenceData(bundle, pins, random);
-    const secrets: CredentialSecrets = {
-      bundle,
-      keys,
-      pins: encodePins(references),
-    };
+    let secrets: CredentialSecrets;
+    let tokenSerial = Array.from(random(8), (byte) => byte.toString(16).padStart(2, '0'))
+      .join('')
+      .toUpperCase();
+    if (pending.remote) {
+      // The secure area checks the bundle against what the issuer recorded and makes the reference
+      // data and the counters; the phone keeps the bundle for its displays.
+      const { phoneId, jpki, kenhojo, kenkaku, juki, municipalityCode, cardExpiry } = bundle;
+      const session = await this.#remoteSession(pending.remote);
+      const installed = await session.send<{ tokenSerial: string }>({
+        op: 'install',
+        bundle: { phoneId, jpki, kenhojo, kenkaku, juki, municipalityCode, cardExpiry },
+        pins: { ...pins },
+      });
+      tokenSerial = installed.tokenSerial;
+      secrets = { bundle };
+    } else {
+      const keys = await this.#unsealJson<RsaKeyJwks>(this.#sealedPendingKeys(pending), 'pending keys');
+      secrets = { bundle, keys, pins: encodePins(phoneReferenceData(bundle, pins, random)) };
+    }
     const record: CredentialRecord = {
       format: 'openmyna-wallet-credential/1',
       phoneId: bundle.phoneId,
       deviceKeyId: pending.deviceKeyId,
-      tokenSerial: Array.from(random(8), (byte) => byte.toString(16).padStart(2, '0'))
-        .join('')
-        .toUpperCase(),
+      tokenSerial,
       installedAt: now.toISOString(),
       sealed: await this.#sealCredential(secrets, bundle.phoneId),
+      ...(pending.remote ? { remote: pending.remote } : {}),
     };
     await this.mdocs.install(
       [bundle.mdoc, ...(bundle.batchMdocs ?? [])].map((mdoc, position) => ({
@@ -288,8 +389,19 @@ export class SecureArea {
    * it keeps its security state between commands as a card does until it is reset. Counters and
    * changed reference data are saved as they change.
    */
-  async openCard(): Promise<{ card: SmartCard; counters: ReadonlyMap<string, RetryCounter>; bundle: PhoneBundle }> {
+  async openCard(): Promise<{
+    card: Pick<SmartCard, 'atr' | 'transmit' | 'reset'>;
+    counters: ReadonlyMap<string, RetryCounter>;
+    bundle: PhoneBundle;
+    remote: boolean;
+  }> {
     const { record, secrets } = await this.#credential();
+    if (record.remote) {
+      const card = new RemoteCard(await this.#remoteSession(record.remote));
+      return { card, counters: new Map(), bundle: secrets.bundle, remote: true };
+    }
+    if (!secrets.keys || !secrets.pins)
+      throw new WalletError('ERR_WALLET_STORAGE', 'the stored credential holds no keys');
     let saved = secrets;
     const { card, counters } = openPhoneCard({
       contents: secrets.bundle,
@@ -309,7 +421,7 @@ export class SecureArea {
         } satisfies CredentialRecord);
       },
     });
-    return { card, counters, bundle: secrets.bundle };
+    return { card, counters, bundle: secrets.bundle, remote: false };
   }
 
   /**
@@ -317,10 +429,11 @@ export class SecureArea {
    * only as long as `operation`.
    */
   async withCard<T>(operation: (card: OpenedCard) => Promise<T>): Promise<T> {
-    const { card, counters, bundle } = await this.openCard();
-    const transport = inProcessTransport(card);
+    const { card, counters, bundle, remote } = await this.openCard();
+    const transport: CardTransport = { transmit: (command) => card.transmit(command) };
     return operation({
       transport,
+      remote,
       jpki: new JpkiReader(transport),
       kenhojo: new KenhojoReader(transport),
       kenkaku: new KenkakuReader(transport),
@@ -329,19 +442,74 @@ export class SecureArea {
     });
   }
 
-  /** Saves reference data the PIN-reset flow replaced (the counters were reset by it). */
-  async replacePins(pins: Readonly<Record<string, StoredPin>>): Promise<void> {
+  /**
+   * Resets the PINs the issuer's authorization names to the holder's new values and restores their
+   * tries: the authorization is checked (by the phone against the authority it pinned, or by the
+   * remote secure area against the issuer's own) before anything changes. Returns the references reset.
+   */
+  async resetPins(request: PinResetRequest): Promise<readonly string[]> {
     const { record, secrets } = await this.#credential();
-    const next = { ...secrets, pins: { ...secrets.pins, ...encodePins(pins) } };
+    if (record.remote) {
+      const session = await this.#remoteSession(record.remote);
+      const { reset } = await session.send<{ reset: string[] }>({
+        op: 'reset-pins',
+        authorization: request.authorization,
+        phoneNonce: request.phoneNonce,
+        pins: { ...request.pins },
+      });
+      return reset;
+    }
+    const { counters, bundle } = await this.openCard();
+    const newPins = Object.fromEntries(
+      Object.entries(request.pins).map(([reference, value]) => [
+        reference,
+        protectPin(utf8(value), crypto.getRandomValues(new Uint8Array(16))),
+      ]),
+    );
+    const reset = await resetPinsWithIssuerAuthorization({
+      token: request.authorization,
+      authority: bundle.pinResetAuthority.publicJwk,
+      phoneId: record.phoneId,
+      nonce: request.phoneNonce,
+      now: request.now,
+      counters,
+      newPins,
+    });
+    const replaced = Object.fromEntries(reset.map((reference) => [reference, newPins[reference]!]));
+    const next = { ...secrets, pins: { ...secrets.pins, ...encodePins(replaced) } };
     await this.#storage.write(CREDENTIAL, {
       ...record,
       sealed: await this.#sealCredential(next, record.phoneId),
     } satisfies CredentialRecord);
+    return reset;
   }
 
-  /** Forgets the card, the keys, the counters and the log. */
-  wipe(): Promise<void> {
+  /**
+   * Forgets the card, the keys, the counters and the log. A remote secure area is asked to destroy
+   * the phone's keys there too; if it cannot be reached, they stay there (unusable without the device
+   * key, which is gone) until the issuer revokes the phone.
+   */
+  async wipe(): Promise<void> {
+    const record = (await this.#storage.read(CREDENTIAL)) as CredentialRecord | undefined;
+    const pending = (await this.#storage.read(PENDING)) as PendingRecord | undefined;
+    const binding = record?.remote ?? pending?.remote;
+    if (binding) {
+      await this.#remoteSession(binding)
+        .then((session) => session.send({ op: 'wipe' }))
+        .catch(() => undefined);
+    }
     return this.#storage.wipe();
+  }
+
+  /** Whether the installed card's applets run in a remote secure area. */
+  async remote(): Promise<boolean> {
+    const record = (await this.#storage.read(CREDENTIAL)) as CredentialRecord | undefined;
+    return record?.remote !== undefined;
+  }
+
+  #sealedPendingKeys(pending: PendingRecord): SealedBox {
+    if (!pending.keys) throw new WalletError('ERR_WALLET_STORAGE', 'the pending keys are missing');
+    return pending.keys;
   }
 
   async #pending(): Promise<PendingRecord> {
@@ -373,7 +541,7 @@ export class SecureArea {
 }
 
 /** A phone RSA key as a `Signer` (RSASSA-PKCS1-v1_5 with SHA-256: the DigestInfo is built here). */
-export function cardKeySigner(key: CardPrivateKey, publicKeyInfo: string): Signer {
+export function cardKeySigner(key: Pick<CardPrivateKey, 'signPkcs1'>, publicKeyInfo: string): Signer {
   return {
     algorithm: 'sha256WithRSAEncryption',
     publicKeyInfo: base64ToBytes(publicKeyInfo),
@@ -422,7 +590,7 @@ export function mdocIsBoundTo(mdoc: string, jwk: JsonWebKey): boolean {
   return issued.docType === MNC_DOCTYPE && mso.docType === MNC_DOCTYPE && bound.x === jwk.x && bound.y === jwk.y;
 }
 
-function encodePins(pins: Readonly<Record<string, StoredPin>>): CredentialSecrets['pins'] {
+function encodePins(pins: Readonly<Record<string, StoredPin>>): EncodedPins {
   return Object.fromEntries(
     Object.entries(pins).map(([reference, pin]) => [
       reference,
@@ -431,7 +599,7 @@ function encodePins(pins: Readonly<Record<string, StoredPin>>): CredentialSecret
   );
 }
 
-function decodePins(pins: CredentialSecrets['pins']): Record<string, StoredPin> {
+function decodePins(pins: EncodedPins): Record<string, StoredPin> {
   return Object.fromEntries(
     Object.entries(pins).map(([reference, pin]) => [
       reference,

@@ -7,8 +7,6 @@ import {
   lifecycleStatement,
   MDOC_BATCH_DEFAULT,
   pinResetStatement,
-  protectPin,
-  resetPinsWithIssuerAuthorization,
   type CardPrivateKey,
   type CardTransport,
   type HolderAction,
@@ -55,6 +53,7 @@ import { IssuerClient } from './issuer-client.js';
 import type { MdocPoolSummary, MdocUsePolicy, TakenMdoc } from './mdoc-pool.js';
 import { refillMdocBatch } from './mdoc-refill.js';
 import { provisionPhone, readCard, type ProvisioningStep } from './provisioning.js';
+import { issuerOffersSecureArea } from './remote-secure-area.js';
 import { expectVerified, SecureArea, type OpenedCard } from './secure-area.js';
 import type { WalletStorage } from './storage.js';
 import {
@@ -81,6 +80,12 @@ export interface WalletOptions {
   readonly createSocket?: (url: string) => WebSocketLike;
   /** The phone's batch of single-use MSOs (see {@link MdocBatchOptions}). */
   readonly mdocs?: MdocBatchOptions;
+  /**
+   * Where provisioning puts the JPKI and 券面 keys, the reference data and the retry counters: on the
+   * phone (`local`, the default), in the issuer's remote secure area (`remote`), or there when the
+   * issuer offers one (`auto`, the web wallet's default). An installed card keeps where it was put.
+   */
+  readonly secureArea?: 'local' | 'remote' | 'auto';
 }
 
 /**
@@ -152,7 +157,24 @@ export class Wallet {
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#clock = options.clock;
     this.#crypto = options.crypto ?? webMdocCrypto;
-    this.secureArea = new SecureArea(options.storage, options.cardKey ? { cardKey: options.cardKey } : {});
+    this.secureArea = this.#secureArea(undefined);
+  }
+
+  #secureArea(remote: string | undefined): SecureArea {
+    return new SecureArea(this.#options.storage, {
+      ...(this.#options.cardKey ? { cardKey: this.#options.cardKey } : {}),
+      ...(remote ? { remote } : {}),
+      fetch: this.#fetch,
+    });
+  }
+
+  /** Where provisioning makes the keys: the issuer's remote secure area, or the phone. */
+  async #provisioningSecureArea(): Promise<SecureArea> {
+    const choice = this.#options.secureArea ?? 'local';
+    if (choice === 'local') return this.secureArea;
+    const issuer = this.#issuer();
+    if (choice === 'auto' && !(await issuerOffersSecureArea(issuer.baseUrl, this.#fetch))) return this.secureArea;
+    return this.#secureArea(issuer.baseUrl);
   }
 
   #issuer(): IssuerClient {
@@ -171,7 +193,7 @@ export class Wallet {
       throw new WalletError('ERR_WALLET_STATE', 'this phone already holds a card; reset the wallet first');
     try {
       await provisionPhone({
-        secureArea: this.secureArea,
+        secureArea: await this.#provisioningSecureArea(),
         issuer: this.#issuer(),
         card: options.card,
         cardPins: options.cardPins,
@@ -686,24 +708,12 @@ export class Wallet {
         cardSigningCertificate: bytesToBase64(proof.certificate),
         signature: bytesToBase64(proof.signature),
       });
-      // One unsealing: the applets' counters and the pinned authority come from the same credential.
-      const { counters, bundle } = await this.secureArea.openCard();
-      const newPins = Object.fromEntries(
-        chosen.map(([secret, value]) => [
-          references[secret],
-          protectPin(new TextEncoder().encode(value), crypto.getRandomValues(new Uint8Array(16))),
-        ]),
-      );
-      await resetPinsWithIssuerAuthorization({
-        token: authorization,
-        authority: bundle.pinResetAuthority.publicJwk,
-        phoneId,
-        nonce: phoneNonce,
+      await this.secureArea.resetPins({
+        authorization,
+        phoneNonce,
         now: this.#clock(),
-        counters,
-        newPins,
+        pins: Object.fromEntries(chosen.map(([secret, value]) => [references[secret], value])),
       });
-      await this.secureArea.replacePins(newPins);
     } catch (error) {
       await this.#log({ kind: 'pin-reset', items, result: resultOf(error), reason: errorCodeOf(error) });
       if (error instanceof CardError) throw new WalletError('ERR_ISSUER_REFUSED', error.message, { cause: error });

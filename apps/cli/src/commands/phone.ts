@@ -48,7 +48,12 @@ async function phonePassphrase(path: string, create: boolean): Promise<string> {
   }
 }
 
-async function openPhone(io: CliIo, flags: PhoneFlags, create = false): Promise<Wallet> {
+async function openPhone(
+  io: CliIo,
+  flags: PhoneFlags,
+  create = false,
+  secureArea: 'local' | 'remote' | 'auto' = 'local',
+): Promise<Wallet> {
   const path = resolve(io.cwd, flags.phone);
   if (!create && !(await stat(path).catch(() => undefined)))
     throw new Error(`no phone file at ${flags.phone}: run \`openmyna phone provision\` first`);
@@ -66,6 +71,7 @@ async function openPhone(io: CliIo, flags: PhoneFlags, create = false): Promise<
     crypto: nodeMdocCrypto,
     cardKey: nodeCardKey,
     createSocket: (url) => new WebSocket(url) as never,
+    secureArea,
     mdocs: {
       batchSize: flags.mdocBatch,
       policy: flags.mdocPolicy === 'per-relying-party' ? 'per-relying-party' : 'single-use',
@@ -149,6 +155,14 @@ export function registerPhoneCommands(program: Command, io: CliIo, setExitCode: 
     .option('--signing-password <text>', "the phone's new 署名用パスワード", DEMO_PHONE_PINS.signing)
     .option('--kenhojo-pin <digits>', "the phone's new 券面事項入力補助用暗証番号", DEMO_PHONE_PINS.kenhojo)
     .option('--juki-pin <digits>', "the phone's new 住民基本台帳用暗証番号", DEMO_PHONE_PINS.juki)
+    .addOption(
+      new Option(
+        '--secure-area <where>',
+        "where the phone's JPKI and 券面 keys, PIN data and retry counters live: in the phone file, in the issuer's remote secure area, or there when the issuer offers one",
+      )
+        .choices(['local', 'remote', 'auto'])
+        .default('local'),
+    )
     .action(
       async (
         flags: PhoneFlags & {
@@ -160,6 +174,7 @@ export function registerPhoneCommands(program: Command, io: CliIo, setExitCode: 
           signingPassword: string;
           kenhojoPin: string;
           jukiPin: string;
+          secureArea: 'local' | 'remote' | 'auto';
         },
       ) => {
         if ((flags.card === undefined) === (flags.pcsc === undefined)) {
@@ -167,7 +182,7 @@ export function registerPhoneCommands(program: Command, io: CliIo, setExitCode: 
           setExitCode(EXIT.usage);
           return;
         }
-        const wallet = await openPhone(io, flags, true);
+        const wallet = await openPhone(io, flags, true, flags.secureArea);
         const pcsc =
           flags.pcsc === undefined
             ? undefined
@@ -188,7 +203,8 @@ export function registerPhoneCommands(program: Command, io: CliIo, setExitCode: 
             onProgress: (step) => io.stderr.write(`  ${step}…\n`),
           })
           .finally(() => pcsc?.close());
-        io.stdout.write(`Added the card of ${holder.name} to ${flags.phone} (phone ${holder.phoneId}).\n`);
+        const where = (await wallet.secureArea.remote()) ? " (keys and PIN counters in the issuer's secure area)" : '';
+        io.stdout.write(`Added the card of ${holder.name} to ${flags.phone} (phone ${holder.phoneId})${where}.\n`);
       },
     );
 

@@ -28,7 +28,9 @@ import { refillMdocs } from '../mdoc-refill.js';
 import { completeProvisioning, openProvisioningSession, type ProvisioningAuthorities } from '../provisioning.js';
 import { RevocationServices, type HierarchyAuthority } from '../revocation-services.js';
 import type { HierarchyName } from '../storage/schema.js';
+import { SecureAreaService } from '../secure-area.js';
 import { envelope, errorResponse } from './error-envelope.js';
+import { registerSecureArea } from './secure-area-routes.js';
 
 export interface IssuerAppOptions {
   readonly context: IssuerContext;
@@ -53,6 +55,8 @@ export interface IssuerAppOptions {
   readonly logger: Logger;
   /** Requests per second per source address to the holder's endpoints, and the burst (default 10/s, 60). */
   readonly anonymousRateLimit?: { readonly perSecond: number; readonly capacity: number };
+  /** Offer the remote secure area (`/secure-area/…`, docs/wallet.md); default true. */
+  readonly secureArea?: boolean;
   /** Request body limits (default 1 MiB on every route). */
   readonly bodyLimits?: BodyLimits;
 }
@@ -162,6 +166,20 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
   const anonymous = perSourceLimit(envelope, options.anonymousRateLimit ?? { perSecond: 10, capacity: 60 });
   app.use('/provisioning/*', anonymous);
   app.use('/phones/*', anonymous);
+  const secureArea =
+    options.secureArea === false
+      ? undefined
+      : new SecureAreaService(context, {
+          pinResetAuthority: options.pinResetAuthority.publicJwk,
+        });
+  if (secureArea) {
+    app.use('/secure-area', cors({ origin: '*', allowMethods: ['GET'] }));
+    app.use('/secure-area/*', cors({ origin: '*', allowMethods: ['POST'] }));
+    // Making keys costs three RSA key generations, opening a session a row read: limited per address.
+    // A session's messages are signed by the device key and run one at a time; they are not limited.
+    app.use('/secure-area/devices', anonymous);
+    app.use('/secure-area/devices/*', anonymous);
+  }
   const ocspAnswers = new Counter({
     name: 'issuer_ocsp_responses_total',
     help: 'OCSP responses by hierarchy',
@@ -656,6 +674,7 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
       return c.json({ mdocs: [...result.mdocs], validUntil: result.validUntil }, 200);
     },
   );
+  if (secureArea) registerSecureArea(app, secureArea);
   app.get('/mdoc/status/1', async (c) =>
     c.body((await mdocStatus.token()) as Uint8Array<ArrayBuffer>, 200, {
       'content-type': 'application/statuslist+cwt',

@@ -198,4 +198,32 @@ export const ISSUER_MIGRATIONS: Record<string, EngineMigration> = {
       await db.schema.createIndex('records_phone').on('records').column('phone_id').execute();
     },
   },
+  '0007-secure-area': {
+    async up(db: Kysely<unknown>, engine) {
+      const { binary } = columnTypes(engine);
+      // The remote secure area (docs/wallet.md): a phone's JPKI and 券面 keys and its reference data,
+      // sealed under a key derived from the registry key, and its retry counters, one row per reference,
+      // taken with an atomic update. `pending` until the issuer's bundle is installed; `wiped` keeps
+      // nothing but the row.
+      await db.schema
+        .createTable('secure_area_devices')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('device_key', 'text', (col) => col.notNull())
+        .addColumn('status', 'text', (col) => col.notNull())
+        .addColumn('phone_id', 'text', (col) => col.references('phones.id'))
+        .addColumn('public_keys', 'text', (col) => col.notNull())
+        .addColumn('sealed_keys', binary)
+        .addColumn('sealed_credential', binary)
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('updated_at', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createTable('secure_area_counters')
+        .addColumn('device_id', 'text', (col) => col.notNull().references('secure_area_devices.id'))
+        .addColumn('reference', 'text', (col) => col.notNull())
+        .addColumn('tries_left', 'integer', (col) => col.notNull())
+        .addPrimaryKeyConstraint('secure_area_counters_pk', ['device_id', 'reference'])
+        .execute();
+    },
+  },
 };

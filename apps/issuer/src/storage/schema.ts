@@ -16,6 +16,8 @@ export interface IssuerSchema {
   crl_numbers: CrlNumberTable;
   card_face_images: CardFaceImageTable;
   holder_challenges: HolderChallengeTable;
+  secure_area_devices: SecureAreaDeviceTable;
+  secure_area_counters: SecureAreaCounterTable;
   mdoc_batches: MdocBatchTable;
 }
 
@@ -178,4 +180,28 @@ export interface HolderChallengeTable {
   created_at: string;
   expires_at: string;
   used_at: string | null;
+}
+
+/** `pending` (keys made, no bundle yet), `active` (a card installed), `wiped` (keys destroyed). */
+export type SecureAreaDeviceStatus = 'pending' | 'active' | 'wiped';
+export interface SecureAreaDeviceTable {
+  id: string;
+  /** The phone's device-bound key, public JWK (P-256). */
+  device_key: string;
+  status: SecureAreaDeviceStatus;
+  phone_id: string | null;
+  /** The JPKI and 券面 public keys (SubjectPublicKeyInfo, base64), JSON. */
+  public_keys: string;
+  /** The private keys (JWKs), sealed; null once wiped. */
+  sealed_keys: Uint8Array | null;
+  /** The installed bundle, the reference data and the token serial, sealed; null until installed. */
+  sealed_credential: Uint8Array | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SecureAreaCounterTable {
+  device_id: string;
+  reference: string;
+  tries_left: number;
 }

@@ -1,0 +1,109 @@
+import type { OpenAPIHono} from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
+import { SECURE_AREA_PROTOCOL } from '@openmyna/card';
+import { jsonBody } from '@openmyna/service';
+import type { Env } from 'hono';
+
+import { SecureAreaDeviceKey, type SecureAreaService } from '../secure-area.js';
+
+const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi('Error');
+const failure = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
+const Id = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
+const Base64Url = z.string().regex(/^[A-Za-z0-9_-]+$/);
+
+/** The remote secure area's routes (`openmyna-secure-area/1`; docs/wallet.md). */
+export function registerSecureArea(app: OpenAPIHono<Env>, service: SecureAreaService): void {
+  app.get('/secure-area', (c) => c.json({ protocol: SECURE_AREA_PROTOCOL }, 200));
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/secure-area/devices',
+      description:
+        'Makes a phone’s keys in the remote secure area — JPKI authentication, JPKI signing and 券面 (RSA-2048) — for the phone’s device-bound P-256 key, and returns their public halves for the provisioning application. The private keys never leave the service.',
+      request: { body: jsonBody(z.object({ deviceKey: SecureAreaDeviceKey }).openapi('SecureAreaEnrollment')) },
+      responses: {
+        201: {
+          description: 'The device and its pending public keys (SubjectPublicKeyInfo, base64)',
+          content: {
+            'application/json': {
+              schema: z.object({
+                deviceId: z.string(),
+                publicKeys: z.object({
+                  authenticationKey: z.string(),
+                  signingKey: z.string(),
+                  cardFaceKey: z.string(),
+                }),
+              }),
+            },
+          },
+        },
+        400: failure('The request was malformed'),
+      },
+    }),
+    async (c) => {
+      const enrolled = await service.enroll(c.req.valid('json').deviceKey);
+      c.header('cache-control', 'no-store');
+      return c.json(enrolled, 201);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/secure-area/devices/{id}/sessions',
+      description:
+        'Opens a session for the device: every message of it is signed by the device key over the protocol name, the session, this challenge and the message, and carries the next sequence number (from 0). A new session ends the device’s previous one in this instance.',
+      request: { params: Id },
+      responses: {
+        201: {
+          description: 'The session and its challenge',
+          content: {
+            'application/json': {
+              schema: z.object({ sessionId: z.string(), challenge: z.string(), expiresAt: z.string() }),
+            },
+          },
+        },
+        404: failure('No such device'),
+        409: failure('The device was wiped'),
+        503: failure('Too many open sessions'),
+      },
+    }),
+    async (c) => {
+      const session = await service.openSession(c.req.valid('param').id);
+      c.header('cache-control', 'no-store');
+      return c.json(session, 201);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/secure-area/sessions/{id}',
+      description:
+        'One operation of the session (`SecureAreaMessage` in `@openmyna/card`: apdu, reset, pending-sign, install, reset-pins, wipe): `message` is its JSON, base64url; `signature` the device key’s ES256 (r‖s, base64url) over `openmyna-secure-area/1 ‖ 0 ‖ session ‖ 0 ‖ challenge ‖ 0 ‖ message`.',
+      request: {
+        params: Id,
+        body: jsonBody(
+          z
+            .object({ message: Base64Url.max(1_000_000), signature: Base64Url.max(200) })
+            .openapi('SecureAreaSignedMessage'),
+        ),
+      },
+      responses: {
+        200: {
+          description: 'The operation’s result',
+          content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } },
+        },
+        400: failure('The message is not an operation'),
+        403: failure('Not signed by the device key, or refused'),
+        404: failure('No such session'),
+        409: failure('Out of order, replayed, or the device is not in the state the operation needs'),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { message, signature } = c.req.valid('json');
+      const result = await service.message(id, message, signature);
+      c.header('cache-control', 'no-store');
+      return c.json(result, 200);
+    },
+  );
+}

@@ -1,0 +1,637 @@
+import {
+  createPublicKey,
+  generateKeyPair,
+  verify as verifySignature,
+  type JsonWebKey as NodeJsonWebKey,
+} from 'node:crypto';
+import { promisify } from 'node:util';
+
+import {
+  CardError,
+  decodeBasicFourInfoFile,
+  decodeCardFaceFile,
+  isValidFourDigitPin,
+  isValidSigningPassword,
+  openPhoneCard,
+  phoneReferenceData,
+  protectPin,
+  resetPinsWithIssuerAuthorization,
+  secureAreaSigningInput,
+  PHONE_PIN_REFERENCES,
+  type PhoneCardContents,
+  type PhonePins,
+  type RetryCounterStore,
+  type SecureAreaMessage,
+  type SmartCard,
+  type StoredPin,
+} from '@openmyna/card';
+import { nodeCardKey } from '@openmyna/card/node';
+import { constantTimeEqual } from '@openmyna/core';
+import { decodeDigestInfo, parseCertificate, readJpkiIdentity, readRsaPublicKey } from '@openmyna/pki';
+import { z } from '@hono/zod-openapi';
+
+import { isoTime, newId, type IssuerContext } from './context.js';
+import { IssuerError } from './errors.js';
+import { sealUnderRegistryKey, unsealUnderRegistryKey } from './my-number-seal.js';
+
+const KEYS_INFO = 'openmyna/secure-area/keys/v1';
+const CREDENTIAL_INFO = 'openmyna/secure-area/credential/v1';
+const generateRsa = promisify(generateKeyPair);
+const utf8 = new TextEncoder();
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+const fromB64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
+const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
+
+/** How long a session lives without a message, and at most (ms); how many one instance keeps. */
+export const SECURE_AREA_LIMITS = { idleMs: 5 * 60_000, lifetimeMs: 30 * 60_000, sessions: 10_000 } as const;
+
+interface RsaKeys {
+  readonly authentication: JsonWebKey;
+  readonly signing: JsonWebKey;
+  readonly cardFace: JsonWebKey;
+}
+
+/** The public halves the phone names in its provisioning application (SubjectPublicKeyInfo, base64). */
+export interface SecureAreaPublicKeys {
+  readonly authenticationKey: string;
+  readonly signingKey: string;
+  readonly cardFaceKey: string;
+}
+
+interface Credential {
+  readonly contents: PhoneCardContents;
+  readonly phoneId: string;
+  readonly tokenSerial: string;
+  readonly pins: Record<string, { readonly salt: string; readonly digest: string }>;
+}
+
+interface Session {
+  readonly id: string;
+  readonly deviceId: string;
+  readonly challenge: string;
+  readonly deviceKey: NodeJsonWebKey;
+  readonly openedAt: number;
+  lastUsed: number;
+  next: number;
+  card?: SmartCard;
+  /** The device row's `updated_at` the card was opened at: a change elsewhere (PIN change, reset) reopens it. */
+  cardVersion?: string;
+  /** Messages run one at a time, in order. */
+  queue: Promise<unknown>;
+}
+
+const Base64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/);
+/** The bundle fields the applets serve (the issuer's `ProvisioningBundle`, as the phone received it). */
+const Contents = z.object({
+  phoneId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  jpki: z.object({
+    authenticationCertificate: Base64.max(8_000),
+    signingCertificate: Base64.max(8_000).optional(),
+    authenticationCaCertificate: Base64.max(8_000),
+    signingCaCertificate: Base64.max(8_000),
+  }),
+  kenhojo: z.object({
+    myNumberFile: Base64.max(200),
+    basicFourInfoFile: Base64.max(2_000),
+    integrityRecord: Base64.max(8_000),
+    cvCertificate: Base64.max(2_000),
+    signerKeyId: z.string().min(1).max(64),
+  }),
+  kenkaku: z.object({
+    cardFaceFile: Base64.max(300_000),
+    ageRecord: Base64.max(2_000),
+    myNumberImageRecord: Base64.max(300_000),
+    cvCertificate: Base64.max(2_000),
+    signerKeyId: z.string().min(1).max(64),
+  }),
+  juki: z.object({ residentCode: z.string().regex(/^\d{11}$/) }),
+  municipalityCode: z.string().regex(/^\d{5}$/),
+  cardExpiry: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+});
+const PinValues = z.record(z.string().max(32), z.string().max(16));
+const Message = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('apdu'), sequence: z.number().int().min(0), apdu: Base64.max(70_000) }),
+  z.object({ op: z.literal('reset'), sequence: z.number().int().min(0) }),
+  z.object({
+    op: z.literal('pending-sign'),
+    sequence: z.number().int().min(0),
+    key: z.enum(['authentication', 'signing', 'cardFace']),
+    digestInfo: Base64.max(200),
+  }),
+  z.object({
+    op: z.literal('install'),
+    sequence: z.number().int().min(0),
+    bundle: Contents.passthrough(),
+    pins: PinValues,
+  }),
+  z.object({
+    op: z.literal('reset-pins'),
+    sequence: z.number().int().min(0),
+    authorization: z.string().min(1).max(4_000),
+    phoneNonce: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/),
+    pins: PinValues,
+  }),
+  z.object({ op: z.literal('wipe'), sequence: z.number().int().min(0) }),
+]);
+
+/** A P-256 public JWK as the phone sends its device-bound key. */
+export const SecureAreaDeviceKey = z.object({
+  kty: z.literal('EC'),
+  crv: z.literal('P-256'),
+  x: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  y: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+});
+
+/**
+ * The remote secure area (issue 23; docs/wallet.md): for phones without a secure element, the phone's
+ * JPKI and 券面 private keys, its reference data and its retry counters live here, under the
+ * authority's key custody (sealed under a key derived from the registry key; counters in the
+ * database, taken by an atomic update before every comparison). The phone keeps one device-bound P-256
+ * key and talks to its applet set over sessions bound to that key (`openmyna-secure-area/1` in
+ * `@openmyna/card`): nothing the phone deletes or restores gives back a try.
+ *
+ * Sessions live in this instance's memory; a message for a session another instance opened is
+ * `ERR_SECURE_AREA_SESSION_UNKNOWN`, and the phone opens another. The counters are shared through
+ * the database, so a second instance changes nothing about what a guess costs.
+ */
+export class SecureAreaService {
+  readonly #context: IssuerContext;
+  readonly #pinResetAuthority: JsonWebKey;
+  readonly #sessions = new Map<string, Session>();
+  readonly #now: () => number;
+
+  constructor(context: IssuerContext, options: { readonly pinResetAuthority: JsonWebKey }) {
+    this.#context = context;
+    this.#pinResetAuthority = options.pinResetAuthority;
+    this.#now = () => context.clock().getTime();
+  }
+
+  /** Makes a device's pending keys (three RSA-2048) for `deviceKey`; returns their public halves. */
+  async enroll(
+    deviceKey: z.infer<typeof SecureAreaDeviceKey>,
+  ): Promise<{ deviceId: string; publicKeys: SecureAreaPublicKeys }> {
+    const id = newId(this.#context, 'sa_');
+    const pairs = await Promise.all([0, 1, 2].map(() => generateRsa('rsa', { modulusLength: 2048 })));
+    const [authentication, signing, cardFace] = pairs.map((pair) => pair.privateKey.export({ format: 'jwk' }));
+    const spki = (index: number) => b64(pairs[index]!.publicKey.export({ format: 'der', type: 'spki' }));
+    const publicKeys: SecureAreaPublicKeys = { authenticationKey: spki(0), signingKey: spki(1), cardFaceKey: spki(2) };
+    const keys: RsaKeys = {
+      authentication: authentication as JsonWebKey,
+      signing: signing as JsonWebKey,
+      cardFace: cardFace as JsonWebKey,
+    };
+    const now = isoTime(this.#context.clock());
+    await this.#context.db
+      .insertInto('secure_area_devices')
+      .values({
+        id,
+        device_key: JSON.stringify({ kty: 'EC', crv: 'P-256', x: deviceKey.x, y: deviceKey.y }),
+        status: 'pending',
+        phone_id: null,
+        public_keys: JSON.stringify(publicKeys),
+        sealed_keys: this.#seal(KEYS_INFO, id, keys),
+        sealed_credential: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    return { deviceId: id, publicKeys };
+  }
+
+  /** Opens a session for `deviceId`: its first message, signed by the device key, must answer `challenge`. */
+  async openSession(deviceId: string): Promise<{ sessionId: string; challenge: string; expiresAt: string }> {
+    const device = await this.#device(deviceId);
+    if (device.status === 'wiped') throw new IssuerError('ERR_SECURE_AREA_STATE', 'this device was wiped');
+    this.#sweep();
+    if (this.#sessions.size >= SECURE_AREA_LIMITS.sessions)
+      throw new IssuerError('ERR_SECURE_AREA_BUSY', 'the secure area has too many open sessions; try again later');
+    // One session per device in this instance: a new one ends the old (and its security state).
+    for (const [id, session] of this.#sessions) if (session.deviceId === deviceId) this.#sessions.delete(id);
+    const now = this.#now();
+    const session: Session = {
+      id: newId(this.#context, 'sas_'),
+      deviceId,
+      challenge: b64url(this.#context.randomBytes(32)),
+      deviceKey: JSON.parse(device.device_key) as NodeJsonWebKey,
+      openedAt: now,
+      lastUsed: now,
+      next: 0,
+      queue: Promise.resolve(),
+    };
+    this.#sessions.set(session.id, session);
+    return {
+      sessionId: session.id,
+      challenge: session.challenge,
+      expiresAt: new Date(now + SECURE_AREA_LIMITS.idleMs).toISOString(),
+    };
+  }
+
+  /**
+   * Runs one signed message of a session: checked named steps — the session is known and alive, the
+   * signature is the device key's over this session's challenge and the message bytes, the sequence is
+   * the next one (a replayed or reordered message is refused) — then the operation.
+   */
+  async message(sessionId: string, message: string, signature: string): Promise<Record<string, unknown>> {
+    const session = this.#sessions.get(sessionId);
+    const now = this.#now();
+    if (
+      !session ||
+      now - session.lastUsed > SECURE_AREA_LIMITS.idleMs ||
+      now - session.openedAt > SECURE_AREA_LIMITS.lifetimeMs
+    ) {
+      if (session) this.#sessions.delete(sessionId);
+      throw new IssuerError(
+        'ERR_SECURE_AREA_SESSION_UNKNOWN',
+        'no such session (expired, ended or opened elsewhere); open another',
+      );
+    }
+    const bytes = new Uint8Array(Buffer.from(message, 'base64url'));
+    const input = secureAreaSigningInput(session.id, session.challenge, bytes);
+    let signed = false;
+    try {
+      signed = verifySignature(
+        'sha256',
+        input,
+        { key: createPublicKey({ key: session.deviceKey, format: 'jwk' }), dsaEncoding: 'ieee-p1363' },
+        Buffer.from(signature, 'base64url'),
+      );
+    } catch {
+      signed = false;
+    }
+    if (!signed)
+      throw new IssuerError('ERR_SECURE_AREA_PROOF_INVALID', "the message is not signed by this session's device key");
+    let parsed: SecureAreaMessage;
+    try {
+      parsed = Message.parse(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)));
+    } catch {
+      throw new IssuerError('ERR_SECURE_AREA_FORMAT', 'the message is not a secure-area operation');
+    }
+    if (parsed.sequence !== session.next)
+      throw new IssuerError(
+        'ERR_SECURE_AREA_REPLAYED',
+        `message ${parsed.sequence} is out of order (the session expects ${session.next})`,
+      );
+    session.next += 1;
+    session.lastUsed = now;
+    const run = session.queue.then(() => this.#run(session, parsed));
+    session.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Ends every session of `deviceId` in this instance. */
+  endSessions(deviceId: string): void {
+    for (const [id, session] of this.#sessions) if (session.deviceId === deviceId) this.#sessions.delete(id);
+  }
+
+  async #run(session: Session, message: SecureAreaMessage): Promise<Record<string, unknown>> {
+    const device = await this.#device(session.deviceId);
+    const expect = (status: string, what: string) => {
+      if (device.status !== status) {
+        this.#sessions.delete(session.id);
+        throw new IssuerError(
+          'ERR_SECURE_AREA_STATE',
+          `${what} needs a ${status} device; this one is ${device.status}`,
+        );
+      }
+    };
+    switch (message.op) {
+      case 'apdu': {
+        expect('active', 'an APDU');
+        if (!session.card || session.cardVersion !== device.updated_at) {
+          session.card = this.#openCard(device.id, device.sealed_keys!, device.sealed_credential!);
+          session.cardVersion = device.updated_at;
+        }
+        const response = await session.card.transmit(fromB64(message.apdu));
+        return { response: b64(response) };
+      }
+      case 'reset':
+        expect('active', 'a reset');
+        session.card?.reset();
+        return {};
+      case 'pending-sign': {
+        expect('pending', 'a proof of possession');
+        const digestInfo = fromB64(message.digestInfo);
+        let algorithm: string;
+        try {
+          algorithm = decodeDigestInfo(digestInfo).algorithm;
+        } catch {
+          algorithm = 'none';
+        }
+        if (algorithm !== 'SHA-256')
+          throw new IssuerError('ERR_SECURE_AREA_FORMAT', 'a pending key signs a SHA-256 DigestInfo only');
+        const keys = this.#unseal<RsaKeys>(KEYS_INFO, device.id, device.sealed_keys!);
+        return { signature: b64(await nodeCardKey(keys[message.key]).signPkcs1(digestInfo)) };
+      }
+      case 'install':
+        expect('pending', 'installing a card');
+        return this.#install(device, message.bundle, message.pins);
+      case 'reset-pins':
+        expect('active', 'a PIN reset');
+        return this.#resetPins(session, device, message);
+      case 'wipe':
+        await this.#context.db.deleteFrom('secure_area_counters').where('device_id', '=', device.id).execute();
+        await this.#context.db
+          .updateTable('secure_area_devices')
+          .set({
+            status: 'wiped',
+            sealed_keys: null,
+            sealed_credential: null,
+            updated_at: isoTime(this.#context.clock()),
+          })
+          .where('id', '=', device.id)
+          .execute();
+        this.endSessions(device.id);
+        return {};
+    }
+  }
+
+  /**
+   * Installs the phone's credential: the bundle must be what this issuer recorded for an active phone
+   * whose certificates hold this device's keys, its 入力補助 4 info those of the signing certificate and
+   * its 券面 records over this device's 券面 key. Then the reference data and the counters are made.
+   */
+  async #install(device: DeviceRow, bundle: unknown, values: Readonly<Record<string, string>>) {
+    const contents = Contents.parse(bundle) as PhoneCardContents & { phoneId: string };
+    const pins = assertPins(values);
+    const keys = JSON.parse(device.public_keys) as SecureAreaPublicKeys;
+    const refuse = (what: string) =>
+      new IssuerError('ERR_SECURE_AREA_BUNDLE', `the bundle does not belong to this device: ${what}`);
+    const phone = await this.#context.db
+      .selectFrom('phones')
+      .select(['status'])
+      .where('id', '=', contents.phoneId)
+      .executeTakeFirst();
+    if (phone?.status !== 'active') throw refuse('no active phone of this issuer has that id');
+    const recorded = await this.#context.db
+      .selectFrom('certificates')
+      .select(['hierarchy', 'der'])
+      .where('phone_id', '=', contents.phoneId)
+      .where('status', '=', 'issued')
+      .execute();
+    const certified = (hierarchy: 'authentication' | 'signing', certificate: string | undefined, key: string) => {
+      if (certificate === undefined) return hierarchy === 'signing';
+      const der = fromB64(certificate);
+      const row = recorded.find((each) => each.hierarchy === hierarchy && each.der && constantTimeEqual(each.der, der));
+      return row !== undefined && constantTimeEqual(parseCertificate(der).subjectPublicKeyInfo, fromB64(key));
+    };
+    try {
+      if (!certified('authentication', contents.jpki.authenticationCertificate, keys.authenticationKey))
+        throw refuse('the authentication certificate is not this issuer’s for this device’s key');
+      if (!certified('signing', contents.jpki.signingCertificate, keys.signingKey))
+        throw refuse('the signing certificate is not this issuer’s for this device’s key');
+      if (contents.jpki.signingCertificate) {
+        const recordedInfo = decodeBasicFourInfoFile(fromB64(contents.kenhojo.basicFourInfoFile)).info;
+        const certifiedInfo = readJpkiIdentity(
+          parseCertificate(fromB64(contents.jpki.signingCertificate)),
+        ).basicFourInfo;
+        if (JSON.stringify(recordedInfo) !== JSON.stringify(certifiedInfo))
+          throw refuse('the 入力補助 4 info differ from the signing certificate');
+      }
+      const face = decodeCardFaceFile(fromB64(contents.kenkaku.cardFaceFile)).face;
+      if (!constantTimeEqual(face.cardKey.modulus, readRsaPublicKey(fromB64(keys.cardFaceKey)).modulus))
+        throw refuse('the 券面 records are for another key');
+    } catch (error) {
+      if (error instanceof IssuerError) throw error;
+      throw refuse('a certificate or record does not decode');
+    }
+    const references = phoneReferenceData(contents, pins, (length) => this.#context.randomBytes(length));
+    const credential: Credential = {
+      contents,
+      phoneId: contents.phoneId,
+      tokenSerial: Buffer.from(this.#context.randomBytes(8)).toString('hex').toUpperCase(),
+      pins: encodePins(references),
+    };
+    await this.#context.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('secure_area_devices')
+        .set({
+          status: 'active',
+          phone_id: contents.phoneId,
+          sealed_credential: this.#seal(CREDENTIAL_INFO, device.id, credential),
+          updated_at: isoTime(this.#context.clock()),
+        })
+        .where('id', '=', device.id)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1)
+        throw new IssuerError('ERR_SECURE_AREA_STATE', 'the device is no longer pending');
+      await trx
+        .insertInto('secure_area_counters')
+        .values(
+          Object.keys(references).map((reference) => ({
+            device_id: device.id,
+            reference,
+            tries_left: PHONE_PIN_REFERENCES[reference as keyof typeof PHONE_PIN_REFERENCES],
+          })),
+        )
+        .execute();
+    });
+    return { phoneId: contents.phoneId, tokenSerial: credential.tokenSerial };
+  }
+
+  async #resetPins(
+    session: Session,
+    device: DeviceRow,
+    message: Extract<SecureAreaMessage, { op: 'reset-pins' }>,
+  ): Promise<Record<string, unknown>> {
+    const credential = this.#unseal<Credential>(CREDENTIAL_INFO, device.id, device.sealed_credential!);
+    const newPins: Record<string, StoredPin> = {};
+    for (const [reference, value] of Object.entries(message.pins)) {
+      if (!Object.hasOwn(credential.pins, reference))
+        throw new IssuerError('ERR_SECURE_AREA_FORMAT', 'a PIN to reset is not one of this phone’s');
+      if (!pinAccepts(reference, value))
+        throw new IssuerError('ERR_SECURE_AREA_FORMAT', `the new value for ${reference} does not have its form`);
+      newPins[reference] = protectPin(utf8.encode(value), this.#context.randomBytes(16));
+    }
+    const { counters } = this.#openApplets(device.id, device.sealed_keys!, credential);
+    const reset = await resetPinsWithIssuerAuthorization({
+      token: message.authorization,
+      authority: this.#pinResetAuthority,
+      phoneId: credential.phoneId,
+      nonce: message.phoneNonce,
+      now: this.#context.clock(),
+      counters,
+      newPins,
+    }).catch((error: unknown) => {
+      if (error instanceof CardError)
+        throw new IssuerError('ERR_SECURE_AREA_REFUSED', `the PIN reset was refused: ${error.message}`, {
+          cause: error,
+        });
+      throw error;
+    });
+    // Only what the authorization named is replaced: a value for any other PIN is ignored.
+    const replaced = Object.fromEntries(reset.map((reference) => [reference, newPins[reference]!]));
+    await this.#saveCredential(device.id, { ...credential, pins: { ...credential.pins, ...encodePins(replaced) } });
+    delete session.card;
+    return { reset: [...reset] };
+  }
+
+  #openCard(deviceId: string, sealedKeys: Uint8Array, sealedCredential: Uint8Array): SmartCard {
+    return this.#openApplets(
+      deviceId,
+      sealedKeys,
+      this.#unseal<Credential>(CREDENTIAL_INFO, deviceId, sealedCredential),
+    ).card;
+  }
+
+  #openApplets(deviceId: string, sealedKeys: Uint8Array, credential: Credential) {
+    const keys = this.#unseal<RsaKeys>(KEYS_INFO, deviceId, sealedKeys);
+    return openPhoneCard({
+      contents: credential.contents,
+      keys: {
+        authentication: nodeCardKey(keys.authentication),
+        ...(credential.contents.jpki.signingCertificate ? { signing: nodeCardKey(keys.signing) } : {}),
+        cardFace: nodeCardKey(keys.cardFace),
+      },
+      pins: decodePins(credential.pins),
+      store: databaseCounters(this.#context, deviceId),
+      tokenSerial: credential.tokenSerial,
+      onPinsChanged: async (pins) => {
+        const current = await this.#device(deviceId);
+        const stored = this.#unseal<Credential>(CREDENTIAL_INFO, deviceId, current.sealed_credential!);
+        await this.#saveCredential(deviceId, { ...stored, pins: encodePins(pins) });
+      },
+    });
+  }
+
+  async #saveCredential(deviceId: string, credential: Credential): Promise<void> {
+    await this.#context.db
+      .updateTable('secure_area_devices')
+      .set({
+        sealed_credential: this.#seal(CREDENTIAL_INFO, deviceId, credential),
+        updated_at: isoTime(this.#context.clock()),
+      })
+      .where('id', '=', deviceId)
+      .where('status', '=', 'active')
+      .execute();
+  }
+
+  async #device(deviceId: string): Promise<DeviceRow> {
+    const device = await this.#context.db
+      .selectFrom('secure_area_devices')
+      .selectAll()
+      .where('id', '=', deviceId)
+      .executeTakeFirst();
+    if (!device) throw new IssuerError('ERR_SECURE_AREA_UNKNOWN', 'no such secure-area device');
+    return device;
+  }
+
+  #sweep(): void {
+    const now = this.#now();
+    for (const [id, session] of this.#sessions)
+      if (now - session.lastUsed > SECURE_AREA_LIMITS.idleMs || now - session.openedAt > SECURE_AREA_LIMITS.lifetimeMs)
+        this.#sessions.delete(id);
+  }
+
+  #seal(info: string, deviceId: string, value: unknown): Uint8Array {
+    return sealUnderRegistryKey(
+      this.#context.registryKey,
+      info,
+      deviceId,
+      utf8.encode(JSON.stringify(value)),
+      this.#context.randomBytes(12),
+    );
+  }
+
+  #unseal<T>(info: string, deviceId: string, sealed: Uint8Array): T {
+    return JSON.parse(
+      new TextDecoder().decode(unsealUnderRegistryKey(this.#context.registryKey, info, deviceId, sealed)),
+    ) as T;
+  }
+}
+
+type DeviceRow = {
+  id: string;
+  updated_at: string;
+  device_key: string;
+  status: string;
+  public_keys: string;
+  sealed_keys: Uint8Array | null;
+  sealed_credential: Uint8Array | null;
+};
+
+/**
+ * A device's retry counters in the database: a try is taken by one atomic update (`tries_left - 1
+ * where tries_left > 0`), committed before the applet compares, so concurrent guesses from two
+ * sessions or two instances each pay.
+ */
+export function databaseCounters(context: IssuerContext, deviceId: string): RetryCounterStore {
+  const row = (reference: string) =>
+    context.db
+      .selectFrom('secure_area_counters')
+      .select('tries_left')
+      .where('device_id', '=', deviceId)
+      .where('reference', '=', reference)
+      .executeTakeFirst();
+  const missing = (reference: string) =>
+    new IssuerError('ERR_SECURE_AREA_STATE', `the device has no retry counter for ${reference}`);
+  return {
+    async read(reference) {
+      const found = await row(reference);
+      if (!found) throw missing(reference);
+      return Number(found.tries_left);
+    },
+    async write(reference, triesLeft) {
+      const updated = await context.db
+        .updateTable('secure_area_counters')
+        .set({ tries_left: triesLeft })
+        .where('device_id', '=', deviceId)
+        .where('reference', '=', reference)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) throw missing(reference);
+    },
+    async consume(reference) {
+      const taken = await context.db
+        .updateTable('secure_area_counters')
+        .set((eb) => ({ tries_left: eb('tries_left', '-', 1) }))
+        .where('device_id', '=', deviceId)
+        .where('reference', '=', reference)
+        .where('tries_left', '>', 0)
+        .returning('tries_left')
+        .executeTakeFirst();
+      if (taken) return Number(taken.tries_left) + 1;
+      if (!(await row(reference))) throw missing(reference);
+      return 0;
+    },
+  };
+}
+
+function assertPins(values: Readonly<Record<string, string>>): PhonePins {
+  const pick = (name: keyof PhonePins) => {
+    const value = values[name];
+    if (typeof value !== 'string') throw new IssuerError('ERR_SECURE_AREA_FORMAT', `the ${name} PIN is missing`);
+    return value;
+  };
+  const pins: PhonePins = {
+    authentication: pick('authentication'),
+    signing: pick('signing'),
+    kenhojo: pick('kenhojo'),
+    juki: pick('juki'),
+  };
+  for (const name of ['authentication', 'kenhojo', 'juki'] as const)
+    if (!isValidFourDigitPin(utf8.encode(pins[name])))
+      throw new IssuerError('ERR_SECURE_AREA_FORMAT', `the ${name} PIN has 4 digits`);
+  if (!isValidSigningPassword(utf8.encode(pins.signing)))
+    throw new IssuerError('ERR_SECURE_AREA_FORMAT', 'the signing password has 6 to 16 upper-case letters and digits');
+  return pins;
+}
+
+function pinAccepts(reference: string, value: string): boolean {
+  const bytes = utf8.encode(value);
+  return reference === 'jpki/001B' ? isValidSigningPassword(bytes) : isValidFourDigitPin(bytes);
+}
+
+function encodePins(pins: Readonly<Record<string, StoredPin>>): Credential['pins'] {
+  return Object.fromEntries(
+    Object.entries(pins).map(([reference, pin]) => [reference, { salt: b64(pin.salt), digest: b64(pin.digest) }]),
+  );
+}
+
+function decodePins(pins: Credential['pins']): Record<string, StoredPin> {
+  return Object.fromEntries(
+    Object.entries(pins).map(([reference, pin]) => [
+      reference,
+      { salt: fromB64(pin.salt), digest: fromB64(pin.digest) },
+    ]),
+  );
+}
