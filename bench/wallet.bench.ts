@@ -4,7 +4,7 @@ import { protectPin, RetryCounter } from '@openmyna/card';
 import { storageRetryCounters } from '@openmyna/wallet';
 
 import { bundleForBrowser, launchChromium, servePage } from '../test-support/browser.js';
-import { CARD_PINS, PHONE_PINS, walletWorld } from '../test-support/wallet-fixtures.js';
+import { cardTransport, CARD_PINS, nodeWallet, PHONE_PINS, walletWorld } from '../test-support/wallet-fixtures.js';
 
 import { provisionedTimedWallet, rawRsaSignatureTimes } from './timed-wallet.js';
 
@@ -73,6 +73,36 @@ export async function benchWallet(): Promise<void> {
     }
     const raw = rawRsaSignatureTimes(RUNS);
 
+    // One JPKI login (VERIFY + signature by the authentication key) with the applets on the phone and
+    // with them in the issuer's remote secure area (each APDU a signed message over HTTP on localhost).
+    let messages = 0;
+    const remote = await nodeWallet(world, undefined, undefined, {
+      secureArea: 'remote',
+      fetch: ((input: string | URL | Request, init?: RequestInit) => {
+        if (String(input instanceof Request ? input.url : input).includes('/secure-area/sessions/')) messages += 1;
+        return world.walletFetch(input, init);
+      }) as typeof fetch,
+    });
+    await remote.wallet.provision({
+      card: await cardTransport(world.issuer.cards[0]!),
+      cardPins: CARD_PINS,
+      phonePins: PHONE_PINS,
+    });
+    const challenge = { value: 'x'.repeat(32), clientId: 'https://rp.example' };
+    const logins = async (wallet: typeof phone.wallet) => {
+      const times: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const started = performance.now();
+        await wallet.signLogin(challenge, PHONE_PINS.authentication);
+        times.push(performance.now() - started);
+      }
+      return times;
+    };
+    const localLogins = await logins(phone.wallet);
+    messages = 0;
+    const remoteLogins = await logins(remote.wallet);
+    const messagesPerLogin = messages / RUNS;
+
     // Chromium: the web wallet's engine (IndexedDB, Web Crypto; the applets' RSA in BigInt).
     const served = await servePage(
       await bundleForBrowser(resolve(import.meta.dirname, '../packages/wallet/test/browser/engine-page.ts')),
@@ -123,6 +153,11 @@ export async function benchWallet(): Promise<void> {
           `one durable write (${store}) ${ms(writeMs)} → wallet ${(wallet / writeMs).toFixed(1)}× (it makes 5: two counter decrements, two restores, the log entry)`,
       );
     }
+    const localMs = median(localLogins);
+    const remoteMs = median(remoteLogins);
+    console.log(
+      `  one JPKI login (VERIFY + authentication-key signature), Node: applets on the phone ${ms(localMs)}; in the issuer's remote secure area ${ms(remoteMs)} → ${(remoteMs / localMs).toFixed(1)}× local (${messagesPerLogin.toFixed(0)} signed messages over HTTP on localhost, each its own round trip)`,
+    );
     const verifyMs = median(verifies);
     console.log(
       `  one correct PIN VERIFY, phone file (decrement and restore both durable before the answer): ${ms(verifyMs)} → ${(verifyMs / median(durable)).toFixed(1)}× one durable write`,

@@ -4,6 +4,7 @@ import type { Transaction } from 'kysely';
 
 import { appendAudit } from './audit.js';
 import { resumeInTransaction, revokeInTransaction } from './certificates.js';
+import { destroySecureAreaKeys } from './secure-area.js';
 import { isoTime, type IssuerContext } from './context.js';
 import { IssuerError } from './errors.js';
 import type { IssuerSchema, PhoneStatus } from './storage/schema.js';
@@ -83,6 +84,8 @@ export async function changePhone(
             actor,
             why,
           });
+    // A revoked phone's keys in the remote secure area are destroyed with it.
+    if (action === 'revoke') await destroySecureAreaKeys(trx, context, { phoneIds: [phoneId] });
     return { status: next, serials: changed };
   });
 }
@@ -113,6 +116,7 @@ export async function endPhonesInTransaction(
     .where('phone_id', 'in', options.phoneIds)
     .where('status', 'in', ['issued', 'suspended'])
     .execute();
+  await destroySecureAreaKeys(trx, context, { phoneIds: options.phoneIds });
   return revokeInTransaction(trx, context, {
     serials: rows.map((row) => row.serial),
     reason: options.reason,

@@ -30,7 +30,10 @@ import { constantTimeEqual } from '@openmyna/core';
 import { decodeDigestInfo, parseCertificate, readJpkiIdentity, readRsaPublicKey } from '@openmyna/pki';
 import { z } from '@hono/zod-openapi';
 
+import type { Kysely } from 'kysely';
+
 import { isoTime, newId, type IssuerContext } from './context.js';
+import type { IssuerSchema } from './storage/schema.js';
 import { IssuerError } from './errors.js';
 import { sealUnderRegistryKey, unsealUnderRegistryKey } from './my-number-seal.js';
 
@@ -329,17 +332,7 @@ export class SecureAreaService {
         expect('active', 'a PIN reset');
         return this.#resetPins(session, device, message);
       case 'wipe':
-        await this.#context.db.deleteFrom('secure_area_counters').where('device_id', '=', device.id).execute();
-        await this.#context.db
-          .updateTable('secure_area_devices')
-          .set({
-            status: 'wiped',
-            sealed_keys: null,
-            sealed_credential: null,
-            updated_at: isoTime(this.#context.clock()),
-          })
-          .where('id', '=', device.id)
-          .execute();
+        await destroySecureAreaKeys(this.#context.db, this.#context, { deviceIds: [device.id] });
         this.endSessions(device.id);
         return {};
     }
@@ -549,6 +542,32 @@ type DeviceRow = {
   sealed_keys: Uint8Array | null;
   sealed_credential: Uint8Array | null;
 };
+
+/**
+ * Destroys the keys, reference data and counters of secure-area devices — named, or those of phones
+ * (a revoked phone's) — in the caller's transaction or database. The rows stay, `wiped`.
+ */
+export async function destroySecureAreaKeys(
+  db: Kysely<IssuerSchema>,
+  context: IssuerContext,
+  which: { readonly deviceIds: readonly string[] } | { readonly phoneIds: readonly string[] },
+): Promise<void> {
+  const ids =
+    'deviceIds' in which
+      ? [...which.deviceIds]
+      : which.phoneIds.length === 0
+        ? []
+        : (
+            await db.selectFrom('secure_area_devices').select('id').where('phone_id', 'in', which.phoneIds).execute()
+          ).map((row) => row.id);
+  if (ids.length === 0) return;
+  await db.deleteFrom('secure_area_counters').where('device_id', 'in', ids).execute();
+  await db
+    .updateTable('secure_area_devices')
+    .set({ status: 'wiped', sealed_keys: null, sealed_credential: null, updated_at: isoTime(context.clock()) })
+    .where('id', 'in', ids)
+    .execute();
+}
 
 /**
  * A device's retry counters in the database: a try is taken by one atomic update (`tries_left - 1

@@ -1,4 +1,4 @@
-import type { OpenAPIHono} from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createRoute, z } from '@hono/zod-openapi';
 import { SECURE_AREA_PROTOCOL } from '@openmyna/card';
 import { jsonBody } from '@openmyna/service';
