@@ -81,7 +81,7 @@ export async function benchWallet(): Promise<void> {
       fetch: ((input: string | URL | Request, init?: RequestInit) => {
         if (String(input instanceof Request ? input.url : input).includes('/secure-area/sessions/')) messages += 1;
         return world.walletFetch(input, init);
-      }) as typeof fetch,
+      }),
     });
     await remote.wallet.provision({
       card: await cardTransport(world.issuer.cards[0]!),
