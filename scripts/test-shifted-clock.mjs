@@ -37,6 +37,9 @@ const result = spawnSync(
     'run',
     '--reporter=dot',
     '--reporter=./test-support/summary-reporter.ts',
+    // Retry counters under SIGKILL read no date: two minutes of kills once (in the main run) is enough.
+    '--exclude',
+    '**/counter-crash.test.ts',
     ...CLOCK_SENSITIVE,
   ],
   { cwd: ROOT, stdio: 'inherit', env: { ...process.env, OPENMYNA_CLOCK_SHIFTED: SHIFT } },

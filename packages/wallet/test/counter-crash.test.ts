@@ -8,6 +8,11 @@ import { storageRetryCounters } from '@openmyna/wallet';
 import { openEncryptedFileWalletStorage } from '@openmyna/wallet/node';
 import { describe, expect, it } from 'vitest';
 
+import { ISSUER_MIGRATIONS, type IssuerSchema } from '@openmyna/issuer';
+import { migrate, type Engine } from '@openmyna/storage';
+import type { Kysely } from 'kysely';
+
+import { ENGINES, testDatabase } from '../../../test-support/databases.js';
 import { REPO_ROOT } from '../../../test-support/test-vectors.js';
 
 /*
@@ -17,20 +22,77 @@ import { REPO_ROOT } from '../../../test-support/test-vectors.js';
  * and nothing earlier. Two lanes (two phone files) run side by side; 2 × 100 kills at random offsets.
  */
 
-const child = resolve(REPO_ROOT, 'packages/wallet/test/counter-crash-child.mjs');
 const MAX_TRIES = 3;
-const KILLS_PER_LANE = 100;
 
-async function triesLeft(path: string): Promise<number> {
-  const storage = await openEncryptedFileWalletStorage({ path, passphrase: 'crash test', iterations: 10_000 });
-  return (await storageRetryCounters(storage).read('jpki/0018')) ?? MAX_TRIES;
+/** Where a lane's counter lives: the child that loops VERIFYs on it, and how the parent reads it. */
+interface Lane {
+  readonly child: string;
+  readonly args: readonly string[];
+  readonly answersPath: string;
+  triesLeft(): Promise<number>;
+  dispose(): Promise<void>;
+}
+
+async function phoneFileLane(): Promise<Lane> {
+  const path = join(mkdtempSync(join(tmpdir(), 'openmyna-counter-crash-')), 'phone.json');
+  return {
+    child: resolve(REPO_ROOT, 'packages/wallet/test/counter-crash-child.mjs'),
+    args: [path],
+    answersPath: `${path}.answers`,
+    triesLeft: async () => {
+      const storage = await openEncryptedFileWalletStorage({ path, passphrase: 'crash test', iterations: 10_000 });
+      return (await storageRetryCounters(storage).read('jpki/0018')) ?? MAX_TRIES;
+    },
+    dispose: () => Promise.resolve(),
+  };
+}
+
+/** The remote secure area's counter: one row of a migrated issuer database on `engine`. */
+async function secureAreaLane(engine: Engine): Promise<Lane> {
+  const database = await testDatabase<IssuerSchema>(engine);
+  await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
+  const now = new Date().toISOString();
+  await database.db
+    .insertInto('secure_area_devices')
+    .values({
+      id: 'sa_crash',
+      device_key: '{}',
+      status: 'active',
+      phone_id: null,
+      public_keys: '{}',
+      sealed_keys: null,
+      sealed_credential: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  await database.db
+    .insertInto('secure_area_counters')
+    .values({ device_id: 'sa_crash', reference: 'jpki/0018', tries_left: MAX_TRIES })
+    .execute();
+  return {
+    child: resolve(REPO_ROOT, 'packages/wallet/test/secure-area-crash-child.mjs'),
+    args: [database.url, database.schema ?? '-', 'sa_crash'],
+    answersPath: join(mkdtempSync(join(tmpdir(), 'openmyna-counter-crash-')), 'answers'),
+    triesLeft: async () =>
+      Number(
+        (
+          await database.db
+            .selectFrom('secure_area_counters')
+            .select('tries_left')
+            .where('device_id', '=', 'sa_crash')
+            .executeTakeFirstOrThrow()
+        ).tries_left,
+      ),
+    dispose: () => database.dispose(),
+  };
 }
 
 /** Starts the child, lets it answer for a random while, kills it; returns the answers it gave. */
-function runAndKill(path: string): Promise<VerifyOutcome[]> {
+function runAndKill(lane: Lane): Promise<VerifyOutcome[]> {
   return new Promise((done, fail) => {
-    const answersPath = `${path}.answers`;
-    const process_ = spawn(process.execPath, [child, path, answersPath], { cwd: REPO_ROOT });
+    const { answersPath } = lane;
+    const process_ = spawn(process.execPath, [lane.child, ...lane.args, answersPath], { cwd: REPO_ROOT });
     let output = '';
     let stderr = '';
     // Killed after a random number of answers (0–8), a random 0–8 ms into the next VERIFY.
@@ -65,30 +127,39 @@ function promised(answers: readonly VerifyOutcome[], before: number): number {
   return 0;
 }
 
-async function lane(): Promise<{ kills: number; correctAnswered: number; lost: number[] }> {
-  const path = join(mkdtempSync(join(tmpdir(), 'openmyna-counter-crash-')), 'phone.json');
+async function run(lane: Lane, kills: number): Promise<{ kills: number; correctAnswered: number; lost: number[] }> {
   let before = MAX_TRIES;
   let correctAnswered = 0;
   const lost: number[] = [];
-  for (let kill = 0; kill < KILLS_PER_LANE; kill++) {
-    const answers = await runAndKill(path);
-    correctAnswered += answers.filter((answer) => answer.result === 'verified').length;
-    const after = await triesLeft(path);
-    // The attempt in flight may have been decremented; anything lower lost an answered attempt.
-    if (after < promised(answers, before) - 1) lost.push(kill);
-    before = after;
+  try {
+    for (let kill = 0; kill < kills; kill++) {
+      const answers = await runAndKill(lane);
+      correctAnswered += answers.filter((answer) => answer.result === 'verified').length;
+      const after = await lane.triesLeft();
+      // The attempt in flight may have been decremented; anything lower lost an answered attempt.
+      if (after < promised(answers, before) - 1) lost.push(kill);
+      before = after;
+    }
+  } finally {
+    await lane.dispose();
   }
-  return { kills: KILLS_PER_LANE, correctAnswered, lost };
+  return { kills, correctAnswered, lost };
 }
 
-describe('retry counters of the phone file under SIGKILL at random instants', () => {
-  it('never lose a correct VERIFY that was answered: 200 kills, the PIN never blocks', async () => {
-    const lanes = await Promise.all([lane(), lane()]);
+describe('retry counters under SIGKILL at random instants', () => {
+  it('the phone file never loses a correct VERIFY that was answered: 200 kills, the PIN never blocks', async () => {
+    const lanes = await Promise.all([run(await phoneFileLane(), 100), run(await phoneFileLane(), 100)]);
     const kills = lanes.reduce((sum, result) => sum + result.kills, 0);
     const correct = lanes.reduce((sum, result) => sum + result.correctAnswered, 0);
     expect(kills).toBeGreaterThanOrEqual(200);
     expect(lanes.flatMap((result) => result.lost)).toEqual([]);
     // The kills landed among answers, not only before the first one (and the PIN never blocked).
     expect(correct).toBeGreaterThan(100);
+  }, 600_000);
+
+  it('the remote secure area (SQLite and PostgreSQL) loses none either: 2 × 60 kills', async () => {
+    const lanes = await Promise.all(ENGINES.map(async (engine) => run(await secureAreaLane(engine), 60)));
+    expect(lanes.flatMap((result) => result.lost)).toEqual([]);
+    expect(lanes.reduce((sum, result) => sum + result.correctAnswered, 0)).toBeGreaterThan(50);
   }, 600_000);
 });
