@@ -204,7 +204,7 @@ export class SecureAreaService {
   /** Opens a session for `deviceId`: its first message, signed by the device key, must answer `challenge`. */
   async openSession(deviceId: string): Promise<{ sessionId: string; challenge: string; expiresAt: string }> {
     const device = await this.#device(deviceId);
-    if (device.status === 'wiped') throw new IssuerError('ERR_SECURE_AREA_STATE', 'this device was wiped');
+    if (device.status === 'wiped') throw wiped();
     this.#sweep();
     if (this.#sessions.size >= SECURE_AREA_LIMITS.sessions)
       throw new IssuerError('ERR_SECURE_AREA_BUSY', 'the secure area has too many open sessions; try again later');
@@ -289,6 +289,10 @@ export class SecureAreaService {
   async #run(session: Session, message: SecureAreaMessage): Promise<Record<string, unknown>> {
     const device = await this.#device(session.deviceId);
     const expect = (status: string, what: string) => {
+      if (device.status === 'wiped') {
+        this.#sessions.delete(session.id);
+        throw wiped();
+      }
       if (device.status !== status) {
         this.#sessions.delete(session.id);
         throw new IssuerError(
@@ -542,6 +546,9 @@ type DeviceRow = {
   sealed_keys: Uint8Array | null;
   sealed_credential: Uint8Array | null;
 };
+
+const wiped = () =>
+  new IssuerError('ERR_SECURE_AREA_WIPED', "this device's keys were destroyed (the phone was wiped or revoked)");
 
 /**
  * Destroys the keys, reference data and counters of secure-area devices — named, or those of phones

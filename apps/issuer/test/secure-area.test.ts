@@ -161,7 +161,7 @@ describe.each(ENGINES)('the remote secure area on %s', (engine) => {
       .where('id', '=', deviceId)
       .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ status: 'wiped', sealed_keys: null, sealed_credential: null });
-    await expect(service.openSession(deviceId)).rejects.toMatchObject({ code: 'ERR_SECURE_AREA_STATE' });
+    await expect(service.openSession(deviceId)).rejects.toMatchObject({ code: 'ERR_SECURE_AREA_WIPED' });
     await expect(service.openSession('sa_unknown')).rejects.toMatchObject({ code: 'ERR_SECURE_AREA_UNKNOWN' });
   });
 

@@ -5,6 +5,7 @@ export function describeError(error: unknown, t: (typeof MESSAGES)['ja']): strin
   const code = (error as { code?: unknown }).code;
   if (code === 'ERR_PIN_WRONG') return t.triesLeft((error as { triesLeft?: number }).triesLeft ?? 0);
   if (code === 'ERR_PIN_BLOCKED') return t.blocked;
+  if (code === 'ERR_PHONE_REVOKED') return t.phoneRevoked;
   // The verifier's reason (which check failed, e.g. a revoked certificate) follows in its own words.
   if (code === 'ERR_RESPONSE_REJECTED') return `${t.rejected} ${error instanceof Error ? error.message : ''}`.trim();
   const message = error instanceof Error ? error.message : String(error);

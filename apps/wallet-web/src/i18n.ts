@@ -69,6 +69,8 @@ const ja = {
   triesLeft: (n: number) => `暗証番号が違います。残り ${n} 回です。`,
   blocked: '暗証番号がロックされました。カードを使って初期化してください。',
   rejected: '相手先が回答を受け付けませんでした。',
+  phoneRevoked:
+    'このスマートフォンは失効しています（鍵は発行者のもとで削除されました）。カードを追加し直してください。',
   // In person
   inPersonTitle: '対面で提示',
   showQr: 'このQRコードを相手の読み取り機に見せてください。',
@@ -180,6 +182,7 @@ const en: Messages = {
   triesLeft: (n: number) => `Wrong PIN. ${n} tries left.`,
   blocked: 'The PIN is blocked. Reset it with your card.',
   rejected: 'The relying party did not accept the answer.',
+  phoneRevoked: 'This phone was revoked (its keys at the issuer were destroyed). Add the card again.',
   inPersonTitle: 'Present in person',
   showQr: "Show this QR code to the other side's reader.",
   engagementText: 'For a counter without a camera, give this text instead',

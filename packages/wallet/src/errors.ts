@@ -34,7 +34,9 @@ export type WalletErrorCode =
   /** An in-person session failed (engagement, relay or session encryption). */
   | 'ERR_SESSION'
   /** No unused mdoc (MSO) is left to present, and none could be refilled; nothing was sent. */
-  | 'ERR_MDOC_EXHAUSTED';
+  | 'ERR_MDOC_EXHAUSTED'
+  /** The phone's keys in the remote secure area were destroyed (the phone was revoked or wiped). */
+  | 'ERR_PHONE_REVOKED';
 
 /** An error from `@openmyna/wallet`; `code` is one of {@link WalletErrorCode}. */
 export class WalletError extends OpenMynaError<WalletErrorCode> {

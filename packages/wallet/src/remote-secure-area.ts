@@ -97,7 +97,7 @@ export class RemoteSecureAreaSession {
       session = await this.#opened;
     } catch (error) {
       this.#opened = undefined;
-      throw error;
+      throw revokedOr(error);
     }
     const message = new TextEncoder().encode(JSON.stringify({ ...operation, sequence: this.#sequence++ }));
     const signature = await this.#key.signEs256(secureAreaSigningInput(session.sessionId, session.challenge, message));
@@ -113,9 +113,20 @@ export class RemoteSecureAreaSession {
       // A lost session (expired, or opened on another instance) or a message that may not have arrived
       // leaves the sequence unknown: the next operation opens a new session.
       if (!(error instanceof WalletError) || error.serverCode !== 'ERR_SECURE_AREA_FORMAT') this.#opened = undefined;
-      throw error;
+      throw revokedOr(error);
     }
   }
+}
+
+/** The service's "keys destroyed" as the wallet's own code; anything else as it was. */
+function revokedOr(error: unknown): unknown {
+  if (error instanceof WalletError && error.serverCode === 'ERR_SECURE_AREA_WIPED')
+    return new WalletError(
+      'ERR_PHONE_REVOKED',
+      "this phone's keys in the issuer's secure area were destroyed (the phone was revoked or wiped); add the card again",
+      { cause: error },
+    );
+  return error;
 }
 
 /** The phone's applets in the remote secure area as a card: APDUs go over the session. */

@@ -3,6 +3,7 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { JpkiReader } from '@openmyna/card';
 import { nodeCardKey } from '@openmyna/card/node';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
+import { changePhone } from '@openmyna/issuer';
 import { verifyCmsSignature } from '@openmyna/pki';
 import { Wallet } from '@openmyna/wallet';
 import { openEncryptedFileWalletStorage } from '@openmyna/wallet/node';
@@ -186,6 +187,16 @@ describe("a phone whose keys, PIN data and counters are in the issuer's remote s
     await phone.wallet.wipe();
     const device = (await devices()).find((row) => row.phone_id === phoneId);
     expect(device).toMatchObject({ status: 'wiped', sealed_keys: null, sealed_credential: null });
+  });
+
+  it('stops at once when the operator revokes it: its keys are gone, and it says so', async () => {
+    const phone = await remotePhone(2);
+    const { phoneId } = await phone.wallet.holder();
+    await changePhone(world.issuer.context, phoneId, 'revoke', 'operator', '紛失の届出');
+    expect((await devices()).find((row) => row.phone_id === phoneId)?.status).toBe('wiped');
+    await expect(phone.wallet.signLogin(LOGIN, PHONE_PINS.authentication)).rejects.toMatchObject({
+      code: 'ERR_PHONE_REVOKED',
+    });
   });
 
   it('loses its keys at the issuer when it is revoked (the phone asked, with its PIN)', async () => {
