@@ -33,7 +33,7 @@ interface Lane {
   dispose(): Promise<void>;
 }
 
-async function phoneFileLane(): Promise<Lane> {
+function phoneFileLane(): Lane {
   const path = join(mkdtempSync(join(tmpdir(), 'openmyna-counter-crash-')), 'phone.json');
   return {
     child: resolve(REPO_ROOT, 'packages/wallet/test/counter-crash-child.mjs'),
@@ -148,7 +148,7 @@ async function run(lane: Lane, kills: number): Promise<{ kills: number; correctA
 
 describe('retry counters under SIGKILL at random instants', () => {
   it('the phone file never loses a correct VERIFY that was answered: 200 kills, the PIN never blocks', async () => {
-    const lanes = await Promise.all([run(await phoneFileLane(), 100), run(await phoneFileLane(), 100)]);
+    const lanes = await Promise.all([run(phoneFileLane(), 100), run(phoneFileLane(), 100)]);
     const kills = lanes.reduce((sum, result) => sum + result.kills, 0);
     const correct = lanes.reduce((sum, result) => sum + result.correctAnswered, 0);
     expect(kills).toBeGreaterThanOrEqual(200);
