@@ -80,8 +80,9 @@ export class RemoteSecureAreaSession {
     this.#opened = undefined;
   }
 
-  async #send<T>(operation: SecureAreaOperation): Promise<T> {
+  async #send<T>(operation: SecureAreaOperation, again = false): Promise<T> {
     const base = this.#binding.url.replace(/\/+$/, '');
+    const fresh = this.#opened === undefined;
     this.#opened ??= fetchJson<{ sessionId: string; challenge: string }>(
       this.#fetch,
       `${base}/secure-area/devices/${encodeURIComponent(this.#binding.deviceId)}/sessions`,
@@ -113,6 +114,10 @@ export class RemoteSecureAreaSession {
       // A lost session (expired, or opened on another instance) or a message that may not have arrived
       // leaves the sequence unknown: the next operation opens a new session.
       if (!(error instanceof WalletError) || error.serverCode !== 'ERR_SECURE_AREA_FORMAT') this.#opened = undefined;
+      // A session that ended (idle, or its instance restarted) ran nothing of this message: it is sent
+      // once more in a new session, whose applets start with no PIN verified (as a card after a reset).
+      if (!fresh && !again && error instanceof WalletError && error.serverCode === 'ERR_SECURE_AREA_SESSION_UNKNOWN')
+        return this.#send<T>(operation, true);
       throw revokedOr(error);
     }
   }

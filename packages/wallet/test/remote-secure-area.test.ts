@@ -179,6 +179,19 @@ describe("a phone whose keys, PIN data and counters are in the issuer's remote s
     await reader.select();
     // After the reset the PIN must be entered again before the key signs.
     await expect(reader.sign('authentication', new Uint8Array(51))).rejects.toThrow();
+
+    // A session the service ended (idle past its limit, on the issuer's clock) ran nothing: the card
+    // sends the APDU again in a new session, with no PIN verified.
+    const clock = world.issuer.clock();
+    world.issuer.setClock(new Date(clock.getTime() + 6 * 60_000));
+    try {
+      await reader.select();
+      await expect(reader.readCertificate('authentication')).rejects.toThrow(/6982/);
+      expect((await reader.verifyPin('authentication', PHONE_PINS.authentication)).result).toBe('verified');
+      expect(await reader.readCertificate('authentication')).toEqual(certificate);
+    } finally {
+      world.issuer.setClock(clock);
+    }
   });
 
   it('wipes: the keys at the issuer are destroyed with the phone file', async () => {
