@@ -79,7 +79,7 @@ export async function benchWallet(): Promise<void> {
     const remote = await nodeWallet(world, undefined, undefined, {
       secureArea: 'remote',
       fetch: ((input: string | URL | Request, init?: RequestInit) => {
-        if (String(input instanceof Request ? input.url : input).includes('/secure-area/sessions/')) messages += 1;
+        if (String(input instanceof Request ? input.url : input).match(/\/secure-area\/devices\/[^/]+\/sessions\/./)) messages += 1;
         return world.walletFetch(input, init);
       }),
     });

@@ -37,6 +37,7 @@ import { endPhonesInTransaction } from './phones.js';
 import { isoTime, newId, type IssuerContext } from './context.js';
 import { base64Field, IssuerError } from './errors.js';
 import { getPerson } from './registry.js';
+import { certifySecureAreaDevice } from './secure-area.js';
 
 /** How long a provisioning session may take from nonce to completion. */
 export const PROVISIONING_SESSION_SECONDS = 300;
@@ -222,6 +223,8 @@ export async function completeProvisioning(
           })
           .execute();
         await trx.updateTable('provisioning_sessions').set({ phone_id: phoneId }).where('id', '=', sessionId).execute();
+        // Keys made in the remote secure area are this phone's now: they prove nothing more.
+        await certifySecureAreaDevice(trx, context, phone.authenticationKey, phoneId);
         await appendAudit(trx, context, {
           actor: `holder:${person.id}`,
           action: 'phone.provision',

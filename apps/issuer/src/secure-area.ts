@@ -10,13 +10,14 @@ import {
   CardError,
   decodeBasicFourInfoFile,
   decodeCardFaceFile,
+  decodeMyNumberFile,
   isValidFourDigitPin,
   isValidSigningPassword,
   openPhoneCard,
   phoneReferenceData,
   protectPin,
-  resetPinsWithIssuerAuthorization,
   secureAreaSigningInput,
+  verifyPinResetAuthorization,
   PHONE_PIN_REFERENCES,
   type PhoneCardContents,
   type PhonePins,
@@ -28,14 +29,15 @@ import {
 import { nodeCardKey } from '@openmyna/card/node';
 import { constantTimeEqual } from '@openmyna/core';
 import { decodeDigestInfo, parseCertificate, readJpkiIdentity, readRsaPublicKey } from '@openmyna/pki';
+import { inTransaction, isUniqueViolation, sql } from '@openmyna/storage';
 import { z } from '@hono/zod-openapi';
 
 import type { Kysely } from 'kysely';
 
 import { isoTime, newId, type IssuerContext } from './context.js';
-import type { IssuerSchema } from './storage/schema.js';
+import type { IssuerSchema, SecureAreaDeviceStatus } from './storage/schema.js';
 import { IssuerError } from './errors.js';
-import { sealUnderRegistryKey, unsealUnderRegistryKey } from './my-number-seal.js';
+import { myNumberIndex, sealUnderRegistryKey, unsealUnderRegistryKey } from './my-number-seal.js';
 
 const KEYS_INFO = 'openmyna/secure-area/keys/v1';
 const CREDENTIAL_INFO = 'openmyna/secure-area/credential/v1';
@@ -45,8 +47,22 @@ const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 const fromB64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
 const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 
-/** How long a session lives without a message, and at most (ms); how many one instance keeps. */
-export const SECURE_AREA_LIMITS = { idleMs: 5 * 60_000, lifetimeMs: 30 * 60_000, sessions: 10_000 } as const;
+/**
+ * Sessions: alive 5 minutes after their last accepted message and 30 at most; one whose first message
+ * has not come yet (unproven) lives 1 minute. Past 1,000 unproven or 10,000 in all in one instance, the
+ * least recently used is ended (its phone opens another) — nobody is refused. A pending device (keys
+ * made, provisioning not finished) is destroyed after an hour.
+ */
+export const SECURE_AREA_LIMITS = {
+  idleMs: 5 * 60_000,
+  lifetimeMs: 30 * 60_000,
+  unprovenMs: 60_000,
+  unproven: 1_000,
+  sessions: 10_000,
+  pendingMs: 60 * 60_000,
+} as const;
+
+const PROOF_BITS = { authentication: 1, signing: 2, cardFace: 4 } as const;
 
 interface RsaKeys {
   readonly authentication: JsonWebKey;
@@ -76,9 +92,11 @@ interface Session {
   readonly openedAt: number;
   lastUsed: number;
   next: number;
+  /** Whether a message signed by the device key came: only then does the session count as the device's. */
+  proven: boolean;
   card?: SmartCard;
-  /** The device row's `updated_at` the card was opened at: a change elsewhere (PIN change, reset) reopens it. */
-  cardVersion?: string;
+  /** The credential version the card was opened at (its own PIN changes move it): another moves it, the card reopens. */
+  cardVersion?: { value: number };
   /** Messages run one at a time, in order. */
   queue: Promise<unknown>;
 }
@@ -135,6 +153,7 @@ const Message = z.discriminatedUnion('op', [
     pins: PinValues,
   }),
   z.object({ op: z.literal('wipe'), sequence: z.number().int().min(0) }),
+  z.object({ op: z.literal('end'), sequence: z.number().int().min(0) }),
 ]);
 
 /** A P-256 public JWK as the phone sends its device-bound key. */
@@ -153,9 +172,9 @@ export const SecureAreaDeviceKey = z.object({
  * key and talks to its applet set over sessions bound to that key (`openmyna-secure-area/1` in
  * `@openmyna/card`): nothing the phone deletes or restores gives back a try.
  *
- * Sessions live in this instance's memory; a message for a session another instance opened is
- * `ERR_SECURE_AREA_SESSION_UNKNOWN`, and the phone opens another. The counters are shared through
- * the database, so a second instance changes nothing about what a guess costs.
+ * Sessions live in this instance's memory: a deployment with several instances routes each device's
+ * requests (`/secure-area/devices/{id}/…`) to one instance, by the device id; the counters are shared through the database, so a
+ * second instance changes nothing about what a guess costs.
  */
 export class SecureAreaService {
   readonly #context: IssuerContext;
@@ -173,6 +192,13 @@ export class SecureAreaService {
   async enroll(
     deviceKey: z.infer<typeof SecureAreaDeviceKey>,
   ): Promise<{ deviceId: string; publicKeys: SecureAreaPublicKeys }> {
+    const jwk = { kty: 'EC', crv: 'P-256', x: deviceKey.x, y: deviceKey.y };
+    try {
+      // OpenSSL refuses a point that is not on the curve.
+      createPublicKey({ key: jwk, format: 'jwk' });
+    } catch {
+      throw new IssuerError('ERR_SECURE_AREA_FORMAT', 'the device key is not a P-256 public key');
+    }
     const id = newId(this.#context, 'sa_');
     const pairs = await Promise.all([0, 1, 2].map(() => generateRsa('rsa', { modulusLength: 2048 })));
     const [authentication, signing, cardFace] = pairs.map((pair) => pair.privateKey.export({ format: 'jwk' }));
@@ -188,9 +214,10 @@ export class SecureAreaService {
       .insertInto('secure_area_devices')
       .values({
         id,
-        device_key: JSON.stringify({ kty: 'EC', crv: 'P-256', x: deviceKey.x, y: deviceKey.y }),
+        device_key: JSON.stringify(jwk),
         status: 'pending',
         phone_id: null,
+        authentication_key: publicKeys.authenticationKey,
         public_keys: JSON.stringify(publicKeys),
         sealed_keys: this.#seal(KEYS_INFO, id, keys),
         sealed_credential: null,
@@ -201,15 +228,19 @@ export class SecureAreaService {
     return { deviceId: id, publicKeys };
   }
 
-  /** Opens a session for `deviceId`: its first message, signed by the device key, must answer `challenge`. */
+  /**
+   * Opens a session for `deviceId`: its first message, signed by the device key, must answer
+   * `challenge`. Opening needs no proof, so it ends nothing: the device's earlier session ends only
+   * when this one's first signed message comes.
+   */
   async openSession(deviceId: string): Promise<{ sessionId: string; challenge: string; expiresAt: string }> {
     const device = await this.#device(deviceId);
     if (device.status === 'wiped') throw wiped();
-    this.#sweep();
-    if (this.#sessions.size >= SECURE_AREA_LIMITS.sessions)
-      throw new IssuerError('ERR_SECURE_AREA_BUSY', 'the secure area has too many open sessions; try again later');
-    // One session per device in this instance: a new one ends the old (and its security state).
-    for (const [id, session] of this.#sessions) if (session.deviceId === deviceId) this.#sessions.delete(id);
+    if (device.status === 'pending' && this.#now() - Date.parse(device.created_at) > SECURE_AREA_LIMITS.pendingMs) {
+      await destroySecureAreaKeys(this.#context.db, this.#context, { deviceIds: [deviceId] });
+      throw wiped();
+    }
+    this.#makeRoom();
     const now = this.#now();
     const session: Session = {
       id: newId(this.#context, 'sas_'),
@@ -219,13 +250,14 @@ export class SecureAreaService {
       openedAt: now,
       lastUsed: now,
       next: 0,
+      proven: false,
       queue: Promise.resolve(),
     };
     this.#sessions.set(session.id, session);
     return {
       sessionId: session.id,
       challenge: session.challenge,
-      expiresAt: new Date(now + SECURE_AREA_LIMITS.idleMs).toISOString(),
+      expiresAt: new Date(now + SECURE_AREA_LIMITS.unprovenMs).toISOString(),
     };
   }
 
@@ -234,14 +266,17 @@ export class SecureAreaService {
    * signature is the device key's over this session's challenge and the message bytes, the sequence is
    * the next one (a replayed or reordered message is refused) — then the operation.
    */
-  async message(sessionId: string, message: string, signature: string): Promise<Record<string, unknown>> {
-    const session = this.#sessions.get(sessionId);
+  async message(
+    sessionId: string,
+    message: string,
+    signature: string,
+    /** The device the request's path names, when it names one: the session must be that device's. */
+    deviceId?: string,
+  ): Promise<Record<string, unknown>> {
+    const found = this.#sessions.get(sessionId);
+    const session = deviceId === undefined || found?.deviceId === deviceId ? found : undefined;
     const now = this.#now();
-    if (
-      !session ||
-      now - session.lastUsed > SECURE_AREA_LIMITS.idleMs ||
-      now - session.openedAt > SECURE_AREA_LIMITS.lifetimeMs
-    ) {
+    if (!session || expired(session, now)) {
       if (session) this.#sessions.delete(sessionId);
       throw new IssuerError(
         'ERR_SECURE_AREA_SESSION_UNKNOWN',
@@ -249,12 +284,11 @@ export class SecureAreaService {
       );
     }
     const bytes = new Uint8Array(Buffer.from(message, 'base64url'));
-    const input = secureAreaSigningInput(session.id, session.challenge, bytes);
     let signed = false;
     try {
       signed = verifySignature(
         'sha256',
-        input,
+        secureAreaSigningInput(session.id, session.challenge, bytes),
         { key: createPublicKey({ key: session.deviceKey, format: 'jwk' }), dsaEncoding: 'ieee-p1363' },
         Buffer.from(signature, 'base64url'),
       );
@@ -275,8 +309,23 @@ export class SecureAreaService {
         `message ${parsed.sequence} is out of order (the session expects ${session.next})`,
       );
     session.next += 1;
-    session.lastUsed = now;
-    const run = session.queue.then(() => this.#run(session, parsed));
+    if (!session.proven) {
+      // The device proved itself in this session: its earlier sessions here end now.
+      session.proven = true;
+      for (const [id, other] of this.#sessions)
+        if (other.deviceId === session.deviceId && id !== session.id) this.#sessions.delete(id);
+    }
+    const run = session.queue.then(async () => {
+      try {
+        const result = await this.#run(session, parsed);
+        session.lastUsed = this.#now();
+        return result;
+      } catch (error) {
+        // Whatever failed inside the applets leaves their state unknown: the next APDU opens them anew.
+        delete session.card;
+        throw error;
+      }
+    });
     session.queue = run.catch(() => undefined);
     return run;
   }
@@ -288,7 +337,7 @@ export class SecureAreaService {
 
   async #run(session: Session, message: SecureAreaMessage): Promise<Record<string, unknown>> {
     const device = await this.#device(session.deviceId);
-    const expect = (status: string, what: string) => {
+    const expect = (status: SecureAreaDeviceStatus, what: string) => {
       if (device.status === 'wiped') {
         this.#sessions.delete(session.id);
         throw wiped();
@@ -304,9 +353,11 @@ export class SecureAreaService {
     switch (message.op) {
       case 'apdu': {
         expect('active', 'an APDU');
-        if (!session.card || session.cardVersion !== device.updated_at) {
-          session.card = this.#openCard(device.id, device.sealed_keys!, device.sealed_credential!);
-          session.cardVersion = device.updated_at;
+        await this.#expectPhoneInUse(device);
+        if (!session.card || session.cardVersion?.value !== device.version) {
+          const version = { value: device.version };
+          session.card = this.#openApplets(device, this.#credential(device), version).card;
+          session.cardVersion = version;
         }
         const response = await session.card.transmit(fromB64(message.apdu));
         return { response: b64(response) };
@@ -315,26 +366,20 @@ export class SecureAreaService {
         expect('active', 'a reset');
         session.card?.reset();
         return {};
-      case 'pending-sign': {
+      case 'end':
+        this.#sessions.delete(session.id);
+        return {};
+      case 'pending-sign':
         expect('pending', 'a proof of possession');
-        const digestInfo = fromB64(message.digestInfo);
-        let algorithm: string;
-        try {
-          algorithm = decodeDigestInfo(digestInfo).algorithm;
-        } catch {
-          algorithm = 'none';
-        }
-        if (algorithm !== 'SHA-256')
-          throw new IssuerError('ERR_SECURE_AREA_FORMAT', 'a pending key signs a SHA-256 DigestInfo only');
-        const keys = this.#unseal<RsaKeys>(KEYS_INFO, device.id, device.sealed_keys!);
-        return { signature: b64(await nodeCardKey(keys[message.key]).signPkcs1(digestInfo)) };
-      }
+        return this.#prove(device, message.key, fromB64(message.digestInfo));
       case 'install':
-        expect('pending', 'installing a card');
+        expect('certified', 'installing a card');
         return this.#install(device, message.bundle, message.pins);
       case 'reset-pins':
         expect('active', 'a PIN reset');
-        return this.#resetPins(session, device, message);
+        await this.#expectPhoneInUse(device);
+        delete session.card;
+        return this.#resetPins(device, message);
       case 'wipe':
         await destroySecureAreaKeys(this.#context.db, this.#context, { deviceIds: [device.id] });
         this.endSessions(device.id);
@@ -342,76 +387,78 @@ export class SecureAreaService {
     }
   }
 
+  /** A pending key's one proof of possession: a signature over a SHA-256 DigestInfo, once per key. */
+  async #prove(device: DeviceRow, key: keyof typeof PROOF_BITS, digestInfo: Uint8Array) {
+    let algorithm: string;
+    try {
+      algorithm = decodeDigestInfo(digestInfo).algorithm;
+    } catch {
+      algorithm = 'none';
+    }
+    if (algorithm !== 'SHA-256')
+      throw new IssuerError('ERR_SECURE_AREA_FORMAT', 'a pending key signs a SHA-256 DigestInfo only');
+    const bit = PROOF_BITS[key];
+    const taken = await this.#context.db
+      .updateTable('secure_area_devices')
+      .set({ proofs: sql<number>`proofs | ${bit}` })
+      .where('id', '=', device.id)
+      .where('status', '=', 'pending')
+      .where(sql<boolean>`(proofs & ${bit}) = 0`)
+      .executeTakeFirst();
+    if (Number(taken.numUpdatedRows) !== 1)
+      throw new IssuerError('ERR_SECURE_AREA_STATE', `the ${key} key made its proof of possession already`);
+    const keys = this.#unseal<RsaKeys>(KEYS_INFO, device.id, device.sealed_keys!);
+    return { signature: b64(await nodeCardKey(keys[key]).signPkcs1(digestInfo)) };
+  }
+
   /**
-   * Installs the phone's credential: the bundle must be what this issuer recorded for an active phone
-   * whose certificates hold this device's keys, its 入力補助 4 info those of the signing certificate and
-   * its 券面 records over this device's 券面 key. Then the reference data and the counters are made.
+   * Installs the phone's credential: the device must be the one provisioning certified for the phone
+   * the bundle names, that phone active, both certificates the ones the issuer recorded for it and
+   * holding this device's keys, the 入力補助 4 info those of the signing certificate, the 券面 records
+   * over this device's 券面 key, and the 個人番号, 住民票コード, municipality and card expiry those of the
+   * registry. Then the reference data and the counters are made, in one transaction that re-checks the
+   * phone.
    */
   async #install(device: DeviceRow, bundle: unknown, values: Readonly<Record<string, string>>) {
     const contents = Contents.parse(bundle) as PhoneCardContents & { phoneId: string };
     const pins = assertPins(values);
-    const keys = JSON.parse(device.public_keys) as SecureAreaPublicKeys;
     const refuse = (what: string) =>
       new IssuerError('ERR_SECURE_AREA_BUNDLE', `the bundle does not belong to this device: ${what}`);
-    const phone = await this.#context.db
-      .selectFrom('phones')
-      .select(['status'])
-      .where('id', '=', contents.phoneId)
-      .executeTakeFirst();
-    if (phone?.status !== 'active') throw refuse('no active phone of this issuer has that id');
-    const recorded = await this.#context.db
-      .selectFrom('certificates')
-      .select(['hierarchy', 'der'])
-      .where('phone_id', '=', contents.phoneId)
-      .where('status', '=', 'issued')
-      .execute();
-    const certified = (hierarchy: 'authentication' | 'signing', certificate: string | undefined, key: string) => {
-      if (certificate === undefined) return hierarchy === 'signing';
-      const der = fromB64(certificate);
-      const row = recorded.find((each) => each.hierarchy === hierarchy && each.der && constantTimeEqual(each.der, der));
-      return row !== undefined && constantTimeEqual(parseCertificate(der).subjectPublicKeyInfo, fromB64(key));
-    };
+    if (device.phone_id !== contents.phoneId) throw refuse('provisioning certified this device for another phone');
+    let references: Record<string, StoredPin>;
     try {
-      if (!certified('authentication', contents.jpki.authenticationCertificate, keys.authenticationKey))
-        throw refuse('the authentication certificate is not this issuer’s for this device’s key');
-      if (!certified('signing', contents.jpki.signingCertificate, keys.signingKey))
-        throw refuse('the signing certificate is not this issuer’s for this device’s key');
-      if (contents.jpki.signingCertificate) {
-        const recordedInfo = decodeBasicFourInfoFile(fromB64(contents.kenhojo.basicFourInfoFile)).info;
-        const certifiedInfo = readJpkiIdentity(
-          parseCertificate(fromB64(contents.jpki.signingCertificate)),
-        ).basicFourInfo;
-        if (JSON.stringify(recordedInfo) !== JSON.stringify(certifiedInfo))
-          throw refuse('the 入力補助 4 info differ from the signing certificate');
-      }
-      const face = decodeCardFaceFile(fromB64(contents.kenkaku.cardFaceFile)).face;
-      if (!constantTimeEqual(face.cardKey.modulus, readRsaPublicKey(fromB64(keys.cardFaceKey)).modulus))
-        throw refuse('the 券面 records are for another key');
+      await this.#checkBundle(device, contents, refuse);
+      references = phoneReferenceData(contents, pins, (length) => this.#context.randomBytes(length));
     } catch (error) {
       if (error instanceof IssuerError) throw error;
       throw refuse('a certificate or record does not decode');
     }
-    const references = phoneReferenceData(contents, pins, (length) => this.#context.randomBytes(length));
     const credential: Credential = {
       contents,
       phoneId: contents.phoneId,
       tokenSerial: Buffer.from(this.#context.randomBytes(8)).toString('hex').toUpperCase(),
       pins: encodePins(references),
     };
-    await this.#context.db.transaction().execute(async (trx) => {
+    await inTransaction(this.#context.db, async (trx) => {
+      const phone = await trx
+        .selectFrom('phones')
+        .select('status')
+        .where('id', '=', contents.phoneId)
+        .executeTakeFirst();
+      if (phone?.status !== 'active') throw refuse('the phone is no longer active');
       const updated = await trx
         .updateTable('secure_area_devices')
         .set({
           status: 'active',
-          phone_id: contents.phoneId,
           sealed_credential: this.#seal(CREDENTIAL_INFO, device.id, credential),
+          version: device.version + 1,
           updated_at: isoTime(this.#context.clock()),
         })
         .where('id', '=', device.id)
-        .where('status', '=', 'pending')
+        .where('status', '=', 'certified')
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) !== 1)
-        throw new IssuerError('ERR_SECURE_AREA_STATE', 'the device is no longer pending');
+        throw new IssuerError('ERR_SECURE_AREA_STATE', 'the device is no longer waiting for its card');
       await trx
         .insertInto('secure_area_counters')
         .values(
@@ -426,53 +473,121 @@ export class SecureAreaService {
     return { phoneId: contents.phoneId, tokenSerial: credential.tokenSerial };
   }
 
-  async #resetPins(
-    session: Session,
+  async #checkBundle(
     device: DeviceRow,
-    message: Extract<SecureAreaMessage, { op: 'reset-pins' }>,
-  ): Promise<Record<string, unknown>> {
-    const credential = this.#unseal<Credential>(CREDENTIAL_INFO, device.id, device.sealed_credential!);
-    const newPins: Record<string, StoredPin> = {};
-    for (const [reference, value] of Object.entries(message.pins)) {
-      if (!Object.hasOwn(credential.pins, reference))
-        throw new IssuerError('ERR_SECURE_AREA_FORMAT', 'a PIN to reset is not one of this phone’s');
-      if (!pinAccepts(reference, value))
-        throw new IssuerError('ERR_SECURE_AREA_FORMAT', `the new value for ${reference} does not have its form`);
-      newPins[reference] = protectPin(utf8.encode(value), this.#context.randomBytes(16));
+    contents: PhoneCardContents & { phoneId: string },
+    refuse: (what: string) => IssuerError,
+  ) {
+    const keys = JSON.parse(device.public_keys) as SecureAreaPublicKeys;
+    const phone = await this.#context.db
+      .selectFrom('phones')
+      .innerJoin('persons', 'persons.id', 'phones.person_id')
+      .innerJoin('cards', 'cards.id', 'phones.card_id')
+      .select([
+        'phones.status',
+        'persons.my_number',
+        'persons.resident_code',
+        'persons.municipality_code',
+        'cards.expires_on',
+      ])
+      .where('phones.id', '=', contents.phoneId)
+      .executeTakeFirst();
+    if (phone?.status !== 'active') throw refuse('no active phone of this issuer has that id');
+    const recorded = await this.#context.db
+      .selectFrom('certificates')
+      .select(['hierarchy', 'der'])
+      .where('phone_id', '=', contents.phoneId)
+      .where('status', '=', 'issued')
+      .execute();
+    const certified = (hierarchy: 'authentication' | 'signing', certificate: string | undefined, key: string) => {
+      if (certificate === undefined) return hierarchy === 'signing';
+      const der = fromB64(certificate);
+      const row = recorded.find((each) => each.hierarchy === hierarchy && each.der && constantTimeEqual(each.der, der));
+      return row !== undefined && constantTimeEqual(parseCertificate(der).subjectPublicKeyInfo, fromB64(key));
+    };
+    if (!certified('authentication', contents.jpki.authenticationCertificate, keys.authenticationKey))
+      throw refuse('the authentication certificate is not this issuer’s for this device’s key');
+    if (!certified('signing', contents.jpki.signingCertificate, keys.signingKey))
+      throw refuse('the signing certificate is not this issuer’s for this device’s key');
+    if (contents.jpki.signingCertificate) {
+      const recordedInfo = decodeBasicFourInfoFile(fromB64(contents.kenhojo.basicFourInfoFile)).info;
+      const certifiedInfo = readJpkiIdentity(parseCertificate(fromB64(contents.jpki.signingCertificate))).basicFourInfo;
+      if (JSON.stringify(recordedInfo) !== JSON.stringify(certifiedInfo))
+        throw refuse('the 入力補助 4 info differ from the signing certificate');
     }
-    const { counters } = this.#openApplets(device.id, device.sealed_keys!, credential);
-    const reset = await resetPinsWithIssuerAuthorization({
-      token: message.authorization,
-      authority: this.#pinResetAuthority,
-      phoneId: credential.phoneId,
-      nonce: message.phoneNonce,
-      now: this.#context.clock(),
-      counters,
-      newPins,
-    }).catch((error: unknown) => {
+    const face = decodeCardFaceFile(fromB64(contents.kenkaku.cardFaceFile)).face;
+    if (!constantTimeEqual(face.cardKey.modulus, readRsaPublicKey(fromB64(keys.cardFaceKey)).modulus))
+      throw refuse('the 券面 records are for another key');
+    const { myNumber } = decodeMyNumberFile(fromB64(contents.kenhojo.myNumberFile));
+    if (myNumberIndex(this.#context.registryKey, myNumber) !== phone.my_number)
+      throw refuse('the 個人番号 is not the registry’s');
+    if (
+      contents.juki.residentCode !== phone.resident_code ||
+      contents.municipalityCode !== phone.municipality_code ||
+      contents.cardExpiry !== phone.expires_on
+    )
+      throw refuse('the 住民票コード, municipality or card expiry is not the registry’s');
+  }
+
+  /**
+   * Resets the PINs the issuer's authorization names: the authorization is verified against the
+   * issuer's own PIN-reset key and used once (its digest recorded); the new reference data and the
+   * restored counters are written in one transaction, the data checked against the version read.
+   */
+  async #resetPins(device: DeviceRow, message: Extract<SecureAreaMessage, { op: 'reset-pins' }>) {
+    const credential = this.#credential(device);
+    let claims;
+    try {
+      claims = await verifyPinResetAuthorization(message.authorization, {
+        authority: this.#pinResetAuthority,
+        phoneId: credential.phoneId,
+        nonce: message.phoneNonce,
+        now: this.#context.clock(),
+      });
+    } catch (error) {
       if (error instanceof CardError)
         throw new IssuerError('ERR_SECURE_AREA_REFUSED', `the PIN reset was refused: ${error.message}`, {
           cause: error,
         });
       throw error;
+    }
+    const replaced: Record<string, StoredPin> = {};
+    for (const reference of claims.pins) {
+      const value = message.pins[reference];
+      if (!Object.hasOwn(credential.pins, reference) || value === undefined || !pinAccepts(reference, value))
+        throw new IssuerError('ERR_SECURE_AREA_FORMAT', `no new value of the right form for ${reference}`);
+      replaced[reference] = protectPin(utf8.encode(value), this.#context.randomBytes(16));
+    }
+    const digest = b64(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8.encode(message.authorization))));
+    await inTransaction(this.#context.db, async (trx) => {
+      try {
+        await trx
+          .insertInto('secure_area_used_authorizations')
+          .values({ digest, device_id: device.id, used_at: isoTime(this.#context.clock()) })
+          .execute();
+      } catch (error) {
+        if (isUniqueViolation(error))
+          throw new IssuerError('ERR_SECURE_AREA_REFUSED', 'this PIN-reset authorization was used already');
+        throw error;
+      }
+      await this.#writeCredential(trx, device.id, device.version, {
+        ...credential,
+        pins: { ...credential.pins, ...encodePins(replaced) },
+      });
+      for (const reference of claims.pins)
+        await trx
+          .updateTable('secure_area_counters')
+          .set({ tries_left: PHONE_PIN_REFERENCES[reference as keyof typeof PHONE_PIN_REFERENCES] })
+          .where('device_id', '=', device.id)
+          .where('reference', '=', reference)
+          .execute();
     });
-    // Only what the authorization named is replaced: a value for any other PIN is ignored.
-    const replaced = Object.fromEntries(reset.map((reference) => [reference, newPins[reference]!]));
-    await this.#saveCredential(device.id, { ...credential, pins: { ...credential.pins, ...encodePins(replaced) } });
-    delete session.card;
-    return { reset: [...reset] };
+    return { reset: [...claims.pins] };
   }
 
-  #openCard(deviceId: string, sealedKeys: Uint8Array, sealedCredential: Uint8Array): SmartCard {
-    return this.#openApplets(
-      deviceId,
-      sealedKeys,
-      this.#unseal<Credential>(CREDENTIAL_INFO, deviceId, sealedCredential),
-    ).card;
-  }
-
-  #openApplets(deviceId: string, sealedKeys: Uint8Array, credential: Credential) {
-    const keys = this.#unseal<RsaKeys>(KEYS_INFO, deviceId, sealedKeys);
+  /** The applets over a device's keys and credential; a PIN change is written back against `version`. */
+  #openApplets(device: DeviceRow, credential: Credential, version: { value: number }) {
+    const keys = this.#unseal<RsaKeys>(KEYS_INFO, device.id, device.sealed_keys!);
     return openPhoneCard({
       contents: credential.contents,
       keys: {
@@ -481,43 +596,83 @@ export class SecureAreaService {
         cardFace: nodeCardKey(keys.cardFace),
       },
       pins: decodePins(credential.pins),
-      store: databaseCounters(this.#context, deviceId),
+      store: databaseCounters(this.#context, device.id),
       tokenSerial: credential.tokenSerial,
       onPinsChanged: async (pins) => {
-        const current = await this.#device(deviceId);
-        const stored = this.#unseal<Credential>(CREDENTIAL_INFO, deviceId, current.sealed_credential!);
-        await this.#saveCredential(deviceId, { ...stored, pins: encodePins(pins) });
+        await this.#writeCredential(this.#context.db, device.id, version.value, {
+          ...credential,
+          pins: encodePins(pins),
+        });
+        version.value += 1;
       },
     });
   }
 
-  async #saveCredential(deviceId: string, credential: Credential): Promise<void> {
-    await this.#context.db
+  /** Writes the sealed credential if it is still at `version` (a change elsewhere in between is refused). */
+  async #writeCredential(db: Kysely<IssuerSchema>, deviceId: string, version: number, credential: Credential) {
+    const updated = await db
       .updateTable('secure_area_devices')
       .set({
         sealed_credential: this.#seal(CREDENTIAL_INFO, deviceId, credential),
+        version: version + 1,
         updated_at: isoTime(this.#context.clock()),
       })
       .where('id', '=', deviceId)
       .where('status', '=', 'active')
-      .execute();
+      .where('version', '=', version)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1)
+      throw new IssuerError('ERR_SECURE_AREA_STATE', "the phone's PIN data changed meanwhile; try again");
+  }
+
+  /** A suspended or revoked phone's keys and PIN-protected records are not used. */
+  async #expectPhoneInUse(device: DeviceRow): Promise<void> {
+    const phone = device.phone_id
+      ? await this.#context.db
+          .selectFrom('phones')
+          .select('status')
+          .where('id', '=', device.phone_id)
+          .executeTakeFirst()
+      : undefined;
+    if (phone?.status !== 'active')
+      throw new IssuerError('ERR_SECURE_AREA_SUSPENDED', `the phone is ${phone?.status ?? 'unknown'} at the issuer`);
+  }
+
+  #credential(device: DeviceRow): Credential {
+    return this.#unseal<Credential>(CREDENTIAL_INFO, device.id, device.sealed_credential!);
   }
 
   async #device(deviceId: string): Promise<DeviceRow> {
     const device = await this.#context.db
       .selectFrom('secure_area_devices')
-      .selectAll()
+      .select([
+        'id',
+        'device_key',
+        'status',
+        'phone_id',
+        'public_keys',
+        'sealed_keys',
+        'sealed_credential',
+        'version',
+        'created_at',
+      ])
       .where('id', '=', deviceId)
       .executeTakeFirst();
     if (!device) throw new IssuerError('ERR_SECURE_AREA_UNKNOWN', 'no such secure-area device');
-    return device;
+    return { ...device, version: Number(device.version) };
   }
 
-  #sweep(): void {
+  /** Ends expired sessions, then the least recently used ones past the limits (unproven first). */
+  #makeRoom(): void {
     const now = this.#now();
-    for (const [id, session] of this.#sessions)
-      if (now - session.lastUsed > SECURE_AREA_LIMITS.idleMs || now - session.openedAt > SECURE_AREA_LIMITS.lifetimeMs)
-        this.#sessions.delete(id);
+    for (const [id, session] of this.#sessions) if (expired(session, now)) this.#sessions.delete(id);
+    const oldest = (sessions: Session[]) => sessions.sort((a, b) => a.lastUsed - b.lastUsed);
+    const unproven = oldest([...this.#sessions.values()].filter((session) => !session.proven));
+    while (unproven.length >= SECURE_AREA_LIMITS.unproven) this.#sessions.delete(unproven.shift()!.id);
+    if (this.#sessions.size >= SECURE_AREA_LIMITS.sessions) {
+      const all = oldest([...this.#sessions.values()]);
+      while (this.#sessions.size >= SECURE_AREA_LIMITS.sessions) this.#sessions.delete(all.shift()!.id);
+    }
   }
 
   #seal(info: string, deviceId: string, value: unknown): Uint8Array {
@@ -537,42 +692,71 @@ export class SecureAreaService {
   }
 }
 
-type DeviceRow = {
-  id: string;
-  updated_at: string;
-  device_key: string;
-  status: string;
-  public_keys: string;
-  sealed_keys: Uint8Array | null;
-  sealed_credential: Uint8Array | null;
-};
+interface DeviceRow {
+  readonly id: string;
+  readonly device_key: string;
+  readonly status: SecureAreaDeviceStatus;
+  readonly phone_id: string | null;
+  readonly public_keys: string;
+  readonly sealed_keys: Uint8Array | null;
+  readonly sealed_credential: Uint8Array | null;
+  readonly version: number;
+  readonly created_at: string;
+}
+
+const expired = (session: Session, now: number) =>
+  now - session.lastUsed > (session.proven ? SECURE_AREA_LIMITS.idleMs : SECURE_AREA_LIMITS.unprovenMs) ||
+  now - session.openedAt > SECURE_AREA_LIMITS.lifetimeMs;
 
 const wiped = () =>
   new IssuerError('ERR_SECURE_AREA_WIPED', "this device's keys were destroyed (the phone was wiped or revoked)");
 
 /**
  * Destroys the keys, reference data and counters of secure-area devices — named, or those of phones
- * (a revoked phone's) — in the caller's transaction or database. The rows stay, `wiped`.
+ * (a revoked phone's) — in one transaction (the caller's, or its own). The rows stay, `wiped`.
  */
 export async function destroySecureAreaKeys(
   db: Kysely<IssuerSchema>,
   context: IssuerContext,
   which: { readonly deviceIds: readonly string[] } | { readonly phoneIds: readonly string[] },
 ): Promise<void> {
-  const ids =
-    'deviceIds' in which
-      ? [...which.deviceIds]
-      : which.phoneIds.length === 0
-        ? []
-        : (
-            await db.selectFrom('secure_area_devices').select('id').where('phone_id', 'in', which.phoneIds).execute()
-          ).map((row) => row.id);
-  if (ids.length === 0) return;
-  await db.deleteFrom('secure_area_counters').where('device_id', 'in', ids).execute();
-  await db
+  const work = async (trx: Kysely<IssuerSchema>) => {
+    const ids =
+      'deviceIds' in which
+        ? [...which.deviceIds]
+        : which.phoneIds.length === 0
+          ? []
+          : (
+              await trx.selectFrom('secure_area_devices').select('id').where('phone_id', 'in', which.phoneIds).execute()
+            ).map((row) => row.id);
+    if (ids.length === 0) return;
+    await trx.deleteFrom('secure_area_counters').where('device_id', 'in', ids).execute();
+    await trx
+      .updateTable('secure_area_devices')
+      .set({ status: 'wiped', sealed_keys: null, sealed_credential: null, updated_at: isoTime(context.clock()) })
+      .where('id', 'in', ids)
+      .execute();
+  };
+  // Inside the caller's transaction, or in one of its own.
+  await (db.isTransaction ? work(db) : inTransaction(db, work));
+}
+
+/**
+ * Links the pending device whose authentication key a provisioning application names to its phone
+ * and ends its proofs of possession (`certified`): from then on its keys sign only through the
+ * applets, behind their PINs. Runs in provisioning's transaction.
+ */
+export async function certifySecureAreaDevice(
+  trx: Kysely<IssuerSchema>,
+  context: IssuerContext,
+  authenticationKey: Uint8Array,
+  phoneId: string,
+): Promise<void> {
+  await trx
     .updateTable('secure_area_devices')
-    .set({ status: 'wiped', sealed_keys: null, sealed_credential: null, updated_at: isoTime(context.clock()) })
-    .where('id', 'in', ids)
+    .set({ status: 'certified', phone_id: phoneId, updated_at: isoTime(context.clock()) })
+    .where('authentication_key', '=', b64(authenticationKey))
+    .where('status', '=', 'pending')
     .execute();
 }
 

@@ -101,13 +101,18 @@ describe.each(ENGINES)('the remote secure area on %s', (engine) => {
     await expect(service.message(next.sessionId, stale.message, stale.signature)).rejects.toMatchObject({
       code: 'ERR_SECURE_AREA_PROOF_INVALID',
     });
-    // The earlier session ended when the new one opened.
-    const late = signed(phone.privateKey, session, 1, { op: 'pending-sign', key: 'signing', digestInfo });
-    await expect(service.message(session.sessionId, late.message, late.signature)).rejects.toMatchObject({
-      code: 'ERR_SECURE_AREA_SESSION_UNKNOWN',
-    });
+    // Opening a session needs no proof, so it ends nothing; the new one's first signed message does.
+    const still = signed(phone.privateKey, session, 1, { op: 'end' });
     const fine = signed(phone.privateKey, next, 0, { op: 'pending-sign', key: 'signing', digestInfo });
     await expect(service.message(next.sessionId, fine.message, fine.signature)).resolves.toHaveProperty('signature');
+    await expect(service.message(session.sessionId, still.message, still.signature)).rejects.toMatchObject({
+      code: 'ERR_SECURE_AREA_SESSION_UNKNOWN',
+    });
+    // Each pending key proves possession once: a second signature by it is refused.
+    const again = signed(phone.privateKey, next, 1, { op: 'pending-sign', key: 'authentication', digestInfo });
+    await expect(service.message(next.sessionId, again.message, again.signature)).rejects.toMatchObject({
+      code: 'ERR_SECURE_AREA_STATE',
+    });
   });
 
   it('refuses what a state does not allow, malformed messages and anything but a SHA-256 DigestInfo', async () => {

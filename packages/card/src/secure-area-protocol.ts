@@ -33,7 +33,9 @@ export type SecureAreaOperation =
       readonly pins: Readonly<Record<string, string>>;
     }
   /** Destroys the device's keys, reference data and counters. */
-  | { readonly op: 'wipe' };
+  | { readonly op: 'wipe' }
+  /** Ends the session and the applets' security state with it (the end of an operation). */
+  | { readonly op: 'end' };
 
 /** A message as signed: the operation and its place in the session. */
 export type SecureAreaMessage = SecureAreaOperation & { readonly sequence: number };

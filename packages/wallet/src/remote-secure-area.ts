@@ -1,5 +1,6 @@
 import {
   CARD_ATR,
+  SECURE_AREA_PROTOCOL,
   secureAreaSigningInput,
   type CardTransport,
   type PhoneKeys,
@@ -21,15 +22,26 @@ export interface RemoteSecureAreaBinding {
   readonly keyId: string;
 }
 
-/** Whether the issuer at `issuerUrl` offers a remote secure area (`GET /secure-area`). */
+/**
+ * Whether the issuer at `issuerUrl` offers a remote secure area (`GET /secure-area`): `false` only
+ * when it says so (404, or another protocol); an issuer that cannot be asked is `ERR_NETWORK`, so that
+ * a blocked request never quietly puts a phone's keys and counters on the phone.
+ */
 export async function issuerOffersSecureArea(issuerUrl: string, fetcher: typeof fetch = fetch): Promise<boolean> {
+  const what = 'asking the issuer whether it offers a remote secure area';
+  let response: Response;
   try {
-    const response = await fetcher(`${issuerUrl.replace(/\/+$/, '')}/secure-area`);
-    if (!response.ok) return false;
+    response = await fetcher(`${issuerUrl.replace(/\/+$/, '')}/secure-area`);
+  } catch (error) {
+    throw new WalletError('ERR_NETWORK', `${what}: the issuer cannot be reached`, { cause: error });
+  }
+  if (response.status === 404) return false;
+  if (!response.ok) throw new WalletError('ERR_NETWORK', `${what}: HTTP ${response.status}`);
+  try {
     const body = (await response.json()) as { protocol?: unknown };
-    return body.protocol === 'openmyna-secure-area/1';
-  } catch {
-    return false;
+    return body.protocol === SECURE_AREA_PROTOCOL;
+  } catch (error) {
+    throw new WalletError('ERR_NETWORK', `${what}: the answer is not JSON`, { cause: error });
   }
 }
 
@@ -80,6 +92,21 @@ export class RemoteSecureAreaSession {
     this.#opened = undefined;
   }
 
+  /**
+   * Ends the session at the service — the applets' security state (a verified PIN) with it — and
+   * forgets it. Queued behind the operations sent before; a service that cannot be reached ends it
+   * itself when it idles out.
+   */
+  end(): Promise<void> {
+    const run = this.#queue.then(async () => {
+      if (this.#opened === undefined) return;
+      await this.#send({ op: 'end' }, true).catch(() => undefined);
+      this.#opened = undefined;
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
   async #send<T>(operation: SecureAreaOperation, again = false): Promise<T> {
     const base = this.#binding.url.replace(/\/+$/, '');
     const fresh = this.#opened === undefined;
@@ -105,7 +132,7 @@ export class RemoteSecureAreaSession {
     try {
       return await fetchJson<T>(
         this.#fetch,
-        `${base}/secure-area/sessions/${encodeURIComponent(session.sessionId)}`,
+        `${base}/secure-area/devices/${encodeURIComponent(this.#binding.deviceId)}/sessions/${encodeURIComponent(session.sessionId)}`,
         postJson({ message: base64UrlEncode(message), signature: base64UrlEncode(signature) }),
         'ERR_ISSUER_REFUSED',
         `the remote secure area (${operation.op})`,
@@ -113,7 +140,8 @@ export class RemoteSecureAreaSession {
     } catch (error) {
       // A lost session (expired, or opened on another instance) or a message that may not have arrived
       // leaves the sequence unknown: the next operation opens a new session.
-      if (!(error instanceof WalletError) || error.serverCode !== 'ERR_SECURE_AREA_FORMAT') this.#opened = undefined;
+      // A refused message may or may not have taken its sequence number: the session is not used again.
+      this.#opened = undefined;
       // A session that ended (idle, or its instance restarted) ran nothing of this message: it is sent
       // once more in a new session, whose applets start with no PIN verified (as a card after a reset).
       if (!fresh && !again && error instanceof WalletError && error.serverCode === 'ERR_SECURE_AREA_SESSION_UNKNOWN')
@@ -148,9 +176,14 @@ export class RemoteCard implements CardTransport {
     return base64ToBytes(response);
   }
 
-  /** Clears the security state, as a card leaving the field: the next APDU opens a new session. */
+  /** Clears the security state, as a card leaving the field: the session ends, the next APDU opens another. */
   reset(): void {
-    this.#session.restart();
+    void this.#session.end();
+  }
+
+  /** Ends the session (the end of an operation). */
+  end(): Promise<void> {
+    return this.#session.end();
   }
 }
 

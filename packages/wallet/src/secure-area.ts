@@ -431,6 +431,17 @@ export class SecureArea {
   async withCard<T>(operation: (card: OpenedCard) => Promise<T>): Promise<T> {
     const { card, counters, bundle, remote } = await this.openCard();
     const transport: CardTransport = { transmit: (command) => card.transmit(command) };
+    // A remote session ends with the operation, and the PIN verified in it with it.
+    if (card instanceof RemoteCard)
+      return this.#run(operation, { transport, remote, counters, bundle }).finally(() => card.end());
+    return this.#run(operation, { transport, remote, counters, bundle });
+  }
+
+  #run<T>(
+    operation: (card: OpenedCard) => Promise<T>,
+    opened: Pick<OpenedCard, 'transport' | 'remote' | 'counters' | 'bundle'>,
+  ): Promise<T> {
+    const { transport, remote, counters, bundle } = opened;
     return operation({
       transport,
       remote,
@@ -485,20 +496,33 @@ export class SecureArea {
   }
 
   /**
-   * Forgets the card, the keys, the counters and the log. A remote secure area is asked to destroy
-   * the phone's keys there too; if it cannot be reached, they stay there (unusable without the device
-   * key, which is gone) until the issuer revokes the phone.
+   * Forgets the card, the keys and the counters (the log stays). A remote secure area is asked first to
+   * destroy the phone's keys there; the phone is wiped either way, and if the service could not do it
+   * (unreachable, say) this throws `ERR_NETWORK` afterwards: the keys stay there, usable by a copy of
+   * this phone's files, until the holder revokes the phone with the card.
    */
   async wipe(): Promise<void> {
     const record = (await this.#storage.read(CREDENTIAL)) as CredentialRecord | undefined;
     const pending = (await this.#storage.read(PENDING)) as PendingRecord | undefined;
     const binding = record?.remote ?? pending?.remote;
+    let remoteFailure: unknown;
     if (binding) {
-      await this.#remoteSession(binding)
-        .then((session) => session.send({ op: 'wipe' }))
-        .catch(() => undefined);
+      try {
+        await (await this.#remoteSession(binding)).send({ op: 'wipe' });
+      } catch (error) {
+        const gone =
+          (error instanceof WalletError && error.code === 'ERR_PHONE_REVOKED') ||
+          (error instanceof WalletError && error.serverCode === 'ERR_SECURE_AREA_UNKNOWN');
+        if (!gone) remoteFailure = error;
+      }
     }
-    return this.#storage.wipe();
+    await this.#storage.wipe();
+    if (remoteFailure !== undefined)
+      throw new WalletError(
+        'ERR_NETWORK',
+        "the phone was wiped, but the issuer's secure area could not destroy its keys there; revoke the phone with the card",
+        { cause: remoteFailure },
+      );
   }
 
   /** Whether the installed card's applets run in a remote secure area. */

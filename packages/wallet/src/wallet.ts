@@ -769,9 +769,14 @@ export class Wallet {
     return status.status === 'on-hold' ? 'suspended' : status.status;
   }
 
-  /** Forgets the card, its keys and counters (the log keeps one entry saying so, then is cleared too). */
+  /** Forgets the card, its keys and counters; the log stays, with one entry saying so (or why a remote part failed). */
   async wipe(reason: 'revoked' | 'reset' = 'reset'): Promise<void> {
-    await this.secureArea.wipe();
+    try {
+      await this.secureArea.wipe();
+    } catch (error) {
+      await this.#log({ kind: 'wipe', items: [], result: 'failed', reason: errorCodeOf(error) ?? reason });
+      throw error;
+    }
     await this.#log({ kind: 'wipe', items: [], result: 'completed', reason });
   }
 

@@ -59,6 +59,7 @@ async function secureAreaLane(engine: Engine): Promise<Lane> {
       device_key: '{}',
       status: 'active',
       phone_id: null,
+      authentication_key: 'crash-test-key',
       public_keys: '{}',
       sealed_keys: null,
       sealed_credential: null,

@@ -176,9 +176,11 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
     app.use('/secure-area', cors({ origin: '*', allowMethods: ['GET'] }));
     app.use('/secure-area/*', cors({ origin: '*', allowMethods: ['POST'] }));
     // Making keys costs three RSA key generations, opening a session a row read: limited per address.
-    // A session's messages are signed by the device key and run one at a time; they are not limited.
+    // A session's messages are signed by a device key and run one at a time, and an operation is tens
+    // of them: a wider bucket per address.
     app.use('/secure-area/devices', anonymous);
-    app.use('/secure-area/devices/*', anonymous);
+    app.use('/secure-area/devices/:id/sessions', anonymous);
+    app.use('/secure-area/devices/:id/sessions/:session', perSourceLimit(envelope, { perSecond: 100, capacity: 400 }));
   }
   const ocspAnswers = new Counter({
     name: 'issuer_ocsp_responses_total',

@@ -51,7 +51,7 @@ export function registerSecureArea(app: OpenAPIHono<Env>, service: SecureAreaSer
       method: 'post',
       path: '/secure-area/devices/{id}/sessions',
       description:
-        'Opens a session for the device: every message of it is signed by the device key over the protocol name, the session, this challenge and the message, and carries the next sequence number (from 0). A new session ends the device’s previous one in this instance.',
+        'Opens a session for the device: every message of it is signed by the device key over the protocol name, the session, this challenge and the message, and carries the next sequence number (from 0). Its first accepted message ends the device’s earlier session in this instance. Sessions live in the instance that opened them: several instances route a session’s messages to it.',
       request: { params: Id },
       responses: {
         201: {
@@ -63,8 +63,7 @@ export function registerSecureArea(app: OpenAPIHono<Env>, service: SecureAreaSer
           },
         },
         404: failure('No such device'),
-        409: failure('The device was wiped'),
-        503: failure('Too many open sessions'),
+        410: failure('The device’s keys were destroyed (wiped or revoked)'),
       },
     }),
     async (c) => {
@@ -76,11 +75,11 @@ export function registerSecureArea(app: OpenAPIHono<Env>, service: SecureAreaSer
   app.openapi(
     createRoute({
       method: 'post',
-      path: '/secure-area/sessions/{id}',
+      path: '/secure-area/devices/{id}/sessions/{session}',
       description:
-        'One operation of the session (`SecureAreaMessage` in `@openmyna/card`: apdu, reset, pending-sign, install, reset-pins, wipe): `message` is its JSON, base64url; `signature` the device key’s ES256 (r‖s, base64url) over `openmyna-secure-area/1 ‖ 0 ‖ session ‖ 0 ‖ challenge ‖ 0 ‖ message`.',
+        'One operation of the session (`SecureAreaMessage` in `@openmyna/card`: apdu, reset, end, pending-sign, install, reset-pins, wipe): `message` is its JSON, base64url; `signature` the device key’s ES256 (r‖s, base64url) over `openmyna-secure-area/1 ‖ 0 ‖ session ‖ 0 ‖ challenge ‖ 0 ‖ message`.',
       request: {
-        params: Id,
+        params: Id.extend({ session: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }),
         body: jsonBody(
           z
             .object({ message: Base64Url.max(1_000_000), signature: Base64Url.max(200) })
@@ -99,9 +98,9 @@ export function registerSecureArea(app: OpenAPIHono<Env>, service: SecureAreaSer
       },
     }),
     async (c) => {
-      const { id } = c.req.valid('param');
+      const { id, session } = c.req.valid('param');
       const { message, signature } = c.req.valid('json');
-      const result = await service.message(id, message, signature);
+      const result = await service.message(session, message, signature, id);
       c.header('cache-control', 'no-store');
       return c.json(result, 200);
     },

@@ -203,15 +203,20 @@ export const ISSUER_MIGRATIONS: Record<string, EngineMigration> = {
       const { binary } = columnTypes(engine);
       // The remote secure area (docs/wallet.md): a phone's JPKI and 券面 keys and its reference data,
       // sealed under a key derived from the registry key, and its retry counters, one row per reference,
-      // taken with an atomic update. `pending` until the issuer's bundle is installed; `wiped` keeps
-      // nothing but the row.
+      // taken with an atomic update. `pending` while provisioning proves its keys, `certified` once the
+      // issuer took them for a phone, `active` once the bundle is installed; `wiped` keeps nothing but
+      // the row. `version` counts changes of the sealed credential (writes check it); `proofs` is a bit
+      // per pending key that made its one proof of possession.
       await db.schema
         .createTable('secure_area_devices')
         .addColumn('id', 'text', (col) => col.primaryKey())
         .addColumn('device_key', 'text', (col) => col.notNull())
         .addColumn('status', 'text', (col) => col.notNull())
         .addColumn('phone_id', 'text', (col) => col.references('phones.id'))
+        .addColumn('authentication_key', 'text', (col) => col.notNull().unique())
         .addColumn('public_keys', 'text', (col) => col.notNull())
+        .addColumn('version', 'integer', (col) => col.notNull().defaultTo(0))
+        .addColumn('proofs', 'integer', (col) => col.notNull().defaultTo(0))
         .addColumn('sealed_keys', binary)
         .addColumn('sealed_credential', binary)
         .addColumn('created_at', 'text', (col) => col.notNull())
@@ -223,6 +228,14 @@ export const ISSUER_MIGRATIONS: Record<string, EngineMigration> = {
         .addColumn('reference', 'text', (col) => col.notNull())
         .addColumn('tries_left', 'integer', (col) => col.notNull())
         .addPrimaryKeyConstraint('secure_area_counters_pk', ['device_id', 'reference'])
+        .execute();
+      await db.schema.createIndex('secure_area_devices_phone').on('secure_area_devices').column('phone_id').execute();
+      // PIN-reset authorizations the secure area has used (by SHA-256 of the token): each works once.
+      await db.schema
+        .createTable('secure_area_used_authorizations')
+        .addColumn('digest', 'text', (col) => col.primaryKey())
+        .addColumn('device_id', 'text', (col) => col.notNull())
+        .addColumn('used_at', 'text', (col) => col.notNull())
         .execute();
     },
   },

@@ -18,6 +18,7 @@ export interface IssuerSchema {
   holder_challenges: HolderChallengeTable;
   secure_area_devices: SecureAreaDeviceTable;
   secure_area_counters: SecureAreaCounterTable;
+  secure_area_used_authorizations: SecureAreaUsedAuthorizationTable;
   mdoc_batches: MdocBatchTable;
 }
 
@@ -182,14 +183,23 @@ export interface HolderChallengeTable {
   used_at: string | null;
 }
 
-/** `pending` (keys made, no bundle yet), `active` (a card installed), `wiped` (keys destroyed). */
-export type SecureAreaDeviceStatus = 'pending' | 'active' | 'wiped';
+/**
+ * `pending` (keys made, proving possession), `certified` (the issuer took its keys for a phone; no
+ * proof any more), `active` (the bundle installed), `wiped` (keys destroyed).
+ */
+export type SecureAreaDeviceStatus = 'pending' | 'certified' | 'active' | 'wiped';
 export interface SecureAreaDeviceTable {
   id: string;
   /** The phone's device-bound key, public JWK (P-256). */
   device_key: string;
   status: SecureAreaDeviceStatus;
   phone_id: string | null;
+  /** The JPKI authentication key's SubjectPublicKeyInfo (base64): how provisioning finds the device. */
+  authentication_key: string;
+  /** Changes of `sealed_credential`; a write names the version it read. */
+  version: Generated<number>;
+  /** One bit per pending key that made its proof (authentication 1, signing 2, 券面 4). */
+  proofs: Generated<number>;
   /** The JPKI and 券面 public keys (SubjectPublicKeyInfo, base64), JSON. */
   public_keys: string;
   /** The private keys (JWKs), sealed; null once wiped. */
@@ -198,6 +208,12 @@ export interface SecureAreaDeviceTable {
   sealed_credential: Uint8Array | null;
   created_at: string;
   updated_at: string;
+}
+
+export interface SecureAreaUsedAuthorizationTable {
+  digest: string;
+  device_id: string;
+  used_at: string;
 }
 
 export interface SecureAreaCounterTable {
