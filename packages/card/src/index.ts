@@ -39,6 +39,7 @@ export { ApduChannel, type PinResult } from './apdu-channel.js';
 export { inProcessTransport, type CardTransport } from './transport.js';
 export {
   checkCvCertificate,
+  cvCertificateContents,
   decodeCardPublicKey,
   decodeCvCertificate,
   decodeKeyId,
