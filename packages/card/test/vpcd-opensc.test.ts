@@ -149,6 +149,38 @@ describe('the virtual card through pcscd + vpcd, read by OpenSC', () => {
       await pcsc.close();
     }
   });
+  // Last in this block: it blocks the card's PIN.
+  it('reports a blocked 利用者証明用 PIN as locked in the token flags; C_Login answers CKR_GENERAL_ERROR, as OpenSC maps 6984', async () => {
+    const sw = async (hex: string) =>
+      Buffer.from((await card.card.transmit(Uint8Array.from(Buffer.from(hex, 'hex')))).subarray(-2)).toString('hex');
+    await sw('00a4040c0ad392f000260100000001');
+    await sw('00a4020c020018');
+    expect([await sw('002000800439393939'), await sw('002000800439393939'), await sw('002000800439393939')]).toEqual([
+      '63c2',
+      '63c1',
+      '63c0',
+    ]);
+    // card-spec §2.2: 6984 for every VERIFY after the one that blocked, 63C0 to the query.
+    expect(await sw('002000800431323334')).toBe('6984');
+    expect(await sw('00200080')).toBe('63c0');
+    card.card.reset();
+    // OpenSC asks VERIFY with no data at bind (jpki_pin_cmd, SC_PIN_CMD_GET_INFO): 63C0 is 0 tries left,
+    // which the PKCS#11 layer reports as CKF_USER_PIN_LOCKED.
+    const slots = (await run('pkcs11-tool', ['--module', PKCS11, '--list-token-slots'])).out.split(/^Slot /m);
+    const slot = (pin: string) => slots.find((block) => block.includes(`JPKI (${pin})`)) ?? '';
+    expect(slot('User Authentication PIN')).toMatch(/token flags *:.*user PIN locked/);
+    expect(slot('Digital Signature PIN')).toMatch(/token flags *:/);
+    expect(slot('Digital Signature PIN')).not.toContain('locked');
+    expect((await run('pkcs15-tool', ['--list-pins'])).out).toMatch(/User Authentication PIN[\s\S]*?Tries left *: 0/);
+    // The login's VERIFY gets 6984, which OpenSC's ISO table maps to SC_ERROR_REF_DATA_NOT_USABLE and
+    // its PKCS#11 layer to CKR_GENERAL_ERROR; only 6983 would be CKR_PIN_LOCKED (docs/card.md).
+    const login = await run('pkcs11-tool', ['--module', PKCS11, '--slot-index', '0', '--login', '--pin', '1234', '-O']);
+    expect(login.status).not.toBe(0);
+    expect(login.out).toContain('C_Login failed: rv = CKR_GENERAL_ERROR');
+    expect(await sw('00a4040c0ad392f000260100000001')).toBe('9000');
+    await sw('00a4020c020018');
+    expect(await sw('00200080')).toBe('63c0');
+  });
 });
 
 /** Waits until pcscd sees a card with the JPKI ATR in the vpcd reader. */
