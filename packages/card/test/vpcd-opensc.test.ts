@@ -194,6 +194,11 @@ describe('a phone provisioned from a card read over PC/SC, then itself in the vp
   let world: Awaited<ReturnType<typeof walletWorld>>;
   let phoneBridge: VpcdBridge;
   let authenticationPublicKey: Uint8Array;
+  let bundle: Awaited<ReturnType<Awaited<ReturnType<typeof nodeWallet>>['wallet']['secureArea']['openCard']>>['bundle'];
+  /** What `pkcs11-tool -O` printed for the issued card file, without a login and after the signing password. */
+  const cardListing = { public: '', afterPassword: '' };
+  /** Every APDU the phone answered, with its status word, in order. */
+  const phoneTrace: { command: string; sw: string }[] = [];
 
   beforeAll(async () => {
     await bridge.close();
@@ -209,6 +214,10 @@ describe('a phone provisioned from a card read over PC/SC, then itself in the vp
       connectTimeoutMs: 15_000,
     });
     await cardInserted();
+    cardListing.public = (await run('pkcs11-tool', ['--module', PKCS11, '--slot-index', '0', '-O'])).out;
+    cardListing.afterPassword = (
+      await run('pkcs11-tool', ['--module', PKCS11, '--slot-index', '1', '--login', '--pin', CARD_PINS.signing, '-O'])
+    ).out;
     const { wallet } = await nodeWallet(world);
     const pcsc = await openPcscCard({ readerName: 'Virtual PCD 00 00' });
     try {
@@ -217,11 +226,25 @@ describe('a phone provisioned from a card read over PC/SC, then itself in the vp
       await pcsc.close();
       await cardBridge.close();
     }
-    const { card: phoneCard, bundle } = await wallet.secureArea.openCard();
+    const opened = await wallet.secureArea.openCard();
+    bundle = opened.bundle;
     authenticationPublicKey = parseCertificate(
       Buffer.from(bundle.jpki.authenticationCertificate, 'base64'),
     ).subjectPublicKeyInfo;
-    phoneBridge = await VpcdBridge.connect({ card: phoneCard, connectTimeoutMs: 15_000 });
+    const phoneCard = opened.card;
+    const traced = {
+      atr: phoneCard.atr,
+      reset: () => phoneCard.reset(),
+      transmit: async (command: Uint8Array) => {
+        const response = await phoneCard.transmit(command);
+        phoneTrace.push({
+          command: Buffer.from(command).toString('hex'),
+          sw: Buffer.from(response.subarray(-2)).toString('hex'),
+        });
+        return response;
+      },
+    };
+    phoneBridge = await VpcdBridge.connect({ card: traced, connectTimeoutMs: 15_000 });
     await cardInserted();
   }, 90_000);
   afterAll(async () => {
@@ -244,5 +267,65 @@ describe('a phone provisioned from a card read over PC/SC, then itself in the vp
         hash: 'SHA-256',
       }),
     ).toBe(true);
+  });
+
+  it('lists the issued card file’s certificates through PKCS#11: authentication and both CA certificates, signing after the password', () => {
+    for (const label of [
+      'User Authentication Certificate',
+      'User Authentication Certificate CA',
+      'Digital Signature Certificate CA',
+    ]) {
+      expect(cardListing.public).toMatch(new RegExp(`Certificate Object; type = X.509 cert\\n {2}label: *${label}\\n`));
+    }
+    // The signing certificate is private (EF 0001 opens with the password): listed after the login.
+    expect(cardListing.public).not.toMatch(/label: *Digital Signature Certificate\n/);
+    expect(cardListing.afterPassword).toMatch(
+      /Certificate Object; type = X.509 cert\n {2}label: *Digital Signature Certificate\n/,
+    );
+  });
+
+  it('shows the phone’s four certificates to pkcs15-tool, which reads the CA certificates freely and 000A after the PIN', async () => {
+    const listed = (await run('pkcs15-tool', ['--list-certificates'])).out;
+    for (const label of ['User Authentication Certificate', 'Digital Signature Certificate']) {
+      expect(listed).toContain(`X.509 Certificate [${label}]`);
+      expect(listed).toContain(`X.509 Certificate [${label} CA]`);
+    }
+    const der = (pem: string) =>
+      derFromPemOrDer(new TextEncoder().encode(pem.slice(pem.indexOf('-----BEGIN'))), 'CERTIFICATE');
+    const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+    expect(base64(der((await run('pkcs15-tool', ['--read-certificate', '03'])).out))).toBe(
+      bundle.jpki.authenticationCaCertificate,
+    );
+    expect(base64(der((await run('pkcs15-tool', ['--read-certificate', '04'])).out))).toBe(
+      bundle.jpki.signingCaCertificate,
+    );
+    // card-spec §4.5: on the smartphone token EF 000A opens with the 利用者証明用 PIN.
+    expect((await run('pkcs15-tool', ['--read-certificate', '01'])).out).not.toContain('-----BEGIN');
+    const afterPin = await run('pkcs15-tool', [
+      '--verify-pin',
+      '--auth-id',
+      '01',
+      '--pin',
+      PHONE_PINS.authentication,
+      '--read-certificate',
+      '01',
+    ]);
+    expect(base64(der(afterPin.out))).toBe(bundle.jpki.authenticationCertificate);
+  });
+
+  it('lists no certificate of the phone through PKCS#11: OpenSC reads 000A first, the phone answers 6982 as the token does, OpenSC stops', async () => {
+    phoneTrace.length = 0;
+    const listed = await run('pkcs11-tool', ['--module', PKCS11, '--slot-index', '0', '-O']);
+    expect(listed.status, listed.out).toBe(0);
+    expect(listed.out).not.toContain('Certificate Object');
+    // OpenSC's jpki emulator declares 000A public (as on the card), so its PKCS#11 layer reads it
+    // when the token binds; it gets 6982 and creates no further certificate object, so 000B and 0002
+    // (free on the phone too) are never asked for (docs/card.md, "PKCS#11 through OpenSC").
+    const selectOf = (fid: string) => phoneTrace.findIndex(({ command }) => command === `00a4020c02${fid}`);
+    const at = selectOf('000a');
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(phoneTrace[at + 1]).toEqual({ command: '00b0000004', sw: '6982' });
+    expect(selectOf('000b')).toBe(-1);
+    expect(selectOf('0002')).toBe(-1);
   });
 });
