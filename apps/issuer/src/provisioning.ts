@@ -309,6 +309,7 @@ async function issuePhoneCredentials(
     issuer: await authorities.cardFace.kenhojo(municipalityCode),
   });
   const kenkaku = await issueKenkakuRecords({
+    municipalityCode,
     basicFourInfo: person.basicFourInfo,
     cardPublicKeyInfo: phone.cardFaceKey,
     cardExpiry,

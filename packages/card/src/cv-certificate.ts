@@ -1,11 +1,4 @@
-import {
-  bytesToBinaryString,
-  decodeTlv,
-  decodeTlvChildren,
-  decodeTlvSequence,
-  encodeTlv,
-  findTlv,
-} from '@openmyna/core';
+import { bytesToBinaryString, decodeTlv, decodeTlvSequence, encodeTlv, findTlv } from '@openmyna/core';
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
   encodeDigestInfo,
@@ -91,7 +84,7 @@ export async function issueCvCertificate(options: {
   readonly issuerKeyId: Uint8Array;
   readonly subjectKeyId: Uint8Array;
   readonly subjectKey: CardRsaPublicKey;
-  readonly issuer: Signer;
+  readonly issuer: Pick<Signer, 'sign'>;
 }): Promise<Uint8Array> {
   const body = new Uint8Array([
     ...options.issuerKeyId,
@@ -102,8 +95,18 @@ export async function issueCvCertificate(options: {
   return encodeTlv(0x7f21, [encodeTlv(0x5f4e, body), encodeTlv(0x5f37, signature)]);
 }
 
-/** Parses `7F21 { 5F4E body, 5F37 signature }` strictly. */
+/**
+ * Parses a CV certificate strictly: the `7F21 { 5F4E body, 5F37 signature }` object as an EF holds it,
+ * or the template's contents alone (`5F4E … 5F37 …`), as MF-level GET DATA returns it (card-spec §3.7).
+ * `raw` is always the `7F21` object.
+ *
+ * @example
+ * ```ts
+ * decodeCvCertificate(await reader.readCvCertificate()).subjectKeyId; // '1322121/000'
+ * ```
+ */
 export function decodeCvCertificate(bytes: Uint8Array): CvCertificate {
+  if (bytes[0] !== 0x7f) return decodeCvCertificateContents(bytes, encodeTlv(0x7f21, bytes));
   let object;
   try {
     object = decodeTlv(bytes);
@@ -111,9 +114,18 @@ export function decodeCvCertificate(bytes: Uint8Array): CvCertificate {
     throw new CardError('ERR_CARD_RECORD', 'the CV certificate is not one BER-TLV object', { cause: error });
   }
   if (object.tag !== 0x7f21) throw new CardError('ERR_CARD_RECORD', 'a CV certificate has tag 7F21');
+  return decodeCvCertificateContents(object.value, object.raw);
+}
+
+/** The contents of a CV certificate's `7F21` template, as MF-level GET DATA answers them. */
+export function cvCertificateContents(certificate: Uint8Array): Uint8Array {
+  return decodeTlv(decodeCvCertificate(certificate).raw).value;
+}
+
+function decodeCvCertificateContents(contents: Uint8Array, raw: Uint8Array): CvCertificate {
   let parts;
   try {
-    parts = decodeTlvChildren(object);
+    parts = decodeTlvSequence(contents);
   } catch (error) {
     throw new CardError('ERR_CARD_RECORD', 'the CV certificate’s contents are not BER-TLV objects', { cause: error });
   }
@@ -127,7 +139,7 @@ export function decodeCvCertificate(bytes: Uint8Array): CvCertificate {
     subjectKey: decodeCardPublicKey(body.value.subarray(32)),
     body: body.value,
     signature: signature.value,
-    raw: object.raw,
+    raw,
   };
 }
 

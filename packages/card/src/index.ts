@@ -39,6 +39,7 @@ export { ApduChannel, type PinResult } from './apdu-channel.js';
 export { inProcessTransport, type CardTransport } from './transport.js';
 export {
   checkCvCertificate,
+  cvCertificateContents,
   decodeCardPublicKey,
   decodeCvCertificate,
   decodeKeyId,
@@ -64,7 +65,14 @@ export {
 export { createKenhojoApplet, KENHOJO_AID, KENHOJO_EF, type KenhojoAppletOptions } from './kenhojo-applet.js';
 export { KenhojoReader, type KenhojoCredential } from './kenhojo-reader.js';
 export {
+  encodeCardRecognitionData,
+  encodeMfDataObjects,
+  MF_DATA_OBJECT,
+  type MfDataObjectsInput,
+} from './mf-data-objects.js';
+export {
   CARD_ATR,
+  cardKeyId,
   issueKenhojoRecords,
   issueKenkakuRecords,
   issueVirtualCard,

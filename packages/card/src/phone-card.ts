@@ -8,9 +8,10 @@ import { createJukiApplet } from './juki-applets.js';
 import { createKenhojoApplet } from './kenhojo-applet.js';
 import { decodeBasicFourInfoFile, decodeMyNumberFile } from './kenhojo-records.js';
 import { createKenkakuApplet } from './kenkaku-applet.js';
+import { encodeMfDataObjects } from './mf-data-objects.js';
 import { protectPin, RetryCounter, type RetryCounterStore, type StoredPin } from './retry-counter.js';
 import { SmartCard } from './smart-card.js';
-import { CARD_ATR, cardMfData, type KenhojoRecordFiles, type KenkakuRecordFiles } from './virtual-card.js';
+import { CARD_ATR, type KenhojoRecordFiles, type KenkakuRecordFiles } from './virtual-card.js';
 
 /**
  * The key references of the phone's applet set, with their try limits (DESIGN.md: 5 for the signing
@@ -164,7 +165,17 @@ export function openPhoneCard(options: PhoneCardOptions): {
   const card = new SmartCard({
     applets,
     atr: CARD_ATR,
-    mfData: cardMfData(contents.municipalityCode, contents.cardExpiry),
+    // The phone has no 共通カードAP serial: its card identification number is its token serial.
+    mfData: encodeMfDataObjects({
+      municipalityCode: contents.municipalityCode,
+      expiry: contents.cardExpiry,
+      cardIdentificationNumber: options.tokenSerial,
+      atr: CARD_ATR,
+      chain: {
+        upper: bytes(contents.kenkaku.cvCertificate),
+        ...(contents.kenkaku.cardCvCertificate ? { lower: bytes(contents.kenkaku.cardCvCertificate) } : {}),
+      },
+    }),
   });
   return { card, counters };
 }

@@ -7,10 +7,12 @@ import {
   type CalendarDate,
   type MunicipalityCode,
 } from '@openmyna/core';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import {
   base64ToBytes,
   bytesToBase64,
+  encodeDigestInfo,
   openWithPassphrase,
   parseCertificate,
   readRsaPublicKey,
@@ -22,6 +24,7 @@ import {
 } from '@openmyna/pki';
 
 import { SoftwareCardKey, type CardPrivateKey } from './card-private-key.js';
+import { encodeKeyId, issueCvCertificate } from './cv-certificate.js';
 import { CardError } from './errors.js';
 import { createJpkiApplet } from './jpki-applet.js';
 import { createCommonCardApplet, createJukiApplet } from './juki-applets.js';
@@ -29,6 +32,7 @@ import { createKenhojoApplet } from './kenhojo-applet.js';
 import { encodeBasicFourInfoFile, encodeIntegrityRecord, encodeMyNumberFile } from './kenhojo-records.js';
 import { createKenkakuApplet } from './kenkaku-applet.js';
 import { encodeAgeRecord, encodeCardFaceFile, encodeMyNumberImageRecord } from './kenkaku-records.js';
+import { encodeMfDataObjects } from './mf-data-objects.js';
 import { protectPin, RetryCounter, type RetryCounterStore, type StoredPin } from './retry-counter.js';
 import { SmartCard } from './smart-card.js';
 
@@ -87,6 +91,12 @@ export interface KenkakuRecordFiles extends CardRecordIssuer {
   readonly cardFaceFile: string;
   readonly ageRecord: string;
   readonly myNumberImageRecord: string;
+  /**
+   * The MF-level `7F21` CV certificate: the 券面 issuer key certifying the card's own 券面 key
+   * ({@link cardKeyId}). Absent from cards and phones issued before openmyna served it, which then
+   * answer GET DATA `7F21` with `6A88`, as older real cards do (card-spec §0).
+   */
+  readonly cardCvCertificate?: string;
 }
 
 /** The personal contents of a card, sealed in its file. */
@@ -215,6 +225,7 @@ export async function issueVirtualCard(input: VirtualCardIssue): Promise<Virtual
     : undefined;
   const cardFaceKey = await SoftwareCardKey.generate();
   const kenkaku = await issueKenkakuRecords({
+    municipalityCode: person.municipalityCode,
     basicFourInfo: person.basicFourInfo,
     cardPublicKeyInfo: cardFaceKey.publicKeyInfo,
     cardExpiry: input.cardExpiry,
@@ -268,6 +279,7 @@ export async function issueVirtualCard(input: VirtualCardIssue): Promise<Virtual
         cardFaceFile: kenkaku.cardFaceFile,
         ageRecord: kenkaku.ageRecord,
         myNumberImageRecord: kenkaku.myNumberImageRecord,
+        ...(kenkaku.cardCvCertificate ? { cardCvCertificate: kenkaku.cardCvCertificate } : {}),
       },
       residentCode: person.residentCode,
     },
@@ -398,17 +410,17 @@ export async function openVirtualCard(options: OpenVirtualCardOptions): Promise<
       }),
     );
   }
-  return new SmartCard({ applets, atr: CARD_ATR, mfData: cardMfData(document.municipalityCode, document.expiry) });
-}
-
-/** The MF's data objects of a card (or phone): municipality code, expiry `YYYYMMDD`, the historical bytes. */
-export function cardMfData(municipalityCode: string, expiry: string): Map<number, Uint8Array> {
-  const encoder = new TextEncoder();
-  return new Map([
-    [0x00f0, encoder.encode(municipalityCode)],
-    [0x00f2, encoder.encode(expiry.replace(/-/g, ''))],
-    [0x5f51, CARD_ATR.subarray(1)],
-  ]);
+  const mfData = encodeMfDataObjects({
+    municipalityCode: document.municipalityCode,
+    expiry: document.expiry,
+    cardIdentificationNumber: document.common.serial,
+    atr: CARD_ATR,
+    chain: {
+      upper: bytes(document.kenkaku.cvCertificate),
+      ...(records.kenkaku.cardCvCertificate ? { lower: bytes(records.kenkaku.cardCvCertificate) } : {}),
+    },
+  });
+  return new SmartCard({ applets, atr: CARD_ATR, mfData });
 }
 
 function encodeStoredPin(pin: StoredPin): { salt: string; digest: string } {
@@ -471,6 +483,7 @@ export async function issueKenhojoRecords(input: {
  * the signed card face, the age record and the 個人番号 image record.
  */
 export async function issueKenkakuRecords(input: {
+  readonly municipalityCode: string;
   readonly basicFourInfo: BasicFourInfo;
   readonly cardPublicKeyInfo: Uint8Array;
   readonly cardExpiry: CalendarDate;
@@ -500,5 +513,22 @@ export async function issueKenkakuRecords(input: {
     ),
     cvCertificate: bytesToBase64(input.issuer.cvCertificate),
     signerKeyId: input.issuer.keyId,
+    cardCvCertificate: bytesToBase64(
+      await issueCvCertificate({
+        issuerKeyId: encodeKeyId(input.issuer.keyId),
+        subjectKeyId: encodeKeyId(cardKeyId(input.municipalityCode), true),
+        subjectKey: cardKey,
+        issuer: { sign: (body) => input.issuer.key.signPkcs1(encodeDigestInfo('SHA-256', sha256(body))) },
+      }),
+    ),
   };
+}
+
+/**
+ * The key ID under which the MF-level `7F21` certificate names a card's own 券面 key:
+ * `<municipality code>23/000`, an MF-level key ID (card-spec §3.7). J-LIS's are municipality-specific
+ * too; the real certificate's subject is not documented.
+ */
+export function cardKeyId(municipalityCode: string): string {
+  return `${municipalityCode}23/000`;
 }

@@ -1,6 +1,8 @@
 import { hexToBytes } from '@noble/hashes/utils.js';
+import { decodeTlv, decodeTlvChildren } from '@openmyna/core';
 import {
   createKenhojoApplet,
+  decodeKeyId,
   decodeBasicFourInfoFile,
   decodeMyNumberFile,
   encodeIntegrityRecord,
@@ -122,6 +124,25 @@ describe('券面事項入力補助AP access paths (DESIGN.md table)', () => {
     expect(await sw('00200092')).toBe('63c0');
     expect(await sw('002000920431323334')).toBe('6984');
     expect(await sw('00200092')).toBe('63c0');
+  });
+
+  it('serves EF 0005 free, laid out as card-spec §3.4: FF40 { DF41 01030E01, DF42 key ID, DF43 32 bytes + 96 × FF }', async () => {
+    expect(Buffer.from(await card.transmit(hexToBytes('00a4020c020005'))).toString('hex')).toBe('9000');
+    const response = await card.transmit(hexToBytes('00b0000000'));
+    // Le 00 asks for 256 bytes; the EF is shorter, so the card says so (6282) with all of it.
+    expect(Buffer.from(response.subarray(-2)).toString('hex')).toBe('6282');
+    const file = decodeTlv(response.subarray(0, -2));
+    expect(file.tag).toBe(0xff40);
+    const [info, keyId, unknown, extra] = decodeTlvChildren(file);
+    expect(extra).toBeUndefined();
+    expect(info?.tag).toBe(0xdf41);
+    expect(Buffer.from(info!.value).toString('hex')).toBe('01030e01');
+    expect(keyId?.tag).toBe(0xdf42);
+    expect(decodeKeyId(keyId!.value)).toBe('1322121/000');
+    // DF43 is 128 bytes on the card (card-spec §3.4: `DF43 80`): 32 bytes of unknown meaning, then 96 × FF.
+    expect(unknown?.tag).toBe(0xdf43);
+    expect(unknown!.value.length).toBe(128);
+    expect(unknown!.value.subarray(32).every((byte) => byte === 0xff)).toBe(true);
   });
 
   it('forgets what was verified when the card resets', async () => {

@@ -1,4 +1,8 @@
+import { base64ToBytes } from '@openmyna/pki';
 import {
+  cardKeyId,
+  decodeCardFaceFile,
+  decodeCvCertificate,
   JpkiReader,
   KenhojoReader,
   KenkakuReader,
@@ -9,6 +13,7 @@ import {
   phoneReferenceData,
   SoftwareCardKey,
   SW,
+  verifyCardSignature,
 } from '@openmyna/card';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -61,5 +66,27 @@ describe("the phone's applet set", () => {
     await kenkaku.select();
     const answer = await transport.transmit(Uint8Array.of(0x00, 0x20, 0x00, 0x92, 0x02, 0x31, 0x32));
     expect((answer[0]! << 8) | answer[1]!).toBe(SW.DATA_OBJECT_NOT_FOUND);
+  });
+
+  it('answers MF-level GET DATA as the card does: token serial as card identification number, the CV chain to its 券面 key', async () => {
+    const { transport } = await open();
+    const send = async (hex: string) => {
+      const response = await transport.transmit(Uint8Array.from(Buffer.from(hex, 'hex')));
+      return { sw: Buffer.from(response.subarray(-2)).toString('hex'), data: response.subarray(0, -2) };
+    };
+    const contents = issuer.phones[0]!.bundle;
+    expect(new TextDecoder().decode((await send('00ca004500')).data)).toBe('0123456789ABCDEF');
+    expect(new TextDecoder().decode((await send('00ca00f000')).data)).toBe(contents.municipalityCode);
+    expect((await send('00ca006600')).data[0]).toBe(0x66);
+    expect((await send('00ca00f800')).sw).toBe('6700');
+    const upper = decodeCvCertificate((await send('00ca00f8000000')).data);
+    const lower = decodeCvCertificate((await send('00ca7f21000000')).data);
+    expect(upper.subjectKeyId).toBe(contents.kenkaku.signerKeyId);
+    expect(lower.issuerKeyId).toBe(upper.subjectKeyId);
+    expect(verifyCardSignature(upper.subjectKey, lower.body, lower.signature)).toBe(true);
+    expect(lower.subjectKeyId).toBe(cardKeyId(contents.municipalityCode));
+    // The certified key is the one the issuer put in the phone's card face (DF24).
+    const { face } = decodeCardFaceFile(base64ToBytes(contents.kenkaku.cardFaceFile));
+    expect(lower.subjectKey).toEqual(face.cardKey);
   });
 });

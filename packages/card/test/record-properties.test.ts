@@ -5,8 +5,11 @@ import {
   decodeCardFaceFile,
   decodeCardPublicKey,
   decodeCommonCardRecord,
+  cvCertificateContents,
   decodeCvCertificate,
   decodeKeyId,
+  encodeKeyId,
+  issueCvCertificate,
   decodeMyNumberFile,
   encodeCardFaceFile,
   SoftwareCardKey,
@@ -14,7 +17,7 @@ import {
   verifyKenkakuRecords,
   type CardRsaPublicKey,
 } from '@openmyna/card';
-import { readRsaPublicKey } from '@openmyna/pki';
+import { readRsaPublicKey, SoftwareSigner } from '@openmyna/pki';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -26,6 +29,7 @@ const DECODERS: [string, (bytes: Uint8Array) => unknown][] = [
   ['decodeBasicFourInfoFile', decodeBasicFourInfoFile],
   ['decodeCardFaceFile', decodeCardFaceFile],
   ['decodeCvCertificate', decodeCvCertificate],
+  ['cvCertificateContents', cvCertificateContents],
   ['decodeCardPublicKey', decodeCardPublicKey],
   ['decodeKeyId', decodeKeyId],
   ['decodeCommonCardRecord', decodeCommonCardRecord],
@@ -110,6 +114,60 @@ describe('card record parsers on arbitrary bytes', () => {
         },
       ),
     );
+  });
+});
+
+describe('CV certificates as an EF holds them (7F21) and as GET DATA answers them (contents)', () => {
+  let signer: SoftwareSigner;
+  beforeAll(async () => {
+    signer = await SoftwareSigner.generate();
+  });
+  const keyId = fc
+    .tuple(fc.integer({ min: 0, max: 9_999_999 }), fc.integer({ min: 0, max: 999 }), fc.boolean())
+    .map(([number, serial, mfLevel]) =>
+      encodeKeyId(`${String(number).padStart(7, '0')}/${String(serial).padStart(3, '0')}`, mfLevel),
+    );
+  const certificate = fc
+    .tuple(keyId, keyId, fc.uint8Array({ minLength: 1, maxLength: 256 }), fc.uint8Array({ minLength: 1, maxLength: 4 }))
+    .map(([issuerKeyId, subjectKeyId, modulus, exponent]) => ({ issuerKeyId, subjectKeyId, modulus, exponent }));
+
+  it('decodes both forms to the same certificate, and the contents of one are the other', async () => {
+    await fc.assert(
+      fc.asyncProperty(certificate, async ({ issuerKeyId, subjectKeyId, modulus, exponent }) => {
+        const wrapped = await issueCvCertificate({
+          issuerKeyId,
+          subjectKeyId,
+          subjectKey: { modulus, exponent },
+          issuer: signer,
+        });
+        const contents = cvCertificateContents(wrapped);
+        expect(Array.from(wrapped.subarray(0, 2))).toEqual([0x7f, 0x21]);
+        expect(Array.from(contents.subarray(0, 2))).toEqual([0x5f, 0x4e]);
+        expect(decodeCvCertificate(contents)).toEqual(decodeCvCertificate(wrapped));
+        expect(decodeCvCertificate(contents).raw).toEqual(wrapped);
+        expect(cvCertificateContents(contents)).toEqual(contents);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('refuses every truncation of either form, and trailing bytes, with a CardError', async () => {
+    const key = readRsaPublicKey(signer.publicKeyInfo);
+    const wrapped = await issueCvCertificate({
+      issuerKeyId: encodeKeyId('9000023/001'),
+      subjectKeyId: encodeKeyId('1310123/000', true),
+      subjectKey: { modulus: key.modulus, exponent: key.publicExponent },
+      issuer: signer,
+    });
+    const contents = cvCertificateContents(wrapped);
+    for (const form of [wrapped, contents]) {
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: form.length - 1 }), (length) => {
+          expect(() => decodeCvCertificate(form.subarray(0, length))).toThrow(CardError);
+        }),
+      );
+      expect(() => decodeCvCertificate(Uint8Array.from([...form, 0x00]))).toThrow(CardError);
+    }
   });
 });
 

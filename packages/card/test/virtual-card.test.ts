@@ -1,7 +1,12 @@
 import { parseIsoDate, type MunicipalityCode } from '@openmyna/core';
 import {
   listApplications,
+  cardKeyId,
   decodeCommonCardRecord,
+  decodeCvCertificate,
+  decodeKeyId,
+  encodeKeyId,
+  verifyCardSignature,
   decodeMyNumberFile,
   inProcessTransport,
   issueVirtualCard,
@@ -26,6 +31,9 @@ import {
   validatePath,
   type Hierarchy,
 } from '@openmyna/pki';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { decodeTlv, decodeTlvChildren } from '@openmyna/core';
+import { encodeDigestInfo } from '@openmyna/pki';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { makeAuthority, makeKenhojoIssuer, makeKenkakuIssuer } from '../../../test-support/authorities.js';
@@ -354,5 +362,99 @@ describe('住基AP and 共通カードAP on a virtual card', () => {
     const card = await open(document);
     await send(card, '00a4040c0ad3921000310001010100');
     expect((await send(card, command)).sw).toBe(sw);
+  });
+});
+
+describe('MF-level GET DATA on a virtual card (card-spec §0)', () => {
+  const hex = (text: string) => Uint8Array.from(Buffer.from(text.replace(/\s/g, ''), 'hex'));
+  const send = async (card: Awaited<ReturnType<typeof open>>, command: string) => {
+    const response = await card.transmit(hex(command));
+    return { sw: Buffer.from(response.subarray(-2)).toString('hex'), data: response.subarray(0, -2) };
+  };
+  const ascii = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+  it('answers 0042, 0045, 0066, 00F0, 00F2, 00F7 and 5F51 with a short Le', async () => {
+    const card = await open(document);
+    const issuerId = await send(card, '00ca004200');
+    expect(issuerId.sw).toBe('9000');
+    expect(decodeKeyId(issuerId.data)).toBe('9000023/001');
+    expect(ascii((await send(card, '00ca004500')).data)).toBe(document.common.serial);
+    expect(ascii((await send(card, '00ca00f000')).data)).toBe('13101');
+    expect(ascii((await send(card, '00ca00f200')).data)).toBe('20360901');
+    expect((await send(card, '00ca00f700')).data).toEqual(encodeKeyId(kenkakuIssuer.keyId));
+    expect(Buffer.from((await send(card, '00ca5f5100')).data).toString('hex')).toBe('e000ff8131fe4514');
+    // GlobalPlatform card recognition data: 66 { 73 { 06 {globalPlatform 1}, 60 { 06 … }, 63 { 06 … } } }.
+    const recognition = await send(card, '00ca006600');
+    const outer = decodeTlv(recognition.data);
+    expect(outer.tag).toBe(0x66);
+    const [template] = decodeTlvChildren(outer);
+    expect(template?.tag).toBe(0x73);
+    const [identifier, management, scheme] = decodeTlvChildren(template!);
+    expect(Buffer.from(identifier!.raw).toString('hex')).toBe('06072a864886fc6b01');
+    expect(management?.tag).toBe(0x60);
+    expect(Buffer.from(scheme!.raw).toString('hex')).toBe('630906072a864886fc6b03');
+  });
+
+  it('refuses a short Le for the CV certificates 00F8 and 7F21 (6700) and answers an extended one', async () => {
+    const card = await open(document);
+    expect((await send(card, '00ca00f800')).sw).toBe('6700');
+    expect((await send(card, '00ca7f2100')).sw).toBe('6700');
+    const upper = await send(card, '00ca00f8000000');
+    const lower = await send(card, '00ca7f21000000');
+    expect([upper.sw, lower.sw]).toEqual(['9000', '9000']);
+    // Without the 7F21 template (card-spec §3.7): 5F4E body, 5F37 signature.
+    expect(Buffer.from(upper.data.subarray(0, 5)).toString('hex')).toBe('5f4e820129');
+    expect(Buffer.from(lower.data.subarray(0, 5)).toString('hex')).toBe('5f4e820129');
+    expect(upper.data.length).toBe(5 + 297 + 5 + 256);
+  });
+
+  it('serves a chain that verifies from the 券面 CA key down to the key that answers the card-presence challenge', async () => {
+    const card = await open(document);
+    const upper = decodeCvCertificate((await send(card, '00ca00f8000000')).data);
+    const lower = decodeCvCertificate((await send(card, '00ca7f21000000')).data);
+    const caKey = kenkakuCaKeys.get(upper.issuerKeyId)!;
+    expect(verifyCardSignature(caKey, upper.body, upper.signature)).toBe(true);
+    expect(lower.issuerKeyId).toBe(upper.subjectKeyId);
+    expect(verifyCardSignature(upper.subjectKey, lower.body, lower.signature)).toBe(true);
+    expect(lower.subjectKeyId).toBe(cardKeyId('13101'));
+    // An MF-level key ID ends 00 00 00 A8 (card-spec §3.7).
+    expect(Buffer.from(lower.body.subarray(28, 32)).toString('hex')).toBe('000000a8');
+    // The certified key is the card's own: it signs a challenge in the 券面AP with no credential.
+    const challenge = crypto.getRandomValues(new Uint8Array(16));
+    await send(card, '00a4040c0ad3921000310001010402');
+    const digestInfo = Buffer.from(encodeDigestInfo('SHA-256', sha256(challenge))).toString('hex');
+    const signed = await send(card, `802a0000 33 ${digestInfo} 00`);
+    expect(signed.sw).toBe('9000');
+    expect(verifyCardSignature(lower.subjectKey, challenge, signed.data)).toBe(true);
+  });
+
+  it('answers only at the MF: an AP answers GET DATA itself, the ISD brings the MF back', async () => {
+    const card = await open(document);
+    await send(card, '00a4040c0ad392f000260100000001');
+    expect((await send(card, '00ca00f000')).sw).toBe('6d00');
+    expect((await send(card, '00a4040c07a0000001510000')).sw).toBe('9000');
+    expect(ascii((await send(card, '00ca00f000')).data)).toBe('13101');
+    expect((await send(card, '00ca00f100')).sw).toBe('6a88');
+  });
+
+  it('has no 7F21 on a card file issued before it (6A88, as on older cards); the rest is there', async () => {
+    const associatedData = new TextEncoder().encode(`openmyna-card/2:${document.personId}:${document.tokenSerial}`);
+    const secrets = JSON.parse(
+      new TextDecoder().decode(await openWithPassphrase(document.secrets, 'card passphrase', associatedData)),
+    ) as CardSecrets;
+    const { cardCvCertificate, ...kenkaku } = secrets.records!.kenkaku;
+    expect(cardCvCertificate).toBeDefined();
+    const older = {
+      ...document,
+      secrets: await sealWithPassphrase(
+        new TextEncoder().encode(JSON.stringify({ ...secrets, records: { ...secrets.records!, kenkaku } })),
+        'card passphrase',
+        { associatedData, iterations: ITERATIONS },
+      ),
+    };
+    const card = await open(older);
+    expect((await send(card, '00ca7f21000000')).sw).toBe('6a88');
+    expect((await send(card, '00ca00f8000000')).sw).toBe('9000');
+    expect((await send(card, '00ca00f700')).data).toEqual(encodeKeyId(kenkakuIssuer.keyId));
   });
 });

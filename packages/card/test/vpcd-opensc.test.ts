@@ -149,6 +149,38 @@ describe('the virtual card through pcscd + vpcd, read by OpenSC', () => {
       await pcsc.close();
     }
   });
+  // Last in this block: it blocks the card's PIN.
+  it('reports a blocked 利用者証明用 PIN as locked in the token flags; C_Login answers CKR_GENERAL_ERROR, as OpenSC maps 6984', async () => {
+    const sw = async (hex: string) =>
+      Buffer.from((await card.card.transmit(Uint8Array.from(Buffer.from(hex, 'hex')))).subarray(-2)).toString('hex');
+    await sw('00a4040c0ad392f000260100000001');
+    await sw('00a4020c020018');
+    expect([await sw('002000800439393939'), await sw('002000800439393939'), await sw('002000800439393939')]).toEqual([
+      '63c2',
+      '63c1',
+      '63c0',
+    ]);
+    // card-spec §2.2: 6984 for every VERIFY after the one that blocked, 63C0 to the query.
+    expect(await sw('002000800431323334')).toBe('6984');
+    expect(await sw('00200080')).toBe('63c0');
+    card.card.reset();
+    // OpenSC asks VERIFY with no data at bind (jpki_pin_cmd, SC_PIN_CMD_GET_INFO): 63C0 is 0 tries left,
+    // which the PKCS#11 layer reports as CKF_USER_PIN_LOCKED.
+    const slots = (await run('pkcs11-tool', ['--module', PKCS11, '--list-token-slots'])).out.split(/^Slot /m);
+    const slot = (pin: string) => slots.find((block) => block.includes(`JPKI (${pin})`)) ?? '';
+    expect(slot('User Authentication PIN')).toMatch(/token flags *:.*user PIN locked/);
+    expect(slot('Digital Signature PIN')).toMatch(/token flags *:/);
+    expect(slot('Digital Signature PIN')).not.toContain('locked');
+    expect((await run('pkcs15-tool', ['--list-pins'])).out).toMatch(/User Authentication PIN[\s\S]*?Tries left *: 0/);
+    // The login's VERIFY gets 6984, which OpenSC's ISO table maps to SC_ERROR_REF_DATA_NOT_USABLE and
+    // its PKCS#11 layer to CKR_GENERAL_ERROR; only 6983 would be CKR_PIN_LOCKED (docs/card.md).
+    const login = await run('pkcs11-tool', ['--module', PKCS11, '--slot-index', '0', '--login', '--pin', '1234', '-O']);
+    expect(login.status).not.toBe(0);
+    expect(login.out).toContain('C_Login failed: rv = CKR_GENERAL_ERROR');
+    expect(await sw('00a4040c0ad392f000260100000001')).toBe('9000');
+    await sw('00a4020c020018');
+    expect(await sw('00200080')).toBe('63c0');
+  });
 });
 
 /** Waits until pcscd sees a card with the JPKI ATR in the vpcd reader. */
@@ -162,6 +194,11 @@ describe('a phone provisioned from a card read over PC/SC, then itself in the vp
   let world: Awaited<ReturnType<typeof walletWorld>>;
   let phoneBridge: VpcdBridge;
   let authenticationPublicKey: Uint8Array;
+  let bundle: Awaited<ReturnType<Awaited<ReturnType<typeof nodeWallet>>['wallet']['secureArea']['openCard']>>['bundle'];
+  /** What `pkcs11-tool -O` printed for the issued card file, without a login and after the signing password. */
+  const cardListing = { public: '', afterPassword: '' };
+  /** Every APDU the phone answered, with its status word, in order. */
+  const phoneTrace: { command: string; sw: string }[] = [];
 
   beforeAll(async () => {
     await bridge.close();
@@ -177,6 +214,10 @@ describe('a phone provisioned from a card read over PC/SC, then itself in the vp
       connectTimeoutMs: 15_000,
     });
     await cardInserted();
+    cardListing.public = (await run('pkcs11-tool', ['--module', PKCS11, '--slot-index', '0', '-O'])).out;
+    cardListing.afterPassword = (
+      await run('pkcs11-tool', ['--module', PKCS11, '--slot-index', '1', '--login', '--pin', CARD_PINS.signing, '-O'])
+    ).out;
     const { wallet } = await nodeWallet(world);
     const pcsc = await openPcscCard({ readerName: 'Virtual PCD 00 00' });
     try {
@@ -185,11 +226,25 @@ describe('a phone provisioned from a card read over PC/SC, then itself in the vp
       await pcsc.close();
       await cardBridge.close();
     }
-    const { card: phoneCard, bundle } = await wallet.secureArea.openCard();
+    const opened = await wallet.secureArea.openCard();
+    bundle = opened.bundle;
     authenticationPublicKey = parseCertificate(
       Buffer.from(bundle.jpki.authenticationCertificate, 'base64'),
     ).subjectPublicKeyInfo;
-    phoneBridge = await VpcdBridge.connect({ card: phoneCard, connectTimeoutMs: 15_000 });
+    const phoneCard = opened.card;
+    const traced = {
+      atr: phoneCard.atr,
+      reset: () => phoneCard.reset(),
+      transmit: async (command: Uint8Array) => {
+        const response = await phoneCard.transmit(command);
+        phoneTrace.push({
+          command: Buffer.from(command).toString('hex'),
+          sw: Buffer.from(response.subarray(-2)).toString('hex'),
+        });
+        return response;
+      },
+    };
+    phoneBridge = await VpcdBridge.connect({ card: traced, connectTimeoutMs: 15_000 });
     await cardInserted();
   }, 90_000);
   afterAll(async () => {
@@ -212,5 +267,65 @@ describe('a phone provisioned from a card read over PC/SC, then itself in the vp
         hash: 'SHA-256',
       }),
     ).toBe(true);
+  });
+
+  it('lists the issued card file’s certificates through PKCS#11: authentication and both CA certificates, signing after the password', () => {
+    for (const label of [
+      'User Authentication Certificate',
+      'User Authentication Certificate CA',
+      'Digital Signature Certificate CA',
+    ]) {
+      expect(cardListing.public).toMatch(new RegExp(`Certificate Object; type = X.509 cert\\n {2}label: *${label}\\n`));
+    }
+    // The signing certificate is private (EF 0001 opens with the password): listed after the login.
+    expect(cardListing.public).not.toMatch(/label: *Digital Signature Certificate\n/);
+    expect(cardListing.afterPassword).toMatch(
+      /Certificate Object; type = X.509 cert\n {2}label: *Digital Signature Certificate\n/,
+    );
+  });
+
+  it('shows the phone’s four certificates to pkcs15-tool, which reads the CA certificates freely and 000A after the PIN', async () => {
+    const listed = (await run('pkcs15-tool', ['--list-certificates'])).out;
+    for (const label of ['User Authentication Certificate', 'Digital Signature Certificate']) {
+      expect(listed).toContain(`X.509 Certificate [${label}]`);
+      expect(listed).toContain(`X.509 Certificate [${label} CA]`);
+    }
+    const der = (pem: string) =>
+      derFromPemOrDer(new TextEncoder().encode(pem.slice(pem.indexOf('-----BEGIN'))), 'CERTIFICATE');
+    const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+    expect(base64(der((await run('pkcs15-tool', ['--read-certificate', '03'])).out))).toBe(
+      bundle.jpki.authenticationCaCertificate,
+    );
+    expect(base64(der((await run('pkcs15-tool', ['--read-certificate', '04'])).out))).toBe(
+      bundle.jpki.signingCaCertificate,
+    );
+    // card-spec §4.5: on the smartphone token EF 000A opens with the 利用者証明用 PIN.
+    expect((await run('pkcs15-tool', ['--read-certificate', '01'])).out).not.toContain('-----BEGIN');
+    const afterPin = await run('pkcs15-tool', [
+      '--verify-pin',
+      '--auth-id',
+      '01',
+      '--pin',
+      PHONE_PINS.authentication,
+      '--read-certificate',
+      '01',
+    ]);
+    expect(base64(der(afterPin.out))).toBe(bundle.jpki.authenticationCertificate);
+  });
+
+  it('lists no certificate of the phone through PKCS#11: OpenSC reads 000A first, the phone answers 6982 as the token does, OpenSC stops', async () => {
+    phoneTrace.length = 0;
+    const listed = await run('pkcs11-tool', ['--module', PKCS11, '--slot-index', '0', '-O']);
+    expect(listed.status, listed.out).toBe(0);
+    expect(listed.out).not.toContain('Certificate Object');
+    // OpenSC's jpki emulator declares 000A public (as on the card), so its PKCS#11 layer reads it
+    // when the token binds; it gets 6982 and creates no further certificate object, so 000B and 0002
+    // (free on the phone too) are never asked for (docs/card.md, "PKCS#11 through OpenSC").
+    const selectOf = (fid: string) => phoneTrace.findIndex(({ command }) => command === `00a4020c02${fid}`);
+    const at = selectOf('000a');
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(phoneTrace[at + 1]).toEqual({ command: '00b0000004', sw: '6982' });
+    expect(selectOf('000b')).toBe(-1);
+    expect(selectOf('0002')).toBe(-1);
   });
 });

@@ -47,6 +47,9 @@ export function parsePhoneBundle(value: unknown): PhoneBundle {
     (!Array.isArray(batchMdocs) || !batchMdocs.every((mdoc) => typeof mdoc === 'string' && BASE64.test(mdoc)))
   )
     throw problem('bundle.batchMdocs');
+  const cardCvCertificate = kenkaku['cardCvCertificate'];
+  if (cardCvCertificate !== undefined && (typeof cardCvCertificate !== 'string' || !BASE64.test(cardCvCertificate)))
+    throw problem('kenkaku.cardCvCertificate');
   const signingCertificate = jpki['signingCertificate'];
   if (signingCertificate !== undefined && (typeof signingCertificate !== 'string' || !BASE64.test(signingCertificate)))
     throw problem('jpki.signingCertificate');
@@ -71,6 +74,7 @@ export function parsePhoneBundle(value: unknown): PhoneBundle {
       myNumberImageRecord: text(kenkaku, 'myNumberImageRecord', 'kenkaku', BASE64),
       cvCertificate: text(kenkaku, 'cvCertificate', 'kenkaku', BASE64),
       signerKeyId: text(kenkaku, 'signerKeyId', 'kenkaku'),
+      ...(typeof cardCvCertificate === 'string' ? { cardCvCertificate } : {}),
     },
     juki: { residentCode: text(juki, 'residentCode', 'juki', /^\d{11}$/) },
     municipalityCode: text(root, 'municipalityCode', 'bundle', /^\d{5}$/),

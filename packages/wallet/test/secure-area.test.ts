@@ -47,6 +47,15 @@ describe("the phone's bundle and secure area", () => {
         expect(() => parsePhoneBundle(copy), `${path} = ${String(replacement)}`).toThrow(WalletError);
       }
     }
+    // The MF-level 7F21 certificate is optional (bundles of older issuers lack it), but checked when present.
+    const kenkaku = bundle['kenkaku'] as Record<string, unknown>;
+    expect(parsePhoneBundle(bundle).kenkaku.cardCvCertificate).toBe(kenkaku['cardCvCertificate']);
+    const { cardCvCertificate: _omitted, ...older } = kenkaku;
+    expect(parsePhoneBundle({ ...bundle, kenkaku: older }).kenkaku).not.toHaveProperty('cardCvCertificate');
+    for (const replacement of [42, '', '@@not base64@@'])
+      expect(() => parsePhoneBundle({ ...bundle, kenkaku: { ...kenkaku, cardCvCertificate: replacement } })).toThrow(
+        /kenkaku\.cardCvCertificate/,
+      );
     // A private key where the PIN-reset authority's public key belongs is refused.
     const withPrivate = {
       ...bundle,
