@@ -124,6 +124,8 @@ const Contents = z.object({
     myNumberImageRecord: Base64.max(300_000),
     cvCertificate: Base64.max(2_000),
     signerKeyId: z.string().min(1).max(64),
+    /** The 券面 issuer's CV certificate over the phone's own 券面 key (MF-level GET DATA 7F21). */
+    cardCvCertificate: Base64.max(2_000).optional(),
   }),
   juki: z.object({ residentCode: z.string().regex(/^\d{11}$/) }),
   municipalityCode: z.string().regex(/^\d{5}$/),

@@ -170,6 +170,9 @@ describe("a phone whose keys, PIN data and counters are in the issuer's remote s
   it('serves PC software over the session: APDUs reach the remote applets, a reset clears their security state', async () => {
     const provisioned = await remotePhoneFromCard(world, 0);
     const { card } = await provisioned.wallet.secureArea.openCard();
+    // MF-level GET DATA 7F21 (extended Le): the CV certificate over the phone's 券面 key reached the service.
+    const cv = await card.transmit(Uint8Array.from([0x00, 0xca, 0x7f, 0x21, 0x00, 0x00, 0x00]));
+    expect(cv.slice(-2)).toEqual(Uint8Array.from([0x90, 0x00]));
     const reader = new JpkiReader(card);
     await reader.select();
     expect((await reader.verifyPin('authentication', PHONE_PINS.authentication)).result).toBe('verified');
