@@ -78,10 +78,11 @@ export async function benchWallet(): Promise<void> {
     let messages = 0;
     const remote = await nodeWallet(world, undefined, undefined, {
       secureArea: 'remote',
-      fetch: ((input: string | URL | Request, init?: RequestInit) => {
-        if (String(input instanceof Request ? input.url : input).match(/\/secure-area\/devices\/[^/]+\/sessions\/./)) messages += 1;
+      fetch: (input: string | URL | Request, init?: RequestInit) => {
+        if (String(input instanceof Request ? input.url : input).match(/\/secure-area\/devices\/[^/]+\/sessions\/./))
+          messages += 1;
         return world.walletFetch(input, init);
-      }),
+      },
     });
     await remote.wallet.provision({
       card: await cardTransport(world.issuer.cards[0]!),
