@@ -175,3 +175,30 @@ export async function counterAsks(
     },
   };
 }
+
+/**
+ * An account opening at the world's securities firm — the document signed, the 個人番号 and 基本4情報
+ * from 入力補助 — answered by `wallet` with the phone PINs; returns the relying party's view of it.
+ */
+export async function answerAccountOpening(world: Awaited<ReturnType<typeof walletWorld>>, wallet: Wallet) {
+  const created = await world.verifier.rp('securities', '/v1/presentations', {
+    method: 'POST',
+    body: JSON.stringify({
+      sign: { document: Buffer.from('口座開設申込書').toString('base64'), title: '申込書' },
+      kenhojo: ['my_number', 'basic_four_info'],
+      purpose: '証券口座の開設',
+    }),
+  });
+  const { id, link } = (await created.json()) as { id: string; link: string };
+  const answered = await wallet
+    .approve(await wallet.openRequest(link), { signingPassword: PHONE_PINS.signing, kenhojoPin: PHONE_PINS.kenhojo })
+    .then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  const result = (await (await world.verifier.rp('securities', `/v1/presentations/${id}`)).json()) as {
+    result?: { status: string };
+    claims?: Record<string, Record<string, unknown>>;
+  };
+  return { answered, result };
+}

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 
 import { secureAreaSigningInput, type SecureAreaOperation } from '@openmyna/card';
 import { encodeDigestInfo } from '@openmyna/pki';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ENGINES, type TestDatabase } from '../../../test-support/databases.js';
 import { issuerTestContext } from '../../../test-support/issuer-fixtures.js';
+import { secureAreaDeviceKey, signedSecureAreaMessage } from '../../../test-support/secure-area-fixtures.js';
 import {
   databaseCounters,
   SECURE_AREA_LIMITS,
@@ -13,28 +14,6 @@ import {
   type IssuerContext,
   type IssuerSchema,
 } from '../src/index.js';
-
-/** A phone's device-bound key, as the wallet keeps it (here in Node). */
-function deviceKey() {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwk = publicKey.export({ format: 'jwk' }) as { kty: 'EC'; crv: 'P-256'; x: string; y: string };
-  return { privateKey, jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } };
-}
-
-/** The body the phone posts: `operation` with `sequence`, signed for `session`. */
-function signed(
-  key: KeyObject,
-  session: { sessionId: string; challenge: string },
-  sequence: number,
-  operation: SecureAreaOperation,
-) {
-  const message = Buffer.from(JSON.stringify({ ...operation, sequence }));
-  const signature = sign('sha256', secureAreaSigningInput(session.sessionId, session.challenge, message), {
-    key,
-    dsaEncoding: 'ieee-p1363',
-  });
-  return { message: message.toString('base64url'), signature: signature.toString('base64url') };
-}
 
 const digestInfo = Buffer.from(encodeDigestInfo('SHA-256', new Uint8Array(32).fill(7))).toString('base64');
 
@@ -54,7 +33,7 @@ describe.each(ENGINES)('the remote secure area on %s', (engine) => {
   });
 
   it('keeps the keys it makes sealed: the database holds no private key in the clear', async () => {
-    const phone = deviceKey();
+    const phone = secureAreaDeviceKey();
     const { deviceId, publicKeys } = await service.enroll(phone.jwk);
     expect(Object.keys(publicKeys).sort()).toEqual(['authenticationKey', 'cardFaceKey', 'signingKey']);
     const row = await context.db
@@ -68,11 +47,15 @@ describe.each(ENGINES)('the remote secure area on %s', (engine) => {
   });
 
   it('runs a message once, in order, in the session it was signed for, by the device key only', async () => {
-    const phone = deviceKey();
-    const other = deviceKey();
+    const phone = secureAreaDeviceKey();
+    const other = secureAreaDeviceKey();
     const { deviceId } = await service.enroll(phone.jwk);
     const session = await service.openSession(deviceId);
-    const first = signed(phone.privateKey, session, 0, { op: 'pending-sign', key: 'authentication', digestInfo });
+    const first = signedSecureAreaMessage(phone.privateKey, session, 0, {
+      op: 'pending-sign',
+      key: 'authentication',
+      digestInfo,
+    });
     const result = await service.message(session.sessionId, first.message, first.signature);
     expect(Buffer.from(result['signature'] as string, 'base64')).toHaveLength(256);
 
@@ -81,47 +64,67 @@ describe.each(ENGINES)('the remote secure area on %s', (engine) => {
       code: 'ERR_SECURE_AREA_REPLAYED',
     });
     // Skipping ahead.
-    const skipped = signed(phone.privateKey, session, 5, { op: 'pending-sign', key: 'signing', digestInfo });
+    const skipped = signedSecureAreaMessage(phone.privateKey, session, 5, {
+      op: 'pending-sign',
+      key: 'signing',
+      digestInfo,
+    });
     await expect(service.message(session.sessionId, skipped.message, skipped.signature)).rejects.toMatchObject({
       code: 'ERR_SECURE_AREA_REPLAYED',
     });
     // Another key, and a message altered after signing.
-    const stranger = signed(other.privateKey, session, 1, { op: 'pending-sign', key: 'signing', digestInfo });
+    const stranger = signedSecureAreaMessage(other.privateKey, session, 1, {
+      op: 'pending-sign',
+      key: 'signing',
+      digestInfo,
+    });
     await expect(service.message(session.sessionId, stranger.message, stranger.signature)).rejects.toMatchObject({
       code: 'ERR_SECURE_AREA_PROOF_INVALID',
     });
-    const genuine = signed(phone.privateKey, session, 1, { op: 'pending-sign', key: 'signing', digestInfo });
+    const genuine = signedSecureAreaMessage(phone.privateKey, session, 1, {
+      op: 'pending-sign',
+      key: 'signing',
+      digestInfo,
+    });
     const altered = Buffer.from(genuine.message, 'base64url').toString().replace('"signing"', '"cardFace"');
     await expect(
       service.message(session.sessionId, Buffer.from(altered).toString('base64url'), genuine.signature),
     ).rejects.toMatchObject({ code: 'ERR_SECURE_AREA_PROOF_INVALID' });
     // Signed for an earlier session of the same device: its challenge is not this one's.
     const next = await service.openSession(deviceId);
-    const stale = signed(phone.privateKey, session, 0, { op: 'pending-sign', key: 'signing', digestInfo });
+    const stale = signedSecureAreaMessage(phone.privateKey, session, 0, {
+      op: 'pending-sign',
+      key: 'signing',
+      digestInfo,
+    });
     await expect(service.message(next.sessionId, stale.message, stale.signature)).rejects.toMatchObject({
       code: 'ERR_SECURE_AREA_PROOF_INVALID',
     });
     // Opening a session needs no proof, so it ends nothing; the new one's first signed message does.
-    const still = signed(phone.privateKey, session, 1, { op: 'end' });
-    const fine = signed(phone.privateKey, next, 0, { op: 'pending-sign', key: 'signing', digestInfo });
+    const still = signedSecureAreaMessage(phone.privateKey, session, 1, { op: 'end' });
+    const fine = signedSecureAreaMessage(phone.privateKey, next, 0, { op: 'pending-sign', key: 'signing', digestInfo });
     await expect(service.message(next.sessionId, fine.message, fine.signature)).resolves.toHaveProperty('signature');
     await expect(service.message(session.sessionId, still.message, still.signature)).rejects.toMatchObject({
       code: 'ERR_SECURE_AREA_SESSION_UNKNOWN',
     });
     // Each pending key proves possession once: a second signature by it is refused.
-    const again = signed(phone.privateKey, next, 1, { op: 'pending-sign', key: 'authentication', digestInfo });
+    const again = signedSecureAreaMessage(phone.privateKey, next, 1, {
+      op: 'pending-sign',
+      key: 'authentication',
+      digestInfo,
+    });
     await expect(service.message(next.sessionId, again.message, again.signature)).rejects.toMatchObject({
       code: 'ERR_SECURE_AREA_STATE',
     });
   });
 
   it('refuses what a state does not allow, malformed messages and anything but a SHA-256 DigestInfo', async () => {
-    const phone = deviceKey();
+    const phone = secureAreaDeviceKey();
     const { deviceId } = await service.enroll(phone.jwk);
     const session = await service.openSession(deviceId);
     let sequence = 0;
     const send = (operation: SecureAreaOperation) => {
-      const body = signed(phone.privateKey, session, sequence++, operation);
+      const body = signedSecureAreaMessage(phone.privateKey, session, sequence++, operation);
       return service.message(session.sessionId, body.message, body.signature);
     };
     const sha1 = Buffer.from(encodeDigestInfo('SHA-1', new Uint8Array(20))).toString('base64');
@@ -144,7 +147,7 @@ describe.each(ENGINES)('the remote secure area on %s', (engine) => {
     });
     // Install checks the bundle against the issuer's records: an invented phone is refused.
     const third = await service.openSession(deviceId);
-    const install = signed(phone.privateKey, third, 0, {
+    const install = signedSecureAreaMessage(phone.privateKey, third, 0, {
       op: 'install',
       bundle: { phoneId: 'nope' },
       pins: { authentication: '1234', signing: 'ABC123', kenhojo: '1234', juki: '1234' },
@@ -155,10 +158,10 @@ describe.each(ENGINES)('the remote secure area on %s', (engine) => {
   });
 
   it('wipes a device: its keys are gone, and it opens no session', async () => {
-    const phone = deviceKey();
+    const phone = secureAreaDeviceKey();
     const { deviceId } = await service.enroll(phone.jwk);
     const session = await service.openSession(deviceId);
-    const wipe = signed(phone.privateKey, session, 0, { op: 'wipe' });
+    const wipe = signedSecureAreaMessage(phone.privateKey, session, 0, { op: 'wipe' });
     await service.message(session.sessionId, wipe.message, wipe.signature);
     const row = await context.db
       .selectFrom('secure_area_devices')
@@ -171,18 +174,22 @@ describe.each(ENGINES)('the remote secure area on %s', (engine) => {
   });
 
   it('ends idle sessions (on the injected clock)', async () => {
-    const phone = deviceKey();
+    const phone = secureAreaDeviceKey();
     const { deviceId } = await service.enroll(phone.jwk);
     const session = await service.openSession(deviceId);
     now = new Date(now.getTime() + SECURE_AREA_LIMITS.idleMs + 1);
-    const late = signed(phone.privateKey, session, 0, { op: 'pending-sign', key: 'signing', digestInfo });
+    const late = signedSecureAreaMessage(phone.privateKey, session, 0, {
+      op: 'pending-sign',
+      key: 'signing',
+      digestInfo,
+    });
     await expect(service.message(session.sessionId, late.message, late.signature)).rejects.toMatchObject({
       code: 'ERR_SECURE_AREA_SESSION_UNKNOWN',
     });
   });
 
   it('takes tries atomically: 40 concurrent guesses through two stores pay for 3 tries, no more', async () => {
-    const phone = deviceKey();
+    const phone = secureAreaDeviceKey();
     const { deviceId } = await service.enroll(phone.jwk);
     await context.db
       .insertInto('secure_area_counters')

@@ -11,17 +11,15 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { changePhone, createIssuerApp, SecureAreaService } from '@openmyna/issuer';
 import pino from 'pino';
 import { JpkiReader, secureAreaSigningInput, type CardTransport, type SecureAreaOperation } from '@openmyna/card';
-import { nodeCardKey } from '@openmyna/card/node';
 import { base64UrlEncode, type EcPrivateKey } from '@openmyna/mdoc';
-import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { encodeDigestInfo, parseCertificate, signCms, verifyCmsSignature } from '@openmyna/pki';
 import { sql } from '@openmyna/storage';
-import { cardKeySigner, RemoteSecureAreaSession, Wallet, type RemoteSecureAreaBinding } from '@openmyna/wallet';
-import { openEncryptedFileWalletStorage } from '@openmyna/wallet/node';
+import { cardKeySigner, RemoteSecureAreaSession, type RemoteSecureAreaBinding } from '@openmyna/wallet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { registryPerson } from '../../../test-support/issuer-fixtures.js';
 import {
+  answerAccountOpening,
   cardTransport,
   CARD_PINS,
   nodeWallet,
@@ -607,25 +605,7 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
     });
     const { phoneId } = await fresh.wallet.holder();
     await changePhone(world.issuer.context, phoneId, 'suspend', 'admin', 'lost');
-    const created = await world.verifier.rp('securities', '/v1/presentations', {
-      method: 'POST',
-      body: JSON.stringify({
-        sign: { document: Buffer.from('口座開設申込書').toString('base64'), title: '申込書' },
-        kenhojo: ['my_number', 'basic_four_info'],
-        purpose: '証券口座の開設',
-      }),
-    });
-    const { id, link } = (await created.json()) as { id: string; link: string };
-    await fresh.wallet
-      .approve(await fresh.wallet.openRequest(link), {
-        signingPassword: PHONE_PINS.signing,
-        kenhojoPin: PHONE_PINS.kenhojo,
-      })
-      .catch(() => undefined);
-    const result = (await (await world.verifier.rp('securities', `/v1/presentations/${id}`)).json()) as {
-      result?: { status: string };
-      claims?: unknown;
-    };
+    const { result } = await answerAccountOpening(world, fresh.wallet);
     expect(result.result?.status).not.toBe('valid');
     expect(result.claims).toBeUndefined();
   });
@@ -670,15 +650,7 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
 
   /** The same phone file opened again (a restart, or a copy put back). */
   async function reopen(path: string, passphrase: string) {
-    return new Wallet({
-      storage: await openEncryptedFileWalletStorage({ path, passphrase, iterations: 10_000, crypto: nodeMdocCrypto }),
-      readerAnchors: [world.readerAnchor],
-      issuerUrl: world.issuerUrl,
-      fetch: world.walletFetch,
-      clock: () => new Date(),
-      crypto: nodeMdocCrypto,
-      cardKey: nodeCardKey,
-    });
+    return (await nodeWallet(world, path, passphrase)).wallet;
   }
 });
 

@@ -1,16 +1,13 @@
 import { copyFileSync, rmSync } from 'node:fs';
 
 import { JpkiReader } from '@openmyna/card';
-import { nodeCardKey } from '@openmyna/card/node';
-import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { changePhone } from '@openmyna/issuer';
 import { verifyCmsSignature } from '@openmyna/pki';
-import { Wallet } from '@openmyna/wallet';
-import { openEncryptedFileWalletStorage } from '@openmyna/wallet/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { registryPerson } from '../../../test-support/issuer-fixtures.js';
 import {
+  answerAccountOpening,
   cardTransport,
   CARD_PINS,
   nodeWallet,
@@ -44,16 +41,7 @@ describe("a phone whose keys, PIN data and counters are in the issuer's remote s
     return phone;
   };
   /** The same phone file opened again (a restart, or a copy put back). */
-  const reopen = async (path: string, passphrase: string) =>
-    new Wallet({
-      storage: await openEncryptedFileWalletStorage({ path, passphrase, iterations: 10_000, crypto: nodeMdocCrypto }),
-      readerAnchors: [world.readerAnchor],
-      issuerUrl: world.issuerUrl,
-      fetch: world.walletFetch,
-      clock: () => new Date(),
-      crypto: nodeMdocCrypto,
-      cardKey: nodeCardKey,
-    });
+  const reopen = async (path: string, passphrase: string) => (await nodeWallet(world, path, passphrase)).wallet;
   const devices = () => world.issuer.context.db.selectFrom('secure_area_devices').selectAll().execute();
   const counter = async (phoneId: string, reference: string) => {
     const device = (await devices()).find((row) => row.phone_id === phoneId)!;
@@ -87,21 +75,8 @@ describe("a phone whose keys, PIN data and counters are in the issuer's remote s
 
     // An account opening at a relying party: the document signed and the 入力補助 records read, each
     // behind its PIN in the remote applets; the relying party verifies all of it as from any phone.
-    const created = await world.verifier.rp('securities', '/v1/presentations', {
-      method: 'POST',
-      body: JSON.stringify({
-        sign: { document: Buffer.from('口座開設申込書').toString('base64'), title: '申込書' },
-        kenhojo: ['my_number', 'basic_four_info'],
-        purpose: '証券口座の開設',
-      }),
-    });
-    const { id, link } = (await created.json()) as { id: string; link: string };
-    const pending = await phone.wallet.openRequest(link);
-    await phone.wallet.approve(pending, { signingPassword: PHONE_PINS.signing, kenhojoPin: PHONE_PINS.kenhojo });
-    const result = (await (await world.verifier.rp('securities', `/v1/presentations/${id}`)).json()) as {
-      result?: { status: string };
-      claims?: Record<string, Record<string, unknown>>;
-    };
+    const { answered, result } = await answerAccountOpening(world, phone.wallet);
+    expect(answered).toBeUndefined();
     expect(result.result?.status).toBe('valid');
     expect(result.claims?.['kenhojo']?.['my_number']).toBe(registryPerson(SEED, PERSONS[0]).input.myNumber);
     expect(await counter(phoneId, 'jpki/001B')).toBe(5);

@@ -3,37 +3,17 @@
  * only a device of its own enrolled anonymously), two instances on one database, the clock a year on.
  * Each test was a finding of the review (a failing test) and now states the behaviour that fixed it.
  */
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 
-import { secureAreaSigningInput, type SecureAreaOperation } from '@openmyna/card';
 import { encodeDigestInfo } from '@openmyna/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { issuerTestContext } from '../../../../test-support/issuer-fixtures.js';
+import { secureAreaDeviceKey, signedSecureAreaMessage } from '../../../../test-support/secure-area-fixtures.js';
 import type { TestDatabase } from '../../../../test-support/databases.js';
 import { issuerWithCards } from '../../../../test-support/verifier-fixtures.js';
 import { listenOnFreePort } from '../../../../test-support/verifier-service.js';
 import { SECURE_AREA_LIMITS, SecureAreaService, type IssuerContext, type IssuerSchema } from '../../src/index.js';
-
-function deviceKey() {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwk = publicKey.export({ format: 'jwk' }) as { kty: 'EC'; crv: 'P-256'; x: string; y: string };
-  return { privateKey, jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } };
-}
-
-function signed(
-  key: KeyObject,
-  session: { sessionId: string; challenge: string },
-  sequence: number,
-  operation: SecureAreaOperation,
-) {
-  const message = Buffer.from(JSON.stringify({ ...operation, sequence }));
-  const signature = sign('sha256', secureAreaSigningInput(session.sessionId, session.challenge, message), {
-    key,
-    dsaEncoding: 'ieee-p1363',
-  });
-  return { message: message.toString('base64url'), signature: signature.toString('base64url') };
-}
 
 const sha256DigestInfo = Buffer.from(encodeDigestInfo('SHA-256', new Uint8Array(32).fill(7))).toString('base64');
 /** A well-signed message the service refuses after it has counted it (lastUsed moves): a free keep-alive. */
@@ -54,13 +34,13 @@ describe('the remote secure area against a caller with no phone (service, sqlite
 
   it('S1 one anonymous caller with 10 000 devices cannot fill the session table: the victim still opens a session', async () => {
     const service = new SecureAreaService(context, { pinResetAuthority: authority });
-    const victim = deviceKey();
+    const victim = secureAreaDeviceKey();
     const { deviceId: victimId } = await service.enroll(victim.jwk);
 
     // The attacker's devices: what 10 000 POST /secure-area/devices (10/s from one address, ~17 min)
     // leave behind. Written directly here to spare the test 30 000 RSA key generations; nothing but
     // `device_key` and `status` is read by openSession.
-    const attacker = deviceKey();
+    const attacker = secureAreaDeviceKey();
     const ids = Array.from({ length: SECURE_AREA_LIMITS.sessions }, (_, i) => `sa_attacker_${i}`);
     for (let i = 0; i < ids.length; i += 500)
       await context.db
@@ -86,7 +66,7 @@ describe('the remote secure area against a caller with no phone (service, sqlite
     // four more minutes and the sessions are past the idle limit of a silent session, but not idle.
     now = new Date(now.getTime() + 4 * 60_000);
     for (const session of sessions) {
-      const body = signed(attacker.privateKey, session, 0, {
+      const body = signedSecureAreaMessage(attacker.privateKey, session, 0, {
         op: 'pending-sign',
         key: 'signing',
         digestInfo: sha1DigestInfo,
@@ -103,10 +83,10 @@ describe('the remote secure area against a caller with no phone (service, sqlite
 
   it('S2 knowing a device id ends none of its sessions: a new session counts only once it is signed', async () => {
     const service = new SecureAreaService(context, { pinResetAuthority: authority });
-    const phone = deviceKey();
+    const phone = secureAreaDeviceKey();
     const { deviceId } = await service.enroll(phone.jwk);
     const session = await service.openSession(deviceId);
-    const first = signed(phone.privateKey, session, 0, {
+    const first = signedSecureAreaMessage(phone.privateKey, session, 0, {
       op: 'pending-sign',
       key: 'authentication',
       digestInfo: sha256DigestInfo,
@@ -114,7 +94,7 @@ describe('the remote secure area against a caller with no phone (service, sqlite
     await service.message(session.sessionId, first.message, first.signature);
     // No key, no signature: just the id (it is in every URL the phone calls, and in access logs).
     await service.openSession(deviceId);
-    const second = signed(phone.privateKey, session, 1, {
+    const second = signedSecureAreaMessage(phone.privateKey, session, 1, {
       op: 'pending-sign',
       key: 'signing',
       digestInfo: sha256DigestInfo,
@@ -128,12 +108,12 @@ describe('the remote secure area against a caller with no phone (service, sqlite
 
   it('S3 next year: a pending device has expired — its keys are destroyed and sign nothing', async () => {
     const service = new SecureAreaService(context, { pinResetAuthority: authority });
-    const phone = deviceKey();
+    const phone = secureAreaDeviceKey();
     const { deviceId } = await service.enroll(phone.jwk);
     now = new Date(now.getTime() + 400 * 86_400_000);
     const outcome = await service.openSession(deviceId).then(
       async (session) => {
-        const body = signed(phone.privateKey, session, 0, {
+        const body = signedSecureAreaMessage(phone.privateKey, session, 0, {
           op: 'pending-sign',
           key: 'signing',
           digestInfo: sha256DigestInfo,
@@ -188,7 +168,7 @@ describe('the remote secure area over HTTP, one source address', () => {
   };
 
   it('S5 an anonymous enrollee gets 3 RSA operations from its pending keys, whatever it sends', async () => {
-    const phone = deviceKey();
+    const phone = secureAreaDeviceKey();
     const enrolled = await post('/secure-area/devices', { deviceKey: phone.jwk });
     expect(enrolled.status).toBe(201);
     const deviceId = enrolled.body['deviceId'] as string;
@@ -200,7 +180,7 @@ describe('the remote secure area over HTTP, one source address', () => {
     const started = performance.now();
     // 300 back to back from one address; the anonymous limit (10/s, burst 60) would stop the 61st.
     for (let sequence = 0; sequence < 300; sequence++) {
-      const body = signed(phone.privateKey, session, sequence, {
+      const body = signedSecureAreaMessage(phone.privateKey, session, sequence, {
         op: 'pending-sign',
         key: (['authentication', 'signing', 'cardFace'] as const)[sequence % 3]!,
         digestInfo: sha256DigestInfo,
