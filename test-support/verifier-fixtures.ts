@@ -61,6 +61,8 @@ export async function issuerWithCards(seed: string, indexes: readonly number[]) 
     pinResetAuthority: authorities.authorities.pinResetAuthority,
     adminToken: 'unused-admin-token',
     logger: pino({ level: 'silent' }),
+    // The tests make tens of phones from 127.0.0.1 in seconds.
+    secureAreaEnrollmentRateLimit: { perSecond: 1000, capacity: 1000 },
   });
   const state = { failing: undefined as RegExp | undefined, requests: [] as string[] };
   const issuerFetch = (async (input: string | URL | Request, init?: RequestInit) => {

@@ -49,17 +49,27 @@ const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 
 /**
  * Sessions: alive 5 minutes after their last accepted message and 30 at most; one whose first message
- * has not come yet (unproven) lives 1 minute. Past 1,000 unproven or 10,000 in all in one instance, the
- * least recently used is ended (its phone opens another) — nobody is refused. A pending device (keys
- * made, provisioning not finished) is destroyed after an hour.
+ * has not come yet (unproven) lives 1 minute, at most 4 per device. Past 1,000 unproven or 10,000 in
+ * all in one instance, the least recently used is ended (its phone opens another) — but an unproven
+ * session younger than 10 s is never ended for room: the new opening is refused instead
+ * (`ERR_SECURE_AREA_BUSY`). A pending device (keys made, provisioning not finished) is destroyed after
+ * an hour, a certified one whose card never came after a day.
  */
 export const SECURE_AREA_LIMITS = {
   idleMs: 5 * 60_000,
   lifetimeMs: 30 * 60_000,
   unprovenMs: 60_000,
   unproven: 1_000,
+  /** Unproven sessions of one device; a further opening ends that device's oldest. */
+  unprovenPerDevice: 4,
+  /** An unproven session this young is never ended to make room: the opening is refused instead. */
+  unprovenGraceMs: 10_000,
   sessions: 10_000,
   pendingMs: 60 * 60_000,
+  /** A certified device whose card was never installed is destroyed after this long. */
+  certifiedMs: 24 * 60 * 60_000,
+  /** Enrollments (three RSA key generations each) at once in one instance; more are refused. */
+  enrollments: 4,
 } as const;
 
 const PROOF_BITS = { authentication: 1, signing: 2, cardFace: 4 } as const;
@@ -183,6 +193,7 @@ export class SecureAreaService {
   readonly #pinResetAuthority: JsonWebKey;
   readonly #sessions = new Map<string, Session>();
   readonly #now: () => number;
+  #enrolling = 0;
 
   constructor(context: IssuerContext, options: { readonly pinResetAuthority: JsonWebKey }) {
     this.#context = context;
@@ -201,6 +212,47 @@ export class SecureAreaService {
     } catch {
       throw new IssuerError('ERR_SECURE_AREA_FORMAT', 'the device key is not a P-256 public key');
     }
+    if (this.#enrolling >= SECURE_AREA_LIMITS.enrollments)
+      throw new IssuerError(
+        'ERR_SECURE_AREA_BUSY',
+        'the secure area is making keys for other phones; try again shortly',
+      );
+    this.#enrolling += 1;
+    try {
+      await this.#sweep();
+      return await this.#enroll(jwk);
+    } finally {
+      this.#enrolling -= 1;
+    }
+  }
+
+  /**
+   * Destroys the keys of devices that will never be used — pending past an hour, certified past a day
+   * with no card installed — a bounded batch at a time (run before each enrollment).
+   */
+  async #sweep(): Promise<void> {
+    const now = this.#now();
+    const stale = await this.#context.db
+      .selectFrom('secure_area_devices')
+      .select('id')
+      .where((eb) =>
+        eb.or([
+          eb.and([
+            eb('status', '=', 'pending'),
+            eb('created_at', '<', new Date(now - SECURE_AREA_LIMITS.pendingMs).toISOString()),
+          ]),
+          eb.and([
+            eb('status', '=', 'certified'),
+            eb('updated_at', '<', new Date(now - SECURE_AREA_LIMITS.certifiedMs).toISOString()),
+          ]),
+        ]),
+      )
+      .limit(100)
+      .execute();
+    await destroySecureAreaKeys(this.#context.db, this.#context, { deviceIds: stale.map((row) => row.id) });
+  }
+
+  async #enroll(jwk: { kty: string; crv: string; x: string; y: string }) {
     const id = newId(this.#context, 'sa_');
     const pairs = await Promise.all([0, 1, 2].map(() => generateRsa('rsa', { modulusLength: 2048 })));
     const [authentication, signing, cardFace] = pairs.map((pair) => pair.privateKey.export({ format: 'jwk' }));
@@ -236,13 +288,9 @@ export class SecureAreaService {
    * when this one's first signed message comes.
    */
   async openSession(deviceId: string): Promise<{ sessionId: string; challenge: string; expiresAt: string }> {
-    const device = await this.#device(deviceId);
+    const device = await this.#expectUnexpired(await this.#device(deviceId));
     if (device.status === 'wiped') throw wiped();
-    if (device.status === 'pending' && this.#now() - Date.parse(device.created_at) > SECURE_AREA_LIMITS.pendingMs) {
-      await destroySecureAreaKeys(this.#context.db, this.#context, { deviceIds: [deviceId] });
-      throw wiped();
-    }
-    this.#makeRoom();
+    this.#makeRoom(deviceId);
     const now = this.#now();
     const session: Session = {
       id: newId(this.#context, 'sas_'),
@@ -338,7 +386,10 @@ export class SecureAreaService {
   }
 
   async #run(session: Session, message: SecureAreaMessage): Promise<Record<string, unknown>> {
-    const device = await this.#device(session.deviceId);
+    const device = await this.#expectUnexpired(await this.#device(session.deviceId)).catch((error: unknown) => {
+      this.#sessions.delete(session.id);
+      throw error;
+    });
     const expect = (status: SecureAreaDeviceStatus, what: string) => {
       if (device.status === 'wiped') {
         this.#sessions.delete(session.id);
@@ -560,7 +611,11 @@ export class SecureAreaService {
         throw new IssuerError('ERR_SECURE_AREA_FORMAT', `no new value of the right form for ${reference}`);
       replaced[reference] = protectPin(utf8.encode(value), this.#context.randomBytes(16));
     }
-    const digest = b64(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8.encode(message.authorization))));
+    // The issuer's own id of the authorization: a re-encoded token (another base64url spelling, a high-S
+    // signature) is the same authorization and is refused with it.
+    const digest = b64(
+      new Uint8Array(await crypto.subtle.digest('SHA-256', utf8.encode(`${claims.iss}\n${claims.jti}`))),
+    );
     await inTransaction(this.#context.db, async (trx) => {
       try {
         await trx
@@ -657,6 +712,7 @@ export class SecureAreaService {
         'sealed_credential',
         'version',
         'created_at',
+        'updated_at',
       ])
       .where('id', '=', deviceId)
       .executeTakeFirst();
@@ -664,17 +720,48 @@ export class SecureAreaService {
     return { ...device, version: Number(device.version) };
   }
 
-  /** Ends expired sessions, then the least recently used ones past the limits (unproven first). */
-  #makeRoom(): void {
+  /**
+   * Makes room for a new session of `deviceId`: ends expired sessions, the device's oldest unproven one
+   * past its 4, then the least recently used past the limits — never an unproven session younger than
+   * the grace period (the opening is refused instead, so openings alone cannot end a phone's session
+   * before its first message).
+   */
+  #makeRoom(deviceId: string): void {
     const now = this.#now();
     for (const [id, session] of this.#sessions) if (expired(session, now)) this.#sessions.delete(id);
     const oldest = (sessions: Session[]) => sessions.sort((a, b) => a.lastUsed - b.lastUsed);
+    const own = oldest([...this.#sessions.values()].filter((each) => !each.proven && each.deviceId === deviceId));
+    while (own.length >= SECURE_AREA_LIMITS.unprovenPerDevice) this.#sessions.delete(own.shift()!.id);
+    const endable = (session: Session) =>
+      session.proven || now - session.openedAt >= SECURE_AREA_LIMITS.unprovenGraceMs;
     const unproven = oldest([...this.#sessions.values()].filter((session) => !session.proven));
-    while (unproven.length >= SECURE_AREA_LIMITS.unproven) this.#sessions.delete(unproven.shift()!.id);
-    if (this.#sessions.size >= SECURE_AREA_LIMITS.sessions) {
-      const all = oldest([...this.#sessions.values()]);
-      while (this.#sessions.size >= SECURE_AREA_LIMITS.sessions) this.#sessions.delete(all.shift()!.id);
+    while (unproven.length >= SECURE_AREA_LIMITS.unproven) {
+      const victim = unproven.shift()!;
+      if (!endable(victim)) throw busy();
+      this.#sessions.delete(victim.id);
     }
+    if (this.#sessions.size >= SECURE_AREA_LIMITS.sessions) {
+      const all = oldest([...this.#sessions.values()].filter(endable));
+      while (this.#sessions.size >= SECURE_AREA_LIMITS.sessions) {
+        const victim = all.shift();
+        if (!victim) throw busy();
+        this.#sessions.delete(victim.id);
+      }
+    }
+  }
+
+  /** A pending device past its hour, or a certified one past its day, is destroyed now. */
+  async #expectUnexpired(device: DeviceRow): Promise<DeviceRow> {
+    const age = this.#now() - Date.parse(device.status === 'certified' ? device.updated_at : device.created_at);
+    const limit =
+      device.status === 'pending'
+        ? SECURE_AREA_LIMITS.pendingMs
+        : device.status === 'certified'
+          ? SECURE_AREA_LIMITS.certifiedMs
+          : Infinity;
+    if (age <= limit) return device;
+    await destroySecureAreaKeys(this.#context.db, this.#context, { deviceIds: [device.id] });
+    throw wiped();
   }
 
   #seal(info: string, deviceId: string, value: unknown): Uint8Array {
@@ -704,11 +791,15 @@ interface DeviceRow {
   readonly sealed_credential: Uint8Array | null;
   readonly version: number;
   readonly created_at: string;
+  readonly updated_at: string;
 }
 
 const expired = (session: Session, now: number) =>
   now - session.lastUsed > (session.proven ? SECURE_AREA_LIMITS.idleMs : SECURE_AREA_LIMITS.unprovenMs) ||
   now - session.openedAt > SECURE_AREA_LIMITS.lifetimeMs;
+
+const busy = () =>
+  new IssuerError('ERR_SECURE_AREA_BUSY', 'the secure area has too many new sessions; try again in a few seconds');
 
 const wiped = () =>
   new IssuerError('ERR_SECURE_AREA_WIPED', "this device's keys were destroyed (the phone was wiped or revoked)");

@@ -109,7 +109,6 @@ export class RemoteSecureAreaSession {
 
   async #send<T>(operation: SecureAreaOperation, again = false): Promise<T> {
     const base = this.#binding.url.replace(/\/+$/, '');
-    const fresh = this.#opened === undefined;
     this.#opened ??= fetchJson<{ sessionId: string; challenge: string }>(
       this.#fetch,
       `${base}/secure-area/devices/${encodeURIComponent(this.#binding.deviceId)}/sessions`,
@@ -144,7 +143,7 @@ export class RemoteSecureAreaSession {
       this.#opened = undefined;
       // A session that ended (idle, or its instance restarted) ran nothing of this message: it is sent
       // once more in a new session, whose applets start with no PIN verified (as a card after a reset).
-      if (!fresh && !again && error instanceof WalletError && error.serverCode === 'ERR_SECURE_AREA_SESSION_UNKNOWN')
+      if (!again && error instanceof WalletError && error.serverCode === 'ERR_SECURE_AREA_SESSION_UNKNOWN')
         return this.#send<T>(operation, true);
       throw revokedOr(error);
     }

@@ -57,6 +57,8 @@ export interface IssuerAppOptions {
   readonly anonymousRateLimit?: { readonly perSecond: number; readonly capacity: number };
   /** Offer the remote secure area (`/secure-area/…`, docs/wallet.md); default true. */
   readonly secureArea?: boolean;
+  /** Enrollments in the remote secure area (three RSA key generations each) per source address (default 1/s, burst 10). */
+  readonly secureAreaEnrollmentRateLimit?: { readonly perSecond: number; readonly capacity: number };
   /** Request body limits (default 1 MiB on every route). */
   readonly bodyLimits?: BodyLimits;
 }
@@ -178,7 +180,12 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
     // Making keys costs three RSA key generations, opening a session a row read: limited per address.
     // A session's messages are signed by a device key and run one at a time, and an operation is tens
     // of them: a wider bucket per address.
-    app.use('/secure-area/devices', anonymous);
+    // Enrolling runs three RSA-2048 key generations: its own, tighter bucket (1/s, burst 10 by default),
+    // and at most 4 at once in the instance (ERR_SECURE_AREA_BUSY beyond).
+    app.use(
+      '/secure-area/devices',
+      perSourceLimit(envelope, options.secureAreaEnrollmentRateLimit ?? { perSecond: 1, capacity: 10 }),
+    );
     app.use('/secure-area/devices/:id/sessions', anonymous);
     app.use('/secure-area/devices/:id/sessions/:session', perSourceLimit(envelope, { perSecond: 100, capacity: 400 }));
   }
