@@ -8,17 +8,19 @@ import { promisify } from 'node:util';
 
 import {
   CardError,
-  decodeBasicFourInfoFile,
-  decodeCardFaceFile,
   decodeMyNumberFile,
-  isValidFourDigitPin,
-  isValidSigningPassword,
+  decodeStoredPins,
+  encodeStoredPins,
   openPhoneCard,
+  phoneContentsMismatch,
+  phonePinAccepts,
+  phonePinsProblem,
   phoneReferenceData,
   protectPin,
   secureAreaSigningInput,
   verifyPinResetAuthorization,
   PHONE_PIN_REFERENCES,
+  type EncodedStoredPins,
   type PhoneCardContents,
   type PhonePins,
   type RetryCounterStore,
@@ -28,7 +30,7 @@ import {
 } from '@openmyna/card';
 import { nodeCardKey } from '@openmyna/card/node';
 import { constantTimeEqual } from '@openmyna/core';
-import { decodeDigestInfo, parseCertificate, readJpkiIdentity, readRsaPublicKey } from '@openmyna/pki';
+import { decodeDigestInfo } from '@openmyna/pki';
 import { inTransaction, isUniqueViolation, sql } from '@openmyna/storage';
 import { z } from '@hono/zod-openapi';
 
@@ -91,7 +93,7 @@ interface Credential {
   readonly contents: PhoneCardContents;
   readonly phoneId: string;
   readonly tokenSerial: string;
-  readonly pins: Record<string, { readonly salt: string; readonly digest: string }>;
+  readonly pins: EncodedStoredPins;
 }
 
 interface Session {
@@ -406,7 +408,7 @@ export class SecureAreaService {
     switch (message.op) {
       case 'apdu': {
         expect('active', 'an APDU');
-        await this.#expectPhoneInUse(device);
+        this.#expectPhoneInUse(device);
         if (!session.card || session.cardVersion?.value !== device.version) {
           const version = { value: device.version };
           session.card = this.#openApplets(device, this.#credential(device), version).card;
@@ -430,7 +432,7 @@ export class SecureAreaService {
         return this.#install(device, message.bundle, message.pins);
       case 'reset-pins':
         expect('active', 'a PIN reset');
-        await this.#expectPhoneInUse(device);
+        this.#expectPhoneInUse(device);
         delete session.card;
         return this.#resetPins(device, message);
       case 'wipe':
@@ -490,7 +492,7 @@ export class SecureAreaService {
       contents,
       phoneId: contents.phoneId,
       tokenSerial: Buffer.from(this.#context.randomBytes(8)).toString('hex').toUpperCase(),
-      pins: encodePins(references),
+      pins: encodeStoredPins(references),
     };
     await inTransaction(this.#context.db, async (trx) => {
       const phone = await trx
@@ -552,25 +554,18 @@ export class SecureAreaService {
       .where('phone_id', '=', contents.phoneId)
       .where('status', '=', 'issued')
       .execute();
-    const certified = (hierarchy: 'authentication' | 'signing', certificate: string | undefined, key: string) => {
-      if (certificate === undefined) return hierarchy === 'signing';
-      const der = fromB64(certificate);
-      const row = recorded.find((each) => each.hierarchy === hierarchy && each.der && constantTimeEqual(each.der, der));
-      return row !== undefined && constantTimeEqual(parseCertificate(der).subjectPublicKeyInfo, fromB64(key));
-    };
-    if (!certified('authentication', contents.jpki.authenticationCertificate, keys.authenticationKey))
-      throw refuse('the authentication certificate is not this issuer’s for this device’s key');
-    if (!certified('signing', contents.jpki.signingCertificate, keys.signingKey))
-      throw refuse('the signing certificate is not this issuer’s for this device’s key');
-    if (contents.jpki.signingCertificate) {
-      const recordedInfo = decodeBasicFourInfoFile(fromB64(contents.kenhojo.basicFourInfoFile)).info;
-      const certifiedInfo = readJpkiIdentity(parseCertificate(fromB64(contents.jpki.signingCertificate))).basicFourInfo;
-      if (JSON.stringify(recordedInfo) !== JSON.stringify(certifiedInfo))
-        throw refuse('the 入力補助 4 info differ from the signing certificate');
-    }
-    const face = decodeCardFaceFile(fromB64(contents.kenkaku.cardFaceFile)).face;
-    if (!constantTimeEqual(face.cardKey.modulus, readRsaPublicKey(fromB64(keys.cardFaceKey)).modulus))
-      throw refuse('the 券面 records are for another key');
+    const recordedFor = (hierarchy: 'authentication' | 'signing', certificate: string | undefined) =>
+      certificate === undefined
+        ? hierarchy === 'signing'
+        : recorded.some(
+            (each) => each.hierarchy === hierarchy && each.der && constantTimeEqual(each.der, fromB64(certificate)),
+          );
+    if (!recordedFor('authentication', contents.jpki.authenticationCertificate))
+      throw refuse('the authentication certificate is not one this issuer recorded for the phone');
+    if (!recordedFor('signing', contents.jpki.signingCertificate))
+      throw refuse('the signing certificate is not one this issuer recorded for the phone');
+    const mismatch = phoneContentsMismatch(contents, keys);
+    if (mismatch) throw refuse(mismatch);
     const { myNumber } = decodeMyNumberFile(fromB64(contents.kenhojo.myNumberFile));
     if (myNumberIndex(this.#context.registryKey, myNumber) !== phone.my_number)
       throw refuse('the 個人番号 is not the registry’s');
@@ -607,7 +602,7 @@ export class SecureAreaService {
     const replaced: Record<string, StoredPin> = {};
     for (const reference of claims.pins) {
       const value = message.pins[reference];
-      if (!Object.hasOwn(credential.pins, reference) || value === undefined || !pinAccepts(reference, value))
+      if (!Object.hasOwn(credential.pins, reference) || value === undefined || !phonePinAccepts(reference, value))
         throw new IssuerError('ERR_SECURE_AREA_FORMAT', `no new value of the right form for ${reference}`);
       replaced[reference] = protectPin(utf8.encode(value), this.#context.randomBytes(16));
     }
@@ -629,7 +624,7 @@ export class SecureAreaService {
       }
       await this.#writeCredential(trx, device.id, device.version, {
         ...credential,
-        pins: { ...credential.pins, ...encodePins(replaced) },
+        pins: { ...credential.pins, ...encodeStoredPins(replaced) },
       });
       for (const reference of claims.pins)
         await trx
@@ -652,13 +647,13 @@ export class SecureAreaService {
         ...(credential.contents.jpki.signingCertificate ? { signing: nodeCardKey(keys.signing) } : {}),
         cardFace: nodeCardKey(keys.cardFace),
       },
-      pins: decodePins(credential.pins),
+      pins: decodeStoredPins(credential.pins),
       store: databaseCounters(this.#context, device.id),
       tokenSerial: credential.tokenSerial,
       onPinsChanged: async (pins) => {
         await this.#writeCredential(this.#context.db, device.id, version.value, {
           ...credential,
-          pins: encodePins(pins),
+          pins: encodeStoredPins(pins),
         });
         version.value += 1;
       },
@@ -683,16 +678,12 @@ export class SecureAreaService {
   }
 
   /** A suspended or revoked phone's keys and PIN-protected records are not used. */
-  async #expectPhoneInUse(device: DeviceRow): Promise<void> {
-    const phone = device.phone_id
-      ? await this.#context.db
-          .selectFrom('phones')
-          .select('status')
-          .where('id', '=', device.phone_id)
-          .executeTakeFirst()
-      : undefined;
-    if (phone?.status !== 'active')
-      throw new IssuerError('ERR_SECURE_AREA_SUSPENDED', `the phone is ${phone?.status ?? 'unknown'} at the issuer`);
+  #expectPhoneInUse(device: DeviceRow): void {
+    if (device.phone_status !== 'active')
+      throw new IssuerError(
+        'ERR_SECURE_AREA_SUSPENDED',
+        `the phone is ${device.phone_status ?? 'unknown'} at the issuer`,
+      );
   }
 
   #credential(device: DeviceRow): Credential {
@@ -700,21 +691,24 @@ export class SecureAreaService {
   }
 
   async #device(deviceId: string): Promise<DeviceRow> {
+    // The phone's status comes in the same read: every message checks it.
     const device = await this.#context.db
       .selectFrom('secure_area_devices')
+      .leftJoin('phones', 'phones.id', 'secure_area_devices.phone_id')
       .select([
-        'id',
-        'device_key',
-        'status',
-        'phone_id',
-        'public_keys',
-        'sealed_keys',
-        'sealed_credential',
-        'version',
-        'created_at',
-        'updated_at',
+        'secure_area_devices.id',
+        'secure_area_devices.device_key',
+        'secure_area_devices.status',
+        'secure_area_devices.phone_id',
+        'secure_area_devices.public_keys',
+        'secure_area_devices.sealed_keys',
+        'secure_area_devices.sealed_credential',
+        'secure_area_devices.version',
+        'secure_area_devices.created_at',
+        'secure_area_devices.updated_at',
+        'phones.status as phone_status',
       ])
-      .where('id', '=', deviceId)
+      .where('secure_area_devices.id', '=', deviceId)
       .executeTakeFirst();
     if (!device) throw new IssuerError('ERR_SECURE_AREA_UNKNOWN', 'no such secure-area device');
     return { ...device, version: Number(device.version) };
@@ -792,6 +786,8 @@ interface DeviceRow {
   readonly version: number;
   readonly created_at: string;
   readonly updated_at: string;
+  /** The status of the phone it was certified for (null before). */
+  readonly phone_status: string | null;
 }
 
 const expired = (session: Session, now: number) =>
@@ -900,41 +896,13 @@ export function databaseCounters(context: IssuerContext, deviceId: string): Retr
 }
 
 function assertPins(values: Readonly<Record<string, string>>): PhonePins {
-  const pick = (name: keyof PhonePins) => {
-    const value = values[name];
-    if (typeof value !== 'string') throw new IssuerError('ERR_SECURE_AREA_FORMAT', `the ${name} PIN is missing`);
-    return value;
-  };
-  const pins: PhonePins = {
-    authentication: pick('authentication'),
-    signing: pick('signing'),
-    kenhojo: pick('kenhojo'),
-    juki: pick('juki'),
-  };
-  for (const name of ['authentication', 'kenhojo', 'juki'] as const)
-    if (!isValidFourDigitPin(utf8.encode(pins[name])))
-      throw new IssuerError('ERR_SECURE_AREA_FORMAT', `the ${name} PIN has 4 digits`);
-  if (!isValidSigningPassword(utf8.encode(pins.signing)))
-    throw new IssuerError('ERR_SECURE_AREA_FORMAT', 'the signing password has 6 to 16 upper-case letters and digits');
+  const pins = {
+    authentication: values['authentication'],
+    signing: values['signing'],
+    kenhojo: values['kenhojo'],
+    juki: values['juki'],
+  } as PhonePins;
+  const problem = phonePinsProblem(pins);
+  if (problem) throw new IssuerError('ERR_SECURE_AREA_FORMAT', problem);
   return pins;
-}
-
-function pinAccepts(reference: string, value: string): boolean {
-  const bytes = utf8.encode(value);
-  return reference === 'jpki/001B' ? isValidSigningPassword(bytes) : isValidFourDigitPin(bytes);
-}
-
-function encodePins(pins: Readonly<Record<string, StoredPin>>): Credential['pins'] {
-  return Object.fromEntries(
-    Object.entries(pins).map(([reference, pin]) => [reference, { salt: b64(pin.salt), digest: b64(pin.digest) }]),
-  );
-}
-
-function decodePins(pins: Credential['pins']): Record<string, StoredPin> {
-  return Object.fromEntries(
-    Object.entries(pins).map(([reference, pin]) => [
-      reference,
-      { salt: fromB64(pin.salt), digest: fromB64(pin.digest) },
-    ]),
-  );
 }

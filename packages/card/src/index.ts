@@ -136,9 +136,15 @@ export {
   type ProvisioningCompletion,
 } from './phone-protocol.js';
 export {
+  decodeStoredPins,
+  encodeStoredPins,
   openPhoneCard,
   PHONE_PIN_REFERENCES,
+  phoneContentsMismatch,
+  phonePinAccepts,
+  phonePinsProblem,
   phoneReferenceData,
+  type EncodedStoredPins,
   type PhoneCardContents,
   type PhoneCardOptions,
   type PhonePinReference,

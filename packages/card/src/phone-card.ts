@@ -1,13 +1,14 @@
-import { formatWarekiYymmdd } from '@openmyna/core';
-import { base64ToBytes } from '@openmyna/pki';
+import { constantTimeEqual, formatWarekiYymmdd } from '@openmyna/core';
+import { base64ToBytes, bytesToBase64, parseCertificate, readJpkiIdentity, readRsaPublicKey } from '@openmyna/pki';
 
 import type { CardPrivateKey } from './card-private-key.js';
 import { CardError } from './errors.js';
-import { createJpkiApplet } from './jpki-applet.js';
+import { createJpkiApplet, isValidFourDigitPin, isValidSigningPassword } from './jpki-applet.js';
 import { createJukiApplet } from './juki-applets.js';
 import { createKenhojoApplet } from './kenhojo-applet.js';
 import { decodeBasicFourInfoFile, decodeMyNumberFile } from './kenhojo-records.js';
 import { createKenkakuApplet } from './kenkaku-applet.js';
+import { decodeCardFaceFile } from './kenkaku-records.js';
 import { encodeMfDataObjects } from './mf-data-objects.js';
 import { protectPin, RetryCounter, type RetryCounterStore, type StoredPin } from './retry-counter.js';
 import { SmartCard } from './smart-card.js';
@@ -178,4 +179,73 @@ export function openPhoneCard(options: PhoneCardOptions): {
     }),
   });
   return { card, counters };
+}
+
+/** Reference data in its stored form: salt and digest in base64, by key reference. */
+export type EncodedStoredPins = Record<string, { readonly salt: string; readonly digest: string }>;
+
+/** Reference data for storage as JSON (the phone's sealed credential, the remote secure area's). */
+export function encodeStoredPins(pins: Readonly<Record<string, StoredPin>>): EncodedStoredPins {
+  return Object.fromEntries(
+    Object.entries(pins).map(([reference, pin]) => [
+      reference,
+      { salt: bytesToBase64(pin.salt), digest: bytesToBase64(pin.digest) },
+    ]),
+  );
+}
+
+/** What {@link encodeStoredPins} wrote. */
+export function decodeStoredPins(pins: EncodedStoredPins): Record<string, StoredPin> {
+  return Object.fromEntries(
+    Object.entries(pins).map(([reference, pin]) => [
+      reference,
+      { salt: base64ToBytes(pin.salt), digest: base64ToBytes(pin.digest) },
+    ]),
+  );
+}
+
+/** Whether `value` has the form key reference `reference` of the phone requires (a change or reset). */
+export function phonePinAccepts(reference: string, value: string): boolean {
+  const bytes = new TextEncoder().encode(value);
+  return reference === 'jpki/001B' ? isValidSigningPassword(bytes) : isValidFourDigitPin(bytes);
+}
+
+/** The first of the holder's chosen phone PINs that does not have its form, described; none: `undefined`. */
+export function phonePinsProblem(pins: PhonePins): string | undefined {
+  const references = { authentication: 'jpki/0018', signing: 'jpki/001B', kenhojo: 'kenhojo/0011', juki: 'juki/001C' };
+  const names = {
+    authentication: 'the 利用者証明用暗証番号 has 4 digits',
+    signing: 'the 署名用パスワード has 6 to 16 upper-case letters and digits, with at least one of each',
+    kenhojo: 'the 券面事項入力補助用暗証番号 has 4 digits',
+    juki: 'the 住民基本台帳用暗証番号 has 4 digits',
+  } as const;
+  for (const name of ['authentication', 'kenhojo', 'juki', 'signing'] as const)
+    if (typeof pins[name] !== 'string' || !phonePinAccepts(references[name], pins[name])) return names[name];
+  return undefined;
+}
+
+/**
+ * Why the phone's applet contents do not belong to the phone's public keys, or `undefined` when they
+ * do: both certificates hold its JPKI keys, the 入力補助 4 info are the signing certificate's, and the
+ * 券面 records are over its 券面 key. A record that does not decode throws.
+ */
+export function phoneContentsMismatch(
+  contents: PhoneCardContents,
+  keys: { readonly authenticationKey: string; readonly signingKey: string; readonly cardFaceKey: string },
+): string | undefined {
+  const authentication = parseCertificate(base64ToBytes(contents.jpki.authenticationCertificate));
+  if (!constantTimeEqual(authentication.subjectPublicKeyInfo, base64ToBytes(keys.authenticationKey)))
+    return 'the authentication certificate is for another key';
+  if (contents.jpki.signingCertificate) {
+    const signing = parseCertificate(base64ToBytes(contents.jpki.signingCertificate));
+    if (!constantTimeEqual(signing.subjectPublicKeyInfo, base64ToBytes(keys.signingKey)))
+      return 'the signing certificate is for another key';
+    const recorded = decodeBasicFourInfoFile(base64ToBytes(contents.kenhojo.basicFourInfoFile)).info;
+    if (JSON.stringify(recorded) !== JSON.stringify(readJpkiIdentity(signing).basicFourInfo))
+      return 'the 入力補助 4 info differ from the signing certificate';
+  }
+  const face = decodeCardFaceFile(base64ToBytes(contents.kenkaku.cardFaceFile)).face;
+  if (!constantTimeEqual(face.cardKey.modulus, readRsaPublicKey(base64ToBytes(keys.cardFaceKey)).modulus))
+    return 'the 券面 records are for another key';
+  return undefined;
 }

@@ -1,25 +1,25 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
-  decodeBasicFourInfoFile,
-  decodeCardFaceFile,
-  isValidFourDigitPin,
-  isValidSigningPassword,
+  decodeStoredPins,
+  encodeStoredPins,
   JpkiReader,
   KenhojoReader,
   KenkakuReader,
   openPhoneCard,
+  phoneContentsMismatch,
+  phonePinsProblem,
   phoneReferenceData,
   protectPin,
   resetPinsWithIssuerAuthorization,
   SoftwareCardKey,
   type CardPrivateKey,
   type CardTransport,
+  type EncodedStoredPins,
   type PhoneKeys,
   type PhonePins,
   type PinResult,
   type RetryCounter,
   type SmartCard,
-  type StoredPin,
 } from '@openmyna/card';
 import {
   decodeIssuedMdoc,
@@ -28,15 +28,7 @@ import {
   MNC_DOCTYPE,
   type EcPrivateKey,
 } from '@openmyna/mdoc';
-import {
-  base64ToBytes,
-  bytesToBase64,
-  encodeDigestInfo,
-  parseCertificate,
-  readJpkiIdentity,
-  readRsaPublicKey,
-  type Signer,
-} from '@openmyna/pki';
+import { base64ToBytes, bytesToBase64, encodeDigestInfo, type Signer } from '@openmyna/pki';
 
 import { parsePhoneBundle, type PhoneBundle } from './bundle.js';
 import { WalletError } from './errors.js';
@@ -75,10 +67,8 @@ interface CredentialSecrets {
   readonly bundle: PhoneBundle;
   /** Local only: a remote secure area keeps the keys and the reference data. */
   readonly keys?: RsaKeyJwks;
-  readonly pins?: EncodedPins;
+  readonly pins?: EncodedStoredPins;
 }
-
-type EncodedPins = Record<string, { readonly salt: string; readonly digest: string }>;
 
 interface CredentialRecord {
   readonly format: 'openmyna-wallet-credential/1';
@@ -119,17 +109,8 @@ const utf8 = (text: string) => new TextEncoder().encode(text);
 
 /** Checks the phone PINs' forms before anything is stored (the applets enforce them again on change). */
 export function assertPhonePins(pins: PhonePins): void {
-  const four = (value: string, what: string) => {
-    if (!isValidFourDigitPin(utf8(value))) throw new WalletError('ERR_PIN_FORMAT', `${what} has 4 digits`);
-  };
-  four(pins.authentication, 'the 利用者証明用暗証番号');
-  four(pins.kenhojo, 'the 券面事項入力補助用暗証番号');
-  four(pins.juki, 'the 住民基本台帳用暗証番号');
-  if (!isValidSigningPassword(utf8(pins.signing)))
-    throw new WalletError(
-      'ERR_PIN_FORMAT',
-      'the 署名用パスワード has 6 to 16 upper-case letters and digits, with at least one of each',
-    );
+  const problem = phonePinsProblem(pins);
+  if (problem) throw new WalletError('ERR_PIN_FORMAT', problem);
 }
 
 /** Turns a VERIFY outcome into an error unless it verified. */
@@ -340,7 +321,7 @@ export class SecureArea {
       secrets = { bundle };
     } else {
       const keys = await this.#unsealJson<RsaKeyJwks>(this.#sealedPendingKeys(pending), 'pending keys');
-      secrets = { bundle, keys, pins: encodePins(phoneReferenceData(bundle, pins, random)) };
+      secrets = { bundle, keys, pins: encodeStoredPins(phoneReferenceData(bundle, pins, random)) };
     }
     const record: CredentialRecord = {
       format: 'openmyna-wallet-credential/1',
@@ -410,11 +391,11 @@ export class SecureArea {
         ...(secrets.bundle.jpki.signingCertificate ? { signing: this.#cardKey(secrets.keys.signing) } : {}),
         cardFace: this.#cardKey(secrets.keys.cardFace),
       },
-      pins: decodePins(secrets.pins),
+      pins: decodeStoredPins(secrets.pins),
       store: storageRetryCounters(this.#storage),
       tokenSerial: record.tokenSerial,
       onPinsChanged: async (pins) => {
-        saved = { ...saved, pins: encodePins(pins) };
+        saved = { ...saved, pins: encodeStoredPins(pins) };
         await this.#storage.write(CREDENTIAL, {
           ...record,
           sealed: await this.#sealCredential(saved, record.phoneId),
@@ -487,7 +468,7 @@ export class SecureArea {
       newPins,
     });
     const replaced = Object.fromEntries(reset.map((reference) => [reference, newPins[reference]!]));
-    const next = { ...secrets, pins: { ...secrets.pins, ...encodePins(replaced) } };
+    const next = { ...secrets, pins: { ...secrets.pins, ...encodeStoredPins(replaced) } };
     await this.#storage.write(CREDENTIAL, {
       ...record,
       sealed: await this.#sealCredential(next, record.phoneId),
@@ -576,23 +557,9 @@ export function cardKeySigner(key: Pick<CardPrivateKey, 'signPkcs1'>, publicKeyI
 function assertBundleMatches(bundle: PhoneBundle, keys: PhonePublicKeys): void {
   const refuse = (what: string, cause?: unknown) =>
     new WalletError('ERR_BUNDLE_INVALID', `the issuer's bundle does not match this phone: ${what}`, { cause });
-  const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((byte, i) => byte === b[i]);
   try {
-    const authentication = parseCertificate(base64ToBytes(bundle.jpki.authenticationCertificate));
-    if (!same(authentication.subjectPublicKeyInfo, base64ToBytes(keys.authenticationKey)))
-      throw refuse('the authentication certificate is for another key');
-    if (bundle.jpki.signingCertificate) {
-      const signing = parseCertificate(base64ToBytes(bundle.jpki.signingCertificate));
-      if (!same(signing.subjectPublicKeyInfo, base64ToBytes(keys.signingKey)))
-        throw refuse('the signing certificate is for another key');
-      const recorded = decodeBasicFourInfoFile(base64ToBytes(bundle.kenhojo.basicFourInfoFile)).info;
-      const certified = readJpkiIdentity(signing).basicFourInfo;
-      if (JSON.stringify(recorded) !== JSON.stringify(certified))
-        throw refuse('the 入力補助 4 info differ from the signing certificate');
-    }
-    const face = decodeCardFaceFile(base64ToBytes(bundle.kenkaku.cardFaceFile)).face;
-    const cardFaceKey = readRsaPublicKey(base64ToBytes(keys.cardFaceKey));
-    if (!same(face.cardKey.modulus, cardFaceKey.modulus)) throw refuse('the 券面 records are for another key');
+    const mismatch = phoneContentsMismatch(bundle, keys);
+    if (mismatch) throw refuse(mismatch);
     const batch = bundle.batchMdocs ?? [];
     if (batch.length !== (keys.batchDeviceKeys ?? []).length)
       throw refuse('the batch holds another number of mdocs than this phone has device keys');
@@ -612,22 +579,4 @@ export function mdocIsBoundTo(mdoc: string, jwk: JsonWebKey): boolean {
   const mso = decodeMobileSecurityObject(issued.issuerSigned.issuerAuth.payload);
   const bound: JsonWebKey = ecPublicJwk(mso.deviceKey);
   return issued.docType === MNC_DOCTYPE && mso.docType === MNC_DOCTYPE && bound.x === jwk.x && bound.y === jwk.y;
-}
-
-function encodePins(pins: Readonly<Record<string, StoredPin>>): EncodedPins {
-  return Object.fromEntries(
-    Object.entries(pins).map(([reference, pin]) => [
-      reference,
-      { salt: bytesToBase64(pin.salt), digest: bytesToBase64(pin.digest) },
-    ]),
-  );
-}
-
-function decodePins(pins: EncodedPins): Record<string, StoredPin> {
-  return Object.fromEntries(
-    Object.entries(pins).map(([reference, pin]) => [
-      reference,
-      { salt: base64ToBytes(pin.salt), digest: base64ToBytes(pin.digest) },
-    ]),
-  );
 }

@@ -1,11 +1,10 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
   CardError,
-  isValidFourDigitPin,
-  isValidSigningPassword,
   JpkiReader,
   lifecycleStatement,
   MDOC_BATCH_DEFAULT,
+  phonePinAccepts,
   pinResetStatement,
   type CardPrivateKey,
   type CardTransport,
@@ -685,7 +684,7 @@ export class Wallet {
     try {
       if (chosen.length === 0) throw new WalletError('ERR_PIN_FORMAT', 'name at least one PIN to reset');
       for (const [secret, value] of chosen)
-        if (!phonePinAccepts(secret, value))
+        if (!phonePinAccepts(references[secret], value))
           throw new WalletError('ERR_PIN_FORMAT', `the new ${secret} does not have the form its application requires`);
       const phoneId = await this.secureArea.installedPhoneId();
       if (!phoneId) throw new WalletError('ERR_WALLET_STATE', 'this phone holds no card');
@@ -809,11 +808,6 @@ function appletSigner(card: OpenedCard, secret: 'signing' | 'authentication', ce
     publicKeyInfo: parseCertificate(base64ToBytes(certificate)).subjectPublicKeyInfo,
     sign: (data) => card.jpki.sign(secret, encodeDigestInfo('SHA-256', sha256(data))),
   };
-}
-
-function phonePinAccepts(secret: ConsentSecret | 'jukiPin', value: string): boolean {
-  const bytes = new TextEncoder().encode(value);
-  return secret === 'signingPassword' ? isValidSigningPassword(bytes) : isValidFourDigitPin(bytes);
 }
 
 function resultOf(error: unknown): TransactionResult {
