@@ -47,6 +47,7 @@ export type CoreErrorCode =
   | 'ERR_SEX_CODE'
   | 'ERR_BIRTH_DATE_FUTURE'
   | 'ERR_EXPIRY_RULE'
+  | 'ERR_BASE64'
   | 'ERR_TLV_TRUNCATED'
   | 'ERR_TLV_TAG'
   | 'ERR_TLV_LENGTH'

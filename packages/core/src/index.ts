@@ -1,6 +1,14 @@
 export { OpenMynaError, CoreError, type CoreErrorCode } from './errors.js';
 export { bytesToBinaryString, constantTimeEqual } from './bytes.js';
 export {
+  base64Decode,
+  base64Encode,
+  base64NoPadDecode,
+  base64UrlDecode,
+  base64UrlEncode,
+  base64UrlPaddedDecode,
+} from './base64.js';
+export {
   computeMyNumberCheckDigit,
   completeMyNumber,
   generateMyNumber,
