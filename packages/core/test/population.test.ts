@@ -109,7 +109,7 @@ describe('face photo', () => {
     expect([photo[0], photo[1]]).toEqual([0xff, 0xd8]);
     expect([photo[photo.length - 2], photo[photo.length - 1]]).toEqual([0xff, 0xd9]);
     expect(photo.length).toBeLessThan(8000);
-    const decoded = jpeg.decode(photo);
+    const decoded = jpeg.decode(photo, { useTArray: true });
     expect([decoded.width, decoded.height]).toEqual([FACE_PHOTO_WIDTH, FACE_PHOTO_HEIGHT]);
   });
 

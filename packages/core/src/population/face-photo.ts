@@ -123,9 +123,26 @@ export function renderFacePhoto(features: FaceFeatures, quality = 80): Uint8Arra
       pixels[offset + 3] = 255;
     }
   }
-  // jpeg-js returns a Node Buffer where one exists and a Uint8Array elsewhere; both are Uint8Arrays.
-  const { data } = jpeg.encode({ data: pixels, width: w, height: h }, quality) as { data: Uint8Array };
+  const { data } = withBufferFrom(() => jpeg.encode({ data: pixels, width: w, height: h }, quality)) as {
+    data: Uint8Array;
+  };
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/**
+ * jpeg-js's encoder returns `Buffer.from(bytes)` whenever a CommonJS `module` is in scope — which
+ * every bundler provides — and so throws in browsers, which have no Buffer. Where there is none, it
+ * gets, for this one synchronous call only, a stand-in whose `from` makes a Uint8Array (a Buffer is
+ * one too, so callers see the same type either way).
+ */
+function withBufferFrom<T>(encode: () => T): T {
+  if (Reflect.has(globalThis, 'Buffer')) return encode();
+  Reflect.set(globalThis, 'Buffer', { from: (bytes: ArrayLike<number>) => Uint8Array.from(bytes) });
+  try {
+    return encode();
+  } finally {
+    Reflect.deleteProperty(globalThis, 'Buffer');
+  }
 }
 
 function darken(colour: Rgb, factor: number): Rgb {
