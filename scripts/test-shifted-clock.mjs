@@ -37,6 +37,9 @@ const result = spawnSync(
     'run',
     '--reporter=dot',
     '--reporter=./test-support/summary-reporter.ts',
+    // Once, in Node: the portable tests' second run, in Chromium, belongs to the main run only.
+    '--project',
+    'node',
     // Retry counters under SIGKILL read no date: two minutes of kills once (in the main run) is enough.
     '--exclude',
     '**/counter-crash.test.ts',

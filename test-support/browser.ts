@@ -6,27 +6,13 @@ import { resolve } from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js';
+
 const ROOT = resolve(import.meta.dirname, '..');
 
-/**
- * Debian's Chromium, headless, as this machine runs it: no sandbox (root), no GPU, and none of the
- * background networking that a closed network refuses (reference/pcsc-notes.md, the machine notes).
- * `extraArgs` adds switches (a fake camera, say).
- */
+/** Debian's Chromium, headless ({@link CHROMIUM_ARGS}); `extraArgs` adds switches (a fake camera, say). */
 export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env['OPENMYNA_CHROMIUM'] ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      ...extraArgs,
-    ],
-  });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 /**

@@ -22,6 +22,7 @@ import { readRsaPublicKey, SoftwareSigner } from '@openmyna/pki';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { JPKI_ATR } from './jpki-card.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 
 // Image bytes are carried, not interpreted, by the records: stand-ins with the right magic numbers.
 const png = (seed: number) =>
@@ -190,13 +191,13 @@ describe('券面事項確認AP access paths and card presence', () => {
     const readEf0006 = async () => {
       // SELECT EF 0006, READ BINARY of its 16 bytes.
       const select = await card.transmit(Uint8Array.of(0x00, 0xa4, 0x02, 0x0c, 0x02, 0x00, 0x06));
-      expect(Buffer.from(select.subarray(-2)).toString('hex')).toBe('9000');
+      expect(bytesToHex(select.subarray(-2))).toBe('9000');
       return card.transmit(Uint8Array.of(0x00, 0xb0, 0x00, 0x00, 0x10));
     };
     await reader.select();
-    expect(Buffer.from((await readEf0006()).subarray(-2)).toString('hex')).toBe('6982');
+    expect(bytesToHex((await readEf0006()).subarray(-2))).toBe('6982');
     expect(await reader.verify('codeB', '55021720352285')).toEqual({ result: 'verified' });
-    expect(Buffer.from(await readEf0006()).toString('hex')).toBe(`${'ff'.repeat(16)}9000`);
+    expect(bytesToHex(await readEf0006())).toBe(`${'ff'.repeat(16)}9000`);
   });
 
   it('opens the card face only with 照合番号B, and the age record only with the birth-date key', async () => {

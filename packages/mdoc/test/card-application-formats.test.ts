@@ -9,6 +9,7 @@ import {
   parseDcqlQuery,
   type AuthorizationRequest,
 } from '@openmyna/mdoc';
+import { base64UrlEncode } from '@openmyna/core';
 
 const request = (overrides: Partial<AuthorizationRequest>): AuthorizationRequest => ({
   client_id: 'x509_hash:abc',
@@ -23,7 +24,7 @@ const documentEntry = (fields: Record<string, unknown> = {}) =>
   encodeTransactionData({
     type: 'jpki_sign_document',
     credential_ids: ['sign'],
-    document: Buffer.from('申込書').toString('base64url'),
+    document: base64UrlEncode(new TextEncoder().encode('申込書')),
     document_title: '申込書',
     document_media_type: 'text/plain',
     ...fields,
@@ -64,7 +65,7 @@ describe('DCQL for the card applications (jpki_sign, jpki_auth, jp_kenhojo)', ()
     ).toThrow(/document_title/);
     expect(() =>
       jpkiSignDocumentFor(
-        request({ transaction_data: [documentEntry({ document: Buffer.alloc(70_000).toString('base64url') })] }),
+        request({ transaction_data: [documentEntry({ document: base64UrlEncode(new Uint8Array(70_000)) })] }),
         'sign',
       ),
     ).toThrow(/64 KiB/);
