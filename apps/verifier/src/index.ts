@@ -18,23 +18,17 @@ export {
   createPresentation,
   QUERY_IDS,
   PRESENTATION_SECONDS,
+  type CreatedPresentation,
+  type PresentationInput,
+} from './create-presentation.js';
+export { receiveResponse, requestObjectOf } from './answer-presentation.js';
+export {
   PROCESSING_GRACE_SECONDS,
   presentationFor,
-  receiveResponse,
   repairInterruptedPresentations,
-  requestObjectOf,
-  type CreatedPresentation,
   type PresentationResult,
-  type PresentationInput,
-  type PresentationServices,
-  type RequestedElement,
-} from './presentations.js';
-export {
-  PROXIMITY_SECONDS,
-  proximitySessionFor,
-  startProximitySession,
-  type ProximityServices,
-  type ProximityView,
-} from './proximity.js';
+} from './presentation-results.js';
+export type { PresentationServices, ProximityServices, RequestedElement } from './services.js';
+export { PROXIMITY_SECONDS, proximitySessionFor, startProximitySession, type ProximityView } from './proximity.js';
 export { databaseChallengeStore } from './login-challenges.js';
 export { createVerifierApp, type VerifierAppOptions } from './http/app.js';

@@ -27,14 +27,11 @@ import QRCode from 'qrcode';
 import { appendAudit } from '../audit.js';
 import type { VerifierContext } from '../context.js';
 import { databaseChallengeStore } from '../login-challenges.js';
-import {
-  createPresentation,
-  presentationFor,
-  receiveResponse,
-  requestObjectOf,
-  type PresentationServices,
-} from '../presentations.js';
-import { proximitySessionFor, startProximitySession, type ProximityServices } from '../proximity.js';
+import { receiveResponse, requestObjectOf } from '../answer-presentation.js';
+import { createPresentation } from '../create-presentation.js';
+import { presentationFor } from '../presentation-results.js';
+import { proximitySessionFor, startProximitySession } from '../proximity.js';
+import type { PresentationServices, ProximityServices } from '../services.js';
 import {
   registerRelyingParty,
   relyingPartyByApiKey,
