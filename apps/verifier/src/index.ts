@@ -1,4 +1,4 @@
-export { VerifierServiceError, type VerifierServiceErrorCode } from './errors.js';
+export { VERIFIER_SERVICE_ERROR_CODES, VerifierServiceError, type VerifierServiceErrorCode } from './errors.js';
 export { randomId, type VerifierContext } from './context.js';
 export { VERIFIER_MIGRATIONS } from './storage/migrations.js';
 export type { MyNumberPurpose, VerifierSchema } from './storage/schema.js';
@@ -32,3 +32,4 @@ export type { PresentationServices, ProximityServices, RequestedElement } from '
 export { PROXIMITY_SECONDS, proximitySessionFor, startProximitySession, type ProximityView } from './proximity.js';
 export { databaseChallengeStore } from './login-challenges.js';
 export { createVerifierApp, type VerifierAppOptions } from './http/app.js';
+export { VERIFIER_ERROR_ANSWERS } from './http/error-statuses.js';

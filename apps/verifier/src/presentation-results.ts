@@ -2,43 +2,19 @@ import type { VerificationSummary } from '@openmyna/pki';
 import type { VerificationRecord } from '@openmyna/verifier';
 
 import { isoTime, type VerifierContext } from './context.js';
-import { takeClaimsOnce, type DisclosedClaims } from './disclosed-claims.js';
+import { takeClaimsOnce } from './disclosed-claims.js';
 import { VerifierServiceError } from './errors.js';
 import type { RelyingParty } from './relying-parties.js';
+import {
+  parseStoredResult,
+  PresentationRejectionSchema,
+  type PresentationResult,
+  type PresentationView,
+} from './result-schemas.js';
 import { SEALED, type PresentationServices } from './services.js';
 import type { PresentationStatus } from './storage/schema.js';
 
-/** The verification result as a relying party reads it: the records, never salts or signatures. */
-export interface PresentationResult {
-  readonly status: 'valid' | 'invalid' | 'status-unknown';
-  readonly decidedBy?: { readonly check: string; readonly reason?: string };
-  /** Every named check of every credential, in order. */
-  readonly checks: readonly { readonly check: string; readonly status: string }[];
-  /** One verification record per credential presented. */
-  readonly records: readonly VerificationRecord[];
-}
-
-/**
- * An answer the verifier did not accept, as the relying party sees it on its still-open request: when,
- * and which check decided. It is a hint, not a verdict: a wallet's refusal is unsigned, and anyone who saw
- * the QR code could have sent it.
- */
-export interface PresentationRejection {
-  readonly at: string;
-  readonly check: string;
-  readonly reason: string;
-}
-
-/** A presentation as its relying party reads it. */
-export interface PresentationView {
-  readonly id: string;
-  readonly status: PresentationStatus;
-  readonly result?: PresentationResult;
-  readonly claims?: DisclosedClaims;
-  readonly claimsFetchedAt?: string;
-  readonly rejectedAnswers?: number;
-  readonly lastRejection?: PresentationRejection;
-}
+export type { PresentationRejection, PresentationResult, PresentationView } from './result-schemas.js';
 
 /** A verification summary as relying parties read it: the deciding check, every check's status, the records. */
 export function resultOf(summary: VerificationSummary, records: readonly VerificationRecord[]): PresentationResult {
@@ -106,9 +82,9 @@ export async function presentationFor(
   return {
     id,
     status: row.status,
-    ...(row.result ? { result: JSON.parse(row.result) as PresentationResult } : {}),
+    ...(row.result ? { result: parseStoredResult(row.result) } : {}),
     ...(row.rejected_answers > 0 ? { rejectedAnswers: row.rejected_answers } : {}),
-    ...(row.last_rejection ? { lastRejection: JSON.parse(row.last_rejection) as PresentationRejection } : {}),
+    ...(row.last_rejection ? { lastRejection: PresentationRejectionSchema.parse(JSON.parse(row.last_rejection)) } : {}),
     ...(await takeClaimsOnce(context, services.sealingKey, 'presentations', SEALED.presentationClaims, row)),
   };
 }

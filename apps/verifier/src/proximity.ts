@@ -15,24 +15,16 @@ import { mdocClaimsOf, takeClaimsOnce, type DisclosedClaims } from './disclosed-
 import { VerifierServiceError } from './errors.js';
 import { failedResult, resultOf, statusOf, type PresentationResult } from './presentation-results.js';
 import { assertMayRequest, authorizationOf, readerKeyOf, type RelyingParty } from './relying-parties.js';
+import { parseStoredResult, type ProximityView } from './result-schemas.js';
 import { sealJson } from './sealing.js';
 import { SEALED, type PresentationServices, type ProximityServices, type RequestedElement } from './services.js';
-import type { PresentationStatus } from './storage/schema.js';
+
+export type { ProximityView } from './result-schemas.js';
 
 /** How long the holder has to answer at the counter (consent and PIN) before the session fails. */
 export const PROXIMITY_SECONDS = 180;
 /** The relay's session ids (128 bits and more, base64url), as the relay accepts them. */
 const RELAY_SESSION = /^[A-Za-z0-9_-]{16,64}$/;
-
-/** A proximity session as its relying party reads it (the shape of a presentation). */
-export interface ProximityView {
-  readonly id: string;
-  readonly status: PresentationStatus;
-  readonly expiresAt: string;
-  readonly result?: PresentationResult;
-  readonly claims?: DisclosedClaims;
-  readonly claimsFetchedAt?: string;
-}
 
 /** One session at the counter, as its steps pass it on. */
 interface CounterSession {
@@ -272,7 +264,7 @@ export async function proximitySessionFor(
     id,
     status: row.status,
     expiresAt: row.expires_at,
-    ...(row.result ? { result: JSON.parse(row.result) as PresentationResult } : {}),
+    ...(row.result ? { result: parseStoredResult(row.result) } : {}),
     ...(await takeClaimsOnce(context, services.sealingKey, 'proximity_sessions', SEALED.proximityClaims, row)),
   };
 }
