@@ -1,20 +1,22 @@
 import { createHash } from 'node:crypto';
 
 import type { VirtualCardIssue } from '@openmyna/card';
+import type { BasicFourInfo } from '@openmyna/core';
 import { encodeFacePhotoJp2, renderCardFaceText, renderSecurityCodeImage } from '@openmyna/card/node';
 import type { Transaction } from 'kysely';
 
 import { isoTime, type IssuerContext } from './context.js';
-import type { Person } from './registry.js';
 import type { IssuerSchema } from './storage/schema.js';
 
 /** What a person's card face shows that is the same on every card and phone: all but the security code. */
 export type PersonFaceImages = Omit<VirtualCardIssue['cardFaceImages'], 'securityCode'>;
 
 /** The registry data a person's face images show. */
-export type FaceImageInputs = Pick<Person, 'myNumber' | 'photo'> & {
-  readonly basicFourInfo: Pick<Person['basicFourInfo'], 'name' | 'address'>;
-};
+export interface FaceImageInputs {
+  readonly myNumber: string;
+  readonly photo: Uint8Array;
+  readonly basicFourInfo: Pick<BasicFourInfo, 'name' | 'address'>;
+}
 
 /** SHA-256 over the registry data the images show, so stale images are never served. */
 export function faceImageInputsDigest(inputs: FaceImageInputs): string {
@@ -74,7 +76,7 @@ export async function storeFaceImagesInTransaction(
  */
 export async function cardFaceImagesOf(
   context: IssuerContext,
-  person: Person,
+  person: FaceImageInputs & { readonly id: string },
   securityCode: string,
 ): Promise<VirtualCardIssue['cardFaceImages']> {
   const digest = faceImageInputsDigest(person);

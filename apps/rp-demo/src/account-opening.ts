@@ -7,7 +7,7 @@ import { html } from 'hono/html';
 import { page, phoneRequest, type Site } from './layout.js';
 import { maskMyNumber, refusalText, SEX, waitingState } from './refusals.js';
 import { sealMyNumber, unsealMyNumberForDisplay } from './sealing.js';
-import type { RpDemoDeps } from './app.js';
+import type { RpDemoDeps } from './options.js';
 import { isFinal, poll, VerifierRefusal } from './verifier-client.js';
 
 /**

@@ -1,32 +1,14 @@
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
-import type { Kysely } from 'kysely';
 
 import { accountOpeningRoutes } from './account-opening.js';
 import { counterRoutes } from './counter.js';
 import { demoSiteApp, page, type Site } from './layout.js';
 import { loginRoutes } from './login.js';
-import type { RpDemoSchema } from './storage.js';
-import { verifierClient, type VerifierAccess, type VerifierClient } from './verifier-client.js';
+import type { RpDemoDeps, RpDemoOptions } from './options.js';
+import { verifierClient } from './verifier-client.js';
 
-/** Options of {@link createRpDemoApp}. */
-export interface RpDemoOptions {
-  readonly db: Kysely<RpDemoSchema>;
-  readonly verifier: VerifierAccess;
-  /** The web wallet's URL: the same-device link opens it with the request's parameters. */
-  readonly walletUrl: string;
-  /** AES-256 key that seals the My Numbers the firm keeps. */
-  readonly sealingKey: Uint8Array;
-  readonly clock: () => Date;
-  /** The firm's name on its pages. */
-  readonly firmName?: string;
-  readonly fetch?: typeof fetch;
-}
-
-/** What the demo's routes run with: the options, with the verifier as its client. */
-export type RpDemoDeps = Pick<RpDemoOptions, 'db' | 'walletUrl' | 'sealingKey' | 'clock'> & {
-  readonly verifier: VerifierClient;
-};
+export type { RpDemoDeps, RpDemoOptions } from './options.js';
 
 /**
  * A securities firm's site on the verifier service's API: the online account opening (DESIGN.md flow

@@ -6,7 +6,7 @@ import { ISO_23220_NAMESPACE, JP_NAMESPACE } from '@openmyna/mdoc';
 import type { Context, Hono } from 'hono';
 import { html, raw } from 'hono/html';
 
-import type { RpDemoDeps } from './app.js';
+import type { RpDemoDeps } from './options.js';
 import { bindBrowser, isBoundBrowser, unbindBrowser } from './browser-binding.js';
 import { page, type Site } from './layout.js';
 import { refusalText } from './refusals.js';

@@ -2,7 +2,7 @@ import type { Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 
-import type { RpDemoDeps } from './app.js';
+import type { RpDemoDeps } from './options.js';
 import { newSessionToken, sessionDigest, unbindBrowser } from './browser-binding.js';
 import { page, phoneRequest, type Site } from './layout.js';
 import { boundPhoneRequest, phoneRequestStatusRoute, refusalOf, startPhoneRequest } from './phone-requests.js';

@@ -2,7 +2,7 @@ import { ISO_23220_NAMESPACE, JP_NAMESPACE } from '@openmyna/mdoc';
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
 
-import type { RpDemoOptions } from './app.js';
+import type { RpDemoOptions } from './options.js';
 import { demoSiteApp, page, phoneRequest, type Site } from './layout.js';
 import { boundPhoneRequest, phoneRequestStatusRoute, refusalOf, startPhoneRequest } from './phone-requests.js';
 import { refusalText } from './refusals.js';

@@ -1,3 +1,4 @@
+import { base64UrlEncode } from '@openmyna/core';
 import type { Kysely } from 'kysely';
 
 import type { VerifierSchema } from './storage/schema.js';
@@ -11,7 +12,7 @@ export interface VerifierContext {
 
 /** `prefix` + `bytes` random bytes in base64url. */
 export function randomId(context: VerifierContext, prefix: string, bytes = 16): string {
-  return prefix + Buffer.from(context.randomBytes(bytes)).toString('base64url');
+  return prefix + base64UrlEncode(context.randomBytes(bytes));
 }
 
 export const isoTime = (date: Date): string => date.toISOString();

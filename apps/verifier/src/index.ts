@@ -1,4 +1,4 @@
-export { VerifierServiceError, type VerifierServiceErrorCode } from './errors.js';
+export { VERIFIER_SERVICE_ERROR_CODES, VerifierServiceError, type VerifierServiceErrorCode } from './errors.js';
 export { randomId, type VerifierContext } from './context.js';
 export { VERIFIER_MIGRATIONS } from './storage/migrations.js';
 export type { MyNumberPurpose, VerifierSchema } from './storage/schema.js';
@@ -18,23 +18,18 @@ export {
   createPresentation,
   QUERY_IDS,
   PRESENTATION_SECONDS,
+  type CreatedPresentation,
+  type PresentationInput,
+} from './create-presentation.js';
+export { receiveResponse, requestObjectOf } from './answer-presentation.js';
+export {
   PROCESSING_GRACE_SECONDS,
   presentationFor,
-  receiveResponse,
   repairInterruptedPresentations,
-  requestObjectOf,
-  type CreatedPresentation,
   type PresentationResult,
-  type PresentationInput,
-  type PresentationServices,
-  type RequestedElement,
-} from './presentations.js';
-export {
-  PROXIMITY_SECONDS,
-  proximitySessionFor,
-  startProximitySession,
-  type ProximityServices,
-  type ProximityView,
-} from './proximity.js';
+} from './presentation-results.js';
+export type { PresentationServices, ProximityServices, RequestedElement } from './services.js';
+export { PROXIMITY_SECONDS, proximitySessionFor, startProximitySession, type ProximityView } from './proximity.js';
 export { databaseChallengeStore } from './login-challenges.js';
 export { createVerifierApp, type VerifierAppOptions } from './http/app.js';
+export { VERIFIER_ERROR_ANSWERS } from './http/error-statuses.js';

@@ -1,51 +1,40 @@
 import { OpenMynaError } from '@openmyna/core';
-import { createDeviceRequest, MdocReaderSession, MNC_DOCTYPE, type MessageTransport } from '@openmyna/mdoc';
+import {
+  createDeviceRequest,
+  MdocReaderSession,
+  MNC_DOCTYPE,
+  type ItemsRequest,
+  type MessageTransport,
+} from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
-import { verifyMdocPresentation, type VerificationRecord } from '@openmyna/verifier';
+import { verifyMdocPresentation } from '@openmyna/verifier';
 
 import { appendAudit } from './audit.js';
 import { isoTime, randomId, type VerifierContext } from './context.js';
+import { mdocClaimsOf, takeClaimsOnce, type DisclosedClaims } from './disclosed-claims.js';
 import { VerifierServiceError } from './errors.js';
-import {
-  failedResult,
-  mdocClaimsOf,
-  resultOf,
-  statusOf,
-  takeClaimsOnce,
-  type PresentationResult,
-  type PresentationServices,
-  type RequestedElement,
-} from './presentations.js';
+import { failedResult, resultOf, statusOf, type PresentationResult } from './presentation-results.js';
 import { assertMayRequest, authorizationOf, readerKeyOf, type RelyingParty } from './relying-parties.js';
+import { parseStoredResult, type ProximityView } from './result-schemas.js';
 import { sealJson } from './sealing.js';
-import type { PresentationStatus } from './storage/schema.js';
+import { SEALED, type PresentationServices, type ProximityServices, type RequestedElement } from './services.js';
+
+export type { ProximityView } from './result-schemas.js';
 
 /** How long the holder has to answer at the counter (consent and PIN) before the session fails. */
 export const PROXIMITY_SECONDS = 180;
-const CLAIMS = 'proximity-claims';
 /** The relay's session ids (128 bits and more, base64url), as the relay accepts them. */
 const RELAY_SESSION = /^[A-Za-z0-9_-]{16,64}$/;
 
-/** How the service reaches the holder's phone in person: through its own relay (docs/mdoc.md). */
-export interface ProximityServices {
-  /**
-   * The relay URLs an engagement may name (`ws://…/relay`, and `wss://…/relay` where a proxy serves
-   * the same relay): an engagement naming any other relay is refused, so a page cannot make the
-   * service connect to an address of its choosing.
-   */
-  readonly relayUrls: readonly string[];
-  /** Joins the relay session the phone opened. */
-  readonly connect: (session: string) => Promise<MessageTransport>;
-}
-
-/** A proximity session as its relying party reads it (the shape of a presentation). */
-export interface ProximityView {
+/** One session at the counter, as its steps pass it on. */
+interface CounterSession {
+  readonly context: VerifierContext;
+  readonly services: PresentationServices;
+  readonly party: RelyingParty;
   readonly id: string;
-  readonly status: PresentationStatus;
-  readonly expiresAt: string;
-  readonly result?: PresentationResult;
-  readonly claims?: Record<string, Record<string, unknown>>;
-  readonly claimsFetchedAt?: string;
+  readonly reader: MdocReaderSession;
+  readonly channel: MessageTransport;
+  readonly itemsRequest: ItemsRequest;
 }
 
 /**
@@ -68,9 +57,52 @@ export async function startProximitySession(
   if (!proximity)
     throw new VerifierServiceError('ERR_PROXIMITY_UNAVAILABLE', 'this verifier runs no relay for in-person sessions');
   assertMayRequest(party, input.elements);
+  const { reader, relaySession } = await readEngagement(proximity, input.engagement);
+  const itemsRequest = itemsRequestFor(input.elements);
+  const request = await createDeviceRequest({
+    docRequests: [itemsRequest],
+    sessionTranscript: reader.transcript,
+    reader: await readerKeyOf(context, party.id, services.sealingKey),
+  });
+  let channel: MessageTransport;
+  try {
+    channel = await proximity.connect(relaySession);
+    await reader.sendRequest(channel, request);
+  } catch (error) {
+    if (error instanceof OpenMynaError)
+      throw new VerifierServiceError('ERR_ENGAGEMENT', `the phone's relay session cannot be joined: ${error.message}`);
+    throw error;
+  }
+  const now = context.clock();
+  const session: CounterSession = {
+    context,
+    services,
+    party,
+    id: randomId(context, 'P'),
+    reader,
+    channel,
+    itemsRequest,
+  };
+  const expiresAt = isoTime(new Date(now.getTime() + PROXIMITY_SECONDS * 1000));
+  try {
+    await recordSession(session, input.elements, now, expiresAt);
+  } catch (error) {
+    // Nothing is kept of a session that cannot be recorded: the phone's side ends at once.
+    await channel.close();
+    throw error;
+  }
+  awaitAnswer(session);
+  return { id: session.id, status: 'pending', expiresAt };
+}
+
+/** The phone's engagement, refused (`ERR_ENGAGEMENT`) unless it names a session on this verifier's relay. */
+async function readEngagement(
+  proximity: ProximityServices,
+  engagement: string,
+): Promise<{ reader: MdocReaderSession; relaySession: string }> {
   let reader: MdocReaderSession;
   try {
-    reader = await MdocReaderSession.fromEngagement({ engagement: input.engagement.trim(), crypto: nodeMdocCrypto });
+    reader = await MdocReaderSession.fromEngagement({ engagement: engagement.trim(), crypto: nodeMdocCrypto });
   } catch (error) {
     if (error instanceof OpenMynaError)
       throw new VerifierServiceError('ERR_ENGAGEMENT', `the engagement cannot be read: ${error.message}`);
@@ -81,115 +113,128 @@ export async function startProximitySession(
     throw new VerifierServiceError('ERR_ENGAGEMENT', 'the engagement names no relay of this verifier');
   if (!RELAY_SESSION.test(relay.session))
     throw new VerifierServiceError('ERR_ENGAGEMENT', 'the engagement names a relay session that cannot exist');
+  return { reader, relaySession: relay.session };
+}
+
+/** The ItemsRequest (ISO/IEC 18013-5 §8.3.2.1.2.1) of the card-face elements asked for. */
+function itemsRequestFor(elements: readonly RequestedElement[]): ItemsRequest {
   const nameSpaces = new Map<string, Map<string, boolean>>();
-  for (const element of input.elements) {
+  for (const element of elements) {
     const items = nameSpaces.get(element.nameSpace) ?? new Map<string, boolean>();
     items.set(element.elementIdentifier, element.intentToRetain ?? false);
     nameSpaces.set(element.nameSpace, items);
   }
-  const itemsRequest = { docType: MNC_DOCTYPE, nameSpaces };
-  const request = await createDeviceRequest({
-    docRequests: [itemsRequest],
-    sessionTranscript: reader.transcript,
-    reader: await readerKeyOf(context, party.id, services.sealingKey),
+  return { docType: MNC_DOCTYPE, nameSpaces };
+}
+
+async function recordSession(
+  session: CounterSession,
+  elements: readonly RequestedElement[],
+  now: Date,
+  expiresAt: string,
+): Promise<void> {
+  const { context, party, id } = session;
+  await context.db
+    .insertInto('proximity_sessions')
+    .values({
+      id,
+      rp_id: party.id,
+      elements: JSON.stringify(elements.map((element) => `${element.nameSpace}/${element.elementIdentifier}`)),
+      status: 'pending',
+      created_at: isoTime(now),
+      expires_at: expiresAt,
+      responded_at: null,
+      result: null,
+      claims_sealed: null,
+      claims_fetched_at: null,
+    })
+    .execute();
+  await appendAudit(context, {
+    rpId: party.id,
+    action: 'proximity.start',
+    subjectId: id,
+    result: 'pending',
+    details: { elements: elements.map((element) => element.elementIdentifier) },
   });
-  let channel: MessageTransport;
-  try {
-    channel = await proximity.connect(relay.session);
-    await reader.sendRequest(channel, request);
-  } catch (error) {
-    if (error instanceof OpenMynaError)
-      throw new VerifierServiceError('ERR_ENGAGEMENT', `the phone's relay session cannot be joined: ${error.message}`);
-    throw error;
-  }
-  const now = context.clock();
-  const id = randomId(context, 'P');
-  const expiresAt = isoTime(new Date(now.getTime() + PROXIMITY_SECONDS * 1000));
-  try {
-    await context.db
-      .insertInto('proximity_sessions')
-      .values({
-        id,
-        rp_id: party.id,
-        elements: JSON.stringify(input.elements.map((element) => `${element.nameSpace}/${element.elementIdentifier}`)),
-        status: 'pending',
-        created_at: isoTime(now),
-        expires_at: expiresAt,
-        responded_at: null,
-        result: null,
-        claims_sealed: null,
-        claims_fetched_at: null,
-      })
-      .execute();
-    await appendAudit(context, {
-      rpId: party.id,
-      action: 'proximity.start',
-      subjectId: id,
-      result: 'pending',
-      details: { elements: input.elements.map((element) => element.elementIdentifier) },
-    });
-  } catch (error) {
-    // Nothing is kept of a session that cannot be recorded: the phone's side ends at once.
-    await channel.close();
-    throw error;
-  }
+}
+
+/** In the background: the phone's answer (or none within the time), verified and kept. */
+function awaitAnswer(session: CounterSession): void {
+  const { channel, services } = session;
   const timer = setTimeout(() => void channel.close(), PROXIMITY_SECONDS * 1000);
   timer.unref?.();
   void (async () => {
-    let result: PresentationResult;
-    let claims: Record<string, Record<string, unknown>> | undefined;
+    let verified: { result: PresentationResult; claims?: DisclosedClaims };
     try {
-      const response = await reader.receiveResponse(channel);
-      const at = context.clock();
-      const verification = await verifyMdocPresentation({
-        response,
-        sessionTranscript: reader.transcript,
-        issuerAnchors: services.mdoc.issuerAnchors,
-        time: at,
-        crypto: nodeMdocCrypto,
-        docType: MNC_DOCTYPE,
-        request: itemsRequest,
-        ...(services.mdoc.status ? { status: services.mdoc.status } : {}),
-        rp: authorizationOf(party),
-      });
-      result = resultOf(verification, [verification.record]);
-      if (verification.status !== 'invalid') claims = mdocClaimsOf(verification.documents);
-    } catch (error) {
-      // The holder declined (the session ended without an answer), the relay closed, or the time ran
-      // out: a refusal named `session.response`, never the transport's text.
-      const known = error instanceof OpenMynaError;
-      result = failedResult(
-        'session.response',
-        known && error.code === 'ERR_SESSION_STATE' ? error.message : 'the phone did not answer',
-      );
+      verified = await verifyAnswer(session);
     } finally {
       clearTimeout(timer);
-      await reader.terminate(channel);
+      await session.reader.terminate(channel);
       await channel.close();
     }
-    await context.db
-      .updateTable('proximity_sessions')
-      .set({
-        status: statusOf(result),
-        responded_at: isoTime(context.clock()),
-        result: JSON.stringify(result),
-        claims_sealed: claims ? sealJson(services.sealingKey, CLAIMS, claims) : null,
-      })
-      .where('id', '=', id)
-      .execute();
-    await appendAudit(context, {
-      rpId: party.id,
-      action: 'proximity.verify',
-      subjectId: id,
-      result: result.status,
-      details: {
-        ...(result.decidedBy ? { decidedBy: result.decidedBy.check } : {}),
-        disclosed: result.records.flatMap((record: VerificationRecord) => record.disclosed ?? []),
-      },
-    });
-    services.notify?.(party, { id, status: result.status });
+    await keepAnswer(session, verified.result, verified.claims);
   })().catch((error: unknown) => services.onBackgroundError?.(error));
-  return { id, status: 'pending', expiresAt };
+}
+
+async function verifyAnswer(
+  session: CounterSession,
+): Promise<{ result: PresentationResult; claims?: DisclosedClaims }> {
+  const { context, services, reader } = session;
+  try {
+    const response = await reader.receiveResponse(session.channel);
+    const verification = await verifyMdocPresentation({
+      response,
+      sessionTranscript: reader.transcript,
+      issuerAnchors: services.mdoc.issuerAnchors,
+      time: context.clock(),
+      crypto: nodeMdocCrypto,
+      docType: MNC_DOCTYPE,
+      request: session.itemsRequest,
+      ...(services.mdoc.status ? { status: services.mdoc.status } : {}),
+      rp: authorizationOf(session.party),
+    });
+    const result = resultOf(verification, [verification.record]);
+    return verification.status === 'invalid' ? { result } : { result, claims: mdocClaimsOf(verification.documents) };
+  } catch (error) {
+    // The holder declined (the session ended without an answer), the relay closed, or the time ran
+    // out: a refusal named `session.response`, never the transport's text.
+    const known = error instanceof OpenMynaError;
+    return {
+      result: failedResult(
+        'session.response',
+        known && error.code === 'ERR_SESSION_STATE' ? error.message : 'the phone did not answer',
+      ),
+    };
+  }
+}
+
+async function keepAnswer(
+  session: CounterSession,
+  result: PresentationResult,
+  claims: DisclosedClaims | undefined,
+): Promise<void> {
+  const { context, services, party, id } = session;
+  await context.db
+    .updateTable('proximity_sessions')
+    .set({
+      status: statusOf(result),
+      responded_at: isoTime(context.clock()),
+      result: JSON.stringify(result),
+      claims_sealed: claims ? sealJson(services.sealingKey, SEALED.proximityClaims, claims) : null,
+    })
+    .where('id', '=', id)
+    .execute();
+  await appendAudit(context, {
+    rpId: party.id,
+    action: 'proximity.verify',
+    subjectId: id,
+    result: result.status,
+    details: {
+      ...(result.decidedBy ? { decidedBy: result.decidedBy.check } : {}),
+      disclosed: result.records.flatMap((record) => record.disclosed ?? []),
+    },
+  });
+  services.notify?.(party, { id, status: result.status });
 }
 
 /**
@@ -219,7 +264,7 @@ export async function proximitySessionFor(
     id,
     status: row.status,
     expiresAt: row.expires_at,
-    ...(row.result ? { result: JSON.parse(row.result) as PresentationResult } : {}),
-    ...(await takeClaimsOnce(context, services, 'proximity_sessions', CLAIMS, row)),
+    ...(row.result ? { result: parseStoredResult(row.result) } : {}),
+    ...(await takeClaimsOnce(context, services.sealingKey, 'proximity_sessions', SEALED.proximityClaims, row)),
   };
 }

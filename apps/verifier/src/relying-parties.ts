@@ -12,6 +12,7 @@ import {
   type ReaderKey,
 } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
+import { base64UrlEncode } from '@openmyna/core';
 import { tokenDigest } from '@openmyna/service';
 import type { RelyingPartyAuthorization } from '@openmyna/verifier';
 
@@ -84,29 +85,11 @@ export async function registerRelyingParty(
   if (options.webhookUrl !== undefined && !/^https?:\/\//.test(options.webhookUrl))
     throw new VerifierServiceError('ERR_RP_INVALID', 'the webhook URL is an http(s) URL');
   const id = options.id ?? randomId(context, 'R', 12);
-  const apiKey = `omk_${Buffer.from(context.randomBytes(32)).toString('base64url')}`;
+  const apiKey = `omk_${base64UrlEncode(context.randomBytes(32))}`;
   const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
   const key = await nodeMdocCrypto.importEcPrivateKey(jwk);
   const now = context.clock();
-  const certificate = await issueMdocCertificate({
-    role: 'reader',
-    subject: [
-      ['C', 'JP'],
-      ['O', options.name],
-      ['CN', `${options.name} request signing`],
-    ],
-    publicKey: key.publicKey,
-    issuerKey: options.readerAuthority.key,
-    issuer: {
-      subject: options.readerAuthority.anchor.certificate.subject,
-      publicKey: options.readerAuthority.key.publicKey,
-    },
-    notBefore: now,
-    notAfter: new Date(now.getTime() + 365 * DAY),
-    issuerAltNameUri: options.publicUrl,
-    authorizedElements: elements,
-    randomBytes: context.randomBytes,
-  });
+  const certificate = await requestCertificateFor(context, options, { publicKey: key.publicKey, elements, now });
   const row: RelyingPartyTable = {
     id,
     name: options.name,
@@ -131,6 +114,38 @@ export async function registerRelyingParty(
     apiKey,
     clientId: await x509HashClientId(certificate, nodeMdocCrypto),
   };
+}
+
+/** A one-year reader certificate for a relying party's request key, naming the elements it may request. */
+async function requestCertificateFor(
+  context: VerifierContext,
+  options: { readonly name: string; readonly readerAuthority: ReaderAuthority; readonly publicUrl: string },
+  request: {
+    readonly publicKey: EcPrivateKey['publicKey'];
+    readonly elements: readonly AuthorizedElement[];
+    readonly now: Date;
+  },
+): Promise<Uint8Array> {
+  const { publicKey, elements, now } = request;
+  return issueMdocCertificate({
+    role: 'reader',
+    subject: [
+      ['C', 'JP'],
+      ['O', options.name],
+      ['CN', `${options.name} request signing`],
+    ],
+    publicKey,
+    issuerKey: options.readerAuthority.key,
+    issuer: {
+      subject: options.readerAuthority.anchor.certificate.subject,
+      publicKey: options.readerAuthority.key.publicKey,
+    },
+    notBefore: now,
+    notAfter: new Date(now.getTime() + 365 * DAY),
+    issuerAltNameUri: options.publicUrl,
+    authorizedElements: elements,
+    randomBytes: context.randomBytes,
+  });
 }
 
 function fromRow(row: RelyingPartyTable): RelyingParty {

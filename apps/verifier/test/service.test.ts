@@ -29,6 +29,35 @@ import type { VerifierSchema } from '../src/index.js';
 
 const PERSONS = [1, 4] as const;
 
+/** Every route of the OpenAPI document has a described body: a named schema, never an open object. */
+async function expectEveryBodyDescribed(base: string): Promise<void> {
+  const document = (await (await fetch(`${base}/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, unknown>>;
+    components: { schemas: Record<string, { type?: string; properties?: object }> };
+  };
+  expect(Object.keys(document.paths).sort()).toEqual([
+    '/admin/relying-parties',
+    '/healthz',
+    '/v1/jpki/login/challenges',
+    '/v1/jpki/login/verify',
+    '/v1/jpki/signatures/verify',
+    '/v1/presentations',
+    '/v1/presentations/{id}',
+    '/v1/proximity-sessions',
+    '/v1/proximity-sessions/{id}',
+  ]);
+  for (const name of [
+    'Presentation',
+    'PresentationResult',
+    'VerificationRecord',
+    'ProximitySession',
+    'JpkiLoginOutcome',
+  ])
+    expect(document.components.schemas[name]?.properties, name).toBeDefined();
+  // No response or request body is an object of unknown properties.
+  expect(JSON.stringify(document.paths)).not.toContain('"additionalProperties":{}');
+}
+
 describe.each(ENGINES)('verifier service on %s', (engine) => {
   let issuer: Awaited<ReturnType<typeof issuerWithPhones>>;
   let service: Awaited<ReturnType<typeof startVerifierService>>;
@@ -84,6 +113,7 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
     const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string; paths: object };
     expect(openapi.openapi).toBe('3.1.0');
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/v1/presentations', '/v1/jpki/login/verify']));
+    await expectEveryBodyDescribed(base);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${base}/metrics`)).text()).toContain('verifier_http_requests_total');
     const anonymous = await fetch(`${base}/v1/presentations`, { method: 'POST', body: '{}' });

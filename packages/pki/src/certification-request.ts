@@ -1,6 +1,6 @@
 import { encodeTlv } from '@openmyna/core';
 
-import { signedFields } from './certificate-authority.js';
+import { signedFields } from './signed-fields.js';
 import { children, readAlgorithmIdentifier, readBitStringBytes, readDer, readSmallInteger, TAG } from './der-reader.js';
 import { PkiError } from './errors.js';
 import { buildName, encodeName, type NameAttribute } from './name.js';

@@ -1,0 +1,243 @@
+import { createHash } from 'node:crypto';
+
+import { nodeCardSignatureCheck } from '@openmyna/card/node';
+import { formatIsoDate } from '@openmyna/core';
+import {
+  dcqlItemsRequest,
+  jpkiSignDocumentFor,
+  MNC_DOCTYPE,
+  parseDcqlQuery,
+  sessionTranscriptForRequest,
+  type AuthorizationRequest,
+  type DcqlCardApplicationQuery,
+  type DcqlCredentialQuery,
+  type DcqlMdocQuery,
+  type DcqlQuery,
+} from '@openmyna/mdoc';
+import { nodeMdocCrypto } from '@openmyna/mdoc/node';
+import { fail, pass, summarize, type CheckResult, type JpkiIdentity } from '@openmyna/pki';
+import { isUniqueViolation } from '@openmyna/storage';
+import {
+  decodeJpkiAuthPresentation,
+  decodeKenhojoPresentation,
+  loginStatement,
+  loginSubject,
+  verifyJpkiAuthentication,
+  verifyJpkiSignature,
+  verifyKenhojo,
+  verifyMdocPresentation,
+  type VerificationRecord,
+} from '@openmyna/verifier';
+
+import { isoTime, type VerifierContext } from './context.js';
+import { mdocClaimsOf, type DisclosedClaims } from './disclosed-claims.js';
+import { VerifierServiceError } from './errors.js';
+import { resultOf, type PresentationResult } from './presentation-results.js';
+import { authorizationOf, type RelyingParty } from './relying-parties.js';
+import type { PresentationServices } from './services.js';
+
+/** One answer being verified: what every credential's checks read, and what they add to. */
+interface Verification {
+  readonly context: VerifierContext;
+  readonly services: PresentationServices;
+  readonly party: RelyingParty;
+  /** The presentation's id (the replay table names it). */
+  readonly id: string;
+  readonly request: AuthorizationRequest;
+  readonly query: DcqlQuery;
+  readonly presentations: Readonly<Record<string, Uint8Array[]>>;
+  readonly now: Date;
+  readonly checks: CheckResult[];
+  readonly records: VerificationRecord[];
+  readonly claims: DisclosedClaims;
+  /** The JPKI signer, once its signature is verified: the 入力補助 records are bound to it. */
+  signer?: JpkiIdentity;
+}
+
+/** The order credentials are verified in: the signature before the 入力補助 records bound to it. */
+const FORMAT_ORDER = ['mso_mdoc', 'jpki_sign', 'jp_kenhojo', 'jpki_auth'];
+
+/**
+ * Verifies every credential of an answer against the request: `mso_mdoc` by the mdoc checks and the
+ * RP's registration; `jpki_sign` by the signature over the request's document (chain, key usage,
+ * policy, revocation) and `jpki.replay` (each signature accepted once); `jp_kenhojo` by the records'
+ * checks and their binding to that signature's certificate; `jpki_auth` by the authentication
+ * signature over the request's nonce and client id. The answer must carry exactly the credentials
+ * asked for, one presentation each.
+ */
+export async function verifyPresentations(
+  context: VerifierContext,
+  services: PresentationServices,
+  party: RelyingParty,
+  id: string,
+  request: AuthorizationRequest,
+  presentations: Readonly<Record<string, Uint8Array[]>>,
+  now: Date,
+): Promise<{ result: PresentationResult; claims: DisclosedClaims | undefined }> {
+  const query = parseDcqlQuery(request.dcql_query);
+  const asked = query.credentials.map((credential) => credential.id).sort();
+  if (
+    JSON.stringify(Object.keys(presentations).sort()) !== JSON.stringify(asked) ||
+    Object.values(presentations).some((list) => list.length !== 1)
+  )
+    throw new VerifierServiceError(
+      'ERR_PRESENTATION_RESPONSE',
+      `vp_token must carry one presentation each of ${asked.join(', ')}`,
+    );
+  const verification: Verification = {
+    ...{ context, services, party, id, request, query, presentations, now },
+    ...{ checks: [], records: [], claims: {} },
+  };
+  const ordered = [...query.credentials].sort(
+    (a, b) => FORMAT_ORDER.indexOf(a.format) - FORMAT_ORDER.indexOf(b.format),
+  );
+  for (const credential of ordered) await verifyCredential(verification, credential);
+  const summary = summarize(verification.checks);
+  return {
+    result: resultOf(summary, verification.records),
+    claims: summary.status === 'valid' ? verification.claims : undefined,
+  };
+}
+
+function verifyCredential(verification: Verification, credential: DcqlCredentialQuery): Promise<void> {
+  const bytes = verification.presentations[credential.id]![0]!;
+  switch (credential.format) {
+    case 'mso_mdoc':
+      return verifyMdocCredential(verification, credential, bytes);
+    case 'jpki_sign':
+      return verifyJpkiSignCredential(verification, credential, bytes);
+    case 'jp_kenhojo':
+      verifyKenhojoCredential(verification, credential, bytes);
+      return Promise.resolve();
+    case 'jpki_auth':
+      return verifyJpkiAuthCredential(verification, credential, bytes);
+    default:
+      return assertNeverFormat(credential);
+  }
+}
+
+function assertNeverFormat(credential: never): never {
+  throw new VerifierServiceError(
+    'ERR_PRESENTATION_RESPONSE',
+    `the request asks for a format this verifier does not verify: ${String((credential as { format: unknown }).format)}`,
+  );
+}
+
+async function verifyMdocCredential(
+  verification: Verification,
+  credential: DcqlMdocQuery,
+  bytes: Uint8Array,
+): Promise<void> {
+  const { services, request } = verification;
+  const result = await verifyMdocPresentation({
+    response: bytes,
+    sessionTranscript: await sessionTranscriptForRequest(request, nodeMdocCrypto),
+    issuerAnchors: services.mdoc.issuerAnchors,
+    time: verification.now,
+    crypto: nodeMdocCrypto,
+    docType: MNC_DOCTYPE,
+    request: dcqlItemsRequest(credential),
+    ...(services.mdoc.status ? { status: services.mdoc.status } : {}),
+    rp: authorizationOf(verification.party),
+  });
+  verification.checks.push(...result.checks);
+  verification.records.push(result.record);
+  Object.assign(verification.claims, mdocClaimsOf(result.documents));
+}
+
+async function verifyJpkiSignCredential(
+  verification: Verification,
+  credential: DcqlCardApplicationQuery,
+  bytes: Uint8Array,
+): Promise<void> {
+  const { request, query, presentations } = verification;
+  const document = jpkiSignDocumentFor(request, credential.id);
+  const kenhojoQuery = query.credentials.find((other) => other.format === 'jp_kenhojo');
+  const result = await verifyJpkiSignature(
+    verification.services.jpki,
+    { kind: 'cms', signedData: bytes, detachedContent: document.bytes },
+    {
+      // The answer proves it was made for this request, with exactly these 入力補助 records.
+      binding: {
+        clientId: request.client_id,
+        nonce: request.nonce,
+        ...(kenhojoQuery ? { kenhojoPresentation: presentations[kenhojoQuery.id]![0]! } : {}),
+      },
+    },
+  );
+  verification.checks.push(...result.checks);
+  verification.records.push(result.record);
+  if (result.status === 'invalid' || !result.signer) return;
+  // Keyed by the signature value: re-encoding the unsigned parts around it makes no new signature.
+  verification.checks.push(await acceptOnce(verification, result.signatureValue ?? bytes));
+  verification.signer = result.signer.identity;
+  const info = verification.signer.basicFourInfo;
+  verification.claims[credential.id] = {
+    name: info.name,
+    address: info.address,
+    birth_date: formatIsoDate(info.birthDate),
+    sex: info.sex,
+  };
+}
+
+function verifyKenhojoCredential(
+  verification: Verification,
+  credential: DcqlCardApplicationQuery,
+  bytes: Uint8Array,
+): void {
+  const { party, now } = verification;
+  const result = verifyKenhojo(decodeKenhojoPresentation(bytes), {
+    caKeys: verification.services.kenhojoCaKeys,
+    signer: verification.signer,
+    requested: credential.meta?.records ?? [],
+    rp: { id: party.id, myNumber: party.myNumberPurpose !== 'none' },
+    clock: () => now,
+    signatureCheck: nodeCardSignatureCheck,
+  });
+  verification.checks.push(...result.checks);
+  verification.records.push(result.record);
+  if (result.status !== 'valid') return;
+  const info = result.basicFourInfo;
+  verification.claims[credential.id] = {
+    ...(result.myNumber ? { my_number: result.myNumber } : {}),
+    ...(info
+      ? { name: info.name, address: info.address, birth_date: formatIsoDate(info.birthDate), sex: info.sex }
+      : {}),
+  };
+}
+
+async function verifyJpkiAuthCredential(
+  verification: Verification,
+  credential: DcqlCardApplicationQuery,
+  bytes: Uint8Array,
+): Promise<void> {
+  const { request } = verification;
+  const presented = decodeJpkiAuthPresentation(bytes);
+  const result = await verifyJpkiAuthentication(verification.services.jpki, {
+    certificate: presented.certificate,
+    signature: presented.signature,
+    content: loginStatement({ value: request.nonce, clientId: request.client_id }),
+  });
+  verification.checks.push(...result.checks);
+  verification.records.push(result.record);
+  if (result.status === 'valid' && result.certificate)
+    verification.claims[credential.id] = { subject: loginSubject(request.client_id, result.certificate) };
+}
+
+/** `jpki.replay`: records the digest of a signature value; one presented before fails. */
+async function acceptOnce(verification: Verification, signature: Uint8Array): Promise<CheckResult> {
+  try {
+    await verification.context.db
+      .insertInto('presented_signatures')
+      .values({
+        digest: createHash('sha256').update(signature).digest('hex'),
+        presentation_id: verification.id,
+        at: isoTime(verification.now),
+      })
+      .execute();
+    return pass('jpki.replay');
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    return fail('jpki.replay', 'this signature was presented before');
+  }
+}
