@@ -57,3 +57,13 @@ export async function readAll(stream: Readable): Promise<string> {
 export function maskMyNumber(myNumber: string): string {
   return `********${myNumber.slice(-4)}`;
 }
+
+/** How a command reports its exit code to the caller of `runCli`. */
+export type SetExitCode = (code: number) => void;
+
+/** Reports a failed command on stderr (`openmyna: …`) and sets its exit code; returns nothing to return. */
+export function fail(io: CliIo, setExitCode: SetExitCode, message: string, code: number = EXIT.failure): undefined {
+  io.stderr.write(`openmyna: ${message}\n`);
+  setExitCode(code);
+  return undefined;
+}
