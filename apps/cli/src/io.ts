@@ -23,6 +23,18 @@ export const EXIT = {
   statusUnknown: 4,
 } as const;
 
+/** The exit code of a verification's outcome: valid, invalid, or valid but revocation unknown. */
+export function verificationExitCode(status: 'valid' | 'invalid' | 'status-unknown'): number {
+  switch (status) {
+    case 'valid':
+      return EXIT.ok;
+    case 'status-unknown':
+      return EXIT.statusUnknown;
+    case 'invalid':
+      return EXIT.invalid;
+  }
+}
+
 /** Writes `text`, waiting for the stream to drain when its buffer is full. */
 export async function writeText(stream: Writable, text: string): Promise<void> {
   if (stream.write(text)) return;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
-import { derFromPemOrDer, fromPem, parseCrl, type VerificationSummary, type X509Crl } from '@openmyna/pki';
+import { derFromPemOrDer, fromPem, parseCrl, type X509Crl } from '@openmyna/pki';
 
 import { EXIT, fail, type CliIo, type SetExitCode } from '../../io.js';
 
@@ -45,16 +45,4 @@ export function printChecks(
 ): void {
   for (const check of checks)
     io.stdout.write(`${check.status.padEnd(7)} ${check.check}${check.reason ? `  (${check.reason})` : ''}\n`);
-}
-
-/** The exit code of a verification outcome. */
-export function exitCodeOf(status: VerificationSummary['status']): number {
-  switch (status) {
-    case 'valid':
-      return EXIT.ok;
-    case 'status-unknown':
-      return EXIT.statusUnknown;
-    case 'invalid':
-      return EXIT.invalid;
-  }
 }

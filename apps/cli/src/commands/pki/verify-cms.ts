@@ -6,10 +6,9 @@ import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { jpkiRevocation, OPENMYNA_POLICY_OIDS, verifyJpkiSignature, type JpkiTrust } from '@openmyna/verifier';
 import type { Command } from 'commander';
 
-import type { CliIo, SetExitCode } from '../../io.js';
+import { verificationExitCode, type CliIo, type SetExitCode } from '../../io.js';
 import { hierarchyPolicies, pkiDir } from '../../pki-store.js';
 import {
-  exitCodeOf,
   printChecks,
   readCertificateFiles,
   readCrlFiles,
@@ -69,7 +68,7 @@ export function registerVerifyCmsCommand(pki: Command, io: CliIo, setExitCode: S
       if (flags.offline && verification.status !== 'invalid')
         io.stdout.write('revocation not checked (--offline): the signer may have been revoked\n');
       io.stdout.write(`${verification.status}\n`);
-      setExitCode(exitCodeOf(verification.status));
+      setExitCode(verificationExitCode(verification.status));
     });
 }
 

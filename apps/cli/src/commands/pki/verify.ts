@@ -3,9 +3,8 @@ import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { jpkiRevocation } from '@openmyna/verifier';
 import type { Command } from 'commander';
 
-import { EXIT, fail, type CliIo, type SetExitCode } from '../../io.js';
+import { type CliIo, EXIT, fail, type SetExitCode, verificationExitCode } from '../../io.js';
 import {
-  exitCodeOf,
   printChecks,
   readCertificateFiles,
   readCrlFiles,
@@ -50,7 +49,7 @@ export function registerVerifyCommand(pki: Command, io: CliIo, setExitCode: SetE
       if (flags.offline && result.status !== 'invalid')
         io.stdout.write('revocation not checked (--offline): a certificate of the path may have been revoked\n');
       io.stdout.write(`${result.status}\n`);
-      setExitCode(exitCodeOf(result.status));
+      setExitCode(verificationExitCode(result.status));
     });
 }
 
