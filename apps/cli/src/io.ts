@@ -23,6 +23,18 @@ export const EXIT = {
   statusUnknown: 4,
 } as const;
 
+/** The exit code of a verification's outcome: valid, invalid, or valid but revocation unknown. */
+export function verificationExitCode(status: 'valid' | 'invalid' | 'status-unknown'): number {
+  switch (status) {
+    case 'valid':
+      return EXIT.ok;
+    case 'status-unknown':
+      return EXIT.statusUnknown;
+    case 'invalid':
+      return EXIT.invalid;
+  }
+}
+
 /** Writes `text`, waiting for the stream to drain when its buffer is full. */
 export async function writeText(stream: Writable, text: string): Promise<void> {
   if (stream.write(text)) return;
@@ -56,4 +68,14 @@ export async function readAll(stream: Readable): Promise<string> {
 /** Shows a My Number as the last four digits only, for anything a person may paste into a log. */
 export function maskMyNumber(myNumber: string): string {
   return `********${myNumber.slice(-4)}`;
+}
+
+/** How a command reports its exit code to the caller of `runCli`. */
+export type SetExitCode = (code: number) => void;
+
+/** Reports a failed command on stderr (`openmyna: …`) and sets its exit code; returns nothing to return. */
+export function fail(io: CliIo, setExitCode: SetExitCode, message: string, code: number = EXIT.failure): undefined {
+  io.stderr.write(`openmyna: ${message}\n`);
+  setExitCode(code);
+  return undefined;
 }

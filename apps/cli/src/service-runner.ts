@@ -5,6 +5,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 
+import { base64Decode, base64Encode, base64UrlEncode } from '@openmyna/core';
 import { serve, type ServerType } from '@hono/node-server';
 import { clientAddress, trustedProxySet } from '@openmyna/service';
 import pino, { type Logger } from 'pino';
@@ -32,7 +33,7 @@ export async function serviceAdminToken(dataDir: string, service: string, variab
   const path = join(dataDir, service, 'admin-token.json');
   const stored = await readJson<{ token: string }>(path);
   if (stored) return stored.token;
-  const token = randomBytes(24).toString('base64url');
+  const token = base64UrlEncode(new Uint8Array(randomBytes(24)));
   await mkdir(join(dataDir, service), { recursive: true });
   await writeAtomically(path, JSON.stringify({ token }) + '\n');
   await chmod(path, 0o600);
@@ -45,8 +46,13 @@ export async function serviceAdminToken(dataDir: string, service: string, variab
  */
 export async function serviceSealingKey(dataDir: string, service: string, variable: string): Promise<Uint8Array> {
   const decode = (text: string) => {
-    const key = new Uint8Array(Buffer.from(text, 'base64'));
-    if (key.length !== 32) throw new Error(`the ${service} sealing key is 32 bytes, base64`);
+    let key: Uint8Array | undefined;
+    try {
+      key = base64Decode(text);
+    } catch {
+      key = undefined;
+    }
+    if (key?.length !== 32) throw new Error(`the ${service} sealing key is 32 bytes, base64`);
     return key;
   };
   const fromEnvironment = process.env[variable];
@@ -54,7 +60,7 @@ export async function serviceSealingKey(dataDir: string, service: string, variab
   const path = join(dataDir, service, 'sealing-key.json');
   const stored = await readJson<{ key: string }>(path);
   if (stored) return decode(stored.key);
-  const key = randomBytes(32).toString('base64');
+  const key = base64Encode(new Uint8Array(randomBytes(32)));
   await mkdir(join(dataDir, service), { recursive: true });
   await writeAtomically(path, JSON.stringify({ key }) + '\n');
   await chmod(path, 0o600);

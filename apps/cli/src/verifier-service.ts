@@ -73,15 +73,8 @@ async function readCertificate(path: string, hint: string): Promise<Uint8Array> 
  * serves the HTTP API.
  */
 export async function startVerifier(options: VerifierServiceOptions): Promise<RunningVerifier> {
-  const hint = 'run `openmyna sandbox up` (or `openmyna pki init` and the issuer) first';
-  const anchors = {
-    signing: [trustAnchor(await readCertificate(join(pkiDir(options.dataDir), 'signing', 'ca.pem'), hint))],
-    authentication: [
-      trustAnchor(await readCertificate(join(pkiDir(options.dataDir), 'authentication', 'ca.pem'), hint)),
-    ],
-  };
+  const trust = await loadVerifierTrust(options.dataDir);
   const cacheSeconds = options.ocspCacheSeconds ?? ocspCacheFromEnvironment();
-  const iaca = mdocTrustAnchor(await readCertificate(join(pkiDir(options.dataDir), 'mdoc', 'iaca.pem'), hint));
   const database = openDatabase<VerifierSchema>(options.db ?? join(options.dataDir, 'verifier.db'));
   await migrate(database.db as Kysely<unknown>, database.engine, VERIFIER_MIGRATIONS);
   const context: VerifierContext = {
@@ -107,43 +100,64 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
     sealingKey: await serviceSealingKey(options.dataDir, 'verifier', 'OPENMYNA_VERIFIER_SEALING_KEY'),
     readerAuthority: await loadReaderAuthority(options.dataDir, server.url),
     mdoc: {
-      issuerAnchors: [iaca],
-      status: statusListChecker({ fetch, anchors: [iaca], crypto: nodeMdocCrypto, clock: context.clock }),
+      issuerAnchors: [trust.iaca],
+      status: statusListChecker({ fetch, anchors: [trust.iaca], crypto: nodeMdocCrypto, clock: context.clock }),
     },
-    jpki: {
-      anchors,
-      policies: await hierarchyPolicies(options.dataDir),
-      revocation: jpkiRevocation({
-        fetch,
-        clock: context.clock,
-        backend: nodeCryptoBackend,
-        ...(cacheSeconds === undefined ? {} : { cacheSeconds }),
-      }),
-      clock: context.clock,
-      backend: nodeCryptoBackend,
-    },
+    jpki: await jpkiTrust(options.dataDir, trust, context.clock, cacheSeconds),
     kenhojoCaKeys: await cardFaceCaKeys(options.dataDir),
-    // At a counter the service is the reader: it joins the phone's session on its own relay, named in
-    // the engagement by this address or, behind a proxy, by the public one.
-    proximity: {
-      relayUrls: [...new Set([server.url, options.publicUrl ?? server.url])].map(
-        (base) => `${base.replace(/^http/, 'ws')}/relay`,
-      ),
-      connect: (session) => nodeRelayTransport(`${server.url.replace(/^http/, 'ws')}/relay/${session}`),
-    },
+    proximity: proximityOf(server.url, options.publicUrl),
     adminToken: token,
     logger,
   });
   server.setHandler((request, env) => app.fetch(request, env));
+  const close = async () => {
+    await server.close();
+    await database.close();
+    logger.flush();
+  };
+  return { url: server.url, database, context, adminToken: token, close };
+}
+
+type VerifierAppOptions = Parameters<typeof createVerifierApp>[0];
+
+/** The JPKI roots and the mdoc IACA of the data directory. */
+async function loadVerifierTrust(dataDir: string) {
+  const hint = 'run `openmyna sandbox up` (or `openmyna pki init` and the issuer) first';
   return {
-    url: server.url,
-    database,
-    context,
-    adminToken: token,
-    close: async () => {
-      await server.close();
-      await database.close();
-      logger.flush();
-    },
+    signing: [trustAnchor(await readCertificate(join(pkiDir(dataDir), 'signing', 'ca.pem'), hint))],
+    authentication: [trustAnchor(await readCertificate(join(pkiDir(dataDir), 'authentication', 'ca.pem'), hint))],
+    iaca: mdocTrustAnchor(await readCertificate(join(pkiDir(dataDir), 'mdoc', 'iaca.pem'), hint)),
+  };
+}
+
+/** JPKI verification: the roots, the policies of the data directory, OCSP then CRL revocation. */
+async function jpkiTrust(
+  dataDir: string,
+  trust: Awaited<ReturnType<typeof loadVerifierTrust>>,
+  clock: () => Date,
+  cacheSeconds: number | undefined,
+): Promise<VerifierAppOptions['jpki']> {
+  return {
+    anchors: { signing: trust.signing, authentication: trust.authentication },
+    policies: await hierarchyPolicies(dataDir),
+    revocation: jpkiRevocation({
+      fetch,
+      clock,
+      backend: nodeCryptoBackend,
+      ...(cacheSeconds === undefined ? {} : { cacheSeconds }),
+    }),
+    clock,
+    backend: nodeCryptoBackend,
+  };
+}
+
+/**
+ * At a counter the service is the reader: it joins the phone's session on its own relay, named in
+ * the engagement by this address or, behind a proxy, by the public one.
+ */
+function proximityOf(serverUrl: string, publicUrl: string | undefined): NonNullable<VerifierAppOptions['proximity']> {
+  return {
+    relayUrls: [...new Set([serverUrl, publicUrl ?? serverUrl])].map((base) => `${base.replace(/^http/, 'ws')}/relay`),
+    connect: (session) => nodeRelayTransport(`${serverUrl.replace(/^http/, 'ws')}/relay/${session}`),
   };
 }

@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { extname, join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 
+import { base64UrlEncode } from '@openmyna/core';
 import type { SmartCard } from '@openmyna/card';
 import { errorEnvelope, installRequestGuard, sourceAddress } from '@openmyna/service';
 import { Hono } from 'hono';
@@ -80,7 +81,7 @@ export function createWalletWebApp(options: {
     const now = options.clock().getTime();
     for (const [key, session] of sessions) if (session.expires < now) sessions.delete(key);
     if (sessions.size >= MAX_SESSIONS) return refuse(503, 'ERR_READER_BUSY', 'too many card sessions; try again later');
-    const sessionId = randomBytes(16).toString('base64url');
+    const sessionId = base64UrlEncode(new Uint8Array(randomBytes(16)));
     sessions.set(sessionId, { card: await options.reader.open(id), expires: now + SESSION_SECONDS * 1000 });
     return c.json({ sessionId }, 201);
   });

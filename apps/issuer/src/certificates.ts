@@ -213,6 +213,60 @@ export async function resumeInTransaction(
   return done;
 }
 
+/** One certificate of the registry as its operator sees it. */
+export interface CertificateRecord {
+  readonly serial: string;
+  readonly hierarchy: HierarchyName;
+  readonly status: CertificateStatus;
+  readonly municipalityCode: string;
+}
+
+/**
+ * The registry's record of one certificate (serial in hex, any case), or `undefined` for a serial
+ * this authority never prepared.
+ *
+ * @example
+ * const record = await findCertificate(context, '0a1b…');
+ * if (record?.status === 'suspended') await resumeCertificates(context, { serials: [record.serial], actor, why });
+ */
+export async function findCertificate(context: IssuerContext, serial: string): Promise<CertificateRecord | undefined> {
+  const row = await context.db
+    .selectFrom('certificates')
+    .select(['serial', 'hierarchy', 'status', 'municipality_code'])
+    .where('serial', '=', serial.toLowerCase())
+    .executeTakeFirst();
+  return (
+    row && { serial: row.serial, hierarchy: row.hierarchy, status: row.status, municipalityCode: row.municipality_code }
+  );
+}
+
+/**
+ * Revokes (or, with `certificateHold`, suspends) certificates in a transaction of its own; returns
+ * the serials whose status changed (revoked, abandoned and still-prepared ones are left alone).
+ *
+ * @example
+ * await revokeCertificates(context, { serials: [serial], reason: 'keyCompromise', actor: 'cli', why: 'lost' });
+ */
+export async function revokeCertificates(
+  context: IssuerContext,
+  options: Parameters<typeof revokeInTransaction>[2],
+): Promise<string[]> {
+  return inTransaction(context.db, (trx) => revokeInTransaction(trx, context, options));
+}
+
+/**
+ * Lifts holds (一時停止の解除) in a transaction of its own; returns the serials that were suspended.
+ *
+ * @example
+ * await resumeCertificates(context, { serials: [serial], actor: 'cli', why: 'found again' });
+ */
+export async function resumeCertificates(
+  context: IssuerContext,
+  options: Parameters<typeof resumeInTransaction>[2],
+): Promise<string[]> {
+  return inTransaction(context.db, (trx) => resumeInTransaction(trx, context, options));
+}
+
 /** The OCSP/CRL view of one certificate. `unknown` for a serial this CA never prepared. */
 export async function certificateState(
   context: IssuerContext,

@@ -5,15 +5,18 @@ export { myNumberIndex } from './my-number-seal.js';
 export {
   abandonUnfinished,
   certificateState,
+  findCertificate,
   issueCertificateDurably,
-  resumeInTransaction,
-  revokeInTransaction,
+  resumeCertificates,
+  revokeCertificates,
   type CertificateHolderRef,
+  type CertificateRecord,
 } from './certificates.js';
 export {
   createPerson,
   endCard,
   getPerson,
+  listPersonIds,
   personInputOf,
   recordCard,
   sealRegistry,

@@ -160,6 +160,12 @@ export async function sealRegistry(context: IssuerContext): Promise<number> {
   return rows.length;
 }
 
+/** The ids of every person in the registry (no personal data is read or unsealed). */
+export async function listPersonIds(context: IssuerContext): Promise<string[]> {
+  const rows = await context.db.selectFrom('persons').select('id').execute();
+  return rows.map((row) => row.id);
+}
+
 /** Reads a resident, or throws `ERR_PERSON_NOT_FOUND`. */
 export async function getPerson(context: IssuerContext, id: string): Promise<Person> {
   const row = await context.db.selectFrom('persons').selectAll().where('id', '=', id).executeTakeFirst();

@@ -8,7 +8,8 @@ import { SoftwareSigner } from '@openmyna/pki';
 import { inTransaction, openDatabase } from '@openmyna/storage';
 
 import { makeAuthority } from '../../../test-support/authorities.js';
-import { issueCertificateDurably, revokeInTransaction, type CrashPoint, type IssuerSchema } from '../src/index.js';
+import { revokeInTransaction } from '../src/certificates.js';
+import { issueCertificateDurably, type CrashPoint, type IssuerSchema } from '../src/index.js';
 import { TEST_REGISTRY_KEY } from '../../../test-support/issuer-fixtures.js';
 
 const [url, schema, operation, killAt, serial] = process.argv.slice(2) as [

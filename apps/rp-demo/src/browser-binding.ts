@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
+import { base64UrlEncode } from '@openmyna/core';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 
@@ -10,7 +11,7 @@ const digest = (secret: string) => createHash('sha256').update(secret).digest('h
  * of which the database keeps the SHA-256. Returns that digest.
  */
 export function bindBrowser(c: Context, id: string): string {
-  const secret = randomBytes(24).toString('base64url');
+  const secret = base64UrlEncode(new Uint8Array(randomBytes(24)));
   setCookie(c, `w_${id}`, secret, { httpOnly: true, sameSite: 'Lax', path: '/', maxAge: 900 });
   return digest(secret);
 }
@@ -31,7 +32,7 @@ export function unbindBrowser(c: Context, id: string): void {
 
 /** A fresh session token for a signed-in browser and the digest the database keeps. */
 export function newSessionToken(): { token: string; digest: string } {
-  const token = randomBytes(32).toString('base64url');
+  const token = base64UrlEncode(new Uint8Array(randomBytes(32)));
   return { token, digest: digest(token) };
 }
 

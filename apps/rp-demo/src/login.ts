@@ -32,6 +32,13 @@ export async function signedInAccount(c: Context, deps: RpDemoDeps) {
  * account linked at opening. The browser that started the login then gets a session cookie.
  */
 export function loginRoutes(app: Hono, deps: RpDemoDeps, site: Site): void {
+  loginRequestRoutes(app, deps, site);
+  app.get('/login/:id/result', (c) => finishLogin(c, deps, site));
+  accountRoutes(app, deps, site);
+}
+
+/** The login page, the request to the phone, and its status. */
+function loginRequestRoutes(app: Hono, deps: RpDemoDeps, site: Site): void {
   app.get('/login', (c) =>
     c.html(
       page(
@@ -78,43 +85,10 @@ export function loginRoutes(app: Hono, deps: RpDemoDeps, site: Site): void {
       ? { state: 'done', accountNo: account.account_no }
       : { state: 'refused', refusal: 'account.unknown' };
   });
-  app.get('/login/:id/result', async (c) => {
-    const request = await boundPhoneRequest(c, deps, 'login');
-    if (!request) return c.notFound();
-    if (request.state === 'refused')
-      return c.html(
-        page(
-          site,
-          'ログインできませんでした',
-          html`<h1 class="refused" data-testid="refused">ログインできませんでした</h1>
-            <p data-testid="refusal">${refusalText(request.refusal)}</p>
-            <a class="button" href="../../login">もう一度</a>`,
-        ),
-      );
-    if (request.state !== 'done' || !request.account_no) return c.redirect('../../login', 303);
-    // One session per login: the binding ends as the session begins.
-    const consumed = await deps.db
-      .updateTable('phone_requests')
-      .set({ browser_digest: '' })
-      .where('id', '=', request.id)
-      .where('browser_digest', '=', request.browser_digest)
-      .executeTakeFirst();
-    if (consumed.numUpdatedRows !== 1n) return c.redirect('../../login', 303);
-    unbindBrowser(c, request.id);
-    const { token, digest } = newSessionToken();
-    const now = deps.clock();
-    await deps.db
-      .insertInto('web_sessions')
-      .values({
-        token_digest: digest,
-        account_no: request.account_no,
-        created_at: now.toISOString(),
-        expires_at: new Date(now.getTime() + SESSION_SECONDS * 1000).toISOString(),
-      })
-      .execute();
-    setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Lax', path: '/', maxAge: SESSION_SECONDS });
-    return c.redirect('../../mypage', 303);
-  });
+}
+
+/** マイページ and ログアウト for the signed-in browser. */
+function accountRoutes(app: Hono, deps: RpDemoDeps, site: Site): void {
   app.get('/mypage', async (c) => {
     const account = await signedInAccount(c, deps);
     if (!account) return c.redirect('./login', 303);
@@ -141,4 +115,43 @@ export function loginRoutes(app: Hono, deps: RpDemoDeps, site: Site): void {
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
     return c.redirect('./', 303);
   });
+}
+
+/** The phone's login answered: this browser, bound to the request, gets a session cookie once. */
+async function finishLogin(c: Context, deps: RpDemoDeps, site: Site) {
+  const request = await boundPhoneRequest(c, deps, 'login');
+  if (!request) return c.notFound();
+  if (request.state === 'refused')
+    return c.html(
+      page(
+        site,
+        'ログインできませんでした',
+        html`<h1 class="refused" data-testid="refused">ログインできませんでした</h1>
+          <p data-testid="refusal">${refusalText(request.refusal)}</p>
+          <a class="button" href="../../login">もう一度</a>`,
+      ),
+    );
+  if (request.state !== 'done' || !request.account_no) return c.redirect('../../login', 303);
+  // One session per login: the binding ends as the session begins.
+  const consumed = await deps.db
+    .updateTable('phone_requests')
+    .set({ browser_digest: '' })
+    .where('id', '=', request.id)
+    .where('browser_digest', '=', request.browser_digest)
+    .executeTakeFirst();
+  if (consumed.numUpdatedRows !== 1n) return c.redirect('../../login', 303);
+  unbindBrowser(c, request.id);
+  const { token, digest } = newSessionToken();
+  const now = deps.clock();
+  await deps.db
+    .insertInto('web_sessions')
+    .values({
+      token_digest: digest,
+      account_no: request.account_no,
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + SESSION_SECONDS * 1000).toISOString(),
+    })
+    .execute();
+  setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Lax', path: '/', maxAge: SESSION_SECONDS });
+  return c.redirect('../../mypage', 303);
 }

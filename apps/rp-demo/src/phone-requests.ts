@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
+import { base64UrlEncode } from '@openmyna/core';
 import type { Context, Hono } from 'hono';
 import type { Kysely } from 'kysely';
 
@@ -25,7 +26,7 @@ export async function startPhoneRequest(
   kind: PhoneRequestTable['kind'],
   presentationId: string,
 ): Promise<string> {
-  const id = randomBytes(16).toString('base64url');
+  const id = base64UrlEncode(new Uint8Array(randomBytes(16)));
   await deps.db
     .insertInto('phone_requests')
     .values({

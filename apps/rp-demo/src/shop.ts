@@ -1,12 +1,20 @@
 import { ISO_23220_NAMESPACE, JP_NAMESPACE } from '@openmyna/mdoc';
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 
 import type { RpDemoOptions } from './options.js';
 import { demoSiteApp, page, phoneRequest, type Site } from './layout.js';
 import { boundPhoneRequest, phoneRequestStatusRoute, refusalOf, startPhoneRequest } from './phone-requests.js';
 import { refusalText } from './refusals.js';
-import { verifierClient, VerifierRefusal } from './verifier-client.js';
+import { verifierClient, VerifierRefusal, type VerifierClient } from './verifier-client.js';
+
+/** What the shop's routes run with. */
+interface ShopDeps {
+  readonly db: RpDemoOptions['db'];
+  readonly verifier: VerifierClient;
+  readonly walletUrl: string;
+  readonly clock: () => Date;
+}
 
 /**
  * A shop that is not registered to receive My Numbers (the verifier knows it so): it checks age with
@@ -17,7 +25,7 @@ export function createShopDemoApp(
   options: Omit<RpDemoOptions, 'sealingKey' | 'firmName'> & { readonly name?: string },
 ): Hono {
   const app = demoSiteApp();
-  const deps = {
+  const deps: ShopDeps = {
     db: options.db,
     verifier: verifierClient(options.verifier, options.fetch),
     walletUrl: options.walletUrl,
@@ -28,28 +36,36 @@ export function createShopDemoApp(
     colour: '#7c2d12',
     nav: [{ href: '/', label: '商品' }],
   };
-  app.get('/', (c) =>
-    c.html(
-      page(
-        site,
-        '純米大吟醸',
-        html`<h1>純米大吟醸 720ml ¥3,300</h1>
-          <p>
-            お酒のご購入には20歳以上であることの確認が必要です。スマートフォンのマイナンバーカードで、20歳以上かどうかだけをお知らせいただきます（お名前や生年月日は受け取りません）。
-          </p>
-          <form method="post" action="./age">
-            <button type="submit" data-testid="age-check">スマホで年齢確認</button>
-          </form>
-          <div class="choice">
-            <h2>マイナンバーの登録</h2>
-            <p>当店はマイナンバーを扱う事務の登録がありません。試しに求めると、どうなるかをご覧いただけます。</p>
-            <form method="post" action="./my-number">
-              <button type="submit" class="secondary" data-testid="ask-my-number">マイナンバーを求めてみる</button>
-            </form>
-          </div>`,
-      ),
-    ),
+  app.get('/', (c) => c.html(shopPage(site)));
+  ageCheckRoutes(app, deps, site);
+  app.post('/my-number', (c) => askForMyNumber(c, deps, site));
+  return app;
+}
+
+/** The product, the age check, and the My Number request the shop is not registered for. */
+function shopPage(site: Site) {
+  return page(
+    site,
+    '純米大吟醸',
+    html`<h1>純米大吟醸 720ml ¥3,300</h1>
+      <p>
+        お酒のご購入には20歳以上であることの確認が必要です。スマートフォンのマイナンバーカードで、20歳以上かどうかだけをお知らせいただきます（お名前や生年月日は受け取りません）。
+      </p>
+      <form method="post" action="./age">
+        <button type="submit" data-testid="age-check">スマホで年齢確認</button>
+      </form>
+      <div class="choice">
+        <h2>マイナンバーの登録</h2>
+        <p>当店はマイナンバーを扱う事務の登録がありません。試しに求めると、どうなるかをご覧いただけます。</p>
+        <form method="post" action="./my-number">
+          <button type="submit" class="secondary" data-testid="ask-my-number">マイナンバーを求めてみる</button>
+        </form>
+      </div>`,
   );
+}
+
+/** 「スマホで年齢確認」: only `age_over_20` is asked for. */
+function ageCheckRoutes(app: Hono, deps: ShopDeps, site: Site): void {
   app.post('/age', async (c) => {
     let created;
     try {
@@ -103,28 +119,29 @@ export function createShopDemoApp(
       ),
     );
   });
-  app.post('/my-number', async (c) => {
-    try {
-      await deps.verifier.createPresentation({
-        elements: [{ nameSpace: JP_NAMESPACE, elementIdentifier: 'individual_number_unicode' }],
-        purpose: '会員登録',
-      });
-    } catch (error) {
-      if (!(error instanceof VerifierRefusal) || error.code !== 'ERR_RP_NOT_AUTHORIZED') throw error;
-      return c.html(
-        page(
-          site,
-          'マイナンバーは受け取れません',
-          html`<h1 class="refused" data-testid="refused">マイナンバーは受け取れません</h1>
-            <p data-testid="refusal">
-              マイナンバーを受け取れるのは、法律で定められた事務（個人番号利用事務・個人番号関係事務）に登録された事業者だけです。当店には登録がないため、ベリファイアがこの依頼を作りませんでした（${error.code}）。お客様のスマートフォンには何も届いていません。
-            </p>
-            <a class="button" href="./">商品に戻る</a>`,
-        ),
-        403,
-      );
-    }
-    throw new Error('the verifier made a My Number request for a shop without the registration');
-  });
-  return app;
+}
+
+/** Asks the verifier for a My Number request; for a shop without the registration it refuses. */
+async function askForMyNumber(c: Context, deps: ShopDeps, site: Site) {
+  try {
+    await deps.verifier.createPresentation({
+      elements: [{ nameSpace: JP_NAMESPACE, elementIdentifier: 'individual_number_unicode' }],
+      purpose: '会員登録',
+    });
+  } catch (error) {
+    if (!(error instanceof VerifierRefusal) || error.code !== 'ERR_RP_NOT_AUTHORIZED') throw error;
+    return c.html(
+      page(
+        site,
+        'マイナンバーは受け取れません',
+        html`<h1 class="refused" data-testid="refused">マイナンバーは受け取れません</h1>
+          <p data-testid="refusal">
+            マイナンバーを受け取れるのは、法律で定められた事務（個人番号利用事務・個人番号関係事務）に登録された事業者だけです。当店には登録がないため、ベリファイアがこの依頼を作りませんでした（${error.code}）。お客様のスマートフォンには何も届いていません。
+          </p>
+          <a class="button" href="./">商品に戻る</a>`,
+      ),
+      403,
+    );
+  }
+  throw new Error('the verifier made a My Number request for a shop without the registration');
 }

@@ -1,9 +1,10 @@
 import type { HolderSummary, Wallet } from '@openmyna/wallet';
 import { useCallback, useEffect, useState } from 'react';
 
+import { ErrorMessage } from './components/ErrorMessage.js';
 import { LanguageContext, MESSAGES, type Language } from './i18n.js';
 import { loadConfig, openWallet, type WalletConfig } from './platform.js';
-import { AddCard, History, Home, InPerson, OpenRequest, Settings, type Screen } from './screens.js';
+import { AddCard, History, Home, InPerson, OpenRequest, Settings, type Screen } from './screens/index.js';
 
 /** A same-device link arrives as this page with the request's parameters (`?client_id=…&request_uri=…`). */
 function requestInLocation(): string | undefined {
@@ -15,29 +16,9 @@ export function App() {
   const [language, setLanguage] = useState<Language>(() =>
     localStorage.getItem('openmyna-language') === 'en' ? 'en' : 'ja',
   );
-  const [config, setConfig] = useState<WalletConfig>();
-  const [wallet, setWallet] = useState<Wallet>();
-  const [holder, setHolder] = useState<HolderSummary>();
+  const { config, wallet, holder, failure, refresh } = useWallet();
   const [screen, setScreen] = useState<Screen>(() => (requestInLocation() ? 'request' : 'home'));
-  const [failure, setFailure] = useState<string>();
   const t = MESSAGES[language];
-
-  const refresh = useCallback(async (current: Wallet) => {
-    setHolder((await current.provisioned()) ? await current.holder() : undefined);
-  }, []);
-  useEffect(() => {
-    void (async () => {
-      try {
-        const loaded = await loadConfig();
-        const opened = await openWallet(loaded);
-        setConfig(loaded);
-        setWallet(opened);
-        await refresh(opened);
-      } catch (error) {
-        setFailure(error instanceof Error ? error.message : String(error));
-      }
-    })();
-  }, [refresh]);
   useEffect(() => {
     document.documentElement.lang = language;
     localStorage.setItem('openmyna-language', language);
@@ -50,22 +31,10 @@ export function App() {
   };
 
   let body;
-  if (failure)
-    body = (
-      <p className="error" role="alert">
-        {failure}
-      </p>
-    );
+  if (failure) body = <ErrorMessage text={failure} />;
   else if (!wallet || !config) body = <p>{t.loading}</p>;
-  else if (screen === 'add') body = <AddCard wallet={wallet} done={home} />;
-  else if (screen === 'request')
-    body = (
-      <OpenRequest wallet={wallet} done={home} {...(requestInLocation() ? { initial: requestInLocation()! } : {})} />
-    );
-  else if (screen === 'in-person') body = <InPerson wallet={wallet} config={config} done={home} />;
-  else if (screen === 'history') body = <History wallet={wallet} />;
-  else if (screen === 'settings') body = <Settings wallet={wallet} changed={() => void refresh(wallet)} />;
-  else body = <Home holder={holder} go={setScreen} />;
+  else
+    body = <ScreenBody {...{ screen, wallet, config, holder, home, setScreen }} refresh={() => void refresh(wallet)} />;
 
   return (
     <LanguageContext.Provider value={{ language, setLanguage }}>
@@ -83,4 +52,58 @@ export function App() {
       <main>{body}</main>
     </LanguageContext.Provider>
   );
+}
+
+/** The configuration and the wallet, opened once, and the holder of the card it holds (if any). */
+function useWallet() {
+  const [config, setConfig] = useState<WalletConfig>();
+  const [wallet, setWallet] = useState<Wallet>();
+  const [holder, setHolder] = useState<HolderSummary>();
+  const [failure, setFailure] = useState<string>();
+  const refresh = useCallback(async (current: Wallet) => {
+    setHolder((await current.provisioned()) ? await current.holder() : undefined);
+  }, []);
+  useEffect(() => {
+    void (async () => {
+      try {
+        const loaded = await loadConfig();
+        const opened = await openWallet(loaded);
+        setConfig(loaded);
+        setWallet(opened);
+        await refresh(opened);
+      } catch (error) {
+        setFailure(error instanceof Error ? error.message : String(error));
+      }
+    })();
+  }, [refresh]);
+  return { config, wallet, holder, failure, refresh };
+}
+
+/** The current screen. */
+function ScreenBody(props: {
+  readonly screen: Screen;
+  readonly wallet: Wallet;
+  readonly config: WalletConfig;
+  readonly holder: HolderSummary | undefined;
+  readonly home: () => void;
+  readonly setScreen: (screen: Screen) => void;
+  readonly refresh: () => void;
+}) {
+  const { wallet, home } = props;
+  switch (props.screen) {
+    case 'add':
+      return <AddCard wallet={wallet} done={home} />;
+    case 'request': {
+      const initial = requestInLocation();
+      return <OpenRequest wallet={wallet} done={home} {...(initial ? { initial } : {})} />;
+    }
+    case 'in-person':
+      return <InPerson wallet={wallet} config={props.config} done={home} />;
+    case 'history':
+      return <History wallet={wallet} />;
+    case 'settings':
+      return <Settings wallet={wallet} changed={props.refresh} />;
+    case 'home':
+      return <Home holder={props.holder} go={props.setScreen} />;
+  }
 }

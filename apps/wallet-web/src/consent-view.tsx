@@ -1,6 +1,8 @@
 import type { Approval, ConsentSecret, ConsentView } from '@openmyna/wallet';
 import { useState } from 'react';
 
+import { ErrorMessage } from './components/ErrorMessage.js';
+import { SecretField } from './components/SecretField.js';
 import { useItemLabel, useMessages } from './i18n.js';
 import { describeError } from './errors.js';
 
@@ -14,16 +16,92 @@ export function Consent(props: {
   readonly onDecline: () => Promise<void>;
 }) {
   const t = useMessages();
-  const label = useItemLabel();
   const { view } = props;
-  const [secrets, setSecrets] = useState<Partial<Record<ConsentSecret, string>>>({});
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
+  return (
+    <section className="consent" data-testid="consent">
+      <h2>{t.consentTitle}</h2>
+      <RequestSummary view={view} />
+      <h3>{t.items}</h3>
+      <ConsentItems items={view.items} />
+      {view.myNumber.requested && (
+        <p className={view.myNumber.allowed ? 'notice' : 'warning'} data-testid="my-number-notice">
+          {view.myNumber.allowed ? t.myNumberAllowed : t.myNumberRefused}
+        </p>
+      )}
+      <ConsentAnswer secrets={view.secrets} onApprove={props.onApprove} onDecline={props.onDecline} />
+    </section>
+  );
+}
+
+/** Who asks, why, and the document to sign. */
+function RequestSummary(props: { readonly view: ConsentView }) {
+  const t = useMessages();
+  const { view } = props;
   const documentText =
     view.document && view.document.mediaType.startsWith('text/')
       ? new TextDecoder().decode(view.document.bytes)
       : undefined;
+  return (
+    <dl>
+      <dt>{t.requester}</dt>
+      <dd data-testid="requester">
+        {view.requester.verified ? (
+          <>
+            <strong>{view.requester.name}</strong> <span className="verified">✓ {t.verified}</span>
+          </>
+        ) : (
+          <span className="warning">
+            ⚠ {t.notVerified} {view.requester.warning}
+          </span>
+        )}
+      </dd>
+      {view.purpose && (
+        <>
+          <dt>{t.purpose}</dt>
+          <dd data-testid="purpose">{view.purpose}</dd>
+        </>
+      )}
+      {view.document && (
+        <>
+          <dt>{t.document}</dt>
+          <dd>
+            <strong data-testid="document-title">{view.document.title}</strong>
+            {documentText !== undefined && <pre className="document">{documentText}</pre>}
+          </dd>
+        </>
+      )}
+    </dl>
+  );
+}
 
+/** Each item asked for: released (kept by the requester or not) or withheld. */
+function ConsentItems(props: { readonly items: ConsentView['items'] }) {
+  const t = useMessages();
+  const label = useItemLabel();
+  return (
+    <ul className="items" data-testid="items">
+      {props.items.map((item) => (
+        <li key={`${item.credentialId}:${item.name}`} className={item.release ? 'release' : 'withheld'}>
+          <span className="mark">{item.release ? '✓' : '✗'}</span> {label(item.name, item.elementIdentifier)}
+          <small>
+            {item.release ? (item.retain ? ` — ${t.retained}` : ` — ${t.notRetained}`) : ` — ${t.withheld}`}
+          </small>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** The PINs the request needs, then send or decline. */
+function ConsentAnswer(props: {
+  readonly secrets: ConsentView['secrets'];
+  readonly onApprove: (approval: Approval) => Promise<void>;
+  readonly onDecline: () => Promise<void>;
+}) {
+  const t = useMessages();
+  const [secrets, setSecrets] = useState<Partial<Record<ConsentSecret, string>>>({});
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
   const run = async (action: () => Promise<void>) => {
     setBusy(true);
     setError(undefined);
@@ -35,88 +113,32 @@ export function Consent(props: {
       setBusy(false);
     }
   };
-
   return (
-    <section className="consent" data-testid="consent">
-      <h2>{t.consentTitle}</h2>
-      <dl>
-        <dt>{t.requester}</dt>
-        <dd data-testid="requester">
-          {view.requester.verified ? (
-            <>
-              <strong>{view.requester.name}</strong> <span className="verified">✓ {t.verified}</span>
-            </>
-          ) : (
-            <span className="warning">
-              ⚠ {t.notVerified} {view.requester.warning}
-            </span>
-          )}
-        </dd>
-        {view.purpose && (
-          <>
-            <dt>{t.purpose}</dt>
-            <dd data-testid="purpose">{view.purpose}</dd>
-          </>
-        )}
-        {view.document && (
-          <>
-            <dt>{t.document}</dt>
-            <dd>
-              <strong data-testid="document-title">{view.document.title}</strong>
-              {documentText !== undefined && <pre className="document">{documentText}</pre>}
-            </dd>
-          </>
-        )}
-      </dl>
-      <h3>{t.items}</h3>
-      <ul className="items" data-testid="items">
-        {view.items.map((item) => (
-          <li key={`${item.credentialId}:${item.name}`} className={item.release ? 'release' : 'withheld'}>
-            <span className="mark">{item.release ? '✓' : '✗'}</span> {label(item.name, item.elementIdentifier)}
-            <small>
-              {item.release ? (item.retain ? ` — ${t.retained}` : ` — ${t.notRetained}`) : ` — ${t.withheld}`}
-            </small>
-          </li>
-        ))}
-      </ul>
-      {view.myNumber.requested && (
-        <p className={view.myNumber.allowed ? 'notice' : 'warning'} data-testid="my-number-notice">
-          {view.myNumber.allowed ? t.myNumberAllowed : t.myNumberRefused}
-        </p>
-      )}
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          void run(() => props.onApprove(secrets));
-        }}
-      >
-        {view.secrets.map((secret) => (
-          <label key={secret}>
-            {t[secret]}
-            <input
-              type="password"
-              name={secret}
-              autoComplete="off"
-              inputMode={secret === 'signingPassword' ? 'text' : 'numeric'}
-              value={secrets[secret] ?? ''}
-              onChange={(event) => setSecrets({ ...secrets, [secret]: event.target.value })}
-            />
-          </label>
-        ))}
-        {error && (
-          <p className="error" role="alert" data-testid="error">
-            {error}
-          </p>
-        )}
-        <div className="actions">
-          <button type="submit" disabled={busy} data-testid="approve">
-            {t.approve}
-          </button>
-          <button type="button" className="secondary" disabled={busy} onClick={() => void run(props.onDecline)}>
-            {t.decline}
-          </button>
-        </div>
-      </form>
-    </section>
+    <form
+      onSubmit={(event) => {
+        event.preventDefault();
+        void run(() => props.onApprove(secrets));
+      }}
+    >
+      {props.secrets.map((secret) => (
+        <SecretField
+          key={secret}
+          label={t[secret]}
+          name={secret}
+          numeric={secret !== 'signingPassword'}
+          value={secrets[secret] ?? ''}
+          onChange={(value) => setSecrets({ ...secrets, [secret]: value })}
+        />
+      ))}
+      <ErrorMessage text={error} testId="error" />
+      <div className="actions">
+        <button type="submit" disabled={busy} data-testid="approve">
+          {t.approve}
+        </button>
+        <button type="button" className="secondary" disabled={busy} onClick={() => void run(props.onDecline)}>
+          {t.decline}
+        </button>
+      </div>
+    </form>
   );
 }

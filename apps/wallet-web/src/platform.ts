@@ -1,5 +1,6 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { CardTransport } from '@openmyna/card';
+import { base64Decode } from '@openmyna/core';
 import { mdocTrustAnchor } from '@openmyna/mdoc';
 import { openIndexedDbWalletStorage, Wallet } from '@openmyna/wallet';
 
@@ -18,8 +19,6 @@ export interface DemoCard {
   readonly name: string;
 }
 
-const bytes = (base64: string) => Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
-
 async function json<T>(response: Response): Promise<T> {
   if (!response.ok) throw new Error(`${response.url}: HTTP ${response.status}`);
   return (await response.json()) as T;
@@ -33,7 +32,7 @@ export async function loadConfig(): Promise<WalletConfig> {
 export async function openWallet(config: WalletConfig): Promise<Wallet> {
   return new Wallet({
     storage: await openIndexedDbWalletStorage(),
-    readerAnchors: [mdocTrustAnchor(bytes(config.readerCa))],
+    readerAnchors: [mdocTrustAnchor(base64Decode(config.readerCa))],
     issuerUrl: config.issuerUrl,
     clock: () => new Date(),
     // Keys, PIN data and counters in the issuer's remote secure area when it offers one: a browser

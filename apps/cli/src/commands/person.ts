@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 
 import {
   ageOn,
+  base64Encode,
   DEFAULT_POPULATION_DATE,
   formatIsoDate,
   generatePopulation,
@@ -59,7 +60,7 @@ export async function writePopulation(out: Writable, options: WritePopulationOpt
 export function withPhoto(person: SyntheticPerson, asOf: CalendarDate): PersonRecord {
   const age = ageOn(parseIsoDate(person.birthDate), asOf);
   const photo = renderFacePhoto({ faceSeed: person.faceSeed, sex: person.sex, age });
-  return { ...person, photo: Buffer.from(photo).toString('base64') };
+  return { ...person, photo: base64Encode(photo) };
 }
 
 interface GenerateFlags {

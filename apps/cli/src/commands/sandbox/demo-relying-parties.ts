@@ -1,0 +1,50 @@
+import { chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { readJson, writeAtomically } from '../../pki-store.js';
+import type { RunningVerifier } from '../../verifier-service.js';
+
+/** The sandbox's two demo relying parties: a securities firm that may receive My Numbers, and a shop that may not. */
+const DEMO_RELYING_PARTIES = [
+  { name: 'openmyna証券', myNumberPurpose: 'kojin-bango-kankei-jimu' },
+  { name: 'openmynaショップ', myNumberPurpose: 'none' },
+] as const;
+
+/** A relying party `sandbox up` registered, with its API key. */
+export interface DemoRelyingParty {
+  readonly name: string;
+  readonly id: string;
+  readonly apiKey: string;
+  readonly clientId: string;
+  readonly myNumber: boolean;
+}
+
+/**
+ * Registers the demo relying parties with the running verifier (once: their API keys are kept in
+ * `<data>/verifier/demo-relying-parties.json`, mode 0600, and reused while the verifier knows them).
+ */
+export async function registerDemoRelyingParties(
+  dataDir: string,
+  running: RunningVerifier,
+): Promise<DemoRelyingParty[]> {
+  const path = join(dataDir, 'verifier', 'demo-relying-parties.json');
+  const stored = await readJson<DemoRelyingParty[]>(path);
+  if (stored) {
+    const known = await running.context.db.selectFrom('relying_parties').select('id').execute();
+    if (stored.every((party) => known.some((row) => row.id === party.id))) return stored;
+  }
+  const parties: DemoRelyingParty[] = [];
+  for (const party of DEMO_RELYING_PARTIES) {
+    const response = await fetch(`${running.url}/admin/relying-parties`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${running.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(party),
+    });
+    if (response.status !== 201) throw new Error(`registering ${party.name} failed: HTTP ${response.status}`);
+    const registered = (await response.json()) as { id: string; apiKey: string; clientId: string };
+    parties.push({ name: party.name, ...registered, myNumber: party.myNumberPurpose !== 'none' });
+  }
+  await writeAtomically(path, JSON.stringify(parties, null, 2) + '\n');
+  await chmod(path, 0o600);
+  return parties;
+}

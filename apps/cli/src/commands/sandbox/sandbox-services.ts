@@ -1,0 +1,166 @@
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+
+import { base64Encode } from '@openmyna/core';
+
+import { startIssuer, type RunningIssuer } from '../../issuer-service.js';
+import { loadReaderAuthority } from '../../mdoc-store.js';
+import { startRpDemo } from '../../rp-demo-service.js';
+import { loadSandboxTls } from '../../sandbox-tls.js';
+import { startVerifier, type RunningVerifier } from '../../verifier-service.js';
+import { startWalletWeb } from '../../wallet-web-service.js';
+import { openCardFile } from '../card.js';
+import type { DemoCard } from './demo-issuer.js';
+import { registerDemoRelyingParties, type DemoRelyingParty } from './demo-relying-parties.js';
+import { demoPersons, type SandboxManifest } from './sandbox-directory.js';
+
+/** The ports `sandbox up` serves on, and the LAN address of `--lan`. */
+export interface SandboxPorts {
+  readonly issuerPort: number;
+  readonly verifierPort: number;
+  readonly walletPort: number;
+  readonly rpPort: number;
+  readonly shopPort: number;
+  readonly lan?: string | boolean;
+}
+
+/** A running service of the sandbox. */
+interface RunningService {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Everything `sandbox up` started. */
+export interface RunningSandbox {
+  readonly issuer: RunningIssuer;
+  readonly verifier: RunningVerifier;
+  readonly wallet: RunningService;
+  readonly rp: RunningService;
+  readonly shop: RunningService;
+  readonly parties: readonly DemoRelyingParty[];
+  readonly lanAddress: string | undefined;
+  close(): Promise<void>;
+}
+
+/** Starts the issuer, the verifier, the web wallet and the two demo relying parties. */
+export async function startSandbox(
+  dataDir: string,
+  manifest: SandboxManifest,
+  cards: readonly DemoCard[],
+  ports: SandboxPorts,
+): Promise<RunningSandbox> {
+  // On the LAN, a phone reaches everything through the web wallet's HTTPS origin (one certificate to
+  // accept): /issuer/… and /verifier/… (with the relay) are proxied to the services on 127.0.0.1,
+  // which then count each phone by the address the proxy names (X-Forwarded-For).
+  const lanAddress = ports.lan === undefined || ports.lan === false ? undefined : lanAddressOf(ports.lan);
+  const walletOrigin = lanAddress ? `https://${lanAddress}:${ports.walletPort}` : undefined;
+  const proxied = lanAddress ? { trustedProxies: ['127.0.0.1'] } : {};
+  const issuer = await startIssuer({
+    dataDir,
+    host: '127.0.0.1',
+    port: ports.issuerPort,
+    logTo: { file: join(dataDir, 'logs', 'issuer.log') },
+    ...proxied,
+  });
+  const verifier = await startVerifier({
+    dataDir,
+    host: '127.0.0.1',
+    port: ports.verifierPort,
+    logTo: { file: join(dataDir, 'logs', 'verifier.log') },
+    ...proxied,
+    ...(walletOrigin ? { publicUrl: `${walletOrigin}/verifier` } : {}),
+  });
+  const parties = await registerDemoRelyingParties(dataDir, verifier);
+  const wallet = await startSandboxWallet({ dataDir, manifest, cards, issuer, verifier, lanAddress, ports });
+  const [rp, shop] = await startDemoSites(
+    dataDir,
+    parties,
+    { verifierUrl: verifier.url, walletUrl: wallet.url },
+    ports,
+  );
+  const close = async () => {
+    await Promise.all([issuer.close(), verifier.close(), wallet.close(), rp.close(), shop.close()]);
+  };
+  return { issuer, verifier, wallet, rp, shop, parties, lanAddress, close };
+}
+
+async function startSandboxWallet(options: {
+  readonly dataDir: string;
+  readonly manifest: SandboxManifest;
+  readonly cards: readonly DemoCard[];
+  readonly issuer: RunningIssuer;
+  readonly verifier: RunningVerifier;
+  readonly lanAddress: string | undefined;
+  readonly ports: SandboxPorts;
+}): Promise<RunningService> {
+  const { dataDir, cards, issuer, verifier, lanAddress } = options;
+  const walletOrigin = lanAddress ? `https://${lanAddress}:${options.ports.walletPort}` : undefined;
+  const names = new Map(demoPersons(options.manifest).map((person) => [person.id, person.name]));
+  const readerAuthority = await loadReaderAuthority(dataDir, verifier.url);
+  return startWalletWeb({
+    host: lanAddress ?? '127.0.0.1',
+    port: options.ports.walletPort,
+    config: {
+      issuerUrl: walletOrigin ? `${walletOrigin}/issuer` : issuer.url,
+      readerCa: base64Encode(readerAuthority.anchor.certificate.der),
+      relayUrl: walletOrigin
+        ? `${walletOrigin.replace(/^https/, 'wss')}/verifier/relay`
+        : `${verifier.url.replace(/^http/, 'ws')}/relay`,
+    },
+    ...(lanAddress
+      ? {
+          tls: await loadSandboxTls(dataDir, [lanAddress, '127.0.0.1', 'localhost']),
+          upstreams: { issuer: issuer.url, verifier: verifier.url },
+        }
+      : {}),
+    reader: {
+      cards: cards.map((card) => ({ id: card.personId, name: names.get(card.personId) ?? '' })),
+      open: (id) => openCardFile(cards.find((card) => card.personId === id)!.file, dataDir),
+    },
+  });
+}
+
+/** The securities firm (may receive a My Number) and the shop (may not), in that order. */
+async function startDemoSites(
+  dataDir: string,
+  parties: readonly DemoRelyingParty[],
+  urls: { readonly verifierUrl: string; readonly walletUrl: string },
+  ports: SandboxPorts,
+): Promise<[RunningService, RunningService]> {
+  const start = (kind: 'securities' | 'shop', party: DemoRelyingParty, port: number) =>
+    startRpDemo({
+      dataDir,
+      host: '127.0.0.1',
+      port,
+      verifier: { url: urls.verifierUrl, apiKey: party.apiKey },
+      walletUrl: urls.walletUrl,
+      name: party.name,
+      kind,
+    });
+  return [
+    await start(
+      'securities',
+      parties.find((party) => party.myNumber)!,
+      ports.rpPort,
+    ),
+    await start(
+      'shop',
+      parties.find((party) => !party.myNumber)!,
+      ports.shopPort,
+    ),
+  ];
+}
+
+/** The address to serve the LAN on: the one given, else the first non-internal IPv4 of this machine. */
+function lanAddressOf(given: string | true): string {
+  if (typeof given === 'string') {
+    if (isIP(given) === 0) throw new Error(`--lan takes an IP address of this machine, not ${given}`);
+    return given;
+  }
+  const found = Object.values(networkInterfaces())
+    .flat()
+    .find((entry) => entry && entry.family === 'IPv4' && !entry.internal);
+  if (!found) throw new Error('no LAN address found: give one with --lan <address>');
+  return found.address;
+}

@@ -1,0 +1,134 @@
+import type { Wallet } from '@openmyna/wallet';
+import { useState } from 'react';
+
+import { PinChoice, type PhonePin } from '../components/PinChoice.js';
+import { describeError } from '../errors.js';
+import { useMessages } from '../i18n.js';
+import { PinReset } from './PinReset.js';
+
+/** Runs a settings action and reports its outcome, or its error, as the screen's one message. */
+type SettingsAction = (action: () => Promise<string>) => Promise<void>;
+
+/** PINs (change, reset with the card), the certificates' status, suspension and revocation, reset. */
+export function Settings(props: { readonly wallet: Wallet; readonly changed: () => void }) {
+  const t = useMessages();
+  const [message, setMessage] = useState<string>();
+  const act: SettingsAction = async (action) => {
+    try {
+      setMessage(await action());
+    } catch (caught) {
+      setMessage(`${t.error}: ${describeError(caught, t)}`);
+    }
+  };
+  return (
+    <section>
+      <h2>{t.settingsTitle}</h2>
+      <ChangePin wallet={props.wallet} act={act} />
+      <PinReset wallet={props.wallet} report={setMessage} />
+      <h3>{t.status}</h3>
+      <button
+        className="secondary"
+        onClick={() => void act(async () => t.statusOf[await props.wallet.checkStatus()])}
+        data-testid="check-status"
+      >
+        {t.status}
+      </button>
+      <Lifecycle wallet={props.wallet} act={act} changed={props.changed} />
+      <button
+        className="danger"
+        onClick={() =>
+          void act(async () => {
+            await props.wallet.wipe('reset');
+            props.changed();
+            return t.resetDone;
+          })
+        }
+      >
+        {t.reset}
+      </button>
+      {message && (
+        <p className="notice" role="status" data-testid="settings-message">
+          {message}
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** Changes one of the phone's PINs, knowing the current one. */
+function ChangePin(props: { readonly wallet: Wallet; readonly act: SettingsAction }) {
+  const t = useMessages();
+  const [which, setWhich] = useState<PhonePin>('kenhojoPin');
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  return (
+    <form
+      onSubmit={(event) => {
+        event.preventDefault();
+        void props.act(async () => {
+          await props.wallet.changePin(which, current, next);
+          return t.changed;
+        });
+      }}
+    >
+      <h3>{t.changePin}</h3>
+      <PinChoice value={which} onChange={setWhich} />
+      <label>
+        {t.currentPin}
+        <input type="password" value={current} onChange={(event) => setCurrent(event.target.value)} />
+      </label>
+      <label>
+        {t.newPin}
+        <input type="password" value={next} onChange={(event) => setNext(event.target.value)} />
+      </label>
+      <button type="submit">{t.change}</button>
+    </form>
+  );
+}
+
+/** Suspends or revokes the phone's certificates at the issuer, with the 利用者証明用暗証番号. */
+function Lifecycle(props: { readonly wallet: Wallet; readonly act: SettingsAction; readonly changed: () => void }) {
+  const t = useMessages();
+  const [authPin, setAuthPin] = useState('');
+  return (
+    <>
+      <p>{t.lifecycleHelp}</p>
+      <label>
+        {t.authenticationPin}
+        <input
+          type="password"
+          inputMode="numeric"
+          value={authPin}
+          onChange={(event) => setAuthPin(event.target.value)}
+          name="lifecycle-pin"
+        />
+      </label>
+      <div className="actions">
+        <button
+          className="secondary"
+          onClick={() =>
+            void props.act(async () => {
+              await props.wallet.changeLifecycle('suspend', authPin);
+              return t.suspended;
+            })
+          }
+        >
+          {t.suspend}
+        </button>
+        <button
+          className="danger"
+          data-testid="revoke"
+          onClick={() =>
+            void props.act(async () => {
+              await props.wallet.changeLifecycle('revoke', authPin);
+              props.changed();
+              return t.revoked;
+            })
+          }
+        >
+          {t.revoke}
+        </button>
+      </div>
+    </>
+  );
+}
