@@ -58,7 +58,7 @@ function walkthrough(rpUrl: string): string[] {
     'Walkthrough:',
     '  1. Open the web wallet and add a demo card (card PINs 1234 / OPENMYNA1; choose the phone PINs).',
     '  2. Open the RP demo, apply for an account, choose 「スマホで読み取る」 and answer in the wallet (scan',
-    '     the QR code, or paste the link shown under it); the page turns to 「認証完了」 with the account.',
+    '     the QR code, or on the same device follow 「こちら」 under it); the page turns to 「認証完了」.',
     '  3. 「スマホでログイン」 on the RP demo: answer in the wallet with the 利用者証明用 PIN.',
     `  4. The counter (${rpUrl}/counter): in the wallet choose 「対面で提示」 and paste its mdoc: text (or`,
     '     scan its QR code); the clerk sees the verified photo, name, address, birth date and age.',
