@@ -3,6 +3,7 @@ import {
   issueKenhojoRecords,
   issueKenkakuRecords,
   MDOC_BATCH_MAX,
+  type PhoneBundle,
   type PhoneKeys,
   type ProvisioningApplication,
   type ProvisioningCompletion,
@@ -45,29 +46,8 @@ const SIGNING_MINIMUM_AGE = 15;
 
 export type { PhoneKeys, ProvisioningApplication, ProvisioningCompletion } from '@openmyna/card';
 
-/** What provisioning returns to the phone: everything it installs, in one bundle. */
-export interface ProvisioningBundle {
-  readonly phoneId: string;
-  readonly jpki: {
-    readonly authenticationCertificate: string;
-    readonly signingCertificate?: string;
-    readonly authenticationCaCertificate: string;
-    readonly signingCaCertificate: string;
-  };
-  readonly kenhojo: Awaited<ReturnType<typeof issueKenhojoRecords>>;
-  readonly kenkaku: Awaited<ReturnType<typeof issueKenkakuRecords>>;
-  /** 住基AP: the holder's 住民票コード (11 digits), behind the phone's 住基 PIN. */
-  readonly juki: { readonly residentCode: string };
-  /** The holder's municipality (the 券面AP's basic data and the phone's MF). */
-  readonly municipalityCode: string;
-  /** The mdoc (`{docType, issuerSigned}`), base64 CBOR: the first of the batch, bound to `deviceKey`. */
-  readonly mdoc: string;
-  /** The rest of the batch, bound to `batchDeviceKeys` in order (absent for a batch of one). */
-  readonly batchMdocs?: readonly string[];
-  readonly cardExpiry: string;
-  /** The key the phone pins to verify this issuer's PIN-reset authorizations. */
-  readonly pinResetAuthority: { readonly issuer: string; readonly publicJwk: JsonWebKey };
-}
+/** What provisioning returns to the phone: everything it installs, in one bundle (`PhoneBundleSchema`). */
+export type ProvisioningBundle = PhoneBundle;
 
 /** The issuer's keys and trust for provisioning. */
 export interface ProvisioningAuthorities {

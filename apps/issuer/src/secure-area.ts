@@ -15,6 +15,8 @@ import {
   phoneContentsMismatch,
   phonePinAccepts,
   phonePinsProblem,
+  PhoneCardContentsSchema,
+  PhoneIdSchema,
   phoneReferenceData,
   protectPin,
   secureAreaSigningInput,
@@ -114,35 +116,8 @@ interface Session {
 }
 
 const Base64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/);
-/** The bundle fields the applets serve (the issuer's `ProvisioningBundle`, as the phone received it). */
-const Contents = z.object({
-  phoneId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
-  jpki: z.object({
-    authenticationCertificate: Base64.max(8_000),
-    signingCertificate: Base64.max(8_000).optional(),
-    authenticationCaCertificate: Base64.max(8_000),
-    signingCaCertificate: Base64.max(8_000),
-  }),
-  kenhojo: z.object({
-    myNumberFile: Base64.max(200),
-    basicFourInfoFile: Base64.max(2_000),
-    integrityRecord: Base64.max(8_000),
-    cvCertificate: Base64.max(2_000),
-    signerKeyId: z.string().min(1).max(64),
-  }),
-  kenkaku: z.object({
-    cardFaceFile: Base64.max(300_000),
-    ageRecord: Base64.max(2_000),
-    myNumberImageRecord: Base64.max(300_000),
-    cvCertificate: Base64.max(2_000),
-    signerKeyId: z.string().min(1).max(64),
-    /** The 券面 issuer's CV certificate over the phone's own 券面 key (MF-level GET DATA 7F21). */
-    cardCvCertificate: Base64.max(2_000).optional(),
-  }),
-  juki: z.object({ residentCode: z.string().regex(/^\d{11}$/) }),
-  municipalityCode: z.string().regex(/^\d{5}$/),
-  cardExpiry: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-});
+/** The bundle fields the applets serve (the issuer's `PhoneBundle`, as the phone received it). */
+const Contents = PhoneCardContentsSchema.extend({ phoneId: PhoneIdSchema });
 const PinValues = z.record(z.string().max(32), z.string().max(16));
 const Message = z.discriminatedUnion('op', [
   z.object({ op: z.literal('apdu'), sequence: z.number().int().min(0), apdu: Base64.max(70_000) }),
@@ -475,7 +450,7 @@ export class SecureAreaService {
    * phone.
    */
   async #install(device: DeviceRow, bundle: unknown, values: Readonly<Record<string, string>>) {
-    const contents = Contents.parse(bundle) as PhoneCardContents & { phoneId: string };
+    const contents = Contents.parse(bundle);
     const pins = assertPins(values);
     const refuse = (what: string) =>
       new IssuerError('ERR_SECURE_AREA_BUNDLE', `the bundle does not belong to this device: ${what}`);

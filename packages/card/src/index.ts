@@ -150,6 +150,7 @@ export {
   type PhonePinReference,
   type PhonePins,
 } from './phone-card.js';
+export { PhoneBundleSchema, PhoneCardContentsSchema, PhoneIdSchema, type PhoneBundle } from './phone-bundle.js';
 export {
   SECURE_AREA_PROTOCOL,
   secureAreaSigningInput,
