@@ -3,6 +3,7 @@ import {
   issueKenhojoRecords,
   issueKenkakuRecords,
   MDOC_BATCH_MAX,
+  P256PublicJwkSchema,
   type PhoneBundle,
   type PhoneKeys,
   type ProvisioningApplication,
@@ -370,7 +371,8 @@ async function issuePhoneCredentials(
     cardExpiry: options.cardExpiresOn,
     pinResetAuthority: {
       issuer: authorities.pinResetAuthority.issuer,
-      publicJwk: authorities.pinResetAuthority.publicJwk,
+      // The authority's own key, made a P-256 public JWK by pinResetAuthorityFromJwk: a failure is internal.
+      publicJwk: P256PublicJwkSchema.parse(authorities.pinResetAuthority.publicJwk),
     },
   };
 }

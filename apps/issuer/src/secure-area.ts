@@ -145,6 +145,19 @@ const Message = z.discriminatedUnion('op', [
   z.object({ op: z.literal('end'), sequence: z.number().int().min(0) }),
 ]);
 
+/**
+ * What an operation of a session answers, by `op`: `apdu` the response APDU, `pending-sign` the
+ * signature (both base64), `install` the phone and its token serial, `reset-pins` the references
+ * reset; `reset`, `end` and `wipe` nothing.
+ */
+export interface SecureAreaResult {
+  readonly response?: string;
+  readonly signature?: string;
+  readonly phoneId?: string;
+  readonly tokenSerial?: string;
+  readonly reset?: string[];
+}
+
 /** A P-256 public JWK as the phone sends its device-bound key. */
 export const SecureAreaDeviceKey = z.object({
   kty: z.literal('EC'),
@@ -299,7 +312,7 @@ export class SecureAreaService {
     signature: string,
     /** The device the request's path names, when it names one: the session must be that device's. */
     deviceId?: string,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<SecureAreaResult> {
     const found = this.#sessions.get(sessionId);
     const session = deviceId === undefined || found?.deviceId === deviceId ? found : undefined;
     const now = this.#now();
@@ -362,7 +375,7 @@ export class SecureAreaService {
     for (const [id, session] of this.#sessions) if (session.deviceId === deviceId) this.#sessions.delete(id);
   }
 
-  async #run(session: Session, message: SecureAreaMessage): Promise<Record<string, unknown>> {
+  async #run(session: Session, message: SecureAreaMessage): Promise<SecureAreaResult> {
     const device = await this.#expectUnexpired(await this.#device(session.deviceId)).catch((error: unknown) => {
       this.#sessions.delete(session.id);
       throw error;

@@ -14,7 +14,7 @@ export const PhoneCardContentsSchema = z.object({
   jpki: z.object({
     authenticationCertificate: Base64.max(8_000),
     /** Absent for holders under 15 (no 署名用電子証明書). */
-    signingCertificate: Base64.max(8_000).exactOptional(),
+    signingCertificate: Base64.max(8_000).optional(),
     authenticationCaCertificate: Base64.max(8_000),
     signingCaCertificate: Base64.max(8_000),
   }),
@@ -32,7 +32,7 @@ export const PhoneCardContentsSchema = z.object({
     cvCertificate: Base64.max(2_000),
     signerKeyId: SignerKeyId,
     /** The 券面 issuer's CV certificate over the phone's own 券面 key (MF-level GET DATA 7F21); older bundles lack it. */
-    cardCvCertificate: Base64.max(2_000).exactOptional(),
+    cardCvCertificate: Base64.max(2_000).optional(),
   }),
   /** 住基AP: the holder's 住民票コード (11 digits), behind the phone's 住基 PIN. */
   juki: z.object({ residentCode: z.string().regex(/^\d{11}$/) }),
@@ -45,20 +45,28 @@ export const PhoneCardContentsSchema = z.object({
 /** The issuer's id of a phone. */
 export const PhoneIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
-/** A P-256 public JWK; a private key (`d`) or any other member is refused. */
-const PublicP256Jwk = z.strictObject({
+/** A P-256 public JWK (RFC 7518 §6.2.1); a private key (`d`) or any other member is refused. */
+export const P256PublicJwkSchema = z.strictObject({
   kty: z.literal('EC'),
   crv: z.literal('P-256'),
   x: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
   y: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
 });
 
+/** A P-256 public JWK, as {@link P256PublicJwkSchema} reads it. */
+export interface P256PublicJwk {
+  readonly kty: 'EC';
+  readonly crv: 'P-256';
+  readonly x: string;
+  readonly y: string;
+}
+
 /** The phone's bundle, as {@link PhoneBundleSchema} reads it. */
 export interface PhoneBundle extends PhoneCardContents {
   readonly phoneId: string;
   readonly mdoc: string;
-  readonly batchMdocs?: readonly string[];
-  readonly pinResetAuthority: { readonly issuer: string; readonly publicJwk: JsonWebKey };
+  readonly batchMdocs?: readonly string[] | undefined;
+  readonly pinResetAuthority: { readonly issuer: string; readonly publicJwk: P256PublicJwk };
 }
 
 /**
@@ -75,7 +83,7 @@ export const PhoneBundleSchema = PhoneCardContentsSchema.extend({
   /** The mdoc (`{docType, issuerSigned}`), base64 CBOR: the first of the batch, bound to `deviceKey`. */
   mdoc: Base64,
   /** The rest of the batch, bound to `batchDeviceKeys` in order (absent for a batch of one). */
-  batchMdocs: z.array(Base64).exactOptional(),
+  batchMdocs: z.array(Base64).readonly().optional(),
   /** The key the phone pins to verify this issuer's PIN-reset authorizations. */
-  pinResetAuthority: z.object({ issuer: z.string().min(1), publicJwk: PublicP256Jwk }),
+  pinResetAuthority: z.object({ issuer: z.string().min(1), publicJwk: P256PublicJwkSchema }),
 }) satisfies z.ZodType<PhoneBundle>;
