@@ -3,7 +3,8 @@ import { SECURE_AREA_PROTOCOL } from '@openmyna/card';
 import { jsonBody } from '@openmyna/service';
 import type { Env } from 'hono';
 
-import { SecureAreaDeviceKey, type SecureAreaService } from '../../secure-area.js';
+import { SecureAreaDeviceKey } from '../../secure-area-messages.js';
+import type { SecureAreaService } from '../../secure-area.js';
 import { failure } from '../schemas.js';
 import { issuerRouter } from '../services.js';
 
