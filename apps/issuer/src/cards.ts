@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import {
+  base64UrlEncode,
   calendarDateInJapan,
   cardExpiryDate,
   formatIsoDate,
@@ -61,7 +62,7 @@ export async function issueCard(
     actor: options.actor,
   });
   const securityCode = String(randomBytes(2).readUInt16BE() % 10_000).padStart(4, '0');
-  const passphrase = options.passphrase ?? randomBytes(24).toString('base64url');
+  const passphrase = options.passphrase ?? base64UrlEncode(randomBytes(24));
   const municipalityCode = parseMunicipalityCode(person.municipalityCode);
   try {
     const document = await issueVirtualCard({

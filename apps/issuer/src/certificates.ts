@@ -36,27 +36,7 @@ export async function issueCertificateDurably(
   // primary key would catch it, and we draw again rather than fail.
   for (let attempt = 0; ; attempt++) {
     try {
-      await inTransaction(context.db, async (trx) => {
-        await trx
-          .insertInto('certificates')
-          .values({
-            serial: prepared.serialNumber,
-            hierarchy: options.hierarchy,
-            person_id: options.holder.personId,
-            card_id: options.holder.cardId ?? null,
-            phone_id: options.holder.phoneId ?? null,
-            municipality_code: options.request.holder.municipalityCode,
-            status: 'prepared',
-            tbs: prepared.tbsCertificate,
-            der: null,
-            not_after: isoTime(prepared.notAfter),
-            reason: null,
-            revoked_at: null,
-            created_at: isoTime(context.clock()),
-            issued_at: null,
-          })
-          .execute();
-      });
+      await recordPrepared(context, options, prepared);
       break;
     } catch (error) {
       if (!isUniqueViolation(error) || attempt >= 3) throw error;
@@ -90,6 +70,39 @@ export async function issueCertificateDurably(
   });
   context.onBoundary?.('certificate-recorded');
   return der;
+}
+
+/** Commits the to-be-signed certificate as `prepared`, before the CA key signs it. */
+async function recordPrepared(
+  context: IssuerContext,
+  options: {
+    readonly hierarchy: HierarchyName;
+    readonly request: EndEntityRequest;
+    readonly holder: CertificateHolderRef;
+  },
+  prepared: { readonly serialNumber: string; readonly tbsCertificate: Uint8Array; readonly notAfter: Date },
+): Promise<void> {
+  await inTransaction(context.db, async (trx) => {
+    await trx
+      .insertInto('certificates')
+      .values({
+        serial: prepared.serialNumber,
+        hierarchy: options.hierarchy,
+        person_id: options.holder.personId,
+        card_id: options.holder.cardId ?? null,
+        phone_id: options.holder.phoneId ?? null,
+        municipality_code: options.request.holder.municipalityCode,
+        status: 'prepared',
+        tbs: prepared.tbsCertificate,
+        der: null,
+        not_after: isoTime(prepared.notAfter),
+        reason: null,
+        revoked_at: null,
+        created_at: isoTime(context.clock()),
+        issued_at: null,
+      })
+      .execute();
+  });
 }
 
 /** Marks certificates left `prepared` by a crash as `abandoned` (run at start-up). Returns how many. */

@@ -1,4 +1,4 @@
-import { OpenMynaError } from '@openmyna/core';
+import { base64Decode, CoreError, OpenMynaError } from '@openmyna/core';
 
 /** Codes of the issuing authority's operations; the HTTP layer maps each to one status (STYLE.md 6). */
 export type IssuerErrorCode =
@@ -48,7 +48,13 @@ export class IssuerError extends OpenMynaError<IssuerErrorCode> {}
 
 /** Decodes a base64 request field, or throws `code` naming the field (never echoing the value). */
 export function base64Field(text: unknown, field: string, code: IssuerErrorCode): Uint8Array {
-  if (typeof text !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text))
-    throw new IssuerError(code, `"${field}" is not base64`);
-  return new Uint8Array(Buffer.from(text, 'base64'));
+  if (typeof text === 'string') {
+    try {
+      return base64Decode(text);
+    } catch (error) {
+      if (!(error instanceof CoreError)) throw error;
+      throw new IssuerError(code, `"${field}" is not base64`, { cause: error });
+    }
+  }
+  throw new IssuerError(code, `"${field}" is not base64`);
 }

@@ -7,6 +7,7 @@ import {
   type HolderAction,
   type HolderProofKind,
 } from '@openmyna/card';
+import { base64UrlEncode } from '@openmyna/core';
 import { parseCertificate, verifyPkcs1Signature } from '@openmyna/pki';
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { inTransaction } from '@openmyna/storage';
@@ -81,7 +82,7 @@ export async function openHolderChallenge(
     id: newId(context, 'H'),
     phone_id: phoneId,
     purpose,
-    nonce: Buffer.from(context.randomBytes(32)).toString('base64url'),
+    nonce: base64UrlEncode(context.randomBytes(32)),
     created_at: isoTime(now),
     expires_at: isoTime(new Date(now.getTime() + HOLDER_CHALLENGE_SECONDS * 1000)),
     used_at: null,
@@ -157,6 +158,20 @@ export async function holderChangesPhone(
   return changePhone(context, phoneId, request.action, `holder:${phone.person_id}`, `the holder asked (${kind} key)`);
 }
 
+/** The PINs a reset request names (known, each once) once its form is checked (`ERR_HOLDER_REQUEST_FORMAT`). */
+function checkPinResetForm(request: PinResetRequest): readonly string[] {
+  const given: readonly unknown[] = Array.isArray(request.pins) ? (request.pins as readonly unknown[]) : [];
+  const resettable: readonly unknown[] = PHONE_RESETTABLE_PINS;
+  if (given.length === 0 || new Set(given).size !== given.length || !given.every((pin) => resettable.includes(pin)))
+    throw new IssuerError(
+      'ERR_HOLDER_REQUEST_FORMAT',
+      `"pins" names one or more of ${PHONE_RESETTABLE_PINS.join(', ')}, each once`,
+    );
+  if (typeof request.phoneNonce !== 'string' || !/^[A-Za-z0-9_-]{16,128}$/.test(request.phoneNonce))
+    throw new IssuerError('ERR_HOLDER_REQUEST_FORMAT', '"phoneNonce" is 16–128 base64url characters');
+  return given as readonly string[];
+}
+
 /**
  * Authorizes a reset of the phone's PINs with the stronger factor: the holder's physical card, whose
  * JPKI signing key (behind the card's signing password) signs the {@link pinResetStatement}. Checks, in
@@ -171,16 +186,7 @@ export async function authorizePinReset(
   phoneId: string,
   request: PinResetRequest,
 ): Promise<{ authorization: string; expiresAt: string }> {
-  const given: readonly unknown[] = Array.isArray(request.pins) ? (request.pins as readonly unknown[]) : [];
-  const resettable: readonly unknown[] = PHONE_RESETTABLE_PINS;
-  if (given.length === 0 || new Set(given).size !== given.length || !given.every((pin) => resettable.includes(pin)))
-    throw new IssuerError(
-      'ERR_HOLDER_REQUEST_FORMAT',
-      `"pins" names one or more of ${PHONE_RESETTABLE_PINS.join(', ')}, each once`,
-    );
-  const pins = given as readonly string[];
-  if (typeof request.phoneNonce !== 'string' || !/^[A-Za-z0-9_-]{16,128}$/.test(request.phoneNonce))
-    throw new IssuerError('ERR_HOLDER_REQUEST_FORMAT', '"phoneNonce" is 16–128 base64url characters');
+  const pins = checkPinResetForm(request);
   const signature = base64Field(request.signature, 'signature', 'ERR_HOLDER_REQUEST_FORMAT');
   const certificate = base64Field(
     request.cardSigningCertificate,

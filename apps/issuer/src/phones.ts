@@ -4,7 +4,7 @@ import type { Transaction } from 'kysely';
 
 import { appendAudit } from './audit.js';
 import { resumeInTransaction, revokeInTransaction } from './certificates.js';
-import { destroySecureAreaKeys } from './secure-area.js';
+import { destroySecureAreaKeys } from './secure-area-devices.js';
 import { isoTime, type IssuerContext } from './context.js';
 import { IssuerError } from './errors.js';
 import type { IssuerSchema, PhoneStatus } from './storage/schema.js';

@@ -10,6 +10,7 @@ import {
   type SyntheticPerson,
 } from '@openmyna/core';
 import { inTransaction, isUniqueViolation } from '@openmyna/storage';
+import type { Transaction } from 'kysely';
 
 import { appendAudit } from './audit.js';
 import {
@@ -24,7 +25,7 @@ import { endPhonesInTransaction } from './phones.js';
 import { isoTime, newId, type IssuerContext } from './context.js';
 import { IssuerError } from './errors.js';
 import { MY_NUMBER_INDEX_PREFIX, myNumberIndex, sealMyNumber, unsealMyNumber } from './my-number-seal.js';
-import type { CardStatus } from './storage/schema.js';
+import type { CardStatus, IssuerSchema } from './storage/schema.js';
 
 /** A resident as the registry holds them. */
 export interface PersonInput {
@@ -209,43 +210,11 @@ export async function updatePerson(
   actor: string,
   why: string,
 ): Promise<{ revoked: string[] }> {
-  // The card face is rendered again with the change, not at the next issuance (and a photo that cannot
-  // be shown on a card is refused). A concurrent change may make these images stale; they carry the
-  // digest of what they show, and stale ones are rendered again when next used.
-  let faceImages: { digest: string; images: PersonFaceImages } | undefined;
-  if (changes.name !== undefined || changes.address !== undefined || changes.photo !== undefined) {
-    const current = await getPerson(context, id);
-    const inputs = {
-      basicFourInfo: {
-        name: changes.name ?? current.basicFourInfo.name,
-        address: changes.address ?? current.basicFourInfo.address,
-      },
-      myNumber: current.myNumber,
-      photo: changes.photo ?? current.photo,
-    };
-    faceImages = { digest: faceImageInputsDigest(inputs), images: await renderFaceImagesOrRefuse(inputs) };
-  }
+  const faceImages = await renderChangedFace(context, id, changes);
   const outcome = await inTransaction(context.db, async (trx) => {
     const current = await trx.selectFrom('persons').selectAll().where('id', '=', id).executeTakeFirst();
     if (!current) throw new IssuerError('ERR_PERSON_NOT_FOUND', 'no such person');
-    const next = {
-      name: changes.name ?? current.name,
-      address: changes.address ?? current.address,
-      birth_date: changes.birthDate ?? current.birth_date,
-      sex: changes.sex ?? current.sex,
-    };
-    let info: BasicFourInfo;
-    try {
-      info = validateBasicFourInfo({
-        name: next.name,
-        address: next.address,
-        birthDate: parseIsoDate(next.birth_date),
-        sex: next.sex,
-      });
-      if (changes.municipalityCode) parseMunicipalityCode(changes.municipalityCode);
-    } catch (error) {
-      throw new IssuerError('ERR_PERSON_INVALID', (error as Error).message, { cause: error });
-    }
+    const { next, info } = changedFourInfo(current, changes);
     const fourInfoChanged = (['name', 'address', 'birth_date', 'sex'] as const).filter(
       (field) => next[field] !== current[field],
     );
@@ -279,22 +248,78 @@ export async function updatePerson(
       },
     });
     if (fourInfoChanged.length === 0) return { revoked: [] };
-    const signing = await trx
-      .selectFrom('certificates')
-      .select('serial')
-      .where('person_id', '=', id)
-      .where('hierarchy', '=', 'signing')
-      .where('status', 'in', ['issued', 'suspended'])
-      .execute();
-    const revoked = await revokeInTransaction(trx, context, {
-      serials: signing.map((row) => row.serial),
-      reason: 'affiliationChanged',
-      actor,
-      why: `the 4 info changed (${fourInfoChanged.join(', ')})`,
-    });
-    return { revoked };
+    return { revoked: await revokeSigningCertificates(trx, context, { id, actor, fourInfoChanged }) };
   });
   return outcome;
+}
+
+/**
+ * The card face rendered again with a change of name, address or photo, not at the next issuance (and
+ * a photo that cannot be shown on a card is refused). A concurrent change may make these images stale;
+ * they carry the digest of what they show, and stale ones are rendered again when next used.
+ */
+async function renderChangedFace(
+  context: IssuerContext,
+  id: string,
+  changes: PersonChanges,
+): Promise<{ digest: string; images: PersonFaceImages } | undefined> {
+  if (changes.name === undefined && changes.address === undefined && changes.photo === undefined) return undefined;
+  const current = await getPerson(context, id);
+  const inputs = {
+    basicFourInfo: {
+      name: changes.name ?? current.basicFourInfo.name,
+      address: changes.address ?? current.basicFourInfo.address,
+    },
+    myNumber: current.myNumber,
+    photo: changes.photo ?? current.photo,
+  };
+  return { digest: faceImageInputsDigest(inputs), images: await renderFaceImagesOrRefuse(inputs) };
+}
+
+/** The 4 info after `changes`, as stored and validated (`ERR_PERSON_INVALID`), and the municipality checked. */
+function changedFourInfo(
+  current: { name: string; address: string; birth_date: string; sex: string },
+  changes: PersonChanges,
+): { next: { name: string; address: string; birth_date: string; sex: string }; info: BasicFourInfo } {
+  const next = {
+    name: changes.name ?? current.name,
+    address: changes.address ?? current.address,
+    birth_date: changes.birthDate ?? current.birth_date,
+    sex: changes.sex ?? current.sex,
+  };
+  try {
+    const info = validateBasicFourInfo({
+      name: next.name,
+      address: next.address,
+      birthDate: parseIsoDate(next.birth_date),
+      sex: next.sex,
+    });
+    if (changes.municipalityCode) parseMunicipalityCode(changes.municipalityCode);
+    return { next, info };
+  } catch (error) {
+    throw new IssuerError('ERR_PERSON_INVALID', (error as Error).message, { cause: error });
+  }
+}
+
+/** Card-spec §4.1: a change of the 4 info revokes every live signing certificate of the person. */
+async function revokeSigningCertificates(
+  trx: Transaction<IssuerSchema>,
+  context: IssuerContext,
+  options: { readonly id: string; readonly actor: string; readonly fourInfoChanged: readonly string[] },
+): Promise<string[]> {
+  const signing = await trx
+    .selectFrom('certificates')
+    .select('serial')
+    .where('person_id', '=', options.id)
+    .where('hierarchy', '=', 'signing')
+    .where('status', 'in', ['issued', 'suspended'])
+    .execute();
+  return revokeInTransaction(trx, context, {
+    serials: signing.map((row) => row.serial),
+    reason: 'affiliationChanged',
+    actor: options.actor,
+    why: `the 4 info changed (${options.fourInfoChanged.join(', ')})`,
+  });
 }
 
 /** Records a newly issued card (its certificates are issued separately, durably). */

@@ -47,8 +47,9 @@ function statusSource(context: IssuerContext, hierarchy: HierarchyName) {
         return { status: 'suspended', since: new Date(row.revoked_at!) };
       case 'revoked':
         return { status: 'revoked', revocationTime: new Date(row.revoked_at!), reason: row.reason as CrlReasonName };
-      default:
-        // Prepared or abandoned: never handed out, never valid.
+      case 'prepared':
+      case 'abandoned':
+        // Never handed out, never valid.
         return { status: 'revoked', revocationTime: new Date(row.created_at), reason: 'cessationOfOperation' };
     }
   };

@@ -150,6 +150,15 @@ export {
   type PhonePinReference,
   type PhonePins,
 } from './phone-card.js';
+export { VirtualCardDocumentSchema } from './virtual-card-document.js';
+export {
+  P256PublicJwkSchema,
+  PhoneBundleSchema,
+  PhoneCardContentsSchema,
+  PhoneIdSchema,
+  type P256PublicJwk,
+  type PhoneBundle,
+} from './phone-bundle.js';
 export {
   SECURE_AREA_PROTOCOL,
   secureAreaSigningInput,

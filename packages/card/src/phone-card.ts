@@ -47,7 +47,7 @@ export interface PhonePins {
 export interface PhoneCardContents {
   readonly jpki: {
     readonly authenticationCertificate: string;
-    readonly signingCertificate?: string;
+    readonly signingCertificate?: string | undefined;
     readonly authenticationCaCertificate: string;
     readonly signingCaCertificate: string;
   };

@@ -96,7 +96,7 @@ export interface KenkakuRecordFiles extends CardRecordIssuer {
    * ({@link cardKeyId}). Absent from cards and phones issued before openmyna served it, which then
    * answer GET DATA `7F21` with `6A88`, as older real cards do (card-spec §0).
    */
-  readonly cardCvCertificate?: string;
+  readonly cardCvCertificate?: string | undefined;
 }
 
 /** The personal contents of a card, sealed in its file. */

@@ -1,118 +1,13 @@
-import { columnTypes, identityColumn, makeAppendOnly, sql, type EngineMigration } from '@openmyna/storage';
+import { columnTypes, identityColumn, makeAppendOnly, sql, type Engine, type EngineMigration } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
 
 /** The issuer's migrations, applied in name order by `migrate`. Never edit one that has shipped; add another. */
 export const ISSUER_MIGRATIONS: Record<string, EngineMigration> = {
   '0001-registry': {
     async up(db: Kysely<unknown>, engine) {
-      const { binary } = columnTypes(engine);
-      await db.schema
-        .createTable('persons')
-        .addColumn('id', 'text', (col) => col.primaryKey())
-        .addColumn('name', 'text', (col) => col.notNull())
-        .addColumn('name_kana', 'text', (col) => col.notNull())
-        .addColumn('address', 'text', (col) => col.notNull())
-        .addColumn('birth_date', 'text', (col) => col.notNull())
-        .addColumn('sex', 'text', (col) => col.notNull())
-        .addColumn('my_number', 'text', (col) => col.notNull().unique())
-        .addColumn('resident_code', 'text', (col) => col.notNull().unique())
-        .addColumn('municipality_code', 'text', (col) => col.notNull())
-        .addColumn('photo', binary, (col) => col.notNull())
-        .addColumn('version', 'integer', (col) => col.notNull())
-        .addColumn('created_at', 'text', (col) => col.notNull())
-        .addColumn('updated_at', 'text', (col) => col.notNull())
-        .execute();
-      await db.schema
-        .createTable('cards')
-        .addColumn('id', 'text', (col) => col.primaryKey())
-        .addColumn('person_id', 'text', (col) => col.notNull().references('persons.id'))
-        .addColumn('status', 'text', (col) => col.notNull())
-        .addColumn('issued_at', 'text', (col) => col.notNull())
-        .addColumn('expires_on', 'text', (col) => col.notNull())
-        .addColumn('updated_at', 'text', (col) => col.notNull())
-        .execute();
-      await db.schema
-        .createTable('phones')
-        .addColumn('id', 'text', (col) => col.primaryKey())
-        .addColumn('person_id', 'text', (col) => col.notNull().references('persons.id'))
-        .addColumn('card_id', 'text', (col) => col.notNull().references('cards.id'))
-        .addColumn('status', 'text', (col) => col.notNull())
-        .addColumn('device_key', 'text', (col) => col.notNull())
-        .addColumn('provisioned_at', 'text', (col) => col.notNull())
-        .addColumn('updated_at', 'text', (col) => col.notNull())
-        .execute();
-      await db.schema
-        .createTable('certificates')
-        .addColumn('serial', 'text', (col) => col.primaryKey())
-        .addColumn('hierarchy', 'text', (col) => col.notNull())
-        .addColumn('person_id', 'text', (col) => col.notNull().references('persons.id'))
-        .addColumn('card_id', 'text', (col) => col.references('cards.id'))
-        .addColumn('phone_id', 'text', (col) => col.references('phones.id'))
-        .addColumn('municipality_code', 'text', (col) => col.notNull())
-        .addColumn('status', 'text', (col) => col.notNull())
-        .addColumn('tbs', binary, (col) => col.notNull())
-        .addColumn('der', binary)
-        .addColumn('not_after', 'text', (col) => col.notNull())
-        .addColumn('reason', 'text')
-        .addColumn('revoked_at', 'text')
-        .addColumn('created_at', 'text', (col) => col.notNull())
-        .addColumn('issued_at', 'text')
-        .execute();
-      for (const column of ['person_id', 'card_id', 'phone_id'] as const) {
-        await db.schema.createIndex(`certificates_${column}`).on('certificates').column(column).execute();
-      }
-      await db.schema
-        .createIndex('certificates_partition')
-        .on('certificates')
-        .columns(['hierarchy', 'municipality_code', 'status'])
-        .execute();
-      await db.schema
-        .createTable('records')
-        .addColumn('id', 'text', (col) => col.primaryKey())
-        .addColumn('person_id', 'text', (col) => col.notNull().references('persons.id'))
-        .addColumn('card_id', 'text', (col) => col.references('cards.id'))
-        .addColumn('phone_id', 'text', (col) => col.references('phones.id'))
-        .addColumn('kind', 'text', (col) => col.notNull())
-        .addColumn('issued_at', 'text', (col) => col.notNull())
-        .addColumn('valid_until', 'text')
-        .addColumn('status_index', 'integer')
-        .execute();
-      await db.schema
-        .createTable('revocations')
-        .addColumn('id', 'integer', identityColumn(engine))
-        .addColumn('serial', 'text', (col) => col.notNull().references('certificates.serial'))
-        .addColumn('hierarchy', 'text', (col) => col.notNull())
-        .addColumn('reason', 'text', (col) => col.notNull())
-        .addColumn('revoked_at', 'text', (col) => col.notNull())
-        .addColumn('actor', 'text', (col) => col.notNull())
-        .execute();
-      await db.schema
-        .createTable('provisioning_sessions')
-        .addColumn('id', 'text', (col) => col.primaryKey())
-        .addColumn('nonce', 'text', (col) => col.notNull().unique())
-        .addColumn('created_at', 'text', (col) => col.notNull())
-        .addColumn('expires_at', 'text', (col) => col.notNull())
-        .addColumn('used_at', 'text')
-        .addColumn('phone_id', 'text')
-        .execute();
-      await db.schema
-        .createTable('audit_log')
-        .addColumn('id', 'integer', identityColumn(engine))
-        .addColumn('at', 'text', (col) => col.notNull())
-        .addColumn('actor', 'text', (col) => col.notNull())
-        .addColumn('action', 'text', (col) => col.notNull())
-        .addColumn('subject_type', 'text', (col) => col.notNull())
-        .addColumn('subject_id', 'text', (col) => col.notNull())
-        .addColumn('reason', 'text')
-        .addColumn('details', 'text', (col) => col.notNull())
-        .execute();
-      await db.schema
-        .createTable('crl_numbers')
-        .addColumn('partition', 'text', (col) => col.primaryKey())
-        .addColumn('number', 'integer', (col) => col.notNull())
-        .execute();
-      // The audit log is append-only in the database itself, not only by convention.
-      await makeAppendOnly(db, engine, 'audit_log', 'audit_log_append_only');
+      await createRegistryTables(db, engine);
+      await createCredentialTables(db, engine);
+      await createAuditTables(db, engine);
     },
   },
   '0002-one-phone-per-person': {
@@ -240,3 +135,124 @@ export const ISSUER_MIGRATIONS: Record<string, EngineMigration> = {
     },
   },
 };
+
+/** 0001: The registry: persons, their cards and phones. */
+async function createRegistryTables(db: Kysely<unknown>, engine: Engine): Promise<void> {
+  const { binary } = columnTypes(engine);
+  await db.schema
+    .createTable('persons')
+    .addColumn('id', 'text', (col) => col.primaryKey())
+    .addColumn('name', 'text', (col) => col.notNull())
+    .addColumn('name_kana', 'text', (col) => col.notNull())
+    .addColumn('address', 'text', (col) => col.notNull())
+    .addColumn('birth_date', 'text', (col) => col.notNull())
+    .addColumn('sex', 'text', (col) => col.notNull())
+    .addColumn('my_number', 'text', (col) => col.notNull().unique())
+    .addColumn('resident_code', 'text', (col) => col.notNull().unique())
+    .addColumn('municipality_code', 'text', (col) => col.notNull())
+    .addColumn('photo', binary, (col) => col.notNull())
+    .addColumn('version', 'integer', (col) => col.notNull())
+    .addColumn('created_at', 'text', (col) => col.notNull())
+    .addColumn('updated_at', 'text', (col) => col.notNull())
+    .execute();
+  await db.schema
+    .createTable('cards')
+    .addColumn('id', 'text', (col) => col.primaryKey())
+    .addColumn('person_id', 'text', (col) => col.notNull().references('persons.id'))
+    .addColumn('status', 'text', (col) => col.notNull())
+    .addColumn('issued_at', 'text', (col) => col.notNull())
+    .addColumn('expires_on', 'text', (col) => col.notNull())
+    .addColumn('updated_at', 'text', (col) => col.notNull())
+    .execute();
+  await db.schema
+    .createTable('phones')
+    .addColumn('id', 'text', (col) => col.primaryKey())
+    .addColumn('person_id', 'text', (col) => col.notNull().references('persons.id'))
+    .addColumn('card_id', 'text', (col) => col.notNull().references('cards.id'))
+    .addColumn('status', 'text', (col) => col.notNull())
+    .addColumn('device_key', 'text', (col) => col.notNull())
+    .addColumn('provisioned_at', 'text', (col) => col.notNull())
+    .addColumn('updated_at', 'text', (col) => col.notNull())
+    .execute();
+}
+
+/** 0001: What is issued and revoked: certificates (indexed by holder and CRL partition), records, revocations, provisioning sessions. */
+async function createCredentialTables(db: Kysely<unknown>, engine: Engine): Promise<void> {
+  const { binary } = columnTypes(engine);
+  await db.schema
+    .createTable('certificates')
+    .addColumn('serial', 'text', (col) => col.primaryKey())
+    .addColumn('hierarchy', 'text', (col) => col.notNull())
+    .addColumn('person_id', 'text', (col) => col.notNull().references('persons.id'))
+    .addColumn('card_id', 'text', (col) => col.references('cards.id'))
+    .addColumn('phone_id', 'text', (col) => col.references('phones.id'))
+    .addColumn('municipality_code', 'text', (col) => col.notNull())
+    .addColumn('status', 'text', (col) => col.notNull())
+    .addColumn('tbs', binary, (col) => col.notNull())
+    .addColumn('der', binary)
+    .addColumn('not_after', 'text', (col) => col.notNull())
+    .addColumn('reason', 'text')
+    .addColumn('revoked_at', 'text')
+    .addColumn('created_at', 'text', (col) => col.notNull())
+    .addColumn('issued_at', 'text')
+    .execute();
+  for (const column of ['person_id', 'card_id', 'phone_id'] as const) {
+    await db.schema.createIndex(`certificates_${column}`).on('certificates').column(column).execute();
+  }
+  await db.schema
+    .createIndex('certificates_partition')
+    .on('certificates')
+    .columns(['hierarchy', 'municipality_code', 'status'])
+    .execute();
+  await db.schema
+    .createTable('records')
+    .addColumn('id', 'text', (col) => col.primaryKey())
+    .addColumn('person_id', 'text', (col) => col.notNull().references('persons.id'))
+    .addColumn('card_id', 'text', (col) => col.references('cards.id'))
+    .addColumn('phone_id', 'text', (col) => col.references('phones.id'))
+    .addColumn('kind', 'text', (col) => col.notNull())
+    .addColumn('issued_at', 'text', (col) => col.notNull())
+    .addColumn('valid_until', 'text')
+    .addColumn('status_index', 'integer')
+    .execute();
+  await db.schema
+    .createTable('revocations')
+    .addColumn('id', 'integer', identityColumn(engine))
+    .addColumn('serial', 'text', (col) => col.notNull().references('certificates.serial'))
+    .addColumn('hierarchy', 'text', (col) => col.notNull())
+    .addColumn('reason', 'text', (col) => col.notNull())
+    .addColumn('revoked_at', 'text', (col) => col.notNull())
+    .addColumn('actor', 'text', (col) => col.notNull())
+    .execute();
+  await db.schema
+    .createTable('provisioning_sessions')
+    .addColumn('id', 'text', (col) => col.primaryKey())
+    .addColumn('nonce', 'text', (col) => col.notNull().unique())
+    .addColumn('created_at', 'text', (col) => col.notNull())
+    .addColumn('expires_at', 'text', (col) => col.notNull())
+    .addColumn('used_at', 'text')
+    .addColumn('phone_id', 'text')
+    .execute();
+}
+
+/** 0001: The append-only audit log and the CRL numbers. */
+async function createAuditTables(db: Kysely<unknown>, engine: Engine): Promise<void> {
+  await db.schema
+    .createTable('audit_log')
+    .addColumn('id', 'integer', identityColumn(engine))
+    .addColumn('at', 'text', (col) => col.notNull())
+    .addColumn('actor', 'text', (col) => col.notNull())
+    .addColumn('action', 'text', (col) => col.notNull())
+    .addColumn('subject_type', 'text', (col) => col.notNull())
+    .addColumn('subject_id', 'text', (col) => col.notNull())
+    .addColumn('reason', 'text')
+    .addColumn('details', 'text', (col) => col.notNull())
+    .execute();
+  await db.schema
+    .createTable('crl_numbers')
+    .addColumn('partition', 'text', (col) => col.primaryKey())
+    .addColumn('number', 'integer', (col) => col.notNull())
+    .execute();
+  // The audit log is append-only in the database itself, not only by convention.
+  await makeAppendOnly(db, engine, 'audit_log', 'audit_log_append_only');
+}
