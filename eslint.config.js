@@ -31,9 +31,9 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['@openmyna/*/*', '!@openmyna/*/node'],
+              group: ['@openmyna/*/*', '!@openmyna/*/node', '!@openmyna/pki/ca'],
               message:
-                'Import a package through its public entry (STYLE.md 2), e.g. "@openmyna/core" or "@openmyna/pki/node".',
+                'Import a package through its public entry (STYLE.md 2), e.g. "@openmyna/core", "@openmyna/pki/node" or "@openmyna/pki/ca".',
             },
             {
               regex: '^(\\.\\./)+(packages|apps)/[^/]+/(src|dist)/',
@@ -79,7 +79,10 @@ export default tseslint.config(
         {
           patterns: [
             { regex: '^node:', message: 'Portable packages use Web APIs; Node-only code lives in adapters or apps.' },
-            { group: ['@openmyna/*/*'], message: 'Import a package through its public entry (STYLE.md 2).' },
+            {
+              group: ['@openmyna/*/*', '!@openmyna/pki/ca'],
+              message: 'Import a package through its public entry (STYLE.md 2).',
+            },
           ],
         },
       ],

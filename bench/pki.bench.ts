@@ -9,16 +9,14 @@ import { fileURLToPath } from 'node:url';
 import {
   certIdFor,
   encodeOcspRequest,
-  OcspResponder,
   parseCertificate,
   parseCrl,
-  prepareCrl,
-  signCrl,
   trustAnchor,
   validatePath,
   verifyPkcs1Signature,
   type SignatureBackend,
 } from '@openmyna/pki';
+import { OcspResponder, prepareCrl, signCrl } from '@openmyna/pki/ca';
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import * as x509 from '@peculiar/x509';
 import autocannon from 'autocannon';

@@ -9,13 +9,8 @@ import {
 } from '@openmyna/card';
 import { ecPublicKeyFromJwk, type EcPublicKey } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
-import {
-  bytesToBase64,
-  parseCertificate,
-  verifyCertificationRequest,
-  verifyPkcs1Signature,
-  type CertificateAuthority,
-} from '@openmyna/pki';
+import { bytesToBase64, parseCertificate, verifyCertificationRequest, verifyPkcs1Signature } from '@openmyna/pki';
+import type { CertificateAuthority } from '@openmyna/pki/ca';
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { inTransaction, isUniqueViolation } from '@openmyna/storage';
 

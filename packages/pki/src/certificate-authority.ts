@@ -1,11 +1,12 @@
 import { calendarDateInJapan, encodeTlv } from '@openmyna/core';
-import { bytesToHex, concatBytes } from '@noble/hashes/utils.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { Certificate, Name } from '@peculiar/asn1-x509';
 
-import { encodeDer, parseDer } from './der.js';
+import { buildName, encodeDer, encodeName, parseDer } from './asn1-schema.js';
+import { signedFields } from './der-writer.js';
 import { PkiError } from './errors.js';
 import { assertLintsPass, lintCertificate, type CertificateLintContext, type LintResult } from './lint.js';
-import { buildName, encodeName, type NameAttribute } from './name.js';
+import type { NameAttribute } from './name.js';
 import {
   buildTbsCertificate,
   endEntityExtensions,
@@ -13,7 +14,6 @@ import {
   keyIdentifierOf,
   ocspResponderExtensions,
   rootExtensions,
-  signatureAlgorithm,
   type HierarchyConfig,
   type JpkiHolder,
 } from './profiles.js';
@@ -262,11 +262,6 @@ export async function signTbs(
  */
 export function assembleSigned(tbs: Uint8Array, signature: Uint8Array): Uint8Array {
   return encodeTlv(0x30, signedFields(tbs, signature));
-}
-
-/** The three fields of a signed structure: the signed bytes, sha256WithRSAEncryption, the BIT STRING. */
-export function signedFields(tbs: Uint8Array, signature: Uint8Array): Uint8Array[] {
-  return [tbs, encodeDer(signatureAlgorithm()), encodeTlv(0x03, concatBytes(new Uint8Array([0]), signature))];
 }
 
 /** 16 random bytes, positive and without a leading zero byte: 121–127 bits (RFC 5280 §4.1.2.2). */

@@ -14,12 +14,10 @@ import {
   readTime,
   TAG,
 } from './der-reader.js';
-import { derInteger, derTime } from './der-writer.js';
-import { encodeDer } from './der.js';
+import { derInteger, derSha256WithRsaAlgorithm, derTime } from './der-writer.js';
 import { PkiError } from './errors.js';
 import { encodeObjectIdentifier } from './object-identifier.js';
 import { OID } from './oids.js';
-import { signatureAlgorithm } from './profiles.js';
 import type { Signer } from './signer.js';
 import { verifySignature, type SignatureBackend } from './verify-signature.js';
 import { findExtension, parseCertificate, readSubjectKeyIdentifier, type X509Certificate } from './x509-certificate.js';
@@ -88,7 +86,7 @@ export async function signCms(options: CmsSignOptions): Promise<Uint8Array> {
     SHA256_ALGORITHM(),
     // signedAttrs [0] IMPLICIT: the SET's contents under the context tag.
     encodeTlv(0xa0, attributes),
-    encodeDer(signatureAlgorithm()),
+    derSha256WithRsaAlgorithm(),
     encodeTlv(0x04, signature),
   ]);
   const encapsulated = [encodeObjectIdentifier(OID.idData)];

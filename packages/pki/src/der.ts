@@ -1,10 +1,7 @@
 import { base64 } from '@scure/base';
 import { decodeTlv, decodeTlvChildren, OpenMynaError, type TlvObject } from '@openmyna/core';
-import { AsnParser, AsnSerializer } from '@peculiar/asn1-schema';
 
 import { PkiError } from './errors.js';
-
-type Constructor<T> = new () => T;
 
 const MAX_DEPTH = 40;
 
@@ -58,28 +55,6 @@ function checkInteger(value: Uint8Array, what: string): void {
 function derError(error: unknown, what: string): PkiError {
   const reason = error instanceof OpenMynaError ? `${error.message} (${error.code})` : 'cannot be read';
   return new PkiError('ERR_DER_MALFORMED', `${what} is not valid DER: ${reason}`, { cause: error });
-}
-
-/**
- * Parses one strict DER structure into an `@peculiar/asn1-schema` class.
- *
- * @example
- * ```ts
- * const certificate = parseDer(bytes, Certificate, 'certificate');
- * ```
- */
-export function parseDer<T>(bytes: Uint8Array, schema: Constructor<T>, what: string): T {
-  assertDer(bytes, what);
-  try {
-    return AsnParser.parse(bytes, schema);
-  } catch (error) {
-    throw new PkiError('ERR_ASN1_SCHEMA', `${what} does not match its ASN.1 structure`, { cause: error });
-  }
-}
-
-/** DER-encodes an `@peculiar/asn1-schema` object. */
-export function encodeDer(value: object): Uint8Array {
-  return new Uint8Array(AsnSerializer.serialize(value));
 }
 
 /** PEM armour (RFC 7468) around DER. */

@@ -1,8 +1,7 @@
 import { encodeTlv, OpenMynaError } from '@openmyna/core';
 import { sha1 } from '@noble/hashes/legacy.js';
 
-import { signedFields } from './certificate-authority.js';
-import { derExtension, derGeneralizedTime } from './der-writer.js';
+import { derExtension, derGeneralizedTime, signedFields } from './der-writer.js';
 import { encodeObjectIdentifier } from './object-identifier.js';
 import {
   certIdMatchesIssuer,

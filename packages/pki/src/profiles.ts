@@ -38,8 +38,8 @@ import {
   Version,
 } from '@peculiar/asn1-x509';
 
-import { encodeDer, parseDer } from './der.js';
-import { buildName, type NameAttribute } from './name.js';
+import { buildName, encodeDer, parseDer } from './asn1-schema.js';
+import type { NameAttribute } from './name.js';
 import { OID } from './oids.js';
 
 /** The two JPKI hierarchies (card-spec §4). */
@@ -51,7 +51,7 @@ export type ProfileName = 'jpki-signing' | 'jpki-authentication' | 'ca-root' | '
 /** Where a hierarchy publishes things, and under which policy it issues: configuration, not code. */
 export interface HierarchyConfig {
   readonly hierarchy: Hierarchy;
-  /** certificatePolicies OID of end-entity certificates (default J-LIS's, {@link DEFAULT_POLICY_OIDS}). */
+  /** certificatePolicies OID of end-entity certificates (default J-LIS's, `DEFAULT_POLICY_OIDS`). */
   readonly policyOid: string;
   /** The issuerAltName directoryName end-entity certificates carry (default {@link DEFAULT_ISSUER_ALT_NAME}). */
   readonly issuerAltName?: readonly NameAttribute[];
@@ -61,17 +61,6 @@ export interface HierarchyConfig {
   /** CRL partitions are published at `${crlBaseUrl}/${municipalityCode}.crl`. */
   readonly crlBaseUrl: string;
 }
-
-/**
- * Default policy OIDs: J-LIS's own (card-spec §4.1, J-LIS certificate profile 3.2), as real JPKI
- * certificates carry them, so software that looks for the JPKI policy finds it. Configurable per
- * hierarchy (`HierarchyConfig.policyOid`); relying parties trust roots, not the policy, so a
- * certificate from a sandbox root is no JPKI certificate whatever policy it names.
- */
-export const DEFAULT_POLICY_OIDS: Readonly<Record<Hierarchy, string>> = {
-  signing: '1.2.392.200149.8.5.1.1.20',
-  authentication: '1.2.392.200149.8.5.1.3.30',
-};
 
 /**
  * The issuerAltName of real JPKI end-entity certificates, by hierarchy (card-spec §4.2; the 利用者証明用
