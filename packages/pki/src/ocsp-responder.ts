@@ -1,4 +1,4 @@
-import { encodeTlv, OpenMynaError } from '@openmyna/core';
+import { base64Decode, encodeTlv, OpenMynaError } from '@openmyna/core';
 import { sha1 } from '@noble/hashes/legacy.js';
 
 import { derExtension, derGeneralizedTime, signedFields } from './der-writer.js';
@@ -110,7 +110,7 @@ export class OcspResponder {
   async respondToGet(encodedRequest: string): Promise<Uint8Array> {
     let der: Uint8Array;
     try {
-      der = Uint8Array.from(atob(decodeURIComponent(encodedRequest)), (c) => c.charCodeAt(0));
+      der = base64Decode(decodeURIComponent(encodedRequest));
     } catch {
       return encodeOcspErrorResponse('malformedRequest');
     }
