@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /** Packages that must run in browsers as well as in Node (DESIGN.md: portable core). */
-const PORTABLE = ['core', 'card', 'mdoc', 'wallet', 'verifier'].map((name) => `packages/${name}/src/**/*.ts`);
+const PORTABLE = ['core', 'pki', 'card', 'mdoc', 'wallet', 'verifier'].map((name) => `packages/${name}/src/**/*.ts`);
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '.openmyna/**', 'artifacts/**'] },

@@ -36,6 +36,7 @@ const responder = new OcspResponder({
   responderCertificate,
   responderSigner: responderKey,
   statusSource: () => Promise.resolve({ status: 'good' }),
+  clock: () => new Date(),
 });
 const request = encodeOcspRequest([certIdFor(leaf, parseCertificate(ca.certificate))]);
 const staticBody = await responder.respond(request);

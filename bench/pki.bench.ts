@@ -178,6 +178,7 @@ export async function benchOcspSigning(): Promise<void> {
     responderCertificate,
     responderSigner: responderKey,
     statusSource: () => Promise.resolve({ status: 'good' }),
+    clock: () => new Date(),
   });
   const issuer = parseCertificate(ca.certificate);
   const request = encodeOcspRequest([certIdFor(issuer, issuer)], new Uint8Array(32).fill(7));
