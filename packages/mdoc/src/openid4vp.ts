@@ -156,18 +156,32 @@ export async function verifyRequestObject(options: {
   }
   checks.push(pass('request.signature'));
   const clientId = await x509HashClientId(chain[0]!, options.crypto);
+  if (!checkRequestClaims(request, clientId, options, checks)) return { checks };
+  return { checks, verified: { request, reader: validated.leaf } };
+}
+
+/**
+ * The signed request's claims, in order: client_id (§5.9.3 x509_hash), the parameters we support,
+ * and exp/iat (with 60 s of skew). Pushes each check; false at the first failure.
+ */
+function checkRequestClaims(
+  request: AuthorizationRequest,
+  clientId: string,
+  options: { readonly expectedClientId?: string; readonly time: Date },
+  checks: CheckResult[],
+): boolean {
   if (
     request.client_id !== clientId ||
     (options.expectedClientId !== undefined && options.expectedClientId !== clientId)
   ) {
     checks.push(fail('request.client-id', 'client_id is not the x509_hash of the signing certificate'));
-    return { checks };
+    return false;
   }
   checks.push(pass('request.client-id'));
   const problem = parameterProblem(request);
   if (problem) {
     checks.push(fail('request.parameters', problem));
-    return { checks };
+    return false;
   }
   checks.push(pass('request.parameters'));
   const now = options.time.getTime() / 1000;
@@ -177,10 +191,10 @@ export async function verifyRequestObject(options: {
     (typeof request.iat === 'number' && request.iat > now + 60)
   ) {
     checks.push(fail('request.validity', 'the request object has expired or is not yet valid'));
-    return { checks };
+    return false;
   }
   checks.push(pass('request.validity'));
-  return { checks, verified: { request, reader: validated.leaf } };
+  return true;
 }
 
 /**

@@ -222,48 +222,56 @@ export function endEntityExtensions(options: {
         }),
       ]),
     ),
-    extension(
-      OID.cRLDistributionPoints,
-      false,
-      new CRLDistributionPoints([
-        new DistributionPoint({
-          distributionPoint: new DistributionPointName({
-            // The directoryName the card's certificates carry, and a URI a relying party can fetch.
-            fullName: [
-              new GeneralName({ directoryName: crlDistributionPointName(config.hierarchy, holder) }),
-              new GeneralName({ uniformResourceIdentifier: crlPartitionUrl(config, holder.municipalityCode) }),
-            ],
-          }),
-        }),
-      ]),
-    ),
-    extension(
-      OID.authorityInfoAccess,
-      false,
-      new AuthorityInfoAccessSyntax([
-        new AccessDescription({
-          accessMethod: OID.idAdOcsp,
-          accessLocation: new GeneralName({ uniformResourceIdentifier: config.ocspUrl }),
-        }),
-      ]),
-    ),
+    extension(OID.cRLDistributionPoints, false, crlDistributionPoints(config, holder)),
+    extension(OID.authorityInfoAccess, false, ocspAccess(config)),
     extension(
       OID.authorityKeyIdentifier,
       false,
-      new AuthorityKeyIdentifier({
-        keyIdentifier: new KeyIdentifier(options.issuerKeyIdentifier),
-        // As on the card: the key id, and the issuing certificate's issuer and serial.
-        ...(options.authority
-          ? {
-              authorityCertIssuer: [new GeneralName({ directoryName: options.authority.issuer })],
-              authorityCertSerialNumber: toArrayBuffer(options.authority.serialNumber),
-            }
-          : {}),
-      }),
+      authorityKeyIdentifier(options.issuerKeyIdentifier, options.authority),
     ),
     extension(OID.subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifierOf(options.subjectPublicKeyInfo))),
   );
   return list;
+}
+
+/** RFC 5280 §4.2.1.13: the directoryName the card's certificates carry, and a URI a relying party can fetch. */
+function crlDistributionPoints(config: HierarchyConfig, holder: JpkiHolder): CRLDistributionPoints {
+  return new CRLDistributionPoints([
+    new DistributionPoint({
+      distributionPoint: new DistributionPointName({
+        fullName: [
+          new GeneralName({ directoryName: crlDistributionPointName(config.hierarchy, holder) }),
+          new GeneralName({ uniformResourceIdentifier: crlPartitionUrl(config, holder.municipalityCode) }),
+        ],
+      }),
+    }),
+  ]);
+}
+
+/** RFC 5280 §4.2.2.1: the id-ad-ocsp access description. */
+function ocspAccess(config: HierarchyConfig): AuthorityInfoAccessSyntax {
+  return new AuthorityInfoAccessSyntax([
+    new AccessDescription({
+      accessMethod: OID.idAdOcsp,
+      accessLocation: new GeneralName({ uniformResourceIdentifier: config.ocspUrl }),
+    }),
+  ]);
+}
+
+/** RFC 5280 §4.2.1.1, as on the card: the key id, and the issuing certificate's issuer and serial. */
+function authorityKeyIdentifier(
+  keyIdentifier: Uint8Array,
+  authority: { readonly issuer: Name; readonly serialNumber: Uint8Array } | undefined,
+): AuthorityKeyIdentifier {
+  return new AuthorityKeyIdentifier({
+    keyIdentifier: new KeyIdentifier(keyIdentifier),
+    ...(authority
+      ? {
+          authorityCertIssuer: [new GeneralName({ directoryName: authority.issuer })],
+          authorityCertSerialNumber: toArrayBuffer(authority.serialNumber),
+        }
+      : {}),
+  });
 }
 
 /** Extensions of a self-signed hierarchy root. */
