@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /** Packages that must run in browsers as well as in Node (DESIGN.md: portable core). */
-const PORTABLE = ['core', 'card', 'mdoc', 'wallet', 'verifier'].map((name) => `packages/${name}/src/**/*.ts`);
+const PORTABLE = ['core', 'pki', 'card', 'mdoc', 'wallet', 'verifier'].map((name) => `packages/${name}/src/**/*.ts`);
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '.openmyna/**', 'artifacts/**'] },
@@ -31,9 +31,9 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['@openmyna/*/*', '!@openmyna/*/node'],
+              group: ['@openmyna/*/*', '!@openmyna/*/node', '!@openmyna/pki/ca'],
               message:
-                'Import a package through its public entry (STYLE.md 2), e.g. "@openmyna/core" or "@openmyna/pki/node".',
+                'Import a package through its public entry (STYLE.md 2), e.g. "@openmyna/core", "@openmyna/pki/node" or "@openmyna/pki/ca".',
             },
             {
               regex: '^(\\.\\./)+(packages|apps)/[^/]+/(src|dist)/',
@@ -79,7 +79,10 @@ export default tseslint.config(
         {
           patterns: [
             { regex: '^node:', message: 'Portable packages use Web APIs; Node-only code lives in adapters or apps.' },
-            { group: ['@openmyna/*/*'], message: 'Import a package through its public entry (STYLE.md 2).' },
+            {
+              group: ['@openmyna/*/*', '!@openmyna/pki/ca'],
+              message: 'Import a package through its public entry (STYLE.md 2).',
+            },
           ],
         },
       ],

@@ -11,6 +11,8 @@ import { portableTestFiles } from './test-support/portable-tests.js';
 // Tests import workspace packages from their sources, so `npm test` needs no build step in between.
 const packages = readdirSync(resolve(import.meta.dirname, 'packages'));
 const alias = [
+  // `@openmyna/pki/ca`: certificate, CRL and OCSP building.
+  { find: '@openmyna/pki/ca', replacement: resolve(import.meta.dirname, 'packages/pki/src/ca/index.ts') },
   // `<package>/node`: the Node adapters of a portable package.
   ...packages.map((name) => ({
     find: `@openmyna/${name}/node`,

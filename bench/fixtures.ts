@@ -1,4 +1,5 @@
-import { SoftwareSigner, type CertificateAuthority, type Hierarchy } from '@openmyna/pki';
+import { SoftwareSigner, type Hierarchy } from '@openmyna/pki';
+import type { CertificateAuthority } from '@openmyna/pki/ca';
 
 import { makeAuthority } from '../test-support/authorities.js';
 

@@ -3,7 +3,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { certIdFor, encodeOcspRequest, OcspResponder, parseCertificate, SoftwareSigner } from '@openmyna/pki';
+import { certIdFor, encodeOcspRequest, parseCertificate, SoftwareSigner } from '@openmyna/pki';
+import { OcspResponder } from '@openmyna/pki/ca';
 import { parseIsoDate, type MunicipalityCode } from '@openmyna/core';
 
 import { benchAuthority } from './fixtures.js';
@@ -35,6 +36,7 @@ const responder = new OcspResponder({
   responderCertificate,
   responderSigner: responderKey,
   statusSource: () => Promise.resolve({ status: 'good' }),
+  clock: () => new Date(),
 });
 const request = encodeOcspRequest([certIdFor(leaf, parseCertificate(ca.certificate))]);
 const staticBody = await responder.respond(request);

@@ -1,11 +1,6 @@
 import { encodeKeyId, issueCvCertificate, SoftwareCardKey, type CardRsaPublicKey } from '@openmyna/card';
-import {
-  CertificateAuthority,
-  DEFAULT_POLICY_OIDS,
-  readRsaPublicKey,
-  SoftwareSigner,
-  type Hierarchy,
-} from '@openmyna/pki';
+import { DEFAULT_POLICY_OIDS, readRsaPublicKey, SoftwareSigner, type Hierarchy } from '@openmyna/pki';
+import { CertificateAuthority } from '@openmyna/pki/ca';
 
 const DAY = 86_400_000;
 

@@ -2,7 +2,8 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 
 import { basicFourInfoOf, generatePerson, parseIsoDate, renderFacePhoto } from '@openmyna/core';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
-import { SoftwareSigner, trustAnchor, type CertificateAuthority } from '@openmyna/pki';
+import { SoftwareSigner, trustAnchor } from '@openmyna/pki';
+import type { CertificateAuthority } from '@openmyna/pki/ca';
 import {
   ISSUER_MIGRATIONS,
   personInputOf,

@@ -3,15 +3,14 @@ import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import {
-  CertificateAuthority,
   DEFAULT_POLICY_OIDS,
   derFromPemOrDer,
   SoftwareSigner,
   toPem,
   type EncryptedKeyFile,
   type Hierarchy,
-  type HierarchyConfig,
 } from '@openmyna/pki';
+import { CertificateAuthority, type HierarchyConfig } from '@openmyna/pki/ca';
 
 /**
  * The CLI's file layout for a certificate authority under `<data>/pki`:

@@ -9,7 +9,8 @@ import {
   placeOfMunicipality,
 } from '@openmyna/core';
 import { issueVirtualCard, type CardPins, type CardPrivateKey, type VirtualCardDocument } from '@openmyna/card';
-import type { CertificateAuthority, Signer } from '@openmyna/pki';
+import type { Signer } from '@openmyna/pki';
+import type { CertificateAuthority } from '@openmyna/pki/ca';
 
 import { cardFaceImagesOf } from './card-face-images.js';
 import { issueCertificateDurably } from './certificates.js';

@@ -1,5 +1,6 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { CertificateAuthority, CrlReasonName, EndEntityRequest } from '@openmyna/pki';
+import type { CrlReasonName } from '@openmyna/pki';
+import type { CertificateAuthority, EndEntityRequest } from '@openmyna/pki/ca';
 import { inTransaction, isUniqueViolation } from '@openmyna/storage';
 import type { Transaction } from 'kysely';
 

@@ -1,7 +1,14 @@
-import { ageOn, calendarDateInJapan, parseIsoDate, placeOfMunicipality, type MunicipalityCode } from '@openmyna/core';
 import { issueKenhojoRecords, issueKenkakuRecords, P256PublicJwkSchema, type PhoneBundle } from '@openmyna/card';
-import { base64Encode } from '@openmyna/core';
-import { parseCertificate, type CertificateAuthority } from '@openmyna/pki';
+import {
+  ageOn,
+  base64Encode,
+  calendarDateInJapan,
+  parseIsoDate,
+  placeOfMunicipality,
+  type MunicipalityCode,
+} from '@openmyna/core';
+import { parseCertificate } from '@openmyna/pki';
+import type { CertificateAuthority } from '@openmyna/pki/ca';
 import { inTransaction } from '@openmyna/storage';
 
 import { appendAudit } from './audit.js';

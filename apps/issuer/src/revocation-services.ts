@@ -1,12 +1,5 @@
-import {
-  OcspResponder,
-  prepareCrl,
-  signCrl,
-  type CertificateAuthority,
-  type CertificateState,
-  type CrlReasonName,
-  type Signer,
-} from '@openmyna/pki';
+import type { CrlReasonName, Signer } from '@openmyna/pki';
+import { OcspResponder, prepareCrl, signCrl, type CertificateAuthority, type CertificateState } from '@openmyna/pki/ca';
 import { inTransaction } from '@openmyna/storage';
 
 import { type IssuerContext } from './context.js';

@@ -1,5 +1,6 @@
 import { basicFourInfoOf, generatePerson, parseIsoDate, renderFacePhoto, type CalendarDate } from '@openmyna/core';
-import { SoftwareSigner, type CertificateAuthority } from '@openmyna/pki';
+import { SoftwareSigner } from '@openmyna/pki';
+import type { CertificateAuthority } from '@openmyna/pki/ca';
 import { inTransaction, migrate, sql } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

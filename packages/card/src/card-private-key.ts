@@ -1,3 +1,4 @@
+import { base64UrlDecode } from '@openmyna/core';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { modPow } from '@openmyna/pki';
@@ -159,7 +160,11 @@ function modInverse(value: bigint, modulus: bigint): bigint {
   return ((oldS % modulus) + modulus) % modulus;
 }
 
+/** A JWK member (RFC 7518 §6.3): unpadded base64url; anything else is no card key. */
 function base64UrlToBytes(text: string): Uint8Array {
-  const base64 = text.replace(/-/g, '+').replace(/_/g, '/');
-  return Uint8Array.from(atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4)), (c) => c.charCodeAt(0));
+  try {
+    return base64UrlDecode(text);
+  } catch (error) {
+    throw new CardError('ERR_CARD_KEY', 'a card key JWK member is not base64url', { cause: error });
+  }
 }

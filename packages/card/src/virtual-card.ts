@@ -17,11 +17,10 @@ import {
   parseCertificate,
   readRsaPublicKey,
   sealWithPassphrase,
-  type CertificateAuthority,
-  type EndEntityRequest,
   type PassphraseBox,
   type Signer,
 } from '@openmyna/pki';
+import type { CertificateAuthority, EndEntityRequest } from '@openmyna/pki/ca';
 
 import { SoftwareCardKey, type CardPrivateKey } from './card-private-key.js';
 import { encodeKeyId, issueCvCertificate } from './cv-certificate.js';

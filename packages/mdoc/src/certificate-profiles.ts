@@ -1,14 +1,6 @@
 import { encodeTlv } from '@openmyna/core';
-import {
-  buildName,
-  derExtension,
-  derInteger,
-  derTime,
-  encodeName,
-  encodeObjectIdentifier,
-  newSerialNumber,
-  type NameAttribute,
-} from '@openmyna/pki';
+import { encodeDistinguishedName, encodeObjectIdentifier, type NameAttribute } from '@openmyna/pki';
+import { derExtension, derInteger, derTime, newSerialNumber } from '@openmyna/pki/ca';
 import { sha1 } from '@noble/hashes/legacy.js';
 
 import { utf8 } from './bytes.js';
@@ -151,7 +143,7 @@ export async function issueMdocCertificate(request: MdocCertificateRequest): Pro
   if ((request.role === 'iaca' || request.role === 'reader-ca') !== (request.issuer === undefined)) {
     throw new MdocError('ERR_MDOC_CERTIFICATE', 'roots are self-signed and only roots are');
   }
-  const subject = encodeName(buildName(request.subject));
+  const subject = encodeDistinguishedName(request.subject);
   const signatureAlgorithm = seq([oid(MDOC_OID.ecdsaWithSha256)]);
   const tbs = seq([
     encodeTlv(0xa0, [derInteger(2n)]),

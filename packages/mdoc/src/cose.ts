@@ -1,3 +1,5 @@
+import { OpenMynaError } from '@openmyna/core';
+
 import { decodeCbor, encodeCbor, type CborValue } from './cbor.js';
 import { asArray, asBytes, asMap, isMap, type CborMap } from './cbor-structure.js';
 import type { DigestAlgorithm, EcPrivateKey, MdocCrypto, VerificationKey } from './crypto.js';
@@ -144,6 +146,28 @@ export async function verifyCoseSign1(options: {
     toBeSigned('Signature1', message.protectedBytes, payload),
     message.proof,
   );
+}
+
+/**
+ * The outcome of a COSE signature or MAC verification for a named check, failing closed: undefined
+ * when it verifies, else `reason`, with the error's code when the verification threw (a malformed
+ * key or payload), so the check's report keeps it rather than a bare false (STYLE.md 8).
+ *
+ * @example
+ * ```ts
+ * const problem = await coseVerificationProblem(verifyCoseSign1({ ... }), 'issuerAuth does not verify');
+ * checks.push(problem ? fail('issuer.signature', problem) : pass('issuer.signature'));
+ * ```
+ */
+export async function coseVerificationProblem(
+  verification: Promise<boolean>,
+  reason: string,
+): Promise<string | undefined> {
+  try {
+    return (await verification) ? undefined : reason;
+  } catch (error) {
+    return `${reason} (${error instanceof OpenMynaError ? error.code : 'verification failed'})`;
+  }
 }
 
 /** Makes a `COSE_Mac0` with HMAC 256/256 over a detached payload (ISO/IEC 18013-5 §9.1.3.5). */

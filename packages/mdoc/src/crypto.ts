@@ -2,6 +2,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { ed448 } from '@noble/curves/ed448.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { bytesToNumberBE } from '@noble/curves/utils.js';
+import { base64UrlDecode, base64UrlEncode } from '@openmyna/core';
 
 import { MdocError } from './errors.js';
 
@@ -84,18 +85,6 @@ export interface MdocCrypto {
 
 const view = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => bytes as Uint8Array<ArrayBuffer>;
 
-export function base64UrlEncode(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-export function base64UrlDecode(text: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw new MdocError('ERR_COSE_KEY', 'not base64url');
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
-}
-
 /** The public JWK of an EC (`kty` EC) or EdDSA (`kty` OKP) key. */
 export function ecPublicJwk(key: EcPublicKey | WideEcPublicKey): JsonWebKey;
 export function ecPublicJwk(key: VerificationKey): JsonWebKey;
@@ -153,7 +142,15 @@ export function ecPublicKeyFromJwk(jwk: JsonWebKey): EcPublicKey {
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.x !== 'string' || typeof jwk.y !== 'string') {
     throw new MdocError('ERR_COSE_KEY', 'expected an EC P-256 JWK');
   }
-  return ecPublicKey(base64UrlDecode(jwk.x), base64UrlDecode(jwk.y));
+  let x: Uint8Array;
+  let y: Uint8Array;
+  try {
+    x = base64UrlDecode(jwk.x);
+    y = base64UrlDecode(jwk.y);
+  } catch (error) {
+    throw new MdocError('ERR_COSE_KEY', 'the JWK "x" or "y" is not base64url', { cause: error });
+  }
+  return ecPublicKey(x, y);
 }
 
 /** Checks lengths and that (x, y) is a point of P-256 (SEC 1 §3.2.2.1), so no invalid-curve point gets in. */

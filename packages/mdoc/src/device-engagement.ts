@@ -1,7 +1,9 @@
+import { base64UrlDecode, base64UrlEncode } from '@openmyna/core';
+
 import { decodeCbor, embedCbor, encodeCbor, type CborValue } from './cbor.js';
 import { asArray, asInteger, asMap, asText, decodeEmbedded, isMap, required } from './cbor-structure.js';
 import { decodeCoseKey, encodeCoseKey } from './cose-key.js';
-import { base64UrlDecode, base64UrlEncode, type EcPublicKey } from './crypto.js';
+import type { EcPublicKey } from './crypto.js';
 import { MdocError } from './errors.js';
 
 /** Cipher suite 1 (ISO/IEC 18013-5 §9.1.5.2): ECDH P-256 / HKDF-SHA-256 / AES-256-GCM. */

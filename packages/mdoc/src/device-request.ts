@@ -2,7 +2,15 @@ import { fail, pass, type CheckResult } from '@openmyna/pki';
 
 import { decodeCbor, embedCbor, encodeCbor, encodedCbor, type CborValue } from './cbor.js';
 import { asArray, asBoolean, asMap, asText, decodeEmbedded, required } from './cbor-structure.js';
-import { COSE_HEADER, decodeCoseMessage, signCoseSign1, verifyCoseSign1, x5chainOf, type CoseMessage } from './cose.js';
+import {
+  COSE_HEADER,
+  coseVerificationProblem,
+  decodeCoseMessage,
+  signCoseSign1,
+  verifyCoseSign1,
+  x5chainOf,
+  type CoseMessage,
+} from './cose.js';
 import type { EcPrivateKey, MdocCrypto } from './crypto.js';
 import {
   validateMdocChain,
@@ -158,14 +166,17 @@ export async function verifyReaderAuthentication(options: {
   const payload = authenticationBytes('ReaderAuthentication', options.sessionTranscript, [
     encodedCbor(options.docRequest.itemsRequestBytes),
   ]);
-  const signed = await verifyCoseSign1({
-    message: readerAuth,
-    key: validated.leaf.publicKey,
-    crypto: options.crypto,
-    detachedPayload: payload,
-    field: 'readerAuth',
-  }).catch(() => false);
-  return signed
-    ? { checks: [...validated.checks, pass('reader.signature')], reader: validated.leaf }
-    : { checks: [...validated.checks, fail('reader.signature', 'readerAuth does not verify over this session')] };
+  const problem = await coseVerificationProblem(
+    verifyCoseSign1({
+      message: readerAuth,
+      key: validated.leaf.publicKey,
+      crypto: options.crypto,
+      detachedPayload: payload,
+      field: 'readerAuth',
+    }),
+    'readerAuth does not verify over this session',
+  );
+  return problem
+    ? { checks: [...validated.checks, fail('reader.signature', problem)] }
+    : { checks: [...validated.checks, pass('reader.signature')], reader: validated.leaf };
 }

@@ -15,8 +15,6 @@ export {
   type CborValue,
 } from './cbor.js';
 export {
-  base64UrlDecode,
-  base64UrlEncode,
   ecdsaDerToRaw,
   ecdsaRawToDer,
   ecPublicJwk,

@@ -1,3 +1,4 @@
+import { base64Decode, base64Encode, base64UrlDecode, base64UrlEncode } from '@openmyna/core';
 import { fail, pass, type CheckResult } from '@openmyna/pki';
 import {
   calculateJwkThumbprint,
@@ -16,7 +17,7 @@ import {
   type MdocTrustAnchor,
   type ValidatedLeaf,
 } from './certificate-chain.js';
-import { base64UrlDecode, base64UrlEncode, ecPublicJwk, type MdocCrypto } from './crypto.js';
+import { ecPublicJwk, type MdocCrypto } from './crypto.js';
 import { parseDcqlQuery, type DcqlQuery } from './dcql.js';
 import type { ReaderKey } from './device-request.js';
 import { MdocError } from './errors.js';
@@ -84,7 +85,8 @@ export async function createRequestObject(options: {
   const header = {
     alg: 'ES256',
     typ: REQUEST_TYP,
-    x5c: options.reader.certificateChain.map((der) => btoa(String.fromCharCode(...der))),
+    // RFC 7515 §4.1.6: x5c entries are standard (not url-safe) base64 of the DER.
+    x5c: options.reader.certificateChain.map((der) => base64Encode(der)),
   };
   const payload: AuthorizationRequest = {
     ...options.request,
@@ -126,7 +128,7 @@ export async function verifyRequestObject(options: {
     if (header.typ !== REQUEST_TYP || header.alg !== 'ES256')
       throw new Error(`typ must be ${REQUEST_TYP} and alg ES256`);
     if (!Array.isArray(header.x5c) || header.x5c.length === 0) throw new Error('x5c is missing');
-    chain = header.x5c.map((entry) => Uint8Array.from(atob(entry), (char) => char.charCodeAt(0)));
+    chain = header.x5c.map((entry) => base64Decode(entry));
   } catch (error) {
     checks.push(fail('request.decode', (error as Error).message));
     return { checks };
@@ -154,18 +156,32 @@ export async function verifyRequestObject(options: {
   }
   checks.push(pass('request.signature'));
   const clientId = await x509HashClientId(chain[0]!, options.crypto);
+  if (!checkRequestClaims(request, clientId, options, checks)) return { checks };
+  return { checks, verified: { request, reader: validated.leaf } };
+}
+
+/**
+ * The signed request's claims, in order: client_id (§5.9.3 x509_hash), the parameters we support,
+ * and exp/iat (with 60 s of skew). Pushes each check; false at the first failure.
+ */
+function checkRequestClaims(
+  request: AuthorizationRequest,
+  clientId: string,
+  options: { readonly expectedClientId?: string; readonly time: Date },
+  checks: CheckResult[],
+): boolean {
   if (
     request.client_id !== clientId ||
     (options.expectedClientId !== undefined && options.expectedClientId !== clientId)
   ) {
     checks.push(fail('request.client-id', 'client_id is not the x509_hash of the signing certificate'));
-    return { checks };
+    return false;
   }
   checks.push(pass('request.client-id'));
   const problem = parameterProblem(request);
   if (problem) {
     checks.push(fail('request.parameters', problem));
-    return { checks };
+    return false;
   }
   checks.push(pass('request.parameters'));
   const now = options.time.getTime() / 1000;
@@ -175,10 +191,10 @@ export async function verifyRequestObject(options: {
     (typeof request.iat === 'number' && request.iat > now + 60)
   ) {
     checks.push(fail('request.validity', 'the request object has expired or is not yet valid'));
-    return { checks };
+    return false;
   }
   checks.push(pass('request.validity'));
-  return { checks, verified: { request, reader: validated.leaf } };
+  return true;
 }
 
 /**
@@ -243,7 +259,7 @@ export function jpkiSignDocumentFor(
       'ERR_OPENID4VP',
       'a jpki_sign_document entry needs document, document_title, document_media_type',
     );
-  const bytes = base64UrlDecode(entry['document']);
+  const bytes = decodeBase64UrlField(entry['document'], 'the jpki_sign_document "document"');
   if (bytes.length === 0 || bytes.length > 65_536)
     throw new MdocError('ERR_OPENID4VP', 'the document to sign is empty or larger than 64 KiB');
   return { ...(entry as unknown as JpkiSignDocument), bytes };
@@ -383,9 +399,7 @@ export async function readAuthorizationResponse(options: {
       throw new MdocError('ERR_OPENID4VP', 'every vp_token entry must be a non-empty array of strings');
     }
     presentations[id] = (list as string[]).map((entry) => {
-      // RFC 4648 §5: unpadded base64url never leaves one character over (atob would throw).
-      if (entry.length % 4 === 1) throw new MdocError('ERR_OPENID4VP', 'a vp_token entry is not base64url');
-      return base64UrlDecode(entry);
+      return decodeBase64UrlField(entry, 'a vp_token entry');
     });
   }
   return presentations;
@@ -414,4 +428,13 @@ export function parseAuthorizationRequestUri(uri: string): { clientId: string; r
   if (!clientId || !requestUri)
     throw new MdocError('ERR_OPENID4VP', 'the request link needs client_id and request_uri');
   return { clientId, requestUri };
+}
+
+/** A base64url request or response member (RFC 4648 §5, unpadded); throws `ERR_OPENID4VP` naming it. */
+function decodeBase64UrlField(text: string, what: string): Uint8Array {
+  try {
+    return base64UrlDecode(text);
+  } catch (error) {
+    throw new MdocError('ERR_OPENID4VP', `${what} is not base64url`, { cause: error });
+  }
 }

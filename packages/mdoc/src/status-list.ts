@@ -2,9 +2,14 @@ import { fail, pass, type CheckResult } from '@openmyna/pki';
 
 import { concatBytes } from './bytes.js';
 import { decodeCbor, encodeCbor } from './cbor.js';
-import { asBytes, asInteger, asMap, asText, required } from './cbor-structure.js';
-import { validateMdocChain, type MdocChainCache, type MdocTrustAnchor } from './certificate-chain.js';
-import { COSE_HEADER, decodeCoseMessage, signCoseSign1, verifyCoseSign1, x5chainOf } from './cose.js';
+import { asBytes, asInteger, asMap, asText, required, type CborMap } from './cbor-structure.js';
+import {
+  validateMdocChain,
+  type MdocChainCache,
+  type MdocTrustAnchor,
+  type ValidatedLeaf,
+} from './certificate-chain.js';
+import { COSE_HEADER, decodeCoseMessage, signCoseSign1, verifyCoseSign1, x5chainOf, type CoseMessage } from './cose.js';
 import type { EcPrivateKey, MdocCrypto } from './crypto.js';
 import { MdocError } from './errors.js';
 import type { StatusListReference } from './mobile-security-object.js';
@@ -151,43 +156,15 @@ export async function verifyStatusListToken(options: {
   readonly chainCache?: MdocChainCache;
 }): Promise<{ checks: CheckResult[]; statusList?: VerifiedStatusList }> {
   const checks: CheckResult[] = [];
-  let message;
-  let claims;
-  try {
-    message = decodeCoseMessage(decodeCbor(options.token, 'StatusListToken'), 'StatusListToken');
-    claims = asMap(decodeCbor(message.payload ?? new Uint8Array(0), 'CWT claims'), 'CWT claims');
-  } catch (error) {
-    checks.push(fail('status-list.decode', (error as Error).message));
-    return { checks };
-  }
-  checks.push(pass('status-list.decode'));
-  if (message.protectedHeader.get(TYP_HEADER) !== STATUS_LIST_TYP) {
-    checks.push(fail('status-list.type', `typ must be ${STATUS_LIST_TYP}`));
-    return { checks };
-  }
-  checks.push(pass('status-list.type'));
-  let chain: Uint8Array[];
-  try {
-    chain = x5chainOf(message, 'StatusListToken');
-  } catch (error) {
-    checks.push(fail('status-list.certificate.parse', (error as Error).message));
-    return { checks };
-  }
-  const validated = await validateMdocChain({
-    chain,
-    anchors: options.anchors,
-    role: 'document-signer',
-    time: options.time,
-    crypto: options.crypto,
-    prefix: 'status-list',
-    cache: options.chainCache,
-  });
-  checks.push(...validated.checks);
-  if (!validated.leaf) return { checks };
+  const decoded = decodeStatusListToken(options.token, checks);
+  if (!decoded) return { checks };
+  const { message, claims } = decoded;
+  const signer = await validateStatusListSigner(message, options, checks);
+  if (!signer) return { checks };
   if (
     !(await verifyCoseSign1({
       message,
-      key: validated.leaf.publicKey,
+      key: signer.publicKey,
       crypto: options.crypto,
       field: 'StatusListToken',
     }))
@@ -209,18 +186,10 @@ export async function verifyStatusListToken(options: {
     }
     checks.push(pass('status-list.validity'));
     const ttlValue = claims.get(CLAIM.ttl);
-    const body = asMap(required(claims, CLAIM.statusList, 'status_list'), 'status_list');
-    const bits = asInteger(required(body, 'bits', 'bits'), 'bits');
-    if (bits !== 1 && bits !== 2 && bits !== 4 && bits !== 8) throw new Error('bits must be 1, 2, 4 or 8');
-    const bytes = await transform(
-      asBytes(required(body, 'lst', 'lst'), 'lst'),
-      new DecompressionStream('deflate'),
-      MAX_LIST_BYTES,
-    );
     return {
       checks,
       statusList: {
-        list: new StatusList(bits, bytes),
+        list: await readStatusList(claims),
         issuedAt,
         expiresAt,
         ...(ttlValue === undefined ? {} : { ttl: asInteger(ttlValue, 'ttl') }),
@@ -230,6 +199,73 @@ export async function verifyStatusListToken(options: {
     checks.push(fail('status-list.subject', (error as Error).message));
     return { checks };
   }
+}
+
+/** The token's COSE_Sign1 and CWT claims, and its `typ` (§5.2); undefined after a failed check. */
+function decodeStatusListToken(
+  token: Uint8Array,
+  checks: CheckResult[],
+): { message: CoseMessage; claims: CborMap } | undefined {
+  let message: CoseMessage;
+  let claims: CborMap;
+  try {
+    message = decodeCoseMessage(decodeCbor(token, 'StatusListToken'), 'StatusListToken');
+    claims = asMap(decodeCbor(message.payload ?? new Uint8Array(0), 'CWT claims'), 'CWT claims');
+  } catch (error) {
+    checks.push(fail('status-list.decode', (error as Error).message));
+    return undefined;
+  }
+  checks.push(pass('status-list.decode'));
+  if (message.protectedHeader.get(TYP_HEADER) !== STATUS_LIST_TYP) {
+    checks.push(fail('status-list.type', `typ must be ${STATUS_LIST_TYP}`));
+    return undefined;
+  }
+  checks.push(pass('status-list.type'));
+  return { message, claims };
+}
+
+/** The token's x5chain up to a trusted IACA, as a document signer's (§8.3); undefined if it fails. */
+async function validateStatusListSigner(
+  message: CoseMessage,
+  options: {
+    readonly anchors: readonly MdocTrustAnchor[];
+    readonly time: Date;
+    readonly crypto: MdocCrypto;
+    readonly chainCache?: MdocChainCache;
+  },
+  checks: CheckResult[],
+): Promise<ValidatedLeaf | undefined> {
+  let chain: Uint8Array[];
+  try {
+    chain = x5chainOf(message, 'StatusListToken');
+  } catch (error) {
+    checks.push(fail('status-list.certificate.parse', (error as Error).message));
+    return undefined;
+  }
+  const validated = await validateMdocChain({
+    chain,
+    anchors: options.anchors,
+    role: 'document-signer',
+    time: options.time,
+    crypto: options.crypto,
+    prefix: 'status-list',
+    cache: options.chainCache,
+  });
+  checks.push(...validated.checks);
+  return validated.leaf;
+}
+
+/** The `status_list` claim (§4.2): `bits` per entry and the DEFLATE-compressed `lst`. */
+async function readStatusList(claims: CborMap): Promise<StatusList> {
+  const body = asMap(required(claims, CLAIM.statusList, 'status_list'), 'status_list');
+  const bits = asInteger(required(body, 'bits', 'bits'), 'bits');
+  if (bits !== 1 && bits !== 2 && bits !== 4 && bits !== 8) throw new Error('bits must be 1, 2, 4 or 8');
+  const bytes = await transform(
+    asBytes(required(body, 'lst', 'lst'), 'lst'),
+    new DecompressionStream('deflate'),
+    MAX_LIST_BYTES,
+  );
+  return new StatusList(bits, bytes);
 }
 
 /**

@@ -4,7 +4,7 @@ import { equalBytes } from './bytes.js';
 import { encodedCbor, type CborValue } from './cbor.js';
 import type { AuthorizedElement } from './certificate-profiles.js';
 import { validateMdocChain, type MdocChainCache, type MdocTrustAnchor } from './certificate-chain.js';
-import { verifyCoseMac0, verifyCoseSign1, x5chainOf } from './cose.js';
+import { coseVerificationProblem, verifyCoseMac0, verifyCoseSign1, x5chainOf } from './cose.js';
 import type { EcPrivateKey, MdocCrypto } from './crypto.js';
 import type { ItemsRequest } from './device-request.js';
 import { decodeDeviceResponse, deriveEMacKey, type DeviceResponse, type ResponseDocument } from './device-response.js';
@@ -170,14 +170,16 @@ async function verifyDocument(
   if (!validated.leaf) return undefined;
   const documentSigner = validated.leaf;
 
-  const signed = await verifyCoseSign1({
-    message: issuerAuth,
-    key: documentSigner.publicKey,
-    crypto: options.crypto,
-    field: 'issuerAuth',
-  }).catch(() => false);
-  if (!check('issuer.signature', signed ? undefined : 'issuerAuth does not verify under the document-signer key'))
-    return undefined;
+  const signatureProblem = await coseVerificationProblem(
+    verifyCoseSign1({
+      message: issuerAuth,
+      key: documentSigner.publicKey,
+      crypto: options.crypto,
+      field: 'issuerAuth',
+    }),
+    'issuerAuth does not verify under the document-signer key',
+  );
+  if (!check('issuer.signature', signatureProblem)) return undefined;
 
   let mso: MobileSecurityObject;
   try {
@@ -290,28 +292,26 @@ async function deviceAuthenticationProblem(
   ]);
   const { deviceSignature, deviceMac } = document.deviceAuth;
   if (deviceSignature) {
-    const valid = await verifyCoseSign1({
-      message: deviceSignature,
-      key: mso.deviceKey,
-      crypto: options.crypto,
-      detachedPayload: payload,
-      field: 'deviceSignature',
-    }).catch(() => false);
-    return valid ? undefined : 'deviceSignature does not verify over this session transcript with the MSO device key';
+    return coseVerificationProblem(
+      verifyCoseSign1({
+        message: deviceSignature,
+        key: mso.deviceKey,
+        crypto: options.crypto,
+        detachedPayload: payload,
+        field: 'deviceSignature',
+      }),
+      'deviceSignature does not verify over this session transcript with the MSO device key',
+    );
   }
   if (!options.eReaderKey) return 'a deviceMac needs the reader ephemeral key, which was not given';
   // The MAC key is agreed with our P-256 reader key: a device key on another curve can only sign.
   if (mso.deviceKey.crv !== 'P-256') return `a deviceMac needs a P-256 device key, not ${mso.deviceKey.crv}`;
   const secret = await options.eReaderKey.deriveSharedSecret(mso.deviceKey);
   const key = await deriveEMacKey(secret, options.sessionTranscript, options.crypto);
-  const valid = await verifyCoseMac0({
-    message: deviceMac!,
-    key,
-    crypto: options.crypto,
-    detachedPayload: payload,
-    field: 'deviceMac',
-  }).catch(() => false);
-  return valid ? undefined : 'deviceMac does not verify over this session transcript';
+  return coseVerificationProblem(
+    verifyCoseMac0({ message: deviceMac!, key, crypto: options.crypto, detachedPayload: payload, field: 'deviceMac' }),
+    'deviceMac does not verify over this session transcript',
+  );
 }
 
 function consistencyProblem(

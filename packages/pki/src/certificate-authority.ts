@@ -2,10 +2,11 @@ import { calendarDateInJapan, encodeTlv } from '@openmyna/core';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { Certificate, Name } from '@peculiar/asn1-x509';
 
-import { encodeDer, parseDer } from './der.js';
+import { buildName, encodeDer, encodeName, parseDer } from './asn1-schema.js';
+import { signedFields } from './der-writer.js';
 import { PkiError } from './errors.js';
 import { assertLintsPass, lintCertificate, type CertificateLintContext, type LintResult } from './lint.js';
-import { buildName, encodeName, type NameAttribute } from './name.js';
+import type { NameAttribute } from './name.js';
 import {
   buildTbsCertificate,
   endEntityExtensions,
@@ -17,7 +18,6 @@ import {
   type JpkiHolder,
 } from './profiles.js';
 import { verifyCertificationRequest } from './certification-request.js';
-import { signedFields } from './signed-fields.js';
 import type { Signer } from './signer.js';
 
 /** Random bytes; the CA draws serial numbers from it. Defaults to Web Crypto. */

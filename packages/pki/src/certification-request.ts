@@ -1,9 +1,9 @@
 import { encodeTlv } from '@openmyna/core';
 
-import { signedFields } from './signed-fields.js';
+import { signedFields } from './der-writer.js';
 import { children, readAlgorithmIdentifier, readBitStringBytes, readDer, readSmallInteger, TAG } from './der-reader.js';
 import { PkiError } from './errors.js';
-import { buildName, encodeName, type NameAttribute } from './name.js';
+import { encodeDistinguishedName, type NameAttribute } from './name.js';
 import type { Signer } from './signer.js';
 import { verifySignature, type SignatureBackend } from './verify-signature.js';
 
@@ -23,7 +23,7 @@ export async function createCertificationRequest(
 ): Promise<Uint8Array> {
   const info = encodeTlv(0x30, [
     encodeTlv(0x02, Uint8Array.of(0)),
-    encodeName(buildName(subject)),
+    encodeDistinguishedName(subject),
     signer.publicKeyInfo,
     encodeTlv(0xa0, []),
   ]);

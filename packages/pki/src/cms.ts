@@ -14,12 +14,10 @@ import {
   readTime,
   TAG,
 } from './der-reader.js';
-import { derInteger, derTime } from './der-writer.js';
-import { encodeDer } from './der.js';
+import { derInteger, derSha256WithRsaAlgorithm, derTime } from './der-writer.js';
 import { PkiError } from './errors.js';
 import { encodeObjectIdentifier } from './object-identifier.js';
 import { OID } from './oids.js';
-import { signatureAlgorithm } from './profiles.js';
 import type { Signer } from './signer.js';
 import { verifySignature, type SignatureBackend } from './verify-signature.js';
 import { findExtension, parseCertificate, readSubjectKeyIdentifier, type X509Certificate } from './x509-certificate.js';
@@ -88,7 +86,7 @@ export async function signCms(options: CmsSignOptions): Promise<Uint8Array> {
     SHA256_ALGORITHM(),
     // signedAttrs [0] IMPLICIT: the SET's contents under the context tag.
     encodeTlv(0xa0, attributes),
-    encodeDer(signatureAlgorithm()),
+    derSha256WithRsaAlgorithm(),
     encodeTlv(0x04, signature),
   ]);
   const encapsulated = [encodeObjectIdentifier(OID.idData)];
@@ -143,16 +141,7 @@ export async function verifyCmsSignature(options: {
     checks.push(pass('cms.structure'));
   } catch (error) {
     checks.push(fail('cms.structure', error instanceof Error ? error.message : 'unreadable'));
-    return {
-      ...summarize(checks),
-      signer: undefined,
-      certificates: [],
-      content: undefined,
-      signingTime: undefined,
-      signedAttributes: undefined,
-      signatureValue: undefined,
-      contentDigest: undefined,
-    };
+    return unreadableSignedData(checks);
   }
   const content = parsed.content ?? options.detachedContent;
   const result = (signer?: X509Certificate, signingTime?: Date, contentDigest?: Uint8Array): CmsVerification => {
@@ -178,19 +167,7 @@ export async function verifyCmsSignature(options: {
   }
   checks.push(content ? pass('cms.content') : fail('cms.content', 'detached signature without content'));
   const info = parsed.signerInfo;
-  checks.push(
-    info.digestAlgorithm === OID.sha256
-      ? pass('cms.digest-algorithm')
-      : fail('cms.digest-algorithm', `${info.digestAlgorithm} is not SHA-256`),
-  );
-  // RFC 5754 §3.2: with a SHA-256 digest the signature is sha256WithRSAEncryption (or rsaEncryption,
-  // read as that). Any other pairing — SHA-1 over the signed attributes above all — is refused.
-  const signatureOid = info.signatureAlgorithm.oid;
-  checks.push(
-    signatureOid === OID.rsaEncryption || signatureOid === OID.sha256WithRSAEncryption
-      ? pass('cms.signature-algorithm')
-      : fail('cms.signature-algorithm', `${signatureOid} is not RSA with SHA-256`),
-  );
+  checks.push(...checkAlgorithms(info));
   const signer = parsed.certificates.find((certificate) => info.matches(certificate));
   checks.push(
     signer
@@ -210,6 +187,35 @@ export async function verifyCmsSignature(options: {
     checks.push(fail('cms.signed-attributes', error instanceof Error ? error.message : 'unreadable'));
     return result(signer);
   }
+}
+
+/** The verification of a SignedData that cannot be read: nothing of it is returned. */
+function unreadableSignedData(checks: readonly CheckResult[]): CmsVerification {
+  return {
+    ...summarize(checks),
+    signer: undefined,
+    certificates: [],
+    content: undefined,
+    signingTime: undefined,
+    signedAttributes: undefined,
+    signatureValue: undefined,
+    contentDigest: undefined,
+  };
+}
+
+/** The SignerInfo's digestAlgorithm and signatureAlgorithm (RFC 5652 §5.3). */
+function checkAlgorithms(info: ParsedSignedData['signerInfo']): CheckResult[] {
+  // RFC 5754 §3.2: with a SHA-256 digest the signature is sha256WithRSAEncryption (or rsaEncryption,
+  // read as that). Any other pairing — SHA-1 over the signed attributes above all — is refused.
+  const signatureOid = info.signatureAlgorithm.oid;
+  return [
+    info.digestAlgorithm === OID.sha256
+      ? pass('cms.digest-algorithm')
+      : fail('cms.digest-algorithm', `${info.digestAlgorithm} is not SHA-256`),
+    signatureOid === OID.rsaEncryption || signatureOid === OID.sha256WithRSAEncryption
+      ? pass('cms.signature-algorithm')
+      : fail('cms.signature-algorithm', `${signatureOid} is not RSA with SHA-256`),
+  ];
 }
 
 async function checkSignedAttributes(

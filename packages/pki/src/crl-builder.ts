@@ -4,7 +4,7 @@ import { hexToBytes } from '@noble/hashes/utils.js';
 import { equalBytes } from './bytes.js';
 import { assembleSigned, type CertificateAuthority } from './certificate-authority.js';
 import { readDer } from './der-reader.js';
-import { encodeDer } from './der.js';
+import { encodeDer } from './asn1-schema.js';
 import { assertLintsPass, type LintResult } from './lint.js';
 import { derExtension, derInteger, derTime } from './der-writer.js';
 import { OID } from './oids.js';

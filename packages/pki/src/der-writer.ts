@@ -1,7 +1,8 @@
 import { encodeTlv } from '@openmyna/core';
-import { hexToBytes } from '@noble/hashes/utils.js';
+import { concatBytes, hexToBytes } from '@noble/hashes/utils.js';
 
 import { encodeObjectIdentifier } from './object-identifier.js';
+import { OID } from './oids.js';
 
 /** DER writers for the structures we assemble byte by byte (CRLs, OCSP, CMS attributes). */
 
@@ -46,4 +47,14 @@ function timeDigits(date: Date): string {
 
 function ascii(text: string): Uint8Array {
   return new TextEncoder().encode(text);
+}
+
+/** `sha256WithRSAEncryption` with NULL parameters (RFC 4055 §5), the only signature algorithm we write. */
+export function derSha256WithRsaAlgorithm(): Uint8Array {
+  return encodeTlv(0x30, [encodeObjectIdentifier(OID.sha256WithRSAEncryption), encodeTlv(0x05, [])]);
+}
+
+/** The three fields of a SIGNED{} structure (X.509 §6.2): the signed data, its algorithm, the signature BIT STRING. */
+export function signedFields(tbs: Uint8Array, signature: Uint8Array): Uint8Array[] {
+  return [tbs, derSha256WithRsaAlgorithm(), encodeTlv(0x03, concatBytes(new Uint8Array([0]), signature))];
 }

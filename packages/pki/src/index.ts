@@ -1,7 +1,9 @@
 export { PkiError, type PkiErrorCode } from './errors.js';
-export { OID } from './oids.js';
-export { certificatePolicyOids, decodeObjectIdentifier, encodeObjectIdentifier } from './object-identifier.js';
-export { assertDer, bytesToBase64, derFromPemOrDer, encodeDer, fromPem, parseDer, toPem } from './der.js';
+export { DEFAULT_POLICY_OIDS, OID } from './oids.js';
+export type { Hierarchy } from './profiles.js';
+export type { RandomBytes } from './certificate-authority.js';
+export { encodeObjectIdentifier } from './object-identifier.js';
+export { bytesToBase64, derFromPemOrDer, fromPem, toPem } from './der.js';
 export {
   decodeDigestInfo,
   encodeDigestInfo,
@@ -22,39 +24,8 @@ export {
   type PassphraseBox,
 } from './passphrase-box.js';
 export { SoftwareSigner, type EncryptedKeyFile, type SignatureAlgorithmName, type Signer } from './signer.js';
-export { buildName, encodeName, formatDerName, formatName, nameAttributeText, type NameAttribute } from './name.js';
-export {
-  crlPartitionUrl,
-  crlDistributionPointName,
-  DEFAULT_ISSUER_ALT_NAME,
-  DEFAULT_POLICY_OIDS,
-  expectedNotAfter,
-  jpkiSubjectAltName,
-  keyIdentifierOf,
-  type Hierarchy,
-  type HierarchyConfig,
-  type JpkiHolder,
-  type ProfileName,
-} from './profiles.js';
-export { assertLintsPass, lintCertificate, type CertificateLintContext, type LintResult } from './lint.js';
-export {
-  assembleSigned,
-  CertificateAuthority,
-  newSerialNumber,
-  signTbs,
-  type EndEntityRequest,
-  type PreparedCertificate,
-  type RandomBytes,
-  type RootOptions,
-} from './certificate-authority.js';
-export {
-  CRL_REASON,
-  hasUnsupportedCriticalExtension,
-  parseCrl,
-  type CrlReasonName,
-  type RevokedEntry,
-  type X509Crl,
-} from './x509-crl.js';
+export { encodeDistinguishedName, formatDerName, nameAttributeText, type NameAttribute } from './name.js';
+export { CRL_REASON, parseCrl, type CrlReasonName, type RevokedEntry, type X509Crl } from './x509-crl.js';
 export {
   findExtension,
   KEY_USAGE_BIT,
@@ -105,8 +76,6 @@ export {
   type RevocationChecker,
   type TrustAnchor,
 } from './path-validation.js';
-export { lintCrl, prepareCrl, signCrl, type CrlInput, type PreparedCrl, type RevocationRecord } from './crl-builder.js';
-export { derExtension, derGeneralizedTime, derInteger, derTime } from './der-writer.js';
 export {
   certIdFor,
   encodeOcspRequest,
@@ -121,12 +90,6 @@ export {
   type OcspResponse,
   type SingleResponse,
 } from './ocsp.js';
-export {
-  OcspResponder,
-  type CertificateState,
-  type OcspResponderOptions,
-  type StatusSource,
-} from './ocsp-responder.js';
 export {
   ocspRevocationChecker,
   verifyOcspResponse,

@@ -17,7 +17,7 @@ import {
   type Extension,
 } from '@peculiar/asn1-x509';
 
-import { encodeDer, parseDer } from './der.js';
+import { encodeDer, parseDer } from './asn1-schema.js';
 import { PkiError } from './errors.js';
 import { certificatePolicyOids } from './object-identifier.js';
 import { OID } from './oids.js';

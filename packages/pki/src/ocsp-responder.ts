@@ -1,8 +1,7 @@
-import { encodeTlv, OpenMynaError } from '@openmyna/core';
+import { base64Decode, encodeTlv, OpenMynaError } from '@openmyna/core';
 import { sha1 } from '@noble/hashes/legacy.js';
 
-import { signedFields } from './signed-fields.js';
-import { derExtension, derGeneralizedTime } from './der-writer.js';
+import { derExtension, derGeneralizedTime, signedFields } from './der-writer.js';
 import { encodeObjectIdentifier } from './object-identifier.js';
 import {
   certIdMatchesIssuer,
@@ -38,7 +37,8 @@ export interface OcspResponderOptions {
   readonly responderCertificate: Uint8Array;
   readonly responderSigner: Signer;
   readonly statusSource: StatusSource;
-  readonly clock?: () => Date;
+  /** The time responses are produced at (STYLE.md 9: injected, as everywhere in the library). */
+  readonly clock: () => Date;
   /** How long a response is valid (nextUpdate − thisUpdate). Default 1 hour. */
   readonly validitySeconds?: number;
   /** Pre-produced responses are re-signed this long before they go stale. Default 10 minutes. */
@@ -61,7 +61,9 @@ const MAX_CACHE_ENTRIES = 200_000;
  *
  * @example
  * ```ts
- * const responder = new OcspResponder({ issuerCertificate, responderCertificate, responderSigner, statusSource });
+ * const responder = new OcspResponder({
+ *   issuerCertificate, responderCertificate, responderSigner, statusSource, clock: () => new Date(),
+ * });
  * const response = await responder.respond(requestDer); // DER OCSPResponse
  * ```
  */
@@ -84,7 +86,7 @@ export class OcspResponder {
     this.#responderKeyHash = sha1(subjectPublicKeyBits(parseCertificate(options.responderCertificate)));
     this.#signer = options.responderSigner;
     this.#source = options.statusSource;
-    this.#clock = options.clock ?? (() => new Date());
+    this.#clock = options.clock;
     this.#validityMs = (options.validitySeconds ?? 3600) * 1000;
     this.#refreshBeforeMs = (options.refreshBeforeSeconds ?? 600) * 1000;
   }
@@ -111,7 +113,7 @@ export class OcspResponder {
   async respondToGet(encodedRequest: string): Promise<Uint8Array> {
     let der: Uint8Array;
     try {
-      der = Uint8Array.from(atob(decodeURIComponent(encodedRequest)), (c) => c.charCodeAt(0));
+      der = base64Decode(decodeURIComponent(encodedRequest));
     } catch {
       return encodeOcspErrorResponse('malformedRequest');
     }

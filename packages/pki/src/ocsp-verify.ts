@@ -13,6 +13,7 @@ import {
   subjectPublicKeyBits,
   type BasicOcspResponse,
   type CertIdHash,
+  type SingleResponse,
 } from './ocsp.js';
 import { OID } from './oids.js';
 import { verifySignature, type SignatureBackend } from './verify-signature.js';
@@ -58,19 +59,8 @@ export interface OcspVerification extends VerificationSummary {
 export async function verifyOcspResponse(options: OcspVerificationOptions): Promise<OcspVerification> {
   const checks: CheckResult[] = [];
   const done = (revocation: RevocationStatus): OcspVerification => ({ ...summarize(checks), revocation });
-  let basic: BasicOcspResponse | undefined;
-  try {
-    const parsed = parseOcspResponse(options.response);
-    if (parsed.responseStatus !== OCSP_RESPONSE_STATUS.successful || !parsed.basic) {
-      checks.push(fail('ocsp.response-status', `responseStatus ${parsed.responseStatus}`));
-      return done({ status: 'unknown', reason: 'the responder did not answer successfully' });
-    }
-    basic = parsed.basic;
-    checks.push(pass('ocsp.response-status'));
-  } catch {
-    checks.push(fail('ocsp.response-status', 'the response cannot be read'));
-    return done({ status: 'unknown', reason: 'unreadable OCSP response' });
-  }
+  const basic = readBasicResponse(options.response, checks);
+  if (typeof basic === 'string') return done({ status: 'unknown', reason: basic });
   const signer = await authorizedSigner(basic, options, checks);
   if (!signer) return done({ status: 'unknown', reason: 'the OCSP responder is not authorized' });
   const signature = await verifySignature({
@@ -96,29 +86,54 @@ export async function verifyOcspResponse(options: OcspVerificationOptions): Prom
   if (!single || checks.some((check) => check.status === 'fail')) {
     return done({ status: 'unknown', reason: 'the OCSP response failed verification' });
   }
+  const fresh = isFresh(single, options);
+  checks.push(fresh ? pass('ocsp.freshness') : fail('ocsp.freshness', 'the response is stale or not yet valid'));
+  if (!fresh) return done({ status: 'unknown', reason: 'stale OCSP response' });
+  return done(certStatusOf(single, checks));
+}
+
+/** RFC 6960 §4.2.1: only a `successful` response carries a BasicOCSPResponse; else why it does not. */
+function readBasicResponse(response: Uint8Array, checks: CheckResult[]): BasicOcspResponse | string {
+  try {
+    const parsed = parseOcspResponse(response);
+    if (parsed.responseStatus !== OCSP_RESPONSE_STATUS.successful || !parsed.basic) {
+      checks.push(fail('ocsp.response-status', `responseStatus ${parsed.responseStatus}`));
+      return 'the responder did not answer successfully';
+    }
+    checks.push(pass('ocsp.response-status'));
+    return parsed.basic;
+  } catch {
+    checks.push(fail('ocsp.response-status', 'the response cannot be read'));
+    return 'unreadable OCSP response';
+  }
+}
+
+/** RFC 5019 §4 / RFC 6960 §4.2.2.1: thisUpdate not in the future, nextUpdate (or maxAge) not past. */
+function isFresh(single: SingleResponse, options: OcspVerificationOptions): boolean {
   const now = options.time.getTime();
   const skew = (options.clockSkewSeconds ?? 300) * 1000;
   const maxAge = (options.maxAgeSeconds ?? 3600) * 1000;
-  const fresh =
+  return (
     single.thisUpdate.getTime() <= now + skew &&
-    (single.nextUpdate ? single.nextUpdate.getTime() >= now - skew : single.thisUpdate.getTime() >= now - maxAge);
-  checks.push(fresh ? pass('ocsp.freshness') : fail('ocsp.freshness', 'the response is stale or not yet valid'));
-  if (!fresh) return done({ status: 'unknown', reason: 'stale OCSP response' });
+    (single.nextUpdate ? single.nextUpdate.getTime() >= now - skew : single.thisUpdate.getTime() >= now - maxAge)
+  );
+}
+
+/** RFC 6960 §4.2.1 certStatus, with certificateHold read as a suspension. */
+function certStatusOf(single: SingleResponse, checks: CheckResult[]): RevocationStatus {
   switch (single.certStatus.status) {
     case 'good':
       checks.push(pass('ocsp.cert-status'));
-      return done({ status: 'good' });
+      return { status: 'good' };
     case 'unknown':
       checks.push(unknown('ocsp.cert-status', 'the responder does not know this certificate'));
-      return done({ status: 'unknown', reason: 'the responder answered unknown' });
+      return { status: 'unknown', reason: 'the responder answered unknown' };
     case 'revoked': {
       const { revocationTime, reason } = single.certStatus;
       checks.push(fail('ocsp.cert-status', reason === CRL_REASON.certificateHold ? 'suspended' : 'revoked'));
-      return done(
-        reason === CRL_REASON.certificateHold
-          ? { status: 'on-hold', revocationDate: revocationTime }
-          : { status: 'revoked', reason, revocationDate: revocationTime },
-      );
+      return reason === CRL_REASON.certificateHold
+        ? { status: 'on-hold', revocationDate: revocationTime }
+        : { status: 'revoked', reason, revocationDate: revocationTime };
     }
   }
 }

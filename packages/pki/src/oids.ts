@@ -1,3 +1,5 @@
+import type { Hierarchy } from './profiles.js';
+
 /** Object identifiers used across openmyna's PKI, named as in their specifications. */
 export const OID = {
   // RFC 8017 / RFC 4055
@@ -59,3 +61,14 @@ export const OID = {
   jpkiAddress: '1.2.392.200149.8.5.5.5',
   jpkiAddressSubstitutePositions: '1.2.392.200149.8.5.5.6',
 } as const;
+
+/**
+ * Default policy OIDs: J-LIS's own (card-spec §4.1, J-LIS certificate profile 3.2), as real JPKI
+ * certificates carry them, so software that looks for the JPKI policy finds it. Configurable per
+ * hierarchy (`HierarchyConfig.policyOid`); relying parties trust roots, not the policy, so a
+ * certificate from a sandbox root is no JPKI certificate whatever policy it names.
+ */
+export const DEFAULT_POLICY_OIDS: Readonly<Record<Hierarchy, string>> = {
+  signing: '1.2.392.200149.8.5.1.1.20',
+  authentication: '1.2.392.200149.8.5.1.3.30',
+};

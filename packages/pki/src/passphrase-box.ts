@@ -1,3 +1,5 @@
+import { base64Decode } from '@openmyna/core';
+
 import { bufferSource } from './bytes.js';
 import { bytesToBase64 } from './der.js';
 import { PkiError } from './errors.js';
@@ -90,7 +92,15 @@ async function deriveKey(passphrase: string, salt: Uint8Array, iterations: numbe
   );
 }
 
-/** Bytes of standard base64 text. */
+/**
+ * Bytes of standard base64 text (RFC 4648 §4, padded), strictly: `@openmyna/core`'s
+ * `base64Decode`, which throws CoreError `ERR_BASE64` for any other spelling.
+ *
+ * @example
+ * ```ts
+ * const salt = base64ToBytes(box.kdf.salt);
+ * ```
+ */
 export function base64ToBytes(text: string): Uint8Array {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  return base64Decode(text);
 }

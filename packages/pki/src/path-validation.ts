@@ -139,36 +139,12 @@ async function validate(
   signers: readonly X509Certificate[],
 ): Promise<PathValidationResult> {
   const checks: CheckResult[] = [];
-  if ((options.intermediates?.length ?? 0) > MAX_INTERMEDIATES) {
-    checks.push(fail('path.build', `more than ${MAX_INTERMEDIATES} candidate intermediate certificates`));
-    return { ...summarize(checks), path: [], revocation: [], userConstrainedPolicySet: [] };
-  }
-  const chain = buildPath(options.certificate, options.intermediates ?? [], options.trustAnchors);
-  if (!chain) {
-    checks.push(fail('path.build', 'no chain of issuers leads to a trust anchor'));
-    return { ...summarize(checks), path: [], revocation: [], userConstrainedPolicySet: [] };
-  }
-  checks.push(pass('path.build'));
+  const chain = buildCandidatePath(options, checks);
+  if (!chain) return { ...summarize(checks), path: [], revocation: [], userConstrainedPolicySet: [] };
   const anchor = chain[chain.length - 1]!;
   const time = options.time.getTime();
-  checks.push(
-    anchor.notBefore.getTime() <= time && time <= anchor.notAfter.getTime()
-      ? pass('anchor.validity')
-      : fail('anchor.validity', 'the trust anchor is not valid at the validation time'),
-  );
-  // First every signature and issuer name of the path: nothing a certificate says (pointers to fetch,
-  // policies, name lists) is acted on before each certificate is proven to come from its issuer.
-  for (let index = chain.length - 2; index >= 0; index--) {
-    const certificate = chain[index]!;
-    const issuer = chain[index + 1]!;
-    const label = `certificate[${index}]`;
-    checks.push(...(await checkSignature(certificate, issuer, label, options)));
-    checks.push(
-      namesMatch(certificate.issuer, issuer.subject)
-        ? pass(`${label}.name-chaining`)
-        : fail(`${label}.name-chaining`, 'issuer name differs'),
-    );
-  }
+  checks.push(checkAnchorValidity(anchor, time));
+  checks.push(...(await checkIssuance(chain, options)));
   if (checks.some((check) => check.status === 'fail'))
     return { ...summarize(checks), path: chain, revocation: [], userConstrainedPolicySet: [] };
   const statuses: RevocationStatus[] = [];
@@ -187,19 +163,7 @@ async function validate(
     // RFC 5280 §6.1: certificate i counts from the trust anchor's subject (1) to the end entity (n).
     const i = n - index;
     const selfIssued = namesMatch(certificate.issuer, certificate.subject);
-    checks.push(
-      certificate.notBefore.getTime() <= time && time <= certificate.notAfter.getTime()
-        ? pass(`${label}.validity`)
-        : fail(`${label}.validity`, time < certificate.notBefore.getTime() ? 'not yet valid' : 'expired'),
-    );
-    const critical = certificate.extensions.find(
-      (extension) => extension.critical && !RECOGNIZED_EXTENSIONS.has(extension.oid),
-    );
-    checks.push(
-      critical
-        ? fail(`${label}.critical-extensions`, `unrecognized critical extension ${critical.oid}`)
-        : pass(`${label}.critical-extensions`),
-    );
+    checks.push(...checkValidityAndExtensions(certificate, label, time));
     if (options.checkRevocation === false) {
       checks.push(skip(`${label}.revocation`, 'revocation checking was turned off'));
     } else {
@@ -232,6 +196,67 @@ async function validate(
     );
   }
   return { ...summarize(checks), path: chain, revocation: statuses, userConstrainedPolicySet };
+}
+
+/** The anchor's own validity period: RFC 5280 §6.1.1 (d) leaves it optional; we check it on purpose. */
+function checkAnchorValidity(anchor: X509Certificate, time: number): CheckResult {
+  return anchor.notBefore.getTime() <= time && time <= anchor.notAfter.getTime()
+    ? pass('anchor.validity')
+    : fail('anchor.validity', 'the trust anchor is not valid at the validation time');
+}
+
+/** The candidate path from the certificate to a trust anchor (RFC 5280 §6.1, before validation). */
+function buildCandidatePath(options: PathValidationOptions, checks: CheckResult[]): X509Certificate[] | undefined {
+  if ((options.intermediates?.length ?? 0) > MAX_INTERMEDIATES) {
+    checks.push(fail('path.build', `more than ${MAX_INTERMEDIATES} candidate intermediate certificates`));
+    return undefined;
+  }
+  const chain = buildPath(options.certificate, options.intermediates ?? [], options.trustAnchors);
+  if (!chain) {
+    checks.push(fail('path.build', 'no chain of issuers leads to a trust anchor'));
+    return undefined;
+  }
+  checks.push(pass('path.build'));
+  return chain;
+}
+
+/**
+ * RFC 5280 §6.1.3 (a)(1) and (a)(4): every signature and issuer name of the path, first: nothing a
+ * certificate says (pointers to fetch, policies, name lists) is acted on before each certificate is
+ * proven to come from its issuer.
+ */
+async function checkIssuance(
+  chain: readonly X509Certificate[],
+  options: PathValidationOptions,
+): Promise<CheckResult[]> {
+  const checks: CheckResult[] = [];
+  for (let index = chain.length - 2; index >= 0; index--) {
+    const certificate = chain[index]!;
+    const issuer = chain[index + 1]!;
+    const label = `certificate[${index}]`;
+    checks.push(...(await checkSignature(certificate, issuer, label, options)));
+    checks.push(
+      namesMatch(certificate.issuer, issuer.subject)
+        ? pass(`${label}.name-chaining`)
+        : fail(`${label}.name-chaining`, 'issuer name differs'),
+    );
+  }
+  return checks;
+}
+
+/** RFC 5280 §6.1.3 (a)(2) validity, and §4.2: a critical extension we do not recognize fails the path. */
+function checkValidityAndExtensions(certificate: X509Certificate, label: string, time: number): CheckResult[] {
+  const critical = certificate.extensions.find(
+    (extension) => extension.critical && !RECOGNIZED_EXTENSIONS.has(extension.oid),
+  );
+  return [
+    certificate.notBefore.getTime() <= time && time <= certificate.notAfter.getTime()
+      ? pass(`${label}.validity`)
+      : fail(`${label}.validity`, time < certificate.notBefore.getTime() ? 'not yet valid' : 'expired'),
+    critical
+      ? fail(`${label}.critical-extensions`, `unrecognized critical extension ${critical.oid}`)
+      : pass(`${label}.critical-extensions`),
+  ];
 }
 
 async function checkSignature(

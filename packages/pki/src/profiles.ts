@@ -38,8 +38,8 @@ import {
   Version,
 } from '@peculiar/asn1-x509';
 
-import { encodeDer, parseDer } from './der.js';
-import { buildName, type NameAttribute } from './name.js';
+import { buildName, encodeDer, parseDer } from './asn1-schema.js';
+import type { NameAttribute } from './name.js';
 import { OID } from './oids.js';
 
 /** The two JPKI hierarchies (card-spec §4). */
@@ -51,7 +51,7 @@ export type ProfileName = 'jpki-signing' | 'jpki-authentication' | 'ca-root' | '
 /** Where a hierarchy publishes things, and under which policy it issues: configuration, not code. */
 export interface HierarchyConfig {
   readonly hierarchy: Hierarchy;
-  /** certificatePolicies OID of end-entity certificates (default J-LIS's, {@link DEFAULT_POLICY_OIDS}). */
+  /** certificatePolicies OID of end-entity certificates (default J-LIS's, `DEFAULT_POLICY_OIDS`). */
   readonly policyOid: string;
   /** The issuerAltName directoryName end-entity certificates carry (default {@link DEFAULT_ISSUER_ALT_NAME}). */
   readonly issuerAltName?: readonly NameAttribute[];
@@ -61,17 +61,6 @@ export interface HierarchyConfig {
   /** CRL partitions are published at `${crlBaseUrl}/${municipalityCode}.crl`. */
   readonly crlBaseUrl: string;
 }
-
-/**
- * Default policy OIDs: J-LIS's own (card-spec §4.1, J-LIS certificate profile 3.2), as real JPKI
- * certificates carry them, so software that looks for the JPKI policy finds it. Configurable per
- * hierarchy (`HierarchyConfig.policyOid`); relying parties trust roots, not the policy, so a
- * certificate from a sandbox root is no JPKI certificate whatever policy it names.
- */
-export const DEFAULT_POLICY_OIDS: Readonly<Record<Hierarchy, string>> = {
-  signing: '1.2.392.200149.8.5.1.1.20',
-  authentication: '1.2.392.200149.8.5.1.3.30',
-};
 
 /**
  * The issuerAltName of real JPKI end-entity certificates, by hierarchy (card-spec §4.2; the 利用者証明用
@@ -233,48 +222,56 @@ export function endEntityExtensions(options: {
         }),
       ]),
     ),
-    extension(
-      OID.cRLDistributionPoints,
-      false,
-      new CRLDistributionPoints([
-        new DistributionPoint({
-          distributionPoint: new DistributionPointName({
-            // The directoryName the card's certificates carry, and a URI a relying party can fetch.
-            fullName: [
-              new GeneralName({ directoryName: crlDistributionPointName(config.hierarchy, holder) }),
-              new GeneralName({ uniformResourceIdentifier: crlPartitionUrl(config, holder.municipalityCode) }),
-            ],
-          }),
-        }),
-      ]),
-    ),
-    extension(
-      OID.authorityInfoAccess,
-      false,
-      new AuthorityInfoAccessSyntax([
-        new AccessDescription({
-          accessMethod: OID.idAdOcsp,
-          accessLocation: new GeneralName({ uniformResourceIdentifier: config.ocspUrl }),
-        }),
-      ]),
-    ),
+    extension(OID.cRLDistributionPoints, false, crlDistributionPoints(config, holder)),
+    extension(OID.authorityInfoAccess, false, ocspAccess(config)),
     extension(
       OID.authorityKeyIdentifier,
       false,
-      new AuthorityKeyIdentifier({
-        keyIdentifier: new KeyIdentifier(options.issuerKeyIdentifier),
-        // As on the card: the key id, and the issuing certificate's issuer and serial.
-        ...(options.authority
-          ? {
-              authorityCertIssuer: [new GeneralName({ directoryName: options.authority.issuer })],
-              authorityCertSerialNumber: toArrayBuffer(options.authority.serialNumber),
-            }
-          : {}),
-      }),
+      authorityKeyIdentifier(options.issuerKeyIdentifier, options.authority),
     ),
     extension(OID.subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifierOf(options.subjectPublicKeyInfo))),
   );
   return list;
+}
+
+/** RFC 5280 §4.2.1.13: the directoryName the card's certificates carry, and a URI a relying party can fetch. */
+function crlDistributionPoints(config: HierarchyConfig, holder: JpkiHolder): CRLDistributionPoints {
+  return new CRLDistributionPoints([
+    new DistributionPoint({
+      distributionPoint: new DistributionPointName({
+        fullName: [
+          new GeneralName({ directoryName: crlDistributionPointName(config.hierarchy, holder) }),
+          new GeneralName({ uniformResourceIdentifier: crlPartitionUrl(config, holder.municipalityCode) }),
+        ],
+      }),
+    }),
+  ]);
+}
+
+/** RFC 5280 §4.2.2.1: the id-ad-ocsp access description. */
+function ocspAccess(config: HierarchyConfig): AuthorityInfoAccessSyntax {
+  return new AuthorityInfoAccessSyntax([
+    new AccessDescription({
+      accessMethod: OID.idAdOcsp,
+      accessLocation: new GeneralName({ uniformResourceIdentifier: config.ocspUrl }),
+    }),
+  ]);
+}
+
+/** RFC 5280 §4.2.1.1, as on the card: the key id, and the issuing certificate's issuer and serial. */
+function authorityKeyIdentifier(
+  keyIdentifier: Uint8Array,
+  authority: { readonly issuer: Name; readonly serialNumber: Uint8Array } | undefined,
+): AuthorityKeyIdentifier {
+  return new AuthorityKeyIdentifier({
+    keyIdentifier: new KeyIdentifier(keyIdentifier),
+    ...(authority
+      ? {
+          authorityCertIssuer: [new GeneralName({ directoryName: authority.issuer })],
+          authorityCertSerialNumber: toArrayBuffer(authority.serialNumber),
+        }
+      : {}),
+  });
 }
 
 /** Extensions of a self-signed hierarchy root. */

@@ -1,4 +1,4 @@
-import { bytesToBinaryString } from '@openmyna/core';
+import { base64UrlEncode, bytesToBinaryString } from '@openmyna/core';
 
 import { bufferSource } from './bytes.js';
 import type { AlgorithmIdentifierValue } from './der-reader.js';
@@ -36,7 +36,7 @@ export const webCryptoBackend: SignatureBackend = {
     crypto.subtle
       .importKey(
         'jwk',
-        { kty: 'RSA', n: base64Url(key.modulus), e: base64Url(key.publicExponent) },
+        { kty: 'RSA', n: base64UrlEncode(key.modulus), e: base64UrlEncode(key.publicExponent) },
         { name: 'RSASSA-PKCS1-v1_5', hash },
         false,
         ['verify'],
@@ -109,10 +109,4 @@ function importKey(
     keys.set(cacheKey, key);
   }
   return key;
-}
-
-function base64Url(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }

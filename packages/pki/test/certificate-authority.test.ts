@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { decodeTlv, decodeTlvChildren } from '@openmyna/core';
-import { assembleSigned, lintCertificate, SoftwareSigner, toPem, type PreparedCertificate } from '@openmyna/pki';
+import { SoftwareSigner, toPem } from '@openmyna/pki';
+import { assembleSigned, lintCertificate, type PreparedCertificate } from '@openmyna/pki/ca';
 import { describe, expect, it } from 'vitest';
 
 import { NOW, syntheticHolder, testCardHolder, testHierarchy } from './fixtures.js';

@@ -3,17 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import {
-  parseCertificate,
-  parseCrl,
-  prepareCrl,
-  signCrl,
-  SoftwareSigner,
-  toPem,
-  trustAnchor,
-  validatePath,
-  type RevocationRecord,
-} from '@openmyna/pki';
+import { parseCertificate, parseCrl, SoftwareSigner, toPem, trustAnchor, validatePath } from '@openmyna/pki';
+import { prepareCrl, signCrl, type RevocationRecord } from '@openmyna/pki/ca';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
 

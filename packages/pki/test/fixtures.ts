@@ -6,14 +6,8 @@ import {
   parseIsoDate,
   type MunicipalityCode,
 } from '@openmyna/core';
-import {
-  CertificateAuthority,
-  DEFAULT_POLICY_OIDS,
-  SoftwareSigner,
-  type Hierarchy,
-  type HierarchyConfig,
-  type JpkiHolder,
-} from '@openmyna/pki';
+import { DEFAULT_POLICY_OIDS, SoftwareSigner, type Hierarchy } from '@openmyna/pki';
+import { CertificateAuthority, type HierarchyConfig, type JpkiHolder } from '@openmyna/pki/ca';
 
 /** A fixed instant inside every fixture's validity. */
 export const NOW = new Date('2026-04-01T03:00:00Z');

@@ -1,14 +1,13 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import {
-  assertDer,
   decodeDigestInfo,
-  decodeObjectIdentifier,
   encodeDigestInfo,
   encodeObjectIdentifier,
   parseCertificate,
   parseCrl,
   PkiError,
 } from '@openmyna/pki';
+import { assertDer, decodeObjectIdentifier } from './internal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

@@ -10,7 +10,6 @@ import {
   bytesToBase64,
   certIdFor,
   encodeOcspRequest,
-  OcspResponder,
   ocspRevocationChecker,
   parseCertificate,
   parseOcspResponse,
@@ -19,9 +18,9 @@ import {
   trustAnchor,
   validatePath,
   verifyOcspResponse,
-  type CertificateState,
   type X509Certificate,
 } from '@openmyna/pki';
+import { OcspResponder, type CertificateState } from '@openmyna/pki/ca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { atTime } from '../../../test-support/faketime.js';

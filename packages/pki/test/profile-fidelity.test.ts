@@ -11,7 +11,8 @@ import {
   KeyUsage,
   type Extension,
 } from '@peculiar/asn1-x509';
-import { DEFAULT_ISSUER_ALT_NAME, encodeName, formatName, SoftwareSigner, buildName } from '@openmyna/pki';
+import { SoftwareSigner } from '@openmyna/pki';
+import { DEFAULT_ISSUER_ALT_NAME, encodeName, formatName, buildName } from '@openmyna/pki/ca';
 import { describe, expect, it } from 'vitest';
 
 import { readVector } from '../../../test-support/test-vectors.js';

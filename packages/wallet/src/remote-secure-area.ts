@@ -7,7 +7,8 @@ import {
   type SecureAreaKeyName,
   type SecureAreaOperation,
 } from '@openmyna/card';
-import { base64UrlEncode, type EcPrivateKey } from '@openmyna/mdoc';
+import { base64UrlEncode } from '@openmyna/core';
+import type { EcPrivateKey } from '@openmyna/mdoc';
 import { base64ToBytes, bytesToBase64 } from '@openmyna/pki';
 
 import { WalletError } from './errors.js';

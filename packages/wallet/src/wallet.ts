@@ -11,8 +11,8 @@ import {
   type HolderAction,
   type PhonePins,
 } from '@openmyna/card';
+import { base64UrlEncode } from '@openmyna/core';
 import {
-  base64UrlEncode,
   createAuthorizationResponse,
   createDeviceResponse,
   decodeIssuedMdoc,

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 
 import { SecureAreaService } from '@openmyna/issuer';
 import { secureAreaSigningInput } from '@openmyna/card';
-import { base64UrlEncode } from '@openmyna/mdoc';
+import { base64UrlEncode } from '@openmyna/core';
 import { RemoteSecureAreaSession, type RemoteSecureAreaBinding } from '@openmyna/wallet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

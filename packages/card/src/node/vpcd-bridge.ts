@@ -97,8 +97,9 @@ export class VpcdBridge {
   }
 
   async #handle(message: Uint8Array): Promise<void> {
-    if (message.length === 1) {
-      switch (message[0]) {
+    const [control] = message;
+    if (message.length === 1 && control !== undefined) {
+      switch (control) {
         case CONTROL.getAtr:
           this.#send(this.#card.atr);
           return;

@@ -11,14 +11,8 @@ import {
   type SyntheticPerson,
 } from '@openmyna/core';
 import { getPerson, issueCertificateDurably, type IssuerContext } from '@openmyna/issuer';
-import {
-  derFromPemOrDer,
-  parseCertificate,
-  toPem,
-  verifyCertificationRequest,
-  type CertificateAuthority,
-  type Hierarchy,
-} from '@openmyna/pki';
+import { derFromPemOrDer, parseCertificate, toPem, verifyCertificationRequest, type Hierarchy } from '@openmyna/pki';
+import type { CertificateAuthority } from '@openmyna/pki/ca';
 import type { Command } from 'commander';
 
 import { EXIT, type CliIo, type SetExitCode } from '../../io.js';
