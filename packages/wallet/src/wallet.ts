@@ -1,7 +1,12 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
   CardError,
+  encodeJpkiAuthPresentation,
+  encodeKenhojoPresentation,
+  jpkiRevocation,
   JpkiReader,
+  loginStatement,
+  requestBindingAttribute,
   lifecycleStatement,
   MDOC_BATCH_DEFAULT,
   phonePinAccepts,
@@ -28,13 +33,6 @@ import {
   type WebSocketLike,
 } from '@openmyna/mdoc';
 import { base64ToBytes, bytesToBase64, encodeDigestInfo, parseCertificate, signCms, type Signer } from '@openmyna/pki';
-import {
-  encodeJpkiAuthPresentation,
-  encodeKenhojoPresentation,
-  jpkiRevocation,
-  loginStatement,
-  requestBindingAttribute,
-} from '@openmyna/verifier';
 
 import type { PhoneBundle } from './bundle.js';
 import {

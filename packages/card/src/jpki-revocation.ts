@@ -37,7 +37,7 @@ export interface JpkiRevocationOptions {
 }
 
 /**
- * Revocation for JPKI certificates as a relying party checks it: OCSP first (POST with a nonce; the
+ * Revocation for JPKI certificates as a relying party (or the phone, about its own certificates) checks it: OCSP first (POST with a nonce; the
  * answer verified by the pki package), a definite answer cached for `cacheSeconds`; when OCSP cannot
  * say (responder down, doubtful answer), the certificate's CRL partition, fetched from its
  * cRLDistributionPoints URI and kept until its nextUpdate. What neither can establish is `unknown` —
