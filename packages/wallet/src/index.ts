@@ -35,15 +35,11 @@ export {
   type TransactionLogEntry,
   type TransactionResult,
 } from './transaction-log.js';
-export {
-  availableElements,
-  PendingPresentation,
-  Wallet,
-  type Approval,
-  type HolderSummary,
-  type MdocBatchOptions,
-  type WalletOptions,
-} from './wallet.js';
+export { Wallet } from './wallet.js';
+export type { MdocBatchOptions, WalletOptions } from './wallet-context.js';
+export { availableElements, type HolderSummary } from './holder.js';
+export { PendingPresentation } from './request-opening.js';
+export type { Approval } from './presentations.js';
 export {
   enrollRemoteSecureArea,
   issuerOffersSecureArea,
