@@ -9,14 +9,10 @@ export {
   type WalletStorage,
 } from './storage.js';
 export { openIndexedDbWalletStorage } from './indexeddb-storage.js';
-export {
-  assertPhonePins,
-  cardKeySigner,
-  expectVerified,
-  SecureArea,
-  type OpenedCard,
-  type PhonePublicKeys,
-} from './secure-area.js';
+export { SecureArea, type OpenedCard } from './secure-area.js';
+export type { PhonePublicKeys } from './secure-area-records.js';
+export { assertPhonePins, expectVerified } from './pin-outcomes.js';
+export { cardKeySigner } from './phone-keys.js';
 export { IssuerClient } from './issuer-client.js';
 export { MdocPool, type MdocPoolSummary, type MdocUsePolicy, type TakenMdoc } from './mdoc-pool.js';
 export { PROVISIONING_STEPS, provisionPhone, type ProvisioningStep, type ProvisionOptions } from './provisioning.js';

@@ -3,7 +3,8 @@ import { loginStatement } from '@openmyna/card';
 import { base64ToBytes, bytesToBase64, encodeDigestInfo, parseCertificate, signCms, type Signer } from '@openmyna/pki';
 
 import { WalletError } from './errors.js';
-import { expectVerified, type OpenedCard } from './secure-area.js';
+import { expectVerified } from './pin-outcomes.js';
+import type { OpenedCard } from './secure-area.js';
 import type { WalletContext } from './wallet-context.js';
 
 /** A detached CMS signature over `content` with the phone's JPKI signing key (署名用パスワード). */

@@ -12,7 +12,8 @@ import { WalletError } from './errors.js';
 import { holderSummary, type HolderSummary } from './holder.js';
 import { provisionPhone, type ProvisioningStep } from './provisioning.js';
 import { issuerOffersSecureArea } from './remote-secure-area.js';
-import { expectVerified, SecureArea } from './secure-area.js';
+import { expectVerified } from './pin-outcomes.js';
+import { SecureArea } from './secure-area.js';
 import { batchSizeOf, installedPhoneIdOf, issuerOf, type WalletContext, type WalletOptions } from './wallet-context.js';
 
 /** What {@link provision} needs: the holder's card, its PINs, and the PINs chosen for the phone. */

@@ -6,7 +6,7 @@ import { bytesToBase64, encodeDigestInfo } from '@openmyna/pki';
 import type { ConsentSecret } from './consent.js';
 import { WalletError } from './errors.js';
 import { readCard } from './provisioning.js';
-import { expectVerified } from './secure-area.js';
+import { expectVerified } from './pin-outcomes.js';
 import { installedPhoneIdOf, issuerOf, type WalletContext } from './wallet-context.js';
 
 /** A PIN of the phone, by the name the wallet's screens use. */

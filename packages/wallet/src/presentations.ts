@@ -13,7 +13,8 @@ import { WalletError } from './errors.js';
 import { appletSigner } from './jpki-operations.js';
 import { takeMdoc } from './mdoc-supply.js';
 import type { PendingPresentation } from './request-opening.js';
-import { expectVerified, type OpenedCard } from './secure-area.js';
+import { expectVerified } from './pin-outcomes.js';
+import type { OpenedCard } from './secure-area.js';
 import type { WalletContext } from './wallet-context.js';
 
 /** The secrets a user enters to approve, by {@link ConsentSecret}. */

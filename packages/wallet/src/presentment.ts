@@ -8,7 +8,7 @@ import { InPersonPresentation } from './in-person.js';
 import { refillIfLow, takeMdoc } from './mdoc-supply.js';
 import { buildPresentations, type Approval } from './presentations.js';
 import type { PendingPresentation } from './request-opening.js';
-import { expectVerified } from './secure-area.js';
+import { expectVerified } from './pin-outcomes.js';
 import type { WalletContext } from './wallet-context.js';
 
 /**
