@@ -17,8 +17,8 @@ import { openEncryptedFileWalletStorage } from '@openmyna/wallet/node';
 import { PendingPresentation, Wallet, WalletError, type ConsentItem } from '@openmyna/wallet';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { registryPerson } from '../../../test-support/issuer-fixtures.js';
-import { allCardFaceElements, makeReader } from '../../../test-support/mdoc-fixtures.js';
+import { registryPerson } from '../../../../test-support/issuer-fixtures.js';
+import { allCardFaceElements, makeReader } from '../../../../test-support/mdoc-fixtures.js';
 import {
   cardTransport,
   CARD_PINS,
@@ -27,7 +27,7 @@ import {
   provisionedNodeWallet,
   PHONE_PINS,
   walletWorld,
-} from '../../../test-support/wallet-fixtures.js';
+} from '../../../../test-support/wallet-fixtures.js';
 
 const SEED = 'wallet';
 const PERSONS = [3, 4, 6] as const;
