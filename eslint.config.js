@@ -89,6 +89,44 @@ export default tseslint.config(
     },
   },
   {
+    // Package tests stand without the apps: a test that needs the issuer or the verifier service is an
+    // integration test and lives under apps/*/test or e2e/. (This block repeats the entry-point patterns
+    // above, because a later `no-restricted-imports` replaces an earlier one for the files it matches.)
+    files: ['packages/*/test/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@openmyna/*/*', '!@openmyna/*/node'],
+              message:
+                'Import a package through its public entry (STYLE.md 2), e.g. "@openmyna/core" or "@openmyna/pki/node".',
+            },
+            {
+              regex: '^(\\.\\./)+(packages|apps)/[^/]+/(src|dist)/',
+              message: 'Import another package through its public entry, not its files (STYLE.md 2).',
+            },
+            {
+              regex: '^\\.\\./\\.\\./[^/]+/(src|dist)/',
+              message: 'Import another package through its public entry, not its files (STYLE.md 2).',
+            },
+            {
+              regex: '^@openmyna/(issuer|verifier-service|cli|rp-demo|wallet-web)(/|$)',
+              message: 'Package tests do not import the apps; move an integration test to apps/*/test or e2e/.',
+            },
+            {
+              regex:
+                '^(\\.\\./)+(apps/|test-support/(issuer-fixtures|verifier-fixtures|verifier-service|verifier-answers|wallet-fixtures)(\\.js)?$)',
+              message:
+                'These test-support files start the apps; a test that needs them belongs in apps/*/test or e2e/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -106,7 +106,7 @@ export async function benchWallet(): Promise<void> {
 
     // Chromium: the web wallet's engine (IndexedDB, Web Crypto; the applets' RSA in BigInt).
     const served = await servePage(
-      await bundleForBrowser(resolve(import.meta.dirname, '../packages/wallet/test/browser/engine-page.ts')),
+      await bundleForBrowser(resolve(import.meta.dirname, '../apps/issuer/test/wallet/browser/engine-page.ts')),
     );
     const browser = await launchChromium();
     let browserTimes: { total: number; wallet: number }[];

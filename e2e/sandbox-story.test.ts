@@ -250,7 +250,7 @@ describe('the phone alone, over the whole sandbox', () => {
     expect(revoked.status).toBe(200);
     // The web wallet keeps its keys in the issuer's remote secure area, which destroyed them with the
     // revocation: the phone cannot answer at all, and says why. (A phone with its keys on the phone
-    // answers, and the verifier refuses the revoked certificate: packages/wallet/test/wallet.test.ts.)
+    // answers, and the verifier refuses the revoked certificate: apps/issuer/test/wallet/wallet.test.ts.)
     await pc.goto(`${urls.rp}/login`);
     await pc.getByTestId('login').click();
     await phoneAnswers(pc, { authenticationPin: '1234' }, '19-phone-login-after-revocation', 'error');

@@ -13,7 +13,8 @@ export type CardErrorCode =
   | 'ERR_PIN_BLOCKED'
   | 'ERR_CARD_KEY'
   | 'ERR_CARD_RECORD'
-  | 'ERR_PIN_RESET_AUTHORIZATION';
+  | 'ERR_PIN_RESET_AUTHORIZATION'
+  | 'ERR_PRESENTATION_FORMAT';
 
 /** An error from `@openmyna/card`; `code` is one of {@link CardErrorCode}. */
 export class CardError extends OpenMynaError<CardErrorCode> {}

@@ -166,3 +166,23 @@ export {
   type SecureAreaMessage,
   type SecureAreaOperation,
 } from './secure-area-protocol.js';
+export {
+  decodeJpkiAuthPresentation,
+  decodeKenhojoPresentation,
+  encodeJpkiAuthPresentation,
+  encodeKenhojoPresentation,
+  type JpkiAuthPresentation,
+} from './presentation-formats.js';
+export {
+  loginStatement,
+  REQUEST_BINDING_OID,
+  requestBindingAttribute,
+  requestBindingDigest,
+  type SignatureRequestBinding,
+} from './jpki-statements.js';
+export {
+  jpkiRevocation,
+  type JpkiRevocation,
+  type JpkiRevocationOptions,
+  type RevocationSource,
+} from './jpki-revocation.js';

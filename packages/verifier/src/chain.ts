@@ -8,7 +8,7 @@ import {
   type X509Certificate,
 } from '@openmyna/pki';
 
-import type { RevocationSource } from './revocation.js';
+import type { RevocationSource } from '@openmyna/card';
 import type { JpkiTrust } from './trust.js';
 
 const KEY_USAGE: Readonly<Record<Hierarchy, readonly (keyof typeof KEY_USAGE_BIT)[]>> = {

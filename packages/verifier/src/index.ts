@@ -1,10 +1,5 @@
 export { VerifierError, type VerifierErrorCode } from './errors.js';
-export {
-  jpkiRevocation,
-  type JpkiRevocation,
-  type JpkiRevocationOptions,
-  type RevocationSource,
-} from './revocation.js';
+export { jpkiRevocation, type JpkiRevocation, type JpkiRevocationOptions, type RevocationSource } from '@openmyna/card';
 export { JLIS_POLICY_OIDS, OPENMYNA_POLICY_OIDS, type JpkiTrust } from './trust.js';
 export { verificationRecord, type VerificationMethod, type VerificationRecord } from './record.js';
 export {
@@ -16,7 +11,6 @@ export {
 export {
   createLoginChallenge,
   LOGIN_CHALLENGE_SECONDS,
-  loginStatement,
   loginSubject,
   MemoryChallengeStore,
   verifyJpkiAuthentication,
@@ -27,6 +21,7 @@ export {
   type JpkiLoginVerification,
   type LoginChallenge,
 } from './jpki-login.js';
+export { loginStatement } from '@openmyna/card';
 export { verifyKenhojo, type KenhojoVerification } from './kenhojo.js';
 export { verifyMdocPresentation, type MdocPresentationVerification, type RelyingPartyAuthorization } from './mdoc.js';
 export {

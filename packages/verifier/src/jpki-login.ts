@@ -9,6 +9,8 @@ import {
   type X509Certificate,
 } from '@openmyna/pki';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { loginStatement } from '@openmyna/card';
+import { base64UrlEncode } from '@openmyna/core';
 
 import { checkJpkiChain } from './chain.js';
 import { VerifierError } from './errors.js';
@@ -64,12 +66,6 @@ export class MemoryChallengeStore implements ChallengeStore {
 /** How long a login challenge may be answered, by default. */
 export const LOGIN_CHALLENGE_SECONDS = 120;
 
-const base64url = (bytes: Uint8Array) =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
-
 /** Issues a login challenge for `clientId` and stores it. */
 export async function createLoginChallenge(
   store: ChallengeStore,
@@ -82,22 +78,13 @@ export async function createLoginChallenge(
 ): Promise<LoginChallenge> {
   const random = options.randomBytes ?? ((length: number) => crypto.getRandomValues(new Uint8Array(length)));
   const challenge: LoginChallenge = {
-    id: base64url(random(16)),
-    value: base64url(random(32)),
+    id: base64UrlEncode(random(16)),
+    value: base64UrlEncode(random(32)),
     clientId: options.clientId,
     expiresAt: new Date(options.clock().getTime() + (options.seconds ?? LOGIN_CHALLENGE_SECONDS) * 1000),
   };
   await store.put(challenge);
   return challenge;
-}
-
-/**
- * The bytes the wallet signs with the phone's JPKI authentication key to log in: the challenge bound
- * to the relying party's client id (and, in OpenID4VP, to the request's nonce), so a signature made for
- * one relying party is worthless at another.
- */
-export function loginStatement(challenge: Pick<LoginChallenge, 'value' | 'clientId'>, nonce = ''): Uint8Array {
-  return new TextEncoder().encode(`openmyna/jpki-login/v1\n${challenge.clientId}\n${challenge.value}\n${nonce}\n`);
 }
 
 /** The result of {@link verifyJpkiAuthentication}. */
@@ -220,5 +207,5 @@ export function loginSubject(clientId: string, certificate: X509Certificate): st
     ...certificate.issuer,
     ...certificate.serialNumber,
   ]);
-  return base64url(sha256(material));
+  return base64UrlEncode(sha256(material));
 }

@@ -60,58 +60,16 @@ export async function verifyJpkiSignature(
   options: { readonly time?: Date; readonly binding?: SignatureRequestBinding } = {},
 ): Promise<JpkiSignatureVerification> {
   const time = options.time ?? trust.clock();
-  const checks: CheckResult[] = [];
-  const backend = trust.backend ? { backend: trust.backend } : {};
-  let certificate: X509Certificate | undefined;
-  let intermediates: readonly X509Certificate[] = [];
-  let content: Uint8Array | undefined;
-  let signatureValue: Uint8Array | undefined;
-  let contentDigest: Uint8Array | undefined;
-  if (signature.kind === 'cms') {
-    const cms = await verifyCmsSignature({
-      signedData: signature.signedData,
-      ...(signature.detachedContent ? { detachedContent: signature.detachedContent } : {}),
-      ...backend,
-    });
-    checks.push(...cms.checks);
-    if (cms.status === 'valid' && options.binding)
-      checks.push(checkRequestBinding(cms.signedAttributes, options.binding));
-    if (cms.status === 'valid' && checks.every((check) => check.status !== 'fail')) {
-      certificate = cms.signer;
-      intermediates = cms.certificates.filter((other) => other !== cms.signer);
-      content = cms.content;
-      signatureValue = cms.signatureValue;
-      // Hashed once already, for cms.message-digest.
-      contentDigest = cms.contentDigest;
-    }
-  } else {
-    try {
-      certificate = parseCertificate(signature.certificate);
-      checks.push(pass('pkcs1.certificate'));
-    } catch {
-      checks.push(fail('pkcs1.certificate', 'the signing certificate is not a certificate'));
-    }
-    // A raw signature has no attributes to carry a binding: it cannot answer a request.
-    if (options.binding) checks.push(fail('jpki.request-binding', 'a raw PKCS#1 signature carries no request binding'));
-    if (certificate && !options.binding) {
-      const verified = await verifyPkcs1Signature({
-        subjectPublicKeyInfo: certificate.subjectPublicKeyInfo,
-        data: signature.content,
-        signature: signature.signature,
-        hash: 'SHA-256',
-        ...backend,
-      }).catch(() => false);
-      checks.push(verified ? pass('pkcs1.signature') : fail('pkcs1.signature', 'the signature does not verify'));
-      if (verified) {
-        content = signature.content;
-        signatureValue = signature.signature;
-      } else certificate = undefined;
-    }
-  }
+  const signed =
+    signature.kind === 'cms'
+      ? await checkCmsSignature(trust, signature, options.binding)
+      : await checkPkcs1Signature(trust, signature, options.binding);
+  const checks = [...signed.checks];
+  const { certificate, content, signatureValue, contentDigest } = signed;
   let revocation: Awaited<ReturnType<typeof checkJpkiChain>>['revocation'] | undefined;
   let identity: JpkiIdentity | undefined;
   if (certificate && content) {
-    const chain = await checkJpkiChain(trust, 'signing', certificate, time, intermediates);
+    const chain = await checkJpkiChain(trust, 'signing', certificate, time, signed.intermediates ?? []);
     checks.push(...chain.checks);
     revocation = chain.revocation;
     try {
@@ -137,4 +95,70 @@ export async function verifyJpkiSignature(
       ...(content ? { documentDigest: contentDigest ?? (trust.backend?.sha256 ?? sha256)(content) } : {}),
     }),
   };
+}
+
+/** What the signature step established: its checks, and the signer and content once they verified. */
+interface SignatureStep {
+  readonly checks: readonly CheckResult[];
+  readonly certificate?: X509Certificate | undefined;
+  readonly intermediates?: readonly X509Certificate[] | undefined;
+  readonly content?: Uint8Array | undefined;
+  readonly signatureValue?: Uint8Array | undefined;
+  /** The content's SHA-256, when the step hashed it already. */
+  readonly contentDigest?: Uint8Array | undefined;
+}
+
+/** The CMS checks, then `jpki.request-binding` when the signature answers a request. */
+async function checkCmsSignature(
+  trust: JpkiTrust,
+  signature: Extract<JpkiSignature, { kind: 'cms' }>,
+  binding: SignatureRequestBinding | undefined,
+): Promise<SignatureStep> {
+  const cms = await verifyCmsSignature({
+    signedData: signature.signedData,
+    ...(signature.detachedContent ? { detachedContent: signature.detachedContent } : {}),
+    ...(trust.backend ? { backend: trust.backend } : {}),
+  });
+  const checks = [...cms.checks];
+  if (cms.status === 'valid' && binding) checks.push(checkRequestBinding(cms.signedAttributes, binding));
+  if (cms.status !== 'valid' || checks.some((check) => check.status === 'fail')) return { checks };
+  return {
+    checks,
+    certificate: cms.signer,
+    intermediates: cms.certificates.filter((other) => other !== cms.signer),
+    content: cms.content,
+    signatureValue: cms.signatureValue,
+    // Hashed once already, for cms.message-digest.
+    contentDigest: cms.contentDigest,
+  };
+}
+
+/** `pkcs1.certificate` and `pkcs1.signature`; a raw signature cannot answer a request. */
+async function checkPkcs1Signature(
+  trust: JpkiTrust,
+  signature: Extract<JpkiSignature, { kind: 'pkcs1' }>,
+  binding: SignatureRequestBinding | undefined,
+): Promise<SignatureStep> {
+  const checks: CheckResult[] = [];
+  let certificate: X509Certificate | undefined;
+  try {
+    certificate = parseCertificate(signature.certificate);
+    checks.push(pass('pkcs1.certificate'));
+  } catch {
+    checks.push(fail('pkcs1.certificate', 'the signing certificate is not a certificate'));
+  }
+  // A raw signature has no attributes to carry a binding: it cannot answer a request.
+  if (binding) checks.push(fail('jpki.request-binding', 'a raw PKCS#1 signature carries no request binding'));
+  if (!certificate || binding) return { checks, ...(certificate ? { certificate } : {}) };
+  const verified = await verifyPkcs1Signature({
+    subjectPublicKeyInfo: certificate.subjectPublicKeyInfo,
+    data: signature.content,
+    signature: signature.signature,
+    hash: 'SHA-256',
+    ...(trust.backend ? { backend: trust.backend } : {}),
+  }).catch(() => false);
+  checks.push(verified ? pass('pkcs1.signature') : fail('pkcs1.signature', 'the signature does not verify'));
+  return verified
+    ? { checks, certificate, content: signature.content, signatureValue: signature.signature }
+    : { checks };
 }

@@ -64,29 +64,8 @@ export function verifyKenhojo(
       : pass('rp.authorization'),
   );
   // Read once by the card package when its checks all passed; read here only to name a failure.
-  let recorded: BasicFourInfo | undefined = base.basicFourInfo;
-  if (!recorded && records.basicFourInfoFile) {
-    try {
-      recorded = decodeBasicFourInfoFile(records.basicFourInfoFile).info;
-    } catch {
-      recorded = undefined;
-    }
-  }
-  if (!options.signer) checks.push(fail('kenhojo.binding', 'no verified signing certificate to bind the records to'));
-  else if (!recorded) checks.push(fail('kenhojo.binding', 'the 基本4情報 EF was not presented or cannot be read'));
-  else {
-    const certified = options.signer.basicFourInfo;
-    const differing = (['name', 'address', 'birthDate', 'sex'] as const).filter((field) =>
-      field === 'birthDate'
-        ? formatIsoDate(recorded.birthDate) !== formatIsoDate(certified.birthDate)
-        : recorded[field] !== certified[field],
-    );
-    checks.push(
-      differing.length === 0
-        ? pass('kenhojo.binding')
-        : fail('kenhojo.binding', `the record and the signing certificate differ in ${differing.join(', ')}`),
-    );
-  }
+  const recorded = base.basicFourInfo ?? readBasicFourInfo(records);
+  checks.push(checkBinding(options.signer, recorded));
   const summary = summarize(checks);
   let myNumber: string | undefined;
   if (summary.status === 'valid' && records.myNumberFile) myNumber = decodeMyNumberFile(records.myNumberFile).myNumber;
@@ -100,4 +79,28 @@ export function verifyKenhojo(
       ...(recorded ? { subject: recorded } : {}),
     }),
   };
+}
+
+function readBasicFourInfo(records: KenhojoRecords): BasicFourInfo | undefined {
+  if (!records.basicFourInfoFile) return undefined;
+  try {
+    return decodeBasicFourInfoFile(records.basicFourInfoFile).info;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `kenhojo.binding`: the record's 4 info are those of the verified signing certificate. */
+function checkBinding(signer: JpkiIdentity | undefined, recorded: BasicFourInfo | undefined): CheckResult {
+  if (!signer) return fail('kenhojo.binding', 'no verified signing certificate to bind the records to');
+  if (!recorded) return fail('kenhojo.binding', 'the 基本4情報 EF was not presented or cannot be read');
+  const certified = signer.basicFourInfo;
+  const differing = (['name', 'address', 'birthDate', 'sex'] as const).filter((field) =>
+    field === 'birthDate'
+      ? formatIsoDate(recorded.birthDate) !== formatIsoDate(certified.birthDate)
+      : recorded[field] !== certified[field],
+  );
+  return differing.length === 0
+    ? pass('kenhojo.binding')
+    : fail('kenhojo.binding', `the record and the signing certificate differ in ${differing.join(', ')}`);
 }

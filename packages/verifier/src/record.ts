@@ -2,7 +2,7 @@ import { bytesToBinaryString, formatIsoDate, type BasicFourInfo } from '@openmyn
 import { formatDerName, type VerificationSummary, type X509Certificate } from '@openmyna/pki';
 import { bytesToHex } from '@noble/hashes/utils.js';
 
-import type { RevocationSource } from './revocation.js';
+import type { RevocationSource } from '@openmyna/card';
 
 /** How the person was verified. */
 export type VerificationMethod = 'jpki-signature' | 'jpki-login' | 'kenhojo' | 'mdoc';

@@ -1,6 +1,6 @@
 import { DEFAULT_POLICY_OIDS, type SignatureBackend, type TrustAnchor } from '@openmyna/pki';
 
-import type { JpkiRevocation } from './revocation.js';
+import type { JpkiRevocation } from '@openmyna/card';
 
 /** The certificate policies of J-LIS's JPKI certificates (card-spec §4.2, §4.3). */
 export const JLIS_POLICY_OIDS = {

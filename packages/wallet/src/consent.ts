@@ -155,42 +155,17 @@ export function consentForRequest(options: {
           );
         const entry = jpkiSignDocumentFor(request, query.id);
         document = { title: entry.document_title, mediaType: entry.document_media_type, bytes: entry.bytes };
-        items.push({
-          credentialId: query.id,
-          format: 'jpki_sign',
-          name: 'jpki_sign',
-          retain: true,
-          release: true,
-          myNumber: false,
-        });
+        items.push(cardApplicationItem(query.id, 'jpki_sign', true));
         break;
       }
       case 'jp_kenhojo':
-        for (const record of query.meta?.records ?? []) {
-          const myNumber = record === 'my_number';
-          const release = !myNumber || myNumberAllowed;
-          items.push({
-            credentialId: query.id,
-            format: 'jp_kenhojo',
-            name: `kenhojo:${record}`,
-            record,
-            retain: true,
-            release,
-            ...(release ? {} : { withheldBecause: 'reader-not-authorized-for-my-number' as const }),
-            myNumber,
-          });
-        }
+        items.push(...kenhojoConsentItems(query.id, query.meta?.records ?? [], myNumberAllowed));
         break;
       case 'jpki_auth':
-        items.push({
-          credentialId: query.id,
-          format: 'jpki_auth',
-          name: 'jpki_auth',
-          retain: false,
-          release: true,
-          myNumber: false,
-        });
+        items.push(cardApplicationItem(query.id, 'jpki_auth', false));
         break;
+      default:
+        return unsupportedQueryFormat(query);
     }
   }
   const name = displayNameOf(reader.certificate.subject);
@@ -203,6 +178,39 @@ export function consentForRequest(options: {
     myNumber: { requested: items.some((item) => item.myNumber), allowed: myNumberAllowed },
     secrets: secretsFor(items),
   };
+}
+
+/** The one item of a JPKI credential query: the signature itself, released once the PIN is given. */
+function cardApplicationItem(credentialId: string, format: 'jpki_sign' | 'jpki_auth', retain: boolean): ConsentItem {
+  return { credentialId, format, name: format, retain, release: true, myNumber: false };
+}
+
+/** One item per 入力補助 record asked for; the My Number only to a reader authorized for it. */
+function kenhojoConsentItems(
+  credentialId: string,
+  records: readonly KenhojoRecordName[],
+  myNumberAllowed: boolean,
+): ConsentItem[] {
+  return records.map((record) => {
+    const myNumber = record === 'my_number';
+    const release = !myNumber || myNumberAllowed;
+    return {
+      credentialId,
+      format: 'jp_kenhojo',
+      name: `kenhojo:${record}`,
+      record,
+      retain: true,
+      release,
+      ...(release ? {} : { withheldBecause: 'reader-not-authorized-for-my-number' as const }),
+      myNumber,
+    };
+  });
+}
+
+/** The throwing default of the format switch: a credential format this wallet does not know. */
+function unsupportedQueryFormat(query: never): never {
+  const format = (query as { format?: unknown }).format;
+  throw new WalletError('ERR_REQUEST_UNSUPPORTED', `this wallet cannot present the format ${JSON.stringify(format)}`);
 }
 
 /** The log entry of a decision on `view`: who asked, the items sent and withheld by name, never a value. */

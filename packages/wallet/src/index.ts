@@ -9,14 +9,10 @@ export {
   type WalletStorage,
 } from './storage.js';
 export { openIndexedDbWalletStorage } from './indexeddb-storage.js';
-export {
-  assertPhonePins,
-  cardKeySigner,
-  expectVerified,
-  SecureArea,
-  type OpenedCard,
-  type PhonePublicKeys,
-} from './secure-area.js';
+export { SecureArea, type OpenedCard } from './secure-area.js';
+export type { PhonePublicKeys } from './secure-area-records.js';
+export { assertPhonePins, expectVerified } from './pin-outcomes.js';
+export { cardKeySigner } from './phone-keys.js';
 export { IssuerClient } from './issuer-client.js';
 export { MdocPool, type MdocPoolSummary, type MdocUsePolicy, type TakenMdoc } from './mdoc-pool.js';
 export { PROVISIONING_STEPS, provisionPhone, type ProvisioningStep, type ProvisionOptions } from './provisioning.js';
@@ -35,15 +31,11 @@ export {
   type TransactionLogEntry,
   type TransactionResult,
 } from './transaction-log.js';
-export {
-  availableElements,
-  PendingPresentation,
-  Wallet,
-  type Approval,
-  type HolderSummary,
-  type MdocBatchOptions,
-  type WalletOptions,
-} from './wallet.js';
+export { Wallet } from './wallet.js';
+export type { MdocBatchOptions, WalletOptions } from './wallet-context.js';
+export { availableElements, type HolderSummary } from './holder.js';
+export { PendingPresentation } from './request-opening.js';
+export type { Approval } from './presentations.js';
 export {
   enrollRemoteSecureArea,
   issuerOffersSecureArea,

@@ -48,37 +48,9 @@ const request = <T>(operation: IDBRequest<T>): Promise<T> =>
  * IndexedDB keeps as they are (structured clone), so no script can read their material.
  */
 export async function openIndexedDbWalletStorage(name = 'openmyna-wallet'): Promise<WalletStorage> {
-  const database = await new Promise<IDBDatabase>((resolve, reject) => {
-    const opening = indexedDB.open(name, 1);
-    opening.onupgradeneeded = () => {
-      const db = opening.result;
-      db.createObjectStore(RECORDS);
-      db.createObjectStore(LOG, { autoIncrement: true });
-      db.createObjectStore(KEYS);
-    };
-    opening.onsuccess = () => resolve(opening.result);
-    opening.onerror = () =>
-      reject(new WalletError('ERR_WALLET_STORAGE', 'IndexedDB cannot be opened', { cause: opening.error }));
-  });
-
-  /** Runs `work` in one transaction and resolves once it has committed durably. */
-  const transact = async <T>(
-    stores: string[],
-    mode: IDBTransactionMode,
-    work: (transaction: IDBTransaction) => Promise<T>,
-  ): Promise<T> => {
-    const transaction = database.transaction(stores, mode, { durability: 'strict' });
-    const done = new Promise<void>((resolve, reject) => {
-      transaction.oncomplete = () => resolve();
-      transaction.onabort = transaction.onerror = () =>
-        reject(new WalletError('ERR_WALLET_STORAGE', 'an IndexedDB transaction failed', { cause: transaction.error }));
-    });
-    const result = await work(transaction);
-    await done;
-    return result;
-  };
+  const transact = transactionRunner(await openDatabase(name));
+  const wrapping = wrappingKeyOnce(transact);
   const held = new Map<string, EcPrivateKey>();
-  let wrapping: Promise<CryptoKey> | undefined;
 
   return {
     read: (key) => transact([RECORDS], 'readonly', (t) => request(t.objectStore(RECORDS).get(key))),
@@ -96,30 +68,7 @@ export async function openIndexedDbWalletStorage(name = 'openmyna-wallet'): Prom
       }),
     readLog: () =>
       transact([LOG], 'readonly', (t) => request(t.objectStore(LOG).getAll() as IDBRequest<TransactionLogEntry[]>)),
-    wrappingKey() {
-      const stored = () =>
-        transact([KEYS], 'readonly', (t) => request(t.objectStore(KEYS).get(WRAPPING) as IDBRequest<CryptoKey>));
-      wrapping ??= (async () => {
-        const existing = await stored();
-        if (existing) return existing;
-        const key = await generateWrappingKey();
-        try {
-          // `add` refuses to overwrite: if another tab stored a key first, that one is the key.
-          await transact([KEYS], 'readwrite', async (t) => {
-            await request(t.objectStore(KEYS).add(key, WRAPPING));
-          });
-          return key;
-        } catch (error) {
-          const winner = await stored();
-          if (!winner) throw error;
-          return winner;
-        }
-      })().catch((error: unknown) => {
-        wrapping = undefined;
-        throw error;
-      });
-      return wrapping;
-    },
+    wrappingKey: () => wrapping.get(),
     async generateDeviceKey(id) {
       const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
       const publicJwk = await crypto.subtle.exportKey('jwk', pair.publicKey);
@@ -147,10 +96,81 @@ export async function openIndexedDbWalletStorage(name = 'openmyna-wallet'): Prom
     },
     async wipe() {
       held.clear();
-      wrapping = undefined;
+      wrapping.forget();
       await transact([RECORDS, KEYS], 'readwrite', async (t) => {
         await Promise.all([RECORDS, KEYS].map((store) => request(t.objectStore(store).clear())));
       });
+    },
+  };
+}
+
+/** Runs `work` in one transaction and resolves once it has committed durably. */
+type Transact = <T>(
+  stores: string[],
+  mode: IDBTransactionMode,
+  work: (transaction: IDBTransaction) => Promise<T>,
+) => Promise<T>;
+
+function openDatabase(name: string): Promise<IDBDatabase> {
+  return new Promise<IDBDatabase>((resolve, reject) => {
+    const opening = indexedDB.open(name, 1);
+    opening.onupgradeneeded = () => {
+      const db = opening.result;
+      db.createObjectStore(RECORDS);
+      db.createObjectStore(LOG, { autoIncrement: true });
+      db.createObjectStore(KEYS);
+    };
+    opening.onsuccess = () => resolve(opening.result);
+    opening.onerror = () =>
+      reject(new WalletError('ERR_WALLET_STORAGE', 'IndexedDB cannot be opened', { cause: opening.error }));
+  });
+}
+
+function transactionRunner(database: IDBDatabase): Transact {
+  return async (stores, mode, work) => {
+    const transaction = database.transaction(stores, mode, { durability: 'strict' });
+    const done = new Promise<void>((resolve, reject) => {
+      transaction.oncomplete = () => resolve();
+      transaction.onabort = transaction.onerror = () =>
+        reject(new WalletError('ERR_WALLET_STORAGE', 'an IndexedDB transaction failed', { cause: transaction.error }));
+    });
+    const result = await work(transaction);
+    await done;
+    return result;
+  };
+}
+
+/** The wrapping key: the stored one, or a new one stored once (another tab's, if it stored first). */
+function wrappingKeyOnce(transact: Transact): { get(): Promise<CryptoKey>; forget(): void } {
+  let wrapping: Promise<CryptoKey> | undefined;
+  const stored = () =>
+    transact([KEYS], 'readonly', (t) => request(t.objectStore(KEYS).get(WRAPPING) as IDBRequest<CryptoKey>));
+  const storeNew = async () => {
+    const existing = await stored();
+    if (existing) return existing;
+    const key = await generateWrappingKey();
+    try {
+      // `add` refuses to overwrite: if another tab stored a key first, that one is the key.
+      await transact([KEYS], 'readwrite', async (t) => {
+        await request(t.objectStore(KEYS).add(key, WRAPPING));
+      });
+      return key;
+    } catch (error) {
+      const winner = await stored();
+      if (!winner) throw error;
+      return winner;
+    }
+  };
+  return {
+    get() {
+      wrapping ??= storeNew().catch((error: unknown) => {
+        wrapping = undefined;
+        throw error;
+      });
+      return wrapping;
+    },
+    forget() {
+      wrapping = undefined;
     },
   };
 }

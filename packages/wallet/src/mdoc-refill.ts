@@ -4,7 +4,8 @@ import { bytesToBase64 } from '@openmyna/pki';
 import { WalletError } from './errors.js';
 import type { IssuerClient } from './issuer-client.js';
 import { assertMdocBatchSize } from './provisioning.js';
-import { mdocIsBoundTo, type SecureArea } from './secure-area.js';
+import { mdocIsBoundTo } from './bundle-binding.js';
+import type { SecureArea } from './secure-area.js';
 
 /**
  * Gets a fresh batch of single-use MSOs from the issuer (`POST /phones/{id}/mdoc-refills`) without a

@@ -13,7 +13,8 @@ import { bytesToBase64, createCertificationRequest, encodeDigestInfo } from '@op
 import type { PhoneBundle } from './bundle.js';
 import { WalletError } from './errors.js';
 import type { IssuerClient } from './issuer-client.js';
-import { assertPhonePins, expectVerified, type SecureArea } from './secure-area.js';
+import { assertPhonePins, expectVerified } from './pin-outcomes.js';
+import type { SecureArea } from './secure-area.js';
 
 /** The steps of provisioning, in order, each reported as it starts (for a progress display). */
 export const PROVISIONING_STEPS = [

@@ -1,4 +1,3 @@
-import { sha256 } from '@noble/hashes/sha2.js';
 import {
   decodeStoredPins,
   encodeStoredPins,
@@ -6,80 +5,53 @@ import {
   KenhojoReader,
   KenkakuReader,
   openPhoneCard,
-  phoneContentsMismatch,
-  phonePinsProblem,
   phoneReferenceData,
   protectPin,
   resetPinsWithIssuerAuthorization,
   SoftwareCardKey,
   type CardPrivateKey,
   type CardTransport,
-  type EncodedStoredPins,
-  type PhoneKeys,
   type PhonePins,
-  type PinResult,
   type RetryCounter,
   type SmartCard,
 } from '@openmyna/card';
-import {
-  decodeIssuedMdoc,
-  decodeMobileSecurityObject,
-  ecPublicJwk,
-  MNC_DOCTYPE,
-  type EcPrivateKey,
-} from '@openmyna/mdoc';
-import { base64ToBytes, bytesToBase64, encodeDigestInfo, type Signer } from '@openmyna/pki';
+import type { EcPrivateKey } from '@openmyna/mdoc';
+import type { Signer } from '@openmyna/pki';
 
 import { parsePhoneBundle, type PhoneBundle } from './bundle.js';
+import { assertBundleMatches } from './bundle-binding.js';
 import { WalletError } from './errors.js';
 import { MdocPool } from './mdoc-pool.js';
+import { assertPhonePins } from './pin-outcomes.js';
 import {
-  enrollRemoteSecureArea,
+  cardKeySigner,
+  generateDeviceKeys,
+  generateLocalKeys,
+  generateRemoteKeys,
+  type NewDeviceKey,
+} from './phone-keys.js';
+import {
   RemoteCard,
   RemoteSecureAreaSession,
   remotePendingSign,
   type RemoteSecureAreaBinding,
 } from './remote-secure-area.js';
-import { seal, storageRetryCounters, unseal, type SealedBox, type WalletStorage } from './storage.js';
+import {
+  CREDENTIAL,
+  PENDING,
+  readCredential,
+  readPending,
+  readPendingKeys,
+  rewriteCredential,
+  sealCredential,
+  type CredentialRecord,
+  type CredentialSecrets,
+  type PendingRecord,
+  type PhonePublicKeys,
+} from './secure-area-records.js';
+import { storageRetryCounters, type WalletStorage } from './storage.js';
 
-/** The public halves of the keys the phone generated for provisioning (the card package's `PhoneKeys`). */
-export type PhonePublicKeys = PhoneKeys;
-
-interface RsaKeyJwks {
-  readonly authentication: JsonWebKey;
-  readonly signing: JsonWebKey;
-  readonly cardFace: JsonWebKey;
-}
-
-interface PendingRecord {
-  readonly format: 'openmyna-wallet-pending/1';
-  readonly deviceKeyId: string;
-  /** The other device keys of the batch, in the order of `publicKeys.batchDeviceKeys`. */
-  readonly batchDeviceKeyIds?: readonly string[];
-  readonly publicKeys: PhonePublicKeys;
-  /** The RSA keys, sealed (a local secure area). */
-  readonly keys?: SealedBox;
-  /** Where the RSA keys are (a remote secure area). */
-  readonly remote?: RemoteSecureAreaBinding;
-}
-
-interface CredentialSecrets {
-  readonly bundle: PhoneBundle;
-  /** Local only: a remote secure area keeps the keys and the reference data. */
-  readonly keys?: RsaKeyJwks;
-  readonly pins?: EncodedStoredPins;
-}
-
-interface CredentialRecord {
-  readonly format: 'openmyna-wallet-credential/1';
-  readonly phoneId: string;
-  readonly deviceKeyId: string;
-  readonly tokenSerial: string;
-  readonly installedAt: string;
-  readonly sealed: SealedBox;
-  /** Where the keys, the reference data and the counters are, when the secure area is remote. */
-  readonly remote?: RemoteSecureAreaBinding;
-}
+const utf8 = (text: string) => new TextEncoder().encode(text);
 
 /** The phone's applets opened for one operation, with the reader-side clients over them. */
 export interface OpenedCard {
@@ -100,27 +72,6 @@ export interface PinResetRequest {
   readonly phoneNonce: string;
   readonly now: Date;
   readonly pins: Readonly<Record<string, string>>;
-}
-
-const PENDING = 'pending-keys';
-const newDeviceKeyId = () => `device-${bytesToBase64(crypto.getRandomValues(new Uint8Array(9))).replace(/[+/]/g, '_')}`;
-const CREDENTIAL = 'credential';
-const utf8 = (text: string) => new TextEncoder().encode(text);
-
-/** Checks the phone PINs' forms before anything is stored (the applets enforce them again on change). */
-export function assertPhonePins(pins: PhonePins): void {
-  const problem = phonePinsProblem(pins);
-  if (problem) throw new WalletError('ERR_PIN_FORMAT', problem);
-}
-
-/** Turns a VERIFY outcome into an error unless it verified. */
-export function expectVerified(result: PinResult, what: string): void {
-  if (result.result === 'verified') return;
-  if (result.result === 'blocked')
-    throw new WalletError('ERR_PIN_BLOCKED', `${what} is blocked; reset it with your card (the issuer's reset flow)`);
-  throw new WalletError('ERR_PIN_WRONG', `${what} is wrong; ${result.triesLeft} tries left`, {
-    triesLeft: result.triesLeft,
-  });
 }
 
 /**
@@ -160,61 +111,10 @@ export class SecureArea {
    * Makes the phone's new keys for provisioning: three RSA-2048, and `batchSize` P-256 device keys (one
    * per single-use MSO of the batch).
    */
-  async generateKeys(batchSize = 1): Promise<PhonePublicKeys> {
-    if (this.#remoteUrl) return this.#generateRemoteKeys(this.#remoteUrl, batchSize);
-    const [authentication, signing, cardFace] = await Promise.all([
-      SoftwareCardKey.generate(),
-      SoftwareCardKey.generate(),
-      SoftwareCardKey.generate(),
-    ]);
-    const deviceKeyId = newDeviceKeyId();
-    const device = await this.#storage.generateDeviceKey(deviceKeyId);
-    const batch = await this.generateDeviceKeys(batchSize - 1);
-    const publicKeys: PhonePublicKeys = {
-      authenticationKey: bytesToBase64(authentication.publicKeyInfo),
-      signingKey: bytesToBase64(signing.publicKeyInfo),
-      cardFaceKey: bytesToBase64(cardFace.publicKeyInfo),
-      deviceKey: ecPublicJwk(device),
-      ...(batch.length > 0 ? { batchDeviceKeys: batch.map((key) => key.publicJwk) } : {}),
-    };
-    const keys: RsaKeyJwks = { authentication: authentication.jwk, signing: signing.jwk, cardFace: cardFace.jwk };
-    const record: PendingRecord = {
-      format: 'openmyna-wallet-pending/1',
-      deviceKeyId,
-      ...(batch.length > 0 ? { batchDeviceKeyIds: batch.map((key) => key.id) } : {}),
-      publicKeys,
-      keys: await seal(await this.#storage.wrappingKey(), utf8(JSON.stringify(keys)), 'pending keys'),
-    };
-    await this.#storage.write(PENDING, record);
-    return publicKeys;
-  }
-
-  /**
-   * Remote: a device-bound key in the storage (non-extractable), the RSA keys made by the secure area
-   * for it; the mdoc device keys stay on the phone.
-   */
-  async #generateRemoteKeys(url: string, batchSize: number): Promise<PhonePublicKeys> {
-    const keyId = newDeviceKeyId();
-    const bound = ecPublicJwk(await this.#storage.generateDeviceKey(keyId));
-    const enrolled = await enrollRemoteSecureArea(url, bound, this.#fetch);
-    const deviceKeyId = newDeviceKeyId();
-    const device = await this.#storage.generateDeviceKey(deviceKeyId);
-    const batch = await this.generateDeviceKeys(batchSize - 1);
-    const publicKeys: PhonePublicKeys = {
-      authenticationKey: enrolled.publicKeys.authenticationKey,
-      signingKey: enrolled.publicKeys.signingKey,
-      cardFaceKey: enrolled.publicKeys.cardFaceKey,
-      deviceKey: ecPublicJwk(device),
-      ...(batch.length > 0 ? { batchDeviceKeys: batch.map((key) => key.publicJwk) } : {}),
-    };
-    await this.#storage.write(PENDING, {
-      format: 'openmyna-wallet-pending/1',
-      deviceKeyId,
-      ...(batch.length > 0 ? { batchDeviceKeyIds: batch.map((key) => key.id) } : {}),
-      publicKeys,
-      remote: { url, deviceId: enrolled.deviceId, keyId },
-    } satisfies PendingRecord);
-    return publicKeys;
+  generateKeys(batchSize = 1): Promise<PhonePublicKeys> {
+    return this.#remoteUrl
+      ? generateRemoteKeys(this.#storage, this.#remoteUrl, batchSize, this.#fetch)
+      : generateLocalKeys(this.#storage, batchSize);
   }
 
   /** A session with the remote secure area of `binding`, bound to the phone's device key. */
@@ -225,16 +125,8 @@ export class SecureArea {
   }
 
   /** Makes `count` new P-256 device keys in the storage (for a batch of MSOs); only public halves leave. */
-  async generateDeviceKeys(count: number): Promise<{ id: string; publicJwk: JsonWebKey; key: EcPrivateKey }[]> {
-    const keys = [];
-    for (let i = 0; i < count; i++) {
-      const id = newDeviceKeyId();
-      const publicJwk = ecPublicJwk(await this.#storage.generateDeviceKey(id));
-      const key = await this.#storage.deviceKey(id);
-      if (!key) throw new WalletError('ERR_WALLET_STORAGE', 'a new device key is missing');
-      keys.push({ id, publicJwk, key });
-    }
-    return keys;
+  generateDeviceKeys(count: number): Promise<NewDeviceKey[]> {
+    return generateDeviceKeys(this.#storage, count);
   }
 
   /** Forgets device keys that will not get an MSO (a refill that failed). */
@@ -252,7 +144,7 @@ export class SecureArea {
     /** The batch's other device keys, in the order of `publicKeys.batchDeviceKeys`. */
     batchDevices: EcPrivateKey[];
   }> {
-    const pending = await this.#pending();
+    const pending = await readPending(this.#storage);
     const device = await this.#storage.deviceKey(pending.deviceKeyId);
     if (!device) throw new WalletError('ERR_WALLET_STORAGE', 'the pending device key is missing');
     let keys: Record<'authentication' | 'signing' | 'cardFace', Pick<CardPrivateKey, 'signPkcs1'>>;
@@ -267,7 +159,7 @@ export class SecureArea {
         cardFace: remoteKey('cardFace'),
       };
     } else {
-      const jwks = await this.#unsealJson<RsaKeyJwks>(this.#sealedPendingKeys(pending), 'pending keys');
+      const jwks = await readPendingKeys(this.#storage, pending);
       keys = {
         authentication: this.#cardKey(jwks.authentication),
         signing: this.#cardKey(jwks.signing),
@@ -300,7 +192,7 @@ export class SecureArea {
     if (await this.#storage.read(CREDENTIAL))
       throw new WalletError('ERR_WALLET_STATE', 'this phone already holds a card; reset the wallet first');
     const bundle = parsePhoneBundle(value);
-    const pending = await this.#pending();
+    const pending = await readPending(this.#storage);
     assertBundleMatches(bundle, pending.publicKeys);
     const random = (length: number) => crypto.getRandomValues(new Uint8Array(length));
     let secrets: CredentialSecrets;
@@ -320,7 +212,7 @@ export class SecureArea {
       tokenSerial = installed.tokenSerial;
       secrets = { bundle };
     } else {
-      const keys = await this.#unsealJson<RsaKeyJwks>(this.#sealedPendingKeys(pending), 'pending keys');
+      const keys = await readPendingKeys(this.#storage, pending);
       secrets = { bundle, keys, pins: encodeStoredPins(phoneReferenceData(bundle, pins, random)) };
     }
     const record: CredentialRecord = {
@@ -329,7 +221,7 @@ export class SecureArea {
       deviceKeyId: pending.deviceKeyId,
       tokenSerial,
       installedAt: now.toISOString(),
-      sealed: await this.#sealCredential(secrets, bundle.phoneId),
+      sealed: await sealCredential(this.#storage, secrets, bundle.phoneId),
       ...(pending.remote ? { remote: pending.remote } : {}),
     };
     await this.mdocs.install(
@@ -345,12 +237,9 @@ export class SecureArea {
 
   /** Shows `mdoc` (a newer MSO of a refilled batch) on the home screen in place of the one provisioned. */
   async replaceDisplayedMdoc(mdoc: string): Promise<void> {
-    const { record, secrets } = await this.#credential();
+    const { record, secrets } = await readCredential(this.#storage);
     const next = { ...secrets, bundle: { ...secrets.bundle, mdoc } };
-    await this.#storage.write(CREDENTIAL, {
-      ...record,
-      sealed: await this.#sealCredential(next, record.phoneId),
-    } satisfies CredentialRecord);
+    await rewriteCredential(this.#storage, record, next);
   }
 
   /** Whether a card is installed, and its phone id. */
@@ -361,7 +250,7 @@ export class SecureArea {
 
   /** The installed bundle (certificates and signed records; for the wallet's own displays and checks). */
   async bundle(): Promise<PhoneBundle> {
-    const { secrets } = await this.#credential();
+    const { secrets } = await readCredential(this.#storage);
     return secrets.bundle;
   }
 
@@ -376,7 +265,7 @@ export class SecureArea {
     bundle: PhoneBundle;
     remote: boolean;
   }> {
-    const { record, secrets } = await this.#credential();
+    const { record, secrets } = await readCredential(this.#storage);
     if (record.remote) {
       const card = new RemoteCard(await this.#remoteSession(record.remote));
       return { card, counters: new Map(), bundle: secrets.bundle, remote: true };
@@ -396,10 +285,7 @@ export class SecureArea {
       tokenSerial: record.tokenSerial,
       onPinsChanged: async (pins) => {
         saved = { ...saved, pins: encodeStoredPins(pins) };
-        await this.#storage.write(CREDENTIAL, {
-          ...record,
-          sealed: await this.#sealCredential(saved, record.phoneId),
-        } satisfies CredentialRecord);
+        await rewriteCredential(this.#storage, record, saved);
       },
     });
     return { card, counters, bundle: secrets.bundle, remote: false };
@@ -440,7 +326,7 @@ export class SecureArea {
    * remote secure area against the issuer's own) before anything changes. Returns the references reset.
    */
   async resetPins(request: PinResetRequest): Promise<readonly string[]> {
-    const { record, secrets } = await this.#credential();
+    const { record, secrets } = await readCredential(this.#storage);
     if (record.remote) {
       const session = await this.#remoteSession(record.remote);
       const { reset } = await session.send<{ reset: string[] }>({
@@ -469,10 +355,7 @@ export class SecureArea {
     });
     const replaced = Object.fromEntries(reset.map((reference) => [reference, newPins[reference]!]));
     const next = { ...secrets, pins: { ...secrets.pins, ...encodeStoredPins(replaced) } };
-    await this.#storage.write(CREDENTIAL, {
-      ...record,
-      sealed: await this.#sealCredential(next, record.phoneId),
-    } satisfies CredentialRecord);
+    await rewriteCredential(this.#storage, record, next);
     return reset;
   }
 
@@ -511,72 +394,4 @@ export class SecureArea {
     const record = (await this.#storage.read(CREDENTIAL)) as CredentialRecord | undefined;
     return record?.remote !== undefined;
   }
-
-  #sealedPendingKeys(pending: PendingRecord): SealedBox {
-    if (!pending.keys) throw new WalletError('ERR_WALLET_STORAGE', 'the pending keys are missing');
-    return pending.keys;
-  }
-
-  async #pending(): Promise<PendingRecord> {
-    const pending = (await this.#storage.read(PENDING)) as PendingRecord | undefined;
-    if (pending?.format !== 'openmyna-wallet-pending/1')
-      throw new WalletError('ERR_WALLET_STATE', 'no keys were generated for provisioning');
-    return pending;
-  }
-
-  async #credential(): Promise<{ record: CredentialRecord; secrets: CredentialSecrets }> {
-    const record = (await this.#storage.read(CREDENTIAL)) as CredentialRecord | undefined;
-    if (!record) throw new WalletError('ERR_WALLET_STATE', 'this phone holds no card yet');
-    if (record.format !== 'openmyna-wallet-credential/1')
-      throw new WalletError('ERR_WALLET_STORAGE', 'the stored credential has an unknown format');
-    return {
-      record,
-      secrets: await this.#unsealJson<CredentialSecrets>(record.sealed, `credential ${record.phoneId}`),
-    };
-  }
-
-  async #sealCredential(secrets: CredentialSecrets, phoneId: string): Promise<SealedBox> {
-    return seal(await this.#storage.wrappingKey(), utf8(JSON.stringify(secrets)), `credential ${phoneId}`);
-  }
-
-  async #unsealJson<T>(box: SealedBox, context: string): Promise<T> {
-    const bytes = await unseal(await this.#storage.wrappingKey(), box, context);
-    return JSON.parse(new TextDecoder().decode(bytes)) as T;
-  }
-}
-
-/** A phone RSA key as a `Signer` (RSASSA-PKCS1-v1_5 with SHA-256: the DigestInfo is built here). */
-export function cardKeySigner(key: Pick<CardPrivateKey, 'signPkcs1'>, publicKeyInfo: string): Signer {
-  return {
-    algorithm: 'sha256WithRSAEncryption',
-    publicKeyInfo: base64ToBytes(publicKeyInfo),
-    sign: (data) => key.signPkcs1(encodeDigestInfo('SHA-256', sha256(data))),
-  };
-}
-
-function assertBundleMatches(bundle: PhoneBundle, keys: PhonePublicKeys): void {
-  const refuse = (what: string, cause?: unknown) =>
-    new WalletError('ERR_BUNDLE_INVALID', `the issuer's bundle does not match this phone: ${what}`, { cause });
-  try {
-    const mismatch = phoneContentsMismatch(bundle, keys);
-    if (mismatch) throw refuse(mismatch);
-    const batch = bundle.batchMdocs ?? [];
-    if (batch.length !== (keys.batchDeviceKeys ?? []).length)
-      throw refuse('the batch holds another number of mdocs than this phone has device keys');
-    [bundle.mdoc, ...batch].forEach((mdoc, position) => {
-      const device = position === 0 ? keys.deviceKey : keys.batchDeviceKeys![position - 1]!;
-      if (!mdocIsBoundTo(mdoc, device)) throw refuse('an mdoc is bound to another device key');
-    });
-  } catch (error) {
-    if (error instanceof WalletError) throw error;
-    throw refuse('a certificate or record does not decode', error);
-  }
-}
-
-/** Whether `mdoc` (base64 `{docType, issuerSigned}`) is the card-face mdoc bound to device key `jwk`. */
-export function mdocIsBoundTo(mdoc: string, jwk: JsonWebKey): boolean {
-  const issued = decodeIssuedMdoc(base64ToBytes(mdoc));
-  const mso = decodeMobileSecurityObject(issued.issuerSigned.issuerAuth.payload);
-  const bound: JsonWebKey = ecPublicJwk(mso.deviceKey);
-  return issued.docType === MNC_DOCTYPE && mso.docType === MNC_DOCTYPE && bound.x === jwk.x && bound.y === jwk.y;
 }

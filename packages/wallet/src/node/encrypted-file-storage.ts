@@ -57,65 +57,13 @@ export async function openEncryptedFileWalletStorage(
 ): Promise<WalletStorage> {
   if (options.passphrase.length === 0)
     throw new WalletError('ERR_WALLET_STORAGE', 'an empty passphrase protects nothing');
-  let text: string | undefined;
-  try {
-    text = await readFile(options.path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw new WalletError('ERR_WALLET_STORAGE', 'the phone file cannot be read', { cause: error });
-  }
-  let kdf: PhoneFile['kdf'];
-  let contents: Contents;
-  let fileKey: CryptoKey;
-  if (text === undefined) {
-    kdf = {
-      name: 'PBKDF2',
-      hash: 'SHA-256',
-      iterations: options.iterations ?? DEFAULT_KEY_ITERATIONS,
-      salt: bytesToBase64(crypto.getRandomValues(new Uint8Array(16))),
-    };
-    fileKey = await deriveFileKey(options.passphrase, kdf);
-    contents = {
-      records: {},
-      log: [],
-      wrappingKey: bytesToBase64(crypto.getRandomValues(new Uint8Array(32))),
-      deviceKeys: {},
-    };
-  } else {
-    let file: PhoneFile;
-    try {
-      file = JSON.parse(text) as PhoneFile;
-      if (file.format !== 'openmyna-phone/1' || file.kdf?.name !== 'PBKDF2') throw new Error('not a phone file');
-    } catch (error) {
-      throw new WalletError('ERR_WALLET_STORAGE', 'not an openmyna-phone/1 file', { cause: error });
-    }
-    kdf = file.kdf;
-    fileKey = await deriveFileKey(options.passphrase, kdf);
-    try {
-      const plaintext = await crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: view(base64.decode(file.iv)), additionalData: AAD },
-        fileKey,
-        view(base64.decode(file.ciphertext)),
-      );
-      contents = JSON.parse(new TextDecoder().decode(plaintext)) as Contents;
-    } catch (error) {
-      throw new WalletError('ERR_WALLET_STORAGE', 'the passphrase does not open this phone file (or it was altered)', {
-        cause: error,
-      });
-    }
-  }
-  const importWrappingKey = (raw: string) =>
-    crypto.subtle.importKey('raw', view(base64ToBytes(raw)), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+  const opened = await openPhoneFile(options);
+  let contents = opened.contents;
   let wrappingKey = await importWrappingKey(contents.wrappingKey);
   const keyCrypto = options.crypto ?? webMdocCrypto;
   const heldKeys = new Map<string, EcPrivateKey>();
-  let queue: Promise<void> = Promise.resolve();
-  const persist = (): Promise<void> => {
-    const snapshot = JSON.stringify(contents);
-    const run = queue.then(() => writeFileAtomically(options.path, fileKey, kdf, snapshot));
-    queue = run.catch(() => undefined);
-    return run;
-  };
+  const writes = writeQueue(options.path, opened.fileKey, opened.kdf);
+  const persist = () => writes.write(JSON.stringify(contents));
 
   return {
     read: (name) => Promise.resolve(structuredClone(contents.records[name])),
@@ -134,9 +82,8 @@ export async function openEncryptedFileWalletStorage(
     readLog: () => Promise.resolve(structuredClone(contents.log)),
     wrappingKey: () => Promise.resolve(wrappingKey),
     async generateDeviceKey(id): Promise<EcPublicKey> {
-      const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign']);
-      const jwk = await crypto.subtle.exportKey('jwk', pair.privateKey);
-      contents.deviceKeys[id] = { kty: 'EC', crv: 'P-256', x: jwk.x!, y: jwk.y!, d: jwk.d! };
+      const jwk = await newDeviceKeyJwk();
+      contents.deviceKeys[id] = jwk;
       await persist();
       return ecPublicKeyFromJwk(jwk);
     },
@@ -157,7 +104,7 @@ export async function openEncryptedFileWalletStorage(
       await persist();
     },
     async wipe() {
-      await queue;
+      await writes.drained();
       heldKeys.clear();
       const raw = bytesToBase64(crypto.getRandomValues(new Uint8Array(32)));
       contents = { records: {}, log: contents.log, wrappingKey: raw, deviceKeys: {} };
@@ -165,6 +112,90 @@ export async function openEncryptedFileWalletStorage(
       await persist();
     },
   };
+}
+
+/** A new P-256 device key as the file keeps it (the file is encrypted as a whole). */
+async function newDeviceKeyJwk(): Promise<Contents['deviceKeys'][string]> {
+  const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign']);
+  const jwk = await crypto.subtle.exportKey('jwk', pair.privateKey);
+  return { kty: 'EC', crv: 'P-256', x: jwk.x!, y: jwk.y!, d: jwk.d! };
+}
+
+function importWrappingKey(raw: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey('raw', view(base64ToBytes(raw)), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+}
+
+/** Writes of the file, one at a time and in order; a failed write does not stop the next. */
+function writeQueue(
+  path: string,
+  fileKey: CryptoKey,
+  kdf: PhoneFile['kdf'],
+): { write(snapshot: string): Promise<void>; drained(): Promise<void> } {
+  let queue: Promise<void> = Promise.resolve();
+  return {
+    write(snapshot) {
+      const run = queue.then(() => writeFileAtomically(path, fileKey, kdf, snapshot));
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    drained: () => queue,
+  };
+}
+
+/** The phone file's key and contents: read and decrypted, or new when there is no file yet. */
+async function openPhoneFile(
+  options: EncryptedFileWalletStorageOptions,
+): Promise<{ kdf: PhoneFile['kdf']; contents: Contents; fileKey: CryptoKey }> {
+  let text: string | undefined;
+  try {
+    text = await readFile(options.path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new WalletError('ERR_WALLET_STORAGE', 'the phone file cannot be read', { cause: error });
+  }
+  if (text !== undefined) return decryptPhoneFile(text, options.passphrase);
+  const kdf: PhoneFile['kdf'] = {
+    name: 'PBKDF2',
+    hash: 'SHA-256',
+    iterations: options.iterations ?? DEFAULT_KEY_ITERATIONS,
+    salt: bytesToBase64(crypto.getRandomValues(new Uint8Array(16))),
+  };
+  return {
+    kdf,
+    fileKey: await deriveFileKey(options.passphrase, kdf),
+    contents: {
+      records: {},
+      log: [],
+      wrappingKey: bytesToBase64(crypto.getRandomValues(new Uint8Array(32))),
+      deviceKeys: {},
+    },
+  };
+}
+
+async function decryptPhoneFile(
+  text: string,
+  passphrase: string,
+): Promise<{ kdf: PhoneFile['kdf']; contents: Contents; fileKey: CryptoKey }> {
+  let file: PhoneFile;
+  try {
+    file = JSON.parse(text) as PhoneFile;
+    if (file.format !== 'openmyna-phone/1' || file.kdf?.name !== 'PBKDF2') throw new Error('not a phone file');
+  } catch (error) {
+    throw new WalletError('ERR_WALLET_STORAGE', 'not an openmyna-phone/1 file', { cause: error });
+  }
+  const fileKey = await deriveFileKey(passphrase, file.kdf);
+  try {
+    const plaintext = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: view(base64.decode(file.iv)), additionalData: AAD },
+      fileKey,
+      view(base64.decode(file.ciphertext)),
+    );
+    return { kdf: file.kdf, fileKey, contents: JSON.parse(new TextDecoder().decode(plaintext)) as Contents };
+  } catch (error) {
+    throw new WalletError('ERR_WALLET_STORAGE', 'the passphrase does not open this phone file (or it was altered)', {
+      cause: error,
+    });
+  }
 }
 
 async function deriveFileKey(passphrase: string, kdf: PhoneFile['kdf']): Promise<CryptoKey> {

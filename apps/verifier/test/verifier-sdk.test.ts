@@ -13,12 +13,6 @@ import { base64ToBytes, derFromPemOrDer, parseCertificate, signCms, trustAnchor 
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { isValidMyNumber } from '@openmyna/core';
 import { changePhone, type IssuerContext } from '@openmyna/issuer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-import { registryPerson } from '../../../test-support/issuer-fixtures.js';
-import { cardSigns } from '../../../test-support/phone-proofs.js';
-import { readVector } from '../../../test-support/test-vectors.js';
-import { issuerWithPhones, type ProvisionedPhone } from '../../../test-support/verifier-fixtures.js';
 import {
   createLoginChallenge,
   JLIS_POLICY_OIDS,
@@ -32,7 +26,13 @@ import {
   verifyKenhojo,
   verifyMdocPresentation,
   type JpkiTrust,
-} from '../src/index.js';
+} from '@openmyna/verifier';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { registryPerson } from '../../../test-support/issuer-fixtures.js';
+import { cardSigns } from '../../../test-support/phone-proofs.js';
+import { readVector } from '../../../test-support/test-vectors.js';
+import { issuerWithPhones, type ProvisionedPhone } from '../../../test-support/verifier-fixtures.js';
 
 const encode = (text: string) => new TextEncoder().encode(text);
 // Adults of the 'verifier' population (a holder under 15 has no signing certificate).

@@ -9,8 +9,8 @@ import { derFromPemOrDer, encodeDigestInfo, parseCertificate, verifyPkcs1Signatu
 import { sha256 } from '@noble/hashes/sha2.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CARD_PINS, nodeWallet, PHONE_PINS, walletWorld } from '../../../test-support/wallet-fixtures.js';
-import { makeJpkiCard } from './jpki-card.js';
+import { CARD_PINS, nodeWallet, PHONE_PINS, walletWorld } from '../../../../test-support/wallet-fixtures.js';
+import { makeJpkiCard } from '../../../../packages/card/test/jpki-card.js';
 
 /**
  * The virtual JPKI card behind pcscd + vsmartcard's vpcd, used by OpenSC from Debian exactly as it

@@ -12,8 +12,8 @@ import { ISSUER_MIGRATIONS, type IssuerSchema } from '@openmyna/issuer';
 import { migrate, type Engine } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
 
-import { ENGINES, testDatabase } from '../../../test-support/databases.js';
-import { REPO_ROOT } from '../../../test-support/test-vectors.js';
+import { ENGINES, testDatabase } from '../../../../test-support/databases.js';
+import { REPO_ROOT } from '../../../../test-support/test-vectors.js';
 
 /*
  * Issue 23, finding 1: correct VERIFYs killed with SIGKILL used to leave their decrement behind (the
@@ -36,7 +36,7 @@ interface Lane {
 function phoneFileLane(): Lane {
   const path = join(mkdtempSync(join(tmpdir(), 'openmyna-counter-crash-')), 'phone.json');
   return {
-    child: resolve(REPO_ROOT, 'packages/wallet/test/counter-crash-child.mjs'),
+    child: resolve(REPO_ROOT, 'apps/issuer/test/wallet/counter-crash-child.mjs'),
     args: [path],
     answersPath: `${path}.answers`,
     triesLeft: async () => {
@@ -72,7 +72,7 @@ async function secureAreaLane(engine: Engine): Promise<Lane> {
     .values({ device_id: 'sa_crash', reference: 'jpki/0018', tries_left: MAX_TRIES })
     .execute();
   return {
-    child: resolve(REPO_ROOT, 'packages/wallet/test/secure-area-crash-child.mjs'),
+    child: resolve(REPO_ROOT, 'apps/issuer/test/wallet/secure-area-crash-child.mjs'),
     args: [database.url, database.schema ?? '-', 'sa_crash'],
     answersPath: join(mkdtempSync(join(tmpdir(), 'openmyna-counter-crash-')), 'answers'),
     triesLeft: async () =>

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { CardError, KenhojoReader } from '@openmyna/card';
 import { containsMyNumberToken } from '@openmyna/core';
 import {
   createRequestObject,
@@ -13,11 +14,11 @@ import {
 } from '@openmyna/mdoc';
 import { newRelaySessionId, nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { openEncryptedFileWalletStorage } from '@openmyna/wallet/node';
-import { Wallet, type PendingPresentation } from '@openmyna/wallet';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PendingPresentation, Wallet, WalletError, type ConsentItem } from '@openmyna/wallet';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { registryPerson } from '../../../test-support/issuer-fixtures.js';
-import { allCardFaceElements, makeReader } from '../../../test-support/mdoc-fixtures.js';
+import { registryPerson } from '../../../../test-support/issuer-fixtures.js';
+import { allCardFaceElements, makeReader } from '../../../../test-support/mdoc-fixtures.js';
 import {
   cardTransport,
   CARD_PINS,
@@ -26,7 +27,7 @@ import {
   provisionedNodeWallet,
   PHONE_PINS,
   walletWorld,
-} from '../../../test-support/wallet-fixtures.js';
+} from '../../../../test-support/wallet-fixtures.js';
 
 const SEED = 'wallet';
 const PERSONS = [3, 4, 6] as const;
@@ -386,6 +387,53 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
     });
     await phone.wallet.approve(pending, { kenhojoPin: '2468' });
     expect((await resultOf('shop', created.id)).result?.status).toBe('valid');
+  });
+
+  it('keeps the code of a card error that is not about the new PIN (regression: every CardError became ERR_PIN_FORMAT or ERR_ISSUER_REFUSED)', async () => {
+    await expect(phone.wallet.changePin('kenhojoPin', '2468', '12')).rejects.toMatchObject({ code: 'ERR_PIN_FORMAT' });
+    const change = vi
+      .spyOn(KenhojoReader.prototype, 'changePin')
+      .mockRejectedValueOnce(new CardError('ERR_RETRY_STATE_IO', 'the counter store failed'));
+    await expect(phone.wallet.changePin('kenhojoPin', '2468', '1357')).rejects.toMatchObject({
+      code: 'ERR_RETRY_STATE_IO',
+    });
+    change.mockRestore();
+    expect((await phone.wallet.history()).at(-1)).toMatchObject({ kind: 'pin-change', reason: 'ERR_RETRY_STATE_IO' });
+
+    const reset = vi.spyOn(phone.wallet.secureArea, 'resetPins');
+    const resetKenhojoPin = async () =>
+      phone.wallet.resetPins({
+        card: await cardTransport(world.issuer.cards[0]!),
+        cardSigningPassword: CARD_PINS.signing,
+        pins: { kenhojoPin: '2468' },
+      });
+    reset.mockRejectedValueOnce(new CardError('ERR_RETRY_STATE_IO', 'the counter store failed'));
+    await expect(resetKenhojoPin()).rejects.toMatchObject({ code: 'ERR_RETRY_STATE_IO' });
+    // The one card error that means the issuer's answer was refused.
+    reset.mockRejectedValueOnce(new CardError('ERR_PIN_RESET_AUTHORIZATION', 'the PIN-reset authorization failed'));
+    const refused = await resetKenhojoPin().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(WalletError);
+    expect(refused).toMatchObject({ code: 'ERR_ISSUER_REFUSED', cause: { code: 'ERR_PIN_RESET_AUTHORIZATION' } });
+    reset.mockRestore();
+  });
+
+  it('refuses a format it cannot present with a typed error, and sends nothing (regression: it was taken for mso_mdoc)', async () => {
+    const created = await presentation('shop', {
+      elements: [{ nameSpace: ISO_23220_NAMESPACE, elementIdentifier: 'age_over_20' }],
+      purpose: '年齢確認',
+    });
+    const opened = await phone.wallet.openRequest(created.link);
+    const unknownFormat: string = 'ldp_vc';
+    const view = {
+      ...opened.view,
+      items: opened.view.items.map((item) => ({ ...item, format: unknownFormat as ConsentItem['format'] })),
+    };
+    const before = await phone.wallet.mdocStatus();
+    await expect(
+      phone.wallet.approve(new PendingPresentation(view, opened.request, opened.reader), { kenhojoPin: '2468' }),
+    ).rejects.toMatchObject({ code: 'ERR_REQUEST_UNSUPPORTED' });
+    expect((await phone.wallet.mdocStatus()).unused).toBe(before.unused);
+    expect((await resultOf('shop', created.id)).result).toBeUndefined();
   });
 
   it('blocks a PIN after its tries, durably (a reopened phone is still blocked), until the card resets it', async () => {

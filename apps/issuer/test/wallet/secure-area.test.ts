@@ -7,8 +7,8 @@ import { openEncryptedFileWalletStorage } from '@openmyna/wallet/node';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { issuerWithPhones } from '../../../test-support/verifier-fixtures.js';
-import { PHONE_PINS } from '../../../test-support/wallet-fixtures.js';
+import { issuerWithPhones } from '../../../../test-support/verifier-fixtures.js';
+import { PHONE_PINS } from '../../../../test-support/wallet-fixtures.js';
 
 const phoneFile = () => join(mkdtempSync(join(tmpdir(), 'openmyna-phone-')), 'phone.json');
 const open = (path: string, passphrase = 'passphrase') =>

@@ -37,7 +37,7 @@ export interface JpkiRevocationOptions {
 }
 
 /**
- * Revocation for JPKI certificates as a relying party checks it: OCSP first (POST with a nonce; the
+ * Revocation for JPKI certificates as a relying party (or the phone, about its own certificates) checks it: OCSP first (POST with a nonce; the
  * answer verified by the pki package), a definite answer cached for `cacheSeconds`; when OCSP cannot
  * say (responder down, doubtful answer), the certificate's CRL partition, fetched from its
  * cRLDistributionPoints URI and kept until its nextUpdate. What neither can establish is `unknown` —
@@ -47,7 +47,6 @@ export function jpkiRevocation(options: JpkiRevocationOptions): JpkiRevocation {
   const cacheMs = (options.cacheSeconds ?? 60) * 1000;
   const maxEntries = options.maxEntries ?? 10_000;
   const answers = new Map<string, { status: RevocationStatus; until: number }>();
-  const crls = new Map<string, { crl: X509Crl; fetchedAt: number }>();
   const sources = new Map<string, RevocationSource>();
   const ocsp = ocspRevocationChecker({
     fetch: options.fetch,
@@ -55,16 +54,44 @@ export function jpkiRevocation(options: JpkiRevocationOptions): JpkiRevocation {
     ...(options.ocspUrl ? { url: options.ocspUrl } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
   });
-  // Every byte of issuer and serial, the issuer's length first so that no two pairs share a key.
-  const keyOf = (certificate: X509Certificate) =>
-    `${certificate.issuer.length}/${bytesToBinaryString(certificate.issuer)}${bytesToBinaryString(certificate.serialNumber)}`;
-  const remember = <K, V>(map: Map<K, V>, key: K, value: V) => {
-    map.delete(key);
-    map.set(key, value);
-    if (map.size > maxEntries) map.delete(map.keys().next().value as K);
+  const fromCrl = crlPartitionStatus(options, maxEntries);
+  return {
+    async check(certificate, issuer) {
+      const key = keyOf(certificate);
+      const now = options.clock().getTime();
+      const cached = answers.get(key);
+      if (cached && (cached.status.status === 'revoked' || now < cached.until)) {
+        remember(sources, key, 'ocsp-cache', maxEntries);
+        return cached.status;
+      }
+      const answer = await ocsp(certificate, issuer);
+      if (answer.status !== 'unknown') {
+        if (cacheMs > 0) remember(answers, key, { status: answer, until: now + cacheMs }, maxEntries);
+        remember(sources, key, 'ocsp', maxEntries);
+        return answer;
+      }
+      const fallback = await fromCrl(certificate, issuer);
+      remember(sources, key, fallback.status === 'unknown' ? 'none' : 'crl', maxEntries);
+      if (fallback.status === 'unknown')
+        return { status: 'unknown', reason: `OCSP: ${answer.reason}; CRL: ${fallback.reason}` };
+      return fallback;
+    },
+    sourceOf(certificate) {
+      return sources.get(keyOf(certificate)) ?? 'none';
+    },
   };
+}
 
-  async function fromCrl(certificate: X509Certificate, issuer: X509Certificate): Promise<RevocationStatus> {
+/**
+ * The certificate's status on its CRL partition, fetched from its cRLDistributionPoints URI and kept
+ * until its nextUpdate; `unknown` when there is no URI or the CRL cannot be had.
+ */
+function crlPartitionStatus(
+  options: JpkiRevocationOptions,
+  maxEntries: number,
+): (certificate: X509Certificate, issuer: X509Certificate) => Promise<RevocationStatus> {
+  const crls = new Map<string, { crl: X509Crl; fetchedAt: number }>();
+  return async (certificate, issuer) => {
     const extension = findExtension(certificate, OID.cRLDistributionPoints);
     const uri = extension
       ? readCrlDistributionPoints(extension.value)
@@ -84,7 +111,7 @@ export function jpkiRevocation(options: JpkiRevocationOptions): JpkiRevocation {
       } catch {
         return { status: 'unknown', reason: 'no OCSP answer, and the CRL cannot be fetched or read' };
       }
-      remember(crls, uri.value, entry);
+      remember(crls, uri.value, entry, maxEntries);
     }
     return crlStatus({
       certificate,
@@ -94,31 +121,17 @@ export function jpkiRevocation(options: JpkiRevocationOptions): JpkiRevocation {
       time: now,
       ...(options.backend ? { backend: options.backend } : {}),
     });
-  }
-
-  return {
-    async check(certificate, issuer) {
-      const key = keyOf(certificate);
-      const now = options.clock().getTime();
-      const cached = answers.get(key);
-      if (cached && (cached.status.status === 'revoked' || now < cached.until)) {
-        remember(sources, key, 'ocsp-cache');
-        return cached.status;
-      }
-      const answer = await ocsp(certificate, issuer);
-      if (answer.status !== 'unknown') {
-        if (cacheMs > 0) remember(answers, key, { status: answer, until: now + cacheMs });
-        remember(sources, key, 'ocsp');
-        return answer;
-      }
-      const fallback = await fromCrl(certificate, issuer);
-      remember(sources, key, (fallback.status === 'unknown' ? 'none' : 'crl') as RevocationSource);
-      if (fallback.status === 'unknown')
-        return { status: 'unknown', reason: `OCSP: ${answer.reason}; CRL: ${fallback.reason}` };
-      return fallback;
-    },
-    sourceOf(certificate) {
-      return sources.get(keyOf(certificate)) ?? 'none';
-    },
   };
+}
+
+// Every byte of issuer and serial, the issuer's length first so that no two pairs share a key.
+function keyOf(certificate: X509Certificate): string {
+  return `${certificate.issuer.length}/${bytesToBinaryString(certificate.issuer)}${bytesToBinaryString(certificate.serialNumber)}`;
+}
+
+/** Sets `key` as the newest entry of `map`, dropping the oldest beyond `maxEntries`. */
+function remember<K, V>(map: Map<K, V>, key: K, value: V, maxEntries: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > maxEntries) map.delete(map.keys().next().value as K);
 }

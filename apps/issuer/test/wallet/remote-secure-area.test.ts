@@ -5,7 +5,7 @@ import { changePhone } from '@openmyna/issuer';
 import { verifyCmsSignature } from '@openmyna/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { registryPerson } from '../../../test-support/issuer-fixtures.js';
+import { registryPerson } from '../../../../test-support/issuer-fixtures.js';
 import {
   answerAccountOpening,
   cardTransport,
@@ -14,7 +14,7 @@ import {
   PHONE_PINS,
   provisionedNodeWallet,
   walletWorld,
-} from '../../../test-support/wallet-fixtures.js';
+} from '../../../../test-support/wallet-fixtures.js';
 
 const SEED = 'remote-secure-area';
 const PERSONS = [3, 4, 5] as const;

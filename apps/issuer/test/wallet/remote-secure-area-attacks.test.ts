@@ -18,7 +18,7 @@ import { sql } from '@openmyna/storage';
 import { cardKeySigner, RemoteSecureAreaSession, type RemoteSecureAreaBinding } from '@openmyna/wallet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { registryPerson } from '../../../test-support/issuer-fixtures.js';
+import { registryPerson } from '../../../../test-support/issuer-fixtures.js';
 import {
   answerAccountOpening,
   cardTransport,
@@ -26,7 +26,7 @@ import {
   nodeWallet,
   PHONE_PINS,
   walletWorld,
-} from '../../../test-support/wallet-fixtures.js';
+} from '../../../../test-support/wallet-fixtures.js';
 
 const SEED = 'secure-area-attacks';
 const PERSONS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14] as const;

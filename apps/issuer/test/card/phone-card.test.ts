@@ -17,8 +17,8 @@ import {
 } from '@openmyna/card';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { registryPerson } from '../../../test-support/issuer-fixtures.js';
-import { issuerWithPhones } from '../../../test-support/verifier-fixtures.js';
+import { registryPerson } from '../../../../test-support/issuer-fixtures.js';
+import { issuerWithPhones } from '../../../../test-support/verifier-fixtures.js';
 
 const PINS = { authentication: '4321', signing: 'PHONE2026', kenhojo: '5678', juki: '8765' };
 

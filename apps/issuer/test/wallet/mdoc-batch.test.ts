@@ -11,7 +11,7 @@ import {
   nodeWallet,
   PHONE_PINS,
   walletWorld,
-} from '../../../test-support/wallet-fixtures.js';
+} from '../../../../test-support/wallet-fixtures.js';
 
 const SEED = 'mdoc-batch';
 const PERSONS = [3, 4] as const;

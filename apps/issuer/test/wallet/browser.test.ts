@@ -6,9 +6,9 @@ import { PROVISIONING_STEPS } from '@openmyna/wallet';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bundleForBrowser, launchChromium, servePage } from '../../../test-support/browser.js';
-import { registryPerson } from '../../../test-support/issuer-fixtures.js';
-import { CARD_PINS, PHONE_PINS, walletWorld } from '../../../test-support/wallet-fixtures.js';
+import { bundleForBrowser, launchChromium, servePage } from '../../../../test-support/browser.js';
+import { registryPerson } from '../../../../test-support/issuer-fixtures.js';
+import { CARD_PINS, PHONE_PINS, walletWorld } from '../../../../test-support/wallet-fixtures.js';
 
 const SEED = 'wallet-browser';
 const PERSONS = [3, 4] as const;

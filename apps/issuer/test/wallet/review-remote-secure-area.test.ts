@@ -16,7 +16,7 @@ import {
   nodeWallet,
   PHONE_PINS,
   walletWorld,
-} from '../../../test-support/wallet-fixtures.js';
+} from '../../../../test-support/wallet-fixtures.js';
 
 const LOGIN = { value: 'y'.repeat(32), clientId: 'https://rp.example' };
 const P256_N = BigInt('0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551');

@@ -1,0 +1,108 @@
+import { createAuthorizationResponse, type AuthorizationRequest } from '@openmyna/mdoc';
+
+import { consentLogEntry } from './consent.js';
+import { WalletError } from './errors.js';
+import { availableElements } from './holder.js';
+import { fetchJson } from './http.js';
+import { InPersonPresentation } from './in-person.js';
+import { refillIfLow, takeMdoc } from './mdoc-supply.js';
+import { buildPresentations, type Approval } from './presentations.js';
+import type { PendingPresentation } from './request-opening.js';
+import { expectVerified } from './pin-outcomes.js';
+import type { WalletContext } from './wallet-context.js';
+
+/**
+ * The user approved: checks each PIN or password in its applet (a wrong one costs a try and sends
+ * nothing), builds the presentations of the items that may be released — the CMS signature over the
+ * document, the 入力補助 records, the login signature, the mdoc — and posts them to the relying
+ * party. Returns where the relying party wants the browser to go next, if anywhere.
+ */
+export async function approve(
+  context: WalletContext,
+  pending: PendingPresentation,
+  approval: Approval,
+): Promise<{ redirectUri?: string }> {
+  if (pending.done) throw new WalletError('ERR_REQUEST_DONE', 'this request was already answered');
+  const { view, request } = pending;
+  const missing = view.secrets.filter((secret) => !approval[secret]);
+  if (missing.length > 0) throw new WalletError('ERR_APPROVAL_INCOMPLETE', `the approval needs ${missing.join(', ')}`);
+  const entry = consentLogEntry('presentation', view);
+  const form = await context.log.failures(entry, async () => {
+    const presentations = await context.secureArea.withCard((card) =>
+      buildPresentations(context, card, pending, approval),
+    );
+    return createAuthorizationResponse({ request, presentations });
+  });
+  pending.finish();
+  // Built and sent: whatever the relying party answers, the answer left the phone.
+  const answer = await context.log.record(
+    entry,
+    () => postForm<{ redirect_uri?: unknown }>(context, request, form, 'sending the answer'),
+    { failure: { result: 'failed' } },
+  );
+  if (view.items.some((item) => item.release && item.format === 'mso_mdoc')) await refillIfLow(context);
+  return typeof answer.redirect_uri === 'string' ? { redirectUri: answer.redirect_uri } : {};
+}
+
+/** The user declined: the relying party hears `access_denied` (OpenID4VP §8.5), and nothing else. */
+export async function decline(context: WalletContext, pending: PendingPresentation): Promise<void> {
+  pending.finish();
+  const { request, view } = pending;
+  const form: Record<string, string> = { error: 'access_denied' };
+  if (request.state) form['state'] = request.state;
+  try {
+    await postForm(context, request, form, 'sending the refusal');
+  } finally {
+    await context.log.append({ ...consentLogEntry('presentation', view), result: 'declined' });
+  }
+}
+
+/** The wallet's `direct_post` to the request's `response_uri` (a form, as OpenID4VP §8.2 has it). */
+function postForm<T>(
+  context: WalletContext,
+  request: AuthorizationRequest,
+  form: Record<string, string>,
+  what: string,
+): Promise<T> {
+  return fetchJson<T>(
+    context.fetch,
+    request.response_uri,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+    },
+    'ERR_RESPONSE_REJECTED',
+    what,
+  );
+}
+
+/**
+ * Starts an in-person presentation (ISO/IEC 18013-5 over the verifier's relay): the returned session
+ * shows the engagement QR, then waits for the reader's request.
+ */
+export async function startInPerson(
+  context: WalletContext,
+  relay: { readonly url: string; readonly session: string },
+): Promise<InPersonPresentation> {
+  const bundle = await context.secureArea.bundle();
+  return InPersonPresentation.start({
+    relay,
+    crypto: context.crypto,
+    readerAnchors: context.options.readerAnchors,
+    clock: context.clock,
+    available: availableElements(bundle),
+    ...(context.options.createSocket ? { createSocket: context.options.createSocket } : {}),
+    respond: async (kenhojoPin, relyingParty, build) =>
+      context.secureArea.withCard(async (card) => {
+        await card.kenhojo.select();
+        expectVerified(await card.kenhojo.verify('pin', kenhojoPin), 'the 券面事項入力補助用暗証番号');
+        const taken = await takeMdoc(context, relyingParty);
+        return build(taken.issued, taken.deviceKey);
+      }),
+    log: async (entry) => {
+      await context.log.append(entry);
+      if (entry.result === 'completed') await refillIfLow(context);
+    },
+  });
+}
