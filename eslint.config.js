@@ -99,7 +99,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['@openmyna/*/*', '!@openmyna/*/node'],
+              group: ['@openmyna/*/*', '!@openmyna/*/node', '!@openmyna/pki/ca'],
               message:
                 'Import a package through its public entry (STYLE.md 2), e.g. "@openmyna/core" or "@openmyna/pki/node".',
             },

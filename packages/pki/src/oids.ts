@@ -1,4 +1,5 @@
-import type { Hierarchy } from './profiles.js';
+/** The two JPKI hierarchies (card-spec §4). */
+export type Hierarchy = 'signing' | 'authentication';
 
 /** Object identifiers used across openmyna's PKI, named as in their specifications. */
 export const OID = {

@@ -40,10 +40,9 @@ import {
 
 import { buildName, encodeDer, parseDer } from './asn1-schema.js';
 import type { NameAttribute } from './name.js';
-import { OID } from './oids.js';
+import { OID, type Hierarchy } from './oids.js';
 
-/** The two JPKI hierarchies (card-spec §4). */
-export type Hierarchy = 'signing' | 'authentication';
+export type { Hierarchy } from './oids.js';
 
 /** The certificate profiles a JPKI CA issues. */
 export type ProfileName = 'jpki-signing' | 'jpki-authentication' | 'ca-root' | 'ocsp-responder';
