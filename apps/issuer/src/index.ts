@@ -51,6 +51,7 @@ export {
   openHolderChallenge,
   PIN_RESET_AUTHORIZATION_SECONDS,
   pinResetAuthorityFromJwk,
+  pinResetAuthorityFromKey,
   type HolderLifecycleRequest,
   type HolderProof,
   type PinResetAuthority,
@@ -66,3 +67,4 @@ export {
 export { MDOC_DAILY_LIMIT, refillMdocs, type MdocRefill, type MdocRefillRequest } from './mdoc-refill.js';
 export { MDOC_STATUS_LIST_SIZE, MdocStatusPublisher } from './mdoc-status.js';
 export { SecureAreaService, SECURE_AREA_LIMITS, databaseCounters, type SecureAreaPublicKeys } from './secure-area.js';
+export * from './key-custody/index.js';
