@@ -4,6 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import type { KeyCustody, RsaKeyName } from '@openmyna/issuer';
+import { SoftwareSigner, type Signer } from '@openmyna/pki';
+
 /** Where Debian's softhsm2 puts its PKCS#11 module. */
 export const SOFTHSM_MODULE = [
   '/usr/lib/softhsm/libsofthsm2.so',
@@ -81,4 +84,22 @@ export function softHsmTokens(): { main: TestToken; spare: TestToken } {
   // Child processes (crash tests, services) find the same tokens.
   process.env['OPENMYNA_TEST_PKCS11_TOKENS'] = JSON.stringify(tokens);
   return tokens;
+}
+
+/** Whether this run keeps the test authorities' keys in SoftHSM2 (`OPENMYNA_TEST_KEYS=pkcs11`). */
+export const TOKEN_KEYS = process.env['OPENMYNA_TEST_KEYS'] === 'pkcs11';
+
+/**
+ * A custody on this process's main token under a namespace of its own, so each test authority's keys
+ * are its own although their names repeat. Imported lazily: package tests never load the issuer.
+ */
+export async function freshTokenCustody(): Promise<KeyCustody> {
+  const { openPkcs11Custody } = await import('@openmyna/issuer');
+  const { main } = softHsmTokens();
+  return openPkcs11Custody({ uri: main.uri, pin: main.pin, namespace: randomBytes(8).toString('hex') });
+}
+
+/** A new RSA-2048 signer for the named key: in the token when {@link TOKEN_KEYS}, else in software. */
+export async function testRsaSigner(name: RsaKeyName): Promise<Signer> {
+  return TOKEN_KEYS ? (await freshTokenCustody()).createRsaSigner(name) : SoftwareSigner.generate();
 }

@@ -14,4 +14,5 @@ export {
 export { openKeyCustody, type KeyCustodySpec } from './open-key-custody.js';
 export { openPkcs11Custody, type Pkcs11CustodyOptions } from './pkcs11-custody.js';
 export { parsePkcs11Uri, redactPkcs11Uri, type Pkcs11Uri } from './pkcs11-uri.js';
+export { signEs256Jwt } from './sign-jwt.js';
 export { openSealedFileCustody, type SealedFileCustodyOptions } from './sealed-file-custody.js';

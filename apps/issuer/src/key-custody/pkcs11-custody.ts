@@ -205,22 +205,25 @@ export async function openPkcs11Custody(options: Pkcs11CustodyOptions): Promise<
   const session: Token = { ...opened, prefix: `openmyna:${options.namespace ? `${options.namespace}/` : ''}` };
   return {
     backend: 'pkcs11',
-    has: (name) => Promise.resolve(findObjects(session, name, pkcs11js.CKO_PRIVATE_KEY).length > 0),
-    rsaSigner: (name) => Promise.resolve(rsaSigner(session, name)),
-    cardKey: (name) => Promise.resolve(cardKey(session, name)),
-    ecKey: (name) => Promise.resolve(ecKey(session, name)),
-    createRsaSigner: (name) => {
-      generate(session, name, 'rsa');
-      return Promise.resolve(rsaSigner(session, name));
-    },
-    createCardKey: (name) => {
-      generate(session, name, 'rsa');
-      return Promise.resolve(cardKey(session, name));
-    },
-    createEcKey: (name) => {
-      generate(session, name, 'ec');
-      return Promise.resolve(ecKey(session, name));
-    },
+    has: (name) => Promise.resolve().then(() => findObjects(session, name, pkcs11js.CKO_PRIVATE_KEY).length > 0),
+    rsaSigner: (name) => Promise.resolve().then(() => rsaSigner(session, name)),
+    cardKey: (name) => Promise.resolve().then(() => cardKey(session, name)),
+    ecKey: (name) => Promise.resolve().then(() => ecKey(session, name)),
+    createRsaSigner: (name) =>
+      Promise.resolve().then(() => {
+        generate(session, name, 'rsa');
+        return rsaSigner(session, name);
+      }),
+    createCardKey: (name) =>
+      Promise.resolve().then(() => {
+        generate(session, name, 'rsa');
+        return cardKey(session, name);
+      }),
+    createEcKey: (name) =>
+      Promise.resolve().then(() => {
+        generate(session, name, 'ec');
+        return ecKey(session, name);
+      }),
     close: () => {
       session.close();
       return Promise.resolve();
