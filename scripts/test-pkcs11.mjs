@@ -24,7 +24,7 @@ delete env.SOFTHSM2_CONF;
 delete env.OPENMYNA_TEST_PKCS11_TOKENS;
 const result = spawnSync(
   resolve(ROOT, 'node_modules/.bin/vitest'),
-  ['run', '--reporter=dot', '--reporter=./test-support/summary-reporter.ts', ...TESTS],
+  ['run', '--hookTimeout=60000', '--reporter=dot', '--reporter=./test-support/summary-reporter.ts', ...TESTS],
   { cwd: ROOT, stdio: 'inherit', env },
 );
 process.stdout.write(`test-pkcs11: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);

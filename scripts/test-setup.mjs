@@ -161,6 +161,7 @@ function toolVersions() {
     opensc: version('opensc'),
     chromium: first(process.env.OPENMYNA_CHROMIUM ?? '/usr/bin/chromium', ['--version']),
     faketime: version('faketime'),
+    softhsm2: version('softhsm2'),
     postgresql: first('psql', [PG_URL, '-Atc', 'show server_version']),
   };
 }

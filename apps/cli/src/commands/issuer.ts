@@ -35,7 +35,7 @@ export function registerIssuerCommands(
     )
     .addHelpText(
       'after',
-      '\nThe admin API wants `Authorization: Bearer <token>`: OPENMYNA_ADMIN_TOKEN, or the token in <data>/issuer/admin-token.json.\nLogs are JSON lines on standard output; the OpenAPI document is at /openapi.json.',
+      '\nKeys: --keys files (default) reads the sealed keys under <data>/pki with OPENMYNA_CA_PASSPHRASE; --keys pkcs11:… signs in a PKCS#11 token made with `openmyna issuer keys init --keys pkcs11:…` (docs/keys.md).\nThe admin API wants `Authorization: Bearer <token>`: OPENMYNA_ADMIN_TOKEN, or the token in <data>/issuer/admin-token.json.\nLogs are JSON lines on standard output; the OpenAPI document is at /openapi.json.',
     )
     .action(
       async (flags: {
