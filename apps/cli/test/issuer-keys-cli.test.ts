@@ -37,7 +37,7 @@ describe('openmyna issuer keys init / serve --keys pkcs11:…', () => {
       'certificate',
     ]);
     expect(existsSync(join(pki, 'passphrase'))).toBe(false);
-    expect((await run(['issuer', 'keys', 'init', '--data', 'data', '--keys', keys], { cwd: dir })).code).toBe(1);
+    expect((await run(['issuer', 'keys', 'init', '--data', 'data', '--keys', keys], { cwd: dir })).code).toBe(3);
 
     running = await startIssuer({
       dataDir: join(dir, 'data'),
