@@ -25,6 +25,7 @@ const PACKAGES = [
   ['fonts-ipafont-gothic', 'the Japanese font card-face images and the browser tests render with'],
   ['chromium', "the browser the wallet's and the e2e tests drive through playwright-core"],
   ['faketime', 'runs the clock-sensitive tests with the clock years ahead'],
+  ['softhsm2', "the PKCS#11 token the issuer's tests keep the authority's keys in (scripts/test-pkcs11.mjs)"],
 ];
 
 const PG_URL = process.env.OPENMYNA_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -160,6 +161,7 @@ function toolVersions() {
     opensc: version('opensc'),
     chromium: first(process.env.OPENMYNA_CHROMIUM ?? '/usr/bin/chromium', ['--version']),
     faketime: version('faketime'),
+    softhsm2: version('softhsm2'),
     postgresql: first('psql', [PG_URL, '-Atc', 'show server_version']),
   };
 }

@@ -2,7 +2,8 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 
 import { basicFourInfoOf, generatePerson, parseIsoDate, renderFacePhoto } from '@openmyna/core';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
-import { SoftwareSigner, trustAnchor } from '@openmyna/pki';
+import { issueMdocCertificate, type EcPrivateKey } from '@openmyna/mdoc';
+import { trustAnchor, type Signer } from '@openmyna/pki';
 import type { CertificateAuthority } from '@openmyna/pki/ca';
 import {
   ISSUER_MIGRATIONS,
@@ -10,6 +11,7 @@ import {
   type IssuerContext,
   type IssuerSchema,
   pinResetAuthorityFromJwk,
+  pinResetAuthorityFromKey,
   type PinResetAuthority,
   type ProvisioningAuthorities,
 } from '@openmyna/issuer';
@@ -20,7 +22,8 @@ import type { Kysely } from 'kysely';
 
 import { makeAuthority, makeKenhojoIssuer, makeKenkakuIssuer } from './authorities.js';
 import { testDatabase, type TestDatabase } from './databases.js';
-import { makeMdocHierarchy } from './mdoc-fixtures.js';
+import { makeMdocHierarchy, type MdocHierarchy } from './mdoc-fixtures.js';
+import { freshTokenCustody, testRsaSigner, TOKEN_KEYS } from './softhsm.js';
 
 const DAY = 86_400_000;
 
@@ -33,12 +36,12 @@ export async function makeIssuerAuthorities(
 ): Promise<
   Record<
     'signing' | 'authentication',
-    { ca: CertificateAuthority; responderCertificate: Uint8Array; responderSigner: SoftwareSigner }
+    { ca: CertificateAuthority; responderCertificate: Uint8Array; responderSigner: Signer }
   >
 > {
   const make = async (hierarchy: 'signing' | 'authentication') => {
     const ca = await makeAuthority(hierarchy, 'openmyna tests', now);
-    const responderSigner = await SoftwareSigner.generate();
+    const responderSigner = await testRsaSigner(`jpki-${hierarchy}-ocsp`);
     const responderCertificate = await ca.issueOcspResponder({
       subjectPublicKeyInfo: responderSigner.publicKeyInfo,
       commonName: `OCSP ${hierarchy}`,
@@ -137,14 +140,43 @@ export async function makeProvisioningAuthorities(now: Date, statusListUri = 'ht
       authentication: [trustAnchor(jpki.authentication.ca.certificate)],
     },
     cardFace: faces.cardFace,
-    mdoc: { documentSigner: mdoc.documentSigner, statusListUri },
+    mdoc: { documentSigner: await tokenDocumentSigner(mdoc, now), statusListUri },
     pinResetAuthority: await makePinResetAuthority(),
   };
   return { authorities, caKeys: faces.caKeys, jpki, mdoc };
 }
 
-/** A PIN-reset authorization key, as `issuer serve` keeps one. */
-export function makePinResetAuthority(issuer = 'http://127.0.0.1:8080'): Promise<PinResetAuthority> {
+/**
+ * The hierarchy's document signer, or with `OPENMYNA_TEST_KEYS=pkcs11` one whose key was made in the
+ * token, certified by the same IACA.
+ */
+async function tokenDocumentSigner(
+  mdoc: MdocHierarchy,
+  now: Date,
+): Promise<{ readonly key: EcPrivateKey; readonly certificate: Uint8Array }> {
+  if (!TOKEN_KEYS) return mdoc.documentSigner;
+  const key = await (await freshTokenCustody()).createEcKey('mdoc-document-signer');
+  const certificate = await issueMdocCertificate({
+    role: 'document-signer',
+    subject: [
+      ['C', 'JP'],
+      ['CN', 'openmyna test document signer (token)'],
+    ],
+    publicKey: key.publicKey,
+    issuerKey: mdoc.iaca.key,
+    issuer: { subject: mdoc.iaca.anchor.certificate.subject, publicKey: mdoc.iaca.key.publicKey },
+    notBefore: new Date(now.getTime() - 30 * DAY),
+    notAfter: new Date(now.getTime() + 300 * DAY),
+    issuerAltNameUri: 'https://issuer.openmyna.test/',
+    crlDistributionPointUri: 'https://issuer.openmyna.test/mdoc/iaca.crl',
+    randomBytes: testRandom,
+  });
+  return { key, certificate };
+}
+
+/** A PIN-reset authorization key, as `issuer serve` keeps one (in the token with `OPENMYNA_TEST_KEYS=pkcs11`). */
+export async function makePinResetAuthority(issuer = 'http://127.0.0.1:8080'): Promise<PinResetAuthority> {
+  if (TOKEN_KEYS) return pinResetAuthorityFromKey(await (await freshTokenCustody()).createEcKey('pin-reset'), issuer);
   return pinResetAuthorityFromJwk(
     generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }),
     issuer,

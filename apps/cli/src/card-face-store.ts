@@ -1,26 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import {
-  encodeKeyId,
-  issueCvCertificate,
-  SoftwareCardKey,
-  type CardPrivateKey,
-  type CardRsaPublicKey,
-} from '@openmyna/card';
-import { nodeCardKey } from '@openmyna/card/node';
-import {
-  base64ToBytes,
-  bytesToBase64,
-  openWithPassphrase,
-  readRsaPublicKey,
-  sealWithPassphrase,
-  SoftwareSigner,
-  type EncryptedKeyFile,
-  type PassphraseBox,
-} from '@openmyna/pki';
+import { encodeKeyId, issueCvCertificate, type CardPrivateKey, type CardRsaPublicKey } from '@openmyna/card';
+import type { KeyCustody } from '@openmyna/issuer';
+import { base64ToBytes, bytesToBase64, readRsaPublicKey, type Signer } from '@openmyna/pki';
 
-import { passphrase, pkiDir, readJson, writeAtomically } from './pki-store.js';
+import { mergeJson, pkiDir, readJson, sealedFileCustody, writeAtomically } from './pki-store.js';
 
 /**
  * The card-face signing keys under `<data>/pki/card-face`: the 入力補助 CA key (`9000033/001`, the
@@ -31,16 +16,16 @@ import { passphrase, pkiDir, readJson, writeAtomically } from './pki-store.js';
 export const KENHOJO_CA_KEY_ID = '9000033/001';
 export const KENKAKU_CA_KEY_ID = '9000023/001';
 
-/** Per CA: the files of its private and public key. */
+/** Per CA: the files of its private key (with sealed files) and public key. */
 const CA_FILES = {
   [KENHOJO_CA_KEY_ID]: { key: 'ca-key.json', public: 'ca.json' },
   [KENKAKU_CA_KEY_ID]: { key: 'kenkaku-ca-key.json', public: 'kenkaku-ca.json' },
 } as const;
 type CaKeyId = keyof typeof CA_FILES;
 
-interface IssuerFile<Key> {
+/** `issuers/<code>.json`: the key ID and CV certificate (and, with sealed files, the sealed key). */
+interface IssuerFile {
   readonly keyId: string;
-  readonly key: Key;
   readonly cvCertificate: string;
 }
 
@@ -61,74 +46,73 @@ export async function cardFaceCaKeys(dataDir: string): Promise<Map<string, CardR
   return keys;
 }
 
-/** The municipality's 入力補助 issuer (created with its CV certificate on first use). */
+/** The custody names of the two card-face CA keys. */
+const CA_KEY_NAMES = { [KENHOJO_CA_KEY_ID]: 'kenhojo-ca', [KENKAKU_CA_KEY_ID]: 'kenkaku-ca' } as const;
+
+/**
+ * The municipality's 入力補助 issuer: its key from the custody (`kenhojo-issuer/<code>`), its key ID and
+ * CV certificate from `issuers/<code>.json` (both created on first use).
+ */
 export async function kenhojoIssuer(
   dataDir: string,
   municipalityCode: string,
-): Promise<{ signer: SoftwareSigner; keyId: string; cvCertificate: Uint8Array }> {
-  const secret = await passphrase(dataDir, false);
+  keys?: KeyCustody,
+): Promise<{ signer: Signer; keyId: string; cvCertificate: Uint8Array }> {
+  const custody = keys ?? (await sealedFileCustody(dataDir));
+  const name = `kenhojo-issuer/${municipalityCode}` as const;
   const issuerPath = join(cardFaceDir(dataDir), 'issuers', `${municipalityCode}.json`);
-  const stored = await readJson<IssuerFile<EncryptedKeyFile>>(issuerPath);
-  if (stored) {
+  const stored = await readJson<Partial<IssuerFile>>(issuerPath);
+  if (stored?.keyId && stored.cvCertificate && (await custody.has(name))) {
     return {
-      signer: await SoftwareSigner.importEncrypted(stored.key, secret),
+      signer: await custody.rsaSigner(name),
       keyId: stored.keyId,
       cvCertificate: base64ToBytes(stored.cvCertificate),
     };
   }
-  const signer = await SoftwareSigner.generate();
+  await mkdir(join(cardFaceDir(dataDir), 'issuers'), { recursive: true });
+  const signer = await custody.createRsaSigner(name);
   // Subject key IDs are municipality-specific on real cards (card-spec §3.7: e.g. 1322121/000).
   const keyId = `${municipalityCode}21/000`;
-  const cvCertificate = await certify(dataDir, secret, KENHOJO_CA_KEY_ID, keyId, signer.publicKeyInfo);
-  const file: IssuerFile<EncryptedKeyFile> = {
-    keyId,
-    key: await signer.exportEncrypted(secret),
-    cvCertificate: bytesToBase64(cvCertificate),
-  };
-  await writeAtomically(issuerPath, JSON.stringify(file, null, 2) + '\n');
+  const cvCertificate = await certify(dataDir, custody, KENHOJO_CA_KEY_ID, keyId, signer.publicKeyInfo);
+  await mergeJson(issuerPath, { keyId, cvCertificate: bytesToBase64(cvCertificate) });
   return { signer, keyId, cvCertificate };
 }
 
 /**
  * The municipality's 券面 issuer (created with its CV certificate on first use). The 券面 records
- * are signed with raw PKCS#1 over a 96-byte digest list, so the key is a card key, sealed as a JWK
- * and used through OpenSSL (`nodeCardKey`).
+ * are signed with raw PKCS#1 over a 96-byte digest list, so the key is a card key
+ * (`kenkaku-issuer/<code>`): with sealed files a JWK used through OpenSSL, in a token CKM_RSA_PKCS.
  */
 export async function kenkakuIssuer(
   dataDir: string,
   municipalityCode: string,
+  keys?: KeyCustody,
 ): Promise<{ key: CardPrivateKey; keyId: string; cvCertificate: Uint8Array }> {
-  const secret = await passphrase(dataDir, false);
+  const custody = keys ?? (await sealedFileCustody(dataDir));
+  const name = `kenkaku-issuer/${municipalityCode}` as const;
   const issuerPath = join(cardFaceDir(dataDir), 'issuers', `kenkaku-${municipalityCode}.json`);
-  const associatedData = new TextEncoder().encode(`openmyna kenkaku issuer ${municipalityCode}`);
-  const stored = await readJson<IssuerFile<PassphraseBox>>(issuerPath);
-  if (stored) {
-    const jwk = JSON.parse(
-      new TextDecoder().decode(await openWithPassphrase(stored.key, secret, associatedData)),
-    ) as Parameters<typeof nodeCardKey>[0];
-    return { key: nodeCardKey(jwk), keyId: stored.keyId, cvCertificate: base64ToBytes(stored.cvCertificate) };
+  const stored = await readJson<Partial<IssuerFile>>(issuerPath);
+  if (stored?.keyId && stored.cvCertificate && (await custody.has(name))) {
+    const { key } = await custody.cardKey(name);
+    return { key, keyId: stored.keyId, cvCertificate: base64ToBytes(stored.cvCertificate) };
   }
-  const generated = await SoftwareCardKey.generate();
+  await mkdir(join(cardFaceDir(dataDir), 'issuers'), { recursive: true });
+  const generated = await custody.createCardKey(name);
   // openmyna's convention for 券面 issuers: the municipality code and 22 (入力補助 issuers use 21).
   const keyId = `${municipalityCode}22/000`;
-  const cvCertificate = await certify(dataDir, secret, KENKAKU_CA_KEY_ID, keyId, generated.publicKeyInfo);
-  const file: IssuerFile<PassphraseBox> = {
-    keyId,
-    key: await sealWithPassphrase(new TextEncoder().encode(JSON.stringify(generated.jwk)), secret, { associatedData }),
-    cvCertificate: bytesToBase64(cvCertificate),
-  };
-  await writeAtomically(issuerPath, JSON.stringify(file, null, 2) + '\n');
-  return { key: nodeCardKey(generated.jwk), keyId, cvCertificate };
+  const cvCertificate = await certify(dataDir, custody, KENKAKU_CA_KEY_ID, keyId, generated.publicKeyInfo);
+  await mergeJson(issuerPath, { keyId, cvCertificate: bytesToBase64(cvCertificate) });
+  return { key: generated.key, keyId, cvCertificate };
 }
 
 async function certify(
   dataDir: string,
-  secret: string,
+  custody: KeyCustody,
   caKeyId: CaKeyId,
   subjectKeyId: string,
   subjectKeyInfo: Uint8Array,
 ): Promise<Uint8Array> {
-  const ca = await caSigner(dataDir, secret, caKeyId);
+  const ca = await caSigner(dataDir, custody, caKeyId);
   const key = readRsaPublicKey(subjectKeyInfo);
   return issueCvCertificate({
     issuerKeyId: encodeKeyId(caKeyId),
@@ -138,19 +122,16 @@ async function certify(
   });
 }
 
-async function caSigner(dataDir: string, secret: string, keyId: CaKeyId): Promise<SoftwareSigner> {
-  const dir = cardFaceDir(dataDir);
-  await mkdir(join(dir, 'issuers'), { recursive: true });
-  const stored = await readJson<EncryptedKeyFile>(join(dir, CA_FILES[keyId].key));
-  if (stored) return SoftwareSigner.importEncrypted(stored, secret);
-  const signer = await SoftwareSigner.generate();
+/** A card-face CA's signer from the custody, created with its public-key file on first use. */
+export async function caSigner(dataDir: string, custody: KeyCustody, keyId: CaKeyId): Promise<Signer> {
+  const name = CA_KEY_NAMES[keyId];
+  const publicPath = join(cardFaceDir(dataDir), CA_FILES[keyId].public);
+  if ((await custody.has(name)) && (await readJson(publicPath))) return custody.rsaSigner(name);
+  await mkdir(join(cardFaceDir(dataDir), 'issuers'), { recursive: true });
+  const signer = await custody.createRsaSigner(name);
   const key = readRsaPublicKey(signer.publicKeyInfo);
   await writeAtomically(
-    join(dir, CA_FILES[keyId].key),
-    JSON.stringify(await signer.exportEncrypted(secret), null, 2) + '\n',
-  );
-  await writeAtomically(
-    join(dir, CA_FILES[keyId].public),
+    publicPath,
     JSON.stringify(
       { keyId, modulus: bytesToBase64(key.modulus), exponent: bytesToBase64(key.publicExponent) },
       null,

@@ -1,5 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chmod, mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
 import {
@@ -8,18 +7,19 @@ import {
   sealRegistry,
   createIssuerApp,
   ISSUER_MIGRATIONS,
-  pinResetAuthorityFromJwk,
+  pinResetAuthorityFromKey,
+  type KeyCustody,
   type PinResetAuthority,
   type IssuerContext,
   type IssuerSchema,
 } from '@openmyna/issuer';
-import { openWithPassphrase, sealWithPassphrase, type PassphraseBox } from '@openmyna/pki';
 import { migrate, openDatabase, type OpenedDatabase } from '@openmyna/storage';
 import type { Kysely } from 'kysely';
 
 import { kenhojoIssuer, kenkakuIssuer } from './card-face-store.js';
 import { loadMdocIssuer } from './mdoc-store.js';
-import { loadAuthority, loadResponder, passphrase, pkiDir, readJson, writeAtomically } from './pki-store.js';
+import { openIssuerKeys } from './issuer-keys.js';
+import { loadAuthority, loadResponder, sealedFileCustody } from './pki-store.js';
 import { listen, serviceAdminToken, serviceLogger, type LogDestination } from './service-runner.js';
 import { issuerRegistryKey } from './issuer-registry.js';
 
@@ -34,6 +34,8 @@ export interface IssuerServiceOptions {
   readonly trustedProxies?: readonly string[];
   /** Where logs go: `{ file }`, or standard output. */
   readonly logTo: LogDestination;
+  /** `--keys`: "files" (default) or a PKCS#11 URI naming the token that holds the authority's keys. */
+  readonly keys?: string;
 }
 
 export interface RunningIssuer {
@@ -45,27 +47,19 @@ export interface RunningIssuer {
 }
 
 /**
- * The issuer's PIN-reset authorization key (ECDSA P-256) at `<data>/pki/issuer/pin-reset-key.json`,
- * sealed with the CA passphrase, created on first use. Phones pin its public key at provisioning.
+ * The issuer's PIN-reset authorization key (ECDSA P-256, the custody's `pin-reset`; with sealed files
+ * `<data>/pki/issuer/pin-reset-key.json`), created on first use. Phones pin its public key at provisioning.
  */
-export async function loadPinResetAuthority(dataDir: string, issuerUrl: string): Promise<PinResetAuthority> {
-  const secret = await passphrase(dataDir, true);
-  const path = join(pkiDir(dataDir), 'issuer', 'pin-reset-key.json');
-  const associatedData = new TextEncoder().encode('openmyna issuer pin-reset');
-  let sealed = await readJson<{ key: PassphraseBox }>(path);
-  if (!sealed) {
-    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-    sealed = {
-      key: await sealWithPassphrase(new TextEncoder().encode(JSON.stringify(jwk)), secret, { associatedData }),
-    };
-    await mkdir(join(pkiDir(dataDir), 'issuer'), { recursive: true });
-    await writeAtomically(path, JSON.stringify(sealed, null, 2) + '\n');
-    await chmod(path, 0o600);
-  }
-  const jwk = JSON.parse(
-    new TextDecoder().decode(await openWithPassphrase(sealed.key, secret, associatedData)),
-  ) as JsonWebKey;
-  return pinResetAuthorityFromJwk(jwk, issuerUrl);
+export async function loadPinResetAuthority(
+  dataDir: string,
+  issuerUrl: string,
+  keys?: KeyCustody,
+): Promise<PinResetAuthority> {
+  const custody = keys ?? (await sealedFileCustody(dataDir, true));
+  const key = (await custody.has('pin-reset'))
+    ? await custody.ecKey('pin-reset')
+    : await custody.createEcKey('pin-reset');
+  return pinResetAuthorityFromKey(key, issuerUrl);
 }
 
 /**
@@ -73,9 +67,11 @@ export async function loadPinResetAuthority(dataDir: string, issuerUrl: string):
  * certificates a crash left half-issued as abandoned, and serves the HTTP API.
  */
 export async function startIssuer(options: IssuerServiceOptions): Promise<RunningIssuer> {
+  // The one place the authority's keys are opened: every signer below comes from this custody.
+  const custody = await openIssuerKeys(options.dataDir, options.keys);
   const authorities = {
-    signing: await loadAuthorityWithResponder(options.dataDir, 'signing'),
-    authentication: await loadAuthorityWithResponder(options.dataDir, 'authentication'),
+    signing: await loadAuthorityWithResponder(options.dataDir, 'signing', custody),
+    authentication: await loadAuthorityWithResponder(options.dataDir, 'authentication', custody),
   };
   const database = openDatabase<IssuerSchema>(options.db ?? join(options.dataDir, 'issuer.db'));
   await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
@@ -100,14 +96,14 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
     context,
     authorities,
     cardFace: {
-      kenhojo: (code) => kenhojoIssuer(options.dataDir, code),
-      kenkaku: (code) => kenkakuIssuer(options.dataDir, code),
+      kenhojo: (code) => kenhojoIssuer(options.dataDir, code, custody),
+      kenkaku: (code) => kenkakuIssuer(options.dataDir, code, custody),
     },
     mdoc: {
-      documentSigner: (await loadMdocIssuer(options.dataDir, url)).documentSigner,
+      documentSigner: (await loadMdocIssuer(options.dataDir, url, new Date(), custody)).documentSigner,
       statusListUri: `${url}/mdoc/status/1`,
     },
-    pinResetAuthority: await loadPinResetAuthority(options.dataDir, url),
+    pinResetAuthority: await loadPinResetAuthority(options.dataDir, url, custody),
     adminToken: token,
     logger,
   });
@@ -120,15 +116,21 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
     close: async () => {
       await server.close();
       await database.close();
+      await custody.close();
       logger.flush();
     },
   };
 }
 
-export async function loadAuthorityWithResponder(dataDir: string, hierarchy: 'signing' | 'authentication') {
-  const responder = await loadResponder(dataDir, hierarchy);
+export async function loadAuthorityWithResponder(
+  dataDir: string,
+  hierarchy: 'signing' | 'authentication',
+  keys?: KeyCustody,
+) {
+  const custody = keys ?? (await sealedFileCustody(dataDir));
+  const responder = await loadResponder(dataDir, hierarchy, custody);
   return {
-    ca: await loadAuthority(dataDir, hierarchy),
+    ca: await loadAuthority(dataDir, hierarchy, custody),
     responderCertificate: responder.certificate,
     responderSigner: responder.signer,
   };

@@ -2,20 +2,21 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import type { KeyCustody } from '@openmyna/issuer';
 import { issueMdocCertificate, mdocTrustAnchor, type EcPrivateKey, type MdocTrustAnchor } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { derFromPemOrDer, openWithPassphrase, sealWithPassphrase, toPem, type PassphraseBox } from '@openmyna/pki';
 
-import { passphrase, pkiDir, readJson, writeAtomically } from './pki-store.js';
+import { mergeJson, passphrase, pkiDir, readJson, sealedFileCustody, writeAtomically } from './pki-store.js';
 
 /**
  * The mdoc issuer under `<data>/pki/mdoc` (ISO/IEC 18013-5 Annex B, ECDSA P-256):
  *
  * ```
  * pki/mdoc/iaca.pem        IACA root certificate (what verifiers trust)
- * pki/mdoc/iaca-key.json   its key, sealed with the CA passphrase
+ * pki/mdoc/iaca-key.json   its certificate and (sealed-file custody) its key, sealed with the CA passphrase
  * pki/mdoc/ds.pem          document-signer certificate (signs MSOs and status lists)
- * pki/mdoc/ds-key.json     its key, sealed
+ * pki/mdoc/ds-key.json     its certificate and (sealed-file custody) its key, sealed
  * pki/mdoc/reader-ca.pem   reader CA (certifies relying parties' request-signing keys)
  * pki/mdoc/reader-ca-key.json  its key, sealed
  * ```
@@ -49,79 +50,88 @@ async function unseal(box: PassphraseBox, secret: string, role: string): Promise
   return nodeMdocCrypto.importEcPrivateKey(JSON.parse(new TextDecoder().decode(plain)) as JsonWebKey);
 }
 
+/** The issuer's public mdoc files: what `iaca-key.json` and `ds-key.json` hold besides (sealed files') keys. */
+interface CertificateFile {
+  readonly certificate?: string;
+}
+
+const MDOC_SUBJECT = (commonName: string) =>
+  [
+    ['C', 'JP'],
+    ['O', 'openmyna'],
+    ['CN', commonName],
+  ] as const;
+
+/** The IACA (20 years minus a day), its key from the custody, created on first use. */
+async function loadIaca(dir: string, custody: KeyCustody, baseUrl: string, now: Date) {
+  const path = join(dir, 'iaca-key.json');
+  const stored = (await readJson<CertificateFile>(path))?.certificate;
+  if (stored && (await custody.has('mdoc-iaca'))) return { key: await custody.ecKey('mdoc-iaca'), pem: stored };
+  const key = await custody.createEcKey('mdoc-iaca');
+  const certificate = await issueMdocCertificate({
+    role: 'iaca',
+    subject: MDOC_SUBJECT('openmyna IACA'),
+    publicKey: key.publicKey,
+    issuerKey: key,
+    notBefore: now,
+    notAfter: new Date(now.getTime() + (20 * 365 - 1) * DAY),
+    issuerAltNameUri: baseUrl,
+    crlDistributionPointUri: `${baseUrl}/mdoc/iaca.crl`,
+    randomBytes: (length) => new Uint8Array(randomBytes(length)),
+  });
+  const pem = toPem(certificate, 'CERTIFICATE');
+  await mergeJson(path, { certificate: pem });
+  await writeAtomically(join(dir, 'iaca.pem'), pem);
+  return { key, pem };
+}
+
 /**
- * The IACA and document signer, created on first use: the IACA for 20 years minus a day, the
- * document signer for 457 days (Annex B's caps). A document signer past two thirds of its life is
- * replaced, so MSOs never outlive the certificate that signed them.
+ * The IACA and document signer, their keys from the custody (`mdoc-iaca`, `mdoc-document-signer`),
+ * created on first use: the IACA for 20 years minus a day, the document signer for 457 days (Annex B's
+ * caps). A document signer past two thirds of its life is replaced, so MSOs never outlive the
+ * certificate that signed them.
  */
 export async function loadMdocIssuer(
   dataDir: string,
   baseUrl = 'http://127.0.0.1:8080',
   now = new Date(),
+  keys?: KeyCustody,
 ): Promise<MdocIssuer> {
-  const secret = await passphrase(dataDir, true);
+  const custody = keys ?? (await sealedFileCustody(dataDir, true));
   const dir = mdocDir(dataDir);
   await mkdir(dir, { recursive: true });
-  const randomBytesOf = (length: number) => new Uint8Array(randomBytes(length));
-  let iacaFile = await readJson<SealedKey>(join(dir, 'iaca-key.json'));
-  if (!iacaFile) {
-    const jwk = newJwk();
-    const key = await nodeMdocCrypto.importEcPrivateKey(jwk);
-    const certificate = await issueMdocCertificate({
-      role: 'iaca',
-      subject: [
-        ['C', 'JP'],
-        ['O', 'openmyna'],
-        ['CN', 'openmyna IACA'],
-      ],
-      publicKey: key.publicKey,
-      issuerKey: key,
-      notBefore: now,
-      notAfter: new Date(now.getTime() + (20 * 365 - 1) * DAY),
-      issuerAltNameUri: baseUrl,
-      crlDistributionPointUri: `${baseUrl}/mdoc/iaca.crl`,
-      randomBytes: randomBytesOf,
-    });
-    iacaFile = { certificate: toPem(certificate, 'CERTIFICATE'), key: await seal(jwk, secret, 'iaca') };
-    await writeAtomically(join(dir, 'iaca-key.json'), JSON.stringify(iacaFile, null, 2) + '\n');
-    await writeAtomically(join(dir, 'iaca.pem'), iacaFile.certificate);
-  }
-  const iaca = mdocTrustAnchor(derFromPemOrDer(new TextEncoder().encode(iacaFile.certificate), 'CERTIFICATE'));
-  let dsFile = await readJson<SealedKey>(join(dir, 'ds-key.json'));
-  const current =
-    dsFile && mdocTrustAnchor(derFromPemOrDer(new TextEncoder().encode(dsFile.certificate), 'CERTIFICATE')).certificate;
+  const iacaFile = await loadIaca(dir, custody, baseUrl, now);
+  const iaca = mdocTrustAnchor(derFromPemOrDer(new TextEncoder().encode(iacaFile.pem), 'CERTIFICATE'));
+  const dsPath = join(dir, 'ds-key.json');
+  let dsPem = (await readJson<CertificateFile>(dsPath))?.certificate;
+  const current = dsPem && mdocTrustAnchor(derFromPemOrDer(new TextEncoder().encode(dsPem), 'CERTIFICATE')).certificate;
   const lifetime = current ? current.notAfter.getTime() - current.notBefore.getTime() : 0;
-  if (!dsFile || !current || now.getTime() > current.notBefore.getTime() + (lifetime * 2) / 3) {
-    const iacaKey = await unseal(iacaFile.key, secret, 'iaca');
-    const jwk = newJwk();
-    const key = await nodeMdocCrypto.importEcPrivateKey(jwk);
+  const rotate = !current || now.getTime() > current.notBefore.getTime() + (lifetime * 2) / 3;
+  if (rotate || !dsPem || !(await custody.has('mdoc-document-signer'))) {
+    const key = await custody.createEcKey('mdoc-document-signer');
     const certificate = await issueMdocCertificate({
       role: 'document-signer',
-      subject: [
-        ['C', 'JP'],
-        ['O', 'openmyna'],
-        ['CN', 'openmyna document signer'],
-      ],
+      subject: MDOC_SUBJECT('openmyna document signer'),
       publicKey: key.publicKey,
-      issuerKey: iacaKey,
+      issuerKey: iacaFile.key,
       // Our own IACA's key: the key it was made with (P-256), not the anchor's reading of any curve.
-      issuer: { subject: iaca.certificate.subject, publicKey: iacaKey.publicKey },
+      issuer: { subject: iaca.certificate.subject, publicKey: iacaFile.key.publicKey },
       notBefore: now,
       notAfter: new Date(now.getTime() + 457 * DAY),
       issuerAltNameUri: baseUrl,
       crlDistributionPointUri: `${baseUrl}/mdoc/iaca.crl`,
-      randomBytes: randomBytesOf,
+      randomBytes: (length) => new Uint8Array(randomBytes(length)),
     });
-    dsFile = { certificate: toPem(certificate, 'CERTIFICATE'), key: await seal(jwk, secret, 'document-signer') };
-    await writeAtomically(join(dir, 'ds-key.json'), JSON.stringify(dsFile, null, 2) + '\n');
-    await writeAtomically(join(dir, 'ds.pem'), dsFile.certificate);
+    dsPem = toPem(certificate, 'CERTIFICATE');
+    await mergeJson(dsPath, { certificate: dsPem });
+    await writeAtomically(join(dir, 'ds.pem'), dsPem);
   }
   return {
     iaca,
-    iacaPem: iacaFile.certificate,
+    iacaPem: iacaFile.pem,
     documentSigner: {
-      key: await unseal(dsFile.key, secret, 'document-signer'),
-      certificate: derFromPemOrDer(new TextEncoder().encode(dsFile.certificate), 'CERTIFICATE'),
+      key: await custody.ecKey('mdoc-document-signer'),
+      certificate: derFromPemOrDer(new TextEncoder().encode(dsPem), 'CERTIFICATE'),
     },
   };
 }

@@ -1,16 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { jpkiCaKey, jpkiOcspKey, openSealedFileCustody, writeAtomically, type KeyCustody } from '@openmyna/issuer';
 import {
   DEFAULT_POLICY_OIDS,
   derFromPemOrDer,
-  SoftwareSigner,
   toPem,
-  type EncryptedKeyFile,
   type Hierarchy,
 } from '@openmyna/pki';
 import { CertificateAuthority, type HierarchyConfig } from '@openmyna/pki/ca';
+
+export { mergeJson, readJson, writeAtomically } from '@openmyna/issuer';
 
 /**
  * The CLI's file layout for a certificate authority under `<data>/pki`:
@@ -19,10 +20,10 @@ import { CertificateAuthority, type HierarchyConfig } from '@openmyna/pki/ca';
  * pki/passphrase                 sandbox only: the key passphrase (mode 0600) unless OPENMYNA_CA_PASSPHRASE is set
  * pki/<hierarchy>/config.json    HierarchyConfig
  * pki/<hierarchy>/ca.pem         root certificate
- * pki/<hierarchy>/ca-key.json    root key, encrypted (openmyna-key/1)
- * pki/<hierarchy>/ocsp.pem       delegated OCSP responder certificate
- * pki/<hierarchy>/ocsp-key.json  responder key, encrypted
- * pki/issuer/pin-reset-key.json  the issuer's PIN-reset authorization key (P-256), sealed
+ * pki/<hierarchy>/ca-key.json    root key, encrypted (openmyna-key/1)       ┐ with the sealed-file custody
+ * pki/<hierarchy>/ocsp.pem       delegated OCSP responder certificate      │ (the default); in a PKCS#11
+ * pki/<hierarchy>/ocsp-key.json  responder key, encrypted                  │ token instead with
+ * pki/issuer/pin-reset-key.json  the PIN-reset authorization key, sealed  ┘ `--keys pkcs11:…` (docs/keys.md)
  * ```
  *
  * Issued certificates, revocations and CRL numbers live in the issuer's registry (`issuer.db`, or `--db`).
@@ -79,67 +80,46 @@ async function hierarchyConfig(dataDir: string, hierarchy: Hierarchy): Promise<H
   return JSON.parse(await readFile(join(pkiDir(dataDir), hierarchy, 'config.json'), 'utf8')) as HierarchyConfig;
 }
 
-/** Loads a hierarchy's CA with its decrypted key. */
-export async function loadAuthority(dataDir: string, hierarchy: Hierarchy): Promise<CertificateAuthority> {
+/**
+ * The sealed-file custody of `dataDir` (the passphrase read once), for commands given no custody: every
+ * function below that takes a custody falls back to it.
+ */
+export async function sealedFileCustody(dataDir: string, create = false): Promise<KeyCustody> {
+  return openSealedFileCustody({ dataDir, passphrase: await passphrase(dataDir, create) });
+}
+
+/** Loads a hierarchy's CA with its signer from the custody. */
+export async function loadAuthority(
+  dataDir: string,
+  hierarchy: Hierarchy,
+  custody?: KeyCustody,
+): Promise<CertificateAuthority> {
   const dir = join(pkiDir(dataDir), hierarchy);
   const config = await hierarchyConfig(dataDir, hierarchy);
   const certificate = derFromPemOrDer(new Uint8Array(await readFile(join(dir, 'ca.pem'))), 'CERTIFICATE');
-  const signer = await loadKey(join(dir, 'ca-key.json'), await passphrase(dataDir, false));
+  const signer = await (custody ?? (await sealedFileCustody(dataDir))).rsaSigner(jpkiCaKey(hierarchy));
   return new CertificateAuthority({ config, certificate, signer });
 }
 
-/** Loads a hierarchy's OCSP responder certificate and key. */
-export async function loadResponder(
-  dataDir: string,
-  hierarchy: Hierarchy,
-): Promise<{ certificate: Uint8Array; signer: SoftwareSigner }> {
+/** Loads a hierarchy's OCSP responder certificate, and its signer from the custody. */
+export async function loadResponder(dataDir: string, hierarchy: Hierarchy, custody?: KeyCustody) {
   const dir = join(pkiDir(dataDir), hierarchy);
   return {
     certificate: derFromPemOrDer(new Uint8Array(await readFile(join(dir, 'ocsp.pem'))), 'CERTIFICATE'),
-    signer: await loadKey(join(dir, 'ocsp-key.json'), await passphrase(dataDir, false)),
+    signer: await (custody ?? (await sealedFileCustody(dataDir))).rsaSigner(jpkiOcspKey(hierarchy)),
   };
 }
 
-async function loadKey(path: string, secret: string): Promise<SoftwareSigner> {
-  return SoftwareSigner.importEncrypted(JSON.parse(await readFile(path, 'utf8')) as EncryptedKeyFile, secret);
-}
-
-/** Writes a hierarchy's files. */
+/** Writes a hierarchy's public files (its keys are the custody's). */
 export async function saveHierarchy(
   dataDir: string,
-  files: {
-    config: HierarchyConfig;
-    ca: Uint8Array;
-    caKey: EncryptedKeyFile;
-    ocsp: Uint8Array;
-    ocspKey: EncryptedKeyFile;
-  },
+  files: { config: HierarchyConfig; ca: Uint8Array; ocsp: Uint8Array },
 ): Promise<void> {
   const dir = join(pkiDir(dataDir), files.config.hierarchy);
   await mkdir(dir, { recursive: true });
   await writeAtomically(join(dir, 'config.json'), JSON.stringify(files.config, null, 2) + '\n');
-  await writeAtomically(join(dir, 'ca-key.json'), JSON.stringify(files.caKey, null, 2) + '\n');
-  await writeAtomically(join(dir, 'ocsp-key.json'), JSON.stringify(files.ocspKey, null, 2) + '\n');
   await writeAtomically(join(dir, 'ocsp.pem'), toPem(files.ocsp, 'CERTIFICATE'));
   await writeAtomically(join(dir, 'ca.pem'), toPem(files.ca, 'CERTIFICATE'));
-}
-
-/** Write-new, then rename: readers see the old file or the new one, never half of one. */
-export async function writeAtomically(path: string, data: string | Uint8Array): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  // Owner-only whatever the umask: what we write holds keys or personal data.
-  await writeFile(temporary, data, { flush: true, mode: 0o600 });
-  await rename(temporary, path);
-}
-
-/** A JSON file, or undefined when it does not exist (any other error, or bad JSON, throws). */
-export async function readJson<T>(path: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
 }
 
 /** Creates both JPKI hierarchies (root CA and delegated OCSP responder each) under `<data>/pki`. */
@@ -147,13 +127,14 @@ export async function initHierarchies(
   dataDir: string,
   baseUrl: string,
   progress: (hierarchy: Hierarchy) => void = () => undefined,
+  keys?: KeyCustody,
 ): Promise<void> {
-  const secret = await passphrase(dataDir, true);
+  const custody = keys ?? (await sealedFileCustody(dataDir, true));
   const now = new Date();
   for (const hierarchy of HIERARCHIES) {
     progress(hierarchy);
     const config = defaultConfig(hierarchy, baseUrl);
-    const caKey = await SoftwareSigner.generate();
+    const caKey = await custody.createRsaSigner(jpkiCaKey(hierarchy));
     const ca = await CertificateAuthority.createRoot({
       config,
       signer: caKey,
@@ -169,19 +150,13 @@ export async function initHierarchies(
       notBefore: now,
       notAfter: new Date(now.getTime() + 20 * 365.25 * 86_400_000),
     });
-    const responderKey = await SoftwareSigner.generate();
+    const responderKey = await custody.createRsaSigner(jpkiOcspKey(hierarchy));
     const ocsp = await ca.issueOcspResponder({
       subjectPublicKeyInfo: responderKey.publicKeyInfo,
       commonName: `openmyna ${hierarchy} OCSP responder`,
       notBefore: now,
       notAfter: new Date(now.getTime() + 2 * 365.25 * 86_400_000),
     });
-    await saveHierarchy(dataDir, {
-      config,
-      ca: ca.certificate,
-      caKey: await caKey.exportEncrypted(secret),
-      ocsp,
-      ocspKey: await responderKey.exportEncrypted(secret),
-    });
+    await saveHierarchy(dataDir, { config, ca: ca.certificate, ocsp });
   }
 }

@@ -48,7 +48,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerPkiCommands(program, io, (code) => (exitCode = code));
   registerCardCommands(program, io, (code) => (exitCode = code));
   registerMdocCommands(program, io, (code) => (exitCode = code));
-  registerIssuerCommands(program, io);
+  registerIssuerCommands(program, io, (code) => (exitCode = code));
   registerVerifierCommands(program, io);
   registerPhoneCommands(program, io, (code) => (exitCode = code));
   program.addHelpText(

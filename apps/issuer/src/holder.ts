@@ -11,12 +11,14 @@ import { base64UrlEncode } from '@openmyna/core';
 import { parseCertificate, verifyPkcs1Signature } from '@openmyna/pki';
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { inTransaction } from '@openmyna/storage';
-import { importJWK, SignJWT } from 'jose';
+import { ecPublicJwk, type EcPrivateKey } from '@openmyna/mdoc';
+import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 
 import { appendAudit } from './audit.js';
 import { checkCardCertificate, type CardAnchors } from './card-certificates.js';
 import { isoTime, newId, type IssuerContext } from './context.js';
 import { base64Field, IssuerError } from './errors.js';
+import { signEs256Jwt } from './key-custody/sign-jwt.js';
 import { changePhone } from './phones.js';
 import type { HolderChallengePurpose, PhoneStatus } from './storage/schema.js';
 
@@ -29,16 +31,22 @@ export const PIN_RESET_AUTHORIZATION_SECONDS = 300;
 export interface PinResetAuthority {
   /** The `iss` of its authorizations (the issuer's public URL). */
   readonly issuer: string;
-  readonly privateKey: CryptoKey;
+  /** Signs the authorizations (ES256): a custody key, which may live in a token. */
+  readonly key: Pick<EcPrivateKey, 'signEs256'>;
   readonly publicJwk: JsonWebKey;
+}
+
+/** Makes a {@link PinResetAuthority} from the custody's `pin-reset` key. */
+export function pinResetAuthorityFromKey(key: EcPrivateKey, issuer: string): PinResetAuthority {
+  return { issuer, key, publicJwk: ecPublicJwk(key.publicKey) };
 }
 
 /** Makes a {@link PinResetAuthority} from a private P-256 JWK (the private key stays non-extractable). */
 export async function pinResetAuthorityFromJwk(privateJwk: JsonWebKey, issuer: string): Promise<PinResetAuthority> {
   if (privateJwk.kty !== 'EC' || privateJwk.crv !== 'P-256' || !privateJwk.x || !privateJwk.y || !privateJwk.d)
     throw new TypeError('the PIN-reset authority key is a private P-256 JWK');
-  const privateKey = (await importJWK({ ...privateJwk, ext: false }, 'ES256')) as CryptoKey;
-  return { issuer, privateKey, publicJwk: { kty: 'EC', crv: 'P-256', x: privateJwk.x, y: privateJwk.y } };
+  const key = await nodeMdocCrypto.importEcPrivateKey(privateJwk);
+  return { issuer, key, publicJwk: { kty: 'EC', crv: 'P-256', x: privateJwk.x, y: privateJwk.y } };
 }
 
 /** A proof by the holder's key over the {@link lifecycleStatement}. All binary values base64. */
@@ -212,14 +220,11 @@ export async function authorizePinReset(
   const jti = newId(context, 'J');
   const issuedAt = Math.floor(now.getTime() / 1000);
   const expiresAt = issuedAt + PIN_RESET_AUTHORIZATION_SECONDS;
-  const authorization = await new SignJWT({ pins: [...pins], nonce: request.phoneNonce })
-    .setProtectedHeader({ alg: 'ES256', typ: PIN_RESET_AUTHORIZATION_TYPE })
-    .setIssuer(options.authority.issuer)
-    .setSubject(phoneId)
-    .setIssuedAt(issuedAt)
-    .setExpirationTime(expiresAt)
-    .setJti(jti)
-    .sign(options.authority.privateKey);
+  const authorization = await signPinResetAuthorization(options.authority, phoneId, pins, request.phoneNonce, {
+    jti,
+    iat: issuedAt,
+    exp: expiresAt,
+  });
   await inTransaction(context.db, (trx) =>
     appendAudit(trx, context, {
       actor: `holder:${phone.person_id}`,
@@ -231,6 +236,21 @@ export async function authorizePinReset(
     }),
   );
   return { authorization, expiresAt: new Date(expiresAt * 1000).toISOString() };
+}
+
+/** The ES256 JWT the phone's secure area checks ({@link PIN_RESET_AUTHORIZATION_TYPE}), signed by the custody's key. */
+function signPinResetAuthorization(
+  authority: PinResetAuthority,
+  phoneId: string,
+  pins: readonly string[],
+  phoneNonce: string,
+  claims: { readonly jti: string; readonly iat: number; readonly exp: number },
+): Promise<string> {
+  return signEs256Jwt(
+    authority.key,
+    { typ: PIN_RESET_AUTHORIZATION_TYPE },
+    { pins: [...pins], nonce: phoneNonce, iss: authority.issuer, sub: phoneId, ...claims },
+  );
 }
 
 export async function phoneOf(context: IssuerContext, phoneId: string) {

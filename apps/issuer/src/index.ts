@@ -54,6 +54,7 @@ export {
   openHolderChallenge,
   PIN_RESET_AUTHORIZATION_SECONDS,
   pinResetAuthorityFromJwk,
+  pinResetAuthorityFromKey,
   type HolderLifecycleRequest,
   type HolderProof,
   type PinResetAuthority,
@@ -70,3 +71,4 @@ export { MDOC_DAILY_LIMIT, refillMdocs, type MdocRefill, type MdocRefillRequest 
 export { MDOC_STATUS_LIST_SIZE, MdocStatusPublisher } from './mdoc-status.js';
 export { SecureAreaService } from './secure-area.js';
 export { SECURE_AREA_LIMITS, databaseCounters, type SecureAreaPublicKeys } from './secure-area-devices.js';
+export * from './key-custody/index.js';
