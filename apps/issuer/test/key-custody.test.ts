@@ -24,18 +24,15 @@ import {
 } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import {
-  CertificateAuthority,
   DEFAULT_POLICY_OIDS,
-  OcspResponder,
   certIdFor,
   encodeOcspRequest,
   parseCertificate,
-  prepareCrl,
-  signCrl,
   SoftwareSigner,
   toPem,
   verifyOcspResponse,
 } from '@openmyna/pki';
+import { CertificateAuthority, OcspResponder, prepareCrl, signCrl } from '@openmyna/pki/ca';
 import { compactVerify, importJWK } from 'jose';
 import pkcs11js from 'pkcs11js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
