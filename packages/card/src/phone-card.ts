@@ -13,7 +13,8 @@ import { decodeCardFaceFile } from './kenkaku-records.js';
 import { encodeMfDataObjects } from './mf-data-objects.js';
 import { protectPin, RetryCounter, type RetryCounterStore, type StoredPin } from './retry-counter.js';
 import { SmartCard } from './smart-card.js';
-import { CARD_ATR, type KenhojoRecordFiles, type KenkakuRecordFiles } from './virtual-card.js';
+import { CARD_ATR } from './virtual-card.js';
+import type { KenhojoRecordFiles, KenkakuRecordFiles } from './virtual-card-document.js';
 
 /**
  * The key references of the phone's applet set, with their try limits (DESIGN.md: 5 for the signing
