@@ -21,6 +21,7 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       eqeqeq: ['error', 'always'],
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
       // U+3000 (ideographic space) is part of the card's data: 氏名 separates family and given name with it.
       'no-irregular-whitespace': [
         'error',
@@ -46,6 +47,15 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    // Small rooms: a file a reader can hold, a function that does one step. Tests are exempt; `src/`
+    // has no exemptions.
+    files: ['packages/*/src/**/*.ts', 'apps/*/src/**/*.{ts,tsx}'],
+    rules: {
+      'max-lines': ['error', { max: 400, skipBlankLines: true, skipComments: true }],
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true, IIFEs: true }],
     },
   },
   {

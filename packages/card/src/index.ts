@@ -70,21 +70,13 @@ export {
   MF_DATA_OBJECT,
   type MfDataObjectsInput,
 } from './mf-data-objects.js';
+export { cardKeyId, issueKenhojoRecords, issueKenkakuRecords, type CardFaceImages } from './card-records.js';
 export {
   CARD_ATR,
-  cardKeyId,
-  issueKenhojoRecords,
-  issueKenkakuRecords,
   issueVirtualCard,
   openVirtualCard,
   type CardPins,
-  type CardSecrets,
   type OpenVirtualCardOptions,
-  type CardRecordIssuer,
-  type CardRecords,
-  type KenhojoRecordFiles,
-  type KenkakuRecordFiles,
-  type VirtualCardDocument,
   type VirtualCardIssue,
 } from './virtual-card.js';
 export {
@@ -150,7 +142,15 @@ export {
   type PhonePinReference,
   type PhonePins,
 } from './phone-card.js';
-export { VirtualCardDocumentSchema } from './virtual-card-document.js';
+export {
+  VirtualCardDocumentSchema,
+  type CardRecordIssuer,
+  type CardRecords,
+  type CardSecrets,
+  type KenhojoRecordFiles,
+  type KenkakuRecordFiles,
+  type VirtualCardDocument,
+} from './virtual-card-document.js';
 export {
   P256PublicJwkSchema,
   PhoneBundleSchema,

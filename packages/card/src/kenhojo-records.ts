@@ -149,42 +149,10 @@ export function verifyKenhojoRecords(
   const checks: CheckResult[] = [];
   const certificate = checkCvCertificate('kenhojo.cv-certificate', records.cvCertificate, caKeys, verify);
   checks.push(certificate.result);
-  const signerKey = certificate.subjectKey;
-  let myNumberDigest: Uint8Array | undefined;
-  let fourInfoDigest: Uint8Array | undefined;
-  try {
-    const object = readRecordObject(records.integrityRecord, 0xff30, 'the integrity record');
-    const [df31, df32, df33, extra] = readRecordChildren(object, 'the integrity record');
-    if (df31?.tag !== 0xdf31 || df32?.tag !== 0xdf32 || df33?.tag !== 0xdf33 || extra)
-      throw new CardError('ERR_CARD_RECORD', 'DF31, DF32, DF33');
-    const signed = new Uint8Array(df31.raw.length + df32.raw.length);
-    signed.set(df31.raw);
-    signed.set(df32.raw, df31.raw.length);
-    checks.push(
-      signerKey && verify(signerKey, signed, df33.value)
-        ? pass('kenhojo.integrity-signature')
-        : fail('kenhojo.integrity-signature', 'the integrity record is not signed by the certified key'),
-    );
-    myNumberDigest = df31.value;
-    fourInfoDigest = df32.value;
-  } catch {
-    checks.push(fail('kenhojo.integrity-signature', 'the integrity record cannot be read'));
-  }
+  const integrity = checkIntegrityRecord(records.integrityRecord, certificate.subjectKey, verify);
+  checks.push(integrity.result);
   if (records.myNumberFile) {
-    checks.push(
-      myNumberDigest && constantTimeEqual(sha256(records.myNumberFile), myNumberDigest)
-        ? pass('kenhojo.my-number-digest')
-        : fail('kenhojo.my-number-digest', 'DF31 does not match the 個人番号 EF as read'),
-    );
-    try {
-      checks.push(
-        decodeMyNumberFile(records.myNumberFile).checkDigitValid
-          ? pass('kenhojo.my-number-check-digit')
-          : fail('kenhojo.my-number-check-digit', 'the check digit is wrong'),
-      );
-    } catch {
-      checks.push(fail('kenhojo.my-number-check-digit', 'the 個人番号 EF cannot be read'));
-    }
+    checks.push(...checkMyNumberFile(records.myNumberFile, integrity.myNumberDigest));
   } else {
     checks.push(skip('kenhojo.my-number-digest', 'the 個人番号 EF was not read'));
   }
@@ -196,6 +164,7 @@ export function verifyKenhojoRecords(
       basicFourInfo = undefined;
     }
     const digestSource = basicFourInfo?.digestSource;
+    const fourInfoDigest = integrity.fourInfoDigest;
     checks.push(
       digestSource && fourInfoDigest && constantTimeEqual(sha256(digestSource), fourInfoDigest)
         ? pass('kenhojo.basic-four-info-digest')
@@ -206,4 +175,50 @@ export function verifyKenhojoRecords(
   }
   const summary = summarize(checks);
   return summary.status === 'valid' && basicFourInfo ? { ...summary, basicFourInfo: basicFourInfo.info } : summary;
+}
+
+/**
+ * The integrity record `FF30 { DF31 digest of EF 0001, DF32 digest of EF 0002, DF33 signature }`: checks
+ * the signature over DF31‖DF32 under the certified key and hands back the digests it vouches for.
+ */
+function checkIntegrityRecord(
+  integrityRecord: Uint8Array,
+  signerKey: CardRsaPublicKey | undefined,
+  verify: CardSignatureCheck,
+): { result: CheckResult; myNumberDigest?: Uint8Array; fourInfoDigest?: Uint8Array } {
+  try {
+    const object = readRecordObject(integrityRecord, 0xff30, 'the integrity record');
+    const [df31, df32, df33, extra] = readRecordChildren(object, 'the integrity record');
+    if (df31?.tag !== 0xdf31 || df32?.tag !== 0xdf32 || df33?.tag !== 0xdf33 || extra)
+      throw new CardError('ERR_CARD_RECORD', 'DF31, DF32, DF33');
+    const signed = new Uint8Array(df31.raw.length + df32.raw.length);
+    signed.set(df31.raw);
+    signed.set(df32.raw, df31.raw.length);
+    const result =
+      signerKey && verify(signerKey, signed, df33.value)
+        ? pass('kenhojo.integrity-signature')
+        : fail('kenhojo.integrity-signature', 'the integrity record is not signed by the certified key');
+    return { result, myNumberDigest: df31.value, fourInfoDigest: df32.value };
+  } catch {
+    return { result: fail('kenhojo.integrity-signature', 'the integrity record cannot be read') };
+  }
+}
+
+/** The 個人番号 EF as read: its digest against DF31, then its check digit. */
+function checkMyNumberFile(myNumberFile: Uint8Array, myNumberDigest: Uint8Array | undefined): CheckResult[] {
+  const checks: CheckResult[] = [
+    myNumberDigest && constantTimeEqual(sha256(myNumberFile), myNumberDigest)
+      ? pass('kenhojo.my-number-digest')
+      : fail('kenhojo.my-number-digest', 'DF31 does not match the 個人番号 EF as read'),
+  ];
+  try {
+    checks.push(
+      decodeMyNumberFile(myNumberFile).checkDigitValid
+        ? pass('kenhojo.my-number-check-digit')
+        : fail('kenhojo.my-number-check-digit', 'the check digit is wrong'),
+    );
+  } catch {
+    checks.push(fail('kenhojo.my-number-check-digit', 'the 個人番号 EF cannot be read'));
+  }
+  return checks;
 }

@@ -233,42 +233,18 @@ export function verifyKenkakuRecords(
   const issuerKey = certificate.subjectKey;
   const cardKeys: CardRsaPublicKey[] = [];
   if (records.cardFaceFile) {
-    try {
-      const file = decodeCardFaceFile(records.cardFaceFile);
-      const recovered = issuerKey
-        ? recoverPkcs1SignedData(rsaPublicNumbers(issuerKey.modulus, issuerKey.exponent), file.signature)
-        : undefined;
-      const expected = new Uint8Array([...CARD_FACE_DIGEST_INFO_PREFIX, ...file.digests]);
-      checks.push(
-        recovered && constantTimeEqual(recovered, expected)
-          ? pass('kenkaku.card-face-signature')
-          : fail('kenkaku.card-face-signature', 'the card face is not signed by the certified key'),
-      );
-      cardKeys.push(file.face.cardKey);
-    } catch {
-      checks.push(fail('kenkaku.card-face-signature', 'the card face cannot be read'));
-    }
+    const cardFace = checkCardFaceFile(records.cardFaceFile, issuerKey);
+    checks.push(cardFace.result);
+    if (cardFace.cardKey) cardKeys.push(cardFace.cardKey);
   }
   for (const [name, record, tag] of [
     ['age-record', records.ageRecord, 0xff10],
     ['my-number-image', records.myNumberImageRecord, 0xff40],
   ] as const) {
     if (!record) continue;
-    try {
-      const [value, key, signature] = readRecordChildren(readRecordObject(record, tag, name), name);
-      if (!value || !key || !signature) throw new CardError('ERR_CARD_RECORD', 'three objects');
-      const valid =
-        issuerKey !== undefined &&
-        verifyCardSignature(issuerKey, new Uint8Array([...value.raw, ...key.raw]), signature.value);
-      checks.push(
-        valid
-          ? pass(`kenkaku.${name}-signature`)
-          : fail(`kenkaku.${name}-signature`, 'not signed by the certified key'),
-      );
-      cardKeys.push(decodeCardPublicKey(key.value));
-    } catch {
-      checks.push(fail(`kenkaku.${name}-signature`, 'the record cannot be read'));
-    }
+    const signedRecord = checkSignedRecord(name, record, tag, issuerKey);
+    checks.push(...signedRecord.checks);
+    if (signedRecord.cardKey) cardKeys.push(signedRecord.cardKey);
   }
   const [first] = cardKeys;
   checks.push(
@@ -287,4 +263,52 @@ export function verifyKenkakuRecords(
     );
   }
   return summarize(checks);
+}
+
+/** The card face: the issuer's signature recovers the DigestInfo over its 96-byte digest list. */
+function checkCardFaceFile(
+  cardFaceFile: Uint8Array,
+  issuerKey: CardRsaPublicKey | undefined,
+): { result: CheckResult; cardKey?: CardRsaPublicKey } {
+  try {
+    const file = decodeCardFaceFile(cardFaceFile);
+    const recovered = issuerKey
+      ? recoverPkcs1SignedData(rsaPublicNumbers(issuerKey.modulus, issuerKey.exponent), file.signature)
+      : undefined;
+    const expected = new Uint8Array([...CARD_FACE_DIGEST_INFO_PREFIX, ...file.digests]);
+    const result =
+      recovered && constantTimeEqual(recovered, expected)
+        ? pass('kenkaku.card-face-signature')
+        : fail('kenkaku.card-face-signature', 'the card face is not signed by the certified key');
+    return { result, cardKey: file.face.cardKey };
+  } catch {
+    return { result: fail('kenkaku.card-face-signature', 'the card face cannot be read') };
+  }
+}
+
+/**
+ * A signed record (EF 0001 or EF 0005): the signature over its first two objects, under the certified key.
+ * A card key that cannot be decoded adds "cannot be read" after the signature's own check.
+ */
+function checkSignedRecord(
+  name: 'age-record' | 'my-number-image',
+  record: Uint8Array,
+  tag: number,
+  issuerKey: CardRsaPublicKey | undefined,
+): { checks: CheckResult[]; cardKey?: CardRsaPublicKey } {
+  const checks: CheckResult[] = [];
+  try {
+    const [value, key, signature] = readRecordChildren(readRecordObject(record, tag, name), name);
+    if (!value || !key || !signature) throw new CardError('ERR_CARD_RECORD', 'three objects');
+    const valid =
+      issuerKey !== undefined &&
+      verifyCardSignature(issuerKey, new Uint8Array([...value.raw, ...key.raw]), signature.value);
+    checks.push(
+      valid ? pass(`kenkaku.${name}-signature`) : fail(`kenkaku.${name}-signature`, 'not signed by the certified key'),
+    );
+    return { checks, cardKey: decodeCardPublicKey(key.value) };
+  } catch {
+    checks.push(fail(`kenkaku.${name}-signature`, 'the record cannot be read'));
+    return { checks };
+  }
 }

@@ -1,6 +1,7 @@
 import { constantTimeEqual, formatWarekiYymmdd } from '@openmyna/core';
 import { base64ToBytes, bytesToBase64, parseCertificate, readJpkiIdentity, readRsaPublicKey } from '@openmyna/pki';
 
+import type { Applet } from './applet.js';
 import type { CardPrivateKey } from './card-private-key.js';
 import { CardError } from './errors.js';
 import { createJpkiApplet, isValidFourDigitPin, isValidSigningPassword } from './jpki-applet.js';
@@ -12,7 +13,8 @@ import { decodeCardFaceFile } from './kenkaku-records.js';
 import { encodeMfDataObjects } from './mf-data-objects.js';
 import { protectPin, RetryCounter, type RetryCounterStore, type StoredPin } from './retry-counter.js';
 import { SmartCard } from './smart-card.js';
-import { CARD_ATR, type KenhojoRecordFiles, type KenkakuRecordFiles } from './virtual-card.js';
+import { CARD_ATR } from './virtual-card.js';
+import type { KenhojoRecordFiles, KenkakuRecordFiles } from './virtual-card-document.js';
 
 /**
  * The key references of the phone's applet set, with their try limits (DESIGN.md: 5 for the signing
@@ -122,24 +124,8 @@ export function openPhoneCard(options: PhoneCardOptions): {
     await options.onPinsChanged?.(pins);
   };
   const bytes = base64ToBytes;
-  const signing = contents.jpki.signingCertificate;
-  if (signing && !options.keys.signing) throw new CardError('ERR_CARD_KEY', 'a signing certificate needs its key');
   const applets = [
-    createJpkiApplet({
-      variant: 'phone',
-      ...(signing && options.keys.signing
-        ? { signing: { certificate: bytes(signing), key: options.keys.signing, password: counter('jpki/001B') } }
-        : {}),
-      signingCaCertificate: bytes(contents.jpki.signingCaCertificate),
-      authentication: {
-        certificate: bytes(contents.jpki.authenticationCertificate),
-        key: options.keys.authentication,
-        pin: counter('jpki/0018'),
-      },
-      authenticationCaCertificate: bytes(contents.jpki.authenticationCaCertificate),
-      tokenSerial: options.tokenSerial,
-      onReferenceChanged,
-    }),
+    createPhoneJpkiApplet(options, counter, onReferenceChanged),
     createKenhojoApplet({
       myNumberFile: bytes(contents.kenhojo.myNumberFile),
       basicFourInfoFile: bytes(contents.kenhojo.basicFourInfoFile),
@@ -166,19 +152,51 @@ export function openPhoneCard(options: PhoneCardOptions): {
   const card = new SmartCard({
     applets,
     atr: CARD_ATR,
-    // The phone has no 共通カードAP serial: its card identification number is its token serial.
-    mfData: encodeMfDataObjects({
-      municipalityCode: contents.municipalityCode,
-      expiry: contents.cardExpiry,
-      cardIdentificationNumber: options.tokenSerial,
-      atr: CARD_ATR,
-      chain: {
-        upper: bytes(contents.kenkaku.cvCertificate),
-        ...(contents.kenkaku.cardCvCertificate ? { lower: bytes(contents.kenkaku.cardCvCertificate) } : {}),
-      },
-    }),
+    mfData: encodePhoneMfData(contents, options.tokenSerial),
   });
   return { card, counters };
+}
+
+/** JPKI-AP with the phone token label: the signing pair only when the issuer certified one. */
+function createPhoneJpkiApplet(
+  options: PhoneCardOptions,
+  counter: (reference: PhonePinReference) => RetryCounter,
+  onReferenceChanged: () => Promise<void>,
+): Applet {
+  const { jpki } = options.contents;
+  const bytes = base64ToBytes;
+  const signing = jpki.signingCertificate;
+  if (signing && !options.keys.signing) throw new CardError('ERR_CARD_KEY', 'a signing certificate needs its key');
+  return createJpkiApplet({
+    variant: 'phone',
+    ...(signing && options.keys.signing
+      ? { signing: { certificate: bytes(signing), key: options.keys.signing, password: counter('jpki/001B') } }
+      : {}),
+    signingCaCertificate: bytes(jpki.signingCaCertificate),
+    authentication: {
+      certificate: bytes(jpki.authenticationCertificate),
+      key: options.keys.authentication,
+      pin: counter('jpki/0018'),
+    },
+    authenticationCaCertificate: bytes(jpki.authenticationCaCertificate),
+    tokenSerial: options.tokenSerial,
+    onReferenceChanged,
+  });
+}
+
+/** The MF's data objects. The phone has no 共通カードAP serial: its card identification number is its token serial. */
+function encodePhoneMfData(contents: PhoneCardContents, tokenSerial: string): Map<number, Uint8Array> {
+  const bytes = base64ToBytes;
+  return encodeMfDataObjects({
+    municipalityCode: contents.municipalityCode,
+    expiry: contents.cardExpiry,
+    cardIdentificationNumber: tokenSerial,
+    atr: CARD_ATR,
+    chain: {
+      upper: bytes(contents.kenkaku.cvCertificate),
+      ...(contents.kenkaku.cardCvCertificate ? { lower: bytes(contents.kenkaku.cardCvCertificate) } : {}),
+    },
+  });
 }
 
 /** Reference data in its stored form: salt and digest in base64, by key reference. */

@@ -7,125 +7,36 @@ import {
   type CalendarDate,
   type MunicipalityCode,
 } from '@openmyna/core';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import {
-  base64ToBytes,
-  bytesToBase64,
-  encodeDigestInfo,
-  openWithPassphrase,
-  parseCertificate,
-  readRsaPublicKey,
-  sealWithPassphrase,
-  type PassphraseBox,
-  type Signer,
-} from '@openmyna/pki';
+import { base64ToBytes, bytesToBase64, parseCertificate, type PassphraseBox, type Signer } from '@openmyna/pki';
 import type { CertificateAuthority, EndEntityRequest } from '@openmyna/pki/ca';
 
 import { SoftwareCardKey, type CardPrivateKey } from './card-private-key.js';
-import { encodeKeyId, issueCvCertificate } from './cv-certificate.js';
+import { issueKenhojoRecords, issueKenkakuRecords, type CardFaceImages } from './card-records.js';
 import { CardError } from './errors.js';
 import { createJpkiApplet } from './jpki-applet.js';
 import { createCommonCardApplet, createJukiApplet } from './juki-applets.js';
 import { createKenhojoApplet } from './kenhojo-applet.js';
-import { encodeBasicFourInfoFile, encodeIntegrityRecord, encodeMyNumberFile } from './kenhojo-records.js';
 import { createKenkakuApplet } from './kenkaku-applet.js';
-import { encodeAgeRecord, encodeCardFaceFile, encodeMyNumberImageRecord } from './kenkaku-records.js';
 import { encodeMfDataObjects } from './mf-data-objects.js';
-import { protectPin, RetryCounter, type RetryCounterStore, type StoredPin } from './retry-counter.js';
+import { protectPin, RetryCounter, type RetryCounterStore } from './retry-counter.js';
 import { SmartCard } from './smart-card.js';
+import {
+  encodeStoredPin,
+  openCardSecrets,
+  recordsOf,
+  sealSecrets,
+  type CardRecordIssuer,
+  type CardRecords,
+  type CardSecrets,
+  type KenhojoRecordFiles,
+  type KenkakuRecordFiles,
+  type VirtualCardDocument,
+  type VirtualCardDocumentV1,
+} from './virtual-card-document.js';
 
 /** The physical card's ATR (card-spec §0), which OpenSC's jpki driver recognises. */
 export const CARD_ATR = Uint8Array.of(0x3b, 0xe0, 0x00, 0xff, 0x81, 0x31, 0xfe, 0x45, 0x14);
-
-/**
- * A virtual card as a file (`format: openmyna-card/2`). In the clear only what any reader may read from
- * the real card without a PIN: the card's identity, the CA certificates and the authentication
- * certificate, the issuers' CV certificates. Everything personal — the 入力補助 and 券面 records, the
- * 住民票コード and the signing certificate (which the card releases only after the signing password) —
- * is sealed in `secrets` with the private keys and the PIN reference data, under the card's passphrase:
- * the file is the chip, and what opens it answers only through the applets and their access rules.
- * Retry counters live apart, in a store the host provides (a file beside the card). Files of the
- * earlier `openmyna-card/1` (records in the clear) still open.
- */
-export interface VirtualCardDocument {
-  readonly format: 'openmyna-card/2';
-  readonly variant: 'card' | 'phone';
-  readonly personId: string;
-  readonly municipalityCode: string;
-  /** 有効期限, `YYYY-MM-DD`. */
-  readonly expiry: string;
-  readonly tokenSerial: string;
-  readonly jpki: {
-    /** Whether a 署名用電子証明書 was issued (not to holders under 15); the certificate itself is sealed. */
-    readonly signingIssued: boolean;
-    readonly signingCaCertificate: string;
-    readonly authenticationCertificate: string;
-    readonly authenticationCaCertificate: string;
-  };
-  /** The 入力補助AP's issuer: its CV certificate and key id (the records are sealed). */
-  readonly kenhojo: CardRecordIssuer;
-  /** The 券面事項確認AP's issuer (the records are sealed). */
-  readonly kenkaku: CardRecordIssuer;
-  /** 共通カードAP: the 15-digit card serial. */
-  readonly common: { readonly serial: string };
-  readonly secrets: PassphraseBox;
-}
-
-/** An issuer of a card application's records as the card names it. */
-export interface CardRecordIssuer {
-  readonly cvCertificate: string;
-  readonly signerKeyId: string;
-}
-
-/** 入力補助 records (base64): the My Number file, the 4 info file and the integrity record over both. */
-export interface KenhojoRecordFiles extends CardRecordIssuer {
-  readonly myNumberFile: string;
-  readonly basicFourInfoFile: string;
-  readonly integrityRecord: string;
-}
-
-/** 券面 records (base64): the signed card face, the age record and the 個人番号 image record. */
-export interface KenkakuRecordFiles extends CardRecordIssuer {
-  readonly cardFaceFile: string;
-  readonly ageRecord: string;
-  readonly myNumberImageRecord: string;
-  /**
-   * The MF-level `7F21` CV certificate: the 券面 issuer key certifying the card's own 券面 key
-   * ({@link cardKeyId}). Absent from cards and phones issued before openmyna served it, which then
-   * answer GET DATA `7F21` with `6A88`, as older real cards do (card-spec §0).
-   */
-  readonly cardCvCertificate?: string | undefined;
-}
-
-/** The personal contents of a card, sealed in its file. */
-export interface CardRecords {
-  readonly signingCertificate?: string;
-  readonly kenhojo: Omit<KenhojoRecordFiles, keyof CardRecordIssuer>;
-  readonly kenkaku: Omit<KenkakuRecordFiles, keyof CardRecordIssuer>;
-  /** 住基AP: the 住民票コード (11 digits). */
-  readonly residentCode: string;
-}
-
-/** A card file of the first format, whose records were in the clear: still opened. */
-interface VirtualCardDocumentV1 extends Omit<VirtualCardDocument, 'format' | 'jpki' | 'kenhojo' | 'kenkaku'> {
-  readonly format: 'openmyna-card/1';
-  readonly jpki: Omit<VirtualCardDocument['jpki'], 'signingIssued'> & { readonly signingCertificate?: string };
-  readonly kenhojo: KenhojoRecordFiles;
-  readonly kenkaku: KenkakuRecordFiles;
-  readonly juki: { readonly residentCode: string };
-}
-
-/** What `secrets` holds once opened. Never logged, never returned by an API. */
-export interface CardSecrets {
-  /** HMAC key of the retry-counter store. */
-  readonly stateKey: string;
-  readonly keys: { readonly authentication: JsonWebKey; readonly signing?: JsonWebKey; readonly cardFace: JsonWebKey };
-  /** Reference data by key reference (`jpki/0018`, `kenhojo/0015` …): salted SHA-256. */
-  readonly pins: Record<string, { readonly salt: string; readonly digest: string }>;
-  /** The card's personal records (absent in `openmyna-card/1` files, which kept them in the clear). */
-  readonly records?: CardRecords;
-}
 
 /** The values a person chooses (or is given) at the counter. */
 export interface CardPins {
@@ -162,13 +73,7 @@ export interface VirtualCardIssue {
   /** The key that signs 券面 records (raw PKCS#1: the card face signs a 96-byte digest list), and its CV certificate. */
   readonly kenkakuIssuer: { readonly key: CardPrivateKey; readonly keyId: string; readonly cvCertificate: Uint8Array };
   /** The card face as printed, rendered by the issuer (1-bit PNGs; the photo). */
-  readonly cardFaceImages: {
-    readonly name: Uint8Array;
-    readonly address: Uint8Array;
-    readonly myNumber: Uint8Array;
-    readonly securityCode: Uint8Array;
-    readonly photo: Uint8Array;
-  };
+  readonly cardFaceImages: CardFaceImages;
   readonly pins: CardPins;
   readonly passphrase: string;
   /**
@@ -189,6 +94,64 @@ const SIGNING_MINIMUM_AGE = 15;
  * card-face issuer key.
  */
 export async function issueVirtualCard(input: VirtualCardIssue): Promise<VirtualCardDocument> {
+  const { person } = input;
+  const jpki = await issueJpkiCertificates(input);
+  const cardFaceKey = await SoftwareCardKey.generate();
+  const kenkaku = await issueKenkakuRecords({
+    municipalityCode: person.municipalityCode,
+    basicFourInfo: person.basicFourInfo,
+    cardPublicKeyInfo: cardFaceKey.publicKeyInfo,
+    cardExpiry: input.cardExpiry,
+    issuer: input.kenkakuIssuer,
+    images: input.cardFaceImages,
+  });
+  const kenhojo = await issueKenhojoRecords({
+    myNumber: person.myNumber,
+    basicFourInfo: person.basicFourInfo,
+    issuer: input.kenhojoIssuer,
+  });
+  const codeB = collationCodeB(input);
+  const random = (length: number) => crypto.getRandomValues(new Uint8Array(length));
+  const issuerOf = ({ cvCertificate, signerKeyId }: CardRecordIssuer): CardRecordIssuer => ({
+    cvCertificate,
+    signerKeyId,
+  });
+  const secrets: CardSecrets = {
+    stateKey: bytesToBase64(random(32)),
+    keys: {
+      authentication: jpki.authentication.jwk,
+      ...(jpki.signing ? { signing: jpki.signing.jwk } : {}),
+      cardFace: cardFaceKey.jwk,
+    },
+    pins: cardReferenceData(input, codeB, jpki.signing !== undefined, random),
+    records: sealedRecords(jpki.signingCertificate, kenhojo, kenkaku, person.residentCode),
+  };
+  const identity = { personId: person.id, tokenSerial: bytesToHex(random(8)) };
+  return {
+    format: 'openmyna-card/2',
+    variant: input.variant ?? 'card',
+    personId: identity.personId,
+    municipalityCode: person.municipalityCode,
+    expiry: formatIsoDate(input.cardExpiry),
+    tokenSerial: identity.tokenSerial,
+    jpki: {
+      signingIssued: jpki.signingCertificate !== undefined,
+      signingCaCertificate: bytesToBase64(input.signingCa.certificate),
+      authenticationCertificate: bytesToBase64(jpki.authenticationCertificate),
+      authenticationCaCertificate: bytesToBase64(input.authenticationCa.certificate),
+    },
+    kenhojo: issuerOf(kenhojo),
+    kenkaku: issuerOf(kenkaku),
+    common: { serial: Array.from(random(15), (byte) => String(byte % 10)).join('') },
+    secrets: await sealSecrets(secrets, input.passphrase, 'openmyna-card/2', identity, input.iterations),
+  };
+}
+
+/**
+ * The JPKI keys and their certificates: authentication always, signing only from age 15 and never
+ * valid past the authentication certificate.
+ */
+async function issueJpkiCertificates(input: VirtualCardIssue) {
   const { person } = input;
   const issuedOn = calendarDateInJapan(input.issuedAt);
   const holder = {
@@ -222,85 +185,62 @@ export async function issueVirtualCard(input: VirtualCardIssue): Promise<Virtual
         notLaterThan: parseCertificate(authenticationCertificate).notAfter,
       })
     : undefined;
-  const cardFaceKey = await SoftwareCardKey.generate();
-  const kenkaku = await issueKenkakuRecords({
-    municipalityCode: person.municipalityCode,
-    basicFourInfo: person.basicFourInfo,
-    cardPublicKeyInfo: cardFaceKey.publicKeyInfo,
-    cardExpiry: input.cardExpiry,
-    issuer: input.kenkakuIssuer,
-    images: input.cardFaceImages,
-  });
-  const kenhojo = await issueKenhojoRecords({
-    myNumber: person.myNumber,
-    basicFourInfo: person.basicFourInfo,
-    issuer: input.kenhojoIssuer,
-  });
+  return { authentication, authenticationCertificate, signing, signingCertificate };
+}
+
+/** 照合番号B: 和暦 birth date YYMMDD + the expiry's Gregorian year + the security code (card-spec §3.5). */
+function collationCodeB(input: VirtualCardIssue): string {
   if (!/^\d{4}$/.test(input.securityCode)) throw new CardError('ERR_PIN_FORMAT', 'the security code has 4 digits');
-  // 照合番号B: 和暦 birth date YYMMDD + the expiry's Gregorian year + the security code (card-spec §3.5).
-  const codeB = formatWarekiYymmdd(person.basicFourInfo.birthDate) + String(input.cardExpiry.year) + input.securityCode;
-  const random = (length: number) => crypto.getRandomValues(new Uint8Array(length));
+  return formatWarekiYymmdd(input.person.basicFourInfo.birthDate) + String(input.cardExpiry.year) + input.securityCode;
+}
+
+/** The card's reference data by key reference, as salted digests: the holder's PINs and the codes from the records. */
+function cardReferenceData(
+  input: VirtualCardIssue,
+  codeB: string,
+  signingIssued: boolean,
+  random: (length: number) => Uint8Array,
+): CardSecrets['pins'] {
+  const { person } = input;
   const stored = (value: string) => {
     const pin = protectPin(new TextEncoder().encode(value), random(16));
     return { salt: bytesToBase64(pin.salt), digest: bytesToBase64(pin.digest) };
   };
-  const issuerOf = ({ cvCertificate, signerKeyId }: CardRecordIssuer): CardRecordIssuer => ({
-    cvCertificate,
-    signerKeyId,
-  });
-  const secrets: CardSecrets = {
-    stateKey: bytesToBase64(random(32)),
-    keys: {
-      authentication: authentication.jwk,
-      ...(signing ? { signing: signing.jwk } : {}),
-      cardFace: cardFaceKey.jwk,
-    },
-    pins: {
-      'jpki/0018': stored(input.pins.authentication),
-      ...(signing ? { 'jpki/001B': stored(input.pins.signing) } : {}),
-      'kenhojo/0011': stored(input.pins.kenhojo),
-      'kenhojo/0014': stored(person.myNumber),
-      'kenhojo/0015': stored(codeB),
-      'kenkaku/0011': stored(formatWarekiYymmdd(person.basicFourInfo.birthDate)),
-      'kenkaku/0012': stored(codeB),
-      'kenkaku/0013': stored(person.myNumber),
-      'juki/001C': stored(input.pins.juki ?? input.pins.kenhojo),
-      'common/001C': stored(input.pins.juki ?? input.pins.kenhojo),
-    },
-    records: {
-      ...(signingCertificate ? { signingCertificate: bytesToBase64(signingCertificate) } : {}),
-      kenhojo: {
-        myNumberFile: kenhojo.myNumberFile,
-        basicFourInfoFile: kenhojo.basicFourInfoFile,
-        integrityRecord: kenhojo.integrityRecord,
-      },
-      kenkaku: {
-        cardFaceFile: kenkaku.cardFaceFile,
-        ageRecord: kenkaku.ageRecord,
-        myNumberImageRecord: kenkaku.myNumberImageRecord,
-        ...(kenkaku.cardCvCertificate ? { cardCvCertificate: kenkaku.cardCvCertificate } : {}),
-      },
-      residentCode: person.residentCode,
-    },
-  };
-  const identity = { personId: person.id, tokenSerial: bytesToHex(random(8)) };
   return {
-    format: 'openmyna-card/2',
-    variant: input.variant ?? 'card',
-    personId: identity.personId,
-    municipalityCode: person.municipalityCode,
-    expiry: formatIsoDate(input.cardExpiry),
-    tokenSerial: identity.tokenSerial,
-    jpki: {
-      signingIssued: signingCertificate !== undefined,
-      signingCaCertificate: bytesToBase64(input.signingCa.certificate),
-      authenticationCertificate: bytesToBase64(authenticationCertificate),
-      authenticationCaCertificate: bytesToBase64(input.authenticationCa.certificate),
+    'jpki/0018': stored(input.pins.authentication),
+    ...(signingIssued ? { 'jpki/001B': stored(input.pins.signing) } : {}),
+    'kenhojo/0011': stored(input.pins.kenhojo),
+    'kenhojo/0014': stored(person.myNumber),
+    'kenhojo/0015': stored(codeB),
+    'kenkaku/0011': stored(formatWarekiYymmdd(person.basicFourInfo.birthDate)),
+    'kenkaku/0012': stored(codeB),
+    'kenkaku/0013': stored(person.myNumber),
+    'juki/001C': stored(input.pins.juki ?? input.pins.kenhojo),
+    'common/001C': stored(input.pins.juki ?? input.pins.kenhojo),
+  };
+}
+
+/** The personal records as the card file seals them (without their issuers, which it shows in the clear). */
+function sealedRecords(
+  signingCertificate: Uint8Array | undefined,
+  kenhojo: KenhojoRecordFiles,
+  kenkaku: KenkakuRecordFiles,
+  residentCode: string,
+): CardRecords {
+  return {
+    ...(signingCertificate ? { signingCertificate: bytesToBase64(signingCertificate) } : {}),
+    kenhojo: {
+      myNumberFile: kenhojo.myNumberFile,
+      basicFourInfoFile: kenhojo.basicFourInfoFile,
+      integrityRecord: kenhojo.integrityRecord,
     },
-    kenhojo: issuerOf(kenhojo),
-    kenkaku: issuerOf(kenkaku),
-    common: { serial: Array.from(random(15), (byte) => String(byte % 10)).join('') },
-    secrets: await sealSecrets(secrets, input.passphrase, 'openmyna-card/2', identity, input.iterations),
+    kenkaku: {
+      cardFaceFile: kenkaku.cardFaceFile,
+      ageRecord: kenkaku.ageRecord,
+      myNumberImageRecord: kenkaku.myNumberImageRecord,
+      ...(kenkaku.cardCvCertificate ? { cardCvCertificate: kenkaku.cardCvCertificate } : {}),
+    },
+    residentCode,
   };
 }
 
@@ -320,17 +260,10 @@ export interface OpenVirtualCardOptions {
 /** Opens a card file into a {@link SmartCard} that answers APDUs. */
 export async function openVirtualCard(options: OpenVirtualCardOptions): Promise<SmartCard> {
   const { document } = options;
-  if (document.format !== 'openmyna-card/2' && document.format !== 'openmyna-card/1')
-    throw new CardError('ERR_CARD_RECORD', 'not an openmyna-card file');
+  const secrets = await openCardSecrets(document, options.passphrase);
   const identity = { personId: document.personId, tokenSerial: document.tokenSerial };
-  const secrets = JSON.parse(
-    new TextDecoder().decode(
-      await openWithPassphrase(document.secrets, options.passphrase, associatedData(document.format, identity)),
-    ),
-  ) as CardSecrets;
   const records = recordsOf(document, secrets);
   const store = options.store(base64ToBytes(secrets.stateKey));
-  const cardKey = options.cardKey ?? ((jwk: JsonWebKey) => new SoftwareCardKey(jwk));
   const counters = new Map<string, RetryCounter>();
   const counter = (reference: string, maxTries: number) => {
     const pin = secrets.pins[reference];
@@ -351,8 +284,33 @@ export async function openVirtualCard(options: OpenVirtualCardOptions): Promise<
       await sealSecrets({ ...secrets, pins }, options.passphrase, document.format, identity, options.iterations),
     );
   };
+  const opened: OpenedCard = {
+    document,
+    records,
+    secrets,
+    cardKey: options.cardKey ?? ((jwk: JsonWebKey) => new SoftwareCardKey(jwk)),
+    counter,
+    onReferenceChanged,
+  };
+  const applets = [createCardJpkiApplet(opened)];
+  if (document.variant === 'card') applets.push(...createCardOnlyApplets(opened));
+  return new SmartCard({ applets, atr: CARD_ATR, mfData: encodeCardMfData(document, records) });
+}
+
+/** An opened card file, and how its applets reach their keys and retry counters. */
+interface OpenedCard {
+  readonly document: VirtualCardDocument | VirtualCardDocumentV1;
+  readonly records: CardRecords;
+  readonly secrets: CardSecrets;
+  readonly cardKey: (jwk: JsonWebKey) => CardPrivateKey;
+  readonly counter: (reference: string, maxTries: number) => RetryCounter;
+  readonly onReferenceChanged: () => Promise<void>;
+}
+
+/** JPKI-AP: the signing pair only when the card holds both its certificate and its key. */
+function createCardJpkiApplet({ document, records, secrets, cardKey, counter, onReferenceChanged }: OpenedCard) {
   const bytes = (text: string) => base64ToBytes(text);
-  const jpki = createJpkiApplet({
+  return createJpkiApplet({
     variant: document.variant,
     ...(records.signingCertificate && secrets.keys.signing
       ? {
@@ -373,43 +331,50 @@ export async function openVirtualCard(options: OpenVirtualCardOptions): Promise<
     tokenSerial: document.tokenSerial,
     onReferenceChanged,
   });
-  const applets = [jpki];
-  if (document.variant === 'card') {
-    applets.push(
-      createKenhojoApplet({
-        myNumberFile: bytes(records.kenhojo.myNumberFile),
-        basicFourInfoFile: bytes(records.kenhojo.basicFourInfoFile),
-        integrityRecord: bytes(records.kenhojo.integrityRecord),
-        cvCertificate: bytes(document.kenhojo.cvCertificate),
-        signerKeyId: document.kenhojo.signerKeyId,
-        pin: counter('kenhojo/0011', 3),
-        codeA: counter('kenhojo/0014', 3),
-        codeB: counter('kenhojo/0015', 3),
-        onReferenceChanged,
-      }),
-      createKenkakuApplet({
-        cardFaceFile: bytes(records.kenkaku.cardFaceFile),
-        ageRecord: bytes(records.kenkaku.ageRecord),
-        myNumberImageRecord: bytes(records.kenkaku.myNumberImageRecord),
-        cvCertificate: bytes(document.kenkaku.cvCertificate),
-        signerKeyId: document.kenkaku.signerKeyId,
-        municipalityCode: document.municipalityCode,
-        cardKey: cardKey(secrets.keys.cardFace),
-        birthDateKey: counter('kenkaku/0011', 3),
-        codeB: counter('kenkaku/0012', 3),
-        codeA: counter('kenkaku/0013', 3),
-      }),
-      createJukiApplet({ residentCode: records.residentCode, pin: counter('juki/001C', 3), onReferenceChanged }),
-      createCommonCardApplet({
-        serial: document.common.serial,
-        municipalityCode: document.municipalityCode,
-        expiry: document.expiry.replace(/-/g, ''),
-        pin: counter('common/001C', 3),
-        onReferenceChanged,
-      }),
-    );
-  }
-  const mfData = encodeMfDataObjects({
+}
+
+/** The applets only the card carries (a phone file opens with JPKI-AP alone): 入力補助, 券面, 住基 and 共通カード. */
+function createCardOnlyApplets({ document, records, secrets, cardKey, counter, onReferenceChanged }: OpenedCard) {
+  const bytes = (text: string) => base64ToBytes(text);
+  return [
+    createKenhojoApplet({
+      myNumberFile: bytes(records.kenhojo.myNumberFile),
+      basicFourInfoFile: bytes(records.kenhojo.basicFourInfoFile),
+      integrityRecord: bytes(records.kenhojo.integrityRecord),
+      cvCertificate: bytes(document.kenhojo.cvCertificate),
+      signerKeyId: document.kenhojo.signerKeyId,
+      pin: counter('kenhojo/0011', 3),
+      codeA: counter('kenhojo/0014', 3),
+      codeB: counter('kenhojo/0015', 3),
+      onReferenceChanged,
+    }),
+    createKenkakuApplet({
+      cardFaceFile: bytes(records.kenkaku.cardFaceFile),
+      ageRecord: bytes(records.kenkaku.ageRecord),
+      myNumberImageRecord: bytes(records.kenkaku.myNumberImageRecord),
+      cvCertificate: bytes(document.kenkaku.cvCertificate),
+      signerKeyId: document.kenkaku.signerKeyId,
+      municipalityCode: document.municipalityCode,
+      cardKey: cardKey(secrets.keys.cardFace),
+      birthDateKey: counter('kenkaku/0011', 3),
+      codeB: counter('kenkaku/0012', 3),
+      codeA: counter('kenkaku/0013', 3),
+    }),
+    createJukiApplet({ residentCode: records.residentCode, pin: counter('juki/001C', 3), onReferenceChanged }),
+    createCommonCardApplet({
+      serial: document.common.serial,
+      municipalityCode: document.municipalityCode,
+      expiry: document.expiry.replace(/-/g, ''),
+      pin: counter('common/001C', 3),
+      onReferenceChanged,
+    }),
+  ];
+}
+
+/** The MF's data objects: the card serial as its identification number, and the 券面 CV certificate chain. */
+function encodeCardMfData(document: VirtualCardDocument | VirtualCardDocumentV1, records: CardRecords) {
+  const bytes = (text: string) => base64ToBytes(text);
+  return encodeMfDataObjects({
     municipalityCode: document.municipalityCode,
     expiry: document.expiry,
     cardIdentificationNumber: document.common.serial,
@@ -419,115 +384,4 @@ export async function openVirtualCard(options: OpenVirtualCardOptions): Promise<
       ...(records.kenkaku.cardCvCertificate ? { lower: bytes(records.kenkaku.cardCvCertificate) } : {}),
     },
   });
-  return new SmartCard({ applets, atr: CARD_ATR, mfData });
-}
-
-function encodeStoredPin(pin: StoredPin): { salt: string; digest: string } {
-  return { salt: bytesToBase64(pin.salt), digest: bytesToBase64(pin.digest) };
-}
-
-/** A card's personal records: sealed in its secrets, or in the clear in an `openmyna-card/1` file. */
-function recordsOf(document: VirtualCardDocument | VirtualCardDocumentV1, secrets: CardSecrets): CardRecords {
-  if (document.format === 'openmyna-card/1')
-    return {
-      ...(document.jpki.signingCertificate ? { signingCertificate: document.jpki.signingCertificate } : {}),
-      kenhojo: document.kenhojo,
-      kenkaku: document.kenkaku,
-      residentCode: document.juki.residentCode,
-    };
-  if (!secrets.records) throw new CardError('ERR_CARD_RECORD', 'the card file holds no records');
-  return secrets.records;
-}
-
-/** What the sealed secrets are bound to: the file's format (so a box cannot move between formats) and identity. */
-function associatedData(
-  format: VirtualCardDocument['format'] | VirtualCardDocumentV1['format'],
-  identity: { personId: string; tokenSerial: string },
-): Uint8Array {
-  return new TextEncoder().encode(`${format}:${identity.personId}:${identity.tokenSerial}`);
-}
-
-function sealSecrets(
-  secrets: CardSecrets,
-  passphrase: string,
-  format: VirtualCardDocument['format'] | VirtualCardDocumentV1['format'],
-  identity: { personId: string; tokenSerial: string },
-  iterations?: number,
-): Promise<PassphraseBox> {
-  return sealWithPassphrase(new TextEncoder().encode(JSON.stringify(secrets)), passphrase, {
-    associatedData: associatedData(format, identity),
-    ...(iterations ? { iterations } : {}),
-  });
-}
-
-/** 入力補助 records for one holder, signed by the municipality's issuer key (base64, as card files keep them). */
-export async function issueKenhojoRecords(input: {
-  readonly myNumber: string;
-  readonly basicFourInfo: BasicFourInfo;
-  readonly issuer: { readonly signer: Signer; readonly keyId: string; readonly cvCertificate: Uint8Array };
-}): Promise<KenhojoRecordFiles> {
-  const myNumberFile = encodeMyNumberFile(input.myNumber);
-  const basicFourInfoFile = encodeBasicFourInfoFile(input.basicFourInfo);
-  return {
-    myNumberFile: bytesToBase64(myNumberFile),
-    basicFourInfoFile: bytesToBase64(basicFourInfoFile),
-    integrityRecord: bytesToBase64(await encodeIntegrityRecord(myNumberFile, basicFourInfoFile, input.issuer.signer)),
-    cvCertificate: bytesToBase64(input.issuer.cvCertificate),
-    signerKeyId: input.issuer.keyId,
-  };
-}
-
-/**
- * 券面 records for one holder whose 券面AP key is `cardPublicKeyInfo` (the card's, or a phone's own):
- * the signed card face, the age record and the 個人番号 image record.
- */
-export async function issueKenkakuRecords(input: {
-  readonly municipalityCode: string;
-  readonly basicFourInfo: BasicFourInfo;
-  readonly cardPublicKeyInfo: Uint8Array;
-  readonly cardExpiry: CalendarDate;
-  readonly issuer: { readonly key: CardPrivateKey; readonly keyId: string; readonly cvCertificate: Uint8Array };
-  readonly images: VirtualCardIssue['cardFaceImages'];
-}): Promise<KenkakuRecordFiles> {
-  const publicKey = readRsaPublicKey(input.cardPublicKeyInfo);
-  const cardKey = { modulus: publicKey.modulus, exponent: publicKey.publicExponent };
-  const cardFaceFile = await encodeCardFaceFile(
-    {
-      birthDate: input.basicFourInfo.birthDate,
-      sex: input.basicFourInfo.sex,
-      cardKey,
-      nameImage: input.images.name,
-      addressImage: input.images.address,
-      photo: input.images.photo,
-      expiry: input.cardExpiry,
-      securityCodeImage: input.images.securityCode,
-    },
-    input.issuer.key,
-  );
-  return {
-    cardFaceFile: bytesToBase64(cardFaceFile),
-    ageRecord: bytesToBase64(await encodeAgeRecord(input.basicFourInfo.birthDate, cardKey, input.issuer.key)),
-    myNumberImageRecord: bytesToBase64(
-      await encodeMyNumberImageRecord(input.images.myNumber, cardKey, input.issuer.key),
-    ),
-    cvCertificate: bytesToBase64(input.issuer.cvCertificate),
-    signerKeyId: input.issuer.keyId,
-    cardCvCertificate: bytesToBase64(
-      await issueCvCertificate({
-        issuerKeyId: encodeKeyId(input.issuer.keyId),
-        subjectKeyId: encodeKeyId(cardKeyId(input.municipalityCode), true),
-        subjectKey: cardKey,
-        issuer: { sign: (body) => input.issuer.key.signPkcs1(encodeDigestInfo('SHA-256', sha256(body))) },
-      }),
-    ),
-  };
-}
-
-/**
- * The key ID under which the MF-level `7F21` certificate names a card's own 券面 key:
- * `<municipality code>23/000`, an MF-level key ID (card-spec §3.7). J-LIS's are municipality-specific
- * too; the real certificate's subject is not documented.
- */
-export function cardKeyId(municipalityCode: string): string {
-  return `${municipalityCode}23/000`;
 }

@@ -70,16 +70,43 @@ function shuffledIds(count: number, crypto: MdocCrypto): number[] {
  * ```
  */
 export async function issueMdoc(options: IssueMdocOptions): Promise<IssuedMdoc> {
-  const { crypto } = options;
+  const { nameSpaces, valueDigests } = await saltElements(options.elements, options.crypto);
+  const mso = encodeMobileSecurityObject(options, valueDigests);
+  const issuerAuth = await signCoseSign1({
+    payload: encodeCbor(embedCbor(mso)),
+    key: options.documentSigner.key,
+    unprotected: new Map([[COSE_HEADER.x5chain, options.documentSigner.certificate]]),
+  });
+  const issuerSigned = new Map<string, unknown>([
+    ['nameSpaces', nameSpaces],
+    ['issuerAuth', issuerAuth],
+  ]);
+  const bytes = encodeCbor(
+    new Map<string, unknown>([
+      ['docType', options.docType],
+      ['issuerSigned', issuerSigned],
+    ]),
+  );
+  return { docType: options.docType, bytes };
+}
+
+/**
+ * Every element as a salted, embedded IssuerSignedItem under a shuffled digest ID, with the digest of
+ * each for the MSO's `valueDigests` (ISO/IEC 18013-5 §9.1.2.5).
+ */
+async function saltElements(
+  elements: IssueMdocOptions['elements'],
+  crypto: MdocCrypto,
+): Promise<{ nameSpaces: Map<string, unknown[]>; valueDigests: Map<string, Map<number, Uint8Array>> }> {
   const nameSpaces = new Map<string, unknown[]>();
   const valueDigests = new Map<string, Map<number, Uint8Array>>();
   const salts = new Set<string>();
-  for (const [nameSpace, elements] of options.elements) {
-    const ids = shuffledIds(elements.size, crypto);
+  for (const [nameSpace, nameSpaceElements] of elements) {
+    const ids = shuffledIds(nameSpaceElements.size, crypto);
     const items: unknown[] = [];
     const digests = new Map<number, Uint8Array>();
     let index = 0;
-    for (const [elementIdentifier, elementValue] of elements) {
+    for (const [elementIdentifier, elementValue] of nameSpaceElements) {
       const random = crypto.randomBytes(SALT_LENGTH);
       const saltKey = random.join(',');
       if (salts.has(saltKey)) throw new MdocError('ERR_MDOC_ELEMENT', 'the random source repeated a salt');
@@ -99,6 +126,14 @@ export async function issueMdoc(options: IssueMdocOptions): Promise<IssuedMdoc> 
     nameSpaces.set(nameSpace, items);
     valueDigests.set(nameSpace, digests);
   }
+  return { nameSpaces, valueDigests };
+}
+
+/** The MobileSecurityObject to sign (ISO/IEC 18013-5 §9.1.2.4), with the status list reference when given. */
+function encodeMobileSecurityObject(
+  options: IssueMdocOptions,
+  valueDigests: Map<string, Map<number, Uint8Array>>,
+): Map<string, unknown> {
   const { validity } = options;
   const mso = new Map<string, unknown>([
     ['version', '1.0'],
@@ -130,22 +165,7 @@ export async function issueMdoc(options: IssueMdocOptions): Promise<IssuedMdoc> 
       ]),
     );
   }
-  const issuerAuth = await signCoseSign1({
-    payload: encodeCbor(embedCbor(mso)),
-    key: options.documentSigner.key,
-    unprotected: new Map([[COSE_HEADER.x5chain, options.documentSigner.certificate]]),
-  });
-  const issuerSigned = new Map<string, unknown>([
-    ['nameSpaces', nameSpaces],
-    ['issuerAuth', issuerAuth],
-  ]);
-  const bytes = encodeCbor(
-    new Map<string, unknown>([
-      ['docType', options.docType],
-      ['issuerSigned', issuerSigned],
-    ]),
-  );
-  return { docType: options.docType, bytes };
+  return mso;
 }
 
 /** Reads IssuerSigned strictly; each item keeps the bytes its digest covers. */

@@ -3,7 +3,12 @@ import { fail, pass, skip, summarize, unknown, type CheckResult, type Verificati
 import { equalBytes } from './bytes.js';
 import { encodedCbor, type CborValue } from './cbor.js';
 import type { AuthorizedElement } from './certificate-profiles.js';
-import { validateMdocChain, type MdocChainCache, type MdocTrustAnchor } from './certificate-chain.js';
+import {
+  validateMdocChain,
+  type MdocChainCache,
+  type MdocTrustAnchor,
+  type ValidatedLeaf,
+} from './certificate-chain.js';
 import { coseVerificationProblem, verifyCoseMac0, verifyCoseSign1, x5chainOf } from './cose.js';
 import type { EcPrivateKey, MdocCrypto } from './crypto.js';
 import type { ItemsRequest } from './device-request.js';
@@ -138,10 +143,7 @@ async function verifyDocument(
   options: VerifyDeviceResponseOptions,
   checks: CheckResult[],
 ): Promise<VerifiedDocument | undefined> {
-  const check = (name: string, problem: string | undefined): boolean => {
-    checks.push(problem === undefined ? pass(name) : fail(name, problem));
-    return problem === undefined;
-  };
+  const check = namedCheck(checks);
   if (
     !check(
       'response.docType',
@@ -150,6 +152,52 @@ async function verifyDocument(
   )
     return undefined;
 
+  const documentSigner = await verifyIssuerAuth(document, options, checks);
+  if (!documentSigner) return undefined;
+  const mso = readMobileSecurityObject(document, options, documentSigner, checks);
+  if (!mso) return undefined;
+
+  const elements = new Map<string, Map<string, CborValue>>();
+  const digestProblem = await checkDigests(document, mso, options.crypto, elements);
+  if (!check('issuer.digests', digestProblem)) return undefined;
+  if (!check('issuer.elements', elementProblem(elements, documentSigner.certificate))) return undefined;
+
+  // §9.1.3.1 / §9.1.2.4: device-signed elements need keyAuthorizations in the MSO; we issue none.
+  if (
+    !check(
+      'device.nameSpaces',
+      document.deviceNameSpaces.size === 0 ? undefined : 'device-signed elements are not authorized by the MSO',
+    )
+  )
+    return undefined;
+
+  if (!check('device.authentication', await deviceAuthenticationProblem(document, mso, options))) return undefined;
+  if (!check('request.consistency', consistencyProblem(elements, document.docType, options))) return undefined;
+
+  checks.push(await statusCheck(mso, options.status));
+  return {
+    docType: document.docType,
+    elements,
+    validityInfo: mso.validityInfo,
+    documentSigner: documentSigner.certificate.der,
+  };
+}
+
+/** Records a named check that passes when there is no problem; says whether it passed. */
+function namedCheck(checks: CheckResult[]): (name: string, problem: string | undefined) => boolean {
+  return (name, problem) => {
+    checks.push(problem === undefined ? pass(name) : fail(name, problem));
+    return problem === undefined;
+  };
+}
+
+/** issuerAuth: its x5chain validated to a trusted anchor, and its signature under the document-signer key. */
+async function verifyIssuerAuth(
+  document: ResponseDocument,
+  options: VerifyDeviceResponseOptions,
+  checks: CheckResult[],
+): Promise<ValidatedLeaf | undefined> {
+  const check = namedCheck(checks);
   const { issuerAuth } = document.issuerSigned;
   let chain: Uint8Array[];
   try {
@@ -179,11 +227,20 @@ async function verifyDocument(
     }),
     'issuerAuth does not verify under the document-signer key',
   );
-  if (!check('issuer.signature', signatureProblem)) return undefined;
+  return check('issuer.signature', signatureProblem) ? documentSigner : undefined;
+}
 
+/** The signed MobileSecurityObject: decoded, for this docType, and valid now and within the signer's validity. */
+function readMobileSecurityObject(
+  document: ResponseDocument,
+  options: VerifyDeviceResponseOptions,
+  documentSigner: ValidatedLeaf,
+  checks: CheckResult[],
+): MobileSecurityObject | undefined {
+  const check = namedCheck(checks);
   let mso: MobileSecurityObject;
   try {
-    mso = decodeMobileSecurityObject(issuerAuth.payload);
+    mso = decodeMobileSecurityObject(document.issuerSigned.issuerAuth.payload);
   } catch (error) {
     return void check('mso.decode', (error as Error).message);
   }
@@ -192,31 +249,7 @@ async function verifyDocument(
     return undefined;
   if (!check('mso.validity', validityProblem(mso.validityInfo, options.time, documentSigner.certificate)))
     return undefined;
-
-  const elements = new Map<string, Map<string, CborValue>>();
-  const digestProblem = await checkDigests(document, mso, options.crypto, elements);
-  if (!check('issuer.digests', digestProblem)) return undefined;
-  if (!check('issuer.elements', elementProblem(elements, documentSigner.certificate))) return undefined;
-
-  // §9.1.3.1 / §9.1.2.4: device-signed elements need keyAuthorizations in the MSO; we issue none.
-  if (
-    !check(
-      'device.nameSpaces',
-      document.deviceNameSpaces.size === 0 ? undefined : 'device-signed elements are not authorized by the MSO',
-    )
-  )
-    return undefined;
-
-  if (!check('device.authentication', await deviceAuthenticationProblem(document, mso, options))) return undefined;
-  if (!check('request.consistency', consistencyProblem(elements, document.docType, options))) return undefined;
-
-  checks.push(await statusCheck(mso, options.status));
-  return {
-    docType: document.docType,
-    elements,
-    validityInfo: mso.validityInfo,
-    documentSigner: documentSigner.certificate.der,
-  };
+  return mso;
 }
 
 function limitProblem(response: DeviceResponse, limits: MdocLimits): string | undefined {
