@@ -28,9 +28,19 @@ export async function bundleForBrowser(entry: string): Promise<string> {
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    alias: Object.fromEntries(
-      packages.map((name) => [`@openmyna/${name}`, resolve(ROOT, 'packages', name, 'src/index.ts')]),
-    ),
+    plugins: [
+      {
+        // `@openmyna/<package>` and its subpaths (`@openmyna/pki/ca`) from their sources.
+        name: 'workspace-sources',
+        setup(builder) {
+          builder.onResolve({ filter: /^@openmyna\// }, ({ path }) => {
+            const [, name, subpath] = /^@openmyna\/([^/]+)(?:\/(.+))?$/.exec(path) ?? [];
+            if (name === undefined || !packages.includes(name)) return undefined;
+            return { path: resolve(ROOT, 'packages', name, 'src', subpath ?? '', 'index.ts') };
+          });
+        },
+      },
+    ],
     logLevel: 'silent',
   });
   return result.outputFiles[0]!.text;
