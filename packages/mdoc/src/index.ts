@@ -2,7 +2,6 @@ export { MdocError, type MdocErrorCode } from './errors.js';
 export {
   decodeCbor,
   MAX_CBOR_DEPTH,
-  embedCbor,
   encodeCbor,
   encodedCbor,
   encodedCborBytes,
@@ -16,12 +15,9 @@ export {
 } from './cbor.js';
 export {
   ecdsaDerToRaw,
-  ecdsaRawToDer,
   ecPublicJwk,
   ecPublicKey,
   ecPublicKeyFromJwk,
-  uncompressedPoint,
-  verificationKey,
   webMdocCrypto,
   type DigestAlgorithm,
   type EcPrivateKey,
@@ -31,7 +27,7 @@ export {
   type VerificationKey,
   type WideEcPublicKey,
 } from './crypto.js';
-export { decodeCoseKey, decodeCoseVerificationKey, encodeCoseKey } from './cose-key.js';
+export { decodeCoseKey, encodeCoseKey } from './cose-key.js';
 export {
   COSE_ALG,
   COSE_HEADER,
@@ -40,12 +36,9 @@ export {
   signCoseSign1,
   verifyCoseMac0,
   verifyCoseSign1,
-  x5chainOf,
   type CoseMessage,
 } from './cose.js';
 export {
-  ecKeyIdentifier,
-  ecSubjectPublicKeyInfo,
   encodeReaderAuthorization,
   issueMdocCertificate,
   MAX_VALIDITY_DAYS,
@@ -55,10 +48,7 @@ export {
   type MdocCertificateRole,
 } from './certificate-profiles.js';
 export {
-  ecPublicKeyFromSpki,
-  ecPublicKeyOfCertificate,
   mdocTrustAnchor,
-  publicKeyFromSpki,
   readReaderAuthorization,
   validateMdocChain,
   type MdocChainCache,
@@ -87,7 +77,6 @@ export {
   decodeIssuedMdoc,
   decodeIssuerSigned,
   issueMdoc,
-  issuerSignedItemDigest,
   type IssuedMdoc,
   type IssueMdocOptions,
   type IssuerSigned,
@@ -112,10 +101,8 @@ export {
   type ReaderKey,
 } from './device-request.js';
 export {
-  commonNameOf,
   displayNameOf,
   evaluateItemsRequest,
-  organizationNameOf,
   type RefusalReason,
   type RefusedElement,
   type RequestedElement,
@@ -124,13 +111,12 @@ export {
 export {
   createDeviceResponse,
   decodeDeviceResponse,
-  deriveEMacKey,
   DEVICE_RESPONSE_STATUS,
   type DeviceAuthenticationMode,
   type DeviceResponse,
   type ResponseDocument,
 } from './device-response.js';
-export { ELEMENT_TYPES, elementProblem, MDL_NAMESPACE, type ElementType } from './element-types.js';
+export { ELEMENT_TYPES, MDL_NAMESPACE, type ElementType } from './element-types.js';
 export {
   MDOC_LIMITS,
   verifyDeviceResponse,
@@ -160,13 +146,7 @@ export {
   SessionEncryption,
   type SessionRole,
 } from './session-encryption.js';
-export {
-  inProcessTransportPair,
-  MessageQueue,
-  webSocketTransport,
-  type MessageTransport,
-  type WebSocketLike,
-} from './transport.js';
+export { MessageQueue, webSocketTransport, type MessageTransport, type WebSocketLike } from './transport.js';
 export { MdocHolderSession, MdocReaderSession } from './proximity-session.js';
 export {
   signStatusListToken,

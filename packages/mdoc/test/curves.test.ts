@@ -8,8 +8,6 @@ import {
   COSE_HEADER,
   createDeviceResponse,
   decodeCbor,
-  decodeCoseVerificationKey,
-  embedCbor,
   encodeCbor,
   ISO_23220_NAMESPACE,
   JP_NAMESPACE,
@@ -17,7 +15,6 @@ import {
   mdocTrustAnchor,
   openId4VpSessionTranscript,
   tdate,
-  verificationKey,
   verifyDeviceResponse,
   webMdocCrypto,
   type DigestAlgorithm,
@@ -31,6 +28,7 @@ import { derFromPemOrDer } from '@openmyna/pki';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { issueCardFaceMdoc, makeMdocHierarchy, type MdocHierarchy } from '../../../test-support/mdoc-fixtures.js';
+import { decodeCoseVerificationKey, embedCbor, verificationKey } from './internal.js';
 
 /*
  * ISO/IEC 18013-5 lets IACAs, document signers and devices use P-256, P-384, P-521, Ed25519 and Ed448

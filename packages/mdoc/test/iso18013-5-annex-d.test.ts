@@ -8,7 +8,6 @@ import {
   decodeDeviceResponse,
   decodeSessionData,
   decodeSessionEstablishment,
-  deriveEMacKey,
   deriveSessionKeys,
   ecPublicJwk,
   ecPublicKey,
@@ -23,6 +22,7 @@ import {
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 
 import { readVectorJson } from '../../../test-support/test-vectors.js';
+import { deriveEMacKey } from './internal.js';
 
 interface AnnexD {
   vectors: Record<string, string>;

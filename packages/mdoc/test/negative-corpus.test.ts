@@ -4,7 +4,6 @@ import {
   COSE_HEADER,
   createDeviceResponse,
   decodeCbor,
-  embedCbor,
   encodeCbor,
   encodedCbor,
   ISO_23220_NAMESPACE,
@@ -33,6 +32,7 @@ import {
   NOW,
   type MdocHierarchy,
 } from '../../../test-support/mdoc-fixtures.js';
+import { embedCbor } from './internal.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument */
 // The mutations below reach into decoded CBOR by position; `any` keeps each one a line long.

@@ -6,7 +6,6 @@ import {
   createDeviceResponse,
   decodeDeviceEngagement,
   evaluateItemsRequest,
-  inProcessTransportPair,
   JP_NAMESPACE,
   ISO_23220_NAMESPACE,
   MdocHolderSession,
@@ -28,6 +27,7 @@ import {
   NOW,
   type MdocHierarchy,
 } from '../../../test-support/mdoc-fixtures.js';
+import { inProcessTransportPair } from './internal.js';
 
 const crypto = nodeMdocCrypto;
 const createSocket = (url: string) => new WebSocket(url) as unknown as WebSocketLike;

@@ -6,7 +6,6 @@ import {
   ecdsaDerToRaw,
   ecPublicKey,
   ecPublicKeyFromJwk,
-  ecPublicKeyFromSpki,
   webMdocCrypto,
   type EcPublicKey,
   type MdocCrypto,
@@ -14,6 +13,7 @@ import {
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 
 import { readVectorJson } from '../../../test-support/test-vectors.js';
+import { ecPublicKeyFromSpki } from './internal.js';
 
 interface WycheproofFile<G> {
   testGroups: (G & { tests: Test[] })[];
