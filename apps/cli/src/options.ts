@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
+import { resolve } from 'node:path';
 
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { parseIsoDate, type CalendarDate } from '@openmyna/core';
 
 /** Parses a whole number within bounds, for commander options. */
@@ -42,4 +43,39 @@ export function trustedProxies(flags: readonly string[] | undefined, environment
   if (flags?.length) return [...flags];
   const listed = (environment['OPENMYNA_TRUSTED_PROXIES'] ?? '').split(',').map((entry) => entry.trim());
   return listed.filter((entry) => entry !== '').reduce<string[]>((all, entry) => proxyOption(entry, all), []);
+}
+
+/** The flags every `… serve` command takes ({@link serviceOptions}). */
+export interface ServiceFlags {
+  readonly data: string;
+  readonly db?: string;
+  readonly host: string;
+  readonly port: number;
+  readonly trustedProxy?: string[];
+}
+
+/** Adds the options every service's `serve` takes: data directory, database, address, proxies. */
+export function serviceOptions(command: Command, database: string, port: number): Command {
+  return command
+    .option('--data <dir>', 'data directory with the CAs', './.openmyna')
+    .option('--db <url>', `postgres://… or a SQLite file (default: <data>/${database})`)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port', integerOption('--port', 0, 65535), port)
+    .option(
+      '--trusted-proxy <address>',
+      'a reverse proxy in front (repeatable): its X-Forwarded-For names the client',
+      proxyOption,
+    );
+}
+
+/** What {@link serviceOptions}' flags mean to `startIssuer` / `startVerifier`, logging to standard output. */
+export function serviceStartOptions(cwd: string, flags: ServiceFlags) {
+  return {
+    dataDir: resolve(cwd, flags.data),
+    ...(flags.db ? { db: flags.db } : {}),
+    host: flags.host,
+    port: flags.port,
+    logTo: 'stdout' as const,
+    trustedProxies: trustedProxies(flags.trustedProxy, process.env),
+  };
 }

@@ -1,9 +1,7 @@
-import { resolve } from 'node:path';
-
 import type { Command } from 'commander';
 
 import { type CliIo } from '../io.js';
-import { integerOption, proxyOption, trustedProxies } from '../options.js';
+import { serviceOptions, serviceStartOptions, type ServiceFlags } from '../options.js';
 import { runUntilStopped } from '../service-runner.js';
 import { startVerifier } from '../verifier-service.js';
 
@@ -12,20 +10,12 @@ export function registerVerifierCommands(program: Command, io: CliIo): void {
   const verifier = program
     .command('verifier')
     .description('the verifier service for relying parties (presentations, JPKI signatures and login, relay)');
-  verifier
+  const serve = verifier
     .command('serve')
     .description(
       "run the verifier over the data directory's trust anchors (create them with `openmyna sandbox up`); Ctrl-C stops",
-    )
-    .option('--data <dir>', 'data directory with the CAs', './.openmyna')
-    .option('--db <url>', 'postgres://… or a SQLite file (default: <data>/verifier.db)')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'port', integerOption('--port', 0, 65535), 8081)
-    .option(
-      '--trusted-proxy <address>',
-      'a reverse proxy in front (repeatable): its X-Forwarded-For names the client',
-      proxyOption,
-    )
+    );
+  serviceOptions(serve, 'verifier.db', 8081)
     .addHelpText(
       'after',
       [
@@ -36,15 +26,8 @@ export function registerVerifierCommands(program: Command, io: CliIo): void {
         'Logs are JSON lines on standard output; the OpenAPI document is at /openapi.json; the relay at ws://…/relay/<id>.',
       ].join('\n'),
     )
-    .action(async (flags: { data: string; db?: string; host: string; port: number; trustedProxy?: string[] }) => {
-      const running = await startVerifier({
-        dataDir: resolve(io.cwd, flags.data),
-        ...(flags.db ? { db: flags.db } : {}),
-        host: flags.host,
-        port: flags.port,
-        logTo: 'stdout',
-        trustedProxies: trustedProxies(flags.trustedProxy, process.env),
-      });
+    .action(async (flags: ServiceFlags) => {
+      const running = await startVerifier(serviceStartOptions(io.cwd, flags));
       await runUntilStopped(io, 'verifier', running);
     });
 }
