@@ -107,5 +107,11 @@ export function parsePkcs11Uri(uri: string): Pkcs11Uri {
 
 /** The URI without its `pin-value`, safe to print in messages. */
 export function redactPkcs11Uri(uri: string): string {
-  return uri.replace(/([;?&])pin-value=[^;&]*/g, '$1pin-value=…');
+  // As the parser splits: a path value (after ":" or ";") ends at ";", a query value at "&".
+  const question = uri.indexOf('?');
+  const path = question < 0 ? uri : uri.slice(0, question);
+  const query = question < 0 ? '' : uri.slice(question);
+  return (
+    path.replace(/([:;])pin-value=[^;]*/g, '$1pin-value=…') + query.replace(/([?&])pin-value=[^&]*/g, '$1pin-value=…')
+  );
 }
