@@ -108,4 +108,24 @@ describe('key custody review', () => {
       await custody.close();
     });
   });
+
+  it('takes slot-id as the slot ID (RFC 7512 §2.3), not as a position in the slot list', async () => {
+    const { main } = softHsmTokens();
+    const library = new pkcs11js.PKCS11();
+    library.load(main.modulePath);
+    library.C_Initialize();
+    const ids = library.C_GetSlotList(true).map((slot) => slot.readBigUInt64LE(0));
+    const position = ids.findIndex((_, index) => !ids.includes(BigInt(index)));
+    library.C_Finalize();
+    expect(position).toBeGreaterThanOrEqual(0);
+    const uri = `pkcs11:slot-id=${position};module-path=${main.modulePath}`;
+    const opened = await openPkcs11Custody({ uri, pin: main.pin }).then(
+      async (custody) => {
+        await custody.close();
+        return 'opened a token';
+      },
+      (error: unknown) => (error as { code?: string }).code,
+    );
+    expect(opened).toBe('ERR_KEY_CUSTODY_TOKEN');
+  });
 });

@@ -89,7 +89,7 @@ export function parsePkcs11Uri(uri: string): Pkcs11Uri {
   const query = attributes(question < 0 ? '' : rest.slice(question + 1), '&', QUERY_ATTRIBUTES);
   const get = (name: string) => query.get(name) ?? path.get(name);
   const slot = path.get('slot-id');
-  if (slot !== undefined && !/^\d+$/.test(slot))
+  if (slot !== undefined && (!/^\d+$/.test(slot) || !Number.isSafeInteger(Number(slot))))
     throw new KeyCustodyError('ERR_KEY_CUSTODY_URI', 'the PKCS#11 URI "slot-id" is not a number');
   return {
     token: {
