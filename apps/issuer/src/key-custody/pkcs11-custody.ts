@@ -33,11 +33,14 @@ function tokenCall<T>(name: KeyName, operation: string, call: () => T): T {
   }
 }
 
-function findObjects(session: Token, name: KeyName, objectClass: number): pkcs11js.Handle[] {
+/** A key being made is labelled so until it replaces the old one: no reader takes it, and a failure keeps the old. */
+const PENDING = '#pending';
+
+function findObjects(session: Token, name: KeyName, objectClass: number, suffix = ''): pkcs11js.Handle[] {
   const { library, handle } = session;
   library.C_FindObjectsInit(handle, [
     { type: pkcs11js.CKA_CLASS, value: objectClass },
-    { type: pkcs11js.CKA_LABEL, value: session.prefix + name },
+    { type: pkcs11js.CKA_LABEL, value: session.prefix + name + suffix },
   ]);
   try {
     return library.C_FindObjects(handle, 16);
@@ -98,12 +101,16 @@ function checkPairing(session: Token, name: KeyName, privateKey: pkcs11js.Handle
 
 function generate(session: Token, name: KeyName, kind: 'rsa' | 'ec'): void {
   const { library, handle } = session;
-  for (const objectClass of [pkcs11js.CKO_PRIVATE_KEY, pkcs11js.CKO_PUBLIC_KEY])
-    for (const object of findObjects(session, name, objectClass)) library.C_DestroyObject(handle, object);
+  const destroy = (suffix: string) => {
+    for (const objectClass of [pkcs11js.CKO_PRIVATE_KEY, pkcs11js.CKO_PUBLIC_KEY])
+      for (const object of findObjects(session, name, objectClass, suffix)) library.C_DestroyObject(handle, object);
+  };
+  // Leftovers of a creation that was interrupted were never handed out.
+  destroy(PENDING);
   const common = [
     { type: pkcs11js.CKA_TOKEN, value: true },
-    { type: pkcs11js.CKA_LABEL, value: session.prefix + name },
-    { type: pkcs11js.CKA_ID, value: Buffer.from(session.prefix + name) },
+    { type: pkcs11js.CKA_LABEL, value: session.prefix + name + PENDING },
+    { type: pkcs11js.CKA_ID, value: Buffer.from(session.prefix + name + PENDING) },
   ];
   const publicTemplate =
     kind === 'rsa'
@@ -120,7 +127,7 @@ function generate(session: Token, name: KeyName, kind: 'rsa' | 'ec'): void {
     { type: pkcs11js.CKA_SIGN, value: true },
   ];
   const mechanism = kind === 'rsa' ? pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN : pkcs11js.CKM_EC_KEY_PAIR_GEN;
-  tokenCall(name, 'generate', () =>
+  const made = tokenCall(name, 'generate', () =>
     library.C_GenerateKeyPair(
       handle,
       { mechanism },
@@ -128,6 +135,16 @@ function generate(session: Token, name: KeyName, kind: 'rsa' | 'ec'): void {
       [...common, ...privateTemplate],
     ),
   );
+  // Only now is the old key (if any) destroyed, and the new one takes its name.
+  tokenCall(name, 'replace', () => {
+    destroy('');
+    const named = [
+      { type: pkcs11js.CKA_LABEL, value: session.prefix + name },
+      { type: pkcs11js.CKA_ID, value: Buffer.from(session.prefix + name) },
+    ];
+    library.C_SetAttributeValue(handle, made.privateKey, named);
+    library.C_SetAttributeValue(handle, made.publicKey, named);
+  });
 }
 
 function attribute(session: Token, object: pkcs11js.Handle, type: number): Buffer {
