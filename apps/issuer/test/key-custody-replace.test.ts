@@ -41,4 +41,24 @@ describe('replacing a key in a PKCS#11 token', () => {
       await custody.close();
     }
   });
+
+  it("rejects (never throws) when a closed custody's signer is used", async () => {
+    const { main } = softHsmTokens();
+    const custody = await openPkcs11Custody({
+      uri: main.uri,
+      pin: main.pin,
+      namespace: randomBytes(6).toString('hex'),
+    });
+    const key = await custody.createEcKey('pin-reset');
+    const signer = await custody.createRsaSigner('kenhojo-ca');
+    await custody.close();
+    let signed: Promise<unknown> | undefined;
+    expect(() => {
+      signed = key.signEs256(new Uint8Array([1]));
+    }).not.toThrow();
+    await expect(signed).rejects.toMatchObject({ name: 'KeyCustodyError', code: 'ERR_KEY_CUSTODY_USAGE' });
+    await expect(Promise.resolve().then(() => signer.sign(new Uint8Array([1])))).rejects.toMatchObject({
+      code: 'ERR_KEY_CUSTODY_USAGE',
+    });
+  });
 });

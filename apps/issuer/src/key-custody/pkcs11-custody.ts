@@ -19,6 +19,7 @@ const RSA_BITS = 2048;
 /** A logged-in session and the label prefix of this custody's objects. */
 interface Token extends Pkcs11Session {
   readonly prefix: string;
+  closed: boolean;
 }
 
 function tokenCall<T>(name: KeyName, operation: string, call: () => T): T {
@@ -192,12 +193,16 @@ function signWith(
   data: Uint8Array,
 ): Promise<Uint8Array> {
   // C_SignInit and C_Sign run back to back in one synchronous turn, so calls on the one session never interleave.
-  return Promise.resolve(
-    tokenCall(name, 'sign with', () => {
+  // A failure rejects the promise (never throws at the caller), and a closed custody's session (whose handle the
+  // module may give another session) is never used.
+  return Promise.resolve().then(() => {
+    if (session.closed)
+      throw new KeyCustodyError('ERR_KEY_CUSTODY_USAGE', `the key custody of "${name}" was closed; it signs no more`);
+    return tokenCall(name, 'sign with', () => {
       session.library.C_SignInit(session.handle, mechanism, key);
       return new Uint8Array(session.library.C_Sign(session.handle, Buffer.from(data), Buffer.alloc(512)));
-    }),
-  );
+    });
+  });
 }
 
 function rsaSigner(session: Token, name: RsaKeyName): Signer {
@@ -276,7 +281,11 @@ export async function openPkcs11Custody(options: Pkcs11CustodyOptions): Promise<
     ...(options.modulePath !== undefined ? { modulePath: options.modulePath } : {}),
     ...(options.pin !== undefined ? { pin: options.pin } : {}),
   });
-  const session: Token = { ...opened, prefix: `openmyna:${options.namespace ? `${options.namespace}/` : ''}` };
+  const session: Token = {
+    ...opened,
+    prefix: `openmyna:${options.namespace ? `${options.namespace}/` : ''}`,
+    closed: false,
+  };
   return {
     backend: 'pkcs11',
     has: (name) => Promise.resolve().then(() => findObjects(session, name, pkcs11js.CKO_PRIVATE_KEY).length > 0),
@@ -299,6 +308,7 @@ export async function openPkcs11Custody(options: Pkcs11CustodyOptions): Promise<
         return ecKey(session, name);
       }),
     close: () => {
+      session.closed = true;
       session.close();
       return Promise.resolve();
     },
