@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 
-import { openPkcs11Custody, redactPkcs11Uri, type KeyCustody } from '@openmyna/issuer';
+import { openPkcs11Custody, parsePkcs11Uri, redactPkcs11Uri, type KeyCustody } from '@openmyna/issuer';
 import pkcs11js from 'pkcs11js';
 import { describe, expect, it } from 'vitest';
 
@@ -127,5 +127,13 @@ describe('key custody review', () => {
       (error: unknown) => (error as { code?: string }).code,
     );
     expect(opened).toBe('ERR_KEY_CUSTODY_TOKEN');
+  });
+
+  it('refuses an attribute given in both the path and the query', () => {
+    for (const uri of [
+      'pkcs11:token=t;module-path=/usr/lib/a.so?module-path=/tmp/b.so',
+      'pkcs11:token=t;pin-source=/run/a?pin-source=/tmp/b',
+    ])
+      expect(() => parsePkcs11Uri(uri)).toThrow(expect.objectContaining({ code: 'ERR_KEY_CUSTODY_URI' }));
   });
 });

@@ -87,6 +87,9 @@ export function parsePkcs11Uri(uri: string): Pkcs11Uri {
     new Set([...PATH_ATTRIBUTES, ...QUERY_ATTRIBUTES]),
   );
   const query = attributes(question < 0 ? '' : rest.slice(question + 1), '&', QUERY_ATTRIBUTES);
+  // Given twice (path and query), which would win is a guess: refuse it as a repeat within one part is.
+  for (const name of query.keys())
+    if (path.has(name)) throw new KeyCustodyError('ERR_KEY_CUSTODY_URI', `PKCS#11 URI attribute "${name}" repeats`);
   const get = (name: string) => query.get(name) ?? path.get(name);
   const slot = path.get('slot-id');
   if (slot !== undefined && (!/^\d+$/.test(slot) || !Number.isSafeInteger(Number(slot))))
