@@ -8,7 +8,7 @@ import pkcs11js from 'pkcs11js';
 
 import { KeyCustodyError } from './errors.js';
 import type { CardKeyPair, KeyCustody } from './key-custody.js';
-import type { CardKeyName, EcKeyName, KeyName, RsaKeyName } from './key-names.js';
+import { checkKeyName, type CardKeyName, type EcKeyName, type KeyName, type RsaKeyName } from './key-names.js';
 import { openPkcs11Session, pkcs11ReturnValue, type Pkcs11Session } from './pkcs11-session.js';
 import { parsePkcs11Uri } from './pkcs11-uri.js';
 
@@ -38,6 +38,7 @@ function tokenCall<T>(name: KeyName, operation: string, call: () => T): T {
 const PENDING = '#pending';
 
 function findObjects(session: Token, name: KeyName, objectClass: number, suffix = ''): pkcs11js.Handle[] {
+  checkKeyName(name);
   const { library, handle } = session;
   library.C_FindObjectsInit(handle, [
     { type: pkcs11js.CKA_CLASS, value: objectClass },
