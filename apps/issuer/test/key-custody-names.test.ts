@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-import { openPkcs11Custody, openSealedFileCustody, type KeyCustody, type RsaKeyName } from '@openmyna/issuer';
+import {
+  openPkcs11Custody,
+  openSealedFileCustody,
+  signEs256Jwt,
+  type KeyCustody,
+  type RsaKeyName,
+} from '@openmyna/issuer';
 import { describe, expect, it } from 'vitest';
 
 import { softHsmTokens } from '../../../test-support/softhsm.js';
@@ -41,4 +47,13 @@ describe.each([
       await custody.close();
     }
   }, 60_000);
+});
+
+describe('signEs256Jwt', () => {
+  it('always says ES256 in the header, whatever header it is given', async () => {
+    const key = { signEs256: () => Promise.resolve(new Uint8Array(64)) };
+    const jwt = await signEs256Jwt(key, { alg: 'none', typ: 't' }, {});
+    const header = JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString('utf8')) as { alg: string };
+    expect(header.alg).toBe('ES256');
+  });
 });
