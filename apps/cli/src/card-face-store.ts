@@ -31,6 +31,23 @@ interface IssuerFile {
 
 const cardFaceDir = (dataDir: string) => join(pkiDir(dataDir), 'card-face');
 
+/** Per data directory and key, the last load-or-create: concurrent first uses must not each make a key. */
+const loading = new Map<string, Promise<unknown>>();
+
+function oneAtATime<T>(dataDir: string, name: string, load: () => Promise<T>): Promise<T> {
+  const key = `${dataDir}\0${name}`;
+  const result = (loading.get(key) ?? Promise.resolve()).then(load, load);
+  const settled = result.then(
+    () => undefined,
+    () => undefined,
+  );
+  loading.set(key, settled);
+  void settled.then(() => {
+    if (loading.get(key) === settled) loading.delete(key);
+  });
+  return result;
+}
+
 /** The CA public keys a verifier of 入力補助 and 券面 records trusts, by key ID (those created so far). */
 export async function cardFaceCaKeys(dataDir: string): Promise<Map<string, CardRsaPublicKey>> {
   const keys = new Map<string, CardRsaPublicKey>();
@@ -60,6 +77,15 @@ export async function kenhojoIssuer(
 ): Promise<{ signer: Signer; keyId: string; cvCertificate: Uint8Array }> {
   const custody = keys ?? (await sealedFileCustody(dataDir));
   const name = `kenhojo-issuer/${municipalityCode}` as const;
+  return oneAtATime(dataDir, name, () => loadKenhojoIssuer(dataDir, municipalityCode, custody, name));
+}
+
+async function loadKenhojoIssuer(
+  dataDir: string,
+  municipalityCode: string,
+  custody: KeyCustody,
+  name: `kenhojo-issuer/${string}`,
+): Promise<{ signer: Signer; keyId: string; cvCertificate: Uint8Array }> {
   const issuerPath = join(cardFaceDir(dataDir), 'issuers', `${municipalityCode}.json`);
   const stored = await readJson<Partial<IssuerFile>>(issuerPath);
   if (stored?.keyId && stored.cvCertificate && (await custody.has(name))) {
@@ -90,6 +116,15 @@ export async function kenkakuIssuer(
 ): Promise<{ key: CardPrivateKey; keyId: string; cvCertificate: Uint8Array }> {
   const custody = keys ?? (await sealedFileCustody(dataDir));
   const name = `kenkaku-issuer/${municipalityCode}` as const;
+  return oneAtATime(dataDir, name, () => loadKenkakuIssuer(dataDir, municipalityCode, custody, name));
+}
+
+async function loadKenkakuIssuer(
+  dataDir: string,
+  municipalityCode: string,
+  custody: KeyCustody,
+  name: `kenkaku-issuer/${string}`,
+): Promise<{ key: CardPrivateKey; keyId: string; cvCertificate: Uint8Array }> {
   const issuerPath = join(cardFaceDir(dataDir), 'issuers', `kenkaku-${municipalityCode}.json`);
   const stored = await readJson<Partial<IssuerFile>>(issuerPath);
   if (stored?.keyId && stored.cvCertificate && (await custody.has(name))) {
@@ -123,7 +158,11 @@ async function certify(
 }
 
 /** A card-face CA's signer from the custody, created with its public-key file on first use. */
-export async function caSigner(dataDir: string, custody: KeyCustody, keyId: CaKeyId): Promise<Signer> {
+export function caSigner(dataDir: string, custody: KeyCustody, keyId: CaKeyId): Promise<Signer> {
+  return oneAtATime(dataDir, CA_KEY_NAMES[keyId], () => loadCaSigner(dataDir, custody, keyId));
+}
+
+async function loadCaSigner(dataDir: string, custody: KeyCustody, keyId: CaKeyId): Promise<Signer> {
   const name = CA_KEY_NAMES[keyId];
   const publicPath = join(cardFaceDir(dataDir), CA_FILES[keyId].public);
   if ((await custody.has(name)) && (await readJson(publicPath))) return custody.rsaSigner(name);

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 
 import type { Command } from 'commander';
 
+import { AUTHORITY_KEY_NAMES, type KeyCustody } from '@openmyna/issuer';
+
 import { KENHOJO_CA_KEY_ID, KENKAKU_CA_KEY_ID, caSigner } from '../card-face-store.js';
 import { EXIT, type CliIo } from '../io.js';
 import { loadPinResetAuthority } from '../issuer-service.js';
@@ -34,6 +36,14 @@ export function registerIssuerKeyCommands(issuer: Command, io: CliIo, setExitCod
         return;
       }
       const custody = await openIssuerKeys(dataDir, flags.keys, true);
+      // A token outlives data directories: making keys again would destroy another authority's.
+      const held = await heldKeys(custody);
+      if (held.length > 0) {
+        await custody.close();
+        io.stderr.write(`openmyna: the key custody already holds ${held.join(', ')}; it is not replaced\n`);
+        setExitCode(EXIT.failure);
+        return;
+      }
       try {
         await initHierarchies(
           dataDir,
@@ -52,6 +62,12 @@ export function registerIssuerKeyCommands(issuer: Command, io: CliIo, setExitCod
       }
       io.stdout.write(`Created the authority's keys (${custody.backend}) and certificates in ${pkiDir(dataDir)}\n`);
     });
+}
+
+async function heldKeys(custody: KeyCustody): Promise<string[]> {
+  const held: string[] = [];
+  for (const name of AUTHORITY_KEY_NAMES) if (await custody.has(name)) held.push(name);
+  return held;
 }
 
 const exists = (path: string) =>

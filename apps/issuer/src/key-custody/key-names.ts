@@ -1,3 +1,5 @@
+import { KeyCustodyError } from './errors.js';
+
 /**
  * The keys of the issuing authority, by name. The set is closed: the authority-wide keys below, and one
  * 入力補助 and one 券面 issuer key per municipality (`kenhojo-issuer/<code>`, `kenkaku-issuer/<code>`).
@@ -51,3 +53,13 @@ export const jpkiCaKey = (hierarchy: 'signing' | 'authentication'): RsaKeyName =
 
 /** The delegated OCSP responder key of a hierarchy. */
 export const jpkiOcspKey = (hierarchy: 'signing' | 'authentication'): RsaKeyName => `jpki-${hierarchy}-ocsp`;
+
+/**
+ * Refuses a name outside the closed set: a municipality code is 5 or 6 digits, so no name reaches
+ * another key's file or label (`kenhojo-issuer/13101/x`, `kenhojo-issuer/../x`).
+ */
+export function checkKeyName(name: string): void {
+  if ((AUTHORITY_KEY_NAMES as readonly string[]).includes(name) || /^(kenhojo|kenkaku)-issuer\/\d{5,6}$/.test(name))
+    return;
+  throw new KeyCustodyError('ERR_KEY_CUSTODY_USAGE', `"${name}" is not a key name of the authority`);
+}

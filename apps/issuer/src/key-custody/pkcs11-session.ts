@@ -63,11 +63,15 @@ function releaseModule(path: string): void {
   loaded.library.close();
 }
 
+const slotId = (slot: pkcs11js.Handle): bigint =>
+  slot.length >= 8 ? slot.readBigUInt64LE(0) : BigInt(slot.readUInt32LE(0));
+
 const trimmed = (text: string) => text.replace(/[\s\0]+$/, '');
 
 function findSlot(library: pkcs11js.PKCS11, uri: Pkcs11Uri, printable: string): pkcs11js.Handle {
-  const matches = library.C_GetSlotList(true).filter((slot, index) => {
-    if (uri.slotId !== undefined && slot.readUInt32LE(0) !== uri.slotId && index !== uri.slotId) return false;
+  const matches = library.C_GetSlotList(true).filter((slot) => {
+    // RFC 7512 §2.3: slot-id is the CK_SLOT_ID (a CK_ULONG, as wide as the handle), never a position in the list.
+    if (uri.slotId !== undefined && slotId(slot) !== BigInt(uri.slotId)) return false;
     const info = library.C_GetTokenInfo(slot);
     const { label, manufacturer, serial, model } = uri.token;
     return (

@@ -87,9 +87,12 @@ export function parsePkcs11Uri(uri: string): Pkcs11Uri {
     new Set([...PATH_ATTRIBUTES, ...QUERY_ATTRIBUTES]),
   );
   const query = attributes(question < 0 ? '' : rest.slice(question + 1), '&', QUERY_ATTRIBUTES);
+  // Given twice (path and query), which would win is a guess: refuse it as a repeat within one part is.
+  for (const name of query.keys())
+    if (path.has(name)) throw new KeyCustodyError('ERR_KEY_CUSTODY_URI', `PKCS#11 URI attribute "${name}" repeats`);
   const get = (name: string) => query.get(name) ?? path.get(name);
   const slot = path.get('slot-id');
-  if (slot !== undefined && !/^\d+$/.test(slot))
+  if (slot !== undefined && (!/^\d+$/.test(slot) || !Number.isSafeInteger(Number(slot))))
     throw new KeyCustodyError('ERR_KEY_CUSTODY_URI', 'the PKCS#11 URI "slot-id" is not a number');
   return {
     token: {
@@ -107,5 +110,11 @@ export function parsePkcs11Uri(uri: string): Pkcs11Uri {
 
 /** The URI without its `pin-value`, safe to print in messages. */
 export function redactPkcs11Uri(uri: string): string {
-  return uri.replace(/([;?&])pin-value=[^;&]*/g, '$1pin-value=…');
+  // As the parser splits: a path value (after ":" or ";") ends at ";", a query value at "&".
+  const question = uri.indexOf('?');
+  const path = question < 0 ? uri : uri.slice(0, question);
+  const query = question < 0 ? '' : uri.slice(question);
+  return (
+    path.replace(/([:;])pin-value=[^;]*/g, '$1pin-value=…') + query.replace(/([?&])pin-value=[^&]*/g, '$1pin-value=…')
+  );
 }

@@ -16,7 +16,7 @@ import {
 import { KeyCustodyError } from './errors.js';
 import { mergeJson, readJson, writeAtomically } from './files.js';
 import type { KeyCustody } from './key-custody.js';
-import type { CardKeyName, EcKeyName, KeyName, RsaKeyName } from './key-names.js';
+import { checkKeyName, type CardKeyName, type EcKeyName, type KeyName, type RsaKeyName } from './key-names.js';
 
 /**
  * Where a key lives under `<data>/pki`, in the format the data directory has always had: a whole
@@ -29,6 +29,7 @@ type Location =
   | { readonly kind: 'jwk-field'; readonly path: string; readonly associatedData: string };
 
 function locate(name: KeyName): Location {
+  checkKeyName(name);
   const municipality = name.split('/')[1] ?? '';
   switch (name) {
     case 'jpki-signing-ca':

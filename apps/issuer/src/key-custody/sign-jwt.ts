@@ -16,7 +16,8 @@ export async function signEs256Jwt(
   claims: Record<string, unknown>,
 ): Promise<string> {
   const encode = (value: unknown) => base64UrlEncode(new TextEncoder().encode(JSON.stringify(value)));
-  const signingInput = `${encode({ alg: 'ES256', ...header })}.${encode(claims)}`;
+  // The header cannot name another algorithm than the one that signs.
+  const signingInput = `${encode({ ...header, alg: 'ES256' })}.${encode(claims)}`;
   // RFC 7518 §3.4: the ES256 signature is r‖s, 64 bytes, as the key returns it.
   const signature = await key.signEs256(new TextEncoder().encode(signingInput));
   return `${signingInput}.${base64UrlEncode(signature)}`;
