@@ -3,12 +3,7 @@ import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { jpkiCaKey, jpkiOcspKey, openSealedFileCustody, writeAtomically, type KeyCustody } from '@openmyna/issuer';
-import {
-  DEFAULT_POLICY_OIDS,
-  derFromPemOrDer,
-  toPem,
-  type Hierarchy,
-} from '@openmyna/pki';
+import { DEFAULT_POLICY_OIDS, derFromPemOrDer, toPem, type Hierarchy } from '@openmyna/pki';
 import { CertificateAuthority, type HierarchyConfig } from '@openmyna/pki/ca';
 
 export { mergeJson, readJson, writeAtomically } from '@openmyna/issuer';
