@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { jpkiCaKey, jpkiOcspKey, openSealedFileCustody, writeAtomically, type KeyCustody } from '@openmyna/issuer';
 import { DEFAULT_POLICY_OIDS, derFromPemOrDer, toPem, type Hierarchy } from '@openmyna/pki';
 import { CertificateAuthority, type HierarchyConfig } from '@openmyna/pki/ca';
+import { base64UrlEncode } from '@openmyna/core';
 
 export { mergeJson, readJson, writeAtomically } from '@openmyna/issuer';
 
@@ -41,7 +42,7 @@ export async function passphrase(dataDir: string, create: boolean): Promise<stri
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     if (!create)
       throw new Error(`no CA passphrase: set OPENMYNA_CA_PASSPHRASE or run \`openmyna pki init\` (looked for ${path})`);
-    const generated = randomBytes(24).toString('base64url');
+    const generated = base64UrlEncode(randomBytes(24));
     await mkdir(pkiDir(dataDir), { recursive: true });
     await writeAtomically(path, generated + '\n');
     await chmod(path, 0o600);

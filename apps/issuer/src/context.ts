@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 
 import type { IssuerSchema } from './storage/schema.js';
+import { base64UrlEncode } from '@openmyna/core';
 
 /** A boundary of a state change where a crash test may stop the process (see test/crash-child.ts). */
 export type CrashPoint =
@@ -29,9 +30,7 @@ export interface IssuerContext {
 
 /** A random identifier: `prefix` + 128 bits in base64url. */
 export function newId(context: IssuerContext, prefix: string): string {
-  let text = '';
-  for (const byte of context.randomBytes(16)) text += String.fromCharCode(byte);
-  return prefix + btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return prefix + base64UrlEncode(context.randomBytes(16));
 }
 
 export const isoTime = (date: Date): string => date.toISOString();

@@ -8,7 +8,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 
-import { bytesToBinaryString } from '@openmyna/core';
+import { base64UrlEncode, bytesToBinaryString } from '@openmyna/core';
 
 import { SoftwareCardKey } from '../card-private-key.js';
 import type { CardRsaPublicKey, CardSignatureCheck } from '../cv-certificate.js';
@@ -39,8 +39,8 @@ function rsaKeyObject(key: CardRsaPublicKey): KeyObject {
   const id = `${key.modulus.length}/${bytesToBinaryString(key.modulus)}${bytesToBinaryString(key.exponent)}`;
   let object = rsaKeys.get(id);
   if (!object) {
-    const n = Buffer.from(key.modulus).toString('base64url');
-    const e = Buffer.from(key.exponent).toString('base64url');
+    const n = base64UrlEncode(key.modulus);
+    const e = base64UrlEncode(key.exponent);
     object = createPublicKey({ key: { kty: 'RSA', n, e }, format: 'jwk' });
     if (rsaKeys.size >= 1024) rsaKeys.clear();
     rsaKeys.set(id, object);

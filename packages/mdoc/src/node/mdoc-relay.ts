@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { base64UrlEncode } from '@openmyna/core';
 
 export interface MdocRelayOptions {
   /** Largest frame forwarded, in bytes (a DeviceResponse with a portrait is tens of KB). Default 1 MiB. */
@@ -25,7 +26,7 @@ const SESSION_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
 /** A fresh, unguessable relay session id (128 bits, base64url). */
 export function newRelaySessionId(): string {
-  return randomBytes(16).toString('base64url');
+  return base64UrlEncode(randomBytes(16));
 }
 
 /**

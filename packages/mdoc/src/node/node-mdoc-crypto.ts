@@ -26,6 +26,7 @@ import {
   type MdocCrypto,
   type VerificationKey,
 } from '../crypto.js';
+import { base64Encode } from '@openmyna/core';
 
 const NODE_HASH = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' } as const;
 const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
@@ -36,7 +37,7 @@ const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buff
 const PUBLIC_KEY_CACHE = 4096;
 const publicKeys = new Map<string, KeyObject>();
 function publicKeyObject(key: VerificationKey): KeyObject {
-  const id = `${key.crv}:${Buffer.from(key.x).toString('base64')}:${'y' in key ? Buffer.from(key.y).toString('base64') : ''}`;
+  const id = `${key.crv}:${base64Encode(key.x)}:${'y' in key ? base64Encode(key.y) : ''}`;
   let object = publicKeys.get(id);
   if (object) {
     publicKeys.delete(id);
