@@ -21,7 +21,8 @@ if (!existsSync(SUMMARY)) {
 const summary = JSON.parse(readFileSync(SUMMARY, 'utf8'));
 const totals = {};
 for (const [file, figures] of Object.entries(summary)) {
-  const match = /^((?:packages|apps)\/[^/]+)\/src\//.exec(relative(ROOT, file));
+  // Keyed by the package's folder, whichever checkout wrote the summary (a CI clone, say).
+  const match = /(?:^|\/)((?:packages|apps)\/[^/]+)\/src\/(?!.*\/(?:packages|apps)\/[^/]+\/src\/)/.exec(file);
   if (!match) continue;
   const folder = (totals[match[1]] ??= Object.fromEntries(METRICS.map((m) => [m, { total: 0, covered: 0 }])));
   for (const metric of METRICS) {
