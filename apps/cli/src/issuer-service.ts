@@ -36,6 +36,10 @@ export interface IssuerServiceOptions {
   readonly logTo: LogDestination;
   /** `--keys`: "files" (default) or a PKCS#11 URI naming the token that holds the authority's keys. */
   readonly keys?: string;
+  /** The URL clients reach the issuer by, when it is not where it listens (behind a load balancer, on a LAN). */
+  readonly publicUrl?: string;
+  /** `redis://…` shared by every instance (multi-instance mode, with a PostgreSQL `db`). */
+  readonly redis?: string;
 }
 
 export interface RunningIssuer {

@@ -52,6 +52,8 @@ export interface ServiceFlags {
   readonly host: string;
   readonly port: number;
   readonly trustedProxy?: string[];
+  readonly publicUrl?: string;
+  readonly redis?: string;
 }
 
 /** Adds the options every service's `serve` takes: data directory, database, address, proxies. */
@@ -65,7 +67,39 @@ export function serviceOptions(command: Command, database: string, port: number)
       '--trusted-proxy <address>',
       'a reverse proxy in front (repeatable): its X-Forwarded-For names the client',
       proxyOption,
+    )
+    .option(
+      '--public-url <url>',
+      'the URL clients reach this service by (behind a load balancer or on a LAN); written into every URL the service hands out',
+      urlOption('--public-url'),
+    )
+    .option(
+      '--redis <url>',
+      'redis://… shared by every instance behind a load balancer (with --db postgres://…); default: none, one instance',
+      redisOption,
     );
+}
+
+/** An http(s) URL without query or fragment (a trailing slash dropped), for commander options. */
+export function urlOption(name: string): (value: string) => string {
+  return (value) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new InvalidArgumentError(`${name} must be an http(s) URL`);
+    }
+    if (!/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password)
+      throw new InvalidArgumentError(`${name} must be an http(s) URL without credentials, query or fragment`);
+    return url.href.replace(/\/$/, '');
+  };
+}
+
+/** A `redis://` or `rediss://` URL, for commander options. */
+export function redisOption(value: string): string {
+  if (!/^rediss?:\/\/[^\s]+$/.test(value))
+    throw new InvalidArgumentError('--redis must be a redis:// or rediss:// URL');
+  return value;
 }
 
 /** What {@link serviceOptions}' flags mean to `startIssuer` / `startVerifier`, logging to standard output. */
@@ -77,5 +111,7 @@ export function serviceStartOptions(cwd: string, flags: ServiceFlags) {
     port: flags.port,
     logTo: 'stdout' as const,
     trustedProxies: trustedProxies(flags.trustedProxy, process.env),
+    ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
+    ...(flags.redis ? { redis: flags.redis } : {}),
   };
 }

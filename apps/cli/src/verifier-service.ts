@@ -34,6 +34,8 @@ export interface VerifierServiceOptions {
   readonly logTo: LogDestination;
   /** The URL wallets reach this service by, when it is not where it listens (behind a proxy). */
   readonly publicUrl?: string;
+  /** `redis://…` shared by every instance (multi-instance mode, with a PostgreSQL `db`). */
+  readonly redis?: string;
   /**
    * How long a definite OCSP answer is reused (default 60 s, or OPENMYNA_VERIFIER_OCSP_CACHE_SECONDS;
    * 0: ask the issuer every time, so a revocation counts at once).
