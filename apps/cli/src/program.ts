@@ -13,6 +13,7 @@ import { registerPersonCommands } from './commands/person.js';
 import { registerPkiCommands } from './commands/pki.js';
 import { registerSandboxCommands } from './commands/sandbox.js';
 import { type CliIo, EXIT } from './io.js';
+import { SECRET_ARGUMENT } from './issuer-keys.js';
 
 export { type CliIo, EXIT } from './io.js';
 
@@ -69,6 +70,8 @@ function reportError(error: unknown, io: CliIo): number {
   if (error instanceof CommanderError) {
     // --help and --version end through here too, with exit code 0.
     if (error.exitCode === 0) return EXIT.ok;
+    // Commander printed its own usage errors; this one it could not, without the secret in it.
+    if (error.code === SECRET_ARGUMENT) io.stderr.write(`error: ${error.message}\n(run with --help for usage)\n`);
     // A command group run without a subcommand shows its help: a usage error.
     return EXIT.usage;
   }

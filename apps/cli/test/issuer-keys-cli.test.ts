@@ -14,6 +14,20 @@ let running: RunningIssuer | undefined;
 afterAll(() => running?.close());
 
 describe('openmyna issuer keys init / serve --keys pkcs11:…', () => {
+  it('refuses a PIN on the command line without printing it back', async () => {
+    for (const command of [
+      ['issuer', 'serve'],
+      ['issuer', 'keys', 'init'],
+    ]) {
+      const refused = await run([...command, '--keys', 'pkcs11:token=ca;pin-value=9183'], {
+        cwd: mkdtempSync(join(tmpdir(), 'openmyna-issuer-keys-')),
+      });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('pin-source=<file>');
+      expect(refused.stderr).not.toContain('9183');
+    }
+  });
+
   it('makes the authority in a SoftHSM2 token, leaves no private key on disk, and serves CRLs signed there', async () => {
     const { main } = softHsmTokens();
     const dir = mkdtempSync(join(tmpdir(), 'openmyna-issuer-keys-'));

@@ -41,6 +41,21 @@ export interface EncryptedKeyFile {
   readonly cipher: PassphraseBox['cipher'];
   /** The PKCS#8 private key encrypted with AES-256-GCM under the PBKDF2-derived key, base64. */
   readonly encryptedPrivateKey: string;
+  /**
+   * What the key was sealed for (e.g. `jpki-signing-ca`), authenticated with the public key: a file
+   * copied to another key's place no longer opens there. Absent in files sealed before it existed.
+   */
+  readonly purpose?: string;
+}
+
+/** The associated data a key file is sealed with: its public key, then its purpose when it has one. */
+function keyFileAssociatedData(publicKeyInfo: Uint8Array, purpose: string | undefined): Uint8Array {
+  if (purpose === undefined) return publicKeyInfo;
+  const label = new TextEncoder().encode(`\0openmyna key purpose\0${purpose}`);
+  const data = new Uint8Array(publicKeyInfo.length + label.length);
+  data.set(publicKeyInfo);
+  data.set(label, publicKeyInfo.length);
+  return data;
 }
 
 /**
@@ -93,15 +108,25 @@ export class SoftwareSigner implements Signer {
     return new SoftwareSigner(kept, spki);
   }
 
-  /** Decrypts a key file; a wrong passphrase gives `ERR_KEY_PASSPHRASE`. */
+  /**
+   * Decrypts a key file; a wrong passphrase (or altered data) gives `ERR_KEY_PASSPHRASE`. With
+   * `purpose`, a file sealed for another purpose is refused (`ERR_KEY_PURPOSE`); a file sealed before
+   * purposes existed (none recorded) is accepted.
+   */
   static async importEncrypted(
     file: EncryptedKeyFile,
     passphrase: string,
     extractable = false,
+    purpose?: string,
   ): Promise<SoftwareSigner> {
     if (file.format !== 'openmyna-key/1') throw new PkiError('ERR_KEY_ENCRYPTION', 'not an openmyna-key/1 file');
+    if (file.purpose !== undefined && typeof file.purpose !== 'string')
+      throw new PkiError('ERR_KEY_ENCRYPTION', "the key file's purpose is not a string");
+    if (purpose !== undefined && file.purpose !== undefined && file.purpose !== purpose)
+      throw new PkiError('ERR_KEY_PURPOSE', `this key was sealed for "${file.purpose}", not "${purpose}"`);
     const box = { kdf: file.kdf, cipher: file.cipher, ciphertext: file.encryptedPrivateKey };
-    const pkcs8 = await openWithPassphrase(box, passphrase, base64ToBytes(file.publicKeyInfo));
+    const associatedData = keyFileAssociatedData(base64ToBytes(file.publicKeyInfo), file.purpose);
+    const pkcs8 = await openWithPassphrase(box, passphrase, associatedData);
     const signer = await SoftwareSigner.fromPkcs8(pkcs8, extractable);
     pkcs8.fill(0);
     return signer;
@@ -111,13 +136,21 @@ export class SoftwareSigner implements Signer {
     return new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', this.#privateKey, bufferSource(data)));
   }
 
-  /** The private key encrypted under `passphrase` (PBKDF2-SHA-256 → AES-256-GCM, public key as AAD). */
-  async exportEncrypted(passphrase: string, iterations = DEFAULT_KEY_ITERATIONS): Promise<EncryptedKeyFile> {
+  /**
+   * The private key encrypted under `passphrase` (PBKDF2-SHA-256 → AES-256-GCM), the public key and
+   * the `purpose`, if given, authenticated as associated data.
+   */
+  async exportEncrypted(
+    passphrase: string,
+    iterations = DEFAULT_KEY_ITERATIONS,
+    purpose?: string,
+  ): Promise<EncryptedKeyFile> {
     if (!this.#privateKey.extractable) {
       throw new PkiError('ERR_KEY_ENCRYPTION', 'this key was imported as non-extractable and cannot be exported');
     }
     const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', this.#privateKey));
-    const box = await sealWithPassphrase(pkcs8, passphrase, { iterations, associatedData: this.publicKeyInfo });
+    const associatedData = keyFileAssociatedData(this.publicKeyInfo, purpose);
+    const box = await sealWithPassphrase(pkcs8, passphrase, { iterations, associatedData });
     pkcs8.fill(0);
     return {
       format: 'openmyna-key/1',
@@ -126,6 +159,7 @@ export class SoftwareSigner implements Signer {
       kdf: box.kdf,
       cipher: box.cipher,
       encryptedPrivateKey: box.ciphertext,
+      ...(purpose === undefined ? {} : { purpose }),
     };
   }
 }

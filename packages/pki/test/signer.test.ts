@@ -37,4 +37,34 @@ describe('SoftwareSigner and encrypted key files', () => {
     });
     await expect(SoftwareSigner.importEncrypted(file, '')).rejects.toMatchObject({ code: 'ERR_KEY_PASSPHRASE' });
   });
+
+  it('binds a key file to its purpose: another purpose, a stripped or an edited purpose is refused', async () => {
+    const file = await (await SoftwareSigner.generate()).exportEncrypted('right', 10_000, 'jpki-signing-ca');
+    expect(file.purpose).toBe('jpki-signing-ca');
+    await expect(SoftwareSigner.importEncrypted(file, 'right', false, 'jpki-signing-ca')).resolves.toBeDefined();
+    // Copied to the authentication CA's place: refused by name before any decryption.
+    await expect(SoftwareSigner.importEncrypted(file, 'right', false, 'jpki-authentication-ca')).rejects.toMatchObject({
+      code: 'ERR_KEY_PURPOSE',
+    });
+    // The purpose is authenticated: removing it, or rewriting it to match the new place, breaks decryption.
+    const { purpose: _dropped, ...stripped } = file;
+    await expect(
+      SoftwareSigner.importEncrypted(stripped, 'right', false, 'jpki-authentication-ca'),
+    ).rejects.toMatchObject({ code: 'ERR_KEY_PASSPHRASE' });
+    await expect(
+      SoftwareSigner.importEncrypted(
+        { ...file, purpose: 'jpki-authentication-ca' },
+        'right',
+        false,
+        'jpki-authentication-ca',
+      ),
+    ).rejects.toMatchObject({ code: 'ERR_KEY_PASSPHRASE' });
+    await expect(
+      SoftwareSigner.importEncrypted({ ...file, purpose: 7 } as never, 'right', false, 'jpki-signing-ca'),
+    ).rejects.toMatchObject({ code: 'ERR_KEY_ENCRYPTION' });
+    // A file sealed before purposes existed opens wherever it is (the custody re-seals it with one).
+    const legacy = await (await SoftwareSigner.generate()).exportEncrypted('right', 10_000);
+    expect(legacy).not.toHaveProperty('purpose');
+    await expect(SoftwareSigner.importEncrypted(legacy, 'right', false, 'jpki-signing-ca')).resolves.toBeDefined();
+  });
 });

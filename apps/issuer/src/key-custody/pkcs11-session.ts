@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 import pkcs11js from 'pkcs11js';
@@ -92,14 +92,7 @@ async function userPin(uri: Pkcs11Uri, given: string | undefined): Promise<strin
   if (given !== undefined) return given;
   if (uri.pinValue !== undefined) return uri.pinValue;
   if (uri.pinSource !== undefined) {
-    const path = uri.pinSource.startsWith('file:') ? fileURLToPath(uri.pinSource) : uri.pinSource;
-    try {
-      return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
-    } catch (error) {
-      throw new KeyCustodyError('ERR_KEY_CUSTODY_PIN', `could not read the PIN from pin-source ${path}`, {
-        cause: error,
-      });
-    }
+    return readPinSource(uri.pinSource.startsWith('file:') ? fileURLToPath(uri.pinSource) : uri.pinSource);
   }
   const fromEnvironment = process.env['OPENMYNA_PKCS11_PIN'];
   if (fromEnvironment) return fromEnvironment;
@@ -107,6 +100,32 @@ async function userPin(uri: Pkcs11Uri, given: string | undefined): Promise<strin
     'ERR_KEY_CUSTODY_PIN',
     'no PKCS#11 PIN: give pin-source=<file> in the URI or set OPENMYNA_PKCS11_PIN',
   );
+}
+
+/**
+ * The PIN in a `pin-source` file, which only its owner may read or write (as ssh wants of a private
+ * key): a PIN other users can read is as good as published.
+ */
+async function readPinSource(path: string): Promise<string> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw new KeyCustodyError('ERR_KEY_CUSTODY_PIN', `could not read the PIN from pin-source ${path}`, {
+      cause: error,
+    });
+  }
+  try {
+    const { mode } = await handle.stat();
+    if ((mode & 0o077) !== 0)
+      throw new KeyCustodyError(
+        'ERR_KEY_CUSTODY_PIN',
+        `pin-source ${path} can be read or written by other users (mode ${(mode & 0o777).toString(8).padStart(4, '0')}): chmod 600 it`,
+      );
+    return (await handle.readFile('utf8')).replace(/\r?\n$/, '');
+  } finally {
+    await handle.close();
+  }
 }
 
 function logIn(loaded: LoadedModule, session: pkcs11js.Handle, slot: pkcs11js.Handle, pin: string): void {

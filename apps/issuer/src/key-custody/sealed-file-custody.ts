@@ -81,7 +81,12 @@ export function openSealedFileCustody(options: SealedFileCustodyOptions): KeyCus
     rsaSigner: async (name: RsaKeyName) => {
       const file = (await stored(name)) as EncryptedKeyFile | undefined;
       if (!file) throw missing(name);
-      return SoftwareSigner.importEncrypted(file, options.passphrase);
+      if (file.purpose !== undefined) return SoftwareSigner.importEncrypted(file, options.passphrase, false, name);
+      // Sealed before key files named their purpose: sealed again with it, so from now on the file
+      // opens only in its own place.
+      const signer = await SoftwareSigner.importEncrypted(file, options.passphrase, true);
+      await store(name, await signer.exportEncrypted(options.passphrase, undefined, name));
+      return signer;
     },
     cardKey: async (name) => {
       const jwk = await openJwk(name);
@@ -91,7 +96,7 @@ export function openSealedFileCustody(options: SealedFileCustodyOptions): KeyCus
     ecKey: async (name) => nodeMdocCrypto.importEcPrivateKey(await openJwk(name)),
     createRsaSigner: async (name) => {
       const signer = await SoftwareSigner.generate();
-      await store(name, await signer.exportEncrypted(options.passphrase));
+      await store(name, await signer.exportEncrypted(options.passphrase, undefined, name));
       return signer;
     },
     createCardKey: async (name) => {
