@@ -26,9 +26,11 @@ const PACKAGES = [
   ['chromium', "the browser the wallet's and the e2e tests drive through playwright-core"],
   ['faketime', 'runs the clock-sensitive tests with the clock years ahead'],
   ['softhsm2', "the PKCS#11 token the issuer's tests keep the authority's keys in (scripts/test-pkcs11.mjs)"],
+  ['haproxy', 'the round-robin load balancer in front of two issuers and two verifiers (e2e/cluster.test.ts)'],
 ];
 
 const PG_URL = process.env.OPENMYNA_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.OPENMYNA_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 
 function run(command, args, options = {}) {
   return spawnSync(command, args, { encoding: 'utf8', ...options });
@@ -147,6 +149,33 @@ async function ensurePostgres() {
   ]);
 }
 
+/** Redis answers PING: the multi-instance tests share relay sessions and rate limits through it. */
+async function ensureRedis() {
+  const url = new URL(REDIS_URL);
+  const host = url.hostname;
+  const port = Number(url.port || 6379);
+  const answer = await new Promise((resolvePromise) => {
+    const socket = connect({ host, port, timeout: 2000 });
+    let received = '';
+    const done = (value) => {
+      socket.destroy();
+      resolvePromise(value);
+    };
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      received += chunk.toString();
+      if (received.includes('\r\n')) done(received.trim());
+    });
+    socket.once('timeout', () => done(undefined));
+    socket.once('error', () => done(undefined));
+  });
+  if (answer === '+PONG') return;
+  stop([
+    `Redis is not answering at ${host}:${port}${answer ? ` (it said ${answer})` : ''}; the multi-instance tests share state through it.`,
+    'Start one (apt-get install redis-server; redis-server --daemonize yes), or point OPENMYNA_TEST_REDIS at one.',
+  ]);
+}
+
 function toolVersions() {
   const first = (command, args) => {
     const result = run(command, args);
@@ -162,6 +191,7 @@ function toolVersions() {
     chromium: first(process.env.OPENMYNA_CHROMIUM ?? '/usr/bin/chromium', ['--version']),
     faketime: version('faketime'),
     softhsm2: version('softhsm2'),
+    haproxy: version('haproxy'),
     postgresql: first('psql', [PG_URL, '-Atc', 'show server_version']),
   };
 }
@@ -174,6 +204,7 @@ if (process.env.OPENMYNA_SKIP_SYSTEM_CHECK === '1') {
   ensurePackages();
   ensurePcscBindings();
   await ensurePostgres();
+  await ensureRedis();
 }
 const tools = toolVersions();
 mkdirSync(resolve(ROOT, 'artifacts'), { recursive: true });

@@ -3,16 +3,16 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 
 import type { CliIo } from '../io.js';
-import { integerOption } from '../options.js';
+import { integerOption, redisOption, urlOption } from '../options.js';
 import { prepareIssuer } from './sandbox/demo-issuer.js';
 import { sandboxUp } from './sandbox/sandbox-directory.js';
 import { preparedReport, runningReport } from './sandbox/sandbox-report.js';
-import { startSandbox, type SandboxPorts } from './sandbox/sandbox-services.js';
+import { startSandbox, type SandboxPorts, type SandboxServices } from './sandbox/sandbox-services.js';
 
 export { prepareIssuer, type DemoCard } from './sandbox/demo-issuer.js';
 export { sandboxUp, type SandboxManifest, type SandboxOptions } from './sandbox/sandbox-directory.js';
 
-interface UpFlags extends SandboxPorts {
+interface UpFlags extends SandboxPorts, SandboxServices {
   data: string;
   seed: string;
   persons: number;
@@ -39,6 +39,19 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
       '--lan [address]',
       'serve the web wallet over HTTPS on this address (default: the first LAN IPv4) for a phone on the same network',
     )
+    .option('--issuer-db <url>', 'postgres://… for the issuer (default: <data>/issuer.db)')
+    .option('--verifier-db <url>', 'postgres://… for the verifier (default: <data>/verifier.db)')
+    .option('--redis <url>', 'redis://… shared with other instances of the issuer and verifier', redisOption)
+    .option(
+      '--issuer-url <url>',
+      'use the issuer running there (e.g. instances behind a load balancer) instead of starting one; also the URL the CAs name',
+      urlOption('--issuer-url'),
+    )
+    .option(
+      '--verifier-url <url>',
+      'use the verifier running there instead of starting one (give --verifier-db if it is not <data>/verifier.db)',
+      urlOption('--verifier-url'),
+    )
     .option('--no-serve', 'prepare everything, start nothing')
     .action((flags: UpFlags) => runSandboxUp(io, flags));
 }
@@ -46,11 +59,11 @@ export function registerSandboxCommands(program: Command, io: CliIo): void {
 async function runSandboxUp(io: CliIo, flags: UpFlags): Promise<void> {
   const dataDir = resolve(io.cwd, flags.data);
   const manifest = await sandboxUp({ dataDir, seed: flags.seed, persons: flags.persons, now: new Date() }, io);
-  const issuerUrl = `http://127.0.0.1:${flags.issuerPort}`;
-  const { added, cards } = await prepareIssuer(dataDir, manifest, issuerUrl, io);
-  io.stdout.write(preparedReport(io, dataDir, added, cards));
+  const issuerUrl = flags.issuerUrl ?? `http://127.0.0.1:${flags.issuerPort}`;
+  const { added, cards } = await prepareIssuer(dataDir, manifest, issuerUrl, io, flags.issuerDb);
+  io.stdout.write(preparedReport(io, dataDir, added, cards, flags.issuerDb));
   if (!flags.serve) return;
-  const running = await startSandbox(dataDir, manifest, cards, flags);
+  const running = await startSandbox(dataDir, manifest, cards, flags, flags);
   io.stdout.write(runningReport(io, dataDir, running));
   await new Promise<void>((done) => {
     const stop = () => void running.close().then(() => done());

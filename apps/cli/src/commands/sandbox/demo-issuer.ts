@@ -28,13 +28,14 @@ export async function prepareIssuer(
   manifest: SandboxManifest,
   issuerUrl: string,
   io: CliIo,
+  db?: string,
 ): Promise<{ added: number; cards: DemoCard[] }> {
   if (!(await readJson(join(pkiDir(dataDir), 'signing', 'config.json')))) {
     await initHierarchies(dataDir, issuerUrl, (hierarchy) => io.stderr.write(`creating the ${hierarchy} hierarchy…\n`));
   }
   // The mdoc IACA and document signer, so the verifier finds its anchors even before the issuer ran.
   await loadMdocIssuer(dataDir, issuerUrl);
-  return withIssuerRegistry(dataDir, undefined, async (context) => {
+  return withIssuerRegistry(dataDir, db, async (context) => {
     const existing = new Set(await listPersonIds(context));
     let added = 0;
     for (const person of generatePopulation({ seed: manifest.seed }, manifest.persons)) {

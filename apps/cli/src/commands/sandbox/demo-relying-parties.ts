@@ -2,13 +2,19 @@ import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { readJson, writeAtomically } from '../../pki-store.js';
-import type { RunningVerifier } from '../../verifier-service.js';
 
 /** The sandbox's two demo relying parties: a securities firm that may receive My Numbers, and a shop that may not. */
 const DEMO_RELYING_PARTIES = [
   { name: 'openmyna証券', myNumberPurpose: 'kojin-bango-kankei-jimu' },
   { name: 'openmynaショップ', myNumberPurpose: 'none' },
 ] as const;
+
+/** What registering needs of the verifier: its URL, its admin token, the relying parties it knows. */
+export interface VerifierAdmin {
+  readonly url: string;
+  readonly adminToken: string;
+  knownRelyingParties(): Promise<string[]>;
+}
 
 /** A relying party `sandbox up` registered, with its API key. */
 export interface DemoRelyingParty {
@@ -23,15 +29,12 @@ export interface DemoRelyingParty {
  * Registers the demo relying parties with the running verifier (once: their API keys are kept in
  * `<data>/verifier/demo-relying-parties.json`, mode 0600, and reused while the verifier knows them).
  */
-export async function registerDemoRelyingParties(
-  dataDir: string,
-  running: RunningVerifier,
-): Promise<DemoRelyingParty[]> {
+export async function registerDemoRelyingParties(dataDir: string, running: VerifierAdmin): Promise<DemoRelyingParty[]> {
   const path = join(dataDir, 'verifier', 'demo-relying-parties.json');
   const stored = await readJson<DemoRelyingParty[]>(path);
   if (stored) {
-    const known = await running.context.db.selectFrom('relying_parties').select('id').execute();
-    if (stored.every((party) => known.some((row) => row.id === party.id))) return stored;
+    const known = new Set(await running.knownRelyingParties());
+    if (stored.every((party) => known.has(party.id))) return stored;
   }
   const parties: DemoRelyingParty[] = [];
   for (const party of DEMO_RELYING_PARTIES) {

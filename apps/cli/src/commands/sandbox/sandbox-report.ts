@@ -7,9 +7,17 @@ import { displayPath } from './sandbox-directory.js';
 import type { RunningSandbox } from './sandbox-services.js';
 
 /** What `sandbox up` prepared: the registry and the virtual cards with their demo PINs. */
-export function preparedReport(io: CliIo, dataDir: string, added: number, cards: readonly DemoCard[]): string {
+export function preparedReport(
+  io: CliIo,
+  dataDir: string,
+  added: number,
+  cards: readonly DemoCard[],
+  db?: string,
+): string {
+  // A database URL is shown without its credentials.
+  const where = db ? db.replace(/\/\/[^@/]*@/, '//') : displayPath(io, join(dataDir, 'issuer.db'));
   return [
-    `Issuer registry: ${added ? `${added} persons registered` : 'up to date'} (${displayPath(io, join(dataDir, 'issuer.db'))})`,
+    `Issuer registry: ${added ? `${added} persons registered` : 'up to date'} (${where})`,
     '',
     `Virtual cards (demo PINs: 利用者証明用 ${DEMO_PINS.authentication}, 署名用 ${DEMO_PINS.signing}, 券面事項入力補助用 ${DEMO_PINS.kenhojo}):`,
     ...cards.map(

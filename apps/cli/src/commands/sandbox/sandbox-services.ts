@@ -4,15 +4,20 @@ import { join } from 'node:path';
 
 import { base64Encode } from '@openmyna/core';
 
-import { startIssuer, type RunningIssuer } from '../../issuer-service.js';
+import { migrate, openDatabase } from '@openmyna/storage';
+import { VERIFIER_MIGRATIONS, type VerifierSchema } from '@openmyna/verifier-service';
+import type { Kysely } from 'kysely';
+
+import { startIssuer } from '../../issuer-service.js';
 import { loadReaderAuthority } from '../../mdoc-store.js';
 import { startRpDemo } from '../../rp-demo-service.js';
 import { loadSandboxTls } from '../../sandbox-tls.js';
+import { serviceAdminToken } from '../../service-runner.js';
 import { startVerifier, type RunningVerifier } from '../../verifier-service.js';
 import { startWalletWeb } from '../../wallet-web-service.js';
 import { openCardFile } from '../card.js';
 import type { DemoCard } from './demo-issuer.js';
-import { registerDemoRelyingParties, type DemoRelyingParty } from './demo-relying-parties.js';
+import { registerDemoRelyingParties, type DemoRelyingParty, type VerifierAdmin } from './demo-relying-parties.js';
 import { demoPersons, type SandboxManifest } from './sandbox-directory.js';
 
 /** The ports `sandbox up` serves on, and the LAN address of `--lan`. */
@@ -25,16 +30,35 @@ export interface SandboxPorts {
   readonly lan?: string | boolean;
 }
 
+/**
+ * Where the sandbox's issuer and verifier keep their state, and the services it uses instead of
+ * starting its own (instances behind a load balancer, docs/operations.md).
+ */
+export interface SandboxServices {
+  /** `postgres://…` for the issuer (default `<data>/issuer.db`). */
+  readonly issuerDb?: string;
+  /** `postgres://…` for the verifier (default `<data>/verifier.db`). */
+  readonly verifierDb?: string;
+  readonly redis?: string;
+  /** An issuer already running there: none is started, and this URL goes into the CAs and the wallet. */
+  readonly issuerUrl?: string;
+  /** A verifier already running there: none is started; the wallet and the demo sites use this URL. */
+  readonly verifierUrl?: string;
+}
+
 /** A running service of the sandbox. */
 interface RunningService {
   readonly url: string;
   close(): Promise<void>;
 }
 
+/** The verifier as the sandbox needs it: where it is, its admin token, and which relying parties it knows. */
+export interface SandboxVerifier extends RunningService, VerifierAdmin {}
+
 /** Everything `sandbox up` started. */
 export interface RunningSandbox {
-  readonly issuer: RunningIssuer;
-  readonly verifier: RunningVerifier;
+  readonly issuer: RunningService;
+  readonly verifier: SandboxVerifier;
   readonly wallet: RunningService;
   readonly rp: RunningService;
   readonly shop: RunningService;
@@ -49,6 +73,7 @@ export async function startSandbox(
   manifest: SandboxManifest,
   cards: readonly DemoCard[],
   ports: SandboxPorts,
+  services: SandboxServices = {},
 ): Promise<RunningSandbox> {
   // On the LAN, a phone reaches everything through the web wallet's HTTPS origin (one certificate to
   // accept): /issuer/… and /verifier/… (with the relay) are proxied to the services on 127.0.0.1,
@@ -56,21 +81,31 @@ export async function startSandbox(
   const lanAddress = ports.lan === undefined || ports.lan === false ? undefined : lanAddressOf(ports.lan);
   const walletOrigin = lanAddress ? `https://${lanAddress}:${ports.walletPort}` : undefined;
   const proxied = lanAddress ? { trustedProxies: ['127.0.0.1'] } : {};
-  const issuer = await startIssuer({
-    dataDir,
-    host: '127.0.0.1',
-    port: ports.issuerPort,
-    logTo: { file: join(dataDir, 'logs', 'issuer.log') },
-    ...proxied,
-  });
-  const verifier = await startVerifier({
-    dataDir,
-    host: '127.0.0.1',
-    port: ports.verifierPort,
-    logTo: { file: join(dataDir, 'logs', 'verifier.log') },
-    ...proxied,
-    ...(walletOrigin ? { publicUrl: `${walletOrigin}/verifier` } : {}),
-  });
+  const shared = { ...proxied, ...(services.redis ? { redis: services.redis } : {}) };
+  const issuer = services.issuerUrl
+    ? elsewhere(services.issuerUrl)
+    : await startIssuer({
+        dataDir,
+        host: '127.0.0.1',
+        port: ports.issuerPort,
+        logTo: { file: join(dataDir, 'logs', 'issuer.log') },
+        ...shared,
+        ...(services.issuerDb ? { db: services.issuerDb } : {}),
+        ...(walletOrigin ? { publicUrl: `${walletOrigin}/issuer` } : {}),
+      });
+  const verifier = services.verifierUrl
+    ? await verifierElsewhere(dataDir, services.verifierUrl, services.verifierDb)
+    : runningVerifier(
+        await startVerifier({
+          dataDir,
+          host: '127.0.0.1',
+          port: ports.verifierPort,
+          logTo: { file: join(dataDir, 'logs', 'verifier.log') },
+          ...shared,
+          ...(services.verifierDb ? { db: services.verifierDb } : {}),
+          ...(walletOrigin ? { publicUrl: `${walletOrigin}/verifier` } : {}),
+        }),
+      );
   const parties = await registerDemoRelyingParties(dataDir, verifier);
   const wallet = await startSandboxWallet({ dataDir, manifest, cards, issuer, verifier, lanAddress, ports });
   const [rp, shop] = await startDemoSites(
@@ -85,12 +120,45 @@ export async function startSandbox(
   return { issuer, verifier, wallet, rp, shop, parties, lanAddress, close };
 }
 
+/** A service run by someone else: the sandbox uses it and leaves it running. */
+function elsewhere(url: string): RunningService {
+  return { url, close: () => Promise.resolve() };
+}
+
+function runningVerifier(running: RunningVerifier): SandboxVerifier {
+  return {
+    url: running.url,
+    adminToken: running.adminToken,
+    knownRelyingParties: async () =>
+      (await running.context.db.selectFrom('relying_parties').select('id').execute()).map((row) => row.id),
+    close: () => running.close(),
+  };
+}
+
+/** A verifier running elsewhere over `db` (its instances share the data directory's admin token). */
+async function verifierElsewhere(dataDir: string, url: string, db: string | undefined): Promise<SandboxVerifier> {
+  return {
+    url,
+    adminToken: await serviceAdminToken(dataDir, 'verifier', 'OPENMYNA_VERIFIER_ADMIN_TOKEN'),
+    knownRelyingParties: async () => {
+      const database = openDatabase<VerifierSchema>(db ?? join(dataDir, 'verifier.db'));
+      try {
+        await migrate(database.db as Kysely<unknown>, database.engine, VERIFIER_MIGRATIONS);
+        return (await database.db.selectFrom('relying_parties').select('id').execute()).map((row) => row.id);
+      } finally {
+        await database.close();
+      }
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
 async function startSandboxWallet(options: {
   readonly dataDir: string;
   readonly manifest: SandboxManifest;
   readonly cards: readonly DemoCard[];
-  readonly issuer: RunningIssuer;
-  readonly verifier: RunningVerifier;
+  readonly issuer: RunningService;
+  readonly verifier: RunningService;
   readonly lanAddress: string | undefined;
   readonly ports: SandboxPorts;
 }): Promise<RunningService> {

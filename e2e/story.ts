@@ -1,0 +1,247 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { Browser, Locator, Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+import { launchChromium } from '../test-support/browser.js';
+
+/** Where the story's sites are. */
+export interface StoryUrls {
+  readonly issuer: string;
+  readonly wallet: string;
+  readonly rp: string;
+  readonly shop: string;
+}
+
+/**
+ * The sandbox story with two browsers, the phone (with a camera) and the PC: each step as the user
+ * does it, with a screenshot named `<prefix><n>-<step>.png` in `shots`. The sandbox test runs it over
+ * `sandbox up`; the cluster test over two issuers and two verifiers behind HAProxy.
+ */
+export class PhoneAndPc {
+  private constructor(
+    readonly urls: StoryUrls,
+    private readonly dir: string,
+    private readonly shots: string,
+    private readonly browsers: Browser[],
+    readonly phone: Page,
+    readonly pc: Page,
+    private readonly phoneCamera: string,
+  ) {}
+
+  /** The two browsers, the phone's with a fake camera playing `<dir>/phone-camera.mjpeg`. */
+  static async open(urls: StoryUrls, dir: string, shots: string): Promise<PhoneAndPc> {
+    const browser = await launchChromium();
+    const pc = await (await browser.newContext({ viewport: { width: 1100, height: 900 }, locale: 'ja-JP' })).newPage();
+    // The phone has a camera: until it is pointed at a QR code, it sees the PC's blank page.
+    const phoneCamera = join(dir, 'phone-camera.mjpeg');
+    writeFileSync(phoneCamera, await pc.screenshot({ type: 'jpeg' }));
+    const phoneBrowser = await launchChromium(fakeCamera(phoneCamera));
+    const phone = await (
+      await phoneBrowser.newContext({ viewport: { width: 390, height: 844 }, locale: 'ja-JP' })
+    ).newPage();
+    return new PhoneAndPc(urls, dir, shots, [browser, phoneBrowser], phone, pc, phoneCamera);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.browsers.map((browser) => browser.close()));
+  }
+
+  shot(page: Page, name: string): Promise<Buffer> {
+    return page.screenshot({ path: join(this.shots, `${name}.png`), fullPage: true });
+  }
+
+  /** The phone adds the demo card of `person` with its PINs (provisioning from the card). */
+  async provision(person: string, shot: string): Promise<void> {
+    const { phone } = this;
+    await phone.goto(this.urls.wallet);
+    await phone.getByTestId('add-card').click();
+    await phone.getByTestId('demo-card').selectOption(person);
+    await phone.locator('input[name=cardAuth]').fill('1234');
+    await phone.locator('input[name=cardSigning]').fill('OPENMYNA1');
+    await phone.getByTestId('start-provisioning').click();
+    await phone.getByTestId('card-face').waitFor({ timeout: 60_000 });
+    await this.shot(phone, shot);
+  }
+
+  /** The PC opens an account at the securities firm; the phone answers with the three PINs. */
+  async openAccount(prefix: string): Promise<void> {
+    const { pc, phone } = this;
+    await pc.goto(this.urls.rp);
+    await this.shot(pc, `${prefix}02-pc-top`);
+    await pc.getByTestId('start').click();
+    await pc.getByTestId('submit-application').click();
+    await pc.getByTestId('smartphone').waitFor();
+    await this.shot(pc, `${prefix}03-pc-method`);
+    await pc.getByTestId('smartphone').click();
+    const qr = pc.getByTestId('qr');
+    await qr.waitFor();
+    await this.shot(pc, `${prefix}04-pc-qr`);
+    // The phone's camera reads the QR code; the wallet shows who asks and what, and sends after the PINs.
+    await this.phoneScans(qr);
+    expect(await phone.getByTestId('requester').textContent()).toContain('openmyna証券');
+    expect(await phone.getByTestId('my-number-notice').textContent()).toContain('登録されています');
+    await this.shot(phone, `${prefix}05-phone-consent`);
+    await phone.locator('input[name=signingPassword]').fill('OPENMYNA1');
+    await phone.locator('input[name=kenhojoPin]').fill('1234');
+    await phone.locator('input[name=authenticationPin]').fill('1234');
+    await phone.getByTestId('approve').click();
+    await phone.getByTestId('outcome').waitFor();
+    await this.shot(phone, `${prefix}06-phone-sent`);
+    // The PC page turns to 「認証完了」 by itself.
+    await pc.getByTestId('done').waitFor({ timeout: 30_000 });
+    expect(await pc.getByTestId('my-number').textContent()).toMatch(/^\*{8}\d{4}$/);
+    expect(await pc.getByTestId('account-no').textContent()).toMatch(/^\d{4}-\d{10}$/);
+    await this.shot(pc, `${prefix}07-pc-done`);
+  }
+
+  /** 「スマホでログイン」 with the 利用者証明用 PIN. */
+  async logIn(prefix: string): Promise<void> {
+    const { pc } = this;
+    await pc.goto(`${this.urls.rp}/login`);
+    await pc.getByTestId('login').click();
+    await this.shot(pc, `${prefix}08-pc-login-qr`);
+    await this.phoneAnswers({ authenticationPin: '1234' }, `${prefix}09-phone-login-consent`);
+    await pc.getByTestId('signed-in').waitFor({ timeout: 30_000 });
+    expect(await pc.getByTestId('name').textContent()).toContain('様');
+    await this.shot(pc, `${prefix}10-pc-signed-in`);
+  }
+
+  /** In person at the counter: the clerk's camera reads the phone's engagement QR code. */
+  async atTheCounter(prefix: string): Promise<void> {
+    const { phone } = this;
+    await this.phoneHome();
+    await phone.getByTestId('go-in-person').click();
+    const engagement = phone.getByTestId('engagement-text');
+    await engagement.waitFor({ state: 'attached' });
+    await this.shot(phone, `${prefix}11-phone-engagement-qr`);
+    // The counter's camera sees the phone's screen: Chromium's fake camera plays a picture of the QR code
+    // (MJPEG), and the page's own scanner (getUserMedia + jsQR) reads it and starts the check.
+    const cameraFile = join(this.dir, 'camera.mjpeg');
+    writeFileSync(cameraFile, await pictureOf(phone.getByTestId('engagement-qr')));
+    const counterBrowser = await launchChromium(fakeCamera(cameraFile));
+    try {
+      const clerk = await (
+        await counterBrowser.newContext({ viewport: { width: 1100, height: 900 }, locale: 'ja-JP' })
+      ).newPage();
+      await clerk.goto(`${this.urls.rp}/counter`);
+      await this.shot(clerk, `${prefix}12-pc-counter`);
+      await clerk.getByTestId('scan').click();
+      await clerk.waitForURL(/\/counter\/[A-Za-z0-9_-]+$/, { timeout: 30_000 });
+      await phone.getByTestId('consent').waitFor({ timeout: 30_000 });
+      expect(await phone.getByTestId('requester').textContent()).toContain('openmyna証券');
+      await phone.locator('input[name=kenhojoPin]').fill('1234');
+      await this.shot(phone, `${prefix}13-phone-counter-consent`);
+      await phone.getByTestId('approve').click();
+      await clerk.getByTestId('portrait').waitFor({ state: 'visible', timeout: 30_000 });
+      expect(await clerk.getByTestId('name').textContent()).not.toBe('');
+      expect(
+        await clerk.getByTestId('portrait').evaluate((image: HTMLImageElement) => image.naturalWidth),
+      ).toBeGreaterThan(0);
+      await this.shot(clerk, `${prefix}14-pc-counter-person`);
+      await clerk.getByTestId('record-match').click();
+      expect(await clerk.getByTestId('decision').textContent()).toBe('本人と一致');
+      await this.shot(clerk, `${prefix}15-pc-counter-recorded`);
+    } finally {
+      await counterBrowser.close();
+    }
+  }
+
+  /** The shop: 「20歳以上」 only, and its My Number request refused by the verifier. */
+  async atTheShop(prefix: string): Promise<void> {
+    const { pc } = this;
+    await pc.goto(this.urls.shop);
+    await pc.getByTestId('age-check').click();
+    await this.phoneAnswers({ kenhojoPin: '1234' }, `${prefix}16-phone-age-consent`);
+    await pc.getByTestId('done').waitFor({ timeout: 30_000 });
+    await this.shot(pc, `${prefix}17-pc-shop-age`);
+    await pc.goto(this.urls.shop);
+    await pc.getByTestId('ask-my-number').click();
+    expect(await pc.getByTestId('refusal').textContent()).toContain('ERR_RP_NOT_AUTHORIZED');
+    await this.shot(pc, `${prefix}18-pc-shop-my-number-refused`);
+  }
+
+  /**
+   * The person reports the phone lost: the issuer's operator revokes it (admin API, `adminToken`),
+   * and the next login cannot be answered — the wallet says why.
+   */
+  async reportedLost(person: string, adminToken: string, prefix: string): Promise<void> {
+    const admin = (path: string, init: RequestInit = {}) =>
+      fetch(`${this.urls.issuer}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      });
+    const { phones } = (await (await admin(`/admin/persons/${person}/phones`)).json()) as {
+      phones: { id: string; status: string }[];
+    };
+    const active = phones.filter((phone) => phone.status === 'active');
+    expect(active).toHaveLength(1);
+    const revoked = await admin(`/admin/phones/${active[0]!.id}/revoke`, {
+      method: 'POST',
+      body: JSON.stringify({ reason: '紛失の届出' }),
+    });
+    expect(revoked.status).toBe(200);
+    // The web wallet keeps its keys in the issuer's remote secure area, which destroyed them with the
+    // revocation: the phone cannot answer at all, and says why. (A phone with its keys on the phone
+    // answers, and the verifier refuses the revoked certificate: apps/issuer/test/wallet/wallet.test.ts.)
+    await this.pc.goto(`${this.urls.rp}/login`);
+    await this.pc.getByTestId('login').click();
+    await this.phoneAnswers({ authenticationPin: '1234' }, `${prefix}19-phone-login-after-revocation`, 'error');
+    expect(await this.phone.getByTestId('error').textContent()).toContain('失効');
+    await this.shot(this.pc, `${prefix}20-pc-login-still-open`);
+  }
+
+  /** The phone's camera pointed at `qr` (on the PC's screen): the wallet's scanner reads it and opens the request. */
+  async phoneScans(qr: Locator): Promise<void> {
+    writeFileSync(this.phoneCamera, await pictureOf(qr));
+    await this.phone.getByTestId('go-request').click();
+    await this.phone.getByTestId('scan').click();
+    await this.phone.getByTestId('consent').waitFor({ timeout: 30_000 });
+  }
+
+  /** The wallet's home screen (the wallet reopens from IndexedDB). */
+  async phoneHome(): Promise<void> {
+    await this.phone.goto(this.urls.wallet);
+    await this.phone.getByTestId('card-face').waitFor();
+  }
+
+  /** The phone answers the request the PC shows as a QR code. */
+  async phoneAnswers(
+    pins: Record<string, string>,
+    shotName: string,
+    ending: 'outcome' | 'error' = 'outcome',
+  ): Promise<void> {
+    const qr = this.pc.getByTestId('qr');
+    await qr.waitFor();
+    await this.phoneHome();
+    await this.phoneScans(qr);
+    for (const [name, pin] of Object.entries(pins)) await this.phone.locator(`input[name=${name}]`).fill(pin);
+    await this.shot(this.phone, shotName);
+    await this.phone.getByTestId('approve').click();
+    await this.phone.getByTestId(ending).waitFor();
+  }
+}
+
+/** Chromium switches for a camera that plays `file` (MJPEG) and a permission prompt that says yes. */
+export const fakeCamera = (file: string): string[] => [
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  `--use-file-for-fake-video-capture=${file}`,
+];
+
+/** A JPEG picture of what `element` shows, with a white margin, in even dimensions (as a camera frame). */
+async function pictureOf(element: Locator): Promise<Buffer> {
+  const box = (await element.boundingBox())!;
+  const even = (value: number) => Math.ceil(value / 2) * 2;
+  return element.page().screenshot({
+    type: 'jpeg',
+    quality: 95,
+    clip: {
+      x: Math.max(0, box.x - 12),
+      y: Math.max(0, box.y - 12),
+      width: even(box.width + 24),
+      height: even(box.height + 24),
+    },
+  });
+}
