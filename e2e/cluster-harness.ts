@@ -44,7 +44,8 @@ function started(args: readonly string[], ready: string, env: NodeJS.ProcessEnv 
 
 /** Runs a CLI command to its end; its output, or an error with it. */
 async function ran(args: readonly string[]): Promise<string> {
-  const { child, state } = started(args, '\u0000never');
+  const { child, state, up } = started(args, '\u0000never');
+  up.catch(() => undefined);
   const code = await new Promise<number | null>((done) => child.once('exit', done));
   if (code !== 0) throw new Error(`openmyna ${args.join(' ')} exited ${code}:\n${state.output}`);
   return state.output;
@@ -68,9 +69,17 @@ function haproxyConfig(lb: { issuer: number; verifier: number }, issuers: Instan
     '  option httpchk GET /healthz',
     `frontend issuer`,
     `  bind 127.0.0.1:${lb.issuer}`,
+    // A phone's remote secure area sessions live in one instance's memory (its applets' PIN state):
+    // everything under /secure-area/devices/<id> goes to one instance, chosen by hashing the device id.
+    '  acl secure_area_device path_beg /secure-area/devices/',
+    '  use_backend issuers_by_device if secure_area_device',
     '  default_backend issuers',
     'backend issuers',
     '  balance roundrobin',
+    ...servers(issuers),
+    'backend issuers_by_device',
+    '  balance uri path-only depth 3',
+    '  hash-type consistent',
     ...servers(issuers),
     `frontend verifier`,
     `  bind 127.0.0.1:${lb.verifier}`,
