@@ -28,6 +28,8 @@ export default defineConfig({
   resolve: { alias },
   test: {
     testTimeout: 30_000,
+    // Hooks build CAs (in SoftHSM2, too) and start services: on a busy machine that outlasts the default 10 s.
+    hookTimeout: 60_000,
     reporters: ['default', './test-support/summary-reporter.ts'],
     // On with `--coverage` (npm test): per-package floors in coverage-thresholds.json, which
     // `npm run coverage:raise` only ever raises.
