@@ -112,6 +112,25 @@ describe.each(ENGINES)('webhooks through the outbox on %s', (engine) => {
     expect(await outcomes(dispatcher)).toEqual({ delivered: 1, retried: 3 });
   });
 
+  it('times an attempt out through the injected scheduler, and retries it', async () => {
+    let release: (status: number) => void = () => undefined;
+    receiver.answerWith(() => new Promise<number>((resolve) => (release = resolve)));
+    const timers: { task: () => void; delayMs: number }[] = [];
+    const dispatcher = handDispatcher(context, {
+      engine,
+      timeoutMs: 5000,
+      scheduler: { schedule: (task, delayMs) => (timers.push({ task, delayMs }), () => undefined) },
+    });
+    const eventId = await event('Pslow');
+    const pass = dispatcher.runOnce();
+    await receiver.received(1);
+    expect(timers.map((timer) => timer.delayMs)).toEqual([5000]);
+    timers[0]!.task();
+    expect(await pass).toEqual({ delivered: 0, retried: 1, expired: 0 });
+    expect(await row(eventId)).toMatchObject({ state: 'pending', attempts: 1, last_error: 'timeout' });
+    release(204);
+  });
+
   it('gives up at the expiry, logs it, and never sends an event older than that', async () => {
     receiver.answerWith(() => 500);
     const logs: string[] = [];
