@@ -11,6 +11,7 @@ import { jpkiRevocation, OPENMYNA_POLICY_OIDS } from '@openmyna/verifier';
 import {
   createVerifierApp,
   VERIFIER_MIGRATIONS,
+  WebhookDispatcher,
   type VerifierContext,
   type VerifierSchema,
 } from '@openmyna/verifier-service';
@@ -56,7 +57,19 @@ export async function startVerifierService(
   await migrate(database.db as Kysely<unknown>, database.engine, VERIFIER_MIGRATIONS);
   const context: VerifierContext = { db: database.db, clock: now, randomBytes: testRandom };
   const logs: string[] = [];
-  const webhooks: { url: string; body: string }[] = [];
+  const webhooks: { url: string; body: string; idempotencyKey: string | null }[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
+  // Woken by each event the service writes, never polling: the test's clock may stand still.
+  const dispatcher = new WebhookDispatcher({
+    context,
+    engine: database.engine,
+    logger,
+    scheduler: { schedule: () => () => undefined },
+    fetch: ((url: string, init?: { body?: string; headers?: Record<string, string> }) => {
+      webhooks.push({ url, body: init?.body ?? '', idempotencyKey: init?.headers?.['idempotency-key'] ?? null });
+      return Promise.resolve(new Response(null, { status: 204 }));
+    }) as typeof fetch,
+  });
   const relay = new MdocRelay();
   let handle: (request: Request, env: object | undefined) => Response | Promise<Response> = () =>
     new Response(null, { status: 503 });
@@ -95,11 +108,8 @@ export async function startVerifierService(
         connect: (session) => nodeRelayTransport(`${base.replace(/^http/, 'ws')}/relay/${session}`),
       },
       adminToken: VERIFIER_ADMIN,
-      logger: pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }),
-      webhookFetch: ((url: string, init?: { body?: string }) => {
-        webhooks.push({ url, body: init?.body ?? '' });
-        return Promise.resolve(new Response(null, { status: 204 }));
-      }) as typeof fetch,
+      logger,
+      webhooks: dispatcher,
       // A benchmark that raises the API-key limit makes its answers from one address too.
       ...(rateLimit ? { rateLimit, anonymousRateLimit: rateLimit } : {}),
     });
@@ -137,12 +147,15 @@ export async function startVerifierService(
     rp,
     logs,
     webhooks,
+    /** Resolves once every webhook event written so far has had its attempt. */
+    webhooksSent: () => dispatcher.idle(),
     makeApp,
     setClock: (clock: () => Date) => {
       state.clock = clock;
     },
     dispose: async () => {
       await new Promise((resolve) => server.close(resolve));
+      await dispatcher.close();
       await database.dispose();
     },
   };

@@ -12,6 +12,7 @@ import {
   createVerifierApp,
   repairInterruptedPresentations,
   VERIFIER_MIGRATIONS,
+  WebhookDispatcher,
   type VerifierContext,
   type VerifierSchema,
 } from '@openmyna/verifier-service';
@@ -89,6 +90,8 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
   if (repaired > 0) logger.warn({ repaired }, 'failed presentations left processing by an interrupted verifier');
   const token = await serviceAdminToken(options.dataDir, 'verifier', 'OPENMYNA_VERIFIER_ADMIN_TOKEN');
   const relay = new MdocRelay();
+  // Every instance sends webhooks from the shared outbox; a lease keeps two from sending one at once.
+  const webhooks = new WebhookDispatcher({ context, engine: database.engine, logger });
   const server = await listen(
     options.host,
     options.port,
@@ -110,10 +113,13 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
     proximity: proximityOf(server.url, options.publicUrl),
     adminToken: token,
     logger,
+    webhooks,
   });
   server.setHandler((request, env) => app.fetch(request, env));
+  webhooks.start();
   const close = async () => {
     await server.close();
+    await webhooks.close();
     await database.close();
     logger.flush();
   };

@@ -1,5 +1,6 @@
 import { OpenMynaError } from '@openmyna/core';
 import { readAuthorizationResponse, type AuthorizationRequest } from '@openmyna/mdoc';
+import { inTransaction } from '@openmyna/storage';
 import { importJWK } from 'jose';
 
 import { appendAudit } from './audit.js';
@@ -18,6 +19,7 @@ import { sealJson, unsealJson } from './sealing.js';
 import { SEALED, type PresentationServices } from './services.js';
 import type { PresentationStatus } from './storage/schema.js';
 import { verifyPresentations } from './verify-presentation.js';
+import { enqueueWebhook } from './webhook-outbox.js';
 
 /** The signed request object for the wallet, while the request is open. */
 export async function requestObjectOf(context: VerifierContext, id: string): Promise<string> {
@@ -68,7 +70,7 @@ export async function receiveResponse(
 }
 
 /** An answer to one presentation request, as its steps pass it on. */
-interface Answered {
+export interface Answered {
   readonly context: VerifierContext;
   readonly services: PresentationServices;
   readonly party: RelyingParty;
@@ -108,43 +110,57 @@ async function verifyAnswer(
   return verified;
 }
 
-/** Ends the request with a verified answer, unless another answer ended it first. */
-async function acceptAnswer(
+/**
+ * Ends the request with a verified answer, unless another answer ended it first. The result, the
+ * webhook event announcing it and the audit entry are written in one transaction: all or none.
+ */
+export async function acceptAnswer(
   answered: Answered,
   result: PresentationResult,
   claims: DisclosedClaims | undefined,
 ): Promise<PresentationStatus> {
   const { context, services, party, id, now } = answered;
   const status = statusOf(result);
-  const recorded = await context.db
-    .updateTable('presentations')
-    .set({
-      status,
-      responded_at: isoTime(now),
-      result: JSON.stringify(result),
-      // Values only with a valid answer: status-unknown presentations release nothing.
-      claims_sealed:
-        claims && result.status === 'valid' ? sealJson(services.sealingKey, SEALED.presentationClaims, claims) : null,
-      // The key is no longer needed once the request is answered.
-      decryption_key_sealed: null,
-    })
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .executeTakeFirst();
-  if (recorded.numUpdatedRows !== 1n)
-    throw new VerifierServiceError('ERR_PRESENTATION_ANSWERED', 'this request was already answered');
-  await appendAudit(context, {
-    rpId: party.id,
-    action: 'presentation.verify',
-    subjectId: id,
-    result: result.status,
-    details: {
-      ...(result.decidedBy ? { decidedBy: result.decidedBy.check } : {}),
-      disclosed: result.records.flatMap((record) => record.disclosed ?? []),
-      methods: result.records.map((record) => record.method),
-    },
+  const queued = await inTransaction(context.db, async (db) => {
+    const recorded = await db
+      .updateTable('presentations')
+      .set({
+        status,
+        responded_at: isoTime(now),
+        result: JSON.stringify(result),
+        // Values only with a valid answer: status-unknown presentations release nothing.
+        claims_sealed:
+          claims && result.status === 'valid' ? sealJson(services.sealingKey, SEALED.presentationClaims, claims) : null,
+        // The key is no longer needed once the request is answered.
+        decryption_key_sealed: null,
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    if (recorded.numUpdatedRows !== 1n)
+      throw new VerifierServiceError('ERR_PRESENTATION_ANSWERED', 'this request was already answered');
+    const event = await enqueueWebhook({ ...context, db }, party, {
+      type: 'presentation.finished',
+      id,
+      status: result.status,
+    });
+    await appendAudit(
+      { ...context, db },
+      {
+        rpId: party.id,
+        action: 'presentation.verify',
+        subjectId: id,
+        result: result.status,
+        details: {
+          ...(result.decidedBy ? { decidedBy: result.decidedBy.check } : {}),
+          disclosed: result.records.flatMap((record) => record.disclosed ?? []),
+          methods: result.records.map((record) => record.method),
+        },
+      },
+    );
+    return event !== undefined;
   });
-  services.notify?.(party, { id, status: result.status });
+  if (queued) services.webhookQueued?.();
   return status;
 }
 

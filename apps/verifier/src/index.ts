@@ -1,7 +1,7 @@
 export { VERIFIER_SERVICE_ERROR_CODES, VerifierServiceError, type VerifierServiceErrorCode } from './errors.js';
 export { randomId, type VerifierContext } from './context.js';
 export { VERIFIER_MIGRATIONS } from './storage/migrations.js';
-export type { MyNumberPurpose, VerifierSchema } from './storage/schema.js';
+export type { MyNumberPurpose, VerifierSchema, WebhookState } from './storage/schema.js';
 export { appendAudit, type AuditEntry } from './audit.js';
 export { seal, sealJson, unseal, unsealJson } from './sealing.js';
 export {
@@ -32,4 +32,18 @@ export type { PresentationServices, ProximityServices, RequestedElement } from '
 export { PROXIMITY_SECONDS, proximitySessionFor, startProximitySession, type ProximityView } from './proximity.js';
 export { databaseChallengeStore } from './login-challenges.js';
 export { createVerifierApp, type VerifierAppOptions } from './http/app.js';
+export {
+  timerScheduler,
+  WebhookDispatcher,
+  type WebhookDispatcherOptions,
+  type WebhookPass,
+  type WebhookScheduler,
+} from './webhook-dispatcher.js';
+export {
+  DEFAULT_WEBHOOK_SCHEDULE,
+  enqueueWebhook,
+  retryDelayMs,
+  type WebhookEvent,
+  type WebhookRetrySchedule,
+} from './webhook-outbox.js';
 export { VERIFIER_ERROR_ANSWERS } from './http/error-statuses.js';

@@ -7,6 +7,7 @@ import {
   type MessageTransport,
 } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
+import { inTransaction } from '@openmyna/storage';
 import { verifyMdocPresentation } from '@openmyna/verifier';
 
 import { appendAudit } from './audit.js';
@@ -18,6 +19,7 @@ import { assertMayRequest, authorizationOf, readerKeyOf, type RelyingParty } fro
 import { parseStoredResult, type ProximityView } from './result-schemas.js';
 import { sealJson } from './sealing.js';
 import { SEALED, type PresentationServices, type ProximityServices, type RequestedElement } from './services.js';
+import { enqueueWebhook } from './webhook-outbox.js';
 
 export type { ProximityView } from './result-schemas.js';
 
@@ -208,33 +210,45 @@ async function verifyAnswer(
   }
 }
 
+/** Keeps the answer; the result, the webhook event and the audit entry in one transaction. */
 async function keepAnswer(
   session: CounterSession,
   result: PresentationResult,
   claims: DisclosedClaims | undefined,
 ): Promise<void> {
   const { context, services, party, id } = session;
-  await context.db
-    .updateTable('proximity_sessions')
-    .set({
-      status: statusOf(result),
-      responded_at: isoTime(context.clock()),
-      result: JSON.stringify(result),
-      claims_sealed: claims ? sealJson(services.sealingKey, SEALED.proximityClaims, claims) : null,
-    })
-    .where('id', '=', id)
-    .execute();
-  await appendAudit(context, {
-    rpId: party.id,
-    action: 'proximity.verify',
-    subjectId: id,
-    result: result.status,
-    details: {
-      ...(result.decidedBy ? { decidedBy: result.decidedBy.check } : {}),
-      disclosed: result.records.flatMap((record) => record.disclosed ?? []),
-    },
+  const queued = await inTransaction(context.db, async (db) => {
+    await db
+      .updateTable('proximity_sessions')
+      .set({
+        status: statusOf(result),
+        responded_at: isoTime(context.clock()),
+        result: JSON.stringify(result),
+        claims_sealed: claims ? sealJson(services.sealingKey, SEALED.proximityClaims, claims) : null,
+      })
+      .where('id', '=', id)
+      .execute();
+    const event = await enqueueWebhook({ ...context, db }, party, {
+      type: 'presentation.finished',
+      id,
+      status: result.status,
+    });
+    await appendAudit(
+      { ...context, db },
+      {
+        rpId: party.id,
+        action: 'proximity.verify',
+        subjectId: id,
+        result: result.status,
+        details: {
+          ...(result.decidedBy ? { decidedBy: result.decidedBy.check } : {}),
+          disclosed: result.records.flatMap((record) => record.disclosed ?? []),
+        },
+      },
+    );
+    return event !== undefined;
   });
-  services.notify?.(party, { id, status: result.status });
+  if (queued) services.webhookQueued?.();
 }
 
 /**

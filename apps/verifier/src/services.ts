@@ -2,8 +2,6 @@ import type { CardRsaPublicKey } from '@openmyna/card';
 import type { MdocTrustAnchor, MessageTransport, StatusChecker } from '@openmyna/mdoc';
 import type { JpkiTrust } from '@openmyna/verifier';
 
-import type { RelyingParty } from './relying-parties.js';
-
 /** How the service reaches the holder's phone in person: through its own relay (docs/mdoc.md). */
 export interface ProximityServices {
   /**
@@ -26,8 +24,11 @@ export interface PresentationServices {
   readonly jpki: JpkiTrust;
   /** The CV-certificate CA keys 入力補助 records chain to, for `jp_kenhojo`. */
   readonly kenhojoCaKeys: ReadonlyMap<string, CardRsaPublicKey>;
-  /** Tells a relying party that a presentation finished (its webhook). Never carries disclosed values. */
-  readonly notify?: (party: RelyingParty, event: { readonly id: string; readonly status: string }) => void;
+  /**
+   * Called once a transaction that wrote a webhook event to the outbox committed: the dispatcher
+   * sends it at once rather than at its next poll.
+   */
+  readonly webhookQueued?: () => void;
   /** The relay for in-person sessions at a relying party's counter; without it they are refused. */
   readonly proximity?: ProximityServices;
   /** Where a failure of background work (an in-person session's bookkeeping) is reported. */

@@ -24,7 +24,7 @@ import {
   signAndReadAnswer,
   walletReadsRequest as readRequest,
 } from '../../../test-support/verifier-answers.js';
-import { startVerifierService, type DemoParty } from '../../../test-support/verifier-service.js';
+import { startVerifierService, VERIFIER_ADMIN, type DemoParty } from '../../../test-support/verifier-service.js';
 import type { VerifierSchema } from '../src/index.js';
 
 const PERSONS = [1, 4] as const;
@@ -37,6 +37,7 @@ async function expectEveryBodyDescribed(base: string): Promise<void> {
   };
   expect(Object.keys(document.paths).sort()).toEqual([
     '/admin/relying-parties',
+    '/admin/relying-parties/{id}/webhooks',
     '/healthz',
     '/v1/jpki/login/challenges',
     '/v1/jpki/login/verify',
@@ -64,7 +65,7 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
   let database: TestDatabase<VerifierSchema>;
   let base: string;
   let logs: string[];
-  let webhooks: { url: string; body: string }[];
+  let webhooks: { url: string; body: string; idempotencyKey: string | null }[];
   let clock = new Date();
   let keys: Record<DemoParty, { apiKey: string; clientId: string; id: string }>;
   let rp: (who: DemoParty, path: string, init?: RequestInit) => Promise<Response>;
@@ -169,8 +170,27 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
       body: new URLSearchParams(form).toString(),
     });
     expect(replay.status).toBe(409);
+    await service.webhooksSent();
     expect(webhooks.at(-1)).toMatchObject({ url: 'https://securities.example/hook' });
     expect(webhooks.at(-1)!.body).not.toContain(input.myNumber);
+    const event = JSON.parse(webhooks.at(-1)!.body) as Record<string, string>;
+    expect(Object.keys(event).sort()).toEqual(['eventId', 'id', 'status', 'type']);
+    expect(event).toMatchObject({ type: 'presentation.finished', id: presentation.id, status: 'valid' });
+    expect(webhooks.at(-1)!.idempotencyKey).toBe(event['eventId']);
+    // The administrator sees it delivered, and so does /metrics.
+    const outbox = (await (
+      await fetch(`${base}/admin/relying-parties/${keys.securities.id}/webhooks`, {
+        headers: { authorization: `Bearer ${VERIFIER_ADMIN}` },
+      })
+    ).json()) as { counts: { delivered: number }; events: { eventId: string; state: string; attempts: number }[] };
+    expect(outbox.counts.delivered).toBeGreaterThanOrEqual(1);
+    expect(outbox.events.find((row) => row.eventId === event['eventId'])).toMatchObject({
+      state: 'delivered',
+      attempts: 1,
+    });
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(
+      /verifier_webhooks_total\{outcome="delivered"\} [1-9]/,
+    );
   });
 
   /** The wallet's side of an account opening: sign the request's document, hand over the 入力補助 records. */

@@ -24,6 +24,7 @@ import { jpkiSignatureRoutes } from './routes/jpki-signatures.js';
 import { presentationRoutes } from './routes/presentations.js';
 import { proximitySessionRoutes } from './routes/proximity-sessions.js';
 import { relyingPartyRoutes } from './routes/relying-parties.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export type { VerifierAppOptions } from './options.js';
 
@@ -49,6 +50,7 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Veri
     labelNames: ['kind', 'result'] as const,
     registers: [registry],
   });
+  if (options.webhooks) registry.registerMetric(options.webhooks.outcomes);
   installAccessRules(app, options);
   app.openAPIRegistry.registerComponent('securitySchemes', 'admin', { type: 'http', scheme: 'bearer' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' });
@@ -56,6 +58,7 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Veri
   const deps: RouteDeps = { context, options, services: presentationServicesOf(options), verifications };
   app
     .route('/', relyingPartyRoutes(deps))
+    .route('/', webhookRoutes(deps))
     .route('/', presentationRoutes(deps))
     .route('/', proximitySessionRoutes(deps))
     .route('/', jpkiSignatureRoutes(deps))
@@ -72,10 +75,9 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Veri
   return app;
 }
 
-/** What presentations run with, from the app's options: the webhook as `notify`, the log for background work. */
+/** What presentations run with, from the app's options: the webhook dispatcher's wake, the log for background work. */
 function presentationServicesOf(options: VerifierAppOptions): PresentationServices {
-  const { logger } = options;
-  const webhookFetch = options.webhookFetch ?? fetch;
+  const { logger, webhooks } = options;
   return {
     sealingKey: options.sealingKey,
     publicUrl: options.publicUrl,
@@ -83,18 +85,8 @@ function presentationServicesOf(options: VerifierAppOptions): PresentationServic
     jpki: options.jpki,
     kenhojoCaKeys: options.kenhojoCaKeys,
     ...(options.proximity ? { proximity: options.proximity } : {}),
+    ...(webhooks ? { webhookQueued: () => webhooks.wake() } : {}),
     onBackgroundError: (error) => logger.error({ err: error }, 'in-person session bookkeeping failed'),
-    notify: (party, event) => {
-      if (!party.webhookUrl) return;
-      // Fire and forget: the relying party can always poll. The body carries no disclosed value.
-      webhookFetch(party.webhookUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ type: 'presentation.finished', ...event }),
-      }).catch((error: unknown) =>
-        logger.warn({ rp: party.id, err: (error as Error).message }, 'webhook delivery failed'),
-      );
-    },
   };
 }
 

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { VerifierContext } from '../context.js';
 import type { ReaderAuthority } from '../relying-parties.js';
 import type { ProximityServices } from '../services.js';
+import type { WebhookDispatcher } from '../webhook-dispatcher.js';
 
 /** What the verifier's HTTP API runs with (`createVerifierApp`). */
 export interface VerifierAppOptions {
@@ -31,8 +32,11 @@ export interface VerifierAppOptions {
   readonly anonymousRateLimit?: { readonly perSecond: number; readonly capacity: number };
   /** Request body limits (default 1 MiB on every route). */
   readonly bodyLimits?: BodyLimits;
-  /** Used to call relying parties' webhooks (default global fetch). */
-  readonly webhookFetch?: typeof fetch;
+  /**
+   * Sends relying parties' webhooks from the outbox; its metrics join `/metrics` and each event this
+   * instance writes wakes it. Without it events wait in the outbox for another instance's dispatcher.
+   */
+  readonly webhooks?: WebhookDispatcher;
   /** The relay of in-person sessions (`POST /v1/proximity-sessions`); without it they answer 501. */
   readonly proximity?: ProximityServices;
 }

@@ -95,4 +95,32 @@ export const VERIFIER_MIGRATIONS: Record<string, EngineMigration> = {
       await db.schema.alterTable('presentations').addColumn('last_rejection', 'text').execute();
     },
   },
+  '0004-webhook-outbox': {
+    async up(db: Kysely<unknown>) {
+      // Webhooks go out through an outbox written with the result, retried until delivered or expired.
+      await db.schema
+        .createTable('webhook_outbox')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('rp_id', 'text', (col) => col.notNull().references('relying_parties.id'))
+        .addColumn('subject_id', 'text', (col) => col.notNull())
+        .addColumn('url', 'text', (col) => col.notNull())
+        .addColumn('body', 'text', (col) => col.notNull())
+        .addColumn('state', 'text', (col) => col.notNull())
+        .addColumn('attempts', 'integer', (col) => col.notNull().defaultTo(0))
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('next_attempt_at', 'text', (col) => col.notNull())
+        .addColumn('lease_token', 'text')
+        .addColumn('lease_until', 'text')
+        .addColumn('last_attempt_at', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('finished_at', 'text')
+        .execute();
+      await db.schema
+        .createIndex('webhook_outbox_due')
+        .on('webhook_outbox')
+        .columns(['state', 'next_attempt_at'])
+        .execute();
+      await db.schema.createIndex('webhook_outbox_rp').on('webhook_outbox').columns(['rp_id', 'created_at']).execute();
+    },
+  },
 };

@@ -8,6 +8,7 @@ export interface VerifierSchema {
   login_challenges: LoginChallengeTable;
   presented_signatures: PresentedSignatureTable;
   audit_log: AuditLogTable;
+  webhook_outbox: WebhookOutboxTable;
 }
 
 /** SHA-256 (hex) of every JPKI signature accepted in a presentation. */
@@ -106,4 +107,36 @@ export interface AuditLogTable {
   result: string;
   /** JSON. */
   details: string;
+}
+
+/** Where a webhook event is: waiting for (another) attempt, delivered (a 2xx), or given up at its expiry. */
+export type WebhookState = 'pending' | 'delivered' | 'expired';
+
+/**
+ * The transactional outbox of relying parties' webhooks: an event is written in the transaction that
+ * ends its presentation, and sent by whichever instance claims it (a lease) until a 2xx or its expiry.
+ */
+export interface WebhookOutboxTable {
+  /** The event id: the body's `eventId` and the `Idempotency-Key` header, the same on every attempt. */
+  id: string;
+  rp_id: string;
+  /** The presentation or in-person session the event is about. */
+  subject_id: string;
+  /** The relying party's webhook URL when the event was written. */
+  url: string;
+  /** JSON as sent: `{ type, id, status, eventId }`, never a disclosed value. */
+  body: string;
+  state: WebhookState;
+  /** Attempts started (counted when claimed, so an attempt cut short by a crash counts). */
+  attempts: Generated<number>;
+  created_at: string;
+  next_attempt_at: string;
+  /** Who holds the event while sending it (a random token per claim), and until when. */
+  lease_token: string | null;
+  lease_until: string | null;
+  last_attempt_at: string | null;
+  /** Why the last attempt failed: `HTTP 503`, `timeout`, `network error` — never the receiver's text. */
+  last_error: string | null;
+  /** When it was delivered or expired. */
+  finished_at: string | null;
 }

@@ -1,0 +1,220 @@
+import type { Engine } from '@openmyna/storage';
+import type { Logger } from 'pino';
+import { Counter } from 'prom-client';
+
+import { randomId, type VerifierContext } from './context.js';
+import {
+  claimDueWebhooks,
+  DEFAULT_WEBHOOK_SCHEDULE,
+  expireOverdueWebhooks,
+  markWebhookDelivered,
+  markWebhookFailed,
+  retryDelayMs,
+  type WebhookRetrySchedule,
+  type WebhookRow,
+} from './webhook-outbox.js';
+
+/** Runs a task later; the dispatcher's polls and send timeouts go through it (STYLE.md 9). */
+export interface WebhookScheduler {
+  /** Runs `task` after `delayMs`; returns what cancels it. */
+  schedule(task: () => void, delayMs: number): () => void;
+}
+
+/** Node's timers, unreferenced so a pending poll never keeps the process alive. */
+export const timerScheduler: WebhookScheduler = {
+  schedule(task, delayMs) {
+    const timer = setTimeout(task, delayMs);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+};
+
+/** Options of {@link WebhookDispatcher}. */
+export interface WebhookDispatcherOptions {
+  /** The database, the clock and the randomness (lease tokens, jitter). */
+  readonly context: VerifierContext;
+  readonly engine: Engine;
+  readonly logger: Logger;
+  /** Default: the global fetch. */
+  readonly fetch?: typeof fetch;
+  /** Default: {@link timerScheduler}. */
+  readonly scheduler?: WebhookScheduler;
+  /** Retry waits and expiry (default {@link DEFAULT_WEBHOOK_SCHEDULE}). */
+  readonly retry?: Partial<WebhookRetrySchedule>;
+  /** How often to look for due events besides being woken (default 1 s). */
+  readonly pollMs?: number;
+  /** How long one attempt may take (default 10 s). */
+  readonly timeoutMs?: number;
+  /** How long a claim holds an event (default 60 s, at least twice the timeout). */
+  readonly leaseMs?: number;
+  /** Events claimed at once (default 20). */
+  readonly batchSize?: number;
+}
+
+/** What one pass did. */
+export interface WebhookPass {
+  delivered: number;
+  retried: number;
+  expired: number;
+}
+
+type Outcome = keyof WebhookPass | 'lost';
+
+/**
+ * Sends relying parties' webhooks from the outbox, in every verifier instance: claims due events with
+ * a lease (so two instances never send one at once), POSTs each with `Idempotency-Key: <event id>` and
+ * a timeout, marks it delivered on a 2xx and otherwise due again after an exponential, jittered wait,
+ * until its expiry. Delivery is at least once: a crash between the send and the mark leaves the lease to
+ * lapse, and the event is sent again. Redirects are not followed. `start()` polls; `wake()` runs a pass
+ * at once (after this instance wrote an event); `close()` stops and waits for the sends in flight.
+ *
+ * @example
+ * ```ts
+ * const webhooks = new WebhookDispatcher({ context, engine: database.engine, logger });
+ * webhooks.start();
+ * const app = createVerifierApp({ ...options, webhooks });
+ * // on shutdown, after the server stopped taking requests:
+ * await webhooks.close();
+ * ```
+ */
+export class WebhookDispatcher {
+  /** `verifier_webhooks_total` by outcome (`delivered`, `retried`, `expired`), for the app's registry. */
+  readonly outcomes = new Counter({
+    name: 'verifier_webhooks_total',
+    help: 'Webhook attempts by outcome: delivered, retried (failed, due again), expired (given up)',
+    labelNames: ['outcome'] as const,
+    registers: [],
+  });
+  private readonly options: WebhookDispatcherOptions;
+  private readonly retry: WebhookRetrySchedule;
+  private readonly scheduler: WebhookScheduler;
+  private readonly timeoutMs: number;
+  private readonly leaseMs: number;
+  private passes: Promise<unknown> = Promise.resolve();
+  private wakeQueued = false;
+  private cancelPoll: (() => void) | undefined;
+  private closed = false;
+
+  constructor(options: WebhookDispatcherOptions) {
+    this.options = options;
+    this.retry = { ...DEFAULT_WEBHOOK_SCHEDULE, ...options.retry };
+    this.scheduler = options.scheduler ?? timerScheduler;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    // A live sender must never lose its lease mid-send, or a second instance would send alongside.
+    this.leaseMs = Math.max(options.leaseMs ?? 60_000, 2 * this.timeoutMs);
+  }
+
+  /** Polls for due events every `pollMs`, starting now. */
+  start(): void {
+    if (this.closed || this.cancelPoll) return;
+    const poll = () => {
+      this.wake();
+      void this.passes.then(() => {
+        if (!this.closed) this.cancelPoll = this.scheduler.schedule(poll, this.options.pollMs ?? 1000);
+      });
+    };
+    this.cancelPoll = this.scheduler.schedule(poll, 0);
+  }
+
+  /** Runs a pass soon (one at a time; wakes while one is queued count once). Errors go to the log. */
+  wake(): void {
+    if (this.closed || this.wakeQueued) return;
+    this.wakeQueued = true;
+    this.passes = this.passes.then(async () => {
+      this.wakeQueued = false;
+      try {
+        await this.pass();
+      } catch (error) {
+        this.options.logger.error({ err: error }, 'webhook pass failed');
+      }
+    });
+  }
+
+  /** Runs one pass after those queued and returns what it did; a database failure rejects. */
+  runOnce(): Promise<WebhookPass> {
+    const pass = this.passes.then(() => this.pass());
+    this.passes = pass.catch(() => undefined);
+    return pass;
+  }
+
+  /** Resolves when every pass queued so far has ended. */
+  async idle(): Promise<void> {
+    await this.passes;
+  }
+
+  /** Stops polling and waking, and waits for the sends in flight (each ends by its timeout). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.cancelPoll?.();
+    await this.idle();
+  }
+
+  private async pass(): Promise<WebhookPass> {
+    const { context, engine, logger } = this.options;
+    const tally: WebhookPass = { delivered: 0, retried: 0, expired: 0 };
+    const expiredAt = (now: Date) => new Date(now.getTime() - this.retry.expiryMs);
+    for (const row of await expireOverdueWebhooks(context.db, context.clock(), expiredAt(context.clock()))) {
+      logger.warn({ rp: row.rp_id, event: row.id, attempts: row.attempts }, 'webhook expired undelivered');
+      this.count(tally, 'expired');
+    }
+    const batchSize = this.options.batchSize ?? 20;
+    for (;;) {
+      const now = context.clock();
+      const token = randomId(context, 'L');
+      const leaseUntil = new Date(now.getTime() + this.leaseMs);
+      const claim = { now, leaseUntil, token, limit: batchSize, expiredAt: expiredAt(now) };
+      const rows = await claimDueWebhooks(context.db, engine, claim);
+      for (const outcome of await Promise.all(rows.map((row) => this.attempt(row, token)))) this.count(tally, outcome);
+      if (rows.length < batchSize || this.closed) return tally;
+    }
+  }
+
+  private count(tally: WebhookPass, outcome: Outcome): void {
+    if (outcome === 'lost') return;
+    tally[outcome] += 1;
+    this.outcomes.inc({ outcome });
+  }
+
+  /** One attempt at one claimed event, and what it came to. */
+  private async attempt(row: WebhookRow, token: string): Promise<Outcome> {
+    const { context, logger } = this.options;
+    const error = await this.send(row);
+    const now = context.clock();
+    if (error === undefined) return (await markWebhookDelivered(context.db, row.id, now)) ? 'delivered' : 'lost';
+    const random = new DataView(context.randomBytes(4).buffer).getUint32(0) / 2 ** 32;
+    const next = new Date(now.getTime() + retryDelayMs(row.attempts, random, this.retry));
+    const expires = new Date(Date.parse(row.created_at) + this.retry.expiryMs);
+    const state = next >= expires ? 'expired' : 'pending';
+    const log = { rp: row.rp_id, event: row.id, attempts: row.attempts, error };
+    // Lost: the lease lapsed and another instance holds the event now; it records its own attempt.
+    if (!(await markWebhookFailed(context.db, { id: row.id, token, error, now }, { state, next }))) return 'lost';
+    if (state === 'expired') {
+      logger.warn(log, 'webhook expired undelivered');
+      return 'expired';
+    }
+    logger.info({ ...log, nextAttemptAt: next.toISOString() }, 'webhook attempt failed; will retry');
+    return 'retried';
+  }
+
+  /** POSTs the event; undefined on a 2xx, else why not (never the receiver's own words). */
+  private async send(row: WebhookRow): Promise<string | undefined> {
+    const controller = new AbortController();
+    const cancel = this.scheduler.schedule(() => controller.abort(), this.timeoutMs);
+    try {
+      const response = await (this.options.fetch ?? fetch)(row.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': row.id },
+        body: row.body,
+        // A webhook URL is checked when registered; a redirect could lead anywhere, so none is followed.
+        redirect: 'manual',
+        signal: controller.signal,
+      });
+      await response.body?.cancel().catch(() => undefined);
+      return response.status >= 200 && response.status < 300 ? undefined : `HTTP ${response.status}`;
+    } catch {
+      return controller.signal.aborted ? 'timeout' : 'network error';
+    } finally {
+      cancel();
+    }
+  }
+}
