@@ -56,6 +56,13 @@ describe('scaled out: two issuers and two verifiers behind a round-robin load ba
         await story.atTheCounter('a');
         await story.atTheShop('a');
         await story.reportedLost('P0000001', cluster.issuerAdminToken(), 'a');
+        // Round-robin spread the story: every instance answered requests of it (beyond HAProxy's checks).
+        for (const instance of [...cluster.issuers, ...cluster.verifiers]) {
+          const served = instance.output
+            .split('\n')
+            .filter((line) => line.includes('"msg":"request"') && !line.includes('"route":"/healthz"'));
+          expect(served.length, instance.name).toBeGreaterThan(0);
+        }
       }),
     600_000,
   );
