@@ -7,6 +7,7 @@ import { appendAudit } from './audit.js';
 import { isoTime, type VerifierContext } from './context.js';
 import type { DisclosedClaims } from './disclosed-claims.js';
 import { VerifierServiceError } from './errors.js';
+import { recordFinished } from './finished.js';
 import {
   failedResult,
   presentationRow,
@@ -19,7 +20,6 @@ import { sealJson, unsealJson } from './sealing.js';
 import { SEALED, type PresentationServices } from './services.js';
 import type { PresentationStatus } from './storage/schema.js';
 import { verifyPresentations } from './verify-presentation.js';
-import { enqueueWebhook } from './webhook-outbox.js';
 
 /** The signed request object for the wallet, while the request is open. */
 export async function requestObjectOf(context: VerifierContext, id: string): Promise<string> {
@@ -139,26 +139,12 @@ export async function acceptAnswer(
       .executeTakeFirst();
     if (recorded.numUpdatedRows !== 1n)
       throw new VerifierServiceError('ERR_PRESENTATION_ANSWERED', 'this request was already answered');
-    const event = await enqueueWebhook({ ...context, db }, party, {
-      type: 'presentation.finished',
+    return recordFinished({ ...context, db }, party, {
       id,
-      status: result.status,
+      action: 'presentation.verify',
+      result,
+      details: { methods: result.records.map((record) => record.method) },
     });
-    await appendAudit(
-      { ...context, db },
-      {
-        rpId: party.id,
-        action: 'presentation.verify',
-        subjectId: id,
-        result: result.status,
-        details: {
-          ...(result.decidedBy ? { decidedBy: result.decidedBy.check } : {}),
-          disclosed: result.records.flatMap((record) => record.disclosed ?? []),
-          methods: result.records.map((record) => record.method),
-        },
-      },
-    );
-    return event !== undefined;
   });
   if (queued) services.webhookQueued?.();
   return status;

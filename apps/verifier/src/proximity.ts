@@ -14,12 +14,12 @@ import { appendAudit } from './audit.js';
 import { isoTime, randomId, type VerifierContext } from './context.js';
 import { mdocClaimsOf, takeClaimsOnce, type DisclosedClaims } from './disclosed-claims.js';
 import { VerifierServiceError } from './errors.js';
+import { recordFinished } from './finished.js';
 import { failedResult, resultOf, statusOf, type PresentationResult } from './presentation-results.js';
 import { assertMayRequest, authorizationOf, readerKeyOf, type RelyingParty } from './relying-parties.js';
 import { parseStoredResult, type ProximityView } from './result-schemas.js';
 import { sealJson } from './sealing.js';
 import { SEALED, type PresentationServices, type ProximityServices, type RequestedElement } from './services.js';
-import { enqueueWebhook } from './webhook-outbox.js';
 
 export type { ProximityView } from './result-schemas.js';
 
@@ -228,25 +228,7 @@ async function keepAnswer(
       })
       .where('id', '=', id)
       .execute();
-    const event = await enqueueWebhook({ ...context, db }, party, {
-      type: 'presentation.finished',
-      id,
-      status: result.status,
-    });
-    await appendAudit(
-      { ...context, db },
-      {
-        rpId: party.id,
-        action: 'proximity.verify',
-        subjectId: id,
-        result: result.status,
-        details: {
-          ...(result.decidedBy ? { decidedBy: result.decidedBy.check } : {}),
-          disclosed: result.records.flatMap((record) => record.disclosed ?? []),
-        },
-      },
-    );
-    return event !== undefined;
+    return recordFinished({ ...context, db }, party, { id, action: 'proximity.verify', result });
   });
   if (queued) services.webhookQueued?.();
 }
