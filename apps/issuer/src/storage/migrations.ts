@@ -134,7 +134,44 @@ export const ISSUER_MIGRATIONS: Record<string, EngineMigration> = {
         .execute();
     },
   },
+  '0008-status-change-notifications': {
+    async up(db: Kysely<unknown>, engine) {
+      // Every instance's OCSP answers, CRLs and status list drop what a status change made stale (docs/
+      // operations.md): on PostgreSQL the change itself announces it, in the transaction that makes it.
+      if (engine === 'postgres') await createStatusNotifications(db);
+    },
+  },
 };
+
+/**
+ * 0008: triggers that `pg_notify` {@link STATUS_CHANNEL} whenever a certificate's, phone's or mdoc
+ * batch's status changes. NOTIFY is transactional: it is delivered when (and only if) the change commits.
+ */
+async function createStatusNotifications(db: Kysely<unknown>): Promise<void> {
+  const notify = (payload: string) =>
+    `begin perform pg_notify('${STATUS_CHANNEL}', ${payload}::text); return null; end`;
+  const certificate = notify(
+    "json_build_object('schema', tg_table_schema, 'kind', 'certificate', 'hierarchy', new.hierarchy, 'serial', new.serial, 'municipality', new.municipality_code)",
+  );
+  const mdoc = notify("json_build_object('schema', tg_table_schema, 'kind', 'mdoc')");
+  await sql`create function issuer_certificate_status_notify() returns trigger language plpgsql as ${sql.lit(certificate)}`.execute(
+    db,
+  );
+  await sql`create function issuer_mdoc_status_notify() returns trigger language plpgsql as ${sql.lit(mdoc)}`.execute(
+    db,
+  );
+  for (const [table, fn] of [
+    ['certificates', 'issuer_certificate_status_notify'],
+    ['phones', 'issuer_mdoc_status_notify'],
+    ['mdoc_batches', 'issuer_mdoc_status_notify'],
+  ] as const)
+    await sql`create trigger ${sql.id(`${table}_status_notify`)} after update of status on ${sql.id(table)} for each row when (old.status is distinct from new.status) execute function ${sql.id(fn)}()`.execute(
+      db,
+    );
+}
+
+/** The PostgreSQL channel status changes are announced on (payload: JSON naming the schema and what changed). */
+export const STATUS_CHANNEL = 'openmyna_issuer_status';
 
 /** 0001: The registry: persons, their cards and phones. */
 async function createRegistryTables(db: Kysely<unknown>, engine: Engine): Promise<void> {
