@@ -144,8 +144,11 @@ export const ISSUER_MIGRATIONS: Record<string, EngineMigration> = {
 };
 
 /**
- * 0008: triggers that `pg_notify` {@link STATUS_CHANNEL} whenever a certificate's, phone's or mdoc
- * batch's status changes. NOTIFY is transactional: it is delivered when (and only if) the change commits.
+ * 0008: triggers that `pg_notify` {@link STATUS_CHANNEL} whenever a status change makes an OCSP answer,
+ * a CRL or the mdoc status list stale. NOTIFY is transactional: it is delivered when (and only if) the
+ * change commits. The changes every issuance makes announce nothing: a certificate `prepared` → `issued`
+ * (never handed out before, so never asked about), a phone `provisioning` → `active` and a batch
+ * `issuing` → `issued` (listed as valid before and after).
  */
 async function createStatusNotifications(db: Kysely<unknown>): Promise<void> {
   const notify = (payload: string) =>
@@ -160,12 +163,17 @@ async function createStatusNotifications(db: Kysely<unknown>): Promise<void> {
   await sql`create function issuer_mdoc_status_notify() returns trigger language plpgsql as ${sql.lit(mdoc)}`.execute(
     db,
   );
-  for (const [table, fn] of [
-    ['certificates', 'issuer_certificate_status_notify'],
-    ['phones', 'issuer_mdoc_status_notify'],
-    ['mdoc_batches', 'issuer_mdoc_status_notify'],
+  const changed = 'old.status is distinct from new.status';
+  for (const [table, fn, stale] of [
+    ['certificates', 'issuer_certificate_status_notify', `not (old.status = 'prepared' and new.status = 'issued')`],
+    [
+      'phones',
+      'issuer_mdoc_status_notify',
+      `not (old.status in ('provisioning', 'active') and new.status in ('provisioning', 'active'))`,
+    ],
+    ['mdoc_batches', 'issuer_mdoc_status_notify', `'abandoned' in (old.status, new.status)`],
   ] as const)
-    await sql`create trigger ${sql.id(`${table}_status_notify`)} after update of status on ${sql.id(table)} for each row when (old.status is distinct from new.status) execute function ${sql.id(fn)}()`.execute(
+    await sql`create trigger ${sql.id(`${table}_status_notify`)} after update of status on ${sql.id(table)} for each row when (${sql.raw(`${changed} and ${stale}`)}) execute function ${sql.id(fn)}()`.execute(
       db,
     );
 }
