@@ -126,7 +126,11 @@ export class PostgresStatusListener implements StatusChangeFeed {
       this.#lost(client, error);
       return;
     }
-    if (this.#client !== client) return;
+    // Closed (or lost) while connecting: this connection is not the listener.
+    if (this.#client !== client) {
+      await client.end().catch(() => undefined);
+      return;
+    }
     this.#listening = true;
     this.#retryMs = this.#options.retryMilliseconds ?? 100;
     // Changes made before LISTEN held were not announced to this connection.

@@ -62,9 +62,15 @@ describe('two issuer instances over one PostgreSQL', () => {
   let b: Instance;
 
   /** One instance: its own pool, its own listener, its own HTTP server, over the shared schema. */
-  const startInstance = async (cardFace: Awaited<ReturnType<typeof makeCardFaceIssuers>>['cardFace']) => {
+  let cardFace: Awaited<ReturnType<typeof makeCardFaceIssuers>>['cardFace'];
+  const startInstance = async (listenerUrl = TEST_PG_URL, onError?: (error: unknown) => void) => {
     const database = openDatabase<IssuerSchema>(TEST_PG_URL, { schema: shared.schema! });
-    const listener = new PostgresStatusListener({ url: TEST_PG_URL, schema: shared.schema!, retryMilliseconds: 50 });
+    const listener = new PostgresStatusListener({
+      url: listenerUrl,
+      schema: shared.schema!,
+      retryMilliseconds: 50,
+      ...(onError ? { onError } : {}),
+    });
     await listener.start();
     let handle: (request: Request) => Response | Promise<Response> = () => new Response(null, { status: 503 });
     const server = serve({ fetch: (request) => handle(request), port: 0, hostname: '127.0.0.1' });
@@ -89,9 +95,9 @@ describe('two issuer instances over one PostgreSQL', () => {
     await migrate(shared.db as Kysely<unknown>, shared.engine, ISSUER_MIGRATIONS);
     authorities = await makeIssuerAuthorities(now);
     mdocHierarchy = await makeMdocHierarchy(nodeMdocCrypto, { now });
-    const { cardFace } = await makeCardFaceIssuers();
-    a = await startInstance(cardFace);
-    b = await startInstance(cardFace);
+    ({ cardFace } = await makeCardFaceIssuers());
+    a = await startInstance();
+    b = await startInstance();
   });
   afterAll(async () => {
     for (const instance of [a, b]) {
@@ -180,6 +186,23 @@ describe('two issuer instances over one PostgreSQL', () => {
     };
   };
 
+  /** Revokes a phone's certificates and the phone behind every trigger's back (replication role). */
+  const revokeSilently = async (phoneId: string) => {
+    const silent = new pg.Client({ connectionString: TEST_PG_URL, options: `-c search_path=${shared.schema!}` });
+    await silent.connect();
+    try {
+      await silent.query('set session_replication_role = replica');
+      const now = new Date().toISOString();
+      await silent.query(
+        "update certificates set status = 'revoked', reason = 'keyCompromise', revoked_at = $1 where phone_id = $2",
+        [now, phoneId],
+      );
+      await silent.query("update phones set status = 'revoked', updated_at = $1 where id = $2", [now, phoneId]);
+    } finally {
+      await silent.end();
+    }
+  };
+
   it("shows a phone revoked through instance A in B's OCSP, CRL and status list within a second", async () => {
     const phone = await provisionOnA(1);
     // B has answered, and cached, the phone as good everywhere.
@@ -216,17 +239,7 @@ describe('two issuer instances over one PostgreSQL', () => {
     expect(await ocsp(b, 'authentication', phone.authentication)).toBe('good');
     expect(await crlLists(b, 'authentication', phone.authentication)).toBe(false);
     // A change no trigger announces (replication role): B's cached answers go stale.
-    const silent = new pg.Client({ connectionString: TEST_PG_URL, options: `-c search_path=${shared.schema!}` });
-    await silent.connect();
-    try {
-      await silent.query('set session_replication_role = replica');
-      await silent.query(
-        "update certificates set status = 'revoked', reason = 'keyCompromise', revoked_at = $1 where phone_id = $2",
-        [new Date().toISOString(), phone.phoneId],
-      );
-    } finally {
-      await silent.end();
-    }
+    await revokeSilently(phone.phoneId);
     expect(await ocsp(b, 'authentication', phone.authentication)).toBe('good');
 
     const superuser = new pg.Client({ connectionString: TEST_PG_URL });
@@ -253,5 +266,27 @@ describe('two issuer instances over one PostgreSQL', () => {
         VISIBLE_WITHIN_MS,
       ),
     ).toBe(true);
+  });
+
+  it('caches nothing while it cannot listen, and keeps trying until closed', async () => {
+    const errors: unknown[] = [];
+    const c = await startInstance('postgres://postgres@127.0.0.1:1/none', (error) => errors.push(error));
+    try {
+      expect(c.listener.listening).toBe(false);
+      const phone = await provisionOnA(5);
+      expect(await ocsp(c, 'authentication', phone.authentication)).toBe('good');
+      expect(await crlLists(c, 'authentication', phone.authentication)).toBe(false);
+      expect(await mdocStatus(c, phone.statusIndex)).toBe(TOKEN_STATUS.valid);
+      await revokeSilently(phone.phoneId);
+      // Unannounced, yet seen at once: every answer was read from the registry.
+      expect(await ocsp(c, 'authentication', phone.authentication)).toBe('revoked');
+      expect(await crlLists(c, 'authentication', phone.authentication)).toBe(true);
+      expect(await mdocStatus(c, phone.statusIndex)).toBe(TOKEN_STATUS.invalid);
+      expect(await eventually(() => Promise.resolve(errors.length >= 2), 30_000)).toBe(true);
+    } finally {
+      await new Promise((resolve) => c.server.close(resolve));
+      await c.listener.close();
+      await c.database.close();
+    }
   });
 });
