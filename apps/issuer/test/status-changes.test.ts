@@ -268,7 +268,7 @@ describe('two issuer instances over one PostgreSQL', () => {
     ).toBe(true);
   });
 
-  it('caches nothing while it cannot listen, and keeps trying until closed', async () => {
+  it('caches nothing while it cannot listen, and keeps trying', async () => {
     const errors: unknown[] = [];
     const c = await startInstance('postgres://postgres@127.0.0.1:1/none', (error) => errors.push(error));
     try {
