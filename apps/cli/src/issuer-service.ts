@@ -146,7 +146,7 @@ async function listenForStatusChanges(
     onError: (error) =>
       logger.warn(
         { code: (error as { code?: unknown }).code },
-        'status change listener lost; serving without caches until it is back',
+        'status change listener lost or unreachable; serving without caches until it listens again',
       ),
   });
   await listener.start();
