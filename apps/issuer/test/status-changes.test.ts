@@ -24,12 +24,15 @@ import {
 } from '../../../test-support/issuer-fixtures.js';
 import { makeMdocHierarchy, type MdocHierarchy } from '../../../test-support/mdoc-fixtures.js';
 import { phoneCompletes } from '../../../test-support/phone-proofs.js';
+import { timeoutFor } from '../../../test-support/timeouts.js';
 import { createIssuerApp } from '../src/http/app.js';
 import { ISSUER_MIGRATIONS, PostgresStatusListener, type IssuerSchema } from '../src/index.js';
 
 const TOKEN = 'test-admin-token';
 /** What the issue asks: a change made on one instance is in every instance's answers within a second. */
 const VISIBLE_WITHIN_MS = 1_000;
+/** Each test registers one to three people, issues their cards and provisions their phones. */
+const PROVISIONING_TIMEOUT = timeoutFor({ 'card and phone': [3, 2_500] });
 const photo = renderFacePhoto({ faceSeed: 7, sex: '2', age: 40 });
 type Authorities = Awaited<ReturnType<typeof makeIssuerAuthorities>>;
 
@@ -90,15 +93,18 @@ describe('two issuer instances over one PostgreSQL', () => {
     return { base, listener, database, server };
   };
 
-  beforeAll(async () => {
-    shared = await testDatabase<IssuerSchema>('postgres');
-    await migrate(shared.db as Kysely<unknown>, shared.engine, ISSUER_MIGRATIONS);
-    authorities = await makeIssuerAuthorities(now);
-    mdocHierarchy = await makeMdocHierarchy(nodeMdocCrypto, { now });
-    ({ cardFace } = await makeCardFaceIssuers());
-    a = await startInstance();
-    b = await startInstance();
-  });
+  beforeAll(
+    async () => {
+      shared = await testDatabase<IssuerSchema>('postgres');
+      await migrate(shared.db as Kysely<unknown>, shared.engine, ISSUER_MIGRATIONS);
+      authorities = await makeIssuerAuthorities(now);
+      mdocHierarchy = await makeMdocHierarchy(nodeMdocCrypto, { now });
+      ({ cardFace } = await makeCardFaceIssuers());
+      a = await startInstance();
+      b = await startInstance();
+    },
+    timeoutFor({ 'authorities and two instances': [1, 5_000] }),
+  );
   afterAll(async () => {
     for (const instance of [a, b]) {
       await new Promise((resolve) => instance.server.close(resolve));
@@ -153,13 +159,18 @@ describe('two issuer instances over one PostgreSQL', () => {
     expect((await admin(a, '/admin/persons', personCreateBody(input, { birthDate: '1970-06-06', photo }))).status).toBe(
       201,
     );
-    const issued = (await (
+    const card = (await (
       await admin(a, `/admin/persons/${input.id}/cards`, {
         authenticationPin: '1234',
         signingPassword: 'OPENMYNA1',
         kenhojoPin: '1234',
       })
     ).json()) as { cardId: string; passphrase: string; card: VirtualCardDocument };
+    return { personId: input.id, card, ...(await provisionPhoneOnA(card)) };
+  };
+
+  /** Provisions a phone from `card` on instance A (one phone per person: an earlier one is revoked). */
+  const provisionPhoneOnA = async (card: { passphrase: string; card: VirtualCardDocument }) => {
     const session = (await (await fetch(`${a.base}/provisioning/sessions`, { method: 'POST' })).json()) as {
       sessionId: string;
       nonce: string;
@@ -167,7 +178,7 @@ describe('two issuer instances over one PostgreSQL', () => {
     const completed = await admin(
       a,
       `/provisioning/sessions/${session.sessionId}/complete`,
-      await phoneCompletes(issued.card, issued.passphrase, session.nonce),
+      await phoneCompletes(card.card, card.passphrase, session.nonce),
     );
     expect(completed.status, await completed.clone().text()).toBe(200);
     const bundle = (await completed.json()) as {
@@ -179,7 +190,6 @@ describe('two issuer instances over one PostgreSQL', () => {
       decodeIssuedMdoc(new Uint8Array(Buffer.from(bundle.mdoc, 'base64'))).issuerSigned.issuerAuth.payload,
     );
     return {
-      personId: input.id,
       phoneId: bundle.phoneId,
       authentication: new Uint8Array(Buffer.from(bundle.jpki.authenticationCertificate, 'base64')),
       statusIndex: mso.status!.idx,
@@ -203,90 +213,129 @@ describe('two issuer instances over one PostgreSQL', () => {
     }
   };
 
-  it("shows a phone revoked through instance A in B's OCSP, CRL and status list within a second", async () => {
-    const phone = await provisionOnA(1);
-    // B has answered, and cached, the phone as good everywhere.
-    expect(await ocsp(b, 'authentication', phone.authentication)).toBe('good');
-    expect(await crlLists(b, 'authentication', phone.authentication)).toBe(false);
-    expect(await mdocStatus(b, phone.statusIndex)).toBe(TOKEN_STATUS.valid);
+  it(
+    "shows a phone revoked through instance A in B's OCSP, CRL and status list within a second",
+    async () => {
+      const phone = await provisionOnA(1);
+      // B has answered, and cached, the phone as good everywhere.
+      expect(await ocsp(b, 'authentication', phone.authentication)).toBe('good');
+      expect(await crlLists(b, 'authentication', phone.authentication)).toBe(false);
+      expect(await mdocStatus(b, phone.statusIndex)).toBe(TOKEN_STATUS.valid);
 
-    expect((await admin(a, `/admin/phones/${phone.phoneId}/revoke`, { reason: '紛失（スマホ）' })).status).toBe(200);
-    const seenByB = async () =>
-      (await ocsp(b, 'authentication', phone.authentication)) === 'revoked' &&
-      (await crlLists(b, 'authentication', phone.authentication)) &&
-      (await mdocStatus(b, phone.statusIndex)) === TOKEN_STATUS.invalid;
-    expect(await eventually(seenByB, VISIBLE_WITHIN_MS)).toBe(true);
-  });
+      expect((await admin(a, `/admin/phones/${phone.phoneId}/revoke`, { reason: '紛失（スマホ）' })).status).toBe(200);
+      const seenByB = async () =>
+        (await ocsp(b, 'authentication', phone.authentication)) === 'revoked' &&
+        (await crlLists(b, 'authentication', phone.authentication)) &&
+        (await mdocStatus(b, phone.statusIndex)) === TOKEN_STATUS.invalid;
+      expect(await eventually(seenByB, VISIBLE_WITHIN_MS)).toBe(true);
+    },
+    PROVISIONING_TIMEOUT,
+  );
 
-  it('shows suspend and resume through A in B within a second each', async () => {
-    const phone = await provisionOnA(2);
-    expect(await ocsp(b, 'authentication', phone.authentication)).toBe('good');
-    expect(await mdocStatus(b, phone.statusIndex)).toBe(TOKEN_STATUS.valid);
-    expect((await admin(a, `/admin/phones/${phone.phoneId}/suspend`, { reason: '一時停止' })).status).toBe(200);
-    const suspended = async () =>
-      (await ocsp(b, 'authentication', phone.authentication)) === 'revoked' &&
-      (await mdocStatus(b, phone.statusIndex)) === TOKEN_STATUS.suspended;
-    expect(await eventually(suspended, VISIBLE_WITHIN_MS)).toBe(true);
-    expect((await admin(a, `/admin/phones/${phone.phoneId}/resume`, { reason: '再開' })).status).toBe(200);
-    const resumed = async () =>
-      (await ocsp(b, 'authentication', phone.authentication)) === 'good' &&
-      (await mdocStatus(b, phone.statusIndex)) === TOKEN_STATUS.valid;
-    expect(await eventually(resumed, VISIBLE_WITHIN_MS)).toBe(true);
-  });
+  it(
+    'shows suspend and resume through A in B within a second each',
+    async () => {
+      const phone = await provisionOnA(2);
+      expect(await ocsp(b, 'authentication', phone.authentication)).toBe('good');
+      expect(await mdocStatus(b, phone.statusIndex)).toBe(TOKEN_STATUS.valid);
+      expect((await admin(a, `/admin/phones/${phone.phoneId}/suspend`, { reason: '一時停止' })).status).toBe(200);
+      const suspended = async () =>
+        (await ocsp(b, 'authentication', phone.authentication)) === 'revoked' &&
+        (await mdocStatus(b, phone.statusIndex)) === TOKEN_STATUS.suspended;
+      expect(await eventually(suspended, VISIBLE_WITHIN_MS)).toBe(true);
+      expect((await admin(a, `/admin/phones/${phone.phoneId}/resume`, { reason: '再開' })).status).toBe(200);
+      const resumed = async () =>
+        (await ocsp(b, 'authentication', phone.authentication)) === 'good' &&
+        (await mdocStatus(b, phone.statusIndex)) === TOKEN_STATUS.valid;
+      expect(await eventually(resumed, VISIBLE_WITHIN_MS)).toBe(true);
+    },
+    PROVISIONING_TIMEOUT,
+  );
 
-  it("drops B's caches when its listening connection is killed, and is told of changes again once back", async () => {
-    const phone = await provisionOnA(3);
-    expect(await ocsp(b, 'authentication', phone.authentication)).toBe('good');
-    expect(await crlLists(b, 'authentication', phone.authentication)).toBe(false);
-    // A change no trigger announces (replication role): B's cached answers go stale.
-    await revokeSilently(phone.phoneId);
-    expect(await ocsp(b, 'authentication', phone.authentication)).toBe('good');
+  it(
+    'shows a phone superseded by a new one provisioned on A, and a lost card ending it, in B within a second',
+    async () => {
+      const first = await provisionOnA(6);
+      expect(await ocsp(b, 'authentication', first.authentication)).toBe('good');
+      expect(await mdocStatus(b, first.statusIndex)).toBe(TOKEN_STATUS.valid);
+      const second = await provisionPhoneOnA(first.card);
+      expect(await ocsp(b, 'authentication', second.authentication)).toBe('good');
+      const superseded = async () =>
+        (await ocsp(b, 'authentication', first.authentication)) === 'revoked' &&
+        (await mdocStatus(b, first.statusIndex)) === TOKEN_STATUS.invalid;
+      expect(await eventually(superseded, VISIBLE_WITHIN_MS)).toBe(true);
 
-    const superuser = new pg.Client({ connectionString: TEST_PG_URL });
-    await superuser.connect();
-    try {
-      await superuser.query('select pg_terminate_backend($1)', [b.listener.backendPid!]);
-    } finally {
-      await superuser.end();
-    }
-    // Losing the connection dropped every cache: B answers from the registry.
-    const fromRegistry = async () =>
-      (await ocsp(b, 'authentication', phone.authentication)) === 'revoked' &&
-      (await crlLists(b, 'authentication', phone.authentication));
-    expect(await eventually(fromRegistry, VISIBLE_WITHIN_MS)).toBe(true);
+      expect((await admin(a, `/admin/cards/${first.card.cardId}/lost`, { reason: '紛失届' })).status).toBe(200);
+      const ended = async () =>
+        (await ocsp(b, 'authentication', second.authentication)) === 'revoked' &&
+        (await crlLists(b, 'authentication', second.authentication)) &&
+        (await mdocStatus(b, second.statusIndex)) === TOKEN_STATUS.invalid;
+      expect(await eventually(ended, VISIBLE_WITHIN_MS)).toBe(true);
+    },
+    PROVISIONING_TIMEOUT,
+  );
 
-    // Listening again, B is told of the next change as before.
-    expect(await eventually(() => Promise.resolve(b.listener.listening), 30_000)).toBe(true);
-    const next = await provisionOnA(4);
-    expect(await ocsp(b, 'authentication', next.authentication)).toBe('good');
-    expect((await admin(a, `/admin/phones/${next.phoneId}/revoke`, { reason: '紛失（スマホ）' })).status).toBe(200);
-    expect(
-      await eventually(
-        async () => (await ocsp(b, 'authentication', next.authentication)) === 'revoked',
-        VISIBLE_WITHIN_MS,
-      ),
-    ).toBe(true);
-  });
-
-  it('caches nothing while it cannot listen, and keeps trying', async () => {
-    const errors: unknown[] = [];
-    const c = await startInstance('postgres://postgres@127.0.0.1:1/none', (error) => errors.push(error));
-    try {
-      expect(c.listener.listening).toBe(false);
-      const phone = await provisionOnA(5);
-      expect(await ocsp(c, 'authentication', phone.authentication)).toBe('good');
-      expect(await crlLists(c, 'authentication', phone.authentication)).toBe(false);
-      expect(await mdocStatus(c, phone.statusIndex)).toBe(TOKEN_STATUS.valid);
+  it(
+    "drops B's caches when its listening connection is killed, and is told of changes again once back",
+    async () => {
+      const phone = await provisionOnA(3);
+      expect(await ocsp(b, 'authentication', phone.authentication)).toBe('good');
+      expect(await crlLists(b, 'authentication', phone.authentication)).toBe(false);
+      // A change no trigger announces (replication role): B's cached answers go stale.
       await revokeSilently(phone.phoneId);
-      // Unannounced, yet seen at once: every answer was read from the registry.
-      expect(await ocsp(c, 'authentication', phone.authentication)).toBe('revoked');
-      expect(await crlLists(c, 'authentication', phone.authentication)).toBe(true);
-      expect(await mdocStatus(c, phone.statusIndex)).toBe(TOKEN_STATUS.invalid);
-      expect(await eventually(() => Promise.resolve(errors.length >= 2), 30_000)).toBe(true);
-    } finally {
-      await new Promise((resolve) => c.server.close(resolve));
-      await c.listener.close();
-      await c.database.close();
-    }
-  });
+      expect(await ocsp(b, 'authentication', phone.authentication)).toBe('good');
+
+      const superuser = new pg.Client({ connectionString: TEST_PG_URL });
+      await superuser.connect();
+      try {
+        await superuser.query('select pg_terminate_backend($1)', [b.listener.backendPid!]);
+      } finally {
+        await superuser.end();
+      }
+      // Losing the connection dropped every cache: B answers from the registry.
+      const fromRegistry = async () =>
+        (await ocsp(b, 'authentication', phone.authentication)) === 'revoked' &&
+        (await crlLists(b, 'authentication', phone.authentication));
+      expect(await eventually(fromRegistry, VISIBLE_WITHIN_MS)).toBe(true);
+
+      // Listening again, B is told of the next change as before.
+      expect(await eventually(() => Promise.resolve(b.listener.listening), 30_000)).toBe(true);
+      const next = await provisionOnA(4);
+      expect(await ocsp(b, 'authentication', next.authentication)).toBe('good');
+      expect((await admin(a, `/admin/phones/${next.phoneId}/revoke`, { reason: '紛失（スマホ）' })).status).toBe(200);
+      expect(
+        await eventually(
+          async () => (await ocsp(b, 'authentication', next.authentication)) === 'revoked',
+          VISIBLE_WITHIN_MS,
+        ),
+      ).toBe(true);
+    },
+    PROVISIONING_TIMEOUT,
+  );
+
+  it(
+    'caches nothing while it cannot listen, and keeps trying',
+    async () => {
+      const errors: unknown[] = [];
+      const c = await startInstance('postgres://postgres@127.0.0.1:1/none', (error) => errors.push(error));
+      try {
+        expect(c.listener.listening).toBe(false);
+        const phone = await provisionOnA(5);
+        expect(await ocsp(c, 'authentication', phone.authentication)).toBe('good');
+        expect(await crlLists(c, 'authentication', phone.authentication)).toBe(false);
+        expect(await mdocStatus(c, phone.statusIndex)).toBe(TOKEN_STATUS.valid);
+        await revokeSilently(phone.phoneId);
+        // Unannounced, yet seen at once: every answer was read from the registry.
+        expect(await ocsp(c, 'authentication', phone.authentication)).toBe('revoked');
+        expect(await crlLists(c, 'authentication', phone.authentication)).toBe(true);
+        expect(await mdocStatus(c, phone.statusIndex)).toBe(TOKEN_STATUS.invalid);
+        expect(await eventually(() => Promise.resolve(errors.length >= 2), 30_000)).toBe(true);
+      } finally {
+        await new Promise((resolve) => c.server.close(resolve));
+        await c.listener.close();
+        await c.database.close();
+      }
+    },
+    PROVISIONING_TIMEOUT,
+  );
 });
