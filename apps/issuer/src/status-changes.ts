@@ -43,6 +43,7 @@ export interface PostgresStatusListenerOptions {
 }
 
 const MAX_RETRY_MS = 5_000;
+const HEARTBEAT_TIMEOUT_MS = 5_000;
 
 /**
  * Listens on PostgreSQL for the status changes the issuer's triggers announce (`pg_notify` in the
@@ -141,14 +142,17 @@ export class PostgresStatusListener implements StatusChangeFeed {
   async #check(): Promise<void> {
     const client = this.#client;
     if (!client || !this.#listening) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      const timer = setTimeout(() => reject(new Error('the listening connection does not answer')), 5_000);
+      timer = setTimeout(() => reject(new Error('the listening connection does not answer')), HEARTBEAT_TIMEOUT_MS);
       timer.unref();
     });
     try {
       await Promise.race([client.query('select 1'), timeout]);
     } catch (error) {
       this.#lost(client, error);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
