@@ -38,12 +38,14 @@ export interface PostgresStatusListenerOptions {
   readonly onError?: (error: unknown) => void;
   /** Delay before reconnecting, doubled up to 5 s while it keeps failing. Default 100 ms. */
   readonly retryMilliseconds?: number;
-  /** How often the connection is checked with a query (a silent network loss shows too). Default 5 s. */
+  /**
+   * How often the connection is checked with a query, and how long its answer may take (a network
+   * that silently stops carrying it shows too). Default 5 s.
+   */
   readonly heartbeatMilliseconds?: number;
 }
 
 const MAX_RETRY_MS = 5_000;
-const HEARTBEAT_TIMEOUT_MS = 5_000;
 
 /**
  * Listens on PostgreSQL for the status changes the issuer's triggers announce (`pg_notify` in the
@@ -74,6 +76,10 @@ export class PostgresStatusListener implements StatusChangeFeed {
     this.#retryMs = options.retryMilliseconds ?? 100;
   }
 
+  get #heartbeatMs(): number {
+    return this.#options.heartbeatMilliseconds ?? 5_000;
+  }
+
   get listening(): boolean {
     return this.#listening;
   }
@@ -91,7 +97,7 @@ export class PostgresStatusListener implements StatusChangeFeed {
   /** Connects and listens; a failure is reported to `onError` and retried in the background. */
   async start(): Promise<void> {
     await this.#connect();
-    this.#heartbeat = setInterval(() => void this.#check(), this.#options.heartbeatMilliseconds ?? 5_000);
+    this.#heartbeat = setInterval(() => void this.#check(), this.#heartbeatMs);
     this.#heartbeat.unref();
   }
 
@@ -110,6 +116,9 @@ export class PostgresStatusListener implements StatusChangeFeed {
     const client = new pg.Client({
       connectionString: url,
       application_name: 'openmyna-issuer-status-listener',
+      // A connection or LISTEN that hangs is a failure too: retried like any other.
+      connectionTimeoutMillis: this.#heartbeatMs,
+      query_timeout: this.#heartbeatMs,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
     this.#client = client;
@@ -144,7 +153,7 @@ export class PostgresStatusListener implements StatusChangeFeed {
     if (!client || !this.#listening) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('the listening connection does not answer')), HEARTBEAT_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new Error('the listening connection does not answer')), this.#heartbeatMs);
       timer.unref();
     });
     try {

@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 
 import { serve, type ServerType } from '@hono/node-server';
 import { type VirtualCardDocument } from '@openmyna/card';
@@ -66,13 +66,18 @@ describe('two issuer instances over one PostgreSQL', () => {
 
   /** One instance: its own pool, its own listener, its own HTTP server, over the shared schema. */
   let cardFace: Awaited<ReturnType<typeof makeCardFaceIssuers>>['cardFace'];
-  const startInstance = async (listenerUrl = TEST_PG_URL, onError?: (error: unknown) => void) => {
+  const startInstance = async (
+    listenerUrl = TEST_PG_URL,
+    onError?: (error: unknown) => void,
+    heartbeatMilliseconds?: number,
+  ) => {
     const database = openDatabase<IssuerSchema>(TEST_PG_URL, { schema: shared.schema! });
     const listener = new PostgresStatusListener({
       url: listenerUrl,
       schema: shared.schema!,
       retryMilliseconds: 50,
       ...(onError ? { onError } : {}),
+      ...(heartbeatMilliseconds ? { heartbeatMilliseconds } : {}),
     });
     await listener.start();
     let handle: (request: Request) => Response | Promise<Response> = () => new Response(null, { status: 503 });
@@ -334,6 +339,55 @@ describe('two issuer instances over one PostgreSQL', () => {
         await new Promise((resolve) => c.server.close(resolve));
         await c.listener.close();
         await c.database.close();
+      }
+    },
+    PROVISIONING_TIMEOUT,
+  );
+
+  it(
+    'drops the caches when its listening connection silently stops answering',
+    async () => {
+      // A TCP relay to PostgreSQL for the listener alone; frozen, it keeps its connections open and carries nothing.
+      const postgres = new URL(TEST_PG_URL);
+      const relayed: Socket[] = [];
+      let frozen = false;
+      const relay = createServer((socket) => {
+        const upstream = connect(Number(postgres.port || 5432), postgres.hostname);
+        relayed.push(socket, upstream);
+        for (const [from, to] of [
+          [socket, upstream],
+          [upstream, socket],
+        ] as const) {
+          from.on('data', (chunk) => void (frozen ? undefined : to.write(chunk)));
+          from.on('error', () => to.destroy());
+          from.on('close', () => to.destroy());
+        }
+      });
+      await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+      const port = (relay.address() as AddressInfo).port;
+      const target = new URL(TEST_PG_URL);
+      target.host = `127.0.0.1:${port}`;
+      const errors: unknown[] = [];
+      const d = await startInstance(target.href, (error) => errors.push(error), 200);
+      try {
+        expect(d.listener.listening).toBe(true);
+        const phone = await provisionOnA(7);
+        expect(await ocsp(d, 'authentication', phone.authentication)).toBe('good');
+        await revokeSilently(phone.phoneId);
+        expect(await ocsp(d, 'authentication', phone.authentication)).toBe('good');
+        frozen = true;
+        // The heartbeat goes unanswered: D drops what it cached and answers from the registry.
+        const fromRegistry = async () => (await ocsp(d, 'authentication', phone.authentication)) === 'revoked';
+        expect(await eventually(fromRegistry, 10_000)).toBe(true);
+        // Its reconnections hang too, and time out: it keeps trying rather than waiting for ever.
+        expect(await eventually(() => Promise.resolve(errors.length >= 3), 10_000)).toBe(true);
+        expect(d.listener.listening).toBe(false);
+      } finally {
+        await new Promise((resolve) => d.server.close(resolve));
+        await d.listener.close();
+        await d.database.close();
+        for (const socket of relayed) socket.destroy();
+        await new Promise((resolve) => relay.close(resolve));
       }
     },
     PROVISIONING_TIMEOUT,
