@@ -8,6 +8,7 @@ import {
   createIssuerApp,
   ISSUER_MIGRATIONS,
   pinResetAuthorityFromKey,
+  PostgresStatusListener,
   type KeyCustody,
   type PinResetAuthority,
   type IssuerContext,
@@ -74,8 +75,8 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
   // The one place the authority's keys are opened: every signer below comes from this custody.
   const custody = await openIssuerKeys(options.dataDir, options.keys);
   const authorities = {
-    signing: await loadAuthorityWithResponder(options.dataDir, 'signing', custody),
-    authentication: await loadAuthorityWithResponder(options.dataDir, 'authentication', custody),
+    signing: await loadAuthorityWithResponder(options.dataDir, 'signing', custody, options.publicUrl),
+    authentication: await loadAuthorityWithResponder(options.dataDir, 'authentication', custody, options.publicUrl),
   };
   const database = openDatabase<IssuerSchema>(options.db ?? join(options.dataDir, 'issuer.db'));
   await migrate(database.db as Kysely<unknown>, database.engine, ISSUER_MIGRATIONS);
@@ -93,9 +94,11 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
   await abandonUnfinishedProvisioning(context, new Date());
   const logger = serviceLogger('openmyna-issuer', options.logTo);
   const token = await serviceAdminToken(options.dataDir, 'issuer', 'OPENMYNA_ADMIN_TOKEN');
-  // The app needs its own public URL (the mdoc status list names it), known once the port is bound.
+  const statusChanges = await listenForStatusChanges(database, options.db, logger);
+  // Every URL handed out (status list, PIN-reset issuer, new mdoc certificates) is the public URL, by
+  // default where this instance listens, known once the port is bound.
   const server = await listen(options.host, options.port, undefined, undefined, options.trustedProxies);
-  const url = server.url;
+  const url = options.publicUrl ?? server.url;
   const app = createIssuerApp({
     context,
     authorities,
@@ -110,15 +113,17 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
     pinResetAuthority: await loadPinResetAuthority(options.dataDir, url, custody),
     adminToken: token,
     logger,
+    ...(statusChanges ? { statusChanges } : {}),
   });
   server.setHandler((request, env) => app.fetch(request, env));
   return {
-    url,
+    url: server.url,
     database,
     context,
     adminToken: token,
     close: async () => {
       await server.close();
+      await statusChanges?.close();
       await database.close();
       await custody.close();
       logger.flush();
@@ -126,15 +131,38 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
   };
 }
 
+/**
+ * On PostgreSQL, where other instances may share the registry: the status changes every instance makes,
+ * so this one's OCSP answers, CRLs and status list never outlive them (docs/operations.md).
+ */
+async function listenForStatusChanges(
+  database: OpenedDatabase<IssuerSchema>,
+  url: string | undefined,
+  logger: ReturnType<typeof serviceLogger>,
+): Promise<PostgresStatusListener | undefined> {
+  if (database.engine !== 'postgres' || !url) return undefined;
+  const listener = new PostgresStatusListener({
+    url,
+    onError: (error) =>
+      logger.warn(
+        { code: (error as { code?: unknown }).code },
+        'status change listener lost or unreachable; serving without caches until it listens again',
+      ),
+  });
+  await listener.start();
+  return listener;
+}
+
 export async function loadAuthorityWithResponder(
   dataDir: string,
   hierarchy: 'signing' | 'authentication',
   keys?: KeyCustody,
+  publicUrl?: string,
 ) {
   const custody = keys ?? (await sealedFileCustody(dataDir));
   const responder = await loadResponder(dataDir, hierarchy, custody);
   return {
-    ca: await loadAuthority(dataDir, hierarchy, custody),
+    ca: await loadAuthority(dataDir, hierarchy, custody, publicUrl),
     responderCertificate: responder.certificate,
     responderSigner: responder.signer,
   };

@@ -84,17 +84,28 @@ export async function sealedFileCustody(dataDir: string, create = false): Promis
   return openSealedFileCustody({ dataDir, passphrase: await passphrase(dataDir, create) });
 }
 
-/** Loads a hierarchy's CA with its signer from the custody. */
+/**
+ * Loads a hierarchy's CA with its signer from the custody. Given the issuer's public URL (`issuer serve
+ * --public-url`), the certificates it issues name that URL's OCSP responder, CRL partitions and CPS
+ * instead of the base URL the hierarchy was made with (`pki init --base-url`).
+ */
 export async function loadAuthority(
   dataDir: string,
   hierarchy: Hierarchy,
   custody?: KeyCustody,
+  publicUrl?: string,
 ): Promise<CertificateAuthority> {
   const dir = join(pkiDir(dataDir), hierarchy);
-  const config = await hierarchyConfig(dataDir, hierarchy);
+  const stored = await hierarchyConfig(dataDir, hierarchy);
+  const config = publicUrl ? { ...stored, ...urlsOf(defaultConfig(hierarchy, publicUrl)) } : stored;
   const certificate = derFromPemOrDer(new Uint8Array(await readFile(join(dir, 'ca.pem'))), 'CERTIFICATE');
   const signer = await (custody ?? (await sealedFileCustody(dataDir))).rsaSigner(jpkiCaKey(hierarchy));
   return new CertificateAuthority({ config, certificate, signer });
+}
+
+/** The URLs a hierarchy's configuration writes into the certificates it issues. */
+function urlsOf(config: HierarchyConfig): Pick<HierarchyConfig, 'cpsUri' | 'ocspUrl' | 'crlBaseUrl'> {
+  return { cpsUri: config.cpsUri, ocspUrl: config.ocspUrl, crlBaseUrl: config.crlBaseUrl };
 }
 
 /** Loads a hierarchy's OCSP responder certificate, and its signer from the custody. */

@@ -103,7 +103,7 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
     context,
     publicUrl: options.publicUrl ?? server.url,
     sealingKey: await serviceSealingKey(options.dataDir, 'verifier', 'OPENMYNA_VERIFIER_SEALING_KEY'),
-    readerAuthority: await loadReaderAuthority(options.dataDir, server.url),
+    readerAuthority: await loadReaderAuthority(options.dataDir, options.publicUrl ?? server.url),
     mdoc: {
       issuerAnchors: [trust.iaca],
       status: statusListChecker({ fetch, anchors: [trust.iaca], crypto: nodeMdocCrypto, clock: context.clock }),

@@ -51,10 +51,21 @@ export async function spawnService(
   cwd: string,
   service: 'issuer' | 'verifier',
   port = 0,
+  /** More options of `serve`, e.g. `['--public-url', …]`. */
+  options: readonly string[] = [],
 ): Promise<{ url: string; child: ChildProcessWithoutNullStreams }> {
   const child = spawn(
     process.execPath,
-    [resolve(REPO_ROOT, 'apps/cli/dist/main.js'), service, 'serve', '--data', 'data', '--port', String(port)],
+    [
+      resolve(REPO_ROOT, 'apps/cli/dist/main.js'),
+      service,
+      'serve',
+      '--data',
+      'data',
+      '--port',
+      String(port),
+      ...options,
+    ],
     { cwd },
   );
   const url = await new Promise<string>((resolveUrl, reject) => {

@@ -69,6 +69,12 @@ export {
 } from './mdoc-batches.js';
 export { MDOC_DAILY_LIMIT, refillMdocs, type MdocRefill, type MdocRefillRequest } from './mdoc-refill.js';
 export { MDOC_STATUS_LIST_SIZE, MdocStatusPublisher } from './mdoc-status.js';
+export {
+  PostgresStatusListener,
+  type PostgresStatusListenerOptions,
+  type StatusChange,
+  type StatusChangeFeed,
+} from './status-changes.js';
 export { SecureAreaService } from './secure-area.js';
 export { SECURE_AREA_LIMITS, databaseCounters, type SecureAreaPublicKeys } from './secure-area-devices.js';
 export * from './key-custody/index.js';

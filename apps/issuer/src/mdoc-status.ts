@@ -1,6 +1,7 @@
 import { signStatusListToken, StatusList, TOKEN_STATUS, type EcPrivateKey } from '@openmyna/mdoc';
 
 import type { IssuerContext } from './context.js';
+import type { StatusChangeFeed } from './status-changes.js';
 
 /** How long a verifier may cache the mdoc status list (and how stale a revocation may be). */
 export const MDOC_STATUS_TTL_SECONDS = 60;
@@ -13,20 +14,31 @@ export const MDOC_STATUS_LIST_SIZE = 1 << 20;
 /**
  * The IETF Token Status List of every mdoc issued (one list, 2 bits per credential): a phone that is
  * revoked makes every MSO of every batch it was given invalid, a suspended one suspended; the MSOs of a
- * batch abandoned half-made are invalid. Built from the registry, cached for the ttl.
+ * batch abandoned half-made are invalid. Built from the registry, cached for the ttl — or, given a
+ * {@link StatusChangeFeed}, until a phone's or batch's status changes on any instance (and not at all
+ * while the feed is not listening).
  */
 export class MdocStatusPublisher {
   #cached: { token: Uint8Array; builtAt: number } | undefined;
+  /** Counts invalidations: a list built across one is not kept. */
+  #generation = 0;
 
   constructor(
     private readonly context: IssuerContext,
     private readonly signer: { readonly key: EcPrivateKey; readonly certificate: Uint8Array },
     readonly uri: string,
-  ) {}
+    private readonly changes?: StatusChangeFeed,
+  ) {
+    changes?.subscribe((change) => {
+      if (change.kind !== 'certificate') this.invalidate();
+    });
+  }
 
   async token(): Promise<Uint8Array> {
     const now = this.context.clock();
-    if (this.#cached && now.getTime() - this.#cached.builtAt < MDOC_STATUS_TTL_SECONDS * 1000)
+    const generation = this.#generation;
+    const caching = this.changes?.listening ?? true;
+    if (caching && this.#cached && now.getTime() - this.#cached.builtAt < MDOC_STATUS_TTL_SECONDS * 1000)
       return this.#cached.token;
     const rows = await this.context.db
       .selectFrom('records')
@@ -54,11 +66,13 @@ export class MdocStatusPublisher {
       ttl: MDOC_STATUS_TTL_SECONDS,
       signer: this.signer,
     });
-    this.#cached = { token, builtAt: now.getTime() };
+    if (caching && generation === this.#generation) this.#cached = { token, builtAt: now.getTime() };
     return token;
   }
 
+  /** Drops the cached list (a phone's or batch's status changed). */
   invalidate(): void {
+    this.#generation++;
     this.#cached = undefined;
   }
 }

@@ -3,6 +3,7 @@ import { OcspResponder, prepareCrl, signCrl, type CertificateAuthority, type Cer
 import { inTransaction } from '@openmyna/storage';
 
 import { type IssuerContext } from './context.js';
+import type { StatusChange, StatusChangeFeed } from './status-changes.js';
 import type { HierarchyName } from './storage/schema.js';
 
 /** One hierarchy's CA with its delegated OCSP responder. */
@@ -14,8 +15,8 @@ export interface HierarchyAuthority {
 
 /**
  * OCSP answers are pre-produced and cached, but re-read from the database at least every
- * {@link OCSP_FRESHNESS_SECONDS}: a revocation made by any instance is visible within a minute, and at
- * once on the instance that made it (`invalidate`).
+ * {@link OCSP_FRESHNESS_SECONDS}: a revocation made by any instance is visible within a minute, at
+ * once on the instance that made it (`invalidate`), and at once everywhere with a status change feed.
  */
 export const OCSP_FRESHNESS_SECONDS = 60;
 const OCSP_VALIDITY_SECONDS = 3600;
@@ -48,37 +49,98 @@ function statusSource(context: IssuerContext, hierarchy: HierarchyName) {
   };
 }
 
-/** The OCSP responders and CRL publisher of both hierarchies, over the registry. */
+/**
+ * The OCSP responders and CRL publisher of both hierarchies, over the registry. Given a
+ * {@link StatusChangeFeed} (several instances over one PostgreSQL), every change announced drops what it
+ * made stale, and nothing is cached while the feed is not listening.
+ */
 export class RevocationServices {
-  readonly #responders: Record<HierarchyName, OcspResponder>;
+  #responders: Record<HierarchyName, OcspResponder>;
   readonly #crls = new Map<string, { der: Uint8Array; builtAt: number; number: number }>();
+  /** Counts invalidations: a CRL built across one is not kept. */
+  #generation = 0;
+  /** OCSP answers being made now, and the serials invalidated meanwhile (their cache may have kept them). */
+  #answering = 0;
+  #invalidatedMeanwhile: { hierarchy: HierarchyName; serial: string }[] = [];
 
   constructor(
     private readonly context: IssuerContext,
     private readonly authorities: Record<HierarchyName, HierarchyAuthority>,
+    private readonly changes?: StatusChangeFeed,
   ) {
-    const responder = (hierarchy: HierarchyName) =>
-      new OcspResponder({
-        issuerCertificate: authorities[hierarchy].ca.certificate,
-        responderCertificate: authorities[hierarchy].responderCertificate,
-        responderSigner: authorities[hierarchy].responderSigner,
-        statusSource: statusSource(context, hierarchy),
-        clock: context.clock,
-        validitySeconds: OCSP_VALIDITY_SECONDS,
-        refreshBeforeSeconds: OCSP_VALIDITY_SECONDS - OCSP_FRESHNESS_SECONDS,
-      });
-    this.#responders = { signing: responder('signing'), authentication: responder('authentication') };
+    this.#responders = this.#makeResponders();
+    changes?.subscribe((change) => this.#apply(change));
+  }
+
+  #makeResponders(): Record<HierarchyName, OcspResponder> {
+    return { signing: this.#makeResponder('signing'), authentication: this.#makeResponder('authentication') };
+  }
+
+  #makeResponder(hierarchy: HierarchyName): OcspResponder {
+    return new OcspResponder({
+      issuerCertificate: this.authorities[hierarchy].ca.certificate,
+      responderCertificate: this.authorities[hierarchy].responderCertificate,
+      responderSigner: this.authorities[hierarchy].responderSigner,
+      statusSource: statusSource(this.context, hierarchy),
+      clock: this.context.clock,
+      validitySeconds: OCSP_VALIDITY_SECONDS,
+      refreshBeforeSeconds: OCSP_VALIDITY_SECONDS - OCSP_FRESHNESS_SECONDS,
+    });
+  }
+
+  get #caching(): boolean {
+    return this.changes?.listening ?? true;
+  }
+
+  #apply(change: StatusChange): void {
+    switch (change.kind) {
+      case 'certificate':
+        this.invalidate(change.hierarchy, [change.serial]);
+        this.invalidateCrl(change.hierarchy, change.municipalityCode);
+        return;
+      case 'reset':
+        this.#dropAll();
+        return;
+      case 'mdoc':
+        return;
+    }
+  }
+
+  /** New responders: answers still being made keep their old ones' caches, which are dropped with them. */
+  #dropAll(): void {
+    this.#generation++;
+    this.#responders = this.#makeResponders();
+    this.#crls.clear();
   }
 
   /** DER OCSPResponse for a DER OCSPRequest (POST) or its base64 form (GET, RFC 6960 Appendix A.1). */
-  ocsp(hierarchy: HierarchyName, request: Uint8Array | string): Promise<Uint8Array> {
-    const responder = this.#responders[hierarchy];
-    return typeof request === 'string' ? responder.respondToGet(request) : responder.respond(request);
+  async ocsp(hierarchy: HierarchyName, request: Uint8Array | string): Promise<Uint8Array> {
+    // Not caching: a responder of its own for this one answer, dropped with what it keeps.
+    const responder = this.#caching ? this.#responders[hierarchy] : this.#makeResponder(hierarchy);
+    this.#answering++;
+    try {
+      return typeof request === 'string' ? await responder.respondToGet(request) : await responder.respond(request);
+    } finally {
+      this.#answered();
+    }
   }
 
-  /** Drops cached OCSP answers for serials whose status this instance just changed. */
+  /**
+   * An answer read from the database before a change was announced may have been cached after it was
+   * invalidated: what was invalidated while answers were being made is invalidated once more.
+   */
+  #answered(): void {
+    this.#answering--;
+    for (const { hierarchy, serial } of this.#invalidatedMeanwhile) this.#responders[hierarchy].invalidate(serial);
+    if (this.#answering === 0) this.#invalidatedMeanwhile = [];
+  }
+
+  /** Drops cached OCSP answers for serials whose status just changed. */
   invalidate(hierarchy: HierarchyName, serials: readonly string[]): void {
-    for (const serial of serials) this.#responders[hierarchy].invalidate(serial);
+    for (const serial of serials) {
+      this.#responders[hierarchy].invalidate(serial);
+      if (this.#answering > 0) this.#invalidatedMeanwhile.push({ hierarchy, serial });
+    }
   }
 
   /**
@@ -92,7 +154,9 @@ export class RevocationServices {
   ): Promise<{ der: Uint8Array; number: number; maxAgeSeconds: number }> {
     const key = `${hierarchy}/${municipalityCode}`;
     const now = this.context.clock();
-    const cached = this.#crls.get(key);
+    const generation = this.#generation;
+    const caching = this.#caching;
+    const cached = caching ? this.#crls.get(key) : undefined;
     if (cached && now.getTime() - cached.builtAt < CRL_CACHE_SECONDS * 1000) {
       return {
         der: cached.der,
@@ -137,12 +201,14 @@ export class RevocationServices {
       crlNumber: BigInt(number),
     });
     const der = await signCrl(prepared, ca);
-    this.#crls.set(key, { der, builtAt: now.getTime(), number });
+    // Kept only if no change was announced while it was built from the registry.
+    if (caching && generation === this.#generation) this.#crls.set(key, { der, builtAt: now.getTime(), number });
     return { der, number, maxAgeSeconds: CRL_CACHE_SECONDS };
   }
 
-  /** Forgets cached CRLs of a partition (after a revocation on this instance). */
+  /** Forgets the cached CRL of a partition (after a status change in it). */
   invalidateCrl(hierarchy: HierarchyName, municipalityCode: string): void {
+    this.#generation++;
     this.#crls.delete(`${hierarchy}/${municipalityCode}`);
   }
 }

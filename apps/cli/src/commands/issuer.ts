@@ -25,7 +25,7 @@ export function registerIssuerCommands(
     .option('--keys <files|pkcs11-uri>', KEYS_OPTION_HELP, keysOption)
     .addHelpText(
       'after',
-      '\nKeys: --keys files (default) reads the sealed keys under <data>/pki with OPENMYNA_CA_PASSPHRASE; --keys pkcs11:… signs in a PKCS#11 token made with `openmyna issuer keys init --keys pkcs11:…` (docs/keys.md).\nThe admin API wants `Authorization: Bearer <token>`: OPENMYNA_ADMIN_TOKEN, or the token in <data>/issuer/admin-token.json.\nLogs are JSON lines on standard output; the OpenAPI document is at /openapi.json.',
+      '\nKeys: --keys files (default) reads the sealed keys under <data>/pki with OPENMYNA_CA_PASSPHRASE; --keys pkcs11:… signs in a PKCS#11 token made with `openmyna issuer keys init --keys pkcs11:…` (docs/keys.md).\nThe admin API wants `Authorization: Bearer <token>`: OPENMYNA_ADMIN_TOKEN, or the token in <data>/issuer/admin-token.json.\nLogs are JSON lines on standard output; the OpenAPI document is at /openapi.json.\nSeveral instances (docs/operations.md): --public-url names the status list in each MSO, the PIN-reset issuer and the OCSP, CRL and CPS URLs of certificates issued from then on (the CAs keep those of `pki init --base-url`); with --db postgres://… every instance learns of each revocation at once (LISTEN/NOTIFY).',
     )
     .action(async (flags: ServiceFlags & { keys?: string }) => {
       const running = await startIssuer({

@@ -98,8 +98,13 @@ function routeServices(options: IssuerAppOptions): IssuerRouteServices {
   return {
     context,
     options,
-    revocation: new RevocationServices(context, authorities),
-    mdocStatus: new MdocStatusPublisher(context, options.mdoc.documentSigner, options.mdoc.statusListUri),
+    revocation: new RevocationServices(context, authorities, options.statusChanges),
+    mdocStatus: new MdocStatusPublisher(
+      context,
+      options.mdoc.documentSigner,
+      options.mdoc.statusListUri,
+      options.statusChanges,
+    ),
     provisioning,
   };
 }

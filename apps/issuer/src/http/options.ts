@@ -7,6 +7,7 @@ import type { CardFaceIssuers } from '../cards.js';
 import type { IssuerContext } from '../context.js';
 import type { PinResetAuthority } from '../holder.js';
 import type { HierarchyAuthority } from '../revocation-services.js';
+import type { StatusChangeFeed } from '../status-changes.js';
 import type { HierarchyName } from '../storage/schema.js';
 
 /** What the issuing authority's HTTP API is made of: its context, its authorities' keys and its limits. */
@@ -39,4 +40,10 @@ export interface IssuerAppOptions {
   readonly secureAreaEnrollmentRateLimit?: { readonly perSecond: number; readonly capacity: number };
   /** Request body limits (default 1 MiB on every route). */
   readonly bodyLimits?: BodyLimits;
+  /**
+   * Status changes made by every instance (a `PostgresStatusListener` when several share one
+   * PostgreSQL): OCSP answers, CRLs and the status list drop what each makes stale. Without it they
+   * are dropped only for changes made here, and otherwise kept up to a minute.
+   */
+  readonly statusChanges?: StatusChangeFeed;
 }

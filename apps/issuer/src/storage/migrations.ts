@@ -134,7 +134,52 @@ export const ISSUER_MIGRATIONS: Record<string, EngineMigration> = {
         .execute();
     },
   },
+  '0008-status-change-notifications': {
+    async up(db: Kysely<unknown>, engine) {
+      // Every instance's OCSP answers, CRLs and status list drop what a status change made stale (docs/
+      // operations.md): on PostgreSQL the change itself announces it, in the transaction that makes it.
+      if (engine === 'postgres') await createStatusNotifications(db);
+    },
+  },
 };
+
+/**
+ * 0008: triggers that `pg_notify` {@link STATUS_CHANNEL} whenever a status change makes an OCSP answer,
+ * a CRL or the mdoc status list stale. NOTIFY is transactional: it is delivered when (and only if) the
+ * change commits. The changes every issuance makes announce nothing: a certificate `prepared` → `issued`
+ * (never handed out before, so never asked about), a phone `provisioning` → `active` and a batch
+ * `issuing` → `issued` (listed as valid before and after).
+ */
+async function createStatusNotifications(db: Kysely<unknown>): Promise<void> {
+  const notify = (payload: string) =>
+    `begin perform pg_notify('${STATUS_CHANNEL}', ${payload}::text); return null; end`;
+  const certificate = notify(
+    "json_build_object('schema', tg_table_schema, 'kind', 'certificate', 'hierarchy', new.hierarchy, 'serial', new.serial, 'municipality', new.municipality_code)",
+  );
+  const mdoc = notify("json_build_object('schema', tg_table_schema, 'kind', 'mdoc')");
+  await sql`create function issuer_certificate_status_notify() returns trigger language plpgsql as ${sql.lit(certificate)}`.execute(
+    db,
+  );
+  await sql`create function issuer_mdoc_status_notify() returns trigger language plpgsql as ${sql.lit(mdoc)}`.execute(
+    db,
+  );
+  const changed = 'old.status is distinct from new.status';
+  for (const [table, fn, stale] of [
+    ['certificates', 'issuer_certificate_status_notify', `not (old.status = 'prepared' and new.status = 'issued')`],
+    [
+      'phones',
+      'issuer_mdoc_status_notify',
+      `not (old.status in ('provisioning', 'active') and new.status in ('provisioning', 'active'))`,
+    ],
+    ['mdoc_batches', 'issuer_mdoc_status_notify', `'abandoned' in (old.status, new.status)`],
+  ] as const)
+    await sql`create trigger ${sql.id(`${table}_status_notify`)} after update of status on ${sql.id(table)} for each row when (${sql.raw(`${changed} and ${stale}`)}) execute function ${sql.id(fn)}()`.execute(
+      db,
+    );
+}
+
+/** The PostgreSQL channel status changes are announced on (payload: JSON naming the schema and what changed). */
+export const STATUS_CHANNEL = 'openmyna_issuer_status';
 
 /** 0001: The registry: persons, their cards and phones. */
 async function createRegistryTables(db: Kysely<unknown>, engine: Engine): Promise<void> {

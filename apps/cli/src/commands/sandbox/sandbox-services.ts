@@ -91,7 +91,6 @@ export async function startSandbox(
         logTo: { file: join(dataDir, 'logs', 'issuer.log') },
         ...shared,
         ...(services.issuerDb ? { db: services.issuerDb } : {}),
-        ...(walletOrigin ? { publicUrl: `${walletOrigin}/issuer` } : {}),
       });
   const verifier = services.verifierUrl
     ? await verifierElsewhere(dataDir, services.verifierUrl, services.verifierDb)
