@@ -1,6 +1,6 @@
 import type { EcPrivateKey } from '@openmyna/mdoc';
 import type { TrustAnchor } from '@openmyna/pki';
-import type { BodyLimits } from '@openmyna/service';
+import type { BodyLimits, TokenBucketFactory } from '@openmyna/service';
 import type { Logger } from 'pino';
 
 import type { CardFaceIssuers } from '../cards.js';
@@ -39,4 +39,6 @@ export interface IssuerAppOptions {
   readonly secureAreaEnrollmentRateLimit?: { readonly perSecond: number; readonly capacity: number };
   /** Request body limits (default 1 MiB on every route). */
   readonly bodyLimits?: BodyLimits;
+  /** Where the rate limits' buckets live: this process's memory (default) or Redis, shared by every instance. */
+  readonly rateLimits?: TokenBucketFactory;
 }

@@ -1,6 +1,6 @@
 import type { CardRsaPublicKey } from '@openmyna/card';
 import type { MdocTrustAnchor, StatusChecker } from '@openmyna/mdoc';
-import type { BodyLimits } from '@openmyna/service';
+import type { BodyLimits, TokenBucketFactory } from '@openmyna/service';
 import type { JpkiTrust } from '@openmyna/verifier';
 import type { Logger } from 'pino';
 
@@ -31,6 +31,8 @@ export interface VerifierAppOptions {
   readonly anonymousRateLimit?: { readonly perSecond: number; readonly capacity: number };
   /** Request body limits (default 1 MiB on every route). */
   readonly bodyLimits?: BodyLimits;
+  /** Where the rate limits' buckets live: this process's memory (default) or Redis, shared by every instance. */
+  readonly rateLimits?: TokenBucketFactory;
   /** Used to call relying parties' webhooks (default global fetch). */
   readonly webhookFetch?: typeof fetch;
   /** The relay of in-person sessions (`POST /v1/proximity-sessions`); without it they answer 501. */
