@@ -21,6 +21,7 @@ import { loadMdocIssuer } from './mdoc-store.js';
 import { openIssuerKeys } from './issuer-keys.js';
 import { loadAuthority, loadResponder, sealedFileCustody } from './pki-store.js';
 import { listen, serviceAdminToken, serviceLogger, type LogDestination } from './service-runner.js';
+import { connectSharedState } from './shared-state.js';
 import { issuerRegistryKey } from './issuer-registry.js';
 
 /** Options of {@link startIssuer}. */
@@ -93,6 +94,7 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
   await abandonUnfinishedProvisioning(context, new Date());
   const logger = serviceLogger('openmyna-issuer', options.logTo);
   const token = await serviceAdminToken(options.dataDir, 'issuer', 'OPENMYNA_ADMIN_TOKEN');
+  const shared = await connectSharedState(options.redis, logger);
   // The app needs its own public URL (the mdoc status list names it), known once the port is bound.
   const server = await listen(options.host, options.port, undefined, undefined, options.trustedProxies);
   const url = server.url;
@@ -110,6 +112,7 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
     pinResetAuthority: await loadPinResetAuthority(options.dataDir, url, custody),
     adminToken: token,
     logger,
+    ...(shared ? { rateLimits: shared.rateLimits } : {}),
   });
   server.setHandler((request, env) => app.fetch(request, env));
   return {
@@ -119,6 +122,7 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
     adminToken: token,
     close: async () => {
       await server.close();
+      shared?.close();
       await database.close();
       await custody.close();
       logger.flush();
