@@ -45,16 +45,26 @@ export async function run(
 
 /**
  * Starts `openmyna <service> serve --data data --port <port>` (default a free one) as the built binary
- * in `cwd` and resolves with its URL once it announces it, and the child to stop.
+ * in `cwd` (with `extraArgs`) and resolves with its URL once it announces it, and the child to stop.
  */
 export async function spawnService(
   cwd: string,
   service: 'issuer' | 'verifier',
   port = 0,
+  extraArgs: readonly string[] = [],
 ): Promise<{ url: string; child: ChildProcessWithoutNullStreams }> {
   const child = spawn(
     process.execPath,
-    [resolve(REPO_ROOT, 'apps/cli/dist/main.js'), service, 'serve', '--data', 'data', '--port', String(port)],
+    [
+      resolve(REPO_ROOT, 'apps/cli/dist/main.js'),
+      service,
+      'serve',
+      '--data',
+      'data',
+      '--port',
+      String(port),
+      ...extraArgs,
+    ],
     { cwd },
   );
   const url = await new Promise<string>((resolveUrl, reject) => {
