@@ -34,7 +34,7 @@ beforeAll(async () => {
 });
 
 let store: TestRedis | undefined;
-const opened: { relay: MdocRelay; connection: Redis }[] = [];
+const opened: { relay: MdocRelay; connection?: Redis }[] = [];
 
 /** Two relays on two ports, each with its own connections to the same Redis, under the test's prefix. */
 async function twoRelays(options: MdocRelayOptions & { idleTimeoutMs?: number } = {}) {
@@ -55,10 +55,18 @@ async function twoRelays(options: MdocRelayOptions & { idleTimeoutMs?: number } 
   return [...urls, shared] as [string, string, TestRedis];
 }
 
+/** One relay with its sessions in memory, reached at the same address by both peers. */
+async function oneRelay(options: MdocRelayOptions = {}) {
+  const relay = new MdocRelay(options);
+  opened.push({ relay });
+  const { url } = await relay.listen(0);
+  return [url, url] as const;
+}
+
 afterEach(async () => {
   for (const { relay, connection } of opened.splice(0)) {
     await relay.close();
-    connection.disconnect();
+    connection?.disconnect();
   }
   await store?.dispose();
   store = undefined;
@@ -95,8 +103,28 @@ describe('relay sessions shared through Redis', () => {
     await vi.waitFor(async () => expect(await shared.keys()).toEqual([]), { timeout: 10_000 });
   });
 
-  it('refuses a third peer on either instance, and a close on one side ends the other', async () => {
-    const [a, b] = await twoRelays();
+  it('tells a peer that joins after the other left that the session is over', async () => {
+    const [a, b, shared] = await twoRelays();
+    const session = newRelaySessionId();
+    const first = await webSocketTransport(`${a}/${session}`, createSocket);
+    await first.send(bytes(7));
+    await first.close();
+    await vi.waitFor(async () =>
+      expect(await shared.redis.hexists(`${shared.prefix}relay:{${session}}`, 'ended')).toBe(1),
+    );
+    const second = await webSocketTransport(`${b}/${session}`, createSocket);
+    expect(await second.receive()).toEqual(bytes(7));
+    await expect(second.receive()).rejects.toMatchObject({ code: 'ERR_TRANSPORT' });
+    await vi.waitFor(async () => expect(await shared.keys()).toEqual([]), { timeout: 10_000 });
+  });
+});
+
+describe.each([
+  ['in memory, one instance', oneRelay],
+  ['through Redis, two instances', twoRelays],
+] as const)('relay rules %s', (_name, make) => {
+  it('refuses a third peer on either instance (or the one), and a close on one side ends the other', async () => {
+    const [a, b] = await make();
     const session = newRelaySessionId();
     const first = await webSocketTransport(`${a}/${session}`, createSocket);
     const second = await webSocketTransport(`${b}/${session}`, createSocket);
@@ -110,8 +138,8 @@ describe('relay sessions shared through Redis', () => {
     await expect(second.receive()).rejects.toMatchObject({ code: 'ERR_TRANSPORT' });
   });
 
-  it('keeps frames, in order, for a peer that joins later on the other instance, within a bound', async () => {
-    const [a, b] = await twoRelays({ maxQueuedMessages: 8 });
+  it('keeps frames, in order, for a peer that joins later (on the other instance), within a bound', async () => {
+    const [a, b] = await make({ maxQueuedMessages: 8 });
     const session = newRelaySessionId();
     const early = await webSocketTransport(`${a}/${session}`, createSocket);
     for (let index = 0; index < 5; index++) await early.send(bytes(index, 0xee));
@@ -132,23 +160,8 @@ describe('relay sessions shared through Redis', () => {
     await expect(alone.receive()).rejects.toMatchObject({ code: 'ERR_TRANSPORT' });
   });
 
-  it('tells a peer that joins after the other left that the session is over', async () => {
-    const [a, b, shared] = await twoRelays();
-    const session = newRelaySessionId();
-    const first = await webSocketTransport(`${a}/${session}`, createSocket);
-    await first.send(bytes(7));
-    await first.close();
-    await vi.waitFor(async () =>
-      expect(await shared.redis.hexists(`${shared.prefix}relay:{${session}}`, 'ended')).toBe(1),
-    );
-    const second = await webSocketTransport(`${b}/${session}`, createSocket);
-    expect(await second.receive()).toEqual(bytes(7));
-    await expect(second.receive()).rejects.toMatchObject({ code: 'ERR_TRANSPORT' });
-    await vi.waitFor(async () => expect(await shared.keys()).toEqual([]), { timeout: 10_000 });
-  });
-
-  it('ends an idle session on both instances', async () => {
-    const [a, b] = await twoRelays({ idleTimeoutMs: 300 });
+  it('ends an idle session on both sides', async () => {
+    const [a, b] = await make({ idleTimeoutMs: 300 });
     const session = newRelaySessionId();
     const first = await webSocketTransport(`${a}/${session}`, createSocket);
     const second = await webSocketTransport(`${b}/${session}`, createSocket);
