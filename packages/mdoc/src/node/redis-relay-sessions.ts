@@ -79,7 +79,7 @@ async function evalScript(
 export function relayScriptReply(reply: unknown, max: number): number {
   if (typeof reply !== 'number' || !Number.isSafeInteger(reply) || reply < 0 || reply > max)
     throw new MdocError('ERR_TRANSPORT', 'the relay store returned an unexpected answer');
-  return reply;
+  return reply === 0 ? 0 : reply; // -0 reads as 0
 }
 
 /** Options of {@link RedisRelaySessions}. */
