@@ -59,9 +59,10 @@ class MemoryPeer implements RelayPeer {
       return Promise.resolve();
     }
     this.listener = listener;
-    const mine = this.session.queued.filter((entry) => entry.from !== this);
-    this.session.queued.splice(0, this.session.queued.length, ...this.session.queued.filter((e) => e.from === this));
-    for (const { data } of mine) listener.frame(data);
+    const queued = this.session.queued.splice(0);
+    // Frames this peer sent stay queued for the other; those sent to it are delivered now, in order.
+    for (const entry of queued) if (entry.from === this) this.session.queued.push(entry);
+    for (const entry of queued) if (entry.from !== this) listener.frame(entry.data);
     return Promise.resolve();
   }
 
