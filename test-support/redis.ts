@@ -62,6 +62,21 @@ export interface OwnRedisServer {
   start(): Promise<void>;
 }
 
+/**
+ * The environment without libfaketime (the shifted-clock run): redis-server stalls under it, and the
+ * tests read no date from Redis — the token buckets run wholly on Redis's own clock.
+ */
+function withoutFaketime(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const clean = Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('FAKETIME')));
+  const preload = (env['LD_PRELOAD'] ?? '')
+    .split(/[:\s]+/)
+    .filter((library) => library !== '' && !library.includes('faketime'))
+    .join(':');
+  if (preload === '') delete clean['LD_PRELOAD'];
+  else clean['LD_PRELOAD'] = preload;
+  return clean;
+}
+
 /** Starts `redis-server` (Debian's) on a free port, keeping nothing on disk. */
 export async function startOwnRedisServer(): Promise<OwnRedisServer> {
   const port = await new Promise<number>((resolve, reject) => {
@@ -77,7 +92,7 @@ export async function startOwnRedisServer(): Promise<OwnRedisServer> {
     const started = spawn(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir()],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
+      { stdio: ['ignore', 'pipe', 'inherit'], env: withoutFaketime(process.env) },
     );
     child = started;
     await new Promise<void>((resolve, reject) => {
