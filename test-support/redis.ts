@@ -97,10 +97,20 @@ export async function startOwnRedisServer(): Promise<OwnRedisServer> {
     child = started;
     await new Promise<void>((resolve, reject) => {
       let seen = '';
-      started.once('exit', (code) => reject(new Error(`redis-server exited (${code}) before it was ready`)));
+      // A server that never gets ready is not left behind when the test gives up.
+      const stalled = setTimeout(() => {
+        started.kill('SIGKILL');
+        reject(new Error('redis-server did not get ready'));
+      }, 20_000);
+      started.once('exit', (code) => {
+        clearTimeout(stalled);
+        reject(new Error(`redis-server exited (${code}) before it was ready`));
+      });
       started.stdout.on('data', (chunk: Buffer) => {
         seen += chunk.toString();
-        if (seen.includes('Ready to accept connections')) resolve();
+        if (!seen.includes('Ready to accept connections')) return;
+        clearTimeout(stalled);
+        resolve();
       });
     });
     started.stdout.resume();
