@@ -3,10 +3,11 @@ import type { AddressInfo, Socket } from 'node:net';
 
 import { serve, type ServerType } from '@hono/node-server';
 import { statusListChecker } from '@openmyna/mdoc';
-import { MdocRelay, nodeMdocCrypto, nodeRelayTransport } from '@openmyna/mdoc/node';
+import { MdocRelay, nodeMdocCrypto, nodeRelayTransport, type RelaySessions } from '@openmyna/mdoc/node';
 import { trustAnchor } from '@openmyna/pki';
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { migrate, type Engine } from '@openmyna/storage';
+import type { TokenBucketFactory } from '@openmyna/service';
 import { jpkiRevocation, OPENMYNA_POLICY_OIDS } from '@openmyna/verifier';
 import {
   createVerifierApp,
@@ -23,6 +24,13 @@ import { testRandom } from './issuer-fixtures.js';
 import type { issuerWithCards } from './verifier-fixtures.js';
 
 export const VERIFIER_ADMIN = 'verifier-admin-token';
+
+/** A relying party's API key and ids, as registration answers them. */
+export interface DemoKeys {
+  apiKey: string;
+  clientId: string;
+  id: string;
+}
 
 /** The two demo relying parties: a securities firm (個人番号関係事務) and a shop (no My Number). */
 export type DemoParty = 'securities' | 'shop';
@@ -49,12 +57,18 @@ export async function startVerifierService(
     rateLimit?: { perSecond: number; capacity: number };
     /** Where wallets reach the service, when a proxy stands in front of it. */
     publicUrl?: string;
+    /** Where the rate limits' buckets live (default memory). */
+    rateLimits?: TokenBucketFactory;
+    /** Where relay sessions live (default memory). */
+    relaySessions?: RelaySessions;
+    /** Another instance of the same service: its database and relying parties, and its relay's address as one of ours. */
+    twin?: { database: TestDatabase<VerifierSchema>; keys: Record<DemoParty, DemoKeys>; relayUrl: string };
   } = {},
 ) {
   const state = { clock: options.clock ?? (() => new Date()) };
   const now = () => state.clock();
-  const database: TestDatabase<VerifierSchema> = await testDatabase<VerifierSchema>(engine);
-  await migrate(database.db as Kysely<unknown>, database.engine, VERIFIER_MIGRATIONS);
+  const database: TestDatabase<VerifierSchema> = options.twin?.database ?? (await testDatabase<VerifierSchema>(engine));
+  if (!options.twin) await migrate(database.db as Kysely<unknown>, database.engine, VERIFIER_MIGRATIONS);
   const context: VerifierContext = { db: database.db, clock: now, randomBytes: testRandom };
   const logs: string[] = [];
   const webhooks: { url: string; body: string; idempotencyKey: string | null }[] = [];
@@ -70,7 +84,7 @@ export async function startVerifierService(
       return Promise.resolve(new Response(null, { status: 204 }));
     }) as typeof fetch,
   });
-  const relay = new MdocRelay();
+  const relay = new MdocRelay(options.relaySessions ? { sessions: options.relaySessions } : {});
   let handle: (request: Request, env: object | undefined) => Response | Promise<Response> = () =>
     new Response(null, { status: 503 });
   const { server, base } = await listenOnFreePort((request, env) => handle(request, env));
@@ -104,7 +118,7 @@ export async function startVerifierService(
       },
       kenhojoCaKeys: issuer.authorities.caKeys,
       proximity: {
-        relayUrls: [`${base.replace(/^http/, 'ws')}/relay`],
+        relayUrls: [`${base.replace(/^http/, 'ws')}/relay`, ...(options.twin ? [options.twin.relayUrl] : [])],
         connect: (session) => nodeRelayTransport(`${base.replace(/^http/, 'ws')}/relay/${session}`),
       },
       adminToken: VERIFIER_ADMIN,
@@ -112,14 +126,17 @@ export async function startVerifierService(
       webhooks: dispatcher,
       // A benchmark that raises the API-key limit makes its answers from one address too.
       ...(rateLimit ? { rateLimit, anonymousRateLimit: rateLimit } : {}),
+      ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     });
   const app = makeApp(options.rateLimit);
   handle = (request, env) => app.fetch(request, env);
-  const keys = {} as Record<DemoParty, { apiKey: string; clientId: string; id: string }>;
-  for (const [name, purpose] of [
-    ['securities', 'kojin-bango-kankei-jimu'],
-    ['shop', 'none'],
-  ] as const) {
+  const keys = options.twin?.keys ?? ({} as Record<DemoParty, DemoKeys>);
+  for (const [name, purpose] of options.twin
+    ? []
+    : ([
+        ['securities', 'kojin-bango-kankei-jimu'],
+        ['shop', 'none'],
+      ] as const)) {
     const response = await fetch(`${base}/admin/relying-parties`, {
       method: 'POST',
       headers: { authorization: `Bearer ${VERIFIER_ADMIN}`, 'content-type': 'application/json' },
@@ -154,9 +171,10 @@ export async function startVerifierService(
       state.clock = clock;
     },
     dispose: async () => {
+      await relay.close();
       await new Promise((resolve) => server.close(resolve));
       await dispatcher.close();
-      await database.dispose();
+      if (!options.twin) await database.dispose();
     },
   };
 }

@@ -22,6 +22,7 @@ import { loadMdocIssuer } from './mdoc-store.js';
 import { openIssuerKeys } from './issuer-keys.js';
 import { loadAuthority, loadResponder, sealedFileCustody } from './pki-store.js';
 import { listen, serviceAdminToken, serviceLogger, type LogDestination } from './service-runner.js';
+import { connectSharedState } from './shared-state.js';
 import { issuerRegistryKey } from './issuer-registry.js';
 
 /** Options of {@link startIssuer}. */
@@ -95,6 +96,7 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
   const logger = serviceLogger('openmyna-issuer', options.logTo);
   const token = await serviceAdminToken(options.dataDir, 'issuer', 'OPENMYNA_ADMIN_TOKEN');
   const statusChanges = await listenForStatusChanges(database, options.db, logger);
+  const shared = await connectSharedState(options.redis, logger);
   // Every URL handed out (status list, PIN-reset issuer, new mdoc certificates) is the public URL, by
   // default where this instance listens, known once the port is bound.
   const server = await listen(options.host, options.port, undefined, undefined, options.trustedProxies);
@@ -114,6 +116,7 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
     adminToken: token,
     logger,
     ...(statusChanges ? { statusChanges } : {}),
+    ...(shared ? { rateLimits: shared.rateLimits } : {}),
   });
   server.setHandler((request, env) => app.fetch(request, env));
   return {
@@ -124,6 +127,7 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
     close: async () => {
       await server.close();
       await statusChanges?.close();
+      shared?.close();
       await database.close();
       await custody.close();
       logger.flush();

@@ -22,6 +22,7 @@ import { cardFaceCaKeys } from './card-face-store.js';
 import { loadReaderAuthority } from './mdoc-store.js';
 import { hierarchyPolicies, pkiDir } from './pki-store.js';
 import { listen, serviceAdminToken, serviceLogger, serviceSealingKey, type LogDestination } from './service-runner.js';
+import { connectSharedState } from './shared-state.js';
 
 /** Options of {@link startVerifier}. */
 export interface VerifierServiceOptions {
@@ -89,7 +90,9 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
   const repaired = await repairInterruptedPresentations(context);
   if (repaired > 0) logger.warn({ repaired }, 'failed presentations left processing by an interrupted verifier');
   const token = await serviceAdminToken(options.dataDir, 'verifier', 'OPENMYNA_VERIFIER_ADMIN_TOKEN');
-  const relay = new MdocRelay();
+  // With --redis, relay sessions and rate limits are shared by every instance behind the load balancer.
+  const shared = await connectSharedState(options.redis, logger);
+  const relay = new MdocRelay(shared ? { sessions: await shared.relaySessions() } : {});
   // Every instance sends webhooks from the shared outbox; a lease keeps two from sending one at once.
   const webhooks = new WebhookDispatcher({ context, engine: database.engine, logger });
   const server = await listen(
@@ -114,12 +117,15 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
     adminToken: token,
     logger,
     webhooks,
+    ...(shared ? { rateLimits: shared.rateLimits } : {}),
   });
   server.setHandler((request, env) => app.fetch(request, env));
   webhooks.start();
   const close = async () => {
+    await relay.close();
     await server.close();
     await webhooks.close();
+    shared?.close();
     await database.close();
     logger.flush();
   };

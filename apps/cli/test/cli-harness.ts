@@ -45,7 +45,7 @@ export async function run(
 
 /**
  * Starts `openmyna <service> serve --data data --port <port>` (default a free one) as the built binary
- * in `cwd` and resolves with its URL once it announces it, and the child to stop.
+ * in `cwd` (with `options`) and resolves with its URL once it announces it, and the child to stop.
  */
 export async function spawnService(
   cwd: string,

@@ -93,10 +93,7 @@ export async function webSocketTransport(
   const socket = createSocket(url);
   socket.binaryType = 'arraybuffer';
   const queue = new MessageQueue();
-  await new Promise<void>((resolve, reject) => {
-    socket.addEventListener('open', () => resolve());
-    socket.addEventListener('error', () => reject(new MdocError('ERR_TRANSPORT', 'could not connect to the relay')));
-  });
+  // Listening before the handshake ends: frames the relay kept for us may come with its answer.
   socket.addEventListener('message', (event) => {
     const data = event.data;
     if (data instanceof ArrayBuffer) queue.push(new Uint8Array(data));
@@ -106,6 +103,10 @@ export async function webSocketTransport(
   });
   socket.addEventListener('close', () => queue.close('the relay connection closed'));
   socket.addEventListener('error', () => queue.close('the relay connection failed'));
+  await new Promise<void>((resolve, reject) => {
+    socket.addEventListener('open', () => resolve());
+    socket.addEventListener('error', () => reject(new MdocError('ERR_TRANSPORT', 'could not connect to the relay')));
+  });
   return {
     send: (message) => {
       if (queue.closed) return Promise.reject(new MdocError('ERR_TRANSPORT', 'the relay connection is closed'));

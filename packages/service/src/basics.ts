@@ -82,10 +82,10 @@ export function installServiceBasics(
   });
   installRequestGuard(app, envelope, options.bodyLimits);
   app.use('/admin/*', async (c, next) => {
-    const blocked = options.authenticationFailures.blocked(c, envelope);
+    const blocked = await options.authenticationFailures.blocked(c, envelope);
     if (blocked) return blocked;
     if (!secretsEqual(bearerToken(c.req.header('authorization')) ?? '', options.adminToken)) {
-      options.authenticationFailures.failed(c);
+      await options.authenticationFailures.failed(c);
       return envelope.respond(c, 'ERR_UNAUTHORIZED', 'an admin bearer token is required');
     }
     await next();

@@ -1,7 +1,11 @@
 export { errorEnvelope, type ErrorEnvelope, type ErrorEnvelopeHandlers, type JsonContext } from './error-envelope.js';
 export { bearerToken, secretsEqual, tokenDigest } from './tokens.js';
+export { ServiceError, type ServiceErrorCode } from './errors.js';
+export { connectRedis, evalScript, type RedisConnectOptions } from './redis.js';
+export { RedisTokenBuckets, redisTokenBuckets, waitSecondsOf } from './redis-token-buckets.js';
 export {
   AuthenticationFailures,
+  memoryTokenBuckets,
   canonicalAddress,
   clientAddress,
   perSourceLimit,
@@ -10,6 +14,9 @@ export {
   sourceAddress,
   sourceOf,
   trustedProxySet,
+  type TokenBucketFactory,
+  type TokenBucketOptions,
+  type TokenBuckets,
   type TrustedProxies,
 } from './rate-limit.js';
 export {

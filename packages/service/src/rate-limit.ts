@@ -7,11 +7,43 @@ import type { ErrorEnvelopeHandlers } from './error-envelope.js';
 /** What these helpers need of a request's context: its environment (the connection), headers, JSON. */
 type RequestContext = Pick<Context, 'env' | 'header' | 'json'>;
 
+/** A token bucket's size: `capacity` requests at once, refilled at `perSecond`. */
+export interface TokenBucketOptions {
+  readonly perSecond: number;
+  readonly capacity: number;
+}
+
+/**
+ * Token buckets per key, wherever they are kept: {@link RateLimiter} in this process's memory, or
+ * `RedisTokenBuckets` shared by every instance. Callers await both.
+ */
+export interface TokenBuckets {
+  /** Takes one token for `key`: 0 when granted, else the whole seconds until a token is back. */
+  take(key: string): number | Promise<number>;
+  /** Whether `key` has a token left, without taking one. */
+  has(key: string): boolean | Promise<boolean>;
+}
+
+/**
+ * Makes the buckets of one limit, named so that two limits never share a key (`verifier:api-key`).
+ *
+ * @example
+ * ```ts
+ * const buckets: TokenBucketFactory = (name, options) => new RedisTokenBuckets(redis, name, options);
+ * app.use('/open', perSourceLimit(envelope, { perSecond: 10, capacity: 60 }, buckets('issuer:open', …)));
+ * ```
+ */
+export type TokenBucketFactory = (name: string, options: TokenBucketOptions) => TokenBuckets;
+
+/** The single-process default: each limit's buckets in this process's memory. */
+export const memoryTokenBuckets: TokenBucketFactory = (_name, options) => new RateLimiter(options);
+
 /**
  * Token buckets per key (an API key's id): `capacity` requests at once, refilled at `perSecond`. In
- * memory, per instance — behind a load balancer each instance allows its share.
+ * memory, per instance — behind a load balancer each instance allows its share (`RedisTokenBuckets`
+ * shares one budget).
  */
-export class RateLimiter {
+export class RateLimiter implements TokenBuckets {
   /** Buckets in least-recently-used order (a take moves its key to the end). */
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
   /** How many keys are kept; past it, full buckets (as good as none) go first, then the least recently used. */
@@ -177,12 +209,12 @@ export function clientAddress(
  */
 export function perSourceLimit(
   envelope: ErrorEnvelopeHandlers,
-  options: { readonly perSecond: number; readonly capacity: number },
+  options: TokenBucketOptions,
+  limiter: TokenBuckets = new RateLimiter(options),
 ): MiddlewareHandler {
-  const limiter = new RateLimiter(options);
   return async (c, next) => {
     const source = sourceAddress(c);
-    const wait = source === undefined ? 0 : limiter.take(source);
+    const wait = source === undefined ? 0 : await limiter.take(source);
     if (wait > 0) return rateLimited(c, envelope, wait, 'too many requests from this address; slow down');
     await next();
   };
@@ -194,24 +226,29 @@ export function perSourceLimit(
  * API keys or the admin token costs time.
  */
 export class AuthenticationFailures {
-  readonly #limiter: RateLimiter;
+  /** The default budget: 10 failures, one back every 5 s. */
+  static readonly DEFAULTS: TokenBucketOptions = { perSecond: 0.2, capacity: 10 };
+  readonly #limiter: TokenBuckets;
 
-  constructor(options: { readonly perSecond: number; readonly capacity: number } = { perSecond: 0.2, capacity: 10 }) {
-    this.#limiter = new RateLimiter(options);
+  constructor(
+    options: TokenBucketOptions = AuthenticationFailures.DEFAULTS,
+    limiter: TokenBuckets = new RateLimiter(options),
+  ) {
+    this.#limiter = limiter;
   }
 
   /** A 429 response when `c`'s source has no failures left, else undefined (go on and authenticate). */
-  blocked(c: RequestContext, envelope: ErrorEnvelopeHandlers): Response | undefined {
+  async blocked(c: RequestContext, envelope: ErrorEnvelopeHandlers): Promise<Response | undefined> {
     const source = sourceAddress(c);
-    if (source === undefined || this.#limiter.has(source)) return undefined;
+    if (source === undefined || (await this.#limiter.has(source))) return undefined;
     // Spent: this attempt counts too. A token that came back meanwhile lets it through.
-    const wait = this.#limiter.take(source);
+    const wait = await this.#limiter.take(source);
     return wait === 0 ? undefined : rateLimited(c, envelope, wait, 'too many failed authentications; slow down');
   }
 
   /** Records a failed authentication of `c`'s source. */
-  failed(c: Pick<Context, 'env'>): void {
+  async failed(c: Pick<Context, 'env'>): Promise<void> {
     const source = sourceAddress(c);
-    if (source !== undefined) this.#limiter.take(source);
+    if (source !== undefined) await this.#limiter.take(source);
   }
 }

@@ -3,7 +3,9 @@ import { trustAnchor } from '@openmyna/pki';
 import {
   AuthenticationFailures,
   installServiceBasics,
+  memoryTokenBuckets,
   perSourceLimit,
+  type TokenBucketOptions,
   registerHealth,
   validationHook,
 } from '@openmyna/service';
@@ -45,11 +47,18 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
     logger: options.logger,
     envelope,
     adminToken: options.adminToken,
-    authenticationFailures: new AuthenticationFailures(),
+    authenticationFailures: new AuthenticationFailures(
+      AuthenticationFailures.DEFAULTS,
+      (options.rateLimits ?? memoryTokenBuckets)('issuer:admin-failures', AuthenticationFailures.DEFAULTS),
+    ),
     ...(options.bodyLimits ? { bodyLimits: options.bodyLimits } : {}),
   });
   // One bucket per source address for every anonymous endpoint that writes a row.
-  const anonymous = perSourceLimit(envelope, options.anonymousRateLimit ?? { perSecond: 10, capacity: 60 });
+  const anonymous = sourceLimit(
+    options,
+    'issuer:anonymous',
+    options.anonymousRateLimit ?? { perSecond: 10, capacity: 60 },
+  );
   limitHolderRoutes(app, anonymous);
   const secureArea =
     options.secureArea === false
@@ -132,8 +141,20 @@ function limitSecureAreaRoutes(app: OpenAPIHono<Env>, options: IssuerAppOptions,
   app.use('/secure-area/*', cors({ origin: '*', allowMethods: ['POST'] }));
   app.use(
     '/secure-area/devices',
-    perSourceLimit(envelope, options.secureAreaEnrollmentRateLimit ?? { perSecond: 1, capacity: 10 }),
+    sourceLimit(
+      options,
+      'issuer:secure-area-enrollment',
+      options.secureAreaEnrollmentRateLimit ?? { perSecond: 1, capacity: 10 },
+    ),
   );
   app.use('/secure-area/devices/:id/sessions', anonymous);
-  app.use('/secure-area/devices/:id/sessions/:session', perSourceLimit(envelope, { perSecond: 100, capacity: 400 }));
+  app.use(
+    '/secure-area/devices/:id/sessions/:session',
+    sourceLimit(options, 'issuer:secure-area-session', { perSecond: 100, capacity: 400 }),
+  );
+}
+
+/** A per-source limit named `name`, its buckets where the options keep them (memory, or Redis). */
+function sourceLimit(options: IssuerAppOptions, name: string, bucket: TokenBucketOptions): MiddlewareHandler {
+  return perSourceLimit(envelope, bucket, (options.rateLimits ?? memoryTokenBuckets)(name, bucket));
 }

@@ -1,6 +1,6 @@
 import type { EcPrivateKey } from '@openmyna/mdoc';
 import type { TrustAnchor } from '@openmyna/pki';
-import type { BodyLimits } from '@openmyna/service';
+import type { BodyLimits, TokenBucketFactory } from '@openmyna/service';
 import type { Logger } from 'pino';
 
 import type { CardFaceIssuers } from '../cards.js';
@@ -46,4 +46,6 @@ export interface IssuerAppOptions {
    * are dropped only for changes made here, and otherwise kept up to a minute.
    */
   readonly statusChanges?: StatusChangeFeed;
+  /** Where the rate limits' buckets live: this process's memory (default) or Redis, shared by every instance. */
+  readonly rateLimits?: TokenBucketFactory;
 }

@@ -3,9 +3,9 @@ import {
   AuthenticationFailures,
   bearerToken,
   installServiceBasics,
+  memoryTokenBuckets,
   perSourceLimit,
   rateLimited,
-  RateLimiter,
   registerHealth,
   validationHook,
 } from '@openmyna/service';
@@ -41,7 +41,10 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Veri
     logger,
     envelope,
     adminToken: options.adminToken,
-    authenticationFailures: new AuthenticationFailures(),
+    authenticationFailures: new AuthenticationFailures(
+      AuthenticationFailures.DEFAULTS,
+      (options.rateLimits ?? memoryTokenBuckets)('verifier:admin-failures', AuthenticationFailures.DEFAULTS),
+    ),
     ...(options.bodyLimits ? { bodyLimits: options.bodyLimits } : {}),
   });
   const verifications = new Counter({
@@ -96,19 +99,25 @@ function presentationServicesOf(options: VerifierAppOptions): PresentationServic
  * state do): they answer any origin and are limited per source address.
  */
 function installAccessRules(app: OpenAPIHono<VerifierEnv>, options: VerifierAppOptions): void {
-  const limiter = new RateLimiter(options.rateLimit ?? { perSecond: 20, capacity: 40 });
+  // Memory by default; with --redis one budget for every instance (a 503 while Redis is unreachable).
+  const buckets = options.rateLimits ?? memoryTokenBuckets;
+  const perKey = options.rateLimit ?? { perSecond: 20, capacity: 40 };
+  const limiter = buckets('verifier:api-key', perKey);
   // Wrong API keys and wrong admin tokens are counted apart: guessing one does not lock out the other.
-  const authenticationFailures = new AuthenticationFailures();
+  const authenticationFailures = new AuthenticationFailures(
+    AuthenticationFailures.DEFAULTS,
+    buckets('verifier:api-key-failures', AuthenticationFailures.DEFAULTS),
+  );
   const relyingPartyOnly = createMiddleware<VerifierEnv>(async (c, next) => {
-    const blocked = authenticationFailures.blocked(c, envelope);
+    const blocked = await authenticationFailures.blocked(c, envelope);
     if (blocked) return blocked;
     const token = bearerToken(c.req.header('authorization'));
     const party = token ? await relyingPartyByApiKey(options.context, token) : undefined;
     if (!party) {
-      authenticationFailures.failed(c);
+      await authenticationFailures.failed(c);
       return envelope.respond(c, 'ERR_UNAUTHORIZED', 'a relying party API key is required');
     }
-    const wait = limiter.take(party.id);
+    const wait = await limiter.take(party.id);
     if (wait > 0) return rateLimited(c, envelope, wait, 'too many requests for this API key; slow down');
     c.set('party', party);
     await next();
@@ -116,7 +125,8 @@ function installAccessRules(app: OpenAPIHono<VerifierEnv>, options: VerifierAppO
   // A web wallet runs on its own origin: the wallet-facing URIs answer any origin (no credentials).
   app.use('/v1/presentations/:id/request', cors({ origin: '*' }));
   app.use('/v1/presentations/:id/response', cors({ origin: '*', allowMethods: ['POST'] }));
-  const anonymous = perSourceLimit(envelope, options.anonymousRateLimit ?? { perSecond: 10, capacity: 60 });
+  const perSource = options.anonymousRateLimit ?? { perSecond: 10, capacity: 60 };
+  const anonymous = perSourceLimit(envelope, perSource, buckets('verifier:anonymous', perSource));
   app.use('/v1/presentations/:id/request', anonymous);
   app.use('/v1/presentations/:id/response', anonymous);
   app.use('/v1/jpki/*', relyingPartyOnly);

@@ -1,6 +1,6 @@
 import type { CardRsaPublicKey } from '@openmyna/card';
 import type { MdocTrustAnchor, StatusChecker } from '@openmyna/mdoc';
-import type { BodyLimits } from '@openmyna/service';
+import type { BodyLimits, TokenBucketFactory } from '@openmyna/service';
 import type { JpkiTrust } from '@openmyna/verifier';
 import type { Logger } from 'pino';
 
@@ -37,6 +37,8 @@ export interface VerifierAppOptions {
    * instance writes wakes it. Without it events wait in the outbox for another instance's dispatcher.
    */
   readonly webhooks?: WebhookDispatcher;
+  /** Where the rate limits' buckets live: this process's memory (default) or Redis, shared by every instance. */
+  readonly rateLimits?: TokenBucketFactory;
   /** The relay of in-person sessions (`POST /v1/proximity-sessions`); without it they answer 501. */
   readonly proximity?: ProximityServices;
 }

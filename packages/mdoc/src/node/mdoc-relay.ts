@@ -5,21 +5,33 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { base64UrlEncode } from '@openmyna/core';
 
+import { MemoryRelaySessions, type RelayPeer, type RelaySessions } from './relay-sessions.js';
+
 export interface MdocRelayOptions {
   /** Largest frame forwarded, in bytes (a DeviceResponse with a portrait is tens of KB). Default 1 MiB. */
   readonly maxMessageBytes?: number;
   /** A session with no traffic is closed after this many milliseconds. Default 5 minutes. */
   readonly idleTimeoutMs?: number;
-  /** Frames buffered for a peer that has not connected yet. Default 8. */
+  /** Frames buffered for a peer that has not connected yet (in-memory sessions). Default 8. */
   readonly maxQueuedMessages?: number;
+  /**
+   * Where sessions live: in this process (default), or `RedisRelaySessions` when several instances
+   * serve `/relay` behind one address. The relay closes them when it closes.
+   */
+  readonly sessions?: RelaySessions;
   /** Called per forwarded frame with its size only: the relay never looks inside (it is ciphertext). */
   readonly onForward?: (session: string, bytes: Uint8Array) => void;
 }
 
-interface RelaySession {
-  readonly peers: WebSocket[];
-  readonly queued: { from: WebSocket; data: Buffer }[];
-  timer: NodeJS.Timeout;
+/** A WebSocket of this instance and its place in a session. */
+interface Connection {
+  readonly id: string;
+  readonly ws: WebSocket;
+  readonly peer: RelayPeer;
+  readonly timer: NodeJS.Timeout;
+  /** Frames go to the store one after the other, and leaving waits for them: order is kept. */
+  sending: Promise<void>;
+  left: Promise<void> | undefined;
 }
 
 const SESSION_ID = /^[A-Za-z0-9_-]{16,64}$/;
@@ -29,11 +41,16 @@ export function newRelaySessionId(): string {
   return base64UrlEncode(randomBytes(16));
 }
 
+function refuse(socket: Socket, status: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+}
+
 /**
  * The WebSocket relay of in-person presentations (DESIGN.md flow 4): holder and reader connect to
  * `/relay/<session>` and every binary frame from one is forwarded to the other. The relay holds no
  * keys and sees only SessionEstablishment and SessionData — the reader's ephemeral public key and
- * AES-GCM ciphertext. A session admits two peers; a third is refused.
+ * AES-GCM ciphertext. A session admits two peers; a third is refused (409). With `sessions` shared
+ * through Redis, the two peers may reach different instances.
  *
  * @example
  * ```ts
@@ -43,10 +60,13 @@ export function newRelaySessionId(): string {
  * ```
  */
 export class MdocRelay {
-  readonly #sessions = new Map<string, RelaySession>();
+  readonly #sessions: RelaySessions;
+  /** This instance's WebSockets, by session. */
+  readonly #connections = new Map<string, Set<Connection>>();
+  readonly #leaving = new Set<Promise<void>>();
   readonly #server: WebSocketServer;
   #http: Server | undefined;
-  readonly #options: Required<Omit<MdocRelayOptions, 'onForward'>> & Pick<MdocRelayOptions, 'onForward'>;
+  readonly #options: Required<Omit<MdocRelayOptions, 'onForward' | 'sessions'>> & Pick<MdocRelayOptions, 'onForward'>;
 
   constructor(options: MdocRelayOptions = {}) {
     this.#options = {
@@ -55,6 +75,7 @@ export class MdocRelay {
       maxQueuedMessages: options.maxQueuedMessages ?? 8,
       ...(options.onForward ? { onForward: options.onForward } : {}),
     };
+    this.#sessions = options.sessions ?? new MemoryRelaySessions(this.#options.maxQueuedMessages);
     this.#server = new WebSocketServer({ noServer: true, maxPayload: this.#options.maxMessageBytes });
   }
 
@@ -62,13 +83,7 @@ export class MdocRelay {
   handleUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): boolean {
     const match = /^\/relay\/([^/?#]+)$/.exec(new URL(request.url ?? '/', 'http://relay').pathname);
     if (!match || !SESSION_ID.test(match[1]!)) return false;
-    const id = match[1]!;
-    const existing = this.#sessions.get(id);
-    if (existing && existing.peers.length >= 2) {
-      socket.end('HTTP/1.1 409 Conflict\r\nConnection: close\r\n\r\n');
-      return true;
-    }
-    this.#server.handleUpgrade(request, socket, head, (ws) => this.#join(id, ws));
+    void this.#admit(match[1]!, request, socket, head);
     return true;
   }
 
@@ -78,7 +93,7 @@ export class MdocRelay {
       response.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only\n'),
     );
     http.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
-      if (!this.handleUpgrade(request, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      if (!this.handleUpgrade(request, socket, head)) refuse(socket, '404 Not Found');
     });
     await new Promise<void>((resolve) => http.listen(port, host, resolve));
     this.#http = http;
@@ -86,50 +101,104 @@ export class MdocRelay {
     return { url: `ws://${host}:${address.port}/relay` };
   }
 
+  /** Closes every WebSocket of this instance (ending their sessions), then the sessions store and the server. */
   async close(): Promise<void> {
-    for (const session of this.#sessions.values()) {
-      clearTimeout(session.timer);
-      for (const peer of session.peers) peer.terminate();
-    }
-    this.#sessions.clear();
+    for (const connections of [...this.#connections.values()])
+      for (const connection of connections) {
+        connection.ws.terminate();
+        this.#release(connection);
+      }
+    await Promise.allSettled([...this.#leaving]);
+    await this.#sessions.close();
     this.#server.close();
     const http = this.#http;
     if (http) await new Promise<void>((resolve) => http.close(() => resolve()));
   }
 
-  /** Sessions with at least one peer connected. */
+  /** Sessions with at least one peer connected to this instance. */
   get activeSessions(): number {
-    return this.#sessions.size;
+    return this.#connections.size;
   }
 
-  #join(id: string, ws: WebSocket): void {
-    let session = this.#sessions.get(id);
-    if (!session) {
-      session = { peers: [], queued: [], timer: setTimeout(() => this.#end(id), this.#options.idleTimeoutMs) };
-      this.#sessions.set(id, session);
+  /** Takes a place in the session, then completes the WebSocket handshake (409 when full, 503 when the store fails). */
+  async #admit(id: string, request: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    let peer: RelayPeer | undefined;
+    try {
+      peer = await this.#sessions.join(id);
+    } catch {
+      return refuse(socket, '503 Service Unavailable');
     }
-    const current = session;
-    current.peers.push(ws);
-    for (const { from, data } of current.queued.splice(0)) if (from !== ws) ws.send(data, { binary: true });
+    if (!peer) return refuse(socket, '409 Conflict');
+    const joined = peer;
+    const abandon = () => void joined.leave().catch(() => undefined);
+    if (socket.destroyed) return abandon();
+    socket.once('close', abandon);
+    this.#server.handleUpgrade(request, socket, head, (ws) => {
+      socket.off('close', abandon);
+      this.#connect(id, joined, ws);
+    });
+  }
+
+  #connect(id: string, peer: RelayPeer, ws: WebSocket): void {
+    const connection: Connection = {
+      id,
+      ws,
+      peer,
+      timer: setTimeout(() => this.#finish(connection, 1000, 'session ended'), this.#options.idleTimeoutMs),
+      sending: Promise.resolve(),
+      left: undefined,
+    };
+    let local = this.#connections.get(id);
+    if (!local) this.#connections.set(id, (local = new Set()));
+    local.add(connection);
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (!isBinary) return ws.close(1003, 'binary frames only');
       const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
-      current.timer.refresh();
+      connection.timer.refresh();
       this.#options.onForward?.(id, bytes);
-      const peer = current.peers.find((other) => other !== ws);
-      if (peer && peer.readyState === WebSocket.OPEN) peer.send(bytes, { binary: true });
-      else if (current.queued.length < this.#options.maxQueuedMessages) current.queued.push({ from: ws, data: bytes });
-      else ws.close(1008, 'the peer has not connected');
+      connection.sending = connection.sending
+        .then(() => peer.send(bytes))
+        .then(
+          (result) => {
+            if (result === 'full') this.#finish(connection, 1008, 'the peer has not connected');
+            else if (result === 'ended') this.#finish(connection, 1000, 'session ended');
+          },
+          () => this.#finish(connection, 1011, 'the relay is unavailable'),
+        );
     });
-    ws.on('close', () => this.#end(id));
-    ws.on('error', () => this.#end(id));
+    ws.on('close', () => this.#release(connection));
+    ws.on('error', () => this.#release(connection));
+    peer
+      .start({
+        frame: (bytes) => {
+          connection.timer.refresh();
+          if (ws.readyState === WebSocket.OPEN) ws.send(bytes, { binary: true });
+        },
+        end: (error) =>
+          error === undefined
+            ? this.#finish(connection, 1000, 'session ended')
+            : this.#finish(connection, 1011, 'the relay is unavailable'),
+      })
+      .catch(() => this.#finish(connection, 1011, 'the relay is unavailable'));
   }
 
-  #end(id: string): void {
-    const session = this.#sessions.get(id);
-    if (!session) return;
-    this.#sessions.delete(id);
-    clearTimeout(session.timer);
-    for (const peer of session.peers) if (peer.readyState === WebSocket.OPEN) peer.close(1000, 'session ended');
+  /** Closes the WebSocket and leaves the session at once (a client that never answers the close does not hold it). */
+  #finish(connection: Connection, code: number, reason: string): void {
+    if (connection.ws.readyState === WebSocket.OPEN || connection.ws.readyState === WebSocket.CONNECTING)
+      connection.ws.close(code, reason);
+    this.#release(connection);
+  }
+
+  /** Leaves the session once the frames already accepted from this WebSocket have gone to the store. */
+  #release(connection: Connection): void {
+    if (connection.left) return;
+    clearTimeout(connection.timer);
+    const local = this.#connections.get(connection.id);
+    local?.delete(connection);
+    if (local?.size === 0) this.#connections.delete(connection.id);
+    const left = connection.sending.then(() => connection.peer.leave()).catch(() => undefined);
+    connection.left = left;
+    this.#leaving.add(left);
+    void left.finally(() => this.#leaving.delete(left));
   }
 }
