@@ -14,6 +14,8 @@ export interface LoadResult {
   readonly errors: number;
   readonly p50: number;
   readonly p99: number;
+  /** CPU the load generator (this process) used, as a share of one core over the run; near 1 means it, not the service, was the limit. */
+  readonly clientCpu?: number;
 }
 
 const percentile = (sorted: readonly number[], p: number) =>
@@ -63,6 +65,7 @@ async function runWorkers(
 ): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: workers }, async (_, worker) => {
@@ -74,6 +77,7 @@ async function runWorkers(
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
   latencies.sort((a, b) => a - b);
   return {
     perSecond: latencies.length / elapsed,
@@ -81,6 +85,7 @@ async function runWorkers(
     errors,
     p50: Math.round(percentile(latencies, 0.5)),
     p99: Math.round(percentile(latencies, 0.99)),
+    clientCpu: (used.user + used.system) / 1e6 / elapsed,
   };
 }
 

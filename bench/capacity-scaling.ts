@@ -65,7 +65,7 @@ async function startCluster(setup: ScalingSetup, dataDir: string, count: number)
 }
 
 const describe = (result: LoadResult) =>
-  `${result.perSecond.toFixed(1)}/s (${result.operations} done, ${result.errors} failed, p50 ${result.p50} ms, p99 ${result.p99} ms)`;
+  `${result.perSecond.toFixed(1)}/s (${result.operations} done, ${result.errors} failed, p50 ${result.p50} ms, p99 ${result.p99} ms${result.clientCpu === undefined ? '' : `, load generator ${(result.clientCpu * 100).toFixed(0)} % of a core`})`;
 
 /** One scaling run with `count` instances of each service. */
 async function runOnce(
