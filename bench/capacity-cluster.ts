@@ -3,7 +3,7 @@
 // made by `openmyna sandbox up`, and the registry entries, cards and relying parties the loads use,
 // made through the services' admin APIs.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -74,6 +74,17 @@ export async function stopInstances(instances: readonly Instance[]): Promise<voi
       await exited;
     }),
   );
+}
+
+/** CPU seconds the instances' processes have used so far (user + system, all threads; Linux `/proc/<pid>/stat`). */
+export function cpuSeconds(instances: readonly Instance[]): number {
+  return instances.reduce((sum, { child }) => {
+    // Fields 14 and 15 after the parenthesised command name: utime and stime in clock ticks (100/s).
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ');
+    return sum + (Number(fields[11]) + Number(fields[12])) / 100;
+  }, 0);
 }
 
 async function expectJson<T>(response: Response, status: number, what: string): Promise<T> {

@@ -4,6 +4,7 @@ import { loadavg } from 'node:os';
 
 import {
   adultIndexes,
+  cpuSeconds,
   prepareDataDir,
   registerRelyingParties,
   registerWithCard,
@@ -24,12 +25,26 @@ const RELYING_PARTIES = 64;
 const ISSUER_PORT = 38_400;
 const VERIFIER_PORT = 38_500;
 
+/** A load's result with the CPU its service's processes spent per operation, in milliseconds. */
+export type MeasuredLoad = LoadResult & { readonly serviceCpuMs: number };
+
 export interface ScalingRun {
   readonly instances: number;
   readonly loadAverage: number;
-  readonly ocsp: LoadResult;
-  readonly provisioning: LoadResult;
-  readonly logins: LoadResult;
+  readonly ocsp: MeasuredLoad;
+  readonly provisioning: MeasuredLoad;
+  readonly logins: MeasuredLoad;
+}
+
+/** Runs `load` and adds the CPU the `instances` spent on it per operation. */
+async function withServiceCpu<T extends { result: LoadResult }>(
+  instances: readonly Instance[],
+  load: () => Promise<T>,
+): Promise<T & { measured: MeasuredLoad }> {
+  const before = cpuSeconds(instances);
+  const outcome = await load();
+  const serviceCpuMs = ((cpuSeconds(instances) - before) * 1000) / Math.max(1, outcome.result.operations);
+  return { ...outcome, measured: { ...outcome.result, serviceCpuMs } };
 }
 
 export interface ScalingSetup {
@@ -64,8 +79,8 @@ async function startCluster(setup: ScalingSetup, dataDir: string, count: number)
   return { issuers, verifiers };
 }
 
-const describe = (result: LoadResult) =>
-  `${result.perSecond.toFixed(1)}/s (${result.operations} done, ${result.errors} failed, p50 ${result.p50} ms, p99 ${result.p99} ms${result.clientCpu === undefined ? '' : `, load generator ${(result.clientCpu * 100).toFixed(0)} % of a core`})`;
+const describe = (result: MeasuredLoad) =>
+  `${result.perSecond.toFixed(1)}/s, service CPU ${result.serviceCpuMs.toFixed(2)} ms each (${result.operations} done, ${result.errors} failed, p50 ${result.p50} ms, p99 ${result.p99} ms${result.clientCpu === undefined ? '' : `, load generator ${(result.clientCpu * 100).toFixed(0)} % of a core`})`;
 
 /** One scaling run with `count` instances of each service. */
 async function runOnce(
@@ -84,13 +99,25 @@ async function runOnce(
         world.cards.push(await registerWithCard(issuerUrls[0]!, index));
     if (!world.apiKeys.length) world.apiKeys.push(...(await registerRelyingParties(verifierUrls[0]!, RELYING_PARTIES)));
     const loadAverage = loadavg()[0]!;
-    const ocsp = await loadOcsp(issuerUrls, ocspRequests(world.cards), setup.seconds);
-    console.log(`    OCSP            ${describe(ocsp)}`);
-    const provisioned = await loadProvisioning(issuerUrls, world.cards, COMPLETIONS_PER_CARD);
-    console.log(`    provisioning    ${describe(provisioned.result)}`);
-    const logins = await loadLogins(verifierUrls, world.apiKeys, provisioned.phones, LOGIN_WORKERS, LOGINS_PER_WORKER);
-    console.log(`    JPKI logins     ${describe(logins)}`);
-    return { instances: count, loadAverage, ocsp, provisioning: provisioned.result, logins };
+    const ocsp = await withServiceCpu(issuers, async () => ({
+      result: await loadOcsp(issuerUrls, ocspRequests(world.cards), setup.seconds),
+    }));
+    console.log(`    OCSP            ${describe(ocsp.measured)}`);
+    const provisioned = await withServiceCpu(issuers, () =>
+      loadProvisioning(issuerUrls, world.cards, COMPLETIONS_PER_CARD),
+    );
+    console.log(`    provisioning    ${describe(provisioned.measured)}`);
+    const logins = await withServiceCpu(verifiers, async () => ({
+      result: await loadLogins(verifierUrls, world.apiKeys, provisioned.phones, LOGIN_WORKERS, LOGINS_PER_WORKER),
+    }));
+    console.log(`    JPKI logins     ${describe(logins.measured)}`);
+    return {
+      instances: count,
+      loadAverage,
+      ocsp: ocsp.measured,
+      provisioning: provisioned.measured,
+      logins: logins.measured,
+    };
   } finally {
     await stopInstances([...issuers, ...verifiers]);
   }

@@ -114,6 +114,13 @@ function printScaling(runs: readonly ScalingRun[], rsa: number): void {
         `OCSP ${scale((r) => r.ocsp.perSecond)}×, provisioning ${scale((r) => r.provisioning.perSecond)}×, logins ${scale((r) => r.logins.perSecond)}×`,
     );
   }
+  console.log('  service CPU per operation → operations per core-second (contention aside)');
+  for (const run of runs) {
+    const cell = (ms: number) => `${ms.toFixed(2)} ms → ${(1000 / ms).toFixed(0)}/s`;
+    console.log(
+      `  ${String(run.instances).padStart(9)}  OCSP ${cell(run.ocsp.serviceCpuMs)}, provisioning ${cell(run.provisioning.serviceCpuMs)}, login ${cell(run.logins.serviceCpuMs)}`,
+    );
+  }
 }
 
 function printProjection(measured: MeasuredCapacity): void {
