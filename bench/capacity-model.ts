@@ -143,7 +143,7 @@ export interface MeasuredCapacity {
   readonly auditBytes: number;
   /** `certificates` per row (TBS + certificate + indexes), from the certificates the throughput runs issued. */
   readonly certificateBytes: number;
-  /** Per issuer or verifier instance, the best of the scaling runs divided by its instance count. */
+  /** Per issuer or verifier instance of one core: operations per second of the service's CPU, best of the scaling runs. */
   readonly ocspPerInstance: number;
   readonly provisioningPerInstance: number;
   readonly loginsPerInstance: number;
