@@ -1,6 +1,8 @@
 // The scaling runs of `npm run bench -- capacity`: 1 → 2 → 4 issuer and verifier instances (real
 // processes of the built CLI) over one PostgreSQL database per service, each run driving the three loads.
+import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { dirname } from 'node:path';
 
 import {
   adultIndexes,
@@ -127,8 +129,12 @@ async function runOnce(
 export async function runScaling(setup: ScalingSetup, counts: readonly number[]): Promise<ScalingRun[]> {
   console.log('  preparing the data directory (openmyna sandbox up)');
   const dataDir = await prepareDataDir(ISSUER_PORT);
-  const world = { cards: [] as IssuedCard[], apiKeys: [] as string[] };
-  const runs: ScalingRun[] = [];
-  for (const count of counts) runs.push(await runOnce(setup, dataDir, count, world));
-  return runs;
+  try {
+    const world = { cards: [] as IssuedCard[], apiKeys: [] as string[] };
+    const runs: ScalingRun[] = [];
+    for (const count of counts) runs.push(await runOnce(setup, dataDir, count, world));
+    return runs;
+  } finally {
+    rmSync(dirname(dataDir), { recursive: true, force: true });
+  }
 }
