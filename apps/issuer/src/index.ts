@@ -1,7 +1,7 @@
 export { IssuerError, type IssuerErrorCode } from './errors.js';
 export { newId, type CrashPoint, type IssuerContext } from './context.js';
 export { appendAudit, type AuditEntry } from './audit.js';
-export { myNumberIndex } from './my-number-seal.js';
+export { myNumberIndex, unsealMyNumber } from './my-number-seal.js';
 export {
   abandonUnfinished,
   certificateState,

@@ -1,0 +1,182 @@
+// The three loads of the capacity benchmark, each spread round-robin over the running instances:
+// OCSP requests (autocannon), phone provisioning completions and JPKI logins (own clients).
+import { loginStatement, type PhoneBundle } from '@openmyna/card';
+import { base64ToBytes, certIdFor, encodeOcspRequest, parseCertificate } from '@openmyna/pki';
+import autocannon from 'autocannon';
+
+import { newPhoneRsaKeys, phoneCompletes, type PhoneRsaKeys } from '../test-support/phone-proofs.js';
+import { expectJson, type IssuedCard } from './capacity-cluster.js';
+
+/** A measured load: operations per second over the run, failures, latency percentiles. */
+export interface LoadResult {
+  readonly perSecond: number;
+  readonly operations: number;
+  readonly errors: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** CPU the load generator (this process) used, as a share of one core over the run; near 1 means it, not the service, was the limit. */
+  readonly clientCpu?: number;
+}
+
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! : 0;
+
+/** The OCSP request (RFC 6960) for each card's JPKI authentication certificate. */
+export function ocspRequests(cards: readonly IssuedCard[]): Buffer[] {
+  return cards.map(({ card }) =>
+    Buffer.from(
+      encodeOcspRequest([
+        certIdFor(
+          parseCertificate(base64ToBytes(card.jpki.authenticationCertificate)),
+          parseCertificate(base64ToBytes(card.jpki.authenticationCaCertificate)),
+        ),
+      ]),
+    ),
+  );
+}
+
+/** `POST /ocsp/authentication` with these requests in turn, autocannon over every instance. */
+export async function loadOcsp(
+  urls: readonly string[],
+  bodies: readonly Buffer[],
+  seconds: number,
+): Promise<LoadResult> {
+  const result = await autocannon({
+    // autocannon spreads its connections over several URLs (lib/run.js); its types admit only one.
+    url: urls.map((url) => `${url}/ocsp/authentication`) as unknown as string,
+    connections: 16 * urls.length,
+    duration: seconds,
+    requests: bodies.map((body) => ({ method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body })),
+  });
+  return {
+    perSecond: result.requests.average,
+    operations: result.requests.total,
+    errors: result.errors + result.non2xx,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  };
+}
+
+/** Runs `task(worker, i)` for i = 0 … count-1 of each worker, `workers` at once; timed from the first start. */
+async function runWorkers(
+  workers: number,
+  count: number,
+  task: (worker: number, i: number) => Promise<boolean>,
+): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: workers }, async (_, worker) => {
+      for (let i = 0; i < count; i++) {
+        const at = performance.now();
+        if (await task(worker, i).catch(() => false)) latencies.push(performance.now() - at);
+        else errors++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  latencies.sort((a, b) => a - b);
+  return {
+    perSecond: latencies.length / elapsed,
+    operations: latencies.length,
+    errors,
+    p50: Math.round(percentile(latencies, 0.5)),
+    p99: Math.round(percentile(latencies, 0.99)),
+    clientCpu: (used.user + used.system) / 1e6 / elapsed,
+  };
+}
+
+/** A provisioned phone: its keys and what the issuer returned. */
+export interface ProvisionedPhone {
+  readonly keys: PhoneRsaKeys;
+  readonly bundle: PhoneBundle;
+}
+
+/**
+ * Phone provisioning, timed on the issuer's side only: per card, `perCard` sessions are opened and the
+ * phone's proofs made (card signatures, CSRs, device key) before the clock starts; then each card's
+ * completions (`POST /provisioning/sessions/{id}/complete`: every check, 2 certificates, 入力補助/券面
+ * records, the mdoc, the database) are sent one after another, the cards in parallel, round-robin over
+ * the instances — to another instance than the one that opened the session.
+ */
+export async function loadProvisioning(
+  urls: readonly string[],
+  cards: readonly IssuedCard[],
+  perCard: number,
+): Promise<{ result: LoadResult; phones: ProvisionedPhone[] }> {
+  const prepared = await Promise.all(
+    cards.map(async (issued, worker) => {
+      const keys = await newPhoneRsaKeys();
+      const bodies: { url: string; sessionId: string; body: string }[] = [];
+      for (let i = 0; i < perCard; i++) {
+        const at = (worker + i) % urls.length;
+        const session = await expectJson<{ sessionId: string; nonce: string }>(
+          await fetch(`${urls[at]}/provisioning/sessions`, { method: 'POST' }),
+          201,
+          'POST /provisioning/sessions',
+        );
+        const body = await phoneCompletes(issued.card, issued.passphrase, session.nonce, { keys });
+        bodies.push({ url: urls[(at + 1) % urls.length]!, sessionId: session.sessionId, body: JSON.stringify(body) });
+      }
+      return { keys, bodies };
+    }),
+  );
+  const bundles: PhoneBundle[] = [];
+  const result = await runWorkers(cards.length, perCard, async (worker, i) => {
+    const { url, sessionId, body } = prepared[worker]!.bodies[i]!;
+    const response = await fetch(`${url}/provisioning/sessions/${sessionId}/complete`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    if (response.status !== 200) return false;
+    bundles[worker] = (await response.json()) as PhoneBundle;
+    return true;
+  });
+  return { result, phones: prepared.map(({ keys }, worker) => ({ keys, bundle: bundles[worker]! })) };
+}
+
+/**
+ * JPKI logins at the verifier (`jpki_auth`): a challenge (`POST /v1/jpki/login/challenges`), the phone's
+ * authentication key signs the login statement, the answer verified (`POST /v1/jpki/login/verify`: the
+ * challenge consumed, signature, chain, policy, OCSP answered from the verifier's cache). `workers`
+ * logins at once, round-robin over the instances and over the relying parties' API keys (each key is
+ * rate-limited: 20/s per instance).
+ */
+export async function loadLogins(
+  urls: readonly string[],
+  apiKeys: readonly string[],
+  phones: readonly ProvisionedPhone[],
+  workers: number,
+  perWorker: number,
+): Promise<LoadResult> {
+  let turn = 0;
+  return runWorkers(workers, perWorker, async (worker) => {
+    const n = turn++;
+    const url = urls[n % urls.length]!;
+    const headers = { authorization: `Bearer ${apiKeys[n % apiKeys.length]!}`, 'content-type': 'application/json' };
+    const phone = phones[worker % phones.length]!;
+    const challenge = await expectJson<{ challengeId: string; challenge: string; clientId: string }>(
+      await fetch(`${url}/v1/jpki/login/challenges`, { method: 'POST', headers }),
+      201,
+      'POST /v1/jpki/login/challenges',
+    );
+    const signature = await phone.keys.authentication.sign(
+      loginStatement({ value: challenge.challenge, clientId: challenge.clientId }),
+    );
+    const body = JSON.stringify({
+      challengeId: challenge.challengeId,
+      certificate: phone.bundle.jpki.authenticationCertificate,
+      signature: Buffer.from(signature).toString('base64'),
+    });
+    const outcome = await expectJson<{ status: string }>(
+      await fetch(`${urls[(n + 1) % urls.length]}/v1/jpki/login/verify`, { method: 'POST', headers, body }),
+      200,
+      'POST /v1/jpki/login/verify',
+    );
+    return outcome.status === 'valid';
+  });
+}
