@@ -105,8 +105,8 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
     context,
     authorities,
     cardFace: {
-      kenhojo: (code) => kenhojoIssuer(options.dataDir, code, custody),
-      kenkaku: (code) => kenkakuIssuer(options.dataDir, code, custody),
+      kenhojo: oncePerMunicipality((code) => kenhojoIssuer(options.dataDir, code, custody)),
+      kenkaku: oncePerMunicipality((code) => kenkakuIssuer(options.dataDir, code, custody)),
     },
     mdoc: {
       documentSigner: (await loadMdocIssuer(options.dataDir, url, new Date(), custody)).documentSigner,
@@ -155,6 +155,24 @@ async function listenForStatusChanges(
   });
   await listener.start();
   return listener;
+}
+
+/**
+ * A municipality's card-face issuer, opened once for the process's life (as the JPKI CAs are): opening
+ * a sealed key runs PBKDF2 over 600,000 iterations, about 0.1 s, which on every provisioning was most
+ * of its cost (docs/capacity.md). An opening that fails is forgotten, so the next one tries again.
+ */
+function oncePerMunicipality<T>(open: (code: string) => Promise<T>): (code: string) => Promise<T> {
+  const opened = new Map<string, Promise<T>>();
+  return (code) => {
+    let issuer = opened.get(code);
+    if (!issuer) {
+      issuer = open(code);
+      opened.set(code, issuer);
+      issuer.catch(() => opened.delete(code));
+    }
+    return issuer;
+  };
 }
 
 export async function loadAuthorityWithResponder(
