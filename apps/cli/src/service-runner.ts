@@ -129,7 +129,14 @@ export async function listen(
   timeouts.headersTimeout = SLOW_CLIENT_MS.headers;
   timeouts.requestTimeout = SLOW_CLIENT_MS.request;
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
-    if (!onUpgrade?.(request, socket, head)) socket.destroy();
+    // Whatever a handler throws on a hostile upgrade ends that connection, never the process.
+    let taken = false;
+    try {
+      taken = onUpgrade?.(request, socket, head) ?? false;
+    } catch {
+      taken = false;
+    }
+    if (!taken) socket.destroy();
   });
   return {
     url: `${tls ? 'https' : 'http'}://${host}:${(server.address() as AddressInfo).port}`,

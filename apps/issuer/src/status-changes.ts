@@ -185,7 +185,14 @@ export class PostgresStatusListener implements StatusChangeFeed {
 
   #receive(payload: string | undefined): void {
     const change = parseChange(payload, this.#schema);
-    if (change) this.#emit(change);
+    if (!change) return;
+    try {
+      this.#emit(change);
+    } catch {
+      // A handler that fails on one change must not end the process (this runs in pg's event): what
+      // it may have left cached is dropped instead.
+      this.#emit({ kind: 'reset' });
+    }
   }
 
   #emit(change: StatusChange): void {
@@ -195,12 +202,15 @@ export class PostgresStatusListener implements StatusChangeFeed {
 
 /** A notification's change, if it is about this schema; one that cannot be read drops everything. */
 function parseChange(payload: string | undefined, schema: string | undefined): StatusChange | undefined {
-  let body: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    body = JSON.parse(payload ?? '') as Record<string, unknown>;
+    parsed = JSON.parse(payload ?? '');
   } catch {
     return { kind: 'reset' };
   }
+  // Anyone who may connect may NOTIFY: `null`, `7` or `[]` are read, not trusted to be objects.
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { kind: 'reset' };
+  const body = parsed as Record<string, unknown>;
   if (body['schema'] !== schema) return undefined;
   if (body['kind'] === 'mdoc') return { kind: 'mdoc' };
   const { hierarchy, serial, municipality } = body;

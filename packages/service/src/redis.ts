@@ -28,6 +28,10 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    // A command Redis ran whose reply was lost (a reset connection, a failover) is failed, never sent
+    // again: no script here may run twice (a second JOIN takes a second place, a second SEND duplicates
+    // a frame, a second TAKE spends a second token).
+    autoResendUnfulfilledCommands: false,
     commandTimeout: options.commandTimeoutMs ?? 2000,
     retryStrategy: (times) => Math.min(times * 100, 2000),
   });

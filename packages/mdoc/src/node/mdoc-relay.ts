@@ -81,7 +81,10 @@ export class MdocRelay {
 
   /** Handles an HTTP upgrade for `/relay/<session>`; returns false for other paths (so services can share a server). */
   handleUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): boolean {
-    const match = /^\/relay\/([^/?#]+)$/.exec(new URL(request.url ?? '/', 'http://relay').pathname);
+    // The request-target as sent, without parsing it as a URL: `//`, `//x:y@` and the like are not
+    // URLs, and an exception here would end the process (it runs in the server's 'upgrade' listener).
+    const path = (request.url ?? '/').split(/[?#]/, 1)[0]!;
+    const match = /^\/relay\/([^/]+)$/.exec(path);
     if (!match || !SESSION_ID.test(match[1]!)) return false;
     void this.#admit(match[1]!, request, socket, head);
     return true;

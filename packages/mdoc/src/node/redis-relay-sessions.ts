@@ -38,8 +38,9 @@ return 0
 `;
 
 /**
- * KEYS as SEND; ARGV ttl, ordinal. The first to leave marks the session ended and appends `end` after
- * its frames; the second (the other peer, told so) deletes the session. Returns 1 when it ended it.
+ * KEYS as SEND; ARGV ttl, ordinal. A peer alone (the other never joined) deletes the session. Else
+ * the first to leave marks the session ended and appends `end` after its frames; the second (the other
+ * peer, told so) deletes the session. Returns 1 when it ended it for the other.
  */
 const LEAVE = `
 local ended = redis.call('HGET', KEYS[1], 'ended')
@@ -48,6 +49,12 @@ if ended then
   return 0
 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+-- Alone in the session: it ends with nothing kept (as in memory), so a later peer under this id
+-- starts a fresh session instead of reading what this one sent.
+if tonumber(redis.call('HGET', KEYS[1], 'peers') or '0') < 2 then
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+  return 0
+end
 redis.call('HSET', KEYS[1], 'ended', ARGV[2])
 redis.call('XADD', KEYS[2], '*', 'end', '1')
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
