@@ -129,14 +129,7 @@ export async function listen(
   timeouts.headersTimeout = SLOW_CLIENT_MS.headers;
   timeouts.requestTimeout = SLOW_CLIENT_MS.request;
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
-    // Whatever a handler throws on a hostile upgrade ends that connection, never the process.
-    let taken = false;
-    try {
-      taken = onUpgrade?.(request, socket, head) ?? false;
-    } catch {
-      taken = false;
-    }
-    if (!taken) socket.destroy();
+    if (!upgraded(onUpgrade, request, socket, head)) socket.destroy();
   });
   return {
     url: `${tls ? 'https' : 'http'}://${host}:${(server.address() as AddressInfo).port}`,
@@ -161,4 +154,18 @@ export async function runUntilStopped(
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+/** Whether `onUpgrade` took the connection; whatever it throws on a hostile upgrade ends that connection, never the process. */
+function upgraded(
+  onUpgrade: ((request: IncomingMessage, socket: Socket, head: Buffer) => boolean) | undefined,
+  request: IncomingMessage,
+  socket: Socket,
+  head: Buffer,
+): boolean {
+  try {
+    return onUpgrade?.(request, socket, head) ?? false;
+  } catch {
+    return false;
+  }
 }

@@ -55,7 +55,10 @@ describe('relay sessions: a session whose only peer left', () => {
     const connection = store.redis.duplicate();
     await connection.connect();
     const redis = await RedisRelaySessions.connect(connection, { prefix: store.prefix });
-    closing.push(redis, { join: () => Promise.resolve(undefined), close: async () => connection.disconnect() });
+    closing.push(redis, {
+      join: () => Promise.resolve(undefined),
+      close: () => Promise.resolve(connection.disconnect()),
+    });
     expect(await framesSeenByLateJoiner(redis)).toEqual([]);
   });
 });
