@@ -165,6 +165,33 @@ describe.each(ENGINES)('webhooks through the outbox on %s', (engine) => {
     expect(expiredLogs.map((line) => (JSON.parse(line) as { event: string }).event)).toEqual([eventId, late]);
   });
 
+  it('close() waits for the sends in flight even when an attempt of the pass fails', async () => {
+    let release: (status: number) => void = () => undefined;
+    const held = new Promise<number>((resolve) => (release = resolve));
+    receiver.answerWith((receipt) => (receipt.body['id'] === 'Pfailing' ? 500 : held));
+    // The failed attempt's jitter draw throws, as a database failure while marking it would: its
+    // attempt, and so the pass, reject while the other event's send is still in flight.
+    let thrown: () => void = () => undefined;
+    const failed = new Promise<void>((resolve) => (thrown = resolve));
+    const randomBytes = (length: number) => {
+      if (length !== 4) return cryptoRandom(length);
+      thrown();
+      throw new Error('randomness unavailable');
+    };
+    const dispatcher = handDispatcher({ ...context, randomBytes }, { engine });
+    await event('Pfailing');
+    const heldId = await event('Pheld');
+    const pass = dispatcher.runOnce();
+    await receiver.received(2);
+    await failed;
+    const closing = dispatcher.close().then(async () => (await row(heldId)).state);
+    await new Promise((resolve) => setImmediate(resolve));
+    release(204);
+    // Closed only once the held send ended and was recorded.
+    expect(await closing).toBe('delivered');
+    await expect(pass).rejects.toThrow('randomness unavailable');
+  });
+
   it('writes the event in the transaction that ends the presentation: a failure there leaves no event', async () => {
     const party = await relyingParty(context, 'Rshop');
     for (const id of ['Pok', 'Pfails'])
