@@ -9,6 +9,7 @@ import {
   expireOverdueWebhooks,
   markWebhookDelivered,
   markWebhookFailed,
+  outboxTime,
   retryDelayMs,
   type WebhookRetrySchedule,
   type WebhookRow,
@@ -67,6 +68,8 @@ type Outcome = keyof WebhookPass | 'lost';
  * until its expiry. Delivery is at least once: a crash between the send and the mark leaves the lease to
  * lapse, and the event is sent again. Redirects are not followed. `start()` polls; `wake()` runs a pass
  * at once (after this instance wrote an event); `close()` stops and waits for the sends in flight.
+ * On PostgreSQL every lease, due time and expiry is reckoned on the database's clock, so instances whose
+ * clocks differ still agree; on SQLite (one process) on `context.clock`.
  *
  * @example
  * ```ts
@@ -152,19 +155,21 @@ export class WebhookDispatcher {
   private async pass(): Promise<WebhookPass> {
     const { context, engine, logger } = this.options;
     const tally: WebhookPass = { delivered: 0, retried: 0, expired: 0 };
-    const expiredAt = (now: Date) => new Date(now.getTime() - this.retry.expiryMs);
-    for (const row of await expireOverdueWebhooks(context.db, context.clock(), expiredAt(context.clock()))) {
+    const time = () => outboxTime(engine, context.clock);
+    for (const row of await expireOverdueWebhooks(context.db, time(), this.retry.expiryMs)) {
       logger.warn({ rp: row.rp_id, event: row.id, attempts: row.attempts }, 'webhook expired undelivered');
       this.count(tally, 'expired');
     }
     const batchSize = this.options.batchSize ?? 20;
     for (;;) {
-      const now = context.clock();
       const token = randomId(context, 'L');
-      const leaseUntil = new Date(now.getTime() + this.leaseMs);
-      const claim = { now, leaseUntil, token, limit: batchSize, expiredAt: expiredAt(now) };
-      const rows = await claimDueWebhooks(context.db, engine, claim);
-      for (const outcome of await Promise.all(rows.map((row) => this.attempt(row, token)))) this.count(tally, outcome);
+      const claim = { token, leaseMs: this.leaseMs, limit: batchSize, expiryMs: this.retry.expiryMs };
+      const rows = await claimDueWebhooks(context.db, engine, time(), claim);
+      // Every attempt ends before the pass does, even when one fails: close() waits for the sends.
+      const settled = await Promise.allSettled(rows.map((row) => this.attempt(row, token)));
+      for (const result of settled) if (result.status === 'fulfilled') this.count(tally, result.value);
+      const failed = settled.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
       if (rows.length < batchSize || this.closed) return tally;
     }
   }
@@ -177,22 +182,21 @@ export class WebhookDispatcher {
 
   /** One attempt at one claimed event, and what it came to. */
   private async attempt(row: WebhookRow, token: string): Promise<Outcome> {
-    const { context, logger } = this.options;
+    const { context, engine, logger } = this.options;
     const error = await this.send(row);
-    const now = context.clock();
-    if (error === undefined) return (await markWebhookDelivered(context.db, row.id, now)) ? 'delivered' : 'lost';
+    const time = outboxTime(engine, context.clock);
+    if (error === undefined) return (await markWebhookDelivered(context.db, time, row.id)) ? 'delivered' : 'lost';
     const random = new DataView(context.randomBytes(4).buffer).getUint32(0) / 2 ** 32;
-    const next = new Date(now.getTime() + retryDelayMs(row.attempts, random, this.retry));
-    const expires = new Date(Date.parse(row.created_at) + this.retry.expiryMs);
-    const state = next >= expires ? 'expired' : 'pending';
-    const log = { rp: row.rp_id, event: row.id, attempts: row.attempts, error };
+    const retry = { delayMs: retryDelayMs(row.attempts, random, this.retry), expiryMs: this.retry.expiryMs };
+    const marked = await markWebhookFailed(context.db, time, { id: row.id, token, error }, retry);
     // Lost: the lease lapsed and another instance holds the event now; it records its own attempt.
-    if (!(await markWebhookFailed(context.db, { id: row.id, token, error, now }, { state, next }))) return 'lost';
-    if (state === 'expired') {
+    if (!marked) return 'lost';
+    const log = { rp: row.rp_id, event: row.id, attempts: row.attempts, error };
+    if (marked.state === 'expired') {
       logger.warn(log, 'webhook expired undelivered');
       return 'expired';
     }
-    logger.info({ ...log, nextAttemptAt: next.toISOString() }, 'webhook attempt failed; will retry');
+    logger.info({ ...log, nextAttemptAt: marked.next_attempt_at }, 'webhook attempt failed; will retry');
     return 'retried';
   }
 

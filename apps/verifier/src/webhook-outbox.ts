@@ -1,5 +1,5 @@
 import type { Engine } from '@openmyna/storage';
-import type { Kysely, Selectable } from 'kysely';
+import { PostgresAdapter, sql, type Expression, type Kysely, type Selectable } from 'kysely';
 
 import { isoTime, randomId, type VerifierContext } from './context.js';
 import type { RelyingParty } from './relying-parties.js';
@@ -38,7 +38,7 @@ export async function enqueueWebhook(
 ): Promise<string | undefined> {
   if (!party.webhookUrl) return undefined;
   const eventId = randomId(context, 'E');
-  const now = isoTime(context.clock());
+  const now = outboxTime(engineOf(context.db), context.clock)();
   await context.db
     .insertInto('webhook_outbox')
     .values({
@@ -55,36 +55,56 @@ export async function enqueueWebhook(
   return eventId;
 }
 
-/** One claim of due events: when, for how long, by which token, and the oldest creation still sent. */
+/**
+ * "Now", moved by `offsetMs`, as the ISO 8601 text the outbox stores (`2026-12-05T09:00:00.000Z`: fixed
+ * width, so text order is time order). On PostgreSQL it is the database's clock (the statement's start),
+ * so instances whose own clocks differ agree on leases, due times and expiry; on SQLite, one process's
+ * database, it is the instance's clock, read once.
+ */
+export type OutboxTime = (offsetMs?: number) => Expression<string>;
+
+/** The outbox's clock for one statement on `engine` (see {@link OutboxTime}). */
+export function outboxTime(engine: Engine, clock: () => Date): OutboxTime {
+  if (engine === 'postgres')
+    return (offsetMs = 0) =>
+      sql<string>`to_char((statement_timestamp() + ${offsetMs}::float8 * interval '1 millisecond') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  const now = clock().getTime();
+  return (offsetMs = 0) => sql.val(isoTime(new Date(now + offsetMs)));
+}
+
+/** The engine behind `db` (a transaction's too), for the writers that are not handed it. */
+export function engineOf(db: Kysely<VerifierSchema>): Engine {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/** One claim of due events: by which token, for how long, how many, and how old an event may be. */
 export interface WebhookClaim {
-  readonly now: Date;
-  readonly leaseUntil: Date;
   readonly token: string;
+  readonly leaseMs: number;
   readonly limit: number;
-  /** Events created at or before this are past their expiry and no longer sent. */
-  readonly expiredAt: Date;
+  /** Events written this long ago or longer are past their expiry and no longer sent. */
+  readonly expiryMs: number;
 }
 
 /**
  * Claims up to `limit` due events in one statement: pending, due, unexpired, and not leased by a live
- * claim. Each is leased to `token` until `leaseUntil` and its attempt counted. Two instances never hold
- * the same event: on PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED` and the outer condition is
- * evaluated again on the locked row; SQLite runs one writer at a time. A lease that lapses (its
- * holder died mid-send) makes the event due again.
+ * claim. Each is leased to `token` for `leaseMs` and its attempt counted. Two instances never hold
+ * the same event: on PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED`, the outer condition is
+ * evaluated again on the locked row, and every time is the database's; SQLite runs one writer at a time.
+ * A lease that lapses (its holder died mid-send) makes the event due again.
  */
 export async function claimDueWebhooks(
   db: Kysely<VerifierSchema>,
   engine: Engine,
+  time: OutboxTime,
   claim: WebhookClaim,
 ): Promise<WebhookRow[]> {
-  const now = isoTime(claim.now);
-  const expiredAt = isoTime(claim.expiredAt);
   return db
     .updateTable('webhook_outbox')
     .set((eb) => ({
       lease_token: claim.token,
-      lease_until: isoTime(claim.leaseUntil),
-      last_attempt_at: now,
+      lease_until: time(claim.leaseMs),
+      last_attempt_at: time(),
       attempts: eb('attempts', '+', 1),
     }))
     .where('id', 'in', (eb) => {
@@ -92,35 +112,34 @@ export async function claimDueWebhooks(
         .selectFrom('webhook_outbox')
         .select('id')
         .where('state', '=', 'pending')
-        .where('next_attempt_at', '<=', now)
-        .where('created_at', '>', expiredAt)
-        .where((inner) => inner.or([inner('lease_until', 'is', null), inner('lease_until', '<=', now)]))
+        .where('next_attempt_at', '<=', time())
+        .where('created_at', '>', time(-claim.expiryMs))
+        .where((inner) => inner.or([inner('lease_until', 'is', null), inner('lease_until', '<=', time())]))
         .orderBy('next_attempt_at')
         .limit(claim.limit);
       return engine === 'postgres' ? due.forUpdate().skipLocked() : due;
     })
     .where('state', '=', 'pending')
-    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', time())]))
     .returningAll()
     .execute();
 }
 
 /**
- * Expires every pending event created at or before `expiredAt` that nobody holds: it is not sent again.
+ * Expires every pending event written `expiryMs` ago or longer that nobody holds: it is not sent again.
  * Returns those expired, for the log and the metrics.
  */
 export async function expireOverdueWebhooks(
   db: Kysely<VerifierSchema>,
-  now: Date,
-  expiredAt: Date,
+  time: OutboxTime,
+  expiryMs: number,
 ): Promise<Pick<WebhookRow, 'id' | 'rp_id' | 'attempts'>[]> {
-  const at = isoTime(now);
   return db
     .updateTable('webhook_outbox')
-    .set({ state: 'expired', finished_at: at, lease_token: null, lease_until: null })
+    .set({ state: 'expired', finished_at: time(), lease_token: null, lease_until: null })
     .where('state', '=', 'pending')
-    .where('created_at', '<=', isoTime(expiredAt))
-    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', at)]))
+    .where('created_at', '<=', time(-expiryMs))
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', time())]))
     .returning(['id', 'rp_id', 'attempts'])
     .execute();
 }
@@ -129,10 +148,10 @@ export async function expireOverdueWebhooks(
  * Records a 2xx. Whoever holds the lease now: the receiver has the event, so it is delivered even if
  * this sender's lease lapsed meanwhile (another attempt in flight is a duplicate the key covers).
  */
-export async function markWebhookDelivered(db: Kysely<VerifierSchema>, id: string, now: Date): Promise<boolean> {
+export async function markWebhookDelivered(db: Kysely<VerifierSchema>, time: OutboxTime, id: string): Promise<boolean> {
   const updated = await db
     .updateTable('webhook_outbox')
-    .set({ state: 'delivered', finished_at: isoTime(now), lease_token: null, lease_until: null, last_error: null })
+    .set({ state: 'delivered', finished_at: time(), lease_token: null, lease_until: null, last_error: null })
     .where('id', '=', id)
     .where('state', '=', 'pending')
     .executeTakeFirst();
@@ -140,29 +159,33 @@ export async function markWebhookDelivered(db: Kysely<VerifierSchema>, id: strin
 }
 
 /**
- * Records a failed attempt, only while `token` still holds the lease: the event is due again at `next`
- * (`pending`), or given up (`expired`, `next` ignored).
+ * Records a failed attempt, only while `token` still holds the lease: the event is due again `delayMs`
+ * from now (`pending`), or given up (`expired`) when that would be past its expiry. Returns the state
+ * and the next due time, or undefined when the lease was lost.
  */
 export async function markWebhookFailed(
   db: Kysely<VerifierSchema>,
-  attempt: { readonly id: string; readonly token: string; readonly error: string; readonly now: Date },
-  outcome: { readonly state: Exclude<WebhookState, 'delivered'>; readonly next: Date },
-): Promise<boolean> {
-  const updated = await db
+  time: OutboxTime,
+  attempt: { readonly id: string; readonly token: string; readonly error: string },
+  retry: { readonly delayMs: number; readonly expiryMs: number },
+): Promise<Pick<WebhookRow, 'state' | 'next_attempt_at'> | undefined> {
+  // next ≥ created_at + expiry, i.e. created_at ≤ now + delay − expiry: past the expiry by the next try.
+  const late = sql<boolean>`${sql.ref('created_at')} <= ${time(retry.delayMs - retry.expiryMs)}`;
+  return db
     .updateTable('webhook_outbox')
     .set({
-      state: outcome.state,
-      next_attempt_at: isoTime(outcome.next),
+      state: sql<WebhookState>`case when ${late} then 'expired' else 'pending' end`,
+      next_attempt_at: time(retry.delayMs),
       last_error: attempt.error,
       lease_token: null,
       lease_until: null,
-      finished_at: outcome.state === 'expired' ? isoTime(attempt.now) : null,
+      finished_at: sql<string | null>`case when ${late} then ${time()} else null end`,
     })
     .where('id', '=', attempt.id)
     .where('state', '=', 'pending')
     .where('lease_token', '=', attempt.token)
+    .returning(['state', 'next_attempt_at'])
     .executeTakeFirst();
-  return updated.numUpdatedRows === 1n;
 }
 
 /** When to try again and when to give up (defaults: 1 s, 2 s, 4 s … capped at 5 min, for 24 h). */

@@ -24,6 +24,12 @@ describe('retryDelayMs', () => {
   });
 });
 
+/*
+ * The outbox's times come from the database on PostgreSQL and from the instance's clock on SQLite, so the
+ * tests that move time by hand (waits, expiry, a lease lapsing) run on SQLite on the injected clock; their
+ * PostgreSQL counterparts run on the real clock (webhooks-real-clock.test.ts, webhook-clock-skew.test.ts).
+ * Those below both engines decide nothing by the clock.
+ */
 describe.each(ENGINES)('webhooks through the outbox on %s', (engine) => {
   let database: TestDatabase<VerifierSchema>;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -45,6 +51,8 @@ describe.each(ENGINES)('webhooks through the outbox on %s', (engine) => {
     await database.dispose();
   });
 
+  // Moves the injected clock to decide waits, expiry and leases: SQLite only (see above).
+  const onInjectedClock = it.runIf(engine === 'sqlite');
   const event = async (id: string) =>
     (await enqueueWebhook(context, await relyingParty(context, 'Rshop'), {
       type: 'presentation.finished',
@@ -72,12 +80,11 @@ describe.each(ENGINES)('webhooks through the outbox on %s', (engine) => {
         body: { type: 'presentation.finished', id: 'Ppresentation1', status: 'valid', eventId },
       },
     ]);
-    expect(await row(eventId)).toMatchObject({
-      state: 'delivered',
-      attempts: 1,
-      finished_at: START,
-      lease_token: null,
-    });
+    const delivered = await row(eventId);
+    expect(delivered).toMatchObject({ state: 'delivered', attempts: 1, lease_token: null });
+    // On SQLite the injected clock's time; on PostgreSQL the database's, in the same ISO 8601 form.
+    if (engine === 'sqlite') expect(delivered.finished_at).toBe(START);
+    else expect(delivered.finished_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     // Delivered is final: later passes send nothing.
     time.advance(10 * 60_000);
     expect(await dispatcher.runOnce()).toEqual({ delivered: 0, retried: 0, expired: 0 });
@@ -85,32 +92,35 @@ describe.each(ENGINES)('webhooks through the outbox on %s', (engine) => {
     expect(await outcomes(dispatcher)).toEqual({ delivered: 1 });
   });
 
-  it('retries a receiver that fails 3 times (a redirect not followed): 4 requests with one key, after 1 s, 2 s, 4 s', async () => {
-    const statuses = [500, 302, 503, 200];
-    receiver.answerWith(() => statuses.shift() ?? 200);
-    const dispatcher = handDispatcher(context, { engine });
-    const eventId = await event('Ppresentation2');
-    const waits: number[] = [];
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      expect(await dispatcher.runOnce()).toEqual({ delivered: 0, retried: 1, expired: 0 });
-      const { next_attempt_at: next, last_error: error } = await row(eventId);
-      expect(error).toMatch(/^HTTP (500|302|503)$/);
-      waits.push(Date.parse(next) - time.clock().getTime());
-      // Not due a millisecond early.
-      time.set(new Date(Date.parse(next) - 1));
-      expect(await dispatcher.runOnce()).toEqual({ delivered: 0, retried: 0, expired: 0 });
-      time.set(next);
-    }
-    expect(await dispatcher.runOnce()).toEqual({ delivered: 1, retried: 0, expired: 0 });
-    expect(receiver.receipts.map((receipt) => receipt.idempotencyKey)).toEqual([eventId, eventId, eventId, eventId]);
-    expect(receiver.receipts.every((receipt) => receipt.path === '/hook')).toBe(true);
-    [1000, 2000, 4000].forEach((base, index) => {
-      expect(waits[index]).toBeGreaterThanOrEqual(base);
-      expect(waits[index]).toBeLessThanOrEqual(base * 1.2);
-    });
-    expect(await row(eventId)).toMatchObject({ state: 'delivered', attempts: 4, last_error: null });
-    expect(await outcomes(dispatcher)).toEqual({ delivered: 1, retried: 3 });
-  });
+  onInjectedClock(
+    'retries a receiver that fails 3 times (a redirect not followed): 4 requests with one key, after 1 s, 2 s, 4 s',
+    async () => {
+      const statuses = [500, 302, 503, 200];
+      receiver.answerWith(() => statuses.shift() ?? 200);
+      const dispatcher = handDispatcher(context, { engine });
+      const eventId = await event('Ppresentation2');
+      const waits: number[] = [];
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        expect(await dispatcher.runOnce()).toEqual({ delivered: 0, retried: 1, expired: 0 });
+        const { next_attempt_at: next, last_error: error } = await row(eventId);
+        expect(error).toMatch(/^HTTP (500|302|503)$/);
+        waits.push(Date.parse(next) - time.clock().getTime());
+        // Not due a millisecond early.
+        time.set(new Date(Date.parse(next) - 1));
+        expect(await dispatcher.runOnce()).toEqual({ delivered: 0, retried: 0, expired: 0 });
+        time.set(next);
+      }
+      expect(await dispatcher.runOnce()).toEqual({ delivered: 1, retried: 0, expired: 0 });
+      expect(receiver.receipts.map((receipt) => receipt.idempotencyKey)).toEqual([eventId, eventId, eventId, eventId]);
+      expect(receiver.receipts.every((receipt) => receipt.path === '/hook')).toBe(true);
+      [1000, 2000, 4000].forEach((base, index) => {
+        expect(waits[index]).toBeGreaterThanOrEqual(base);
+        expect(waits[index]).toBeLessThanOrEqual(base * 1.2);
+      });
+      expect(await row(eventId)).toMatchObject({ state: 'delivered', attempts: 4, last_error: null });
+      expect(await outcomes(dispatcher)).toEqual({ delivered: 1, retried: 3 });
+    },
+  );
 
   it('times an attempt out through the injected scheduler, and retries it', async () => {
     let release: (status: number) => void = () => undefined;
@@ -131,7 +141,7 @@ describe.each(ENGINES)('webhooks through the outbox on %s', (engine) => {
     release(204);
   });
 
-  it('gives up at the expiry, logs it, and never sends an event older than that', async () => {
+  onInjectedClock('gives up at the expiry, logs it, and never sends an event older than that', async () => {
     receiver.answerWith(() => 500);
     const logs: string[] = [];
     const dispatcher = handDispatcher(context, { engine, retry: { expiryMs: 60_000 } }, logs);
@@ -153,6 +163,33 @@ describe.each(ENGINES)('webhooks through the outbox on %s', (engine) => {
     expect(await outcomes(dispatcher)).toEqual({ retried: 5, expired: 2 });
     const expiredLogs = logs.filter((line) => line.includes('webhook expired undelivered'));
     expect(expiredLogs.map((line) => (JSON.parse(line) as { event: string }).event)).toEqual([eventId, late]);
+  });
+
+  it('close() waits for the sends in flight even when an attempt of the pass fails', async () => {
+    let release: (status: number) => void = () => undefined;
+    const held = new Promise<number>((resolve) => (release = resolve));
+    receiver.answerWith((receipt) => (receipt.body['id'] === 'Pfailing' ? 500 : held));
+    // The failed attempt's jitter draw throws, as a database failure while marking it would: its
+    // attempt, and so the pass, reject while the other event's send is still in flight.
+    let thrown: () => void = () => undefined;
+    const failed = new Promise<void>((resolve) => (thrown = resolve));
+    const randomBytes = (length: number) => {
+      if (length !== 4) return cryptoRandom(length);
+      thrown();
+      throw new Error('randomness unavailable');
+    };
+    const dispatcher = handDispatcher({ ...context, randomBytes }, { engine });
+    await event('Pfailing');
+    const heldId = await event('Pheld');
+    const pass = dispatcher.runOnce();
+    await receiver.received(2);
+    await failed;
+    const closing = dispatcher.close().then(async () => (await row(heldId)).state);
+    await new Promise((resolve) => setImmediate(resolve));
+    release(204);
+    // Closed only once the held send ended and was recorded.
+    expect(await closing).toBe('delivered');
+    await expect(pass).rejects.toThrow('randomness unavailable');
   });
 
   it('writes the event in the transaction that ends the presentation: a failure there leaves no event', async () => {
@@ -219,7 +256,7 @@ describe.each(ENGINES)('webhooks through the outbox on %s', (engine) => {
     expect([...counts.values()].every((count) => count === 1)).toBe(true);
   });
 
-  it('resends an event whose sender died mid-send once its lease lapses', async () => {
+  onInjectedClock('resends an event whose sender died mid-send once its lease lapses', async () => {
     const eventId = await event('Pcrash');
     // The first instance sends, then dies before recording it: its fetch never returns.
     const dying = handDispatcher(context, {
