@@ -51,8 +51,11 @@ describe.each(ENGINES)('webhooks through the outbox on %s', (engine) => {
     await database.dispose();
   });
 
-  // Moves the injected clock to decide waits, expiry and leases: SQLite only (see above).
-  const onInjectedClock = it.runIf(engine === 'sqlite');
+  // Moves the injected clock to decide waits, expiry and leases: declared on SQLite only (see above;
+  // webhooks-real-clock.test.ts covers the same on PostgreSQL, whose outbox reads the database's clock).
+  const onInjectedClock = (name: string, body: () => Promise<void>, timeout?: number): void => {
+    if (engine === 'sqlite') it(name, body, timeout);
+  };
   const event = async (id: string) =>
     (await enqueueWebhook(context, await relyingParty(context, 'Rshop'), {
       type: 'presentation.finished',
