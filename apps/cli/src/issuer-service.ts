@@ -79,6 +79,9 @@ export async function loadPinResetAuthority(
  * certificates a crash left half-issued as abandoned, and serves the HTTP API.
  */
 export async function startIssuer(options: IssuerServiceOptions): Promise<RunningIssuer> {
+  // Read before anything is opened, so a wrong value leaves nothing behind.
+  const repairGraceSeconds =
+    secondsFromEnvironment('OPENMYNA_ISSUER_REPAIR_GRACE_SECONDS') ?? ISSUER_REPAIR_GRACE_SECONDS;
   // The one place the authority's keys are opened: every signer below comes from this custody.
   const custody = await openIssuerKeys(options.dataDir, options.keys);
   const authorities = {
@@ -96,7 +99,7 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
   // A registry written before My Numbers were sealed is converted before anything reads it.
   await sealRegistry(context);
   const logger = serviceLogger('openmyna-issuer', options.logTo);
-  const repair = await startRepair(context, logger);
+  const repair = await startRepair(context, repairGraceSeconds, logger);
   const token = await serviceAdminToken(options.dataDir, 'issuer', 'OPENMYNA_ADMIN_TOKEN');
   const statusChanges = await listenForStatusChanges(database, options.db, logger);
   const shared = await connectSharedState(options.redis, logger);
@@ -145,8 +148,11 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
  * older than the grace (OPENMYNA_ISSUER_REPAIR_GRACE_SECONDS, default {@link ISSUER_REPAIR_GRACE_SECONDS}),
  * so a live instance's work in progress is left alone: now, and every {@link REPAIR_INTERVAL_SECONDS}.
  */
-async function startRepair(context: IssuerContext, logger: ReturnType<typeof serviceLogger>): Promise<RepeatingTask> {
-  const graceSeconds = secondsFromEnvironment('OPENMYNA_ISSUER_REPAIR_GRACE_SECONDS') ?? ISSUER_REPAIR_GRACE_SECONDS;
+async function startRepair(
+  context: IssuerContext,
+  graceSeconds: number,
+  logger: ReturnType<typeof serviceLogger>,
+): Promise<RepeatingTask> {
   const run = async () => {
     const { certificates, revokedSerials } = await repairUnfinishedWork(context, graceSeconds);
     if (certificates > 0 || revokedSerials.length > 0)
