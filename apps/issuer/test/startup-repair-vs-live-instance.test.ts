@@ -1,3 +1,5 @@
+import { mdocRefillStatement } from '@openmyna/card';
+import { ecPublicJwk } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { openDatabase } from '@openmyna/storage';
 import type {
@@ -16,12 +18,14 @@ import {
   makeProvisioningAuthorities,
   registryPerson,
 } from '../../../test-support/issuer-fixtures.js';
-import { newPhoneRsaKeys, phoneCompletes } from '../../../test-support/phone-proofs.js';
+import { b64, newPhoneRsaKeys, phoneCompletes } from '../../../test-support/phone-proofs.js';
 import {
   completeProvisioning,
   createPerson,
   issueCard,
+  openHolderChallenge,
   openProvisioningSession,
+  refillMdocs,
   repairUnfinishedWork,
   type CrashPoint,
   type IssuerContext,
@@ -70,7 +74,7 @@ class Gate implements KyselyPlugin {
   }
 }
 
-describe('the repair of one instance while another provisions (PostgreSQL)', () => {
+describe('the repair of one instance while another provisions or refills (PostgreSQL)', () => {
   let database: TestDatabase<IssuerSchema>;
   let context: IssuerContext;
   beforeAll(async () => {
@@ -78,8 +82,8 @@ describe('the repair of one instance while another provisions (PostgreSQL)', () 
   });
   afterAll(() => database.dispose());
 
-  /** Provisions a phone on instance A, held once its row is written while instance B repairs with `graceSeconds`. */
-  async function provisionWhileAnotherRepairs(index: number, graceSeconds?: number) {
+  /** A person with a card, ready to provision a phone. */
+  async function personWithCard(index: number) {
     const { authorities } = await makeProvisioningAuthorities(new Date());
     const { input } = adultPerson(index);
     await createPerson(context, input, 'test');
@@ -90,40 +94,57 @@ describe('the repair of one instance while another provisions (PostgreSQL)', () 
       pins: { authentication: '1234', signing: 'OPENMYNA1', kenhojo: '1234' },
       actor: 'test',
     });
+    return { authorities, personId: input.id, card };
+  }
+
+  /**
+   * Runs `work` as instance A, held at the query after `point` while instance B, with a pool of its own,
+   * runs the repair with `graceSeconds`; then A carries on. Resolves with A's outcome.
+   */
+  async function heldWhileAnotherRepairs(
+    point: CrashPoint,
+    work: (instanceA: IssuerContext) => Promise<unknown>,
+    graceSeconds?: number,
+  ) {
+    const gate = new Gate();
+    const a = openDatabase<IssuerSchema>(TEST_PG_URL, { schema: database.schema! });
+    const b = openDatabase<IssuerSchema>(TEST_PG_URL, { schema: database.schema! });
+    try {
+      const running = work({
+        ...context,
+        db: a.db.withPlugin(gate),
+        onBoundary: (reached: CrashPoint) => {
+          if (reached === point) gate.hold = true;
+        },
+      });
+      await gate.reached;
+      await repairUnfinishedWork({ ...context, db: b.db }, graceSeconds);
+      gate.release();
+      return await running.then(
+        () => ({ ok: true as const }),
+        (error: unknown) => ({ ok: false as const, code: (error as { code?: unknown }).code }),
+      );
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }
+
+  /** Provisions a phone on instance A, held once its row is written while instance B repairs. */
+  async function provisionWhileAnotherRepairs(index: number, graceSeconds?: number) {
+    const { authorities, personId, card } = await personWithCard(index);
     const { sessionId, nonce } = await openProvisioningSession(context);
     const completion = await phoneCompletes(card.document, card.passphrase, nonce, {
       keys: await newPhoneRsaKeys(),
       device: await nodeMdocCrypto.generateEcKey(),
     });
-    const gate = new Gate();
-    const a = openDatabase<IssuerSchema>(TEST_PG_URL, { schema: database.schema! });
-    const b = openDatabase<IssuerSchema>(TEST_PG_URL, { schema: database.schema! });
-    try {
-      const aContext: IssuerContext = {
-        ...context,
-        db: a.db.withPlugin(gate),
-        onBoundary: (point: CrashPoint) => {
-          if (point === 'phone-provisioning') gate.hold = true;
-        },
-      };
-      const provisioning = completeProvisioning(aContext, authorities, sessionId, completion);
-      await gate.reached;
-      await repairUnfinishedWork({ ...context, db: b.db }, graceSeconds);
-      gate.release();
-      const outcome = await provisioning.then(
-        () => ({ ok: true as const }),
-        (error: unknown) => ({ ok: false as const, code: (error as { code?: unknown }).code }),
-      );
-      const phones = await database.db
-        .selectFrom('phones')
-        .select(['id', 'status'])
-        .where('person_id', '=', input.id)
-        .execute();
-      return { outcome, phones: phones.map((phone) => phone.status) };
-    } finally {
-      await a.close();
-      await b.close();
-    }
+    const outcome = await heldWhileAnotherRepairs(
+      'phone-provisioning',
+      (instanceA) => completeProvisioning(instanceA, authorities, sessionId, completion),
+      graceSeconds,
+    );
+    const phones = await database.db.selectFrom('phones').select('status').where('person_id', '=', personId).execute();
+    return { outcome, phones: phones.map((phone) => phone.status) };
   }
 
   it('an instance starting up leaves the phone another instance is provisioning alone', async () => {
@@ -137,5 +158,39 @@ describe('the repair of one instance while another provisions (PostgreSQL)', () 
     const { outcome, phones } = await provisionWhileAnotherRepairs(1, 0);
     expect(outcome.ok).toBe(false);
     expect(phones).toEqual(['revoked']);
+  }, 60_000);
+
+  it('an instance starting up leaves the MSO batch another instance is refilling alone', async () => {
+    const { authorities, card } = await personWithCard(2);
+    const device = await nodeMdocCrypto.generateEcKey();
+    const { sessionId, nonce } = await openProvisioningSession(context);
+    const { phoneId } = await completeProvisioning(
+      context,
+      authorities,
+      sessionId,
+      await phoneCompletes(card.document, card.passphrase, nonce, { keys: await newPhoneRsaKeys(), device }),
+    );
+    const fresh = await Promise.all([1, 2].map(() => nodeMdocCrypto.generateEcKey()));
+    const challenge = await openHolderChallenge(context, phoneId, 'mdoc-refill');
+    const deviceKeys = fresh.map((key) => ecPublicJwk(key.publicKey));
+    const statement = mdocRefillStatement({ phoneId, nonce: challenge.nonce, deviceKeys });
+    const request = {
+      challengeId: challenge.challengeId,
+      proof: { deviceKey: ecPublicJwk(device.publicKey), signature: b64(await device.signEs256(statement)) },
+      deviceKeys,
+      deviceKeySignatures: await Promise.all(fresh.map(async (key) => b64(await key.signEs256(statement)))),
+    };
+    const outcome = await heldWhileAnotherRepairs('mdoc-batch-reserved', (instanceA) =>
+      refillMdocs(instanceA, authorities.mdoc, phoneId, request),
+    );
+    const batches = await database.db
+      .selectFrom('mdoc_batches')
+      .select('status')
+      .where('phone_id', '=', phoneId)
+      .execute();
+    expect({ outcome, batches: batches.map((batch) => batch.status) }).toEqual({
+      outcome: { ok: true },
+      batches: ['issued', 'issued'],
+    });
   }, 60_000);
 });
