@@ -144,20 +144,33 @@ describe('the repair of one instance while another provisions or refills (Postgr
       graceSeconds,
     );
     const phones = await database.db.selectFrom('phones').select('status').where('person_id', '=', personId).execute();
-    return { outcome, phones: phones.map((phone) => phone.status) };
+    const certificates = await database.db
+      .selectFrom('certificates')
+      .select('status')
+      .where('person_id', '=', personId)
+      .where('phone_id', 'is not', null)
+      .execute();
+    return {
+      outcome,
+      phones: phones.map((phone) => phone.status),
+      phoneCertificates: certificates.map((certificate) => certificate.status),
+    };
   }
 
   it('an instance starting up leaves the phone another instance is provisioning alone', async () => {
     expect(await provisionWhileAnotherRepairs(0)).toEqual({
       outcome: { ok: true },
       phones: ['active'],
+      phoneCertificates: ['issued', 'issued'],
     });
   }, 60_000);
 
   it('a provisioning still running when the grace ends fails closed: no phone becomes active', async () => {
-    const { outcome, phones } = await provisionWhileAnotherRepairs(1, 0);
+    const { outcome, phones, phoneCertificates } = await provisionWhileAnotherRepairs(1, 0);
     expect(outcome.ok).toBe(false);
     expect(phones).toEqual(['revoked']);
+    // Nothing signed for it answers "good".
+    expect(phoneCertificates.filter((status) => status === 'issued')).toEqual([]);
   }, 60_000);
 
   it('an instance starting up leaves the MSO batch another instance is refilling alone', async () => {
