@@ -13,6 +13,12 @@ const CLI = join(REPO_ROOT, 'apps/cli/dist/main.js');
 /** The Redis every instance shares (its own database number, so other tests' keys are not in the way). */
 export const CLUSTER_REDIS = `${process.env['OPENMYNA_TEST_REDIS'] ?? 'redis://127.0.0.1:6379'}/7`;
 
+/**
+ * The issuers' repair grace: longer than any one provisioning takes here, so the instances' periodic
+ * repair never ends live work, and short enough to wait for after a kill.
+ */
+export const CLUSTER_REPAIR_GRACE_SECONDS = 15;
+
 /** One `issuer serve` or `verifier serve` process behind the load balancer. */
 export interface Instance {
   readonly name: string;
@@ -203,7 +209,11 @@ export class Cluster {
       ],
       `openmyna ${service} on`,
       // A revocation counts at once: the verifiers ask OCSP every time instead of reusing an answer.
-      { OPENMYNA_VERIFIER_OCSP_CACHE_SECONDS: '0' },
+      // What a killed issuer left half done is repaired within seconds, not the default ten minutes.
+      {
+        OPENMYNA_VERIFIER_OCSP_CACHE_SECONDS: '0',
+        OPENMYNA_ISSUER_REPAIR_GRACE_SECONDS: String(CLUSTER_REPAIR_GRACE_SECONDS),
+      },
     );
     await up;
     return Object.assign(state, { name, port: chosen, process: child });
@@ -216,7 +226,10 @@ export class Cluster {
     return exited;
   }
 
-  /** Starts a killed instance again on its port (it repairs what it left half done, then serves). */
+  /**
+   * Starts a killed instance again on its port. What it left half done is repaired once older than the
+   * grace, by whichever instance repairs first.
+   */
   async restart(instance: Instance): Promise<void> {
     const service = instance.name.startsWith('issuer') ? 'issuer' : 'verifier';
     const fresh = await this.#serve(service, instance.name, instance.port);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 
 import { REPO_ROOT } from '../test-support/test-vectors.js';
-import { Cluster } from './cluster-harness.js';
+import { Cluster, CLUSTER_REPAIR_GRACE_SECONDS } from './cluster-harness.js';
 import { PhoneAndPc } from './story.js';
 
 const SHOTS = join(REPO_ROOT, 'artifacts', 'screenshots', 'cluster');
@@ -90,24 +90,27 @@ describe('scaled out: two issuers and two verifiers behind a round-robin load ba
       if (!(await opened)) await second.openAccount('b-again');
       await second.logIn('b');
     });
-    // The killed instances come back and repair what they left half done.
+    // The killed instances come back; what they left half done is repaired once older than the grace
+    // (CLUSTER_REPAIR_GRACE_SECONDS), by the instances' periodic repair.
     await cluster.restart(cluster.issuers[0]!);
     await cluster.restart(cluster.verifiers[0]!);
+    const count = async (database: 'issuer' | 'verifier', sql: string) =>
+      Number((await cluster.query<{ count: string }>(database, sql))[0]!.count);
+    const repaired = { timeout: 4 * CLUSTER_REPAIR_GRACE_SECONDS * 1000, interval: 1000 };
+    await expect
+      .poll(() => count('issuer', "SELECT count(*) AS count FROM phones WHERE status = 'provisioning'"), repaired)
+      .toBe(0);
+    await expect
+      .poll(() => count('issuer', "SELECT count(*) AS count FROM certificates WHERE status = 'prepared'"), repaired)
+      .toBe(0);
+    await expect
+      .poll(() => count('issuer', "SELECT count(*) AS count FROM mdoc_batches WHERE status = 'issuing'"), repaired)
+      .toBe(0);
     const phones = await cluster.query<{ status: string }>('issuer', 'SELECT status FROM phones WHERE person_id = $1', [
       'P0000002',
     ]);
     expect(phones.filter((phone) => phone.status === 'active')).toHaveLength(1);
-    expect(phones.filter((phone) => phone.status === 'provisioning')).toHaveLength(0);
-    const prepared = await cluster.query<{ count: string }>(
-      'issuer',
-      "SELECT count(*) AS count FROM certificates WHERE status = 'prepared'",
-    );
-    expect(Number(prepared[0]!.count)).toBe(0);
-    const processing = await cluster.query<{ count: string }>(
-      'verifier',
-      "SELECT count(*) AS count FROM presentations WHERE status = 'processing'",
-    );
-    expect(Number(processing[0]!.count)).toBe(0);
+    expect(await count('verifier', "SELECT count(*) AS count FROM presentations WHERE status = 'processing'")).toBe(0);
     // One account per person at the firm: the retried flows opened no second one.
   }, 600_000);
 });

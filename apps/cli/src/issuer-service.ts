@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
 import {
-  abandonUnfinished,
-  abandonUnfinishedProvisioning,
+  ISSUER_REPAIR_GRACE_SECONDS,
+  repairUnfinishedWork,
   sealRegistry,
   createIssuerApp,
   ISSUER_MIGRATIONS,
@@ -22,6 +22,12 @@ import { loadMdocIssuer } from './mdoc-store.js';
 import { openIssuerKeys } from './issuer-keys.js';
 import { loadAuthority, loadResponder, sealedFileCustody } from './pki-store.js';
 import { listen, serviceAdminToken, serviceLogger, type LogDestination } from './service-runner.js';
+import {
+  REPAIR_INTERVAL_SECONDS,
+  repeatInBackground,
+  secondsFromEnvironment,
+  type RepeatingTask,
+} from './repair-timer.js';
 import { connectSharedState } from './shared-state.js';
 import { issuerRegistryKey } from './issuer-registry.js';
 
@@ -73,6 +79,9 @@ export async function loadPinResetAuthority(
  * certificates a crash left half-issued as abandoned, and serves the HTTP API.
  */
 export async function startIssuer(options: IssuerServiceOptions): Promise<RunningIssuer> {
+  // Read before anything is opened, so a wrong value leaves nothing behind.
+  const repairGraceSeconds =
+    secondsFromEnvironment('OPENMYNA_ISSUER_REPAIR_GRACE_SECONDS') ?? ISSUER_REPAIR_GRACE_SECONDS;
   // The one place the authority's keys are opened: every signer below comes from this custody.
   const custody = await openIssuerKeys(options.dataDir, options.keys);
   const authorities = {
@@ -89,11 +98,8 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
   };
   // A registry written before My Numbers were sealed is converted before anything reads it.
   await sealRegistry(context);
-  // Any certificate still `prepared` now was left by a process that died between storing and recording;
-  // any phone still `provisioning`, by one that died before it was active: it ends with what it was issued.
-  await abandonUnfinished(context, new Date());
-  await abandonUnfinishedProvisioning(context, new Date());
   const logger = serviceLogger('openmyna-issuer', options.logTo);
+  const repair = await startRepair(context, repairGraceSeconds, logger);
   const token = await serviceAdminToken(options.dataDir, 'issuer', 'OPENMYNA_ADMIN_TOKEN');
   const statusChanges = await listenForStatusChanges(database, options.db, logger);
   const shared = await connectSharedState(options.redis, logger);
@@ -126,6 +132,7 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
     adminToken: token,
     close: async () => {
       await server.close();
+      await repair.stop();
       await statusChanges?.close();
       shared?.close();
       await database.close();
@@ -133,6 +140,29 @@ export async function startIssuer(options: IssuerServiceOptions): Promise<Runnin
       logger.flush();
     },
   };
+}
+
+/**
+ * Ends the work dead instances left half done — a certificate still `prepared` (a process died between
+ * storing and recording it), a phone still `provisioning`, an MSO batch still `issuing` — once it is
+ * older than the grace (OPENMYNA_ISSUER_REPAIR_GRACE_SECONDS, default {@link ISSUER_REPAIR_GRACE_SECONDS}),
+ * so a live instance's work in progress is left alone: now, and every {@link REPAIR_INTERVAL_SECONDS}.
+ */
+async function startRepair(
+  context: IssuerContext,
+  graceSeconds: number,
+  logger: ReturnType<typeof serviceLogger>,
+): Promise<RepeatingTask> {
+  const run = async () => {
+    const { certificates, revokedSerials } = await repairUnfinishedWork(context, graceSeconds);
+    if (certificates > 0 || revokedSerials.length > 0)
+      logger.warn({ certificates, revoked: revokedSerials.length }, 'ended work an interrupted issuer left unfinished');
+  };
+  await run();
+  const intervalSeconds = Math.max(1, Math.min(REPAIR_INTERVAL_SECONDS, graceSeconds));
+  return repeatInBackground(intervalSeconds, run, (error) =>
+    logger.warn({ code: (error as { code?: unknown }).code }, 'repair of unfinished work failed; retrying later'),
+  );
 }
 
 /**

@@ -22,6 +22,7 @@ import { cardFaceCaKeys } from './card-face-store.js';
 import { loadReaderAuthority } from './mdoc-store.js';
 import { hierarchyPolicies, pkiDir } from './pki-store.js';
 import { listen, serviceAdminToken, serviceLogger, serviceSealingKey, type LogDestination } from './service-runner.js';
+import { REPAIR_INTERVAL_SECONDS, repeatInBackground, type RepeatingTask } from './repair-timer.js';
 import { connectSharedState } from './shared-state.js';
 
 /** Options of {@link startVerifier}. */
@@ -87,8 +88,8 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
     randomBytes: (length) => new Uint8Array(randomBytes(length)),
   };
   const logger = serviceLogger('openmyna-verifier', options.logTo);
-  const repaired = await repairInterruptedPresentations(context);
-  if (repaired > 0) logger.warn({ repaired }, 'failed presentations left processing by an interrupted verifier');
+  const repair = await startPresentationRepair(context, logger);
+
   const token = await serviceAdminToken(options.dataDir, 'verifier', 'OPENMYNA_VERIFIER_ADMIN_TOKEN');
   // With --redis, relay sessions and rate limits are shared by every instance behind the load balancer.
   const shared = await connectSharedState(options.redis, logger);
@@ -124,6 +125,7 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
   const close = async () => {
     await relay.close();
     await server.close();
+    await repair.stop();
     await webhooks.close();
     shared?.close();
     await database.close();
@@ -174,4 +176,25 @@ function proximityOf(serverUrl: string, publicUrl: string | undefined): NonNulla
     relayUrls: [...new Set([serverUrl, publicUrl ?? serverUrl])].map((base) => `${base.replace(/^http/, 'ws')}/relay`),
     connect: (session) => nodeRelayTransport(`${serverUrl.replace(/^http/, 'ws')}/relay/${session}`),
   };
+}
+
+/**
+ * Fails the presentations a dead verifier left `processing`, once PROCESSING_GRACE_SECONDS past their
+ * expiry: now, and every REPAIR_INTERVAL_SECONDS in every instance (a survivor repairs a dead one's).
+ */
+async function startPresentationRepair(
+  context: VerifierContext,
+  logger: ReturnType<typeof serviceLogger>,
+): Promise<RepeatingTask> {
+  const repairOnce = async () => {
+    const repaired = await repairInterruptedPresentations(context);
+    if (repaired > 0) logger.warn({ repaired }, 'failed presentations left processing by an interrupted verifier');
+  };
+  await repairOnce();
+  return repeatInBackground(REPAIR_INTERVAL_SECONDS, repairOnce, (error) =>
+    logger.warn(
+      { code: (error as { code?: unknown }).code },
+      'repair of interrupted presentations failed; retrying later',
+    ),
+  );
 }

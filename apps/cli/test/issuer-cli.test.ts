@@ -10,6 +10,15 @@ describe('openmyna issuer serve', () => {
   it("serves the issuer over the data directory's CAs until stopped, with the admin API behind a token", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'openmyna-issuer-cli-'));
     expect((await run(['sandbox', 'up', '--data', 'data', '--persons', '3', '--no-serve'], { cwd: dir })).code).toBe(0);
+    // A repair grace that is not a whole number of seconds: refused before anything is opened.
+    process.env['OPENMYNA_ISSUER_REPAIR_GRACE_SECONDS'] = 'soon';
+    try {
+      const refused = await run(['issuer', 'serve', '--data', 'data', '--port', '0'], { cwd: dir });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain('OPENMYNA_ISSUER_REPAIR_GRACE_SECONDS is a whole number of seconds');
+    } finally {
+      delete process.env['OPENMYNA_ISSUER_REPAIR_GRACE_SECONDS'];
+    }
     const { url, child } = await spawnService(dir, 'issuer');
     try {
       expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });

@@ -46,6 +46,7 @@ export {
   type ProvisioningBundle,
   type ProvisioningCompletion,
 } from './provisioning.js';
+export { ISSUER_REPAIR_GRACE_SECONDS, repairUnfinishedWork, type RepairedWork } from './repair.js';
 export { changePhone, type PhoneAction } from './phones.js';
 export {
   authorizePinReset,
