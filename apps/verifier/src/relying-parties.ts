@@ -175,7 +175,8 @@ export async function relyingPartyByApiKey(
 /** A relying party by id, or `ERR_RP_NOT_FOUND`. */
 export async function relyingParty(context: VerifierContext, id: string): Promise<RelyingParty> {
   const row = await context.db.selectFrom('relying_parties').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw new VerifierServiceError('ERR_RP_NOT_FOUND', `no relying party ${id}`);
+  // The id comes from the caller and is never echoed: it could be anything, a My Number included.
+  if (!row) throw new VerifierServiceError('ERR_RP_NOT_FOUND', 'no such relying party');
   return fromRow(row);
 }
 
