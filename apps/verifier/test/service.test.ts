@@ -191,6 +191,14 @@ describe.each(ENGINES)('verifier service on %s', (engine) => {
     expect(await (await fetch(`${base}/metrics`)).text()).toMatch(
       /verifier_webhooks_total\{outcome="delivered"\} [1-9]/,
     );
+    // An id that is no relying party's is not echoed: it could be a My Number (found by the route fuzzer).
+    const unknown = await fetch(`${base}/admin/relying-parties/123456789018/webhooks`, {
+      headers: { authorization: `Bearer ${VERIFIER_ADMIN}` },
+    });
+    expect(unknown.status).toBe(404);
+    const refusal = await unknown.text();
+    expect(refusal).toContain('ERR_RP_NOT_FOUND');
+    expect(refusal).not.toContain('123456789018');
   });
 
   /** The wallet's side of an account opening: sign the request's document, hand over the 入力補助 records. */
