@@ -41,11 +41,11 @@ export function repeatInBackground(
 
 /**
  * A number of seconds from the environment variable `name`: undefined when unset, an error naming the
- * variable when it is not a whole number.
+ * variable (and `hint`) when it is not a whole number.
  */
-export function secondsFromEnvironment(name: string): number | undefined {
+export function secondsFromEnvironment(name: string, hint = ''): number | undefined {
   const value = process.env[name];
   if (value === undefined || value === '') return undefined;
-  if (!/^\d{1,6}$/.test(value)) throw new Error(`${name} is a whole number of seconds`);
+  if (!/^\d{1,6}$/.test(value)) throw new Error(`${name} is a whole number of seconds${hint}`);
   return Number(value);
 }

@@ -22,7 +22,12 @@ import { cardFaceCaKeys } from './card-face-store.js';
 import { loadReaderAuthority } from './mdoc-store.js';
 import { hierarchyPolicies, pkiDir } from './pki-store.js';
 import { listen, serviceAdminToken, serviceLogger, serviceSealingKey, type LogDestination } from './service-runner.js';
-import { REPAIR_INTERVAL_SECONDS, repeatInBackground, type RepeatingTask } from './repair-timer.js';
+import {
+  REPAIR_INTERVAL_SECONDS,
+  repeatInBackground,
+  secondsFromEnvironment,
+  type RepeatingTask,
+} from './repair-timer.js';
 import { connectSharedState } from './shared-state.js';
 
 /** Options of {@link startVerifier}. */
@@ -44,15 +49,6 @@ export interface VerifierServiceOptions {
    * 0: ask the issuer every time, so a revocation counts at once).
    */
   readonly ocspCacheSeconds?: number;
-}
-
-/** OPENMYNA_VERIFIER_OCSP_CACHE_SECONDS, when set: a whole number of seconds. */
-function ocspCacheFromEnvironment(): number | undefined {
-  const value = process.env['OPENMYNA_VERIFIER_OCSP_CACHE_SECONDS'];
-  if (value === undefined || value === '') return undefined;
-  if (!/^\d{1,6}$/.test(value))
-    throw new Error('OPENMYNA_VERIFIER_OCSP_CACHE_SECONDS is a whole number of seconds (0 turns the cache off)');
-  return Number(value);
 }
 
 export interface RunningVerifier {
@@ -79,7 +75,9 @@ async function readCertificate(path: string, hint: string): Promise<Uint8Array> 
  */
 export async function startVerifier(options: VerifierServiceOptions): Promise<RunningVerifier> {
   const trust = await loadVerifierTrust(options.dataDir);
-  const cacheSeconds = options.ocspCacheSeconds ?? ocspCacheFromEnvironment();
+  const cacheSeconds =
+    options.ocspCacheSeconds ??
+    secondsFromEnvironment('OPENMYNA_VERIFIER_OCSP_CACHE_SECONDS', ' (0 turns the cache off)');
   const database = openDatabase<VerifierSchema>(options.db ?? join(options.dataDir, 'verifier.db'));
   await migrate(database.db as Kysely<unknown>, database.engine, VERIFIER_MIGRATIONS);
   const context: VerifierContext = {
