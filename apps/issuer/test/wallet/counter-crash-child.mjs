@@ -23,6 +23,8 @@ const counter = new RetryCounter({
 });
 writeSync(1, 'ready\n');
 for (let attempt = 0; ; attempt++) {
+  // Marks an attempt in flight: only the attempt after the last mark may be paid for without an answer.
+  writeSync(answers, 'start\n');
   const outcome = await counter.verify(encode(attempt % 2 === 0 ? '1234' : '0000'));
   // The answer leaves the "card" only now: what it says has already been written.
   writeSync(answers, `${JSON.stringify(outcome)}\n`);

@@ -22,6 +22,8 @@ const counter = new RetryCounter({
 });
 writeSync(1, 'ready\n');
 for (let attempt = 0; ; attempt++) {
+  // Marks an attempt in flight: only the attempt after the last mark may be paid for without an answer.
+  writeSync(answers, 'start\n');
   const outcome = await counter.verify(encode(attempt % 2 === 0 ? '1234' : '0000'));
   writeSync(answers, `${JSON.stringify(outcome)}\n`);
   process.stdout.write('.');
