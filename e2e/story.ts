@@ -65,8 +65,11 @@ export class PhoneAndPc {
     await this.shot(phone, shot);
   }
 
-  /** The PC opens an account at the securities firm; the phone answers with the three PINs. */
-  async openAccount(prefix: string): Promise<void> {
+  /**
+   * The PC opens an account at the securities firm; the phone answers with the three PINs. An application
+   * made again (`again`) may instead hear that the account exists, which it then answers ('exists').
+   */
+  async openAccount(prefix: string, again = false): Promise<'opened' | 'exists'> {
     const { pc, phone } = this;
     await pc.goto(this.urls.rp);
     await this.shot(pc, `${prefix}02-pc-top`);
@@ -90,10 +93,16 @@ export class PhoneAndPc {
     await phone.getByTestId('outcome').waitFor();
     await this.shot(phone, `${prefix}06-phone-sent`);
     // The PC page turns to 「認証完了」 by itself.
-    await pc.getByTestId('done').waitFor({ timeout: 30_000 });
+    await pc.getByTestId('done').or(pc.getByTestId('refused')).waitFor({ timeout: 30_000 });
+    if (again && (await pc.getByTestId('refused').isVisible())) {
+      expect(await pc.getByTestId('refusal').textContent()).toContain('すでに口座が開設されています');
+      await this.shot(pc, `${prefix}07-pc-already-opened`);
+      return 'exists';
+    }
     expect(await pc.getByTestId('my-number').textContent()).toMatch(/^\*{8}\d{4}$/);
     expect(await pc.getByTestId('account-no').textContent()).toMatch(/^\d{4}-\d{10}$/);
     await this.shot(pc, `${prefix}07-pc-done`);
+    return 'opened';
   }
 
   /** 「スマホでログイン」 with the 利用者証明用 PIN. */
