@@ -39,10 +39,22 @@ export function startInstance(
   db: string,
   port: number,
   registryKey: string,
+  redis?: string,
 ): Promise<Instance> {
   const child = spawn(
     process.execPath,
-    [CLI, service, 'serve', '--data', dataDir, '--db', db, '--port', String(port)],
+    [
+      CLI,
+      service,
+      'serve',
+      '--data',
+      dataDir,
+      '--db',
+      db,
+      '--port',
+      String(port),
+      ...(redis ? ['--redis', redis] : []),
+    ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: {
@@ -50,6 +62,9 @@ export function startInstance(
         OPENMYNA_ADMIN_TOKEN: ISSUER_ADMIN_TOKEN,
         OPENMYNA_VERIFIER_ADMIN_TOKEN: VERIFIER_ADMIN_TOKEN,
         OPENMYNA_ISSUER_REGISTRY_KEY: registryKey,
+        // The load generator stands in for many phones: it names each one's address in X-Forwarded-For,
+        // which the services believe from this host only (the per-address limits then count phones).
+        OPENMYNA_TRUSTED_PROXIES: '127.0.0.1',
       },
     },
   );

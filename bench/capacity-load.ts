@@ -1,6 +1,19 @@
-// The three loads of the capacity benchmark, each spread round-robin over the running instances:
-// OCSP requests (autocannon), phone provisioning completions and JPKI logins (own clients).
+// The four loads of the capacity benchmark, each spread round-robin over the running instances:
+// OCSP requests (autocannon), phone provisioning completions, JPKI logins and OpenID4VP presentations
+// of the phone's mdoc (own clients).
 import { loginStatement, type PhoneBundle } from '@openmyna/card';
+import {
+  createAuthorizationResponse,
+  createDeviceResponse,
+  decodeIssuedMdoc,
+  ISO_23220_NAMESPACE,
+  mdocTrustAnchor,
+  parseAuthorizationRequestUri,
+  type EcPrivateKey,
+  sessionTranscriptForRequest,
+  verifyRequestObject,
+} from '@openmyna/mdoc';
+import { nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { base64ToBytes, certIdFor, encodeOcspRequest, parseCertificate } from '@openmyna/pki';
 import autocannon from 'autocannon';
 
@@ -14,6 +27,8 @@ export interface LoadResult {
   readonly errors: number;
   readonly p50: number;
   readonly p99: number;
+  /** Why the first failed operation failed, if any did. */
+  readonly firstError?: string;
   /** CPU the load generator (this process) used, as a share of one core over the run; near 1 means it, not the service, was the limit. */
   readonly clientCpu?: number;
 }
@@ -65,14 +80,22 @@ async function runWorkers(
 ): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
+  let firstError: string | undefined;
   const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: workers }, async (_, worker) => {
       for (let i = 0; i < count; i++) {
         const at = performance.now();
-        if (await task(worker, i).catch(() => false)) latencies.push(performance.now() - at);
-        else errors++;
+        const done = await task(worker, i).catch((error: unknown) => {
+          firstError ??= error instanceof Error ? error.message : String(error);
+          return false;
+        });
+        if (done) latencies.push(performance.now() - at);
+        else {
+          errors++;
+          firstError ??= 'the service answered, but not with success';
+        }
       }
     }),
   );
@@ -86,12 +109,15 @@ async function runWorkers(
     p50: Math.round(percentile(latencies, 0.5)),
     p99: Math.round(percentile(latencies, 0.99)),
     clientCpu: (used.user + used.system) / 1e6 / elapsed,
+    ...(firstError === undefined ? {} : { firstError }),
   };
 }
 
 /** A provisioned phone: its keys and what the issuer returned. */
 export interface ProvisionedPhone {
   readonly keys: PhoneRsaKeys;
+  /** The mdoc's device key (the bundle's mdoc is bound to it). */
+  readonly device: EcPrivateKey;
   readonly bundle: PhoneBundle;
 }
 
@@ -110,6 +136,7 @@ export async function loadProvisioning(
   const prepared = await Promise.all(
     cards.map(async (issued, worker) => {
       const keys = await newPhoneRsaKeys();
+      const device = await nodeMdocCrypto.generateEcKey();
       const bodies: { url: string; sessionId: string; body: string }[] = [];
       for (let i = 0; i < perCard; i++) {
         const at = (worker + i) % urls.length;
@@ -118,10 +145,10 @@ export async function loadProvisioning(
           201,
           'POST /provisioning/sessions',
         );
-        const body = await phoneCompletes(issued.card, issued.passphrase, session.nonce, { keys });
+        const body = await phoneCompletes(issued.card, issued.passphrase, session.nonce, { keys, device });
         bodies.push({ url: urls[(at + 1) % urls.length]!, sessionId: session.sessionId, body: JSON.stringify(body) });
       }
-      return { keys, bodies };
+      return { keys, device, bodies };
     }),
   );
   const bundles: PhoneBundle[] = [];
@@ -136,7 +163,10 @@ export async function loadProvisioning(
     bundles[worker] = (await response.json()) as PhoneBundle;
     return true;
   });
-  return { result, phones: prepared.map(({ keys }, worker) => ({ keys, bundle: bundles[worker]! })) };
+  return {
+    result,
+    phones: prepared.map(({ keys, device }, worker) => ({ keys, device, bundle: bundles[worker]! })),
+  };
 }
 
 /**
@@ -178,5 +208,89 @@ export async function loadLogins(
       'POST /v1/jpki/login/verify',
     );
     return outcome.status === 'valid';
+  });
+}
+
+/** What the presentations ask: the shop's question (age over 20), no My Number (the parties are registered without it). */
+const PRESENTED = { [ISO_23220_NAMESPACE]: ['age_over_20'] };
+
+/**
+ * OpenID4VP presentations of the phone's mdoc (DESIGN.md flow 2), every step over HTTP: the relying party
+ * creates the request (`POST /v1/presentations`: a signed request object), the wallet fetches it and checks
+ * its signature and chain to the reader CA (`readerCa`), answers with a DeviceResponse encrypted to the
+ * verifier (`direct_post.jwt`), and the relying party reads the result (`GET /v1/presentations/{id}`:
+ * decrypted, issuer and device signatures, validity, status list). The three requests go to three
+ * instances in turn. The wallet's work (request check, device signature, encryption) is the load
+ * generator's CPU, not the service's.
+ */
+export async function loadPresentations(
+  urls: readonly string[],
+  apiKeys: readonly string[],
+  phones: readonly ProvisionedPhone[],
+  readerCa: Uint8Array,
+  workers: number,
+  perWorker: number,
+): Promise<LoadResult> {
+  const anchor = mdocTrustAnchor(readerCa);
+  let turn = 0;
+  return runWorkers(workers, perWorker, async (worker) => {
+    const n = turn++;
+    const at = (step: number) => urls[(n + step) % urls.length]!;
+    const headers = { authorization: `Bearer ${apiKeys[n % apiKeys.length]!}`, 'content-type': 'application/json' };
+    const phone = phones[worker % phones.length]!;
+    // Each presentation comes from another phone, with its own address (the per-address limit counts phones).
+    const fromPhone = { 'x-forwarded-for': `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` };
+    const created = await expectJson<{ id: string; link: string }>(
+      await fetch(`${at(0)}/v1/presentations`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          elements: Object.entries(PRESENTED).flatMap(([nameSpace, ids]) =>
+            ids.map((elementIdentifier) => ({ nameSpace, elementIdentifier, intentToRetain: false })),
+          ),
+          purpose: '年齢確認',
+        }),
+      }),
+      201,
+      'POST /v1/presentations',
+    );
+    const { clientId, requestUri } = parseAuthorizationRequestUri(created.link);
+    const requestUrl = new URL(requestUri);
+    const { checks, verified } = await verifyRequestObject({
+      jwt: await (await fetch(`${at(1)}${requestUrl.pathname}${requestUrl.search}`, { headers: fromPhone })).text(),
+      readerAnchors: [anchor],
+      time: new Date(),
+      crypto: nodeMdocCrypto,
+      expectedClientId: clientId,
+    });
+    if (!verified) throw new Error(`the request object did not verify: ${JSON.stringify(checks)}`);
+    const request = verified.request;
+    const deviceResponse = await createDeviceResponse({
+      issued: decodeIssuedMdoc(base64ToBytes(phone.bundle.mdoc)),
+      release: new Map(Object.entries(PRESENTED).map(([ns, ids]) => [ns, new Set(ids)])),
+      sessionTranscript: await sessionTranscriptForRequest(request, nodeMdocCrypto),
+      deviceKey: phone.device,
+      mode: { type: 'signature' },
+      crypto: nodeMdocCrypto,
+    });
+    const form = await createAuthorizationResponse({ request, presentations: { card: [deviceResponse] } });
+    const responseUrl = new URL(request.response_uri);
+    const posted = await fetch(`${at(2)}${responseUrl.pathname}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...fromPhone },
+      body: new URLSearchParams(form).toString(),
+    });
+    if (posted.status !== 200)
+      throw new Error(`the response endpoint answered ${posted.status}: ${await posted.text()}`);
+    const outcome = await expectJson<{ status: string; result?: { status: string; checks?: unknown } }>(
+      await fetch(`${at(3)}/v1/presentations/${created.id}`, { headers }),
+      200,
+      'GET /v1/presentations/{id}',
+    );
+    if (outcome.status !== 'completed' || outcome.result?.status !== 'valid')
+      throw new Error(
+        `the presentation ended ${outcome.status}/${outcome.result?.status}: ${JSON.stringify(outcome.result)}`,
+      );
+    return true;
   });
 }

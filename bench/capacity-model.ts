@@ -147,6 +147,7 @@ export interface MeasuredCapacity {
   readonly ocspPerInstance: number;
   readonly provisioningPerInstance: number;
   readonly loginsPerInstance: number;
+  readonly presentationsPerInstance: number;
   /** Bytes per entry of a signed CRL of a large partition. */
   readonly crlBytesPerEntry: number;
 }
@@ -160,6 +161,7 @@ export interface NationalAssumptions {
   readonly peakOcspPerSecond: number;
   readonly peakProvisioningPerSecond: number;
   readonly peakLoginsPerSecond: number;
+  readonly peakPresentationsPerSecond: number;
   /** Revoked, unexpired certificates at one time, both JPKI hierarchies together. */
   readonly revokedCertificates: number;
   /** The most entries one CRL partition may hold (the proposal of docs/capacity.md). */
@@ -171,6 +173,7 @@ export interface NationalAssumptions {
 export interface NationalProjection {
   readonly issuerInstancesForOcsp: number;
   readonly issuerInstancesForProvisioning: number;
+  /** For the logins and the presentations together (each takes its share of a core). */
   readonly verifierInstances: number;
   readonly registryBytes: number;
   readonly certificateBytes: number;
@@ -179,10 +182,14 @@ export interface NationalProjection {
   readonly crlPartitionBytes: number;
 }
 
+function positive(perInstance: number): number {
+  if (!(perInstance > 0)) throw new RangeError('the measured rate per instance must be positive');
+  return perInstance;
+}
+
 /** Instances needed to serve `rate` with `headroom` when one instance serves `perInstance`. */
 export function instancesFor(rate: number, perInstance: number, headroom: number): number {
-  if (!(perInstance > 0)) throw new RangeError('the measured rate per instance must be positive');
-  return Math.max(1, Math.ceil((rate * headroom) / perInstance));
+  return Math.max(1, Math.ceil((rate * headroom) / positive(perInstance)));
 }
 
 /** The measured figures scaled to the national deployment. */
@@ -194,7 +201,14 @@ export function projectNationalScale(measured: MeasuredCapacity, assumed: Nation
       measured.provisioningPerInstance,
       assumed.headroom,
     ),
-    verifierInstances: instancesFor(assumed.peakLoginsPerSecond, measured.loginsPerInstance, assumed.headroom),
+    verifierInstances: Math.max(
+      1,
+      Math.ceil(
+        assumed.headroom *
+          (assumed.peakLoginsPerSecond / positive(measured.loginsPerInstance) +
+            assumed.peakPresentationsPerSecond / positive(measured.presentationsPerInstance)),
+      ),
+    ),
     registryBytes: Math.round(assumed.persons * (measured.personBytes + measured.faceImageBytes + measured.auditBytes)),
     certificateBytes: Math.round(assumed.cards * assumed.certificatesPerCard * measured.certificateBytes),
     crlPartitions: Math.max(1, Math.ceil(assumed.revokedCertificates / assumed.crlPartitionEntries)),
@@ -217,6 +231,8 @@ export interface CapacityOptions {
   readonly partition: number;
   /** Keep the databases afterwards (`--keep`). */
   readonly keep: boolean;
+  /** The instances share rate limits, caches and relay sessions through this Redis (`--redis redis://…`). */
+  readonly redis?: string;
 }
 
 export const DEFAULT_CAPACITY_OPTIONS: CapacityOptions = {
@@ -251,7 +267,11 @@ export function parseCapacityOptions(args: readonly string[]): CapacityOptions {
     else if (flag === '--seconds') options = { ...options, seconds: count(flag, value) };
     else if (flag === '--crl-entries') options = { ...options, crlEntries: count(flag, value) };
     else if (flag === '--partition') options = { ...options, partition: count(flag, value) };
-    else if (flag === '--instances')
+    else if (flag === '--redis') {
+      if (!value || !/^rediss?:\/\//.test(value))
+        throw new RangeError('--redis wants a URL, e.g. redis://127.0.0.1:6379/5');
+      options = { ...options, redis: value };
+    } else if (flag === '--instances')
       options = { ...options, instances: (value ?? '').split(',').map((part) => count(flag, part)) };
     else throw new RangeError(`unknown capacity option ${flag}`);
   }

@@ -1,8 +1,10 @@
 // The scaling runs of `npm run bench -- capacity`: 1 → 2 → 4 issuer and verifier instances (real
 // processes of the built CLI) over one PostgreSQL database per service, each run driving the three loads.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+
+import { derFromPemOrDer } from '@openmyna/pki';
 
 import {
   adultIndexes,
@@ -15,17 +17,27 @@ import {
   type Instance,
   type IssuedCard,
 } from './capacity-cluster.js';
-import { loadLogins, loadOcsp, loadProvisioning, ocspRequests, type LoadResult } from './capacity-load.js';
+import {
+  loadLogins,
+  loadOcsp,
+  loadPresentations,
+  loadProvisioning,
+  ocspRequests,
+  type LoadResult,
+} from './capacity-load.js';
 
 /** The cards provisioned in parallel, the completions per card, the login clients and logins each. */
 const CARDS = 8;
 const COMPLETIONS_PER_CARD = 8;
 const LOGIN_WORKERS = 32;
 const LOGINS_PER_WORKER = 20;
+/** The wallet clients presenting the phones' mdocs, and presentations each. */
+const PRESENTATION_WORKERS = 16;
+const PRESENTATIONS_PER_WORKER = 10;
 /** Relying parties whose API keys the logins rotate through (each key: 20 requests/s per instance). */
 const RELYING_PARTIES = 64;
+/** The first issuer's port, which the data directory's certificates name (OCSP); the others take any free port. */
 const ISSUER_PORT = 38_400;
-const VERIFIER_PORT = 38_500;
 
 /** A load's result with the CPU its service's processes spent per operation, in milliseconds. */
 export type MeasuredLoad = LoadResult & { readonly serviceCpuMs: number };
@@ -36,6 +48,7 @@ export interface ScalingRun {
   readonly ocsp: MeasuredLoad;
   readonly provisioning: MeasuredLoad;
   readonly logins: MeasuredLoad;
+  readonly presentations: MeasuredLoad;
 }
 
 /** Runs `load` and adds the CPU the `instances` spent on it per operation. */
@@ -57,21 +70,25 @@ export interface ScalingSetup {
   /** The first population index not yet in the registry. */
   readonly firstFreeIndex: number;
   readonly seconds: number;
+  /** Shared rate limits, caches and relay sessions (`--redis`); without it each instance keeps its own. */
+  readonly redis?: string;
 }
 
 async function startCluster(setup: ScalingSetup, dataDir: string, count: number) {
-  const ports = Array.from({ length: count }, (_, i) => i);
+  const instances = Array.from({ length: count }, (_, i) => i);
   const issuers: Instance[] = [];
   const verifiers: Instance[] = [];
   try {
     issuers.push(
       ...(await Promise.all(
-        ports.map((i) => startInstance('issuer', dataDir, setup.issuerDb, ISSUER_PORT + i, setup.registryKey)),
+        instances.map((i) =>
+          startInstance('issuer', dataDir, setup.issuerDb, i === 0 ? ISSUER_PORT : 0, setup.registryKey, setup.redis),
+        ),
       )),
     );
     verifiers.push(
       ...(await Promise.all(
-        ports.map((i) => startInstance('verifier', dataDir, setup.verifierDb, VERIFIER_PORT + i, setup.registryKey)),
+        instances.map(() => startInstance('verifier', dataDir, setup.verifierDb, 0, setup.registryKey, setup.redis)),
       )),
     );
   } catch (error) {
@@ -82,7 +99,7 @@ async function startCluster(setup: ScalingSetup, dataDir: string, count: number)
 }
 
 const describe = (result: MeasuredLoad) =>
-  `${result.perSecond.toFixed(1)}/s, service CPU ${result.serviceCpuMs.toFixed(2)} ms each (${result.operations} done, ${result.errors} failed, p50 ${result.p50} ms, p99 ${result.p99} ms${result.clientCpu === undefined ? '' : `, load generator ${(result.clientCpu * 100).toFixed(0)} % of a core`})`;
+  `${result.perSecond.toFixed(1)}/s, service CPU ${result.serviceCpuMs.toFixed(2)} ms each (${result.operations} done, ${result.errors} failed, p50 ${result.p50} ms, p99 ${result.p99} ms${result.clientCpu === undefined ? '' : `, load generator ${(result.clientCpu * 100).toFixed(0)} % of a core`})${result.firstError ? `\n      first failure: ${result.firstError.slice(0, 400)}` : ''}`;
 
 /** One scaling run with `count` instances of each service. */
 async function runOnce(
@@ -113,12 +130,25 @@ async function runOnce(
       result: await loadLogins(verifierUrls, world.apiKeys, provisioned.phones, LOGIN_WORKERS, LOGINS_PER_WORKER),
     }));
     console.log(`    JPKI logins     ${describe(logins.measured)}`);
+    const readerCa = derFromPemOrDer(readFileSync(join(dataDir, 'pki', 'mdoc', 'reader-ca.pem')), 'CERTIFICATE');
+    const presentations = await withServiceCpu(verifiers, async () => ({
+      result: await loadPresentations(
+        verifierUrls,
+        world.apiKeys,
+        provisioned.phones,
+        readerCa,
+        PRESENTATION_WORKERS,
+        PRESENTATIONS_PER_WORKER,
+      ),
+    }));
+    console.log(`    presentations   ${describe(presentations.measured)}`);
     return {
       instances: count,
       loadAverage,
       ocsp: ocsp.measured,
       provisioning: provisioned.measured,
       logins: logins.measured,
+      presentations: presentations.measured,
     };
   } finally {
     await stopInstances([...issuers, ...verifiers]);

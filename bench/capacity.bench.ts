@@ -31,6 +31,7 @@ export const NATIONAL: NationalAssumptions = {
   peakOcspPerSecond: 5000,
   peakProvisioningPerSecond: 60,
   peakLoginsPerSecond: 5000,
+  peakPresentationsPerSecond: 1000,
   revokedCertificates: 20_000_000,
   crlPartitionEntries: 100_000,
   headroom: 1.5,
@@ -104,21 +105,23 @@ function printCrl(large: CrlMeasure, proposed: CrlMeasure, rsa: number): void {
 
 function printScaling(runs: readonly ScalingRun[], rsa: number): void {
   console.log(`\n  summary (baseline: ${rsa.toFixed(0)} raw RSA-2048 signatures/s on one core, this run)`);
-  console.log('  instances  load avg  OCSP/s (× baseline)   provisionings/s (×)   JPKI logins/s (×)   vs 1 instance');
+  console.log(
+    '  instances  load avg  OCSP/s (× baseline)   provisionings/s (×)   JPKI logins/s (×)   presentations/s (×)   vs 1 instance',
+  );
   const first = runs[0]!;
   for (const run of runs) {
     const cell = (rate: number) => `${rate.toFixed(1).padStart(8)} (${(rate / rsa).toFixed(3)}×)`;
     const scale = (pick: (r: ScalingRun) => number) => (pick(run) / pick(first)).toFixed(2);
     console.log(
-      `  ${String(run.instances).padStart(9)}  ${run.loadAverage.toFixed(2).padStart(8)}  ${cell(run.ocsp.perSecond)}   ${cell(run.provisioning.perSecond)}   ${cell(run.logins.perSecond)}   ` +
-        `OCSP ${scale((r) => r.ocsp.perSecond)}×, provisioning ${scale((r) => r.provisioning.perSecond)}×, logins ${scale((r) => r.logins.perSecond)}×`,
+      `  ${String(run.instances).padStart(9)}  ${run.loadAverage.toFixed(2).padStart(8)}  ${cell(run.ocsp.perSecond)}   ${cell(run.provisioning.perSecond)}   ${cell(run.logins.perSecond)}   ${cell(run.presentations.perSecond)}   ` +
+        `OCSP ${scale((r) => r.ocsp.perSecond)}×, provisioning ${scale((r) => r.provisioning.perSecond)}×, logins ${scale((r) => r.logins.perSecond)}×, presentations ${scale((r) => r.presentations.perSecond)}×`,
     );
   }
   console.log('  service CPU per operation → operations per core-second (contention aside)');
   for (const run of runs) {
     const cell = (ms: number) => `${ms.toFixed(2)} ms → ${(1000 / ms).toFixed(0)}/s`;
     console.log(
-      `  ${String(run.instances).padStart(9)}  OCSP ${cell(run.ocsp.serviceCpuMs)}, provisioning ${cell(run.provisioning.serviceCpuMs)}, login ${cell(run.logins.serviceCpuMs)}`,
+      `  ${String(run.instances).padStart(9)}  OCSP ${cell(run.ocsp.serviceCpuMs)}, provisioning ${cell(run.provisioning.serviceCpuMs)}, login ${cell(run.logins.serviceCpuMs)}, presentation ${cell(run.presentations.serviceCpuMs)}`,
     );
   }
 }
@@ -156,7 +159,9 @@ export async function benchCapacity(): Promise<void> {
     const large = await measureCrlPartition(options.crlEntries);
     const proposed = await measureCrlPartition(options.partition);
     printCrl(large, proposed, rsa);
-    console.log(`\nThroughput over PostgreSQL, instances ${options.instances.join(' → ')} (load: this process)`);
+    console.log(
+      `\nThroughput over PostgreSQL${options.redis ? ` and Redis (${options.redis})` : ''}, instances ${options.instances.join(' → ')} (load: this process)`,
+    );
     const runs = await runScaling(
       {
         issuerDb,
@@ -164,6 +169,7 @@ export async function benchCapacity(): Promise<void> {
         registryKey: Buffer.from(registryKey).toString('base64'),
         firstFreeIndex: options.persons + options.sample,
         seconds: options.seconds,
+        ...(options.redis ? { redis: options.redis } : {}),
       },
       options.instances,
     );
@@ -183,6 +189,7 @@ export async function benchCapacity(): Promise<void> {
       ocspPerInstance: best((run) => run.ocsp),
       provisioningPerInstance: best((run) => run.provisioning),
       loginsPerInstance: best((run) => run.logins),
+      presentationsPerInstance: best((run) => run.presentations),
       crlBytesPerEntry: large.bytes / large.entries,
     });
   } finally {

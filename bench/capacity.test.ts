@@ -102,6 +102,7 @@ describe('the arithmetic to national scale', () => {
         ocspPerInstance: 1000,
         provisioningPerInstance: 10,
         loginsPerInstance: 250,
+        presentationsPerInstance: 100,
         crlBytesPerEntry: 40,
       },
       {
@@ -111,6 +112,7 @@ describe('the arithmetic to national scale', () => {
         peakOcspPerSecond: 5000,
         peakProvisioningPerSecond: 60,
         peakLoginsPerSecond: 5000,
+        peakPresentationsPerSecond: 500,
         revokedCertificates: 250_001,
         crlPartitionEntries: 100_000,
         headroom: 2,
@@ -119,7 +121,8 @@ describe('the arithmetic to national scale', () => {
     expect(projection).toEqual({
       issuerInstancesForOcsp: 10,
       issuerInstancesForProvisioning: 12,
-      verifierInstances: 40,
+      // (5000 / 250 + 500 / 100) × 2
+      verifierInstances: 50,
       registryBytes: 8_000_000,
       certificateBytes: 6_000_000,
       crlPartitions: 3,
@@ -137,6 +140,10 @@ describe('the capacity options', () => {
       instances: [1, 2],
       keep: true,
     });
+    expect(parseCapacityOptions(['--redis', 'redis://127.0.0.1:6379/5'])).toMatchObject({
+      redis: 'redis://127.0.0.1:6379/5',
+    });
+    expect(() => parseCapacityOptions(['--redis', 'localhost'])).toThrow(RangeError);
     expect(() => parseCapacityOptions(['--persons', '0'])).toThrow(RangeError);
     expect(() => parseCapacityOptions(['--persons', '1.5'])).toThrow(RangeError);
     expect(() => parseCapacityOptions(['--people', '5'])).toThrow(/unknown/);
