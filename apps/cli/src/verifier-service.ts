@@ -52,7 +52,7 @@ export interface VerifierServiceOptions {
    * 0: ask the issuer every time, so a revocation counts at once).
    */
   readonly ocspCacheSeconds?: number;
-  /** Relay upgrades per source address (default `RELAY_UPGRADE_LIMIT`: 30 at once, one every 2 s). */
+  /** Relay upgrades per source address (default `RELAY_UPGRADE_LIMIT`: 60 at once, one a second). */
   readonly relayUpgradeLimit?: TokenBucketOptions;
 }
 

@@ -10,8 +10,11 @@ import {
   type TokenBucketOptions,
 } from '@openmyna/service';
 
-/** Upgrades to `/relay/<session>` per source address: 30 at once, one more every 2 s (two per presentation). */
-export const RELAY_UPGRADE_LIMIT: TokenBucketOptions = { perSecond: 0.5, capacity: 30 };
+/**
+ * Upgrades to `/relay/<session>` per source address: 60 at once, one more a second. A phone opens one
+ * per in-person presentation, but phones behind one carrier-grade NAT share an IPv4 address.
+ */
+export const RELAY_UPGRADE_LIMIT: TokenBucketOptions = { perSecond: 1, capacity: 60 };
 
 /** The header by which the service's own reader (at a counter) shows `internalToken`. */
 export const RELAY_INTERNAL_HEADER = 'x-openmyna-relay-reader';

@@ -6,7 +6,12 @@ import { MdocRelay, newRelaySessionId } from '@openmyna/mdoc/node';
 import { redisTokenBuckets } from '@openmyna/service';
 
 import { testRedis, type TestRedis } from '../../../test-support/redis.js';
-import { RELAY_INTERNAL_HEADER, relayUpgradeLimit, type RelayUpgradeLimitOptions } from '../src/relay-upgrade-limit.js';
+import {
+  RELAY_INTERNAL_HEADER,
+  RELAY_UPGRADE_LIMIT,
+  relayUpgradeLimit,
+  type RelayUpgradeLimitOptions,
+} from '../src/relay-upgrade-limit.js';
 
 /*
  * The relay's upgrades per source address (issue 20 review: anyone could open sessions as fast as they
@@ -46,6 +51,17 @@ function upgrade(url: string, headers: Record<string, string> = {}): Promise<num
 }
 
 describe('relay upgrades per source address, in memory', () => {
+  it('admits RELAY_UPGRADE_LIMIT.capacity (60) upgrades at once by default, an IPv6 /64 counting as one source', async () => {
+    const { admitSource } = relayUpgradeLimit();
+    expect(RELAY_UPGRADE_LIMIT).toEqual({ perSecond: 1, capacity: 60 });
+    const answers: boolean[] = [];
+    for (let index = 0; index < 60; index++)
+      answers.push(await admitSource(`2001:db8:0:1::${(index + 1).toString(16)}`));
+    expect(answers.every(Boolean)).toBe(true);
+    expect(await admitSource('2001:db8:0:1:ffff::1')).toBe(false);
+    expect(await admitSource('2001:db8:0:2::1')).toBe(true);
+  });
+
   it('opens `capacity` sessions from one address, then answers 429', async () => {
     const url = await limitedRelay({ limit: FEW });
     expect([await upgrade(url), await upgrade(url), await upgrade(url)]).toEqual([101, 101, 429]);
