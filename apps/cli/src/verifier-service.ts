@@ -7,9 +7,12 @@ import { MdocRelay, nodeMdocCrypto, nodeRelayTransport } from '@openmyna/mdoc/no
 import { derFromPemOrDer, trustAnchor } from '@openmyna/pki';
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { migrate, openDatabase, type OpenedDatabase } from '@openmyna/storage';
+import type { TokenBucketOptions } from '@openmyna/service';
 import { jpkiRevocation } from '@openmyna/verifier';
 import {
   createVerifierApp,
+  RELAY_INTERNAL_HEADER,
+  relayUpgradeLimit,
   repairInterruptedPresentations,
   VERIFIER_MIGRATIONS,
   WebhookDispatcher,
@@ -28,7 +31,7 @@ import {
   secondsFromEnvironment,
   type RepeatingTask,
 } from './repair-timer.js';
-import { connectSharedState } from './shared-state.js';
+import { connectSharedState, type SharedState } from './shared-state.js';
 
 /** Options of {@link startVerifier}. */
 export interface VerifierServiceOptions {
@@ -49,6 +52,8 @@ export interface VerifierServiceOptions {
    * 0: ask the issuer every time, so a revocation counts at once).
    */
   readonly ocspCacheSeconds?: number;
+  /** Relay upgrades per source address (default `RELAY_UPGRADE_LIMIT`: 60 at once, one a second). */
+  readonly relayUpgradeLimit?: TokenBucketOptions;
 }
 
 export interface RunningVerifier {
@@ -91,7 +96,7 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
   const token = await serviceAdminToken(options.dataDir, 'verifier', 'OPENMYNA_VERIFIER_ADMIN_TOKEN');
   // With --redis, relay sessions and rate limits are shared by every instance behind the load balancer.
   const shared = await connectSharedState(options.redis, logger);
-  const relay = new MdocRelay(shared ? { sessions: await shared.relaySessions() } : {});
+  const { relay, relayToken } = await createRelay(options, shared);
   // Every instance sends webhooks from the shared outbox; a lease keeps two from sending one at once.
   const webhooks = new WebhookDispatcher({ context, engine: database.engine, logger });
   const server = await listen(
@@ -112,7 +117,7 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
     },
     jpki: await jpkiTrust(options.dataDir, trust, context.clock, cacheSeconds),
     kenhojoCaKeys: await cardFaceCaKeys(options.dataDir),
-    proximity: proximityOf(server.url, options.publicUrl),
+    proximity: proximityOf(server.url, options.publicUrl, relayToken),
     adminToken: token,
     logger,
     webhooks,
@@ -133,6 +138,28 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
 }
 
 type VerifierAppOptions = Parameters<typeof createVerifierApp>[0];
+
+/**
+ * The in-person relay, its sessions shared through `--redis` when given, its upgrades limited per
+ * source address by the verifier's token buckets (in Redis too, one budget for every instance). The
+ * service's own reader joins from the service's own address: it shows `relayToken` and is not counted.
+ */
+async function createRelay(
+  options: VerifierServiceOptions,
+  shared: SharedState | undefined,
+): Promise<{ relay: MdocRelay; relayToken: string }> {
+  const relayToken = randomBytes(16).toString('base64url');
+  const relay = new MdocRelay({
+    ...(shared ? { sessions: await shared.relaySessions() } : {}),
+    ...relayUpgradeLimit({
+      ...(shared ? { rateLimits: shared.rateLimits } : {}),
+      ...(options.relayUpgradeLimit ? { limit: options.relayUpgradeLimit } : {}),
+      ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
+      internalToken: relayToken,
+    }),
+  });
+  return { relay, relayToken };
+}
 
 /** The JPKI roots and the mdoc IACA of the data directory. */
 async function loadVerifierTrust(dataDir: string) {
@@ -169,10 +196,17 @@ async function jpkiTrust(
  * At a counter the service is the reader: it joins the phone's session on its own relay, named in
  * the engagement by this address or, behind a proxy, by the public one.
  */
-function proximityOf(serverUrl: string, publicUrl: string | undefined): NonNullable<VerifierAppOptions['proximity']> {
+function proximityOf(
+  serverUrl: string,
+  publicUrl: string | undefined,
+  relayToken: string,
+): NonNullable<VerifierAppOptions['proximity']> {
   return {
     relayUrls: [...new Set([serverUrl, publicUrl ?? serverUrl])].map((base) => `${base.replace(/^http/, 'ws')}/relay`),
-    connect: (session) => nodeRelayTransport(`${serverUrl.replace(/^http/, 'ws')}/relay/${session}`),
+    connect: (session) =>
+      nodeRelayTransport(`${serverUrl.replace(/^http/, 'ws')}/relay/${session}`, {
+        headers: { [RELAY_INTERNAL_HEADER]: relayToken },
+      }),
   };
 }
 

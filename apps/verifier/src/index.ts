@@ -46,4 +46,10 @@ export {
   type WebhookEvent,
   type WebhookRetrySchedule,
 } from './webhook-outbox.js';
+export {
+  RELAY_INTERNAL_HEADER,
+  RELAY_UPGRADE_LIMIT,
+  relayUpgradeLimit,
+  type RelayUpgradeLimitOptions,
+} from './relay-upgrade-limit.js';
 export { VERIFIER_ERROR_ANSWERS } from './http/error-statuses.js';

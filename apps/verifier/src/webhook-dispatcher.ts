@@ -5,14 +5,17 @@ import { Counter } from 'prom-client';
 import { randomId, type VerifierContext } from './context.js';
 import {
   claimDueWebhooks,
+  currentWebhookUrl,
   DEFAULT_WEBHOOK_SCHEDULE,
   expireOverdueWebhooks,
   markWebhookDelivered,
+  markWebhookDropped,
   markWebhookFailed,
   outboxTime,
   retryDelayMs,
   type WebhookRetrySchedule,
   type WebhookRow,
+  WEBHOOK_URL_REMOVED,
 } from './webhook-outbox.js';
 
 /** Runs a task later; the dispatcher's polls and send timeouts go through it (STYLE.md 9). */
@@ -63,8 +66,9 @@ type Outcome = keyof WebhookPass | 'lost';
 
 /**
  * Sends relying parties' webhooks from the outbox, in every verifier instance: claims due events with
- * a lease (so two instances never send one at once), POSTs each with `Idempotency-Key: <event id>` and
- * a timeout, marks it delivered on a 2xx and otherwise due again after an exponential, jittered wait,
+ * a lease (so two instances never send one at once), POSTs each to the relying party's webhook URL at
+ * that moment (an event whose party has none any more is dropped: `expired`, `no webhook URL`) with
+ * `Idempotency-Key: <event id>` and a timeout, marks it delivered on a 2xx and otherwise due again after an exponential, jittered wait,
  * until its expiry. Delivery is at least once: a crash between the send and the mark leaves the lease to
  * lapse, and the event is sent again. Redirects are not followed. `start()` polls; `wake()` runs a pass
  * at once (after this instance wrote an event); `close()` stops and waits for the sends in flight.
@@ -180,10 +184,12 @@ export class WebhookDispatcher {
     this.outcomes.inc({ outcome });
   }
 
-  /** One attempt at one claimed event, and what it came to. */
+  /** One attempt at one claimed event, to the relying party's webhook URL now, and what it came to. */
   private async attempt(row: WebhookRow, token: string): Promise<Outcome> {
     const { context, engine, logger } = this.options;
-    const error = await this.send(row);
+    const url = await currentWebhookUrl(context.db, row.rp_id);
+    if (url === undefined) return this.drop(row, token);
+    const error = await this.send(row, url);
     const time = outboxTime(engine, context.clock);
     if (error === undefined) return (await markWebhookDelivered(context.db, time, row.id)) ? 'delivered' : 'lost';
     const random = new DataView(context.randomBytes(4).buffer).getUint32(0) / 2 ** 32;
@@ -200,12 +206,25 @@ export class WebhookDispatcher {
     return 'retried';
   }
 
-  /** POSTs the event; undefined on a 2xx, else why not (never the receiver's own words). */
-  private async send(row: WebhookRow): Promise<string | undefined> {
+  /** Gives up an event whose relying party has no webhook URL any more: nowhere to send it. */
+  private async drop(row: WebhookRow, token: string): Promise<Outcome> {
+    const { context, engine, logger } = this.options;
+    const time = outboxTime(engine, context.clock);
+    const dropped = await markWebhookDropped(context.db, time, { id: row.id, token, reason: WEBHOOK_URL_REMOVED });
+    if (!dropped) return 'lost';
+    logger.warn(
+      { rp: row.rp_id, event: row.id, attempts: row.attempts, error: WEBHOOK_URL_REMOVED },
+      'webhook dropped: the relying party has no webhook URL any more',
+    );
+    return 'expired';
+  }
+
+  /** POSTs the event to `url`; undefined on a 2xx, else why not (never the receiver's own words). */
+  private async send(row: WebhookRow, url: string): Promise<string | undefined> {
     const controller = new AbortController();
     const cancel = this.scheduler.schedule(() => controller.abort(), this.timeoutMs);
     try {
-      const response = await (this.options.fetch ?? fetch)(row.url, {
+      const response = await (this.options.fetch ?? fetch)(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'idempotency-key': row.id },
         body: row.body,

@@ -159,6 +159,38 @@ export async function markWebhookDelivered(db: Kysely<VerifierSchema>, time: Out
 }
 
 /**
+ * The relying party's webhook URL now, which an attempt is sent to (not the one when the event was
+ * written: a relying party that moved its endpoint gets its events there). Undefined when it has none
+ * any more, or is gone.
+ */
+export async function currentWebhookUrl(db: Kysely<VerifierSchema>, rpId: string): Promise<string | undefined> {
+  const party = await db.selectFrom('relying_parties').select('webhook_url').where('id', '=', rpId).executeTakeFirst();
+  return party?.webhook_url || undefined;
+}
+
+/** Why an event was dropped unsent (its `last_error`): the relying party has no webhook URL any more. */
+export const WEBHOOK_URL_REMOVED = 'no webhook URL';
+
+/**
+ * Gives up a claimed event without sending it (`expired`, with `reason` as its last error), only while
+ * `token` still holds the lease. Returns whether it did (false: the lease was lost).
+ */
+export async function markWebhookDropped(
+  db: Kysely<VerifierSchema>,
+  time: OutboxTime,
+  attempt: { readonly id: string; readonly token: string; readonly reason: string },
+): Promise<boolean> {
+  const updated = await db
+    .updateTable('webhook_outbox')
+    .set({ state: 'expired', finished_at: time(), last_error: attempt.reason, lease_token: null, lease_until: null })
+    .where('id', '=', attempt.id)
+    .where('state', '=', 'pending')
+    .where('lease_token', '=', attempt.token)
+    .executeTakeFirst();
+  return updated.numUpdatedRows === 1n;
+}
+
+/**
  * Records a failed attempt, only while `token` still holds the lease: the event is due again `delayMs`
  * from now (`pending`), or given up (`expired`) when that would be past its expiry. Returns the state
  * and the next due time, or undefined when the lease was lost.

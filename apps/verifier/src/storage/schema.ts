@@ -122,7 +122,7 @@ export interface WebhookOutboxTable {
   rp_id: string;
   /** The presentation or in-person session the event is about. */
   subject_id: string;
-  /** The relying party's webhook URL when the event was written. */
+  /** The relying party's webhook URL when the event was written (attempts go to its URL at the time). */
   url: string;
   /** JSON as sent: `{ type, id, status, eventId }`, never a disclosed value. */
   body: string;
@@ -135,7 +135,10 @@ export interface WebhookOutboxTable {
   lease_token: string | null;
   lease_until: string | null;
   last_attempt_at: string | null;
-  /** Why the last attempt failed: `HTTP 503`, `timeout`, `network error` — never the receiver's text. */
+  /**
+   * Why the last attempt failed: `HTTP 503`, `timeout`, `network error` — never the receiver's text — or
+   * why the event was dropped unsent (`no webhook URL`).
+   */
   last_error: string | null;
   /** When it was delivered or expired. */
   finished_at: string | null;

@@ -1,5 +1,5 @@
 export { nodeMdocCrypto } from './node-mdoc-crypto.js';
-export { MdocRelay, newRelaySessionId, type MdocRelayOptions } from './mdoc-relay.js';
+export { MdocRelay, newRelaySessionId, RELAY_SLOW_READER, type MdocRelayOptions } from './mdoc-relay.js';
 export {
   MemoryRelaySessions,
   type RelayPeer,

@@ -14,6 +14,25 @@ export interface MdocRelayOptions {
   readonly idleTimeoutMs?: number;
   /** Frames buffered for a peer that has not connected yet (in-memory sessions). Default 8. */
   readonly maxQueuedMessages?: number;
+  /** Bytes of those frames, in all (in-memory sessions). Default 2 MiB. */
+  readonly maxQueuedBytes?: number;
+  /**
+   * Bytes waiting in a WebSocket's send buffer (a peer that stops reading) past which its session is
+   * closed (1008), so a reader that reads nothing cannot make the relay buffer without bound. Default
+   * 4 × `maxMessageBytes`; keep it at least `maxMessageBytes`, or a largest frame always closes.
+   */
+  readonly maxBufferedBytes?: number;
+  /**
+   * Whether an upgrade from `source` (the client's address, by `sourceAddress`) may go on; false is
+   * answered `429 Too Many Requests`, a throw `503`. A rate limit per source, e.g. token buckets shared
+   * through Redis. Default: every upgrade may.
+   */
+  readonly admitSource?: (source: string) => boolean | Promise<boolean>;
+  /**
+   * The client's address of an upgrade request. Default: the TCP peer's; behind a reverse proxy, the
+   * address it forwarded (the service's `clientAddress`). Undefined: not limited.
+   */
+  readonly sourceAddress?: (request: IncomingMessage) => string | undefined;
   /**
    * Where sessions live: in this process (default), or `RedisRelaySessions` when several instances
    * serve `/relay` behind one address. The relay closes them when it closes.
@@ -35,6 +54,27 @@ interface Connection {
 }
 
 const SESSION_ID = /^[A-Za-z0-9_-]{16,64}$/;
+
+/** The close code and reason of a session whose peer stopped reading (RFC 6455 §7.4.1: policy violation). */
+export const RELAY_SLOW_READER = { code: 1008, reason: 'the peer does not read its frames' } as const;
+
+/** Options the relay keeps, defaults applied. */
+type ResolvedOptions = Required<Omit<MdocRelayOptions, 'onForward' | 'sessions' | 'admitSource' | 'sourceAddress'>> &
+  Pick<MdocRelayOptions, 'onForward' | 'admitSource' | 'sourceAddress'>;
+
+function resolveOptions(options: MdocRelayOptions): ResolvedOptions {
+  const maxMessageBytes = options.maxMessageBytes ?? 1 << 20;
+  return {
+    maxMessageBytes,
+    idleTimeoutMs: options.idleTimeoutMs ?? 5 * 60_000,
+    maxQueuedMessages: options.maxQueuedMessages ?? 8,
+    maxQueuedBytes: options.maxQueuedBytes ?? 2 << 20,
+    maxBufferedBytes: options.maxBufferedBytes ?? 4 * maxMessageBytes,
+    ...(options.onForward ? { onForward: options.onForward } : {}),
+    ...(options.admitSource ? { admitSource: options.admitSource } : {}),
+    ...(options.sourceAddress ? { sourceAddress: options.sourceAddress } : {}),
+  };
+}
 
 /** A fresh, unguessable relay session id (128 bits, base64url). */
 export function newRelaySessionId(): string {
@@ -66,16 +106,12 @@ export class MdocRelay {
   readonly #leaving = new Set<Promise<void>>();
   readonly #server: WebSocketServer;
   #http: Server | undefined;
-  readonly #options: Required<Omit<MdocRelayOptions, 'onForward' | 'sessions'>> & Pick<MdocRelayOptions, 'onForward'>;
+  readonly #options: ResolvedOptions;
 
   constructor(options: MdocRelayOptions = {}) {
-    this.#options = {
-      maxMessageBytes: options.maxMessageBytes ?? 1 << 20,
-      idleTimeoutMs: options.idleTimeoutMs ?? 5 * 60_000,
-      maxQueuedMessages: options.maxQueuedMessages ?? 8,
-      ...(options.onForward ? { onForward: options.onForward } : {}),
-    };
-    this.#sessions = options.sessions ?? new MemoryRelaySessions(this.#options.maxQueuedMessages);
+    this.#options = resolveOptions(options);
+    this.#sessions =
+      options.sessions ?? new MemoryRelaySessions(this.#options.maxQueuedMessages, this.#options.maxQueuedBytes);
     this.#server = new WebSocketServer({ noServer: true, maxPayload: this.#options.maxMessageBytes });
   }
 
@@ -123,10 +159,22 @@ export class MdocRelay {
     return this.#connections.size;
   }
 
-  /** Takes a place in the session, then completes the WebSocket handshake (409 when full, 503 when the store fails). */
+  /** Whether the upgrade's source is within its rate (true when no limit is set or the source is unknown). */
+  async #sourceAdmitted(request: IncomingMessage): Promise<boolean> {
+    const { admitSource, sourceAddress } = this.#options;
+    if (!admitSource) return true;
+    const source = sourceAddress ? sourceAddress(request) : request.socket.remoteAddress;
+    return source === undefined || (await admitSource(source));
+  }
+
+  /**
+   * Checks the source's rate, takes a place in the session, then completes the WebSocket handshake
+   * (429 past the rate, 409 when the session is full, 503 when the limiter or the store fails).
+   */
   async #admit(id: string, request: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
     let peer: RelayPeer | undefined;
     try {
+      if (!(await this.#sourceAdmitted(request))) return refuse(socket, '429 Too Many Requests');
       peer = await this.#sessions.join(id);
     } catch {
       return refuse(socket, '503 Service Unavailable');
@@ -173,16 +221,26 @@ export class MdocRelay {
     ws.on('error', () => this.#release(connection));
     peer
       .start({
-        frame: (bytes) => {
-          connection.timer.refresh();
-          if (ws.readyState === WebSocket.OPEN) ws.send(bytes, { binary: true });
-        },
+        frame: (bytes) => this.#deliver(connection, bytes),
         end: (error) =>
           error === undefined
             ? this.#finish(connection, 1000, 'session ended')
             : this.#finish(connection, 1011, 'the relay is unavailable'),
       })
       .catch(() => this.#finish(connection, 1011, 'the relay is unavailable'));
+  }
+
+  /**
+   * Sends the other peer's frame on this WebSocket, unless that would put more than `maxBufferedBytes`
+   * in its send buffer: a peer that does not read ends the session instead of growing the buffer.
+   */
+  #deliver(connection: Connection, bytes: Uint8Array): void {
+    const { ws } = connection;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.bufferedAmount + bytes.byteLength > this.#options.maxBufferedBytes)
+      return this.#finish(connection, RELAY_SLOW_READER.code, RELAY_SLOW_READER.reason);
+    connection.timer.refresh();
+    ws.send(bytes, { binary: true });
   }
 
   /** Closes the WebSocket and leaves the session at once (a client that never answers the close does not hold it). */

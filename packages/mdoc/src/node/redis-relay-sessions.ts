@@ -8,7 +8,8 @@ import { parseRelayStreamEntries } from './relay-stream-entry.js';
 
 /*
  * A session `<id>` in Redis (`{<id>}` is a hash tag: a cluster keeps a session's keys on one node):
- *   <prefix>relay:{<id>}          hash { peers: places taken, ended: ordinal of the peer that left }
+ *   <prefix>relay:{<id>}          hash { peers: places taken, ended: ordinal of the peer that left,
+ *                                        queued:<n>: bytes peer n sent before the other joined }
  *   <prefix>relay:{<id>}:from:<n> stream of what peer n sent: `frame` entries, then an `end` entry
  *   <prefix>relay:{<id>}          also the pub/sub channel: a message "<n>" says stream n has news
  * Every key expires after the idle timeout, refreshed by each frame. A reader deletes the entries it
@@ -24,13 +25,20 @@ return n
 
 /**
  * KEYS hash, own stream, other stream; ARGV ttl, bound before the other joined, frame, ordinal, bound
- * after. 0 sent, 1 full, 2 ended.
+ * after, byte bound before the other joined. 0 sent, 1 full, 2 ended. Before the other peer joined
+ * nobody reads, so the bytes kept only grow: a counter in the hash sums them.
  */
 const SEND = `
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'ended') == 1 then return 2 end
 local bound = tonumber(ARGV[2])
-if tonumber(redis.call('HGET', KEYS[1], 'peers')) >= 2 then bound = tonumber(ARGV[5]) end
+local alone = tonumber(redis.call('HGET', KEYS[1], 'peers')) < 2
+if not alone then bound = tonumber(ARGV[5]) end
 if redis.call('XLEN', KEYS[2]) >= bound then return 1 end
+if alone then
+  local queued = 'queued:' .. ARGV[4]
+  if tonumber(redis.call('HGET', KEYS[1], queued) or '0') + #ARGV[3] > tonumber(ARGV[6]) then return 1 end
+  redis.call('HINCRBY', KEYS[1], queued, #ARGV[3])
+end
 redis.call('XADD', KEYS[2], '*', 'frame', ARGV[3])
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
 redis.call('PUBLISH', KEYS[1], ARGV[4])
@@ -100,6 +108,8 @@ export interface RedisRelaySessionsOptions {
    * 16 times as many may wait for its instance to read them; past either bound the sender is closed.
    */
   readonly maxQueuedMessages?: number;
+  /** Bytes of the frames kept for a peer that has not joined yet, in all. Default 2 MiB, as in memory. */
+  readonly maxQueuedBytes?: number;
 }
 
 interface Keys {
@@ -136,7 +146,14 @@ class RedisPeer implements RelayPeer {
       this.owner.redis,
       SEND,
       [hash, mine, theirs],
-      [this.owner.ttlMs, this.owner.maxQueuedMessages, bytes, this.ordinal, this.owner.maxUnreadMessages],
+      [
+        this.owner.ttlMs,
+        this.owner.maxQueuedMessages,
+        bytes,
+        this.ordinal,
+        this.owner.maxUnreadMessages,
+        this.owner.maxQueuedBytes,
+      ],
     );
     const results = ['sent', 'full', 'ended'] as const;
     return results[relayScriptReply(reply, 2)]!;
@@ -196,8 +213,8 @@ class RedisPeer implements RelayPeer {
  * Relay sessions shared through Redis, so the two peers of a session may reach different instances.
  * A place is taken by an atomic HINCRBY (a third peer is refused whichever instance it reaches); each
  * peer's frames go to its own Redis stream, kept until the other peer reads them (so frames sent
- * before it joined wait, at most `maxQueuedMessages`), in order; leaving appends an end marker after
- * the last frame. Each instance reads with ONE subscriber connection: a pub/sub message per frame
+ * before it joined wait, at most `maxQueuedMessages` frames and `maxQueuedBytes` bytes), in order;
+ * leaving appends an end marker after the last frame. Each instance reads with ONE subscriber connection: a pub/sub message per frame
  * says which stream to read (XRANGE on the shared command connection), instead of one blocking XREAD
  * connection per local peer, so an instance holds two connections however many sessions it relays.
  *
@@ -212,6 +229,7 @@ export class RedisRelaySessions implements RelaySessions {
   readonly ttlMs: number;
   readonly maxQueuedMessages: number;
   readonly maxUnreadMessages: number;
+  readonly maxQueuedBytes: number;
 
   private constructor(
     readonly redis: Redis,
@@ -222,6 +240,7 @@ export class RedisRelaySessions implements RelaySessions {
     this.ttlMs = options.idleTimeoutMs ?? 5 * 60_000;
     this.maxQueuedMessages = options.maxQueuedMessages ?? 8;
     this.maxUnreadMessages = this.maxQueuedMessages * 16;
+    this.maxQueuedBytes = options.maxQueuedBytes ?? 2 << 20;
     subscriber.on('message', (channel: string, from: string) => {
       for (const peer of this.#channels.get(channel)?.peers ?? []) if (String(peer.ordinal) !== from) peer.pump();
     });

@@ -70,10 +70,16 @@ class MemoryPeer implements RelayPeer {
     if (this.session.ended) return Promise.resolve('ended');
     const other = this.session.peers.find((peer) => peer !== this);
     if (other?.listener) other.listener.frame(frame);
-    else if (this.session.queued.length < this.sessions.maxQueuedMessages)
-      this.session.queued.push({ from: this, data: frame });
+    else if (this.#fitsQueue(frame)) this.session.queued.push({ from: this, data: frame });
     else return Promise.resolve('full');
     return Promise.resolve('sent');
+  }
+
+  /** Whether one more frame stays within the queue's bounds, in frames and in bytes. */
+  #fitsQueue(frame: Uint8Array): boolean {
+    const { queued } = this.session;
+    const bytes = queued.reduce((sum, entry) => sum + entry.data.byteLength, frame.byteLength);
+    return queued.length < this.sessions.maxQueuedMessages && bytes <= this.sessions.maxQueuedBytes;
   }
 
   leave(): Promise<void> {
@@ -84,13 +90,16 @@ class MemoryPeer implements RelayPeer {
 
 /**
  * Relay sessions in this process's memory: the single-instance default. A frame for a peer that has
- * not joined is kept (at most `maxQueuedMessages`, counted over both directions); a peer leaving ends
- * the session, and the id is free again.
+ * not joined is kept (at most `maxQueuedMessages` frames and `maxQueuedBytes` bytes, counted over both
+ * directions); a peer leaving ends the session, and the id is free again.
  */
 export class MemoryRelaySessions implements RelaySessions {
   readonly #sessions = new Map<string, MemorySession>();
 
-  constructor(readonly maxQueuedMessages = 8) {}
+  constructor(
+    readonly maxQueuedMessages = 8,
+    readonly maxQueuedBytes = 2 << 20,
+  ) {}
 
   join(id: string): Promise<RelayPeer | undefined> {
     let session = this.#sessions.get(id);
