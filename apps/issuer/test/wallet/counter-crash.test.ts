@@ -198,9 +198,9 @@ describe('retry counters under SIGKILL at random instants', () => {
     expect(correct).toBeGreaterThan(100);
   }, 600_000);
 
-  it('the remote secure area (SQLite and PostgreSQL) loses none either: 2 × 60 kills', async () => {
-    const lanes = await Promise.all(ENGINES.map(async (engine) => run(await secureAreaLane(engine), 60)));
+  it('the remote secure area (SQLite and PostgreSQL) loses none either: 2 × 40 kills', async () => {
+    const lanes = await Promise.all(ENGINES.map(async (engine) => run(await secureAreaLane(engine), 40)));
     expect(lanes.flatMap((result) => result.lost)).toEqual([]);
-    expect(lanes.reduce((sum, result) => sum + result.correctAnswered, 0)).toBeGreaterThan(50);
+    expect(lanes.reduce((sum, result) => sum + result.correctAnswered, 0)).toBeGreaterThan(30);
   }, 600_000);
 });
