@@ -51,14 +51,16 @@ export interface ScalingRun {
   readonly presentations: MeasuredLoad;
 }
 
-/** Runs `load` and adds the CPU the `instances` spent on it per operation. */
+/**
+ * Runs `load` with a meter of the `instances`' CPU, and adds the CPU they spent per timed operation (the
+ * loads read the meter around their timed part only, warm-up rounds left out).
+ */
 async function withServiceCpu<T extends { result: LoadResult }>(
   instances: readonly Instance[],
-  load: () => Promise<T>,
+  load: (meter: () => number) => Promise<T>,
 ): Promise<T & { measured: MeasuredLoad }> {
-  const before = cpuSeconds(instances);
-  const outcome = await load();
-  const serviceCpuMs = ((cpuSeconds(instances) - before) * 1000) / Math.max(1, outcome.result.operations);
+  const outcome = await load(() => cpuSeconds(instances));
+  const serviceCpuMs = ((outcome.result.metered ?? 0) * 1000) / Math.max(1, outcome.result.operations);
   return { ...outcome, measured: { ...outcome.result, serviceCpuMs } };
 }
 
@@ -118,20 +120,27 @@ async function runOnce(
         world.cards.push(await registerWithCard(issuerUrls[0]!, index));
     if (!world.apiKeys.length) world.apiKeys.push(...(await registerRelyingParties(verifierUrls[0]!, RELYING_PARTIES)));
     const loadAverage = loadavg()[0]!;
-    const ocsp = await withServiceCpu(issuers, async () => ({
-      result: await loadOcsp(issuerUrls, ocspRequests(world.cards), setup.seconds),
+    const ocsp = await withServiceCpu(issuers, async (meter) => ({
+      result: await loadOcsp(issuerUrls, ocspRequests(world.cards), setup.seconds, meter),
     }));
     console.log(`    OCSP            ${describe(ocsp.measured)}`);
-    const provisioned = await withServiceCpu(issuers, () =>
-      loadProvisioning(issuerUrls, world.cards, COMPLETIONS_PER_CARD),
+    const provisioned = await withServiceCpu(issuers, (meter) =>
+      loadProvisioning(issuerUrls, world.cards, COMPLETIONS_PER_CARD, meter),
     );
     console.log(`    provisioning    ${describe(provisioned.measured)}`);
-    const logins = await withServiceCpu(verifiers, async () => ({
-      result: await loadLogins(verifierUrls, world.apiKeys, provisioned.phones, LOGIN_WORKERS, LOGINS_PER_WORKER),
+    const logins = await withServiceCpu(verifiers, async (meter) => ({
+      result: await loadLogins(
+        verifierUrls,
+        world.apiKeys,
+        provisioned.phones,
+        LOGIN_WORKERS,
+        LOGINS_PER_WORKER,
+        meter,
+      ),
     }));
     console.log(`    JPKI logins     ${describe(logins.measured)}`);
     const readerCa = derFromPemOrDer(readFileSync(join(dataDir, 'pki', 'mdoc', 'reader-ca.pem')), 'CERTIFICATE');
-    const presentations = await withServiceCpu(verifiers, async () => ({
+    const presentations = await withServiceCpu(verifiers, async (meter) => ({
       result: await loadPresentations(
         verifierUrls,
         world.apiKeys,
@@ -139,6 +148,7 @@ async function runOnce(
         readerCa,
         PRESENTATION_WORKERS,
         PRESENTATIONS_PER_WORKER,
+        meter,
       ),
     }));
     console.log(`    presentations   ${describe(presentations.measured)}`);
