@@ -94,6 +94,14 @@ async function runWarmWorkers(
   return runWorkers(workers, count, task, meter);
 }
 
+/**
+ * The address phone `n` sends from, in `X-Forwarded-For` (the instances trust it from this host only):
+ * the load generator stands in for many phones, and the services' per-address limits count phones.
+ */
+function phoneAddress(n: number): Record<string, string> {
+  return { 'x-forwarded-for': `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` };
+}
+
 /** Runs `task(worker, i)` for i = 0 … count-1 of each worker, `workers` at once; timed from the first start. */
 async function runWorkers(
   workers: number,
@@ -170,7 +178,7 @@ export async function loadProvisioning(
       for (let i = 0; i < warm + perCard; i++) {
         const at = (worker + i) % urls.length;
         const session = await expectJson<{ sessionId: string; nonce: string }>(
-          await fetch(`${urls[at]}/provisioning/sessions`, { method: 'POST' }),
+          await fetch(`${urls[at]}/provisioning/sessions`, { method: 'POST', headers: phoneAddress(worker) }),
           201,
           'POST /provisioning/sessions',
         );
@@ -185,10 +193,11 @@ export async function loadProvisioning(
     const { url, sessionId, body } = prepared[worker]!.bodies[offset + i]!;
     const response = await fetch(`${url}/provisioning/sessions/${sessionId}/complete`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...phoneAddress(worker) },
       body,
     });
-    if (response.status !== 200) return false;
+    if (response.status !== 200)
+      throw new Error(`the completion answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
     bundles[worker] = (await response.json()) as PhoneBundle;
     return true;
   };
@@ -276,7 +285,7 @@ export async function loadPresentations(
     const headers = { authorization: `Bearer ${apiKeys[n % apiKeys.length]!}`, 'content-type': 'application/json' };
     const phone = phones[worker % phones.length]!;
     // Each presentation comes from another phone, with its own address (the per-address limit counts phones).
-    const fromPhone = { 'x-forwarded-for': `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` };
+    const fromPhone = phoneAddress(n);
     const created = await expectJson<{ id: string; link: string }>(
       await fetch(`${at(0)}/v1/presentations`, {
         method: 'POST',
