@@ -1,7 +1,7 @@
 export { errorEnvelope, type ErrorEnvelope, type ErrorEnvelopeHandlers, type JsonContext } from './error-envelope.js';
 export { bearerToken, secretsEqual, tokenDigest } from './tokens.js';
 export { ServiceError, type ServiceErrorCode } from './errors.js';
-export { connectRedis, evalScript, type RedisConnectOptions } from './redis.js';
+export { connectRedis, redisScript, type RedisConnectOptions, type RedisScript } from './redis.js';
 export { RedisTokenBuckets, redisTokenBuckets, waitSecondsOf } from './redis-token-buckets.js';
 export {
   AuthenticationFailures,

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 
 import { ServiceError } from './errors.js';
 import type { TokenBucketOptions, TokenBuckets } from './rate-limit.js';
-import { evalScript } from './redis.js';
+import { redisScript, type RedisScript } from './redis.js';
 
 /*
  * One bucket is a hash { tokens, at } (at: Redis's own clock in ms). The same arithmetic as RateLimiter,
@@ -44,14 +44,17 @@ return 0
  * ```
  */
 export class RedisTokenBuckets implements TokenBuckets {
+  readonly #take: RedisScript;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly name: string,
     private readonly options: TokenBucketOptions,
     private readonly prefix = '',
   ) {
     if (!(options.perSecond > 0) || !(options.capacity >= 1))
       throw new RangeError('a token bucket needs perSecond > 0 and capacity >= 1');
+    this.#take = redisScript(redis, 'openmynaTakeToken', TAKE, 1);
   }
 
   take(key: string): Promise<number> {
@@ -65,9 +68,7 @@ export class RedisTokenBuckets implements TokenBuckets {
   async #run(key: string, take: boolean): Promise<number> {
     let reply: unknown;
     try {
-      reply = await evalScript(
-        this.redis,
-        TAKE,
+      reply = await this.#take(
         [`${this.prefix}ratelimit:${this.name}:${key}`],
         [this.options.capacity, this.options.perSecond, take ? '1' : '0'],
       );

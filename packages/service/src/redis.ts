@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 import { Redis } from 'ioredis';
 
 import { ServiceError } from './errors.js';
@@ -50,27 +48,17 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
   return redis;
 }
 
-const shas = new Map<string, string>();
+/** A Lua script run on one connection: `keys` then `args`, as the script reads them in KEYS and ARGV. */
+export type RedisScript = (keys: readonly string[], args: readonly (string | number | Buffer)[]) => Promise<unknown>;
 
 /**
- * Runs a Lua script by its SHA-1 (EVALSHA), loading it with EVAL the first time a server has not seen it
- * (after a restart too).
+ * Defines `lua` as the command `name` of `redis` (ioredis's `defineCommand`: EVALSHA, and EVAL when the
+ * server does not know the script — on first use and after a restart) and returns a caller for it.
  */
-export async function evalScript(
-  redis: Redis,
-  script: string,
-  keys: readonly string[],
-  args: readonly (string | number)[],
-) {
-  let sha = shas.get(script);
-  if (sha === undefined) {
-    sha = createHash('sha1').update(script).digest('hex');
-    shas.set(script, sha);
-  }
-  try {
-    return await redis.evalsha(sha, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    return await redis.eval(script, keys.length, ...keys, ...args);
-  }
+export function redisScript(redis: Redis, name: string, lua: string, numberOfKeys: number): RedisScript {
+  redis.defineCommand(name, { lua, numberOfKeys });
+  const command = (redis as unknown as Record<string, (...parts: (string | number | Buffer)[]) => Promise<unknown>>)[
+    name
+  ]!;
+  return (keys, args) => command.call(redis, ...keys, ...args);
 }

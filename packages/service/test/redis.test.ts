@@ -1,6 +1,6 @@
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 
-import { connectRedis, evalScript } from '@openmyna/service';
+import { connectRedis, redisScript } from '@openmyna/service';
 import { describe, expect, it } from 'vitest';
 
 import { TEST_REDIS_URL } from '../../../test-support/redis.js';
@@ -78,10 +78,10 @@ describe('connectRedis', () => {
   it('runs a script by its SHA, loading it again after the server forgot it', async () => {
     const redis = await connectRedis(TEST_REDIS_URL);
     try {
-      const script = "return 'openmyna-' .. ARGV[1]";
-      expect(await evalScript(redis, script, [], ['one'])).toBe('openmyna-one');
+      const script = redisScript(redis, 'openmynaTestEcho', "return 'openmyna-' .. ARGV[1]", 0);
+      expect(await script([], ['one'])).toBe('openmyna-one');
       await redis.script('FLUSH');
-      expect(await evalScript(redis, script, [], ['two'])).toBe('openmyna-two');
+      expect(await script([], ['two'])).toBe('openmyna-two');
     } finally {
       redis.disconnect();
     }

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 import type { Redis } from 'ioredis';
 
 import { MdocError } from '../errors.js';
@@ -71,23 +69,24 @@ return 1
 `;
 
 const PAGE = 64;
-const shas = new Map<string, string>();
+/** The relay's scripts as commands of one connection: KEYS first, then ARGV. */
+type Script = (...keysThenArgs: (string | number | Buffer)[]) => Promise<unknown>;
 
-/** EVALSHA, loading the script with EVAL when the server does not know it (first use, after a restart). */
-async function evalScript(
-  redis: Redis,
-  script: string,
-  keys: readonly string[],
-  args: readonly (string | number | Buffer)[],
-) {
-  let sha = shas.get(script);
-  if (sha === undefined) shas.set(script, (sha = createHash('sha1').update(script).digest('hex')));
-  try {
-    return await redis.evalsha(sha, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    return await redis.eval(script, keys.length, ...keys, ...args);
-  }
+/**
+ * Defines JOIN, SEND and LEAVE on `redis` (ioredis's `defineCommand`: EVALSHA, and EVAL when the server
+ * does not know a script — on first use and after a restart).
+ */
+function relayScripts(redis: Redis): { join: Script; send: Script; leave: Script } {
+  const define = (name: string, lua: string, numberOfKeys: number): Script => {
+    redis.defineCommand(name, { lua, numberOfKeys });
+    const command = (redis as unknown as Record<string, Script>)[name]!;
+    return (...keysThenArgs) => command.call(redis, ...keysThenArgs);
+  };
+  return {
+    join: define('openmynaRelayJoin', JOIN, 1),
+    send: define('openmynaRelaySend', SEND, 3),
+    leave: define('openmynaRelayLeave', LEAVE, 3),
+  };
 }
 
 /** A script's integer answer, checked: anything else means the store is not what we wrote. */
@@ -142,18 +141,16 @@ class RedisPeer implements RelayPeer {
   async send(frame: Uint8Array): Promise<RelaySendResult> {
     const { hash, mine, theirs } = this.keys;
     const bytes = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
-    const reply = await evalScript(
-      this.owner.redis,
-      SEND,
-      [hash, mine, theirs],
-      [
-        this.owner.ttlMs,
-        this.owner.maxQueuedMessages,
-        bytes,
-        this.ordinal,
-        this.owner.maxUnreadMessages,
-        this.owner.maxQueuedBytes,
-      ],
+    const reply = await this.owner.scripts.send(
+      hash,
+      mine,
+      theirs,
+      this.owner.ttlMs,
+      this.owner.maxQueuedMessages,
+      bytes,
+      this.ordinal,
+      this.owner.maxUnreadMessages,
+      this.owner.maxQueuedBytes,
     );
     const results = ['sent', 'full', 'ended'] as const;
     return results[relayScriptReply(reply, 2)]!;
@@ -164,7 +161,7 @@ class RedisPeer implements RelayPeer {
       this.#finished = true;
       this.owner.unsubscribe(this);
       const { hash, mine, theirs } = this.keys;
-      await evalScript(this.owner.redis, LEAVE, [hash, mine, theirs], [this.owner.ttlMs, this.ordinal]);
+      await this.owner.scripts.leave(hash, mine, theirs, this.owner.ttlMs, this.ordinal);
     })();
     return this.#leaving;
   }
@@ -230,6 +227,7 @@ export class RedisRelaySessions implements RelaySessions {
   readonly maxQueuedMessages: number;
   readonly maxUnreadMessages: number;
   readonly maxQueuedBytes: number;
+  readonly scripts: ReturnType<typeof relayScripts>;
 
   private constructor(
     readonly redis: Redis,
@@ -241,6 +239,7 @@ export class RedisRelaySessions implements RelaySessions {
     this.maxQueuedMessages = options.maxQueuedMessages ?? 8;
     this.maxUnreadMessages = this.maxQueuedMessages * 16;
     this.maxQueuedBytes = options.maxQueuedBytes ?? 2 << 20;
+    this.scripts = relayScripts(redis);
     subscriber.on('message', (channel: string, from: string) => {
       for (const peer of this.#channels.get(channel)?.peers ?? []) if (String(peer.ordinal) !== from) peer.pump();
     });
@@ -261,7 +260,7 @@ export class RedisRelaySessions implements RelaySessions {
 
   async join(id: string): Promise<RelayPeer | undefined> {
     const hash = `${this.prefix}relay:{${id}}`;
-    const place = relayScriptReply(await evalScript(this.redis, JOIN, [hash], [this.ttlMs]), Number.MAX_SAFE_INTEGER);
+    const place = relayScriptReply(await this.scripts.join(hash, this.ttlMs), Number.MAX_SAFE_INTEGER);
     if (place !== 1 && place !== 2) return undefined;
     const stream = (ordinal: number) => `${hash}:from:${ordinal}`;
     return new RedisPeer(this, { hash, mine: stream(place), theirs: stream(3 - place) }, place);
