@@ -17,11 +17,20 @@ function serials(count: number): string[] {
   return Array.from({ length: count }, (_, i) => (0x4000_0000_0000_0000n + BigInt(i) * 7919n).toString(16));
 }
 
-/** Builds and signs one CRL partition of `count` entries; returns its size and timings. */
-export async function measureCrlPartition(count: number): Promise<CrlMeasure> {
+/** A signed CRL partition of many entries, the serials it lists, and how long building and signing took. */
+export interface CrlPartition {
+  readonly crl: Uint8Array;
+  readonly serials: readonly string[];
+  readonly buildSeconds: number;
+  readonly signSeconds: number;
+}
+
+/** Builds and signs one CRL partition (a municipality's) of `count` revoked certificates, timed. */
+export async function buildCrlPartition(count: number): Promise<CrlPartition> {
   const now = new Date();
   const { ca } = await benchAuthority('signing');
-  const entries = serials(count).map((serialNumber) => ({
+  const revoked = serials(count);
+  const entries = revoked.map((serialNumber) => ({
     serialNumber,
     revocationDate: now,
     reason: 'affiliationChanged' as const,
@@ -39,5 +48,11 @@ export async function measureCrlPartition(count: number): Promise<CrlMeasure> {
   started = performance.now();
   const crl = await signCrl(prepared, ca);
   const signSeconds = (performance.now() - started) / 1000;
+  return { crl, serials: revoked, buildSeconds, signSeconds };
+}
+
+/** Builds and signs one CRL partition of `count` entries; returns its size and timings. */
+export async function measureCrlPartition(count: number): Promise<CrlMeasure> {
+  const { crl, buildSeconds, signSeconds } = await buildCrlPartition(count);
   return { entries: count, bytes: crl.length, buildSeconds, signSeconds };
 }

@@ -16,13 +16,14 @@ import {
   verifyPkcs1Signature,
   type SignatureBackend,
 } from '@openmyna/pki';
-import { OcspResponder, prepareCrl, signCrl } from '@openmyna/pki/ca';
+import { OcspResponder } from '@openmyna/pki/ca';
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import * as x509 from '@peculiar/x509';
 import autocannon from 'autocannon';
 import * as pkijs from 'pkijs';
 
 import { readVector } from '../test-support/test-vectors.js';
+import { buildCrlPartition } from './capacity-crl.js';
 import { benchAuthority } from './fixtures.js';
 import { compare } from './harness.js';
 
@@ -197,33 +198,8 @@ export async function benchOcspSigning(): Promise<void> {
 /** A CRL partition with 1,000,000 revoked serials: build and sign, size, parse, lookup. */
 export async function benchLargeCrl(): Promise<void> {
   const COUNT = Number(process.env['OPENMYNA_BENCH_CRL_ENTRIES'] ?? 1_000_000);
-  const now = new Date();
-  const { ca } = await benchAuthority('signing');
-  const serials: string[] = [];
-  for (let i = 0; i < COUNT; i++)
-    serials.push(
-      (0x4000_0000_0000_0000n + BigInt(i) * 7919n).toString(16).padStart(32, '0').replace(/^0+/, '').padStart(16, '4'),
-    );
-  const entries = serials.map((serialNumber) => ({
-    serialNumber,
-    revocationDate: now,
-    reason: 'keyCompromise' as const,
-  }));
-
+  const { crl, serials, buildSeconds: encodeSeconds, signSeconds: lintAndSignSeconds } = await buildCrlPartition(COUNT);
   let started = performance.now();
-  const prepared = prepareCrl({
-    ca,
-    municipalityCode: '13101',
-    entries,
-    thisUpdate: now,
-    nextUpdate: new Date(now.getTime() + 86_400_000),
-    crlNumber: 1n,
-  });
-  const encodeSeconds = (performance.now() - started) / 1000;
-  started = performance.now();
-  const crl = await signCrl(prepared, ca);
-  const lintAndSignSeconds = (performance.now() - started) / 1000;
-  started = performance.now();
   const parsed = parseCrl(crl);
   const parseSeconds = (performance.now() - started) / 1000;
 
