@@ -1,5 +1,11 @@
 export { nodeMdocCrypto } from './node-mdoc-crypto.js';
-export { MdocRelay, newRelaySessionId, RELAY_SLOW_READER, type MdocRelayOptions } from './mdoc-relay.js';
+export {
+  MdocRelay,
+  newRelaySessionId,
+  RELAY_SENDER_BACKLOG,
+  RELAY_SLOW_READER,
+  type MdocRelayOptions,
+} from './mdoc-relay.js';
 export {
   MemoryRelaySessions,
   type RelayPeer,

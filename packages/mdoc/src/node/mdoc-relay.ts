@@ -18,7 +18,8 @@ export interface MdocRelayOptions {
   readonly maxQueuedBytes?: number;
   /**
    * Bytes waiting in a WebSocket's send buffer (a peer that stops reading) past which its session is
-   * closed (1008), so a reader that reads nothing cannot make the relay buffer without bound. Default
+   * closed (1008), so a reader that reads nothing cannot make the relay buffer without bound; the same
+   * bound holds a sender's frames waiting for a store that stalls (`RELAY_SENDER_BACKLOG`). Default
    * 4 × `maxMessageBytes`; keep it at least `maxMessageBytes`, or a largest frame always closes.
    */
   readonly maxBufferedBytes?: number;
@@ -50,6 +51,8 @@ interface Connection {
   readonly timer: NodeJS.Timeout;
   /** Frames go to the store one after the other, and leaving waits for them: order is kept. */
   sending: Promise<void>;
+  /** Bytes of the frames in `sending` not yet taken by the store, bounded by `maxBufferedBytes`. */
+  waitingBytes: number;
   left: Promise<void> | undefined;
 }
 
@@ -57,6 +60,9 @@ const SESSION_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
 /** The close code and reason of a session whose peer stopped reading (RFC 6455 §7.4.1: policy violation). */
 export const RELAY_SLOW_READER = { code: 1008, reason: 'the peer does not read its frames' } as const;
+
+/** The close code and reason of a peer whose frames wait for the store past `maxBufferedBytes` (RFC 6455 §7.4.1). */
+export const RELAY_SENDER_BACKLOG = { code: 1008, reason: 'the relay cannot keep up with the peer' } as const;
 
 /** Options the relay keeps, defaults applied. */
 type ResolvedOptions = Required<Omit<MdocRelayOptions, 'onForward' | 'sessions' | 'admitSource' | 'sourceAddress'>> &
@@ -197,6 +203,7 @@ export class MdocRelay {
       peer,
       timer: setTimeout(() => this.#finish(connection, 1000, 'session ended'), this.#options.idleTimeoutMs),
       sending: Promise.resolve(),
+      waitingBytes: 0,
       left: undefined,
     };
     let local = this.#connections.get(id);
@@ -205,10 +212,15 @@ export class MdocRelay {
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (!isBinary) return ws.close(1003, 'binary frames only');
       const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
+      // A store that stalls (Redis reconnecting) must not make the relay hold a sender's frames without bound.
+      if (connection.waitingBytes + bytes.byteLength > this.#options.maxBufferedBytes)
+        return this.#finish(connection, RELAY_SENDER_BACKLOG.code, RELAY_SENDER_BACKLOG.reason);
+      connection.waitingBytes += bytes.byteLength;
       connection.timer.refresh();
       this.#options.onForward?.(id, bytes);
       connection.sending = connection.sending
         .then(() => peer.send(bytes))
+        .finally(() => (connection.waitingBytes -= bytes.byteLength))
         .then(
           (result) => {
             if (result === 'full') this.#finish(connection, 1008, 'the peer has not connected');
