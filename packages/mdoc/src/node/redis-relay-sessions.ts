@@ -7,7 +7,7 @@ import { parseRelayStreamEntries } from './relay-stream-entry.js';
 /*
  * A session `<id>` in Redis (`{<id>}` is a hash tag: a cluster keeps a session's keys on one node):
  *   <prefix>relay:{<id>}          hash { peers: places taken, ended: ordinal of the peer that left,
- *                                        queued:<n>: bytes peer n sent before the other joined }
+ *                                        queued:<n>: bytes peer n sent that the other has not taken }
  *   <prefix>relay:{<id>}:from:<n> stream of what peer n sent: `frame` entries, then an `end` entry
  *   <prefix>relay:{<id>}          also the pub/sub channel: a message "<n>" says stream n has news
  * Every key expires after the idle timeout, refreshed by each frame. A reader deletes the entries it
@@ -23,8 +23,8 @@ return n
 
 /**
  * KEYS hash, own stream, other stream; ARGV ttl, bound before the other joined, frame, ordinal, bound
- * after, byte bound before the other joined. 0 sent, 1 full, 2 ended. Before the other peer joined
- * nobody reads, so the bytes kept only grow: a counter in the hash sums them.
+ * after, byte bounds before and after the other joined. 0 sent, 1 full, 2 ended. A counter in the hash
+ * sums the bytes kept; the reader takes off what it deleted (TAKEN).
  */
 const SEND = `
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'ended') == 1 then return 2 end
@@ -32,11 +32,11 @@ local bound = tonumber(ARGV[2])
 local alone = tonumber(redis.call('HGET', KEYS[1], 'peers')) < 2
 if not alone then bound = tonumber(ARGV[5]) end
 if redis.call('XLEN', KEYS[2]) >= bound then return 1 end
-if alone then
-  local queued = 'queued:' .. ARGV[4]
-  if tonumber(redis.call('HGET', KEYS[1], queued) or '0') + #ARGV[3] > tonumber(ARGV[6]) then return 1 end
-  redis.call('HINCRBY', KEYS[1], queued, #ARGV[3])
-end
+local queued = 'queued:' .. ARGV[4]
+local bytes = tonumber(ARGV[6])
+if not alone then bytes = tonumber(ARGV[7]) end
+if tonumber(redis.call('HGET', KEYS[1], queued) or '0') + #ARGV[3] > bytes then return 1 end
+redis.call('HINCRBY', KEYS[1], queued, #ARGV[3])
 redis.call('XADD', KEYS[2], '*', 'frame', ARGV[3])
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
 redis.call('PUBLISH', KEYS[1], ARGV[4])
@@ -68,6 +68,19 @@ redis.call('PUBLISH', KEYS[1], ARGV[2])
 return 1
 `;
 
+/**
+ * KEYS hash, the stream read; ARGV ordinal of its writer, bytes delivered, then the entries' ids. Deletes
+ * them and takes their bytes off the writer's counter — only while the session is there: a counter
+ * written into a hash that expired or was deleted would have no expiry.
+ */
+const TAKEN = `
+redis.call('XDEL', KEYS[2], unpack(ARGV, 3))
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local left = redis.call('HINCRBY', KEYS[1], 'queued:' .. ARGV[1], -tonumber(ARGV[2]))
+if left < 0 then redis.call('HSET', KEYS[1], 'queued:' .. ARGV[1], 0) end
+return 0
+`;
+
 const PAGE = 64;
 /** The relay's scripts as commands of one connection: KEYS first, then ARGV. */
 type Script = (...keysThenArgs: (string | number | Buffer)[]) => Promise<unknown>;
@@ -76,7 +89,7 @@ type Script = (...keysThenArgs: (string | number | Buffer)[]) => Promise<unknown
  * Defines JOIN, SEND and LEAVE on `redis` (ioredis's `defineCommand`: EVALSHA, and EVAL when the server
  * does not know a script — on first use and after a restart).
  */
-function relayScripts(redis: Redis): { join: Script; send: Script; leave: Script } {
+function relayScripts(redis: Redis): { join: Script; send: Script; leave: Script; taken: Script } {
   const define = (name: string, lua: string, numberOfKeys: number): Script => {
     redis.defineCommand(name, { lua, numberOfKeys });
     const command = (redis as unknown as Record<string, Script>)[name]!;
@@ -86,6 +99,7 @@ function relayScripts(redis: Redis): { join: Script; send: Script; leave: Script
     join: define('openmynaRelayJoin', JOIN, 1),
     send: define('openmynaRelaySend', SEND, 3),
     leave: define('openmynaRelayLeave', LEAVE, 3),
+    taken: define('openmynaRelayTaken', TAKEN, 2),
   };
 }
 
@@ -109,6 +123,11 @@ export interface RedisRelaySessionsOptions {
   readonly maxQueuedMessages?: number;
   /** Bytes of the frames kept for a peer that has not joined yet, in all. Default 2 MiB, as in memory. */
   readonly maxQueuedBytes?: number;
+  /**
+   * Bytes of one peer's frames the other, joined, has not read yet (its instance slow, or gone); past
+   * it the sender is closed. Default 4 MiB, as the WebSocket's send buffer (`maxBufferedBytes`).
+   */
+  readonly maxUnreadBytes?: number;
 }
 
 interface Keys {
@@ -151,6 +170,7 @@ class RedisPeer implements RelayPeer {
       this.ordinal,
       this.owner.maxUnreadMessages,
       this.owner.maxQueuedBytes,
+      this.owner.maxUnreadBytes,
     );
     const results = ['sent', 'full', 'ended'] as const;
     return results[relayScriptReply(reply, 2)]!;
@@ -199,8 +219,11 @@ class RedisPeer implements RelayPeer {
             this.#listener?.end();
           } else this.#listener?.frame(entry.bytes);
         }
-        if (entries.length > 0 && !this.#finished)
-          await this.owner.redis.xdel(this.keys.theirs, ...entries.map((entry) => entry.id));
+        if (entries.length > 0 && !this.#finished) {
+          const bytes = entries.reduce((sum, entry) => sum + (entry.kind === 'frame' ? entry.bytes.byteLength : 0), 0);
+          const ids = entries.map((entry) => entry.id);
+          await this.owner.scripts.taken(this.keys.hash, this.keys.theirs, 3 - this.ordinal, bytes, ...ids);
+        }
       }
     } while (this.#again && !this.#finished);
   }
@@ -227,6 +250,7 @@ export class RedisRelaySessions implements RelaySessions {
   readonly maxQueuedMessages: number;
   readonly maxUnreadMessages: number;
   readonly maxQueuedBytes: number;
+  readonly maxUnreadBytes: number;
   readonly scripts: ReturnType<typeof relayScripts>;
 
   private constructor(
@@ -239,6 +263,7 @@ export class RedisRelaySessions implements RelaySessions {
     this.maxQueuedMessages = options.maxQueuedMessages ?? 8;
     this.maxUnreadMessages = this.maxQueuedMessages * 16;
     this.maxQueuedBytes = options.maxQueuedBytes ?? 2 << 20;
+    this.maxUnreadBytes = options.maxUnreadBytes ?? 4 << 20;
     this.scripts = relayScripts(redis);
     subscriber.on('message', (channel: string, from: string) => {
       for (const peer of this.#channels.get(channel)?.peers ?? []) if (String(peer.ordinal) !== from) peer.pump();
