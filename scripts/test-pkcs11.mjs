@@ -4,7 +4,8 @@
 // and the PIN-reset key are made in a fresh token (each test process makes its own in a temp directory,
 // test-support/softhsm.ts) as non-extractable objects, and every certificate, CRL, OCSP answer, MSO and
 // authorization the tests check was signed inside it. By default the tests that sign (the custody itself,
-// certificates and CRLs in the registry, OCSP and CRLs over HTTP, provisioning, MSO batches, PIN-reset
+// certificates and CRLs in the registry, OCSP and CRLs over HTTP, provisioning (its MSO signed by the
+// document signer in the token), PIN-reset
 // authorizations, `issuer keys init` + `serve --keys pkcs11:`): the whole issuer suite in the token took
 // about twice as long, too much for CI's budget. OPENMYNA_PKCS11_TESTS=apps/issuer/test runs all of it.
 import { spawnSync } from 'node:child_process';
@@ -18,7 +19,6 @@ const SIGNING_TESTS = [
   'apps/issuer/test/registry.test.ts',
   'apps/issuer/test/http.test.ts',
   'apps/issuer/test/provisioning.test.ts',
-  'apps/issuer/test/mdoc-batches.test.ts',
   'apps/issuer/test/holder.test.ts',
   'apps/cli/test/issuer-keys-cli.test.ts',
 ];
