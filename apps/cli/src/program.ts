@@ -50,7 +50,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerCardCommands(program, io, (code) => (exitCode = code));
   registerMdocCommands(program, io, (code) => (exitCode = code));
   registerIssuerCommands(program, io, (code) => (exitCode = code));
-  registerVerifierCommands(program, io);
+  registerVerifierCommands(program, io, (code) => (exitCode = code));
   registerPhoneCommands(program, io, (code) => (exitCode = code));
   program.addHelpText(
     'after',

@@ -83,6 +83,7 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
   const cacheSeconds =
     options.ocspCacheSeconds ??
     secondsFromEnvironment('OPENMYNA_VERIFIER_OCSP_CACHE_SECONDS', ' (0 turns the cache off)');
+  const signTransactionSeconds = secondsFromEnvironment('OPENMYNA_VERIFIER_SIGN_TRANSACTION_SECONDS');
   const database = openDatabase<VerifierSchema>(options.db ?? join(options.dataDir, 'verifier.db'));
   await migrate(database.db as Kysely<unknown>, database.engine, VERIFIER_MIGRATIONS);
   const context: VerifierContext = {
@@ -122,6 +123,7 @@ export async function startVerifier(options: VerifierServiceOptions): Promise<Ru
     logger,
     webhooks,
     ...(shared ? { rateLimits: shared.rateLimits } : {}),
+    ...(signTransactionSeconds === undefined ? {} : { oidc: { signTransactionSeconds } }),
   });
   server.setHandler((request, env) => app.fetch(request, env));
   webhooks.start();

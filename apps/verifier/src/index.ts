@@ -53,3 +53,7 @@ export {
   type RelayUpgradeLimitOptions,
 } from './relay-upgrade-limit.js';
 export { VERIFIER_ERROR_ANSWERS } from './http/error-statuses.js';
+export { DEFAULT_OIDC_PATHS, OIDC_SCOPES, type OidcPaths, type OidcScope } from './oidc/paths.js';
+export { oidcClient, oidcClientOf, registerOidcClient, type OidcClient, type OidcClientInput } from './oidc/clients.js';
+export type { OidcOptions } from './oidc/routes.js';
+export { SIGN_TRANSACTION_SECONDS } from './oidc/sign-transactions.js';

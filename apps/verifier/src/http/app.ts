@@ -19,7 +19,10 @@ import type { PresentationServices } from '../services.js';
 import { verifierEnvelope as envelope } from './error-statuses.js';
 import type { VerifierAppOptions } from './options.js';
 import type { RouteDeps, VerifierEnv } from './route-deps.js';
+import { installOidc } from '../oidc/routes.js';
+import { DEFAULT_OIDC_PATHS } from '../oidc/paths.js';
 import { jpkiLoginRoutes } from './routes/jpki-login.js';
+import { oidcClientRoutes } from './routes/oidc-clients.js';
 import { jpkiSignatureRoutes } from './routes/jpki-signatures.js';
 import { presentationRoutes } from './routes/presentations.js';
 import { proximitySessionRoutes } from './routes/proximity-sessions.js';
@@ -65,7 +68,20 @@ export function createVerifierApp(options: VerifierAppOptions): OpenAPIHono<Veri
     .route('/', presentationRoutes(deps))
     .route('/', proximitySessionRoutes(deps))
     .route('/', jpkiSignatureRoutes(deps))
-    .route('/', jpkiLoginRoutes(deps));
+    .route('/', jpkiLoginRoutes(deps))
+    .route('/', oidcClientRoutes(deps, options.oidc?.paths?.issuer ?? DEFAULT_OIDC_PATHS.issuer));
+  // The デジタル認証アプリ-compatible OpenID Provider (docs/oidc.md), limited per source as the wallet's URIs.
+  const oidcIssuer = options.oidc?.paths?.issuer ?? DEFAULT_OIDC_PATHS.issuer;
+  const oidcLimit = options.anonymousRateLimit ?? { perSecond: 10, capacity: 60 };
+  const oidcSources = perSourceLimit(
+    envelope,
+    oidcLimit,
+    (options.rateLimits ?? memoryTokenBuckets)('verifier:oidc', oidcLimit),
+  );
+  app.use(`${oidcIssuer}/*`, oidcSources);
+  app.use(`${options.oidc?.paths?.signTransactions ?? DEFAULT_OIDC_PATHS.signTransactions}/*`, oidcSources);
+  app.use(options.oidc?.paths?.signTransactions ?? DEFAULT_OIDC_PATHS.signTransactions, oidcSources);
+  installOidc(app, deps, options.oidc);
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

@@ -5,6 +5,7 @@ import type { JpkiTrust } from '@openmyna/verifier';
 import type { Logger } from 'pino';
 
 import type { VerifierContext } from '../context.js';
+import type { OidcOptions } from '../oidc/routes.js';
 import type { ReaderAuthority } from '../relying-parties.js';
 import type { ProximityServices } from '../services.js';
 import type { WebhookDispatcher } from '../webhook-dispatcher.js';
@@ -41,4 +42,6 @@ export interface VerifierAppOptions {
   readonly rateLimits?: TokenBucketFactory;
   /** The relay of in-person sessions (`POST /v1/proximity-sessions`); without it they answer 501. */
   readonly proximity?: ProximityServices;
+  /** The デジタル認証アプリ-compatible OpenID Provider's paths (default: the reference's layout; docs/oidc.md). */
+  readonly oidc?: OidcOptions;
 }

@@ -123,4 +123,62 @@ export const VERIFIER_MIGRATIONS: Record<string, EngineMigration> = {
       await db.schema.createIndex('webhook_outbox_rp').on('webhook_outbox').columns(['rp_id', 'created_at']).execute();
     },
   },
+  '0005-oidc': {
+    async up(db: Kysely<unknown>, engine) {
+      const { binary } = columnTypes(engine);
+      // The デジタル認証アプリ-compatible OpenID Provider (docs/oidc.md): relying parties' OIDC clients, the
+      // provider's own records (codes, tokens, interactions, grants), the accounts an authorization made, its
+      // ID-token signing key, and sign transactions.
+      await db.schema
+        .createTable('oidc_clients')
+        .addColumn('client_id', 'text', (col) => col.primaryKey())
+        .addColumn('rp_id', 'text', (col) => col.notNull().unique().references('relying_parties.id'))
+        .addColumn('redirect_uris', 'text', (col) => col.notNull())
+        .addColumn('jwks', 'text', (col) => col.notNull())
+        .addColumn('scopes', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('updated_at', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createTable('oidc_records')
+        .addColumn('model', 'text', (col) => col.notNull())
+        .addColumn('id', 'text', (col) => col.notNull())
+        .addColumn('payload', 'text', (col) => col.notNull())
+        .addColumn('grant_id', 'text')
+        .addColumn('uid', 'text')
+        .addColumn('expires_at', 'text')
+        .addColumn('consumed_at', 'text')
+        .addPrimaryKeyConstraint('oidc_records_pk', ['model', 'id'])
+        .execute();
+      await db.schema.createIndex('oidc_records_grant').on('oidc_records').column('grant_id').execute();
+      await db.schema.createIndex('oidc_records_uid').on('oidc_records').column('uid').execute();
+      await db.schema
+        .createTable('oidc_accounts')
+        .addColumn('account_id', 'text', (col) => col.primaryKey())
+        .addColumn('claims_sealed', binary, (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createTable('oidc_keys')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('key_sealed', binary, (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createTable('sign_transactions')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('client_id', 'text', (col) => col.notNull())
+        .addColumn('rp_id', 'text', (col) => col.notNull().references('relying_parties.id'))
+        .addColumn('digest', 'text', (col) => col.notNull())
+        .addColumn('digest_info', 'integer', (col) => col.notNull())
+        .addColumn('title', 'text', (col) => col.notNull())
+        .addColumn('status', 'text', (col) => col.notNull())
+        .addColumn('interaction_uid', 'text')
+        .addColumn('grant_id', 'text')
+        .addColumn('result_sealed', binary)
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .execute();
+    },
+  },
 };

@@ -9,6 +9,11 @@ export interface VerifierSchema {
   presented_signatures: PresentedSignatureTable;
   audit_log: AuditLogTable;
   webhook_outbox: WebhookOutboxTable;
+  oidc_clients: OidcClientTable;
+  oidc_records: OidcRecordTable;
+  oidc_accounts: OidcAccountTable;
+  oidc_keys: OidcKeyTable;
+  sign_transactions: SignTransactionTable;
 }
 
 /** SHA-256 (hex) of every JPKI signature accepted in a presentation. */
@@ -142,4 +147,72 @@ export interface WebhookOutboxTable {
   last_error: string | null;
   /** When it was delivered or expired. */
   finished_at: string | null;
+}
+
+/** A relying party's OpenID Connect client (docs/oidc.md): at most one per relying party. */
+export interface OidcClientTable {
+  /** `[0-9A-Za-z]{1,255}`, as the デジタル認証アプリ reference allows. */
+  client_id: string;
+  rp_id: string;
+  /** JSON: the registered redirect URIs, compared exactly. */
+  redirect_uris: string;
+  /** JSON: its public JWK Set — signature keys for `private_key_jwt`, one encryption key for sign results. */
+  jwks: string;
+  /** The scopes it may ask for, space-separated (`openid` always). */
+  scopes: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** What `oidc-provider` keeps (authorization codes, tokens, interactions, sessions, grants), by model. */
+export interface OidcRecordTable {
+  model: string;
+  id: string;
+  /** JSON as the provider gave it. */
+  payload: string;
+  grant_id: string | null;
+  uid: string | null;
+  expires_at: string | null;
+  consumed_at: string | null;
+}
+
+/** What one authorization established about the holder, for the ID token and userinfo; short-lived. */
+export interface OidcAccountTable {
+  /** The pairwise subject (`sub`). */
+  account_id: string;
+  /** JSON `{ name?, address?, birthdate?, gender? }`, sealed. */
+  claims_sealed: Uint8Array;
+  expires_at: string;
+}
+
+/** The provider's ID-token signing key (private JWK, sealed): made once, shared by every instance. */
+export interface OidcKeyTable {
+  id: string;
+  key_sealed: Uint8Array;
+  created_at: string;
+}
+
+/** Where a sign transaction is: created, taken by one authorization request, signed, or failed. */
+export type SignTransactionStatus = 'created' | 'in_use' | 'signed' | 'failed';
+
+/** A digest a relying party asked the holder to sign (`POST /api/sign-transactions`). */
+export interface SignTransactionTable {
+  /** A UUID, as the reference's `sign_transaction_id`. */
+  id: string;
+  client_id: string;
+  rp_id: string;
+  /** base64url of the 32-byte SHA-256 digest, or of its 51-byte DER DigestInfo. */
+  digest: string;
+  /** 1 when `digest` is a DigestInfo. */
+  digest_info: number;
+  title: string;
+  status: SignTransactionStatus;
+  /** The authorization request that took it (one only). */
+  interaction_uid: string | null;
+  /** The grant of the authorization that signed it: only that grant's access token reads the result. */
+  grant_id: string | null;
+  /** JSON `{ signature, certificate }` (base64), sealed, until it expires. */
+  result_sealed: Uint8Array | null;
+  created_at: string;
+  expires_at: string;
 }
