@@ -90,7 +90,12 @@ const PROTOCOL: Configuration = {
   conformIdTokenClaims: true,
   issueRefreshToken: () => false,
   features: {
+    // Only what the reference offers: no pushed requests, DPoP, resource indicators or logout endpoint.
     devInteractions: { enabled: false },
+    pushedAuthorizationRequests: { enabled: false },
+    dPoP: { enabled: false },
+    resourceIndicators: { enabled: false },
+    rpInitiatedLogout: { enabled: false },
     clientCredentials: { enabled: true },
     claimsParameter: { enabled: false },
     introspection: { enabled: false },
