@@ -243,6 +243,7 @@ export function consentLogEntry(
   view: ConsentView,
 ): Omit<TransactionLogEntry, 'id' | 'time' | 'result'> {
   const withheld = view.items.filter((item) => !item.release).map((item) => item.name);
+  const title = view.document?.title ?? view.digest?.title;
   return {
     kind,
     counterparty: {
@@ -252,7 +253,7 @@ export function consentLogEntry(
     },
     items: view.items.filter((item) => item.release).map((item) => item.name),
     ...(withheld.length > 0 ? { withheld } : {}),
-    ...(view.document || view.digest ? { documentTitle: (view.document ?? view.digest)!.title } : {}),
+    ...(title ? { documentTitle: title } : {}),
     retained: view.items.some((item) => item.release && item.retain),
   };
 }
