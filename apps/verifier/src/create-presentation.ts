@@ -47,6 +47,12 @@ export interface PresentationInput {
   readonly elements?: readonly RequestedElement[];
   /** A document to sign with the JPKI signing key (`jpki_sign`), at most 64 KiB. */
   readonly sign?: { readonly document: Uint8Array; readonly title: string; readonly mediaType: string };
+  /**
+   * A signature over a digest the relying party computed (`jpki_sign` with a `jpki_sign_digest`): the
+   * 32-byte SHA-256 hash, or its 51-byte DigestInfo when `digestInfo`. It names no request, so only with
+   * `login` (whose statement binds the answer), and neither with `sign` nor with `kenhojo`.
+   */
+  readonly signDigest?: { readonly digest: Uint8Array; readonly digestInfo: boolean; readonly title: string };
   /** 入力補助 records (`jp_kenhojo`), bound to the signature: only together with `sign`. */
   readonly kenhojo?: readonly KenhojoRecordName[];
   /** A JPKI authentication over the request (`jpki_auth`): a pairwise subject identifier. */
@@ -60,6 +66,8 @@ const FOUR_INFO_ELEMENTS: readonly RequestedElement[] = [
   'birth_date_unicode',
   'sex_unicode',
 ].map((elementIdentifier) => ({ nameSpace: JP_NAMESPACE, elementIdentifier }));
+
+const SHA256_DIGEST_INFO_PREFIX = '3031300d060960864801650304020105000420';
 
 /** The response-decryption key of a `direct_post.jwt` request: sealed for the service, public for the wallet. */
 interface ResponseDecryption {
@@ -121,13 +129,13 @@ export async function createPresentation(
 /** Refuses a request that asks for nothing, for what the party may not receive, or for unbound records. */
 function assertRequestable(party: RelyingParty, input: PresentationInput): void {
   const elements = input.elements ?? [];
-  if (elements.length === 0 && !input.sign && !input.kenhojo && !input.login)
+  if (elements.length === 0 && !input.sign && !input.signDigest && !input.kenhojo && !input.login)
     throw new VerifierServiceError('ERR_RP_INVALID', 'ask for at least one credential');
   assertMayRequest(
     party,
     // A JPKI signature and the 入力補助 4 info name the holder as the card face does: they are asked for
     // only by a relying party registered for those card-face elements.
-    [...elements, ...(input.sign || input.kenhojo ? FOUR_INFO_ELEMENTS : [])],
+    [...elements, ...(input.sign || input.signDigest || input.kenhojo ? FOUR_INFO_ELEMENTS : [])],
     input.kenhojo?.includes('my_number') && party.myNumberPurpose === 'none' ? ['my_number'] : [],
   );
   if (input.kenhojo && !input.sign)
@@ -142,6 +150,31 @@ function assertRequestable(party: RelyingParty, input: PresentationInput): void 
     );
   if (input.sign && (input.sign.document.length === 0 || input.sign.document.length > 65_536 || !input.sign.title))
     throw new VerifierServiceError('ERR_RP_INVALID', 'the document to sign has 1 byte to 64 KiB and a title');
+  if (input.signDigest) assertDigestRequestable(input, input.signDigest);
+}
+
+/** A digest signature: alone of its kind, beside a login that binds it, over a well-formed digest. */
+function assertDigestRequestable(input: PresentationInput, signDigest: NonNullable<PresentationInput['signDigest']>) {
+  if (input.sign || input.kenhojo)
+    throw new VerifierServiceError(
+      'ERR_RP_INVALID',
+      'signDigest is asked without sign and without kenhojo: 入力補助 records are bound by a document signature only',
+    );
+  if (!input.login)
+    throw new VerifierServiceError(
+      'ERR_RP_INVALID',
+      'a signature over a digest names no request: ask for login: true beside it, whose statement binds the answer',
+    );
+  const { digest, digestInfo, title } = signDigest;
+  // RFC 8017 §9.2 note 1: the DER DigestInfo of SHA-256 is this fixed prefix and the 32-byte hash.
+  const wellFormed = digestInfo
+    ? digest.length === 51 && Buffer.from(digest.subarray(0, 19)).toString('hex') === SHA256_DIGEST_INFO_PREFIX
+    : digest.length === 32;
+  if (!wellFormed || !title)
+    throw new VerifierServiceError(
+      'ERR_RP_INVALID',
+      'signDigest needs a title and a 32-byte SHA-256 hash, or its 51-byte DigestInfo with digestInfo: true',
+    );
 }
 
 /** The DCQL credential queries (OpenID4VP §6.1) of what the relying party asks for. */
@@ -149,7 +182,7 @@ function credentialQueriesFor(input: PresentationInput): DcqlCredentialQuery[] {
   const elements = input.elements ?? [];
   return [
     ...(elements.length > 0 ? dcqlQueryFor(QUERY_IDS.card, MNC_DOCTYPE, elements).credentials : []),
-    ...(input.sign ? [{ id: QUERY_IDS.sign, format: 'jpki_sign' as const }] : []),
+    ...(input.sign || input.signDigest ? [{ id: QUERY_IDS.sign, format: 'jpki_sign' as const }] : []),
     ...(input.kenhojo
       ? [{ id: QUERY_IDS.kenhojo, format: 'jp_kenhojo' as const, meta: { records: input.kenhojo } }]
       : []),
@@ -157,8 +190,20 @@ function credentialQueriesFor(input: PresentationInput): DcqlCredentialQuery[] {
   ];
 }
 
-/** The `transaction_data` entry carrying the document to sign (docs/openid4vp-formats.md), if any. */
+/** The `transaction_data` entry carrying the document or the digest to sign (docs/openid4vp-formats.md), if any. */
 function transactionDataOf(input: PresentationInput): { transaction_data?: string[] } {
+  if (input.signDigest)
+    return {
+      transaction_data: [
+        encodeTransactionData({
+          type: 'jpki_sign_digest',
+          credential_ids: [QUERY_IDS.sign],
+          digest: base64UrlEncode(input.signDigest.digest),
+          digest_info: input.signDigest.digestInfo,
+          document_title: input.signDigest.title,
+        }),
+      ],
+    };
   if (!input.sign) return {};
   return {
     transaction_data: [

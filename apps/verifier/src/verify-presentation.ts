@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 
 import { nodeCardSignatureCheck } from '@openmyna/card/node';
-import { formatIsoDate } from '@openmyna/core';
+import { base64UrlEncode, formatIsoDate } from '@openmyna/core';
 import {
   dcqlItemsRequest,
-  jpkiSignDocumentFor,
+  jpkiSignEntryFor,
   MNC_DOCTYPE,
   parseDcqlQuery,
   sessionTranscriptForRequest,
@@ -19,6 +19,7 @@ import { fail, pass, summarize, type CheckResult, type JpkiIdentity } from '@ope
 import { isUniqueViolation } from '@openmyna/storage';
 import {
   decodeJpkiAuthPresentation,
+  decodeJpkiSignDigestPresentation,
   decodeKenhojoPresentation,
   loginStatement,
   loginSubject,
@@ -26,6 +27,8 @@ import {
   verifyJpkiSignature,
   verifyKenhojo,
   verifyMdocPresentation,
+  type JpkiSignature,
+  type JpkiSignatureVerification,
   type VerificationRecord,
 } from '@openmyna/verifier';
 
@@ -150,12 +153,13 @@ async function verifyJpkiSignCredential(
   credential: DcqlCardApplicationQuery,
   bytes: Uint8Array,
 ): Promise<void> {
+  const entry = jpkiSignEntryFor(verification.request, credential.id);
+  if (entry.kind === 'digest') return verifyJpkiSignDigestCredential(verification, credential, bytes, entry.bytes);
   const { request, query, presentations } = verification;
-  const document = jpkiSignDocumentFor(request, credential.id);
   const kenhojoQuery = query.credentials.find((other) => other.format === 'jp_kenhojo');
   const result = await verifyJpkiSignature(
     verification.services.jpki,
-    { kind: 'cms', signedData: bytes, detachedContent: document.bytes },
+    { kind: 'cms', signedData: bytes, detachedContent: entry.bytes },
     {
       // The answer proves it was made for this request, with exactly these 入力補助 records.
       binding: {
@@ -165,19 +169,52 @@ async function verifyJpkiSignCredential(
       },
     },
   );
+  // Keyed by the signature value: re-encoding the unsigned parts around it makes no new signature.
+  const identity = await acceptSignature(verification, result, bytes);
+  if (identity) verification.claims[credential.id] = fourInfoClaims(identity);
+}
+
+/**
+ * A `jpki_sign_digest` answer: the raw signature over exactly the relying party's bytes, by a signing
+ * certificate (path, key usage, policy, revocation), then `jpki.replay`. Its binding to this request is
+ * the `jpki_auth` login of the same answer, which the request always carries.
+ */
+async function verifyJpkiSignDigestCredential(
+  verification: Verification,
+  credential: DcqlCardApplicationQuery,
+  bytes: Uint8Array,
+  signed: Uint8Array,
+): Promise<void> {
+  const presented = decodeJpkiSignDigestPresentation(bytes);
+  const signature: JpkiSignature = { kind: 'pkcs1-digest', ...presented, signed };
+  const result = await verifyJpkiSignature(verification.services.jpki, signature);
+  const identity = await acceptSignature(verification, result, presented.signature);
+  if (!identity) return;
+  verification.claims[credential.id] = {
+    ...fourInfoClaims(identity),
+    signature: base64UrlEncode(presented.signature),
+    certificate: base64UrlEncode(presented.certificate),
+  };
+}
+
+/** Records a signature's checks, then `jpki.replay` once it verified; the signer, when both passed. */
+async function acceptSignature(
+  verification: Verification,
+  result: JpkiSignatureVerification,
+  bytes: Uint8Array,
+): Promise<JpkiIdentity | undefined> {
   verification.checks.push(...result.checks);
   verification.records.push(result.record);
-  if (result.status === 'invalid' || !result.signer) return;
-  // Keyed by the signature value: re-encoding the unsigned parts around it makes no new signature.
+  if (result.status === 'invalid' || !result.signer) return undefined;
   verification.checks.push(await acceptOnce(verification, result.signatureValue ?? bytes));
   verification.signer = result.signer.identity;
-  const info = verification.signer.basicFourInfo;
-  verification.claims[credential.id] = {
-    name: info.name,
-    address: info.address,
-    birth_date: formatIsoDate(info.birthDate),
-    sex: info.sex,
-  };
+  return result.signer.identity;
+}
+
+/** The signer's 4 info as relying parties read them. */
+function fourInfoClaims(identity: JpkiIdentity): Record<string, unknown> {
+  const info = identity.basicFourInfo;
+  return { name: info.name, address: info.address, birth_date: formatIsoDate(info.birthDate), sex: info.sex };
 }
 
 function verifyKenhojoCredential(

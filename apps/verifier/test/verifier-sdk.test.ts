@@ -9,7 +9,16 @@ import {
   type AuthorizedElement,
 } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
-import { base64ToBytes, derFromPemOrDer, parseCertificate, signCms, trustAnchor } from '@openmyna/pki';
+import {
+  base64ToBytes,
+  derFromPemOrDer,
+  encodeDigestInfo,
+  parseCertificate,
+  signCms,
+  trustAnchor,
+} from '@openmyna/pki';
+import { inProcessTransport, JpkiReader, MemoryRetryCounterStore, openVirtualCard } from '@openmyna/card';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { nodeCryptoBackend } from '@openmyna/pki/node';
 import { isValidMyNumber } from '@openmyna/core';
 import { changePhone, type IssuerContext } from '@openmyna/issuer';
@@ -445,6 +454,82 @@ describe('@openmyna/verifier against what the issuer issues', () => {
       expect(result.documents).toEqual([]);
       const allowed = await verify({ [ISO_23220_NAMESPACE]: ['age_over_20'] }, false);
       expect(allowed.status).toBe('valid');
+    });
+  });
+
+  // Last: it revokes phone 1.
+  describe('verifyJpkiSignature over a relying party’s digest (pkcs1-digest)', () => {
+    const DIGEST = sha256(DOCUMENT);
+    /** The card signs exactly the bytes given (`80 2A 00 80`), as the wallet does for a jpki_sign_digest. */
+    const cardSignsBytes = async (index: number, key: 'signing' | 'authentication', bytes: Uint8Array) => {
+      const { document, passphrase } = phones[index]!.card;
+      const smartCard = await openVirtualCard({ document, passphrase, store: () => new MemoryRetryCounterStore() });
+      const jpki = new JpkiReader(inProcessTransport(smartCard));
+      await jpki.select();
+      await jpki.verifyPin(key, key === 'signing' ? 'OPENMYNA1' : '1234');
+      return { certificate: await jpki.readCertificate(key), signature: await jpki.sign(key, bytes) };
+    };
+
+    it('verifies the card’s signature over a bare SHA-256 hash and over its DigestInfo, with the signer’s 4 info', async () => {
+      for (const signed of [DIGEST, encodeDigestInfo('SHA-256', DIGEST)]) {
+        const result = await verifyJpkiSignature(trust(), {
+          kind: 'pkcs1-digest',
+          ...(await cardSignsBytes(0, 'signing', signed)),
+          signed,
+        });
+        expect(result.status, JSON.stringify(result.decidedBy)).toBe('valid');
+        expect(result.checks.slice(0, 2).map((check) => check.check)).toEqual(['pkcs1.certificate', 'pkcs1.signature']);
+        expect(result.signer!.identity.basicFourInfo.name).toBe(
+          registryPerson('verifier', PERSONS[0]).input.basicFourInfo.name,
+        );
+        expect(result.record.documentDigest).toBe(Buffer.from(DIGEST).toString('hex'));
+      }
+    });
+
+    it('refuses other bytes, a DigestInfo it was not given, another key and a truncated signature', async () => {
+      const { certificate, signature } = await cardSignsBytes(0, 'signing', DIGEST);
+      const checked = async (input: { certificate?: Uint8Array; signature?: Uint8Array; signed?: Uint8Array }) =>
+        (await verifyJpkiSignature(trust(), { kind: 'pkcs1-digest', certificate, signature, signed: DIGEST, ...input }))
+          .decidedBy?.check;
+      const flipped = DIGEST.slice();
+      flipped[31]! ^= 1;
+      expect(await checked({ signed: flipped })).toBe('pkcs1.signature');
+      expect(await checked({ signed: encodeDigestInfo('SHA-256', DIGEST) })).toBe('pkcs1.signature');
+      expect(await checked({ certificate: base64ToBytes(phones[1]!.bundle.jpki.signingCertificate!) })).toBe(
+        'pkcs1.signature',
+      );
+      expect(await checked({ signature: signature.subarray(0, signature.length - 1) })).toBe('pkcs1.signature');
+    });
+
+    it('refuses an authentication certificate (key usage) and a revoked phone', async () => {
+      const both = trust({
+        anchors: {
+          signing: [
+            trustAnchor(authorities.jpki.signing.ca.certificate),
+            trustAnchor(authorities.jpki.authentication.ca.certificate),
+          ],
+          authentication: [],
+        },
+      });
+      const login = await cardSignsBytes(0, 'authentication', DIGEST);
+      const result = await verifyJpkiSignature(both, { kind: 'pkcs1-digest', ...login, signed: DIGEST });
+      expect(result.decidedBy?.check).toBe('certificate[0].key-usage');
+      expect(result.signer).toBeUndefined();
+      // The phone's key signs sha256WithRSAEncryption: exactly the DigestInfo of the document's hash.
+      const phoneSigned = {
+        kind: 'pkcs1-digest' as const,
+        certificate: base64ToBytes(phones[1]!.bundle.jpki.signingCertificate!),
+        signature: await phones[1]!.keys.signing.sign(DOCUMENT),
+        signed: encodeDigestInfo('SHA-256', DIGEST),
+      };
+      const verifierTrust = trust();
+      expect((await verifyJpkiSignature(verifierTrust, phoneSigned)).status).toBe('valid');
+      await changePhone(context, phones[1]!.bundle.phoneId, 'revoke', 'admin', '機種変更');
+      advance(61_000);
+      const revoked = await verifyJpkiSignature(verifierTrust, phoneSigned);
+      expect(revoked.status).toBe('invalid');
+      expect(revoked.decidedBy?.check).toMatch(/revocation/);
+      expect(revoked.decidedBy?.reason).toMatch(/revoked/);
     });
   });
 });

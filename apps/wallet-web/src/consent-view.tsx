@@ -1,4 +1,4 @@
-import type { Approval, ConsentSecret, ConsentView } from '@openmyna/wallet';
+import { digestHex, type Approval, type ConsentSecret, type ConsentView } from '@openmyna/wallet';
 import { useState } from 'react';
 
 import { ErrorMessage } from './components/ErrorMessage.js';
@@ -33,7 +33,7 @@ export function Consent(props: {
   );
 }
 
-/** Who asks, why, and the document to sign. */
+/** Who asks, why, and the document to sign (or, for a digest signature, its title and SHA-256 hash). */
 function RequestSummary(props: { readonly view: ConsentView }) {
   const t = useMessages();
   const { view } = props;
@@ -67,6 +67,18 @@ function RequestSummary(props: { readonly view: ConsentView }) {
           <dd>
             <strong data-testid="document-title">{view.document.title}</strong>
             {documentText !== undefined && <pre className="document">{documentText}</pre>}
+          </dd>
+        </>
+      )}
+      {view.digest && !view.document && (
+        <>
+          <dt>{t.document}</dt>
+          <dd>
+            <strong data-testid="document-title">{view.digest.title}</strong>
+            <p>{view.digest.digestInfo ? t.digestInfo : t.digest}</p>
+            <pre className="document" data-testid="digest">
+              {digestHex(view.digest)}
+            </pre>
           </dd>
         </>
       )}

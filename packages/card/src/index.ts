@@ -168,10 +168,13 @@ export {
 } from './secure-area-protocol.js';
 export {
   decodeJpkiAuthPresentation,
+  decodeJpkiSignDigestPresentation,
   decodeKenhojoPresentation,
   encodeJpkiAuthPresentation,
+  encodeJpkiSignDigestPresentation,
   encodeKenhojoPresentation,
   type JpkiAuthPresentation,
+  type JpkiSignDigestPresentation,
 } from './presentation-formats.js';
 export {
   loginStatement,

@@ -8,7 +8,8 @@ import type { KenhojoRecords } from './kenhojo-records.js';
  * wallet and read by the verifier. Each presentation is bytes, carried base64url in the `vp_token` like
  * an mdoc DeviceResponse:
  *
- * - `jpki_sign`: the CMS SignedData (DER, detached) over the `jpki_sign_document`;
+ * - `jpki_sign`: the CMS SignedData (DER, detached) over the `jpki_sign_document`, or for a
+ *   `jpki_sign_digest` UTF-8 JSON `{ certificate, signature }`, each base64url;
  * - `jpki_auth`: UTF-8 JSON `{ certificate, signature }`, each base64url;
  * - `jp_kenhojo`: UTF-8 JSON `{ integrity_record, cv_certificate, my_number?, basic_four_info? }`,
  *   each the record's bytes as read from the 入力補助AP, base64url.
@@ -16,6 +17,15 @@ import type { KenhojoRecords } from './kenhojo-records.js';
 
 /** The `jpki_auth` presentation: the authentication certificate and its signature. */
 export interface JpkiAuthPresentation {
+  readonly certificate: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/**
+ * The `jpki_sign` presentation of a `jpki_sign_digest`: the signing certificate and the raw
+ * RSASSA-PKCS1-v1_5 signature value over exactly the relying party's bytes.
+ */
+export interface JpkiSignDigestPresentation {
   readonly certificate: Uint8Array;
   readonly signature: Uint8Array;
 }
@@ -77,6 +87,29 @@ export function decodeJpkiAuthPresentation(bytes: Uint8Array): JpkiAuthPresentat
   };
 }
 
+/**
+ * The `jpki_sign` presentation of a `jpki_sign_digest`.
+ *
+ * @example
+ * ```ts
+ * const bytes = encodeJpkiSignDigestPresentation({ certificate, signature });
+ * ```
+ */
+export function encodeJpkiSignDigestPresentation(value: JpkiSignDigestPresentation): Uint8Array {
+  return utf8Json({ certificate: base64UrlEncode(value.certificate), signature: base64UrlEncode(value.signature) });
+}
+
+/** Reads the `jpki_sign` presentation of a `jpki_sign_digest`. Throws CardError `ERR_PRESENTATION_FORMAT`. */
+export function decodeJpkiSignDigestPresentation(bytes: Uint8Array): JpkiSignDigestPresentation {
+  const value = jsonObject(bytes, 'jpki_sign');
+  if (Object.keys(value).some((key) => key !== 'certificate' && key !== 'signature'))
+    throw new CardError('ERR_PRESENTATION_FORMAT', 'a jpki_sign presentation carries only certificate and signature');
+  return {
+    certificate: member(value['certificate'], 'certificate'),
+    signature: member(value['signature'], 'signature'),
+  };
+}
+
 function member(text: unknown, field: string): Uint8Array {
   if (typeof text !== 'string') throw new CardError('ERR_PRESENTATION_FORMAT', `"${field}" is not base64url`);
   try {
@@ -86,7 +119,7 @@ function member(text: unknown, field: string): Uint8Array {
   }
 }
 
-function jsonObject(bytes: Uint8Array, format: 'jpki_auth' | 'jp_kenhojo'): Record<string, unknown> {
+function jsonObject(bytes: Uint8Array, format: 'jpki_auth' | 'jpki_sign' | 'jp_kenhojo'): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));

@@ -22,6 +22,7 @@ import { parseDcqlQuery, type DcqlQuery } from './dcql.js';
 import type { ReaderKey } from './device-request.js';
 import { MdocError } from './errors.js';
 import { openId4VpSessionTranscript, type SessionTranscript } from './session-transcript.js';
+import { decodeBase64UrlField, decodeTransactionData, jpkiSignEntryFor } from './transaction-data.js';
 
 /** The response modes we support (OpenID4VP 1.0 §8.2, §8.3). */
 export type ResponseMode = 'direct_post' | 'direct_post.jwt';
@@ -197,74 +198,6 @@ function checkRequestClaims(
   return true;
 }
 
-/**
- * The `transaction_data` entry of a `jpki_sign` query (docs/openid4vp-formats.md): the document the
- * holder signs, shown to them by title before the signing password is asked for.
- */
-export interface JpkiSignDocument {
-  readonly type: 'jpki_sign_document';
-  readonly credential_ids: readonly [string];
-  /** The document, base64url (at most 64 KiB). */
-  readonly document: string;
-  readonly document_title: string;
-  readonly document_media_type: string;
-}
-
-/** Encodes a `transaction_data` entry (§5.1): base64url of its UTF-8 JSON. */
-export function encodeTransactionData(entry: object): string {
-  return base64UrlEncode(utf8(JSON.stringify(entry)));
-}
-
-/** Decodes a `transaction_data` entry, checking its `type` and `credential_ids`. Throws `ERR_OPENID4VP`. */
-export function decodeTransactionData(
-  entry: string,
-): { type: string; credential_ids: string[] } & Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(base64UrlDecode(entry)));
-  } catch (error) {
-    throw new MdocError('ERR_OPENID4VP', 'a transaction_data entry is not base64url JSON', { cause: error });
-  }
-  const record = value as Record<string, unknown>;
-  if (
-    typeof value !== 'object' ||
-    value === null ||
-    typeof record['type'] !== 'string' ||
-    !Array.isArray(record['credential_ids']) ||
-    record['credential_ids'].length === 0 ||
-    record['credential_ids'].some((id) => typeof id !== 'string')
-  )
-    throw new MdocError('ERR_OPENID4VP', 'a transaction_data entry needs "type" and "credential_ids"');
-  return record as { type: string; credential_ids: string[] } & Record<string, unknown>;
-}
-
-/** The `jpki_sign_document` entry for query `id`, checked. Throws `ERR_OPENID4VP`. */
-export function jpkiSignDocumentFor(
-  request: AuthorizationRequest,
-  id: string,
-): JpkiSignDocument & { bytes: Uint8Array } {
-  const entries = (request.transaction_data ?? [])
-    .map(decodeTransactionData)
-    .filter((entry) => entry.type === 'jpki_sign_document' && entry.credential_ids.includes(id));
-  if (entries.length !== 1)
-    throw new MdocError('ERR_OPENID4VP', `the jpki_sign query "${id}" needs exactly one jpki_sign_document entry`);
-  const entry = entries[0]!;
-  if (
-    typeof entry['document'] !== 'string' ||
-    typeof entry['document_title'] !== 'string' ||
-    entry['document_title'].length === 0 ||
-    typeof entry['document_media_type'] !== 'string'
-  )
-    throw new MdocError(
-      'ERR_OPENID4VP',
-      'a jpki_sign_document entry needs document, document_title, document_media_type',
-    );
-  const bytes = decodeBase64UrlField(entry['document'], 'the jpki_sign_document "document"');
-  if (bytes.length === 0 || bytes.length > 65_536)
-    throw new MdocError('ERR_OPENID4VP', 'the document to sign is empty or larger than 64 KiB');
-  return { ...(entry as unknown as JpkiSignDocument), bytes };
-}
-
 function parameterProblem(request: AuthorizationRequest): string | undefined {
   if (request.response_type !== 'vp_token') return 'response_type must be vp_token';
   if (request.response_mode !== 'direct_post' && request.response_mode !== 'direct_post.jwt')
@@ -297,8 +230,11 @@ function parameterProblem(request: AuthorizationRequest): string | undefined {
     for (const entry of entries as string[])
       if (decodeTransactionData(entry).credential_ids.some((id) => !ids.has(id)))
         return 'a transaction_data entry names a credential the query does not ask for';
+    const login = query.credentials.some((credential) => credential.format === 'jpki_auth');
     for (const credential of query.credentials)
-      if (credential.format === 'jpki_sign') jpkiSignDocumentFor(request, credential.id);
+      // A digest signature names no request: only the login statement beside it binds the answer.
+      if (credential.format === 'jpki_sign' && jpkiSignEntryFor(request, credential.id).kind === 'digest' && !login)
+        return `the jpki_sign_digest of the query "${credential.id}" needs a jpki_auth query in the same request`;
   } catch (error) {
     return (error as Error).message;
   }
@@ -428,13 +364,4 @@ export function parseAuthorizationRequestUri(uri: string): { clientId: string; r
   if (!clientId || !requestUri)
     throw new MdocError('ERR_OPENID4VP', 'the request link needs client_id and request_uri');
   return { clientId, requestUri };
-}
-
-/** A base64url request or response member (RFC 4648 §5, unpadded); throws `ERR_OPENID4VP` naming it. */
-function decodeBase64UrlField(text: string, what: string): Uint8Array {
-  try {
-    return base64UrlDecode(text);
-  } catch (error) {
-    throw new MdocError('ERR_OPENID4VP', `${what} is not base64url`, { cause: error });
-  }
 }

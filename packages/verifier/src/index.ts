@@ -33,7 +33,10 @@ export {
 } from './request-binding.js';
 export {
   decodeJpkiAuthPresentation,
+  decodeJpkiSignDigestPresentation,
   decodeKenhojoPresentation,
   encodeJpkiAuthPresentation,
+  encodeJpkiSignDigestPresentation,
   encodeKenhojoPresentation,
+  type JpkiSignDigestPresentation,
 } from './formats.js';

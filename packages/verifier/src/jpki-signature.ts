@@ -5,6 +5,7 @@ import {
   readJpkiIdentity,
   summarize,
   verifyCmsSignature,
+  verifyPkcs1DigestInfo,
   verifyPkcs1Signature,
   type CheckResult,
   type JpkiIdentity,
@@ -21,7 +22,11 @@ import type { JpkiTrust } from './trust.js';
 /** 犯罪収益移転防止法施行規則 第6条第1項第1号ワ: 本人確認 by a JPKI signing certificate and a signature. */
 export const JPKI_SIGNATURE_LEGAL_BASIS = '犯罪収益移転防止法施行規則第6条第1項第1号ワ（署名用電子証明書）';
 
-/** A JPKI signature: CMS SignedData (encapsulated or detached), or a raw PKCS#1 signature with its certificate. */
+/**
+ * A JPKI signature: CMS SignedData (encapsulated or detached), a raw PKCS#1 signature over a document
+ * with its certificate, or a raw PKCS#1 signature over exactly the bytes a relying party gave (a
+ * `jpki_sign_digest`: a SHA-256 hash, or its DigestInfo).
+ */
 export type JpkiSignature =
   | { readonly kind: 'cms'; readonly signedData: Uint8Array; readonly detachedContent?: Uint8Array }
   | {
@@ -30,6 +35,14 @@ export type JpkiSignature =
       readonly signature: Uint8Array;
       readonly certificate: Uint8Array;
       readonly content: Uint8Array;
+    }
+  | {
+      readonly kind: 'pkcs1-digest';
+      /** RSASSA-PKCS1-v1_5 over exactly `signed`, no DigestInfo added (the card's `80 2A 00` over those bytes). */
+      readonly signature: Uint8Array;
+      readonly certificate: Uint8Array;
+      /** The 32-byte SHA-256 hash, or its 51-byte DER DigestInfo, as the relying party gave it. */
+      readonly signed: Uint8Array;
     };
 
 export interface JpkiSignatureVerification extends VerificationSummary {
@@ -46,13 +59,20 @@ export interface JpkiSignatureVerification extends VerificationSummary {
 }
 
 /**
- * Verifies a JPKI signature over a document: the signature (CMS checks, or `pkcs1.certificate` and
- * `pkcs1.signature`), the signing certificate's path to the signing anchors with key usage
- * (digitalSignature + nonRepudiation), policy and revocation at `time` (default now), then
+ * Verifies a JPKI signature over a document or a relying party's digest: the signature (CMS checks,
+ * or `pkcs1.certificate` and `pkcs1.signature`), the signing certificate's path to the signing
+ * anchors with key usage (digitalSignature + nonRepudiation), policy and revocation at `time` (default now), then
  * `jpki.identity` — the holder's 4 info from the certificate. With `binding` (an answer to an OpenID4VP
  * request), `jpki.request-binding` too: the CMS signature's binding attribute names that request (client
  * id, nonce) and the 入力補助 records sent with it. Returns the ordered checks, the summary, the signer and
- * a verification record.
+ * a verification record. A `pkcs1-digest` signature names no request: an OpenID4VP answer binds it by
+ * the `jpki_auth` login sent beside it.
+ *
+ * @example
+ * ```ts
+ * const result = await verifyJpkiSignature(trust, { kind: 'pkcs1-digest', signature, certificate, signed: digest });
+ * if (result.status === 'valid') console.log(result.signer?.identity.basicFourInfo.name);
+ * ```
  */
 export async function verifyJpkiSignature(
   trust: JpkiTrust,
@@ -136,7 +156,7 @@ async function checkCmsSignature(
 /** `pkcs1.certificate` and `pkcs1.signature`; a raw signature cannot answer a request. */
 async function checkPkcs1Signature(
   trust: JpkiTrust,
-  signature: Extract<JpkiSignature, { kind: 'pkcs1' }>,
+  signature: Extract<JpkiSignature, { kind: 'pkcs1' | 'pkcs1-digest' }>,
   binding: SignatureRequestBinding | undefined,
 ): Promise<SignatureStep> {
   const checks: CheckResult[] = [];
@@ -150,15 +170,43 @@ async function checkPkcs1Signature(
   // A raw signature has no attributes to carry a binding: it cannot answer a request.
   if (binding) checks.push(fail('jpki.request-binding', 'a raw PKCS#1 signature carries no request binding'));
   if (!certificate || binding) return { checks, ...(certificate ? { certificate } : {}) };
-  const verified = await verifyPkcs1Signature({
-    subjectPublicKeyInfo: certificate.subjectPublicKeyInfo,
-    data: signature.content,
-    signature: signature.signature,
-    hash: 'SHA-256',
-    ...(trust.backend ? { backend: trust.backend } : {}),
-  }).catch(() => false);
+  const verified =
+    signature.kind === 'pkcs1'
+      ? await verifyPkcs1Signature({
+          subjectPublicKeyInfo: certificate.subjectPublicKeyInfo,
+          data: signature.content,
+          signature: signature.signature,
+          hash: 'SHA-256',
+          ...(trust.backend ? { backend: trust.backend } : {}),
+        }).catch(() => false)
+      : verifiesOverBytes(certificate, signature.signature, signature.signed);
   checks.push(verified ? pass('pkcs1.signature') : fail('pkcs1.signature', 'the signature does not verify'));
-  return verified
-    ? { checks, certificate, content: signature.content, signatureValue: signature.signature }
-    : { checks };
+  if (!verified) return { checks };
+  if (signature.kind === 'pkcs1')
+    return { checks, certificate, content: signature.content, signatureValue: signature.signature };
+  return {
+    checks,
+    certificate,
+    content: signature.signed,
+    signatureValue: signature.signature,
+    // The record names the relying party's document by the hash it sent, not a hash of that hash.
+    contentDigest: signature.signed.slice(-32),
+  };
+}
+
+/**
+ * RFC 8017 §8.2.2 without the hashing of step 2: the recovered EMSA-PKCS1-v1_5 block must be
+ * `00 01 FF…FF 00` followed by exactly `signed` (compared in constant time). Web Crypto hashes what
+ * it verifies, so the pki package's RSA public operation does it; never throws.
+ */
+function verifiesOverBytes(certificate: X509Certificate, signature: Uint8Array, signed: Uint8Array): boolean {
+  try {
+    return verifyPkcs1DigestInfo({
+      subjectPublicKeyInfo: certificate.subjectPublicKeyInfo,
+      digestInfo: signed,
+      signature,
+    });
+  } catch {
+    return false;
+  }
 }

@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 
 import {
   decodeJpkiAuthPresentation,
+  decodeJpkiSignDigestPresentation,
   decodeKenhojoPresentation,
   encodeJpkiAuthPresentation,
+  encodeJpkiSignDigestPresentation,
   encodeKenhojoPresentation,
 } from '../src/index.js';
 
@@ -29,6 +31,9 @@ describe('vp_token encodings of the card applications', () => {
             certificate: a,
             signature: b,
           });
+          expect(
+            decodeJpkiSignDigestPresentation(encodeJpkiSignDigestPresentation({ certificate: a, signature: b })),
+          ).toEqual({ certificate: a, signature: b });
         },
       ),
     );
@@ -40,10 +45,16 @@ describe('vp_token encodings of the card applications', () => {
       fc.json().map((text) => new TextEncoder().encode(text)),
       fc.constant(new TextEncoder().encode('{"integrity_record":"*","cv_certificate":""}')),
       fc.constant(new TextEncoder().encode('{"integrity_record":"","cv_certificate":"","photo":""}')),
+      fc.constant(new TextEncoder().encode('{"certificate":"","signature":"","digest":""}')),
+      fc.constant(new TextEncoder().encode('{"certificate":"","signature":7}')),
     );
     fc.assert(
       fc.property(garbage, (input) => {
-        for (const decode of [decodeKenhojoPresentation, decodeJpkiAuthPresentation]) {
+        for (const decode of [
+          decodeKenhojoPresentation,
+          decodeJpkiAuthPresentation,
+          decodeJpkiSignDigestPresentation,
+        ]) {
           try {
             decode(input);
           } catch (error) {

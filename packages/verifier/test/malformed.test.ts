@@ -33,7 +33,7 @@ describe('malformed presentations', () => {
     .uint8Array({ maxLength: 400 })
     .map((body) => new Uint8Array([0x30, 0x82, body.length >> 8, body.length & 0xff, ...body]));
 
-  it('verifyJpkiSignature: invalid, never a throw, for any CMS or PKCS#1 input', async () => {
+  it('verifyJpkiSignature: invalid, never a throw, for any CMS, PKCS#1 or digest-signature input', async () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(bytes, derish), bytes, async (input, content) => {
         const cms = await verifyJpkiSignature(trust, { kind: 'cms', signedData: input, detachedContent: content });
@@ -46,6 +46,13 @@ describe('malformed presentations', () => {
           content,
         });
         expect(raw.status).toBe('invalid');
+        const digest = await verifyJpkiSignature(trust, {
+          kind: 'pkcs1-digest',
+          signature: content,
+          certificate: input,
+          signed: content.subarray(0, 32),
+        });
+        expect([digest.status, digest.signer]).toEqual(['invalid', undefined]);
       }),
       { numRuns: 150 },
     );

@@ -2,7 +2,7 @@ import {
   displayNameOf,
   dcqlItemsRequest,
   evaluateItemsRequest,
-  jpkiSignDocumentFor,
+  jpkiSignEntryFor,
   MNC_DOCTYPE,
   MY_NUMBER_ELEMENT,
   type AuthorizationRequest,
@@ -17,7 +17,7 @@ import type { TransactionLogEntry } from './transaction-log.js';
 
 /** The secrets an approval may need, each checked by its applet. */
 export type ConsentSecret =
-  /** 署名用パスワード (JPKI-AP): a signature over a document. */
+  /** 署名用パスワード (JPKI-AP): a signature over a document or a relying party's digest. */
   | 'signingPassword'
   /** 利用者証明用暗証番号 (JPKI-AP): a login. */
   | 'authenticationPin'
@@ -56,6 +56,11 @@ export interface ConsentView {
   readonly items: readonly ConsentItem[];
   /** The document a `jpki_sign` query asks the holder to sign. */
   readonly document?: { readonly title: string; readonly mediaType: string; readonly bytes: Uint8Array };
+  /**
+   * Instead of a document, the digest a `jpki_sign` query asks the holder to sign as given (a
+   * `jpki_sign_digest`): the relying party's SHA-256 hash, or its DigestInfo when `digestInfo`.
+   */
+  readonly digest?: { readonly title: string; readonly bytes: Uint8Array; readonly digestInfo: boolean };
   readonly myNumber: { readonly requested: boolean; readonly allowed: boolean };
   /** What the user must enter to approve. */
   readonly secrets: readonly ConsentSecret[];
@@ -135,6 +140,7 @@ export function consentForRequest(options: {
   const myNumberAllowed = mayReceiveMyNumber(reader);
   const items: ConsentItem[] = [];
   let document: ConsentView['document'];
+  let digest: ConsentView['digest'];
   for (const query of request.dcql_query.credentials) {
     switch (query.format) {
       case 'mso_mdoc': {
@@ -153,8 +159,10 @@ export function consentForRequest(options: {
             'ERR_REQUEST_UNSUPPORTED',
             'this phone has no signing certificate (holders under 15 get none)',
           );
-        const entry = jpkiSignDocumentFor(request, query.id);
-        document = { title: entry.document_title, mediaType: entry.document_media_type, bytes: entry.bytes };
+        const entry = jpkiSignEntryFor(request, query.id);
+        if (entry.kind === 'document')
+          document = { title: entry.title, mediaType: entry.mediaType, bytes: entry.bytes };
+        else digest = { title: entry.title, bytes: entry.bytes, digestInfo: entry.digestInfo };
         items.push(cardApplicationItem(query.id, 'jpki_sign', true));
         break;
       }
@@ -175,6 +183,7 @@ export function consentForRequest(options: {
     ...(purpose ? { purpose } : {}),
     items,
     ...(document ? { document } : {}),
+    ...(digest ? { digest } : {}),
     myNumber: { requested: items.some((item) => item.myNumber), allowed: myNumberAllowed },
     secrets: secretsFor(items),
   };
@@ -213,12 +222,28 @@ function unsupportedQueryFormat(query: never): never {
   throw new WalletError('ERR_REQUEST_UNSUPPORTED', `this wallet cannot present the format ${JSON.stringify(format)}`);
 }
 
+/**
+ * The SHA-256 hash of a {@link ConsentView} `digest` as the holder reads it: lowercase hex in groups of
+ * four digits (the hash inside a DigestInfo, without its fixed prefix).
+ *
+ * @example
+ * ```ts
+ * digestHex(view.digest); // 'e3b0 c442 98fc 1c14 …'
+ * ```
+ */
+export function digestHex(digest: NonNullable<ConsentView['digest']>): string {
+  const hash = digest.bytes.subarray(digest.bytes.length - 32);
+  const hex = [...hash].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  return hex.match(/.{1,4}/g)!.join(' ');
+}
+
 /** The log entry of a decision on `view`: who asked, the items sent and withheld by name, never a value. */
 export function consentLogEntry(
   kind: 'presentation' | 'in-person',
   view: ConsentView,
 ): Omit<TransactionLogEntry, 'id' | 'time' | 'result'> {
   const withheld = view.items.filter((item) => !item.release).map((item) => item.name);
+  const title = view.document?.title ?? view.digest?.title;
   return {
     kind,
     counterparty: {
@@ -228,7 +253,7 @@ export function consentLogEntry(
     },
     items: view.items.filter((item) => item.release).map((item) => item.name),
     ...(withheld.length > 0 ? { withheld } : {}),
-    ...(view.document ? { documentTitle: view.document.title } : {}),
+    ...(title ? { documentTitle: title } : {}),
     retained: view.items.some((item) => item.release && item.retain),
   };
 }

@@ -19,6 +19,7 @@ export { PROVISIONING_STEPS, provisionPhone, type ProvisioningStep, type Provisi
 export {
   consentForRequest,
   consentLogEntry,
+  digestHex,
   mayReceiveMyNumber,
   type ConsentItem,
   type ConsentSecret,

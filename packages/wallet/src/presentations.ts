@@ -1,6 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
   encodeJpkiAuthPresentation,
+  encodeJpkiSignDigestPresentation,
   encodeKenhojoPresentation,
   loginStatement,
   requestBindingAttribute,
@@ -107,6 +108,13 @@ async function presentJpkiSign(presentment: Presentment): Promise<Uint8Array> {
   const { card, pending, approval, context, kenhojoSent } = presentment;
   await card.jpki.select();
   expectVerified(await card.jpki.verifyPin('signing', approval.signingPassword!), 'the 署名用パスワード');
+  const { digest } = pending.view;
+  if (digest)
+    // The card pads exactly the relying party's bytes (`80 2A 00 80`): no hash, no DigestInfo added.
+    return encodeJpkiSignDigestPresentation({
+      certificate: base64ToBytes(card.bundle.jpki.signingCertificate!),
+      signature: await card.jpki.sign('signing', digest.bytes),
+    });
   return signCms({
     content: pending.view.document!.bytes,
     signer: appletSigner(card, 'signing', card.bundle.jpki.signingCertificate!),

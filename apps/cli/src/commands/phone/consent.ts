@@ -1,4 +1,4 @@
-import type { ConsentView } from '@openmyna/wallet';
+import { digestHex, type ConsentView } from '@openmyna/wallet';
 
 const FORMAT_LABEL: Record<string, string> = {
   jpki_sign: '電子署名 (JPKI signature over the document)',
@@ -17,6 +17,11 @@ export function describeConsent(view: ConsentView): string {
   if (view.purpose) lines.push(`目的 (purpose): ${view.purpose}`);
   if (view.document)
     lines.push(`署名する文書 (document): ${view.document.title} (${view.document.bytes.length} bytes)`);
+  if (view.digest)
+    lines.push(
+      `署名する文書 (document): ${view.digest.title}`,
+      `  SHA-256${view.digest.digestInfo ? ' (DigestInfo)' : ''}: ${digestHex(view.digest)}`,
+    );
   lines.push('項目 (items):');
   for (const item of view.items) {
     const label = FORMAT_LABEL[item.name] ?? item.elementIdentifier ?? item.name;
