@@ -258,7 +258,12 @@ async function verifyJpkiAuthCredential(
   verification.checks.push(...result.checks);
   verification.records.push(result.record);
   if (result.status === 'valid' && result.certificate)
-    verification.claims[credential.id] = { subject: loginSubject(request.client_id, result.certificate) };
+    verification.claims[credential.id] = {
+      subject: loginSubject(request.client_id, result.certificate),
+      // Per relying party rather than per request-signing certificate: the same across the yearly renewal
+      // of the party's reader certificate (the OpenID Provider's `sub`, docs/oidc.md).
+      party_subject: loginSubject(`relying-party:${verification.party.id}`, result.certificate),
+    };
 }
 
 /** `jpki.replay`: records the digest of a signature value; one presented before fails. */

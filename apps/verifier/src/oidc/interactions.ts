@@ -225,7 +225,7 @@ async function presentationInputFor(
         digestInfo: transaction.digest_info === 1,
         title: transaction.title,
       },
-    } as PresentationInput;
+    };
   }
   const fourInfo = FOUR_INFO_SCOPES.filter((scope) => scopes.includes(scope));
   if (fourInfo.length === 0) return { purpose, login: true };
