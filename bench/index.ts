@@ -5,6 +5,7 @@ import { benchCardKeySignature, benchCardRead, benchVpcdRoundTrips } from './car
 import { benchIssuerOcsp, benchProvisioning } from './issuer.bench.js';
 import { benchMdocVerification, benchSessionEncryption } from './mdoc.bench.js';
 import { benchMyNumber, benchPopulation, benchPopulationMemory, benchTlv } from './core.bench.js';
+import { benchOidcLogin } from './oidc.bench.js';
 import { benchJpkiVerification, benchLargeCrl, benchOcspHttp, benchOcspSigning } from './pki.bench.js';
 import { benchAccountOpening } from './rp-demo.bench.js';
 import { benchVerifier } from './verifier.bench.js';
@@ -29,6 +30,7 @@ const BENCHMARKS: Record<string, () => unknown> = {
   'verifier/end-to-end': benchVerifier,
   'wallet/approval-to-response': benchWallet,
   'rp-demo/account-opening': benchAccountOpening,
+  'oidc/login': benchOidcLogin,
   // Long (a registry of 10 million persons in PostgreSQL): runs only when asked for by name.
   capacity: benchCapacity,
 };

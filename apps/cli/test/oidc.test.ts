@@ -8,48 +8,8 @@ import { compactDecrypt, importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { OidcBrowser, type OidcInteraction } from '../../../test-support/oidc-browser.js';
 import { freePort, run, spawnService, stopService } from './cli-harness.js';
-
-/** A browser's cookies, enough for the provider's: every cookie is sent on every request. */
-class Browser {
-  private readonly cookies = new Map<string, string>();
-
-  async get(url: string, accept?: string): Promise<Response> {
-    const response = await fetch(url, {
-      redirect: 'manual',
-      headers: {
-        cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '),
-        ...(accept ? { accept } : {}),
-      },
-    });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const [name, ...rest] = pair!.split('=');
-      this.cookies.set(name!.trim(), rest.join('='));
-    }
-    return response;
-  }
-
-  /** Follows redirects from `url` until one leaves `origin` (the client's redirect URI) or a page answers. */
-  async follow(url: string, origin: string): Promise<{ url: string; response?: Response }> {
-    let next = url;
-    for (let hop = 0; hop < 10; hop++) {
-      if (!next.startsWith(origin)) return { url: next };
-      const response = await this.get(next);
-      const location = response.headers.get('location');
-      if (!location || response.status < 300 || response.status >= 400) return { url: next, response };
-      next = new URL(location, next).href;
-    }
-    throw new Error('too many redirects');
-  }
-}
-
-/** What the authorization page says to the phone and the browser. */
-interface Interaction {
-  readonly link: string;
-  readonly status: string;
-  readonly complete: string;
-}
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
 
@@ -173,7 +133,7 @@ describe('the OpenID Provider (デジタル認証アプリ-compatible), with ope
   async function authorize(
     configuration: oidc.Configuration,
     parameters: Record<string, string>,
-  ): Promise<{ browser: Browser; interaction: Interaction; verifier: string; state: string; nonce: string }> {
+  ): Promise<{ browser: OidcBrowser; interaction: OidcInteraction; verifier: string; state: string; nonce: string }> {
     const verifierCode = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
@@ -185,12 +145,12 @@ describe('the OpenID Provider (デジタル認証アプリ-compatible), with ope
       nonce,
       ...parameters,
     });
-    const browser = new Browser();
+    const browser = new OidcBrowser();
     const first = await browser.get(url.href);
     expect(first.status, await first.clone().text()).toBe(303);
     const page = await browser.get(new URL(first.headers.get('location')!, url).href, 'application/json');
     expect(page.status).toBe(200);
-    const interaction = (await page.json()) as Interaction;
+    const interaction = (await page.json()) as OidcInteraction;
     return { browser, interaction, verifier: verifierCode, state, nonce };
   }
 
@@ -376,7 +336,7 @@ describe('the OpenID Provider (デジタル認証アプリ-compatible), with ope
 
   /** The `error` the browser is redirected back with, or the provider's own error page's. */
   async function errorOf(url: URL): Promise<string | null> {
-    const response = await new Browser().get(url.href);
+    const response = await new OidcBrowser().get(url.href);
     const location = response.headers.get('location');
     if (location?.startsWith(REDIRECT)) {
       const back = new URL(location);
@@ -462,6 +422,20 @@ describe('the OpenID Provider (デジタル認証アプリ-compatible), with ope
     const replayed = await post();
     expect(replayed.status).toBe(401);
     expect(((await replayed.json()) as { error: string }).error).toBe('invalid_client');
+    // A body without a length (chunked) reaches the provider as well: an OAuth error, not a hang.
+    const chunked = await fetch(token, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('grant_type=client_credentials&scope=sign'));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(400);
+    expect(((await chunked.json()) as { error: string }).error).toBe('invalid_request');
 
     // A sign transaction left past its 3 s.
     const credentials = await oidc.clientCredentialsGrant(config, { scope: 'sign' });
