@@ -1,8 +1,6 @@
-import { generateKeyPairSync, webcrypto } from 'node:crypto';
-
 import * as oidc from 'openid-client';
 
-import { OidcBrowser, type OidcInteraction } from '../test-support/oidc-browser.js';
+import { beginOidcAuthorization, finishOidcAuthorization, oidcRelyingParty } from '../test-support/oidc-browser.js';
 import { VERIFIER_ADMIN } from '../test-support/verifier-service.js';
 import { PHONE_PINS, walletWorld } from '../test-support/wallet-fixtures.js';
 
@@ -25,61 +23,29 @@ export async function benchOidcLogin(): Promise<void> {
   const world = await walletWorld('bench-oidc', [3], { rateLimit: { perSecond: 1000, capacity: 1000 } });
   try {
     const base = world.verifier.base;
-    const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const registered = (await (
-      await fetch(`${base}/admin/relying-parties/${world.verifier.keys.securities.id}/oidc-client`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${VERIFIER_ADMIN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          redirectUris: [REDIRECT],
-          jwks: { keys: [{ ...key.publicKey.export({ format: 'jwk' }), use: 'sig', kid: 'k1' }] },
-          scopes: ['openid'],
-        }),
-      })
-    ).json()) as { clientId: string; issuer: string };
-    const clientKey = await webcrypto.subtle.importKey(
-      'jwk',
-      key.privateKey.export({ format: 'jwk' }),
-      { name: 'ECDSA', namedCurve: 'P-256' },
-      false,
-      ['sign'],
-    );
-    const config = await oidc.discovery(
-      new URL(registered.issuer),
-      registered.clientId,
-      { id_token_signed_response_alg: 'RS256' },
-      oidc.PrivateKeyJwt({ key: clientKey, kid: 'k1' }),
-      { execute: [oidc.allowInsecureRequests] },
-    );
+    const { config } = await oidcRelyingParty({
+      verifier: base,
+      adminToken: VERIFIER_ADMIN,
+      rpId: world.verifier.keys.securities.id,
+      redirectUri: REDIRECT,
+      scopes: [],
+    });
     const phone = await provisionedTimedWallet(world);
     const runs: { total: number; wallet: number }[] = [];
     for (let run = 0; run < RUNS + 2; run++) {
       const started = performance.now();
-      const verifier = oidc.randomPKCECodeVerifier();
-      const [state, nonce] = [oidc.randomState(), oidc.randomNonce()];
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: REDIRECT,
-        scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        state,
-        nonce,
-      });
-      const browser = new OidcBrowser();
-      const landing = await browser.get(url.href);
-      const page = await browser.get(new URL(landing.headers.get('location')!, url).href, 'application/json');
-      const interaction = (await page.json()) as OidcInteraction;
+      const flow = await beginOidcAuthorization(config, REDIRECT, { scope: 'openid' });
       const step = performance.now();
-      await phone.wallet.approve(await phone.wallet.openRequest(interaction.link), {
+      await phone.wallet.approve(await phone.wallet.openRequest(flow.interaction.link), {
         authenticationPin: PHONE_PINS.authentication,
       });
       const wallet = performance.now() - step - phone.lastPost();
-      await browser.get(new URL(interaction.status, base).href, 'application/json');
-      const back = await browser.follow(new URL(interaction.complete, base).href, base);
-      const tokens = await oidc.authorizationCodeGrant(config, new URL(back.url), {
-        pkceCodeVerifier: verifier,
-        expectedState: state,
-        expectedNonce: nonce,
+      await flow.browser.get(new URL(flow.interaction.status, base).href, 'application/json');
+      const back = await finishOidcAuthorization(flow, base);
+      const tokens = await oidc.authorizationCodeGrant(config, back, {
+        pkceCodeVerifier: flow.verifier,
+        expectedState: flow.state,
+        expectedNonce: flow.nonce,
         idTokenExpected: true,
       });
       if (!tokens.claims()?.sub) throw new Error('no ID token');

@@ -4,11 +4,18 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { compactDecrypt, importJWK, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { OidcBrowser, type OidcInteraction } from '../../../test-support/oidc-browser.js';
+import {
+  beginOidcAuthorization,
+  finishOidcAuthorization,
+  OidcBrowser,
+  signResult,
+  startSignTransaction,
+  type OidcFlow,
+} from '../../../test-support/oidc-browser.js';
 import { freePort, run, spawnService, stopService } from './cli-harness.js';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
@@ -129,33 +136,11 @@ describe('the OpenID Provider (デジタル認証アプリ-compatible), with ope
     if (issuer) await stopService(issuer.child);
   });
 
-  /** The browser opens the authorization URL and lands on the page that shows the QR code. */
-  async function authorize(
-    configuration: oidc.Configuration,
-    parameters: Record<string, string>,
-  ): Promise<{ browser: OidcBrowser; interaction: OidcInteraction; verifier: string; state: string; nonce: string }> {
-    const verifierCode = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const nonce = oidc.randomNonce();
-    const url = oidc.buildAuthorizationUrl(configuration, {
-      redirect_uri: REDIRECT,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifierCode),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-      ...parameters,
-    });
-    const browser = new OidcBrowser();
-    const first = await browser.get(url.href);
-    expect(first.status, await first.clone().text()).toBe(303);
-    const page = await browser.get(new URL(first.headers.get('location')!, url).href, 'application/json');
-    expect(page.status).toBe(200);
-    const interaction = (await page.json()) as OidcInteraction;
-    return { browser, interaction, verifier: verifierCode, state, nonce };
-  }
+  const authorize = (configuration: oidc.Configuration, parameters: Record<string, string>) =>
+    beginOidcAuthorization(configuration, REDIRECT, parameters);
 
   /** The phone answers the QR code with the CLI wallet; the browser's page then completes and redirects. */
-  async function phoneAnswersThenCallback(flow: Awaited<ReturnType<typeof authorize>>): Promise<URL> {
+  async function phoneAnswersThenCallback(flow: OidcFlow): Promise<URL> {
     const sent = await run(
       [
         'phone',
@@ -178,9 +163,9 @@ describe('the OpenID Provider (デジタル認証アプリ-compatible), with ope
       status: string;
     };
     expect(status.status).toBe('completed');
-    const done = await flow.browser.follow(new URL(flow.interaction.complete, verifier.url).href, verifier.url);
-    expect(done.url.startsWith(REDIRECT), done.url).toBe(true);
-    return new URL(done.url);
+    const back = await finishOidcAuthorization(flow, verifier.url);
+    expect(back.href.startsWith(REDIRECT), back.href).toBe(true);
+    return back;
   }
 
   it('publishes a discovery document openid-client accepts: code flow, PKCE S256, private_key_jwt only', () => {
@@ -241,18 +226,11 @@ describe('the OpenID Provider (デジタル認証アプリ-compatible), with ope
 
   /** A sign transaction started with a client-credentials token, signed on the phone, its result decrypted. */
   async function signTransaction(digest: Uint8Array, digestInfo: boolean) {
-    const credentials = await oidc.clientCredentialsGrant(config, { scope: 'sign' });
-    const started = await fetch(`${verifier.url}/api/sign-transactions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${credentials.access_token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        digest: Buffer.from(digest).toString('base64'),
-        digest_info: digestInfo,
-        title: '口座開設申込書',
-      }),
+    const id = await startSignTransaction(config, verifier.url, {
+      digest: Buffer.from(digest).toString('base64'),
+      digest_info: digestInfo,
+      title: '口座開設申込書',
     });
-    expect(started.status, await started.clone().text()).toBe(201);
-    const { sign_transaction_id: id } = (await started.json()) as { sign_transaction_id: string };
     const flow = await authorize(config, { scope: 'openid sign name', sign_transaction_id: id });
     const callback = await phoneAnswersThenCallback(flow);
     const tokens = await oidc.authorizationCodeGrant(config, callback, {
@@ -260,19 +238,7 @@ describe('the OpenID Provider (デジタル認証アプリ-compatible), with ope
       expectedState: flow.state,
       expectedNonce: flow.nonce,
     });
-    const response = await oidc.fetchProtectedResource(
-      config,
-      tokens.access_token,
-      new URL(`${verifier.url}/api/sign-transactions/${id}/result`),
-      'GET',
-    );
-    expect(response.status).toBe(200);
-    const { result } = (await response.json()) as { result: string };
-    const { plaintext } = await compactDecrypt(
-      result,
-      await importJWK({ ...encryptionKey, alg: 'RSA-OAEP-256' }, 'RSA-OAEP-256'),
-    );
-    const signed = JSON.parse(new TextDecoder().decode(plaintext)) as { signature: string; certificate: string };
+    const signed = await signResult(config, verifier.url, id, tokens.access_token, encryptionKey);
     return { id, tokens, signed };
   }
 

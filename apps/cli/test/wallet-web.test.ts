@@ -1,9 +1,11 @@
+import { constants, createHash, publicDecrypt, X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 
 import { MemoryRetryCounterStore, openVirtualCard } from '@openmyna/card';
+import * as oidc from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../../test-support/browser.js';
 import { registryPerson } from '../../../test-support/issuer-fixtures.js';
 import { REPO_ROOT } from '../../../test-support/test-vectors.js';
-import { listenOnFreePort } from '../../../test-support/verifier-service.js';
+import {
+  beginOidcAuthorization,
+  finishOidcAuthorization,
+  oidcRelyingParty,
+  signResult,
+  startSignTransaction,
+  type OidcFlow,
+} from '../../../test-support/oidc-browser.js';
+import { listenOnFreePort, VERIFIER_ADMIN } from '../../../test-support/verifier-service.js';
 import { CARD_PINS, counterAsks, walletWorld } from '../../../test-support/wallet-fixtures.js';
 import { loadSandboxTls } from '../src/sandbox-tls.js';
 import { createWalletWebApp, startWalletWeb } from '../src/wallet-web-service.js';
@@ -185,6 +195,72 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
     await page.getByTestId('approve').click();
     expect((await counter.receive()).get('full_name_unicode')).toBe(person.basicFourInfo.name);
     await page.getByTestId('outcome').waitFor();
+  });
+
+  it('answers the デジタル認証アプリ-compatible OpenID Provider for openid-client: the 4 info, a signed digest, a refusal', async () => {
+    const redirect = 'http://127.0.0.1:9/callback';
+    const base = world.verifier.base;
+    const { config, encryptionKey } = await oidcRelyingParty({
+      verifier: base,
+      adminToken: VERIFIER_ADMIN,
+      rpId: world.verifier.keys.securities.id,
+      redirectUri: redirect,
+      scopes: ['name', 'address', 'birthdate', 'gender', 'sign'],
+    });
+    /** The phone opens the authorization's request (same device), approves with the PINs, then the code is exchanged. */
+    const phoneApproves = async (flow: OidcFlow, shotName: string) => {
+      await page.goto(walletLink(flow.interaction.link));
+      await page.getByTestId('consent').waitFor();
+      await shot(shotName);
+      await page.locator('input[name=authenticationPin]').fill(CARD_PINS.authentication);
+      await page.locator('input[name=signingPassword]').fill(CARD_PINS.signing);
+      await page.getByTestId('approve').click();
+      await page.getByTestId('outcome').waitFor();
+      return oidc.authorizationCodeGrant(config, await finishOidcAuthorization(flow, base), {
+        pkceCodeVerifier: flow.verifier,
+        expectedState: flow.state,
+        expectedNonce: flow.nonce,
+      });
+    };
+
+    const login = await beginOidcAuthorization(config, redirect, { scope: 'openid name address birthdate gender' });
+    const tokens = await phoneApproves(login, '12a-oidc-login-consent');
+    const info = await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
+    expect(info.name).toBe(person.basicFourInfo.name);
+
+    // A sign transaction over the plain SHA-256 digest: the phone shows the digest, the card signs exactly it.
+    const digest = createHash('sha256').update('申込内容 — openmyna 証券').digest();
+    const id = await startSignTransaction(config, base, { digest: digest.toString('base64'), title: '申込内容の確認' });
+    const signing = await beginOidcAuthorization(config, redirect, { scope: 'openid sign', sign_transaction_id: id });
+    await page.goto(walletLink(signing.interaction.link));
+    await page.getByTestId('consent').waitFor();
+    expect((await page.getByTestId('digest').textContent())!.replace(/\s/g, '')).toBe(digest.toString('hex'));
+    const signed = await signResult(
+      config,
+      base,
+      id,
+      (await phoneApproves(signing, '12b-oidc-sign-consent')).access_token,
+      encryptionKey,
+    );
+    const certificate = new X509Certificate(Buffer.from(signed.certificate, 'base64'));
+    const recovered = publicDecrypt(
+      { key: certificate.publicKey, padding: constants.RSA_PKCS1_PADDING },
+      Buffer.from(signed.signature, 'base64'),
+    );
+    expect(recovered.equals(digest)).toBe(true);
+
+    // The holder refuses on the phone: the browser's page says so, and cancelling tells the client access_denied.
+    const refused = await beginOidcAuthorization(config, redirect, { scope: 'openid' });
+    await page.goto(walletLink(refused.interaction.link));
+    await page.getByTestId('consent').waitFor();
+    await page.getByRole('button', { name: '拒否' }).click();
+    await page.getByTestId('outcome').waitFor();
+    const status = (await (
+      await refused.browser.get(new URL(refused.interaction.status, base).href, 'application/json')
+    ).json()) as { status: string; declined?: boolean };
+    expect(status).toEqual({ status: 'pending', declined: true });
+    const back = await refused.browser.follow(new URL(refused.interaction.cancel, base).href, base);
+    expect(new URL(back.url).searchParams.get('error')).toBe('access_denied');
   });
 
   it('shows the history, switches to English, resets a PIN with the card, and revokes the phone', async () => {

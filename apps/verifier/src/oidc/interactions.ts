@@ -102,6 +102,7 @@ export async function interactionPage(deps: OidcDeps, c: Context): Promise<Respo
       expiresAt: presentation.expiresAt,
       status: `${base}/status`,
       complete: `${base}/complete`,
+      cancel: `${base}/cancel`,
     });
   return c.html(await pageFor(authorization, presentation.link, base));
 }
@@ -119,11 +120,14 @@ async function pageFor(authorization: Authorization, link: string, base: string)
 <div data-testid="qr" class="qr">${qr}</div>
 <p><a data-testid="same-device" href="${escapeHtml(link)}">このスマートフォンのウォレットで開く</a></p>
 <p data-testid="waiting">スマートフォンでの操作を待っています…</p>
+<p data-testid="declined" hidden>スマートフォンで拒否されました。もう一度読み取るか、取りやめてください。</p>
+<p><a data-testid="cancel" href="${escapeHtml(`${base}/cancel`)}">取りやめる</a></p>
 <script>
 (function poll() {
   fetch(${JSON.stringify(`${base}/status`)}, { headers: { accept: 'application/json' } })
     .then(function (r) { return r.json(); })
     .then(function (s) {
+      if (s.declined) document.querySelector('[data-testid=declined]').hidden = false;
       if (s.status === 'pending') return setTimeout(poll, 1000);
       location.href = ${JSON.stringify(`${base}/complete`)};
     })
@@ -143,7 +147,27 @@ export async function interactionStatus(deps: OidcDeps, c: Context): Promise<Res
   const row = await presentationRow(deps.context, linked.id);
   const expired = row.status === 'pending' && row.expires_at < isoTime(deps.context.clock());
   const status = row.status === 'completed' ? 'completed' : row.status === 'failed' || expired ? 'failed' : 'pending';
-  return c.json({ status });
+  // A refusal sent from a wallet does not end the request (anyone who saw the QR code could send one): the
+  // page says so, and the person at the browser may cancel.
+  const declined = status === 'pending' && row.rejected_answers > 0;
+  return c.json({ status, ...(declined ? { declined: true } : {}) });
+}
+
+/** `GET …/cancel`: the person at the browser gives up; the client hears `access_denied`. */
+export async function cancelInteraction(deps: OidcDeps, c: Context): Promise<Response> {
+  const authorization = await authorizationOf(deps, c);
+  if (authorization instanceof Response) return authorization;
+  const node = nodeOf(c)!;
+  if (authorization.signTransactionId) await failSignTransaction(deps.context, authorization.signTransactionId);
+  await (
+    await deps.provider()
+  ).interactionFinished(
+    node.req,
+    node.res,
+    { error: 'access_denied', error_description: 'the holder cancelled the authorization' },
+    { mergeWithLastSubmission: false },
+  );
+  return RESPONSE_ALREADY_SENT;
 }
 
 /**

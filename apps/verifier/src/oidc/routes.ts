@@ -8,7 +8,7 @@ import type Provider from 'oidc-provider';
 
 import type { RouteDeps } from '../http/route-deps.js';
 import { oidcClient } from './clients.js';
-import { completeInteraction, interactionPage, interactionStatus } from './interactions.js';
+import { cancelInteraction, completeInteraction, interactionPage, interactionStatus } from './interactions.js';
 import { DEFAULT_OIDC_PATHS, type OidcPaths } from './paths.js';
 import { createOidcProvider } from './provider.js';
 import {
@@ -70,6 +70,7 @@ export function installOidc(app: Hono<any, any, any>, deps: RouteDeps, options: 
   app.get(interactions, (c) => interactionPage(oidc, c));
   app.get(`${interactions}/status`, (c) => interactionStatus(oidc, c));
   app.get(`${interactions}/complete`, (c) => completeInteraction(oidc, c));
+  app.get(`${interactions}/cancel`, (c) => cancelInteraction(oidc, c));
   app.post(paths.signTransactions, (c) => startSignTransaction(oidc, c));
   app.get(`${paths.signTransactions}/:id/result`, (c) => signTransactionResult(oidc, c));
   const mount = async (c: Context) => {
