@@ -27,11 +27,12 @@ export class OidcBrowser {
     return response;
   }
 
-  /** Follows redirects from `url` until one leaves `origin` (the client's redirect URI) or a page answers. */
-  async follow(url: string, origin: string): Promise<{ url: string; response?: Response }> {
+  /** Follows redirects from `url` until one leaves the `origins` (to the client's redirect URI) or a page answers. */
+  async follow(url: string, origins: string | readonly string[]): Promise<{ url: string; response?: Response }> {
+    const ours = typeof origins === 'string' ? [origins] : origins;
     let next = url;
     for (let hop = 0; hop < 10; hop++) {
-      if (!next.startsWith(origin)) return { url: next };
+      if (!ours.some((origin) => next.startsWith(origin))) return { url: next };
       const response = await this.get(next);
       const location = response.headers.get('location');
       if (!location || response.status < 300 || response.status >= 400) return { url: next, response };
@@ -128,8 +129,12 @@ export async function beginOidcAuthorization(
 }
 
 /** Once the phone answered: the page's completion, followed to the client's redirect URI. */
-export async function finishOidcAuthorization(flow: OidcFlow, base: string): Promise<URL> {
-  const done = await flow.browser.follow(new URL(flow.interaction.complete, base).href, base);
+export async function finishOidcAuthorization(
+  flow: OidcFlow,
+  base: string,
+  instances: readonly string[] = [base],
+): Promise<URL> {
+  const done = await flow.browser.follow(new URL(flow.interaction.complete, base).href, instances);
   return new URL(done.url);
 }
 

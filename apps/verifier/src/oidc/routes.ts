@@ -77,9 +77,10 @@ export function installOidc(app: Hono<any, any, any>, deps: RouteDeps, options: 
     const node = nodeOf(c);
     if (!node)
       return c.json({ error: 'server_error', error_description: 'the provider needs a Node HTTP server' }, 501);
-    // The request guard may have read the body already (a chunked one): the provider takes it from `req.body` then.
-    if (c.req.method === 'POST' && (node.req.readableDidRead || !node.req.readable))
-      (node.req as IncomingMessage & { body?: string }).body = await c.req.text();
+    // The request guard has opened the body as a web stream, which takes the Node stream's chunks as they
+    // come: the provider cannot read the Node stream too. It is read here in full and handed over as
+    // `req.body`, which the provider reads then (with a one-time notice that a parser came first).
+    if (c.req.method === 'POST') (node.req as IncomingMessage & { body?: string }).body = await c.req.text();
     const url = new URL(c.req.url);
     const original = node.req.url ?? '';
     // The provider answers at paths relative to its mount path (the issuer's), and learns that from originalUrl.
