@@ -1,4 +1,3 @@
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { SEX_CODES, type SexCode } from '@openmyna/core';
 import type { Context } from 'hono';
 import type Provider from 'oidc-provider';
@@ -13,7 +12,7 @@ import { oidcClient } from './clients.js';
 import { FOUR_INFO_SCOPES } from './paths.js';
 import { OIDC_ACR, OIDC_AMR, saveAccount, type AccountClaims } from './provider.js';
 import { failSignTransaction, recordSignResult, takeSignTransaction } from './sign-transactions.js';
-import { nodeOf, type OidcDeps } from './routes.js';
+import { nodeOf, sentBy, type OidcDeps } from './routes.js';
 
 /** The provider's record linking an authorization (its interaction) to the presentation that answers it. */
 const LINK_MODEL = 'OpenmynaPresentationLink';
@@ -84,7 +83,7 @@ export async function interactionPage(deps: OidcDeps, c: Context): Promise<Respo
         { error: 'invalid_request', error_description: 'the sign transaction was used already or has expired' },
         { mergeWithLastSubmission: false },
       );
-      return RESPONSE_ALREADY_SENT;
+      return sentBy(node.res);
     }
     const created = await createPresentation(deps.context, deps.services, party, input);
     presentation = { id: created.id, link: created.link, expiresAt: created.expiresAt };
@@ -167,7 +166,7 @@ export async function cancelInteraction(deps: OidcDeps, c: Context): Promise<Res
     { error: 'access_denied', error_description: 'the holder cancelled the authorization' },
     { mergeWithLastSubmission: false },
   );
-  return RESPONSE_ALREADY_SENT;
+  return sentBy(node.res);
 }
 
 /**
@@ -191,7 +190,7 @@ export async function completeInteraction(deps: OidcDeps, c: Context): Promise<R
       { error: 'access_denied', error_description: description },
       { mergeWithLastSubmission: false },
     );
-    return RESPONSE_ALREADY_SENT;
+    return sentBy(node.res);
   };
   if (!linked) return deny('the authorization was not answered');
   const view = await presentationFor(deps.context, deps.services, party, linked.id);
@@ -201,7 +200,10 @@ export async function completeInteraction(deps: OidcDeps, c: Context): Promise<R
     return deny(`the card authentication failed (${view.result?.decidedBy?.check ?? 'failed'})`);
   const claims = view.claims as Record<string, Record<string, string> | undefined> | undefined;
   const login = claims?.['login'];
-  if (!claims || !login?.['subject']) return deny('the result of the card authentication was read already');
+  // A second completion (a double click) finds the values taken by the first, which finishes the
+  // authorization: this one changes nothing.
+  if (!claims || !login?.['subject'])
+    return page(c, 409, '認証は完了しています', 'この認証はすでに完了しました。サービスの画面に戻ってください。');
   const sub = login['party_subject'] ?? login['subject'];
   const signed = claims['sign'];
   await saveAccount(deps.context, deps.options.sealingKey, sub, signed ? accountClaimsOf(signed) : {});
@@ -224,7 +226,7 @@ export async function completeInteraction(deps: OidcDeps, c: Context): Promise<R
     },
     { mergeWithLastSubmission: false },
   );
-  return RESPONSE_ALREADY_SENT;
+  return sentBy(node.res);
 }
 
 /**
@@ -293,7 +295,7 @@ function accountClaimsOf(signed: Record<string, string>): AccountClaims {
   };
 }
 
-function page(c: Context, status: 400, title: string, message: string): Response {
+function page(c: Context, status: 400 | 409, title: string, message: string): Response {
   return c.html(
     layout(title, `<h1>${escapeHtml(title)}</h1><p data-testid="error">${escapeHtml(message)}</p>`),
     status,

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { HttpBindings } from '@hono/node-server';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { bearerToken } from '@openmyna/service';
 import type { Context, Hono } from 'hono';
 import type Provider from 'oidc-provider';
@@ -38,6 +37,15 @@ export interface OidcDeps extends RouteDeps {
 export function nodeOf(c: Context): { req: IncomingMessage; res: ServerResponse } | undefined {
   const env = c.env as Partial<HttpBindings> | undefined;
   return env?.incoming && env.outgoing ? { req: env.incoming, res: env.outgoing } : undefined;
+}
+
+/**
+ * The answer of a route whose Node response the provider wrote: nothing more is sent, and the request log
+ * and metrics see the status the provider gave.
+ */
+export function sentBy(res: ServerResponse): Response {
+  const status = res.statusCode >= 200 && res.statusCode <= 599 ? res.statusCode : 200;
+  return new Response(null, { status, headers: { 'x-hono-already-sent': 'true' } });
 }
 
 /**
@@ -92,7 +100,7 @@ export function installOidc(app: Hono<any, any, any>, deps: RouteDeps, options: 
       node.res.once('close', done);
       Promise.resolve(handle(node.req, node.res)).catch(fail);
     });
-    return RESPONSE_ALREADY_SENT;
+    return sentBy(node.res);
   };
   app.all(paths.issuer, mount);
   app.all(`${paths.issuer}/*`, mount);
