@@ -263,6 +263,29 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
     expect(new URL(back.url).searchParams.get('error')).toBe('access_denied');
   });
 
+  it('checks the certificate status across origins: 「有効」 beside the button, when in 日本時間', async () => {
+    // The page (host.base) asks the issuer on its own origin (world.issuerUrl): a real CORS request, its
+    // OCSP POST preflighted by Chromium itself — nothing here rewrites or intercepts the page's fetches.
+    expect(new URL(world.issuerUrl).origin).not.toBe(new URL(host.base).origin);
+    await page.goto(host.base);
+    await page.getByTestId('go-settings').click();
+    const [ocsp] = await Promise.all([
+      page.waitForResponse((response) => response.url() === `${world.issuerUrl}/ocsp/authentication`, {
+        timeout: 10_000,
+      }),
+      page.getByTestId('check-status').click(),
+    ]);
+    expect([ocsp.request().method(), ocsp.headers()['access-control-allow-origin']]).toEqual(['POST', '*']);
+    const result = page.getByTestId('status-result');
+    await expect
+      .poll(() => result.textContent())
+      .toMatch(/^有効 \d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2}（日本時間）に確認$/);
+    await shot('10a-status');
+    await page.getByTestId('language').click();
+    expect(await result.textContent()).toMatch(/^valid checked \d{1,2} \w+ \d{4} at \d{2}:\d{2} \(Japan time\)$/);
+    await page.getByTestId('language').click();
+  });
+
   it('shows the history, switches to English, resets a PIN with the card, and revokes the phone', async () => {
     await page.goto(host.base);
     await page.getByTestId('go-history').click();
@@ -394,5 +417,13 @@ describe('the web wallet over HTTPS through one origin (sandbox up --lan)', () =
     await page.locator('input[name=kenhojoPin]').fill(CARD_PINS.authentication);
     await page.getByTestId('approve').click();
     expect((await counter.receive()).get('full_name_unicode')).toBe(person.basicFourInfo.name);
+
+    // The status check asks the issuer through the same origin: the certificate's own OCSP URL
+    // (127.0.0.1:8080) is not one a phone on the LAN reaches.
+    await page.getByTestId('outcome').waitFor();
+    await page.getByRole('button', { name: 'ホーム' }).click();
+    await page.getByTestId('go-settings').click();
+    await page.getByTestId('check-status').click();
+    await expect.poll(() => page.getByTestId('status-result').textContent()).toMatch(/^有効 /);
   });
 });

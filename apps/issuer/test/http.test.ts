@@ -178,6 +178,41 @@ describe.each(ENGINES)('issuer HTTP API on %s', (engine) => {
     });
   });
 
+  it('answers a browser on another origin for OCSP, CRLs and the status list only, without credentials', async () => {
+    const origin = 'https://wallet.example';
+    // OCSP POST with application/ocsp-request is not a simple request: the browser asks first.
+    const preflight = await fetch(`${base}/ocsp/authentication`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('GET,POST');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type,accept');
+    expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
+    // A header the endpoint does not take is not echoed back as allowed.
+    const stranger = await fetch(`${base}/crl/signing/13101.crl`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
+    expect(stranger.headers.get('access-control-allow-headers')).toBe('accept');
+    const crl = await fetch(`${base}/crl/signing/13101.crl`, { headers: { origin } });
+    expect(crl.status).toBe(200);
+    expect(crl.headers.get('access-control-allow-origin')).toBe('*');
+    expect(parseCrl(new Uint8Array(await crl.arrayBuffer())).revoked.size).toBe(0);
+    const statusList = await fetch(`${base}/mdoc/status/1`, { headers: { origin } });
+    expect(statusList.headers.get('access-control-allow-origin')).toBe('*');
+    // The admin API, the health check and the metrics stay same-origin: no CORS header, even on a preflight.
+    for (const path of ['/admin/persons/P0000001', '/healthz', '/metrics']) {
+      expect((await admin(path, { headers: { origin } })).headers.get('access-control-allow-origin')).toBeNull();
+      const asked = await fetch(`${base}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+      });
+      expect(asked.headers.get('access-control-allow-origin')).toBeNull();
+    }
+  });
+
   it('registers a person, and an address change shows as revoked in OCSP and the next CRL', async () => {
     const { input, holder } = registryPerson('http', 2);
     const body = personCreateBody(input, { birthDate: '1980-02-17' });

@@ -108,6 +108,7 @@ const ja = {
   resetPinDone: '初期化しました。新しい暗証番号が使えます。',
   status: '証明書の状態を確認',
   statusOf: { good: '有効', suspended: '一時停止中', revoked: '失効（消去しました）', unknown: '確認できません' },
+  statusCheckedAt: (time: Date) => `${japanTime(time, 'ja-JP')}（日本時間）に確認`,
   suspend: '一時停止する',
   revoke: '失効させる（このスマートフォンから消去）',
   lifecycleHelp: 'スマートフォンを紛失したときはカードで手続きします。ここではこのスマートフォン自身を止めます。',
@@ -119,6 +120,16 @@ const ja = {
 };
 
 type Messages = typeof ja;
+
+/**
+ * `time` to the minute as a person reads it, in 日本時間 (Asia/Tokyo) whatever the device's zone:
+ * 「2026年12月6日 13:27」, "6 December 2026 at 13:27".
+ */
+function japanTime(time: Date, locale: 'ja-JP' | 'en-GB'): string {
+  return new Intl.DateTimeFormat(locale, { timeZone: 'Asia/Tokyo', dateStyle: 'long', timeStyle: 'short' }).format(
+    time,
+  );
+}
 
 const en: Messages = {
   appName: 'openmyna wallet',
@@ -219,6 +230,7 @@ const en: Messages = {
   resetPinDone: 'Reset. The new PIN is in force.',
   status: 'Check the certificate status',
   statusOf: { good: 'valid', suspended: 'suspended', revoked: 'revoked (wiped)', unknown: 'unknown' },
+  statusCheckedAt: (time: Date) => `checked ${japanTime(time, 'en-GB')} (Japan time)`,
   suspend: 'Suspend',
   revoke: 'Revoke (wipe from this phone)',
   lifecycleHelp: 'A lost phone is stopped with the card. Here, this phone stops itself.',

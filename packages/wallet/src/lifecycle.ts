@@ -95,11 +95,19 @@ export async function changeLifecycle(
 
 /**
  * Asks the issuer's OCSP responder (CRL as fallback) about this phone's authentication certificate;
- * a revoked phone wipes its credentials. Returns the status.
+ * a revoked phone wipes its credentials. Returns the status. With an issuer URL configured the phone
+ * asks that issuer — the one that issued the certificate — where the wallet reaches it, rather than
+ * the certificate's AIA URL: behind the sandbox's `--lan` proxy only the former is reachable.
  */
 export async function checkStatus(context: WalletContext): Promise<'good' | 'suspended' | 'revoked' | 'unknown'> {
   const bundle = await context.secureArea.bundle();
-  const revocation = jpkiRevocation({ fetch: context.fetch, clock: context.clock, cacheSeconds: 0 });
+  const issuerUrl = context.options.issuerUrl ? issuerOf(context).baseUrl : undefined;
+  const revocation = jpkiRevocation({
+    fetch: context.fetch,
+    clock: context.clock,
+    cacheSeconds: 0,
+    ...(issuerUrl ? { ocspUrl: `${issuerUrl}/ocsp/authentication` } : {}),
+  });
   const status = await revocation.check(
     parseCertificate(base64ToBytes(bundle.jpki.authenticationCertificate)),
     parseCertificate(base64ToBytes(bundle.jpki.authenticationCaCertificate)),

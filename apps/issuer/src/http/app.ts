@@ -60,6 +60,7 @@ export function createIssuerApp(options: IssuerAppOptions): OpenAPIHono {
     options.anonymousRateLimit ?? { perSecond: 10, capacity: 60 },
   );
   limitHolderRoutes(app, anonymous);
+  allowStatusReads(app);
   const secureArea =
     options.secureArea === false
       ? undefined
@@ -128,6 +129,20 @@ function limitHolderRoutes(app: OpenAPIHono<Env>, anonymous: MiddlewareHandler):
   app.use('/phones/*', cors({ origin: '*', allowMethods: ['POST'] }));
   app.use('/provisioning/*', anonymous);
   app.use('/phones/*', anonymous);
+}
+
+/**
+ * A browser (the web wallet on its own origin) reads the status of its certificates and mdocs
+ * cross-origin: OCSP (GET, and POST whose `application/ocsp-request` body needs a preflight), the CRL
+ * partitions and the mdoc status list answer any origin, without credentials (public, read-only
+ * data). Nothing else gains CORS here: the admin API stays same-origin only.
+ */
+function allowStatusReads(app: OpenAPIHono<Env>): void {
+  // Named headers, never the preflight's own list echoed back (what Hono's cors does without them).
+  const read = { origin: '*', maxAge: 600, allowMethods: ['GET'], allowHeaders: ['accept'] };
+  app.use('/ocsp/*', cors({ ...read, allowMethods: ['GET', 'POST'], allowHeaders: ['content-type', 'accept'] }));
+  app.use('/crl/*', cors(read));
+  app.use('/mdoc/status/*', cors(read));
 }
 
 /**

@@ -25,14 +25,7 @@ export function Settings(props: { readonly wallet: Wallet; readonly changed: () 
       <h2>{t.settingsTitle}</h2>
       <ChangePin wallet={props.wallet} act={act} />
       <PinReset wallet={props.wallet} report={setMessage} />
-      <h3>{t.status}</h3>
-      <button
-        className="secondary"
-        onClick={() => void act(async () => t.statusOf[await props.wallet.checkStatus()])}
-        data-testid="check-status"
-      >
-        {t.status}
-      </button>
+      <StatusCheck wallet={props.wallet} changed={props.changed} />
       <Lifecycle wallet={props.wallet} act={act} changed={props.changed} />
       <button
         className="danger"
@@ -52,6 +45,54 @@ export function Settings(props: { readonly wallet: Wallet; readonly changed: () 
         </p>
       )}
     </section>
+  );
+}
+
+/** The status check's last answer: the status and when it was had, or the error. */
+type StatusAnswer =
+  | { readonly status: Awaited<ReturnType<Wallet['checkStatus']>>; readonly checkedAt: Date }
+  | { readonly error: unknown };
+
+/**
+ * Asks the issuer about the phone's certificates; the answer, and when it was had, beside the button
+ * (rendered in the current language, so the English toggle applies to it too).
+ */
+function StatusCheck(props: { readonly wallet: Wallet; readonly changed: () => void }) {
+  const t = useMessages();
+  const [answer, setAnswer] = useState<StatusAnswer>();
+  const [checking, setChecking] = useState(false);
+  const check = async () => {
+    setChecking(true);
+    try {
+      const status = await props.wallet.checkStatus();
+      setAnswer({ status, checkedAt: new Date() });
+      // A revoked phone has wiped itself (checkStatus): the app no longer holds a card.
+      if (status === 'revoked') props.changed();
+    } catch (caught) {
+      setAnswer({ error: caught });
+    } finally {
+      setChecking(false);
+    }
+  };
+  return (
+    <>
+      <h3>{t.status}</h3>
+      <div className="actions status-check">
+        <button className="secondary" onClick={() => void check()} disabled={checking} data-testid="check-status">
+          {t.status}
+        </button>
+        {answer && 'error' in answer && (
+          <p role="status" className="error" data-testid="status-result">
+            {t.error}: {describeError(answer.error, t)}
+          </p>
+        )}
+        {answer && 'status' in answer && (
+          <p role="status" className="notice" data-testid="status-result">
+            <strong>{t.statusOf[answer.status]}</strong> <small>{t.statusCheckedAt(answer.checkedAt)}</small>
+          </p>
+        )}
+      </div>
+    </>
   );
 }
 
