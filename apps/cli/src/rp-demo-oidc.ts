@@ -32,7 +32,7 @@ export async function rpDemoOidcKeys(dataDir: string): Promise<RpDemoOidcKeys> {
     signingKey: { ...signing, kid: `sig-${id}`, use: 'sig', alg: 'ES256' },
     encryptionKey: { ...encryption, kid: `enc-${id}`, use: 'enc', alg: 'RSA-OAEP-256' },
   };
-  await mkdir(join(dataDir, 'rp-demo'), { recursive: true });
+  await mkdir(join(dataDir, 'rp-demo'), { recursive: true, mode: 0o700 });
   await writeAtomically(path, JSON.stringify(keys) + '\n');
   await chmod(path, 0o600);
   return keys;
