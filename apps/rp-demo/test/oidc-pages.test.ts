@@ -7,6 +7,7 @@ import { createRpDemoApp, RP_DEMO_MIGRATIONS, type RpDemoOidcOptions, type RpDem
 
 const ISSUER = 'https://provider.example/api/realms/main';
 const REDIRECT = 'http://127.0.0.1:8083/oidc/callback';
+const SIGN_TRANSACTIONS = 'https://provider.example/api/sign-transactions';
 
 /** The provider's discovery document, as the verifier publishes it (iss in authorization responses). */
 const DISCOVERY = {
@@ -50,11 +51,20 @@ describe('the securities firm’s OpenID Connect pages', () => {
   });
   afterAll(() => database?.dispose());
 
-  const provider: typeof fetch = (input) => {
+  const bodies = new Map<string, string>();
+  /** The provider: its discovery document, client-credentials tokens and sign transactions. */
+  const provider: typeof fetch = (input, init) => {
     const url = String(input instanceof Request ? input.url : input);
     requested.push(url);
+    // openid-client sends its bodies as URLSearchParams or strings.
+    const body = init?.body instanceof URLSearchParams ? init.body.toString() : (init?.body as string | undefined);
+    bodies.set(url, body ?? '');
     if (!reachable) return Promise.reject(new TypeError('fetch failed'));
     if (url === `${ISSUER}/.well-known/openid-configuration`) return Promise.resolve(Response.json(DISCOVERY));
+    if (url === DISCOVERY.token_endpoint && body?.includes('grant_type=client_credentials'))
+      return Promise.resolve(Response.json({ access_token: 'at-sign', token_type: 'Bearer', expires_in: 600 }));
+    if (url === SIGN_TRANSACTIONS)
+      return Promise.resolve(Response.json({ sign_transaction_id: 'tx-1' }, { status: 201 }));
     return Promise.resolve(Response.json({ error: 'invalid_request' }, { status: 400 }));
   };
   const site = (withOidc: boolean) =>
@@ -139,6 +149,27 @@ describe('the securities firm’s OpenID Connect pages', () => {
     const stray = await callback(app, undefined, { code: 'c-2', state, iss: ISSUER });
     expect(stray.status).toBe(400);
     expect(await stray.text()).toContain('別のブラウザで始められました');
+  });
+
+  it('starts a sign transaction over the DigestInfo of the application text, then the authorization with it', async () => {
+    const app = site(true);
+    const form = await (await app.request('/oidc/apply')).text();
+    expect(form).toContain('電子署名で申込内容を確認');
+    expect(form).toContain('デジタル認証アプリ方式で申し込む');
+    const started = await app.request('/oidc/apply', { method: 'POST' });
+    expect(started.status).toBe(303);
+    const { digest, digest_info } = JSON.parse(bodies.get(SIGN_TRANSACTIONS)!) as {
+      digest: string;
+      digest_info: boolean;
+    };
+    expect(digest_info).toBe(true);
+    expect(Buffer.from(digest, 'base64').subarray(0, 19).toString('hex')).toBe(
+      '3031300d060960864801650304020105000420',
+    );
+    const authorization = new URL(started.headers.get('location')!);
+    expect(authorization.searchParams.get('scope')).toBe('openid sign name');
+    expect(authorization.searchParams.get('sign_transaction_id')).toBe('tx-1');
+    expect(authorization.searchParams.get('code_challenge_method')).toBe('S256');
   });
 
   it('tells the person when the provider cannot be reached', async () => {

@@ -17,7 +17,7 @@ export interface RpDemoOidcOptions {
   readonly signingKey: JWK;
   /** The private RSA-OAEP-256 key the sign results are encrypted to. */
   readonly encryptionKey: JWK;
-  /** The sign transactions' endpoint (`POST`, and `GET {id}/result`); by default `<issuer origin>/api/sign-transactions`. */
+  /** The sign transactions' endpoint (`POST`, and `GET {id}/result`); by default beside the realm (`signTransactionsUrl`). */
   readonly signTransactions?: string;
 }
 
@@ -67,9 +67,15 @@ export function oidcRelyingParty(options: RpDemoOidcOptions, fetcher?: typeof fe
   };
 }
 
-/** The sign transactions' endpoint of `options`. */
+/**
+ * The sign transactions' endpoint of `options`. The discovery document does not name it: it sits beside
+ * the realm, `…/api/realms/main` → `…/api/sign-transactions` (under the same path prefix, if any).
+ */
 export function signTransactionsUrl(options: RpDemoOidcOptions): string {
-  return options.signTransactions ?? `${new URL(options.issuer).origin}/api/sign-transactions`;
+  if (options.signTransactions) return options.signTransactions;
+  const issuer = new URL(options.issuer);
+  const base = issuer.pathname.replace(/\/api\/realms\/[^/]+\/?$/, '');
+  return `${issuer.origin}${base}/api/sign-transactions`;
 }
 
 /** openid-client's codes for a response that is not what this flow expects (`state`, `nonce`, `iss`, …). */
