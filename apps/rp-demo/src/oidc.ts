@@ -23,8 +23,10 @@ export function oidcRoutes(app: Hono, deps: RpDemoDeps, site: Site): void {
   if (!oidc) return;
   const flowDeps: OidcDeps = { ...deps, oidc };
   const key = flowCookieKey(deps.sealingKey);
-  const fail = (c: Context, error: unknown, flow?: OidcFlow['flow']) =>
-    c.html(oidcErrorPage(site, flowErrorOf(error), flow), statusOf(flowErrorOf(error)));
+  const fail = (c: Context, caught: unknown, flow?: OidcFlow['flow']) => {
+    const error = flowErrorOf(caught);
+    return c.html(oidcErrorPage(site, error, flow), statusOf(error));
+  };
   app.post('/oidc/login', async (c) => {
     try {
       return c.redirect((await authorize(c, flowDeps, key, { flow: 'login' }, { scope: 'openid' })).href, 303);
