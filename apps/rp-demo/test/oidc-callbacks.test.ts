@@ -16,7 +16,8 @@ const ISSUER = 'https://provider.example/api/realms/main';
 const REDIRECT = 'http://127.0.0.1:8083/oidc/callback';
 const SIGN_TRANSACTIONS = 'https://provider.example/api/sign-transactions';
 const CLIENT_ID = 'RPcallbacks';
-const NOW = new Date();
+/** A fixed clock (the application text is the same on the page and in the flow), after the certificate is made. */
+const NOW = new Date(Date.now() + 60_000);
 const ENDPOINTS = {
   authorization_endpoint: `${ISSUER}/protocol/openid-connect/auth`,
   token_endpoint: `${ISSUER}/protocol/openid-connect/token`,
@@ -134,9 +135,21 @@ describe('the securities firm’s OpenID Connect callbacks, to their ends', () =
     const work = mkdtempSync(join(tmpdir(), 'openmyna-rp-callbacks-'));
     writeFileSync(join(work, 'key.pem'), signer.privateKey.export({ format: 'pem', type: 'pkcs8' }));
     execFileSync('openssl', [
-      'req', '-x509', '-new', '-utf8', '-key', join(work, 'key.pem'), '-subj', '/CN=署名 花子',
-      '-days', '1', '-outform', 'DER', '-out', join(work, 'cert.der'),
-    ]); // prettier-ignore
+      'req',
+      '-x509',
+      '-new',
+      '-utf8',
+      '-key',
+      join(work, 'key.pem'),
+      '-subj',
+      '/CN=署名 花子',
+      '-days',
+      '1',
+      '-outform',
+      'DER',
+      '-out',
+      join(work, 'cert.der'),
+    ]);
     certificate = readFileSync(join(work, 'cert.der')).toString('base64');
   });
   afterAll(() => database?.dispose());
@@ -159,12 +172,32 @@ describe('the securities firm’s OpenID Connect callbacks, to their ends', () =
   it('logs in to the account whose login subject is the ID token’s sub; none for another sub', async () => {
     await database.db
       .insertInto('applications')
-      .values({ id: 'app-1', answers: '{}', document: '', presentation_id: null, state: 'opened', refusal: null, account_no: '2026-0000000001', created_at: new Date().toISOString() })
-      .execute(); // prettier-ignore
+      .values({
+        id: 'app-1',
+        answers: '{}',
+        document: '',
+        presentation_id: null,
+        state: 'opened',
+        refusal: null,
+        account_no: '2026-0000000001',
+        created_at: new Date().toISOString(),
+      })
+      .execute();
     await database.db
       .insertInto('accounts')
-      .values({ account_no: '2026-0000000001', application_id: 'app-1', name: '署名 花子', address: '東京都', birth_date: '1990-01-01', sex: '2', my_number_sealed: new Uint8Array(28), verification: '[]', opened_at: new Date().toISOString(), login_subject: 'pairwise-sub-1' })
-      .execute(); // prettier-ignore
+      .values({
+        account_no: '2026-0000000001',
+        application_id: 'app-1',
+        name: '署名 花子',
+        address: '東京都',
+        birth_date: '1990-01-01',
+        sex: '2',
+        my_number_sealed: new Uint8Array(28),
+        verification: '[]',
+        opened_at: new Date().toISOString(),
+        login_subject: 'pairwise-sub-1',
+      })
+      .execute();
     const signedIn = await (await start('/oidc/login')).back('good-code');
     expect(signedIn.status, await signedIn.clone().text()).toBe(303);
     expect(signedIn.headers.get('location')).toBe('../mypage');

@@ -27,9 +27,21 @@ describe('the sign result, as the securities firm checks it', () => {
     signer = pair.privateKey;
     writeFileSync(join(work, 'key.pem'), signer.export({ format: 'pem', type: 'pkcs8' }));
     execFileSync('openssl', [
-      'req', '-x509', '-new', '-utf8', '-key', join(work, 'key.pem'), '-subj', '/CN=署名 花子',
-      '-days', '1', '-outform', 'DER', '-out', join(work, 'cert.der'),
-    ]); // prettier-ignore
+      'req',
+      '-x509',
+      '-new',
+      '-utf8',
+      '-key',
+      join(work, 'key.pem'),
+      '-subj',
+      '/CN=署名 花子',
+      '-days',
+      '1',
+      '-outform',
+      'DER',
+      '-out',
+      join(work, 'cert.der'),
+    ]);
     certificate = readFileSync(join(work, 'cert.der')).toString('base64');
     firm = await crypto.subtle.generateKey(
       { name: 'RSA-OAEP', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },

@@ -17,7 +17,7 @@ export interface RpDemoOidcOptions {
   readonly signingKey: JWK;
   /** The private RSA-OAEP-256 key the sign results are encrypted to. */
   readonly encryptionKey: JWK;
-  /** The sign transactions' endpoint (`POST`, and `GET {id}/result`); by default beside the realm (`signTransactionsUrl`). */
+  /** `POST` starts a sign transaction, `GET {id}/result` reads it; by default beside the realm. */
   readonly signTransactions?: string;
 }
 
