@@ -15,9 +15,9 @@ const SHOTS = join(REPO_ROOT, 'artifacts', 'screenshots', 'e2e');
 /**
  * The whole story over the real sandbox (`openmyna sandbox up` as a child process: issuer, verifier,
  * web wallet, securities firm and shop on localhost) in two browser contexts — the phone and the PC:
- * provision the phone, open an account cross-device (the Digital Agency document's case), log in,
- * present at the counter, meet the shop that may not have a My Number, then the phone is reported lost
- * and the firm refuses it. A screenshot of each step goes to artifacts/screenshots/e2e.
+ * provision the phone, open an account cross-device (the Digital Agency document's case), log in, log in
+ * and sign the application the デジタル認証アプリ way (OpenID Connect), present at the counter, meet the shop
+ * that may not have a My Number, then the phone is reported lost and the firm refuses it. A screenshot of each step goes to artifacts/screenshots/e2e.
  */
 describe('the phone alone, over the whole sandbox', () => {
   let sandbox: ChildProcessWithoutNullStreams;
@@ -77,6 +77,15 @@ describe('the phone alone, over the whole sandbox', () => {
   });
 
   it('logs in with 「スマホでログイン」 (the 利用者証明用 PIN)', () => story.logIn(''));
+
+  it('logs in with 「デジタル認証アプリ方式でログイン」: OpenID Connect, the QR code on the verifier’s page', () =>
+    story.logInWithOidc(''));
+
+  // Not yet: the phone does not sign a sign transaction's digest (the web wallet's consent shows the login
+  // alone, and apps/cli/test/oidc.test.ts's two sign cases fail with the CLI phone too); that side is being
+  // finished on its own branch. Unskip once the wallet asks for the 署名用パスワード here.
+  it.skip('signs the application with 「電子署名で申込内容を確認」: a sign transaction, the signature checked by the firm', () =>
+    story.signWithOidc(''));
 
   it('presents in person at the counter: the clerk’s camera reads the phone, the clerk sees the verified photo, name, address and age', () =>
     story.atTheCounter(''));

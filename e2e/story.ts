@@ -117,6 +117,45 @@ export class PhoneAndPc {
     await this.shot(pc, `${prefix}10-pc-signed-in`);
   }
 
+  /**
+   * 「デジタル認証アプリ方式でログイン」: the firm as an OpenID Connect client; the verifier's page shows the QR
+   * code, the phone answers with the 利用者証明用 PIN, and the PC comes back to the firm signed in.
+   */
+  async logInWithOidc(prefix: string): Promise<void> {
+    const { pc } = this;
+    // Signed out first: the firm's session must come from this login.
+    await pc.context().clearCookies();
+    await pc.goto(`${this.urls.rp}/login`);
+    await pc.getByTestId('oidc-login').click();
+    await pc.getByTestId('qr').waitFor();
+    expect(new URL(pc.url()).pathname).toMatch(/\/api\/realms\/main\/interaction\//);
+    await this.shot(pc, `${prefix}10a-pc-oidc-login-qr`);
+    await this.phoneAnswers({ authenticationPin: '1234' }, `${prefix}10b-phone-oidc-login-consent`);
+    await pc.getByTestId('signed-in').waitFor({ timeout: 30_000 });
+    expect(await pc.getByTestId('name').textContent()).toContain('様');
+    await this.shot(pc, `${prefix}10c-pc-oidc-signed-in`);
+  }
+
+  /**
+   * 「電子署名で申込内容を確認」: the firm starts a sign transaction over the application's DigestInfo, the phone
+   * signs it with the 署名用パスワード, and the firm shows the signer and its own check of the signature.
+   */
+  async signWithOidc(prefix: string): Promise<void> {
+    const { pc } = this;
+    await pc.goto(`${this.urls.rp}/oidc/apply`);
+    await pc.getByTestId('oidc-apply').click();
+    await pc.getByTestId('qr').waitFor();
+    await this.shot(pc, `${prefix}10d-pc-oidc-sign-qr`);
+    await this.phoneAnswers(
+      { signingPassword: 'OPENMYNA1', authenticationPin: '1234' },
+      `${prefix}10e-phone-oidc-sign-consent`,
+    );
+    await pc.getByTestId('signature-verified').or(pc.getByTestId('refused')).waitFor({ timeout: 30_000 });
+    expect(await pc.getByTestId('refused').count(), (await pc.locator('main').textContent()) ?? '').toBe(0);
+    expect(await pc.getByTestId('name').textContent()).not.toBe('—');
+    await this.shot(pc, `${prefix}10f-pc-oidc-signed`);
+  }
+
   /** In person at the counter: the clerk's camera reads the phone's engagement QR code. */
   async atTheCounter(prefix: string): Promise<void> {
     const { phone } = this;

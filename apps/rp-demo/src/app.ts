@@ -5,6 +5,8 @@ import { accountOpeningRoutes } from './account-opening.js';
 import { counterRoutes } from './counter.js';
 import { demoSiteApp, page, type Site } from './layout.js';
 import { loginRoutes } from './login.js';
+import { oidcRoutes } from './oidc.js';
+import { oidcRelyingParty } from './oidc/relying-party.js';
 import type { RpDemoDeps, RpDemoOptions } from './options.js';
 import { verifierClient } from './verifier-client.js';
 
@@ -23,6 +25,7 @@ export function createRpDemoApp(options: RpDemoOptions): Hono {
     walletUrl: options.walletUrl,
     sealingKey: options.sealingKey,
     clock: options.clock,
+    ...(options.oidc ? { oidc: oidcRelyingParty(options.oidc, options.fetch) } : {}),
   };
   const site: Site = {
     name: options.firmName ?? 'openmyna証券',
@@ -43,12 +46,18 @@ export function createRpDemoApp(options: RpDemoOptions): Hono {
             マイナンバーカードを入れたスマートフォンだけで、本人確認とマイナンバーの提出が終わり、その場で口座が開設されます。
           </p>
           <a class="button" href="./apply" data-testid="start">口座開設を申し込む</a>
-          <a class="button" href="./login" data-testid="to-login">スマホでログイン</a>`,
+          <a class="button" href="./login" data-testid="to-login">スマホでログイン</a>
+          ${
+            deps.oidc
+              ? html`<a class="button" href="./oidc/apply" data-testid="to-oidc-apply">電子署名で申込内容を確認</a>`
+              : ''
+          }`,
       ),
     ),
   );
   accountOpeningRoutes(app, deps, site);
   loginRoutes(app, deps, site);
   counterRoutes(app, deps, site);
+  oidcRoutes(app, deps, site);
   return app;
 }

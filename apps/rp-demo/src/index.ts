@@ -1,4 +1,5 @@
 export { createRpDemoApp, type RpDemoDeps, type RpDemoOptions } from './app.js';
+export type { RpDemoOidcOptions } from './oidc/relying-party.js';
 export { COUNTER_ELEMENTS, type CounterPerson } from './counter.js';
 export { maskMyNumber, refusalText } from './refusals.js';
 export { unsealMyNumberForDisplay } from './sealing.js';

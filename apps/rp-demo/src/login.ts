@@ -48,7 +48,14 @@ function loginRequestRoutes(app: Hono, deps: RpDemoDeps, site: Site): void {
           <p>口座開設のときに使ったスマートフォンのマイナンバーカードでログインします（利用者証明用暗証番号）。</p>
           <form method="post" action="./login">
             <button type="submit" data-testid="login">スマホでログイン</button>
-          </form>`,
+          </form>
+          ${
+            deps.oidc
+              ? html`<form method="post" action="./oidc/login">
+                  <button type="submit" data-testid="oidc-login">デジタル認証アプリ方式でログイン</button>
+                </form>`
+              : ''
+          }`,
       ),
     ),
   );
@@ -141,17 +148,22 @@ async function finishLogin(c: Context, deps: RpDemoDeps, site: Site) {
     .executeTakeFirst();
   if (consumed.numUpdatedRows !== 1n) return c.redirect('../../login', 303);
   unbindBrowser(c, request.id);
+  await startSession(c, deps, request.account_no);
+  return c.redirect('../../mypage', 303);
+}
+
+/** Signs the browser of `c` in to `accountNo`: a new session and its cookie (after a login of either kind). */
+export async function startSession(c: Context, deps: Pick<RpDemoDeps, 'db' | 'clock'>, accountNo: string) {
   const { token, digest } = newSessionToken();
   const now = deps.clock();
   await deps.db
     .insertInto('web_sessions')
     .values({
       token_digest: digest,
-      account_no: request.account_no,
+      account_no: accountNo,
       created_at: now.toISOString(),
       expires_at: new Date(now.getTime() + SESSION_SECONDS * 1000).toISOString(),
     })
     .execute();
   setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Lax', path: '/', maxAge: SESSION_SECONDS });
-  return c.redirect('../../mypage', 303);
 }

@@ -51,3 +51,23 @@ export async function registerDemoRelyingParties(dataDir: string, running: Verif
   await chmod(path, 0o600);
   return parties;
 }
+
+/** The scopes of the securities firm's OpenID Connect client: the 4 info and the sign transactions. */
+const DEMO_OIDC_SCOPES = ['name', 'address', 'birthdate', 'gender', 'sign'];
+
+/**
+ * Registers `party`'s OpenID Connect client through the verifier's admin API (`PUT …/oidc-client`): at
+ * every `sandbox up`, which replaces the registration and keeps its client id.
+ */
+export function registerDemoOidcClient(running: VerifierAdmin, party: DemoRelyingParty) {
+  return async (redirectUris: string[], jwks: { keys: Record<string, unknown>[] }) => {
+    const response = await fetch(`${running.url}/admin/relying-parties/${encodeURIComponent(party.id)}/oidc-client`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${running.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ redirectUris, jwks, scopes: DEMO_OIDC_SCOPES }),
+    });
+    if (response.status !== 200)
+      throw new Error(`registering the OpenID Connect client of ${party.name} failed: HTTP ${response.status}`);
+    return (await response.json()) as { clientId: string; issuer: string };
+  };
+}

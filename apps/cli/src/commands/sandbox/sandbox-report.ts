@@ -53,7 +53,7 @@ export function runningReport(io: CliIo, dataDir: string, running: RunningSandbo
         `  ${party.name.padEnd(18)} ${party.myNumber ? 'may receive a My Number (個人番号関係事務)' : 'no My Number'}`,
     ),
     '',
-    `  RP demo      ${rp.url}  (${securities.name}: 口座開設, スマホでログイン, 窓口 at /counter)`,
+    `  RP demo      ${rp.url}  (${securities.name}: 口座開設, スマホでログイン, 窓口 at /counter${running.lanAddress ? '' : ', デジタル認証アプリ方式 (OpenID Connect) at /login and /oidc/apply'})`,
     `  shop demo    ${shop.url}  (${shopParty.name}: age check; asks for a My Number and is refused)`,
     '',
     ...walkthrough(rp.url),
@@ -71,5 +71,7 @@ function walkthrough(rpUrl: string): string[] {
     `  4. The counter (${rpUrl}/counter): in the wallet choose 「対面で提示」 and paste its mdoc: text (or`,
     '     scan its QR code); the clerk sees the verified photo, name, address, birth date and age.',
     '  5. The shop: an age check that discloses only 「20歳以上」, and a My Number request the verifier refuses.',
+    `  6. 「デジタル認証アプリ方式でログイン」 (${rpUrl}/login) and 「電子署名で申込内容を確認」 (${rpUrl}/oidc/apply):`,
+    '     the firm as an OpenID Connect client of the verifier; the verifier’s page shows the QR code.',
   ];
 }

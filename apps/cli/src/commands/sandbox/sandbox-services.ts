@@ -17,7 +17,12 @@ import { startVerifier, type RunningVerifier } from '../../verifier-service.js';
 import { startWalletWeb } from '../../wallet-web-service.js';
 import { openCardFile } from '../card.js';
 import type { DemoCard } from './demo-issuer.js';
-import { registerDemoRelyingParties, type DemoRelyingParty, type VerifierAdmin } from './demo-relying-parties.js';
+import {
+  registerDemoOidcClient,
+  registerDemoRelyingParties,
+  type DemoRelyingParty,
+  type VerifierAdmin,
+} from './demo-relying-parties.js';
 import { demoPersons, type SandboxManifest } from './sandbox-directory.js';
 
 /** The ports `sandbox up` serves on, and the LAN address of `--lan`. */
@@ -110,7 +115,8 @@ export async function startSandbox(
   const [rp, shop] = await startDemoSites(
     dataDir,
     parties,
-    { verifierUrl: verifier.url, walletUrl: wallet.url },
+    // On the LAN the provider's issuer is the wallet's HTTPS origin, which the firm's backend does not trust.
+    { verifierUrl: verifier.url, walletUrl: wallet.url, ...(lanAddress ? {} : { verifier }) },
     ports,
   );
   const close = async () => {
@@ -192,7 +198,7 @@ async function startSandboxWallet(options: {
 async function startDemoSites(
   dataDir: string,
   parties: readonly DemoRelyingParty[],
-  urls: { readonly verifierUrl: string; readonly walletUrl: string },
+  urls: { readonly verifierUrl: string; readonly walletUrl: string; readonly verifier?: VerifierAdmin },
   ports: SandboxPorts,
 ): Promise<[RunningService, RunningService]> {
   const start = (kind: 'securities' | 'shop', party: DemoRelyingParty, port: number) =>
@@ -204,6 +210,9 @@ async function startDemoSites(
       walletUrl: urls.walletUrl,
       name: party.name,
       kind,
+      ...(kind === 'securities' && urls.verifier
+        ? { registerOidcClient: registerDemoOidcClient(urls.verifier, party) }
+        : {}),
     });
   return [
     await start(
