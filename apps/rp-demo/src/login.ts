@@ -81,7 +81,9 @@ function loginRequestRoutes(app: Hono, deps: RpDemoDeps, site: Site): void {
     );
   });
   phoneRequestStatusRoute(app, deps, '/login', 'login', async (view) => {
-    const subject = view.claims?.['login']?.['subject'];
+    // The firm's subject (`party_subject`): the OpenID Provider's `sub` for this firm too.
+    const login = view.claims?.['login'];
+    const subject = login?.['party_subject'] ?? login?.['subject'];
     if (view.result?.status !== 'valid' || typeof subject !== 'string') return refusalOf(view);
     const account = await deps.db
       .selectFrom('accounts')

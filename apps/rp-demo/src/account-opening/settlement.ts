@@ -49,7 +49,9 @@ async function settleApplication(deps: RpDemoDeps, id: string): Promise<string |
 function accountClaims(view: VerifierView): AccountClaims | undefined {
   const sign = view.claims?.['sign'] as AccountClaims['sign'] | undefined;
   const myNumber = view.claims?.['kenhojo']?.['my_number'] as string | undefined;
-  const subject = view.claims?.['login']?.['subject'] as string | undefined;
+  // Per firm, not per request-signing certificate: the same subject the OpenID Provider gives as `sub`.
+  const login = view.claims?.['login'];
+  const subject = (login?.['party_subject'] ?? login?.['subject']) as string | undefined;
   return sign && myNumber && subject ? { sign, myNumber, subject } : undefined;
 }
 
