@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import Database from 'better-sqlite3';
 import { SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -352,4 +353,40 @@ describe('attacks on the OpenID Provider', () => {
     // fails with invalid_redirect_uri "redirect_uris must not contain fragments".
     expect(registered.status).toBe(400);
   });
+
+  it('deletes the sealed 4 info and sign results once they expire, rather than keeping them for ever', async () => {
+    const started = await startSignTransaction(clientId, {
+      digest: createHash('sha256').update('保管期間').digest('base64'),
+    });
+    const { sign_transaction_id: id } = (await started.json()) as { sign_transaction_id: string };
+    const tokens = await login(clientId, 'openid sign name address birthdate gender', { sign_transaction_id: id });
+    const read = await fetch(`${verifier.url}/api/sign-transactions/${id}/result`, {
+      headers: { authorization: `Bearer ${tokens['access_token']}` },
+    });
+    expect(read.status).toBe(200);
+    const db = new Database(join(dir, 'data', 'verifier.db'));
+    try {
+      // The 600 s of the account claims and the 300 s of the transaction pass (the wall clock, moved back).
+      const past = '2000-01-01T00:00:00.000Z';
+      db.prepare('update oidc_accounts set expires_at = ?').run(past);
+      db.prepare('update sign_transactions set expires_at = ? where id = ?').run(past, id);
+      db.prepare('update oidc_records set expires_at = ?').run(past);
+      // The service goes on working: a new sign transaction.
+      expect(
+        (await startSignTransaction(clientId, { digest: createHash('sha256').update('次').digest('base64') })).status,
+      ).toBe(201);
+      // Nothing ever deletes them (no deleteFrom outside the adapter's destroy/revokeByGrantId): the sealed
+      // name, address, birth date and sex, and the signing certificate that carries them, stay in the database.
+      const accounts = db.prepare(
+        'select count(*) as n from oidc_accounts where expires_at < ? and claims_sealed is not null',
+      );
+      expect((accounts.get(new Date().toISOString()) as { n: number }).n).toBe(0);
+      const results = db.prepare(
+        'select count(*) as n from sign_transactions where id = ? and result_sealed is not null',
+      );
+      expect((results.get(id) as { n: number }).n).toBe(0);
+    } finally {
+      db.close();
+    }
+  }, 90_000);
 });
