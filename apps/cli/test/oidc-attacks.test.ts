@@ -389,4 +389,27 @@ describe('attacks on the OpenID Provider', () => {
       db.close();
     }
   }, 90_000);
+
+  it('lets the holder sign the same digest again in a later transaction (a retry), at this party or another', async () => {
+    // RSA PKCS#1 v1.5 is deterministic: the same key over the same digest gives the same signature value,
+    // and jpki.replay (presented_signatures, keyed by that value, for every party) refuses it for ever.
+    const digest = createHash('sha256').update(`同じ契約書 ${Date.now()}`).digest('base64');
+    for (const attempt of ['first', 'retry']) {
+      const started = await startSignTransaction(clientId, { digest });
+      expect(started.status).toBe(201);
+      const { sign_transaction_id: id } = (await started.json()) as { sign_transaction_id: string };
+      const flow = await authorize(clientId, { scope: 'openid sign', sign_transaction_id: id });
+      const sent = await run(
+        [
+          'phone',
+          'present',
+          ...['--phone', 'phone.json', '--data', 'data', '--issuer', issuer.url, '--request', flow.interaction.link],
+          ...['--yes', '--auth-pin', '1234', '--signing-password', 'OPENMYNA1'],
+        ],
+        { cwd: dir },
+      );
+      // The retry: "jpki.replay: this signature was presented before (ERR_RESPONSE_REJECTED)".
+      expect(sent.code, `${attempt}: ${sent.stderr}`).toBe(0);
+    }
+  }, 60_000);
 });
