@@ -1,10 +1,13 @@
-import { createHash, generateKeyPairSync, randomBytes, webcrypto } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { requestBindingAttribute } from '@openmyna/card';
+import { createAuthorizationResponse, jpkiSignEntryFor, type AuthorizationRequest } from '@openmyna/mdoc';
+import { signCms } from '@openmyna/pki';
 import Database from 'better-sqlite3';
-import { SignJWT, type JWK } from 'jose';
+import { compactDecrypt, importJWK, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { freePort, run, spawnService, stopService } from './cli-harness.js';
@@ -68,6 +71,7 @@ describe('attacks on the OpenID Provider', () => {
   let signingKey: webcrypto.CryptoKey;
   let signingPublicJwk: JWK;
   let encryptionPublicJwk: JWK;
+  let encryptionPrivateJwk: JWK;
 
   beforeAll(async () => {
     const issuerPort = await freePort();
@@ -107,6 +111,7 @@ describe('attacks on the OpenID Provider', () => {
     );
     const encryption = generateKeyPairSync('rsa', { modulusLength: 2048 });
     encryptionPublicJwk = { ...encryption.publicKey.export({ format: 'jwk' }), use: 'enc', kid: 'enc-1' };
+    encryptionPrivateJwk = encryption.privateKey.export({ format: 'jwk' });
     const registered = await registerClient(await relyingParty('OIDC証券'), {
       redirectUris: [REDIRECT],
       jwks: { keys: [signingPublicJwk, encryptionPublicJwk] },
@@ -412,4 +417,98 @@ describe('attacks on the OpenID Provider', () => {
       expect(sent.code, `${attempt}: ${sent.stderr}`).toBe(0);
     }
   }, 60_000);
+
+  // Holds today (a regression guard, not a finding): only the global jpki.replay table stops it, so a fix
+  // of the retry test above must keep refusing a signature value in a CMS once it was a raw digest signature.
+  it("does not let a party's sign transaction make a CMS signature that answers another party's presentation", async () => {
+    // The victim, a bank (another relying party of this verifier), asks for a signed application form: a
+    // jpki_sign presentation whose CMS must carry the request binding (its client_id and nonce).
+    const bank = (await (
+      await fetch(`${verifier.url}/admin/relying-parties`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: '被害銀行', myNumberPurpose: 'none' }),
+      })
+    ).json()) as { apiKey: string };
+    const created = (await (
+      await fetch(`${verifier.url}/v1/presentations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bank.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          sign: {
+            document: Buffer.from('口座開設申込書: 申込人は下記の者です').toString('base64'),
+            title: '口座開設申込書',
+          },
+          purpose: '口座開設',
+        }),
+      })
+    ).json()) as { id: string; requestUri: string };
+    // The hostile party (this client) reads the bank's request object, as anyone with its QR code can.
+    const jwt = await (await fetch(created.requestUri)).text();
+    const request = JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as AuthorizationRequest;
+    const query = request.dcql_query.credentials[0]!;
+    const document = jpkiSignEntryFor(request, query.id) as { bytes: Uint8Array };
+
+    /** The holder signs, on the hostile party's say-so, a digest under the title it picks. */
+    const signAtHostileParty = async (digest: Uint8Array, digestInfo: boolean) => {
+      const started = await startSignTransaction(clientId, {
+        digest: Buffer.from(digest).toString('base64'),
+        digest_info: digestInfo,
+        title: '会員規約への同意',
+      });
+      const { sign_transaction_id: id } = (await started.json()) as { sign_transaction_id: string };
+      const tokens = await login(clientId, 'openid sign', { sign_transaction_id: id });
+      const response = await fetch(`${verifier.url}/api/sign-transactions/${id}/result`, {
+        headers: { authorization: `Bearer ${tokens['access_token']}` },
+      });
+      const { result } = (await response.json()) as { result: string };
+      const { plaintext } = await compactDecrypt(
+        result,
+        await importJWK({ ...encryptionPrivateJwk, alg: 'RSA-OAEP-256' }, 'RSA-OAEP-256'),
+      );
+      return JSON.parse(new TextDecoder().decode(plaintext)) as { signature: string; certificate: string };
+    };
+    // One ordinary transaction tells it the holder's signing certificate (every sign result carries it).
+    const certificate = Buffer.from(
+      (await signAtHostileParty(createHash('sha256').update('規約').digest(), false)).certificate,
+      'base64',
+    );
+    // Then the holder "agrees to the terms": a DigestInfo that is in fact the SHA-256 of the signed
+    // attributes of a CMS over the bank's document, bound to the bank's request.
+    const cms = await signCms({
+      content: document.bytes,
+      certificate,
+      signingTime: new Date(),
+      extraAttributes: [requestBindingAttribute({ clientId: request.client_id, nonce: request.nonce })],
+      signer: {
+        algorithm: 'sha256WithRSAEncryption',
+        publicKeyInfo: new Uint8Array(
+          new X509Certificate(certificate).publicKey.export({ type: 'spki', format: 'der' }),
+        ),
+        sign: async (signedAttributes) => {
+          const digestInfo = Buffer.concat([
+            Buffer.from('3031300d060960864801650304020105000420', 'hex'),
+            createHash('sha256').update(signedAttributes).digest(),
+          ]);
+          return Buffer.from((await signAtHostileParty(digestInfo, true)).signature, 'base64');
+        },
+      },
+    });
+    // The hostile party answers the bank's request with it, as the holder's wallet would.
+    const form = await createAuthorizationResponse({ request, presentations: { [query.id]: [cms] } });
+    const posted = await fetch(request.response_uri, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+    });
+    // Refused today by jpki.replay: the raw signature was presented once already, in the sign transaction.
+    expect(posted.status, await posted.clone().text()).toBe(400);
+    const seen = (await (
+      await fetch(`${verifier.url}/v1/presentations/${created.id}`, {
+        headers: { authorization: `Bearer ${bank.apiKey}` },
+      })
+    ).json()) as { status: string; claims?: unknown };
+    // The bank must not see a completed, signed application in the holder's name that the holder never saw.
+    expect(seen.status, JSON.stringify(seen)).not.toBe('completed');
+  }, 90_000);
 });
