@@ -30,6 +30,7 @@ describe('the authorization code on two verifier instances sharing PostgreSQL', 
   let issuerUrl: string;
   let clientId: string;
   let signingKey: webcrypto.CryptoKey;
+  let signClientId: string;
 
   const admin = async (client: pg.Client, sql: string) => {
     await client.query(sql);
@@ -91,6 +92,33 @@ describe('the authorization code on two verifier instances sharing PostgreSQL', 
     ).json()) as { clientId: string; issuer: string };
     clientId = registered.clientId;
     issuerUrl = registered.issuer;
+    // A second party whose client may use client credentials (the sign scope, with an encryption key).
+    const signer = (await (
+      await fetch(`${first.url}/admin/relying-parties`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ name: '競合署名', myNumberPurpose: 'none' }),
+      })
+    ).json()) as { id: string };
+    const encryption = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
+    signClientId = (
+      (await (
+        await fetch(`${first.url}/admin/relying-parties/${signer.id}/oidc-client`, {
+          method: 'PUT',
+          headers,
+          body: JSON.stringify({
+            redirectUris: [REDIRECT],
+            jwks: {
+              keys: [
+                { ...signing.publicKey.export({ format: 'jwk' }), use: 'sig', alg: 'ES256', kid: 'sig-1' },
+                { ...encryption, use: 'enc' },
+              ],
+            },
+            scopes: ['openid', 'sign'],
+          }),
+        })
+      ).json()) as { clientId: string }
+    ).clientId;
   }, 120_000);
 
   afterAll(async () => {
@@ -101,12 +129,12 @@ describe('the authorization code on two verifier instances sharing PostgreSQL', 
     await server.end();
   });
 
-  async function assertion(): Promise<string> {
+  async function assertion(client = clientId): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ jti: randomBytes(12).toString('base64url') })
       .setProtectedHeader({ alg: 'ES256', kid: 'sig-1' })
-      .setIssuer(clientId)
-      .setSubject(clientId)
+      .setIssuer(client)
+      .setSubject(client)
       .setAudience(issuerUrl)
       .setIssuedAt(now)
       .setExpirationTime(now + 60)
@@ -163,9 +191,9 @@ describe('the authorization code on two verifier instances sharing PostgreSQL', 
   }
 
   it('redeems one authorization code once, even when two instances get it at the same moment', async () => {
-    // A race: six codes, each sent to both instances at once; every one must be redeemed once.
+    // A race: ten codes, each sent to both instances at once; every one must be redeemed once.
     const rounds: { statuses: number[]; live: number }[] = [];
-    for (let round = 0; round < 6; round++) {
+    for (let round = 0; round < 10; round++) {
       const { code: authorizationCode, verifier } = await code();
       // Both requests ready before either is sent, one to each instance.
       const requests = await Promise.all(
@@ -203,4 +231,32 @@ describe('the authorization code on two verifier instances sharing PostgreSQL', 
     // RFC 6749 §4.1.2: used once. Today some rounds give [200, 200], both access tokens working.
     expect(rounds.filter((round) => round.statuses.join() !== '200,400' || round.live > 1)).toEqual([]);
   }, 90_000);
+
+  it('accepts one client assertion once, even when two instances get it at the same moment', async () => {
+    // The same race in ReplayDetection.unique (find, then save): one captured private_key_jwt assertion,
+    // replayed to both instances at once, can buy two access tokens.
+    const rounds: number[][] = [];
+    for (let round = 0; round < 10; round++) {
+      const body = new URLSearchParams({
+        grant_type: 'client_credentials',
+        scope: 'sign',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await assertion(signClientId),
+      }).toString();
+      const statuses = await Promise.all(
+        [first.url, second.url].map(
+          async (instance) =>
+            (
+              await fetch(`${instance}/api/realms/main/protocol/openid-connect/token`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/x-www-form-urlencoded' },
+                body,
+              })
+            ).status,
+        ),
+      );
+      rounds.push(statuses.sort());
+    }
+    expect(rounds.filter((statuses) => statuses.join() !== '200,401')).toEqual([]);
+  }, 60_000);
 });
