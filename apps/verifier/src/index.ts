@@ -55,5 +55,5 @@ export {
 export { VERIFIER_ERROR_ANSWERS } from './http/error-statuses.js';
 export { DEFAULT_OIDC_PATHS, OIDC_SCOPES, type OidcPaths, type OidcScope } from './oidc/paths.js';
 export { oidcClient, oidcClientOf, registerOidcClient, type OidcClient, type OidcClientInput } from './oidc/clients.js';
-export type { OidcOptions } from './oidc/routes.js';
+export type { OidcOptions } from './oidc/paths.js';
 export { SIGN_TRANSACTION_SECONDS } from './oidc/sign-transactions.js';

@@ -5,7 +5,7 @@ import type { JpkiTrust } from '@openmyna/verifier';
 import type { Logger } from 'pino';
 
 import type { VerifierContext } from '../context.js';
-import type { OidcOptions } from '../oidc/routes.js';
+import type { OidcOptions } from '../oidc/paths.js';
 import type { ReaderAuthority } from '../relying-parties.js';
 import type { ProximityServices } from '../services.js';
 import type { WebhookDispatcher } from '../webhook-dispatcher.js';

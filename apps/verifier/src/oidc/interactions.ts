@@ -12,7 +12,7 @@ import { oidcClient } from './clients.js';
 import { FOUR_INFO_SCOPES } from './paths.js';
 import { OIDC_ACR, OIDC_AMR, saveAccount, type AccountClaims } from './provider.js';
 import { failSignTransaction, recordSignResult, takeSignTransaction } from './sign-transactions.js';
-import { nodeOf, sentBy, type OidcDeps } from './routes.js';
+import { nodeOf, sentBy, type OidcDeps } from './node.js';
 
 /** The provider's record linking an authorization (its interaction) to the presentation that answers it. */
 const LINK_MODEL = 'OpenmynaPresentationLink';

@@ -33,3 +33,11 @@ export const DEFAULT_OIDC_PATHS: OidcPaths = {
 export const OIDC_SCOPES = ['openid', 'name', 'address', 'birthdate', 'gender', 'sign'] as const;
 export type OidcScope = (typeof OIDC_SCOPES)[number];
 export const FOUR_INFO_SCOPES: readonly OidcScope[] = ['name', 'address', 'birthdate', 'gender'];
+
+/** The OpenID Provider's options (`VerifierAppOptions.oidc`). */
+export interface OidcOptions {
+  /** Where each endpoint answers (default: the reference's layout, {@link DEFAULT_OIDC_PATHS}). */
+  readonly paths?: Partial<OidcPaths>;
+  /** How long a sign transaction waits for its authorization request (default 300 s). */
+  readonly signTransactionSeconds?: number;
+}

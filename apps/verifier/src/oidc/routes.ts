@@ -1,14 +1,14 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 
-import type { HttpBindings } from '@hono/node-server';
 import { bearerToken } from '@openmyna/service';
 import type { Context, Hono } from 'hono';
 import type Provider from 'oidc-provider';
 
 import type { RouteDeps } from '../http/route-deps.js';
 import { oidcClient } from './clients.js';
+import { nodeOf, sentBy, type OidcDeps } from './node.js';
 import { cancelInteraction, completeInteraction, interactionPage, interactionStatus } from './interactions.js';
-import { DEFAULT_OIDC_PATHS, type OidcPaths } from './paths.js';
+import { DEFAULT_OIDC_PATHS, type OidcOptions, type OidcPaths } from './paths.js';
 import { createOidcProvider } from './provider.js';
 import {
   createSignTransaction,
@@ -17,36 +17,6 @@ import {
   signResultFor,
   type SignTransactionInput,
 } from './sign-transactions.js';
-
-/** The OpenID Provider's options (`VerifierAppOptions.oidc`). */
-export interface OidcOptions {
-  /** Where each endpoint answers (default: the reference's layout, {@link DEFAULT_OIDC_PATHS}). */
-  readonly paths?: Partial<OidcPaths>;
-  /** How long a sign transaction waits for its authorization request (default {@link SIGN_TRANSACTION_SECONDS}). */
-  readonly signTransactionSeconds?: number;
-}
-
-/** What the OIDC routes run with: the provider, made once on first use (it reads its key from the database). */
-export interface OidcDeps extends RouteDeps {
-  readonly paths: OidcPaths;
-  readonly provider: () => Promise<Provider>;
-  readonly signTransactionSeconds: number;
-}
-
-/** The Node request and response under a Hono context (the provider is a Koa app): only over `@hono/node-server`. */
-export function nodeOf(c: Context): { req: IncomingMessage; res: ServerResponse } | undefined {
-  const env = c.env as Partial<HttpBindings> | undefined;
-  return env?.incoming && env.outgoing ? { req: env.incoming, res: env.outgoing } : undefined;
-}
-
-/**
- * The answer of a route whose Node response the provider wrote: nothing more is sent, and the request log
- * and metrics see the status the provider gave.
- */
-export function sentBy(res: ServerResponse): Response {
-  const status = res.statusCode >= 200 && res.statusCode <= 599 ? res.statusCode : 200;
-  return new Response(null, { status, headers: { 'x-hono-already-sent': 'true' } });
-}
 
 /**
  * Installs the デジタル認証アプリ-compatible OpenID Provider beside the Hono routes (docs/oidc.md): the
