@@ -188,7 +188,7 @@ async function verifyJpkiSignDigestCredential(
   const presented = decodeJpkiSignDigestPresentation(bytes);
   const signature: JpkiSignature = { kind: 'pkcs1-digest', ...presented, signed };
   const result = await verifyJpkiSignature(verification.services.jpki, signature);
-  const identity = await acceptSignature(verification, result, presented.signature);
+  const identity = await acceptSignature(verification, result, presented.signature, 'repeatable');
   if (!identity) return;
   verification.claims[credential.id] = {
     ...fourInfoClaims(identity),
@@ -197,16 +197,25 @@ async function verifyJpkiSignDigestCredential(
   };
 }
 
-/** Records a signature's checks, then `jpki.replay` once it verified; the signer, when both passed. */
+/**
+ * Records a signature's checks, then `jpki.replay` once it verified; the signer, when both passed. A
+ * signature over a relying party's digest is `repeatable`: PKCS#1 v1.5 is deterministic, so the holder
+ * signing the same digest again (a retry, another party) makes the same value, and its freshness is the
+ * login of the same answer. It is still recorded, so it can never answer a document request (`jpki.replay`
+ * there).
+ */
 async function acceptSignature(
   verification: Verification,
   result: JpkiSignatureVerification,
   bytes: Uint8Array,
+  use: 'once' | 'repeatable' = 'once',
 ): Promise<JpkiIdentity | undefined> {
   verification.checks.push(...result.checks);
   verification.records.push(result.record);
   if (result.status === 'invalid' || !result.signer) return undefined;
-  verification.checks.push(await acceptOnce(verification, result.signatureValue ?? bytes));
+  const value = result.signatureValue ?? bytes;
+  if (use === 'once') verification.checks.push(await acceptOnce(verification, value));
+  else await recordSignature(verification, value);
   verification.signer = result.signer.identity;
   return result.signer.identity;
 }
@@ -264,6 +273,19 @@ async function verifyJpkiAuthCredential(
       // of the party's reader certificate (the OpenID Provider's `sub`, docs/oidc.md).
       party_subject: loginSubject(`relying-party:${verification.party.id}`, result.certificate),
     };
+}
+
+/** Records the digest of a signature value, if it is not recorded yet. */
+async function recordSignature(verification: Verification, signature: Uint8Array): Promise<void> {
+  await verification.context.db
+    .insertInto('presented_signatures')
+    .values({
+      digest: createHash('sha256').update(signature).digest('hex'),
+      presentation_id: verification.id,
+      at: isoTime(verification.now),
+    })
+    .onConflict((conflict) => conflict.column('digest').doNothing())
+    .execute();
 }
 
 /** `jpki.replay`: records the digest of a signature value; one presented before fails. */

@@ -1,6 +1,9 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { isUniqueViolation } from '@openmyna/storage';
+import type { Insertable } from 'kysely';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 
 import type { VerifierContext } from '../context.js';
+import type { OidcRecordTable } from '../storage/schema.js';
 import { oidcClient } from './clients.js';
 
 /**
@@ -21,6 +24,7 @@ export function databaseAdapter(context: VerifierContext) {
         expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000).toISOString() : null,
         consumed_at: null,
       };
+      if (this.model === 'ReplayDetection') return insertOnce(context, { model: this.model, id, ...row });
       await context.db
         .insertInto('oidc_records')
         .values({ model: this.model, id, ...row })
@@ -41,13 +45,19 @@ export function databaseAdapter(context: VerifierContext) {
       return Promise.resolve(undefined);
     }
 
+    /**
+     * Consumes a code once: the provider reads it, checks it unused, then consumes it; two instances
+     * redeeming one code at once both pass the check, and only one of them consumes it here.
+     */
     async consume(id: string): Promise<void> {
-      await context.db
+      const consumed = await context.db
         .updateTable('oidc_records')
         .set({ consumed_at: new Date().toISOString() })
         .where('model', '=', this.model)
         .where('id', '=', id)
-        .execute();
+        .where('consumed_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(consumed.numUpdatedRows) !== 1) throw new errors.InvalidGrant('grant request is invalid');
     }
 
     async destroy(id: string): Promise<void> {
@@ -58,6 +68,19 @@ export function databaseAdapter(context: VerifierContext) {
       await context.db.deleteFrom('oidc_records').where('grant_id', '=', grantId).execute();
     }
   };
+}
+
+/**
+ * A client assertion's `jti`, recorded once: the provider looks it up, then saves it; two instances given
+ * one assertion at once both find nothing, and only one of them saves it here.
+ */
+async function insertOnce(context: VerifierContext, row: Insertable<OidcRecordTable>): Promise<void> {
+  try {
+    await context.db.insertInto('oidc_records').values(row).execute();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new errors.InvalidClientAuth('client assertion tokens must only be used once');
+    throw error;
+  }
 }
 
 async function findRecord(

@@ -1,3 +1,5 @@
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+
 import { JP_NAMESPACE } from '@openmyna/mdoc';
 import type { JWK } from 'jose';
 
@@ -142,9 +144,21 @@ function checkedRedirectUri(uri: string): string {
   const local = url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if (url.protocol !== 'https:' && !local)
     throw new VerifierServiceError('ERR_RP_INVALID', 'redirect URIs are https (http only to this machine)');
-  if (url.hash || uri.length > 255)
+  if (uri.includes('#') || uri.length > 255)
     throw new VerifierServiceError('ERR_RP_INVALID', 'a redirect URI has no fragment and at most 255 characters');
   return uri;
+}
+
+/** A key the provider and the sign results can use: it imports, RSA of 2048 bits or more, or P-256. */
+function checkUsableKey(key: JWK): void {
+  let imported: KeyObject;
+  try {
+    imported = createPublicKey({ key: key as JsonWebKey, format: 'jwk' });
+  } catch {
+    throw new VerifierServiceError('ERR_RP_INVALID', 'a key of the JWK Set is not a usable public key');
+  }
+  if (imported.asymmetricKeyType === 'rsa' && (imported.asymmetricKeyDetails?.modulusLength ?? 0) < 2048)
+    throw new VerifierServiceError('ERR_RP_INVALID', 'RSA keys of the JWK Set have 2048 bits or more');
 }
 
 function checkedJwks(jwks: { readonly keys: readonly JWK[] }, withSign: boolean): { keys: JWK[] } {
@@ -161,6 +175,7 @@ function checkedJwks(jwks: { readonly keys: readonly JWK[] }, withSign: boolean)
       throw new VerifierServiceError('ERR_RP_INVALID', 'JWK Set keys are RSA or EC P-256 public keys');
     if (key.use !== undefined && key.use !== 'sig' && key.use !== 'enc')
       throw new VerifierServiceError('ERR_RP_INVALID', 'a key\'s "use" is sig or enc');
+    checkUsableKey(key);
   }
   if (!keys.some((key) => key.use !== 'enc'))
     throw new VerifierServiceError('ERR_RP_INVALID', 'the JWK Set needs a signature key for private_key_jwt');

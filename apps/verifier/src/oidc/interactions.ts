@@ -11,6 +11,7 @@ import { databaseAdapter } from './adapter.js';
 import { oidcClient } from './clients.js';
 import { FOUR_INFO_SCOPES } from './paths.js';
 import { OIDC_ACR, OIDC_AMR, saveAccount, type AccountClaims } from './provider.js';
+import { sweepExpiredOidc } from './sweep.js';
 import { failSignTransaction, recordSignResult, takeSignTransaction } from './sign-transactions.js';
 import { nodeOf, sentBy, type OidcDeps } from './node.js';
 
@@ -29,7 +30,7 @@ interface Authorization {
 }
 
 async function authorizationOf(deps: OidcDeps, c: Context): Promise<Authorization | Response> {
-  const node = nodeOf(c);
+  const node = nodeOf(c, deps.options.publicUrl);
   if (!node) return c.json({ error: 'server_error', error_description: 'the provider needs a Node HTTP server' }, 501);
   const provider = await deps.provider();
   let details: Details;
@@ -74,7 +75,7 @@ export async function interactionPage(deps: OidcDeps, c: Context): Promise<Respo
   else {
     const input = await presentationInputFor(deps, authorization);
     if (!input) {
-      const node = nodeOf(c)!;
+      const node = nodeOf(c, deps.options.publicUrl)!;
       await (
         await deps.provider()
       ).interactionFinished(
@@ -156,7 +157,7 @@ export async function interactionStatus(deps: OidcDeps, c: Context): Promise<Res
 export async function cancelInteraction(deps: OidcDeps, c: Context): Promise<Response> {
   const authorization = await authorizationOf(deps, c);
   if (authorization instanceof Response) return authorization;
-  const node = nodeOf(c)!;
+  const node = nodeOf(c, deps.options.publicUrl)!;
   if (authorization.signTransactionId) await failSignTransaction(deps.context, authorization.signTransactionId);
   await (
     await deps.provider()
@@ -178,8 +179,8 @@ export async function cancelInteraction(deps: OidcDeps, c: Context): Promise<Res
 export async function completeInteraction(deps: OidcDeps, c: Context): Promise<Response> {
   const authorization = await authorizationOf(deps, c);
   if (authorization instanceof Response) return authorization;
-  const { details, party, clientId, signTransactionId } = authorization;
-  const node = nodeOf(c)!;
+  const { details, party, signTransactionId } = authorization;
+  const node = nodeOf(c, deps.options.publicUrl)!;
   const provider = await deps.provider();
   const linked = await linkedPresentation(deps, details.uid);
   const deny = async (description: string) => {
@@ -193,6 +194,8 @@ export async function completeInteraction(deps: OidcDeps, c: Context): Promise<R
     return sentBy(node.res);
   };
   if (!linked) return deny('the authorization was not answered');
+  // Completed before (a reload, a second tab, a crash after this point): the same outcome again.
+  if (linked.completion) return finish(deps, c, linked.completion);
   const view = await presentationFor(deps.context, deps.services, party, linked.id);
   if (view.status === 'pending' || view.status === 'processing')
     return c.redirect(`${deps.paths.issuer}${deps.paths.interaction}/${details.uid}`, 303);
@@ -200,29 +203,76 @@ export async function completeInteraction(deps: OidcDeps, c: Context): Promise<R
     return deny(`the card authentication failed (${view.result?.decidedBy?.check ?? 'failed'})`);
   const claims = view.claims as Record<string, Record<string, string> | undefined> | undefined;
   const login = claims?.['login'];
-  // A second completion (a double click) finds the values taken by the first, which finishes the
-  // authorization: this one changes nothing.
+  // The values were taken by a completion that did not get to record itself (it crashed in between):
+  // nothing to complete with, and nothing changed.
   if (!claims || !login?.['subject'])
-    return page(c, 409, '認証は完了しています', 'この認証はすでに完了しました。サービスの画面に戻ってください。');
-  const sub = login['party_subject'] ?? login['subject'];
+    return page(
+      c,
+      409,
+      '認証は完了しています',
+      'この認証はすでに処理されました。サービスの画面からやり直してください。',
+    );
   const signed = claims['sign'];
-  await saveAccount(deps.context, deps.options.sealingKey, sub, signed ? accountClaimsOf(signed) : {});
-  const grant = new provider.Grant({ accountId: sub, clientId });
+  if (signTransactionId && (!signed?.['signature'] || !signed['certificate']))
+    return deny('the phone did not sign the transaction');
+  const completion = await recordCompletion(deps, authorization, linked, {
+    sub: login['party_subject'] ?? login['subject'],
+    ...(signed ? { signed } : {}),
+  });
+  return finish(deps, c, completion);
+}
+
+/** How an authorization was completed: kept with its link, so completing again gives the same outcome. */
+interface Completion {
+  readonly sub: string;
+  readonly grantId: string;
+}
+
+/**
+ * Records what the answer established, once: the grant of exactly the scopes asked for, the 4 info for
+ * that grant's tokens, the transaction's signature for that grant's access token, then the completion.
+ */
+async function recordCompletion(
+  deps: OidcDeps,
+  authorization: Authorization,
+  linked: LinkedPresentation,
+  outcome: { readonly sub: string; readonly signed?: Record<string, string> },
+): Promise<Completion> {
+  const provider = await deps.provider();
+  const { sub, signed } = outcome;
+  const grant = new provider.Grant({ accountId: sub, clientId: authorization.clientId });
   grant.addOIDCScope(authorization.scopes.join(' '));
   const grantId = await grant.save();
-  if (signTransactionId) {
-    if (!signed?.['signature'] || !signed['certificate']) return deny('the phone did not sign the transaction');
-    await recordSignResult(deps.context, deps.options.sealingKey, signTransactionId, grantId, {
-      signature: signed['signature'],
-      certificate: signed['certificate'],
+  await saveAccount(deps.context, deps.options.sealingKey, grantId, signed ? accountClaimsOf(signed) : {});
+  if (authorization.signTransactionId && signed)
+    await recordSignResult(deps.context, deps.options.sealingKey, authorization.signTransactionId, grantId, {
+      signature: signed['signature']!,
+      certificate: signed['certificate']!,
     });
-  }
-  await provider.interactionFinished(
+  await sweepExpiredOidc(deps.context);
+  const completion = { sub, grantId };
+  const { uid, exp } = authorization.details;
+  await links(deps).upsert(uid, { ...linked, completion }, Math.max(1, exp - Math.floor(Date.now() / 1000)));
+  return completion;
+}
+
+/** Back to the provider with the holder authenticated and the grant: it redirects to the client with the code. */
+async function finish(deps: OidcDeps, c: Context, completion: Completion): Promise<Response> {
+  const node = nodeOf(c, deps.options.publicUrl)!;
+  await (
+    await deps.provider()
+  ).interactionFinished(
     node.req,
     node.res,
     {
-      login: { accountId: sub, acr: OIDC_ACR, amr: OIDC_AMR, remember: false, ts: Math.floor(Date.now() / 1000) },
-      consent: { grantId },
+      login: {
+        accountId: completion.sub,
+        acr: OIDC_ACR,
+        amr: OIDC_AMR,
+        remember: false,
+        ts: Math.floor(Date.now() / 1000),
+      },
+      consent: { grantId: completion.grantId },
     },
     { mergeWithLastSubmission: false },
   );
@@ -274,12 +324,16 @@ function purposeOf(authorization: Authorization): string {
     : 'ログイン(利用者証明用電子証明書)';
 }
 
-async function linkedPresentation(
-  deps: OidcDeps,
-  uid: string,
-): Promise<{ id: string; link: string; expiresAt: string } | undefined> {
-  const found = await links(deps).find(uid);
-  return found as { id: string; link: string; expiresAt: string } | undefined;
+/** The presentation answering an authorization, and its completion once there is one. */
+interface LinkedPresentation {
+  readonly id: string;
+  readonly link: string;
+  readonly expiresAt: string;
+  readonly completion?: Completion;
+}
+
+async function linkedPresentation(deps: OidcDeps, uid: string): Promise<LinkedPresentation | undefined> {
+  return (await links(deps).find(uid)) as LinkedPresentation | undefined;
 }
 
 const links = (deps: OidcDeps) => new (databaseAdapter(deps.context))(LINK_MODEL);

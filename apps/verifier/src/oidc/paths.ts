@@ -41,3 +41,13 @@ export interface OidcOptions {
   /** How long a sign transaction waits for its authorization request (default 300 s). */
   readonly signTransactionSeconds?: number;
 }
+
+/** How long each artifact lives, in seconds. */
+export const OIDC_TTL = {
+  /** The holder answers on the phone within a presentation's 300 s. */
+  interaction: 600,
+  authorizationCode: 60,
+  accessToken: 600,
+  clientCredentials: 600,
+  idToken: 600,
+} as const;

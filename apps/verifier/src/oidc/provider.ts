@@ -6,18 +6,8 @@ import Provider, { errors, interactionPolicy, type Configuration, type KoaContex
 import { isoTime, type VerifierContext } from '../context.js';
 import { sealJson, unsealJson } from '../sealing.js';
 import { databaseAdapter } from './adapter.js';
-import { OIDC_SCOPES, type OidcPaths } from './paths.js';
+import { OIDC_SCOPES, OIDC_TTL, type OidcPaths } from './paths.js';
 import { checkSignTransactionParameter } from './sign-transactions.js';
-
-/** How long each artifact lives, in seconds. */
-export const OIDC_TTL = {
-  /** The holder answers on the phone within a presentation's 300 s. */
-  interaction: 600,
-  authorizationCode: 60,
-  accessToken: 600,
-  clientCredentials: 600,
-  idToken: 600,
-} as const;
 
 /** The `acr` of every authentication: the JPKI authentication key on the phone, behind its PIN. */
 export const OIDC_ACR = 'aal3';
@@ -159,9 +149,10 @@ function oidcConfiguration(
       policy: cardEachTimePolicy(),
       url: (_ctx: KoaContextWithOIDC, interaction) => `${paths.issuer}${paths.interaction}/${interaction.uid}`,
     },
-    findAccount: (_ctx, sub) => ({
+    // The claims of the authorization the code or access token belongs to, never of a later one.
+    findAccount: (_ctx, sub, token) => ({
       accountId: sub,
-      claims: async () => ({ sub, ...(await accountClaims(context, sealingKey, sub)) }),
+      claims: async () => ({ sub, ...(await accountClaims(context, sealingKey, token?.grantId)) }),
     }),
     renderError: (ctx, out) => {
       ctx.type = 'json';
@@ -170,11 +161,11 @@ function oidcConfiguration(
   };
 }
 
-/** Stores what an authorization established about `sub`, for its tokens' lifetime. */
+/** Stores what the authorization of `grantId` established about the holder, for its tokens' lifetime. */
 export async function saveAccount(
   context: VerifierContext,
   sealingKey: Uint8Array,
-  sub: string,
+  grantId: string,
   claims: AccountClaims,
 ): Promise<void> {
   const row = {
@@ -183,16 +174,21 @@ export async function saveAccount(
   };
   await context.db
     .insertInto('oidc_accounts')
-    .values({ account_id: sub, ...row })
-    .onConflict((conflict) => conflict.column('account_id').doUpdateSet(row))
+    .values({ grant_id: grantId, ...row })
+    .onConflict((conflict) => conflict.column('grant_id').doUpdateSet(row))
     .execute();
 }
 
-async function accountClaims(context: VerifierContext, sealingKey: Uint8Array, sub: string): Promise<AccountClaims> {
+async function accountClaims(
+  context: VerifierContext,
+  sealingKey: Uint8Array,
+  grantId: string | undefined,
+): Promise<AccountClaims> {
+  if (!grantId) return {};
   const row = await context.db
     .selectFrom('oidc_accounts')
     .select(['claims_sealed', 'expires_at'])
-    .where('account_id', '=', sub)
+    .where('grant_id', '=', grantId)
     .executeTakeFirst();
   if (!row || row.expires_at <= new Date().toISOString()) return {};
   return unsealJson<AccountClaims>(sealingKey, SEALED_ACCOUNT, row.claims_sealed);

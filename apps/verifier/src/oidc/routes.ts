@@ -52,7 +52,7 @@ export function installOidc(app: Hono<any, any, any>, deps: RouteDeps, options: 
   app.post(paths.signTransactions, (c) => startSignTransaction(oidc, c));
   app.get(`${paths.signTransactions}/:id/result`, (c) => signTransactionResult(oidc, c));
   const mount = async (c: Context) => {
-    const node = nodeOf(c);
+    const node = nodeOf(c, deps.options.publicUrl);
     if (!node)
       return c.json({ error: 'server_error', error_description: 'the provider needs a Node HTTP server' }, 501);
     // The request guard has opened the body as a web stream, which takes the Node stream's chunks as they

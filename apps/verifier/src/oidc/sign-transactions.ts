@@ -8,6 +8,7 @@ import { isoTime, type VerifierContext } from '../context.js';
 import { sealJson, unsealJson } from '../sealing.js';
 import type { SignTransactionTable } from '../storage/schema.js';
 import { encryptionKeyOf, type OidcClient } from './clients.js';
+import { sweepExpiredOidc } from './sweep.js';
 
 /** How long a sign transaction may wait for its authorization request. */
 export const SIGN_TRANSACTION_SECONDS = 300;
@@ -48,6 +49,7 @@ export async function createSignTransaction(
   const title = input.title === undefined ? '電子署名' : input.title;
   if (typeof title !== 'string' || title.length === 0 || title.length > 100 || hasControlCharacter(title))
     throw new SignTransactionRefusal(400, 'invalid_request', 'title is 1 to 100 characters without control characters');
+  await sweepExpiredOidc(context);
   const now = context.clock();
   const id = randomUUID();
   await context.db
@@ -76,7 +78,12 @@ const hasControlCharacter = (text: string) =>
 function checkedDigest(digest: unknown, digestInfo: unknown): { bytes: Uint8Array; digestInfo: boolean } {
   if (typeof digest !== 'string' || !/^[A-Za-z0-9+/_-]{40,72}={0,2}$/.test(digest))
     throw new SignTransactionRefusal(400, 'invalid_request', 'digest is the base64 of a SHA-256 digest or DigestInfo');
-  const bytes = base64UrlDecode(digest.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
+  let bytes: Uint8Array;
+  try {
+    bytes = base64UrlDecode(digest.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
+  } catch {
+    throw new SignTransactionRefusal(400, 'invalid_request', 'digest is not canonical base64');
+  }
   const isDigestInfo = bytes.length === 51 && Buffer.from(bytes.subarray(0, 19)).equals(SHA256_DIGEST_INFO_PREFIX);
   if (digestInfo !== undefined && typeof digestInfo !== 'boolean')
     throw new SignTransactionRefusal(400, 'invalid_request', 'digest_info is true or false');
@@ -160,7 +167,13 @@ export async function recordSignResult(
 
 /** Marks a transaction whose authorization failed: it cannot be used again. */
 export async function failSignTransaction(context: VerifierContext, id: string): Promise<void> {
-  await context.db.updateTable('sign_transactions').set({ status: 'failed' }).where('id', '=', id).execute();
+  // A signed transaction stays signed: only one still waiting for its signature fails.
+  await context.db
+    .updateTable('sign_transactions')
+    .set({ status: 'failed' })
+    .where('id', '=', id)
+    .where('status', 'in', ['created', 'in_use'])
+    .execute();
 }
 
 /**

@@ -152,9 +152,10 @@ export const VERIFIER_MIGRATIONS: Record<string, EngineMigration> = {
         .execute();
       await db.schema.createIndex('oidc_records_grant').on('oidc_records').column('grant_id').execute();
       await db.schema.createIndex('oidc_records_uid').on('oidc_records').column('uid').execute();
+      await db.schema.createIndex('oidc_records_expiry').on('oidc_records').column('expires_at').execute();
       await db.schema
         .createTable('oidc_accounts')
-        .addColumn('account_id', 'text', (col) => col.primaryKey())
+        .addColumn('grant_id', 'text', (col) => col.primaryKey())
         .addColumn('claims_sealed', binary, (col) => col.notNull())
         .addColumn('expires_at', 'text', (col) => col.notNull())
         .execute();
@@ -179,6 +180,7 @@ export const VERIFIER_MIGRATIONS: Record<string, EngineMigration> = {
         .addColumn('created_at', 'text', (col) => col.notNull())
         .addColumn('expires_at', 'text', (col) => col.notNull())
         .execute();
+      await db.schema.createIndex('sign_transactions_expiry').on('sign_transactions').column('expires_at').execute();
     },
   },
 };

@@ -176,10 +176,10 @@ export interface OidcRecordTable {
   consumed_at: string | null;
 }
 
-/** What one authorization established about the holder, for the ID token and userinfo; short-lived. */
+/** What one authorization established about the holder, for its ID token and userinfo; short-lived. */
 export interface OidcAccountTable {
-  /** The pairwise subject (`sub`). */
-  account_id: string;
+  /** The authorization's grant: each access token reads the claims of its own authorization. */
+  grant_id: string;
   /** JSON `{ name?, address?, birthdate?, gender? }`, sealed. */
   claims_sealed: Uint8Array;
   expires_at: string;
