@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, hkdfSync } from 'node:crypto';
 
 import { nodeCardSignatureCheck } from '@openmyna/card/node';
 import { base64UrlEncode, formatIsoDate } from '@openmyna/core';
@@ -15,7 +15,7 @@ import {
   type DcqlQuery,
 } from '@openmyna/mdoc';
 import { nodeMdocCrypto } from '@openmyna/mdoc/node';
-import { fail, pass, summarize, type CheckResult, type JpkiIdentity } from '@openmyna/pki';
+import { fail, pass, summarize, type CheckResult, type JpkiIdentity, type X509Certificate } from '@openmyna/pki';
 import { isUniqueViolation } from '@openmyna/storage';
 import {
   decodeJpkiAuthPresentation,
@@ -271,8 +271,25 @@ async function verifyJpkiAuthCredential(
       subject: loginSubject(request.client_id, result.certificate),
       // Per relying party rather than per request-signing certificate: the same across the yearly renewal
       // of the party's reader certificate (the OpenID Provider's `sub`, docs/oidc.md).
-      party_subject: loginSubject(`relying-party:${verification.party.id}`, result.certificate),
+      party_subject: partySubject(verification.services.sealingKey, verification.party.id, result.certificate),
     };
+}
+
+/**
+ * The relying party's subject for the holder of an authentication certificate: HMAC-SHA-256, under a key
+ * derived from the service's sealing key, over the party's id, the certificate's issuer and its serial
+ * number. Stable across the party's reader-certificate renewals; without the key, no party can work out
+ * another's subject from a certificate (whose issuer and serial its verification records show).
+ */
+function partySubject(sealingKey: Uint8Array, partyId: string, certificate: X509Certificate): string {
+  const key = hkdfSync('sha256', sealingKey, new Uint8Array(0), 'openmyna/party-subject/v1', 32);
+  return base64UrlEncode(
+    createHmac('sha256', Buffer.from(key))
+      .update(`${partyId}\n`)
+      .update(certificate.issuer)
+      .update(certificate.serialNumber)
+      .digest(),
+  );
 }
 
 /** Records the digest of a signature value, if it is not recorded yet. */

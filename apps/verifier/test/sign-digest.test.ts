@@ -73,9 +73,10 @@ describe('a jpki_sign_digest presentation, answered by the wallet and checked wi
       claims: Record<string, Record<string, string>>;
     };
     expect(result.result.status).toBe('valid');
-    expect(result.result.checks.map((check) => check.check)).toEqual(
-      expect.arrayContaining(['pkcs1.signature', 'certificate[0].key-usage', 'jpki.replay', 'auth.signature']),
-    );
+    const checks = result.result.checks.map((check) => check.check);
+    expect(checks).toEqual(expect.arrayContaining(['pkcs1.signature', 'certificate[0].key-usage', 'auth.signature']));
+    // A digest signature may be made again (PKCS#1 v1.5 is deterministic): recorded, not refused.
+    expect(checks).not.toContain('jpki.replay');
     const sign = result.claims['sign']!;
     expect(Object.keys(sign).sort()).toEqual(['address', 'birth_date', 'certificate', 'name', 'sex', 'signature']);
     expect(sign['name']).toBe(registryPerson(SEED, PERSON).input.basicFourInfo.name);
