@@ -40,6 +40,8 @@ export async function createOidcProvider(options: {
 }): Promise<Provider> {
   const { context, sealingKey, paths } = options;
   const configuration = oidcConfiguration(context, sealingKey, paths, await idTokenSigningKey(context, sealingKey));
+  // Where the sign transactions are, beside the standard metadata (the reference leaves clients to know it).
+  configuration.discovery = { sign_transactions_endpoint: `${options.publicUrl}${paths.signTransactions}` };
   const provider = new Provider(`${options.publicUrl}${paths.issuer}`, configuration);
   provider.proxy = true;
   return provider;
