@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { compactDecrypt, importJWK, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { OidcBrowser } from '../../../test-support/oidc-browser.js';
 import { freePort, run, spawnService, stopService } from './cli-harness.js';
 
 /*
@@ -19,40 +20,6 @@ import { freePort, run, spawnService, stopService } from './cli-harness.js';
  */
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
-
-/** A browser's cookies: every cookie is sent on every request (as in oidc.test.ts). */
-class Browser {
-  private readonly cookies = new Map<string, string>();
-
-  async get(url: string, accept?: string): Promise<Response> {
-    const response = await fetch(url, {
-      redirect: 'manual',
-      headers: {
-        cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '),
-        ...(accept ? { accept } : {}),
-      },
-    });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const [name, ...rest] = pair!.split('=');
-      this.cookies.set(name!.trim(), rest.join('='));
-    }
-    return response;
-  }
-
-  /** Follows redirects from `url` while they stay on `origin`; the first URL off it (or the last page's). */
-  async follow(url: string, origin: string): Promise<string> {
-    let next = url;
-    for (let hop = 0; hop < 10; hop++) {
-      if (!next.startsWith(origin)) return next;
-      const response = await this.get(next);
-      const location = response.headers.get('location');
-      if (!location || response.status < 300 || response.status >= 400) return next;
-      next = new URL(location, next).href;
-    }
-    throw new Error('too many redirects');
-  }
-}
 
 interface Interaction {
   readonly link: string;
@@ -205,7 +172,7 @@ describe('attacks on the OpenID Provider', () => {
       ...parameters,
     };
     for (const [name, value] of Object.entries(all)) url.searchParams.set(name, value);
-    const browser = new Browser();
+    const browser = new OidcBrowser();
     const first = await browser.get(url.href);
     expect(first.status, await first.clone().text()).toBe(303);
     const page = await browser.get(new URL(first.headers.get('location')!, url).href, 'application/json');
@@ -231,7 +198,7 @@ describe('attacks on the OpenID Provider', () => {
     const flow = await authorize(client, { scope, ...extra });
     await phoneAnswers(flow.interaction.link);
     const callback = new URL(
-      await flow.browser.follow(new URL(flow.interaction.complete, verifier.url).href, verifier.url),
+      (await flow.browser.follow(new URL(flow.interaction.complete, verifier.url).href, verifier.url)).url,
     );
     expect(callback.searchParams.get('error'), callback.href).toBeNull();
     const tokens = await token(client, {
@@ -282,7 +249,7 @@ describe('attacks on the OpenID Provider', () => {
     // marking the signed transaction failed and overwriting the interaction's result with access_denied.
     await flow.browser.get(complete);
     const callback = new URL(
-      await flow.browser.follow(new URL(first.headers.get('location')!, complete).href, verifier.url),
+      (await flow.browser.follow(new URL(first.headers.get('location')!, complete).href, verifier.url)).url,
     );
     expect(callback.searchParams.get('error'), callback.href).toBeNull();
     const tokens = await token(clientId, {

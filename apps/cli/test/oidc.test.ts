@@ -178,6 +178,7 @@ describe('the OpenID Provider (デジタル認証アプリ-compatible), with ope
     expect(metadata.token_endpoint_auth_methods_supported).toEqual(['private_key_jwt']);
     expect(metadata.grant_types_supported).not.toContain('implicit');
     expect(metadata.grant_types_supported).not.toContain('password');
+    expect(metadata['sign_transactions_endpoint']).toBe(`${verifier.url}/api/sign-transactions`);
     expect(metadata.scopes_supported).toEqual(
       expect.arrayContaining(['openid', 'name', 'address', 'birthdate', 'gender', 'sign']),
     );

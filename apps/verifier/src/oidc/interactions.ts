@@ -74,18 +74,8 @@ export async function interactionPage(deps: OidcDeps, c: Context): Promise<Respo
   if (linked) presentation = linked;
   else {
     const input = await presentationInputFor(deps, authorization);
-    if (!input) {
-      const node = nodeOf(c, deps.options.publicUrl)!;
-      await (
-        await deps.provider()
-      ).interactionFinished(
-        node.req,
-        node.res,
-        { error: 'invalid_request', error_description: 'the sign transaction was used already or has expired' },
-        { mergeWithLastSubmission: false },
-      );
-      return sentBy(node.res);
-    }
+    if (!input)
+      return finishWithError(deps, c, 'invalid_request', 'the sign transaction was used already or has expired');
     const created = await createPresentation(deps.context, deps.services, party, input);
     presentation = { id: created.id, link: created.link, expiresAt: created.expiresAt };
     await links(deps).upsert(
@@ -157,14 +147,19 @@ export async function interactionStatus(deps: OidcDeps, c: Context): Promise<Res
 export async function cancelInteraction(deps: OidcDeps, c: Context): Promise<Response> {
   const authorization = await authorizationOf(deps, c);
   if (authorization instanceof Response) return authorization;
-  const node = nodeOf(c, deps.options.publicUrl)!;
   if (authorization.signTransactionId) await failSignTransaction(deps.context, authorization.signTransactionId);
+  return finishWithError(deps, c, 'access_denied', 'the holder cancelled the authorization');
+}
+
+/** Ends the authorization with an OAuth error: the provider redirects to the client with it. */
+async function finishWithError(deps: OidcDeps, c: Context, error: string, description: string): Promise<Response> {
+  const node = nodeOf(c, deps.options.publicUrl)!;
   await (
     await deps.provider()
   ).interactionFinished(
     node.req,
     node.res,
-    { error: 'access_denied', error_description: 'the holder cancelled the authorization' },
+    { error, error_description: description },
     { mergeWithLastSubmission: false },
   );
   return sentBy(node.res);
@@ -180,18 +175,10 @@ export async function completeInteraction(deps: OidcDeps, c: Context): Promise<R
   const authorization = await authorizationOf(deps, c);
   if (authorization instanceof Response) return authorization;
   const { details, party, signTransactionId } = authorization;
-  const node = nodeOf(c, deps.options.publicUrl)!;
-  const provider = await deps.provider();
   const linked = await linkedPresentation(deps, details.uid);
   const deny = async (description: string) => {
     if (signTransactionId) await failSignTransaction(deps.context, signTransactionId);
-    await provider.interactionFinished(
-      node.req,
-      node.res,
-      { error: 'access_denied', error_description: description },
-      { mergeWithLastSubmission: false },
-    );
-    return sentBy(node.res);
+    return finishWithError(deps, c, 'access_denied', description);
   };
   if (!linked) return deny('the authorization was not answered');
   // Completed before (a reload, a second tab, a crash after this point): the same outcome again.
