@@ -37,6 +37,7 @@ async function expectEveryBodyDescribed(base: string): Promise<void> {
   };
   expect(Object.keys(document.paths).sort()).toEqual([
     '/admin/relying-parties',
+    '/admin/relying-parties/{id}/oidc-client',
     '/admin/relying-parties/{id}/webhooks',
     '/healthz',
     '/v1/jpki/login/challenges',
