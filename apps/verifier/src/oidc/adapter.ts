@@ -1,10 +1,11 @@
 import { isUniqueViolation } from '@openmyna/storage';
 import type { Insertable } from 'kysely';
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 import type { VerifierContext } from '../context.js';
 import type { OidcRecordTable } from '../storage/schema.js';
 import { oidcClient } from './clients.js';
+import { oidcLibrary } from './library.js';
 
 /**
  * `oidc-provider`'s storage in the verifier's database (SQLite or PostgreSQL), so every instance behind
@@ -57,7 +58,8 @@ export function databaseAdapter(context: VerifierContext) {
         .where('id', '=', id)
         .where('consumed_at', 'is', null)
         .executeTakeFirst();
-      if (Number(consumed.numUpdatedRows) !== 1) throw new errors.InvalidGrant('grant request is invalid');
+      if (Number(consumed.numUpdatedRows) !== 1)
+        throw new (await oidcLibrary()).errors.InvalidGrant('grant request is invalid');
     }
 
     async destroy(id: string): Promise<void> {
@@ -78,7 +80,8 @@ async function insertOnce(context: VerifierContext, row: Insertable<OidcRecordTa
   try {
     await context.db.insertInto('oidc_records').values(row).execute();
   } catch (error) {
-    if (isUniqueViolation(error)) throw new errors.InvalidClientAuth('client assertion tokens must only be used once');
+    if (isUniqueViolation(error))
+      throw new (await oidcLibrary()).errors.InvalidClientAuth('client assertion tokens must only be used once');
     throw error;
   }
 }

@@ -1,11 +1,14 @@
 import { generateKeyPairSync, hkdfSync } from 'node:crypto';
 
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import type * as OidcProviderModule from 'oidc-provider';
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 
 import { isoTime, type VerifierContext } from '../context.js';
 import { sealJson, unsealJson } from '../sealing.js';
 import { databaseAdapter } from './adapter.js';
+import { oidcLibrary } from './library.js';
 import { OIDC_SCOPES, OIDC_TTL, type OidcPaths } from './paths.js';
 import { checkSignTransactionParameter } from './sign-transactions.js';
 
@@ -39,10 +42,12 @@ export async function createOidcProvider(options: {
   readonly paths: OidcPaths;
 }): Promise<Provider> {
   const { context, sealingKey, paths } = options;
+  const library = await oidcLibrary();
   const configuration = oidcConfiguration(context, sealingKey, paths, await idTokenSigningKey(context, sealingKey));
+  configuration.interactions = { ...configuration.interactions, policy: cardEachTimePolicy(library.interactionPolicy) };
   // Where the sign transactions are, beside the standard metadata (the reference leaves clients to know it).
   configuration.discovery = { sign_transactions_endpoint: `${options.publicUrl}${paths.signTransactions}` };
-  const provider = new Provider(`${options.publicUrl}${paths.issuer}`, configuration);
+  const provider = new library.default(`${options.publicUrl}${paths.issuer}`, configuration);
   provider.proxy = true;
   return provider;
 }
@@ -106,7 +111,7 @@ const PROTOCOL: Configuration = {
 };
 
 /** The holder proves possession of the card on every authorization: a browser session never stands in. */
-function cardEachTimePolicy() {
+function cardEachTimePolicy(interactionPolicy: typeof OidcProviderModule.interactionPolicy) {
   const policy = interactionPolicy.base();
   policy
     .get('login')!
@@ -148,7 +153,6 @@ function oidcConfiguration(
       jwks: paths.jwks,
     },
     interactions: {
-      policy: cardEachTimePolicy(),
       url: (_ctx: KoaContextWithOIDC, interaction) => `${paths.issuer}${paths.interaction}/${interaction.uid}`,
     },
     // The claims of the authorization the code or access token belongs to, never of a later one.
@@ -202,6 +206,7 @@ async function checkAuthorizationParameters(
   context: VerifierContext,
   signTransactionId: unknown,
 ): Promise<void> {
+  const { errors } = await oidcLibrary();
   const params = ctx.oidc.params as Record<string, unknown>;
   const visible = /^[\x20-\x7e]{1,255}$/;
   for (const name of ['state', 'nonce'] as const) {

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 
 import { base64UrlDecode, base64UrlEncode } from '@openmyna/core';
 import { CompactEncrypt, importJWK, type JWK } from 'jose';
-import { errors } from 'oidc-provider';
 
 import { isoTime, type VerifierContext } from '../context.js';
 import { sealJson, unsealJson } from '../sealing.js';
 import type { SignTransactionTable } from '../storage/schema.js';
 import { encryptionKeyOf, type OidcClient } from './clients.js';
+import { oidcLibrary } from './library.js';
 import { sweepExpiredOidc } from './sweep.js';
 
 /** How long a sign transaction may wait for its authorization request. */
@@ -109,6 +109,7 @@ export async function checkSignTransactionParameter(
   signScope: boolean,
   value: unknown,
 ): Promise<void> {
+  const { errors } = await oidcLibrary();
   if (value === undefined) {
     if (signScope) throw new errors.InvalidRequest('the sign scope needs a sign_transaction_id');
     return;
