@@ -6,6 +6,7 @@ import {
   createRequestObject,
   dcqlQueryFor,
   encodeTransactionData,
+  isSignableDigest,
   JP_NAMESPACE,
   MNC_DOCTYPE,
   type AuthorizationRequest,
@@ -66,8 +67,6 @@ const FOUR_INFO_ELEMENTS: readonly RequestedElement[] = [
   'birth_date_unicode',
   'sex_unicode',
 ].map((elementIdentifier) => ({ nameSpace: JP_NAMESPACE, elementIdentifier }));
-
-const SHA256_DIGEST_INFO_PREFIX = '3031300d060960864801650304020105000420';
 
 /** The response-decryption key of a `direct_post.jwt` request: sealed for the service, public for the wallet. */
 interface ResponseDecryption {
@@ -166,11 +165,7 @@ function assertDigestRequestable(input: PresentationInput, signDigest: NonNullab
       'a signature over a digest names no request: ask for login: true beside it, whose statement binds the answer',
     );
   const { digest, digestInfo, title } = signDigest;
-  // RFC 8017 §9.2 note 1: the DER DigestInfo of SHA-256 is this fixed prefix and the 32-byte hash.
-  const wellFormed = digestInfo
-    ? digest.length === 51 && Buffer.from(digest.subarray(0, 19)).toString('hex') === SHA256_DIGEST_INFO_PREFIX
-    : digest.length === 32;
-  if (!wellFormed || !title)
+  if (!isSignableDigest(digest, digestInfo) || !title)
     throw new VerifierServiceError(
       'ERR_RP_INVALID',
       'signDigest needs a title and a 32-byte SHA-256 hash, or its 51-byte DigestInfo with digestInfo: true',

@@ -185,6 +185,7 @@ export {
   encodeTransactionData,
   jpkiSignDocumentFor,
   jpkiSignEntryFor,
+  isSignableDigest,
   type JpkiSignDigest,
   type JpkiSignDocument,
   type JpkiSignEntry,

@@ -185,7 +185,7 @@ function checkedDigestEntry(entry: Record<string, unknown>): JpkiSignEntry {
     throw new MdocError('ERR_OPENID4VP', 'a jpki_sign_digest entry needs digest, digest_info, document_title');
   const bytes = decodeBase64UrlField(entry['digest'], 'the jpki_sign_digest "digest"');
   const digestInfo = entry['digest_info'];
-  if (digestInfo ? !isSha256DigestInfo(bytes) : bytes.length !== 32)
+  if (!isSignableDigest(bytes, digestInfo))
     throw new MdocError(
       'ERR_OPENID4VP',
       digestInfo
@@ -195,7 +195,12 @@ function checkedDigestEntry(entry: Record<string, unknown>): JpkiSignEntry {
   return { kind: 'digest', bytes, digestInfo, title: entry['document_title'] };
 }
 
-function isSha256DigestInfo(bytes: Uint8Array): boolean {
+/**
+ * Whether `bytes` may be signed as a `jpki_sign_digest`: a SHA-256 hash (32 bytes), or — `digestInfo` —
+ * its DER DigestInfo (the fixed 19-byte prefix and the hash, 51 bytes).
+ */
+export function isSignableDigest(bytes: Uint8Array, digestInfo: boolean): boolean {
+  if (!digestInfo) return bytes.length === 32;
   const prefix = SHA256_DIGEST_INFO_PREFIX;
   return bytes.length === prefix.length + 32 && prefix.every((byte, index) => bytes[index] === byte);
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { base64UrlDecode, base64UrlEncode } from '@openmyna/core';
+import { isSignableDigest } from '@openmyna/mdoc';
 import { CompactEncrypt, importJWK, type JWK } from 'jose';
 
 import { isoTime, type VerifierContext } from '../context.js';
@@ -13,8 +14,6 @@ import { sweepExpiredOidc } from './sweep.js';
 /** How long a sign transaction may wait for its authorization request. */
 export const SIGN_TRANSACTION_SECONDS = 300;
 const SEALED_RESULT = 'oidc-sign-result';
-/** The DER prefix of a SHA-256 DigestInfo (RFC 8017 §9.2 note 1): 19 bytes, then the 32-byte digest. */
-const SHA256_DIGEST_INFO_PREFIX = Buffer.from('3031300d060960864801650304020105000420', 'hex');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Why a sign transaction request or result is refused: an OAuth-style error code and a description. */
@@ -84,11 +83,10 @@ function checkedDigest(digest: unknown, digestInfo: unknown): { bytes: Uint8Arra
   } catch {
     throw new SignTransactionRefusal(400, 'invalid_request', 'digest is not canonical base64');
   }
-  const isDigestInfo = bytes.length === 51 && Buffer.from(bytes.subarray(0, 19)).equals(SHA256_DIGEST_INFO_PREFIX);
   if (digestInfo !== undefined && typeof digestInfo !== 'boolean')
     throw new SignTransactionRefusal(400, 'invalid_request', 'digest_info is true or false');
   const wanted = digestInfo ?? bytes.length === 51;
-  if (wanted ? !isDigestInfo : bytes.length !== 32)
+  if (!isSignableDigest(bytes, wanted))
     throw new SignTransactionRefusal(
       400,
       'invalid_request',
