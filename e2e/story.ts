@@ -242,9 +242,9 @@ export class PhoneAndPc {
 
   /** The phone's camera pointed at `qr` (on the PC's screen): the wallet's scanner reads it and opens the request. */
   async phoneScans(qr: Locator): Promise<void> {
-    writeFileSync(this.phoneCamera, await pictureOf(qr));
-    await this.phone.getByTestId('go-request').click();
     for (let attempt = 1; ; attempt += 1) {
+      writeFileSync(this.phoneCamera, await pictureOf(qr));
+      await this.phone.getByTestId('go-request').click();
       await this.phone.getByTestId('scan').click();
       const consent = this.phone.getByTestId('consent');
       const error = this.phone.getByTestId('error');
@@ -256,7 +256,7 @@ export class PhoneAndPc {
       // answered request. The person would point the camera again; so does the story, once.
       if (attempt > 1 || !/expired or was answered|HTTP 409/.test(said))
         throw new Error(`the wallet showed an error instead of the consent screen: ${said}`);
-      writeFileSync(this.phoneCamera, await pictureOf(qr));
+      await this.phoneHome();
     }
   }
 
