@@ -89,7 +89,9 @@ export function phoneRequest(
 ): Body {
   const query = new URL(created.link).search;
   return html`<p>スマートフォンのウォレットでこのQRコードを読み取ってください。</p>
-    <div class="qr" data-testid="qr" data-link="${created.link}">${raw(created.qrSvg)}</div>
+    <div class="qr" data-testid="qr" data-link="${created.link}" role="img" aria-label="ウォレットで読み取るQRコード">
+      ${raw(created.qrSvg)}
+    </div>
     <p>
       このスマートフォンでお使いの方は
       <a data-testid="same-device" href="${walletUrl}/${query}">こちら</a>。
