@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 
+import { expectAccessible } from '../test-support/axe.js';
 import { launchChromium } from '../test-support/browser.js';
 
 /** Where the story's sites are. */
@@ -33,7 +34,7 @@ export class PhoneAndPc {
   /** The two browsers, the phone's with a fake camera playing `<dir>/phone-camera.mjpeg`. */
   static async open(urls: StoryUrls, dir: string, shots: string): Promise<PhoneAndPc> {
     const browser = await launchChromium();
-    const pc = await (await browser.newContext({ viewport: { width: 1100, height: 900 }, locale: 'ja-JP' })).newPage();
+    const pc = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ja-JP' })).newPage();
     // The phone has a camera: until it is pointed at a QR code, it sees the PC's blank page.
     const phoneCamera = join(dir, 'phone-camera.mjpeg');
     writeFileSync(phoneCamera, await pc.screenshot({ type: 'jpeg' }));
@@ -48,8 +49,11 @@ export class PhoneAndPc {
     await Promise.all(this.browsers.map((browser) => browser.close()));
   }
 
-  shot(page: Page, name: string): Promise<Buffer> {
-    return page.screenshot({ path: join(this.shots, `${name}.png`), fullPage: true });
+  /** A screenshot of `page` as `<name>.png`, and an accessibility check of what it shows (axe-core). */
+  async shot(page: Page, name: string): Promise<Buffer> {
+    const picture = await page.screenshot({ path: join(this.shots, `${name}.png`), fullPage: true });
+    await expectAccessible(page, name);
+    return picture;
   }
 
   /** The phone adds the demo card of `person` with its PINs (provisioning from the card). */
@@ -74,6 +78,8 @@ export class PhoneAndPc {
     await pc.goto(this.urls.rp);
     await this.shot(pc, `${prefix}02-pc-top`);
     await pc.getByTestId('start').click();
+    await pc.getByTestId('submit-application').waitFor();
+    await this.shot(pc, `${prefix}02a-pc-application`);
     await pc.getByTestId('submit-application').click();
     await pc.getByTestId('smartphone').waitFor();
     await this.shot(pc, `${prefix}03-pc-method`);
@@ -109,6 +115,7 @@ export class PhoneAndPc {
   async logIn(prefix: string): Promise<void> {
     const { pc } = this;
     await pc.goto(`${this.urls.rp}/login`);
+    await this.shot(pc, `${prefix}07b-pc-login`);
     await pc.getByTestId('login').click();
     await this.shot(pc, `${prefix}08-pc-login-qr`);
     await this.phoneAnswers({ authenticationPin: '1234' }, `${prefix}09-phone-login-consent`);
@@ -143,6 +150,7 @@ export class PhoneAndPc {
   async signWithOidc(prefix: string): Promise<void> {
     const { pc } = this;
     await pc.goto(`${this.urls.rp}/oidc/apply`);
+    await this.shot(pc, `${prefix}10c2-pc-oidc-apply`);
     await pc.getByTestId('oidc-apply').click();
     await pc.getByTestId('qr').waitFor();
     await this.shot(pc, `${prefix}10d-pc-oidc-sign-qr`);
@@ -171,7 +179,7 @@ export class PhoneAndPc {
     const counterBrowser = await launchChromium(fakeCamera(cameraFile));
     try {
       const clerk = await (
-        await counterBrowser.newContext({ viewport: { width: 1100, height: 900 }, locale: 'ja-JP' })
+        await counterBrowser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ja-JP' })
       ).newPage();
       await clerk.goto(`${this.urls.rp}/counter`);
       await this.shot(clerk, `${prefix}12-pc-counter`);
@@ -200,7 +208,10 @@ export class PhoneAndPc {
   async atTheShop(prefix: string): Promise<void> {
     const { pc } = this;
     await pc.goto(this.urls.shop);
+    await this.shot(pc, `${prefix}15b-pc-shop`);
     await pc.getByTestId('age-check').click();
+    await pc.getByTestId('qr').waitFor();
+    await this.shot(pc, `${prefix}15c-pc-shop-qr`);
     await this.phoneAnswers({ kenhojoPin: '1234' }, `${prefix}16-phone-age-consent`);
     await pc.getByTestId('done').waitFor({ timeout: 30_000 });
     await this.shot(pc, `${prefix}17-pc-shop-age`);

@@ -10,6 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { expectAccessible } from '../../../test-support/axe.js';
 import { launchChromium } from '../../../test-support/browser.js';
 import { registryPerson } from '../../../test-support/issuer-fixtures.js';
 import { REPO_ROOT } from '../../../test-support/test-vectors.js';
@@ -46,7 +47,11 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
   let browser: Browser;
   let page: Page;
   const person = registryPerson(SEED, PERSONS[0]).input;
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  /** A screenshot of the screen, and an accessibility check of it (axe-core). */
+  const shot = async (name: string) => {
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+    await expectAccessible(page, name);
+  };
   const accountOpening = async () =>
     (await (
       await world.verifier.rp('securities', '/v1/presentations', {
@@ -97,8 +102,9 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
       clock: () => new Date(),
     });
     host = await listenOnFreePort((request) => app.fetch(request));
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 414, height: 896 }, locale: 'ja-JP' });
+    // A fake camera (Chromium's test pattern) for the scanner's screen.
+    browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
+    page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'ja-JP' });
   }, 180_000);
   afterAll(async () => {
     await browser?.close();
@@ -151,10 +157,17 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
   it('pastes a cross-device request and shows a refusal of a bad link', async () => {
     await page.goto(host.base);
     await page.getByTestId('go-request').click();
+    await shot('07a-request');
+    // Chromium's fake camera (a test pattern, no QR code): the scanner's screen, then back to the link.
+    await page.getByTestId('scan').click();
+    await page.locator('.scanner video').waitFor();
+    await shot('07b-scanner');
+    await page.getByRole('button', { name: '読み取りをやめる' }).click();
     await page.locator('textarea[name=link]').fill('https://example.test/?not=a-request');
     await page.getByTestId('open-request').click();
     await page.getByTestId('error').waitFor();
     expect(await page.getByTestId('error').textContent()).toContain('ERR_REQUEST_INVALID');
+    await shot('07c-bad-link');
     const created = (await (
       await world.verifier.rp('shop', '/v1/presentations', {
         method: 'POST',
@@ -171,6 +184,7 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
     await page.getByRole('button', { name: '拒否' }).click();
     await page.getByTestId('outcome').waitFor();
     expect(await page.getByTestId('outcome').textContent()).toBe('拒否しました');
+    await shot('07d-declined');
     const result = (await (await world.verifier.rp('shop', `/v1/presentations/${created.id}`)).json()) as {
       status: string;
       lastRejection: { check: string };

@@ -3,7 +3,7 @@ import { html } from 'hono/html';
 
 import { accountOpeningRoutes } from './account-opening.js';
 import { counterRoutes } from './counter.js';
-import { demoSiteApp, page, type Site } from './layout.js';
+import { answerNotFound, demoSiteApp, page, type Site } from './layout.js';
 import { loginRoutes } from './login.js';
 import { oidcRoutes } from './oidc.js';
 import { oidcRelyingParty } from './oidc/relying-party.js';
@@ -59,5 +59,6 @@ export function createRpDemoApp(options: RpDemoOptions): Hono {
   loginRoutes(app, deps, site);
   counterRoutes(app, deps, site);
   oidcRoutes(app, deps, site);
+  answerNotFound(app, site);
   return app;
 }

@@ -77,6 +77,22 @@ export function page(site: Site, title: string, body: Body): Body {
     </html>`;
 }
 
+/** The site's answer to an address it does not have (404): a page in Japanese, like every other page. */
+export function answerNotFound(app: Hono, site: Site): void {
+  app.notFound((c) =>
+    c.html(
+      page(
+        site,
+        'ページが見つかりません',
+        html`<h1>ページが見つかりません</h1>
+          <p>お探しのページは見つかりませんでした。お手続きの期限が過ぎたか、アドレスが違う可能性があります。</p>
+          <p><a href="/">トップへ戻る</a></p>`,
+      ),
+      404,
+    ),
+  );
+}
+
 /**
  * The cross-device QR code and the same-device link of a verifier request, and a script that polls
  * `statusPath` until the state is no longer `waiting` (showing its notice meanwhile, if any), then goes
@@ -89,7 +105,9 @@ export function phoneRequest(
 ): Body {
   const query = new URL(created.link).search;
   return html`<p>スマートフォンのウォレットでこのQRコードを読み取ってください。</p>
-    <div class="qr" data-testid="qr" data-link="${created.link}">${raw(created.qrSvg)}</div>
+    <div class="qr" data-testid="qr" data-link="${created.link}" role="img" aria-label="ウォレットで読み取るQRコード">
+      ${raw(created.qrSvg)}
+    </div>
     <p>
       このスマートフォンでお使いの方は
       <a data-testid="same-device" href="${walletUrl}/${query}">こちら</a>。

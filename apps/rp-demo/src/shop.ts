@@ -3,7 +3,7 @@ import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 
 import type { RpDemoOptions } from './options.js';
-import { demoSiteApp, page, phoneRequest, type Site } from './layout.js';
+import { answerNotFound, demoSiteApp, page, phoneRequest, type Site } from './layout.js';
 import { boundPhoneRequest, phoneRequestStatusRoute, refusalOf, startPhoneRequest } from './phone-requests.js';
 import { refusalText } from './refusals.js';
 import { verifierClient, VerifierRefusal, type VerifierClient } from './verifier-client.js';
@@ -39,6 +39,7 @@ export function createShopDemoApp(
   app.get('/', (c) => c.html(shopPage(site)));
   ageCheckRoutes(app, deps, site);
   app.post('/my-number', (c) => askForMyNumber(c, deps, site));
+  answerNotFound(app, site);
   return app;
 }
 

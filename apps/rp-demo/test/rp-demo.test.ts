@@ -127,7 +127,8 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
   });
 
   it('answers an unknown application with 404, and ignores unknown form values', async () => {
-    expect((await app.request('/apply/nope')).status).toBe(404);
+    const missing = await app.request('/apply/nope');
+    expect([missing.status, await missing.text()]).toEqual([404, expect.stringContaining('ページが見つかりません')]);
     expect((await app.request('/apply/nope/status')).status).toBe(404);
     const posted = await app.request('/apply', {
       method: 'POST',

@@ -46,6 +46,7 @@ const ja = {
   open: '開く',
   scan: 'カメラで読み取る',
   stopScan: '読み取りをやめる',
+  cameraView: 'カメラの映像',
   // Consent
   consentTitle: '提供内容の確認',
   requester: '要求元',
@@ -76,6 +77,7 @@ const ja = {
   // In person
   inPersonTitle: '対面で提示',
   showQr: 'このQRコードを相手の読み取り機に見せてください。',
+  engagementQr: '提示用のQRコード',
   engagementText: 'カメラのない窓口では、このテキストを渡してください',
   waiting: '相手からの要求を待っています…',
   // History
@@ -173,6 +175,7 @@ const en: Messages = {
   open: 'Open',
   scan: 'Scan with the camera',
   stopScan: 'Stop scanning',
+  cameraView: 'Camera view',
   consentTitle: 'Review what is asked',
   requester: 'Requester',
   verified: 'verified by its certificate',
@@ -200,6 +203,7 @@ const en: Messages = {
   phoneRevoked: 'This phone was revoked (its keys at the issuer were destroyed). Add the card again.',
   inPersonTitle: 'Present in person',
   showQr: "Show this QR code to the other side's reader.",
+  engagementQr: 'QR code to present',
   engagementText: 'For a counter without a camera, give this text instead',
   waiting: 'Waiting for the request…',
   historyTitle: 'History',

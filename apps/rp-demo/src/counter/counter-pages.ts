@@ -10,7 +10,7 @@ export function engagementPage(site: Site) {
     html`<h1>窓口での本人確認</h1>
       <p>お客様にスマートフォンのウォレットで「対面で提示」を開いてもらい、表示されたQRコードを読み取ります。</p>
       <button type="button" id="scan" class="secondary" data-testid="scan">カメラで読み取る</button>
-      <video id="camera" muted playsinline hidden></video>
+      <video id="camera" muted playsinline hidden aria-label="カメラの映像"></video>
       <form method="post" action="./counter" id="engagement-form">
         <label
           >QRコードの内容（mdoc:…）

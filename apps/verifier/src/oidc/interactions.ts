@@ -107,7 +107,7 @@ async function pageFor(authorization: Authorization, link: string, base: string)
     `<h1>${escapeHtml(party.name)}</h1>
 <p data-testid="purpose">${escapeHtml(what)}</p>
 <p>スマートフォンのウォレットでこのQRコードを読み取ってください。</p>
-<div data-testid="qr" class="qr">${qr}</div>
+<div data-testid="qr" class="qr" role="img" aria-label="ウォレットで読み取るQRコード">${qr}</div>
 <p><a data-testid="same-device" href="${escapeHtml(link)}">このスマートフォンのウォレットで開く</a></p>
 <p data-testid="waiting">スマートフォンでの操作を待っています…</p>
 <p data-testid="declined" hidden>スマートフォンで拒否されました。もう一度読み取るか、取りやめてください。</p>
@@ -347,7 +347,7 @@ function layout(title: string, body: string): string {
   return `<!doctype html><html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#222}.qr svg{width:16rem;height:16rem}</style>
-</head><body>${body}</body></html>`;
+</head><body><main>${body}</main></body></html>`;
 }
 
 function escapeHtml(text: string): string {

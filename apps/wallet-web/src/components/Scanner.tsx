@@ -41,7 +41,7 @@ export function Scanner(props: { readonly onText: (text: string) => void; readon
   }, [props]);
   return (
     <div className="scanner">
-      <video ref={video} muted playsInline />
+      <video ref={video} muted playsInline aria-label={t.cameraView} />
       <button className="secondary" onClick={props.onStop}>
         {t.stopScan}
       </button>

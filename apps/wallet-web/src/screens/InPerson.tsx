@@ -41,6 +41,8 @@ export function InPerson(props: { readonly wallet: Wallet; readonly config: Wall
           className="qr"
           data-testid="engagement-qr"
           data-uri={session?.qr}
+          role="img"
+          aria-label={t.engagementQr}
           dangerouslySetInnerHTML={{ __html: qr }}
         />
       )}
