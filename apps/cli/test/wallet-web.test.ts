@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { launchChromium } from '../../../test-support/browser.js';
 import { registryPerson } from '../../../test-support/issuer-fixtures.js';
+import { expectPageWords } from '../../../test-support/page-words.js';
 import { REPO_ROOT } from '../../../test-support/test-vectors.js';
 import {
   beginOidcAuthorization,
@@ -46,7 +47,10 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
   let browser: Browser;
   let page: Page;
   const person = registryPerson(SEED, PERSONS[0]).input;
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const shot = async (name: string) => {
+    await expectPageWords(page);
+    return page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  };
   const accountOpening = async () =>
     (await (
       await world.verifier.rp('securities', '/v1/presentations', {
@@ -279,7 +283,7 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
     const result = page.getByTestId('status-result');
     await expect
       .poll(() => result.textContent())
-      .toMatch(/^有効 \d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2}（日本時間）に確認$/);
+      .toMatch(/^有効 \d{4}年\d{1,2}月\d{1,2}日 \d{1,2}時\d{2}分（日本時間）に確認$/);
     await shot('10a-status');
     await page.getByTestId('language').click();
     expect(await result.textContent()).toMatch(/^valid checked \d{1,2} \w+ \d{4} at \d{2}:\d{2} \(Japan time\)$/);
