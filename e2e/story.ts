@@ -5,6 +5,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 import { launchChromium } from '../test-support/browser.js';
+import { expectPageWords } from '../test-support/page-words.js';
 
 /** Where the story's sites are. */
 export interface StoryUrls {
@@ -48,7 +49,8 @@ export class PhoneAndPc {
     await Promise.all(this.browsers.map((browser) => browser.close()));
   }
 
-  shot(page: Page, name: string): Promise<Buffer> {
+  async shot(page: Page, name: string): Promise<Buffer> {
+    await expectPageWords(page);
     return page.screenshot({ path: join(this.shots, `${name}.png`), fullPage: true });
   }
 
