@@ -138,7 +138,7 @@ export function recordedPage(
         <dt>確認した項目</dt>
         <dd>${itemsText(JSON.parse(record.elements) as string[])}</dd>
         <dt>検証</dt>
-        <dd>${records.map((record) => html`<p>${verificationText(record)}</p>`)}</dd>
+        <dd>${records.map((record) => html`<div>${verificationText(record)}</div>`)}</dd>
         <dt>担当者の確認</dt>
         <dd data-testid="decision">${decision === 'match' ? '本人と一致' : '一致せず'}</dd>
       </dl>
