@@ -35,7 +35,9 @@ export function History(props: { readonly wallet: Wallet }) {
             {entry.counterparty?.name && <span>{entry.counterparty.name}</span>} — {t.results[entry.result]}
             {entry.documentTitle && <div>{entry.documentTitle}</div>}
             {entry.items.length > 0 && (
-              <small>{entry.items.map((item) => historyItem(item)).join(t.listSeparator)}</small>
+              <div>
+                <small>{entry.items.map((item) => historyItem(item)).join(t.listSeparator)}</small>
+              </div>
             )}
           </li>
         ))}
