@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 
 import { expectAccessible } from '../test-support/axe.js';
 import { launchChromium } from '../test-support/browser.js';
+import { expectPageWords } from '../test-support/page-words.js';
 
 /** Where the story's sites are. */
 export interface StoryUrls {
@@ -49,9 +50,13 @@ export class PhoneAndPc {
     await Promise.all(this.browsers.map((browser) => browser.close()));
   }
 
-  /** A screenshot of `page` as `<name>.png`, and an accessibility check of what it shows (axe-core). */
+  /**
+   * A screenshot of `page` as `<name>.png`, then the checks of what it shows: words, not identifiers or
+   * ISO timestamps, and accessibility (axe-core).
+   */
   async shot(page: Page, name: string): Promise<Buffer> {
     const picture = await page.screenshot({ path: join(this.shots, `${name}.png`), fullPage: true });
+    await expectPageWords(page);
     await expectAccessible(page, name);
     return picture;
   }

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectAccessible } from '../../../test-support/axe.js';
 import { launchChromium } from '../../../test-support/browser.js';
 import { registryPerson } from '../../../test-support/issuer-fixtures.js';
+import { expectPageWords } from '../../../test-support/page-words.js';
 import { REPO_ROOT } from '../../../test-support/test-vectors.js';
 import {
   beginOidcAuthorization,
@@ -47,9 +48,10 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
   let browser: Browser;
   let page: Page;
   const person = registryPerson(SEED, PERSONS[0]).input;
-  /** A screenshot of the screen, and an accessibility check of it (axe-core). */
+  /** A screenshot of the screen, then the checks of what it shows: words, not identifiers; axe-core. */
   const shot = async (name: string) => {
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+    await expectPageWords(page);
     await expectAccessible(page, name);
   };
   const accountOpening = async () =>
@@ -293,7 +295,7 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
     const result = page.getByTestId('status-result');
     await expect
       .poll(() => result.textContent())
-      .toMatch(/^有効 \d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2}（日本時間）に確認$/);
+      .toMatch(/^有効 \d{4}年\d{1,2}月\d{1,2}日 \d{1,2}時\d{2}分（日本時間）に確認$/);
     await shot('10a-status');
     await page.getByTestId('language').click();
     expect(await result.textContent()).toMatch(/^valid checked \d{1,2} \w+ \d{4} at \d{2}:\d{2} \(Japan time\)$/);

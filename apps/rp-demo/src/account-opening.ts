@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { base64Encode, base64UrlEncode } from '@openmyna/core';
+import { base64Encode, base64UrlEncode, formatJapanTime } from '@openmyna/core';
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
 
@@ -90,7 +90,7 @@ async function recordApplication(
   const document = [
     `${site.name} 証券総合口座 開設申込書`,
     `申込番号 ${id}`,
-    `申込日時 ${now.toISOString()}`,
+    `申込日時 ${formatJapanTime(now)}`,
     `ご職業 ${answers.occupation}`,
     `お取引の目的 ${answers.purpose}`,
     `投資のご経験 ${answers.experience}`,

@@ -103,18 +103,29 @@ export function phoneRequest(
   walletUrl: string,
   paths: { readonly status: string; readonly result: string },
 ): Body {
-  const query = new URL(created.link).search;
+  const link = `${walletUrl}/${new URL(created.link).search}`;
   return html`<p>スマートフォンのウォレットでこのQRコードを読み取ってください。</p>
     <div class="qr" data-testid="qr" data-link="${created.link}" role="img" aria-label="ウォレットで読み取るQRコード">
       ${raw(created.qrSvg)}
     </div>
     <p>
-      このスマートフォンでお使いの方は
-      <a data-testid="same-device" href="${walletUrl}/${query}">こちら</a>。
+      このスマートフォンでお使いの方は次のリンクを開くか、コピーしてウォレットの「読み取る・開く」に貼り付けてください。
     </p>
+    <p style="word-break: break-all"><a data-testid="same-device" id="same-device" href="${link}">${link}</a></p>
+    <button type="button" class="secondary" data-testid="copy-link" id="copy-link">リンクをコピー</button>
     <p data-testid="waiting">スマートフォンでの操作をお待ちしています…</p>
     <p data-testid="notice" id="notice" class="refused" hidden></p>
     <script>
+      document.getElementById('copy-link').addEventListener('click', async (event) => {
+        const link = document.getElementById('same-device');
+        try {
+          await navigator.clipboard.writeText(link.href);
+          event.target.textContent = 'コピーしました';
+        } catch {
+          // No clipboard outside a secure context (a LAN address): select the link to copy by hand.
+          getSelection().selectAllChildren(link);
+        }
+      });
       const poll = async () => {
         const state = await (await fetch(${raw(JSON.stringify(paths.status))})).json();
         if (state.state === 'waiting') {

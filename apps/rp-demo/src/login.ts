@@ -1,3 +1,4 @@
+import { formatJapanTime } from '@openmyna/core';
 import type { Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
@@ -111,8 +112,8 @@ function accountRoutes(app: Hono, deps: RpDemoDeps, site: Site): void {
             <dd data-testid="name">${account.name} 様</dd>
             <dt>口座番号</dt>
             <dd data-testid="account-no">${account.account_no}</dd>
-            <dt>口座開設日</dt>
-            <dd>${account.opened_at.slice(0, 10)}</dd>
+            <dt>口座開設日時</dt>
+            <dd>${formatJapanTime(new Date(account.opened_at))}</dd>
           </dl>
           <form method="post" action="./logout"><button type="submit" class="secondary">ログアウト</button></form>`,
       ),

@@ -1,3 +1,4 @@
+import { formatJapanTime } from '@openmyna/core';
 import type { Context, Hono } from 'hono';
 import * as client from 'openid-client';
 
@@ -120,7 +121,7 @@ async function finishLogin(c: Context, deps: OidcDeps, flow: OidcFlow) {
 function applicationDocument(site: Site, now: Date): string {
   return [
     `${site.name} 証券総合口座 申込内容確認書`,
-    `作成日時 ${now.toISOString()}`,
+    `作成日時 ${formatJapanTime(now)}`,
     '申込内容 証券総合口座（特定口座・源泉徴収あり）',
     '上記の内容を確認し、電子署名により申し込みます。',
   ].join('\n');

@@ -77,7 +77,10 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
     expect(result).toContain(person.basicFourInfo.name);
     expect(result).toContain(`********${person.myNumber.slice(-4)}`);
     expect(result).not.toContain(person.myNumber);
-    expect(result).toContain('jpki-signature');
+    // The verification records in words and 日本時間, not identifiers and ISO timestamps (issue #21).
+    expect(result).toContain('署名用電子証明書による本人確認（犯罪収益移転防止法施行規則 第6条第1項第1号ワ）');
+    expect(result).toContain('（日本時間）');
+    expect(result).not.toMatch(/jpki-signature|kenhojo|\d{4}-\d{2}-\d{2}T/);
     // What the firm keeps: the 4 info, the My Number sealed, the verification record.
     const account = await database.db.selectFrom('accounts').selectAll().executeTakeFirstOrThrow();
     expect(account.name).toBe(person.basicFourInfo.name);
@@ -241,11 +244,14 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
     expect(answer.person).toMatchObject({ name: person.basicFourInfo.name, address: person.basicFourInfo.address });
     expect(answer.person?.portrait).toMatch(/^data:image\/jpeg;base64,\/9j\//);
     expect(typeof answer.person?.ageOver20).toBe('boolean');
-    expect(answer.person?.expiryDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(answer.person?.expiryDate).toMatch(/^令和(元|\d+)年\d+月\d+日$/);
     // Shown once: a reload has no values.
     expect(await (await clerk.request(`${path}/status`)).json()).not.toHaveProperty('person');
     const recorded = await clerk.request(`${path}/record`, { method: 'POST', form: { decision: 'match' } });
-    expect(await recorded.text()).toContain('確認を記録しました');
+    const recordedText = await recorded.text();
+    expect(recordedText).toContain('確認を記録しました');
+    expect(recordedText).toContain('顔写真、氏名、住所、生年月日、20歳以上、有効期限');
+    expect(recordedText).not.toMatch(/full_name_unicode|\d{4}-\d{2}-\d{2}T/);
     const row = await database.db.selectFrom('counter_checks').selectAll().executeTakeFirstOrThrow();
     expect([row.state, row.decision]).toEqual(['recorded', 'match']);
     const kept = JSON.stringify(row);

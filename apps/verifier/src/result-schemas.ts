@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import type { VerificationRecord } from '@openmyna/verifier';
+import { VERIFICATION_METHODS, type VerificationRecord } from '@openmyna/verifier';
 
 /**
  * The verification results the service hands to relying parties, each defined once: the service builds
@@ -18,7 +18,7 @@ export const CheckResultSchema = z
 /** The verifier SDK's `VerificationRecord`, as the wire carries it: how, when, with what, the outcome. */
 export const VerificationRecordSchema = z
   .object({
-    method: z.enum(['jpki-signature', 'jpki-login', 'kenhojo', 'mdoc']),
+    method: z.enum(VERIFICATION_METHODS),
     legalBasis: z.string().optional(),
     verifiedAt: z.string(),
     result: RESULT_STATUS,

@@ -1,3 +1,5 @@
+import { formatJapanDate, formatJapanTime, parseIsoDate } from '@openmyna/core';
+import { itemLabel } from '@openmyna/mdoc';
 import { createContext, useContext } from 'react';
 
 export type Language = 'ja' | 'en';
@@ -84,6 +86,16 @@ const ja = {
   historyTitle: '利用履歴',
   export: '書き出す（JSON）',
   empty: 'まだ履歴はありません。',
+  // The phone's own items of the log (the others are named by the shared label table).
+  historyItems: {
+    authenticationPin: '利用者証明用暗証番号',
+    signingPassword: '署名用パスワード',
+    kenhojoPin: '券面事項入力補助用暗証番号',
+    jukiPin: '住民基本台帳用暗証番号',
+    suspend: '一時停止',
+    revoke: '失効',
+  } as Record<string, string>,
+  listSeparator: '、',
   results: { completed: '完了', declined: '拒否', refused: '拒否（ウォレット）', failed: '失敗' },
   kinds: {
     provisioning: 'カード追加',
@@ -110,7 +122,7 @@ const ja = {
   resetPinDone: '初期化しました。新しい暗証番号が使えます。',
   status: '証明書の状態を確認',
   statusOf: { good: '有効', suspended: '一時停止中', revoked: '失効（消去しました）', unknown: '確認できません' },
-  statusCheckedAt: (time: Date) => `${japanTime(time, 'ja-JP')}（日本時間）に確認`,
+  statusCheckedAt: (time: Date) => `${formatJapanTime(time)}に確認`,
   suspend: '一時停止する',
   revoke: '失効させる（このスマートフォンから消去）',
   lifecycleHelp: 'スマートフォンを紛失したときはカードで手続きします。ここではこのスマートフォン自身を止めます。',
@@ -122,16 +134,6 @@ const ja = {
 };
 
 type Messages = typeof ja;
-
-/**
- * `time` to the minute as a person reads it, in 日本時間 (Asia/Tokyo) whatever the device's zone:
- * 「2026年12月6日 13:27」, "6 December 2026 at 13:27".
- */
-function japanTime(time: Date, locale: 'ja-JP' | 'en-GB'): string {
-  return new Intl.DateTimeFormat(locale, { timeZone: 'Asia/Tokyo', dateStyle: 'long', timeStyle: 'short' }).format(
-    time,
-  );
-}
 
 const en: Messages = {
   appName: 'openmyna wallet',
@@ -209,6 +211,15 @@ const en: Messages = {
   historyTitle: 'History',
   export: 'Export (JSON)',
   empty: 'Nothing yet.',
+  historyItems: {
+    authenticationPin: 'User authentication PIN',
+    signingPassword: 'Signing password',
+    kenhojoPin: 'Card-data PIN',
+    jukiPin: 'Resident registry PIN',
+    suspend: 'Suspension',
+    revoke: 'Revocation',
+  },
+  listSeparator: ', ',
   results: { completed: 'completed', declined: 'declined', refused: 'refused by the wallet', failed: 'failed' },
   kinds: {
     provisioning: 'Card added',
@@ -234,7 +245,7 @@ const en: Messages = {
   resetPinDone: 'Reset. The new PIN is in force.',
   status: 'Check the certificate status',
   statusOf: { good: 'valid', suspended: 'suspended', revoked: 'revoked (wiped)', unknown: 'unknown' },
-  statusCheckedAt: (time: Date) => `checked ${japanTime(time, 'en-GB')} (Japan time)`,
+  statusCheckedAt: (time: Date) => `checked ${formatJapanTime(time, 'en')}`,
   suspend: 'Suspend',
   revoke: 'Revoke (wipe from this phone)',
   lifecycleHelp: 'A lost phone is stopped with the card. Here, this phone stops itself.',
@@ -247,50 +258,6 @@ const en: Messages = {
 
 export const MESSAGES: Record<Language, Messages> = { ja, en };
 
-/** Labels of card-face elements and card records, for the consent screen. */
-export const ITEM_LABELS: Record<Language, Record<string, string>> = {
-  ja: {
-    jpki_sign: '電子署名（署名用電子証明書：氏名・住所・生年月日・性別）',
-    jpki_auth: 'ログイン（利用者証明用電子証明書）',
-    'kenhojo:my_number': 'マイナンバー（個人番号）',
-    'kenhojo:basic_four_info': '基本4情報（氏名・住所・生年月日・性別）',
-    full_name_unicode: '氏名',
-    resident_address_unicode: '住所',
-    birth_date_unicode: '生年月日',
-    sex_unicode: '性別',
-    individual_number_unicode: 'マイナンバー（個人番号）',
-    local_gov_code_unicode: '市区町村コード',
-    portrait: '顔写真',
-    birth_date: '生年月日',
-    sex: '性別',
-    age_in_years: '年齢',
-    age_over_18: '18歳以上か',
-    age_over_20: '20歳以上か',
-    issue_date: '交付日',
-    expiry_date: '有効期限',
-  },
-  en: {
-    jpki_sign: 'Electronic signature (signing certificate: name, address, birth date, sex)',
-    jpki_auth: 'Login (user authentication certificate)',
-    'kenhojo:my_number': 'My Number',
-    'kenhojo:basic_four_info': 'Basic four information (name, address, birth date, sex)',
-    full_name_unicode: 'Name',
-    resident_address_unicode: 'Address',
-    birth_date_unicode: 'Birth date',
-    sex_unicode: 'Sex',
-    individual_number_unicode: 'My Number',
-    local_gov_code_unicode: 'Municipality code',
-    portrait: 'Photo',
-    birth_date: 'Birth date',
-    sex: 'Sex',
-    age_in_years: 'Age',
-    age_over_18: 'Over 18',
-    age_over_20: 'Over 20',
-    issue_date: 'Issue date',
-    expiry_date: 'Expiry date',
-  },
-};
-
 export const LanguageContext = createContext<{ language: Language; setLanguage: (language: Language) => void }>({
   language: 'ja',
   setLanguage: () => undefined,
@@ -301,9 +268,21 @@ export function useMessages(): Messages {
   return MESSAGES[useContext(LanguageContext).language];
 }
 
-/** A consent item's label in the current language. */
+/** A consent or history item's name in the current language, from the shared label table. */
 export function useItemLabel(): (name: string, elementIdentifier?: string) => string {
   const { language } = useContext(LanguageContext);
-  return (name, elementIdentifier) =>
-    ITEM_LABELS[language][name] ?? (elementIdentifier ? ITEM_LABELS[language][elementIdentifier] : undefined) ?? name;
+  return (name, elementIdentifier) => {
+    const label = itemLabel(name, language);
+    return label === name && elementIdentifier ? itemLabel(elementIdentifier, language) : label;
+  };
+}
+
+/** Times in 日本時間 and card dates (和暦 in Japanese) in the current language. */
+export function useDateWords(): { time: (instant: Date) => string; cardDate: (isoDate: string) => string } {
+  const { language } = useContext(LanguageContext);
+  return {
+    time: (instant) => formatJapanTime(instant, language),
+    cardDate: (isoDate) =>
+      /^\d{4}-\d{2}-\d{2}$/.test(isoDate) ? formatJapanDate(parseIsoDate(isoDate), language) : isoDate,
+  };
 }

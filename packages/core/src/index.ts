@@ -97,3 +97,4 @@ export {
 export { computeResidentCodeCheckDigit, validateResidentCodeFormat } from './population/resident-code.js';
 export { FACE_PHOTO_HEIGHT, FACE_PHOTO_WIDTH, renderFacePhoto, type FaceFeatures } from './population/face-photo.js';
 export { placeOfMunicipality } from './population/municipalities.js';
+export { formatJapanDate, formatJapanTime, type DisplayLanguage } from './japan-time.js';

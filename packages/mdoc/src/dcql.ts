@@ -21,7 +21,8 @@ export interface DcqlMdocQuery {
 }
 
 /** The 入力補助 records a `jp_kenhojo` query may ask for. */
-export type KenhojoRecordName = 'my_number' | 'basic_four_info';
+export const KENHOJO_RECORD_NAMES = ['my_number', 'basic_four_info'] as const;
+export type KenhojoRecordName = (typeof KENHOJO_RECORD_NAMES)[number];
 
 /**
  * A query for one of the card applications, in formats of our own (docs/openid4vp-formats.md):
@@ -38,7 +39,8 @@ export interface DcqlCardApplicationQuery {
 /** One credential query (§6.1) restricted to what we answer. */
 export type DcqlCredentialQuery = DcqlMdocQuery | DcqlCardApplicationQuery;
 
-const CARD_APPLICATION_FORMATS = ['jpki_sign', 'jpki_auth', 'jp_kenhojo'] as const;
+/** The formats of our own for the card applications (docs/openid4vp-formats.md). */
+export const CARD_APPLICATION_FORMATS = ['jpki_sign', 'jpki_auth', 'jp_kenhojo'] as const;
 
 /** A DCQL query (§6): `{ credentials: [...], credential_sets?: [...] }`. */
 export interface DcqlQuery {
@@ -139,7 +141,7 @@ function parseCardApplicationQuery(
     !Array.isArray(records) ||
     records.length === 0 ||
     new Set(records).size !== records.length ||
-    records.some((record) => record !== 'my_number' && record !== 'basic_four_info')
+    records.some((record) => !(KENHOJO_RECORD_NAMES as readonly unknown[]).includes(record))
   )
     throw invalid('"meta.records" names "my_number" and/or "basic_four_info", each once');
   return { id, format, meta: { records: records as KenhojoRecordName[] } };

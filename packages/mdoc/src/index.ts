@@ -157,6 +157,7 @@ export {
   type VerifiedStatusList,
 } from './status-list.js';
 export {
+  CARD_APPLICATION_FORMATS,
   dcqlItemsRequest,
   dcqlQueryFor,
   parseDcqlQuery,
@@ -165,8 +166,10 @@ export {
   type DcqlCredentialQuery,
   type DcqlMdocQuery,
   type DcqlQuery,
+  KENHOJO_RECORD_NAMES,
   type KenhojoRecordName,
 } from './dcql.js';
+export { itemLabel, LABELS, verificationMethodLabel, type Label } from './labels.js';
 export {
   authorizationRequestUri,
   createAuthorizationResponse,

@@ -1,7 +1,12 @@
 export { VerifierError, type VerifierErrorCode } from './errors.js';
 export { jpkiRevocation, type JpkiRevocation, type JpkiRevocationOptions, type RevocationSource } from '@openmyna/card';
 export { JLIS_POLICY_OIDS, OPENMYNA_POLICY_OIDS, type JpkiTrust } from './trust.js';
-export { verificationRecord, type VerificationMethod, type VerificationRecord } from './record.js';
+export {
+  VERIFICATION_METHODS,
+  verificationRecord,
+  type VerificationMethod,
+  type VerificationRecord,
+} from './record.js';
 export {
   JPKI_SIGNATURE_LEGAL_BASIS,
   verifyJpkiSignature,

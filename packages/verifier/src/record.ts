@@ -4,8 +4,9 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 
 import type { RevocationSource } from '@openmyna/card';
 
-/** How the person was verified. */
-export type VerificationMethod = 'jpki-signature' | 'jpki-login' | 'kenhojo' | 'mdoc';
+/** How the person was verified: every method a record may name. */
+export const VERIFICATION_METHODS = ['jpki-signature', 'jpki-login', 'kenhojo', 'mdoc'] as const;
+export type VerificationMethod = (typeof VERIFICATION_METHODS)[number];
 
 /**
  * A verification record, the basis of a 犯罪収益移転防止法 本人確認記録: how, when, with which

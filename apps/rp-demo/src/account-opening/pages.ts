@@ -4,6 +4,7 @@ import type { RpDemoDeps } from '../options.js';
 import { page, type Site } from '../layout.js';
 import { maskMyNumber, refusalText, SEX } from '../refusals.js';
 import { unsealMyNumberForDisplay } from '../sealing.js';
+import { cardDateText, verificationText } from '../words.js';
 import type { Selectable } from 'kysely';
 
 import type { AccountTable } from '../storage.js';
@@ -84,7 +85,7 @@ export function applicationRefusedPage(site: Site, refusal: string | null) {
 
 /** 「認証完了」: the account opened, with the identity verification records. */
 export function accountOpenedPage(site: Site, deps: Pick<RpDemoDeps, 'sealingKey'>, account: Selectable<AccountTable>) {
-  const records = JSON.parse(account.verification) as { method?: string; legalBasis?: string; verifiedAt?: string }[];
+  const records = JSON.parse(account.verification) as { method?: string; verifiedAt?: string }[];
   return page(
     site,
     '認証完了',
@@ -96,7 +97,7 @@ export function accountOpenedPage(site: Site, deps: Pick<RpDemoDeps, 'sealingKey
         <dt>住所</dt>
         <dd>${account.address}</dd>
         <dt>生年月日</dt>
-        <dd>${account.birth_date}</dd>
+        <dd>${cardDateText(account.birth_date)}</dd>
         <dt>性別</dt>
         <dd>${SEX[account.sex] ?? account.sex}</dd>
         <dt>マイナンバー</dt>
@@ -104,9 +105,7 @@ export function accountOpenedPage(site: Site, deps: Pick<RpDemoDeps, 'sealingKey
         <dt>本人確認の記録</dt>
         <dd>
           <ul>
-            ${records.map(
-              (record) => html`<li>${record.method ?? ''} ${record.legalBasis ?? ''} ${record.verifiedAt ?? ''}</li>`,
-            )}
+            ${records.map((record) => html`<li data-testid="verification">${verificationText(record)}</li>`)}
           </ul>
         </dd>
       </dl>

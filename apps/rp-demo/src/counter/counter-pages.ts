@@ -1,6 +1,8 @@
+import { formatJapanTime } from '@openmyna/core';
 import { html, raw } from 'hono/html';
 
 import { page, type Site } from '../layout.js';
+import { itemsText, verificationText } from '../words.js';
 
 /** The clerk's first page: the phone's engagement QR, read by the camera (jsQR) or pasted. */
 export function engagementPage(site: Site) {
@@ -132,11 +134,11 @@ export function recordedPage(
     html`<h1 class="done" data-testid="recorded">確認を記録しました</h1>
       <dl>
         <dt>確認日時</dt>
-        <dd>${at}</dd>
+        <dd>${formatJapanTime(new Date(at))}</dd>
         <dt>確認した項目</dt>
-        <dd>${(JSON.parse(record.elements) as string[]).join('、')}</dd>
+        <dd>${itemsText(JSON.parse(record.elements) as string[])}</dd>
         <dt>検証</dt>
-        <dd>${records.map((record) => `${record.method ?? ''} ${record.verifiedAt ?? ''}`).join(' / ')}</dd>
+        <dd>${records.map((record) => html`<div>${verificationText(record)}</div>`)}</dd>
         <dt>担当者の確認</dt>
         <dd data-testid="decision">${decision === 'match' ? '本人と一致' : '一致せず'}</dd>
       </dl>

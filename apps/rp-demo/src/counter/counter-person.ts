@@ -1,5 +1,7 @@
 import { ISO_23220_NAMESPACE, JP_NAMESPACE } from '@openmyna/mdoc';
 
+import { cardDateText } from '../words.js';
+
 /** What the counter asks the phone for: what a clerk compares with the person in front of them. */
 export const COUNTER_ELEMENTS = [
   { nameSpace: JP_NAMESPACE, elementIdentifier: 'portrait' },
@@ -32,6 +34,6 @@ export function counterPerson(claims: Record<string, Record<string, unknown>>): 
     address: text(jp['resident_address_unicode']),
     birthDate: text(jp['birth_date_unicode']),
     ageOver20: typeof iso['age_over_20'] === 'boolean' ? iso['age_over_20'] : null,
-    expiryDate: text(iso['expiry_date']),
+    expiryDate: cardDateText(text(iso['expiry_date'])),
   };
 }

@@ -1,11 +1,14 @@
 import type { TransactionLogEntry, Wallet } from '@openmyna/wallet';
 import { useEffect, useState } from 'react';
 
-import { useMessages } from '../i18n.js';
+import { useDateWords, useItemLabel, useMessages } from '../i18n.js';
 
 /** The transaction log, newest first, and its export as JSON. */
 export function History(props: { readonly wallet: Wallet }) {
   const t = useMessages();
+  const label = useItemLabel();
+  const { time } = useDateWords();
+  const historyItem = (item: string) => t.historyItems[item] ?? label(item);
   const [entries, setEntries] = useState<TransactionLogEntry[]>();
   useEffect(() => {
     void props.wallet.history().then((list) => setEntries(list.reverse()));
@@ -28,10 +31,14 @@ export function History(props: { readonly wallet: Wallet }) {
       <ol className="history" data-testid="history">
         {(entries ?? []).map((entry) => (
           <li key={entry.id} className={entry.result}>
-            <time>{new Date(entry.time).toLocaleString()}</time> <strong>{t.kinds[entry.kind]}</strong>{' '}
+            <time dateTime={entry.time}>{time(new Date(entry.time))}</time> <strong>{t.kinds[entry.kind]}</strong>{' '}
             {entry.counterparty?.name && <span>{entry.counterparty.name}</span>} — {t.results[entry.result]}
             {entry.documentTitle && <div>{entry.documentTitle}</div>}
-            {entry.items.length > 0 && <small>{entry.items.join(', ')}</small>}
+            {entry.items.length > 0 && (
+              <div>
+                <small>{entry.items.map((item) => historyItem(item)).join(t.listSeparator)}</small>
+              </div>
+            )}
           </li>
         ))}
       </ol>

@@ -1,12 +1,13 @@
 import { base64Encode } from '@openmyna/core';
 import type { HolderSummary } from '@openmyna/wallet';
 
-import { useMessages } from '../i18n.js';
+import { useDateWords, useMessages } from '../i18n.js';
 import type { Screen } from './screen.js';
 
 /** The card face of the holder and the way to every other screen, or the way to add a card. */
 export function Home(props: { readonly holder: HolderSummary | undefined; readonly go: (screen: Screen) => void }) {
   const t = useMessages();
+  const { cardDate } = useDateWords();
   const { holder } = props;
   if (!holder)
     return (
@@ -34,7 +35,7 @@ export function Home(props: { readonly holder: HolderSummary | undefined; readon
             <small>{t.address}</small> {holder.address}
           </p>
           <p>
-            <small>{t.validUntil}</small> {holder.cardExpiry}
+            <small>{t.validUntil}</small> {cardDate(holder.cardExpiry)}
           </p>
         </div>
       </article>

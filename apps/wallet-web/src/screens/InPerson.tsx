@@ -47,10 +47,10 @@ export function InPerson(props: { readonly wallet: Wallet; readonly config: Wall
         />
       )}
       {session && (
-        <details className="engagement-text">
-          <summary>{t.engagementText}</summary>
+        <label className="engagement-text">
+          {t.engagementText}
           <textarea readOnly rows={3} value={session.qr} data-testid="engagement-text" />
-        </details>
+        </label>
       )}
       <p>{t.waiting}</p>
       <ErrorMessage text={error} />
