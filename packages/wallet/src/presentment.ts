@@ -38,7 +38,10 @@ export async function approve(
   } catch (error) {
     // A locked PIN cannot answer this request: the relying party hears so and stops waiting. Telling it
     // is best effort; the lock is what the person must see.
-    if (errorCodeOf(error) === 'ERR_PIN_BLOCKED') await giveUp(context, pending, 'pin-locked').catch(() => undefined);
+    if (errorCodeOf(error) === 'ERR_PIN_BLOCKED') {
+      pending.finish();
+      await giveUp(context, pending, 'pin-locked').catch(() => undefined);
+    }
     throw error;
   }
   pending.finish();
@@ -54,6 +57,7 @@ export async function approve(
 
 /** The user declined: the relying party hears `access_denied` (OpenID4VP §8.5), and nothing else. */
 export async function decline(context: WalletContext, pending: PendingPresentation): Promise<void> {
+  pending.finish();
   try {
     await giveUp(context, pending, 'declined');
   } finally {
@@ -71,13 +75,12 @@ const GIVE_UP_RESPONSES = {
   'pin-locked': { error: 'access_denied', error_description: 'pin_locked' },
 } as const satisfies Record<string, { error: string; error_description?: string }>;
 
-/** Ends `pending` with the wallet's error response to its `response_uri`. */
+/** The wallet's error response for a request it finished without an answer, to its `response_uri`. */
 async function giveUp(
   context: WalletContext,
   pending: PendingPresentation,
   why: keyof typeof GIVE_UP_RESPONSES,
 ): Promise<void> {
-  pending.finish();
   const { request } = pending;
   const form: Record<string, string> = { ...GIVE_UP_RESPONSES[why] };
   if (request.state) form['state'] = request.state;
