@@ -189,9 +189,9 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
     await shot('07d-declined');
     const result = (await (await world.verifier.rp('shop', `/v1/presentations/${created.id}`)).json()) as {
       status: string;
-      lastRejection: { check: string };
+      result: { decidedBy: { check: string } };
     };
-    expect([result.status, result.lastRejection.check]).toEqual(['pending', 'wallet.response']);
+    expect([result.status, result.result.decidedBy.check]).toEqual(['failed', 'wallet.response']);
   });
 
   it('presents in person: the engagement QR, the counter’s request, the 入力補助 PIN', async () => {
@@ -265,18 +265,49 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
     );
     expect(recovered.equals(digest)).toBe(true);
 
-    // The holder refuses on the phone: the browser's page says so, and cancelling tells the client access_denied.
+    // The holder refuses on the phone: the browser's page stops and says so; the client hears access_denied.
     const refused = await beginOidcAuthorization(config, redirect, { scope: 'openid' });
+    const statusOf = async (flow: OidcFlow) =>
+      (await (await flow.browser.get(new URL(flow.interaction.status, base).href, 'application/json')).json()) as {
+        status: string;
+        ended?: string;
+      };
     await page.goto(walletLink(refused.interaction.link));
     await page.getByTestId('consent').waitFor();
     await page.getByRole('button', { name: '拒否' }).click();
     await page.getByTestId('outcome').waitFor();
-    const status = (await (
-      await refused.browser.get(new URL(refused.interaction.status, base).href, 'application/json')
-    ).json()) as { status: string; declined?: boolean };
-    expect(status).toEqual({ status: 'pending', declined: true });
-    const back = await refused.browser.follow(new URL(refused.interaction.cancel, base).href, base);
+    expect(await statusOf(refused)).toEqual({ status: 'failed', ended: 'declined' });
+    const back = await refused.browser.follow(new URL(refused.interaction.complete, base).href, base);
     expect(new URL(back.url).searchParams.get('error')).toBe('access_denied');
+
+    // The third wrong 利用者証明用暗証番号 locks it: the phone says so and gives up, and the firm's page (the PC's,
+    // a second page of the same browser) stops waiting. (The last test resets this PIN with the card.)
+    const firm = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'ja-JP' });
+    const authorization = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: redirect,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+      state: oidc.randomState(),
+      nonce: oidc.randomNonce(),
+    });
+    await firm.goto(authorization.href);
+    const lockedLink = await firm.getByTestId('same-device').getAttribute('href');
+    await page.goto(walletLink(lockedLink!));
+    await page.getByTestId('consent').waitFor();
+    for (const expected of ['残り 2 回', '残り 1 回', 'ロックされました']) {
+      await page.locator('input[name=authenticationPin]').fill('0000');
+      await page.getByTestId('approve').click();
+      await expect.poll(() => page.getByTestId('error').textContent()).toContain(expected);
+    }
+    expect(await page.getByTestId('error').textContent()).toContain('暗証番号の初期化（カードを使う）');
+    expect(await page.getByTestId('approve').isDisabled()).toBe(true);
+    await shot('12c-pin-locked');
+    await firm.getByTestId('ended-pin-locked').waitFor();
+    expect(await firm.getByTestId('ended-pin-locked').textContent()).toBe('暗証番号がロックされたため中止されました。');
+    expect(await firm.getByTestId('waiting').isHidden()).toBe(true);
+    await firm.screenshot({ path: join(SHOTS, '12d-oidc-pin-locked.png'), fullPage: true });
+    await firm.close();
   });
 
   it('checks the certificate status across origins: 「有効」 beside the button, when in 日本時間', async () => {
@@ -308,6 +339,9 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
     await page.getByTestId('history').waitFor();
     const history = (await page.getByTestId('history').textContent()) ?? '';
     expect(history).toContain('オンライン提示');
+    // A wrong and a locked PIN are their own kinds, not the person refusing.
+    expect(history).toContain('暗証番号の誤り');
+    expect(history).toContain('ロック');
     expect(history).not.toContain(person.myNumber);
     await shot('10-history');
     await page.getByTestId('language').click();

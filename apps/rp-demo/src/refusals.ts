@@ -1,6 +1,8 @@
 /** What the person is told for each way a request can be refused (the verifier's deciding check, or ours). */
 export const REFUSALS: Record<string, string> = {
-  'wallet.response': 'スマートフォンで提供がキャンセルされました。もう一度お試しいただけます。',
+  'wallet.response': 'スマホで中止されました。もう一度お試しいただけます。',
+  'wallet.pin-locked':
+    '暗証番号がロックされたため中止されました。ウォレットの設定にある「暗証番号の初期化（カードを使う）」で設定し直してから、もう一度お試しください。',
   'presentation.expired':
     'お手続きの時間（5分）が過ぎました。もう一度お試しください。暗証番号がロックされた場合は、マイナンバーカードで設定し直してからお試しください。',
   'session.response': 'スマートフォンで提供がキャンセルされたか、時間内に応答がありませんでした。',
@@ -25,7 +27,8 @@ export const refusalText = (check: string | null): string =>
 /**
  * A flow's state for the page that waits on the phone. While it waits, an answer the verifier did not
  * accept is told as a notice, not as the end: anyone who saw the QR code could have sent it, so the
- * request stays open for the holder's own answer.
+ * request stays open for the holder's own answer. (The wallet giving up — declined, or a PIN locked —
+ * ends the request at the verifier: the page then shows the refusal.)
  */
 export const waitingState = (state: string, rejected: string | undefined) =>
   state === 'waiting' && rejected ? { state, notice: `${refusalText(rejected)}（お待ちしています）` } : { state };

@@ -116,7 +116,8 @@ function ageCheckRoutes(app: Hono, deps: ShopDeps, site: Site): void {
         html`<h1 class="refused" data-testid="refused">年齢を確認できませんでした</h1>
           <p data-testid="refusal">
             ${request.refusal === 'age.under_20' ? '20歳未満の方にはお酒を販売できません。' : refusalText(request.refusal)}
-          </p>`,
+          </p>
+          <a class="button" href="../../">もう一度</a>`,
       ),
     );
   });

@@ -55,8 +55,6 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
   }
   const status = async (path: string) =>
     ((await (await app.request(`${path}/status`)).json()) as { state: string }).state;
-  const notice = async (path: string) =>
-    ((await (await app.request(`${path}/status`)).json()) as { notice?: string }).notice;
 
   it('runs the Digital Agency’s case: form, 「スマホで読み取る」, the wallet signs, 「認証完了」 with the account', async () => {
     expect(await (await app.request('/')).text()).toContain('証券総合口座の開設');
@@ -90,12 +88,12 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
     expect(account.login_subject).toMatch(/^[A-Za-z0-9_-]{20,}$/);
   });
 
-  it('tells the person when the phone cancelled, opens nothing, and keeps waiting for a real answer', async () => {
+  it('stops waiting when the phone cancelled, tells the person, and opens nothing', async () => {
     const { path, link } = await applyUntilTheQr();
     await phone.wallet.decline(await phone.wallet.openRequest(link));
-    // A refusal is unsigned (anyone who saw the QR code could send one): a notice, not the end.
-    expect(await status(path)).toBe('waiting');
-    expect(await notice(path)).toContain('キャンセルされました');
+    // The wallet's error response ends the request: the page stops and says so, with a way to try again.
+    expect(await status(path)).toBe('refused');
+    expect(await (await app.request(`${path}/result`)).text()).toContain('スマホで中止されました');
     expect(await database.db.selectFrom('accounts').select('account_no').execute()).toHaveLength(1);
   });
 
@@ -260,27 +258,36 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
     expect(kept).toContain('mdoc');
   });
 
-  it('tells the person when nobody answered in time — the signing password blocked in the wallet (the last test of this phone)', async () => {
+  it('stops waiting when the signing password locks in the wallet, and tells the person when nobody answered in time (the last test of this phone)', async () => {
     const { path, link } = await applyUntilTheQr();
     const pending = await phone.wallet.openRequest(link);
     const wrong = { ...PHONE_PINS, signing: 'WRONG0' };
-    let refusal: { code?: string } = {};
-    for (let attempt = 0; attempt < 6 && refusal.code !== 'ERR_PIN_BLOCKED'; attempt++)
-      refusal = (await phone.wallet
-        .approve(pending, {
-          signingPassword: wrong.signing,
-          kenhojoPin: PHONE_PINS.kenhojo,
-          authenticationPin: PHONE_PINS.authentication,
-        })
-        .catch((error: unknown) => error)) as { code?: string };
-    expect(refusal.code).toBe('ERR_PIN_BLOCKED');
-    // Nothing reached the firm; the page waits until the request's five minutes are over.
-    expect(await status(path)).toBe('waiting');
+    const codes: (string | undefined)[] = [];
+    for (let attempt = 0; attempt < 5; attempt++)
+      codes.push(
+        (
+          (await phone.wallet
+            .approve(pending, {
+              signingPassword: wrong.signing,
+              kenhojoPin: PHONE_PINS.kenhojo,
+              authenticationPin: PHONE_PINS.authentication,
+            })
+            .catch((error: unknown) => error)) as { code?: string }
+        ).code,
+      );
+    // The fifth wrong password is the lock: the wallet gives up and the firm's page stops waiting.
+    expect(codes).toEqual([...Array<string>(4).fill('ERR_PIN_WRONG'), 'ERR_PIN_BLOCKED']);
+    expect(await status(path)).toBe('refused');
+    expect(await (await app.request(`${path}/result`)).text()).toContain('暗証番号がロックされたため中止されました');
+
+    // Nobody answers another request: the page waits until the request's five minutes are over.
+    const unanswered = await applyUntilTheQr();
+    expect(await status(unanswered.path)).toBe('waiting');
     const later = Date.now() + 301_000;
     world.verifier.setClock(() => new Date(later));
     try {
-      expect(await status(path)).toBe('refused');
-      expect(await (await app.request(`${path}/result`)).text()).toContain('時間（5分）が過ぎました');
+      expect(await status(unanswered.path)).toBe('refused');
+      expect(await (await app.request(`${unanswered.path}/result`)).text()).toContain('時間（5分）が過ぎました');
     } finally {
       world.verifier.setClock(() => new Date());
     }

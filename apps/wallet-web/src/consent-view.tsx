@@ -1,4 +1,4 @@
-import { digestHex, type Approval, type ConsentSecret, type ConsentView } from '@openmyna/wallet';
+import { digestHex, errorCodeOf, type Approval, type ConsentSecret, type ConsentView } from '@openmyna/wallet';
 import { useState } from 'react';
 
 import { ErrorMessage } from './components/ErrorMessage.js';
@@ -114,6 +114,8 @@ function ConsentAnswer(props: {
   const [secrets, setSecrets] = useState<Partial<Record<ConsentSecret, string>>>({});
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  // A locked PIN ended the request (the wallet told the relying party): nothing more can be sent.
+  const [ended, setEnded] = useState(false);
   const run = async (action: () => Promise<void>) => {
     setBusy(true);
     setError(undefined);
@@ -121,6 +123,7 @@ function ConsentAnswer(props: {
       await action();
     } catch (caught) {
       setError(describeError(caught, t));
+      if (errorCodeOf(caught) === 'ERR_PIN_BLOCKED') setEnded(true);
     } finally {
       setBusy(false);
     }
@@ -144,10 +147,10 @@ function ConsentAnswer(props: {
       ))}
       <ErrorMessage text={error} testId="error" />
       <div className="actions">
-        <button type="submit" disabled={busy} data-testid="approve">
+        <button type="submit" disabled={busy || ended} data-testid="approve">
           {t.approve}
         </button>
-        <button type="button" className="secondary" disabled={busy} onClick={() => void run(props.onDecline)}>
+        <button type="button" className="secondary" disabled={busy || ended} onClick={() => void run(props.onDecline)}>
           {t.decline}
         </button>
       </div>

@@ -19,7 +19,8 @@ const WALLET_ERROR_TEXT: Record<WalletErrorCode, ErrorText> = {
   ERR_PIN_FORMAT: undefined,
   // The card's CardError has the same code and `triesLeft`: both read as tries left.
   ERR_PIN_WRONG: (error, t) => t.triesLeft((error as { triesLeft?: number }).triesLeft ?? 0),
-  ERR_PIN_BLOCKED: (_error, t) => t.blocked,
+  // The lock, by this try or before it, with what to do (which PIN says where it is reset).
+  ERR_PIN_BLOCKED: (error, t) => t.pinLocked((error as { pin?: string }).pin),
   ERR_APPROVAL_INCOMPLETE: undefined,
   ERR_REQUEST_INVALID: undefined,
   ERR_REQUEST_UNSUPPORTED: undefined,
@@ -39,7 +40,7 @@ function isWalletErrorCode(code: string): code is WalletErrorCode {
   return Object.hasOwn(WALLET_ERROR_TEXT, code);
 }
 
-/** A user-facing sentence for an error: tries left for a wrong PIN, the block, else the message. */
+/** A user-facing sentence for an error: tries left for a wrong PIN, the lock, else the message. */
 export function describeError(error: unknown, t: Messages): string {
   const code = errorCodeOf(error);
   const text = code !== undefined && isWalletErrorCode(code) ? WALLET_ERROR_TEXT[code] : undefined;

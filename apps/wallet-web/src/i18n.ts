@@ -4,6 +4,25 @@ import { createContext, useContext } from 'react';
 
 export type Language = 'ja' | 'en';
 
+/** Each PIN's name in a lock message, by the wallet's `PinName`. */
+const PIN_NAMES_JA: Readonly<Record<string, string>> = {
+  authenticationPin: '利用者証明用暗証番号',
+  signingPassword: '署名用パスワード',
+  kenhojoPin: '券面事項入力補助用暗証番号',
+  jukiPin: '住民基本台帳用暗証番号',
+  cardAuthenticationPin: '利用者証明用暗証番号',
+  cardSigningPassword: '署名用パスワード',
+};
+
+const PIN_NAMES_EN: Readonly<Record<string, string>> = {
+  authenticationPin: 'user authentication PIN',
+  signingPassword: 'signing password',
+  kenhojoPin: 'card-data PIN',
+  jukiPin: 'resident registry PIN',
+  cardAuthenticationPin: 'user authentication PIN',
+  cardSigningPassword: 'signing password',
+};
+
 const ja = {
   appName: 'openmyna ウォレット',
   language: 'English',
@@ -72,7 +91,10 @@ const ja = {
   sent: '送信しました',
   declined: '拒否しました',
   triesLeft: (n: number) => `暗証番号が違います。残り ${n} 回です。`,
-  blocked: '暗証番号がロックされました。カードを使って初期化してください。',
+  pinLocked: (pin: string | undefined) =>
+    pin?.startsWith('card')
+      ? `マイナンバーカードの${PIN_NAMES_JA[pin] ?? '暗証番号'}がロックされました。お住まいの市区町村の窓口で初期化してください。`
+      : `${PIN_NAMES_JA[pin ?? ''] ?? '暗証番号'}がロックされました。設定の「暗証番号の初期化（カードを使う）」で、マイナンバーカードを使って設定し直してください。`,
   rejected: '相手先が回答を受け付けませんでした。',
   phoneRevoked:
     'このスマートフォンは失効しています（鍵は発行者のもとで削除されました）。カードを追加し直してください。',
@@ -96,7 +118,14 @@ const ja = {
     revoke: '失効',
   } as Record<string, string>,
   listSeparator: '、',
-  results: { completed: '完了', declined: '拒否', refused: '拒否（ウォレット）', failed: '失敗' },
+  results: {
+    completed: '完了',
+    declined: '拒否',
+    refused: '拒否（ウォレット）',
+    'pin-wrong': '暗証番号の誤り',
+    'pin-locked': 'ロック',
+    failed: '失敗',
+  },
   kinds: {
     provisioning: 'カード追加',
     presentation: 'オンライン提示',
@@ -200,7 +229,10 @@ const en: Messages = {
   sent: 'Sent',
   declined: 'Declined',
   triesLeft: (n: number) => `Wrong PIN. ${n} tries left.`,
-  blocked: 'The PIN is blocked. Reset it with your card.',
+  pinLocked: (pin: string | undefined) =>
+    pin?.startsWith('card')
+      ? `Your card's ${PIN_NAMES_EN[pin] ?? 'PIN'} is now locked. Have it reset at your municipality's office.`
+      : `The ${PIN_NAMES_EN[pin ?? ''] ?? 'PIN'} is now locked. Reset it with your My Number Card in Settings, "Reset a PIN (with the card)".`,
   rejected: 'The relying party did not accept the answer.',
   phoneRevoked: 'This phone was revoked (its keys at the issuer were destroyed). Add the card again.',
   inPersonTitle: 'Present in person',
@@ -220,7 +252,14 @@ const en: Messages = {
     revoke: 'Revocation',
   },
   listSeparator: ', ',
-  results: { completed: 'completed', declined: 'declined', refused: 'refused by the wallet', failed: 'failed' },
+  results: {
+    completed: 'completed',
+    declined: 'declined',
+    refused: 'refused by the wallet',
+    'pin-wrong': 'wrong PIN',
+    'pin-locked': 'PIN locked',
+    failed: 'failed',
+  },
   kinds: {
     provisioning: 'Card added',
     presentation: 'Online presentation',

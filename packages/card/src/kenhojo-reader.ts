@@ -1,6 +1,7 @@
-import { ApduChannel, expectOk, type PinResult } from './apdu-channel.js';
+import { ApduChannel, expectOk, statusError, type PinResult } from './apdu-channel.js';
 import { CardError } from './errors.js';
 import { KENHOJO_AID, KENHOJO_EF } from './kenhojo-applet.js';
+import { SW } from './response-apdu.js';
 import type { CardTransport } from './transport.js';
 
 /** The three ways into the 入力補助AP. */
@@ -25,6 +26,14 @@ export class KenhojoReader {
 
   select(): Promise<void> {
     return this.#channel.selectApplication(KENHOJO_AID, '入力補助AP');
+  }
+
+  /** Tries left, from VERIFY with no data (`00 20 00 80|SFI`, uses no try; `6984` once blocked). */
+  async triesLeft(credential: KenhojoCredential): Promise<number> {
+    const response = await this.#channel.send({ cla: 0, ins: 0x20, p1: 0x00, p2: 0x80 | CREDENTIAL_EF[credential] });
+    if ((response.sw & 0xfff0) === SW.WRONG_PIN) return response.sw & 0x0f;
+    if (response.sw === SW.BLOCKED) return 0;
+    throw statusError('VERIFY (status)', response.sw);
   }
 
   /** VERIFY by short EF identifier (`00 20 00 80|SFI`). */

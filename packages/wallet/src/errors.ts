@@ -11,7 +11,10 @@ export type WalletErrorCode =
   | 'ERR_PIN_FORMAT'
   /** A PIN or password is wrong; `triesLeft` says how many tries remain. */
   | 'ERR_PIN_WRONG'
-  /** A PIN or password is blocked; only the reset flow with the card opens it again. */
+  /**
+   * A PIN or password is locked (`pin` names it): by this try, its last (card-spec §2.1: `63C0`), or
+   * before, when nothing was sent (`6984`). Only the reset flow with the card opens it again.
+   */
   | 'ERR_PIN_BLOCKED'
   /** The approval lacks a PIN or password the request needs. */
   | 'ERR_APPROVAL_INCOMPLETE'
@@ -38,10 +41,19 @@ export type WalletErrorCode =
   /** The phone's keys in the remote secure area were destroyed (the phone was revoked or wiped). */
   | 'ERR_PHONE_REVOKED';
 
+/**
+ * Which PIN or password an error is about: the phone's, by the names its screens use, or the physical
+ * card's (read while adding the card or resetting a PIN).
+ */
+export type PinName =
+  'authenticationPin' | 'signingPassword' | 'kenhojoPin' | 'jukiPin' | 'cardAuthenticationPin' | 'cardSigningPassword';
+
 /** An error from `@openmyna/wallet`; `code` is one of {@link WalletErrorCode}. */
 export class WalletError extends OpenMynaError<WalletErrorCode> {
-  /** For `ERR_PIN_WRONG`: tries left. */
+  /** For `ERR_PIN_WRONG`: tries left (0 with `ERR_PIN_BLOCKED`). */
   readonly triesLeft?: number;
+  /** For `ERR_PIN_WRONG` and `ERR_PIN_BLOCKED`: which PIN or password. */
+  readonly pin?: PinName;
   /** For `ERR_REQUEST_INVALID`: the failed checks, in order. */
   readonly checks?: readonly CheckResult[];
   /** For `ERR_ISSUER_REFUSED` and `ERR_RESPONSE_REJECTED`: the server's own error code. */
@@ -53,12 +65,14 @@ export class WalletError extends OpenMynaError<WalletErrorCode> {
     details: {
       cause?: unknown;
       triesLeft?: number;
+      pin?: PinName;
       checks?: WalletError['checks'];
       serverCode?: string;
     } = {},
   ) {
     super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     if (details.triesLeft !== undefined) this.triesLeft = details.triesLeft;
+    if (details.pin) this.pin = details.pin;
     if (details.checks) this.checks = details.checks;
     if (details.serverCode) this.serverCode = details.serverCode;
   }

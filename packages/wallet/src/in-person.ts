@@ -28,6 +28,7 @@ import {
 } from './consent.js';
 import { errorCodeOf, WalletError } from './errors.js';
 import type { TransactionLogEntry } from './transaction-log.js';
+import { resultOf } from './wallet-log.js';
 
 type LogEntry = Omit<TransactionLogEntry, 'id' | 'time' | 'reason'> & { reason?: string | undefined };
 
@@ -153,7 +154,7 @@ export class InPersonPresentation {
         }),
       );
     } catch (error) {
-      await this.options.log({ ...this.#entry(), result: 'refused', reason: errorCodeOf(error) });
+      await this.options.log({ ...this.#entry(), result: resultOf(error), reason: errorCodeOf(error) });
       throw error;
     }
     this.#finished = true;

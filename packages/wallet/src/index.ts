@@ -1,4 +1,4 @@
-export { errorCodeOf, WalletError, type WalletErrorCode } from './errors.js';
+export { errorCodeOf, WalletError, type PinName, type WalletErrorCode } from './errors.js';
 export { parsePhoneBundle, type PhoneBundle } from './bundle.js';
 export {
   generateWrappingKey,
@@ -11,7 +11,7 @@ export {
 export { openIndexedDbWalletStorage } from './indexeddb-storage.js';
 export { SecureArea, type OpenedCard } from './secure-area.js';
 export type { PhonePublicKeys } from './secure-area-records.js';
-export { assertPhonePins, expectVerified } from './pin-outcomes.js';
+export { assertPhonePins, expectVerified, verifyJpkiPin, verifyKenhojoPin } from './pin-outcomes.js';
 export { cardKeySigner } from './phone-keys.js';
 export { IssuerClient } from './issuer-client.js';
 export { MdocPool, type MdocPoolSummary, type MdocUsePolicy, type TakenMdoc } from './mdoc-pool.js';

@@ -3,7 +3,7 @@ import { loginStatement } from '@openmyna/card';
 import { base64ToBytes, bytesToBase64, encodeDigestInfo, parseCertificate, signCms, type Signer } from '@openmyna/pki';
 
 import { WalletError } from './errors.js';
-import { expectVerified } from './pin-outcomes.js';
+import { verifyJpkiPin } from './pin-outcomes.js';
 import type { OpenedCard } from './secure-area.js';
 import type { WalletContext } from './wallet-context.js';
 
@@ -19,7 +19,7 @@ export function signDocument(
       const certificate = card.bundle.jpki.signingCertificate;
       if (!certificate) throw new WalletError('ERR_REQUEST_UNSUPPORTED', 'this phone has no signing certificate');
       await card.jpki.select();
-      expectVerified(await card.jpki.verifyPin('signing', signingPassword), 'the 署名用パスワード');
+      await verifyJpkiPin(card.jpki, 'signing', signingPassword, 'signingPassword');
       return signCms({
         content,
         signer: appletSigner(card, 'signing', certificate),
@@ -47,7 +47,7 @@ export function signLogin(
   return context.log.record(entry, () =>
     context.secureArea.withCard(async (card) => {
       await card.jpki.select();
-      expectVerified(await card.jpki.verifyPin('authentication', authenticationPin), 'the 利用者証明用暗証番号');
+      await verifyJpkiPin(card.jpki, 'authentication', authenticationPin, 'authenticationPin');
       const signature = await card.jpki.sign(
         'authentication',
         encodeDigestInfo('SHA-256', sha256(loginStatement(challenge))),

@@ -12,7 +12,7 @@ import { WalletError } from './errors.js';
 import { holderSummary, type HolderSummary } from './holder.js';
 import { provisionPhone, type ProvisioningStep } from './provisioning.js';
 import { issuerOffersSecureArea } from './remote-secure-area.js';
-import { expectVerified } from './pin-outcomes.js';
+import { verifyJpkiPin } from './pin-outcomes.js';
 import { SecureArea } from './secure-area.js';
 import { batchSizeOf, installedPhoneIdOf, issuerOf, type WalletContext, type WalletOptions } from './wallet-context.js';
 
@@ -80,7 +80,7 @@ export async function changeLifecycle(
     const challenge = await issuer.openChallenge(phoneId, 'lifecycle');
     const signature = await context.secureArea.withCard(async (card) => {
       await card.jpki.select();
-      expectVerified(await card.jpki.verifyPin('authentication', authenticationPin), 'the 利用者証明用暗証番号');
+      await verifyJpkiPin(card.jpki, 'authentication', authenticationPin, 'authenticationPin');
       const statement = lifecycleStatement({ phoneId, action, nonce: challenge.nonce });
       return card.jpki.sign('authentication', encodeDigestInfo('SHA-256', sha256(statement)));
     });

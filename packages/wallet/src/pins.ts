@@ -3,14 +3,12 @@ import { CardError, JpkiReader, phonePinAccepts, pinResetStatement, type CardTra
 import { base64UrlEncode } from '@openmyna/core';
 import { bytesToBase64, encodeDigestInfo } from '@openmyna/pki';
 
-import type { ConsentSecret } from './consent.js';
 import { WalletError } from './errors.js';
 import { readCard } from './provisioning.js';
-import { expectVerified } from './pin-outcomes.js';
+import { expectVerified, verifyJpkiPin, verifyKenhojoPin, type PhoneSecret } from './pin-outcomes.js';
 import { installedPhoneIdOf, issuerOf, type WalletContext } from './wallet-context.js';
 
-/** A PIN of the phone, by the name the wallet's screens use. */
-export type PhoneSecret = ConsentSecret | 'jukiPin';
+export type { PhoneSecret } from './pin-outcomes.js';
 
 /** The applet and key reference of each phone PIN (the card package's `PhonePinReference`). */
 const PIN_REFERENCES: Record<PhoneSecret, string> = {
@@ -34,13 +32,13 @@ export function changePin(context: WalletContext, which: PhoneSecret, current: s
       return context.secureArea.withCard(async (card) => {
         if (which === 'kenhojoPin') {
           await card.kenhojo.select();
-          expectVerified(await card.kenhojo.verify('pin', current), 'the current PIN');
+          await verifyKenhojoPin(card.kenhojo, current);
           await card.kenhojo.changePin(next);
           return;
         }
         const secret = which === 'signingPassword' ? 'signing' : 'authentication';
         await card.jpki.select();
-        expectVerified(await card.jpki.verifyPin(secret, current), 'the current PIN');
+        await verifyJpkiPin(card.jpki, secret, current, which);
         await card.jpki.changePin(secret, next);
       });
     },
@@ -118,7 +116,7 @@ async function authorizePinReset(
   const proof = await readCard(async () => {
     const jpki = new JpkiReader(options.card);
     await jpki.select();
-    expectVerified(await jpki.verifyPin('signing', options.cardSigningPassword), "the card's 署名用パスワード");
+    expectVerified(await jpki.verifyPin('signing', options.cardSigningPassword), 'cardSigningPassword');
     const signature = await jpki.sign('signing', encodeDigestInfo('SHA-256', sha256(statement)));
     return { certificate: await jpki.readCertificate('signing'), signature };
   });

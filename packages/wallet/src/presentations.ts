@@ -14,7 +14,7 @@ import { WalletError } from './errors.js';
 import { appletSigner } from './jpki-operations.js';
 import { takeMdoc } from './mdoc-supply.js';
 import type { PendingPresentation } from './request-opening.js';
-import { expectVerified } from './pin-outcomes.js';
+import { verifyJpkiPin, verifyKenhojoPin } from './pin-outcomes.js';
 import type { OpenedCard } from './secure-area.js';
 import type { WalletContext } from './wallet-context.js';
 
@@ -88,7 +88,7 @@ async function openKenhojo(presentment: Presentment): Promise<void> {
   if (presentment.kenhojoOpen) return;
   const { card, approval } = presentment;
   await card.kenhojo.select();
-  expectVerified(await card.kenhojo.verify('pin', approval.kenhojoPin!), 'the 券面事項入力補助用暗証番号');
+  await verifyKenhojoPin(card.kenhojo, approval.kenhojoPin!);
   presentment.kenhojoOpen = true;
 }
 
@@ -107,7 +107,7 @@ async function presentKenhojo(presentment: Presentment, items: readonly ConsentI
 async function presentJpkiSign(presentment: Presentment): Promise<Uint8Array> {
   const { card, pending, approval, context, kenhojoSent } = presentment;
   await card.jpki.select();
-  expectVerified(await card.jpki.verifyPin('signing', approval.signingPassword!), 'the 署名用パスワード');
+  await verifyJpkiPin(card.jpki, 'signing', approval.signingPassword!, 'signingPassword');
   const { digest } = pending.view;
   if (digest)
     // The card pads exactly the relying party's bytes (`80 2A 00 80`): no hash, no DigestInfo added.
@@ -133,7 +133,7 @@ async function presentJpkiSign(presentment: Presentment): Promise<Uint8Array> {
 async function presentJpkiAuth(presentment: Presentment): Promise<Uint8Array> {
   const { card, pending, approval } = presentment;
   await card.jpki.select();
-  expectVerified(await card.jpki.verifyPin('authentication', approval.authenticationPin!), 'the 利用者証明用暗証番号');
+  await verifyJpkiPin(card.jpki, 'authentication', approval.authenticationPin!, 'authenticationPin');
   const statement = loginStatement({ value: pending.request.nonce, clientId: pending.request.client_id });
   return encodeJpkiAuthPresentation({
     certificate: base64ToBytes(card.bundle.jpki.authenticationCertificate),

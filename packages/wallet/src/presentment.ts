@@ -1,14 +1,14 @@
 import { createAuthorizationResponse, type AuthorizationRequest } from '@openmyna/mdoc';
 
 import { consentLogEntry } from './consent.js';
-import { WalletError } from './errors.js';
+import { errorCodeOf, WalletError } from './errors.js';
 import { availableElements } from './holder.js';
 import { fetchJson } from './http.js';
 import { InPersonPresentation } from './in-person.js';
 import { refillIfLow, takeMdoc } from './mdoc-supply.js';
 import { buildPresentations, type Approval } from './presentations.js';
 import type { PendingPresentation } from './request-opening.js';
-import { expectVerified } from './pin-outcomes.js';
+import { verifyKenhojoPin } from './pin-outcomes.js';
 import type { WalletContext } from './wallet-context.js';
 
 /**
@@ -27,12 +27,23 @@ export async function approve(
   const missing = view.secrets.filter((secret) => !approval[secret]);
   if (missing.length > 0) throw new WalletError('ERR_APPROVAL_INCOMPLETE', `the approval needs ${missing.join(', ')}`);
   const entry = consentLogEntry('presentation', view);
-  const form = await context.log.failures(entry, async () => {
-    const presentations = await context.secureArea.withCard((card) =>
-      buildPresentations(context, card, pending, approval),
-    );
-    return createAuthorizationResponse({ request, presentations });
-  });
+  let form: Record<string, string>;
+  try {
+    form = await context.log.failures(entry, async () => {
+      const presentations = await context.secureArea.withCard((card) =>
+        buildPresentations(context, card, pending, approval),
+      );
+      return createAuthorizationResponse({ request, presentations });
+    });
+  } catch (error) {
+    // A locked PIN cannot answer this request: the relying party hears so and stops waiting. Telling it
+    // is best effort; the lock is what the person must see.
+    if (errorCodeOf(error) === 'ERR_PIN_BLOCKED') {
+      pending.finish();
+      await giveUp(context, pending, 'pin-locked').catch(() => undefined);
+    }
+    throw error;
+  }
   pending.finish();
   // Built and sent: whatever the relying party answers, the answer left the phone.
   const answer = await context.log.record(
@@ -47,14 +58,33 @@ export async function approve(
 /** The user declined: the relying party hears `access_denied` (OpenID4VP §8.5), and nothing else. */
 export async function decline(context: WalletContext, pending: PendingPresentation): Promise<void> {
   pending.finish();
-  const { request, view } = pending;
-  const form: Record<string, string> = { error: 'access_denied' };
-  if (request.state) form['state'] = request.state;
   try {
-    await postForm(context, request, form, 'sending the refusal');
+    await giveUp(context, pending, 'declined');
   } finally {
-    await context.log.append({ ...consentLogEntry('presentation', view), result: 'declined' });
+    await context.log.append({ ...consentLogEntry('presentation', pending.view), result: 'declined' });
   }
+}
+
+/**
+ * Why the wallet gives up a request, as its error response says it (OpenID4VP §8.5): `access_denied`
+ * either way — the holder gave nothing — and, for a lock, the fixed `error_description` `pin_locked`
+ * (which PIN, and anything else, stays on the phone). See docs/wallet.md.
+ */
+const GIVE_UP_RESPONSES = {
+  declined: { error: 'access_denied' },
+  'pin-locked': { error: 'access_denied', error_description: 'pin_locked' },
+} as const satisfies Record<string, { error: string; error_description?: string }>;
+
+/** The wallet's error response for a request it finished without an answer, to its `response_uri`. */
+async function giveUp(
+  context: WalletContext,
+  pending: PendingPresentation,
+  why: keyof typeof GIVE_UP_RESPONSES,
+): Promise<void> {
+  const { request } = pending;
+  const form: Record<string, string> = { ...GIVE_UP_RESPONSES[why] };
+  if (request.state) form['state'] = request.state;
+  await postForm(context, request, form, 'sending the refusal');
 }
 
 /** The wallet's `direct_post` to the request's `response_uri` (a form, as OpenID4VP §8.2 has it). */
@@ -96,7 +126,7 @@ export async function startInPerson(
     respond: async (kenhojoPin, relyingParty, build) =>
       context.secureArea.withCard(async (card) => {
         await card.kenhojo.select();
-        expectVerified(await card.kenhojo.verify('pin', kenhojoPin), 'the 券面事項入力補助用暗証番号');
+        await verifyKenhojoPin(card.kenhojo, kenhojoPin);
         const taken = await takeMdoc(context, relyingParty);
         return build(taken.issued, taken.deviceKey);
       }),

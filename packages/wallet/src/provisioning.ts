@@ -67,10 +67,7 @@ export async function provisionPhone(options: ProvisionOptions): Promise<PhoneBu
     const jpki = new JpkiReader(options.card);
     await jpki.select();
     step('card-authentication');
-    expectVerified(
-      await jpki.verifyPin('authentication', options.cardPins.authentication),
-      "the card's 利用者証明用暗証番号",
-    );
+    expectVerified(await jpki.verifyPin('authentication', options.cardPins.authentication), 'cardAuthenticationPin');
     const authenticationSignature = await jpki.sign('authentication', digestInfo(nonce));
     const authenticationCertificate = await jpki.readCertificate('authentication');
     step('card-signing');
@@ -80,7 +77,7 @@ export async function provisionPhone(options: ProvisionOptions): Promise<PhoneBu
         cause: error,
       });
     });
-    expectVerified(signingPassword, "the card's 署名用パスワード");
+    expectVerified(signingPassword, 'cardSigningPassword');
     const applicationSignature = await jpki.sign('signing', digestInfo(application));
     const signingCertificate = await jpki.readCertificate('signing');
     return { authenticationSignature, authenticationCertificate, applicationSignature, signingCertificate };

@@ -17,8 +17,12 @@ export type TransactionResult =
   | 'completed'
   /** The user declined. */
   | 'declined'
-  /** The wallet refused (bad request, wrong PIN, blocked PIN, …); `reason` names the code. */
+  /** The wallet refused (bad request, unsupported, …); `reason` names the code. */
   | 'refused'
+  /** A PIN or password was wrong (`ERR_PIN_WRONG`): a try was spent, nothing was sent. */
+  | 'pin-wrong'
+  /** A PIN or password is locked (`ERR_PIN_BLOCKED`): by this try, or before it. */
+  | 'pin-locked'
   /** It failed on the way (network, the other side refused). */
   | 'failed';
 

@@ -64,8 +64,14 @@ export class WalletLog {
   }
 }
 
-/** How a failed operation is logged: `failed` on the way (network, the other side), else `refused`. */
+/**
+ * How a failed operation is logged: `failed` on the way (network, the other side), a wrong or locked
+ * PIN as such (the person did not refuse anything), else `refused`.
+ */
 export function resultOf(error: unknown): TransactionResult {
+  const code = errorCodeOf(error);
+  if (code === 'ERR_PIN_WRONG') return 'pin-wrong';
+  if (code === 'ERR_PIN_BLOCKED') return 'pin-locked';
   if (
     error instanceof WalletError &&
     ['ERR_NETWORK', 'ERR_RESPONSE_REJECTED', 'ERR_ISSUER_REFUSED'].includes(error.code)

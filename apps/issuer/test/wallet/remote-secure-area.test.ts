@@ -94,10 +94,16 @@ describe("a phone whose keys, PIN data and counters are in the issuer's remote s
     // The thief puts back the copy made before the guesses: the counter stays where it was.
     copyFileSync(backup, phone.path);
     const restored = await reopen(phone.path, phone.passphrase);
-    await expect(restored.signLogin(LOGIN, '0000')).rejects.toMatchObject({ code: 'ERR_PIN_WRONG', triesLeft: 0 });
+    // The remote applet's last try locks the PIN, and the phone says so on that very try.
+    await expect(restored.signLogin(LOGIN, '0000')).rejects.toMatchObject({
+      code: 'ERR_PIN_BLOCKED',
+      pin: 'authenticationPin',
+      triesLeft: 0,
+    });
     await expect(restored.signLogin(LOGIN, PHONE_PINS.authentication)).rejects.toMatchObject({
       code: 'ERR_PIN_BLOCKED',
     });
+    expect((await restored.history()).slice(-2).map((entry) => entry.result)).toEqual(['pin-locked', 'pin-locked']);
     expect(await counter(phoneId, 'jpki/0018')).toBe(0);
 
     // Deleting every file of the phone: a new phone file has no device key, and the counters stay.

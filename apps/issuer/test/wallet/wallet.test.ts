@@ -176,10 +176,9 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
   it('tells the relying party when the user declines, and sends nothing else', async () => {
     const created = await accountOpening();
     await phone.wallet.decline(await phone.wallet.openRequest(created.link));
-    // A refusal is unsigned: the relying party hears of it, and the request stays open for a real answer.
+    // The wallet's error response ends the request: the relying party's page stops waiting.
     const result = await resultOf('securities', created.id);
-    expect(result.status).toBe('pending');
-    expect(result.lastRejection?.check).toBe('wallet.response');
+    expect([result.status, result.result?.decidedBy?.check]).toEqual(['failed', 'wallet.response']);
     expect(result.claims).toBeUndefined();
     expect((await phone.wallet.history()).at(-1)).toMatchObject({ kind: 'presentation', result: 'declined' });
   });
@@ -436,19 +435,25 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
     expect((await resultOf('shop', created.id)).result).toBeUndefined();
   });
 
-  it('blocks a PIN after its tries, durably (a reopened phone is still blocked), until the card resets it', async () => {
+  it('locks a PIN on its last try, durably (a reopened phone is still locked), until the card resets it', async () => {
     const second = await provisionedNodeWallet(world, 1);
     const created = await presentation('securities', { login: true, purpose: 'ログイン' });
     const pending = await second.wallet.openRequest(created.link);
     const tries: unknown[] = [];
-    for (let i = 0; i < 4; i++)
+    for (let i = 0; i < 3; i++)
       tries.push(await second.wallet.approve(pending, { authenticationPin: '0000' }).catch((error: unknown) => error));
-    expect(tries.map((error) => (error as { code: string }).code)).toEqual([
-      'ERR_PIN_WRONG',
-      'ERR_PIN_WRONG',
-      'ERR_PIN_WRONG',
-      'ERR_PIN_BLOCKED',
+    // The third wrong try is the lock itself (63C0), named, not "0 tries left".
+    expect(tries.map((error) => pick(error, ['code', 'pin', 'triesLeft']))).toEqual([
+      { code: 'ERR_PIN_WRONG', pin: 'authenticationPin', triesLeft: 2 },
+      { code: 'ERR_PIN_WRONG', pin: 'authenticationPin', triesLeft: 1 },
+      { code: 'ERR_PIN_BLOCKED', pin: 'authenticationPin', triesLeft: 0 },
     ]);
+    // The wallet gave the request up: the relying party heard why, and its page stops waiting.
+    const ended = await resultOf('securities', created.id);
+    expect([ended.status, ended.result?.decidedBy?.check]).toEqual(['failed', 'wallet.pin-locked']);
+    await expect(second.wallet.approve(pending, { authenticationPin: '0000' })).rejects.toMatchObject({
+      code: 'ERR_REQUEST_DONE',
+    });
     const reopened = await openEncryptedFileWalletStorage({ path: second.path, passphrase: second.passphrase });
     const again = new Wallet({
       storage: reopened,
@@ -462,8 +467,14 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
     ).rejects.toMatchObject({
       code: 'ERR_PIN_BLOCKED',
     });
+    // Logged as what they were — wrong PINs and the lock — not as the person refusing.
     const history = await again.history();
-    expect(history.filter((entry) => entry.reason === 'ERR_PIN_WRONG')).toHaveLength(3);
+    expect(history.filter((entry) => entry.kind === 'presentation').map((entry) => entry.result)).toEqual([
+      'pin-wrong',
+      'pin-wrong',
+      'pin-locked',
+    ]);
+    expect(history.at(-1)).toMatchObject({ kind: 'login', result: 'pin-locked', reason: 'ERR_PIN_BLOCKED' });
 
     // The stronger factor opens it again: the card's signing key, through the issuer's authorization.
     await expect(
@@ -514,3 +525,8 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
     expect(text).not.toContain(PHONE_PINS.signing);
   });
 });
+
+/** The named own fields of an error (what a test compares; never its message). */
+function pick(value: unknown, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((key) => [key, (value as Record<string, unknown>)[key]]));
+}

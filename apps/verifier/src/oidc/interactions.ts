@@ -7,6 +7,7 @@ import { isoTime } from '../context.js';
 import { createPresentation, type PresentationInput } from '../create-presentation.js';
 import { presentationFor, presentationRow } from '../presentation-results.js';
 import { relyingParty, type RelyingParty } from '../relying-parties.js';
+import { parseStoredResult } from '../result-schemas.js';
 import { databaseAdapter } from './adapter.js';
 import { oidcClient } from './clients.js';
 import { FOUR_INFO_SCOPES } from './paths.js';
@@ -110,14 +111,20 @@ async function pageFor(authorization: Authorization, link: string, base: string)
 <div data-testid="qr" class="qr" role="img" aria-label="ウォレットで読み取るQRコード">${qr}</div>
 <p><a data-testid="same-device" href="${escapeHtml(link)}">このスマートフォンのウォレットで開く</a></p>
 <p data-testid="waiting">スマートフォンでの操作を待っています…</p>
-<p data-testid="declined" hidden>スマートフォンで拒否されました。もう一度読み取るか、取りやめてください。</p>
+<p data-testid="ended-declined" hidden>スマホで中止されました。</p>
+<p data-testid="ended-pin-locked" hidden>暗証番号がロックされたため中止されました。</p>
+<p data-testid="retry" hidden><a class="button" href="${escapeHtml(`${base}/complete`)}">サービスの画面に戻ってやり直す</a></p>
 <p><a data-testid="cancel" href="${escapeHtml(`${base}/cancel`)}">取りやめる</a></p>
 <script>
 (function poll() {
   fetch(${JSON.stringify(`${base}/status`)}, { headers: { accept: 'application/json' } })
     .then(function (r) { return r.json(); })
     .then(function (s) {
-      if (s.declined) document.querySelector('[data-testid=declined]').hidden = false;
+      if (s.ended) {
+        ['qr', 'same-device', 'waiting', 'cancel'].forEach(function (id) { document.querySelector('[data-testid=' + id + ']').hidden = true; });
+        ['ended-' + s.ended, 'retry'].forEach(function (id) { document.querySelector('[data-testid=' + id + ']').hidden = false; });
+        return;
+      }
       if (s.status === 'pending') return setTimeout(poll, 1000);
       location.href = ${JSON.stringify(`${base}/complete`)};
     })
@@ -127,7 +134,16 @@ async function pageFor(authorization: Authorization, link: string, base: string)
   );
 }
 
-/** `GET …/status`: pending, completed or failed — of this browser's authorization only. */
+/** The wallet's reasons for giving up, by the deciding check of the failed presentation. */
+const ENDED_BY_WALLET: Readonly<Record<string, 'declined' | 'pin-locked'>> = {
+  'wallet.response': 'declined',
+  'wallet.pin-locked': 'pin-locked',
+};
+
+/**
+ * `GET …/status`: pending, completed or failed — of this browser's authorization only; `ended` when the
+ * wallet gave up (declined, or a PIN locked), for the page to say so and stop.
+ */
 export async function interactionStatus(deps: OidcDeps, c: Context): Promise<Response> {
   const authorization = await authorizationOf(deps, c);
   if (authorization instanceof Response) return authorization;
@@ -137,10 +153,9 @@ export async function interactionStatus(deps: OidcDeps, c: Context): Promise<Res
   const row = await presentationRow(deps.context, linked.id);
   const expired = row.status === 'pending' && row.expires_at < isoTime(deps.context.clock());
   const status = row.status === 'completed' ? 'completed' : row.status === 'failed' || expired ? 'failed' : 'pending';
-  // A refusal sent from a wallet does not end the request (anyone who saw the QR code could send one): the
-  // page says so, and the person at the browser may cancel.
-  const declined = status === 'pending' && row.rejected_answers > 0;
-  return c.json({ status, ...(declined ? { declined: true } : {}) });
+  const check = row.status === 'failed' && row.result ? parseStoredResult(row.result).decidedBy?.check : undefined;
+  const ended = check !== undefined && Object.hasOwn(ENDED_BY_WALLET, check) ? ENDED_BY_WALLET[check] : undefined;
+  return c.json({ status, ...(ended ? { ended } : {}) });
 }
 
 /** `GET …/cancel`: the person at the browser gives up; the client hears `access_denied`. */
