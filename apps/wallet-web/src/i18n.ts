@@ -2,6 +2,28 @@ import { createContext, useContext } from 'react';
 
 export type Language = 'ja' | 'en';
 
+/** A date as the card prints it: 4-digit year, 2-digit month and day. */
+export interface PrintedDate {
+  readonly year: string;
+  readonly month: string;
+  readonly day: string;
+}
+
+const MONTH_NAMES = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+] as const;
+
 const ja = {
   appName: 'openmyna ウォレット',
   language: 'English',
@@ -12,6 +34,13 @@ const ja = {
   validUntil: '有効期限',
   birthDate: '生年月日',
   address: '住所',
+  cardTitle: '個人番号カード',
+  cardName: '氏名',
+  cardAddress: '住所',
+  cardSex: '性別',
+  cardPhoto: '顔写真',
+  cardBorn: (date: string) => `${date}生`,
+  cardValidUntil: (date: PrintedDate) => `${date.year}年${date.month}月${date.day}日まで有効`,
   presentInPerson: '対面で提示',
   readRequest: '読み取る・開く',
   history: '利用履歴',
@@ -141,6 +170,14 @@ const en: Messages = {
   validUntil: 'Valid until',
   birthDate: 'Birth date',
   address: 'Address',
+  cardTitle: 'Individual Number Card',
+  cardName: 'Name',
+  cardAddress: 'Address',
+  cardSex: 'Sex',
+  cardPhoto: 'Photo',
+  cardBorn: (date: string) => `Born ${date}`,
+  cardValidUntil: (date: PrintedDate) =>
+    `Valid until ${Number(date.day)} ${MONTH_NAMES[Number(date.month) - 1] ?? date.month} ${date.year}`,
   presentInPerson: 'Present in person',
   readRequest: 'Scan or open a request',
   history: 'History',
