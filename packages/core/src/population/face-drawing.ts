@@ -207,8 +207,7 @@ function drawMouth(raster: Raster, look: Appearance, cx: number, my: number): vo
     ),
     [104, 56, 54],
   );
-  if (look.moustache)
-    raster.fill(intersect(ellipse(cx, my - 2.3, width + 0.8, 1.9), cut(false)), scale(look.hair, 0.9), 0.85);
+  if (look.moustache) raster.fill(soften(ellipse(cx, my - 2.2, width * 0.85, 1.15), 1.2), scale(look.hair, 0.9), 0.7);
 }
 
 function drawGlasses(raster: Raster, look: Appearance, { cx, eyeY }: Layout, frame: Rgb): void {

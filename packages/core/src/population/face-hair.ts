@@ -57,8 +57,11 @@ export function hairShapes(look: Appearance, layout: Layout): HairShapes {
   const trimmed = (outline: Shape, hairline: Shape, limit: number) =>
     intersect(subtract(outline, hairline), above(limit));
   switch (look.hairStyle) {
-    case 'short':
-      return { front: trimmed(kit.cap, kit.hairline(0, 0.25), eyeY - 3) };
+    case 'short': {
+      // Close at the sides, down to the top of the ears, so that it does not read as a bowl.
+      const close = ellipse(cx, cy - ry * 0.22, rx + volume * 0.45, ry * 0.84 + volume * 0.8);
+      return { front: trimmed(close, ellipse(cx, cy + ry * 0.22, rx * 0.93, ry * 0.8), browY - 1) };
+    }
     case 'crop':
       return { front: trimmed(ellipse(cx, cy - ry * 0.2, rx + 1.2, ry * 0.84), kit.hairline(0, 0.22), eyeY - 4) };
     case 'tied':
