@@ -6,6 +6,7 @@ import {
   intersect,
   polygon,
   scale,
+  shaded,
   subtract,
   type Paint,
   type Raster,
@@ -39,14 +40,14 @@ export function drawBody(raster: Raster, look: Appearance, { cx, cy, chin, bodyT
       [cx + neckWidth + 2, bodyTop + 8],
       [cx - neckWidth - 2, bodyTop + 8],
     ]),
-    (x, y) => scale(look.skin, 0.7 + 0.18 * clamp01((y - chin + 2) / 14) - (0.04 * (x - cx)) / neckWidth),
+    shaded(look.skin, (x, y) => 0.7 + 0.18 * clamp01((y - chin + 2) / 14) - (0.04 * (x - cx)) / neckWidth),
   );
   const torso: Torso = {
     body: ellipse(cx, bodyTop + 36, 58, 37),
-    cloth: (colour) => (x, y) =>
-      scale(colour, 0.8 + 0.22 * (1 - ((x - cx) / 50) * ((x - cx) / 50)) - 0.06 * ((y - bodyTop) / 30)),
+    cloth: (colour) =>
+      shaded(colour, (x, y) => 0.8 + 0.22 * (1 - ((x - cx) / 50) * ((x - cx) / 50)) - 0.06 * ((y - bodyTop) / 30)),
     at,
-    skin: (x, y) => scale(look.skin, 0.86 + 0.06 * clamp01((y - chin) / 20) - 0.03 * ((x - cx) / 8)),
+    skin: shaded(look.skin, (x, y) => 0.86 + 0.06 * clamp01((y - chin) / 20) - 0.03 * ((x - cx) / 8)),
   };
   raster.fill(torso.body, torso.cloth(look.clothesColour));
   const neckline = (rx: number, ry: number, dy: number, band: number, shade: number) => {

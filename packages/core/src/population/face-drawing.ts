@@ -11,6 +11,7 @@ import {
   polygon,
   Raster,
   scale,
+  shaded,
   soften,
   subtract,
   type Rgb,
@@ -28,7 +29,7 @@ export function drawFace(look: Appearance, width: number, height: number): Uint8
   const noseTip = eyeY + look.nose.length;
   const layout: Layout = { cx, cy, chin, eyeY, noseTip, mouthY: noseTip + (chin - noseTip) * 0.36, bodyTop: chin + 10 };
   const { background } = look;
-  raster.fillAll((x, y) => scale(background, 1.03 - 0.08 * (y / height) - 0.05 * ((x - cx) / cx) * ((x - cx) / cx)));
+  raster.fillAll(shaded(background, (x, y) => 1.03 - 0.08 * (y / height) - 0.05 * ((x - cx) / cx) * ((x - cx) / cx)));
   const hair = hairShapes(look, layout);
   if (hair.back) raster.fill(hair.back, hairPaint(look, layout));
   drawBody(raster, look, layout);
@@ -54,12 +55,14 @@ function drawHead(raster: Raster, look: Appearance, layout: Layout): void {
       0.6,
     );
   }
-  raster.fill(headShape(cx, cy, look.head), (x, y) => {
-    const u = (x - cx) / rx;
-    const v = (y - cy + ry * 0.1) / ry;
-    const facing = Math.sqrt(Math.max(0, 1 - 0.55 * u * u - 0.4 * v * v));
-    return scale(skin, 0.8 + 0.22 * facing - 0.05 * u);
-  });
+  raster.fill(
+    headShape(cx, cy, look.head),
+    shaded(skin, (x, y) => {
+      const u = (x - cx) / rx;
+      const v = (y - cy + ry * 0.1) / ry;
+      return 0.8 + 0.22 * Math.sqrt(Math.max(0, 1 - 0.55 * u * u - 0.4 * v * v)) - 0.05 * u;
+    }),
+  );
   const { gap } = look.eyes;
   for (const side of [-1, 1]) {
     raster.fill(soften(ellipse(cx + side * (gap + 1.5), eyeY + 7, 4, 2.6), 3), [226, 128, 124], look.blush);

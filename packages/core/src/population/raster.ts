@@ -186,6 +186,21 @@ export class Raster {
   }
 }
 
+/**
+ * `colour` times `factorAt(x, y)`: a shading paint. It reuses one array for its answers, which `fill` reads
+ * at once, so that painting allocates nothing per pixel.
+ */
+export function shaded(colour: Rgb, factorAt: (x: number, y: number) => number): Paint {
+  const out: [number, number, number] = [0, 0, 0];
+  return (x, y) => {
+    const factor = factorAt(x, y);
+    out[0] = colour[0] * factor;
+    out[1] = colour[1] * factor;
+    out[2] = colour[2] * factor;
+    return out;
+  };
+}
+
 /** `colour` times `factor`, channel by channel. */
 export function scale(colour: Rgb, factor: number): Rgb {
   return [colour[0] * factor, colour[1] * factor, colour[2] * factor];
