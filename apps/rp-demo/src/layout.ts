@@ -33,7 +33,7 @@ export interface Site {
 }
 
 const STYLE = `
-body { font-family: 'Hiragino Sans', 'Noto Sans JP', 'IPAGothic', sans-serif; margin: 0; background: #f6f7f9; color: #1c2230; }
+body { font-family: 'Hiragino Sans', 'Noto Sans JP', 'IPAPGothic', sans-serif; margin: 0; background: #f6f7f9; color: #1c2230; }
 header { background: var(--brand); color: #fff; padding: 0.9rem 1.5rem; font-size: 1.2rem; display: flex; gap: 1.5rem; align-items: center; }
 header a { color: #fff; font-size: 0.95rem; }
 header .name { font-weight: bold; margin-right: auto; }

@@ -1,4 +1,4 @@
-import { formatJapanDate, formatJapanTime, parseIsoDate } from '@openmyna/core';
+import { formatJapanTime } from '@openmyna/core';
 import { itemLabel } from '@openmyna/mdoc';
 import { createContext, useContext } from 'react';
 
@@ -23,6 +23,28 @@ const PIN_NAMES_EN: Readonly<Record<string, string>> = {
   cardSigningPassword: 'signing password',
 };
 
+/** A date as the card prints it: 4-digit year, 2-digit month and day. */
+export interface PrintedDate {
+  readonly year: string;
+  readonly month: string;
+  readonly day: string;
+}
+
+const MONTH_NAMES = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+] as const;
+
 const ja = {
   appName: 'openmyna ウォレット',
   language: 'English',
@@ -30,9 +52,13 @@ const ja = {
   home: 'ホーム',
   noCard: 'このスマートフォンにはまだマイナンバーカードがありません。',
   addCard: 'マイナンバーカードを追加',
-  validUntil: '有効期限',
-  birthDate: '生年月日',
-  address: '住所',
+  cardTitle: '個人番号カード',
+  cardName: '氏名',
+  cardAddress: '住所',
+  cardSex: '性別',
+  cardPhoto: '顔写真',
+  cardBorn: (date: string) => `${date}生`,
+  cardValidUntil: (date: PrintedDate) => `${date.year}年${date.month}月${date.day}日まで有効`,
   presentInPerson: '対面で提示',
   readRequest: '読み取る・開く',
   history: '利用履歴',
@@ -171,9 +197,14 @@ const en: Messages = {
   home: 'Home',
   noCard: 'This phone holds no My Number Card yet.',
   addCard: 'Add My Number Card',
-  validUntil: 'Valid until',
-  birthDate: 'Birth date',
-  address: 'Address',
+  cardTitle: 'Individual Number Card',
+  cardName: 'Name',
+  cardAddress: 'Address',
+  cardSex: 'Sex',
+  cardPhoto: 'Photo',
+  cardBorn: (date: string) => `Born ${date}`,
+  cardValidUntil: (date: PrintedDate) =>
+    `Valid until ${Number(date.day)} ${MONTH_NAMES[Number(date.month) - 1] ?? date.month} ${date.year}`,
   presentInPerson: 'Present in person',
   readRequest: 'Scan or open a request',
   history: 'History',
@@ -316,12 +347,8 @@ export function useItemLabel(): (name: string, elementIdentifier?: string) => st
   };
 }
 
-/** Times in 日本時間 and card dates (和暦 in Japanese) in the current language. */
-export function useDateWords(): { time: (instant: Date) => string; cardDate: (isoDate: string) => string } {
+/** Times in 日本時間 in the current language. */
+export function useDateWords(): { time: (instant: Date) => string } {
   const { language } = useContext(LanguageContext);
-  return {
-    time: (instant) => formatJapanTime(instant, language),
-    cardDate: (isoDate) =>
-      /^\d{4}-\d{2}-\d{2}$/.test(isoDate) ? formatJapanDate(parseIsoDate(isoDate), language) : isoDate,
-  };
+  return { time: (instant) => formatJapanTime(instant, language) };
 }

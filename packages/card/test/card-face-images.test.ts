@@ -85,4 +85,19 @@ describe('card-face images', () => {
     expect(size(images.myNumber)).toEqual([72, 12]);
     expect(size(images.securityCode)).toEqual([24, 12]);
   });
+
+  it('sets Latin letters in a proportional face (regression: names in Latin script were fixed-width)', () => {
+    const inkWidth = (text: string) => {
+      const [ihdr, idat] = chunks(renderTextImage(text, { width: 400, lineHeight: 32 }));
+      const width = ihdr!.data.readUInt32BE(0);
+      const stride = Math.ceil(width / 8);
+      const pixels = inflateSync(idat!.data);
+      let right = 0;
+      for (let y = 0; y < 32; y++)
+        for (let x = 0; x < width; x++)
+          if ((pixels[y * (stride + 1) + 1 + (x >> 3)]! & (0x80 >> (x & 7))) === 0) right = Math.max(right, x);
+      return right;
+    };
+    expect(inkWidth('iiiiiiii')).toBeLessThan(inkWidth('MMMMMMMM') * 0.6);
+  });
 });

@@ -113,6 +113,26 @@ describe('face photo', () => {
     expect([decoded.width, decoded.height]).toEqual([FACE_PHOTO_WIDTH, FACE_PHOTO_HEIGHT]);
   });
 
+  it('looks like an ID photo: a plain light background, a lit face in the middle (regression: pixel-art faces)', () => {
+    for (let index = 0; index < 6; index++) {
+      const someone = generatePerson({ seed: 'face' }, index);
+      const { data } = jpeg.decode(
+        renderFacePhoto({ faceSeed: someone.faceSeed, sex: someone.sex, age: 20 + index * 10 }),
+        {
+          useTArray: true,
+        },
+      );
+      const pixel = (x: number, y: number) => [
+        ...data.subarray((y * FACE_PHOTO_WIDTH + x) * 4, (y * FACE_PHOTO_WIDTH + x) * 4 + 3),
+      ];
+      for (const corner of [pixel(2, 2), pixel(FACE_PHOTO_WIDTH - 3, 2)])
+        for (const channel of corner) expect(channel).toBeGreaterThan(190);
+      const [red, green, blue] = pixel(44, 66) as [number, number, number];
+      expect(red).toBeGreaterThan(green);
+      expect(green).toBeGreaterThan(blue);
+    }
+  });
+
   it('is byte-identical for the same person and differs between persons', () => {
     const photo = bytesToHex(renderFacePhoto(features));
     expect(bytesToHex(renderFacePhoto(features))).toBe(photo);

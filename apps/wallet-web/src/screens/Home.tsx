@@ -1,13 +1,12 @@
-import { base64Encode } from '@openmyna/core';
 import type { HolderSummary } from '@openmyna/wallet';
 
-import { useDateWords, useMessages } from '../i18n.js';
+import { CardFace } from '../components/CardFace.js';
+import { useMessages } from '../i18n.js';
 import type { Screen } from './screen.js';
 
 /** The card face of the holder and the way to every other screen, or the way to add a card. */
 export function Home(props: { readonly holder: HolderSummary | undefined; readonly go: (screen: Screen) => void }) {
   const t = useMessages();
-  const { cardDate } = useDateWords();
   const { holder } = props;
   if (!holder)
     return (
@@ -20,25 +19,7 @@ export function Home(props: { readonly holder: HolderSummary | undefined; readon
     );
   return (
     <section className="home">
-      <article className="card-face" data-testid="card-face">
-        {holder.portrait.length > 0 && (
-          <img src={`data:image/jpeg;base64,${base64Encode(holder.portrait)}`} alt="" className="portrait" />
-        )}
-        <div>
-          <p className="name" data-testid="holder-name">
-            {holder.name}
-          </p>
-          <p>
-            <small>{t.birthDate}</small> {holder.birthDate} {holder.sex}
-          </p>
-          <p>
-            <small>{t.address}</small> {holder.address}
-          </p>
-          <p>
-            <small>{t.validUntil}</small> {cardDate(holder.cardExpiry)}
-          </p>
-        </div>
-      </article>
+      <CardFace holder={holder} />
       <nav className="menu">
         <button onClick={() => props.go('in-person')} data-testid="go-in-person">
           {t.presentInPerson}

@@ -5,8 +5,11 @@ import { createCanvas, GlobalFonts, type SKRSContext2D } from '@napi-rs/canvas';
 
 import { CardError } from '../errors.js';
 
-/** Debian's IPA Gothic (`fonts-ipafont-gothic`), which covers JIS X 0208 and 0213 kanji. */
-export const DEFAULT_CARD_FONT = '/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf';
+/**
+ * Debian's IPA P Gothic (`fonts-ipafont-gothic`), which covers JIS X 0208 and 0213 kanji; the proportional
+ * face of the two, so that names and addresses in Latin script are not set in fixed-width letters.
+ */
+export const DEFAULT_CARD_FONT = '/usr/share/fonts/opentype/ipafont-gothic/ipagp.ttf';
 /** The family name each font file was registered under: one per file, so fonts never shadow each other. */
 const families = new Map<string, string>();
 

@@ -1,6 +1,9 @@
 import jpeg from 'jpeg-js';
 
 import { SeededRandom } from '../random.js';
+import type { Appearance, Clothes, HairStyle } from './face-appearance.js';
+import { drawFace } from './face-drawing.js';
+import type { Rgb } from './raster.js';
 
 /** Size of the synthetic face photos, in pixels (3:4, as ID photos). */
 export const FACE_PHOTO_WIDTH = 96;
@@ -14,119 +17,128 @@ export interface FaceFeatures {
   readonly age: number;
 }
 
-type Rgb = readonly [number, number, number];
-
 const SKIN_TONES: readonly Rgb[] = [
-  [241, 204, 178],
-  [233, 190, 160],
-  [222, 176, 142],
-  [205, 156, 120],
-  [188, 140, 104],
+  [246, 214, 190],
+  [238, 200, 172],
+  [230, 188, 156],
+  [218, 172, 138],
+  [204, 156, 120],
+  [186, 136, 100],
 ];
 const HAIR_COLOURS: readonly Rgb[] = [
-  [24, 20, 18],
-  [40, 30, 24],
-  [62, 44, 30],
-  [88, 62, 40],
+  [22, 19, 18],
+  [34, 27, 23],
+  [48, 36, 28],
+  [70, 50, 36],
+  [98, 70, 46],
 ];
 const GREY_HAIR: readonly Rgb[] = [
-  [150, 148, 146],
-  [190, 188, 186],
-  [215, 213, 210],
+  [120, 116, 112],
+  [160, 157, 153],
+  [200, 198, 194],
 ];
+// ID photos are taken against a plain light background (white, light blue or light grey).
 const BACKGROUNDS: readonly Rgb[] = [
-  [200, 214, 228],
-  [222, 226, 230],
-  [190, 204, 190],
-  [230, 224, 214],
+  [236, 240, 244],
+  [214, 228, 242],
+  [224, 228, 232],
+  [204, 220, 236],
 ];
-const CLOTHES: readonly Rgb[] = [
-  [30, 34, 48],
-  [60, 62, 70],
-  [240, 240, 240],
-  [90, 40, 40],
-  [40, 70, 100],
+const DARK_CLOTHES: readonly Rgb[] = [
+  [34, 38, 52],
+  [58, 60, 68],
+  [30, 44, 78],
+  [70, 58, 50],
 ];
-
-interface Ellipse {
-  readonly cx: number;
-  readonly cy: number;
-  readonly rx: number;
-  readonly ry: number;
-}
-
-function inside(e: Ellipse, x: number, y: number): boolean {
-  const dx = (x - e.cx) / e.rx;
-  const dy = (y - e.cy) / e.ry;
-  return dx * dx + dy * dy <= 1;
-}
+const LIGHT_CLOTHES: readonly Rgb[] = [
+  [236, 236, 232],
+  [200, 214, 230],
+  [226, 206, 200],
+  [150, 160, 140],
+];
+const TIES: readonly Rgb[] = [
+  [120, 30, 40],
+  [30, 60, 120],
+  [70, 70, 80],
+  [40, 90, 70],
+];
+const IRISES: readonly Rgb[] = [
+  [52, 34, 26],
+  [66, 44, 30],
+  [40, 30, 26],
+];
+const FRAMES: readonly Rgb[] = [
+  [30, 30, 34],
+  [90, 70, 50],
+  [140, 140, 150],
+];
+const MEN_HAIR: readonly HairStyle[] = ['short', 'short', 'side-part', 'side-part', 'crop', 'fringe'];
+const WOMEN_HAIR: readonly HairStyle[] = ['long', 'long', 'bob', 'bob', 'fringe-long', 'tied'];
+const MEN_CLOTHES: readonly Clothes[] = ['suit', 'suit', 'suit', 'shirt', 'sweater'];
+const WOMEN_CLOTHES: readonly Clothes[] = ['jacket', 'blouse', 'blouse', 'sweater'];
 
 /**
- * Draws a deterministic head-and-shoulders picture for a synthetic person and encodes it as a
- * baseline JPEG (`jpeg-js`). Equal features always give byte-identical output. Only integer and
- * basic floating-point arithmetic is used, so the pixels do not depend on the platform's maths
- * library.
+ * Draws a deterministic head-and-shoulders ID-style photo for a synthetic person — shaded face, varied face
+ * shape, skin, hair, eyes, brows, nose, mouth, ears and clothes on a plain light background — and encodes
+ * it as a baseline JPEG (`jpeg-js`). Equal features always give byte-identical output on every platform.
+ *
+ * @example
+ * ```ts
+ * const jpeg = renderFacePhoto({ faceSeed: person.faceSeed, sex: person.sex, age: 40 });
+ * ```
  */
 export function renderFacePhoto(features: FaceFeatures, quality = 80): Uint8Array {
-  const random = SeededRandom.fromSeed(features.faceSeed);
-  const skin = random.pick(SKIN_TONES);
-  const greying = features.age >= 55 && random.chance(Math.min(0.9, (features.age - 45) / 40));
-  const hair = greying ? random.pick(GREY_HAIR) : random.pick(HAIR_COLOURS);
-  const background = random.pick(BACKGROUNDS);
-  const clothes = random.pick(CLOTHES);
-  const longHair = features.sex === '2' ? random.chance(0.8) : random.chance(0.08);
-  const glasses = random.chance(features.age >= 45 ? 0.45 : 0.2);
-  const bald = features.sex === '1' && features.age >= 50 && random.chance(0.25);
-
-  const w = FACE_PHOTO_WIDTH;
-  const h = FACE_PHOTO_HEIGHT;
-  const headRx = 22 + random.integer(-2, 3);
-  const headRy = 29 + random.integer(-2, 3);
-  const head: Ellipse = { cx: w / 2, cy: 56, rx: headRx, ry: headRy };
-  const hairCap: Ellipse = { cx: w / 2, cy: 48 - (bald ? 6 : 0), rx: headRx + 3, ry: headRy - 2 };
-  const hairBack: Ellipse = { cx: w / 2, cy: 70, rx: headRx + 7, ry: headRy + 14 };
-  const shoulders: Ellipse = { cx: w / 2, cy: h + 18, rx: 50, ry: 42 };
-  const neck: Ellipse = { cx: w / 2, cy: 90, rx: 10, ry: 14 };
-  const eyeY = 56 + random.integer(-1, 1);
-  const eyeGap = 9 + random.integer(0, 2);
-  const eyes = [-1, 1].map((side) => ({ cx: w / 2 + side * eyeGap, cy: eyeY, rx: 3.2, ry: 1.8 }));
-  const brows = [-1, 1].map((side) => ({ cx: w / 2 + side * eyeGap, cy: eyeY - 6, rx: 5, ry: 1.2 }));
-  const lenses = [-1, 1].map((side) => ({ cx: w / 2 + side * eyeGap, cy: eyeY, rx: 7, ry: 5.5 }));
-  const mouth: Ellipse = { cx: w / 2, cy: 74 + random.integer(-1, 1), rx: 6 + random.integer(0, 2), ry: 1.6 };
-  const nose: Ellipse = { cx: w / 2, cy: 65, rx: 2.5, ry: 4 };
-  const ears = [-1, 1].map((side) => ({ cx: w / 2 + side * (headRx + 1), cy: 58, rx: 4, ry: 7 }));
-
-  const pixels = new Uint8Array(w * h * 4);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const shade = 1 - (y / h) * 0.12;
-      let colour: Rgb = [background[0] * shade, background[1] * shade, background[2] * shade];
-      if (longHair && !bald && inside(hairBack, x, y) && y > 40) colour = hair;
-      if (inside(shoulders, x, y)) colour = clothes;
-      else if (inside(neck, x, y)) colour = darken(skin, 0.9);
-      if (ears.some((e) => inside(e, x, y))) colour = darken(skin, 0.95);
-      if (inside(head, x, y)) {
-        colour = skin;
-        if (!bald || y < 36) {
-          if (inside(hairCap, x, y) && y < 46 - (bald ? 12 : 0)) colour = hair;
-        }
-        if (inside(nose, x, y) && x > w / 2) colour = darken(skin, 0.9);
-        if (brows.some((e) => inside(e, x, y))) colour = darken(hair, 0.8);
-        if (eyes.some((e) => inside(e, x, y))) colour = [30, 24, 22];
-        if (inside(mouth, x, y)) colour = [176, 92, 88];
-        if (glasses && lenses.some((e) => inside(e, x, y) && !inside(shrink(e, 1.3), x, y))) colour = [40, 40, 44];
-      }
-      const offset = (y * w + x) * 4;
-      pixels[offset] = Math.round(colour[0]);
-      pixels[offset + 1] = Math.round(colour[1]);
-      pixels[offset + 2] = Math.round(colour[2]);
-      pixels[offset + 3] = 255;
-    }
-  }
-  const { data } = withBufferFrom(() => jpeg.encode({ data: pixels, width: w, height: h }, quality)) as {
-    data: Uint8Array;
-  };
+  const pixels = drawFace(appearanceOf(features), FACE_PHOTO_WIDTH, FACE_PHOTO_HEIGHT);
+  const { data } = withBufferFrom(() =>
+    jpeg.encode({ data: pixels, width: FACE_PHOTO_WIDTH, height: FACE_PHOTO_HEIGHT }, quality),
+  ) as { data: Uint8Array };
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function appearanceOf(features: FaceFeatures): Appearance {
+  const random = SeededRandom.fromSeed(features.faceSeed);
+  const between = (min: number, max: number) => min + (max - min) * random.float();
+  const female = features.sex === '2';
+  const { age } = features;
+  const greying = age >= 50 && random.chance(Math.min(0.9, (age - 42) / 40));
+  const hairStyle = random.pick(female ? WOMEN_HAIR : MEN_HAIR);
+  const clothes = random.pick(female ? WOMEN_CLOTHES : MEN_CLOTHES);
+  return {
+    skin: random.pick(SKIN_TONES),
+    hair: greying ? random.pick(GREY_HAIR) : random.pick(HAIR_COLOURS),
+    hairStyle: !female && age >= 45 && random.chance(0.3) ? (random.chance(0.3) ? 'bald' : 'receding') : hairStyle,
+    hairVolume: between(1.5, 4),
+    background: random.pick(BACKGROUNDS),
+    clothes,
+    clothesColour: clothes === 'blouse' || clothes === 'shirt' ? random.pick(LIGHT_CLOTHES) : random.pick(DARK_CLOTHES),
+    tie: random.pick(TIES),
+    head: {
+      rx: between(female ? 18.5 : 19.5, female ? 21.5 : 23),
+      ry: between(25, 28.5),
+      jaw: between(female ? 0 : 0.2, female ? 0.35 : 0.7),
+      taper: between(0, 0.22),
+    },
+    eyes: {
+      gap: between(8.2, 10),
+      y: between(-0.5, 1.5),
+      rx: between(3, 3.8),
+      ry: between(1.4, female ? 2.1 : 1.9),
+      iris: random.pick(IRISES),
+    },
+    brows: {
+      thickness: between(female ? 0.45 : 0.6, female ? 0.75 : 1.1),
+      arch: between(0.5, 2),
+      lift: between(4.8, 6.2),
+    },
+    nose: { length: between(8, 11), width: between(2.6, 3.6) },
+    mouth: { width: between(5.5, 7.5), fullness: between(0.9, female ? 1.8 : 1.4), smile: between(-0.2, 1) },
+    ears: between(5.5, 7.5),
+    lipTint: female ? between(0.15, 0.45) : 0.05,
+    blush: female ? between(0, 0.25) : between(0, 0.1),
+    glasses: random.chance(age >= 45 ? 0.4 : 0.15) ? random.pick(FRAMES) : undefined,
+    moustache: !female && age >= 30 && random.chance(0.12),
+    lines: age >= 50 ? Math.min(0.35, (age - 45) / 100) : 0,
+  };
 }
 
 /**
@@ -143,12 +155,4 @@ function withBufferFrom<T>(encode: () => T): T {
   } finally {
     Reflect.deleteProperty(globalThis, 'Buffer');
   }
-}
-
-function darken(colour: Rgb, factor: number): Rgb {
-  return [colour[0] * factor, colour[1] * factor, colour[2] * factor];
-}
-
-function shrink(e: Ellipse, by: number): Ellipse {
-  return { cx: e.cx, cy: e.cy, rx: e.rx - by, ry: e.ry - by };
 }
