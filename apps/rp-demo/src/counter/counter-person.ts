@@ -1,6 +1,6 @@
 import { ISO_23220_NAMESPACE, JP_NAMESPACE } from '@openmyna/mdoc';
 
-import { cardDateText } from '../words.js';
+import { cardDateText, cardExpiryText } from '../words.js';
 
 /** What the counter asks the phone for: what a clerk compares with the person in front of them. */
 export const COUNTER_ELEMENTS = [
@@ -34,6 +34,6 @@ export function counterPerson(claims: Record<string, Record<string, unknown>>): 
     address: text(jp['resident_address_unicode']),
     birthDate: text(jp['birth_date_unicode']),
     ageOver20: typeof iso['age_over_20'] === 'boolean' ? iso['age_over_20'] : null,
-    expiryDate: cardDateText(text(iso['expiry_date'])),
+    expiryDate: cardExpiryText(text(iso['expiry_date'])),
   };
 }
