@@ -1,6 +1,6 @@
 import { ISO_23220_NAMESPACE, JP_NAMESPACE } from '@openmyna/mdoc';
 
-import { cardDateText, cardExpiryText } from '../words.js';
+import { cardExpiryText } from '../words.js';
 
 /** What the counter asks the phone for: what a clerk compares with the person in front of them. */
 export const COUNTER_ELEMENTS = [
