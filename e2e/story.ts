@@ -222,7 +222,7 @@ export class PhoneAndPc {
     await this.shot(pc, `${prefix}17-pc-shop-age`);
     await pc.goto(this.urls.shop);
     await pc.getByTestId('ask-my-number').click();
-    expect(await pc.getByTestId('refusal').textContent()).toContain('ERR_RP_NOT_AUTHORIZED');
+    expect(await pc.getByTestId('refusal').getAttribute('data-code')).toBe('ERR_RP_NOT_AUTHORIZED');
     await this.shot(pc, `${prefix}18-pc-shop-my-number-refused`);
   }
 

@@ -137,8 +137,8 @@ async function askForMyNumber(c: Context, deps: ShopDeps, site: Site) {
         site,
         'マイナンバーは受け取れません',
         html`<h1 class="refused" data-testid="refused">マイナンバーは受け取れません</h1>
-          <p data-testid="refusal">
-            マイナンバーを受け取れるのは、法律で定められた事務（個人番号利用事務・個人番号関係事務）に登録された事業者だけです。当店には登録がないため、ベリファイアがこの依頼を作りませんでした（${error.code}）。お客様のスマートフォンには何も届いていません。
+          <p data-testid="refusal" data-code="${error.code}">
+            マイナンバーを受け取れるのは、法律で定められた事務（個人番号利用事務・個人番号関係事務）に登録された事業者だけです。当店には登録がないため、ベリファイアがこの依頼を作りませんでした。お客様のスマートフォンには何も届いていません。
           </p>
           <a class="button" href="./">商品に戻る</a>`,
       ),

@@ -328,7 +328,9 @@ describe('the shop, not registered for My Numbers', () => {
     expect(refused.status).toBe(403);
     const text = await refused.text();
     expect(text).toContain('マイナンバーは受け取れません');
-    expect(text).toContain('ERR_RP_NOT_AUTHORIZED');
+    // The verifier's code is kept for support, out of the words a person reads.
+    expect(text).toContain('data-code="ERR_RP_NOT_AUTHORIZED"');
+    expect(text).not.toContain('（ERR_RP_NOT_AUTHORIZED）');
     const audit = await world.verifier.database.db.selectFrom('presentations').select('id').execute();
     expect(audit).toHaveLength(1);
   });
