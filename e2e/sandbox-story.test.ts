@@ -82,7 +82,10 @@ describe('the phone alone, over the whole sandbox', () => {
     expect(story.lastActions.length, story.lastActions.join('; ')).toBeLessThanOrEqual(4);
   });
 
-  it('logs in with 「スマホでログイン」 (the 利用者証明用 PIN)', () => story.logIn(''));
+  it('logs in with 「スマホでログイン」 with the PIN, when biometrics fail (the authenticator lost its credential)', async () => {
+    await story.forgetBiometrics();
+    await story.logIn('', true);
+  });
 
   it('logs in with 「デジタル認証アプリ方式でログイン」: OpenID Connect, the QR code on the verifier’s page', () =>
     story.logInWithOidc(''));

@@ -76,7 +76,7 @@ export class PhoneAndPc {
   async phoneHasBiometrics(): Promise<void> {
     const cdp = await this.phone.context().newCDPSession(this.phone);
     await cdp.send('WebAuthn.enable', { enableUI: false });
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
       options: {
         protocol: 'ctap2',
         transport: 'internal',
@@ -87,7 +87,11 @@ export class PhoneAndPc {
         automaticPresenceSimulation: true,
       },
     });
+    this.forgetBiometrics = () => cdp.send('WebAuthn.clearCredentials', { authenticatorId }).then(() => undefined);
   }
+
+  /** The phone's authenticator loses its credentials (set after {@link phoneHasBiometrics}). */
+  forgetBiometrics: () => Promise<void> = () => Promise.reject(new Error('the phone has no virtual authenticator'));
 
   /** 設定 → 「生体認証・画面ロックで承認する」 with the shared PIN and the signing password. */
   async setUpPlatformVerification(shot: string): Promise<void> {
@@ -219,13 +223,24 @@ export class PhoneAndPc {
     }
   }
 
-  /** 「スマホでログイン」 with the 利用者証明用 PIN. */
-  async logIn(prefix: string): Promise<void> {
-    const { pc } = this;
+  /** 「スマホでログイン」 with the 利用者証明用 PIN (the shared PIN), after biometrics failed if `biometricsFail`. */
+  async logIn(prefix: string, biometricsFail = false): Promise<void> {
+    const { pc, phone } = this;
     await pc.goto(`${this.urls.rp}/login`);
     await pc.getByTestId('login').click();
     await this.shot(pc, `${prefix}08-pc-login-qr`);
-    await this.phoneAnswers({ authenticationPin: '1234' }, `${prefix}09-phone-login-consent`);
+    if (biometricsFail) {
+      // 「生体認証で承認して送信」 fails (the authenticator lost its credential): the PIN field, and why.
+      await this.phoneHome();
+      await this.phoneScans(pc.getByTestId('qr'));
+      await phone.getByTestId('approve-platform').click();
+      await phone.getByTestId('platform-fallback').waitFor();
+      expect(await phone.getByTestId('approve-platform').count()).toBe(0);
+      await this.fillPins({ authenticationPin: '1234' });
+      await this.shot(phone, `${prefix}09-phone-login-consent-fallback`);
+      await phone.getByTestId('approve').click();
+      await phone.getByTestId('outcome').waitFor();
+    } else await this.phoneAnswers({ authenticationPin: '1234' }, `${prefix}09-phone-login-consent`);
     await pc.getByTestId('signed-in').waitFor({ timeout: 30_000 });
     expect(await pc.getByTestId('name').textContent()).toContain('様');
     await this.shot(pc, `${prefix}10-pc-signed-in`);

@@ -8,6 +8,7 @@ import {
   type PinSettings,
   type SealedPins,
   type Wallet,
+  WalletError,
 } from '@openmyna/wallet';
 
 import { evaluatePlatformKey, registerPlatformKey } from './platform.js';
@@ -24,9 +25,21 @@ export async function setUpPlatformVerification(wallet: Wallet, pins: Approval, 
   await wallet.saveSealedPins(await sealPins(await keyFromPrfOutput(prfOutput), pins, { credentialId, prfSalt }));
 }
 
-/** One user-verified WebAuthn assertion, whose PRF output opens the sealed PINs. */
+/**
+ * One user-verified WebAuthn assertion, whose PRF output opens the sealed PINs. An assertion refused
+ * (cancelled, or the credential is gone from the authenticator) is `ERR_PLATFORM_VERIFICATION` too: the
+ * consent screen then asks for the PINs.
+ */
 export async function unlockWithPlatform(sealed: SealedPins): Promise<Approval> {
-  const { prfOutput } = await evaluatePlatformKey(sealed.credentialId, base64Decode(sealed.prfSalt));
+  const { prfOutput } = await evaluatePlatformKey(sealed.credentialId, base64Decode(sealed.prfSalt)).catch(
+    (error: unknown) => {
+      if (error instanceof DOMException)
+        throw new WalletError('ERR_PLATFORM_VERIFICATION', 'the authenticator did not verify the user', {
+          cause: error,
+        });
+      throw error;
+    },
+  );
   return unsealPins(await keyFromPrfOutput(prfOutput), sealed);
 }
 
