@@ -1,4 +1,13 @@
-import { approvalFields, approvalOf, birthDatePins, errorCodeOf, type Wallet } from '@openmyna/wallet';
+import {
+  approvalFields,
+  approvalOf,
+  birthDatePins,
+  errorCodeOf,
+  keyFromPrfOutput,
+  newPrfSalt,
+  sealPins,
+  type Wallet,
+} from '@openmyna/wallet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { registryPerson } from '../../../../test-support/issuer-fixtures.js';
@@ -89,5 +98,20 @@ describe('the shared 4-digit PIN', () => {
       expect(await wrong(reopened.wallet, 'authenticationPin')).toEqual(['ERR_PIN_WRONG', 2]);
       await reopened.wallet.verifyPins(approvalOf({ sharedPin: pin }));
       expect(await wrong(reopened.wallet, 'kenhojoPin')).toEqual(['ERR_PIN_WRONG', 2]);
+
+      // Changing one of the two alone ends the sharing, and forgets PINs sealed for platform verification.
+      const sealed = await sealPins(
+        await keyFromPrfOutput(new Uint8Array(32).fill(1)),
+        approvalOf({ sharedPin: pin }),
+        {
+          credentialId: 'credential',
+          prfSalt: newPrfSalt(),
+        },
+      );
+      await reopened.wallet.saveSealedPins(sealed);
+      expect(await reopened.wallet.sealedPins()).toEqual(sealed);
+      await reopened.wallet.changePin('kenhojoPin', pin, safePin({ birthDate, securityCode: pin }));
+      expect(await reopened.wallet.pinSettings()).toEqual({ sharedPin: false });
+      expect(await reopened.wallet.sealedPins()).toBeUndefined();
     }, 60_000);
 });
