@@ -126,6 +126,10 @@ export function resetPins(context: WalletContext, options: PinResetOptions): Pro
         pins: Object.fromEntries(chosen.map(([secret, value]) => [PIN_REFERENCES[secret], value])),
       });
       await writeSealedPins(context.options.storage, undefined);
+      // A shared PIN stays shared only when both of its applets got the same new value.
+      const { authenticationPin, kenhojoPin } = options.pins;
+      if ((authenticationPin ?? kenhojoPin) !== undefined && authenticationPin !== kenhojoPin)
+        await writePinSettings(context.options.storage, { sharedPin: false });
     },
     // An authorization the phone's check refuses is the issuer's answer refused; other errors keep their code.
     {
