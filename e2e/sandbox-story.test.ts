@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { freePort } from '../apps/cli/test/cli-harness.js';
 import { REPO_ROOT } from '../test-support/test-vectors.js';
@@ -71,12 +71,21 @@ describe('the phone alone, over the whole sandbox', () => {
     }
   });
 
-  it('provisions the phone, then opens an account from the PC with 「スマホで読み取る」 to 「認証完了」', async () => {
+  it('provisions the phone with one shared PIN and biometrics, then opens an account in four actions', async () => {
+    await story.phoneHasBiometrics();
     await story.provision('P0000001', '01-phone-card');
-    await story.openAccount('');
+    await story.setUpPlatformVerification('01b-phone-platform-verification');
+    // The same-device path: the firm's page on the phone opens the wallet's consent screen directly.
+    expect(await story.sameDevice('')).toEqual(['click 「スマホで読み取る」', 'follow the same-device link']);
+    // 「スマホで読み取る」 → scan → 「生体認証で承認して送信」 → the gesture → 「認証完了」.
+    expect(await story.openAccount('', false, 'platform')).toBe('opened');
+    expect(story.lastActions.length, story.lastActions.join('; ')).toBeLessThanOrEqual(4);
   });
 
-  it('logs in with 「スマホでログイン」 (the 利用者証明用 PIN)', () => story.logIn(''));
+  it('logs in with 「スマホでログイン」 with the PIN, when biometrics fail (the authenticator lost its credential)', async () => {
+    await story.forgetBiometrics();
+    await story.logIn('', true);
+  });
 
   it('logs in with 「デジタル認証アプリ方式でログイン」: OpenID Connect, the QR code on the verifier’s page', () =>
     story.logInWithOidc(''));
@@ -84,8 +93,12 @@ describe('the phone alone, over the whole sandbox', () => {
   // Not yet: the phone does not sign a sign transaction's digest (the web wallet's consent shows the login
   // alone, and apps/cli/test/oidc.test.ts's two sign cases fail with the CLI phone too); that side is being
   // finished on its own branch. Unskip once the wallet asks for the 署名用パスワード here.
-  it('signs the application with 「電子署名で申込内容を確認」: a sign transaction, the signature checked by the firm', () =>
-    story.signWithOidc(''));
+  it('signs the application with 「電子署名で申込内容を確認」: a sign transaction, the signature checked by the firm', async () => {
+    // With PINs (the platform button declined): the signing password and the shared PIN, two fields.
+    await story.signWithOidc('');
+    expect(story.lastActions.length, story.lastActions.join('; ')).toBeLessThanOrEqual(5);
+    expect(story.lastActions.filter((action) => action.startsWith('fill'))).toHaveLength(2);
+  });
 
   it('presents in person at the counter: the clerk’s camera reads the phone, the clerk sees the verified photo, name, address and age', () =>
     story.atTheCounter(''));

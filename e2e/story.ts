@@ -22,6 +22,9 @@ export interface StoryUrls {
  * `sandbox up`; the cluster test over two issuers and two verifiers behind HAProxy.
  */
 export class PhoneAndPc {
+  /** The person's actions since {@link startCounting} (clicks, fills, scans, WebAuthn gestures), by name. */
+  private counted: string[] | undefined;
+
   private constructor(
     readonly urls: StoryUrls,
     private readonly dir: string,
@@ -50,6 +53,63 @@ export class PhoneAndPc {
     await Promise.all(this.browsers.map((browser) => browser.close()));
   }
 
+  /** Starts counting the person's actions (the first one, `first`, included). */
+  startCounting(first: string): void {
+    this.counted = [first];
+  }
+
+  /** Stops counting: the actions since {@link startCounting}. */
+  stopCounting(): string[] {
+    const counted = this.counted ?? [];
+    this.counted = undefined;
+    return counted;
+  }
+
+  /** One action of the person, counted while counting. */
+  private async act(name: string, action: () => Promise<unknown>): Promise<void> {
+    this.counted?.push(name);
+    await action();
+  }
+
+  /**
+   * Adds a virtual platform authenticator (Chrome DevTools Protocol: CTAP2, internal, resident keys,
+   * user verification that succeeds, PRF) to the phone, as a phone with biometrics has.
+   */
+  async phoneHasBiometrics(): Promise<void> {
+    const cdp = await this.phone.context().newCDPSession(this.phone);
+    await cdp.send('WebAuthn.enable', { enableUI: false });
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        hasPrf: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    this.forgetBiometrics = () => cdp.send('WebAuthn.clearCredentials', { authenticatorId }).then(() => undefined);
+  }
+
+  /** The phone's authenticator loses its credentials (set after {@link phoneHasBiometrics}). */
+  forgetBiometrics: () => Promise<void> = () => Promise.reject(new Error('the phone has no virtual authenticator'));
+
+  /** 設定 → 「生体認証・画面ロックで承認する」 with the shared PIN and the signing password. */
+  async setUpPlatformVerification(shot: string): Promise<void> {
+    const { phone } = this;
+    await this.phoneHome();
+    await phone.getByTestId('go-settings').click();
+    const section = phone.getByTestId('platform-verification');
+    await section.locator('input[name=sharedPin]').fill('1234');
+    await section.locator('input[name=signingPassword]').fill('OPENMYNA1');
+    await section.getByTestId('platform-set-up').click();
+    await phone.getByTestId('platform-message').or(phone.getByTestId('platform-error')).waitFor({ timeout: 30_000 });
+    const failure = phone.getByTestId('platform-error');
+    expect(await failure.count(), (await failure.count()) ? ((await failure.textContent()) ?? '') : '').toBe(0);
+    await this.shot(phone, shot);
+  }
+
   /**
    * A screenshot of `page` as `<name>.png`, then the checks of what it shows: words, not identifiers or
    * ISO timestamps, and accessibility (axe-core).
@@ -69,16 +129,24 @@ export class PhoneAndPc {
     await phone.getByTestId('demo-card').selectOption(person);
     await phone.locator('input[name=cardAuth]').fill('1234');
     await phone.locator('input[name=cardSigning]').fill('OPENMYNA1');
+    // One 4-digit PIN for 利用者証明用 and 入力補助 (the card's 1234), the signing password apart.
+    await phone.getByTestId('shared-pin').check();
     await phone.getByTestId('start-provisioning').click();
     await phone.getByTestId('card-face').waitFor({ timeout: 60_000 });
     await this.shot(phone, shot);
   }
 
   /**
-   * The PC opens an account at the securities firm; the phone answers with the three PINs. An application
-   * made again (`again`) may instead hear that the account exists, which it then answers ('exists').
+   * The PC opens an account at the securities firm; the phone answers with its PINs (the signing
+   * password and the shared PIN), or with one platform verification (`verification: 'platform'`). An
+   * application made again (`again`) may instead hear that the account exists ('exists'). The person's
+   * actions from 「スマホで読み取る」 to 「認証完了」 are in {@link lastActions}.
    */
-  async openAccount(prefix: string, again = false): Promise<'opened' | 'exists'> {
+  async openAccount(
+    prefix: string,
+    again = false,
+    verification: 'pins' | 'platform' = 'pins',
+  ): Promise<'opened' | 'exists'> {
     const { pc, phone } = this;
     await pc.goto(this.urls.rp);
     await this.shot(pc, `${prefix}02-pc-top`);
@@ -88,6 +156,9 @@ export class PhoneAndPc {
     await pc.getByTestId('submit-application').click();
     await pc.getByTestId('smartphone').waitFor();
     await this.shot(pc, `${prefix}03-pc-method`);
+    // The wallet is open on the phone's home screen, as a person keeps it at hand.
+    await this.phoneHome();
+    this.startCounting('click 「スマホで読み取る」');
     await pc.getByTestId('smartphone').click();
     const qr = pc.getByTestId('qr');
     await qr.waitFor();
@@ -97,14 +168,16 @@ export class PhoneAndPc {
     expect(await phone.getByTestId('requester').textContent()).toContain('openmyna証券');
     expect(await phone.getByTestId('my-number-notice').textContent()).toContain('登録されています');
     await this.shot(phone, `${prefix}05-phone-consent`);
-    await phone.locator('input[name=signingPassword]').fill('OPENMYNA1');
-    await phone.locator('input[name=kenhojoPin]').fill('1234');
-    await phone.locator('input[name=authenticationPin]').fill('1234');
-    await phone.getByTestId('approve').click();
+    if (verification === 'platform') await this.approveWithPlatform();
+    else {
+      await this.fillPins({ signingPassword: 'OPENMYNA1', kenhojoPin: '1234', authenticationPin: '1234' });
+      await this.act('click 「同意して送信」', () => phone.getByTestId('approve').click());
+    }
     await phone.getByTestId('outcome').waitFor();
     await this.shot(phone, `${prefix}06-phone-sent`);
     // The PC page turns to 「認証完了」 by itself.
     await pc.getByTestId('done').or(pc.getByTestId('refused')).waitFor({ timeout: 30_000 });
+    this.lastActions = this.stopCounting();
     if (again && (await pc.getByTestId('refused').isVisible())) {
       expect(await pc.getByTestId('refusal').textContent()).toContain('すでに口座が開設されています');
       await this.shot(pc, `${prefix}07-pc-already-opened`);
@@ -116,14 +189,70 @@ export class PhoneAndPc {
     return 'opened';
   }
 
-  /** 「スマホでログイン」 with the 利用者証明用 PIN. */
-  async logIn(prefix: string): Promise<void> {
-    const { pc } = this;
+  /** The person's actions of the last {@link openAccount} (「スマホで読み取る」 to 「認証完了」) or {@link signWithOidc}. */
+  lastActions: string[] = [];
+
+  /**
+   * The same-device path: the firm's page opened on the phone itself; its link opens the wallet's
+   * consent screen directly. Returns the person's actions from 「スマホで読み取る」 to the consent screen.
+   */
+  async sameDevice(prefix: string): Promise<string[]> {
+    const { phone } = this;
+    await phone.goto(this.urls.rp);
+    await phone.getByTestId('start').click();
+    await phone.getByTestId('submit-application').click();
+    this.startCounting('click 「スマホで読み取る」');
+    await phone.getByTestId('smartphone').click();
+    await this.act('follow the same-device link', () => phone.getByTestId('same-device').click());
+    await phone.getByTestId('consent').waitFor({ timeout: 30_000 });
+    const actions = this.stopCounting();
+    expect(await phone.getByTestId('requester').textContent()).toContain('openmyna証券');
+    await this.shot(phone, `${prefix}05b-phone-same-device-consent`);
+    await phone.getByRole('button', { name: '拒否' }).click();
+    await phone.getByTestId('outcome').waitFor();
+    return actions;
+  }
+
+  /** 「生体認証で承認して送信」: one tap, one user verification by the platform authenticator. */
+  async approveWithPlatform(): Promise<void> {
+    await this.act('click 「生体認証で承認して送信」', () => this.phone.getByTestId('approve-platform').click());
+    // The virtual authenticator verifies the user (automatic presence): the person's one gesture.
+    this.counted?.push('WebAuthn gesture (biometrics)');
+  }
+
+  /**
+   * Fills the PIN fields the consent screen shows: with a shared PIN, the 利用者証明用 and 入力補助 PINs
+   * are its one field (`sharedPin`).
+   */
+  async fillPins(pins: Record<string, string>): Promise<void> {
+    const filled = new Set<string>();
+    for (const [name, pin] of Object.entries(pins)) {
+      const field = (await this.phone.locator(`input[name=${name}]`).count()) > 0 ? name : 'sharedPin';
+      if (filled.has(field) || (await this.phone.locator(`input[name=${field}]`).count()) === 0) continue;
+      filled.add(field);
+      await this.act(`fill ${field}`, () => this.phone.locator(`input[name=${field}]`).fill(pin));
+    }
+  }
+
+  /** 「スマホでログイン」 with the 利用者証明用 PIN (the shared PIN), after biometrics failed if `biometricsFail`. */
+  async logIn(prefix: string, biometricsFail = false): Promise<void> {
+    const { pc, phone } = this;
     await pc.goto(`${this.urls.rp}/login`);
     await this.shot(pc, `${prefix}07b-pc-login`);
     await pc.getByTestId('login').click();
     await this.shot(pc, `${prefix}08-pc-login-qr`);
-    await this.phoneAnswers({ authenticationPin: '1234' }, `${prefix}09-phone-login-consent`);
+    if (biometricsFail) {
+      // 「生体認証で承認して送信」 fails (the authenticator lost its credential): the PIN field, and why.
+      await this.phoneHome();
+      await this.phoneScans(pc.getByTestId('qr'));
+      await phone.getByTestId('approve-platform').click();
+      await phone.getByTestId('platform-fallback').waitFor();
+      expect(await phone.getByTestId('approve-platform').count()).toBe(0);
+      await this.fillPins({ authenticationPin: '1234' });
+      await this.shot(phone, `${prefix}09-phone-login-consent-fallback`);
+      await phone.getByTestId('approve').click();
+      await phone.getByTestId('outcome').waitFor();
+    } else await this.phoneAnswers({ authenticationPin: '1234' }, `${prefix}09-phone-login-consent`);
     await pc.getByTestId('signed-in').waitFor({ timeout: 30_000 });
     expect(await pc.getByTestId('name').textContent()).toContain('様');
     await this.shot(pc, `${prefix}10-pc-signed-in`);
@@ -156,6 +285,7 @@ export class PhoneAndPc {
     const { pc } = this;
     await pc.goto(`${this.urls.rp}/oidc/apply`);
     await this.shot(pc, `${prefix}10c2-pc-oidc-apply`);
+    this.startCounting('click 「電子署名で申込内容を確認」');
     await pc.getByTestId('oidc-apply').click();
     await pc.getByTestId('qr').waitFor();
     await this.shot(pc, `${prefix}10d-pc-oidc-sign-qr`);
@@ -164,6 +294,7 @@ export class PhoneAndPc {
       `${prefix}10e-phone-oidc-sign-consent`,
     );
     await pc.getByTestId('signature-verified').or(pc.getByTestId('refused')).waitFor({ timeout: 30_000 });
+    this.lastActions = this.stopCounting();
     expect(await pc.getByTestId('refused').count(), (await pc.locator('main').textContent()) ?? '').toBe(0);
     expect(await pc.getByTestId('name').textContent()).not.toBe('—');
     await this.shot(pc, `${prefix}10f-pc-oidc-signed`);
@@ -192,7 +323,7 @@ export class PhoneAndPc {
       await clerk.waitForURL(/\/counter\/[A-Za-z0-9_-]+$/, { timeout: 30_000 });
       await phone.getByTestId('consent').waitFor({ timeout: 30_000 });
       expect(await phone.getByTestId('requester').textContent()).toContain('openmyna証券');
-      await phone.locator('input[name=kenhojoPin]').fill('1234');
+      await this.fillPins({ kenhojoPin: '1234' });
       await this.shot(phone, `${prefix}13-phone-counter-consent`);
       await phone.getByTestId('approve').click();
       await clerk.getByTestId('portrait').waitFor({ state: 'visible', timeout: 30_000 });
@@ -256,20 +387,25 @@ export class PhoneAndPc {
     await this.shot(this.pc, `${prefix}20-pc-login-still-open`);
   }
 
-  /** The phone's camera pointed at `qr` (on the PC's screen): the wallet's scanner reads it and opens the request. */
+  /**
+   * The phone's camera pointed at `qr` (on the PC's screen): one tap on the home screen's
+   * 「QRコードを読み取る」 opens the camera, which reads it and opens the request.
+   */
   async phoneScans(qr: Locator): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       writeFileSync(this.phoneCamera, await pictureOf(qr));
-      await this.phone.getByTestId('go-request').click();
-      await this.phone.getByTestId('scan').click();
+      const tap = () => this.phone.getByTestId('go-scan').click();
+      // Only the first tap is the person's: see below for the second.
+      if (attempt === 1) await this.act('tap 「QRコードを読み取る」 (the camera reads the code)', tap);
+      else await tap();
       const consent = this.phone.getByTestId('consent');
       const error = this.phone.getByTestId('error');
       await consent.or(error).first().waitFor({ timeout: 30_000 });
       if (await consent.isVisible()) return;
       const said = (await error.textContent()) ?? '';
       // Chromium's fake camera can still be playing the previous QR code (the request answered a step
-      // before) when a capture is restarted quickly under load: the wallet then rightly refuses that
-      // answered request. The person would point the camera again; so does the story, once.
+      // before) when a capture is restarted quickly under load — a real camera shows what it sees: the
+      // wallet then rightly refuses that answered request. The story points the camera again, once.
       if (attempt > 1 || !/expired or was answered|HTTP 409/.test(said))
         throw new Error(`the wallet showed an error instead of the consent screen: ${said}`);
       await this.phoneHome();
@@ -292,7 +428,7 @@ export class PhoneAndPc {
     await qr.waitFor();
     await this.phoneHome();
     await this.phoneScans(qr);
-    for (const [name, pin] of Object.entries(pins)) await this.phone.locator(`input[name=${name}]`).fill(pin);
+    await this.fillPins(pins);
     await this.shot(this.phone, shotName);
     await this.phone.getByTestId('approve').click();
     await this.phone.getByTestId(ending).waitFor();

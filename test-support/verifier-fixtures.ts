@@ -34,6 +34,8 @@ export interface IssuedTestCard {
   readonly personIndex: number;
   readonly document: VirtualCardDocument;
   readonly passphrase: string;
+  /** The 4-digit セキュリティコード printed on the card. */
+  readonly securityCode: string;
 }
 
 /**
@@ -82,7 +84,12 @@ export async function issuerWithCards(seed: string, indexes: readonly number[]) 
       pins: { authentication: '1234', signing: 'OPENMYNA1', kenhojo: '1234' },
       actor: 'test',
     });
-    cards.push({ personIndex: index, document: card.document, passphrase: card.passphrase });
+    cards.push({
+      personIndex: index,
+      document: card.document,
+      passphrase: card.passphrase,
+      securityCode: card.securityCode,
+    });
   }
   return {
     context,

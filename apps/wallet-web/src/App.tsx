@@ -97,6 +97,8 @@ function ScreenBody(props: {
       const initial = requestInLocation();
       return <OpenRequest wallet={wallet} done={home} {...(initial ? { initial } : {})} />;
     }
+    case 'scan':
+      return <OpenRequest wallet={wallet} done={home} scan />;
     case 'in-person':
       return <InPerson wallet={wallet} config={props.config} done={home} />;
     case 'history':

@@ -1,10 +1,19 @@
-import { digestHex, errorCodeOf, type Approval, type ConsentSecret, type ConsentView } from '@openmyna/wallet';
+import {
+  approvalFields,
+  approvalOf,
+  digestHex,
+  errorCodeOf,
+  type Approval,
+  type ApprovalField,
+  type ConsentView,
+} from '@openmyna/wallet';
 import { useState } from 'react';
 
+import { ApprovalFieldset } from './components/ApprovalFieldset.js';
 import { ErrorMessage } from './components/ErrorMessage.js';
-import { SecretField } from './components/SecretField.js';
 import { useItemLabel, useMessages } from './i18n.js';
 import { describeError } from './errors.js';
+import type { ConsentVerification } from './platform-verification.js';
 
 /**
  * The consent screen: who asks (verified name, or a warning), why, the document to sign, each item
@@ -14,6 +23,8 @@ export function Consent(props: {
   readonly view: ConsentView;
   readonly onApprove: (approval: Approval) => Promise<void>;
   readonly onDecline: () => Promise<void>;
+  /** How the holder verifies: the PIN settings, and the platform unlock when it is set up. */
+  readonly verification: ConsentVerification;
 }) {
   const t = useMessages();
   const { view } = props;
@@ -28,7 +39,12 @@ export function Consent(props: {
           {view.myNumber.allowed ? t.myNumberAllowed : t.myNumberRefused}
         </p>
       )}
-      <ConsentAnswer secrets={view.secrets} onApprove={props.onApprove} onDecline={props.onDecline} />
+      <ConsentAnswer
+        secrets={view.secrets}
+        verification={props.verification}
+        onApprove={props.onApprove}
+        onDecline={props.onDecline}
+      />
     </section>
   );
 }
@@ -104,14 +120,84 @@ function ConsentItems(props: { readonly items: ConsentView['items'] }) {
   );
 }
 
-/** The PINs the request needs, then send or decline. */
+const PLATFORM_FALLBACK = new Set(['ERR_PLATFORM_VERIFICATION', 'ERR_PIN_WRONG', 'ERR_APPROVAL_INCOMPLETE']);
+
+/**
+ * The approval: one button for platform verification when it is set up, else (or after it failed)
+ * the PIN fields — at most two: the shared 4-digit PIN and the signing password. Then send or decline.
+ */
 function ConsentAnswer(props: {
   readonly secrets: ConsentView['secrets'];
+  readonly verification: ConsentVerification;
   readonly onApprove: (approval: Approval) => Promise<void>;
   readonly onDecline: () => Promise<void>;
 }) {
   const t = useMessages();
-  const [secrets, setSecrets] = useState<Partial<Record<ConsentSecret, string>>>({});
+  const [values, setValues] = useState<Partial<Record<ApprovalField, string>>>({});
+  const [platformFailed, setPlatformFailed] = useState(false);
+  const { run, busy, error } = useAction();
+  const { unlock } = props.verification;
+  const platform = unlock !== undefined && props.secrets.length > 0 && !platformFailed;
+  const approveWithPlatform = async () => {
+    try {
+      const sealed = await unlock!();
+      await props.onApprove(Object.fromEntries(props.secrets.map((secret) => [secret, sealed[secret]])));
+    } catch (caught) {
+      // Sealed PINs that do not open, or stale ones (changed since): the PIN fields, and why.
+      if (PLATFORM_FALLBACK.has(errorCodeOf(caught) ?? '')) setPlatformFailed(true);
+      throw caught;
+    }
+  };
+  return (
+    <form
+      onSubmit={(event) => {
+        event.preventDefault();
+        void run(() => props.onApprove(approvalOf(values)));
+      }}
+    >
+      {platform && <PlatformApprove busy={busy} onClick={() => void run(approveWithPlatform)} />}
+      {platformFailed && (
+        <p className="warning" data-testid="platform-fallback">
+          {t.platformFallback}
+        </p>
+      )}
+      <ApprovalFieldset
+        fields={approvalFields(props.secrets, props.verification.settings)}
+        values={values}
+        onChange={setValues}
+      />
+      <ErrorMessage text={error} testId="error" />
+      <div className="actions">
+        <button type="submit" className={platform ? 'secondary' : undefined} disabled={busy} data-testid="approve">
+          {t.approve}
+        </button>
+        <button type="button" className="secondary" disabled={busy} onClick={() => void run(props.onDecline)}>
+          {t.decline}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** 「生体認証で承認して送信」: one platform user verification answers the request. */
+function PlatformApprove(props: { readonly busy: boolean; readonly onClick: () => void }) {
+  const t = useMessages();
+  return (
+    <>
+      <button type="button" disabled={props.busy} data-testid="approve-platform" onClick={props.onClick}>
+        {t.approvePlatform}
+      </button>
+      <p>{t.orEnterPins}</p>
+    </>
+  );
+}
+
+/**
+ * Runs one answer at a time: busy meanwhile (and for good once a locked PIN ended the request), its
+ * error in the holder's words.
+ */
+function useAction() {
+  const t = useMessages();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   // A locked PIN ended the request (the wallet told the relying party): nothing more can be sent.
@@ -128,32 +214,5 @@ function ConsentAnswer(props: {
       setBusy(false);
     }
   };
-  return (
-    <form
-      onSubmit={(event) => {
-        event.preventDefault();
-        void run(() => props.onApprove(secrets));
-      }}
-    >
-      {props.secrets.map((secret) => (
-        <SecretField
-          key={secret}
-          label={t[secret]}
-          name={secret}
-          numeric={secret !== 'signingPassword'}
-          value={secrets[secret] ?? ''}
-          onChange={(value) => setSecrets({ ...secrets, [secret]: value })}
-        />
-      ))}
-      <ErrorMessage text={error} testId="error" />
-      <div className="actions">
-        <button type="submit" disabled={busy || ended} data-testid="approve">
-          {t.approve}
-        </button>
-        <button type="button" className="secondary" disabled={busy || ended} onClick={() => void run(props.onDecline)}>
-          {t.decline}
-        </button>
-      </div>
-    </form>
-  );
+  return { run, busy: busy || ended, error };
 }

@@ -17,6 +17,9 @@ const WALLET_ERROR_TEXT: Record<WalletErrorCode, ErrorText> = {
   ERR_WALLET_STATE: undefined,
   ERR_WALLET_STORAGE: undefined,
   ERR_PIN_FORMAT: undefined,
+  ERR_PIN_WEAK: (_error, t) => t.pinWeak,
+  ERR_PLATFORM_VERIFICATION: (_error, t) => t.platformFailed,
+  ERR_PLATFORM_UNSUPPORTED: (_error, t) => t.platformUnsupported,
   // The card's CardError has the same code and `triesLeft`: both read as tries left.
   ERR_PIN_WRONG: (error, t) => t.triesLeft((error as { triesLeft?: number }).triesLeft ?? 0),
   // The lock, by this try or before it, with what to do (which PIN says where it is reset).

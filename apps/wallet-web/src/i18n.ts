@@ -124,6 +124,30 @@ const ja = {
   rejected: '相手先が回答を受け付けませんでした。',
   phoneRevoked:
     'このスマートフォンは失効しています（鍵は発行者のもとで削除されました）。カードを追加し直してください。',
+  // One verification per consent (shared PIN, platform verification)
+  sharedPin: '暗証番号（数字4桁）',
+  sharedPinChoice: '利用者証明用と券面事項入力補助用に同じ暗証番号（数字4桁）を使う',
+  phoneSharedPin: '暗証番号（数字4桁、利用者証明用・券面事項入力補助用）',
+  securityCode: 'カード表面のセキュリティコード（数字4桁、任意）',
+  sharedPinHelp:
+    '生年月日やセキュリティコードと同じ数字は使えません。セキュリティコードを入力すると、同じでないかを確認します。',
+  pinWeak: '生年月日やセキュリティコードと同じ数字は、暗証番号に使えません。別の数字を選んでください。',
+  platformTitle: '生体認証・画面ロックで承認する',
+  platformHelp:
+    '一度設定すると、承認のたびに暗証番号を入力する代わりに、この端末の生体認証（指紋・顔）または画面ロックで承認できます。暗証番号は、この端末の認証器でしか開けない形で保存します。',
+  platformSetUp: '暗証番号を確認して設定する',
+  platformSetUpDone: '設定しました。次回から生体認証で承認できます。',
+  platformOn: '設定済みです。',
+  platformForget: '設定を解除する',
+  platformForgotten: '解除しました。',
+  platformUnavailable: 'この端末またはブラウザでは使えません（生体認証か画面ロックに対応した認証器が必要です）。',
+  platformUnsupported: 'この端末の認証器は、暗証番号の保護に必要な機能（PRF 拡張）に対応していないため使えません。',
+  platformFailed: '生体認証で承認できませんでした。',
+  approvePlatform: '生体認証で承認して送信',
+  platformFallback:
+    '生体認証で承認できませんでした。暗証番号を入力して送信してください。設定画面で登録し直すこともできます。',
+  orEnterPins: 'または暗証番号を入力して送信',
+  scanNow: 'QRコードを読み取る',
   // In person
   inPersonTitle: '対面で提示',
   showQr: 'このQRコードを相手の読み取り機に見せてください。',
@@ -161,6 +185,7 @@ const ja = {
     lifecycle: '一時停止・失効',
     'pin-change': '暗証番号変更',
     'pin-reset': '暗証番号初期化',
+    'platform-verification': '生体認証の設定',
     'mdoc-refill': '提示用データの補充',
     wipe: '消去',
   },
@@ -266,6 +291,31 @@ const en: Messages = {
       : `The ${PIN_NAMES_EN[pin ?? ''] ?? 'PIN'} is now locked. Reset it with your My Number Card in Settings, "Reset a PIN (with the card)".`,
   rejected: 'The relying party did not accept the answer.',
   phoneRevoked: 'This phone was revoked (its keys at the issuer were destroyed). Add the card again.',
+  // One verification per consent (shared PIN, platform verification)
+  sharedPin: 'PIN (4 digits)',
+  sharedPinChoice: 'Use one 4-digit PIN for user authentication and card data',
+  phoneSharedPin: 'PIN (4 digits; user authentication and card data)',
+  securityCode: 'Security code on the card (4 digits, optional)',
+  sharedPinHelp: 'Your birth date and the security code cannot be the PIN. Enter the security code to have it checked.',
+  pinWeak: 'Your birth date or the card’s security code cannot be the PIN. Choose other digits.',
+  platformTitle: 'Approve with biometrics or screen lock',
+  platformHelp:
+    'Once set up, you approve with this phone’s biometrics (fingerprint, face) or screen lock instead of typing PINs. The PINs are stored so that only this phone’s authenticator can open them.',
+  platformSetUp: 'Check the PINs and set up',
+  platformSetUpDone: 'Set up. From now on you can approve with biometrics.',
+  platformOn: 'Set up.',
+  platformForget: 'Turn off',
+  platformForgotten: 'Turned off.',
+  platformUnavailable:
+    'Not available on this phone or browser (it needs an authenticator with biometrics or a screen lock).',
+  platformUnsupported:
+    'This phone’s authenticator lacks the feature needed to protect the PINs (the PRF extension), so it cannot be used.',
+  platformFailed: 'Approval with biometrics did not work.',
+  approvePlatform: 'Approve with biometrics and send',
+  platformFallback:
+    'Approval with biometrics did not work. Enter your PINs and send; you can set it up again in Settings.',
+  orEnterPins: 'Or enter your PINs and send',
+  scanNow: 'Scan a QR code',
   inPersonTitle: 'Present in person',
   showQr: "Show this QR code to the other side's reader.",
   engagementQr: 'QR code to present',
@@ -300,6 +350,7 @@ const en: Messages = {
     lifecycle: 'Suspend / revoke',
     'pin-change': 'PIN change',
     'pin-reset': 'PIN reset',
+    'platform-verification': 'Biometric approval set-up',
     'mdoc-refill': 'mdoc refill',
     wipe: 'Wiped',
   },

@@ -1,8 +1,8 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { CardTransport } from '@openmyna/card';
-import { base64Decode } from '@openmyna/core';
+import { base64Decode, base64UrlDecode, base64UrlEncode } from '@openmyna/core';
 import { mdocTrustAnchor } from '@openmyna/mdoc';
-import { openIndexedDbWalletStorage, Wallet } from '@openmyna/wallet';
+import { openIndexedDbWalletStorage, Wallet, WalletError } from '@openmyna/wallet';
 
 /** What the host (the sandbox) tells the web wallet: whom to trust and where the services are. */
 export interface WalletConfig {
@@ -65,4 +65,79 @@ export async function connectDemoCard(id: string): Promise<CardTransport> {
       return hexToBytes(response);
     },
   };
+}
+
+/** What the platform authenticator answered: its credential and its PRF output for the salt asked. */
+export interface PlatformKeyOutput {
+  /** base64url of the credential's raw id. */
+  readonly credentialId: string;
+  readonly prfOutput: Uint8Array;
+}
+
+const randomBytes = (length: number) => crypto.getRandomValues(new Uint8Array(length));
+const buffer = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => bytes as Uint8Array<ArrayBuffer>;
+
+/**
+ * Whether this browser has a platform authenticator with user verification (biometrics, screen lock)
+ * for this page: WebAuthn needs a secure context and a domain (an IP address is no relying party id,
+ * WebAuthn §5.1.3), so the wallet opened as https://192.0.2.1 under `--lan` does not offer it.
+ */
+export async function platformAuthenticatorAvailable(): Promise<boolean> {
+  if (typeof PublicKeyCredential === 'undefined' || !window.isSecureContext) return false;
+  if (/^[\d.]+$|^\[/.test(window.location.hostname)) return false;
+  return PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable().catch(() => false);
+}
+
+/**
+ * Registers a platform credential with user verification required and the PRF extension (WebAuthn
+ * Level 3 §10.1.4), then evaluates its PRF on `prfSalt`. The relying party id is this page's host
+ * (localhost, or the LAN name under `--lan`). `ERR_PLATFORM_UNSUPPORTED` when the authenticator has no PRF.
+ */
+export async function registerPlatformKey(prfSalt: Uint8Array, userName: string): Promise<PlatformKeyOutput> {
+  const credential = (await navigator.credentials.create({
+    publicKey: {
+      rp: { name: 'openmyna' },
+      user: { id: randomBytes(16), name: userName, displayName: userName },
+      challenge: randomBytes(32),
+      pubKeyCredParams: [
+        { type: 'public-key', alg: -7 },
+        { type: 'public-key', alg: -257 },
+      ],
+      authenticatorSelection: {
+        authenticatorAttachment: 'platform',
+        residentKey: 'preferred',
+        userVerification: 'required',
+      },
+      extensions: { prf: { eval: { first: buffer(prfSalt) } } },
+    },
+  })) as PublicKeyCredential | null;
+  if (!credential) throw new WalletError('ERR_PLATFORM_VERIFICATION', 'no credential was made');
+  const prf = credential.getClientExtensionResults().prf;
+  if (!prf?.enabled) throw new WalletError('ERR_PLATFORM_UNSUPPORTED', 'the authenticator has no PRF extension');
+  const credentialId = base64UrlEncode(new Uint8Array(credential.rawId));
+  const first = prf.results?.first;
+  if (first) return { credentialId, prfOutput: bytesOf(first) };
+  // Some authenticators evaluate the PRF only on an assertion.
+  return evaluatePlatformKey(credentialId, prfSalt);
+}
+
+/** One user-verified assertion of the credential, with its PRF output for `prfSalt`. */
+export async function evaluatePlatformKey(credentialId: string, prfSalt: Uint8Array): Promise<PlatformKeyOutput> {
+  const assertion = (await navigator.credentials.get({
+    publicKey: {
+      challenge: randomBytes(32),
+      allowCredentials: [{ type: 'public-key', id: buffer(base64UrlDecode(credentialId)) }],
+      userVerification: 'required',
+      extensions: { prf: { eval: { first: buffer(prfSalt) } } },
+    },
+  })) as PublicKeyCredential | null;
+  const first = assertion?.getClientExtensionResults().prf?.results?.first;
+  if (!first) throw new WalletError('ERR_PLATFORM_VERIFICATION', 'the authenticator gave no PRF output');
+  return { credentialId, prfOutput: bytesOf(first) };
+}
+
+function bytesOf(source: BufferSource): Uint8Array {
+  return source instanceof ArrayBuffer
+    ? new Uint8Array(source)
+    : new Uint8Array(source.buffer, source.byteOffset, source.byteLength).slice();
 }

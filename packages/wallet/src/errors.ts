@@ -9,6 +9,12 @@ export type WalletErrorCode =
   | 'ERR_WALLET_STORAGE'
   /** A PIN or password does not have the form its application requires. */
   | 'ERR_PIN_FORMAT'
+  /** A shared 4-digit PIN the card face gives away (a form of the birth date, the security code). */
+  | 'ERR_PIN_WEAK'
+  /** Platform verification failed: the sealed PINs do not open, or are malformed. */
+  | 'ERR_PLATFORM_VERIFICATION'
+  /** The platform authenticator lacks what platform verification needs (the PRF extension). */
+  | 'ERR_PLATFORM_UNSUPPORTED'
   /** A PIN or password is wrong; `triesLeft` says how many tries remain. */
   | 'ERR_PIN_WRONG'
   /**

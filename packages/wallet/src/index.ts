@@ -44,3 +44,19 @@ export {
   RemoteSecureAreaSession,
   type RemoteSecureAreaBinding,
 } from './remote-secure-area.js';
+export {
+  approvalFields,
+  approvalOf,
+  assertSharedPin,
+  birthDatePins,
+  type ApprovalField,
+  type PinSettings,
+} from './pin-settings.js';
+export {
+  assertSealedPins,
+  keyFromPrfOutput,
+  newPrfSalt,
+  sealPins,
+  unsealPins,
+  type SealedPins,
+} from './platform-verification.js';

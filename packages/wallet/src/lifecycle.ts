@@ -6,10 +6,11 @@ import {
   type HolderAction,
   type PhonePins,
 } from '@openmyna/card';
-import { base64ToBytes, bytesToBase64, encodeDigestInfo, parseCertificate } from '@openmyna/pki';
+import { base64ToBytes, bytesToBase64, encodeDigestInfo, parseCertificate, readJpkiIdentity } from '@openmyna/pki';
 
 import { WalletError } from './errors.js';
 import { holderSummary, type HolderSummary } from './holder.js';
+import { assertSharedPin, writePinSettings } from './pin-settings.js';
 import { provisionPhone, type ProvisioningStep } from './provisioning.js';
 import { issuerOffersSecureArea } from './remote-secure-area.js';
 import { verifyJpkiPin } from './pin-outcomes.js';
@@ -21,6 +22,12 @@ export interface ProvisionRequest {
   readonly card: CardTransport;
   readonly cardPins: { readonly authentication: string; readonly signing: string };
   readonly phonePins: PhonePins;
+  /**
+   * One 4-digit PIN for the 利用者証明用 and 入力補助 applets (`phonePins.authentication` and `.kenhojo`
+   * equal): refused (`ERR_PIN_WEAK`) when it is a form of the birth date on the card's signing
+   * certificate, or the card's セキュリティコード when given. Remembered for the consent screen.
+   */
+  readonly sharedPin?: { readonly securityCode?: string };
   readonly onProgress?: (step: ProvisioningStep) => void;
 }
 
@@ -46,6 +53,17 @@ async function provisioningSecureArea(context: WalletContext): Promise<SecureAre
 export async function provision(context: WalletContext, request: ProvisionRequest): Promise<HolderSummary> {
   if (await context.secureArea.installedPhoneId())
     throw new WalletError('ERR_WALLET_STATE', 'this phone already holds a card; reset the wallet first');
+  const { sharedPin } = request;
+  if (sharedPin && request.phonePins.authentication !== request.phonePins.kenhojo)
+    throw new WalletError('ERR_PIN_FORMAT', 'a shared PIN is the same for the 利用者証明用 and 入力補助 applets');
+  const checkSigningCertificate = (certificate: Uint8Array) => {
+    if (!sharedPin) return;
+    const { birthDate } = readJpkiIdentity(parseCertificate(certificate)).basicFourInfo;
+    assertSharedPin(request.phonePins.authentication, {
+      birthDate,
+      ...(sharedPin.securityCode ? { securityCode: sharedPin.securityCode } : {}),
+    });
+  };
   await context.log.record(
     { kind: 'provisioning', items: ['jpki', 'kenhojo', 'kenkaku', 'juki', 'mdoc'] },
     async () =>
@@ -57,11 +75,13 @@ export async function provision(context: WalletContext, request: ProvisionReques
         phonePins: request.phonePins,
         now: context.clock,
         mdocBatchSize: batchSizeOf(context),
+        checkSigningCertificate,
         ...(request.onProgress ? { onProgress: request.onProgress } : {}),
       }),
     // Nothing was installed.
     { failure: { items: [] } },
   );
+  await writePinSettings(context.options.storage, { sharedPin: sharedPin !== undefined });
   return holderSummary(await context.secureArea.bundle());
 }
 

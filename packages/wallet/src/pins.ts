@@ -4,6 +4,9 @@ import { base64UrlEncode } from '@openmyna/core';
 import { bytesToBase64, encodeDigestInfo } from '@openmyna/pki';
 
 import { WalletError } from './errors.js';
+import { writePinSettings } from './pin-settings.js';
+import { writeSealedPins } from './platform-verification.js';
+import type { Approval } from './presentations.js';
 import { readCard } from './provisioning.js';
 import { expectVerified, verifyJpkiPin, verifyKenhojoPin, type PhoneSecret } from './pin-outcomes.js';
 import { installedPhoneIdOf, issuerOf, type WalletContext } from './wallet-context.js';
@@ -25,11 +28,11 @@ const PIN_REFERENCES: Record<PhoneSecret, string> = {
 export function changePin(context: WalletContext, which: PhoneSecret, current: string, next: string): Promise<void> {
   return context.log.record(
     { kind: 'pin-change', items: [which] },
-    () => {
+    async () => {
       if (which === 'jukiPin')
         throw new WalletError('ERR_REQUEST_UNSUPPORTED', 'the 住基 PIN is changed at the municipality counter');
       if (!phonePinAccepts(PIN_REFERENCES[which], next)) throw newPinFormatError();
-      return context.secureArea.withCard(async (card) => {
+      await context.secureArea.withCard(async (card) => {
         if (which === 'kenhojoPin') {
           await card.kenhojo.select();
           await verifyKenhojoPin(card.kenhojo, current);
@@ -41,6 +44,10 @@ export function changePin(context: WalletContext, which: PhoneSecret, current: s
         await verifyJpkiPin(card.jpki, secret, current, which);
         await card.jpki.changePin(secret, next);
       });
+      // One of the two applets of a shared PIN changed alone: the consent screen asks for each again.
+      if (which !== 'signingPassword') await writePinSettings(context.options.storage, { sharedPin: false });
+      // The sealed PINs of platform verification are stale: it is set up again with the new one.
+      await writeSealedPins(context.options.storage, undefined);
     },
     // The reader refuses a malformed new value itself (ERR_PIN_FORMAT); any other error keeps its code.
     {
@@ -56,6 +63,31 @@ function newPinFormatError(cause?: unknown): WalletError {
     'the new PIN does not have the form its application requires',
     cause === undefined ? {} : { cause },
   );
+}
+
+/**
+ * Verifies each PIN of `approval` in its applet, as a presentation would (a wrong one spends a try and
+ * is `ERR_PIN_WRONG`): platform verification seals only PINs the applets accept.
+ */
+export function verifyPins(context: WalletContext, approval: Approval): Promise<void> {
+  const names = Object.keys(approval).filter((name) => approval[name as keyof Approval] !== undefined);
+  return context.log.record({ kind: 'platform-verification', items: names }, async () => {
+    if (names.length === 0) throw new WalletError('ERR_APPROVAL_INCOMPLETE', 'there is no PIN to check');
+    await context.secureArea.withCard(async (card) => {
+      if (approval.kenhojoPin !== undefined) {
+        await card.kenhojo.select();
+        expectVerified(await card.kenhojo.verify('pin', approval.kenhojoPin), 'the 券面事項入力補助用暗証番号');
+      }
+      await card.jpki.select();
+      if (approval.authenticationPin !== undefined)
+        expectVerified(
+          await card.jpki.verifyPin('authentication', approval.authenticationPin),
+          'the 利用者証明用暗証番号',
+        );
+      if (approval.signingPassword !== undefined)
+        expectVerified(await card.jpki.verifyPin('signing', approval.signingPassword), 'the 署名用パスワード');
+    });
+  });
 }
 
 /** What {@link resetPins} needs: the holder's card and its signing password, and the new values. */
@@ -91,6 +123,11 @@ export function resetPins(context: WalletContext, options: PinResetOptions): Pro
         now: context.clock(),
         pins: Object.fromEntries(chosen.map(([secret, value]) => [PIN_REFERENCES[secret], value])),
       });
+      await writeSealedPins(context.options.storage, undefined);
+      // A shared PIN stays shared only when both of its applets got the same new value.
+      const { authenticationPin, kenhojoPin } = options.pins;
+      if ((authenticationPin ?? kenhojoPin) !== undefined && authenticationPin !== kenhojoPin)
+        await writePinSettings(context.options.storage, { sharedPin: false });
     },
     // An authorization the phone's check refuses is the issuer's answer refused; other errors keep their code.
     {

@@ -42,6 +42,8 @@ export interface ProvisionOptions {
   /** How many single-use MSOs to ask for (1 to MDOC_BATCH_MAX; default MDOC_BATCH_DEFAULT). */
   readonly mdocBatchSize?: number;
   readonly onProgress?: (step: ProvisioningStep) => void;
+  /** Called with the card's signing certificate once it is read, before anything is issued; may throw. */
+  readonly checkSigningCertificate?: (certificate: Uint8Array) => void;
 }
 
 /**
@@ -80,6 +82,7 @@ export async function provisionPhone(options: ProvisionOptions): Promise<PhoneBu
     expectVerified(signingPassword, 'cardSigningPassword');
     const applicationSignature = await jpki.sign('signing', digestInfo(application));
     const signingCertificate = await jpki.readCertificate('signing');
+    options.checkSigningCertificate?.(signingCertificate);
     return { authenticationSignature, authenticationCertificate, applicationSignature, signingCertificate };
   });
   step('issuing');

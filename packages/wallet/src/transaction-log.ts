@@ -8,6 +8,7 @@ export type TransactionKind =
   | 'lifecycle'
   | 'pin-change'
   | 'pin-reset'
+  | 'platform-verification'
   | 'mdoc-refill'
   | 'wipe';
 

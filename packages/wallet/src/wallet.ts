@@ -7,7 +7,9 @@ import { signDocument, signLogin } from './jpki-operations.js';
 import { changeLifecycle, checkStatus, openSecureArea, provision, wipe, type ProvisionRequest } from './lifecycle.js';
 import type { MdocPoolSummary } from './mdoc-pool.js';
 import { mdocStatus, refillMdocs } from './mdoc-supply.js';
-import { changePin, resetPins, type PhoneSecret, type PinResetOptions } from './pins.js';
+import { changePin, resetPins, verifyPins, type PhoneSecret, type PinResetOptions } from './pins.js';
+import { readPinSettings, type PinSettings } from './pin-settings.js';
+import { readSealedPins, writeSealedPins, type SealedPins } from './platform-verification.js';
 import type { Approval } from './presentations.js';
 import { approve, decline, startInPerson } from './presentment.js';
 import { openRequest, type PendingPresentation } from './request-opening.js';
@@ -131,6 +133,26 @@ export class Wallet {
    */
   resetPins(options: PinResetOptions): Promise<void> {
     return resetPins(this.#context, options);
+  }
+
+  /** How the holder chose the phone's PINs at provisioning (one shared 4-digit PIN, or one per applet). */
+  pinSettings(): Promise<PinSettings> {
+    return readPinSettings(this.#context.options.storage);
+  }
+
+  /** Verifies PINs in their applets (each wrong one spends a try): before they are sealed for platform verification. */
+  verifyPins(approval: Approval): Promise<void> {
+    return verifyPins(this.#context, approval);
+  }
+
+  /** The PINs sealed for platform verification (WebAuthn PRF), or undefined when it is not set up. */
+  sealedPins(): Promise<SealedPins | undefined> {
+    return readSealedPins(this.#context.options.storage);
+  }
+
+  /** Stores the sealed PINs of a new registration, or (undefined) forgets platform verification. */
+  saveSealedPins(sealed: SealedPins | undefined): Promise<void> {
+    return writeSealedPins(this.#context.options.storage, sealed);
   }
 
   /**

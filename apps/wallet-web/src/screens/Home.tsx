@@ -21,6 +21,9 @@ export function Home(props: { readonly holder: HolderSummary | undefined; readon
     <section className="home">
       <CardFace holder={holder} />
       <nav className="menu">
+        <button onClick={() => props.go('scan')} data-testid="go-scan">
+          {t.scanNow}
+        </button>
         <button onClick={() => props.go('in-person')} data-testid="go-in-person">
           {t.presentInPerson}
         </button>

@@ -9,6 +9,7 @@ import { Outcome } from '../components/Outcome.js';
 import { describeError } from '../errors.js';
 import { useMessages } from '../i18n.js';
 import type { WalletConfig } from '../platform.js';
+import { verificationOf, type ConsentVerification } from '../platform-verification.js';
 
 type ReaderRequest = Awaited<ReturnType<InPersonPresentation['waitForRequest']>>;
 
@@ -17,11 +18,16 @@ export function InPerson(props: { readonly wallet: Wallet; readonly config: Wall
   const t = useMessages();
   const { qr, session, view, error } = useInPersonSession(props.wallet, props.config);
   const [outcome, setOutcome] = useState<string>();
+  const [verification, setVerification] = useState<ConsentVerification>();
+  useEffect(() => {
+    void verificationOf(props.wallet).then(setVerification);
+  }, [props.wallet]);
   if (outcome) return <Outcome text={outcome} done={props.done} />;
-  if (view && session)
+  if (view && session && verification)
     return (
       <Consent
         view={view}
+        verification={verification}
         onApprove={async (approval) => {
           await session.approve(approval.kenhojoPin ?? '');
           setOutcome(t.sent);

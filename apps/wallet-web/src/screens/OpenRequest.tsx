@@ -7,17 +7,29 @@ import { Outcome } from '../components/Outcome.js';
 import { Scanner } from '../components/Scanner.js';
 import { describeError } from '../errors.js';
 import { useMessages } from '../i18n.js';
+import { verificationOf, type ConsentVerification } from '../platform-verification.js';
 
-/** Paste a link, scan a QR code, or arrive by a same-device link: then the consent screen. */
-export function OpenRequest(props: { readonly wallet: Wallet; readonly initial?: string; readonly done: () => void }) {
+/**
+ * Paste a link, scan a QR code (`scan`: the camera opens at once), or arrive by a same-device link:
+ * then the consent screen.
+ */
+export function OpenRequest(props: {
+  readonly wallet: Wallet;
+  readonly initial?: string;
+  readonly scan?: boolean;
+  readonly done: () => void;
+}) {
   const t = useMessages();
   const [pending, setPending] = useState<PendingPresentation>();
+  const [verification, setVerification] = useState<ConsentVerification>();
   const [outcome, setOutcome] = useState<string>();
   const [error, setError] = useState<string>();
   const open = async (text: string) => {
     setError(undefined);
     try {
-      setPending(await props.wallet.openRequest(text));
+      const opened = await props.wallet.openRequest(text);
+      setVerification(await verificationOf(props.wallet));
+      setPending(opened);
     } catch (caught) {
       setError(describeError(caught, t));
     }
@@ -27,10 +39,11 @@ export function OpenRequest(props: { readonly wallet: Wallet; readonly initial?:
     // Opened once, for the link the page arrived with.
   }, []);
   if (outcome) return <Outcome text={outcome} done={props.done} />;
-  if (pending)
+  if (pending && verification)
     return (
       <Consent
         view={pending.view}
+        verification={verification}
         onApprove={async (approval) => {
           const result = await props.wallet.approve(pending, approval);
           if (result.redirectUri) window.location.assign(result.redirectUri);
@@ -42,18 +55,26 @@ export function OpenRequest(props: { readonly wallet: Wallet; readonly initial?:
         }}
       />
     );
-  return <RequestInput initial={props.initial ?? ''} open={(text) => void open(text)} error={error} />;
+  return (
+    <RequestInput
+      initial={props.initial ?? ''}
+      scan={props.scan ?? false}
+      open={(text) => void open(text)}
+      error={error}
+    />
+  );
 }
 
 /** Where the request comes in: a pasted link, or the camera. */
 function RequestInput(props: {
   readonly initial: string;
+  readonly scan: boolean;
   readonly open: (text: string) => void;
   readonly error: string | undefined;
 }) {
   const t = useMessages();
   const [link, setLink] = useState(props.initial);
-  const [scanning, setScanning] = useState(false);
+  const [scanning, setScanning] = useState(props.scan);
   return (
     <section>
       <h2>{t.requestTitle}</h2>

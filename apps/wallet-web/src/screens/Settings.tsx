@@ -2,6 +2,7 @@ import type { Wallet } from '@openmyna/wallet';
 import { useState } from 'react';
 
 import { PinChoice, type PhonePin } from '../components/PinChoice.js';
+import { PlatformVerification } from '../components/PlatformVerification.js';
 import { describeError } from '../errors.js';
 import { useMessages } from '../i18n.js';
 import { PinReset } from './PinReset.js';
@@ -23,6 +24,7 @@ export function Settings(props: { readonly wallet: Wallet; readonly changed: () 
   return (
     <section>
       <h2>{t.settingsTitle}</h2>
+      <PlatformVerification wallet={props.wallet} />
       <ChangePin wallet={props.wallet} act={act} />
       <PinReset wallet={props.wallet} report={setMessage} />
       <StatusCheck wallet={props.wallet} changed={props.changed} />

@@ -1,2 +1,2 @@
 /** The wallet's screens, one file each in this folder. */
-export type Screen = 'home' | 'add' | 'request' | 'in-person' | 'history' | 'settings';
+export type Screen = 'home' | 'add' | 'request' | 'scan' | 'in-person' | 'history' | 'settings';

@@ -64,9 +64,11 @@ export function runningReport(io: CliIo, dataDir: string, running: RunningSandbo
 function walkthrough(rpUrl: string): string[] {
   return [
     'Walkthrough:',
-    '  1. Open the web wallet and add a demo card (card PINs 1234 / OPENMYNA1; choose the phone PINs).',
-    '  2. Open the RP demo, apply for an account, choose 「スマホで読み取る」 and answer in the wallet (scan',
-    '     the QR code, or on the same device follow 「こちら」 under it); the page turns to 「認証完了」.',
+    '  1. Open the web wallet and add a demo card (card PINs 1234 / OPENMYNA1; choose the phone PINs, or one',
+    '     shared 4-digit PIN — not the birth date or the security code above); optionally, in 設定, approve',
+    '     with biometrics (生体認証・画面ロックで承認する).',
+    '  2. Open the RP demo, apply for an account, choose 「スマホで読み取る」 and answer in the wallet (「QRコード',
+    '     を読み取る」, or on the same device follow 「こちら」 under it); the page turns to 「認証完了」.',
     '  3. 「スマホでログイン」 on the RP demo: answer in the wallet with the 利用者証明用 PIN.',
     `  4. The counter (${rpUrl}/counter): in the wallet choose 「対面で提示」 and paste its mdoc: text (or`,
     '     scan its QR code); the clerk sees the verified photo, name, address, birth date and age.',

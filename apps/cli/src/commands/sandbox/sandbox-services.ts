@@ -171,7 +171,7 @@ async function startSandboxWallet(options: {
   const walletOrigin = lanAddress ? `https://${lanAddress}:${options.ports.walletPort}` : undefined;
   const names = new Map(demoPersons(options.manifest).map((person) => [person.id, person.name]));
   const readerAuthority = await loadReaderAuthority(dataDir, verifier.url);
-  return startWalletWeb({
+  const running = await startWalletWeb({
     host: lanAddress ?? '127.0.0.1',
     port: options.ports.walletPort,
     config: {
@@ -192,6 +192,9 @@ async function startSandboxWallet(options: {
       open: (id) => openCardFile(cards.find((card) => card.personId === id)!.file, dataDir),
     },
   });
+  // WebAuthn takes a domain, never an IP address, as the relying party id: on this machine the wallet is
+  // named http://localhost (a secure context, as 127.0.0.1 is), so platform verification works there.
+  return lanAddress ? running : { ...running, url: running.url.replace('//127.0.0.1:', '//localhost:') };
 }
 
 /** The securities firm (may receive a My Number) and the shop (may not), in that order. */
