@@ -76,16 +76,13 @@ export function verifyPins(context: WalletContext, approval: Approval): Promise<
     await context.secureArea.withCard(async (card) => {
       if (approval.kenhojoPin !== undefined) {
         await card.kenhojo.select();
-        expectVerified(await card.kenhojo.verify('pin', approval.kenhojoPin), 'the 券面事項入力補助用暗証番号');
+        await verifyKenhojoPin(card.kenhojo, approval.kenhojoPin);
       }
       await card.jpki.select();
       if (approval.authenticationPin !== undefined)
-        expectVerified(
-          await card.jpki.verifyPin('authentication', approval.authenticationPin),
-          'the 利用者証明用暗証番号',
-        );
+        await verifyJpkiPin(card.jpki, 'authentication', approval.authenticationPin, 'authenticationPin');
       if (approval.signingPassword !== undefined)
-        expectVerified(await card.jpki.verifyPin('signing', approval.signingPassword), 'the 署名用パスワード');
+        await verifyJpkiPin(card.jpki, 'signing', approval.signingPassword, 'signingPassword');
     });
   });
 }
