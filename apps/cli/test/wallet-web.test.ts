@@ -303,10 +303,14 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
     expect(await page.getByTestId('error').textContent()).toContain('暗証番号の初期化（カードを使う）');
     expect(await page.getByTestId('approve').isDisabled()).toBe(true);
     await shot('12c-pin-locked');
-    await firm.getByTestId('ended-pin-locked').waitFor();
-    expect(await firm.getByTestId('ended-pin-locked').textContent()).toBe('暗証番号がロックされたため中止されました。');
+    // The firm's page hears the phone stopped (access_denied; which PIN, and that it locked, stay on the
+    // phone) and no longer says it waits.
+    await firm.getByTestId('stopped').waitFor();
+    expect(await firm.getByTestId('stopped').textContent()).toContain('スマホで中止されました');
     expect(await firm.getByTestId('waiting').isHidden()).toBe(true);
-    await firm.screenshot({ path: join(SHOTS, '12d-oidc-pin-locked.png'), fullPage: true });
+    await firm.screenshot({ path: join(SHOTS, '12d-oidc-phone-stopped.png'), fullPage: true });
+    await expectPageWords(firm);
+    await expectAccessible(firm, '12d-oidc-phone-stopped');
     await firm.close();
   });
 

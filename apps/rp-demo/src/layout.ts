@@ -132,6 +132,8 @@ export function phoneRequest(
           const notice = document.getElementById('notice');
           notice.hidden = !state.notice;
           notice.textContent = state.notice ?? '';
+          // The phone gave up: no longer "waiting", though a later answer of the holder's still counts.
+          document.querySelector('[data-testid=waiting]').hidden = !!state.stopped;
           return setTimeout(poll, 1000);
         }
         location.href = ${raw(JSON.stringify(paths.result))};

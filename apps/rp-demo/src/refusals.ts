@@ -1,8 +1,6 @@
 /** What the person is told for each way a request can be refused (the verifier's deciding check, or ours). */
 export const REFUSALS: Record<string, string> = {
-  'wallet.response': 'スマホで中止されました。もう一度お試しいただけます。',
-  'wallet.pin-locked':
-    '暗証番号がロックされたため中止されました。ウォレットの設定にある「暗証番号の初期化（カードを使う）」で設定し直してから、もう一度お試しください。',
+  'wallet.response': 'スマホで中止されました。もう一度読み取ると、続けられます。',
   'presentation.expired':
     'お手続きの時間（5分）が過ぎました。もう一度お試しください。暗証番号がロックされた場合は、マイナンバーカードで設定し直してからお試しください。',
   'session.response': 'スマートフォンで提供がキャンセルされたか、時間内に応答がありませんでした。',
@@ -27,11 +25,16 @@ export const refusalText = (check: string | null): string =>
 /**
  * A flow's state for the page that waits on the phone. While it waits, an answer the verifier did not
  * accept is told as a notice, not as the end: anyone who saw the QR code could have sent it, so the
- * request stays open for the holder's own answer. (The wallet giving up — declined, or a PIN locked —
- * ends the request at the verifier: the page then shows the refusal.)
+ * request stays open for the holder's own answer. The wallet giving up (declined, or a PIN locked: an
+ * OpenID4VP error response, unsigned by nature) is `stopped`: the page stops saying it waits, and still
+ * follows the holder's answer if one comes.
  */
 export const waitingState = (state: string, rejected: string | undefined) =>
-  state === 'waiting' && rejected ? { state, notice: `${refusalText(rejected)}（お待ちしています）` } : { state };
+  state !== 'waiting' || !rejected
+    ? { state }
+    : rejected === 'wallet.response'
+      ? { state, notice: refusalText(rejected), stopped: true }
+      : { state, notice: `${refusalText(rejected)}（お待ちしています）` };
 
 export const SEX: Record<string, string> = { '1': '男', '2': '女', '9': '適用不能', '0': '不明' };
 

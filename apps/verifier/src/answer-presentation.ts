@@ -37,17 +37,13 @@ export async function requestObjectOf(context: VerifierContext, id: string): Pro
  * request's `state` (inside the decrypted response for `direct_post.jwt`). Then every credential is
  * verified for this relying party ({@link verifyPresentations}).
  *
- * The wallet's error response (OpenID4VP §8.5: the holder declined, or a PIN locked) ends the request
- * as failed, its check naming why ({@link WALLET_ERRORS}), so the page waiting on it stops. The request
- * object is public — whoever sees the QR code can fetch it and learn `state` and the `response_uri` — so
- * such a caller can end that one request, as the holder could, and nothing more: it learns nothing, ends
- * no other request (each has its own id and `state`), and the relying party starts a new one (see
- * docs/verifier.md, "Who can end a request"). An answer that fails verification is counted and the last
- * one kept (`presentationFor`'s `lastRejection`), but the request stays open: 400
- * `ERR_PRESENTATION_REJECTED` naming the check. A verified answer (valid, or status-unknown when
- * revocation could not be checked) ends the request in one conditional update: of two racing answers
- * (or an answer and an error response) one wins, the other finds it answered. The disclosed values are
- * sealed until the relying party fetches them once, and only for a valid answer.
+ * Only the holder's own answer ends a request. The request object is public — whoever sees the QR code
+ * can fetch it and learn `state` — so a refusal (unsigned by nature) and an answer that fails
+ * verification are counted and the last one kept (`presentationFor`'s `lastRejection`), but the
+ * request stays open; the refusal answers 200, the failed answer 400 `ERR_PRESENTATION_REJECTED` naming
+ * the check. A verified answer (valid, or status-unknown when revocation could not be checked) ends the
+ * request in one conditional update: of two racing answers one wins, the other finds it answered. The
+ * disclosed values are sealed until the relying party fetches them once, and only for a valid answer.
  */
 export async function receiveResponse(
   context: VerifierContext,
@@ -64,11 +60,11 @@ export async function receiveResponse(
   const request = JSON.parse(row.request) as AuthorizationRequest;
   const answer = await readAnswer(services, request, row.state, row.decryption_key_sealed, form);
   const party = await relyingParty(context, row.rp_id);
-  const answered = { context, services, party, id, now };
   if ('declined' in answer) {
-    const { check, reason } = answer.declined;
-    return { status: await acceptAnswer(answered, failedResult(check, reason), undefined, 'presentation.decline') };
+    await rejectAnswer(context, party, id, failedResult('wallet.response', answer.declined), now);
+    return { status: 'pending' };
   }
+  const answered = { context, services, party, id, now };
   const { result, claims } = await verifyAnswer(answered, request, answer.presentations);
   return { status: await acceptAnswer(answered, result, claims) };
 }
@@ -122,7 +118,6 @@ export async function acceptAnswer(
   answered: Answered,
   result: PresentationResult,
   claims: DisclosedClaims | undefined,
-  action: 'presentation.verify' | 'presentation.decline' = 'presentation.verify',
 ): Promise<PresentationStatus> {
   const { context, services, party, id, now } = answered;
   const status = statusOf(result);
@@ -146,7 +141,7 @@ export async function acceptAnswer(
       throw new VerifierServiceError('ERR_PRESENTATION_ANSWERED', 'this request was already answered');
     return recordFinished({ ...context, db }, party, {
       id,
-      action,
+      action: 'presentation.verify',
       result,
       details: { methods: result.records.map((record) => record.method) },
     });
@@ -197,7 +192,7 @@ async function readAnswer(
   state: string,
   decryptionKeySealed: Uint8Array | null,
   form: Readonly<Record<string, string>>,
-): Promise<{ declined: WalletErrorMeaning } | { presentations: Record<string, Uint8Array[]> }> {
+): Promise<{ declined: string } | { presentations: Record<string, Uint8Array[]> }> {
   const declined = walletErrorOf(form, state);
   if (declined) return { declined };
   const decryptionKey = decryptionKeySealed
@@ -222,12 +217,6 @@ async function readAnswer(
   }
 }
 
-/** Why a wallet gave up a request: the deciding check of the failed result, and the service's words. */
-interface WalletErrorMeaning {
-  readonly check: 'wallet.response' | 'wallet.pin-locked';
-  readonly reason: string;
-}
-
 /** OpenID4VP error codes a wallet may answer with (§8.5, RFC 6749 §4.1.2.1), by what they mean here. */
 const WALLET_ERRORS: Readonly<Record<string, string>> = {
   access_denied: 'the holder declined in the wallet',
@@ -239,24 +228,15 @@ const WALLET_ERRORS: Readonly<Record<string, string>> = {
 };
 
 /**
- * The one `error_description` this service reads, with `access_denied`: the wallet gave up because a PIN
- * locked (docs/wallet.md). Any other description is free text and is neither read nor stored.
- */
-const PIN_LOCKED_DESCRIPTION = 'pin_locked';
-
-/**
  * The wallet's error response (OpenID4VP §8.5, posted as `direct_post`): `error` (and `state`, which must
  * be the request's). Returns why, in the service's words — never the wallet's free text — or undefined
  * when the form is an answer rather than an error.
  */
-function walletErrorOf(form: Readonly<Record<string, string>>, state: string): WalletErrorMeaning | undefined {
+function walletErrorOf(form: Readonly<Record<string, string>>, state: string): string | undefined {
   const error = form['error'];
   if (error === undefined) return undefined;
   if (form['state'] !== state)
     throw new VerifierServiceError('ERR_PRESENTATION_RESPONSE', 'the error response carries another state');
-  if (error === 'access_denied' && form['error_description'] === PIN_LOCKED_DESCRIPTION)
-    return { check: 'wallet.pin-locked', reason: 'a PIN locked in the wallet, which gave up' };
   // Own keys only: `constructor` or `__proto__` is no error code.
-  const reason = Object.hasOwn(WALLET_ERRORS, error) ? WALLET_ERRORS[error]! : 'the wallet answered with an error';
-  return { check: 'wallet.response', reason };
+  return Object.hasOwn(WALLET_ERRORS, error) ? WALLET_ERRORS[error] : 'the wallet answered with an error';
 }

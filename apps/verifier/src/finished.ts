@@ -14,7 +14,7 @@ export async function recordFinished(
   party: RelyingParty,
   finished: {
     readonly id: string;
-    readonly action: 'presentation.verify' | 'presentation.decline' | 'proximity.verify';
+    readonly action: 'presentation.verify' | 'proximity.verify';
     readonly result: PresentationResult;
     readonly details?: Readonly<Record<string, unknown>>;
   },

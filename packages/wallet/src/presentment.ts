@@ -40,7 +40,7 @@ export async function approve(
     // is best effort; the lock is what the person must see.
     if (errorCodeOf(error) === 'ERR_PIN_BLOCKED') {
       pending.finish();
-      await giveUp(context, pending, 'pin-locked').catch(() => undefined);
+      await giveUp(context, pending).catch(() => undefined);
     }
     throw error;
   }
@@ -59,30 +59,20 @@ export async function approve(
 export async function decline(context: WalletContext, pending: PendingPresentation): Promise<void> {
   pending.finish();
   try {
-    await giveUp(context, pending, 'declined');
+    await giveUp(context, pending);
   } finally {
     await context.log.append({ ...consentLogEntry('presentation', pending.view), result: 'declined' });
   }
 }
 
 /**
- * Why the wallet gives up a request, as its error response says it (OpenID4VP §8.5): `access_denied`
- * either way — the holder gave nothing — and, for a lock, the fixed `error_description` `pin_locked`
- * (which PIN, and anything else, stays on the phone). See docs/wallet.md.
+ * The wallet's error response for a request it finished without an answer, to its `response_uri`
+ * (OpenID4VP §8.5): `access_denied` whether the holder declined or a PIN locked — the holder gave
+ * nothing, and why (which PIN, that one locked) stays on the phone.
  */
-const GIVE_UP_RESPONSES = {
-  declined: { error: 'access_denied' },
-  'pin-locked': { error: 'access_denied', error_description: 'pin_locked' },
-} as const satisfies Record<string, { error: string; error_description?: string }>;
-
-/** The wallet's error response for a request it finished without an answer, to its `response_uri`. */
-async function giveUp(
-  context: WalletContext,
-  pending: PendingPresentation,
-  why: keyof typeof GIVE_UP_RESPONSES,
-): Promise<void> {
+async function giveUp(context: WalletContext, pending: PendingPresentation): Promise<void> {
   const { request } = pending;
-  const form: Record<string, string> = { ...GIVE_UP_RESPONSES[why] };
+  const form: Record<string, string> = { error: 'access_denied' };
   if (request.state) form['state'] = request.state;
   await postForm(context, request, form, 'sending the refusal');
 }

@@ -448,9 +448,10 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
       { code: 'ERR_PIN_WRONG', pin: 'authenticationPin', triesLeft: 1 },
       { code: 'ERR_PIN_BLOCKED', pin: 'authenticationPin', triesLeft: 0 },
     ]);
-    // The wallet gave the request up: the relying party heard why, and its page stops waiting.
+    // The wallet gave the request up and said so (access_denied): the relying party's page stops waiting.
+    // The request stays open (an error response is unsigned; docs/verifier.md), and the wallet keeps it done.
     const ended = await resultOf('securities', created.id);
-    expect([ended.status, ended.result?.decidedBy?.check]).toEqual(['failed', 'wallet.pin-locked']);
+    expect([ended.status, ended.lastRejection?.check]).toEqual(['pending', 'wallet.response']);
     await expect(second.wallet.approve(pending, { authenticationPin: '0000' })).rejects.toMatchObject({
       code: 'ERR_REQUEST_DONE',
     });

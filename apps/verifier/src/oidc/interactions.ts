@@ -7,7 +7,7 @@ import { isoTime } from '../context.js';
 import { createPresentation, type PresentationInput } from '../create-presentation.js';
 import { presentationFor, presentationRow } from '../presentation-results.js';
 import { relyingParty, type RelyingParty } from '../relying-parties.js';
-import { parseStoredResult } from '../result-schemas.js';
+import { PresentationRejectionSchema } from '../result-schemas.js';
 import { databaseAdapter } from './adapter.js';
 import { oidcClient } from './clients.js';
 import { FOUR_INFO_SCOPES } from './paths.js';
@@ -111,20 +111,16 @@ async function pageFor(authorization: Authorization, link: string, base: string)
 <div data-testid="qr" class="qr" role="img" aria-label="ウォレットで読み取るQRコード">${qr}</div>
 <p><a data-testid="same-device" href="${escapeHtml(link)}">このスマートフォンのウォレットで開く</a></p>
 <p data-testid="waiting">スマートフォンでの操作を待っています…</p>
-<p data-testid="ended-declined" hidden>スマホで中止されました。</p>
-<p data-testid="ended-pin-locked" hidden>暗証番号がロックされたため中止されました。</p>
-<p data-testid="retry" hidden><a class="button" href="${escapeHtml(`${base}/complete`)}">サービスの画面に戻ってやり直す</a></p>
+<p data-testid="stopped" hidden>スマホで中止されました。もう一度読み取るか、取りやめてください。</p>
 <p><a data-testid="cancel" href="${escapeHtml(`${base}/cancel`)}">取りやめる</a></p>
 <script>
 (function poll() {
   fetch(${JSON.stringify(`${base}/status`)}, { headers: { accept: 'application/json' } })
     .then(function (r) { return r.json(); })
     .then(function (s) {
-      if (s.ended) {
-        ['qr', 'same-device', 'waiting', 'cancel'].forEach(function (id) { document.querySelector('[data-testid=' + id + ']').hidden = true; });
-        ['ended-' + s.ended, 'retry'].forEach(function (id) { document.querySelector('[data-testid=' + id + ']').hidden = false; });
-        return;
-      }
+      // The phone gave up: the page stops saying it waits, and still follows a later answer (below).
+      document.querySelector('[data-testid=waiting]').hidden = !!s.stopped;
+      document.querySelector('[data-testid=stopped]').hidden = !s.stopped;
       if (s.status === 'pending') return setTimeout(poll, 1000);
       location.href = ${JSON.stringify(`${base}/complete`)};
     })
@@ -134,15 +130,11 @@ async function pageFor(authorization: Authorization, link: string, base: string)
   );
 }
 
-/** The wallet's reasons for giving up, by the deciding check of the failed presentation. */
-const ENDED_BY_WALLET: Readonly<Record<string, 'declined' | 'pin-locked'>> = {
-  'wallet.response': 'declined',
-  'wallet.pin-locked': 'pin-locked',
-};
-
 /**
- * `GET …/status`: pending, completed or failed — of this browser's authorization only; `ended` when the
- * wallet gave up (declined, or a PIN locked), for the page to say so and stop.
+ * `GET …/status`: pending, completed or failed — of this browser's authorization only; `stopped` while
+ * pending when the last thing a wallet sent was an error response (the holder declined, or a PIN locked).
+ * Such a response is unsigned — whoever saw the QR code could send one — so it does not end the request
+ * (docs/verifier.md): the page says the phone stopped and still completes on the holder's own answer.
  */
 export async function interactionStatus(deps: OidcDeps, c: Context): Promise<Response> {
   const authorization = await authorizationOf(deps, c);
@@ -153,9 +145,11 @@ export async function interactionStatus(deps: OidcDeps, c: Context): Promise<Res
   const row = await presentationRow(deps.context, linked.id);
   const expired = row.status === 'pending' && row.expires_at < isoTime(deps.context.clock());
   const status = row.status === 'completed' ? 'completed' : row.status === 'failed' || expired ? 'failed' : 'pending';
-  const check = row.status === 'failed' && row.result ? parseStoredResult(row.result).decidedBy?.check : undefined;
-  const ended = check !== undefined && Object.hasOwn(ENDED_BY_WALLET, check) ? ENDED_BY_WALLET[check] : undefined;
-  return c.json({ status, ...(ended ? { ended } : {}) });
+  const stopped =
+    status === 'pending' &&
+    row.last_rejection !== null &&
+    PresentationRejectionSchema.parse(JSON.parse(row.last_rejection)).check === 'wallet.response';
+  return c.json({ status, ...(stopped ? { stopped: true } : {}) });
 }
 
 /** `GET …/cancel`: the person at the browser gives up; the client hears `access_denied`. */
