@@ -24,13 +24,15 @@ const FAILING_IMPACTS: readonly string[] = ['serious', 'critical'];
  * ```
  */
 export async function expectAccessible(page: Page, screen: string): Promise<void> {
-  const injected = await page.evaluate(() => 'axe' in window);
-  if (!injected) await page.evaluate(loadAxeSource());
+  // Always our own copy: a page's `window.axe` (or an element with id "axe") must not stand in for it.
+  await page.evaluate(loadAxeSource());
   const results = await page.evaluate(() =>
     (window as unknown as { axe: { run(context: Document, options: object): Promise<AxeResults> } }).axe.run(document, {
       resultTypes: ['violations'],
     }),
   );
+  if (results?.testEngine?.name !== 'axe-core' || !Array.isArray(results.violations))
+    throw new Error(`axe-core did not run on ${screen}: no results from its engine`);
   const failures = results.violations
     .filter((violation) => FAILING_IMPACTS.includes(violation.impact ?? ''))
     .flatMap((violation) =>

@@ -187,11 +187,12 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
     await page.getByTestId('outcome').waitFor();
     expect(await page.getByTestId('outcome').textContent()).toBe('拒否しました');
     await shot('07d-declined');
+    // A refusal is unsigned: the shop hears of it, and the request stays open for a real answer.
     const result = (await (await world.verifier.rp('shop', `/v1/presentations/${created.id}`)).json()) as {
       status: string;
-      result: { decidedBy: { check: string } };
+      lastRejection: { check: string };
     };
-    expect([result.status, result.result.decidedBy.check]).toEqual(['failed', 'wallet.response']);
+    expect([result.status, result.lastRejection.check]).toEqual(['pending', 'wallet.response']);
   });
 
   it('presents in person: the engagement QR, the counter’s request, the 入力補助 PIN', async () => {
@@ -265,19 +266,20 @@ describe('the web wallet (PWA) in headless Chromium, driven as a person would', 
     );
     expect(recovered.equals(digest)).toBe(true);
 
-    // The holder refuses on the phone: the browser's page stops and says so; the client hears access_denied.
+    // The holder refuses on the phone: the browser's page stops waiting and says so (the request stays
+    // open: a refusal is unsigned); the person cancels there, and the client hears access_denied.
     const refused = await beginOidcAuthorization(config, redirect, { scope: 'openid' });
     const statusOf = async (flow: OidcFlow) =>
       (await (await flow.browser.get(new URL(flow.interaction.status, base).href, 'application/json')).json()) as {
         status: string;
-        ended?: string;
+        stopped?: boolean;
       };
     await page.goto(walletLink(refused.interaction.link));
     await page.getByTestId('consent').waitFor();
     await page.getByRole('button', { name: '拒否' }).click();
     await page.getByTestId('outcome').waitFor();
-    expect(await statusOf(refused)).toEqual({ status: 'failed', ended: 'declined' });
-    const back = await refused.browser.follow(new URL(refused.interaction.complete, base).href, base);
+    expect(await statusOf(refused)).toEqual({ status: 'pending', stopped: true });
+    const back = await refused.browser.follow(new URL(refused.interaction.cancel, base).href, base);
     expect(new URL(back.url).searchParams.get('error')).toBe('access_denied');
 
     // The third wrong 利用者証明用暗証番号 locks it: the phone says so and gives up, and the firm's page (the PC's,

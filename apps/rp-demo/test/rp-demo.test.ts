@@ -55,6 +55,8 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
   }
   const status = async (path: string) =>
     ((await (await app.request(`${path}/status`)).json()) as { state: string }).state;
+  const waitingNow = async (path: string) =>
+    (await (await app.request(`${path}/status`)).json()) as { state: string; notice?: string; stopped?: boolean };
 
   it('runs the Digital Agency’s case: form, 「スマホで読み取る」, the wallet signs, 「認証完了」 with the account', async () => {
     expect(await (await app.request('/')).text()).toContain('証券総合口座の開設');
@@ -91,9 +93,13 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
   it('stops waiting when the phone cancelled, tells the person, and opens nothing', async () => {
     const { path, link } = await applyUntilTheQr();
     await phone.wallet.decline(await phone.wallet.openRequest(link));
-    // The wallet's error response ends the request: the page stops and says so, with a way to try again.
-    expect(await status(path)).toBe('refused');
-    expect(await (await app.request(`${path}/result`)).text()).toContain('スマホで中止されました');
+    // The page stops saying it waits and tells the person; a refusal is unsigned (anyone who saw the QR
+    // code could send one), so the request stays open for the holder's own answer.
+    expect(await waitingNow(path)).toEqual({
+      state: 'waiting',
+      notice: expect.stringContaining('スマホで中止されました') as string,
+      stopped: true,
+    });
     expect(await database.db.selectFrom('accounts').select('account_no').execute()).toHaveLength(1);
   });
 
@@ -276,10 +282,10 @@ describe.each(ENGINES)('the securities firm opens an account with the phone alon
             .catch((error: unknown) => error)) as { code?: string }
         ).code,
       );
-    // The fifth wrong password is the lock: the wallet gives up and the firm's page stops waiting.
+    // The fifth wrong password is the lock: the wallet gives up and the firm's page stops waiting (why
+    // stays on the phone).
     expect(codes).toEqual([...Array<string>(4).fill('ERR_PIN_WRONG'), 'ERR_PIN_BLOCKED']);
-    expect(await status(path)).toBe('refused');
-    expect(await (await app.request(`${path}/result`)).text()).toContain('暗証番号がロックされたため中止されました');
+    expect(await waitingNow(path)).toMatchObject({ state: 'waiting', stopped: true });
 
     // Nobody answers another request: the page waits until the request's five minutes are over.
     const unanswered = await applyUntilTheQr();

@@ -7,8 +7,10 @@ export type DisplayLanguage = 'ja' | 'en';
 
 const JST_OFFSET_MS = 9 * 60 * 60 * 1000;
 
+// JST as a fixed UTC+9 in both languages (the instant shifted, then read in UTC): one rule, the same
+// answer in Japanese and English for any instant, summer time of 1948–51 included.
 const englishTime = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Asia/Tokyo',
+  timeZone: 'UTC',
   dateStyle: 'long',
   timeStyle: 'short',
 });
@@ -25,9 +27,11 @@ const englishDate = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', dateStyl
  * ```
  */
 export function formatJapanTime(instant: Date, language: DisplayLanguage = 'ja'): string {
-  if (language === 'en') return `${englishTime.format(instant)} (Japan time)`;
-  const { year, month, day } = calendarDateInJapan(instant);
+  // A record with a broken time still shows (a history is never lost to one bad entry).
+  if (Number.isNaN(instant.getTime())) return language === 'en' ? 'unknown time' : '日時不明';
   const shifted = new Date(instant.getTime() + JST_OFFSET_MS);
+  if (language === 'en') return `${englishTime.format(shifted)} (Japan time)`;
+  const { year, month, day } = calendarDateInJapan(instant);
   return `${year}年${month}月${day}日 ${shifted.getUTCHours()}時${padDigits(shifted.getUTCMinutes(), 2)}分（日本時間）`;
 }
 

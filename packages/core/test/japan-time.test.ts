@@ -8,6 +8,14 @@ describe('formatJapanTime', () => {
     expect(formatJapanTime(new Date('2026-12-06T07:20:59.943Z'))).toBe('2026年12月6日 16時20分（日本時間）');
     expect(formatJapanTime(new Date('2026-12-03T15:05:00Z'))).toBe('2026年12月4日 0時05分（日本時間）');
     expect(formatJapanTime(new Date('2026-12-06T07:20:00Z'), 'en')).toBe('6 December 2026 at 16:20 (Japan time)');
+    // One rule in both languages (UTC+9), also in the summers of 1948–51 when Japan kept summer time.
+    expect(formatJapanTime(new Date('1950-06-01T00:30:00Z'))).toBe('1950年6月1日 9時30分（日本時間）');
+    expect(formatJapanTime(new Date('1950-06-01T00:30:00Z'), 'en')).toBe('1 June 1950 at 09:30 (Japan time)');
+  });
+
+  it('writes a broken instant as unknown rather than failing the page', () => {
+    expect(formatJapanTime(new Date('not a time'))).toBe('日時不明');
+    expect(formatJapanTime(new Date(Number.NaN), 'en')).toBe('unknown time');
   });
 
   it('never writes an ISO timestamp, whatever the instant', () => {

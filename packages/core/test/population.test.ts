@@ -20,6 +20,8 @@ import {
   basicFourInfoOf,
 } from '@openmyna/core';
 
+import { polygon, Raster } from '../src/population/raster.js';
+
 const digest = (text: string) => bytesToHex(sha256(new TextEncoder().encode(text)));
 const populationText = (seed: string, count: number) =>
   [...generatePopulation({ seed }, count)].map((person) => JSON.stringify(person)).join('\n');
@@ -137,5 +139,23 @@ describe('face photo', () => {
     const photo = bytesToHex(renderFacePhoto(features));
     expect(bytesToHex(renderFacePhoto(features))).toBe(photo);
     expect(bytesToHex(renderFacePhoto({ ...features, faceSeed: features.faceSeed + 1 }))).not.toBe(photo);
+  });
+});
+
+describe('face rasteriser', () => {
+  it('paints nothing for a degenerate shape (a repeated vertex gives NaN distances), never black', () => {
+    const raster = new Raster(8, 8);
+    raster.fillAll([200, 200, 200]);
+    raster.fill(
+      polygon([
+        [1, 1],
+        [1, 1],
+        [6, 1],
+        [6, 6],
+      ]),
+      [255, 0, 0],
+    );
+    const rgba = raster.toRgba();
+    for (let offset = 0; offset < rgba.length; offset += 4) expect(rgba[offset + 2]).not.toBe(0);
   });
 });

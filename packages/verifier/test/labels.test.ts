@@ -55,4 +55,19 @@ describe('the label table (@openmyna/mdoc LABELS)', () => {
         expect(pageWordOffenders(label.en, 'en'), key).toEqual([]);
       }
   });
+
+  it('finds what a person should not have to read (the check of every screenshot cannot pass vacuously)', () => {
+    const cases: [string, string[]][] = [
+      ['有効期限 2036-03-27', ['2036-03-27']],
+      ['受付 2026-12-03T08:17:38.943Z', ['2026-12-03T08:17:38.943Z']],
+      ['氏名（family_name_latin）', ['family_name_latin']],
+      ['full_name_unicode、portrait', ['full_name_unicode', 'portrait']],
+      ['org.iso.23220.1.jp:portrait', ['org.iso.23220.1.jp:portrait']],
+      ['method jpki-signature', ['jpki-signature']],
+    ];
+    for (const [text, offenders] of cases) expect(pageWordOffenders(text, 'ja'), text).toEqual(offenders);
+    // Words, account numbers and links to copy are not offenders.
+    const fine = '口座番号 2026-3399006018 https://example.jp/?client_id=x&request_uri=y mdoc:owBjMS4w 2026年12月6日';
+    expect(pageWordOffenders(fine, 'ja')).toEqual([]);
+  });
 });

@@ -53,6 +53,14 @@ export interface InPersonOptions {
   readonly log: (entry: LogEntry) => Promise<void>;
 }
 
+/** The reader's request, as the wallet read it. */
+interface ArrivedRequest {
+  readonly deviceRequest: DeviceRequest;
+  readonly transcript: SessionTranscript;
+  readonly view: ConsentView;
+  readonly reader: string | undefined;
+}
+
 /**
  * An in-person presentation (DESIGN.md flow 4, ISO/IEC 18013-5): the phone shows {@link qr} (device
  * engagement naming the relay session), the reader connects and sends its encrypted request, the user
@@ -61,10 +69,9 @@ export interface InPersonOptions {
  */
 export class InPersonPresentation {
   #transport: MessageTransport | undefined;
-  #request:
-    | { deviceRequest: DeviceRequest; transcript: SessionTranscript; view: ConsentView; reader: string | undefined }
-    | undefined;
+  #request: ArrivedRequest | undefined;
   #finished = false;
+  #answering = false;
 
   private constructor(
     private readonly holder: MdocHolderSession,
@@ -140,6 +147,16 @@ export class InPersonPresentation {
   /** Sends the items that may be released, after the 入力補助 PIN is verified in its applet. */
   async approve(kenhojoPin: string): Promise<void> {
     const { request, transport } = this.#pending();
+    // One answer at a time: a double tap must not spend two PIN tries.
+    this.#answering = true;
+    try {
+      await this.#answer(kenhojoPin, request, transport);
+    } finally {
+      this.#answering = false;
+    }
+  }
+
+  async #answer(kenhojoPin: string, request: ArrivedRequest, transport: MessageTransport): Promise<void> {
     const release = mdocRelease(request.view.items);
     let response: Uint8Array;
     try {
@@ -155,6 +172,14 @@ export class InPersonPresentation {
       );
     } catch (error) {
       await this.options.log({ ...this.#entry(), result: resultOf(error), reason: errorCodeOf(error) });
+      // A locked PIN cannot answer: the reader hears the session end (status 20) rather than waiting.
+      if (errorCodeOf(error) === 'ERR_PIN_BLOCKED') {
+        this.#finished = true;
+        await this.holder
+          .terminate(transport)
+          .catch(() => undefined)
+          .finally(() => this.close());
+      }
       throw error;
     }
     this.#finished = true;
@@ -188,6 +213,7 @@ export class InPersonPresentation {
   #pending() {
     if (!this.#request || !this.#transport) throw new WalletError('ERR_SESSION', 'no request has arrived');
     if (this.#finished) throw new WalletError('ERR_REQUEST_DONE', 'this request was already answered');
+    if (this.#answering) throw new WalletError('ERR_REQUEST_DONE', 'this request is being answered');
     return { request: this.#request, transport: this.#transport };
   }
 

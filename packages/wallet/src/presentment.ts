@@ -22,7 +22,19 @@ export async function approve(
   pending: PendingPresentation,
   approval: Approval,
 ): Promise<{ redirectUri?: string }> {
-  if (pending.done) throw new WalletError('ERR_REQUEST_DONE', 'this request was already answered');
+  const end = pending.begin();
+  try {
+    return await answer(context, pending, approval);
+  } finally {
+    end();
+  }
+}
+
+async function answer(
+  context: WalletContext,
+  pending: PendingPresentation,
+  approval: Approval,
+): Promise<{ redirectUri?: string }> {
   const { view, request } = pending;
   const missing = view.secrets.filter((secret) => !approval[secret]);
   if (missing.length > 0) throw new WalletError('ERR_APPROVAL_INCOMPLETE', `the approval needs ${missing.join(', ')}`);
@@ -46,17 +58,18 @@ export async function approve(
   }
   pending.finish();
   // Built and sent: whatever the relying party answers, the answer left the phone.
-  const answer = await context.log.record(
+  const sent = await context.log.record(
     entry,
     () => postForm<{ redirect_uri?: unknown }>(context, request, form, 'sending the answer'),
     { failure: { result: 'failed' } },
   );
   if (view.items.some((item) => item.release && item.format === 'mso_mdoc')) await refillIfLow(context);
-  return typeof answer.redirect_uri === 'string' ? { redirectUri: answer.redirect_uri } : {};
+  return typeof sent.redirect_uri === 'string' ? { redirectUri: sent.redirect_uri } : {};
 }
 
 /** The user declined: the relying party hears `access_denied` (OpenID4VP §8.5), and nothing else. */
 export async function decline(context: WalletContext, pending: PendingPresentation): Promise<void> {
+  pending.begin();
   pending.finish();
   try {
     await giveUp(context, pending);

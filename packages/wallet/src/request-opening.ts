@@ -24,6 +24,21 @@ export class PendingPresentation {
     return this.#done;
   }
 
+  #answering = false;
+
+  /**
+   * Starts an answer (approve or decline): refused while another one is under way or once the request
+   * is answered, so a double tap cannot spend two PIN tries. Returns the function that ends it.
+   */
+  begin(): () => void {
+    if (this.#done) throw new WalletError('ERR_REQUEST_DONE', 'this request was already answered');
+    if (this.#answering) throw new WalletError('ERR_REQUEST_DONE', 'this request is being answered');
+    this.#answering = true;
+    return () => {
+      this.#answering = false;
+    };
+  }
+
   /** Marks the request answered; a second answer is refused. */
   finish(): void {
     if (this.#done) throw new WalletError('ERR_REQUEST_DONE', 'this request was already answered');

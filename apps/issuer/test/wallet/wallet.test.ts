@@ -176,9 +176,10 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
   it('tells the relying party when the user declines, and sends nothing else', async () => {
     const created = await accountOpening();
     await phone.wallet.decline(await phone.wallet.openRequest(created.link));
-    // The wallet's error response ends the request: the relying party's page stops waiting.
+    // A refusal is unsigned: the relying party hears of it, and the request stays open for a real answer.
     const result = await resultOf('securities', created.id);
-    expect([result.status, result.result?.decidedBy?.check]).toEqual(['failed', 'wallet.response']);
+    expect(result.status).toBe('pending');
+    expect(result.lastRejection?.check).toBe('wallet.response');
     expect(result.claims).toBeUndefined();
     expect((await phone.wallet.history()).at(-1)).toMatchObject({ kind: 'presentation', result: 'declined' });
   });
@@ -439,12 +440,18 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
     const second = await provisionedNodeWallet(world, 1);
     const created = await presentation('securities', { login: true, purpose: 'ログイン' });
     const pending = await second.wallet.openRequest(created.link);
+    // A double tap: one answer at a time, so the second spends no try (review: it spent two).
+    const doubleTap = await Promise.all(
+      [1, 2].map(() => second.wallet.approve(pending, { authenticationPin: '0000' }).catch((error: unknown) => error)),
+    );
+    expect(doubleTap.map((error) => pick(error, ['code', 'triesLeft']))).toEqual(
+      expect.arrayContaining([{ code: 'ERR_PIN_WRONG', triesLeft: 2 }, { code: 'ERR_REQUEST_DONE' }]),
+    );
     const tries: unknown[] = [];
-    for (let i = 0; i < 3; i++)
+    for (let i = 0; i < 2; i++)
       tries.push(await second.wallet.approve(pending, { authenticationPin: '0000' }).catch((error: unknown) => error));
     // The third wrong try is the lock itself (63C0), named, not "0 tries left".
     expect(tries.map((error) => pick(error, ['code', 'pin', 'triesLeft']))).toEqual([
-      { code: 'ERR_PIN_WRONG', pin: 'authenticationPin', triesLeft: 2 },
       { code: 'ERR_PIN_WRONG', pin: 'authenticationPin', triesLeft: 1 },
       { code: 'ERR_PIN_BLOCKED', pin: 'authenticationPin', triesLeft: 0 },
     ]);
@@ -494,6 +501,24 @@ describe('the wallet in Node, against the issuer and the verifier service', () =
     await second.wallet.approve(await second.wallet.openRequest(after.link), { authenticationPin: '2580' });
     expect((await resultOf('securities', after.id)).result?.status).toBe('valid');
     expect((await second.wallet.history()).at(-2)).toMatchObject({ kind: 'pin-reset', result: 'completed' });
+    // Last (its 入力補助 PIN is needed by nothing after): a PIN locked in person ends the session, and
+    // the counter hears so rather than waiting (review: the session stayed open).
+    const session = await second.wallet.startInPerson({ url: world.verifier.relayUrl, session: newRelaySessionId() });
+    const waiting = session.waitForRequest();
+    const counter = await counterAsks(world, session.qr, {
+      elements: ['portrait', 'full_name_unicode'],
+      reader: { name: 'Counter 3', myNumber: false },
+    });
+    await waiting;
+    const inPerson: unknown[] = [];
+    for (let i = 0; i < 4; i++) inPerson.push(await session.approve('0000').catch((error: unknown) => error));
+    expect(inPerson.map((error) => (error as { code?: string }).code)).toEqual([
+      'ERR_PIN_WRONG',
+      'ERR_PIN_WRONG',
+      'ERR_PIN_BLOCKED',
+      'ERR_REQUEST_DONE',
+    ]);
+    await expect(counter.receive()).rejects.toThrow();
   });
 
   it('suspends and revokes itself; a revoked phone wipes its credentials and relying parties refuse it', async () => {

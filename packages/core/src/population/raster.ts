@@ -164,7 +164,8 @@ export class Raster {
         const px = zx + (x + 0.5 - zx) / zoom;
         const py = zy + (y + 0.5 - zy) / zoom;
         const coverage = Math.min(1, Math.max(0, 0.5 - shape.distance(px, py) * zoom)) * opacity;
-        if (coverage <= 0) continue;
+        // Fail closed: a degenerate shape (NaN distance) paints nothing rather than black.
+        if (!(coverage > 0)) continue;
         const colour = typeof paint === 'function' ? paint(px, py) : paint;
         const offset = (y * this.width + x) * 3;
         rgb[offset] = rgb[offset]! + (colour[0] - rgb[offset]!) * coverage;
