@@ -1,4 +1,4 @@
-import { base64 } from '@scure/base';
+import { base64Decode, base64Encode } from '@openmyna/core';
 
 import { WalletError } from './errors.js';
 import type { Approval } from './presentations.js';
@@ -60,7 +60,7 @@ export async function sealPins(
 ): Promise<SealedPins> {
   const values = Object.fromEntries(SECRETS.filter((name) => pins[name] !== undefined).map((n) => [n, pins[n]]));
   if (Object.keys(values).length === 0) throw new WalletError('ERR_APPROVAL_INCOMPLETE', 'there is no PIN to seal');
-  const prfSalt = base64.encode(binding.prfSalt);
+  const prfSalt = base64Encode(binding.prfSalt);
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const ciphertext = await crypto.subtle.encrypt(
     { name: 'AES-GCM', iv, additionalData: associatedData(binding.credentialId, prfSalt) },
@@ -71,8 +71,8 @@ export async function sealPins(
     version: 1,
     credentialId: binding.credentialId,
     prfSalt,
-    iv: base64.encode(iv),
-    ciphertext: base64.encode(new Uint8Array(ciphertext)),
+    iv: base64Encode(iv),
+    ciphertext: base64Encode(new Uint8Array(ciphertext)),
   };
 }
 
@@ -87,11 +87,11 @@ export async function unsealPins(key: CryptoKey, sealed: unknown): Promise<Appro
     plaintext = await crypto.subtle.decrypt(
       {
         name: 'AES-GCM',
-        iv: view(base64.decode(box.iv)),
+        iv: view(base64Decode(box.iv)),
         additionalData: associatedData(box.credentialId, box.prfSalt),
       },
       key,
-      view(base64.decode(box.ciphertext)),
+      view(base64Decode(box.ciphertext)),
     );
   } catch (error) {
     throw new WalletError('ERR_PLATFORM_VERIFICATION', 'the sealed PINs do not open with this authenticator', {
@@ -111,7 +111,7 @@ export function assertSealedPins(value: unknown): SealedPins {
   if (box?.version !== 1 || ![box.credentialId, box.prfSalt, box.iv, box.ciphertext].every(text))
     throw new WalletError('ERR_PLATFORM_VERIFICATION', 'the sealed PINs are not in the expected form');
   try {
-    if (base64.decode(box.prfSalt!).length !== 32 || base64.decode(box.iv!).length !== 12) throw new Error('length');
+    if (base64Decode(box.prfSalt!).length !== 32 || base64Decode(box.iv!).length !== 12) throw new Error('length');
   } catch (error) {
     throw new WalletError('ERR_PLATFORM_VERIFICATION', 'the sealed PINs are not in the expected form', {
       cause: error,
