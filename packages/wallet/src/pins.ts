@@ -8,7 +8,7 @@ import { writePinSettings } from './pin-settings.js';
 import { writeSealedPins } from './platform-verification.js';
 import type { Approval } from './presentations.js';
 import { readCard } from './provisioning.js';
-import { expectVerified, verifyJpkiPin, verifyKenhojoPin, type PhoneSecret } from './pin-outcomes.js';
+import { verifyJpkiPin, verifyKenhojoPin, type PhoneSecret } from './pin-outcomes.js';
 import { installedPhoneIdOf, issuerOf, type WalletContext } from './wallet-context.js';
 
 export type { PhoneSecret } from './pin-outcomes.js';
@@ -150,7 +150,7 @@ async function authorizePinReset(
   const proof = await readCard(async () => {
     const jpki = new JpkiReader(options.card);
     await jpki.select();
-    expectVerified(await jpki.verifyPin('signing', options.cardSigningPassword), 'cardSigningPassword');
+    await verifyJpkiPin(jpki, 'signing', options.cardSigningPassword, 'cardSigningPassword');
     const signature = await jpki.sign('signing', encodeDigestInfo('SHA-256', sha256(statement)));
     return { certificate: await jpki.readCertificate('signing'), signature };
   });

@@ -13,7 +13,7 @@ import { bytesToBase64, createCertificationRequest, encodeDigestInfo } from '@op
 import type { PhoneBundle } from './bundle.js';
 import { WalletError } from './errors.js';
 import type { IssuerClient } from './issuer-client.js';
-import { assertPhonePins, expectVerified } from './pin-outcomes.js';
+import { assertPhonePins, verifyJpkiPin } from './pin-outcomes.js';
 import type { SecureArea } from './secure-area.js';
 
 /** The steps of provisioning, in order, each reported as it starts (for a progress display). */
@@ -69,17 +69,18 @@ export async function provisionPhone(options: ProvisionOptions): Promise<PhoneBu
     const jpki = new JpkiReader(options.card);
     await jpki.select();
     step('card-authentication');
-    expectVerified(await jpki.verifyPin('authentication', options.cardPins.authentication), 'cardAuthenticationPin');
+    // The card's own PINs too: one already locked is refused before its value is sent.
+    await verifyJpkiPin(jpki, 'authentication', options.cardPins.authentication, 'cardAuthenticationPin');
     const authenticationSignature = await jpki.sign('authentication', digestInfo(nonce));
     const authenticationCertificate = await jpki.readCertificate('authentication');
     step('card-signing');
-    const signingPassword = await jpki.verifyPin('signing', options.cardPins.signing).catch((error: unknown) => {
+    await verifyJpkiPin(jpki, 'signing', options.cardPins.signing, 'cardSigningPassword').catch((error: unknown) => {
+      if (error instanceof WalletError) throw error;
       // A card issued before the holder turned 15 has no signing key (card-spec §4.1).
       throw new WalletError('ERR_CARD', 'this card has no signing certificate; adding it to a phone needs one', {
         cause: error,
       });
     });
-    expectVerified(signingPassword, 'cardSigningPassword');
     const applicationSignature = await jpki.sign('signing', digestInfo(application));
     const signingCertificate = await jpki.readCertificate('signing');
     options.checkSigningCertificate?.(signingCertificate);
