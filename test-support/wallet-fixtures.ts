@@ -68,7 +68,7 @@ export async function walletWorld(
 
 /** A Node wallet on an encrypted phone file in a fresh directory. */
 export async function nodeWallet(
-  world: Awaited<ReturnType<typeof walletWorld>>,
+  world: WalletWorld,
   path = join(mkdtempSync(join(tmpdir(), 'openmyna-phone-')), 'phone.json'),
   passphrase = 'phone file passphrase',
   /** Options over the defaults (e.g. `mdocs`, or a `fetch` that watches what is sent). */
@@ -94,8 +94,11 @@ export async function nodeWallet(
   return { wallet, storage, path, passphrase };
 }
 
+/** A {@link walletWorld}: issuer, verifier and cards. */
+export type WalletWorld = Awaited<ReturnType<typeof walletWorld>>;
+
 /** A Node wallet with the card of `world.issuer.cards[index]` added (card PINs 1234 / OPENMYNA1, phone PINs {@link PHONE_PINS}). */
-export async function provisionedNodeWallet(world: Awaited<ReturnType<typeof walletWorld>>, index = 0) {
+export async function provisionedNodeWallet(world: WalletWorld, index = 0) {
   const phone = await nodeWallet(world);
   await phone.wallet.provision({
     card: await cardTransport(world.issuer.cards[index]!),
@@ -122,7 +125,7 @@ export async function cardTransport(card: IssuedTestCard) {
  * the response and return the released JP elements.
  */
 export async function counterAsks(
-  world: Awaited<ReturnType<typeof walletWorld>>,
+  world: WalletWorld,
   qr: string,
   options: {
     readonly elements: readonly string[];
@@ -180,7 +183,7 @@ export async function counterAsks(
  * An account opening at the world's securities firm — the document signed, the 個人番号 and 基本4情報
  * from 入力補助 — answered by `wallet` with the phone PINs; returns the relying party's view of it.
  */
-export async function answerAccountOpening(world: Awaited<ReturnType<typeof walletWorld>>, wallet: Wallet) {
+export async function answerAccountOpening(world: WalletWorld, wallet: Wallet) {
   const created = await world.verifier.rp('securities', '/v1/presentations', {
     method: 'POST',
     body: JSON.stringify({

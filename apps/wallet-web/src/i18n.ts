@@ -159,14 +159,7 @@ const ja = {
   export: '書き出す（JSON）',
   empty: 'まだ履歴はありません。',
   // The phone's own items of the log (the others are named by the shared label table).
-  historyItems: {
-    authenticationPin: '利用者証明用暗証番号',
-    signingPassword: '署名用パスワード',
-    kenhojoPin: '券面事項入力補助用暗証番号',
-    jukiPin: '住民基本台帳用暗証番号',
-    suspend: '一時停止',
-    revoke: '失効',
-  } as Record<string, string>,
+  historyItems: { ...PIN_NAMES_JA, suspend: '一時停止', revoke: '失効' } as Record<string, string>,
   listSeparator: '、',
   results: {
     completed: '完了',

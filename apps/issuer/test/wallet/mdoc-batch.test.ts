@@ -2,7 +2,7 @@ import { decodeDeviceResponse, decodeMobileSecurityObject, ecPublicJwk, ISO_2322
 import { newRelaySessionId, nodeMdocCrypto } from '@openmyna/mdoc/node';
 import { MdocPool, Wallet } from '@openmyna/wallet';
 import { openEncryptedFileWalletStorage } from '@openmyna/wallet/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import {
   cardTransport,
@@ -10,8 +10,8 @@ import {
   counterAsks,
   nodeWallet,
   PHONE_PINS,
-  walletWorld,
 } from '../../../../test-support/wallet-fixtures.js';
+import { suiteWalletWorld } from '../../../../test-support/wallet-world-suite.js';
 
 const SEED = 'mdoc-batch';
 const PERSONS = [3, 4] as const;
@@ -29,28 +29,21 @@ function linkable(response: Uint8Array) {
 }
 
 describe('the wallet’s batch of single-use MSOs, against the issuer and the verifier service', () => {
-  let world: Awaited<ReturnType<typeof walletWorld>>;
-
-  beforeAll(async () => {
-    world = await walletWorld(SEED, PERSONS);
-  }, 120_000);
-  afterAll(async () => {
-    await world.dispose();
-  });
+  const world = suiteWalletWorld(SEED, PERSONS);
 
   const provisioned = async (index: number, overrides: Parameters<typeof nodeWallet>[3]) => {
-    const phone = await nodeWallet(world, undefined, undefined, overrides);
+    const phone = await nodeWallet(world(), undefined, undefined, overrides);
     await phone.wallet.provision({
-      card: await cardTransport(world.issuer.cards[index]!),
+      card: await cardTransport(world().issuer.cards[index]!),
       cardPins: CARD_PINS,
       phonePins: PHONE_PINS,
     });
     return phone;
   };
   const inPerson = async (wallet: Wallet, counter: string) => {
-    const session = await wallet.startInPerson({ url: world.verifier.relayUrl, session: newRelaySessionId() });
+    const session = await wallet.startInPerson({ url: world().verifier.relayUrl, session: newRelaySessionId() });
     const waiting = session.waitForRequest();
-    const reader = await counterAsks(world, session.qr, {
+    const reader = await counterAsks(world(), session.qr, {
       elements: ['full_name_unicode'],
       reader: { name: counter, myNumber: false },
     });
@@ -61,7 +54,7 @@ describe('the wallet’s batch of single-use MSOs, against the issuer and the ve
     return reader.response()!;
   };
   const ageCheck = async (who: 'securities' | 'shop') => {
-    const response = await world.verifier.rp(who, '/v1/presentations', {
+    const response = await world().verifier.rp(who, '/v1/presentations', {
       method: 'POST',
       body: JSON.stringify({
         elements: [{ nameSpace: ISO_23220_NAMESPACE, elementIdentifier: 'age_over_20' }],
@@ -72,7 +65,7 @@ describe('the wallet’s batch of single-use MSOs, against the issuer and the ve
     return (await response.json()) as { id: string; link: string };
   };
   const resultOf = async (who: 'securities' | 'shop', id: string) =>
-    ((await (await world.verifier.rp(who, `/v1/presentations/${id}`)).json()) as { status: string }).status;
+    ((await (await world().verifier.rp(who, `/v1/presentations/${id}`)).json()) as { status: string }).status;
   const presentOnline = async (wallet: Wallet, who: 'securities' | 'shop') => {
     const created = await ageCheck(who);
     await wallet.approve(await wallet.openRequest(created.link), { kenhojoPin: PHONE_PINS.kenhojo });
@@ -95,7 +88,7 @@ describe('the wallet’s batch of single-use MSOs, against the issuer and the ve
           });
           usedWhenSent.push((await new MdocPool(reopened).summary(new Date())).used);
         }
-        return world.walletFetch(input, init);
+        return world().walletFetch(input, init);
       },
     });
     path = phone.path;
@@ -137,8 +130,8 @@ describe('the wallet’s batch of single-use MSOs, against the issuer and the ve
     // The same phone without an issuer to refill from, spending each MSO once: the last one, then a typed refusal.
     const offline = new Wallet({
       storage: phone.storage,
-      readerAnchors: [world.readerAnchor],
-      fetch: world.walletFetch,
+      readerAnchors: [world().readerAnchor],
+      fetch: world().walletFetch,
       clock: () => new Date(),
       crypto: nodeMdocCrypto,
     });

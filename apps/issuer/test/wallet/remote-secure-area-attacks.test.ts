@@ -16,7 +16,7 @@ import type { EcPrivateKey } from '@openmyna/mdoc';
 import { encodeDigestInfo, parseCertificate, signCms, verifyCmsSignature } from '@openmyna/pki';
 import { sql } from '@openmyna/storage';
 import { cardKeySigner, RemoteSecureAreaSession, type RemoteSecureAreaBinding } from '@openmyna/wallet';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { registryPerson } from '../../../../test-support/issuer-fixtures.js';
 import {
@@ -25,8 +25,8 @@ import {
   CARD_PINS,
   nodeWallet,
   PHONE_PINS,
-  walletWorld,
 } from '../../../../test-support/wallet-fixtures.js';
+import { suiteWalletWorld } from '../../../../test-support/wallet-world-suite.js';
 
 const SEED = 'secure-area-attacks';
 const PERSONS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14] as const;
@@ -34,16 +34,9 @@ const LOGIN = { value: 'y'.repeat(32), clientId: 'https://rp.example' };
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
 describe('attacks on the remote secure area (phone side, real HTTP)', () => {
-  let world: Awaited<ReturnType<typeof walletWorld>>;
+  const world = suiteWalletWorld(SEED, PERSONS, 300_000);
 
-  beforeAll(async () => {
-    world = await walletWorld(SEED, PERSONS);
-  }, 300_000);
-  afterAll(async () => {
-    await world.dispose();
-  });
-
-  const db = () => world.issuer.context.db;
+  const db = () => world().issuer.context.db;
   const deviceOf = async (deviceId: string) =>
     db().selectFrom('secure_area_devices').selectAll().where('id', '=', deviceId).executeTakeFirstOrThrow();
   const counter = async (deviceId: string, reference: string) =>
@@ -59,11 +52,11 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
     );
 
   /** A remote phone for card `index`, its fetch watched (and steerable) by the test. */
-  const remotePhone = async (index: number, watch = watching(world.walletFetch), provision = true) => {
-    const phone = await nodeWallet(world, undefined, undefined, { secureArea: 'remote', fetch: watch.fetch });
+  const remotePhone = async (index: number, watch = watching(world().walletFetch), provision = true) => {
+    const phone = await nodeWallet(world(), undefined, undefined, { secureArea: 'remote', fetch: watch.fetch });
     if (provision)
       await phone.wallet.provision({
-        card: await cardTransport(world.issuer.cards[index]!),
+        card: await cardTransport(world().issuer.cards[index]!),
         cardPins: CARD_PINS,
         phonePins: PHONE_PINS,
       });
@@ -81,12 +74,12 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
   it('F1 keys the issuer certified make no more proofs of possession: a lost install leaves no PIN-less signing', async () => {
     // The install message is lost (a network attacker drops it, or the phone dies after `issuing`):
     // the issuer has an active phone with certificates over the secure area's keys, which stay pending.
-    const watch = watching(world.walletFetch);
+    const watch = watching(world().walletFetch);
     watch.drop.add('install');
     const phone = await remotePhone(0, watch, false);
     await expect(
       phone.wallet.provision({
-        card: await cardTransport(world.issuer.cards[0]!),
+        card: await cardTransport(world().issuer.cards[0]!),
         cardPins: CARD_PINS,
         phonePins: PHONE_PINS,
       }),
@@ -107,7 +100,7 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
 
     // Whoever holds the phone file (a thief with a copy and its passphrase, malware in the wallet)
     // now has the holder's JPKI signing key without the 署名用パスワード.
-    const session = new RemoteSecureAreaSession(binding, key, world.walletFetch);
+    const session = new RemoteSecureAreaSession(binding, key, world().walletFetch);
     const certificate = Buffer.from(bundle.jpki.signingCertificate, 'base64');
     const pendingSigning = {
       signPkcs1: async (digestInfo: Uint8Array) =>
@@ -146,18 +139,18 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
   });
 
   it('F1b revoking a phone whose install never came destroys its keys too', async () => {
-    const watch = watching(world.walletFetch);
+    const watch = watching(world().walletFetch);
     watch.drop.add('install');
     const phone = await remotePhone(1, watch, false);
     await phone.wallet
-      .provision({ card: await cardTransport(world.issuer.cards[1]!), cardPins: CARD_PINS, phonePins: PHONE_PINS })
+      .provision({ card: await cardTransport(world().issuer.cards[1]!), cardPins: CARD_PINS, phonePins: PHONE_PINS })
       .catch(() => undefined);
     const phoneId = (watch.dropped.find((op) => op['op'] === 'install')!['bundle'] as { phoneId: string }).phoneId;
     const { binding, key } = await bindingOf(phone.storage);
-    await changePhone(world.issuer.context, phoneId, 'revoke', 'admin', 'the holder reported the phone stolen');
+    await changePhone(world().issuer.context, phoneId, 'revoke', 'admin', 'the holder reported the phone stolen');
     const device = await deviceOf(binding.deviceId);
     const digestInfo = b64(encodeDigestInfo('SHA-256', sha256(new TextEncoder().encode('after revocation'))));
-    const signed = await new RemoteSecureAreaSession(binding, key, world.walletFetch)
+    const signed = await new RemoteSecureAreaSession(binding, key, world().walletFetch)
       .send({ op: 'pending-sign', key: 'authentication', digestInfo })
       .then(
         () => 'signed',
@@ -173,7 +166,7 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
   it('F2 a suspended (lost) phone’s remote applets neither sign nor disclose the 入力補助 records', async () => {
     const phone = await remotePhone(2);
     const { phoneId } = await phone.wallet.holder();
-    await changePhone(world.issuer.context, phoneId, 'suspend', 'admin', 'the holder reported the phone lost');
+    await changePhone(world().issuer.context, phoneId, 'suspend', 'admin', 'the holder reported the phone lost');
     const signature = await phone.wallet.signDocument(new TextEncoder().encode('契約書'), PHONE_PINS.signing).then(
       () => 'signed',
       () => 'refused',
@@ -209,7 +202,7 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
     const device = await deviceOf(binding.deviceId);
     expect(device.status).toBe('active');
     // Revoking (the holder with the card, or the operator) destroys them: the thief's copy stops.
-    await changePhone(world.issuer.context, device.phone_id!, 'revoke', 'admin', 'the holder wiped a phone it lost');
+    await changePhone(world().issuer.context, device.phone_id!, 'revoke', 'admin', 'the holder wiped a phone it lost');
     const copy = await reopen(`${phone.path}.copy`, phone.passphrase);
     const signed = await copy.signDocument(new TextEncoder().encode('x'), PHONE_PINS.signing).then(
       () => 'signed',
@@ -228,7 +221,7 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
     await phone.wallet.signDocument(new TextEncoder().encode('一回だけの署名'), PHONE_PINS.signing);
     // The operation is over; the wallet said "every approval asks for its PIN again".
     const last = phone.watch.sessions.at(-1)!;
-    const reader = new JpkiReader(rawSession(world.issuerUrl, last, phone.watch.sentTo(last.sessionId), key));
+    const reader = new JpkiReader(rawSession(world().issuerUrl, last, phone.watch.sentTo(last.sessionId), key));
     const digest = sha256(new TextEncoder().encode('二回目: 誰も承認していない文書'));
     const outcome = await reader.sign('signing', encodeDigestInfo('SHA-256', digest)).then(
       (signature) => ({ signature }),
@@ -261,13 +254,13 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
     const { binding, key } = await bindingOf(phone.storage);
     for (let i = 0; i < 3; i++) await phone.wallet.signLogin(LOGIN, '0000').catch(() => undefined);
     await phone.wallet.resetPins({
-      card: await cardTransport(world.issuer.cards[5]!),
+      card: await cardTransport(world().issuer.cards[5]!),
       cardSigningPassword: CARD_PINS.signing,
       pins: { authenticationPin: '2580' },
     });
     const reset = phone.watch.ops().find((op) => op['op'] === 'reset-pins')!;
     // Within its 5 minutes, the same authorization and nonce again, in a new session of the device key.
-    const replay = await new RemoteSecureAreaSession(binding, key, world.walletFetch)
+    const replay = await new RemoteSecureAreaSession(binding, key, world().walletFetch)
       .send({
         op: 'reset-pins',
         authorization: reset['authorization'] as string,
@@ -290,15 +283,15 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
   });
 
   it("F6 'auto' silently provisions local keys when the probe GET /secure-area fails (a network attacker downgrades it)", async () => {
-    const base = world.walletFetch;
+    const base = world().walletFetch;
     const blocking = ((input: string | URL | Request, init?: RequestInit) => {
       const url = String(input instanceof Request ? input.url : input);
       if (url.endsWith('/secure-area')) return Promise.reject(new TypeError('fetch failed'));
       return base(input, init);
     }) as typeof fetch;
-    const phone = await nodeWallet(world, undefined, undefined, { secureArea: 'auto', fetch: blocking });
+    const phone = await nodeWallet(world(), undefined, undefined, { secureArea: 'auto', fetch: blocking });
     const outcome = await phone.wallet
-      .provision({ card: await cardTransport(world.issuer.cards[6]!), cardPins: CARD_PINS, phonePins: PHONE_PINS })
+      .provision({ card: await cardTransport(world().issuer.cards[6]!), cardPins: CARD_PINS, phonePins: PHONE_PINS })
       .then(
         async () => ((await phone.wallet.secureArea.remote()) ? 'remote' : 'local'),
         () => 'refused',
@@ -320,7 +313,7 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
     try {
       await expect(
         phone.wallet.resetPins({
-          card: await cardTransport(world.issuer.cards[7]!),
+          card: await cardTransport(world().issuer.cards[7]!),
           cardSigningPassword: CARD_PINS.signing,
           pins: { authenticationPin: '2580' },
         }),
@@ -340,18 +333,18 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
   });
 
   it('F8 an install racing a revocation leaves no active device holding the revoked phone’s keys', async () => {
-    const watch = watching(world.walletFetch);
+    const watch = watching(world().walletFetch);
     const phone = await remotePhone(8, watch, false);
     // When the install message arrives, an operator revokes the phone between the install's checks
     // (phone active, certificates issued) and its transaction.
-    const context = world.issuer.context;
+    const context = world().issuer.context;
     watch.onSend = (op) => {
       if (op['op'] !== 'install') return;
       const phoneId = (op['bundle'] as { phoneId: string }).phoneId;
       beforeNextTransaction(context, () => changePhone(context, phoneId, 'revoke', 'admin', 'reported stolen'));
     };
     const provisioned = await phone.wallet
-      .provision({ card: await cardTransport(world.issuer.cards[8]!), cardPins: CARD_PINS, phonePins: PHONE_PINS })
+      .provision({ card: await cardTransport(world().issuer.cards[8]!), cardPins: CARD_PINS, phonePins: PHONE_PINS })
       .then(
         () => 'provisioned',
         () => 'refused',
@@ -376,17 +369,17 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
   });
 
   it('F9 install checks the whole bundle against the registry: a forged 住民票コード, municipality or expiry is refused, a malformed record is no 500', async () => {
-    const watch = watching(world.walletFetch);
+    const watch = watching(world().walletFetch);
     watch.drop.add('install');
     const phone = await remotePhone(9, watch, false);
     await phone.wallet
-      .provision({ card: await cardTransport(world.issuer.cards[9]!), cardPins: CARD_PINS, phonePins: PHONE_PINS })
+      .provision({ card: await cardTransport(world().issuer.cards[9]!), cardPins: CARD_PINS, phonePins: PHONE_PINS })
       .catch(() => undefined);
     const bundle = watch.dropped.find((op) => op['op'] === 'install')!['bundle'] as Record<string, unknown> & {
       kenhojo: Record<string, string>;
     };
     const { binding, key } = await bindingOf(phone.storage);
-    const session = new RemoteSecureAreaSession(binding, key, world.walletFetch);
+    const session = new RemoteSecureAreaSession(binding, key, world().walletFetch);
     const pins = { ...PHONE_PINS };
     // A record that does not decode: the phone's refusal is an internal error, not ERR_SECURE_AREA_BUNDLE.
     const malformed = await session
@@ -416,11 +409,11 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
 
   it('F10 two instances on one database behind a balancer routing by device id: the phone provisions and signs', async () => {
     const second = createIssuerApp({
-      context: world.issuer.context,
-      authorities: world.issuer.authorities.jpki,
-      cardFace: world.issuer.authorities.authorities.cardFace,
-      mdoc: world.issuer.authorities.authorities.mdoc,
-      pinResetAuthority: world.issuer.authorities.authorities.pinResetAuthority,
+      context: world().issuer.context,
+      authorities: world().issuer.authorities.jpki,
+      cardFace: world().issuer.authorities.authorities.cardFace,
+      mdoc: world().issuer.authorities.authorities.mdoc,
+      pinResetAuthority: world().issuer.authorities.authorities.pinResetAuthority,
       adminToken: 'unused-admin-token',
       logger: pino({ level: 'silent' }),
     });
@@ -434,11 +427,11 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
       const toSecond =
         device === undefined ? turn++ % 2 === 1 : createHash('sha256').update(device).digest()[0]! % 2 === 1;
       if (path.startsWith('/secure-area/') && toSecond) return second.fetch(new Request(url, init));
-      return world.walletFetch(input, init);
+      return world().walletFetch(input, init);
     }) as typeof fetch;
-    const phone = await nodeWallet(world, undefined, undefined, { secureArea: 'remote', fetch: balanced });
+    const phone = await nodeWallet(world(), undefined, undefined, { secureArea: 'remote', fetch: balanced });
     const outcome = await phone.wallet
-      .provision({ card: await cardTransport(world.issuer.cards[10]!), cardPins: CARD_PINS, phonePins: PHONE_PINS })
+      .provision({ card: await cardTransport(world().issuer.cards[10]!), cardPins: CARD_PINS, phonePins: PHONE_PINS })
       .then(
         () => 'provisioned',
         (error: { serverCode?: string }) => error.serverCode,
@@ -450,7 +443,7 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
   it('F11 a PIN change racing a PIN reset is refused (stale data): the reset signing password stands', async () => {
     const phone = await remotePhone(11);
     const { binding } = await bindingOf(phone.storage);
-    const context = world.issuer.context;
+    const context = world().issuer.context;
     let reset: Promise<void> | undefined;
     // When the CHANGE REFERENCE DATA of the 利用者証明用 PIN has read the credential and is about to
     // write it, the holder's (or anyone's) reset of the signing password completes.
@@ -458,7 +451,7 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
       if (op['op'] !== 'apdu' || Buffer.from(op['apdu'] as string, 'base64')[1] !== 0x24) return;
       beforeNextWrite(context, 'secure_area_devices', async () => {
         reset = phone.wallet.resetPins({
-          card: await cardTransport(world.issuer.cards[11]!),
+          card: await cardTransport(world().issuer.cards[11]!),
           cardSigningPassword: CARD_PINS.signing,
           pins: { signingPassword: 'RESET2027' },
         });
@@ -492,7 +485,7 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
     const { binding } = await bindingOf(phone.storage);
     copyFileSync(phone.path, `${phone.path}.copy`);
     // The service dies after `delete from secure_area_counters`, before the device row is updated.
-    const restore = crashOnce(world.issuer.context, 'updateTable', 'secure_area_devices');
+    const restore = crashOnce(world().issuer.context, 'updateTable', 'secure_area_devices');
     await phone.wallet.wipe(); // reported done (F3)
     restore();
     const device = await deviceOf(binding.deviceId);
@@ -520,8 +513,8 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
     const { binding, key } = await bindingOf(phone.storage);
     const instances = [0, 1].map(
       () =>
-        new SecureAreaService(world.issuer.context, {
-          pinResetAuthority: world.issuer.authorities.authorities.pinResetAuthority.publicJwk,
+        new SecureAreaService(world().issuer.context, {
+          pinResetAuthority: world().issuer.authorities.authorities.pinResetAuthority.publicJwk,
         }),
     );
     const readers = await Promise.all(
@@ -564,12 +557,12 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
 
   it("N2 someone else's bundle (or one spliced from two phones) is refused at install", async () => {
     const pendingPhone = async (index: number) => {
-      const watch = watching(world.walletFetch);
+      const watch = watching(world().walletFetch);
       watch.drop.add('install');
       const phone = await remotePhone(index, watch, false);
       await phone.wallet
         .provision({
-          card: await cardTransport(world.issuer.cards[index]!),
+          card: await cardTransport(world().issuer.cards[index]!),
           cardPins: CARD_PINS,
           phonePins: PHONE_PINS,
         })
@@ -581,7 +574,7 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
     };
     const mine = await pendingPhone(13);
     const theirs = await pendingPhone(10);
-    const session = new RemoteSecureAreaSession(mine.binding, mine.key, world.walletFetch);
+    const session = new RemoteSecureAreaSession(mine.binding, mine.key, world().walletFetch);
     const install = (bundle: unknown) =>
       session.send({ op: 'install', bundle, pins: { ...PHONE_PINS } }).then(
         () => 'installed',
@@ -598,15 +591,15 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
   });
 
   it('N3 a relying party refuses what a suspended phone still signs (OCSP: on hold), with the 入力補助 records bound to it', async () => {
-    const fresh = await nodeWallet(world, undefined, undefined, { secureArea: 'remote' });
+    const fresh = await nodeWallet(world(), undefined, undefined, { secureArea: 'remote' });
     await fresh.wallet.provision({
-      card: await cardTransport(world.issuer.cards[2]!),
+      card: await cardTransport(world().issuer.cards[2]!),
       cardPins: CARD_PINS,
       phonePins: PHONE_PINS,
     });
     const { phoneId } = await fresh.wallet.holder();
-    await changePhone(world.issuer.context, phoneId, 'suspend', 'admin', 'lost');
-    const { result } = await answerAccountOpening(world, fresh.wallet);
+    await changePhone(world().issuer.context, phoneId, 'suspend', 'admin', 'lost');
+    const { result } = await answerAccountOpening(world(), fresh.wallet);
     expect(result.result?.status).not.toBe('valid');
     expect(result.claims).toBeUndefined();
   });
@@ -614,7 +607,7 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
   it('N4 error answers of the secure area carry no PIN, password or My Number', async () => {
     const errors: string[] = [];
     const recording = (async (input: string | URL | Request, init?: RequestInit) => {
-      const response = await world.walletFetch(input, init);
+      const response = await world().walletFetch(input, init);
       if (!response.ok) errors.push(await response.clone().text());
       return response;
     }) as typeof fetch;
@@ -651,7 +644,7 @@ describe('attacks on the remote secure area (phone side, real HTTP)', () => {
 
   /** The same phone file opened again (a restart, or a copy put back). */
   async function reopen(path: string, passphrase: string) {
-    return (await nodeWallet(world, path, passphrase)).wallet;
+    return (await nodeWallet(world(), path, passphrase)).wallet;
   }
 });
 

@@ -3,7 +3,7 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { JpkiReader } from '@openmyna/card';
 import { changePhone } from '@openmyna/issuer';
 import { verifyCmsSignature } from '@openmyna/pki';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { registryPerson } from '../../../../test-support/issuer-fixtures.js';
 import {
@@ -13,40 +13,34 @@ import {
   nodeWallet,
   PHONE_PINS,
   provisionedNodeWallet,
-  walletWorld,
+  type WalletWorld,
 } from '../../../../test-support/wallet-fixtures.js';
+import { suiteWalletWorld } from '../../../../test-support/wallet-world-suite.js';
 
 const SEED = 'remote-secure-area';
 const PERSONS = [3, 4, 5] as const;
 const LOGIN = { value: 'x'.repeat(32), clientId: 'https://rp.example' };
 
 describe("a phone whose keys, PIN data and counters are in the issuer's remote secure area", () => {
-  let world: Awaited<ReturnType<typeof walletWorld>>;
-
-  beforeAll(async () => {
-    world = await walletWorld(SEED, PERSONS);
-  }, 120_000);
-  afterAll(async () => {
-    await world.dispose();
-  });
+  const world = suiteWalletWorld(SEED, PERSONS);
 
   /** A Node wallet provisioned into the remote secure area with card `index`. */
   const remotePhone = async (index: number) => {
-    const phone = await nodeWallet(world, undefined, undefined, { secureArea: 'remote' });
+    const phone = await nodeWallet(world(), undefined, undefined, { secureArea: 'remote' });
     await phone.wallet.provision({
-      card: await cardTransport(world.issuer.cards[index]!),
+      card: await cardTransport(world().issuer.cards[index]!),
       cardPins: CARD_PINS,
       phonePins: PHONE_PINS,
     });
     return phone;
   };
   /** The same phone file opened again (a restart, or a copy put back). */
-  const reopen = async (path: string, passphrase: string) => (await nodeWallet(world, path, passphrase)).wallet;
-  const devices = () => world.issuer.context.db.selectFrom('secure_area_devices').selectAll().execute();
+  const reopen = async (path: string, passphrase: string) => (await nodeWallet(world(), path, passphrase)).wallet;
+  const devices = () => world().issuer.context.db.selectFrom('secure_area_devices').selectAll().execute();
   const counter = async (phoneId: string, reference: string) => {
     const device = (await devices()).find((row) => row.phone_id === phoneId)!;
-    const row = await world.issuer.context.db
-      .selectFrom('secure_area_counters')
+    const row = await world()
+      .issuer.context.db.selectFrom('secure_area_counters')
       .select('tries_left')
       .where('device_id', '=', device.id)
       .where('reference', '=', reference)
@@ -75,7 +69,7 @@ describe("a phone whose keys, PIN data and counters are in the issuer's remote s
 
     // An account opening at a relying party: the document signed and the 入力補助 records read, each
     // behind its PIN in the remote applets; the relying party verifies all of it as from any phone.
-    const { answered, result } = await answerAccountOpening(world, phone.wallet);
+    const { answered, result } = await answerAccountOpening(world(), phone.wallet);
     expect(answered).toBeUndefined();
     expect(result.result?.status).toBe('valid');
     expect(result.claims?.['kenhojo']?.['my_number']).toBe(registryPerson(SEED, PERSONS[0]).input.myNumber);
@@ -117,7 +111,7 @@ describe("a phone whose keys, PIN data and counters are in the issuer's remote s
   });
 
   it('(the limit it removes) a local phone restored from an older copy of its file has its tries back', async () => {
-    const phone = await provisionedNodeWallet(world, 2);
+    const phone = await provisionedNodeWallet(world(), 2);
     const backup = `${phone.path}.backup`;
     copyFileSync(phone.path, backup);
     for (let i = 0; i < 2; i++)
@@ -135,7 +129,7 @@ describe("a phone whose keys, PIN data and counters are in the issuer's remote s
       code: 'ERR_PIN_BLOCKED',
     });
     await phone.wallet.resetPins({
-      card: await cardTransport(world.issuer.cards[2]!),
+      card: await cardTransport(world().issuer.cards[2]!),
       cardSigningPassword: CARD_PINS.signing,
       pins: { authenticationPin: '2580' },
     });
@@ -149,7 +143,7 @@ describe("a phone whose keys, PIN data and counters are in the issuer's remote s
   });
 
   it('serves PC software over the session: APDUs reach the remote applets, a reset clears their security state', async () => {
-    const provisioned = await remotePhoneFromCard(world, 0);
+    const provisioned = await remotePhoneFromCard(world(), 0);
     const { card } = await provisioned.wallet.secureArea.openCard();
     // MF-level GET DATA 7F21 (extended Le): the CV certificate over the phone's 券面 key reached the service.
     const cv = await card.transmit(Uint8Array.from([0x00, 0xca, 0x7f, 0x21, 0x00, 0x00, 0x00]));
@@ -166,15 +160,15 @@ describe("a phone whose keys, PIN data and counters are in the issuer's remote s
 
     // A session the service ended (idle past its limit, on the issuer's clock) ran nothing: the card
     // sends the APDU again in a new session, with no PIN verified.
-    const clock = world.issuer.clock();
-    world.issuer.setClock(new Date(clock.getTime() + 6 * 60_000));
+    const clock = world().issuer.clock();
+    world().issuer.setClock(new Date(clock.getTime() + 6 * 60_000));
     try {
       await reader.select();
       await expect(reader.readCertificate('authentication')).rejects.toThrow(/6982/);
       expect((await reader.verifyPin('authentication', PHONE_PINS.authentication)).result).toBe('verified');
       expect(await reader.readCertificate('authentication')).toEqual(certificate);
     } finally {
-      world.issuer.setClock(clock);
+      world().issuer.setClock(clock);
     }
   });
 
@@ -189,7 +183,7 @@ describe("a phone whose keys, PIN data and counters are in the issuer's remote s
   it('stops at once when the operator revokes it: its keys are gone, and it says so', async () => {
     const phone = await remotePhone(2);
     const { phoneId } = await phone.wallet.holder();
-    await changePhone(world.issuer.context, phoneId, 'revoke', 'operator', '紛失の届出');
+    await changePhone(world().issuer.context, phoneId, 'revoke', 'operator', '紛失の届出');
     expect((await devices()).find((row) => row.phone_id === phoneId)?.status).toBe('wiped');
     await expect(phone.wallet.signLogin(LOGIN, PHONE_PINS.authentication)).rejects.toMatchObject({
       code: 'ERR_PHONE_REVOKED',
@@ -202,8 +196,8 @@ describe("a phone whose keys, PIN data and counters are in the issuer's remote s
     await phone.wallet.changeLifecycle('revoke', PHONE_PINS.authentication);
     const device = (await devices()).find((row) => row.phone_id === phoneId);
     expect(device).toMatchObject({ status: 'wiped', sealed_keys: null, sealed_credential: null });
-    const counters = await world.issuer.context.db
-      .selectFrom('secure_area_counters')
+    const counters = await world()
+      .issuer.context.db.selectFrom('secure_area_counters')
       .selectAll()
       .where('device_id', '=', device!.id)
       .execute();
@@ -212,7 +206,7 @@ describe("a phone whose keys, PIN data and counters are in the issuer's remote s
   });
 
   /** The wallet's `auto` choice takes the remote secure area when the issuer offers it. */
-  async function remotePhoneFromCard(w: typeof world, index: number) {
+  async function remotePhoneFromCard(w: WalletWorld, index: number) {
     const phone = await nodeWallet(w, undefined, undefined, { secureArea: 'auto' });
     await phone.wallet.provision({
       card: await cardTransport(w.issuer.cards[index]!),

@@ -8,10 +8,11 @@ import {
   sealPins,
   type Wallet,
 } from '@openmyna/wallet';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { registryPerson } from '../../../../test-support/issuer-fixtures.js';
-import { cardTransport, CARD_PINS, nodeWallet, walletWorld } from '../../../../test-support/wallet-fixtures.js';
+import { cardTransport, CARD_PINS, nodeWallet } from '../../../../test-support/wallet-fixtures.js';
+import { suiteWalletWorld } from '../../../../test-support/wallet-world-suite.js';
 
 const SEED = 'shared-pin';
 // Persons of the seed old enough for a signing certificate.
@@ -30,17 +31,10 @@ function safePin(card: { birthDate: Parameters<typeof birthDatePins>[0]; securit
  * each applet still counts its own tries, durably.
  */
 describe('the shared 4-digit PIN', () => {
-  let world: Awaited<ReturnType<typeof walletWorld>>;
-
-  beforeAll(async () => {
-    world = await walletWorld(SEED, PERSONS);
-  }, 120_000);
-  afterAll(async () => {
-    await world.dispose();
-  });
+  const world = suiteWalletWorld(SEED, PERSONS);
 
   const accountOpening = async () => {
-    const created = await world.verifier.rp('securities', '/v1/presentations', {
+    const created = await world().verifier.rp('securities', '/v1/presentations', {
       method: 'POST',
       body: JSON.stringify({
         sign: { document: Buffer.from('口座開設申込書').toString('base64'), title: '申込書' },
@@ -57,10 +51,10 @@ describe('the shared 4-digit PIN', () => {
     [1, 'remote'],
   ] as const)
     it(`works with a ${secureArea} secure area`, async () => {
-      const card = world.issuer.cards[index]!;
+      const card = world().issuer.cards[index]!;
       const { birthDate } = registryPerson(SEED, PERSONS[index]).holder.basicFourInfo;
       const { securityCode } = card;
-      const phone = await nodeWallet(world, undefined, undefined, { secureArea });
+      const phone = await nodeWallet(world(), undefined, undefined, { secureArea });
       const provision = (wallet: Wallet, pin: string) =>
         cardTransport(card).then((transport) =>
           wallet.provision({
@@ -93,7 +87,7 @@ describe('the shared 4-digit PIN', () => {
           (error: { code: string; triesLeft?: number }) => [error.code, error.triesLeft],
         );
       expect(await wrong(phone.wallet, 'kenhojoPin')).toEqual(['ERR_PIN_WRONG', 2]);
-      const reopened = await nodeWallet(world, phone.path, phone.passphrase, { secureArea });
+      const reopened = await nodeWallet(world(), phone.path, phone.passphrase, { secureArea });
       expect(await wrong(reopened.wallet, 'kenhojoPin')).toEqual(['ERR_PIN_WRONG', 1]);
       expect(await wrong(reopened.wallet, 'authenticationPin')).toEqual(['ERR_PIN_WRONG', 2]);
       await reopened.wallet.verifyPins(approvalOf({ sharedPin: pin }));
